@@ -1,0 +1,144 @@
+//! Human-readable output of the command-line verbs (`--json` prints the raw views).
+
+use std::fmt::Display;
+use std::io::Write;
+
+use chrono::{DateTime, Local, Utc};
+
+use crate::jobs::{CancelView, ListView, PollView, StartView, Status, Timestamp, WaitView};
+
+/// Text for stdout, written in one go so a closed pipe (`| head`) ends quietly
+/// instead of panicking inside `println!`.
+#[derive(Default)]
+pub struct Out(String);
+
+impl Out {
+    pub fn line(&mut self, text: impl Display) {
+        self.0.push_str(&text.to_string());
+        self.0.push('\n');
+    }
+
+    pub fn flush(self) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(self.0.as_bytes()).and_then(|()| stdout.flush());
+    }
+}
+
+pub fn started(out: &mut Out, view: &StartView) {
+    match (&view.status, &view.error) {
+        (Status::Error, error) => eprintln!("job {} failed to start: {}", view.job_id, error.as_deref().unwrap_or("see its output")),
+        _ => out.line(format!("{}\t(pid {})", view.job_id, view.pid.map_or("?".to_owned(), |pid| pid.to_string()))),
+    }
+}
+
+pub fn poll(out: &mut Out, view: &PollView) {
+    out.line(format!("job       {}", view.job_id));
+    out.line(format!("status    {}{}", view.status, exit_suffix(view.exit_code, view.signal.as_deref())));
+    out.line(format!("prompt    {}", first_line(&view.prompt)));
+    out.line(format!("cwd       {}", view.cwd));
+    out.line(format!("policy    {}", view.approval_policy));
+    out.line(format!("started   {}", local_time(view.started_at)));
+    if view.finished_at.is_some() {
+        out.line(format!("finished  {} ({})", local_time(view.finished_at), duration(view.started_at, view.finished_at)));
+    } else {
+        out.line(format!("running   for {}", duration(view.started_at, None)));
+    }
+    if let Some(note) = &view.note {
+        out.line(format!("note      {note}"));
+    }
+    out.line("--- output ---");
+    if !view.output.is_empty() {
+        out.line(&view.output);
+    }
+    if let Some(message) = &view.last_message {
+        out.line("--- last message ---");
+        out.line(message);
+    }
+}
+
+pub fn waited(out: &mut Out, view: &WaitView) {
+    if view.timed_out {
+        eprintln!("still running after the timeout");
+    }
+    poll(out, &view.poll);
+}
+
+pub fn cancelled(out: &mut Out, view: &CancelView) {
+    match view {
+        CancelView::Cancelled { job_id, status, .. } => out.line(format!("{job_id}\t{status}")),
+        CancelView::NotRunning { job_id, status, message } => out.line(format!("{job_id}\t{status}\t({message})")),
+    }
+}
+
+pub fn list(out: &mut Out, rows: &[ListView]) {
+    if rows.is_empty() {
+        out.line("no jobs yet: start one with `codex-async start --cwd DIR -- PROMPT`");
+        return;
+    }
+    let table: Vec<[String; 6]> = rows
+        .iter()
+        .map(|row| {
+            [
+                row.job_id.clone(),
+                row.status.clone(),
+                row.exit_code.map_or(String::new(), |code| code.to_string()),
+                local_time(row.started_at),
+                match (&row.error, row.finished_at) {
+                    (Some(_), _) => String::new(),
+                    (None, finished) => duration(row.started_at, finished),
+                },
+                row.error.clone().unwrap_or_else(|| first_line(&row.prompt)),
+            ]
+        })
+        .collect();
+    let header = ["ID", "STATUS", "EXIT", "STARTED", "TIME", "PROMPT"];
+    let mut widths = header.map(str::len);
+    for row in &table {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut print_row = |cells: [&str; 6]| {
+        let mut line = String::new();
+        for (column, cell) in cells.iter().enumerate() {
+            if column + 1 == cells.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}  ", width = widths[column]));
+            }
+        }
+        out.line(line.trim_end());
+    };
+    print_row(header);
+    for row in &table {
+        print_row(row.each_ref().map(String::as_str));
+    }
+}
+
+fn exit_suffix(exit_code: Option<i64>, signal: Option<&str>) -> String {
+    match (exit_code, signal) {
+        (Some(code), Some(signal)) => format!(" (exit {code}, {signal})"),
+        (Some(code), None) => format!(" (exit {code})"),
+        _ => String::new(),
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or("").to_owned()
+}
+
+fn local_time(at: Option<Timestamp>) -> String {
+    at.map_or("-".to_owned(), |at| DateTime::<Local>::from(at.0).format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+/// `1h02m`, `3m05s`, `12s`: from start to finish, or to now while running.
+pub fn duration(start: Option<Timestamp>, end: Option<Timestamp>) -> String {
+    let Some(start) = start else { return "-".to_owned() };
+    let end = end.map_or_else(Utc::now, |end| end.0);
+    let secs = (end - start.0).num_seconds().max(0);
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        _ => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
+    }
+}

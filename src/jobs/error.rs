@@ -1,0 +1,55 @@
+//! Errors of the job engine, with the context a person (or a model) needs to act on them.
+
+use std::io;
+use std::path::PathBuf;
+
+use super::agent::ApprovalPolicy;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("invalid job id {0:?}: a job id is 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-' (for example \"3f2a9c1d\")")]
+    InvalidId(String),
+
+    #[error("job '{0}' not found")]
+    NotFound(String),
+
+    #[error("job '{id}' is corrupt: {reason}")]
+    Corrupt { id: String, reason: String },
+
+    #[error("cwd {0:?} does not exist: give an existing folder")]
+    CwdMissing(PathBuf),
+
+    #[error("cwd {0:?} is not a folder: give an existing folder")]
+    CwdNotDir(PathBuf),
+
+    #[error("unknown approval policy {0:?}: valid values are {valid}", valid = ApprovalPolicy::VALID)]
+    UnknownPolicy(String),
+
+    #[error("the prompt is empty: say what the agent should do")]
+    EmptyPrompt,
+
+    #[error("the prompt is {len} bytes; the most one command-line argument can carry is {max} bytes")]
+    PromptTooLong { len: usize, max: usize },
+
+    #[error("job '{id}' is still running: cancel it first")]
+    StillRunning { id: String },
+
+    #[error("could not start the job's supervisor: {0}")]
+    Supervisor(String),
+
+    #[error("{action} {path:?}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl JobError {
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        JobError::Io { action, path: path.into(), source }
+    }
+}
+
+pub type Result<T, E = JobError> = std::result::Result<T, E>;

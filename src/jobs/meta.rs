@@ -1,0 +1,349 @@
+//! `meta.json`: the job's record, compatible with the Python original's file.
+//!
+//! The original's keys keep their names and meanings; new keys are optional, so a
+//! file the original wrote loads as it is, and keys this version does not know are
+//! carried through every rewrite untouched.
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use super::error::{JobError, Result};
+
+/// The largest meta.json we read; anything bigger is reported as corrupt rather than
+/// loaded into memory.
+pub const MAX_META_BYTES: u64 = 1024 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Accepted but not yet running.
+    Pending,
+    Running,
+    /// The agent exited with status 0.
+    Done,
+    /// The agent exited non-zero, was killed by a signal, never started, or lost its supervisor.
+    Error,
+    /// Someone asked for the job to stop.
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [Status::Pending, Status::Running, Status::Done, Status::Error, Status::Cancelled];
+
+    pub fn is_finished(self) -> bool {
+        matches!(self, Status::Done | Status::Error | Status::Cancelled)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Running => "running",
+            Status::Done => "done",
+            Status::Error => "error",
+            Status::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A UTC instant written the way Python's `datetime.now(timezone.utc).isoformat()` writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Timestamp(Utc::now())
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+            return Some(Timestamp(at.with_timezone(&Utc)));
+        }
+        // Python's isoformat() of a naive datetime has no offset; the original always
+        // wrote UTC, so read it as UTC.
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|naive| Timestamp(naive.and_utc()))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0.to_rfc3339_opts(SecondsFormat::Micros, false);
+        // Python omits the fraction when it is zero; so do we, to match byte for byte.
+        let text = text.replace(".000000+", "+");
+        f.write_str(&text)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Timestamp::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("not an ISO-8601 time: {text:?}")))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobMeta {
+    // The original's keys, always written (null when unknown), in the original's order.
+    pub job_id: String,
+    pub status: Status,
+    pub prompt: String,
+    pub cwd: String,
+    #[serde(default = "default_policy")]
+    pub approval_policy: String,
+    #[serde(default)]
+    pub pid: Option<i64>,
+    #[serde(default)]
+    pub started_at: Option<Timestamp>,
+    #[serde(default)]
+    pub finished_at: Option<Timestamp>,
+    #[serde(default)]
+    pub exit_code: Option<i64>,
+
+    // New keys: optional, absent in the original's files.
+    /// Which agent runs the job (`codex`, `demo`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// The agent's full command line, as passed to exec (no shell).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// The agent's process group (equal to its pid: it leads its own group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pgid: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervisor_pid: Option<i64>,
+    /// The supervisor's start time in clock ticks since boot (`/proc/<pid>/stat` field 22),
+    /// so a reused pid is never mistaken for the supervisor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervisor_start_ticks: Option<u64>,
+    /// The signal that ended the agent, for example `SIGKILL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    /// Why the job ended the way it did, when the status alone does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+
+    /// Keys this version does not know: kept as they were.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn default_policy() -> String {
+    "suggest".to_owned()
+}
+
+impl JobMeta {
+    /// Whether a supervisor of this version owns the job (the original's jobs have none).
+    pub fn has_supervisor(&self) -> bool {
+        self.supervisor_pid.is_some()
+    }
+
+    pub fn from_json(bytes: &[u8]) -> std::result::Result<Self, String> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|err| format!("meta.json is not valid JSON: {err}"))?;
+        if !value.is_object() {
+            return Err("meta.json is not a JSON object".to_owned());
+        }
+        serde_json::from_value(value).map_err(|err| format!("meta.json has the wrong shape: {err}"))
+    }
+
+    /// The original's layout: `json.dump(meta, f, indent=2)`.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Reads `meta.json` without following a symlink and without loading an oversized file.
+    pub fn read(id: &str, path: &Path) -> Result<Self> {
+        let file =
+            OpenOptions::new().read(true).custom_flags(nix::libc::O_NOFOLLOW).open(path).map_err(|err| match err.raw_os_error() {
+                Some(nix::libc::ELOOP) => corrupt(id, "meta.json is a symlink; it is not followed"),
+                _ if err.kind() == std::io::ErrorKind::NotFound => corrupt(id, "meta.json is missing"),
+                _ => JobError::io("reading", path, err),
+            })?;
+        let mut bytes = Vec::new();
+        file.take(MAX_META_BYTES + 1).read_to_end(&mut bytes).map_err(|err| JobError::io("reading", path, err))?;
+        if bytes.len() as u64 > MAX_META_BYTES {
+            return Err(corrupt(id, &format!("meta.json is larger than {MAX_META_BYTES} bytes")));
+        }
+        Self::from_json(&bytes).map_err(|reason| corrupt(id, &reason))
+    }
+
+    /// Replaces `meta.json` whole: a temporary file in the same folder, fsync, rename.
+    /// Readers see the old file or the new one, never a mix.
+    pub fn write_atomic(&self, path: &Path) -> Result<()> {
+        let folder = path.parent().unwrap_or(Path::new("."));
+        let temp = folder.join(format!(".meta.json.{}.{}.tmp", std::process::id(), unique_suffix()));
+        let result = (|| {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&temp)
+                .map_err(|err| JobError::io("creating", &temp, err))?;
+            file.write_all(&self.to_json()).map_err(|err| JobError::io("writing", &temp, err))?;
+            file.sync_all().map_err(|err| JobError::io("syncing", &temp, err))?;
+            fs::rename(&temp, path).map_err(|err| JobError::io("renaming into place", path, err))
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        result
+    }
+}
+
+fn corrupt(id: &str, reason: &str) -> JobError {
+    JobError::Corrupt { id: id.to_owned(), reason: reason.to_owned() }
+}
+
+/// Distinguishes temporary files of threads in one process.
+fn unique_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Creates a file for appending agent output, readable only by its owner.
+pub fn open_append(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|err| JobError::io("opening for append", path, err))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORIGINAL: &str = r#"{
+  "job_id": "3f2a9c1d",
+  "status": "done",
+  "prompt": "Refactor the parser",
+  "cwd": "/home/me/project",
+  "approval_policy": "suggest",
+  "pid": 4242,
+  "started_at": "2026-04-29T10:00:00.123456+00:00",
+  "finished_at": "2026-04-29T10:05:00+00:00",
+  "exit_code": 0
+}"#;
+
+    #[test]
+    fn loads_a_file_written_by_the_python_original() {
+        let meta = JobMeta::from_json(ORIGINAL.as_bytes()).unwrap();
+        assert_eq!(meta.job_id, "3f2a9c1d");
+        assert_eq!(meta.status, Status::Done);
+        assert_eq!(meta.pid, Some(4242));
+        assert_eq!(meta.exit_code, Some(0));
+        assert!(!meta.has_supervisor());
+        assert_eq!(meta.started_at.unwrap().to_string(), "2026-04-29T10:00:00.123456+00:00");
+        assert_eq!(meta.finished_at.unwrap().to_string(), "2026-04-29T10:05:00+00:00");
+    }
+
+    #[test]
+    fn rewriting_an_original_file_keeps_its_keys_order_and_values() {
+        let meta = JobMeta::from_json(ORIGINAL.as_bytes()).unwrap();
+        let written = String::from_utf8(meta.to_json()).unwrap();
+        assert_eq!(written.trim_end(), ORIGINAL);
+    }
+
+    #[test]
+    fn running_original_job_has_null_finish_fields() {
+        let text = ORIGINAL.replace("\"done\"", "\"running\"").replace(
+            "\"finished_at\": \"2026-04-29T10:05:00+00:00\",\n  \"exit_code\": 0",
+            "\"finished_at\": null,\n  \"exit_code\": null",
+        );
+        let meta = JobMeta::from_json(text.as_bytes()).unwrap();
+        assert_eq!(meta.status, Status::Running);
+        assert_eq!(meta.finished_at, None);
+        assert_eq!(meta.exit_code, None);
+        let round = String::from_utf8(meta.to_json()).unwrap();
+        assert!(round.contains("\"finished_at\": null"), "{round}");
+        assert!(round.contains("\"exit_code\": null"), "{round}");
+    }
+
+    #[test]
+    fn unknown_keys_survive_a_rewrite() {
+        let text = ORIGINAL.replace("\"exit_code\": 0", "\"exit_code\": 0,\n  \"queue_position\": 3,\n  \"labels\": {\"team\": \"infra\"}");
+        let mut meta = JobMeta::from_json(text.as_bytes()).unwrap();
+        meta.note = Some("checked".into());
+        let again = JobMeta::from_json(&meta.to_json()).unwrap();
+        assert_eq!(again.extra["queue_position"], 3);
+        assert_eq!(again.extra["labels"]["team"], "infra");
+        assert_eq!(again.note.as_deref(), Some("checked"));
+    }
+
+    #[test]
+    fn new_keys_round_trip() {
+        let mut meta = JobMeta::from_json(ORIGINAL.as_bytes()).unwrap();
+        meta.agent = Some("codex".into());
+        meta.command = Some(vec!["codex".into(), "exec".into(), "--".into(), "hi".into()]);
+        meta.pgid = Some(4242);
+        meta.supervisor_pid = Some(4241);
+        meta.supervisor_start_ticks = Some(123_456);
+        meta.signal = Some("SIGKILL".into());
+        meta.created_at = Some(Timestamp::now());
+        assert_eq!(JobMeta::from_json(&meta.to_json()).unwrap(), meta);
+    }
+
+    #[test]
+    fn naive_timestamps_read_as_utc() {
+        let at = Timestamp::parse("2026-04-29T10:00:00").unwrap();
+        assert_eq!(at.to_string(), "2026-04-29T10:00:00+00:00");
+    }
+
+    #[test]
+    fn wrong_shapes_are_reported_not_panicked() {
+        for bad in ["", "{", "[]", "42", "null", r#"{"job_id": 5}"#, r#"{"job_id":"a","status":"exploded","prompt":"","cwd":""}"#] {
+            assert!(JobMeta::from_json(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn atomic_write_then_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meta.json");
+        let meta = JobMeta::from_json(ORIGINAL.as_bytes()).unwrap();
+        meta.write_atomic(&path).unwrap();
+        assert_eq!(JobMeta::read("3f2a9c1d", &path).unwrap(), meta);
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers, vec!["meta.json"]);
+    }
+
+    #[test]
+    fn symlinked_and_oversized_meta_are_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere.json");
+        fs::write(&target, ORIGINAL).unwrap();
+        let link = dir.path().join("meta.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = JobMeta::read("x", &link).unwrap_err().to_string();
+        assert!(err.contains("symlink"), "{err}");
+
+        let big = dir.path().join("big.json");
+        fs::write(&big, vec![b' '; (MAX_META_BYTES + 10) as usize]).unwrap();
+        let err = JobMeta::read("x", &big).unwrap_err().to_string();
+        assert!(err.contains("larger than"), "{err}");
+    }
+}

@@ -1,0 +1,138 @@
+//! What `/proc` says about processes: start times (to tell a live supervisor from a
+//! reused pid) and the process tree (to find every descendant of a job).
+
+use std::collections::HashMap;
+use std::fs;
+
+/// A process as seen in `/proc/<pid>/stat`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcStat {
+    pub pid: i32,
+    pub state: char,
+    pub ppid: i32,
+    pub pgid: i32,
+    pub session: i32,
+    /// Start time in clock ticks since boot.
+    pub start_ticks: u64,
+}
+
+impl ProcStat {
+    pub fn is_zombie(&self) -> bool {
+        matches!(self.state, 'Z' | 'X')
+    }
+}
+
+pub fn stat(pid: i32) -> Option<ProcStat> {
+    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat(&text)
+}
+
+/// Parses `/proc/<pid>/stat`. The command name sits in parentheses and may hold
+/// spaces or parentheses itself, so fields are counted from the last `)`.
+fn parse_stat(text: &str) -> Option<ProcStat> {
+    let pid = text.split_whitespace().next()?.parse().ok()?;
+    let after_name = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // fields[0] is field 3 (state); field N is fields[N - 3].
+    Some(ProcStat {
+        pid,
+        state: fields.first()?.chars().next()?,
+        ppid: fields.get(1)?.parse().ok()?,
+        pgid: fields.get(2)?.parse().ok()?,
+        session: fields.get(3)?.parse().ok()?,
+        start_ticks: fields.get(19)?.parse().ok()?,
+    })
+}
+
+/// The start time of a running (not zombie) process, if there is one with that pid.
+pub fn start_ticks(pid: i32) -> Option<u64> {
+    stat(pid).filter(|stat| !stat.is_zombie()).map(|stat| stat.start_ticks)
+}
+
+/// Whether the process that had `start_ticks` when recorded is still running.
+pub fn is_same_process_alive(pid: i32, recorded_start_ticks: u64) -> bool {
+    start_ticks(pid) == Some(recorded_start_ticks)
+}
+
+/// Whether any live (not zombie) process has this pid.
+pub fn is_alive(pid: i32) -> bool {
+    start_ticks(pid).is_some()
+}
+
+/// Every live process on the machine.
+pub fn all_processes() -> Vec<ProcStat> {
+    let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(stat)
+        .filter(|stat| !stat.is_zombie())
+        .collect()
+}
+
+/// Live descendants of `root` (not `root` itself), found by following parent links.
+pub fn descendants(root: i32) -> Vec<i32> {
+    descendants_in(&all_processes(), root)
+}
+
+fn descendants_in(processes: &[ProcStat], root: i32) -> Vec<i32> {
+    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+    for process in processes {
+        children.entry(process.ppid).or_default().push(process.pid);
+    }
+    let mut found = Vec::new();
+    let mut stack = vec![root];
+    while let Some(pid) = stack.pop() {
+        for &child in children.get(&pid).into_iter().flatten() {
+            if child != root && !found.contains(&child) {
+                found.push(child);
+                stack.push(child);
+            }
+        }
+    }
+    found
+}
+
+/// Live processes whose environment holds `key=value`. Descendants inherit the
+/// environment even after `setsid` and double forks, so this finds a job's processes
+/// when its supervisor is gone and the tree can no longer be followed.
+pub fn with_env(key: &str, value: &str) -> Vec<i32> {
+    let needle = format!("{key}={value}");
+    all_processes()
+        .into_iter()
+        .filter(|process| {
+            fs::read(format!("/proc/{}/environ", process.pid))
+                .map(|environ| environ.split(|&b| b == 0).any(|entry| entry == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .map(|process| process.pid)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_names_with_spaces_and_parens() {
+        let line = "4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10";
+        let stat = parse_stat(line).unwrap();
+        assert_eq!((stat.pid, stat.state, stat.ppid, stat.pgid, stat.session, stat.start_ticks), (4242, 'S', 1, 4242, 4242, 987654));
+    }
+
+    #[test]
+    fn this_process_is_alive_with_a_stable_start_time() {
+        let me = std::process::id() as i32;
+        let ticks = start_ticks(me).unwrap();
+        assert!(is_same_process_alive(me, ticks));
+        assert!(!is_same_process_alive(me, ticks + 1));
+    }
+
+    #[test]
+    fn descendants_follow_the_tree() {
+        let p = |pid, ppid| ProcStat { pid, state: 'S', ppid, pgid: pid, session: pid, start_ticks: 0 };
+        let processes = [p(10, 1), p(11, 10), p(12, 11), p(13, 1), p(14, 12)];
+        let mut found = descendants_in(&processes, 10);
+        found.sort();
+        assert_eq!(found, [11, 12, 14]);
+    }
+}

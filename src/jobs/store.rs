@@ -1,0 +1,352 @@
+//! The jobs directory: reserving ids, reading and writing job records, listing,
+//! and telling a running job from one whose supervisor is gone.
+
+use std::fs::{self, DirBuilder};
+use std::io::{self, Read};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use super::error::{JobError, Result};
+use super::id::JobId;
+use super::meta::{JobMeta, Status, Timestamp};
+use super::procfs;
+use super::tail;
+
+pub const META_FILE: &str = "meta.json";
+pub const OUTPUT_FILE: &str = "output.txt";
+pub const LAST_MESSAGE_FILE: &str = "last_message.txt";
+pub const CANCEL_FILE: &str = "cancel_request.json";
+
+/// The most of `last_message.txt` that is read back.
+pub const MAX_LAST_MESSAGE_BYTES: u64 = 64 * 1024;
+
+/// One folder in the jobs directory, as found by a listing.
+#[derive(Clone, Debug)]
+pub struct JobRecord {
+    pub id: JobId,
+    /// When the folder was created (its birth time where the file system keeps one).
+    pub created: SystemTime,
+    /// The job's meta, or why it could not be read.
+    pub meta: std::result::Result<JobMeta, String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct JobStore {
+    home: PathBuf,
+    jobs: PathBuf,
+}
+
+impl JobStore {
+    pub fn new(home: impl Into<PathBuf>) -> Self {
+        let home = home.into();
+        let jobs = home.join("jobs");
+        JobStore { home, jobs }
+    }
+
+    /// `$CODEX_ASYNC_HOME`, or `~/.codex-async`.
+    pub fn from_env() -> Result<Self> {
+        if let Some(home) = std::env::var_os("CODEX_ASYNC_HOME").filter(|home| !home.is_empty()) {
+            return Ok(Self::new(home));
+        }
+        let user_home = std::env::var_os("HOME")
+            .filter(|home| !home.is_empty())
+            .ok_or_else(|| JobError::io("finding the home folder", "$HOME", io::Error::other("HOME is not set; set CODEX_ASYNC_HOME")))?;
+        Ok(Self::new(Path::new(&user_home).join(".codex-async")))
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    pub fn jobs_dir(&self) -> &Path {
+        &self.jobs
+    }
+
+    pub fn logs_dir(&self) -> PathBuf {
+        self.home.join("logs")
+    }
+
+    pub fn servers_dir(&self) -> PathBuf {
+        self.home.join("servers")
+    }
+
+    pub fn job_dir(&self, id: &JobId) -> PathBuf {
+        self.jobs.join(id.as_str())
+    }
+
+    pub fn meta_path(&self, id: &JobId) -> PathBuf {
+        self.job_dir(id).join(META_FILE)
+    }
+
+    pub fn output_path(&self, id: &JobId) -> PathBuf {
+        self.job_dir(id).join(OUTPUT_FILE)
+    }
+
+    pub fn last_message_path(&self, id: &JobId) -> PathBuf {
+        self.job_dir(id).join(LAST_MESSAGE_FILE)
+    }
+
+    pub fn cancel_path(&self, id: &JobId) -> PathBuf {
+        self.job_dir(id).join(CANCEL_FILE)
+    }
+
+    /// Creates a private folder (0700) and its parents.
+    pub fn ensure_dir(path: &Path) -> Result<()> {
+        DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(|err| JobError::io("creating folder", path, err))
+    }
+
+    /// Takes a fresh id by creating its folder exclusively, so two processes sharing
+    /// the directory can never take the same one.
+    pub fn reserve(&self) -> Result<JobId> {
+        Self::ensure_dir(&self.jobs)?;
+        for _ in 0..64 {
+            let id = JobId::generate();
+            let dir = self.job_dir(&id);
+            match DirBuilder::new().mode(0o700).create(&dir) {
+                Ok(()) => return Ok(id),
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(err) => return Err(JobError::io("creating job folder", dir, err)),
+            }
+        }
+        Err(JobError::io("reserving a job id", &self.jobs, io::Error::other("64 collisions in a row")))
+    }
+
+    /// Checks that `id` names a real job folder (not a symlink leading elsewhere).
+    pub fn existing(&self, raw_id: &str) -> Result<JobId> {
+        let id = JobId::parse(raw_id)?;
+        match fs::symlink_metadata(self.job_dir(&id)) {
+            Ok(meta) if meta.is_dir() => Ok(id),
+            Ok(_) => Err(JobError::Corrupt { id: id.to_string(), reason: "the job folder is not a folder (a symlink?)".into() }),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Err(JobError::NotFound(id.to_string())),
+            Err(err) => Err(JobError::io("reading", self.job_dir(&id), err)),
+        }
+    }
+
+    /// The meta as written, without any liveness check.
+    pub fn read_meta_raw(&self, id: &JobId) -> Result<JobMeta> {
+        JobMeta::read(id.as_str(), &self.meta_path(id))
+    }
+
+    /// The meta, with a running job whose supervisor is gone settled as such.
+    pub fn read_meta(&self, id: &JobId) -> Result<JobMeta> {
+        let meta = self.read_meta_raw(id)?;
+        Ok(self.settle_if_orphaned(id, meta))
+    }
+
+    pub fn write_meta(&self, meta: &JobMeta) -> Result<()> {
+        let id = JobId::parse(&meta.job_id)?;
+        meta.write_atomic(&self.meta_path(&id))
+    }
+
+    /// A job that says it runs but has nobody to finish it would read `running`
+    /// forever. Ours record their supervisor (pid and start time): if it is gone,
+    /// the job ended unobserved and reads `error` with a note. The original's jobs
+    /// keep the original's check on the agent's pid.
+    pub fn settle_if_orphaned(&self, id: &JobId, meta: JobMeta) -> JobMeta {
+        if meta.status.is_finished() {
+            return meta;
+        }
+        let (status, note) = match (meta.supervisor_pid, meta.supervisor_start_ticks) {
+            (Some(pid), Some(ticks)) if !procfs::is_same_process_alive(pid as i32, ticks) => {
+                (Status::Error, "supervisor lost: it ended without recording a result (killed?); the exit code is unknown")
+            }
+            (Some(pid), None) if !procfs::is_alive(pid as i32) => {
+                (Status::Error, "supervisor lost: it is no longer running; the exit code is unknown")
+            }
+            (None, _) if meta.pid.is_some_and(|pid| !procfs::is_alive(pid as i32)) => (
+                Status::Done,
+                "the process ended while no server watched it (checked by pid, as the original did); the exit code is unknown",
+            ),
+            _ => return meta,
+        };
+        // The supervisor writes its result before it exits: read again now that it is
+        // known to be gone, so a result written in the meantime is never overwritten.
+        let Ok(mut current) = self.read_meta_raw(id) else { return meta };
+        if current.status.is_finished() {
+            return current;
+        }
+        current.status = status;
+        current.finished_at = Some(Timestamp::now());
+        current.note = Some(note.to_owned());
+        if let Err(err) = self.write_meta(&current) {
+            tracing::warn!(job = %id, %err, "could not record a lost supervisor");
+        }
+        current
+    }
+
+    /// Job folders, newest first. Only folder metadata is read here; the metas of
+    /// a page are read by [`JobStore::list`].
+    pub fn job_folders(&self) -> Result<Vec<(JobId, SystemTime)>> {
+        let entries = match fs::read_dir(&self.jobs) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(JobError::io("listing", &self.jobs, err)),
+        };
+        let mut folders: Vec<(JobId, SystemTime)> = entries
+            .filter_map(|entry| {
+                let entry = entry.ok()?;
+                let id = JobId::parse(entry.file_name().to_str()?).ok()?;
+                let meta = entry.metadata().ok()?;
+                if !meta.is_dir() {
+                    return None;
+                }
+                let created = meta.created().or_else(|_| meta.modified()).unwrap_or(SystemTime::UNIX_EPOCH);
+                Some((id, created))
+            })
+            .collect();
+        folders.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(folders)
+    }
+
+    /// The newest `limit` jobs (all with `None`), corrupt ones included as such.
+    pub fn list(&self, limit: Option<usize>) -> Result<Vec<JobRecord>> {
+        let folders = self.job_folders()?;
+        let take = limit.unwrap_or(usize::MAX);
+        Ok(folders.into_iter().take(take).map(|(id, created)| self.record(id, created)).collect())
+    }
+
+    pub fn record(&self, id: JobId, created: SystemTime) -> JobRecord {
+        let meta = self.read_meta(&id).map_err(|err| match err {
+            JobError::Corrupt { reason, .. } => reason,
+            other => other.to_string(),
+        });
+        JobRecord { id, created, meta }
+    }
+
+    /// The original's output tail: last `lines` lines, at most `chars` characters.
+    pub fn tail(&self, id: &JobId, lines: usize, chars: usize) -> Result<String> {
+        let path = self.output_path(id);
+        tail::tail_file(&path, lines, chars).map_err(|err| JobError::io("reading", path, err))
+    }
+
+    /// The agent's final answer (`codex exec -o`), when it wrote one.
+    pub fn last_message(&self, id: &JobId) -> Option<String> {
+        let file = fs::File::open(self.last_message_path(id)).ok()?;
+        let mut bytes = Vec::new();
+        file.take(MAX_LAST_MESSAGE_BYTES).read_to_end(&mut bytes).ok()?;
+        if bytes.is_empty() {
+            return None;
+        }
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Removes a finished job's folder. A running job must be cancelled first.
+    pub fn delete(&self, raw_id: &str) -> Result<()> {
+        let id = self.existing(raw_id)?;
+        if let Ok(meta) = self.read_meta(&id)
+            && !meta.status.is_finished()
+        {
+            return Err(JobError::StillRunning { id: id.to_string() });
+        }
+        let dir = self.job_dir(&id);
+        fs::remove_dir_all(&dir).map_err(|err| JobError::io("deleting", dir, err))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running_meta(id: &JobId) -> JobMeta {
+        JobMeta::from_json(
+            format!(r#"{{"job_id":"{id}","status":"running","prompt":"p","cwd":"/","approval_policy":"suggest","pid":null,"started_at":null,"finished_at":null,"exit_code":null}}"#)
+                .as_bytes(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn reserve_makes_private_distinct_folders() {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::tempdir().unwrap();
+        let store = JobStore::new(home.path());
+        let a = store.reserve().unwrap();
+        let b = store.reserve().unwrap();
+        assert_ne!(a, b);
+        let mode = fs::metadata(store.job_dir(&a)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        assert_eq!(fs::metadata(store.jobs_dir()).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+
+    #[test]
+    fn unknown_and_invalid_ids() {
+        let home = tempfile::tempdir().unwrap();
+        let store = JobStore::new(home.path());
+        assert!(matches!(store.existing("deadbeef"), Err(JobError::NotFound(_))));
+        assert!(matches!(store.existing("../x"), Err(JobError::InvalidId(_))));
+    }
+
+    #[test]
+    fn lost_supervisor_reads_as_error_with_a_note() {
+        let home = tempfile::tempdir().unwrap();
+        let store = JobStore::new(home.path());
+        let id = store.reserve().unwrap();
+        let mut meta = running_meta(&id);
+        let me = std::process::id() as i64;
+        meta.supervisor_pid = Some(me);
+        meta.supervisor_start_ticks = procfs::start_ticks(me as i32);
+        store.write_meta(&meta).unwrap();
+        assert_eq!(store.read_meta(&id).unwrap().status, Status::Running, "a live supervisor keeps it running");
+
+        meta.supervisor_start_ticks = meta.supervisor_start_ticks.map(|t| t + 1); // a reused pid
+        store.write_meta(&meta).unwrap();
+        let settled = store.read_meta(&id).unwrap();
+        assert_eq!(settled.status, Status::Error);
+        assert!(settled.note.unwrap().contains("supervisor lost"));
+        assert!(settled.finished_at.is_some());
+        assert_eq!(store.read_meta_raw(&id).unwrap().status, Status::Error, "the finding is recorded");
+    }
+
+    #[test]
+    fn original_jobs_keep_the_pid_check() {
+        let home = tempfile::tempdir().unwrap();
+        let store = JobStore::new(home.path());
+        let id = store.reserve().unwrap();
+        let mut meta = running_meta(&id);
+        meta.pid = Some(std::process::id() as i64);
+        store.write_meta(&meta).unwrap();
+        assert_eq!(store.read_meta(&id).unwrap().status, Status::Running);
+        meta.pid = Some(i32::MAX as i64); // no such process
+        store.write_meta(&meta).unwrap();
+        assert_eq!(store.read_meta(&id).unwrap().status, Status::Done);
+    }
+
+    #[test]
+    fn listing_survives_corrupt_and_foreign_entries() {
+        let home = tempfile::tempdir().unwrap();
+        let store = JobStore::new(home.path());
+        let good = store.reserve().unwrap();
+        let mut meta = running_meta(&good);
+        meta.status = Status::Done;
+        store.write_meta(&meta).unwrap();
+        let empty = store.reserve().unwrap();
+        let garbage = store.reserve().unwrap();
+        fs::write(store.meta_path(&garbage), "{\"job_id\": ").unwrap();
+        fs::write(store.jobs_dir().join("not a job.txt"), "x").unwrap();
+        fs::create_dir(store.jobs_dir().join("has.dot")).unwrap();
+
+        let records = store.list(None).unwrap();
+        assert_eq!(records.len(), 3);
+        let by_id = |id: &JobId| records.iter().find(|r| &r.id == id).unwrap();
+        assert!(by_id(&good).meta.is_ok());
+        assert!(by_id(&empty).meta.as_ref().unwrap_err().contains("missing"));
+        assert!(by_id(&garbage).meta.as_ref().unwrap_err().contains("not valid JSON"));
+    }
+
+    #[test]
+    fn delete_refuses_running_jobs() {
+        let home = tempfile::tempdir().unwrap();
+        let store = JobStore::new(home.path());
+        let id = store.reserve().unwrap();
+        let mut meta = running_meta(&id);
+        meta.supervisor_pid = Some(std::process::id() as i64);
+        meta.supervisor_start_ticks = procfs::start_ticks(std::process::id() as i32);
+        store.write_meta(&meta).unwrap();
+        assert!(matches!(store.delete(id.as_str()), Err(JobError::StillRunning { .. })));
+        meta.status = Status::Done;
+        store.write_meta(&meta).unwrap();
+        store.delete(id.as_str()).unwrap();
+        assert!(!store.job_dir(&id).exists());
+    }
+}

@@ -1,0 +1,174 @@
+//! The JSON shapes every front end returns: the original's keys first, new ones after.
+
+use serde::{Deserialize, Serialize};
+
+use super::meta::{JobMeta, Status, Timestamp};
+use super::store::JobRecord;
+
+/// The original's `codex_start` result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StartView {
+    pub job_id: String,
+    pub status: Status,
+    pub pid: Option<i64>,
+    /// Why the job failed at once (agent binary missing, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The original's `codex_poll` result, plus the final answer and the new meta keys.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PollView {
+    pub job_id: String,
+    pub status: Status,
+    pub exit_code: Option<i64>,
+    pub output: String,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub prompt: String,
+    pub cwd: String,
+    /// The agent's final answer (`codex exec -o`), when it wrote one.
+    pub last_message: Option<String>,
+    pub approval_policy: String,
+    pub pid: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pgid: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervisor_pid: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl PollView {
+    pub fn new(meta: JobMeta, output: String, last_message: Option<String>) -> Self {
+        PollView {
+            job_id: meta.job_id,
+            status: meta.status,
+            exit_code: meta.exit_code,
+            output,
+            started_at: meta.started_at,
+            finished_at: meta.finished_at,
+            prompt: meta.prompt,
+            cwd: meta.cwd,
+            last_message,
+            approval_policy: meta.approval_policy,
+            pid: meta.pid,
+            agent: meta.agent,
+            command: meta.command,
+            pgid: meta.pgid,
+            supervisor_pid: meta.supervisor_pid,
+            signal: meta.signal,
+            created_at: meta.created_at,
+            note: meta.note,
+        }
+    }
+}
+
+/// One row of the original's `codex_list`; a corrupt job has status `corrupt` and an `error`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ListView {
+    pub job_id: String,
+    pub status: String,
+    pub prompt: String,
+    pub cwd: String,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub exit_code: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The original cut prompts in listings at 80 characters and added `...`.
+pub const LIST_PROMPT_CHARS: usize = 80;
+
+impl From<&JobRecord> for ListView {
+    fn from(record: &JobRecord) -> Self {
+        match &record.meta {
+            Ok(meta) => ListView {
+                job_id: meta.job_id.clone(),
+                status: meta.status.to_string(),
+                prompt: cut_prompt(&meta.prompt),
+                cwd: meta.cwd.clone(),
+                started_at: meta.started_at,
+                finished_at: meta.finished_at,
+                exit_code: meta.exit_code,
+                approval_policy: Some(meta.approval_policy.clone()),
+                error: None,
+            },
+            Err(reason) => ListView {
+                job_id: record.id.to_string(),
+                status: "corrupt".to_owned(),
+                prompt: String::new(),
+                cwd: String::new(),
+                started_at: None,
+                finished_at: None,
+                exit_code: None,
+                approval_policy: None,
+                error: Some(reason.clone()),
+            },
+        }
+    }
+}
+
+pub fn cut_prompt(prompt: &str) -> String {
+    match prompt.char_indices().nth(LIST_PROMPT_CHARS) {
+        Some((at, _)) => format!("{}...", &prompt[..at]),
+        None => prompt.to_owned(),
+    }
+}
+
+/// The original's `codex_cancel` results: either the job was signalled, or it had
+/// already ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CancelView {
+    Cancelled { job_id: String, status: Status, killed: bool },
+    NotRunning { job_id: String, status: Status, message: String },
+}
+
+impl CancelView {
+    pub fn not_running(job_id: &str, status: Status) -> Self {
+        CancelView::NotRunning { job_id: job_id.to_owned(), status, message: "Job is not running".to_owned() }
+    }
+}
+
+/// The result of waiting: the poll fields, and whether the time ran out first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WaitView {
+    #[serde(flatten)]
+    pub poll: PollView,
+    pub timed_out: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompts_are_cut_at_80_characters_like_the_original() {
+        assert_eq!(cut_prompt("short"), "short");
+        let exactly = "a".repeat(80);
+        assert_eq!(cut_prompt(&exactly), exactly);
+        let long = "é".repeat(81);
+        assert_eq!(cut_prompt(&long), format!("{}...", "é".repeat(80)));
+    }
+
+    #[test]
+    fn cancel_views_have_the_original_keys() {
+        let cancelled =
+            serde_json::to_value(CancelView::Cancelled { job_id: "ab".into(), status: Status::Cancelled, killed: true }).unwrap();
+        assert_eq!(cancelled, serde_json::json!({"job_id": "ab", "status": "cancelled", "killed": true}));
+        let ended = serde_json::to_value(CancelView::not_running("ab", Status::Done)).unwrap();
+        assert_eq!(ended, serde_json::json!({"job_id": "ab", "status": "done", "message": "Job is not running"}));
+    }
+}

@@ -1,0 +1,10 @@
+//! codex-async: long coding-agent jobs in the background, driven over MCP and watched
+//! live in a terminal dashboard. The jobs directory is the truth; see [`jobs`].
+
+pub mod cli;
+pub mod demo;
+pub mod jobs;
+pub mod logging;
+pub mod mcp;
+pub mod tui;
+pub mod watch;
