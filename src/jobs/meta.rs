@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -63,8 +63,9 @@ impl fmt::Display for Status {
 pub struct Timestamp(pub DateTime<Utc>);
 
 impl Timestamp {
+    /// Now, to the microsecond: the precision the file keeps.
     pub fn now() -> Self {
-        Timestamp(Utc::now())
+        Timestamp(Utc::now().trunc_subsecs(6))
     }
 
     pub fn parse(text: &str) -> Option<Self> {
