@@ -1,0 +1,137 @@
+//! Shared by the integration tests: a private jobs directory, the real binary, the
+//! fake agent, and waiting for conditions with a deadline.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use codex_async::jobs::{Engine, JobStore, procfs};
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_codex-async");
+
+pub fn fake_agent() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fake-agent")
+}
+
+/// Polls `condition` until it holds, failing the test with `what` after `timeout`.
+pub fn wait_until(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A temporary `CODEX_ASYNC_HOME`. Dropping it ends every process its jobs left,
+/// so a failing test leaves nothing running.
+pub struct TestHome {
+    pub dir: tempfile::TempDir,
+}
+
+impl Default for TestHome {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestHome {
+    pub fn new() -> Self {
+        TestHome { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn store(&self) -> JobStore {
+        JobStore::new(self.path())
+    }
+
+    /// An engine over this home that supervises with the real binary.
+    pub fn engine(&self) -> Engine {
+        Engine::new(self.store(), BIN)
+    }
+
+    /// The real binary with this home and the fake agent.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(BIN);
+        command.env("CODEX_ASYNC_HOME", self.path()).env("CODEX_BIN", fake_agent()).env_remove("CODEX_ASYNC_TOKEN");
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run codex-async")
+    }
+
+    /// Starts a job through the CLI with the fake agent running `prompt`; returns its id.
+    pub fn start(&self, prompt: &str) -> String {
+        let output = self.run(&["start", "--json", "--cwd", self.path().to_str().unwrap(), "--", prompt]);
+        assert!(output.status.success(), "start failed: {}", String::from_utf8_lossy(&output.stderr));
+        let started: Value = serde_json::from_slice(&output.stdout).expect("start --json prints JSON");
+        started["job_id"].as_str().expect("job_id").to_owned()
+    }
+
+    pub fn job_dir(&self, id: &str) -> PathBuf {
+        self.path().join("jobs").join(id)
+    }
+
+    pub fn meta(&self, id: &str) -> Value {
+        let text = std::fs::read_to_string(self.job_dir(id).join("meta.json")).expect("meta.json");
+        serde_json::from_str(&text).expect("meta.json is JSON")
+    }
+
+    pub fn output(&self, id: &str) -> String {
+        std::fs::read_to_string(self.job_dir(id).join("output.txt")).unwrap_or_default()
+    }
+
+    pub fn status(&self, id: &str) -> String {
+        self.meta(id)["status"].as_str().unwrap_or_default().to_owned()
+    }
+
+    pub fn wait_for_status(&self, id: &str, status: &str, timeout: Duration) {
+        wait_until(&format!("job {id} to be {status}"), timeout, || self.status(id) == status);
+    }
+
+    /// Pids the fake agent reported as `pid:<role>=<pid>`.
+    pub fn reported_pids(&self, id: &str, role: &str) -> Vec<i32> {
+        let prefix = format!("pid:{role}=");
+        self.output(id).lines().filter_map(|line| line.strip_prefix(&prefix)?.trim().parse().ok()).collect()
+    }
+
+    /// Live processes that belong to a job of this home (they carry its id).
+    pub fn job_processes(&self, id: &str) -> Vec<i32> {
+        procfs::with_env("CODEX_ASYNC_JOB_ID", id)
+    }
+
+    fn job_ids(&self) -> Vec<String> {
+        std::fs::read_dir(self.path().join("jobs"))
+            .map(|entries| entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for TestHome {
+    fn drop(&mut self) {
+        use nix::sys::signal::{Signal, kill};
+        use nix::unistd::Pid;
+        for id in self.job_ids() {
+            let mut pids = self.job_processes(&id);
+            if let Ok(meta) = std::fs::read_to_string(self.job_dir(&id).join("meta.json"))
+                && let Ok(meta) = serde_json::from_str::<Value>(&meta)
+                && let Some(supervisor) = meta["supervisor_pid"].as_i64()
+                && meta["supervisor_start_ticks"].as_u64() == procfs::start_ticks(supervisor as i32)
+            {
+                pids.push(supervisor as i32);
+            }
+            for pid in pids {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+        }
+    }
+}
+
+pub fn is_alive(pid: i32) -> bool {
+    procfs::is_alive(pid)
+}
