@@ -6,6 +6,7 @@ pub mod cancel;
 mod error;
 mod id;
 pub mod meta;
+pub mod output;
 pub mod procfs;
 pub mod spawn;
 pub mod store;

@@ -1,0 +1,421 @@
+//! Reading `output.txt` incrementally, for a viewer that follows a job live.
+//!
+//! [`OutputFollower`] keeps an offset and reads only the bytes appended since its last
+//! read; it notices when the file was truncated or replaced (a different inode, or a
+//! length below the offset) and starts again from the tail. [`read_before`] and
+//! [`read_after`] fetch lines around an offset when a person scrolls beyond the
+//! window a viewer keeps in memory. Lines come out as a terminal would show them:
+//! `\r` returns to the start of the line so later text replaces earlier text, and a
+//! line longer than [`MAX_LINE_BYTES`] keeps its beginning and says how much was cut,
+//! so a 1 MB line costs a bounded amount.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// The most of one line that is kept.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
+/// The most one read takes in at once (a flood is read in slices of this size).
+pub const READ_SLICE: usize = 4 * 1024 * 1024;
+/// How far back [`read_before`] and a fresh tail look for line starts.
+const SCAN_BUDGET: u64 = 8 * 1024 * 1024;
+const CHUNK: usize = 64 * 1024;
+
+/// Turns a byte stream into screen lines, a chunk at a time.
+#[derive(Debug, Default)]
+pub struct LineSplitter {
+    pending: Vec<u8>,
+    dropped: u64,
+    /// A `\r` was seen: the next visible byte starts the line again (unless `\n` comes).
+    carriage: bool,
+}
+
+impl LineSplitter {
+    /// Feeds bytes; complete lines are pushed to `lines`.
+    pub fn feed(&mut self, bytes: &[u8], lines: &mut Vec<String>) {
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            // Plain runs are copied at once; only `\n` and `\r` need a decision.
+            let run = rest.iter().position(|&b| b == b'\n' || b == b'\r').unwrap_or(rest.len());
+            if run > 0 {
+                if self.carriage {
+                    self.pending.clear();
+                    self.dropped = 0;
+                    self.carriage = false;
+                }
+                self.push(&rest[..run]);
+            }
+            match rest.get(run) {
+                Some(b'\n') => {
+                    lines.push(self.take_line());
+                    rest = &rest[run + 1..];
+                }
+                Some(_) => {
+                    self.carriage = true;
+                    rest = &rest[run + 1..];
+                }
+                None => rest = &[],
+            }
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        let room = MAX_LINE_BYTES.saturating_sub(self.pending.len());
+        let keep = room.min(bytes.len());
+        self.pending.extend_from_slice(&bytes[..keep]);
+        self.dropped += (bytes.len() - keep) as u64;
+    }
+
+    fn take_line(&mut self) -> String {
+        let line = render_line(&self.pending, self.dropped);
+        self.pending.clear();
+        self.dropped = 0;
+        self.carriage = false;
+        line
+    }
+
+    /// The line being written (no newline yet), if it has anything.
+    pub fn partial(&self) -> Option<String> {
+        (!self.pending.is_empty() || self.dropped > 0).then(|| render_line(&self.pending, self.dropped))
+    }
+}
+
+fn render_line(bytes: &[u8], dropped: u64) -> String {
+    let mut line = String::from_utf8_lossy(bytes).into_owned();
+    if dropped > 0 {
+        line.push_str(&format!("\u{1b}[0m … ({dropped} more bytes on this line)"));
+    }
+    line
+}
+
+/// Screen lines of `bytes` (which start at a line start); the unterminated end is kept
+/// as the last line.
+pub fn split_lines(bytes: &[u8]) -> Vec<String> {
+    let mut splitter = LineSplitter::default();
+    let mut lines = Vec::new();
+    splitter.feed(bytes, &mut lines);
+    lines.extend(splitter.partial());
+    lines
+}
+
+/// Lines read from a part of the file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineBlock {
+    /// File offset of the first line's first byte.
+    pub start: u64,
+    /// File offset just after the last complete line.
+    pub end: u64,
+    pub lines: Vec<String>,
+}
+
+/// What changed since the last [`OutputFollower::poll`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutputUpdate {
+    /// Nothing new.
+    Unchanged,
+    /// The file is new, was truncated or replaced: here is its tail; forget older lines.
+    Reset { tail: LineBlock, partial: Option<String>, file_len: u64 },
+    /// Complete lines appended after the previous ones, and the line being written.
+    Appended { lines: Vec<String>, end: u64, partial: Option<String>, file_len: u64 },
+}
+
+/// Follows one output file.
+#[derive(Debug)]
+pub struct OutputFollower {
+    path: PathBuf,
+    tail_lines: usize,
+    /// (device, inode) of the file last read.
+    identity: Option<(u64, u64)>,
+    /// Everything before this offset has been read.
+    offset: u64,
+    /// Offset of the first byte of the line being written.
+    line_start: u64,
+    splitter: LineSplitter,
+    started: bool,
+}
+
+impl OutputFollower {
+    /// A follower whose first poll returns the last `tail_lines` lines.
+    pub fn new(path: impl Into<PathBuf>, tail_lines: usize) -> Self {
+        OutputFollower {
+            path: path.into(),
+            tail_lines,
+            identity: None,
+            offset: 0,
+            line_start: 0,
+            splitter: LineSplitter::default(),
+            started: false,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads what was appended (at most [`READ_SLICE`] bytes per call; call again
+    /// while it returns `Appended` to catch up with a flood).
+    pub fn poll(&mut self) -> io::Result<OutputUpdate> {
+        let mut file = match File::open(&self.path) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                if self.started && self.identity.is_none() {
+                    return Ok(OutputUpdate::Unchanged);
+                }
+                self.restart(None, 0);
+                return Ok(OutputUpdate::Reset { tail: LineBlock::default(), partial: None, file_len: 0 });
+            }
+            Err(err) => return Err(err),
+        };
+        let meta = file.metadata()?;
+        let identity = Some((meta.dev(), meta.ino()));
+        let len = meta.len();
+        if !self.started || identity != self.identity || len < self.offset {
+            return self.reset_to_tail(&mut file, identity, len);
+        }
+        if len == self.offset {
+            return Ok(OutputUpdate::Unchanged);
+        }
+        let size = (len - self.offset).min(READ_SLICE as u64) as usize;
+        let mut bytes = vec![0; size];
+        file.seek(SeekFrom::Start(self.offset))?;
+        file.read_exact(&mut bytes)?;
+        let mut lines = Vec::new();
+        self.splitter.feed(&bytes, &mut lines);
+        self.offset += size as u64;
+        if !lines.is_empty() {
+            // The last newline read ends the last complete line.
+            let last_newline = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |at| at + 1);
+            self.line_start = self.offset - (size - last_newline) as u64;
+        }
+        Ok(OutputUpdate::Appended { lines, end: self.line_start, partial: self.splitter.partial(), file_len: len })
+    }
+
+    fn restart(&mut self, identity: Option<(u64, u64)>, offset: u64) {
+        self.identity = identity;
+        self.offset = offset;
+        self.line_start = offset;
+        self.splitter = LineSplitter::default();
+        self.started = true;
+    }
+
+    fn reset_to_tail(&mut self, file: &mut File, identity: Option<(u64, u64)>, len: u64) -> io::Result<OutputUpdate> {
+        // The complete lines before the last newline, then the unterminated rest.
+        let end = last_line_end(file, len)?;
+        let tail = lines_before(file, end, self.tail_lines)?;
+        self.restart(identity, end);
+        let mut rest = vec![0; (len - end).min(READ_SLICE as u64) as usize];
+        file.seek(SeekFrom::Start(end))?;
+        file.read_exact(&mut rest)?;
+        let mut ignored = Vec::new();
+        self.splitter.feed(&rest, &mut ignored);
+        self.offset = end + rest.len() as u64;
+        // A line longer than a slice would have no newline within it; it stays partial.
+        Ok(OutputUpdate::Reset { tail, partial: self.splitter.partial(), file_len: len })
+    }
+}
+
+/// Offset just after the last `\n` in the file (0 if none within the scan budget).
+fn last_line_end(file: &mut File, len: u64) -> io::Result<u64> {
+    let mut pos = len;
+    let mut chunk = vec![0u8; CHUNK];
+    while pos > 0 && len - pos < SCAN_BUDGET {
+        let size = CHUNK.min(pos as usize);
+        pos -= size as u64;
+        file.seek(SeekFrom::Start(pos))?;
+        file.read_exact(&mut chunk[..size])?;
+        if let Some(at) = chunk[..size].iter().rposition(|&b| b == b'\n') {
+            return Ok(pos + at as u64 + 1);
+        }
+    }
+    Ok(pos)
+}
+
+/// Up to `max_lines` complete lines that end at `end` (a line start). Looks back at
+/// most [`SCAN_BUDGET`] bytes: a longer run without newlines starts mid-line.
+fn lines_before(file: &mut File, end: u64, max_lines: usize) -> io::Result<LineBlock> {
+    if end == 0 || max_lines == 0 {
+        return Ok(LineBlock { start: end, end, lines: Vec::new() });
+    }
+    let mut newlines = 0usize;
+    let mut chunk = vec![0u8; CHUNK];
+    // `end - 1` is the newline that closes the last line.
+    let mut pos = end - 1;
+    let mut start = 0;
+    'scan: while pos > 0 {
+        let size = CHUNK.min(pos as usize);
+        pos -= size as u64;
+        file.seek(SeekFrom::Start(pos))?;
+        file.read_exact(&mut chunk[..size])?;
+        for (at, &byte) in chunk[..size].iter().enumerate().rev() {
+            if byte == b'\n' {
+                newlines += 1;
+                if newlines == max_lines {
+                    start = pos + at as u64 + 1;
+                    break 'scan;
+                }
+            }
+        }
+        if end - pos >= SCAN_BUDGET {
+            start = pos;
+            break;
+        }
+    }
+    let mut bytes = vec![0; (end - start) as usize];
+    file.seek(SeekFrom::Start(start))?;
+    file.read_exact(&mut bytes)?;
+    let mut lines = Vec::new();
+    LineSplitter::default().feed(&bytes, &mut lines);
+    Ok(LineBlock { start, end, lines })
+}
+
+/// Up to `max_lines` complete lines ending at `end` (a line start), for scrolling up
+/// past the lines a viewer keeps. A missing file reads as no lines.
+pub fn read_before(path: &Path, end: u64, max_lines: usize) -> io::Result<LineBlock> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(LineBlock { start: end, end, ..LineBlock::default() }),
+        Err(err) => return Err(err),
+    };
+    let end = end.min(file.metadata()?.len());
+    lines_before(&mut file, end, max_lines)
+}
+
+/// Up to `max_lines` complete lines starting at `start` (a line start), reading at
+/// most [`READ_SLICE`] bytes: for scrolling down again towards the end.
+pub fn read_after(path: &Path, start: u64, max_lines: usize) -> io::Result<LineBlock> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(LineBlock { start, end: start, ..LineBlock::default() }),
+        Err(err) => return Err(err),
+    };
+    let len = file.metadata()?.len();
+    let start = start.min(len);
+    let mut bytes = vec![0; (len - start).min(READ_SLICE as u64) as usize];
+    file.seek(SeekFrom::Start(start))?;
+    file.read_exact(&mut bytes)?;
+    let mut taken = 0;
+    let mut count = 0;
+    while count < max_lines {
+        match bytes[taken..].iter().position(|&b| b == b'\n') {
+            Some(at) => {
+                taken += at + 1;
+                count += 1;
+            }
+            None => break,
+        }
+    }
+    let mut lines = Vec::new();
+    LineSplitter::default().feed(&bytes[..taken], &mut lines);
+    Ok(LineBlock { start, end: start + taken as u64, lines })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn append(path: &Path, bytes: &[u8]) {
+        std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap().write_all(bytes).unwrap();
+    }
+
+    #[test]
+    fn carriage_returns_overwrite_and_crlf_ends_lines() {
+        assert_eq!(split_lines(b"a\r\nb\n10%\r50%\r100%\ndone"), ["a", "b", "100%", "done"]);
+        let mut splitter = LineSplitter::default();
+        let mut lines = Vec::new();
+        splitter.feed(b"progress 1\r", &mut lines);
+        assert_eq!(splitter.partial().as_deref(), Some("progress 1"), "shown until overwritten");
+        splitter.feed(b"progress 2", &mut lines);
+        assert_eq!(splitter.partial().as_deref(), Some("progress 2"));
+        splitter.feed(b"\r\n", &mut lines);
+        assert_eq!(lines, ["progress 2"]);
+    }
+
+    #[test]
+    fn a_huge_line_is_cut_and_says_so() {
+        let mut bytes = vec![b'x'; 1024 * 1024];
+        bytes.extend_from_slice(b"\nnext\n");
+        let lines = split_lines(&bytes);
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].len() < MAX_LINE_BYTES + 100);
+        assert!(lines[0].ends_with(&format!("({} more bytes on this line)", 1024 * 1024 - MAX_LINE_BYTES)));
+        assert_eq!(lines[1], "next");
+    }
+
+    #[test]
+    fn follower_reads_only_appended_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("output.txt");
+        let mut follower = OutputFollower::new(&path, 100);
+        assert_eq!(follower.poll().unwrap(), OutputUpdate::Reset { tail: LineBlock::default(), partial: None, file_len: 0 });
+        assert_eq!(follower.poll().unwrap(), OutputUpdate::Unchanged);
+        append(&path, b"one\ntw");
+        assert_eq!(
+            follower.poll().unwrap(),
+            OutputUpdate::Reset {
+                tail: LineBlock { start: 0, end: 4, lines: vec!["one".into()] },
+                partial: Some("tw".into()),
+                file_len: 6
+            }
+        );
+        append(&path, b"o\nthree\n");
+        assert_eq!(
+            follower.poll().unwrap(),
+            OutputUpdate::Appended { lines: vec!["two".into(), "three".into()], end: 14, partial: None, file_len: 14 }
+        );
+        assert_eq!(follower.poll().unwrap(), OutputUpdate::Unchanged);
+    }
+
+    #[test]
+    fn follower_notices_truncation_and_replacement() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("output.txt");
+        append(&path, b"a\nb\nc\n");
+        let mut follower = OutputFollower::new(&path, 2);
+        let OutputUpdate::Reset { tail, .. } = follower.poll().unwrap() else { panic!("first poll resets") };
+        assert_eq!(tail.lines, ["b", "c"]);
+        assert_eq!(tail.start, 2);
+
+        std::fs::write(&path, b"x\n").unwrap(); // truncated in place
+        let OutputUpdate::Reset { tail, .. } = follower.poll().unwrap() else { panic!("truncation resets") };
+        assert_eq!(tail.lines, ["x"]);
+
+        let other = dir.path().join("new.txt");
+        std::fs::write(&other, b"y\nz\n").unwrap();
+        std::fs::rename(&other, &path).unwrap(); // replaced, same length as before plus more
+        let OutputUpdate::Reset { tail, .. } = follower.poll().unwrap() else { panic!("replacement resets") };
+        assert_eq!(tail.lines, ["y", "z"]);
+    }
+
+    #[test]
+    fn older_and_newer_lines_around_an_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("output.txt");
+        let text: String = (0..1000).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&path, &text).unwrap();
+        let offset_of = |i: usize| text.find(&format!("line {i}\n")).unwrap() as u64;
+        let before = read_before(&path, offset_of(500), 3).unwrap();
+        assert_eq!(before.lines, ["line 497", "line 498", "line 499"]);
+        assert_eq!(before.start, offset_of(497));
+        let after = read_after(&path, offset_of(500), 2).unwrap();
+        assert_eq!(after.lines, ["line 500", "line 501"]);
+        assert_eq!(after.end, offset_of(502));
+        assert_eq!(read_before(&path, 0, 10).unwrap().lines, Vec::<String>::new());
+        assert_eq!(read_before(&path, offset_of(2), 10).unwrap().lines, ["line 0", "line 1"]);
+    }
+
+    #[test]
+    fn a_flood_is_read_in_bounded_slices() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("output.txt");
+        std::fs::write(&path, b"start\n").unwrap();
+        let mut follower = OutputFollower::new(&path, 10);
+        follower.poll().unwrap();
+        append(&path, &b"0123456789abcde\n".repeat(READ_SLICE / 16 + 10));
+        let OutputUpdate::Appended { lines, .. } = follower.poll().unwrap() else { panic!() };
+        assert_eq!(lines.len(), READ_SLICE / 16);
+        let OutputUpdate::Appended { lines, .. } = follower.poll().unwrap() else { panic!() };
+        assert_eq!(lines.len(), 10);
+    }
+}
