@@ -22,9 +22,20 @@ pub const READ_SLICE: usize = 4 * 1024 * 1024;
 const SCAN_BUDGET: u64 = 8 * 1024 * 1024;
 const CHUNK: usize = 64 * 1024;
 
+/// One screen line and the file offset where it starts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutputLine {
+    pub offset: u64,
+    pub text: String,
+}
+
 /// Turns a byte stream into screen lines, a chunk at a time.
 #[derive(Debug, Default)]
 pub struct LineSplitter {
+    /// File offset of the next byte fed.
+    position: u64,
+    /// File offset where the line being built starts.
+    line_start: u64,
     pending: Vec<u8>,
     dropped: u64,
     /// A `\r` was seen: the next visible byte starts the line again (unless `\n` comes).
@@ -32,8 +43,13 @@ pub struct LineSplitter {
 }
 
 impl LineSplitter {
+    /// A splitter whose first byte is at `offset` in the file (a line start).
+    pub fn at(offset: u64) -> Self {
+        LineSplitter { position: offset, line_start: offset, ..LineSplitter::default() }
+    }
+
     /// Feeds bytes; complete lines are pushed to `lines`.
-    pub fn feed(&mut self, bytes: &[u8], lines: &mut Vec<String>) {
+    pub fn feed(&mut self, bytes: &[u8], lines: &mut Vec<OutputLine>) {
         let mut rest = bytes;
         while !rest.is_empty() {
             // Plain runs are copied at once; only `\n` and `\r` need a decision.
@@ -48,14 +64,21 @@ impl LineSplitter {
             }
             match rest.get(run) {
                 Some(b'\n') => {
-                    lines.push(self.take_line());
+                    self.position += run as u64 + 1;
+                    let text = self.take_line();
+                    lines.push(OutputLine { offset: self.line_start, text });
+                    self.line_start = self.position;
                     rest = &rest[run + 1..];
                 }
                 Some(_) => {
+                    self.position += run as u64 + 1;
                     self.carriage = true;
                     rest = &rest[run + 1..];
                 }
-                None => rest = &[],
+                None => {
+                    self.position += run as u64;
+                    rest = &[];
+                }
             }
         }
     }
@@ -76,8 +99,15 @@ impl LineSplitter {
     }
 
     /// The line being written (no newline yet), if it has anything.
-    pub fn partial(&self) -> Option<String> {
-        (!self.pending.is_empty() || self.dropped > 0).then(|| render_line(&self.pending, self.dropped))
+    pub fn partial(&self) -> Option<OutputLine> {
+        (!self.pending.is_empty() || self.dropped > 0)
+            .then(|| OutputLine { offset: self.line_start, text: render_line(&self.pending, self.dropped) })
+    }
+
+    /// File offset where the line being built starts: everything before it is in
+    /// complete lines.
+    pub fn line_start(&self) -> u64 {
+        self.line_start
     }
 }
 
@@ -91,7 +121,7 @@ fn render_line(bytes: &[u8], dropped: u64) -> String {
 
 /// Screen lines of `bytes` (which start at a line start); the unterminated end is kept
 /// as the last line.
-pub fn split_lines(bytes: &[u8]) -> Vec<String> {
+pub fn split_lines(bytes: &[u8]) -> Vec<OutputLine> {
     let mut splitter = LineSplitter::default();
     let mut lines = Vec::new();
     splitter.feed(bytes, &mut lines);
@@ -106,7 +136,7 @@ pub struct LineBlock {
     pub start: u64,
     /// File offset just after the last complete line.
     pub end: u64,
-    pub lines: Vec<String>,
+    pub lines: Vec<OutputLine>,
 }
 
 /// What changed since the last [`OutputFollower::poll`].
@@ -115,9 +145,9 @@ pub enum OutputUpdate {
     /// Nothing new.
     Unchanged,
     /// The file is new, was truncated or replaced: here is its tail; forget older lines.
-    Reset { tail: LineBlock, partial: Option<String>, file_len: u64 },
+    Reset { tail: LineBlock, partial: Option<OutputLine>, file_len: u64 },
     /// Complete lines appended after the previous ones, and the line being written.
-    Appended { lines: Vec<String>, end: u64, partial: Option<String>, file_len: u64 },
+    Appended { lines: Vec<OutputLine>, end: u64, partial: Option<OutputLine>, file_len: u64 },
 }
 
 /// Follows one output file.
@@ -129,8 +159,6 @@ pub struct OutputFollower {
     identity: Option<(u64, u64)>,
     /// Everything before this offset has been read.
     offset: u64,
-    /// Offset of the first byte of the line being written.
-    line_start: u64,
     splitter: LineSplitter,
     started: bool,
 }
@@ -138,19 +166,16 @@ pub struct OutputFollower {
 impl OutputFollower {
     /// A follower whose first poll returns the last `tail_lines` lines.
     pub fn new(path: impl Into<PathBuf>, tail_lines: usize) -> Self {
-        OutputFollower {
-            path: path.into(),
-            tail_lines,
-            identity: None,
-            offset: 0,
-            line_start: 0,
-            splitter: LineSplitter::default(),
-            started: false,
-        }
+        OutputFollower { path: path.into(), tail_lines, identity: None, offset: 0, splitter: LineSplitter::default(), started: false }
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Everything before this offset has been read.
+    pub fn offset(&self) -> u64 {
+        self.offset
     }
 
     /// Reads what was appended (at most [`READ_SLICE`] bytes per call; call again
@@ -183,19 +208,13 @@ impl OutputFollower {
         let mut lines = Vec::new();
         self.splitter.feed(&bytes, &mut lines);
         self.offset += size as u64;
-        if !lines.is_empty() {
-            // The last newline read ends the last complete line.
-            let last_newline = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |at| at + 1);
-            self.line_start = self.offset - (size - last_newline) as u64;
-        }
-        Ok(OutputUpdate::Appended { lines, end: self.line_start, partial: self.splitter.partial(), file_len: len })
+        Ok(OutputUpdate::Appended { lines, end: self.splitter.line_start(), partial: self.splitter.partial(), file_len: len })
     }
 
     fn restart(&mut self, identity: Option<(u64, u64)>, offset: u64) {
         self.identity = identity;
         self.offset = offset;
-        self.line_start = offset;
-        self.splitter = LineSplitter::default();
+        self.splitter = LineSplitter::at(offset);
         self.started = true;
     }
 
@@ -265,7 +284,7 @@ fn lines_before(file: &mut File, end: u64, max_lines: usize) -> io::Result<LineB
     file.seek(SeekFrom::Start(start))?;
     file.read_exact(&mut bytes)?;
     let mut lines = Vec::new();
-    LineSplitter::default().feed(&bytes, &mut lines);
+    LineSplitter::at(start).feed(&bytes, &mut lines);
     Ok(LineBlock { start, end, lines })
 }
 
@@ -306,7 +325,7 @@ pub fn read_after(path: &Path, start: u64, max_lines: usize) -> io::Result<LineB
         }
     }
     let mut lines = Vec::new();
-    LineSplitter::default().feed(&bytes[..taken], &mut lines);
+    LineSplitter::at(start).feed(&bytes[..taken], &mut lines);
     Ok(LineBlock { start, end: start + taken as u64, lines })
 }
 
@@ -315,21 +334,31 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    fn texts(lines: &[OutputLine]) -> Vec<&str> {
+        lines.iter().map(|line| line.text.as_str()).collect()
+    }
+
+    fn line(offset: u64, text: &str) -> OutputLine {
+        OutputLine { offset, text: text.to_owned() }
+    }
+
     fn append(path: &Path, bytes: &[u8]) {
         std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap().write_all(bytes).unwrap();
     }
 
     #[test]
     fn carriage_returns_overwrite_and_crlf_ends_lines() {
-        assert_eq!(split_lines(b"a\r\nb\n10%\r50%\r100%\ndone"), ["a", "b", "100%", "done"]);
+        let lines = split_lines(b"a\r\nb\n10%\r50%\r100%\ndone");
+        assert_eq!(texts(&lines), ["a", "b", "100%", "done"]);
+        assert_eq!(lines.iter().map(|line| line.offset).collect::<Vec<_>>(), [0, 3, 5, 18]);
         let mut splitter = LineSplitter::default();
         let mut lines = Vec::new();
         splitter.feed(b"progress 1\r", &mut lines);
-        assert_eq!(splitter.partial().as_deref(), Some("progress 1"), "shown until overwritten");
+        assert_eq!(splitter.partial(), Some(line(0, "progress 1")), "shown until overwritten");
         splitter.feed(b"progress 2", &mut lines);
-        assert_eq!(splitter.partial().as_deref(), Some("progress 2"));
+        assert_eq!(splitter.partial(), Some(line(0, "progress 2")));
         splitter.feed(b"\r\n", &mut lines);
-        assert_eq!(lines, ["progress 2"]);
+        assert_eq!(lines, [line(0, "progress 2")]);
     }
 
     #[test]
@@ -338,9 +367,9 @@ mod tests {
         bytes.extend_from_slice(b"\nnext\n");
         let lines = split_lines(&bytes);
         assert_eq!(lines.len(), 2);
-        assert!(lines[0].len() < MAX_LINE_BYTES + 100);
-        assert!(lines[0].ends_with(&format!("({} more bytes on this line)", 1024 * 1024 - MAX_LINE_BYTES)));
-        assert_eq!(lines[1], "next");
+        assert!(lines[0].text.len() < MAX_LINE_BYTES + 100);
+        assert!(lines[0].text.ends_with(&format!("({} more bytes on this line)", 1024 * 1024 - MAX_LINE_BYTES)));
+        assert_eq!(lines[1], line(1024 * 1024 + 1, "next"));
     }
 
     #[test]
@@ -354,15 +383,15 @@ mod tests {
         assert_eq!(
             follower.poll().unwrap(),
             OutputUpdate::Reset {
-                tail: LineBlock { start: 0, end: 4, lines: vec!["one".into()] },
-                partial: Some("tw".into()),
+                tail: LineBlock { start: 0, end: 4, lines: vec![line(0, "one")] },
+                partial: Some(line(4, "tw")),
                 file_len: 6
             }
         );
         append(&path, b"o\nthree\n");
         assert_eq!(
             follower.poll().unwrap(),
-            OutputUpdate::Appended { lines: vec!["two".into(), "three".into()], end: 14, partial: None, file_len: 14 }
+            OutputUpdate::Appended { lines: vec![line(4, "two"), line(8, "three")], end: 14, partial: None, file_len: 14 }
         );
         assert_eq!(follower.poll().unwrap(), OutputUpdate::Unchanged);
     }
@@ -374,18 +403,18 @@ mod tests {
         append(&path, b"a\nb\nc\n");
         let mut follower = OutputFollower::new(&path, 2);
         let OutputUpdate::Reset { tail, .. } = follower.poll().unwrap() else { panic!("first poll resets") };
-        assert_eq!(tail.lines, ["b", "c"]);
+        assert_eq!(texts(&tail.lines), ["b", "c"]);
         assert_eq!(tail.start, 2);
 
         std::fs::write(&path, b"x\n").unwrap(); // truncated in place
         let OutputUpdate::Reset { tail, .. } = follower.poll().unwrap() else { panic!("truncation resets") };
-        assert_eq!(tail.lines, ["x"]);
+        assert_eq!(texts(&tail.lines), ["x"]);
 
         let other = dir.path().join("new.txt");
         std::fs::write(&other, b"y\nz\n").unwrap();
         std::fs::rename(&other, &path).unwrap(); // replaced, same length as before plus more
         let OutputUpdate::Reset { tail, .. } = follower.poll().unwrap() else { panic!("replacement resets") };
-        assert_eq!(tail.lines, ["y", "z"]);
+        assert_eq!(texts(&tail.lines), ["y", "z"]);
     }
 
     #[test]
@@ -396,13 +425,13 @@ mod tests {
         std::fs::write(&path, &text).unwrap();
         let offset_of = |i: usize| text.find(&format!("line {i}\n")).unwrap() as u64;
         let before = read_before(&path, offset_of(500), 3).unwrap();
-        assert_eq!(before.lines, ["line 497", "line 498", "line 499"]);
+        assert_eq!(texts(&before.lines), ["line 497", "line 498", "line 499"]);
         assert_eq!(before.start, offset_of(497));
         let after = read_after(&path, offset_of(500), 2).unwrap();
-        assert_eq!(after.lines, ["line 500", "line 501"]);
+        assert_eq!(texts(&after.lines), ["line 500", "line 501"]);
         assert_eq!(after.end, offset_of(502));
-        assert_eq!(read_before(&path, 0, 10).unwrap().lines, Vec::<String>::new());
-        assert_eq!(read_before(&path, offset_of(2), 10).unwrap().lines, ["line 0", "line 1"]);
+        assert!(read_before(&path, 0, 10).unwrap().lines.is_empty());
+        assert_eq!(texts(&read_before(&path, offset_of(2), 10).unwrap().lines), ["line 0", "line 1"]);
     }
 
     #[test]

@@ -1,10 +1,97 @@
-//! Dashboard (in progress).
+//! The dashboard: a live table of every job in the jobs folder, the selected job's
+//! output, and keys to cancel, delete and start jobs — with MCP served over HTTP
+//! from the same process.
+//!
+//! State is plain data ([`app::App`]), keys become [`app::Action`]s, drawing is a
+//! pure function of the state ([`draw::draw`]), and all file I/O happens on the
+//! loader thread ([`loader`]). No job file is parsed here: the `jobs` module reads them.
 
+pub mod app;
+pub mod draw;
+pub mod form;
+pub mod keys;
+pub mod layout;
+pub mod loader;
+pub mod overlay;
+pub mod pane;
+pub mod runtime;
+pub mod text;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use tokio_util::sync::CancellationToken;
 
 use crate::cli::DashboardArgs;
-use crate::jobs::Engine;
+use crate::jobs::{AgentSpec, Engine};
+use crate::{demo, mcp};
 
-pub fn main(_engine: Engine, _args: DashboardArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the dashboard is not available in this build yet")
+use app::{App, McpState};
+
+/// Opens the dashboard; returns when the person quits. Running jobs keep running.
+pub fn main(engine: Engine, args: DashboardArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let demo = if args.demo { Some(demo::DemoHome::create(&engine).context("preparing the demo")?) } else { None };
+    let engine = demo.as_ref().map_or(engine, |demo| demo.engine.clone());
+    let agent = match &demo {
+        Some(_) => AgentSpec::Demo { program: engine.launcher().display().to_string(), scenario: "success".to_owned() },
+        None => AgentSpec::codex_from_env(),
+    };
+    let running = runtime.block_on(dashboard(engine.clone(), &args, agent, demo.as_ref()))?;
+
+    if let Some(demo) = demo {
+        let stopped = runtime.block_on(demo.finish());
+        println!("codex-async: demo closed; {stopped} simulated job(s) stopped and the demo folder removed.");
+    } else if running.is_empty() {
+        println!("codex-async: dashboard closed; no job is running.");
+    } else {
+        println!(
+            "codex-async: dashboard closed; {} job(s) keep running in the background: {} (see `codex-async list`).",
+            running.len(),
+            running.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the dashboard until quit; returns the ids of jobs still running.
+async fn dashboard(engine: Engine, args: &DashboardArgs, agent: AgentSpec, demo: Option<&demo::DemoHome>) -> anyhow::Result<Vec<String>> {
+    let shutdown = CancellationToken::new();
+    let _stop_all = shutdown.clone().drop_guard();
+    let mcp_state = if args.no_mcp {
+        McpState::Disabled
+    } else {
+        let options = mcp::HttpOptions {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
+            token: args.token.clone(),
+            allow_remote: false,
+            max_wait: Duration::from_secs(45),
+        };
+        match mcp::serve_http(engine.clone(), options, shutdown.child_token()).await {
+            Ok(server) => McpState::On(server.url),
+            Err(err) => McpState::Off(format!("{err:#}")),
+        }
+    };
+
+    let start_cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let home = std::env::var("HOME").ok();
+    let jobs_dir = text::tilde(&engine.store().jobs_dir().display().to_string(), home.as_deref());
+
+    let (_guard, mut terminal) = runtime::TerminalGuard::enter().context("opening the terminal (is this a terminal?)")?;
+    let size = terminal.size()?;
+    let mut app = App::new(jobs_dir, start_cwd, home, (size.width, size.height), Utc::now());
+    app.mcp = mcp_state;
+    if let Some(demo) = demo {
+        demo.start_jobs();
+    }
+    let context = runtime::Context { engine, agent, shutdown: shutdown.clone() };
+    runtime::run(&mut terminal, &mut app, &context).await?;
+    Ok(app.running_ids())
 }

@@ -1,0 +1,839 @@
+//! The dashboard's state: plain data, changed only by [`App::apply`] (a person's
+//! action), [`App::apply_data`] (what the loader read) and [`App::apply_result`]
+//! (a background task finished). Each returns the effects the runtime must carry out,
+//! so every transition can be tested without a terminal.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::jobs::output::{LineBlock, OutputUpdate};
+use crate::jobs::{ApprovalPolicy, JobId, JobMeta, JobRecord, Status};
+
+use super::form::NewJobForm;
+use super::pane::{Fetch, OutputPane};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Table,
+    Output,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFilter {
+    All,
+    Running,
+    Finished,
+    Failed,
+}
+
+impl StatusFilter {
+    pub fn next(self) -> Self {
+        match self {
+            StatusFilter::All => StatusFilter::Running,
+            StatusFilter::Running => StatusFilter::Finished,
+            StatusFilter::Finished => StatusFilter::Failed,
+            StatusFilter::Failed => StatusFilter::All,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StatusFilter::All => "all",
+            StatusFilter::Running => "running",
+            StatusFilter::Finished => "finished",
+            StatusFilter::Failed => "failed",
+        }
+    }
+
+    /// Running: pending or running. Finished: ended in any way. Failed: error,
+    /// cancelled or corrupt.
+    pub fn accepts(self, meta: &Result<JobMeta, String>) -> bool {
+        match (self, meta) {
+            (StatusFilter::All, _) => true,
+            (StatusFilter::Running, Ok(meta)) => !meta.status.is_finished(),
+            (StatusFilter::Finished, Ok(meta)) => meta.status.is_finished(),
+            (StatusFilter::Failed, Ok(meta)) => matches!(meta.status, Status::Error | Status::Cancelled),
+            (StatusFilter::Failed, Err(_)) => true,
+            (_, Err(_)) => false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfirmKind {
+    Cancel,
+    Delete,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Confirm {
+    pub kind: ConfirmKind,
+    pub id: JobId,
+    pub prompt: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Help,
+    Confirm(Confirm),
+    /// Typing the text filter (applied as it is typed).
+    Filter,
+    /// Typing a search; applied on Enter.
+    Search(String),
+    NewJob(NewJobForm),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum McpState {
+    Starting,
+    On(String),
+    Off(String),
+    Disabled,
+}
+
+/// What a person asked for (keys and mouse, already decoded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    First,
+    Last,
+    PageUp,
+    PageDown,
+    /// Mouse wheel: lines up (negative) or down in the output.
+    Wheel(i32),
+    ToggleFocus,
+    Zoom,
+    /// Esc: close what is open, leave zoom, clear the search.
+    Back,
+    Help,
+    AskCancel,
+    AskDelete,
+    Answer(bool),
+    CycleStatusFilter,
+    EditFilter,
+    EditSearch,
+    NextMatch,
+    PrevMatch,
+    ToggleWrap,
+    CopyId,
+    CopyLastMessage,
+    ToggleBell,
+    NewJob,
+    /// Text typed into the open input (filter, search, form).
+    Type(char),
+    Erase,
+    /// Enter in an input: submit.
+    Submit,
+    /// Tab / Shift-Tab in the form.
+    NextField,
+    PrevField,
+    /// ←/→ in the form (policy choice).
+    Left,
+    Right,
+    Resize(u16, u16),
+    Quit,
+}
+
+/// What the runtime must do after a transition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Tell the loader which job's output to follow.
+    Watch(Option<JobId>),
+    Fetch(Fetch),
+    Cancel(JobId),
+    Delete(JobId),
+    Start {
+        prompt: String,
+        cwd: PathBuf,
+        policy: ApprovalPolicy,
+    },
+    /// Put text on the clipboard (OSC 52).
+    Copy(String),
+    /// Read the job's last message, then copy it.
+    CopyLastMessage(JobId),
+    Bell,
+}
+
+/// What the loader read.
+#[derive(Clone, Debug)]
+pub enum DataEvent {
+    /// A full listing, newest first.
+    Jobs(Vec<JobRecord>),
+    /// One job read again.
+    Job(JobRecord),
+    Removed(JobId),
+    Output(JobId, OutputUpdate),
+    Older(JobId, LineBlock),
+    Newer(JobId, LineBlock),
+    /// The first lines of the file (Home).
+    Start(JobId, LineBlock),
+    /// The jobs directory can't be watched (yet): why.
+    WatchProblem(Option<String>),
+}
+
+/// A background task's result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TaskResult {
+    Cancelled { id: JobId, outcome: Result<String, String> },
+    Deleted { id: JobId, outcome: Result<(), String> },
+    Started(Result<String, String>),
+    LastMessage { id: JobId, message: Option<String> },
+}
+
+#[derive(Clone, Debug)]
+pub struct App {
+    /// Newest first.
+    pub jobs: Vec<JobRecord>,
+    /// Indices into `jobs` that pass the filters, in order.
+    pub view: Vec<usize>,
+    pub selected: Option<JobId>,
+    /// First row of `view` shown in the table.
+    pub table_offset: usize,
+    pub focus: Focus,
+    pub zoom: bool,
+    pub mode: Mode,
+    pub status_filter: StatusFilter,
+    pub text_filter: String,
+    pub pane: OutputPane,
+    pub mcp: McpState,
+    pub jobs_dir: String,
+    pub watch_problem: Option<String>,
+    /// The home folder, to shorten paths with `~`.
+    pub home: Option<String>,
+    /// Where the dashboard started: the new-job form's default cwd.
+    pub start_cwd: PathBuf,
+    /// Jobs that finished while not selected.
+    pub unseen: HashSet<JobId>,
+    pub cancelling: HashSet<JobId>,
+    pub bell: bool,
+    /// A one-line message in the footer (results, errors).
+    pub flash: Option<String>,
+    pub now: DateTime<Utc>,
+    pub size: (u16, u16),
+    /// Something changed since the last draw.
+    pub dirty: bool,
+    pub quit: bool,
+    /// The first listing has arrived.
+    pub loaded: bool,
+}
+
+impl App {
+    pub fn new(jobs_dir: String, start_cwd: PathBuf, home: Option<String>, size: (u16, u16), now: DateTime<Utc>) -> Self {
+        App {
+            jobs: Vec::new(),
+            view: Vec::new(),
+            selected: None,
+            table_offset: 0,
+            focus: Focus::Table,
+            zoom: false,
+            mode: Mode::Normal,
+            status_filter: StatusFilter::All,
+            text_filter: String::new(),
+            pane: OutputPane::default(),
+            mcp: McpState::Starting,
+            jobs_dir,
+            watch_problem: None,
+            home,
+            start_cwd,
+            unseen: HashSet::new(),
+            cancelling: HashSet::new(),
+            bell: false,
+            flash: None,
+            now,
+            size,
+            dirty: true,
+            quit: false,
+            loaded: false,
+        }
+    }
+
+    pub fn selected_record(&self) -> Option<&JobRecord> {
+        let id = self.selected.as_ref()?;
+        self.jobs.iter().find(|record| &record.id == id)
+    }
+
+    /// Position of the selection in `view`.
+    pub fn selected_row(&self) -> Option<usize> {
+        let id = self.selected.as_ref()?;
+        self.view.iter().position(|&index| &self.jobs[index].id == id)
+    }
+
+    pub fn any_running(&self) -> bool {
+        self.jobs.iter().any(|record| record.meta.as_ref().is_ok_and(|meta| !meta.status.is_finished()))
+    }
+
+    pub fn running_ids(&self) -> Vec<String> {
+        self.jobs
+            .iter()
+            .filter(|record| record.meta.as_ref().is_ok_and(|meta| !meta.status.is_finished()))
+            .map(|record| record.id.to_string())
+            .collect()
+    }
+
+    /// Counts per status, corrupt last.
+    pub fn counts(&self) -> Vec<(Option<Status>, usize)> {
+        let mut counts: Vec<(Option<Status>, usize)> = Status::ALL.iter().map(|&status| (Some(status), 0)).collect();
+        counts.push((None, 0));
+        for record in &self.jobs {
+            let status = record.meta.as_ref().ok().map(|meta| meta.status);
+            if let Some(entry) = counts.iter_mut().find(|(s, _)| *s == status) {
+                entry.1 += 1;
+            }
+        }
+        counts
+    }
+
+    fn matches_text(&self, record: &JobRecord) -> bool {
+        if self.text_filter.is_empty() {
+            return true;
+        }
+        let needle = self.text_filter.to_lowercase();
+        let found = |text: &str| text.to_lowercase().contains(&needle);
+        found(record.id.as_str())
+            || match &record.meta {
+                Ok(meta) => found(&meta.prompt) || found(&meta.cwd) || found(meta.status.as_str()),
+                Err(reason) => found("corrupt") || found(reason),
+            }
+    }
+
+    /// Recomputes the filtered rows; keeps the selection when it is still shown,
+    /// else selects the first row.
+    pub fn refresh_view(&mut self) -> Vec<Effect> {
+        self.view = (0..self.jobs.len())
+            .filter(|&index| {
+                let record = &self.jobs[index];
+                self.status_filter.accepts(&record.meta) && self.matches_text(record)
+            })
+            .collect();
+        let effects = if self.selected_row().is_some() {
+            Vec::new()
+        } else {
+            let first = self.view.first().map(|&index| self.jobs[index].id.clone());
+            self.select(first)
+        };
+        self.keep_selection_visible();
+        self.dirty = true;
+        effects
+    }
+
+    fn select(&mut self, id: Option<JobId>) -> Vec<Effect> {
+        if self.selected == id {
+            return Vec::new();
+        }
+        if let Some(id) = &id {
+            self.unseen.remove(id);
+        }
+        self.selected = id.clone();
+        self.pane.select(id.clone());
+        self.dirty = true;
+        vec![Effect::Watch(id)]
+    }
+
+    fn select_row(&mut self, row: usize) -> Vec<Effect> {
+        let Some(&index) = self.view.get(row) else { return Vec::new() };
+        let effects = self.select(Some(self.jobs[index].id.clone()));
+        self.keep_selection_visible();
+        effects
+    }
+
+    pub fn keep_selection_visible(&mut self) {
+        let rows = usize::from(super::layout::table_rows(self)).max(1);
+        let selected = self.selected_row().unwrap_or(0);
+        if selected < self.table_offset {
+            self.table_offset = selected;
+        } else if selected >= self.table_offset + rows {
+            self.table_offset = selected + 1 - rows;
+        }
+        self.table_offset = self.table_offset.min(self.view.len().saturating_sub(rows));
+    }
+
+    /// Takes in what the loader read.
+    pub fn apply_data(&mut self, event: DataEvent) -> Vec<Effect> {
+        self.dirty = true;
+        match event {
+            DataEvent::Jobs(records) => {
+                let mut effects = Vec::new();
+                for record in &records {
+                    effects.extend(self.note_transition(record));
+                }
+                self.jobs = records;
+                self.loaded = true;
+                effects.extend(self.refresh_view());
+                effects
+            }
+            DataEvent::Job(record) => {
+                let mut effects = self.note_transition(&record);
+                match self.jobs.iter().position(|known| known.id == record.id) {
+                    Some(at) => self.jobs[at] = record,
+                    None => {
+                        let at = self
+                            .jobs
+                            .iter()
+                            .position(|known| (known.created, &record.id) < (record.created, &known.id))
+                            .unwrap_or(self.jobs.len());
+                        self.jobs.insert(at, record);
+                    }
+                }
+                effects.extend(self.refresh_view());
+                effects
+            }
+            DataEvent::Removed(id) => {
+                let row = self.selected_row();
+                let was_selected = self.selected.as_ref() == Some(&id);
+                self.jobs.retain(|record| record.id != id);
+                self.unseen.remove(&id);
+                if !was_selected {
+                    return self.refresh_view();
+                }
+                // Select the neighbour rather than jumping to the top.
+                self.refresh_view_without_select();
+                self.selected = None;
+                let row = row.unwrap_or(0).min(self.view.len().saturating_sub(1));
+                let mut effects = self.select_row(row);
+                if self.selected.is_none() {
+                    self.pane.select(None);
+                    effects.push(Effect::Watch(None));
+                }
+                effects
+            }
+            DataEvent::Output(job, update) => {
+                self.pane.apply_update(&job, update);
+                Vec::new()
+            }
+            DataEvent::Older(job, block) => {
+                self.pane.apply_older(&job, block);
+                Vec::new()
+            }
+            DataEvent::Newer(job, block) => {
+                self.pane.apply_newer(&job, block);
+                Vec::new()
+            }
+            DataEvent::Start(job, block) => {
+                self.pane.apply_start(&job, block);
+                Vec::new()
+            }
+            DataEvent::WatchProblem(problem) => {
+                self.watch_problem = problem;
+                Vec::new()
+            }
+        }
+    }
+
+    fn refresh_view_without_select(&mut self) {
+        self.view = (0..self.jobs.len())
+            .filter(|&index| {
+                let record = &self.jobs[index];
+                self.status_filter.accepts(&record.meta) && self.matches_text(record)
+            })
+            .collect();
+    }
+
+    /// A job that was seen running and now has finished: a marker unless it is
+    /// selected, and the bell when it is on.
+    fn note_transition(&mut self, record: &JobRecord) -> Vec<Effect> {
+        let Ok(new) = &record.meta else { return Vec::new() };
+        let was_running = self
+            .jobs
+            .iter()
+            .find(|known| known.id == record.id)
+            .is_some_and(|known| known.meta.as_ref().is_ok_and(|meta| !meta.status.is_finished()));
+        if !(was_running && new.status.is_finished()) {
+            return Vec::new();
+        }
+        self.cancelling.remove(&record.id);
+        if self.selected.as_ref() != Some(&record.id) {
+            self.unseen.insert(record.id.clone());
+        }
+        if self.bell { vec![Effect::Bell] } else { Vec::new() }
+    }
+
+    /// Takes in a background task's result.
+    pub fn apply_result(&mut self, result: TaskResult) -> Vec<Effect> {
+        self.dirty = true;
+        match result {
+            TaskResult::Cancelled { id, outcome } => {
+                self.cancelling.remove(&id);
+                self.flash = Some(match outcome {
+                    Ok(status) => format!("job {id}: {status}"),
+                    Err(err) => format!("could not cancel {id}: {err}"),
+                });
+                Vec::new()
+            }
+            TaskResult::Deleted { id, outcome } => {
+                self.flash = Some(match outcome {
+                    Ok(()) => format!("deleted {id}"),
+                    Err(err) => format!("could not delete {id}: {err}"),
+                });
+                Vec::new()
+            }
+            TaskResult::Started(outcome) => match (&mut self.mode, outcome) {
+                (_, Ok(id)) => {
+                    if matches!(self.mode, Mode::NewJob(_)) {
+                        self.mode = Mode::Normal;
+                    }
+                    self.flash = Some(format!("started job {id}"));
+                    match JobId::parse(&id) {
+                        Ok(job) if self.jobs.iter().any(|record| record.id == job) => self.select(Some(job)),
+                        _ => Vec::new(),
+                    }
+                }
+                (Mode::NewJob(form), Err(err)) => {
+                    form.submitting = false;
+                    form.error = Some(err);
+                    Vec::new()
+                }
+                (_, Err(err)) => {
+                    self.flash = Some(format!("could not start the job: {err}"));
+                    Vec::new()
+                }
+            },
+            TaskResult::LastMessage { id, message } => match message {
+                Some(message) => {
+                    self.flash = Some(format!("copied the last message of {id}"));
+                    vec![Effect::Copy(message)]
+                }
+                None => {
+                    self.flash = Some(format!("job {id} has no last message (yet)"));
+                    Vec::new()
+                }
+            },
+        }
+    }
+
+    /// Applies a person's action.
+    pub fn apply(&mut self, action: Action) -> Vec<Effect> {
+        self.dirty = true;
+        if !matches!(action, Action::Resize(..)) {
+            self.flash = None;
+        }
+        match (&mut self.mode, action) {
+            (_, Action::Resize(width, height)) => {
+                self.size = (width, height);
+                self.keep_selection_visible();
+                Vec::new()
+            }
+            (Mode::Help, Action::Back | Action::Help | Action::Submit) => {
+                self.mode = Mode::Normal;
+                Vec::new()
+            }
+            (Mode::Help, Action::Quit) => {
+                self.quit = true;
+                Vec::new()
+            }
+            (Mode::Help, _) => Vec::new(),
+            (Mode::Confirm(confirm), Action::Answer(yes)) => {
+                let confirm = confirm.clone();
+                self.mode = Mode::Normal;
+                if !yes {
+                    return Vec::new();
+                }
+                match confirm.kind {
+                    ConfirmKind::Cancel => {
+                        self.cancelling.insert(confirm.id.clone());
+                        self.flash = Some(format!("cancelling {}…", confirm.id));
+                        vec![Effect::Cancel(confirm.id)]
+                    }
+                    ConfirmKind::Delete => vec![Effect::Delete(confirm.id)],
+                }
+            }
+            (Mode::Confirm(_), Action::Back) => {
+                self.mode = Mode::Normal;
+                Vec::new()
+            }
+            (Mode::Confirm(_), _) => Vec::new(),
+            (Mode::Filter, action) => self.apply_filter_input(action),
+            (Mode::Search(query), action) => match action {
+                Action::Type(ch) => {
+                    query.push(ch);
+                    Vec::new()
+                }
+                Action::Erase => {
+                    query.pop();
+                    Vec::new()
+                }
+                Action::Submit => {
+                    let query = std::mem::take(query);
+                    self.mode = Mode::Normal;
+                    self.start_search(query)
+                }
+                Action::Back => {
+                    self.mode = Mode::Normal;
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            },
+            (Mode::NewJob(form), action) => match action {
+                Action::Back => {
+                    self.mode = Mode::Normal;
+                    Vec::new()
+                }
+                Action::Submit => match form.request() {
+                    Ok((prompt, cwd, policy)) if !form.submitting => {
+                        form.submitting = true;
+                        form.error = None;
+                        vec![Effect::Start { prompt, cwd, policy }]
+                    }
+                    Ok(_) => Vec::new(),
+                    Err(err) => {
+                        form.error = Some(err);
+                        Vec::new()
+                    }
+                },
+                other => {
+                    form.edit(&other);
+                    Vec::new()
+                }
+            },
+            (Mode::Normal, action) => self.apply_normal(action),
+        }
+    }
+
+    fn apply_filter_input(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Type(ch) => {
+                self.text_filter.push(ch);
+                self.refresh_view()
+            }
+            Action::Erase => {
+                self.text_filter.pop();
+                self.refresh_view()
+            }
+            Action::Submit => {
+                self.mode = Mode::Normal;
+                Vec::new()
+            }
+            Action::Back => {
+                self.mode = Mode::Normal;
+                self.text_filter.clear();
+                self.refresh_view()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn apply_normal(&mut self, action: Action) -> Vec<Effect> {
+        let output_keys = self.zoom || self.focus == Focus::Output;
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                Vec::new()
+            }
+            Action::Help => {
+                self.mode = Mode::Help;
+                Vec::new()
+            }
+            Action::ToggleFocus => {
+                self.focus = if self.focus == Focus::Table { Focus::Output } else { Focus::Table };
+                Vec::new()
+            }
+            Action::Zoom => {
+                self.zoom = !self.zoom;
+                Vec::new()
+            }
+            Action::Back => {
+                if self.zoom {
+                    self.zoom = false;
+                } else if self.pane.search.is_some() {
+                    self.pane.search = None;
+                } else if !self.text_filter.is_empty() {
+                    self.text_filter.clear();
+                    return self.refresh_view();
+                }
+                Vec::new()
+            }
+            Action::Up if !output_keys => self.select_row(self.selected_row().map_or(0, |row| row.saturating_sub(1))),
+            Action::Down if !output_keys => self.select_row(self.selected_row().map_or(0, |row| row + 1)),
+            Action::First if !output_keys => self.select_row(0),
+            Action::Last if !output_keys => self.select_row(self.view.len().saturating_sub(1)),
+            Action::Up => self.scroll_output(-1),
+            Action::Down => self.scroll_output(1),
+            Action::Wheel(lines) => self.scroll_output(lines),
+            Action::PageUp => self.scroll_output(-i32::from(super::layout::output_rows(self).max(2) - 1)),
+            Action::PageDown => self.scroll_output(i32::from(super::layout::output_rows(self).max(2) - 1)),
+            Action::First => self.output_home(),
+            Action::Last => self.output_follow(),
+            Action::AskCancel => {
+                match self.selected_record() {
+                    Some(JobRecord { id, meta: Ok(meta), .. }) if !meta.status.is_finished() => {
+                        self.mode = Mode::Confirm(Confirm { kind: ConfirmKind::Cancel, id: id.clone(), prompt: meta.prompt.clone() });
+                    }
+                    Some(record) => self.flash = Some(format!("job {} is not running", record.id)),
+                    None => self.flash = Some("no job selected".to_owned()),
+                }
+                Vec::new()
+            }
+            Action::AskDelete => {
+                match self.selected_record() {
+                    Some(JobRecord { id, meta: Ok(meta), .. }) if !meta.status.is_finished() => {
+                        self.flash = Some(format!("job {id} is still running: cancel it first (c)"));
+                    }
+                    Some(record) => {
+                        let prompt =
+                            record.meta.as_ref().map(|meta| meta.prompt.clone()).unwrap_or_else(|reason| format!("(corrupt: {reason})"));
+                        self.mode = Mode::Confirm(Confirm { kind: ConfirmKind::Delete, id: record.id.clone(), prompt });
+                    }
+                    None => self.flash = Some("no job selected".to_owned()),
+                }
+                Vec::new()
+            }
+            Action::CycleStatusFilter => {
+                self.status_filter = self.status_filter.next();
+                self.refresh_view()
+            }
+            Action::EditFilter => {
+                self.mode = Mode::Filter;
+                Vec::new()
+            }
+            Action::EditSearch => {
+                self.mode = Mode::Search(String::new());
+                Vec::new()
+            }
+            Action::NextMatch => self.jump_match(true),
+            Action::PrevMatch => self.jump_match(false),
+            Action::ToggleWrap => {
+                self.pane.wrap = !self.pane.wrap;
+                Vec::new()
+            }
+            Action::CopyId => match &self.selected {
+                Some(id) => {
+                    self.flash = Some(format!("copied {id}"));
+                    vec![Effect::Copy(id.to_string())]
+                }
+                None => Vec::new(),
+            },
+            Action::CopyLastMessage => self.selected.clone().map(Effect::CopyLastMessage).into_iter().collect(),
+            Action::ToggleBell => {
+                self.bell = !self.bell;
+                self.flash = Some(format!("bell on finish: {}", if self.bell { "on" } else { "off" }));
+                Vec::new()
+            }
+            Action::NewJob => {
+                self.mode = Mode::NewJob(NewJobForm::new(&self.start_cwd));
+                Vec::new()
+            }
+            Action::Answer(_)
+            | Action::Type(_)
+            | Action::Erase
+            | Action::Submit
+            | Action::NextField
+            | Action::PrevField
+            | Action::Left
+            | Action::Right
+            | Action::Resize(..) => Vec::new(),
+        }
+    }
+
+    /// Scrolls the output by `lines` (negative: up). Scrolling up stops following.
+    fn scroll_output(&mut self, lines: i32) -> Vec<Effect> {
+        let Some(job) = self.pane.job.clone() else { return Vec::new() };
+        let (width, height) = super::layout::output_size(self);
+        let bottom = super::layout::bottom_top(&self.pane, width, height);
+        let current = if self.pane.follow { bottom } else { self.pane.top.min(bottom) };
+        let wanted = current as i64 + i64::from(lines);
+        if lines < 0 {
+            self.pane.follow = false;
+        }
+        if self.pane.follow {
+            return Vec::new();
+        }
+        self.pane.top = wanted.clamp(0, bottom as i64) as usize;
+        let mut effects = Vec::new();
+        if wanted < 0 && self.pane.has_older() && !self.pane.fetching {
+            self.pane.fetching = true;
+            effects.push(Effect::Fetch(Fetch::Older { job, before: self.pane.start() }));
+        } else if wanted > bottom as i64 && !self.pane.at_file_end && !self.pane.fetching {
+            self.pane.fetching = true;
+            effects.push(Effect::Fetch(Fetch::Newer { job, after: self.pane.end }));
+        }
+        effects
+    }
+
+    fn output_home(&mut self) -> Vec<Effect> {
+        let Some(job) = self.pane.job.clone() else { return Vec::new() };
+        self.pane.follow = false;
+        self.pane.top = 0;
+        if self.pane.has_older() {
+            self.pane.fetching = true;
+            return vec![Effect::Fetch(Fetch::Start { job })];
+        }
+        Vec::new()
+    }
+
+    fn output_follow(&mut self) -> Vec<Effect> {
+        let Some(job) = self.pane.job.clone() else { return Vec::new() };
+        self.pane.follow = true;
+        if !self.pane.at_file_end {
+            self.pane.fetching = true;
+            return vec![Effect::Fetch(Fetch::Tail { job })];
+        }
+        Vec::new()
+    }
+
+    fn start_search(&mut self, query: String) -> Vec<Effect> {
+        if query.is_empty() {
+            self.pane.search = None;
+            return Vec::new();
+        }
+        self.pane.search = Some(super::pane::Search { query, ..Default::default() });
+        self.pane.refresh_search();
+        // Start from the newest match: the end is what a person was looking at.
+        if let Some(search) = self.pane.search.as_mut() {
+            search.current = search.matches.len().checked_sub(1);
+        }
+        self.show_current_match()
+    }
+
+    fn jump_match(&mut self, forward: bool) -> Vec<Effect> {
+        let Some(search) = self.pane.search.as_mut() else { return Vec::new() };
+        if search.matches.is_empty() {
+            self.flash = Some(format!("no match for {:?} in the loaded output", search.query));
+            return Vec::new();
+        }
+        let count = search.matches.len();
+        search.current = Some(match (search.current, forward) {
+            (None, _) => count - 1,
+            (Some(at), true) => (at + 1) % count,
+            (Some(at), false) => (at + count - 1) % count,
+        });
+        self.show_current_match()
+    }
+
+    fn show_current_match(&mut self) -> Vec<Effect> {
+        let Some(search) = &self.pane.search else { return Vec::new() };
+        let Some(line) = search.current.and_then(|at| search.matches.get(at).copied()) else {
+            self.flash = Some(format!("no match for {:?} in the loaded output", search.query));
+            return Vec::new();
+        };
+        let (width, height) = super::layout::output_size(self);
+        let bottom = super::layout::bottom_top(&self.pane, width, height);
+        self.pane.follow = false;
+        self.pane.top = line.saturating_sub(usize::from(height) / 2).min(bottom);
+        Vec::new()
+    }
+}
+
+/// Duration text: `42s`, `3m04s`, `1h02m`, `2d03h`.
+pub fn duration_text(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        60..3600 => format!("{}m{:02}s", seconds / 60, seconds % 60),
+        3600..86_400 => format!("{}h{:02}m", seconds / 3600, seconds % 3600 / 60),
+        _ => format!("{}d{:02}h", seconds / 86_400, seconds % 86_400 / 3600),
+    }
+}
+
+/// How long the job has run (running) or ran (finished).
+pub fn elapsed(meta: &JobMeta, now: DateTime<Utc>) -> Option<String> {
+    let started = meta.started_at.or(meta.created_at)?.0;
+    let ended = match meta.finished_at {
+        Some(finished) => finished.0,
+        None if meta.status.is_finished() => return None,
+        None => now,
+    };
+    Some(duration_text((ended - started).num_seconds()))
+}

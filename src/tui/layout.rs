@@ -1,0 +1,76 @@
+//! Where each part goes for a terminal size: shared by drawing and by the state
+//! (page sizes, keeping the selection visible), so both agree.
+
+use ratatui::layout::Rect;
+
+use super::app::App;
+use super::pane::OutputPane;
+use super::text;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Areas {
+    pub header: Rect,
+    /// Empty when zoomed.
+    pub table: Rect,
+    /// Includes the one-row title above the lines.
+    pub output: Rect,
+    pub footer: Rect,
+}
+
+pub fn areas(app: &App) -> Areas {
+    let (width, height) = app.size;
+    let full = Rect::new(0, 0, width, height);
+    let header = Rect { height: height.min(1), ..full };
+    let footer_height = u16::from(height >= 2);
+    let footer = Rect { y: height.saturating_sub(footer_height), height: footer_height, ..full };
+    let body_top = header.height;
+    let body = height.saturating_sub(header.height + footer.height);
+    if app.zoom {
+        return Areas { header, table: Rect::new(0, body_top, width, 0), output: Rect::new(0, body_top, width, body), footer };
+    }
+    let needed = u16::try_from(app.view.len() + 1).unwrap_or(u16::MAX).max(2);
+    let table_height = needed.clamp(body.min(3), (body * 2 / 5).max(3)).min(body);
+    let table = Rect::new(0, body_top, width, table_height);
+    let output = Rect::new(0, body_top + table_height, width, body - table_height);
+    Areas { header, table, output, footer }
+}
+
+/// Job rows that fit in the table (its first row is the column titles).
+pub fn table_rows(app: &App) -> u16 {
+    areas(app).table.height.saturating_sub(1)
+}
+
+/// Width and number of rows for output lines.
+pub fn output_size(app: &App) -> (u16, u16) {
+    let area = areas(app).output;
+    (area.width, area.height.saturating_sub(1))
+}
+
+pub fn output_rows(app: &App) -> u16 {
+    output_size(app).1
+}
+
+/// Rows one line takes.
+pub fn line_height(pane: &OutputPane, line: &str, width: u16, height: u16) -> usize {
+    if pane.wrap { text::wrapped_height(line, usize::from(width), usize::from(height.max(1))) } else { 1 }
+}
+
+/// The first line shown when the last line sits at the bottom: where following is.
+pub fn bottom_top(pane: &OutputPane, width: u16, height: u16) -> usize {
+    let count = pane.line_count();
+    if !pane.wrap {
+        return count.saturating_sub(usize::from(height));
+    }
+    let mut used = 0;
+    let mut top = count;
+    while top > 0 {
+        let rows = pane.line(top - 1).map_or(1, |line| line_height(pane, line, width, height));
+        if used + rows > usize::from(height) {
+            break;
+        }
+        used += rows;
+        top -= 1;
+    }
+    // A single line taller than the pane still shows (its start).
+    if top == count { count.saturating_sub(1) } else { top }
+}

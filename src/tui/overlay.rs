@@ -1,0 +1,118 @@
+//! Boxes drawn over the dashboard: help, confirmations, the new-job form.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::jobs::ApprovalPolicy;
+
+use super::app::{App, ConfirmKind, Mode};
+use super::form::{Field, NewJobForm};
+use super::text;
+
+/// Every key, for the help overlay.
+pub const HELP: &[(&str, &str)] = &[
+    ("↑/↓ j/k", "select a job (table) or scroll (output)"),
+    ("g/Home G/End", "first/last job; in the output: top / follow the end"),
+    ("PgUp/PgDn, wheel", "scroll the output (scrolling up stops following)"),
+    ("Tab", "switch focus between table and output"),
+    ("Enter / Esc", "zoom the output to full screen / back"),
+    ("c", "cancel the selected running job (asks y/n)"),
+    ("d", "delete the selected finished job (asks y/n)"),
+    ("n", "start a new job (prompt, cwd, policy)"),
+    ("s", "status filter: all / running / finished / failed"),
+    ("f", "filter rows by text (id, prompt, cwd)"),
+    ("/  n/N", "search the output; next / previous match"),
+    ("w", "wrap long lines"),
+    ("y / Y", "copy the job id / its last message (OSC 52)"),
+    ("b", "ring the bell when a job finishes"),
+    ("?", "this help"),
+    ("q / Ctrl-C", "quit (running jobs keep running)"),
+];
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    match &app.mode {
+        Mode::Help => draw_help(frame, area),
+        Mode::Confirm(confirm) => {
+            let (title, question) = match confirm.kind {
+                ConfirmKind::Cancel => (" Cancel job? ", format!("Cancel job {}?", confirm.id)),
+                ConfirmKind::Delete => (" Delete job? ", format!("Delete job {} and its output?", confirm.id)),
+            };
+            let prompt = text::sanitize(confirm.prompt.lines().next().unwrap_or(""), 300, false);
+            let lines = vec![
+                Line::from(Span::styled(question, Style::new().bold())),
+                Line::from(Span::styled(prompt, Style::new().dark_gray())),
+                Line::default(),
+                Line::from(vec![
+                    Span::styled("y", Style::new().bold().green()),
+                    Span::raw(" yes   "),
+                    Span::styled("n", Style::new().bold().red()),
+                    Span::raw(" / Esc no"),
+                ]),
+            ];
+            let popup = centered(area, 64, 8);
+            frame.render_widget(Clear, popup);
+            let block = Block::new().borders(Borders::ALL).title(title).border_style(Style::new().yellow());
+            frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), popup);
+        }
+        Mode::NewJob(form) => draw_form(frame, form, area),
+        Mode::Normal | Mode::Filter | Mode::Search(_) => {}
+    }
+}
+
+fn draw_help(frame: &mut Frame, area: Rect) {
+    let mut lines: Vec<Line> = HELP
+        .iter()
+        .map(|(keys, what)| Line::from(vec![Span::styled(format!("{keys:>18}  "), Style::new().bold().cyan()), Span::raw(*what)]))
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::styled("Jobs started anywhere on this jobs folder show up here live.", Style::new().dark_gray()));
+    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let popup = centered(area, 76, height);
+    frame.render_widget(Clear, popup);
+    let block = Block::new().borders(Borders::ALL).title(" Keys (Esc closes) ").border_style(Style::new().cyan());
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
+}
+
+fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
+    let field_style = |field: Field| if form.field == field { Style::new().bold().cyan() } else { Style::new().dark_gray() };
+    let cursor = |field: Field| if form.field == field { "▏" } else { "" };
+    let policies: Vec<Span> = ApprovalPolicy::ALL
+        .iter()
+        .flat_map(|&policy| {
+            let style = if policy == form.policy { Style::new().bold().black().on_cyan() } else { Style::new() };
+            [Span::styled(format!(" {policy} "), style), Span::raw(" ")]
+        })
+        .collect();
+    let mut lines = vec![
+        Line::from(Span::styled("Prompt", field_style(Field::Prompt))),
+        Line::from(format!("{}{}", form.prompt, cursor(Field::Prompt))),
+        Line::default(),
+        Line::from(Span::styled("Working folder", field_style(Field::Cwd))),
+        Line::from(format!("{}{}", form.cwd, cursor(Field::Cwd))),
+        Line::default(),
+        Line::from(Span::styled("Approval policy (←/→)", field_style(Field::Policy))),
+        Line::from(policies),
+        Line::default(),
+    ];
+    if form.submitting {
+        lines.push(Line::styled("starting…", Style::new().yellow()));
+    } else if let Some(error) = &form.error {
+        lines.push(Line::styled(error.clone(), Style::new().red()));
+    } else {
+        lines.push(Line::styled("Enter starts the job · Tab next field · Esc closes", Style::new().dark_gray()));
+    }
+    let popup = centered(area, 72, 12);
+    frame.render_widget(Clear, popup);
+    let block = Block::new().borders(Borders::ALL).title(" New job ").border_style(Style::new().cyan());
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), popup);
+}
+
+/// A box of at most `width`×`height` in the middle of `area`.
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect::new(area.x + (area.width - width) / 2, area.y + (area.height - height) / 2, width, height)
+}

@@ -1,0 +1,1 @@
+//! State transitions driven by actions, and snapshots of each screen.
