@@ -164,7 +164,7 @@ pub enum DataEvent {
     /// A full listing, newest first.
     Jobs(Vec<JobRecord>),
     /// One job read again.
-    Job(JobRecord),
+    Job(Box<JobRecord>),
     Removed(JobId),
     Output(JobId, OutputUpdate),
     Older(JobId, LineBlock),
@@ -366,6 +366,7 @@ impl App {
                 effects
             }
             DataEvent::Job(record) => {
+                let record = *record;
                 let mut effects = self.note_transition(&record);
                 match self.jobs.iter().position(|known| known.id == record.id) {
                     Some(at) => self.jobs[at] = record,

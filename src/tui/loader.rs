@@ -170,7 +170,7 @@ impl Loader {
                 let record = self.store.record(id, created);
                 if self.sent.get(&record.id) != Some(&record.meta) {
                     self.sent.insert(record.id.clone(), record.meta.clone());
-                    self.send(DataEvent::Job(record));
+                    self.send(DataEvent::Job(Box::new(record)));
                 }
             }
             _ => {

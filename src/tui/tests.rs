@@ -1,1 +1,496 @@
-//! State transitions driven by actions, and snapshots of each screen.
+//! State transitions driven by actions (no rendering), and TestBackend snapshots of
+//! each screen. Times are fixed and paths are not temporary, so snapshots are stable.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, TimeZone, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+use crate::jobs::output::{LineBlock, OutputLine, OutputUpdate};
+use crate::jobs::{ApprovalPolicy, JobId, JobMeta, JobRecord};
+
+use super::app::{Action, App, ConfirmKind, DataEvent, Effect, Focus, McpState, Mode, StatusFilter, TaskResult};
+use super::pane::Fetch;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).single().unwrap()
+}
+
+fn id(raw: &str) -> JobId {
+    JobId::parse(raw).unwrap()
+}
+
+/// A job that started `started_ago` seconds before [`now`] and, when finished,
+/// ran `ran` seconds.
+fn job(raw: &str, status: &str, prompt: &str, started_ago: i64, ran: Option<i64>, exit: Option<i64>) -> JobRecord {
+    let started = now() - chrono::Duration::seconds(started_ago);
+    let finished = ran.map(|ran| (started + chrono::Duration::seconds(ran)).to_rfc3339());
+    let json = serde_json::json!({
+        "job_id": raw, "status": status, "prompt": prompt, "cwd": "/home/me/src/project",
+        "approval_policy": "auto-edit", "pid": 4242, "started_at": started.to_rfc3339(),
+        "finished_at": finished, "exit_code": exit,
+    });
+    let meta = JobMeta::from_json(json.to_string().as_bytes()).unwrap();
+    let created = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 - started_ago as u64);
+    JobRecord { id: id(raw), created, meta: Ok(meta) }
+}
+
+fn corrupt(raw: &str, started_ago: u64) -> JobRecord {
+    let created = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 - started_ago);
+    JobRecord { id: id(raw), created, meta: Err("meta.json is not valid JSON: EOF while parsing".to_owned()) }
+}
+
+fn app(width: u16, height: u16) -> App {
+    let mut app = App::new("~/.codex-async/jobs".into(), PathBuf::from("/home/me/src"), Some("/home/me".into()), (width, height), now());
+    app.mcp = McpState::On("http://127.0.0.1:8765/mcp".into());
+    app
+}
+
+fn many_jobs() -> Vec<JobRecord> {
+    vec![
+        job("a1b2c3d4", "running", "Refactor the storage layer onto SQLite\nsecond line of the prompt", 95, None, None),
+        job("b2c3d4e5", "pending", "Write the changelog", 5, None, None),
+        job("c3d4e5f6", "done", "Add a --json flag to the list command", 400, Some(184), Some(0)),
+        job("d4e5f6a7", "error", "Upgrade reqwest and fix the build", 900, Some(61), Some(1)),
+        job("e5f6a7b8", "cancelled", "Rewrite everything in Haskell", 4000, Some(3700), Some(130)),
+        corrupt("f6a7b8c9", 5000),
+    ]
+}
+
+/// An app with the jobs loaded (newest first as the loader sends them).
+fn loaded(width: u16, height: u16) -> App {
+    let mut app = app(width, height);
+    let mut jobs = many_jobs();
+    jobs.sort_by_key(|record| std::cmp::Reverse(record.created));
+    app.apply_data(DataEvent::Jobs(jobs));
+    app
+}
+
+fn select(app: &mut App, raw: &str) {
+    while app.selected.as_ref().map(JobId::as_str) != Some(raw) {
+        let before = app.selected.clone();
+        app.apply(Action::Down);
+        assert_ne!(before, app.selected, "{raw} not reachable");
+    }
+}
+
+fn output(app: &mut App, raw: &str, lines: &[&str], partial: Option<&str>) {
+    let mut offset = 0;
+    let lines: Vec<OutputLine> = lines
+        .iter()
+        .map(|text| {
+            let line = OutputLine { offset, text: (*text).to_owned() };
+            offset += text.len() as u64 + 1;
+            line
+        })
+        .collect();
+    let partial = partial.map(|text| OutputLine { offset, text: text.to_owned() });
+    let file_len = offset + partial.as_ref().map_or(0, |line| line.text.len() as u64);
+    app.apply_data(DataEvent::Output(id(raw), OutputUpdate::Reset { tail: LineBlock { start: 0, end: offset, lines }, partial, file_len }));
+}
+
+fn render(app: &App) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    terminal.draw(|frame| super::draw::draw(frame, app)).unwrap();
+    terminal
+}
+
+fn screen(app: &App) -> String {
+    render(app).backend().to_string()
+}
+
+// ---- state transitions ----
+
+#[test]
+fn first_listing_selects_the_newest_and_follows_it() {
+    let mut app = app(100, 30);
+    let effects = app.apply_data(DataEvent::Jobs(vec![
+        job("b2c3d4e5", "running", "p", 5, None, None),
+        job("a1b2c3d4", "done", "q", 50, Some(3), Some(0)),
+    ]));
+    assert_eq!(app.selected, Some(id("b2c3d4e5")));
+    assert_eq!(effects, [Effect::Watch(Some(id("b2c3d4e5")))]);
+    assert!(app.pane.loading);
+}
+
+#[test]
+fn moving_the_selection_switches_the_output() {
+    let mut app = loaded(100, 30);
+    assert_eq!(app.selected, Some(id("b2c3d4e5")));
+    assert_eq!(app.apply(Action::Down), [Effect::Watch(Some(id("a1b2c3d4")))]);
+    assert_eq!(app.apply(Action::Last), [Effect::Watch(Some(id("f6a7b8c9")))]);
+    assert!(app.apply(Action::Down).is_empty(), "the last row stays selected");
+    app.apply(Action::First);
+    assert_eq!(app.selected, Some(id("b2c3d4e5")));
+    assert!(app.apply(Action::Up).is_empty());
+}
+
+#[test]
+fn a_new_job_appears_in_order_and_keeps_the_selection() {
+    let mut app = loaded(100, 30);
+    select(&mut app, "c3d4e5f6");
+    let effects = app.apply_data(DataEvent::Job(Box::new(job("0a0b0c0d", "running", "newest", 1, None, None))));
+    assert!(effects.is_empty());
+    assert_eq!(app.jobs[0].id, id("0a0b0c0d"));
+    assert_eq!(app.selected, Some(id("c3d4e5f6")));
+}
+
+#[test]
+fn cancel_asks_first_and_only_for_running_jobs() {
+    let mut app = loaded(100, 30);
+    select(&mut app, "a1b2c3d4");
+    assert!(app.apply(Action::AskCancel).is_empty());
+    let Mode::Confirm(confirm) = &app.mode else { panic!("a confirmation opens") };
+    assert_eq!((confirm.kind, confirm.id.as_str()), (ConfirmKind::Cancel, "a1b2c3d4"));
+    assert!(confirm.prompt.starts_with("Refactor the storage layer"));
+    assert!(app.apply(Action::Quit).is_empty(), "other keys do nothing while asking");
+    assert!(!app.quit);
+    assert!(app.apply(Action::Answer(false)).is_empty());
+    assert_eq!(app.mode, Mode::Normal);
+
+    app.apply(Action::AskCancel);
+    assert_eq!(app.apply(Action::Answer(true)), [Effect::Cancel(id("a1b2c3d4"))]);
+    assert!(app.cancelling.contains(&id("a1b2c3d4")));
+    app.apply_data(DataEvent::Job(Box::new(job("a1b2c3d4", "cancelled", "Refactor", 95, Some(90), Some(130)))));
+    assert!(!app.cancelling.contains(&id("a1b2c3d4")));
+
+    select(&mut app, "c3d4e5f6");
+    app.apply(Action::AskCancel);
+    assert_eq!(app.mode, Mode::Normal, "a finished job is not cancelled");
+    assert!(app.flash.as_deref().unwrap().contains("not running"));
+}
+
+#[test]
+fn delete_refuses_running_jobs_and_selects_the_neighbour() {
+    let mut app = loaded(100, 30);
+    select(&mut app, "a1b2c3d4");
+    app.apply(Action::AskDelete);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.flash.as_deref().unwrap().contains("cancel it first"));
+
+    select(&mut app, "c3d4e5f6");
+    app.apply(Action::AskDelete);
+    assert!(matches!(&app.mode, Mode::Confirm(confirm) if confirm.kind == ConfirmKind::Delete));
+    assert_eq!(app.apply(Action::Answer(true)), [Effect::Delete(id("c3d4e5f6"))]);
+    let effects = app.apply_data(DataEvent::Removed(id("c3d4e5f6")));
+    assert_eq!(effects, [Effect::Watch(Some(id("d4e5f6a7")))]);
+    assert_eq!(app.jobs.len(), 5);
+}
+
+#[test]
+fn status_filter_cycles_and_moves_the_selection_into_view() {
+    let mut app = loaded(100, 30);
+    select(&mut app, "c3d4e5f6");
+    app.apply(Action::CycleStatusFilter);
+    assert_eq!(app.status_filter, StatusFilter::Running);
+    assert_eq!(app.view.len(), 2);
+    assert_eq!(app.selected, Some(id("b2c3d4e5")));
+    app.apply(Action::CycleStatusFilter);
+    assert_eq!((app.status_filter, app.view.len()), (StatusFilter::Finished, 3));
+    app.apply(Action::CycleStatusFilter);
+    assert_eq!((app.status_filter, app.view.len()), (StatusFilter::Failed, 3), "error, cancelled and corrupt");
+    app.apply(Action::CycleStatusFilter);
+    assert_eq!((app.status_filter, app.view.len()), (StatusFilter::All, 6));
+}
+
+#[test]
+fn text_filter_applies_as_typed_and_esc_clears_it() {
+    let mut app = loaded(100, 30);
+    app.apply(Action::EditFilter);
+    for ch in "REQW".chars() {
+        app.apply(Action::Type(ch));
+    }
+    assert_eq!(app.view.len(), 1);
+    assert_eq!(app.selected, Some(id("d4e5f6a7")));
+    app.apply(Action::Submit);
+    assert_eq!((app.mode.clone(), app.view.len()), (Mode::Normal, 1));
+    app.apply(Action::Back);
+    assert_eq!(app.view.len(), 6);
+}
+
+#[test]
+fn scrolling_up_stops_following_and_end_follows_again() {
+    let mut app = loaded(100, 30);
+    let lines: Vec<String> = (0..200).map(|i| format!("line {i}")).collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    output(&mut app, "b2c3d4e5", &refs, None);
+    assert!(app.pane.follow);
+    app.apply(Action::ToggleFocus);
+    assert_eq!(app.focus, Focus::Output);
+    app.apply(Action::Up);
+    assert!(!app.pane.follow);
+    let bottom = 200 - usize::from(super::layout::output_rows(&app));
+    assert_eq!(app.pane.top, bottom - 1);
+    app.apply(Action::PageUp);
+    assert!(app.pane.top < bottom - 10);
+    app.apply(Action::Wheel(3));
+    app.apply(Action::Last);
+    assert!(app.pane.follow);
+    app.apply(Action::First);
+    assert_eq!((app.pane.follow, app.pane.top), (false, 0));
+}
+
+#[test]
+fn scrolling_above_the_window_reads_older_lines() {
+    let mut app = loaded(100, 30);
+    let job = id("b2c3d4e5");
+    let lines = vec![OutputLine { offset: 5000, text: "kept".into() }, OutputLine { offset: 5005, text: "lines".into() }];
+    app.apply_data(DataEvent::Output(
+        job.clone(),
+        OutputUpdate::Reset { tail: LineBlock { start: 5000, end: 5011, lines }, partial: None, file_len: 5011 },
+    ));
+    app.apply(Action::ToggleFocus);
+    assert_eq!(app.apply(Action::Up), [Effect::Fetch(Fetch::Older { job: job.clone(), before: 5000 })]);
+    assert!(app.apply(Action::Up).is_empty(), "asked once");
+    let older = vec![OutputLine { offset: 4990, text: "older".into() }];
+    app.apply_data(DataEvent::Older(job.clone(), LineBlock { start: 4990, end: 5000, lines: older }));
+    assert_eq!(app.pane.line(0), Some("older"));
+    assert_eq!(app.pane.top, 1);
+    assert_eq!(app.apply(Action::First), [Effect::Fetch(Fetch::Start { job })]);
+}
+
+#[test]
+fn search_jumps_to_matches_and_cycles() {
+    let mut app = loaded(100, 30);
+    let lines: Vec<String> = (0..100).map(|i| if i % 30 == 0 { format!("ERROR at step {i}") } else { format!("ok {i}") }).collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    output(&mut app, "b2c3d4e5", &refs, None);
+    app.apply(Action::EditSearch);
+    for ch in "error".chars() {
+        app.apply(Action::Type(ch));
+    }
+    app.apply(Action::Submit);
+    let search = app.pane.search.clone().unwrap();
+    assert_eq!(search.matches, [0, 30, 60, 90]);
+    assert_eq!(search.current, Some(3), "starts from the newest match");
+    assert!(!app.pane.follow);
+    app.apply(Action::ToggleFocus);
+    assert_eq!(super::keys::action_for(&app, &key('n')), Some(Action::NextMatch));
+    app.apply(Action::NextMatch);
+    assert_eq!(app.pane.search.as_ref().unwrap().current, Some(0));
+    assert_eq!(app.pane.top, 0);
+    app.apply(Action::PrevMatch);
+    assert_eq!(app.pane.search.as_ref().unwrap().current, Some(3));
+    app.apply(Action::Back);
+    assert!(app.pane.search.is_none());
+}
+
+#[test]
+fn a_job_finishing_unselected_gets_a_marker_and_maybe_the_bell() {
+    let mut app = loaded(100, 30);
+    let finished = job("a1b2c3d4", "done", "Refactor", 95, Some(94), Some(0));
+    assert!(app.apply_data(DataEvent::Job(Box::new(finished))).is_empty());
+    assert!(app.unseen.contains(&id("a1b2c3d4")));
+    app.apply(Action::ToggleBell);
+    assert_eq!(app.apply_data(DataEvent::Job(Box::new(job("b2c3d4e5", "error", "x", 5, Some(4), Some(1))))), [Effect::Bell]);
+    assert!(!app.unseen.contains(&id("b2c3d4e5")), "the selected job needs no marker");
+    select(&mut app, "a1b2c3d4");
+    assert!(app.unseen.is_empty(), "seeing it clears the marker");
+}
+
+#[test]
+fn new_job_form_checks_then_starts() {
+    let mut app = loaded(100, 30);
+    app.apply(Action::NewJob);
+    assert!(matches!(app.mode, Mode::NewJob(_)));
+    assert!(app.apply(Action::Submit).is_empty());
+    let Mode::NewJob(form) = &app.mode else { panic!() };
+    assert!(form.error.as_deref().unwrap().contains("prompt is empty"));
+    for ch in "fix q".chars() {
+        app.apply(Action::Type(ch));
+    }
+    assert!(!app.quit, "q is text in the form");
+    app.apply(Action::NextField);
+    app.apply(Action::NextField);
+    app.apply(Action::Right);
+    let effects = app.apply(Action::Submit);
+    assert_eq!(effects, [Effect::Start { prompt: "fix q".into(), cwd: PathBuf::from("/home/me/src"), policy: ApprovalPolicy::AutoEdit }]);
+    assert!(app.apply(Action::Submit).is_empty(), "not sent twice");
+    app.apply_result(TaskResult::Started(Err("cwd \"/nope\" does not exist".into())));
+    let Mode::NewJob(form) = &app.mode else { panic!("the form stays open on error") };
+    assert!(form.error.as_deref().unwrap().contains("/nope"));
+    app.apply_result(TaskResult::Started(Ok("abcdef12".into())));
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.flash.as_deref(), Some("started job abcdef12"));
+}
+
+#[test]
+fn zoom_copy_and_quit() {
+    let mut app = loaded(100, 30);
+    app.apply(Action::Zoom);
+    assert!(app.zoom);
+    app.apply(Action::Back);
+    assert!(!app.zoom);
+    assert_eq!(app.apply(Action::CopyId), [Effect::Copy("b2c3d4e5".into())]);
+    assert_eq!(app.apply(Action::CopyLastMessage), [Effect::CopyLastMessage(id("b2c3d4e5"))]);
+    assert_eq!(
+        app.apply_result(TaskResult::LastMessage { id: id("b2c3d4e5"), message: Some("answer".into()) }),
+        [Effect::Copy("answer".into())]
+    );
+    app.apply(Action::Quit);
+    assert!(app.quit);
+}
+
+#[test]
+fn keys_depend_on_what_is_open() {
+    let mut app = loaded(100, 30);
+    assert_eq!(super::keys::action_for(&app, &key('n')), Some(Action::NewJob));
+    assert_eq!(super::keys::action_for(&app, &key('q')), Some(Action::Quit));
+    app.apply(Action::EditFilter);
+    assert_eq!(super::keys::action_for(&app, &key('q')), Some(Action::Type('q')));
+    let ctrl_c = crossterm::event::Event::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('c'),
+        crossterm::event::KeyModifiers::CONTROL,
+    ));
+    assert_eq!(super::keys::action_for(&app, &ctrl_c), Some(Action::Quit), "Ctrl-C always quits");
+}
+
+#[test]
+fn thousands_of_jobs_keep_the_selection_on_screen() {
+    let mut app = app(100, 30);
+    let jobs: Vec<JobRecord> = (0..5000).map(|i| job(&format!("{i:08x}"), "done", "p", 10_000 + i, Some(1), Some(0))).collect();
+    app.apply_data(DataEvent::Jobs(jobs));
+    app.apply(Action::Last);
+    let rows = usize::from(super::layout::table_rows(&app));
+    assert_eq!(app.table_offset, 5000 - rows);
+    let started = std::time::Instant::now();
+    let text = screen(&app);
+    assert!(text.contains("00001387"), "the last job is drawn");
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+fn key(ch: char) -> crossterm::event::Event {
+    crossterm::event::Event::Key(crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char(ch), crossterm::event::KeyModifiers::NONE))
+}
+
+// ---- snapshots ----
+
+#[test]
+fn snapshot_empty() {
+    let mut app = app(100, 16);
+    app.apply_data(DataEvent::Jobs(Vec::new()));
+    insta::assert_snapshot!("empty", screen(&app));
+}
+
+#[test]
+fn snapshot_many_statuses() {
+    let mut app = loaded(120, 20);
+    app.apply_data(DataEvent::Job(Box::new(job("c3d4e5f6", "done", "Add a --json flag to the list command", 400, Some(184), Some(0)))));
+    app.unseen.insert(id("d4e5f6a7"));
+    app.mcp = McpState::Off("address 127.0.0.1:8765 already in use".into());
+    insta::assert_snapshot!("many_statuses", screen(&app));
+}
+
+fn colourful_output(app: &mut App) {
+    let lines: Vec<String> = (0..60)
+        .map(|i| match i % 4 {
+            0 => format!("\u{1b}[1;35mexec\u{1b}[0m step {i}"),
+            1 => format!("\u{1b}[32msucceeded\u{1b}[0m in {i}ms:\ttabbed"),
+            2 => format!("wide 日本語 {i} \u{1b}[2J\u{7}"),
+            _ => format!("plain line {i}"),
+        })
+        .collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    output(app, "b2c3d4e5", &refs, Some("Running tests ▕████░░░░▏  50%"));
+}
+
+#[test]
+fn snapshot_output_following() {
+    let mut app = loaded(100, 24);
+    colourful_output(&mut app);
+    let terminal = render(&app);
+    insta::assert_snapshot!("output_following", terminal.backend().to_string());
+    // Colours survive as styles.
+    let buffer = terminal.backend().buffer();
+    let y = (0..24u16).find(|&y| buffer[(0, y)].symbol() == "e" && buffer[(1, y)].symbol() == "x").expect("an exec line");
+    assert_eq!(buffer[(0, y)].fg, Color::Magenta);
+}
+
+#[test]
+fn snapshot_output_scrolled_and_wrapped() {
+    let mut app = loaded(60, 20);
+    colourful_output(&mut app);
+    app.apply(Action::ToggleFocus);
+    app.apply(Action::PageUp);
+    app.apply(Action::PageUp);
+    app.apply(Action::ToggleWrap);
+    insta::assert_snapshot!("output_scrolled_wrapped", screen(&app));
+}
+
+#[test]
+fn snapshot_search_highlights() {
+    let mut app = loaded(100, 24);
+    colourful_output(&mut app);
+    app.apply(Action::EditSearch);
+    for ch in "step 4".chars() {
+        app.apply(Action::Type(ch));
+    }
+    app.apply(Action::Submit);
+    let terminal = render(&app);
+    insta::assert_snapshot!("search_highlights", terminal.backend().to_string());
+    let buffer = terminal.backend().buffer();
+    let highlighted = buffer.content().iter().filter(|cell| matches!(cell.bg, Color::Yellow | Color::LightRed)).count();
+    assert!(highlighted >= "step 4".len() * 2, "matches are highlighted ({highlighted} cells)");
+}
+
+#[test]
+fn snapshot_cancel_confirmation() {
+    let mut app = loaded(100, 20);
+    select(&mut app, "a1b2c3d4");
+    app.apply(Action::AskCancel);
+    insta::assert_snapshot!("cancel_confirmation", screen(&app));
+}
+
+#[test]
+fn snapshot_help() {
+    let mut app = loaded(100, 26);
+    app.apply(Action::Help);
+    insta::assert_snapshot!("help", screen(&app));
+}
+
+#[test]
+fn snapshot_new_job_form() {
+    let mut app = loaded(100, 24);
+    app.apply(Action::NewJob);
+    for ch in "Fix the flaky test".chars() {
+        app.apply(Action::Type(ch));
+    }
+    insta::assert_snapshot!("new_job_form", screen(&app));
+}
+
+#[test]
+fn snapshot_filter() {
+    let mut app = loaded(100, 16);
+    app.apply(Action::CycleStatusFilter);
+    app.apply(Action::CycleStatusFilter);
+    app.apply(Action::EditFilter);
+    for ch in "the".chars() {
+        app.apply(Action::Type(ch));
+    }
+    insta::assert_snapshot!("filter", screen(&app));
+}
+
+#[test]
+fn snapshot_tiny_terminal() {
+    let mut app = loaded(40, 10);
+    colourful_output(&mut app);
+    insta::assert_snapshot!("tiny_40x10", screen(&app));
+    app.apply(Action::Help);
+    insta::assert_snapshot!("tiny_40x10_help", screen(&app));
+    // Even smaller: nothing panics.
+    for (width, height) in [(1, 1), (10, 3), (0, 0), (20, 2)] {
+        app.apply(Action::Resize(width, height));
+        render(&app);
+    }
+}
+
+#[test]
+fn snapshot_zoom() {
+    let mut app = loaded(80, 12);
+    colourful_output(&mut app);
+    app.apply(Action::Zoom);
+    insta::assert_snapshot!("zoom", screen(&app));
+}

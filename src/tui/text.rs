@@ -11,7 +11,7 @@ const TAB_STOP: usize = 8;
 /// The visible text of a raw output line, with only colour (SGR) sequences kept when
 /// `keep_colour`; at most `max_columns` columns of it.
 pub fn sanitize(raw: &str, max_columns: usize, keep_colour: bool) -> String {
-    let mut out = String::with_capacity(raw.len().min(max_columns * 2 + 16));
+    let mut out = String::with_capacity(raw.len().min(max_columns.saturating_mul(2).saturating_add(16)));
     let mut column = 0usize;
     let mut chars = raw.chars().peekable();
     while let Some(ch) = chars.next() {
