@@ -81,7 +81,13 @@ impl Engine {
         // Settle a lost supervisor first: its job is not running any more.
         let meta = self.store.read_meta(&id)?;
         if meta.status.is_finished() {
-            return Ok(CancelView::not_running(id.as_str(), meta.status));
+            // A job whose supervisor was lost reads as ended, yet its processes may live on.
+            let killed = meta.has_supervisor() && cancel::end_leftovers(&id, &meta, grace).await;
+            return Ok(if killed {
+                CancelView::Cancelled { job_id: id.to_string(), status: meta.status, killed }
+            } else {
+                CancelView::not_running(id.as_str(), meta.status)
+            });
         }
         let status = match cancel::request(&self.store, &id, grace)? {
             cancel::Requested::AlreadyEnded(status) => return Ok(CancelView::not_running(id.as_str(), status)),
