@@ -58,7 +58,8 @@ fn bench_list(c: &mut Criterion) {
     group.bench_function("library", |b| b.iter(|| engine.list(20).expect("list")));
     group.bench_function("cli_process", |b| {
         b.iter(|| {
-            let output = Command::new(BIN).args(["list", "--limit", "20", "--json"]).env("CODEX_ASYNC_HOME", home.path()).output().expect("run");
+            let output =
+                Command::new(BIN).args(["list", "--limit", "20", "--json"]).env("CODEX_ASYNC_HOME", home.path()).output().expect("run");
             assert!(output.status.success());
         })
     });
@@ -69,7 +70,8 @@ fn bench_start(c: &mut Criterion) {
     let home = tempfile::tempdir().expect("temp dir");
     let engine = Engine::new(JobStore::new(home.path()), BIN);
     // `true` accepts codex's arguments and exits at once: only our cost is measured.
-    let request = StartRequest::new("bench", Path::new("/tmp"), ApprovalPolicy::Suggest, AgentSpec::Codex { program: "true".into() }).expect("request");
+    let request = StartRequest::new("bench", Path::new("/tmp"), ApprovalPolicy::Suggest, AgentSpec::Codex { program: "true".into() })
+        .expect("request");
     let mut group = c.benchmark_group("start");
     group.bench_function("call_to_return", |b| b.iter(|| engine.start(&request).expect("start")));
     group.finish();

@@ -105,7 +105,7 @@ pub async fn end_orphaned(store: &JobStore, id: &JobId, meta: JobMeta, grace: Du
         current.status = Status::Cancelled;
         current.finished_at = Some(Timestamp::now());
         current.note = Some("cancelled after its supervisor was lost; the exit code is unknown".to_owned());
-        store.write_meta(&current)?;
+        store.write_final_meta(&current)?;
     }
     Ok(current)
 }
