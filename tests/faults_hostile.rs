@@ -10,6 +10,9 @@ use serde_json::Value;
 
 const SETTLE: Duration = Duration::from_secs(20);
 
+/// Writes one kind of broken meta.json at the given path.
+type MakeBroken<'a> = &'a dyn Fn(&std::path::Path);
+
 fn list(home: &TestHome) -> Vec<Value> {
     let output = home.run(&["list", "--json", "--limit", "100"]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -24,7 +27,7 @@ fn broken_meta_files_are_listed_as_corrupt_and_never_followed() {
     let jobs = home.path().join("jobs");
     let outside = home.path().join("outside.json");
     std::fs::write(&outside, home.meta(&good).to_string().replace(&good, "linkjob1")).unwrap();
-    let cases: [(&str, &dyn Fn(&std::path::Path)); 6] = [
+    let cases: [(&str, MakeBroken); 6] = [
         ("truncat1", &|meta| std::fs::write(meta, "{\"job_id\": \"truncat1\", \"sta").unwrap()),
         ("notjson1", &|meta| std::fs::write(meta, "this is not json").unwrap()),
         ("wrongsh1", &|meta| std::fs::write(meta, "[1, 2, 3]").unwrap()),
