@@ -30,12 +30,13 @@ pub use view::{CancelView, ListView, PollView, StartView, WaitView};
 pub struct Engine {
     store: JobStore,
     launcher: PathBuf,
+    waits: wait::WaitHub,
 }
 
 impl Engine {
     /// `launcher` is the `codex-async` binary, re-run as each job's supervisor.
     pub fn new(store: JobStore, launcher: impl Into<PathBuf>) -> Self {
-        Engine { store, launcher: launcher.into() }
+        Engine { store, launcher: launcher.into(), waits: wait::WaitHub::default() }
     }
 
     /// The jobs directory from `$CODEX_ASYNC_HOME`, supervised by this very binary.
@@ -94,7 +95,7 @@ impl Engine {
             cancel::Requested::Orphaned(meta) => cancel::end_orphaned(&self.store, &id, *meta, grace).await?.status,
             cancel::Requested::Supervisor => {
                 let settle = grace + Duration::from_secs(3);
-                match wait::first_finished(&self.store, std::slice::from_ref(&id), settle).await? {
+                match wait::first_finished(&self.store, &self.waits, std::slice::from_ref(&id), settle).await? {
                     Some((_, meta)) => meta.status,
                     None => Status::Cancelled,
                 }
@@ -106,7 +107,7 @@ impl Engine {
     /// Waits until the job ends or `timeout` passes; then `timed_out` says which.
     pub async fn wait(&self, raw_id: &str, timeout: Duration, tail_lines: usize) -> Result<WaitView> {
         let id = self.store.existing(raw_id)?;
-        let finished = wait::first_finished(&self.store, std::slice::from_ref(&id), timeout).await?;
+        let finished = wait::first_finished(&self.store, &self.waits, std::slice::from_ref(&id), timeout).await?;
         let timed_out = finished.is_none();
         let meta = match finished {
             Some((_, meta)) => meta,
@@ -119,7 +120,7 @@ impl Engine {
     /// `None` when `timeout` passes first.
     pub async fn wait_any(&self, raw_ids: &[String], timeout: Duration, tail_lines: usize) -> Result<Option<PollView>> {
         let ids = raw_ids.iter().map(|raw| self.store.existing(raw)).collect::<Result<Vec<_>>>()?;
-        match wait::first_finished(&self.store, &ids, timeout).await? {
+        match wait::first_finished(&self.store, &self.waits, &ids, timeout).await? {
             Some((id, meta)) => Ok(Some(self.poll_view(&id, meta, tail_lines)?)),
             None => Ok(None),
         }
