@@ -39,7 +39,7 @@ async fn a_thousand_concurrent_waits_share_one_watcher() {
     for (n, wait) in waits.into_iter().enumerate() {
         let view = wait.await.unwrap().unwrap();
         assert!(!view.timed_out, "wait {n} timed out");
-        let expected = if (n % ids.len()) % 3 == 0 { "done" } else { "error" };
+        let expected = if (n % ids.len()).is_multiple_of(3) { "done" } else { "error" };
         assert_eq!(view.poll.status.as_str(), expected);
         assert_eq!(view.poll.exit_code, Some(((n % ids.len()) % 3) as i64));
     }
