@@ -25,6 +25,16 @@ pub use spawn::StartRequest;
 pub use store::{JobRecord, JobStore};
 pub use view::{CancelView, ListView, PollView, StartView, WaitView};
 
+/// A long-running dashboard or server whose binary was replaced (`cargo install`
+/// again) sees its own path as "… (deleted)"; the new binary at that path supervises
+/// new jobs just as well.
+fn reinstalled_path(exe: PathBuf) -> PathBuf {
+    match exe.to_str().and_then(|text| text.strip_suffix(" (deleted)")) {
+        Some(original) if Path::new(original).is_file() => PathBuf::from(original),
+        _ => exe,
+    }
+}
+
 /// The jobs directory plus the program that supervises new jobs.
 #[derive(Clone, Debug)]
 pub struct Engine {
@@ -42,7 +52,7 @@ impl Engine {
     /// The jobs directory from `$CODEX_ASYNC_HOME`, supervised by this very binary.
     pub fn from_env() -> Result<Self> {
         let launcher = std::env::current_exe().map_err(|err| JobError::io("finding this program", "/proc/self/exe", err))?;
-        Ok(Engine::new(JobStore::from_env()?, launcher))
+        Ok(Engine::new(JobStore::from_env()?, reinstalled_path(launcher)))
     }
 
     pub fn store(&self) -> &JobStore {
