@@ -49,7 +49,7 @@ fn watch(jobs_dir: &Path, targets: &[PathBuf], mode: RecursiveMode) -> notify::R
 }
 
 /// Which jobs an event is about.
-fn classify(jobs_dir: &Path, event: notify::Result<notify::Event>) -> Vec<JobEvent> {
+pub fn classify(jobs_dir: &Path, event: notify::Result<notify::Event>) -> Vec<JobEvent> {
     let Ok(event) = event else { return vec![JobEvent::Rescan] };
     if event.need_rescan() || event.paths.is_empty() {
         return vec![JobEvent::Rescan];

@@ -265,9 +265,10 @@ pub fn delete(engine: &Engine, args: DeleteArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// One line of JSON per result, for scripts and `jq`.
 fn emit_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let mut out = render::Out::default();
-    out.line(serde_json::to_string_pretty(value)?);
+    out.line(serde_json::to_string(value)?);
     out.flush();
     Ok(())
 }

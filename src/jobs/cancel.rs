@@ -99,7 +99,21 @@ pub fn request(store: &JobStore, id: &JobId, grace: Duration) -> Result<Requeste
 /// Ends a job nobody supervises: the agent's group, and every process that carries
 /// the job's id in its environment; then records `cancelled`.
 pub async fn end_orphaned(store: &JobStore, id: &JobId, meta: JobMeta, grace: Duration) -> Result<JobMeta> {
-    let group = meta.pgid.map(|pgid| pgid as i32);
+    end_leftovers(id, &meta, grace).await;
+    let mut current = store.read_meta_raw(id).unwrap_or(meta);
+    if !current.status.is_finished() {
+        current.status = Status::Cancelled;
+        current.finished_at = Some(Timestamp::now());
+        current.note = Some("cancelled after its supervisor was lost; the exit code is unknown".to_owned());
+        store.write_final_meta(&current)?;
+    }
+    Ok(current)
+}
+
+/// Ends every process of a job that no supervisor looks after (SIGINT, SIGTERM at half
+/// the grace period, SIGKILL at its end). Returns whether there was any.
+pub async fn end_leftovers(id: &JobId, meta: &JobMeta, grace: Duration) -> bool {
+    let group = meta.pgid.map(|pgid| pgid as i32).filter(|&group| killpg(Pid::from_raw(group), None).is_ok());
     let members = || {
         let mut pids = procfs::with_env(JOB_ENV, id.as_str());
         // The original's jobs carry no marker: their agent's own pid is all we know.
@@ -108,23 +122,21 @@ pub async fn end_orphaned(store: &JobStore, id: &JobId, meta: JobMeta, grace: Du
         }
         pids
     };
+    let mut pids = members();
+    if pids.is_empty() && group.is_none() {
+        return false;
+    }
     let began = tokio::time::Instant::now();
     for (signal, at) in [(Signal::SIGINT, Duration::ZERO), (Signal::SIGTERM, grace / 2), (Signal::SIGKILL, grace)] {
-        tokio::time::sleep_until(began + at).await;
-        let pids = members();
-        let group_alive = group.is_some_and(|group| killpg(Pid::from_raw(group), None).is_ok());
-        if pids.is_empty() && !group_alive {
-            break;
+        while tokio::time::Instant::now() < began + at {
+            if pids.is_empty() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            pids = members();
         }
         signal_tree(group, &pids, signal);
+        pids = members();
     }
-
-    let mut current = store.read_meta_raw(id).unwrap_or(meta);
-    if !current.status.is_finished() {
-        current.status = Status::Cancelled;
-        current.finished_at = Some(Timestamp::now());
-        current.note = Some("cancelled after its supervisor was lost; the exit code is unknown".to_owned());
-        store.write_meta(&current)?;
-    }
-    Ok(current)
+    true
 }

@@ -212,6 +212,45 @@ impl JobMeta {
     }
 }
 
+impl JobMeta {
+    /// Sets aside disk space for this job's final rewrite, so a full disk cannot stop
+    /// its result from being recorded: blocks allocated now are overwritten later.
+    pub fn reserve_space(&self, reserve: &Path) -> Result<()> {
+        let size = (self.to_json().len() as i64) * 2 + 16 * 1024;
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(reserve)
+            .map_err(|err| JobError::io("creating", reserve, err))?;
+        nix::fcntl::posix_fallocate(&file, 0, size).map_err(|err| JobError::io("reserving space in", reserve, err.into()))
+    }
+
+    /// Replaces `target` with this meta, written into the space [`JobMeta::reserve_space`]
+    /// set aside; falls back to a plain atomic write without a reserve.
+    pub fn write_reserved(&self, reserve: &Path, target: &Path) -> Result<()> {
+        let bytes = self.to_json();
+        let written = OpenOptions::new().write(true).custom_flags(nix::libc::O_NOFOLLOW).open(reserve).and_then(|mut file| {
+            if file.metadata()?.len() < bytes.len() as u64 {
+                return Err(std::io::Error::other("the reserve is too small"));
+            }
+            file.write_all(&bytes)?;
+            file.set_len(bytes.len() as u64)?;
+            file.sync_all()
+        });
+        match written {
+            Ok(()) => fs::rename(reserve, target).map_err(|err| JobError::io("renaming into place", target, err)),
+            Err(err) => {
+                tracing::warn!(%err, "no usable reserve; writing meta.json the usual way");
+                let _ = fs::remove_file(reserve);
+                self.write_atomic(target)
+            }
+        }
+    }
+}
+
 fn corrupt(id: &str, reason: &str) -> JobError {
     JobError::Corrupt { id: id.to_owned(), reason: reason.to_owned() }
 }

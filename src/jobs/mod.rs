@@ -26,23 +26,34 @@ pub use spawn::StartRequest;
 pub use store::{JobRecord, JobStore};
 pub use view::{CancelView, ListView, PollView, StartView, WaitView};
 
+/// A long-running dashboard or server whose binary was replaced (`cargo install`
+/// again) sees its own path as "… (deleted)"; the new binary at that path supervises
+/// new jobs just as well.
+fn reinstalled_path(exe: PathBuf) -> PathBuf {
+    match exe.to_str().and_then(|text| text.strip_suffix(" (deleted)")) {
+        Some(original) if Path::new(original).is_file() => PathBuf::from(original),
+        _ => exe,
+    }
+}
+
 /// The jobs directory plus the program that supervises new jobs.
 #[derive(Clone, Debug)]
 pub struct Engine {
     store: JobStore,
     launcher: PathBuf,
+    waits: wait::WaitHub,
 }
 
 impl Engine {
     /// `launcher` is the `codex-async` binary, re-run as each job's supervisor.
     pub fn new(store: JobStore, launcher: impl Into<PathBuf>) -> Self {
-        Engine { store, launcher: launcher.into() }
+        Engine { store, launcher: launcher.into(), waits: wait::WaitHub::default() }
     }
 
     /// The jobs directory from `$CODEX_ASYNC_HOME`, supervised by this very binary.
     pub fn from_env() -> Result<Self> {
         let launcher = std::env::current_exe().map_err(|err| JobError::io("finding this program", "/proc/self/exe", err))?;
-        Ok(Engine::new(JobStore::from_env()?, launcher))
+        Ok(Engine::new(JobStore::from_env()?, reinstalled_path(launcher)))
     }
 
     pub fn store(&self) -> &JobStore {
@@ -82,14 +93,20 @@ impl Engine {
         // Settle a lost supervisor first: its job is not running any more.
         let meta = self.store.read_meta(&id)?;
         if meta.status.is_finished() {
-            return Ok(CancelView::not_running(id.as_str(), meta.status));
+            // A job whose supervisor was lost reads as ended, yet its processes may live on.
+            let killed = meta.has_supervisor() && cancel::end_leftovers(&id, &meta, grace).await;
+            return Ok(if killed {
+                CancelView::Cancelled { job_id: id.to_string(), status: meta.status, killed }
+            } else {
+                CancelView::not_running(id.as_str(), meta.status)
+            });
         }
         let status = match cancel::request(&self.store, &id, grace)? {
             cancel::Requested::AlreadyEnded(status) => return Ok(CancelView::not_running(id.as_str(), status)),
             cancel::Requested::Orphaned(meta) => cancel::end_orphaned(&self.store, &id, *meta, grace).await?.status,
             cancel::Requested::Supervisor => {
                 let settle = grace + Duration::from_secs(3);
-                match wait::first_finished(&self.store, std::slice::from_ref(&id), settle).await? {
+                match wait::first_finished(&self.store, &self.waits, std::slice::from_ref(&id), settle).await? {
                     Some((_, meta)) => meta.status,
                     None => Status::Cancelled,
                 }
@@ -101,7 +118,7 @@ impl Engine {
     /// Waits until the job ends or `timeout` passes; then `timed_out` says which.
     pub async fn wait(&self, raw_id: &str, timeout: Duration, tail_lines: usize) -> Result<WaitView> {
         let id = self.store.existing(raw_id)?;
-        let finished = wait::first_finished(&self.store, std::slice::from_ref(&id), timeout).await?;
+        let finished = wait::first_finished(&self.store, &self.waits, std::slice::from_ref(&id), timeout).await?;
         let timed_out = finished.is_none();
         let meta = match finished {
             Some((_, meta)) => meta,
@@ -114,7 +131,7 @@ impl Engine {
     /// `None` when `timeout` passes first.
     pub async fn wait_any(&self, raw_ids: &[String], timeout: Duration, tail_lines: usize) -> Result<Option<PollView>> {
         let ids = raw_ids.iter().map(|raw| self.store.existing(raw)).collect::<Result<Vec<_>>>()?;
-        match wait::first_finished(&self.store, &ids, timeout).await? {
+        match wait::first_finished(&self.store, &self.waits, &ids, timeout).await? {
             Some((id, meta)) => Ok(Some(self.poll_view(&id, meta, tail_lines)?)),
             None => Ok(None),
         }

@@ -17,6 +17,8 @@ pub const META_FILE: &str = "meta.json";
 pub const OUTPUT_FILE: &str = "output.txt";
 pub const LAST_MESSAGE_FILE: &str = "last_message.txt";
 pub const CANCEL_FILE: &str = "cancel_request.json";
+/// Disk space held for the job's final meta.json (see `JobMeta::reserve_space`).
+pub const RESERVE_FILE: &str = ".meta.json.reserve";
 
 /// The most of `last_message.txt` that is read back.
 pub const MAX_LAST_MESSAGE_BYTES: u64 = 64 * 1024;
@@ -87,6 +89,10 @@ impl JobStore {
         self.job_dir(id).join(LAST_MESSAGE_FILE)
     }
 
+    pub fn reserve_path(&self, id: &JobId) -> PathBuf {
+        self.job_dir(id).join(RESERVE_FILE)
+    }
+
     pub fn cancel_path(&self, id: &JobId) -> PathBuf {
         self.job_dir(id).join(CANCEL_FILE)
     }
@@ -139,6 +145,13 @@ impl JobStore {
         meta.write_atomic(&self.meta_path(&id))
     }
 
+    /// Writes a job's last meta into the space reserved at its start, so it lands even
+    /// on a full disk.
+    pub fn write_final_meta(&self, meta: &JobMeta) -> Result<()> {
+        let id = JobId::parse(&meta.job_id)?;
+        meta.write_reserved(&self.reserve_path(&id), &self.meta_path(&id))
+    }
+
     /// A job that says it runs but has nobody to finish it would read `running`
     /// forever. Ours record their supervisor (pid and start time): if it is gone,
     /// the job ended unobserved and reads `error` with a note. The original's jobs
@@ -169,7 +182,7 @@ impl JobStore {
         current.status = status;
         current.finished_at = Some(Timestamp::now());
         current.note = Some(note.to_owned());
-        if let Err(err) = self.write_meta(&current) {
+        if let Err(err) = self.write_final_meta(&current) {
             tracing::warn!(job = %id, %err, "could not record a lost supervisor");
         }
         current

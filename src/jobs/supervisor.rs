@@ -141,7 +141,11 @@ async fn supervise(store: JobStore, request: StartRequest) -> Result<()> {
         note: None,
         extra: Default::default(),
     };
-    let output = match store.write_meta(&meta).and_then(|()| open_append(&store.output_path(&id))) {
+    let prepared = store
+        .write_meta(&meta)
+        .and_then(|()| meta.reserve_space(&store.reserve_path(&id)))
+        .and_then(|()| open_append(&store.output_path(&id)));
+    let output = match prepared {
         Ok(output) => output,
         Err(err) => {
             // Nothing ran: leave no half job behind.
@@ -171,7 +175,7 @@ async fn supervise(store: JobStore, request: StartRequest) -> Result<()> {
             meta.exit_code = Some(code);
             meta.finished_at = Some(Timestamp::now());
             meta.note = Some(line.trim_end().trim_start_matches("codex-async: ").to_owned());
-            let written = store.write_meta(&meta);
+            let written = store.write_final_meta(&meta);
             answer(&SupervisorAnswer::Started(StartView {
                 job_id: id.to_string(),
                 status: Status::Error,
@@ -343,5 +347,5 @@ fn record_result(store: &JobStore, id: &JobId, started: JobMeta, ended: &Ended) 
         (None, None) => None,
     };
     tracing::info!(job = %id, status = %meta.status, exit_code, "job ended");
-    store.write_meta(&meta)
+    store.write_final_meta(&meta)
 }
