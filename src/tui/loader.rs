@@ -24,6 +24,8 @@ use super::pane::{Fetch, PAGE_LINES, WINDOW_LINES};
 pub const DEBOUNCE: Duration = Duration::from_millis(8);
 /// The safety-net rescan.
 pub const RESCAN: Duration = Duration::from_secs(3);
+/// How often a missing jobs folder is looked for (one `stat`).
+pub const MISSING_DIR_RETRY: Duration = Duration::from_millis(200);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoaderCommand {
@@ -105,6 +107,12 @@ impl Loader {
                     if self.flush() {
                         // A flood is read in slices: come back at once for the rest.
                         flush_at = Some(Instant::now());
+                    }
+                }
+                _ = tokio::time::sleep(MISSING_DIR_RETRY), if self.watcher.is_none() => {
+                    self.ensure_watcher();
+                    if self.watcher.is_some() {
+                        self.full_scan(false);
                     }
                 }
                 _ = rescan.tick() => {

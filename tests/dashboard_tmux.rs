@@ -1,0 +1,236 @@
+//! The dashboard end to end: the real binary in a detached tmux session on a temp
+//! CODEX_ASYNC_HOME, driven with keys and read with `capture-pane`.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::{BIN, TestHome, fake_agent, is_alive, wait_until};
+
+/// A tmux server of our own (unique socket), killed on drop even when a test fails.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    const SESSION: &'static str = "dash";
+
+    /// Runs `command` in a new detached session of `width`×`height`.
+    fn start(command: &str, width: u16, height: u16) -> Tmux {
+        let socket = format!("codex-async-test-{}-{}", std::process::id(), uuid_like());
+        let tmux = Tmux { socket };
+        let output = tmux.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            Self::SESSION,
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            command,
+        ]);
+        assert!(output.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&output.stderr));
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux is installed")
+    }
+
+    fn capture(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", Self::SESSION]).stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", Self::SESSION];
+        args.extend_from_slice(keys);
+        assert!(self.run(&args).status.success());
+    }
+
+    /// Types text literally.
+    fn type_text(&self, text: &str) {
+        assert!(self.run(&["send-keys", "-t", Self::SESSION, "-l", text]).status.success());
+    }
+
+    /// Whether the dashboard exited with status 0 (the shell around it says so).
+    fn exited_cleanly(&self) -> bool {
+        self.capture().contains("dashboard-exited=0")
+    }
+
+    /// Waits until the screen shows `text`; on timeout the failure shows the screen.
+    fn wait_for(&self, text: &str, timeout: Duration) {
+        let mut screen = String::new();
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            screen = self.capture();
+            if screen.contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("timed out after {timeout:?} waiting for {text:?} on screen:\n{screen}");
+    }
+
+    /// The table row of job `id` (its id is the second word, after the status symbol).
+    fn row_of(&self, id: &str) -> Option<String> {
+        self.capture().lines().find(|line| line.split_whitespace().nth(1) == Some(id)).map(str::to_owned)
+    }
+
+    fn line_with(&self, text: &str) -> Option<String> {
+        self.capture().lines().find(|line| line.contains(text)).map(str::to_owned)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{nanos:x}")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The command line tmux runs: the dashboard on `home`, the fake agent as codex; the
+/// shell then reports the exit status and keeps the pane (tmux drops a dead pane's
+/// last output).
+fn dashboard_command(home: &TestHome, port: u16, extra: &str) -> String {
+    format!(
+        "cd {home} && env CODEX_ASYNC_HOME={home} CODEX_BIN={agent} CODEX_ASYNC_TOKEN= TERM=xterm-256color {bin} --port {port} {extra}; \
+         echo dashboard-exited=$?; sleep 600",
+        home = home.path().display(),
+        agent = fake_agent().display(),
+        bin = BIN,
+    )
+}
+
+#[test]
+fn jobs_appear_live_cancel_with_confirmation_and_quit_leaves_jobs_running() {
+    let home = TestHome::new();
+    let tmux = Tmux::start(&dashboard_command(&home, free_port(), ""), 140, 36);
+    tmux.wait_for("codex-async", Duration::from_secs(10));
+    tmux.wait_for("No jobs yet", Duration::from_secs(5));
+
+    // A job started by another process shows up, pushed by notify.
+    let survivor = home.start("say:survivor sleep:60");
+    tmux.wait_for(&survivor, Duration::from_secs(2));
+    let doomed = home.start("say:doomed stubborn-child setsid-grandchild sleep:60");
+    tmux.wait_for(&doomed, Duration::from_secs(2));
+    wait_until("the doomed job's processes to report", Duration::from_secs(5), || {
+        home.reported_pids(&doomed, "stubborn").len() == 1 && home.reported_pids(&doomed, "escaped").len() == 1
+    });
+    let pids: Vec<i32> = ["agent", "stubborn", "escaped"].iter().flat_map(|role| home.reported_pids(&doomed, role)).collect();
+    assert_eq!(pids.len(), 3);
+
+    // Its output streams into the pane once selected: filter to it, it is selected.
+    tmux.keys(&["f"]);
+    tmux.type_text(&doomed);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("doomed", Duration::from_secs(2));
+    tmux.wait_for(&format!("output  {doomed}"), Duration::from_secs(2));
+
+    // c asks first; n keeps it running.
+    tmux.keys(&["c"]);
+    tmux.wait_for(&format!("Cancel job {doomed}?"), Duration::from_secs(2));
+    tmux.keys(&["n"]);
+    wait_until("the confirmation to close", Duration::from_secs(2), || !tmux.capture().contains("Cancel job"));
+    assert_eq!(home.status(&doomed), "running");
+
+    // c, y: cancelled on screen, and every process of the job is gone.
+    tmux.keys(&["c"]);
+    tmux.wait_for(&format!("Cancel job {doomed}?"), Duration::from_secs(2));
+    tmux.keys(&["y"]);
+    home.wait_for_status(&doomed, "cancelled", Duration::from_secs(15));
+    wait_until("the row to say cancelled", Duration::from_secs(3), || tmux.row_of(&doomed).is_some_and(|line| line.contains("cancelled")));
+    wait_until("the job's processes to be gone", Duration::from_secs(10), || {
+        pids.iter().all(|&pid| !is_alive(pid)) && home.job_processes(&doomed).is_empty()
+    });
+
+    // Resizing to a tiny terminal and back keeps it working.
+    tmux.run(&["resize-window", "-t", Tmux::SESSION, "-x", "40", "-y", "10"]);
+    tmux.wait_for("codex-async", Duration::from_secs(2));
+    tmux.run(&["resize-window", "-t", Tmux::SESSION, "-x", "140", "-y", "36"]);
+
+    // q quits; the other job keeps running and the exit message says so.
+    tmux.keys(&["q"]);
+    wait_until("the dashboard to exit", Duration::from_secs(5), || tmux.exited_cleanly());
+    tmux.wait_for("keep running in the background", Duration::from_secs(2));
+    assert!(tmux.capture().contains(&survivor));
+    assert_eq!(home.status(&survivor), "running");
+    assert!(home.reported_pids(&survivor, "agent").iter().all(|&pid| is_alive(pid)));
+}
+
+#[test]
+fn a_job_started_from_the_form_runs_and_its_output_streams() {
+    let home = TestHome::new();
+    let tmux = Tmux::start(&dashboard_command(&home, free_port(), "--no-mcp"), 120, 30);
+    tmux.wait_for("No jobs yet", Duration::from_secs(10));
+    assert!(tmux.capture().contains("MCP off (--no-mcp)"));
+
+    tmux.keys(&["n"]);
+    tmux.wait_for("New job", Duration::from_secs(2));
+    // The cwd defaults to where the dashboard started.
+    assert!(tmux.capture().contains(&home.path().display().to_string()));
+    tmux.type_text("say:hello-from-the-form sleep:1 say:second-line");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("started job", Duration::from_secs(5));
+    tmux.wait_for("say:hello-from-the-form", Duration::from_secs(2));
+    let line = tmux.line_with("hello-from-the-form").expect("the row shows the prompt");
+    let id = line.split_whitespace().find(|word| word.len() == 8 && word.bytes().all(|b| b.is_ascii_hexdigit())).unwrap().to_owned();
+    tmux.wait_for("second-line", Duration::from_secs(5));
+    home.wait_for_status(&id, "done", Duration::from_secs(10));
+    wait_until("the row to say done", Duration::from_secs(3), || tmux.row_of(&id).is_some_and(|line| line.contains("done")));
+
+    // Search, help, zoom: the screen answers and comes back.
+    tmux.keys(&["?"]);
+    tmux.wait_for("Keys (Esc closes)", Duration::from_secs(2));
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["/"]);
+    tmux.type_text("second");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("/second 1/1", Duration::from_secs(2));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Esc unzoom", Duration::from_secs(2));
+    tmux.keys(&["C-c"]);
+    wait_until("Ctrl-C to quit", Duration::from_secs(5), || tmux.exited_cleanly());
+    tmux.wait_for("no job is running", Duration::from_secs(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the MCP server"]
+async fn a_job_started_over_the_dashboards_mcp_endpoint_appears_within_two_seconds() {
+    use rmcp::ServiceExt;
+    use rmcp::model::CallToolRequestParams;
+    use rmcp::transport::StreamableHttpClientTransport;
+
+    let home = TestHome::new();
+    let port = free_port();
+    let tmux = Tmux::start(&dashboard_command(&home, port, ""), 140, 30);
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    tmux.wait_for(&format!("MCP {url}"), Duration::from_secs(10));
+
+    let client = ().serve(StreamableHttpClientTransport::from_uri(url)).await.unwrap();
+    let arguments = serde_json::json!({ "prompt": "say:over-mcp sleep:30", "cwd": home.path() });
+    let params = CallToolRequestParams::new("codex_start").with_arguments(arguments.as_object().cloned().unwrap());
+    let result = client.call_tool(params).await.unwrap();
+    let started: serde_json::Value = result.structured_content.clone().unwrap_or_else(|| {
+        let text = result.content.iter().find_map(|content| content.as_text().map(|text| text.text.clone())).unwrap();
+        serde_json::from_str(&text).unwrap()
+    });
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    let started_at = std::time::Instant::now();
+    tmux.wait_for(&id, Duration::from_secs(2));
+    assert!(started_at.elapsed() < Duration::from_secs(2));
+    let _ = client.cancel().await;
+}
