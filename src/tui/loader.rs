@@ -294,7 +294,13 @@ impl Loader {
         let Some((id, follower)) = self.follower.as_mut() else { return false };
         match follower.poll() {
             Ok(OutputUpdate::Unchanged) => false,
-            Ok(update) => {
+            Ok(mut update) => {
+                // A flood can bring more lines than the pane keeps: send only those.
+                if let OutputUpdate::Appended { lines, .. } = &mut update
+                    && lines.len() > WINDOW_LINES
+                {
+                    lines.drain(..lines.len() - WINDOW_LINES);
+                }
                 let behind = match &update {
                     OutputUpdate::Appended { file_len, .. } | OutputUpdate::Reset { file_len, .. } => follower.offset() < *file_len,
                     OutputUpdate::Unchanged => false,

@@ -24,6 +24,8 @@ use super::{draw, keys};
 
 /// At most ~30 frames a second, however much output arrives.
 pub const FRAME: Duration = Duration::from_millis(33);
+/// A key is answered sooner: the cap is for floods of data, not for a person.
+pub const KEY_FRAME: Duration = Duration::from_millis(4);
 /// The most loader events taken in before the next draw decision.
 const BATCH: usize = 512;
 
@@ -73,12 +75,15 @@ pub async fn run(terminal: &mut DefaultTerminal, app: &mut App, context: &Contex
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_draw = Instant::now() - FRAME;
     let mut effects: Vec<Effect> = Vec::new();
+    // A person's input is waiting to be shown.
+    let mut answering = false;
 
     while !app.quit {
         for effect in effects.drain(..) {
             carry_out(effect, terminal, context, &command_sender, &task_sender)?;
         }
-        let draw_at = app.dirty.then(|| (last_draw + FRAME).max(Instant::now()));
+        let gap = if answering { KEY_FRAME } else { FRAME };
+        let draw_at = app.dirty.then(|| (last_draw + gap).max(Instant::now()));
         let running = app.any_running();
         tokio::select! {
             biased;
@@ -87,6 +92,7 @@ pub async fn run(terminal: &mut DefaultTerminal, app: &mut App, context: &Contex
                 Some(Ok(event)) => {
                     if let Some(action) = keys::action_for(app, &event) {
                         effects = app.apply(action);
+                        answering = true;
                     }
                 }
                 Some(Err(err)) => return Err(err),
@@ -96,6 +102,7 @@ pub async fn run(terminal: &mut DefaultTerminal, app: &mut App, context: &Contex
                 app.now = Utc::now();
                 draw(terminal, app)?;
                 app.dirty = false;
+                answering = false;
                 last_draw = Instant::now();
             }
             Some(result) = task_receiver.recv() => effects = app.apply_result(result),
