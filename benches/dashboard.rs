@@ -222,7 +222,8 @@ fn flood_cpu_and_key_latency() {
     tmux.wait_for("No jobs yet", Duration::from_secs(10));
     let pid = tmux.pane_pid();
 
-    let idle_window = if quick() { 2.0 } else { 5.0 };
+    std::thread::sleep(Duration::from_secs(1)); // past start-up
+    let idle_window = if quick() { 2.0 } else { 10.0 };
     let before = cpu_seconds(pid);
     std::thread::sleep(Duration::from_secs_f64(idle_window));
     let idle = (cpu_seconds(pid) - before) / idle_window * 100.0;

@@ -65,6 +65,7 @@ pub fn main(engine: Engine, args: DashboardArgs) -> anyhow::Result<ExitCode> {
 async fn dashboard(engine: Engine, args: &DashboardArgs, agent: AgentSpec, demo: Option<&demo::DemoHome>) -> anyhow::Result<Vec<String>> {
     let shutdown = CancellationToken::new();
     let _stop_all = shutdown.clone().drop_guard();
+    stop_on_signals(shutdown.clone());
     let mcp_state = if args.no_mcp {
         McpState::Disabled
     } else {
@@ -94,4 +95,21 @@ async fn dashboard(engine: Engine, args: &DashboardArgs, agent: AgentSpec, demo:
     let context = runtime::Context { engine, agent, shutdown: shutdown.clone() };
     runtime::run(&mut terminal, &mut app, &context).await?;
     Ok(app.running_ids())
+}
+
+/// SIGTERM and SIGHUP (the terminal closed) end the loop like `q`, so the terminal is
+/// restored; Ctrl-C is a key in raw mode.
+fn stop_on_signals(shutdown: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut terminate), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+        return;
+    };
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = hangup.recv() => {}
+            _ = shutdown.cancelled() => return,
+        }
+        shutdown.cancel();
+    });
 }

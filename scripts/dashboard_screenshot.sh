@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Captures assets/dashboard.svg from a real run of `codex-async --demo` in tmux.
+# Usage: scripts/dashboard_screenshot.sh [path/to/codex-async]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=${1:-${CARGO_TARGET_DIR:-$here/target}/debug/codex-async}
+socket="codex-async-shot-$$"
+trap 'tmux -L "$socket" kill-server 2>/dev/null || true' EXIT
+cd "$here"
+tmux -L "$socket" -f /dev/null new-session -d -s shot -x 118 -y 30 "HOME=/home/you TERM=xterm-256color $bin --demo --port 8765"
+# Let the demo jobs start, one of them finish and the others print for a while.
+sleep 12
+tmux -L "$socket" send-keys -t shot g j
+sleep 3
+tmux -L "$socket" capture-pane -e -p -t shot > /tmp/dashboard-shot.ansi
+python3 "$here/scripts/dashboard_ansi_to_svg.py" < /tmp/dashboard-shot.ansi > "$here/assets/dashboard.svg"
+tmux -L "$socket" send-keys -t shot q
+echo "wrote assets/dashboard.svg"
