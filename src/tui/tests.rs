@@ -387,6 +387,7 @@ fn snapshot_many_statuses() {
 fn colourful_output(app: &mut App) {
     let lines: Vec<String> = (0..60)
         .map(|i| match i % 4 {
+            _ if i == 35 => format!("a long line {}", "that wraps around ".repeat(8)),
             0 => format!("\u{1b}[1;35mexec\u{1b}[0m step {i}"),
             1 => format!("\u{1b}[32msucceeded\u{1b}[0m in {i}ms:\ttabbed"),
             2 => format!("wide 日本語 {i} \u{1b}[2J\u{7}"),
