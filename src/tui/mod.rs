@@ -12,9 +12,11 @@ pub mod form;
 pub mod keys;
 pub mod layout;
 pub mod loader;
+pub mod message;
 pub mod overlay;
 pub mod pane;
 pub mod runtime;
+pub mod scroll;
 pub mod text;
 
 #[cfg(test)]
