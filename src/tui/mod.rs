@@ -7,6 +7,7 @@
 //! loader thread ([`loader`]). No job file is parsed here: the `jobs` module reads them.
 
 pub mod app;
+pub mod data;
 pub mod draw;
 pub mod form;
 pub mod keys;
