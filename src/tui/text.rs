@@ -202,28 +202,6 @@ pub fn tilde(path: &str, home: Option<&str>) -> String {
     }
 }
 
-/// Cuts `text` to at most `width` columns, ending with `…` when cut.
-pub fn fit(text: &str, width: usize) -> String {
-    let mut used = 0;
-    let mut out = String::new();
-    let total: usize = text.chars().map(|ch| ch.width().unwrap_or(0)).sum();
-    if total <= width {
-        return text.to_owned();
-    }
-    for ch in text.chars() {
-        let char_width = ch.width().unwrap_or(0);
-        if used + char_width + 1 > width {
-            break;
-        }
-        out.push(ch);
-        used += char_width;
-    }
-    if width > 0 {
-        out.push('…');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,11 +248,9 @@ mod tests {
     }
 
     #[test]
-    fn paths_and_cuts() {
+    fn paths_shorten_with_tilde() {
         assert_eq!(tilde("/home/me/src", Some("/home/me")), "~/src");
         assert_eq!(tilde("/home/meat", Some("/home/me")), "/home/meat");
-        assert_eq!(fit("abcdef", 4), "abc…");
-        assert_eq!(fit("abc", 4), "abc");
     }
 
     #[test]
