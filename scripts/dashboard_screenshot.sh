@@ -15,4 +15,5 @@ sleep 3
 tmux -L "$socket" capture-pane -e -p -t shot > /tmp/dashboard-shot.ansi
 python3 "$here/scripts/dashboard_ansi_to_svg.py" < /tmp/dashboard-shot.ansi > "$here/assets/dashboard.svg"
 tmux -L "$socket" send-keys -t shot q
+sleep 3 # the demo stops its jobs and removes its folder
 echo "wrote assets/dashboard.svg"

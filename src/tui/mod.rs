@@ -47,12 +47,17 @@ pub fn main(engine: Engine, args: DashboardArgs) -> anyhow::Result<ExitCode> {
         Some(_) => AgentSpec::Demo { program: engine.launcher().display().to_string(), scenario: "success".to_owned() },
         None => AgentSpec::codex_from_env(),
     };
-    let running = runtime.block_on(dashboard(engine.clone(), &args, agent, demo.as_ref()))?;
+    let outcome = runtime.block_on(dashboard(engine.clone(), &args, agent, demo.as_ref()));
 
+    // The demo's folder goes whatever happened (a failed start included).
     if let Some(demo) = demo {
         let stopped = runtime.block_on(demo.finish());
+        outcome?;
         println!("codex-async: demo closed; {stopped} simulated job(s) stopped and the demo folder removed.");
-    } else if running.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let running = outcome?;
+    if running.is_empty() {
         println!("codex-async: dashboard closed; no job is running.");
     } else {
         println!(

@@ -362,6 +362,22 @@ fn thousands_of_jobs_keep_the_selection_on_screen() {
     assert!(started.elapsed() < Duration::from_secs(1));
 }
 
+#[test]
+fn a_megabyte_line_does_not_slow_anything_down() {
+    let mut app = loaded(100, 30);
+    let huge = format!("\u{1b}[31m{}\u{1b}[0m", "x\ty 日本 ".repeat(100_000));
+    output(&mut app, "b2c3d4e5", &["before", &huge, "after"], None);
+    let started = std::time::Instant::now();
+    render(&app);
+    app.apply(Action::ToggleWrap);
+    render(&app);
+    app.apply(Action::EditSearch);
+    app.apply(Action::Type('y'));
+    app.apply(Action::Submit);
+    render(&app);
+    assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+}
+
 fn key(ch: char) -> crossterm::event::Event {
     crossterm::event::Event::Key(crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char(ch), crossterm::event::KeyModifiers::NONE))
 }
