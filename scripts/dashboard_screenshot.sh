@@ -8,8 +8,12 @@ socket="codex-async-shot-$$"
 trap 'tmux -L "$socket" kill-server 2>/dev/null || true' EXIT
 cd "$here"
 tmux -L "$socket" -f /dev/null new-session -d -s shot -x 118 -y 30 "HOME=/home/you TERM=xterm-256color $bin --demo --port 8765"
-# Let the demo jobs start, one of them finish and the others print for a while.
-sleep 12
+# Wait until one demo job has succeeded and one has failed (at most a minute).
+for _ in $(seq 1 600); do
+  screen=$(tmux -L "$socket" capture-pane -p -t shot)
+  if grep -q "✓" <<<"$screen" && grep -q "✗" <<<"$screen"; then break; fi
+  sleep 0.1
+done
 tmux -L "$socket" send-keys -t shot g j
 sleep 3
 tmux -L "$socket" capture-pane -e -p -t shot > /tmp/dashboard-shot.ansi

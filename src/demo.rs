@@ -27,7 +27,8 @@ pub struct DemoHome {
 
 impl DemoHome {
     pub fn create(engine: &Engine) -> std::io::Result<Self> {
-        let dir = std::env::temp_dir().join(format!("codex-async-demo-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()));
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("codex-async-demo-{}", &unique[..8]));
         std::fs::create_dir_all(&dir)?;
         let engine = Engine::new(JobStore::new(&dir), engine.launcher());
         Ok(DemoHome { dir, engine })

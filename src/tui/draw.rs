@@ -49,19 +49,19 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         McpState::Disabled => spans.push(Span::styled("MCP off (--no-mcp)", Style::new().dark_gray())),
         McpState::Starting => spans.push(Span::styled("MCP starting…", Style::new().dark_gray())),
     }
-    spans.push(Span::raw(" │ "));
-    spans.push(Span::raw(app.jobs_dir.clone()));
-    if let Some(problem) = &app.watch_problem {
-        spans.push(Span::styled(format!(" ({problem})"), Style::new().yellow()));
-    }
     spans.push(Span::raw(" │"));
-    let counts = app.counts();
     if app.jobs.is_empty() {
         spans.push(Span::styled(" no jobs", Style::new().dark_gray()));
     }
-    for (status, count) in counts.into_iter().filter(|(_, count)| *count > 0) {
+    for (status, count) in app.counts().into_iter().filter(|(_, count)| *count > 0) {
         let (symbol, colour) = status_symbol(status);
         spans.push(Span::styled(format!(" {symbol} {count} {}", status_name(status)), Style::new().fg(colour)));
+    }
+    // The folder goes last: on a narrow screen it is what gets cut.
+    spans.push(Span::raw(" │ "));
+    spans.push(Span::styled(app.jobs_dir.clone(), Style::new().dark_gray()));
+    if let Some(problem) = &app.watch_problem {
+        spans.push(Span::styled(format!(" ({problem})"), Style::new().yellow()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
