@@ -20,7 +20,7 @@ use crate::jobs::{JobId, JobMeta, JobRecord, JobStore};
 use crate::watch::{self, JobEvent, JobsWatcher};
 
 use super::app::DataEvent;
-use super::pane::{Fetch, PAGE_LINES, WINDOW_LINES};
+use super::pane::{Fetch, PAGE_LINES, WINDOW_BYTES, WINDOW_LINES};
 
 /// How long events for a job are collected before it is read.
 pub const DEBOUNCE: Duration = Duration::from_millis(8);
@@ -300,10 +300,21 @@ impl Loader {
             Ok(OutputUpdate::Unchanged) => false,
             Ok(mut update) => {
                 // A flood can bring more lines than the pane keeps: send only those.
-                if let OutputUpdate::Appended { lines, .. } = &mut update
-                    && lines.len() > WINDOW_LINES
-                {
-                    lines.drain(..lines.len() - WINDOW_LINES);
+                if let OutputUpdate::Appended { lines, .. } = &mut update {
+                    let mut bytes = 0;
+                    let keep = lines
+                        .iter()
+                        .rev()
+                        .take(WINDOW_LINES)
+                        .take_while(|line| {
+                            bytes += line.text.len();
+                            bytes <= WINDOW_BYTES
+                        })
+                        .count()
+                        .max(1);
+                    if keep < lines.len() {
+                        lines.drain(..lines.len() - keep);
+                    }
                 }
                 let behind = match &update {
                     OutputUpdate::Appended { file_len, .. } | OutputUpdate::Reset { file_len, .. } => follower.offset() < *file_len,

@@ -10,6 +10,8 @@ use super::text;
 
 /// The most lines kept in memory; older ones are read again from the file on demand.
 pub const WINDOW_LINES: usize = 10_000;
+/// The most bytes of line text kept (long lines fill it before the line count).
+pub const WINDOW_BYTES: usize = 24 * 1024 * 1024;
 /// How many lines one request for older or newer lines asks for.
 pub const PAGE_LINES: usize = 2_000;
 
@@ -146,7 +148,7 @@ impl OutputPane {
                 self.lines.extend(lines);
                 self.end = end;
                 self.partial = partial;
-                let overflow = self.lines.len().saturating_sub(WINDOW_LINES);
+                let overflow = self.overflow_front();
                 if overflow > 0 {
                     self.lines.drain(..overflow);
                     self.top = self.top.saturating_sub(overflow);
@@ -171,8 +173,9 @@ impl OutputPane {
             self.lines.push_front(line);
         }
         self.top += added;
-        if self.lines.len() > WINDOW_LINES {
-            self.lines.truncate(WINDOW_LINES + 1);
+        let keep = self.fitting_from_front();
+        if keep < self.lines.len() {
+            self.lines.truncate(keep + 1);
             // The extra line only says where the kept ones end.
             self.end = self.lines.pop_back().map_or(self.end, |line| line.offset);
             self.at_file_end = false;
@@ -207,12 +210,36 @@ impl OutputPane {
         }
         self.lines.extend(block.lines);
         self.end = block.end;
-        let overflow = self.lines.len().saturating_sub(WINDOW_LINES);
+        let overflow = self.overflow_front();
         if overflow > 0 {
             self.lines.drain(..overflow);
             self.top = self.top.saturating_sub(overflow);
         }
         self.refresh_search();
+    }
+
+    /// How many lines to drop at the front to fit the window's limits (the last line
+    /// always stays).
+    fn overflow_front(&self) -> usize {
+        let mut total: usize = self.lines.iter().map(|line| line.text.len()).sum();
+        let mut drop = 0;
+        while drop + 1 < self.lines.len() && (self.lines.len() - drop > WINDOW_LINES || total > WINDOW_BYTES) {
+            total -= self.lines[drop].text.len();
+            drop += 1;
+        }
+        drop
+    }
+
+    /// How many lines from the front fit the window's limits (at least one).
+    fn fitting_from_front(&self) -> usize {
+        let mut total = 0;
+        for (index, line) in self.lines.iter().enumerate() {
+            total += line.text.len();
+            if index >= WINDOW_LINES || (total > WINDOW_BYTES && index > 0) {
+                return index;
+            }
+        }
+        self.lines.len()
     }
 
     /// Keeps matches before `old_len` (shifted by `dropped` lines) and searches the rest.
@@ -307,6 +334,18 @@ mod tests {
         // appends no longer belong to this window
         pane.apply_update(&job(), OutputUpdate::Appended { lines: lines(20_000..20_001), end: 1, partial: None, file_len: 1 });
         assert_eq!(pane.lines.len(), WINDOW_LINES);
+    }
+
+    #[test]
+    fn long_lines_are_bounded_by_bytes_too() {
+        let mut pane = pane_with(0..1);
+        let long = "x".repeat(16 * 1024);
+        let count = WINDOW_BYTES / long.len() + 100;
+        let lines = (1..=count as u64).map(|i| OutputLine { offset: i * 20_000, text: long.clone() }).collect();
+        pane.apply_update(&job(), OutputUpdate::Appended { lines, end: 1, partial: None, file_len: 1 });
+        let bytes: usize = pane.lines.iter().map(|line| line.text.len()).sum();
+        assert!(bytes <= WINDOW_BYTES, "{bytes}");
+        assert_eq!(pane.lines.len(), WINDOW_BYTES / long.len());
     }
 
     #[test]
