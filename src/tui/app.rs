@@ -131,6 +131,8 @@ pub struct App {
     pub quit: bool,
     /// The first listing has arrived.
     pub loaded: bool,
+    /// First help line shown (a tiny terminal scrolls the help).
+    pub help_scroll: usize,
 }
 
 impl App {
@@ -160,6 +162,7 @@ impl App {
             dirty: true,
             quit: false,
             loaded: false,
+            help_scroll: 0,
         }
     }
 
@@ -283,6 +286,14 @@ impl App {
                 self.quit = true;
                 Vec::new()
             }
+            (Mode::Help, Action::Up) => {
+                self.help_scroll = self.help_scroll.saturating_sub(1);
+                Vec::new()
+            }
+            (Mode::Help, Action::Down) => {
+                self.help_scroll = (self.help_scroll + 1).min(super::overlay::help_lines().saturating_sub(1));
+                Vec::new()
+            }
             (Mode::Help, _) => Vec::new(),
             (Mode::Confirm(confirm), Action::Answer(yes)) => {
                 let confirm = confirm.clone();
@@ -383,6 +394,7 @@ impl App {
             }
             Action::Help => {
                 self.mode = Mode::Help;
+                self.help_scroll = 0;
                 Vec::new()
             }
             Action::ToggleFocus => {

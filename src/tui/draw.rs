@@ -306,7 +306,7 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
 pub fn footer_keys(app: &App) -> Vec<(&'static str, String)> {
     let mut keys: Vec<(&'static str, String)> = Vec::new();
     match &app.mode {
-        Mode::Help => return vec![("Esc/?", "close help".into()), ("q", "quit".into())],
+        Mode::Help => return vec![("Esc/?", "close help".into()), ("↑↓", "scroll".into()), ("q", "quit".into())],
         Mode::Confirm(_) => return vec![("y", "yes".into()), ("n/Esc", "no".into())],
         Mode::NewJob(_) => {
             return vec![("Tab", "next field".into()), ("←/→", "policy".into()), ("Enter", "start".into()), ("Esc", "close".into())];

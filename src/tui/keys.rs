@@ -35,6 +35,8 @@ fn key_action(app: &App, key: &KeyEvent) -> Option<Action> {
         },
         Mode::Help => match key.code {
             KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => Some(Action::Back),
+            KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
+            KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
             KeyCode::Char('q') => Some(Action::Quit),
             _ => None,
         },

@@ -34,7 +34,7 @@ pub const HELP: &[(&str, &str)] = &[
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     match &app.mode {
-        Mode::Help => draw_help(frame, area),
+        Mode::Help => draw_help(frame, area, app.help_scroll),
         Mode::Confirm(confirm) => {
             let (title, question) = match confirm.kind {
                 ConfirmKind::Cancel => (" Cancel job? ", format!("Cancel job {}?", confirm.id)),
@@ -62,7 +62,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
 }
 
-fn draw_help(frame: &mut Frame, area: Rect) {
+/// Lines in the help box.
+pub fn help_lines() -> usize {
+    HELP.len() + 2
+}
+
+fn draw_help(frame: &mut Frame, area: Rect, scroll: usize) {
     let mut lines: Vec<Line> = HELP
         .iter()
         .map(|(keys, what)| Line::from(vec![Span::styled(format!("{keys:>18}  "), Style::new().bold().cyan()), Span::raw(*what)]))
@@ -71,9 +76,13 @@ fn draw_help(frame: &mut Frame, area: Rect) {
     lines.push(Line::styled("Jobs started anywhere on this jobs folder show up here live.", Style::new().dark_gray()));
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let popup = centered(area, 76, height);
+    let fits = popup.height >= height;
+    let title = if fits { " Keys (Esc closes) " } else { " Keys (↑↓ more, Esc closes) " };
+    let scroll = if fits { 0 } else { scroll.min(lines.len().saturating_sub(usize::from(popup.height.saturating_sub(2)))) };
     frame.render_widget(Clear, popup);
-    let block = Block::new().borders(Borders::ALL).title(" Keys (Esc closes) ").border_style(Style::new().cyan());
-    frame.render_widget(Paragraph::new(lines).block(block), popup);
+    let block = Block::new().borders(Borders::ALL).title(title).border_style(Style::new().cyan());
+    let scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), popup);
 }
 
 fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {

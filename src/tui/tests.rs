@@ -497,6 +497,10 @@ fn snapshot_tiny_terminal() {
     insta::assert_snapshot!("tiny_40x10", screen(&app));
     app.apply(Action::Help);
     insta::assert_snapshot!("tiny_40x10_help", screen(&app));
+    for _ in 0..30 {
+        app.apply(Action::Down);
+    }
+    insta::assert_snapshot!("tiny_40x10_help_scrolled", screen(&app));
     // Even smaller: nothing panics.
     for (width, height) in [(1, 1), (10, 3), (0, 0), (20, 2)] {
         app.apply(Action::Resize(width, height));
