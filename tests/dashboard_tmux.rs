@@ -192,6 +192,13 @@ fn a_job_started_from_the_form_runs_and_its_output_streams() {
     home.wait_for_status(&id, "done", Duration::from_secs(10));
     wait_until("the row to say done", Duration::from_secs(3), || tmux.row_of(&id).is_some_and(|line| line.contains("done")));
 
+    // Scrolling up stops following (the title says so); G follows again.
+    tmux.keys(&["Tab", "Up"]);
+    tmux.wait_for("scrolled, line", Duration::from_secs(2));
+    tmux.keys(&["G"]);
+    tmux.wait_for("· following", Duration::from_secs(2));
+    tmux.keys(&["Tab"]);
+
     // Search, help, zoom: the screen answers and comes back.
     tmux.keys(&["?"]);
     tmux.wait_for("Keys (Esc closes)", Duration::from_secs(2));
