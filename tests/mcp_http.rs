@@ -137,12 +137,7 @@ fn non_loopback_addresses_are_refused_without_allow_remote_and_a_token() {
 async fn serve_http_in_process_reports_a_taken_port_as_an_error() {
     let home = TestHome::new();
     let shutdown = CancellationToken::new();
-    let options = HttpOptions {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        token: None,
-        allow_remote: false,
-        max_wait: Duration::from_secs(45),
-    };
+    let options = HttpOptions { addr: "127.0.0.1:0".parse().unwrap(), token: None, allow_remote: false, max_wait: Duration::from_secs(45) };
     let first = serve_http(home.engine(), options.clone(), shutdown.clone()).await.expect("serves");
     let (client, _notes) = http_client(&first.url, None).await;
     ok(&call(&client, "codex_list", json!({})).await);

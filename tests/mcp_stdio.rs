@@ -30,9 +30,12 @@ async fn a_wait_sends_progress_with_the_newest_line_and_is_capped() {
     let id = started["job_id"].as_str().unwrap().to_owned();
     let began = std::time::Instant::now();
     let waiting = call(&client, "codex_wait", json!({"job_id": id, "timeout_seconds": 600}));
-    let watching = expect_note(&mut notes, Duration::from_secs(15), "a progress note", |note| {
-        matches!(note, Note::Progress { message: Some(message), .. } if message == "working-on-it")
-    });
+    let watching = expect_note(
+        &mut notes,
+        Duration::from_secs(15),
+        "a progress note",
+        |note| matches!(note, Note::Progress { message: Some(message), .. } if message == "working-on-it"),
+    );
     let (waited, _) = tokio::join!(waiting, watching);
     let waited = ok(&waited);
     let took = began.elapsed();
@@ -118,14 +121,7 @@ async fn resources_are_listed_read_and_updates_arrive_for_jobs_other_processes_s
 #[test]
 fn stdout_carries_only_json_rpc_and_eof_ends_the_server() {
     let home = TestHome::new();
-    let mut child = home
-        .command()
-        .arg("serve")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = home.command().arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let (lines, received) = std::sync::mpsc::channel();

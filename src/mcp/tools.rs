@@ -236,7 +236,8 @@ impl Progress<'_> {
                 }
                 _ = ticker.tick(), if token.is_some() => {
                     let Some(token) = token.clone() else { continue };
-                    let elapsed = started.elapsed().as_secs_f64().round();
+                    // Progress must grow with every notification: seconds waited, to the millisecond.
+                    let elapsed = started.elapsed().as_millis() as f64 / 1000.0;
                     let mut param = ProgressNotificationParam::new(token, elapsed).with_total(self.timeout.as_secs_f64().round());
                     if let Some(message) = (self.describe)() {
                         param = param.with_message(message);
