@@ -148,3 +148,41 @@ async fn serve_http_in_process_reports_a_taken_port_as_an_error() {
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(10), first.task).await.expect("stops on the shutdown token").unwrap();
 }
+
+/// 2026-07-28 clients have no HTTP session: every request stands alone, and a
+/// subscription is one long `subscriptions/listen` request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2026_07_28_client_calls_tools_and_listens_over_http() {
+    use rmcp::model::{ProtocolVersion, ServerNotification, SubscriptionFilter};
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    use rmcp::{ClientLifecycleMode, ClientServiceExt};
+
+    let home = TestHome::new();
+    let server = HttpServerProcess::spawn(&home, &[]);
+    let transport = StreamableHttpClientTransport::from_config(StreamableHttpClientTransportConfig::with_uri(server.url.clone()));
+    let (handler, _notes) = common_mcp::recorder();
+    let lifecycle = ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] };
+    let client = handler.serve_with_lifecycle(transport, lifecycle).await.expect("discover over HTTP");
+
+    let cwd = home.path().to_str().unwrap();
+    let started = ok(&call(&client, "codex_start", json!({"prompt": "sleep:1 say:late sleep:60", "cwd": cwd})).await);
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    let output_uri = format!("codex-async://jobs/{id}/output");
+    let mut subscription =
+        client.listen(SubscriptionFilter::builder().resource_subscription(output_uri.clone()).build()).await.expect("listen");
+    let updated = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match subscription.next().await.expect("a notification") {
+                Some(ServerNotification::ResourceUpdatedNotification(note)) if note.params.uri == output_uri => return,
+                Some(_) => continue,
+                None => panic!("the subscription ended"),
+            }
+        }
+    })
+    .await;
+    updated.expect("an update of the output over HTTP");
+    let waited = ok(&call(&client, "codex_wait", json!({"job_id": id, "timeout_seconds": 0.2})).await);
+    assert_eq!(waited["timed_out"], true);
+    ok(&call(&client, "codex_cancel", json!({"job_id": id})).await);
+}
