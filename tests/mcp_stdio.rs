@@ -171,3 +171,40 @@ fn stdout_carries_only_json_rpc_and_eof_ends_the_server() {
     let polled: Value = serde_json::from_str(&seen[3]).unwrap();
     assert!(polled["result"]["structuredContent"]["output"].as_str().unwrap().contains("line 49"));
 }
+
+/// SIGTERM and SIGINT end a stdio server cleanly, even while a wait is blocking.
+#[test]
+fn signals_end_the_stdio_server_cleanly() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let home = TestHome::new();
+    let id = home.start("sleep:60");
+    for signal in [Signal::SIGTERM, Signal::SIGINT] {
+        let mut child = home.command().arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let requests = [
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}),
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "codex_wait", "arguments": {"job_id": id, "timeout_seconds": 40}}}),
+        ];
+        for request in &requests {
+            writeln!(stdin, "{request}").unwrap();
+        }
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert!(line.contains("\"id\":1"), "{line}");
+        kill(Pid::from_raw(child.id() as i32), signal).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(std::time::Instant::now() < deadline, "serve did not stop on {signal}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.success(), "a clean exit on {signal}: {status}");
+    }
+    assert_eq!(home.status(&id), "running", "stopping the server leaves the job running");
+    assert!(home.run(&["cancel", &id]).status.success());
+}
