@@ -43,7 +43,7 @@ async fn subscriptions_listen_reports_output_and_new_jobs_on_2026_07_28() {
     let mut subscription = client.listen(filter).await.expect("listen is accepted");
     assert_eq!(subscription.acknowledged().resource_subscriptions.as_deref(), Some(&[output_uri.clone()][..]));
 
-    let updated = tokio::time::timeout(Duration::from_secs(15), async {
+    let updated = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
             match subscription.next().await.expect("a notification") {
                 Some(ServerNotification::ResourceUpdatedNotification(note)) if note.params.uri == output_uri => return,
@@ -56,7 +56,7 @@ async fn subscriptions_listen_reports_output_and_new_jobs_on_2026_07_28() {
     updated.expect("an update of the job's output");
 
     let other = home.start("sleep:60");
-    let listed = tokio::time::timeout(Duration::from_secs(15), async {
+    let listed = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
             match subscription.next().await.expect("a notification") {
                 Some(ServerNotification::ResourceListChangedNotification(_)) => return,
@@ -85,25 +85,27 @@ async fn cancelling_a_wait_stops_it_at_once() {
     let (handler, mut notes) = recorder();
     let client = handler.serve(transport).await.expect("handshake");
     let id = home.start("say:busy sleep:60");
-    common::wait_until("the job's output", Duration::from_secs(10), || home.output(&id).contains("busy"));
+    common::wait_until("the job's output", Duration::from_secs(30), || home.output(&id).contains("busy"));
 
     let request = ClientRequest::CallToolRequest(Request::new(params("codex_wait", json!({"job_id": id, "timeout_seconds": 40}))));
     let handle = client.send_cancellable_request(request, PeerRequestOptions::no_options()).await.unwrap();
-    let note = common_mcp::expect_note(&mut notes, Duration::from_secs(10), "progress", |note| matches!(note, Note::Progress { .. })).await;
+    let note = common_mcp::expect_note(&mut notes, Duration::from_secs(30), "progress", |note| matches!(note, Note::Progress { .. })).await;
     let Note::Progress { progress, message } = note else { unreachable!() };
     assert!(progress > 0.0, "progress counts the seconds waited: {progress}");
     assert_eq!(message.as_deref(), Some("busy"), "progress carries the newest output line");
     handle.cancel(Some("the user pressed Esc".to_owned())).await.unwrap();
 
-    // Progress stops: give in-flight notes a moment, then expect silence for many intervals.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Progress stops. A wait still running would send one note every 50 ms (about 20 in
+    // the window below); allow a couple already in flight on a loaded machine.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     while notes.try_recv().is_ok() {}
-    let silence = tokio::time::timeout(Duration::from_millis(600), notes.recv()).await;
-    assert!(silence.is_err(), "no progress after the cancellation, got {silence:?}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let late = std::iter::from_fn(|| notes.try_recv().ok()).count();
+    assert!(late <= 2, "progress went on after the cancellation: {late} notes in a second");
 
     let began = std::time::Instant::now();
     let polled = ok(&call(&client, "codex_poll", json!({"job_id": id})).await);
-    assert!(began.elapsed() < Duration::from_secs(2));
+    assert!(began.elapsed() < Duration::from_secs(10), "the server is free again");
     assert_eq!(polled["status"], "running");
     ok(&call(&client, "codex_cancel", json!({"job_id": id})).await);
 }

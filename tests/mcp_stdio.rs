@@ -28,11 +28,12 @@ async fn a_wait_sends_progress_with_the_newest_line_and_is_capped() {
     let cwd = home.path().to_str().unwrap();
     let started = ok(&call(&client, "codex_start", json!({"prompt": "say:working-on-it sleep:60", "cwd": cwd})).await);
     let id = started["job_id"].as_str().unwrap().to_owned();
+    common::wait_until("the job's line", Duration::from_secs(30), || home.output(&id).contains("working-on-it"));
     let began = std::time::Instant::now();
     let waiting = call(&client, "codex_wait", json!({"job_id": id, "timeout_seconds": 600}));
     let watching = expect_note(
         &mut notes,
-        Duration::from_secs(15),
+        Duration::from_secs(30),
         "a progress note",
         |note| matches!(note, Note::Progress { message: Some(message), .. } if message == "working-on-it"),
     );
@@ -41,7 +42,7 @@ async fn a_wait_sends_progress_with_the_newest_line_and_is_capped() {
     let took = began.elapsed();
     assert_eq!(waited["timed_out"], true);
     assert_eq!(waited["status"], "running");
-    assert!(took >= Duration::from_secs(7) && took < Duration::from_secs(15), "capped by --max-wait 8, took {took:?}");
+    assert!(took >= Duration::from_secs(7) && took < Duration::from_secs(30), "capped by --max-wait 8, took {took:?}");
     ok(&call(&client, "codex_cancel", json!({"job_id": id})).await);
     client.cancel().await.unwrap();
 }
@@ -55,8 +56,9 @@ async fn await_any_returns_the_first_job_to_end_and_defaults_to_running_jobs() {
     assert!(message.contains("no job is running"), "{message}");
     let slow = ok(&call(&client, "codex_start", json!({"prompt": "sleep:60", "cwd": cwd})).await);
     let fast = ok(&call(&client, "codex_start", json!({"prompt": "sleep:1 exit:3", "cwd": cwd})).await);
-    let first = ok(&call(&client, "codex_await_any", json!({"timeout_seconds": 20})).await);
-    assert_eq!(first["job_id"], fast["job_id"]);
+    let first = ok(&call(&client, "codex_await_any", json!({"timeout_seconds": 40})).await);
+    let fast_id = fast["job_id"].as_str().unwrap();
+    assert_eq!(first["job_id"], fast["job_id"], "{first}\nthe fast job: {}\n{}", home.meta(fast_id), home.output(fast_id));
     assert_eq!(first["status"], "error");
     assert_eq!(first["exit_code"], 3);
     let none = ok(&call(&client, "codex_await_any", json!({"job_ids": [slow["job_id"]], "timeout_seconds": 0.3})).await);
@@ -81,7 +83,7 @@ async fn resources_are_listed_read_and_updates_arrive_for_jobs_other_processes_s
 
     // A job started by a separate CLI process appears in the list…
     let id = home.start("say:first sleep:2 say:second sleep:60");
-    expect_note(&mut notes, Duration::from_secs(10), "list_changed", |note| *note == Note::ListChanged).await;
+    expect_note(&mut notes, Duration::from_secs(30), "list_changed", |note| *note == Note::ListChanged).await;
     let resources = client.list_all_resources().await.unwrap();
     let output_uri = format!("codex-async://jobs/{id}/output");
     let meta_uri = format!("codex-async://jobs/{id}/meta");
@@ -91,9 +93,9 @@ async fn resources_are_listed_read_and_updates_arrive_for_jobs_other_processes_s
 
     // …and a subscriber hears when it writes more output.
     client.subscribe(SubscribeRequestParams::new(output_uri.clone())).await.unwrap();
-    common::wait_until("the first line", Duration::from_secs(10), || home.output(&id).contains("first"));
-    expect_note(&mut notes, Duration::from_secs(15), "an update of the output", |note| *note == Note::Updated(output_uri.clone())).await;
-    common::wait_until("the second line", Duration::from_secs(10), || home.output(&id).contains("second"));
+    common::wait_until("the first line", Duration::from_secs(30), || home.output(&id).contains("first"));
+    expect_note(&mut notes, Duration::from_secs(30), "an update of the output", |note| *note == Note::Updated(output_uri.clone())).await;
+    common::wait_until("the second line", Duration::from_secs(30), || home.output(&id).contains("second"));
 
     let read = client.read_resource(ReadResourceRequestParams::new(output_uri.clone())).await.unwrap();
     let ResourceContents::TextResourceContents { text, mime_type, .. } = &read.contents[0] else { panic!("text contents") };
@@ -108,7 +110,7 @@ async fn resources_are_listed_read_and_updates_arrive_for_jobs_other_processes_s
     // A status change is an update of the meta resource.
     client.subscribe(SubscribeRequestParams::new(meta_uri.clone())).await.unwrap();
     assert!(home.run(&["cancel", &id]).status.success());
-    expect_note(&mut notes, Duration::from_secs(15), "an update of the meta", |note| *note == Note::Updated(meta_uri.clone())).await;
+    expect_note(&mut notes, Duration::from_secs(30), "an update of the meta", |note| *note == Note::Updated(meta_uri.clone())).await;
 
     let missing = client.read_resource(ReadResourceRequestParams::new("codex-async://jobs/deadbeef/output")).await;
     assert!(missing.is_err(), "an unknown job is not a resource");
@@ -142,17 +144,17 @@ fn stdout_carries_only_json_rpc_and_eof_ends_the_server() {
     }
     let mut seen = Vec::new();
     while seen.len() < 3 {
-        let line = received.recv_timeout(Duration::from_secs(20)).expect("an answer");
+        let line = received.recv_timeout(Duration::from_secs(30)).expect("an answer");
         seen.push(line);
     }
     let started: Value = serde_json::from_str(&seen[2]).unwrap();
     let id = started["result"]["structuredContent"]["job_id"].as_str().expect("started").to_owned();
-    home.wait_for_status(&id, "done", Duration::from_secs(20));
+    home.wait_for_status(&id, "done", Duration::from_secs(30));
     let poll = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "codex_poll", "arguments": {"job_id": id}}});
     writeln!(stdin, "{poll}").unwrap();
-    seen.push(received.recv_timeout(Duration::from_secs(20)).expect("the poll answer"));
+    seen.push(received.recv_timeout(Duration::from_secs(30)).expect("the poll answer"));
     drop(stdin);
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
@@ -195,7 +197,7 @@ fn signals_end_the_stdio_server_cleanly() {
         stdout.read_line(&mut line).unwrap();
         assert!(line.contains("\"id\":1"), "{line}");
         kill(Pid::from_raw(child.id() as i32), signal).unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {
                 break status;

@@ -99,7 +99,7 @@ impl HttpServerProcess {
             }
         });
         let mut server = HttpServerProcess { child, url: String::new(), stderr };
-        let first = server.stderr.recv_timeout(Duration::from_secs(20)).expect("the server prints its URL");
+        let first = server.stderr.recv_timeout(Duration::from_secs(30)).expect("the server prints its URL");
         server.url = first.strip_prefix("codex-async: serving MCP at ").unwrap_or_else(|| panic!("unexpected stderr: {first}")).to_owned();
         server
     }
@@ -111,7 +111,7 @@ impl HttpServerProcess {
     /// Sends a signal and waits (with a deadline) for a clean exit.
     pub fn stop_with(&mut self, signal: nix::sys::signal::Signal) -> std::process::ExitStatus {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), signal).unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
@@ -195,7 +195,7 @@ pub async fn exercise_tools(client: &Client, home: &TestHome) {
     assert!(started["pid"].as_i64().is_some());
     let long_id = started["job_id"].as_str().unwrap().to_owned();
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let polled = loop {
         let polled = ok(&call(client, "codex_poll", json!({"job_id": long_id})).await);
         if polled["output"].as_str().unwrap().contains("hello") {
@@ -227,24 +227,23 @@ pub async fn exercise_tools(client: &Client, home: &TestHome) {
     let cancelled = ok(&call(client, "codex_cancel", json!({"job_id": long_id})).await);
     assert_eq!(cancelled, json!({"job_id": long_id, "status": "cancelled", "killed": true}));
     // The engine answers once the supervisor recorded the end, or after its settle time under heavy load.
-    home.wait_for_status(&long_id, "cancelled", Duration::from_secs(20));
+    home.wait_for_status(&long_id, "cancelled", Duration::from_secs(30));
     let again = ok(&call(client, "codex_cancel", json!({"job_id": long_id})).await);
     assert_eq!(again, json!({"job_id": long_id, "status": "cancelled", "message": "Job is not running"}));
 
     // A short job: the wait wakes when it ends, and await_any sees it although it already ended.
     let quick = ok(&call(client, "codex_start", json!({"prompt": "sleep:1 say:quick", "cwd": cwd, "approval_policy": "full-auto"})).await);
     let quick_id = quick["job_id"].as_str().unwrap().to_owned();
-    let began = std::time::Instant::now();
-    let done = ok(&call(client, "codex_wait", json!({"job_id": quick_id, "timeout_seconds": 30})).await);
-    assert!(began.elapsed() < Duration::from_secs(10), "the wait woke on completion, took {:?}", began.elapsed());
+    // Woken by the end of the job, not by the timeout (jobs can be slow on a loaded machine).
+    let done = ok(&call(client, "codex_wait", json!({"job_id": quick_id, "timeout_seconds": 40})).await);
     assert_eq!(done["timed_out"], false);
     assert_eq!(done["status"], "done");
     assert_eq!(done["exit_code"], 0);
     assert_eq!(done["approval_policy"], "full-auto");
     assert!(done["output"].as_str().unwrap().contains("quick"));
     let began = std::time::Instant::now();
-    let first = ok(&call(client, "codex_await_any", json!({"job_ids": [quick_id], "timeout_seconds": 30})).await);
-    assert!(began.elapsed() < Duration::from_secs(2), "an already finished job returns at once");
+    let first = ok(&call(client, "codex_await_any", json!({"job_ids": [quick_id], "timeout_seconds": 40})).await);
+    assert!(began.elapsed() < Duration::from_secs(10), "an already finished job returns at once, took {:?}", began.elapsed());
     assert_eq!(first["job_id"], quick_id.as_str());
     assert_eq!(first["timed_out"], false);
     assert_eq!(first["status"], "done");
