@@ -5,6 +5,7 @@
 //! reads to choose a tool, so they say when to use which and what each status means.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
@@ -39,8 +40,7 @@ const CANCEL_DOC: &str = "Stop a running codex job and everything it started (SI
 after a grace period). Returns {job_id, status: 'cancelled', killed} once the job has ended, or \
 {job_id, status, message: 'Job is not running'} when it had already ended (not an error).";
 
-const WAIT_DOC: &str = "Block until a codex job ends or timeout_seconds pass (default 30, capped by the server, \
-45 s unless configured). Returns the same fields as codex_poll plus timed_out. When timed_out is true the job is \
+const WAIT_DOC: &str = "Block until a codex job ends or timeout_seconds pass (default 30, capped by the server). Returns the same fields as codex_poll plus timed_out. When timed_out is true the job is \
 still running: simply call codex_wait again. This is the way to wait for a job; it sends progress notifications \
 with the newest output line while it waits. ";
 
@@ -50,8 +50,11 @@ so nothing finished in between is missed. Returns that job's codex_poll fields w
 {timed_out: true, job_ids, message} when none ended in time: call again. Use it to react to whichever of \
 several parallel jobs finishes first. ";
 
-/// Every tool this server offers, in the order a model should meet them.
-pub fn tools() -> Vec<Tool> {
+pub const NAMES: [&str; 6] = [START, POLL, LIST, CANCEL, WAIT, AWAIT_ANY];
+
+/// Every tool this server offers; `max_wait` is this server's cap on one wait.
+pub fn tools(max_wait: Duration) -> Vec<Tool> {
+    let cap = max_wait.as_secs_f64();
     vec![
         tool(START, START_DOC.to_owned(), start_input(), start_output())
             .with_annotations(ToolAnnotations::with_title("Start a codex job").read_only(false).destructive(false).open_world(true)),
@@ -61,10 +64,15 @@ pub fn tools() -> Vec<Tool> {
             .with_annotations(ToolAnnotations::with_title("List codex jobs").read_only(true)),
         tool(CANCEL, CANCEL_DOC.to_owned(), job_id_only(), cancel_output())
             .with_annotations(ToolAnnotations::with_title("Cancel a codex job").read_only(false).destructive(true).idempotent(true)),
-        tool(WAIT, format!("{WAIT_DOC}{STATUSES}"), wait_input(), poll_output(true))
+        tool(WAIT, format!("{WAIT_DOC}{STATUSES} On this server a wait lasts at most {cap} s."), wait_input(cap), poll_output(true))
             .with_annotations(ToolAnnotations::with_title("Wait for a codex job").read_only(true)),
-        tool(AWAIT_ANY, format!("{AWAIT_ANY_DOC}{STATUSES}"), await_any_input(), await_any_output())
-            .with_annotations(ToolAnnotations::with_title("Wait for the first of several codex jobs").read_only(true)),
+        tool(
+            AWAIT_ANY,
+            format!("{AWAIT_ANY_DOC}{STATUSES} On this server a wait lasts at most {cap} s."),
+            await_any_input(cap),
+            await_any_output(),
+        )
+        .with_annotations(ToolAnnotations::with_title("Wait for the first of several codex jobs").read_only(true)),
     ]
 }
 
@@ -87,9 +95,9 @@ fn tail_lines_property() -> Value {
     json!({"type": "integer", "minimum": 0, "default": 100, "description": "How many trailing lines of output to return. Default: 100."})
 }
 
-fn timeout_property() -> Value {
+fn timeout_property(cap: f64) -> Value {
     json!({"type": "number", "minimum": 0, "default": 30,
-        "description": "Seconds to wait at most (default 30; the server caps it, 45 s unless configured)."})
+        "description": format!("Seconds to wait at most (default 30; this server caps it at {cap} s).")})
 }
 
 fn start_input() -> Value {
@@ -118,17 +126,17 @@ fn job_id_only() -> Value {
     json!({"type": "object", "properties": {"job_id": job_id_property()}, "required": ["job_id"]})
 }
 
-fn wait_input() -> Value {
+fn wait_input(cap: f64) -> Value {
     json!({"type": "object", "properties": {
-        "job_id": job_id_property(), "timeout_seconds": timeout_property(), "tail_lines": tail_lines_property()
+        "job_id": job_id_property(), "timeout_seconds": timeout_property(cap), "tail_lines": tail_lines_property()
     }, "required": ["job_id"]})
 }
 
-fn await_any_input() -> Value {
+fn await_any_input(cap: f64) -> Value {
     json!({"type": "object", "properties": {
         "job_ids": {"type": "array", "items": {"type": "string"},
             "description": "The jobs to wait for; default: every job that is running now."},
-        "timeout_seconds": timeout_property(), "tail_lines": tail_lines_property()
+        "timeout_seconds": timeout_property(cap), "tail_lines": tail_lines_property()
     }})
 }
 
@@ -203,7 +211,8 @@ mod tests {
 
     #[test]
     fn every_tool_has_object_schemas_and_unique_names() {
-        let tools = tools();
+        let tools = tools(Duration::from_secs(45));
+        assert!(tools.iter().any(|tool| tool.description.as_deref().is_some_and(|text| text.contains("at most 45 s"))));
         let mut names: Vec<_> = tools.iter().map(|tool| tool.name.to_string()).collect();
         names.sort();
         names.dedup();

@@ -91,7 +91,7 @@ pub async fn call(
         schema::WAIT => wait(server, arguments, &context).await,
         schema::AWAIT_ANY => await_any(server, arguments, &context).await,
         other => {
-            let names = schema::tools().iter().map(|tool| tool.name.to_string()).collect::<Vec<_>>().join(", ");
+            let names = schema::NAMES.join(", ");
             return Err(McpError::invalid_params(format!("unknown tool {other:?}: this server has {names}"), None));
         }
     };
