@@ -166,7 +166,7 @@ async fn a_2026_07_28_client_calls_tools_and_listens_over_http() {
     let client = handler.serve_with_lifecycle(transport, lifecycle).await.expect("discover over HTTP");
 
     let cwd = home.path().to_str().unwrap();
-    let started = ok(&call(&client, "codex_start", json!({"prompt": "sleep:1 say:late sleep:60", "cwd": cwd})).await);
+    let started = ok(&call(&client, "codex_start", json!({"prompt": common_mcp::ticking_prompt(), "cwd": cwd})).await);
     let id = started["job_id"].as_str().unwrap().to_owned();
     let output_uri = format!("codex-async://jobs/{id}/output");
     let mut subscription =
@@ -185,4 +185,28 @@ async fn a_2026_07_28_client_calls_tools_and_listens_over_http() {
     let waited = ok(&call(&client, "codex_wait", json!({"job_id": id, "timeout_seconds": 0.2})).await);
     assert_eq!(waited["timed_out"], true);
     ok(&call(&client, "codex_cancel", json!({"job_id": id})).await);
+}
+
+/// Two 2025-11-25 sessions on one endpoint both hear about a job a CLI process started.
+#[allow(deprecated)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_subscriptions_over_http_reach_every_session() {
+    use common_mcp::{Note, expect_note};
+    use rmcp::model::SubscribeRequestParams;
+
+    let home = TestHome::new();
+    let server = HttpServerProcess::spawn(&home, &[]);
+    let (first, mut first_notes) = http_client(&server.url, None).await;
+    let (second, mut second_notes) = http_client(&server.url, None).await;
+    assert!(first.list_all_resources().await.unwrap().is_empty());
+    let id = home.start(&common_mcp::ticking_prompt());
+    let output_uri = format!("codex-async://jobs/{id}/output");
+    expect_note(&mut first_notes, Duration::from_secs(30), "list_changed", |note| *note == Note::ListChanged).await;
+    for client in [&first, &second] {
+        client.subscribe(SubscribeRequestParams::new(output_uri.clone())).await.unwrap();
+    }
+    for notes in [&mut first_notes, &mut second_notes] {
+        expect_note(notes, Duration::from_secs(30), "an update of the output", |note| *note == Note::Updated(output_uri.clone())).await;
+    }
+    assert!(home.run(&["cancel", &id]).status.success());
 }

@@ -33,7 +33,7 @@ async fn subscriptions_listen_reports_output_and_new_jobs_on_2026_07_28() {
     let lifecycle = ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] };
     let client = handler.serve_with_lifecycle(transport, lifecycle).await.expect("discover handshake");
 
-    let id = home.start("say:one sleep:1 say:two sleep:60");
+    let id = home.start(&common_mcp::ticking_prompt());
     let output_uri = format!("codex-async://jobs/{id}/output");
     let filter = SubscriptionFilter::builder()
         .resources_list_changed()

@@ -82,7 +82,7 @@ async fn resources_are_listed_read_and_updates_arrive_for_jobs_other_processes_s
     assert!(client.list_all_resources().await.unwrap().is_empty());
 
     // A job started by a separate CLI process appears in the list…
-    let id = home.start("say:first sleep:2 say:second sleep:60");
+    let id = home.start(&format!("say:first {}", common_mcp::ticking_prompt()));
     expect_note(&mut notes, Duration::from_secs(30), "list_changed", |note| *note == Note::ListChanged).await;
     let resources = client.list_all_resources().await.unwrap();
     let output_uri = format!("codex-async://jobs/{id}/output");
@@ -95,11 +95,11 @@ async fn resources_are_listed_read_and_updates_arrive_for_jobs_other_processes_s
     client.subscribe(SubscribeRequestParams::new(output_uri.clone())).await.unwrap();
     common::wait_until("the first line", Duration::from_secs(30), || home.output(&id).contains("first"));
     expect_note(&mut notes, Duration::from_secs(30), "an update of the output", |note| *note == Note::Updated(output_uri.clone())).await;
-    common::wait_until("the second line", Duration::from_secs(30), || home.output(&id).contains("second"));
+    common::wait_until("a later line", Duration::from_secs(30), || home.output(&id).contains("tick1"));
 
     let read = client.read_resource(ReadResourceRequestParams::new(output_uri.clone())).await.unwrap();
     let ResourceContents::TextResourceContents { text, mime_type, .. } = &read.contents[0] else { panic!("text contents") };
-    assert!(text.contains("first") && text.contains("second"), "{text}");
+    assert!(text.contains("first") && text.contains("tick1"), "{text}");
     assert_eq!(mime_type.as_deref(), Some("text/plain"));
     let read = client.read_resource(ReadResourceRequestParams::new(meta_uri.clone())).await.unwrap();
     let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else { panic!("text contents") };

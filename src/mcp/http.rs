@@ -16,8 +16,9 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
+use super::hub::ChangeHub;
 use super::registration::ServerFile;
-use super::server::McpServer;
+use super::server::{McpServer, PROGRESS_INTERVAL};
 use super::{HttpOptions, HttpServer};
 use crate::jobs::Engine;
 
@@ -87,7 +88,9 @@ pub async fn serve(engine: Engine, options: HttpOptions, shutdown: CancellationT
     sessions.session_config.keep_alive = Some(SESSION_IDLE_TIMEOUT);
     let max_wait = options.max_wait;
     let factory_engine = engine.clone();
-    let service = StreamableHttpService::new(move || Ok(McpServer::new(factory_engine.clone(), max_wait)), Arc::new(sessions), config);
+    let hub = ChangeHub::new(engine.store().clone());
+    let new_session = move || Ok(McpServer::with_hub(factory_engine.clone(), max_wait, PROGRESS_INTERVAL, hub.clone()));
+    let service = StreamableHttpService::new(new_session, Arc::new(sessions), config);
     let token: Option<Arc<str>> = options.token.as_deref().filter(|token| !token.is_empty()).map(Arc::from);
     let token_required = token.is_some();
     let router = Router::new().nest_service("/mcp", service).layer(middleware::from_fn_with_state(token, require_token));

@@ -4,6 +4,7 @@
 
 mod changes;
 mod http;
+mod hub;
 mod registration;
 mod resources;
 mod schema;

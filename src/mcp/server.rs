@@ -12,6 +12,7 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, RoleServer, SubscriptionContext};
 use rmcp::{ErrorData as McpError, ServerHandler};
 
+use super::hub::ChangeHub;
 use super::subscriptions::{self, LegacySubscriptions};
 use super::{resources, schema, tools};
 use crate::jobs::Engine;
@@ -35,6 +36,8 @@ struct Inner {
     engine: Engine,
     max_wait: Duration,
     progress_interval: Duration,
+    /// Shared by all sessions of one HTTP endpoint: one watcher for all of them.
+    hub: ChangeHub,
     legacy: LegacySubscriptions,
 }
 
@@ -44,9 +47,16 @@ impl McpServer {
         Self::with_progress_interval(engine, max_wait, PROGRESS_INTERVAL)
     }
 
+    /// `progress_interval`: how often a blocking wait reports progress (tests use a short one).
     pub fn with_progress_interval(engine: Engine, max_wait: Duration, progress_interval: Duration) -> Self {
+        let hub = ChangeHub::new(engine.store().clone());
+        Self::with_hub(engine, max_wait, progress_interval, hub)
+    }
+
+    pub(super) fn with_hub(engine: Engine, max_wait: Duration, progress_interval: Duration, hub: ChangeHub) -> Self {
         let progress_interval = progress_interval.max(Duration::from_millis(10));
-        McpServer { inner: Arc::new(Inner { engine, max_wait, progress_interval, legacy: LegacySubscriptions::default() }) }
+        let legacy = LegacySubscriptions::default();
+        McpServer { inner: Arc::new(Inner { engine, max_wait, progress_interval, hub, legacy }) }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -93,7 +103,7 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
         // A client that lists resources wants to hear when the list changes.
-        self.inner.legacy.ensure_started(self.engine().store(), &context.peer);
+        self.inner.legacy.ensure_started(&self.inner.hub, &context.peer);
         resources::list(self.engine())
     }
 
@@ -118,13 +128,13 @@ impl ServerHandler for McpServer {
     }
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
-        subscriptions::listen(self.engine().store(), context).await
+        subscriptions::listen(&self.inner.hub, context).await
     }
 
     #[allow(deprecated)]
     async fn subscribe(&self, request: SubscribeRequestParams, context: RequestContext<RoleServer>) -> Result<(), McpError> {
         self.inner.legacy.subscribe(&request.uri)?;
-        self.inner.legacy.ensure_started(self.engine().store(), &context.peer);
+        self.inner.legacy.ensure_started(&self.inner.hub, &context.peer);
         Ok(())
     }
 

@@ -9,14 +9,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rmcp::ErrorData as McpError;
 use rmcp::model::{ResourceUpdatedNotificationParam, SubscriptionFilter};
 use rmcp::service::{Peer, RoleServer, SubscriptionContext};
+use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::changes::{Change, ChangeFeed};
+use super::changes::Change;
+use super::hub::{Batch, ChangeHub};
 use super::resources::parse_uri;
-use crate::jobs::JobStore;
 
-/// The legacy subscriptions of one session. The watcher starts with the first
-/// subscription (or resource listing) and stops with the session.
+/// The legacy subscriptions of one session. Notifications start with the first
+/// subscription (or resource listing) and stop with the session.
 pub struct LegacySubscriptions {
     uris: Arc<Mutex<HashSet<String>>>,
     started: Mutex<bool>,
@@ -48,41 +49,58 @@ impl LegacySubscriptions {
     }
 
     /// Starts sending this session updated and list_changed notifications, once.
-    pub fn ensure_started(&self, store: &JobStore, peer: &Peer<RoleServer>) {
+    pub fn ensure_started(&self, hub: &ChangeHub, peer: &Peer<RoleServer>) {
         let mut started = self.started.lock().unwrap_or_else(PoisonError::into_inner);
         if *started {
             return;
         }
-        let feed = match ChangeFeed::new(store.clone()) {
-            Ok(feed) => feed,
-            Err(err) => {
-                tracing::warn!(%err, "cannot watch the jobs folder: no resource notifications");
-                return;
+        match hub.subscribe() {
+            Ok(changes) => {
+                *started = true;
+                tokio::spawn(forward_legacy(changes, self.uris.clone(), peer.clone(), self.stop.clone()));
             }
-        };
-        *started = true;
-        tokio::spawn(forward_legacy(feed, self.uris.clone(), peer.clone(), self.stop.clone()));
+            Err(err) => tracing::warn!(%err, "cannot watch the jobs folder: no resource notifications"),
+        }
     }
 }
 
-async fn forward_legacy(mut feed: ChangeFeed, uris: Arc<Mutex<HashSet<String>>>, peer: Peer<RoleServer>, stop: CancellationToken) {
+/// The next batch; after falling behind, "everything may have changed".
+async fn next_batch(changes: &mut broadcast::Receiver<Batch>, followed: impl FnOnce() -> Vec<String>) -> Option<Batch> {
+    match changes.recv().await {
+        Ok(batch) => Some(batch),
+        Err(RecvError::Lagged(missed)) => {
+            tracing::debug!(missed, "resource notifications fell behind; refreshing everything followed");
+            let mut everything = vec![Change::ListChanged];
+            everything.extend(followed().into_iter().map(Change::Updated));
+            Some(Arc::new(everything))
+        }
+        Err(RecvError::Closed) => None,
+    }
+}
+
+async fn forward_legacy(
+    mut changes: broadcast::Receiver<Batch>,
+    uris: Arc<Mutex<HashSet<String>>>,
+    peer: Peer<RoleServer>,
+    stop: CancellationToken,
+) {
+    let followed = || uris.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
     loop {
-        let changes = tokio::select! {
+        let batch = tokio::select! {
             () = stop.cancelled() => return,
-            changes = feed.next() => match changes {
-                Some(changes) => changes,
+            batch = next_batch(&mut changes, followed) => match batch {
+                Some(batch) => batch,
                 None => return,
             },
         };
-        for change in changes {
+        for change in batch.iter() {
             let sent = match change {
                 Change::ListChanged => peer.notify_resource_list_changed().await,
                 Change::Updated(uri) => {
-                    let wanted = uris.lock().unwrap_or_else(PoisonError::into_inner).contains(&uri);
-                    if !wanted {
+                    if !uris.lock().unwrap_or_else(PoisonError::into_inner).contains(uri) {
                         continue;
                     }
-                    peer.notify_resource_updated(ResourceUpdatedNotificationParam::new(uri)).await
+                    peer.notify_resource_updated(ResourceUpdatedNotificationParam::new(uri.clone())).await
                 }
             };
             if let Err(err) = sent {
@@ -104,24 +122,23 @@ pub fn accepted_filter(requested: &SubscriptionFilter) -> SubscriptionFilter {
 }
 
 /// Serves one `subscriptions/listen` request until the client ends it.
-pub async fn listen(store: &JobStore, context: SubscriptionContext) -> Result<(), McpError> {
-    let mut feed =
-        ChangeFeed::new(store.clone()).map_err(|err| McpError::internal_error(format!("cannot watch the jobs folder: {err}"), None))?;
+pub async fn listen(hub: &ChangeHub, context: SubscriptionContext) -> Result<(), McpError> {
+    let mut changes = hub.subscribe().map_err(|err| McpError::internal_error(format!("cannot watch the jobs folder: {err}"), None))?;
     let accepted = context.accepted().clone();
     let wants_list = accepted.resources_list_changed == Some(true);
     let uris: HashSet<String> = accepted.resource_subscriptions.unwrap_or_default().into_iter().collect();
     loop {
-        let changes = tokio::select! {
+        let batch = tokio::select! {
             () = context.cancelled() => return Ok(()),
-            changes = feed.next() => match changes {
-                Some(changes) => changes,
+            batch = next_batch(&mut changes, || uris.iter().cloned().collect()) => match batch {
+                Some(batch) => batch,
                 None => return Ok(()),
             },
         };
-        for change in changes {
+        for change in batch.iter() {
             let sent = match change {
                 Change::ListChanged if wants_list => context.sink().notify_resource_list_changed().await,
-                Change::Updated(uri) if uris.contains(&uri) => context.sink().notify_resource_updated(uri).await,
+                Change::Updated(uri) if uris.contains(uri) => context.sink().notify_resource_updated(uri.clone()).await,
                 _ => continue,
             };
             if let Err(err) = sent {

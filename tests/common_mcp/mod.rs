@@ -284,3 +284,9 @@ pub async fn exercise_tools(client: &Client, home: &TestHome) {
     // The server is still fine after all that.
     ok(&call(client, "codex_poll", json!({"job_id": quick_id})).await);
 }
+
+/// A fake-agent prompt that prints a line every second for a minute, so a
+/// subscriber that arrives late still sees the output grow.
+pub fn ticking_prompt() -> String {
+    (0..60).map(|tick| format!("say:tick{tick} sleep:1")).collect::<Vec<_>>().join(" ")
+}
