@@ -1,9 +1,11 @@
 //! The MCP handler: one per stdio connection or HTTP session, a thin client of the
 //! job engine.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
     PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, SubscribeRequestParams,
@@ -94,7 +96,16 @@ impl ServerHandler for McpServer {
     }
 
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
-        tools::call(self, &request.name, request.arguments, context).await.map(CallToolResponse::from)
+        // A bug in a tool must come back as a failed call, not take the session down.
+        let call = AssertUnwindSafe(tools::call(self, &request.name, request.arguments, context)).catch_unwind().await;
+        match call {
+            Ok(result) => result.map(CallToolResponse::from),
+            Err(panic) => {
+                let what = panic.downcast_ref::<&str>().copied().or_else(|| panic.downcast_ref::<String>().map(String::as_str));
+                tracing::error!(tool = %request.name, panic = what.unwrap_or("?"), "a tool panicked");
+                Ok(tools::error_result(&format!("internal error in {}: {}", request.name, what.unwrap_or("panic"))).into())
+            }
+        }
     }
 
     async fn list_resources(
