@@ -210,3 +210,25 @@ async fn legacy_subscriptions_over_http_reach_every_session() {
     }
     assert!(home.run(&["cancel", &id]).status.success());
 }
+
+/// Progress notifications travel over HTTP too (on the request's SSE stream).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_over_http_sends_progress() {
+    use common_mcp::{Note, expect_note};
+
+    let home = TestHome::new();
+    let server = HttpServerProcess::spawn(&home, &["--max-wait", "5"]);
+    let (client, mut notes) = http_client(&server.url, None).await;
+    let id = home.start(&common_mcp::ticking_prompt());
+    common::wait_until("the first tick", Duration::from_secs(30), || home.output(&id).contains("tick0"));
+    let waiting = call(&client, "codex_wait", json!({"job_id": id, "timeout_seconds": 60}));
+    let watching = expect_note(
+        &mut notes,
+        Duration::from_secs(30),
+        "progress with a tick",
+        |note| matches!(note, Note::Progress { message: Some(message), .. } if message.starts_with("tick")),
+    );
+    let (waited, _) = tokio::join!(waiting, watching);
+    assert_eq!(ok(&waited)["timed_out"], true, "capped at 5 s by --max-wait");
+    assert!(home.run(&["cancel", &id]).status.success());
+}
