@@ -1,6 +1,179 @@
-use criterion::{Criterion, criterion_group, criterion_main};
+//! MCP server benchmarks against the real binary:
+//! - `codex_poll` round trip over stdio and over streamable HTTP (criterion, plus
+//!   p50/p90/p99 from a fixed number of calls);
+//! - 8 concurrent HTTP clients each starting, polling and cancelling 100 jobs
+//!   (errors and throughput printed).
+//!
+//! Run with `cargo bench --bench mcp`; it takes about a minute. Set
+//! `MCP_BENCH_JOBS_PER_CLIENT` to change the load test's size.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-fn placeholder(_c: &mut Criterion) {}
+#[path = "../tests/common/mod.rs"]
+mod common;
 
-criterion_group!(benches, placeholder);
-criterion_main!(benches);
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::TestHome;
+use criterion::Criterion;
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::RunningService;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::{Value, json};
+
+type Client = RunningService<RoleClient, ()>;
+
+const CLIENTS: usize = 8;
+const LATENCY_SAMPLES: usize = 2000;
+
+fn request(name: &'static str, arguments: Value) -> CallToolRequestParams {
+    let Value::Object(arguments) = arguments else { unreachable!("tool arguments are objects") };
+    CallToolRequestParams::new(name).with_arguments(arguments)
+}
+
+async fn call(client: &Client, name: &'static str, value: Value) -> Result<Value, String> {
+    let result: CallToolResult = client.call_tool(request(name, value)).await.map_err(|err| err.to_string())?;
+    if result.is_error == Some(true) {
+        return Err(format!("{name}: {:?}", result.content));
+    }
+    result.structured_content.ok_or_else(|| format!("{name}: no structuredContent"))
+}
+
+struct HttpServer {
+    child: Child,
+    url: String,
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_http(home: &TestHome) -> HttpServer {
+    let mut child = home
+        .command()
+        .args(["serve", "--http", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve --http");
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("codex-async: serving MCP at ").expect("the URL on stderr").to_owned();
+    HttpServer { child, url }
+}
+
+async fn stdio_client(home: &TestHome) -> Client {
+    let mut command = tokio::process::Command::from(home.command());
+    command.arg("serve");
+    ().serve(TokioChildProcess::new(command).unwrap()).await.expect("stdio handshake")
+}
+
+async fn http_client(url: &str) -> Client {
+    ().serve(StreamableHttpClientTransport::from_uri(url.to_owned())).await.expect("HTTP handshake")
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    let at = |fraction: f64| samples[((samples.len() - 1) as f64 * fraction) as usize];
+    format!("p50 {:?}  p90 {:?}  p99 {:?}  max {:?}  (n={})", at(0.5), at(0.9), at(0.99), at(1.0), samples.len())
+}
+
+fn poll_round_trips(criterion: &mut Criterion, runtime: &tokio::runtime::Runtime, home: &TestHome, job_id: &str) {
+    let server = spawn_http(home);
+    let clients = runtime.block_on(async { [("stdio", stdio_client(home).await), ("http", http_client(&server.url).await)] });
+    let mut group = criterion.benchmark_group("codex_poll round trip");
+    group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1)).sample_size(50);
+    for (transport, client) in &clients {
+        let poll = json!({"job_id": job_id});
+        group.bench_function(*transport, |bench| {
+            bench.iter(|| runtime.block_on(call(client, "codex_poll", poll.clone())).expect("poll"));
+        });
+        let samples = (0..LATENCY_SAMPLES)
+            .map(|_| {
+                let began = Instant::now();
+                runtime.block_on(call(client, "codex_poll", poll.clone())).expect("poll");
+                began.elapsed()
+            })
+            .collect();
+        println!("codex_poll over {transport}: {}", percentiles(samples));
+    }
+    group.finish();
+    runtime.block_on(async {
+        for (_, client) in clients {
+            let _ = client.cancel().await;
+        }
+    });
+}
+
+/// Each client starts, polls and cancels `jobs` jobs, one after another; the clients run at once.
+fn concurrent_jobs(runtime: &tokio::runtime::Runtime, home: &TestHome, jobs: usize) {
+    let server = spawn_http(home);
+    let cwd = home.path().to_str().unwrap().to_owned();
+    let errors = Arc::new(AtomicUsize::new(0));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let began = Instant::now();
+    runtime.block_on(async {
+        let mut tasks = Vec::new();
+        for _ in 0..CLIENTS {
+            let (url, cwd, errors, calls) = (server.url.clone(), cwd.clone(), errors.clone(), calls.clone());
+            tasks.push(tokio::spawn(async move {
+                let client = http_client(&url).await;
+                for _ in 0..jobs {
+                    let outcome = async {
+                        let started = call(&client, "codex_start", json!({"prompt": "say:bench sleep:30", "cwd": cwd})).await?;
+                        let job_id = started["job_id"].as_str().ok_or("no job_id")?.to_owned();
+                        let polled = call(&client, "codex_poll", json!({"job_id": job_id})).await?;
+                        if polled["job_id"] != job_id.as_str() {
+                            return Err(format!("poll answered for {}", polled["job_id"]));
+                        }
+                        let cancelled = call(&client, "codex_cancel", json!({"job_id": job_id})).await?;
+                        if cancelled["status"] != "cancelled" {
+                            return Err(format!("cancel answered {cancelled}"));
+                        }
+                        Ok::<(), String>(())
+                    }
+                    .await;
+                    calls.fetch_add(3, Ordering::Relaxed);
+                    if let Err(err) = outcome {
+                        eprintln!("error: {err}");
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                let _ = client.cancel().await;
+            }));
+        }
+        for task in tasks {
+            task.await.expect("a client task");
+        }
+    });
+    let took = began.elapsed();
+    let total = CLIENTS * jobs;
+    println!(
+        "{CLIENTS} HTTP clients x {jobs} jobs (start, poll, cancel): {total} jobs in {took:.2?}, {} errors, {:.1} jobs/s, {:.1} calls/s",
+        errors.load(Ordering::Relaxed),
+        total as f64 / took.as_secs_f64(),
+        calls.load(Ordering::Relaxed) as f64 / took.as_secs_f64(),
+    );
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let home = TestHome::new();
+    let job_id = home.start("flood:200 sleep:600");
+    common::wait_until("the job's output", Duration::from_secs(10), || home.output(&job_id).contains("line 199"));
+
+    poll_round_trips(&mut criterion, &runtime, &home, &job_id);
+    let jobs = std::env::var("MCP_BENCH_JOBS_PER_CLIENT").ok().and_then(|value| value.parse().ok()).unwrap_or(100);
+    concurrent_jobs(&runtime, &home, jobs);
+    assert!(home.run(&["cancel", &job_id]).status.success());
+    criterion.final_summary();
+}

@@ -1,16 +1,97 @@
-//! MCP server (in progress).
+//! The MCP server: the original's four tools plus waiting, each job's output and
+//! meta as resources with subscriptions, over stdio or streamable HTTP. A thin
+//! client of [`crate::jobs::Engine`]: no job file is read or written here.
+
+mod changes;
+mod http;
+mod hub;
+mod registration;
+mod resources;
+mod schema;
+mod server;
+mod subscriptions;
+mod tools;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::Context;
+use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
+
+pub use server::{McpServer, PROGRESS_INTERVAL};
 
 use crate::cli::ServeArgs;
 use crate::jobs::Engine;
 
-pub fn serve_main(_engine: Engine, _args: ServeArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`serve` is not available in this build yet")
+/// How long in-flight work may take to wind down after a shutdown request.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// `codex-async serve`: stdio by default, streamable HTTP with `--http ADDR`.
+pub fn serve_main(engine: Engine, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let result = runtime.block_on(async move {
+        let shutdown = CancellationToken::new();
+        spawn_signal_handler(shutdown.clone())?;
+        let max_wait = Duration::from_secs(args.max_wait);
+        match args.http {
+            Some(addr) => {
+                let options = HttpOptions { addr, token: args.token, allow_remote: args.allow_remote, max_wait };
+                serve_http_until_shutdown(engine, options, shutdown).await
+            }
+            None => serve_stdio(engine, max_wait, shutdown).await,
+        }
+    });
+    // A blocked read of the terminal must not keep the process alive.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+fn spawn_signal_handler(shutdown: CancellationToken) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("SIGINT: shutting down"),
+            _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
+            () = shutdown.cancelled() => {}
+        }
+        shutdown.cancel();
+    });
+    Ok(())
+}
+
+/// Serves one client on stdin/stdout until it hangs up (EOF) or a signal comes.
+async fn serve_stdio(engine: Engine, max_wait: Duration, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let server = McpServer::new(engine, max_wait);
+    let running = server.serve_with_ct(rmcp::transport::stdio_pipes(), shutdown.child_token()).await;
+    let running = match running {
+        Ok(running) => running,
+        // The client left before the handshake ended: nothing to serve.
+        Err(err) if shutdown.is_cancelled() => {
+            tracing::info!(%err, "shut down before the handshake");
+            return Ok(());
+        }
+        Err(err) => return Err(err).context("MCP handshake over stdio"),
+    };
+    let reason = running.waiting().await.context("the stdio session failed")?;
+    tracing::info!(?reason, "stdio session ended");
+    Ok(())
+}
+
+async fn serve_http_until_shutdown(engine: Engine, options: HttpOptions, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let server = serve_http(engine, options, shutdown.clone()).await?;
+    eprintln!("codex-async: serving MCP at {}", server.url);
+    shutdown.cancelled().await;
+    let mut task = server.task;
+    if tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err() {
+        tracing::warn!("open HTTP streams did not close in time; stopping anyway");
+        task.abort();
+        let _ = task.await;
+    }
+    Ok(())
 }
 
 /// How to serve streamable HTTP.
@@ -32,6 +113,7 @@ pub struct HttpServer {
 }
 
 /// Binds and serves MCP over streamable HTTP in the background of the current runtime.
-pub async fn serve_http(_engine: Engine, _options: HttpOptions, _shutdown: CancellationToken) -> anyhow::Result<HttpServer> {
-    anyhow::bail!("the HTTP endpoint is not available in this build yet")
+/// A taken port, or a non-loopback address without `allow_remote` and a token, is an error.
+pub async fn serve_http(engine: Engine, options: HttpOptions, shutdown: CancellationToken) -> anyhow::Result<HttpServer> {
+    http::serve(engine, options, shutdown).await
 }

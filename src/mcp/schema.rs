@@ -1,0 +1,226 @@
+//! The tools as a model sees them: names, descriptions, input and output schemas.
+//!
+//! Names, argument names and defaults are the Python original's, so prompts and
+//! permission lists written for it keep working. The descriptions are what a model
+//! reads to choose a tool, so they say when to use which and what each status means.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use serde_json::{Value, json};
+
+pub const START: &str = "codex_start";
+pub const POLL: &str = "codex_poll";
+pub const LIST: &str = "codex_list";
+pub const CANCEL: &str = "codex_cancel";
+pub const WAIT: &str = "codex_wait";
+pub const AWAIT_ANY: &str = "codex_await_any";
+
+const STATUSES: &str = "Statuses: 'running' (the agent is still working), 'done' (it exited with status 0), \
+'error' (it exited non-zero, was killed, could not start, or its supervisor died), 'cancelled' (someone stopped it), \
+'pending' (accepted, not started yet).";
+
+const START_DOC: &str = "Start a codex coding-agent job in the background and return at once with its job_id. \
+Use it for long tasks (refactors, test fixes, reviews) that would exceed a tool-call timeout. \
+Then call codex_wait (blocks until the job ends, up to a cap) or codex_poll (a quick look) with the job_id; \
+codex_await_any when several jobs run at once. \
+approval_policy: 'suggest' (default: read-only sandbox, the agent can look and answer but not change files), \
+'auto-edit' (may edit files inside cwd), 'full-auto' (no sandbox, no approvals: needed for unattended edits \
+and commands, e.g. running tests or installing packages). Returns {job_id, status, pid}.";
+
+const POLL_DOC: &str = "Look at a codex job once, without waiting: its status, exit_code, the last tail_lines \
+lines of its output (at most 8000 characters), and the agent's final answer in last_message once it has one. \
+Prefer codex_wait to wait for a job to finish instead of calling this in a loop. ";
+
+const LIST_DOC: &str = "List codex jobs, newest first: job_id, status, prompt (cut at 80 characters), cwd, \
+started_at, finished_at, exit_code. Use it to find a job_id you lost or to see what is running. ";
+
+const CANCEL_DOC: &str = "Stop a running codex job and everything it started (SIGINT, then SIGTERM, then SIGKILL \
+after a grace period). Returns {job_id, status: 'cancelled', killed} once the job has ended, or \
+{job_id, status, message: 'Job is not running'} when it had already ended (not an error).";
+
+const WAIT_DOC: &str = "Block until a codex job ends or timeout_seconds pass (default 30, capped by the server). Returns the same fields as codex_poll plus timed_out. When timed_out is true the job is \
+still running: simply call codex_wait again. This is the way to wait for a job; it sends progress notifications \
+with the newest output line while it waits. ";
+
+const AWAIT_ANY_DOC: &str = "Block until the first of several codex jobs ends (default: every job that is running \
+now) or timeout_seconds pass (default 30, capped like codex_wait). A job that already ended before the call counts, \
+so nothing finished in between is missed. Returns that job's codex_poll fields with timed_out false, or \
+{timed_out: true, job_ids, message} when none ended in time: call again. Use it to react to whichever of \
+several parallel jobs finishes first. ";
+
+pub const NAMES: [&str; 6] = [START, POLL, LIST, CANCEL, WAIT, AWAIT_ANY];
+
+/// Every tool this server offers; `max_wait` is this server's cap on one wait.
+pub fn tools(max_wait: Duration) -> Vec<Tool> {
+    let cap = max_wait.as_secs_f64();
+    vec![
+        tool(START, START_DOC.to_owned(), start_input(), start_output())
+            .with_annotations(ToolAnnotations::with_title("Start a codex job").read_only(false).destructive(false).open_world(true)),
+        tool(POLL, format!("{POLL_DOC}{STATUSES}"), poll_input(), poll_output(false))
+            .with_annotations(ToolAnnotations::with_title("Poll a codex job").read_only(true)),
+        tool(LIST, format!("{LIST_DOC}{STATUSES}"), list_input(), list_output())
+            .with_annotations(ToolAnnotations::with_title("List codex jobs").read_only(true)),
+        tool(CANCEL, CANCEL_DOC.to_owned(), job_id_only(), cancel_output())
+            .with_annotations(ToolAnnotations::with_title("Cancel a codex job").read_only(false).destructive(true).idempotent(true)),
+        tool(WAIT, format!("{WAIT_DOC}{STATUSES} On this server a wait lasts at most {cap} s."), wait_input(cap), poll_output(true))
+            .with_annotations(ToolAnnotations::with_title("Wait for a codex job").read_only(true)),
+        tool(
+            AWAIT_ANY,
+            format!("{AWAIT_ANY_DOC}{STATUSES} On this server a wait lasts at most {cap} s."),
+            await_any_input(cap),
+            await_any_output(),
+        )
+        .with_annotations(ToolAnnotations::with_title("Wait for the first of several codex jobs").read_only(true)),
+    ]
+}
+
+fn tool(name: &'static str, description: String, input: Value, output: Value) -> Tool {
+    Tool::new(name, description, object(input)).with_raw_output_schema(Arc::new(object(output)))
+}
+
+fn object(value: Value) -> JsonObject {
+    match value {
+        Value::Object(map) => map,
+        _ => JsonObject::new(),
+    }
+}
+
+fn job_id_property() -> Value {
+    json!({"type": "string", "description": "The job_id returned by codex_start (8 hex characters, e.g. \"3f2a9c1d\")."})
+}
+
+fn tail_lines_property() -> Value {
+    json!({"type": "integer", "minimum": 0, "default": 100, "description": "How many trailing lines of output to return. Default: 100."})
+}
+
+fn timeout_property(cap: f64) -> Value {
+    json!({"type": "number", "minimum": 0, "default": 30,
+        "description": format!("Seconds to wait at most (default 30; this server caps it at {cap} s).")})
+}
+
+fn start_input() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "prompt": {"type": "string", "description": "What the agent should do, as you would tell a colleague."},
+            "cwd": {"type": "string", "description": "The folder the agent works in: an existing directory, absolute path preferred."},
+            "approval_policy": {"type": "string", "enum": ["suggest", "auto-edit", "full-auto"], "default": "suggest",
+                "description": "'suggest' (read-only), 'auto-edit' (edits in cwd), 'full-auto' (no sandbox: unattended edits and commands)."}
+        },
+        "required": ["prompt", "cwd"]
+    })
+}
+
+fn poll_input() -> Value {
+    json!({"type": "object", "properties": {"job_id": job_id_property(), "tail_lines": tail_lines_property()}, "required": ["job_id"]})
+}
+
+fn list_input() -> Value {
+    json!({"type": "object", "properties": {"limit": {"type": "integer", "minimum": 0, "default": 20,
+        "description": "How many jobs to return, newest first. Default: 20."}}})
+}
+
+fn job_id_only() -> Value {
+    json!({"type": "object", "properties": {"job_id": job_id_property()}, "required": ["job_id"]})
+}
+
+fn wait_input(cap: f64) -> Value {
+    json!({"type": "object", "properties": {
+        "job_id": job_id_property(), "timeout_seconds": timeout_property(cap), "tail_lines": tail_lines_property()
+    }, "required": ["job_id"]})
+}
+
+fn await_any_input(cap: f64) -> Value {
+    json!({"type": "object", "properties": {
+        "job_ids": {"type": "array", "items": {"type": "string"},
+            "description": "The jobs to wait for; default: every job that is running now."},
+        "timeout_seconds": timeout_property(cap), "tail_lines": tail_lines_property()
+    }})
+}
+
+fn status_property() -> Value {
+    json!({"type": "string", "enum": ["pending", "running", "done", "error", "cancelled"]})
+}
+
+fn nullable(kind: &str) -> Value {
+    json!({"type": [kind, "null"]})
+}
+
+fn start_output() -> Value {
+    json!({"type": "object", "properties": {
+        "job_id": {"type": "string"}, "status": status_property(), "pid": nullable("integer"),
+        "error": {"type": "string", "description": "Why the job could not start, when it could not."}
+    }, "required": ["job_id", "status", "pid"]})
+}
+
+fn poll_properties() -> serde_json::Map<String, Value> {
+    object(json!({
+        "job_id": {"type": "string"}, "status": status_property(), "exit_code": nullable("integer"),
+        "output": {"type": "string", "description": "The last lines of the agent's stdout and stderr."},
+        "started_at": nullable("string"), "finished_at": nullable("string"), "prompt": {"type": "string"},
+        "cwd": {"type": "string"},
+        "last_message": {"type": ["string", "null"], "description": "The agent's final answer, once it wrote one."},
+        "approval_policy": {"type": "string"}, "pid": nullable("integer"), "agent": {"type": "string"},
+        "command": {"type": "array", "items": {"type": "string"}}, "pgid": {"type": "integer"},
+        "supervisor_pid": {"type": "integer"}, "signal": {"type": "string"}, "created_at": {"type": "string"},
+        "note": {"type": "string"}
+    }))
+}
+
+fn poll_output(with_timed_out: bool) -> Value {
+    let mut properties = poll_properties();
+    let mut required = vec!["job_id", "status", "exit_code", "output", "started_at", "finished_at", "prompt", "cwd"];
+    if with_timed_out {
+        properties.insert(
+            "timed_out".to_owned(),
+            json!({"type": "boolean", "description": "True when the time ran out and the job is still running: call again."}),
+        );
+        required.push("timed_out");
+    }
+    json!({"type": "object", "properties": properties, "required": required})
+}
+
+fn list_output() -> Value {
+    json!({"type": "object", "properties": {"result": {"type": "array", "items": {"type": "object", "properties": {
+        "job_id": {"type": "string"}, "status": {"type": "string", "description": "A job status, or 'corrupt' with an error."},
+        "prompt": {"type": "string"}, "cwd": {"type": "string"}, "started_at": nullable("string"),
+        "finished_at": nullable("string"), "exit_code": nullable("integer"), "approval_policy": {"type": "string"},
+        "error": {"type": "string"}
+    }, "required": ["job_id", "status", "prompt", "cwd", "started_at", "finished_at"]}}}, "required": ["result"]})
+}
+
+fn cancel_output() -> Value {
+    json!({"type": "object", "properties": {
+        "job_id": {"type": "string"}, "status": status_property(), "killed": {"type": "boolean"}, "message": {"type": "string"}
+    }, "required": ["job_id", "status"]})
+}
+
+fn await_any_output() -> Value {
+    let mut properties = poll_properties();
+    properties.insert("timed_out".to_owned(), json!({"type": "boolean"}));
+    properties.insert("job_ids".to_owned(), json!({"type": "array", "items": {"type": "string"}}));
+    properties.insert("message".to_owned(), json!({"type": "string"}));
+    json!({"type": "object", "properties": properties, "required": ["timed_out"]})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tool_has_object_schemas_and_unique_names() {
+        let tools = tools(Duration::from_secs(45));
+        assert!(tools.iter().any(|tool| tool.description.as_deref().is_some_and(|text| text.contains("at most 45 s"))));
+        let mut names: Vec<_> = tools.iter().map(|tool| tool.name.to_string()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 6);
+        for tool in &tools {
+            assert_eq!(tool.input_schema.get("type"), Some(&json!("object")), "{}", tool.name);
+            let output = tool.output_schema.as_ref().map(|schema| schema.get("type").cloned());
+            assert_eq!(output, Some(Some(json!("object"))), "{}", tool.name);
+        }
+    }
+}

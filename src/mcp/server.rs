@@ -1,0 +1,157 @@
+//! The MCP handler: one per stdio connection or HTTP session, a thin client of the
+//! job engine.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, SubscribeRequestParams,
+    SubscriptionFilter, UnsubscribeRequestParams,
+};
+use rmcp::service::{RequestContext, RoleServer, SubscriptionContext};
+use rmcp::{ErrorData as McpError, ServerHandler};
+
+use super::hub::ChangeHub;
+use super::subscriptions::{self, LegacySubscriptions};
+use super::{resources, schema, tools};
+use crate::jobs::Engine;
+
+/// How often a waiting tool reports progress (clients reset their timeouts on it).
+pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(3);
+
+const INSTRUCTIONS: &str = "Runs codex coding-agent jobs in the background. Start one with codex_start \
+(approval_policy 'full-auto' for unattended edits and commands), then codex_wait on its job_id until it is no \
+longer 'running' (call again while timed_out is true); codex_await_any for several jobs; codex_poll for a quick \
+look; codex_cancel to stop one. Each job's output and meta are also resources: codex-async://jobs/{job_id}/output \
+and codex-async://jobs/{job_id}/meta.";
+
+/// Serves the codex-async tools and resources over any rmcp transport.
+#[derive(Clone)]
+pub struct McpServer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    max_wait: Duration,
+    progress_interval: Duration,
+    /// Shared by all sessions of one HTTP endpoint: one watcher for all of them.
+    hub: ChangeHub,
+    legacy: LegacySubscriptions,
+}
+
+impl McpServer {
+    /// `max_wait` caps one `codex_wait` or `codex_await_any` call.
+    pub fn new(engine: Engine, max_wait: Duration) -> Self {
+        Self::with_progress_interval(engine, max_wait, PROGRESS_INTERVAL)
+    }
+
+    /// `progress_interval`: how often a blocking wait reports progress (tests use a short one).
+    pub fn with_progress_interval(engine: Engine, max_wait: Duration, progress_interval: Duration) -> Self {
+        let hub = ChangeHub::new(engine.store().clone());
+        Self::with_hub(engine, max_wait, progress_interval, hub)
+    }
+
+    pub(super) fn with_hub(engine: Engine, max_wait: Duration, progress_interval: Duration, hub: ChangeHub) -> Self {
+        let progress_interval = progress_interval.max(Duration::from_millis(10));
+        let legacy = LegacySubscriptions::default();
+        McpServer { inner: Arc::new(Inner { engine, max_wait, progress_interval, hub, legacy }) }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    pub fn max_wait(&self) -> Duration {
+        self.inner.max_wait
+    }
+
+    pub fn progress_interval(&self) -> Duration {
+        self.inner.progress_interval
+    }
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .enable_resources_subscribe()
+            .enable_resources_list_changed()
+            .build();
+        ServerConfig::new(capabilities)
+            .with_server_info(Implementation::new("codex-async", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(schema::tools(self.max_wait())))
+    }
+
+    async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
+        // A bug in a tool must come back as a failed call, not take the session down.
+        let call = AssertUnwindSafe(tools::call(self, &request.name, request.arguments, context)).catch_unwind().await;
+        match call {
+            Ok(result) => result.map(CallToolResponse::from),
+            Err(panic) => {
+                let what = panic.downcast_ref::<&str>().copied().or_else(|| panic.downcast_ref::<String>().map(String::as_str));
+                tracing::error!(tool = %request.name, panic = what.unwrap_or("?"), "a tool panicked");
+                Ok(tools::error_result(&format!("internal error in {}: {}", request.name, what.unwrap_or("panic"))).into())
+            }
+        }
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        // A client that lists resources wants to hear when the list changes.
+        self.inner.legacy.ensure_started(&self.inner.hub, &context.peer);
+        resources::list(self.engine())
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        resources::read(self.engine(), &request.uri).map(ReadResourceResponse::from)
+    }
+
+    fn accepted_subscription_filter(&self, requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
+        Some(subscriptions::accepted_filter(requested))
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        subscriptions::listen(&self.inner.hub, context).await
+    }
+
+    #[allow(deprecated)]
+    async fn subscribe(&self, request: SubscribeRequestParams, context: RequestContext<RoleServer>) -> Result<(), McpError> {
+        self.inner.legacy.subscribe(&request.uri)?;
+        self.inner.legacy.ensure_started(&self.inner.hub, &context.peer);
+        Ok(())
+    }
+
+    #[allow(deprecated)]
+    async fn unsubscribe(&self, request: UnsubscribeRequestParams, _context: RequestContext<RoleServer>) -> Result<(), McpError> {
+        self.inner.legacy.unsubscribe(&request.uri);
+        Ok(())
+    }
+}

@@ -1,0 +1,267 @@
+//! The tools' bodies: check the arguments, call the engine, shape the result.
+//!
+//! Every failure a caller can fix comes back as a tool result with `isError: true`
+//! and a message that names what was wrong and what is valid; only an unknown tool
+//! name is a protocol error.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rmcp::ErrorData as McpError;
+use rmcp::RoleServer;
+use rmcp::model::{CallToolResult, ContentBlock, JsonObject, ProgressNotificationParam, ProgressToken};
+use rmcp::service::RequestContext;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::schema;
+use super::server::McpServer;
+use crate::jobs::{AgentSpec, ApprovalPolicy, Engine, JobError, StartRequest, cancel, tail};
+
+/// How much of the newest output line a progress notification carries.
+const PROGRESS_LINE_CHARS: usize = 500;
+
+#[derive(Deserialize)]
+struct StartArgs {
+    prompt: String,
+    cwd: String,
+    approval_policy: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PollArgs {
+    job_id: String,
+    tail_lines: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct ListArgs {
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct CancelArgs {
+    job_id: String,
+}
+
+#[derive(Deserialize)]
+struct WaitArgs {
+    job_id: String,
+    timeout_seconds: Option<f64>,
+    tail_lines: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct AwaitAnyArgs {
+    job_ids: Option<Vec<String>>,
+    timeout_seconds: Option<f64>,
+    tail_lines: Option<usize>,
+}
+
+/// A failure the caller can act on: becomes `isError: true`.
+struct ToolError(String);
+
+impl From<JobError> for ToolError {
+    fn from(err: JobError) -> Self {
+        let hint = match &err {
+            JobError::NotFound(_) => "; codex_list shows the jobs that exist",
+            _ => "",
+        };
+        ToolError(format!("{err}{hint}"))
+    }
+}
+
+type ToolResult = Result<CallToolResult, ToolError>;
+
+/// Runs one tool call. `Err` only for a tool name this server does not have.
+pub async fn call(
+    server: &McpServer,
+    name: &str,
+    arguments: Option<JsonObject>,
+    context: RequestContext<RoleServer>,
+) -> Result<CallToolResult, McpError> {
+    let arguments = arguments.unwrap_or_default();
+    let result = match name {
+        schema::START => start(server.engine(), arguments).await,
+        schema::POLL => poll(server.engine(), arguments),
+        schema::LIST => list(server.engine(), arguments),
+        schema::CANCEL => cancel(server.engine(), arguments).await,
+        schema::WAIT => wait(server, arguments, &context).await,
+        schema::AWAIT_ANY => await_any(server, arguments, &context).await,
+        other => {
+            let names = schema::NAMES.join(", ");
+            return Err(McpError::invalid_params(format!("unknown tool {other:?}: this server has {names}"), None));
+        }
+    };
+    Ok(result.unwrap_or_else(|ToolError(message)| error_result(&message)))
+}
+
+/// Arguments of the wrong shape are the caller's to fix, so they become a tool error.
+fn parse<T: DeserializeOwned>(tool: &str, arguments: JsonObject) -> Result<T, ToolError> {
+    serde_json::from_value(Value::Object(arguments))
+        .map_err(|err| ToolError(format!("invalid arguments for {tool}: {err}; see the tool's input schema")))
+}
+
+pub fn error_result(message: &str) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(json!({ "error": message }).to_string())])
+}
+
+/// The original's JSON as text, and the same value as structuredContent.
+fn json_result(value: Value) -> CallToolResult {
+    CallToolResult::structured(value)
+}
+
+fn to_value(value: impl serde::Serialize) -> Result<Value, ToolError> {
+    serde_json::to_value(value).map_err(|err| ToolError(format!("could not encode the result: {err}")))
+}
+
+async fn start(engine: &Engine, arguments: JsonObject) -> ToolResult {
+    let args: StartArgs = parse(schema::START, arguments)?;
+    let policy: ApprovalPolicy = args.approval_policy.as_deref().unwrap_or("suggest").parse()?;
+    let request = StartRequest::new(args.prompt, &PathBuf::from(args.cwd), policy, AgentSpec::codex_from_env())?;
+    let engine = engine.clone();
+    let started = tokio::task::spawn_blocking(move || engine.start(&request))
+        .await
+        .map_err(|err| ToolError(format!("starting the job failed inside the server: {err}")))??;
+    Ok(json_result(to_value(started)?))
+}
+
+fn poll(engine: &Engine, arguments: JsonObject) -> ToolResult {
+    let args: PollArgs = parse(schema::POLL, arguments)?;
+    let view = engine.poll(&args.job_id, args.tail_lines.unwrap_or(tail::TAIL_LINES))?;
+    Ok(json_result(to_value(view)?))
+}
+
+fn list(engine: &Engine, arguments: JsonObject) -> ToolResult {
+    let args: ListArgs = parse(schema::LIST, arguments)?;
+    let rows = engine.list(args.limit.unwrap_or(20))?;
+    let rows = to_value(rows)?;
+    // The original returned a bare list: keep it as the text, and wrap it for
+    // structuredContent (which must be an object) the way FastMCP did.
+    let mut result = CallToolResult::structured(json!({ "result": rows }));
+    result.content = vec![ContentBlock::text(rows.to_string())];
+    Ok(result)
+}
+
+async fn cancel(engine: &Engine, arguments: JsonObject) -> ToolResult {
+    let args: CancelArgs = parse(schema::CANCEL, arguments)?;
+    let view = engine.cancel(&args.job_id, cancel::DEFAULT_GRACE).await?;
+    Ok(json_result(to_value(view)?))
+}
+
+/// A timeout the caller asked for, capped by the server's limit.
+fn capped_timeout(requested: Option<f64>, max_wait: Duration) -> Result<Duration, ToolError> {
+    let seconds = requested.unwrap_or(30.0);
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(ToolError(format!("timeout_seconds must be a number of seconds, 0 or more; got {seconds}")));
+    }
+    Ok(Duration::from_secs_f64(seconds.min(max_wait.as_secs_f64())))
+}
+
+async fn wait(server: &McpServer, arguments: JsonObject, context: &RequestContext<RoleServer>) -> ToolResult {
+    let args: WaitArgs = parse(schema::WAIT, arguments)?;
+    let timeout = capped_timeout(args.timeout_seconds, server.max_wait())?;
+    let engine = server.engine();
+    // Check the id before waiting so a typo fails at once.
+    let id = engine.store().existing(&args.job_id)?;
+    let waiting = engine.wait(&args.job_id, timeout, args.tail_lines.unwrap_or(tail::TAIL_LINES));
+    let progress = Progress { server, context, timeout, describe: &|| newest_line(engine, &id) };
+    let view = progress.run(waiting).await?;
+    Ok(json_result(to_value(view?)?))
+}
+
+async fn await_any(server: &McpServer, arguments: JsonObject, context: &RequestContext<RoleServer>) -> ToolResult {
+    let args: AwaitAnyArgs = parse(schema::AWAIT_ANY, arguments)?;
+    let timeout = capped_timeout(args.timeout_seconds, server.max_wait())?;
+    let engine = server.engine();
+    let ids = match args.job_ids {
+        Some(ids) if !ids.is_empty() => ids,
+        Some(_) => return Err(ToolError("job_ids is empty: give the jobs to wait for, or leave it out for every running job".into())),
+        None => engine.running_ids()?,
+    };
+    if ids.is_empty() {
+        return Err(ToolError("no job is running, so there is nothing to wait for: start one with codex_start".into()));
+    }
+    let count = ids.len();
+    let describe = move || Some(format!("waiting for {count} job(s)"));
+    let waiting = engine.wait_any(&ids, timeout, args.tail_lines.unwrap_or(tail::TAIL_LINES));
+    let progress = Progress { server, context, timeout, describe: &describe };
+    let value = match progress.run(waiting).await?? {
+        Some(view) => {
+            let mut value = to_value(view)?;
+            if let Value::Object(map) = &mut value {
+                map.insert("timed_out".to_owned(), Value::Bool(false));
+            }
+            value
+        }
+        None => json!({
+            "timed_out": true,
+            "job_ids": ids,
+            "message": format!("none of these jobs ended within {:.0} s; call codex_await_any again", timeout.as_secs_f64()),
+        }),
+    };
+    Ok(json_result(value))
+}
+
+fn newest_line(engine: &Engine, id: &crate::jobs::JobId) -> Option<String> {
+    let tail = engine.store().tail(id, 1, PROGRESS_LINE_CHARS).ok()?;
+    let line = tail.strip_prefix(tail::TRUNCATED_MARKER).unwrap_or(&tail).trim();
+    (!line.is_empty()).then(|| line.to_owned())
+}
+
+/// Runs a wait, sending progress while it lasts when the client asked for it, and
+/// giving up at once when the client cancels the request.
+struct Progress<'a> {
+    server: &'a McpServer,
+    context: &'a RequestContext<RoleServer>,
+    timeout: Duration,
+    describe: &'a (dyn Fn() -> Option<String> + Sync),
+}
+
+impl Progress<'_> {
+    async fn run<T>(self, waiting: impl Future<Output = T>) -> Result<T, ToolError> {
+        let token: Option<ProgressToken> = self.context.meta.get_progress_token();
+        let interval = self.server.progress_interval();
+        let started = Instant::now();
+        let mut ticker = tokio::time::interval_at(started + interval, interval);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        tokio::pin!(waiting);
+        loop {
+            tokio::select! {
+                done = &mut waiting => return Ok(done),
+                () = self.context.ct.cancelled() => {
+                    return Err(ToolError("the client cancelled this request".into()));
+                }
+                _ = ticker.tick(), if token.is_some() => {
+                    let Some(token) = token.clone() else { continue };
+                    // Progress must grow with every notification: seconds waited, to the millisecond.
+                    let elapsed = started.elapsed().as_millis() as f64 / 1000.0;
+                    let mut param = ProgressNotificationParam::new(token, elapsed).with_total(self.timeout.as_secs_f64().round());
+                    if let Some(message) = (self.describe)() {
+                        param = param.with_message(message);
+                    }
+                    if let Err(err) = self.context.peer.notify_progress(param).await {
+                        tracing::debug!(%err, "could not send progress");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_are_capped_and_checked() {
+        let cap = Duration::from_secs(45);
+        assert_eq!(capped_timeout(None, cap).ok(), Some(Duration::from_secs(30)));
+        assert_eq!(capped_timeout(Some(100.0), cap).ok(), Some(cap));
+        assert_eq!(capped_timeout(Some(0.5), cap).ok(), Some(Duration::from_millis(500)));
+        assert!(capped_timeout(Some(-1.0), cap).is_err());
+        assert!(capped_timeout(Some(f64::NAN), cap).is_err());
+    }
+}

@@ -1,0 +1,212 @@
+//! The real `codex-async serve` over stdio, driven by rmcp's client.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod common_mcp;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::TestHome;
+use common_mcp::{Note, call, exercise_tools, expect_note, ok, stdio_client};
+use rmcp::model::{ReadResourceRequestParams, ResourceContents, SubscribeRequestParams};
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tool_and_error_over_stdio() {
+    let home = TestHome::new();
+    let (client, _notes) = stdio_client(&home, &[]).await;
+    exercise_tools(&client, &home).await;
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_sends_progress_with_the_newest_line_and_is_capped() {
+    let home = TestHome::new();
+    let (client, mut notes) = stdio_client(&home, &["--max-wait", "8"]).await;
+    let cwd = home.path().to_str().unwrap();
+    let started = ok(&call(&client, "codex_start", json!({"prompt": "say:working-on-it sleep:60", "cwd": cwd})).await);
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    common::wait_until("the job's line", Duration::from_secs(30), || home.output(&id).contains("working-on-it"));
+    let began = std::time::Instant::now();
+    let waiting = call(&client, "codex_wait", json!({"job_id": id, "timeout_seconds": 600}));
+    let watching = expect_note(
+        &mut notes,
+        Duration::from_secs(30),
+        "a progress note",
+        |note| matches!(note, Note::Progress { message: Some(message), .. } if message == "working-on-it"),
+    );
+    let (waited, _) = tokio::join!(waiting, watching);
+    let waited = ok(&waited);
+    let took = began.elapsed();
+    assert_eq!(waited["timed_out"], true);
+    assert_eq!(waited["status"], "running");
+    assert!(took >= Duration::from_secs(7) && took < Duration::from_secs(30), "capped by --max-wait 8, took {took:?}");
+    ok(&call(&client, "codex_cancel", json!({"job_id": id})).await);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn await_any_returns_the_first_job_to_end_and_defaults_to_running_jobs() {
+    let home = TestHome::new();
+    let (client, _notes) = stdio_client(&home, &[]).await;
+    let cwd = home.path().to_str().unwrap();
+    let message = common_mcp::err(&call(&client, "codex_await_any", json!({})).await);
+    assert!(message.contains("no job is running"), "{message}");
+    let slow = ok(&call(&client, "codex_start", json!({"prompt": "sleep:60", "cwd": cwd})).await);
+    let fast = ok(&call(&client, "codex_start", json!({"prompt": "sleep:1 exit:3", "cwd": cwd})).await);
+    let first = ok(&call(&client, "codex_await_any", json!({"timeout_seconds": 40})).await);
+    let fast_id = fast["job_id"].as_str().unwrap();
+    assert_eq!(first["job_id"], fast["job_id"], "{first}\nthe fast job: {}\n{}", home.meta(fast_id), home.output(fast_id));
+    assert_eq!(first["status"], "error");
+    assert_eq!(first["exit_code"], 3);
+    let none = ok(&call(&client, "codex_await_any", json!({"job_ids": [slow["job_id"]], "timeout_seconds": 0.3})).await);
+    assert_eq!(none["timed_out"], true);
+    assert_eq!(none["job_ids"], json!([slow["job_id"]]));
+    ok(&call(&client, "codex_cancel", json!({"job_id": slow["job_id"]})).await);
+    client.cancel().await.unwrap();
+}
+
+// resources/subscribe is the 2025-11-25 way, which most clients speak today.
+#[allow(deprecated)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resources_are_listed_read_and_updates_arrive_for_jobs_other_processes_start() {
+    let home = TestHome::new();
+    let (client, mut notes) = stdio_client(&home, &[]).await;
+
+    let templates = client.list_all_resource_templates().await.unwrap();
+    let mut uris: Vec<_> = templates.iter().map(|template| template.uri_template.clone()).collect();
+    uris.sort();
+    assert_eq!(uris, ["codex-async://jobs/{job_id}/meta", "codex-async://jobs/{job_id}/output"]);
+    assert!(client.list_all_resources().await.unwrap().is_empty());
+
+    // A job started by a separate CLI process appears in the list…
+    let id = home.start(&format!("say:first {}", common_mcp::ticking_prompt()));
+    expect_note(&mut notes, Duration::from_secs(30), "list_changed", |note| *note == Note::ListChanged).await;
+    let resources = client.list_all_resources().await.unwrap();
+    let output_uri = format!("codex-async://jobs/{id}/output");
+    let meta_uri = format!("codex-async://jobs/{id}/meta");
+    let output = resources.iter().find(|resource| resource.uri == output_uri).expect("the output is listed");
+    assert_eq!(output.mime_type.as_deref(), Some("text/plain"));
+    assert!(resources.iter().any(|resource| resource.uri == meta_uri && resource.mime_type.as_deref() == Some("application/json")));
+
+    // …and a subscriber hears when it writes more output.
+    client.subscribe(SubscribeRequestParams::new(output_uri.clone())).await.unwrap();
+    common::wait_until("the first line", Duration::from_secs(30), || home.output(&id).contains("first"));
+    expect_note(&mut notes, Duration::from_secs(30), "an update of the output", |note| *note == Note::Updated(output_uri.clone())).await;
+    common::wait_until("a later line", Duration::from_secs(30), || home.output(&id).contains("tick1"));
+
+    let read = client.read_resource(ReadResourceRequestParams::new(output_uri.clone())).await.unwrap();
+    let ResourceContents::TextResourceContents { text, mime_type, .. } = &read.contents[0] else { panic!("text contents") };
+    assert!(text.contains("first") && text.contains("tick1"), "{text}");
+    assert_eq!(mime_type.as_deref(), Some("text/plain"));
+    let read = client.read_resource(ReadResourceRequestParams::new(meta_uri.clone())).await.unwrap();
+    let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else { panic!("text contents") };
+    let meta: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(meta["job_id"], id.as_str());
+    assert_eq!(meta["status"], "running");
+
+    // A status change is an update of the meta resource.
+    client.subscribe(SubscribeRequestParams::new(meta_uri.clone())).await.unwrap();
+    assert!(home.run(&["cancel", &id]).status.success());
+    expect_note(&mut notes, Duration::from_secs(30), "an update of the meta", |note| *note == Note::Updated(meta_uri.clone())).await;
+
+    let missing = client.read_resource(ReadResourceRequestParams::new("codex-async://jobs/deadbeef/output")).await;
+    assert!(missing.is_err(), "an unknown job is not a resource");
+    let foreign = client.subscribe(SubscribeRequestParams::new("file:///etc/passwd")).await;
+    assert!(foreign.is_err(), "only our resources can be subscribed to");
+    client.cancel().await.unwrap();
+}
+
+/// Raw JSON-RPC through the real binary: every stdout line is protocol, and stdin EOF ends it cleanly.
+#[test]
+fn stdout_carries_only_json_rpc_and_eof_ends_the_server() {
+    let home = TestHome::new();
+    let mut child = home.command().arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let cwd = home.path().to_str().unwrap();
+    let requests = [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "codex_start", "arguments": {"prompt": "flood:50 err:oops", "cwd": cwd}}}),
+    ];
+    for request in &requests {
+        writeln!(stdin, "{request}").unwrap();
+    }
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let line = received.recv_timeout(Duration::from_secs(30)).expect("an answer");
+        seen.push(line);
+    }
+    let started: Value = serde_json::from_str(&seen[2]).unwrap();
+    let id = started["result"]["structuredContent"]["job_id"].as_str().expect("started").to_owned();
+    home.wait_for_status(&id, "done", Duration::from_secs(30));
+    let poll = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "codex_poll", "arguments": {"job_id": id}}});
+    writeln!(stdin, "{poll}").unwrap();
+    seen.push(received.recv_timeout(Duration::from_secs(30)).expect("the poll answer"));
+    drop(stdin);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "serve did not end on stdin EOF");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "serve exits cleanly on EOF: {status}");
+    seen.extend(received.try_iter());
+    for line in &seen {
+        let message: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON on stdout: {line:?}"));
+        assert_eq!(message["jsonrpc"], "2.0", "{line}");
+    }
+    let ids: Vec<_> = seen.iter().map(|line| serde_json::from_str::<Value>(line).unwrap()["id"].clone()).collect();
+    assert_eq!(ids, [json!(1), json!(2), json!(3), json!(4)]);
+    let polled: Value = serde_json::from_str(&seen[3]).unwrap();
+    assert!(polled["result"]["structuredContent"]["output"].as_str().unwrap().contains("line 49"));
+}
+
+/// SIGTERM and SIGINT end a stdio server cleanly, even while a wait is blocking.
+#[test]
+fn signals_end_the_stdio_server_cleanly() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let home = TestHome::new();
+    let id = home.start("sleep:60");
+    for signal in [Signal::SIGTERM, Signal::SIGINT] {
+        let mut child = home.command().arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let requests = [
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}),
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "codex_wait", "arguments": {"job_id": id, "timeout_seconds": 40}}}),
+        ];
+        for request in &requests {
+            writeln!(stdin, "{request}").unwrap();
+        }
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert!(line.contains("\"id\":1"), "{line}");
+        kill(Pid::from_raw(child.id() as i32), signal).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(std::time::Instant::now() < deadline, "serve did not stop on {signal}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.success(), "a clean exit on {signal}: {status}");
+    }
+    assert_eq!(home.status(&id), "running", "stopping the server leaves the job running");
+    assert!(home.run(&["cancel", &id]).status.success());
+}
