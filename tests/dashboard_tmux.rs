@@ -215,7 +215,6 @@ fn a_job_started_from_the_form_runs_and_its_output_streams() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the MCP server"]
 async fn a_job_started_over_the_dashboards_mcp_endpoint_appears_within_two_seconds() {
     use rmcp::ServiceExt;
     use rmcp::model::CallToolRequestParams;
