@@ -240,3 +240,17 @@ async fn a_job_started_over_the_dashboards_mcp_endpoint_appears_within_two_secon
     assert!(started_at.elapsed() < Duration::from_secs(2));
     let _ = client.cancel().await;
 }
+
+#[test]
+fn a_taken_port_turns_mcp_off_and_the_dashboard_keeps_working() {
+    let home = TestHome::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let tmux = Tmux::start(&dashboard_command(&home, port, ""), 160, 20);
+    tmux.wait_for("MCP off:", Duration::from_secs(10));
+    assert!(tmux.capture().contains("in use"), "the header says why:\n{}", tmux.capture());
+    let id = home.start("say:still-works");
+    tmux.wait_for(&id, Duration::from_secs(2));
+    tmux.keys(&["q"]);
+    wait_until("the dashboard to exit", Duration::from_secs(5), || tmux.exited_cleanly());
+}
