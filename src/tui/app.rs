@@ -16,6 +16,9 @@ use super::pane::OutputPane;
 pub use super::message::{Action, DataEvent, Effect, TaskResult};
 pub use super::scroll::{duration_text, elapsed};
 
+/// How long a new folder without a readable meta is shown as starting.
+pub const STARTING_GRACE_SECS: i64 = 3;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Focus {
     Table,
@@ -175,6 +178,20 @@ impl App {
     pub fn selected_row(&self) -> Option<usize> {
         let id = self.selected.as_ref()?;
         self.view.iter().position(|&index| &self.jobs[index].id == id)
+    }
+
+    /// A folder whose meta cannot be read yet, made moments ago: a job being
+    /// started (its supervisor writes meta.json right after taking the id), not
+    /// a corrupt one.
+    pub fn is_starting(&self, record: &JobRecord) -> bool {
+        let age = self.now.signed_duration_since(DateTime::<Utc>::from(record.created));
+        record.meta.is_err() && age < chrono::Duration::seconds(STARTING_GRACE_SECS)
+    }
+
+    /// Whether the screen changes with time alone: running times tick, and a
+    /// starting job turns corrupt if its meta never comes.
+    pub fn needs_tick(&self) -> bool {
+        self.any_running() || self.jobs.iter().any(|record| self.is_starting(record))
     }
 
     pub fn any_running(&self) -> bool {

@@ -155,14 +155,19 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
 
 fn job_row<'a>(app: &App, record: &'a JobRecord, columns: &Columns) -> Row<'a> {
     let status = record.meta.as_ref().ok().map(|meta| meta.status);
-    let (symbol, colour) = status_symbol(status);
+    let starting = app.is_starting(record);
+    let (symbol, colour) = if starting { status_symbol(Some(Status::Pending)) } else { status_symbol(status) };
     let cancelling = app.cancelling.contains(&record.id) && status.is_some_and(|status| !status.is_finished());
     let marker = if app.unseen.contains(&record.id) { "•" } else { " " };
     let mut cells = vec![
         Cell::from(Line::from(vec![Span::styled(marker, Style::new().cyan().bold()), Span::styled(symbol, Style::new().fg(colour))])),
         Cell::from(record.id.as_str()),
     ];
-    let status_text = if cancelling { "stopping" } else { status_name(status) };
+    let status_text = match (cancelling, starting) {
+        (true, _) => "stopping",
+        (_, true) => "starting",
+        _ => status_name(status),
+    };
     if columns.status_word {
         cells.push(Cell::from(Span::styled(status_text, Style::new().fg(colour))));
     }
@@ -194,7 +199,12 @@ fn job_row<'a>(app: &App, record: &'a JobRecord, columns: &Columns) -> Row<'a> {
             if columns.policy {
                 cells.push(Cell::from(""));
             }
-            cells.push(Cell::from(Span::styled(format!("corrupt: {}", text::sanitize(reason, 400, false)), Style::new().light_red())));
+            let reason = if starting {
+                Span::styled("(starting…)", Style::new().dark_gray())
+            } else {
+                Span::styled(format!("corrupt: {}", text::sanitize(reason, 400, false)), Style::new().light_red())
+            };
+            cells.push(Cell::from(reason));
             if columns.cwd {
                 cells.push(Cell::from(""));
             }

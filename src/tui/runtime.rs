@@ -84,7 +84,7 @@ pub async fn run(terminal: &mut DefaultTerminal, app: &mut App, context: &Contex
         }
         let gap = if answering { KEY_FRAME } else { FRAME };
         let draw_at = app.dirty.then(|| (last_draw + gap).max(Instant::now()));
-        let running = app.any_running();
+        let ticking = app.needs_tick();
         tokio::select! {
             biased;
             _ = context.shutdown.cancelled() => break,
@@ -115,7 +115,7 @@ pub async fn run(terminal: &mut DefaultTerminal, app: &mut App, context: &Contex
                     }
                 }
             }
-            _ = tick.tick(), if running => app.dirty = true,
+            _ = tick.tick(), if ticking => app.dirty = true,
         }
     }
     loader_stop.cancel();

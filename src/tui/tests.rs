@@ -378,6 +378,20 @@ fn a_megabyte_line_does_not_slow_anything_down() {
     assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
 }
 
+#[test]
+fn a_folder_without_meta_made_moments_ago_is_starting_not_corrupt() {
+    let mut app = app(100, 12);
+    let mut young = corrupt("0a0b0c0d", 0);
+    young.created = SystemTime::from(now()) - Duration::from_secs(1);
+    let old = corrupt("f6a7b8c9", 5000);
+    app.apply_data(DataEvent::Jobs(vec![young.clone(), old.clone()]));
+    assert!(app.is_starting(&young));
+    assert!(!app.is_starting(&old));
+    let text = screen(&app);
+    assert!(text.contains("starting") && text.contains("(starting…)"), "{text}");
+    assert!(text.contains("corrupt: meta.json"), "{text}");
+}
+
 fn key(ch: char) -> crossterm::event::Event {
     crossterm::event::Event::Key(crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char(ch), crossterm::event::KeyModifiers::NONE))
 }
