@@ -184,8 +184,8 @@ impl App {
     /// started (its supervisor writes meta.json right after taking the id), not
     /// a corrupt one.
     pub fn is_starting(&self, record: &JobRecord) -> bool {
-        let age = self.now.signed_duration_since(DateTime::<Utc>::from(record.created));
-        record.meta.is_err() && age < chrono::Duration::seconds(STARTING_GRACE_SECS)
+        record.meta.is_err()
+            && self.now.signed_duration_since(DateTime::<Utc>::from(record.created)) < chrono::Duration::seconds(STARTING_GRACE_SECS)
     }
 
     /// Whether the screen changes with time alone: running times tick, and a
