@@ -442,6 +442,39 @@ mod tests {
     }
 
     #[test]
+    fn a_jobs_folder_deleted_and_made_again_is_watched_again() {
+        let home = tempfile::tempdir().unwrap();
+        let store = JobStore::new(home.path());
+        let first = store.reserve().unwrap();
+        store.write_meta(&meta(&first, Status::Done)).unwrap();
+        let mut running = start(&store);
+        expect(&mut running, "the first job", |event| matches!(event, DataEvent::Jobs(records) if records.len() == 1));
+
+        std::fs::remove_dir_all(store.jobs_dir()).unwrap();
+        expect(&mut running, "the empty listing", |event| match event {
+            DataEvent::Jobs(records) => records.is_empty(),
+            DataEvent::Removed(id) => id == &first,
+            _ => false,
+        });
+        let second = store.reserve().unwrap();
+        store.write_meta(&meta(&second, Status::Running)).unwrap();
+        expect(&mut running, "a job in the new folder", |event| match event {
+            DataEvent::Job(record) => record.id == second && record.meta.is_ok(),
+            DataEvent::Jobs(records) => records.iter().any(|record| record.id == second && record.meta.is_ok()),
+            _ => false,
+        });
+        // And it is watched (not only rescanned): a change shows up well within a rescan period.
+        std::thread::sleep(Duration::from_millis(300));
+        store.write_meta(&meta(&second, Status::Done)).unwrap();
+        let done = |record: &JobRecord| record.id == second && record.meta.as_ref().is_ok_and(|meta| meta.status == Status::Done);
+        expect(&mut running, "the change", |event| match event {
+            DataEvent::Job(record) => done(record),
+            DataEvent::Jobs(records) => records.iter().any(done),
+            _ => false,
+        });
+    }
+
+    #[test]
     fn a_corrupt_job_is_listed_as_such() {
         let home = tempfile::tempdir().unwrap();
         let store = JobStore::new(home.path());
