@@ -459,6 +459,9 @@ impl App {
                     Some(JobRecord { id, meta: Ok(meta), .. }) if !meta.status.is_finished() => {
                         self.flash = Some(format!("job {id} is still running: cancel it first (c)"));
                     }
+                    Some(record) if self.is_starting(record) => {
+                        self.flash = Some(format!("job {} is still starting", record.id));
+                    }
                     Some(record) => {
                         let prompt =
                             record.meta.as_ref().map(|meta| meta.prompt.clone()).unwrap_or_else(|reason| format!("(corrupt: {reason})"));

@@ -84,6 +84,7 @@ async fn dashboard(engine: Engine, args: &DashboardArgs, agent: AgentSpec, demo:
             max_wait: Duration::from_secs(45),
         };
         match mcp::serve_http(engine.clone(), options, shutdown.child_token()).await {
+            Ok(server) if args.token.is_some() => McpState::On(format!("{} (bearer token required)", server.url)),
             Ok(server) => McpState::On(server.url),
             Err(err) => McpState::Off(format!("{err:#}")),
         }

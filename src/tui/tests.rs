@@ -390,6 +390,11 @@ fn a_folder_without_meta_made_moments_ago_is_starting_not_corrupt() {
     let text = screen(&app);
     assert!(text.contains("starting") && text.contains("(starting…)"), "{text}");
     assert!(text.contains("corrupt: meta.json"), "{text}");
+    // A starting job is not deleted under its supervisor's feet.
+    app.apply(Action::First);
+    app.apply(Action::AskDelete);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.flash.as_deref().unwrap().contains("still starting"));
 }
 
 fn key(ch: char) -> crossterm::event::Event {
