@@ -154,7 +154,14 @@ fn script(scenario: &str, cwd: &str) -> (Vec<Step>, Option<&'static str>, u8) {
                 true,
                 &["running 4 tests", "test list_json_has_the_original_keys ... ok", "test result: ok. 4 passed; 0 failed"],
             ));
-            steps.extend(thinking("Writing the summary", 1500));
+            steps.extend(command(
+                "cargo clippy --all-targets -- -D warnings",
+                cwd,
+                3800,
+                true,
+                &["Finished `dev` profile [unoptimized + debuginfo] target(s) in 3.71s"],
+            ));
+            steps.extend(thinking("Writing the summary", 2500));
             let answer = "Added `--json` to `list`; rows keep the original keys. 4 new tests pass.";
             (steps, Some(answer), 0)
         }
@@ -218,4 +225,28 @@ pub fn agent_main(args: DemoAgentArgs) -> ExitCode {
         let _ = std::fs::write(path, answer.unwrap_or(""));
     }
     ExitCode::from(exit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scenario_has_a_script_with_the_promised_outcome() {
+        let (_, answer, exit) = script("success", "/w");
+        assert_eq!((answer.is_some(), exit), (true, 0));
+        let (_, answer, exit) = script("fail", "/w");
+        assert_eq!((answer.is_none(), exit), (true, 1));
+        let (steps, _, _) = script("long", "/w");
+        let long_ms: u64 = steps
+            .iter()
+            .map(|step| match step {
+                Step::Pause(ms) | Step::Progress(_, ms) => *ms,
+                Step::Say(_) => 0,
+            })
+            .sum();
+        assert!(long_ms > 5 * 60 * 1000, "long enough to cancel: {long_ms} ms");
+        let (steps, _, _) = script("success", "/w");
+        assert!(steps.iter().any(|step| matches!(step, Step::Say(line) if line.contains("\x1b["))), "coloured");
+    }
 }
