@@ -254,3 +254,22 @@ fn a_taken_port_turns_mcp_off_and_the_dashboard_keeps_working() {
     tmux.keys(&["q"]);
     wait_until("the dashboard to exit", Duration::from_secs(5), || tmux.exited_cleanly());
 }
+
+#[test]
+fn the_demo_shows_simulated_jobs_and_cleans_up_on_quit() {
+    let home = TestHome::new();
+    let tmux = Tmux::start(&dashboard_command(&home, free_port(), "--demo --no-mcp"), 140, 30);
+    tmux.wait_for("(4 / 4)", Duration::from_secs(15));
+    tmux.wait_for("OpenAI Codex", Duration::from_secs(5));
+    let screen = tmux.capture();
+    let folder = screen
+        .split_whitespace()
+        .find(|word| word.contains("codex-async-demo-"))
+        .map(|word| std::path::PathBuf::from(word.trim_end_matches("/jobs")))
+        .expect("the header names the demo folder");
+    assert!(folder.is_dir());
+    tmux.keys(&["q"]);
+    wait_until("the demo to exit", Duration::from_secs(15), || tmux.exited_cleanly());
+    tmux.wait_for("demo closed", Duration::from_secs(2));
+    assert!(!folder.exists(), "the demo folder is removed");
+}
