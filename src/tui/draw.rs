@@ -227,7 +227,9 @@ fn draw_output(frame: &mut Frame, app: &App, area: Rect) {
         title.push(Span::raw(format!(" {} ", record.id)));
         title.push(Span::styled(format!("{symbol} {}", status_name(status)), Style::new().fg(colour)));
     }
-    if pane.follow {
+    if pane.job.is_none() {
+        // nothing to follow yet
+    } else if pane.follow {
         title.push(Span::styled(" · following", Style::new().green()));
     } else {
         let shown = pane.line_count();
