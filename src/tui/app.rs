@@ -194,6 +194,19 @@ impl App {
         self.any_running() || self.jobs.iter().any(|record| self.is_starting(record))
     }
 
+    fn click(&mut self, column: u16, row: u16) -> Vec<Effect> {
+        let areas = super::layout::areas(self);
+        let position = ratatui::layout::Position::new(column, row);
+        if areas.table.contains(position) && row > areas.table.y {
+            self.focus = Focus::Table;
+            return self.select_row(self.table_offset + usize::from(row - areas.table.y - 1));
+        }
+        if areas.output.contains(position) {
+            self.focus = Focus::Output;
+        }
+        Vec::new()
+    }
+
     pub fn any_running(&self) -> bool {
         self.jobs.iter().any(|record| record.meta.as_ref().is_ok_and(|meta| !meta.status.is_finished()))
     }
@@ -440,6 +453,7 @@ impl App {
             Action::Up => self.scroll_output(-1),
             Action::Down => self.scroll_output(1),
             Action::Wheel(lines) => self.scroll_output(lines),
+            Action::Click(column, row) => self.click(column, row),
             Action::PageUp => self.scroll_output(-i32::from(super::layout::output_rows(self).max(2) - 1)),
             Action::PageDown => self.scroll_output(i32::from(super::layout::output_rows(self).max(2) - 1)),
             Action::First => self.output_home(),

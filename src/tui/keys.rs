@@ -1,6 +1,6 @@
 //! Terminal events to [`Action`]s. What a key means depends on what is open.
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind};
 
 use super::app::{Action, App, Focus, Mode};
 
@@ -13,6 +13,7 @@ pub fn action_for(app: &App, event: &Event) -> Option<Action> {
         Event::Mouse(mouse) => match mouse.kind {
             MouseEventKind::ScrollUp => Some(Action::Wheel(-WHEEL_LINES)),
             MouseEventKind::ScrollDown => Some(Action::Wheel(WHEEL_LINES)),
+            MouseEventKind::Down(MouseButton::Left) if app.mode == Mode::Normal => Some(Action::Click(mouse.column, mouse.row)),
             _ => None,
         },
         Event::Resize(width, height) => Some(Action::Resize(*width, *height)),

@@ -19,6 +19,8 @@ pub enum Action {
     PageDown,
     /// Mouse wheel: lines up (negative) or down in the output.
     Wheel(i32),
+    /// Left click at a column and row: selects a job row, or focuses the output.
+    Click(u16, u16),
     ToggleFocus,
     Zoom,
     /// Esc: close what is open, leave zoom, clear the search.

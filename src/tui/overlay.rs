@@ -17,7 +17,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("↑/↓ j/k", "select a job (table) or scroll (output)"),
     ("g/Home G/End", "first/last job; in the output: top / follow the end"),
     ("PgUp/PgDn, wheel", "scroll the output (scrolling up stops following)"),
-    ("Tab", "switch focus between table and output"),
+    ("Tab, click", "switch focus; a click on a row selects it"),
     ("Enter / Esc", "zoom the output to full screen / back"),
     ("c", "cancel the selected running job (asks y/n)"),
     ("d", "delete the selected finished job (asks y/n)"),

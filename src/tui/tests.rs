@@ -335,6 +335,17 @@ fn zoom_copy_and_quit() {
 }
 
 #[test]
+fn clicking_a_row_selects_it_and_clicking_the_output_focuses_it() {
+    let mut app = loaded(100, 30);
+    // Row 0 is the header line, row 1 the column titles, then the jobs.
+    assert_eq!(app.apply(Action::Click(20, 4)), [Effect::Watch(Some(id("c3d4e5f6")))]);
+    assert!(app.apply(Action::Click(20, 1)).is_empty(), "the titles select nothing");
+    let output_row = super::layout::areas(&app).output.y + 2;
+    app.apply(Action::Click(5, output_row));
+    assert_eq!(app.focus, Focus::Output);
+}
+
+#[test]
 fn keys_depend_on_what_is_open() {
     let mut app = loaded(100, 30);
     assert_eq!(super::keys::action_for(&app, &key('n')), Some(Action::NewJob));
