@@ -106,9 +106,11 @@ impl Engine {
             cancel::Requested::Orphaned(meta) => cancel::end_orphaned(&self.store, &id, *meta, grace).await?.status,
             cancel::Requested::Supervisor => {
                 let settle = grace + Duration::from_secs(3);
+                // Report what is recorded: under heavy load the supervisor may not have
+                // written the result yet, and then the job still reads `running`.
                 match wait::first_finished(&self.store, &self.waits, std::slice::from_ref(&id), settle).await? {
                     Some((_, meta)) => meta.status,
-                    None => Status::Cancelled,
+                    None => self.store.read_meta(&id)?.status,
                 }
             }
         };

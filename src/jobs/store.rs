@@ -233,6 +233,11 @@ impl JobStore {
         tail::tail_file(&path, lines, chars).map_err(|err| JobError::io("reading", path, err))
     }
 
+    /// How many bytes of output the job has written (0 before it wrote any).
+    pub fn output_len(&self, id: &JobId) -> u64 {
+        fs::metadata(self.output_path(id)).map_or(0, |meta| meta.len())
+    }
+
     /// The agent's final answer (`codex exec -o`), when it wrote one.
     pub fn last_message(&self, id: &JobId) -> Option<String> {
         let file = fs::File::open(self.last_message_path(id)).ok()?;

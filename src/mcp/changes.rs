@@ -27,7 +27,7 @@ pub enum Change {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Fingerprint {
-    output_len: Option<u64>,
+    output_len: u64,
     meta: Option<String>,
 }
 
@@ -104,7 +104,7 @@ impl ChangeFeed {
     }
 
     fn fingerprint(&self, id: &JobId) -> Fingerprint {
-        let output_len = std::fs::metadata(self.store.output_path(id)).ok().map(|meta| meta.len());
+        let output_len = self.store.output_len(id);
         let meta = self.store.read_meta(id).ok().and_then(|meta| serde_json::to_string(&meta).ok());
         Fingerprint { output_len, meta }
     }

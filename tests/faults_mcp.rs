@@ -1,0 +1,166 @@
+//! The MCP server under faults and hostile input: killed mid-flight, fed garbage,
+//! asked for a thousand waits at once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod common_mcp;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{TestHome, wait_until};
+use common_mcp::{HttpServerProcess, call, http_client, ok};
+use rmcp::ServiceExt;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+const SETTLE: Duration = Duration::from_secs(60);
+
+/// Starts 20 jobs through `client`, exiting 0..4 after a short sleep.
+async fn start_twenty(client: &common_mcp::Client, home: &TestHome) -> Vec<(String, i64)> {
+    let mut jobs = Vec::new();
+    for n in 0..20 {
+        let code = n % 5;
+        let started = ok(&call(client, "codex_start", json!({"prompt": format!("sleep:1.5 exit:{code}"), "cwd": home.path()})).await);
+        jobs.push((started["job_id"].as_str().unwrap().to_owned(), code));
+    }
+    jobs
+}
+
+async fn assert_all_recorded(home: &TestHome, jobs: &[(String, i64)]) {
+    for (id, code) in jobs {
+        home.wait_for_status(id, if *code == 0 { "done" } else { "error" }, SETTLE);
+        assert_eq!(home.meta(id)["exit_code"], *code, "job {id}");
+    }
+    // A new server shows them right.
+    let server = HttpServerProcess::spawn(home, &[]);
+    let (client, _) = http_client(&server.url, None).await;
+    let listed = ok(&call(&client, "codex_list", json!({"limit": 50})).await);
+    for (id, code) in jobs {
+        let row = listed["result"].as_array().unwrap().iter().find(|row| row["job_id"] == id.as_str()).expect("listed");
+        assert_eq!(row["status"], if *code == 0 { "done" } else { "error" });
+        let polled = ok(&call(&client, "codex_poll", json!({"job_id": id})).await);
+        assert_eq!(polled["exit_code"], *code);
+    }
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_of_a_stdio_server_while_twenty_jobs_run_loses_nothing() {
+    let home = TestHome::new();
+    let mut server = tokio::process::Command::from(home.command());
+    let mut child = server.arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let transport = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
+    let client = common_mcp::recorder().0.serve(transport).await.unwrap();
+    let jobs = start_twenty(&client, &home).await;
+    child.kill().await.unwrap();
+    drop(client);
+    assert_all_recorded(&home, &jobs).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_of_an_http_server_while_twenty_jobs_run_loses_nothing() {
+    let home = TestHome::new();
+    let mut server = HttpServerProcess::spawn(&home, &[]);
+    let (client, _) = http_client(&server.url, None).await;
+    let jobs = start_twenty(&client, &home).await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    drop(client);
+    assert_all_recorded(&home, &jobs).await;
+}
+
+#[tokio::test]
+async fn hostile_json_rpc_gets_errors_and_the_server_keeps_serving() {
+    let home = TestHome::new();
+    let mut command = tokio::process::Command::from(home.command());
+    let mut child =
+        command.arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).kill_on_drop(true).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut replies = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut send = async |line: String| {
+        stdin.write_all(line.as_bytes()).await.unwrap();
+        stdin.write_all(b"\n").await.unwrap();
+        stdin.flush().await.unwrap();
+    };
+    send(json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}).to_string()).await;
+    send(json!({"jsonrpc":"2.0","method":"notifications/initialized"}).to_string()).await;
+    let huge_prompt = "x".repeat(5 * 1024 * 1024);
+    let hostile = [
+        "{this is not json".to_owned(),
+        "[1,2,3]".to_owned(),
+        "\u{0}\u{1}binary".to_owned(),
+        json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"codex_poll","arguments":{"job_id":5}}}).to_string(),
+        json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"no_such_tool","arguments":{}}}).to_string(),
+        json!({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"arguments":{}}}).to_string(),
+        json!({"jsonrpc":"2.0","id":5,"method":"no/such/method"}).to_string(),
+        json!({"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"codex_start","arguments":{"prompt":huge_prompt,"cwd":"/tmp"}}}).to_string(),
+        json!({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"codex_poll","arguments":{}}}).to_string(),
+        json!({"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"codex_cancel","arguments":{"job_id":"../../etc"}}}).to_string(),
+        json!({"jsonrpc":"2.0","id":9,"method":"tools/list"}).to_string(),
+    ];
+    for line in hostile {
+        send(line).await;
+    }
+    let mut answered: Vec<(i64, Value)> = Vec::new();
+    tokio::time::timeout(SETTLE, async {
+        // Requests run concurrently, so replies may come in any order.
+        while !(2..=9).all(|wanted| answered.iter().any(|(id, _)| *id == wanted)) {
+            let line = replies.next_line().await.unwrap().expect("the server is still there");
+            let reply: Value = serde_json::from_str(&line).expect("stdout carries only JSON-RPC");
+            if let Some(id) = reply["id"].as_i64() {
+                answered.push((id, reply));
+            }
+        }
+    })
+    .await
+    .expect("the server answered the last request");
+    let reply =
+        |id: i64| answered.iter().find(|(n, _)| *n == id).map(|(_, reply)| reply.clone()).unwrap_or_else(|| panic!("no reply to {id}"));
+    for tool_error in [2, 6, 7, 8] {
+        assert_eq!(reply(tool_error)["result"]["isError"], true, "request {tool_error}: {}", reply(tool_error));
+    }
+    for protocol_error in [3, 4, 5] {
+        assert!(reply(protocol_error)["error"]["code"].is_i64(), "request {protocol_error}");
+    }
+    assert!(reply(3)["error"]["message"].as_str().unwrap().contains("codex_start"), "the unknown-tool error lists the tools");
+    assert!(reply(8)["result"]["content"][0]["text"].as_str().unwrap().contains("invalid job id"));
+    assert_eq!(reply(9)["result"]["tools"].as_array().unwrap().len(), 6);
+    assert!(!home.path().join("jobs").exists() || std::fs::read_dir(home.path().join("jobs")).unwrap().count() == 0, "no job was created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_waits_over_http() {
+    let home = TestHome::new();
+    let server = HttpServerProcess::spawn(&home, &[]);
+    let (client, _) = http_client(&server.url, None).await;
+    let mut ids = Vec::new();
+    for n in 0..10 {
+        ids.push(
+            ok(&call(&client, "codex_start", json!({"prompt": format!("sleep:2 exit:{}", n % 2), "cwd": home.path()})).await)["job_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let client = std::sync::Arc::new(client);
+    let waits: Vec<_> = (0..1000)
+        .map(|n| {
+            let client = client.clone();
+            let id = ids[n % ids.len()].clone();
+            tokio::spawn(
+                async move { client.call_tool(common_mcp::params("codex_wait", json!({"job_id": id, "timeout_seconds": 40}))).await },
+            )
+        })
+        .collect();
+    let mut finished = 0;
+    for wait in waits {
+        let result = wait.await.unwrap().expect("no protocol error");
+        let view = ok(&result);
+        if view["timed_out"] == false {
+            finished += 1;
+        }
+    }
+    assert_eq!(finished, 1000);
+    wait_until("the jobs to be recorded", SETTLE, || ids.iter().all(|id| home.status(id) != "running"));
+}
