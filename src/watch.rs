@@ -56,13 +56,14 @@ pub fn classify(jobs_dir: &Path, event: notify::Result<notify::Event>) -> Vec<Jo
     }
     let mut found: Vec<JobEvent> = Vec::new();
     for path in &event.paths {
-        let job = path
-            .strip_prefix(jobs_dir)
-            .ok()
-            .and_then(|relative| relative.components().next())
-            .and_then(|first| first.as_os_str().to_str())
-            .and_then(|name| JobId::parse(name).ok());
-        let job_event = job.map_or(JobEvent::Rescan, JobEvent::Changed);
+        let first =
+            path.strip_prefix(jobs_dir).ok().and_then(|relative| relative.components().next()).and_then(|first| first.as_os_str().to_str());
+        // Hidden entries are jobs still being assembled (see `JobStore::create`); the
+        // rename that puts one in place is reported under its real name.
+        if first.is_some_and(|name| name.starts_with('.')) {
+            continue;
+        }
+        let job_event = first.and_then(|name| JobId::parse(name).ok()).map_or(JobEvent::Rescan, JobEvent::Changed);
         if !found.contains(&job_event) {
             found.push(job_event);
         }
@@ -92,6 +93,7 @@ mod tests {
         );
         assert_eq!(classify(root, event(&["/h/jobs"])), vec![JobEvent::Rescan]);
         assert_eq!(classify(root, event(&["/h/jobs/bad.name/x"])), vec![JobEvent::Rescan]);
+        assert_eq!(classify(root, event(&["/h/jobs/.new-0123/meta.json"])), vec![], "jobs being assembled are not news");
         assert_eq!(classify(root, Err(notify::Error::generic("overflow"))), vec![JobEvent::Rescan]);
     }
 }

@@ -17,6 +17,8 @@ pub const META_FILE: &str = "meta.json";
 pub const OUTPUT_FILE: &str = "output.txt";
 pub const LAST_MESSAGE_FILE: &str = "last_message.txt";
 pub const CANCEL_FILE: &str = "cancel_request.json";
+/// Hidden folders in `jobs/` where new jobs are assembled before they appear.
+pub const STAGING_PREFIX: &str = ".new-";
 /// Disk space held for the job's final meta.json (see `JobMeta::reserve_space`).
 pub const RESERVE_FILE: &str = ".meta.json.reserve";
 
@@ -102,8 +104,8 @@ impl JobStore {
         DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(|err| JobError::io("creating folder", path, err))
     }
 
-    /// Takes a fresh id by creating its folder exclusively, so two processes sharing
-    /// the directory can never take the same one.
+    /// Takes a fresh id by creating its (empty) folder exclusively. New jobs come from
+    /// [`JobStore::create`]; this is for tests and tools that fill a folder themselves.
     pub fn reserve(&self) -> Result<JobId> {
         Self::ensure_dir(&self.jobs)?;
         for _ in 0..64 {
@@ -113,6 +115,51 @@ impl JobStore {
                 Ok(()) => return Ok(id),
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(err) => return Err(JobError::io("creating job folder", dir, err)),
+            }
+        }
+        Err(JobError::io("reserving a job id", &self.jobs, io::Error::other("64 collisions in a row")))
+    }
+
+    /// Creates a job that appears in `jobs/` complete: its meta.json, the space reserved
+    /// for its final rewrite and an empty output.txt are made in a hidden staging folder,
+    /// which is then renamed into place without replacing anything. Readers never see a
+    /// job folder without its meta, and two processes never take the same id.
+    pub fn create(&self, meta_for: impl Fn(&JobId) -> JobMeta) -> Result<(JobId, JobMeta)> {
+        Self::ensure_dir(&self.jobs)?;
+        let staging = self.jobs.join(format!("{STAGING_PREFIX}{}", uuid::Uuid::new_v4().simple()));
+        DirBuilder::new().mode(0o700).create(&staging).map_err(|err| JobError::io("creating job folder", &staging, err))?;
+        let placed = self.fill_and_place(&staging, meta_for);
+        if placed.is_err() {
+            let _ = fs::remove_dir_all(&staging);
+        }
+        placed
+    }
+
+    fn fill_and_place(&self, staging: &Path, meta_for: impl Fn(&JobId) -> JobMeta) -> Result<(JobId, JobMeta)> {
+        use nix::errno::Errno;
+        use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
+        for _ in 0..64 {
+            let id = JobId::generate();
+            let meta = meta_for(&id);
+            meta.write_atomic(&staging.join(META_FILE))?;
+            meta.reserve_space(&staging.join(RESERVE_FILE))?;
+            super::meta::open_append(&staging.join(OUTPUT_FILE))?;
+            let target = self.job_dir(&id);
+            match renameat2(AT_FDCWD, staging, AT_FDCWD, &target, RenameFlags::RENAME_NOREPLACE) {
+                Ok(()) => return Ok((id, meta)),
+                Err(Errno::EEXIST | Errno::ENOTEMPTY) => continue,
+                // A file system without RENAME_NOREPLACE: reserve the id with an exclusive
+                // mkdir, then replace that empty folder (it shows empty for an instant).
+                Err(Errno::EINVAL) => match DirBuilder::new().mode(0o700).create(&target) {
+                    Ok(()) => {
+                        return fs::rename(staging, &target)
+                            .map(|()| (id, meta))
+                            .map_err(|err| JobError::io("placing job folder", target, err));
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+                    Err(err) => return Err(JobError::io("creating job folder", target, err)),
+                },
+                Err(err) => return Err(JobError::io("placing job folder", target, err.into())),
             }
         }
         Err(JobError::io("reserving a job id", &self.jobs, io::Error::other("64 collisions in a row")))

@@ -110,41 +110,40 @@ async fn supervise(store: JobStore, request: StartRequest) -> Result<()> {
             return Err(JobError::Supervisor(err.to_string()));
         }
     };
-    let id = match store.reserve() {
-        Ok(id) => id,
+    let me = std::process::id() as i32;
+    let now = Timestamp::now();
+    let initial_meta = |id: &JobId| {
+        let argv = request.agent.argv(request.policy, &store.last_message_path(id), &request.prompt);
+        JobMeta {
+            job_id: id.to_string(),
+            status: Status::Running,
+            prompt: request.prompt.clone(),
+            cwd: request.cwd.to_string_lossy().into_owned(),
+            approval_policy: request.policy.to_string(),
+            pid: None,
+            started_at: Some(now),
+            finished_at: None,
+            exit_code: None,
+            agent: Some(request.agent.name().to_owned()),
+            command: Some(argv.iter().map(|arg| arg.to_string_lossy().into_owned()).collect()),
+            pgid: None,
+            supervisor_pid: Some(me as i64),
+            supervisor_start_ticks: procfs::start_ticks(me),
+            signal: None,
+            created_at: Some(now),
+            note: None,
+            extra: Default::default(),
+        }
+    };
+    let (id, mut meta) = match store.create(initial_meta) {
+        Ok(created) => created,
         Err(err) => {
             answer_failed(err.to_string());
             return Err(err);
         }
     };
-    let me = std::process::id() as i32;
-    let last_message = store.last_message_path(&id);
-    let argv = request.agent.argv(request.policy, &last_message, &request.prompt);
-    let now = Timestamp::now();
-    let mut meta = JobMeta {
-        job_id: id.to_string(),
-        status: Status::Running,
-        prompt: request.prompt.clone(),
-        cwd: request.cwd.to_string_lossy().into_owned(),
-        approval_policy: request.policy.to_string(),
-        pid: None,
-        started_at: Some(now),
-        finished_at: None,
-        exit_code: None,
-        agent: Some(request.agent.name().to_owned()),
-        command: Some(argv.iter().map(|arg| arg.to_string_lossy().into_owned()).collect()),
-        pgid: None,
-        supervisor_pid: Some(me as i64),
-        supervisor_start_ticks: procfs::start_ticks(me),
-        signal: None,
-        created_at: Some(now),
-        note: None,
-        extra: Default::default(),
-    };
-    let prepared = store
-        .write_meta(&meta)
-        .and_then(|()| meta.reserve_space(&store.reserve_path(&id)))
-        .and_then(|()| open_append(&store.output_path(&id)));
+    let argv = request.agent.argv(request.policy, &store.last_message_path(&id), &request.prompt);
+    let prepared = open_append(&store.output_path(&id));
     let output = match prepared {
         Ok(output) => output,
         Err(err) => {
