@@ -3,11 +3,15 @@
 # Usage: scripts/dashboard_screenshot.sh [path/to/codex-async]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-bin=${1:-${CARGO_TARGET_DIR:-$here/target}/debug/codex-async}
+bin=$(realpath "${1:-${CARGO_TARGET_DIR:-$here/target}/debug/codex-async}")
 socket="codex-async-shot-$$"
 trap 'tmux -L "$socket" kill-server 2>/dev/null || true' EXIT
-cd "$here"
-tmux -L "$socket" -f /dev/null new-session -d -s shot -x 118 -y 30 "HOME=/home/you TERM=xterm-256color $bin --demo --port 8765"
+# Run from a neutral project folder under a temporary home, so the screen shows ~/src/my-app.
+fake_home=$(mktemp -d)
+trap 'tmux -L "$socket" kill-server 2>/dev/null || true; rm -rf "$fake_home"' EXIT
+mkdir -p "$fake_home/src/my-app"
+cd "$fake_home/src/my-app"
+tmux -L "$socket" -f /dev/null new-session -d -s shot -x 118 -y 30 "HOME=$fake_home TERM=xterm-256color $bin --demo --port 8765"
 # Wait until one demo job has succeeded and one has failed (at most a minute).
 for _ in $(seq 1 600); do
   screen=$(tmux -L "$socket" capture-pane -p -t shot)
