@@ -111,11 +111,20 @@ pub fn screen_lines(bytes: &[u8]) -> Vec<String> {
     if bytes.is_empty() {
         return Vec::new();
     }
-    body.split(|&b| b == b'\n').map(|line| String::from_utf8_lossy(overwrite_carriage_returns(line)).into_owned()).collect()
+    let mut lines: Vec<String> =
+        body.split(|&b| b == b'\n').map(|line| String::from_utf8_lossy(overwrite_carriage_returns(line)).into_owned()).collect();
+    // An unterminated last line that shows nothing (a lone `\r`) is no line at all.
+    if !bytes.ends_with(b"\n") && lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    lines
 }
 
+/// The text after the last `\r` that something follows: a `\r` alone moves the
+/// cursor and erases nothing, so trailing ones (as in `\r\n`) are dropped first.
 fn overwrite_carriage_returns(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let visible = line.iter().rposition(|&b| b != b'\r').map_or(0, |last| last + 1);
+    let line = &line[..visible];
     match line.iter().rposition(|&b| b == b'\r') {
         Some(at) => &line[at + 1..],
         None => line,
@@ -182,6 +191,7 @@ mod tests {
     #[test]
     fn carriage_return_overwrites_like_a_terminal() {
         assert_eq!(tail(b"start\n 10%\r 50%\r100%\ndone\n", 10, 8000), "start\n100%\ndone");
+        assert_eq!(tail(b"a\r\r\nb\r", 10, 8000), "a\nb", "a carriage return alone erases nothing");
     }
 
     #[test]
