@@ -19,6 +19,7 @@ pub mod pane;
 pub mod runtime;
 pub mod scroll;
 pub mod text;
+pub mod update;
 
 #[cfg(test)]
 mod tests;

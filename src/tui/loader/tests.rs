@@ -1,0 +1,140 @@
+use super::*;
+use crate::jobs::Status;
+
+struct Running {
+    commands: tokio::sync::mpsc::UnboundedSender<LoaderCommand>,
+    events: UnboundedReceiver<DataEvent>,
+    shutdown: CancellationToken,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn start(store: &JobStore) -> Running {
+    let (commands, command_receiver) = tokio::sync::mpsc::unbounded_channel();
+    let (sender, events) = tokio::sync::mpsc::unbounded_channel();
+    let shutdown = CancellationToken::new();
+    let thread = spawn(store.clone(), command_receiver, sender, shutdown.clone()).unwrap();
+    Running { commands, events, shutdown, thread: Some(thread) }
+}
+
+/// Waits (up to 2 s) for an event that `wanted` accepts.
+fn expect(running: &mut Running, what: &str, mut wanted: impl FnMut(&DataEvent) -> bool) -> DataEvent {
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while std::time::Instant::now() < deadline {
+        match running.events.try_recv() {
+            Ok(event) if wanted(&event) => return event,
+            Ok(_) => {}
+            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+    panic!("no {what} within 2 s");
+}
+
+fn meta(id: &JobId, status: Status) -> JobMeta {
+    let json = serde_json::json!({"job_id": id.as_str(), "status": status.as_str(), "prompt": "p", "cwd": "/",
+        "approval_policy": "suggest", "pid": null, "started_at": null, "finished_at": null, "exit_code": null});
+    JobMeta::from_json(json.to_string().as_bytes()).unwrap()
+}
+
+#[test]
+fn a_late_jobs_folder_new_jobs_output_and_deletion_are_seen() {
+    let home = tempfile::tempdir().unwrap();
+    let store = JobStore::new(home.path());
+    let mut running = start(&store);
+    expect(&mut running, "first listing", |event| matches!(event, DataEvent::Jobs(jobs) if jobs.is_empty()));
+
+    // The jobs folder does not exist yet: a job made later still shows up.
+    let id = store.reserve().unwrap();
+    store.write_meta(&meta(&id, Status::Running)).unwrap();
+    expect(&mut running, "the new job", |event| match event {
+        DataEvent::Job(record) => record.id == id && record.meta.is_ok(),
+        DataEvent::Jobs(records) => records.iter().any(|record| record.id == id && record.meta.is_ok()),
+        _ => false,
+    });
+
+    // Its output is followed once watched: first the tail, then only what is appended.
+    std::fs::write(store.output_path(&id), "one\n").unwrap();
+    running.commands.send(LoaderCommand::Watch(Some(id.clone()))).unwrap();
+    expect(
+        &mut running,
+        "the tail",
+        |event| matches!(event, DataEvent::Output(_, OutputUpdate::Reset { tail, .. }) if tail.lines.len() == 1),
+    );
+    std::fs::OpenOptions::new().append(true).open(store.output_path(&id)).unwrap().write_all(b"two\n").unwrap();
+    expect(
+        &mut running,
+        "the appended line",
+        |event| matches!(event, DataEvent::Output(_, OutputUpdate::Appended { lines, .. }) if lines.len() == 1 && lines[0].text == "two"),
+    );
+
+    // A status change is pushed; a deleted folder is removed.
+    store.write_meta(&meta(&id, Status::Done)).unwrap();
+    let done = |record: &JobRecord| record.id == id && record.meta.as_ref().is_ok_and(|meta| meta.status == Status::Done);
+    expect(&mut running, "the status change", |event| match event {
+        DataEvent::Job(record) => done(record),
+        DataEvent::Jobs(records) => records.iter().any(done),
+        _ => false,
+    });
+    std::fs::remove_dir_all(store.job_dir(&id)).unwrap();
+    // (as one removal, or as a listing without it when events were merged into a rescan)
+    expect(&mut running, "the removal", |event| match event {
+        DataEvent::Removed(removed) => removed == &id,
+        DataEvent::Jobs(records) => records.iter().all(|record| record.id != id),
+        _ => false,
+    });
+}
+
+#[test]
+fn a_jobs_folder_deleted_and_made_again_is_watched_again() {
+    let home = tempfile::tempdir().unwrap();
+    let store = JobStore::new(home.path());
+    let first = store.reserve().unwrap();
+    store.write_meta(&meta(&first, Status::Done)).unwrap();
+    let mut running = start(&store);
+    expect(&mut running, "the first job", |event| matches!(event, DataEvent::Jobs(records) if records.len() == 1));
+
+    std::fs::remove_dir_all(store.jobs_dir()).unwrap();
+    expect(&mut running, "the empty listing", |event| match event {
+        DataEvent::Jobs(records) => records.is_empty(),
+        DataEvent::Removed(id) => id == &first,
+        _ => false,
+    });
+    let second = store.reserve().unwrap();
+    store.write_meta(&meta(&second, Status::Running)).unwrap();
+    expect(&mut running, "a job in the new folder", |event| match event {
+        DataEvent::Job(record) => record.id == second && record.meta.is_ok(),
+        DataEvent::Jobs(records) => records.iter().any(|record| record.id == second && record.meta.is_ok()),
+        _ => false,
+    });
+    // And it is watched (not only rescanned): a change shows up well within a rescan period.
+    std::thread::sleep(Duration::from_millis(300));
+    store.write_meta(&meta(&second, Status::Done)).unwrap();
+    let done = |record: &JobRecord| record.id == second && record.meta.as_ref().is_ok_and(|meta| meta.status == Status::Done);
+    expect(&mut running, "the change", |event| match event {
+        DataEvent::Job(record) => done(record),
+        DataEvent::Jobs(records) => records.iter().any(done),
+        _ => false,
+    });
+}
+
+#[test]
+fn a_corrupt_job_is_listed_as_such() {
+    let home = tempfile::tempdir().unwrap();
+    let store = JobStore::new(home.path());
+    let id = store.reserve().unwrap();
+    std::fs::write(store.meta_path(&id), "{ not json").unwrap();
+    let mut running = start(&store);
+    expect(
+        &mut running,
+        "the corrupt job",
+        |event| matches!(event, DataEvent::Jobs(records) if records.len() == 1 && records[0].meta.as_ref().is_err_and(|reason| reason.contains("JSON"))),
+    );
+}
