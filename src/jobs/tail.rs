@@ -63,19 +63,22 @@ pub fn tail_of<R: Read + Seek>(reader: &mut R, len: u64, max_lines: usize, max_c
     }
 }
 
-struct Window {
-    start: u64,
+pub(crate) struct Window {
+    pub start: u64,
     /// Stopped by the byte budget rather than by the line count or the start of the file.
-    cut: bool,
+    pub cut: bool,
 }
 
-/// Scans backwards for the start of the last `max_lines` lines, reading at most
-/// `byte_budget` bytes (plus one chunk).
-fn find_window<R: Read + Seek>(reader: &mut R, len: u64, max_lines: usize, byte_budget: u64) -> io::Result<Window> {
-    // A newline that ends the file closes the last line; it does not start an empty one.
-    let mut scan_end = len;
+/// Where the last `max_lines` lines before `end` start, scanning backwards in chunks
+/// and looking at most `byte_budget` bytes back (plus one chunk). A newline at
+/// `end - 1` closes the last line; it does not start an empty one.
+pub(crate) fn find_window<R: Read + Seek>(reader: &mut R, end: u64, max_lines: usize, byte_budget: u64) -> io::Result<Window> {
+    if end == 0 || max_lines == 0 {
+        return Ok(Window { start: end, cut: false });
+    }
+    let mut scan_end = end;
     let mut last = [0u8];
-    reader.seek(SeekFrom::Start(len - 1))?;
+    reader.seek(SeekFrom::Start(end - 1))?;
     reader.read_exact(&mut last)?;
     if last[0] == b'\n' {
         scan_end -= 1;
@@ -97,7 +100,7 @@ fn find_window<R: Read + Seek>(reader: &mut R, len: u64, max_lines: usize, byte_
                 }
             }
         }
-        if len - pos >= byte_budget {
+        if end - pos >= byte_budget {
             return Ok(Window { start: pos, cut: true });
         }
     }

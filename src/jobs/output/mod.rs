@@ -256,30 +256,7 @@ fn lines_before(file: &mut File, end: u64, max_lines: usize) -> io::Result<LineB
     if end == 0 || max_lines == 0 {
         return Ok(LineBlock { start: end, end, lines: Vec::new() });
     }
-    let mut newlines = 0usize;
-    let mut chunk = vec![0u8; CHUNK];
-    // `end - 1` is the newline that closes the last line.
-    let mut pos = end - 1;
-    let mut start = 0;
-    'scan: while pos > 0 {
-        let size = CHUNK.min(pos as usize);
-        pos -= size as u64;
-        file.seek(SeekFrom::Start(pos))?;
-        file.read_exact(&mut chunk[..size])?;
-        for (at, &byte) in chunk[..size].iter().enumerate().rev() {
-            if byte == b'\n' {
-                newlines += 1;
-                if newlines == max_lines {
-                    start = pos + at as u64 + 1;
-                    break 'scan;
-                }
-            }
-        }
-        if end - pos >= SCAN_BUDGET {
-            start = pos;
-            break;
-        }
-    }
+    let start = super::tail::find_window(file, end, max_lines, SCAN_BUDGET)?.start;
     let mut bytes = vec![0; (end - start) as usize];
     file.seek(SeekFrom::Start(start))?;
     file.read_exact(&mut bytes)?;
