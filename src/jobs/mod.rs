@@ -96,7 +96,7 @@ impl Engine {
             // A job whose supervisor was lost reads as ended, yet its processes may live on.
             let killed = meta.has_supervisor() && cancel::end_leftovers(&id, &meta, grace).await;
             return Ok(if killed {
-                CancelView::Cancelled { job_id: id.to_string(), status: meta.status, killed }
+                CancelView::Cancelled { job_id: id.to_string(), status: meta.status, killed, message: None }
             } else {
                 CancelView::not_running(id.as_str(), meta.status)
             });
@@ -114,7 +114,9 @@ impl Engine {
                 }
             }
         };
-        Ok(CancelView::Cancelled { job_id: id.to_string(), status, killed: true })
+        let message = (!status.is_finished())
+            .then(|| "the job was signalled but has not recorded its end yet; poll it to see the final status".to_owned());
+        Ok(CancelView::Cancelled { job_id: id.to_string(), status, killed: true, message })
     }
 
     /// Waits until the job ends or `timeout` passes; then `timed_out` says which.

@@ -132,8 +132,19 @@ pub fn cut_prompt(prompt: &str) -> String {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum CancelView {
-    Cancelled { job_id: String, status: Status, killed: bool },
-    NotRunning { job_id: String, status: Status, message: String },
+    Cancelled {
+        job_id: String,
+        status: Status,
+        killed: bool,
+        /// Only when the job has not recorded its end yet (a very busy machine).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    NotRunning {
+        job_id: String,
+        status: Status,
+        message: String,
+    },
 }
 
 impl CancelView {
@@ -166,7 +177,8 @@ mod tests {
     #[test]
     fn cancel_views_have_the_original_keys() {
         let cancelled =
-            serde_json::to_value(CancelView::Cancelled { job_id: "ab".into(), status: Status::Cancelled, killed: true }).unwrap();
+            serde_json::to_value(CancelView::Cancelled { job_id: "ab".into(), status: Status::Cancelled, killed: true, message: None })
+                .unwrap();
         assert_eq!(cancelled, serde_json::json!({"job_id": "ab", "status": "cancelled", "killed": true}));
         let ended = serde_json::to_value(CancelView::not_running("ab", Status::Done)).unwrap();
         assert_eq!(ended, serde_json::json!({"job_id": "ab", "status": "done", "message": "Job is not running"}));

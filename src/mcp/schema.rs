@@ -37,7 +37,8 @@ const LIST_DOC: &str = "List codex jobs, newest first: job_id, status, prompt (c
 started_at, finished_at, exit_code. Use it to find a job_id you lost or to see what is running. ";
 
 const CANCEL_DOC: &str = "Stop a running codex job and everything it started (SIGINT, then SIGTERM, then SIGKILL \
-after a grace period). Returns {job_id, status: 'cancelled', killed} once the job has ended, or \
+after a grace period). Returns {job_id, status: 'cancelled', killed} once the job has ended (on a very busy \
+machine it may still say 'running' with a message: poll it to see the end), or \
 {job_id, status, message: 'Job is not running'} when it had already ended (not an error).";
 
 const WAIT_DOC: &str = "Block until a codex job ends or timeout_seconds pass (default 30, capped by the server). Returns the same fields as codex_poll plus timed_out. When timed_out is true the job is \

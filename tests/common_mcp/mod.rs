@@ -225,7 +225,14 @@ pub async fn exercise_tools(client: &Client, home: &TestHome) {
     assert!(waited["output"].as_str().unwrap().contains("hello"));
 
     let cancelled = ok(&call(client, "codex_cancel", json!({"job_id": long_id})).await);
-    assert_eq!(cancelled, json!({"job_id": long_id, "status": "cancelled", "killed": true}));
+    // On a very busy machine the supervisor may take longer than the cancel's settle
+    // time to record the end (its fsync waits on the disk); then the answer says so.
+    if cancelled["status"] == "running" {
+        assert_eq!(cancelled["killed"], true);
+        assert!(cancelled["message"].as_str().unwrap().contains("not recorded its end yet"), "{cancelled}");
+    } else {
+        assert_eq!(cancelled, json!({"job_id": long_id, "status": "cancelled", "killed": true}));
+    }
     // The engine answers once the supervisor recorded the end, or after its settle time under heavy load.
     home.wait_for_status(&long_id, "cancelled", Duration::from_secs(30));
     let again = ok(&call(client, "codex_cancel", json!({"job_id": long_id})).await);
