@@ -164,3 +164,31 @@ async fn a_thousand_concurrent_waits_over_http() {
     assert_eq!(finished, 1000);
     wait_until("the jobs to be recorded", SETTLE, || ids.iter().all(|id| home.status(id) != "running"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jobs_folder_deleted_and_recreated_under_a_running_server() {
+    use common_mcp::{Note, expect_note, stdio_client};
+    let home = TestHome::new();
+    let (client, mut notes) = stdio_client(&home, &[]).await;
+    assert!(client.list_all_resources().await.unwrap().is_empty());
+    let drain = |notes: &mut tokio::sync::mpsc::UnboundedReceiver<Note>| while notes.try_recv().is_ok() {};
+
+    let first = home.start("exit:0");
+    expect_note(&mut notes, SETTLE, "the first job listed", |note| *note == Note::ListChanged).await;
+    home.wait_for_status(&first, "done", SETTLE);
+    drain(&mut notes);
+
+    std::fs::remove_dir_all(home.path().join("jobs")).unwrap();
+    expect_note(&mut notes, SETTLE, "the deletion noticed", |note| *note == Note::ListChanged).await;
+    drain(&mut notes);
+
+    // A job in the recreated folder is noticed too (the folder is watched again).
+    let second = home.start("say:second sleep:30");
+    expect_note(&mut notes, SETTLE, "the job in the recreated folder listed", |note| *note == Note::ListChanged).await;
+    let listed = client.list_all_resources().await.unwrap();
+    assert!(listed.iter().any(|resource| resource.uri == format!("codex-async://jobs/{second}/output")), "{listed:?}");
+    assert!(!listed.iter().any(|resource| resource.uri.contains(&first)));
+    let polled = ok(&call(&client, "codex_poll", json!({"job_id": second})).await);
+    assert_eq!(polled["status"], "running");
+    ok(&call(&client, "codex_cancel", json!({"job_id": second})).await);
+}

@@ -16,6 +16,9 @@ use crate::watch::{self, JobEvent, JobsWatcher};
 
 /// How long to gather a burst of file events before looking.
 const SETTLE: Duration = Duration::from_millis(50);
+/// How often to check that the watched jobs folder is still the one on disk: a folder
+/// deleted and made again takes its watch with it, and only a look notices.
+const REWATCH_CHECK: Duration = Duration::from_secs(2);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
@@ -35,6 +38,8 @@ pub struct ChangeFeed {
     store: JobStore,
     _watcher: JobsWatcher,
     events: UnboundedReceiver<JobEvent>,
+    /// Which jobs folder is watched (device, inode, birth time), `None` once it is gone.
+    watched: Option<FolderIdentity>,
     known: HashSet<JobId>,
     seen: HashMap<JobId, Fingerprint>,
 }
@@ -43,21 +48,56 @@ impl ChangeFeed {
     /// Starts watching before looking at the folder, so no job slips in between.
     pub fn new(store: JobStore) -> anyhow::Result<Self> {
         JobStore::ensure_dir(store.jobs_dir())?;
+        let watched = folder_identity(&store);
         let (watcher, events) = watch::watch_jobs(store.jobs_dir())?;
         let known = job_ids(&store);
-        Ok(ChangeFeed { store, _watcher: watcher, events, known, seen: HashMap::new() })
+        Ok(ChangeFeed { store, _watcher: watcher, events, watched, known, seen: HashMap::new() })
+    }
+
+    /// Watches the jobs folder again if it was replaced; says whether it was.
+    fn rewatch_if_replaced(&mut self) -> bool {
+        let now = folder_identity(&self.store);
+        if now == self.watched {
+            return false;
+        }
+        if now.is_some() {
+            match watch::watch_jobs(self.store.jobs_dir()) {
+                Ok((watcher, events)) => (self._watcher, self.events) = (watcher, events),
+                Err(err) => {
+                    tracing::warn!(%err, "cannot watch the recreated jobs folder yet");
+                    return false;
+                }
+            }
+        }
+        tracing::info!(recreated = now.is_some(), "the jobs folder was replaced");
+        self.watched = now;
+        true
     }
 
     /// Waits for the next batch of changes; `None` once the watcher is gone.
     pub async fn next(&mut self) -> Option<Vec<Change>> {
         loop {
-            let first = self.events.recv().await?;
+            let first = tokio::select! {
+                event = self.events.recv() => event?,
+                () = tokio::time::sleep(REWATCH_CHECK) => {
+                    if !self.rewatch_if_replaced() {
+                        continue;
+                    }
+                    JobEvent::Rescan
+                }
+            };
             tokio::time::sleep(SETTLE).await;
             let mut rescan = false;
             let mut jobs: Vec<JobId> = Vec::new();
             for event in std::iter::once(first).chain(std::iter::from_fn(|| self.events.try_recv().ok())) {
                 match event {
-                    JobEvent::Rescan => rescan = true,
+                    JobEvent::Rescan => {
+                        rescan = true;
+                        // The folder itself went: its watch went with it.
+                        if !self.store.jobs_dir().is_dir() {
+                            self.watched = None;
+                        }
+                    }
                     JobEvent::Changed(id) if !jobs.contains(&id) => jobs.push(id),
                     JobEvent::Changed(_) => {}
                 }
@@ -108,6 +148,15 @@ impl ChangeFeed {
         let meta = self.store.read_meta(id).ok().and_then(|meta| serde_json::to_string(&meta).ok());
         Fingerprint { output_len, meta }
     }
+}
+
+/// A folder deleted and made again may get its inode number back; its birth time
+/// tells them apart.
+type FolderIdentity = (u64, u64, Option<std::time::SystemTime>);
+
+fn folder_identity(store: &JobStore) -> Option<FolderIdentity> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(store.jobs_dir()).ok().map(|meta| (meta.dev(), meta.ino(), meta.created().ok()))
 }
 
 fn job_ids(store: &JobStore) -> HashSet<JobId> {
