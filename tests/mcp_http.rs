@@ -153,7 +153,7 @@ async fn serve_http_in_process_reports_a_taken_port_as_an_error() {
 /// subscription is one long `subscriptions/listen` request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_2026_07_28_client_calls_tools_and_listens_over_http() {
-    use rmcp::model::{ProtocolVersion, ServerNotification, SubscriptionFilter};
+    use rmcp::model::{ProtocolVersion, SubscriptionFilter};
     use rmcp::transport::StreamableHttpClientTransport;
     use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
     use rmcp::{ClientLifecycleMode, ClientServiceExt};
@@ -171,17 +171,7 @@ async fn a_2026_07_28_client_calls_tools_and_listens_over_http() {
     let output_uri = format!("codex-async://jobs/{id}/output");
     let mut subscription =
         client.listen(SubscriptionFilter::builder().resource_subscription(output_uri.clone()).build()).await.expect("listen");
-    let updated = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            match subscription.next().await.expect("a notification") {
-                Some(ServerNotification::ResourceUpdatedNotification(note)) if note.params.uri == output_uri => return,
-                Some(_) => continue,
-                None => panic!("the subscription ended"),
-            }
-        }
-    })
-    .await;
-    updated.expect("an update of the output over HTTP");
+    common_mcp::expect_listened_update(&mut subscription, &output_uri, "an update of the output over HTTP").await;
     let waited = ok(&call(&client, "codex_wait", json!({"job_id": id, "timeout_seconds": 0.2})).await);
     assert_eq!(waited["timed_out"], true);
     ok(&call(&client, "codex_cancel", json!({"job_id": id})).await);

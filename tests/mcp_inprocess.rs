@@ -43,17 +43,7 @@ async fn subscriptions_listen_reports_output_and_new_jobs_on_2026_07_28() {
     let mut subscription = client.listen(filter).await.expect("listen is accepted");
     assert_eq!(subscription.acknowledged().resource_subscriptions.as_deref(), Some(&[output_uri.clone()][..]));
 
-    let updated = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            match subscription.next().await.expect("a notification") {
-                Some(ServerNotification::ResourceUpdatedNotification(note)) if note.params.uri == output_uri => return,
-                Some(_) => continue,
-                None => panic!("the subscription ended"),
-            }
-        }
-    })
-    .await;
-    updated.expect("an update of the job's output");
+    common_mcp::expect_listened_update(&mut subscription, &output_uri, "an update of the job's output").await;
 
     let other = home.start("sleep:60");
     let listed = tokio::time::timeout(Duration::from_secs(30), async {

@@ -297,3 +297,19 @@ pub async fn exercise_tools(client: &Client, home: &TestHome) {
 pub fn ticking_prompt() -> String {
     (0..60).map(|tick| format!("say:tick{tick} sleep:1")).collect::<Vec<_>>().join(" ")
 }
+
+/// Waits for a `notifications/resources/updated` of `uri` on a 2026-07-28 subscription.
+pub async fn expect_listened_update(subscription: &mut rmcp::service::Subscription, uri: &str, what: &str) {
+    use rmcp::model::ServerNotification;
+    let updated = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match subscription.next().await.expect("a notification") {
+                Some(ServerNotification::ResourceUpdatedNotification(note)) if note.params.uri == uri => return,
+                Some(_) => continue,
+                None => panic!("the subscription ended"),
+            }
+        }
+    })
+    .await;
+    updated.unwrap_or_else(|_| panic!("timed out waiting for {what}"));
+}
