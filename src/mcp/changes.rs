@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::resources::{Part, uri};
+use crate::jobs::store::FolderIdentity;
 use crate::jobs::{JobId, JobStore};
 use crate::watch::{self, JobEvent, JobsWatcher};
 
@@ -48,7 +49,7 @@ impl ChangeFeed {
     /// Starts watching before looking at the folder, so no job slips in between.
     pub fn new(store: JobStore) -> anyhow::Result<Self> {
         JobStore::ensure_dir(store.jobs_dir())?;
-        let watched = folder_identity(&store);
+        let watched = store.jobs_dir_identity();
         let (watcher, events) = watch::watch_jobs(store.jobs_dir())?;
         let known = job_ids(&store);
         Ok(ChangeFeed { store, _watcher: watcher, events, watched, known, seen: HashMap::new() })
@@ -56,7 +57,7 @@ impl ChangeFeed {
 
     /// Watches the jobs folder again if it was replaced; says whether it was.
     fn rewatch_if_replaced(&mut self) -> bool {
-        let now = folder_identity(&self.store);
+        let now = self.store.jobs_dir_identity();
         if now == self.watched {
             return false;
         }
@@ -148,15 +149,6 @@ impl ChangeFeed {
         let meta = self.store.read_meta(id).ok().and_then(|meta| serde_json::to_string(&meta).ok());
         Fingerprint { output_len, meta }
     }
-}
-
-/// A folder deleted and made again may get its inode number back; its birth time
-/// tells them apart.
-type FolderIdentity = (u64, u64, Option<std::time::SystemTime>);
-
-fn folder_identity(store: &JobStore) -> Option<FolderIdentity> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(store.jobs_dir()).ok().map(|meta| (meta.dev(), meta.ino(), meta.created().ok()))
 }
 
 fn job_ids(store: &JobStore) -> HashSet<JobId> {

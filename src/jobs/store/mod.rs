@@ -35,6 +35,14 @@ pub struct JobRecord {
     pub meta: std::result::Result<JobMeta, String>,
 }
 
+/// Device, inode and birth time of a folder: see [`JobStore::jobs_dir_identity`].
+pub type FolderIdentity = (u64, u64, Option<SystemTime>);
+
+/// A folder's birth time where the file system keeps one, else its last change.
+fn created_time(meta: &fs::Metadata) -> SystemTime {
+    meta.created().or_else(|_| meta.modified()).unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
 #[derive(Clone, Debug)]
 pub struct JobStore {
     home: PathBuf,
@@ -248,15 +256,24 @@ impl JobStore {
                 let entry = entry.ok()?;
                 let id = JobId::parse(entry.file_name().to_str()?).ok()?;
                 let meta = entry.metadata().ok()?;
-                if !meta.is_dir() {
-                    return None;
-                }
-                let created = meta.created().or_else(|_| meta.modified()).unwrap_or(SystemTime::UNIX_EPOCH);
-                Some((id, created))
+                meta.is_dir().then(|| (id, created_time(&meta)))
             })
             .collect();
         folders.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Ok(folders)
+    }
+
+    /// When a job's folder was made, if it is a real folder (a symlink is not followed).
+    pub fn folder_created(&self, id: &JobId) -> Option<SystemTime> {
+        fs::symlink_metadata(self.job_dir(id)).ok().filter(fs::Metadata::is_dir).map(|meta| created_time(&meta))
+    }
+
+    /// Which jobs folder is on disk now, `None` if there is none. A watch dies with
+    /// its folder, so watchers compare this to know when to watch again; a folder
+    /// deleted and made again may get its inode back, and its birth time tells them apart.
+    pub fn jobs_dir_identity(&self) -> Option<FolderIdentity> {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(&self.jobs).ok().filter(fs::Metadata::is_dir).map(|meta| (meta.dev(), meta.ino(), meta.created().ok()))
     }
 
     /// The newest `limit` jobs (all with `None`), corrupt ones included as such.

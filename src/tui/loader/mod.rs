@@ -8,7 +8,6 @@
 use std::collections::{HashMap, HashSet};
 #[cfg(test)]
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -16,6 +15,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::jobs::output::{self, OutputFollower, OutputUpdate};
+use crate::jobs::store::FolderIdentity;
 use crate::jobs::{JobId, JobMeta, JobRecord, JobStore};
 use crate::watch::{self, JobEvent, JobsWatcher};
 
@@ -65,7 +65,7 @@ struct Loader {
     sent: HashMap<JobId, Result<JobMeta, String>>,
     dirty: HashSet<JobId>,
     rescan_pending: bool,
-    watcher: Option<(JobsWatcher, UnboundedReceiver<JobEvent>, (u64, u64))>,
+    watcher: Option<(JobsWatcher, UnboundedReceiver<JobEvent>, FolderIdentity)>,
     watch_problem: Option<String>,
 }
 
@@ -176,16 +176,15 @@ impl Loader {
     }
 
     fn refresh_job(&mut self, id: JobId) {
-        match std::fs::symlink_metadata(self.store.job_dir(&id)) {
-            Ok(meta) if meta.is_dir() => {
-                let created = meta.created().or_else(|_| meta.modified()).unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+        match self.store.folder_created(&id) {
+            Some(created) => {
                 let record = self.store.record(id, created);
                 if self.sent.get(&record.id) != Some(&record.meta) {
                     self.sent.insert(record.id.clone(), record.meta.clone());
                     self.send(DataEvent::Job(Box::new(record)));
                 }
             }
-            _ => {
+            None => {
                 if self.sent.remove(&id).is_some() {
                     self.send(DataEvent::Removed(id));
                 }
@@ -224,11 +223,10 @@ impl Loader {
     }
 
     /// Keeps a watch on the jobs folder: made once it exists, made again when it was
-    /// deleted and recreated (a new inode).
+    /// deleted and recreated (a new identity).
     fn ensure_watcher(&mut self) {
         let jobs_dir = self.store.jobs_dir().to_owned();
-        let identity = std::fs::metadata(&jobs_dir).ok().filter(|meta| meta.is_dir()).map(|meta| (meta.dev(), meta.ino()));
-        let Some(identity) = identity else {
+        let Some(identity) = self.store.jobs_dir_identity() else {
             self.watcher = None;
             self.set_problem(Some("not created yet; waiting".to_owned()));
             return;
@@ -331,7 +329,7 @@ impl Loader {
     }
 }
 
-async fn next_watch_event(watcher: &mut Option<(JobsWatcher, UnboundedReceiver<JobEvent>, (u64, u64))>) -> Option<JobEvent> {
+async fn next_watch_event(watcher: &mut Option<(JobsWatcher, UnboundedReceiver<JobEvent>, FolderIdentity)>) -> Option<JobEvent> {
     match watcher.as_mut() {
         Some((_, receiver, _)) => receiver.recv().await,
         None => std::future::pending().await,
