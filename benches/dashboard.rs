@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use codex_async::jobs::output::OutputUpdate;
-use codex_async::jobs::{JobId, JobMeta, JobStore};
+use codex_async::jobs::{JobFeed, JobId, JobMeta, JobStore};
 use codex_async::tui::app::{App, DataEvent};
 use codex_async::tui::loader::{self, LoaderCommand};
 use tokio_util::sync::CancellationToken;
@@ -69,7 +69,7 @@ fn write_to_state_latency() {
     let (command_sender, command_receiver) = tokio::sync::mpsc::unbounded_channel();
     let (data_sender, mut data_receiver) = tokio::sync::mpsc::unbounded_channel();
     let shutdown = CancellationToken::new();
-    let thread = loader::spawn(store.clone(), command_receiver, data_sender, shutdown.clone()).unwrap();
+    let thread = loader::spawn(JobFeed::new(store.clone()), command_receiver, data_sender, shutdown.clone()).unwrap();
     let mut app = App::new("jobs".into(), PathBuf::from("/"), None, (120, 40), Utc::now());
     command_sender.send(LoaderCommand::Watch(Some(id.clone()))).unwrap();
 

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::cli::DemoAgentArgs;
 use crate::jobs::{AgentSpec, ApprovalPolicy, Engine, JobStore, StartRequest};
 
 /// The demo's jobs: scenario, policy and prompt.
@@ -178,7 +177,16 @@ fn script(scenario: &str, cwd: &str) -> (Vec<Step>, Option<&'static str>, u8) {
 }
 
 /// The simulated agent.
-pub fn agent_main(args: DemoAgentArgs) -> ExitCode {
+/// What the simulated agent is asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct DemoAgentOptions {
+    pub scenario: String,
+    /// Where to write the final message (codex's `-o`).
+    pub output_last_message: Option<PathBuf>,
+    pub prompt: Vec<String>,
+}
+
+pub fn agent_main(args: DemoAgentOptions) -> ExitCode {
     let cwd = std::env::current_dir().map(|dir| dir.display().to_string()).unwrap_or_default();
     let prompt = args.prompt.join(" ");
     let (steps, answer, exit) = script(&args.scenario, &cwd);

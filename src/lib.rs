@@ -6,5 +6,6 @@ pub mod demo;
 pub mod jobs;
 pub mod logging;
 pub mod mcp;
+pub mod supervisor;
+mod sys;
 pub mod tui;
-pub mod watch;

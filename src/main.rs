@@ -3,23 +3,23 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use codex_async::cli::{self, Cli, Command};
-use codex_async::jobs::{Engine, supervisor};
-use codex_async::{demo, logging, mcp, tui};
+use codex_async::jobs::Engine;
+use codex_async::{demo, logging, mcp, supervisor, tui};
 
 fn main() -> ExitCode {
     let parsed = Cli::parse();
     let result = match parsed.command {
         // These two run inside a job and set up what they need themselves.
         Some(Command::Supervise) => return supervisor::main(),
-        Some(Command::DemoAgent(args)) => return demo::agent_main(args),
+        Some(Command::DemoAgent(args)) => return demo::agent_main(args.into()),
         Some(Command::Start(args)) => with_engine("cli", |engine| cli::start(&engine, args)),
         Some(Command::Poll(args)) => with_engine("cli", |engine| cli::poll(&engine, args)),
         Some(Command::List(args)) => with_engine("cli", |engine| cli::list(&engine, args)),
         Some(Command::Cancel(args)) => with_engine("cli", |engine| cli::cancel(&engine, args)),
         Some(Command::Wait(args)) => with_engine("cli", |engine| cli::wait(&engine, args)),
         Some(Command::Delete(args)) => with_engine("cli", |engine| cli::delete(&engine, args)),
-        Some(Command::Serve(args)) => with_engine("serve", |engine| mcp::serve_main(engine, args)),
-        None => with_engine("dashboard", |engine| tui::main(engine, parsed.dashboard)),
+        Some(Command::Serve(args)) => with_engine("serve", |engine| mcp::serve_main(engine, args.into())),
+        None => with_engine("dashboard", |engine| tui::main(engine, parsed.dashboard.into())),
     };
     result.unwrap_or_else(|err| {
         eprintln!("codex-async: {err:#}");
@@ -29,6 +29,6 @@ fn main() -> ExitCode {
 
 fn with_engine(role: &str, run: impl FnOnce(Engine) -> anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
     let engine = Engine::from_env()?;
-    let _log_guard = logging::init_file(engine.store(), role);
+    let _log_guard = logging::init_file(&engine.store().logs_dir(), role);
     run(engine)
 }

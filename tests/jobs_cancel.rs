@@ -81,16 +81,19 @@ fn cancelling_unknown_or_invalid_ids_fails_clearly() {
 fn when_the_agent_exits_its_leftover_descendants_are_ended() {
     let home = TestHome::new();
     let id = home.start("stubborn-child setsid-grandchild sleep:0.5 say:bye exit:0");
+    // The result is recorded first, the cleanup follows (within the grace period).
     home.wait_for_status(&id, "done", SETTLE);
     let leftovers: Vec<i32> = home.reported_pids(&id, "stubborn").into_iter().chain(home.reported_pids(&id, "escaped")).collect();
     assert_eq!(leftovers.len(), 2);
     for pid in leftovers {
-        assert!(!is_alive(pid), "{pid} outlived its job");
+        wait_until(&format!("{pid} to be ended"), SETTLE, || !is_alive(pid));
     }
+    assert_eq!(home.meta(&id)["exit_code"], 0);
+    assert_eq!(home.status(&id), "done", "the cleanup did not change the result");
 }
 
 #[test]
-fn a_job_whose_supervisor_was_killed_reads_error_and_can_still_be_cancelled() {
+fn a_job_whose_supervisor_was_killed_reads_running_until_cancelled() {
     let home = TestHome::new();
     let id = home.start("setsid-grandchild say:ready sleep:300");
     wait_until("the grandchild", SETTLE, || !home.reported_pids(&id, "escaped").is_empty());
@@ -98,12 +101,17 @@ fn a_job_whose_supervisor_was_killed_reads_error_and_can_still_be_cancelled() {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(supervisor), nix::sys::signal::Signal::SIGKILL).unwrap();
     wait_until("the supervisor to die", SETTLE, || !is_alive(supervisor));
 
+    // Its agent and the agent's child run on: the job is not over.
     let poll: Value = serde_json::from_slice(&home.run(&["poll", &id, "--json"]).stdout).unwrap();
-    assert_eq!(poll["status"], "error");
-    assert!(poll["note"].as_str().unwrap().contains("supervisor lost"));
-    // Its processes outlived it; cancel still finds them by the job id they carry.
+    assert_eq!(poll["status"], "running");
+    assert_eq!(poll["note"], codex_async::jobs::LOST_RUNNING_NOTE);
     assert!(!home.job_processes(&id).is_empty());
+    // A wait keeps waiting.
+    let waited = home.run(&["wait", &id, "--timeout", "0.5", "--json"]);
+    assert_eq!(waited.status.code(), Some(124), "{}", String::from_utf8_lossy(&waited.stderr));
+    // Cancel finds the processes by the id they carry, ends them, records the cancel.
     let result: Value = serde_json::from_slice(&home.run(&["cancel", &id, "--grace", "1", "--json"]).stdout).unwrap();
-    assert_eq!(result, serde_json::json!({"job_id": id, "status": "error", "killed": true}));
+    assert_eq!(result, serde_json::json!({"job_id": id, "status": "cancelled", "killed": true}));
     assert!(home.job_processes(&id).is_empty(), "cancel ended the processes the lost supervisor left");
+    assert_eq!(home.status(&id), "cancelled");
 }

@@ -149,6 +149,29 @@ pub struct DemoAgentArgs {
     pub prompt: Vec<String>,
 }
 
+impl From<ServeArgs> for crate::mcp::ServeOptions {
+    fn from(args: ServeArgs) -> Self {
+        crate::mcp::ServeOptions {
+            http: args.http,
+            token: args.token,
+            allow_remote: args.allow_remote,
+            max_wait: Duration::from_secs(args.max_wait),
+        }
+    }
+}
+
+impl From<DashboardArgs> for crate::tui::DashboardOptions {
+    fn from(args: DashboardArgs) -> Self {
+        crate::tui::DashboardOptions { demo: args.demo, port: args.port, no_mcp: args.no_mcp, token: args.token }
+    }
+}
+
+impl From<DemoAgentArgs> for crate::demo::DemoAgentOptions {
+    fn from(args: DemoAgentArgs) -> Self {
+        crate::demo::DemoAgentOptions { scenario: args.scenario, output_last_message: args.output_last_message, prompt: args.prompt }
+    }
+}
+
 fn parse_policy(raw: &str) -> Result<ApprovalPolicy, String> {
     raw.parse().map_err(|err: JobError| err.to_string())
 }

@@ -1,29 +1,33 @@
-//! Cancelling: any process may ask, the job's supervisor does the ending.
+//! Cancelling: any process may ask; the job's owner does the ending.
 //!
-//! The request is a file in the job's folder (so the supervisor knows the grace
-//! period and the final status is `cancelled` even if the agent exits at that very
-//! moment) and a SIGUSR1 to the supervisor. It then sends SIGINT to the agent's
-//! process group and every descendant (codex interrupts its turn and kills its
-//! tools), SIGTERM at half the grace period, SIGKILL at its end. A job whose
-//! supervisor is gone is ended from here, finding its processes by the job id in
-//! their environment.
+//! A job with a live supervisor gets a request file (so the supervisor knows the grace
+//! period) and a SIGUSR1, sent through a pidfd only after the process behind it proved
+//! to be that supervisor (its start time is the one it recorded, and it holds the job's
+//! lock). A job whose supervisor is gone is ended here, under its lock, by signalling
+//! the processes marked with its id; a job of the Python original by its recorded pid,
+//! only if that process started before the job. A job that already ended gets no
+//! signal at all.
 
 use std::path::Path;
 use std::time::Duration;
 
-use nix::errno::Errno;
-use nix::sys::signal::{Signal, kill, killpg};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
 
+use super::atomic::{self, Durability};
 use super::error::{JobError, Result};
 use super::id::JobId;
+use super::marker;
 use super::meta::{JobMeta, Status, Timestamp};
+use super::owner::{OwnerLock, Probe};
 use super::procfs;
 use super::store::JobStore;
-use super::supervisor::JOB_ENV;
+use crate::sys::PidFd;
 
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+/// How often an ending in progress looks whether the processes are gone.
+const LOOK_AGAIN: Duration = Duration::from_millis(50);
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CancelRequest {
@@ -45,25 +49,9 @@ impl CancelRequest {
         serde_json::from_slice(&std::fs::read(path).ok()?).ok()
     }
 
-    /// Written like meta.json: whole or not at all.
     fn write(&self, path: &Path) -> Result<()> {
-        let temp = path.with_extension(format!("{}.tmp", std::process::id()));
         let bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
-        std::fs::write(&temp, bytes).map_err(|err| JobError::io("writing", &temp, err))?;
-        std::fs::rename(&temp, path).map_err(|err| JobError::io("renaming into place", path, err))
-    }
-}
-
-/// Sends `signal` to a process group and to single processes; ones already gone are fine.
-pub fn signal_tree(group: Option<i32>, pids: &[i32], signal: Signal) {
-    if let Some(group) = group.filter(|&group| group > 1) {
-        let _ = killpg(Pid::from_raw(group), signal);
-    }
-    for &pid in pids.iter().filter(|&&pid| pid > 1) {
-        match kill(Pid::from_raw(pid), signal) {
-            Ok(()) | Err(Errno::ESRCH) => {}
-            Err(err) => tracing::warn!(pid, %signal, %err, "could not signal"),
-        }
+        atomic::write(path, &bytes, Durability::Quick).map_err(|err| JobError::io("writing", path, err))
     }
 }
 
@@ -73,70 +61,102 @@ pub enum Requested {
     AlreadyEnded(Status),
     /// Its supervisor was told and will record the result.
     Supervisor,
-    /// Nobody supervises it any more: the caller must end it (see [`end_orphaned`]).
-    Orphaned(Box<JobMeta>),
+    /// Another process holds the job's lock (it is ending it): wait for the result.
+    Busy,
+    /// Nobody owns it any more; this process holds its lock and must end it ([`end_unowned`]).
+    Unowned(OwnerLock),
 }
 
-/// Records the request and tells the supervisor. Returns at once.
+/// Tells the job's owner to stop, or takes the job over if it has none. Returns at once.
 pub fn request(store: &JobStore, id: &JobId, grace: Duration) -> Result<Requested> {
+    let folder = store.job_dir(id);
+    let probe = OwnerLock::probe(&folder).map_err(|err| JobError::io("locking", store.lock_path(id), err))?;
+    let lock = match probe {
+        Probe::Held => {
+            let meta = store.read_meta_raw(id)?;
+            if meta.status.is_finished() {
+                return Ok(Requested::AlreadyEnded(meta.status));
+            }
+            CancelRequest::new(grace).write(&store.cancel_path(id))?;
+            return Ok(if tell_supervisor(&meta) { Requested::Supervisor } else { Requested::Busy });
+        }
+        Probe::Taken(lock) => lock,
+        Probe::NoLockFile => {
+            let meta = store.read_meta_raw(id)?;
+            if meta.status.is_finished() {
+                return Ok(Requested::AlreadyEnded(meta.status));
+            }
+            // An earlier codex-async's supervisor listens for the same request.
+            if meta.supervisor_start_ticks.is_some() {
+                CancelRequest::new(grace).write(&store.cancel_path(id))?;
+                if tell_supervisor(&meta) {
+                    return Ok(Requested::Supervisor);
+                }
+            }
+            match OwnerLock::try_folder(&folder).map_err(|err| JobError::io("locking", &folder, err))? {
+                Some(lock) => lock,
+                None => return Ok(Requested::Busy),
+            }
+        }
+    };
     let meta = store.read_meta_raw(id)?;
     if meta.status.is_finished() {
         return Ok(Requested::AlreadyEnded(meta.status));
     }
-    CancelRequest::new(grace).write(&store.cancel_path(id))?;
-    match (meta.supervisor_pid, meta.supervisor_start_ticks) {
-        (Some(pid), Some(ticks)) if procfs::is_same_process_alive(pid as i32, ticks) => {
-            match kill(Pid::from_raw(pid as i32), Signal::SIGUSR1) {
-                Ok(()) => Ok(Requested::Supervisor),
-                Err(Errno::ESRCH) => Ok(Requested::Orphaned(Box::new(meta))),
-                Err(err) => Err(JobError::io("signalling the supervisor of", store.job_dir(id), err.into())),
-            }
-        }
-        _ => Ok(Requested::Orphaned(Box::new(meta))),
-    }
+    Ok(Requested::Unowned(lock))
 }
 
-/// Ends a job nobody supervises: the agent's group, and every process that carries
-/// the job's id in its environment; then records `cancelled`.
-pub async fn end_orphaned(store: &JobStore, id: &JobId, meta: JobMeta, grace: Duration) -> Result<JobMeta> {
-    end_leftovers(id, &meta, grace).await;
-    let mut current = store.read_meta_raw(id).unwrap_or(meta);
+/// Sends SIGUSR1 to the supervisor the meta names, if that process is it: same start
+/// time as recorded, checked after its pidfd is open.
+fn tell_supervisor(meta: &JobMeta) -> bool {
+    let (Some(pid), Some(ticks)) = (meta.supervisor_pid, meta.supervisor_start_ticks) else { return false };
+    let Ok(pid) = i32::try_from(pid) else { return false };
+    let Ok(pidfd) = PidFd::open(pid) else { return false };
+    procfs::is_same_process_alive(pid, ticks) && pidfd.send(Signal::SIGUSR1).is_ok()
+}
+
+/// Ends a job nobody supervises (the caller holds its lock): SIGINT, SIGTERM at half
+/// the grace period, SIGKILL at its end, to every process marked with its id (or, for
+/// the Python original's jobs, to its recorded agent); then records `cancelled`.
+pub async fn end_unowned(store: &JobStore, id: &JobId, lock: OwnerLock, grace: Duration) -> Result<JobMeta> {
+    let meta = store.read_meta_raw(id)?;
+    let original = (!meta.has_supervisor()).then_some(()).and(meta.pid.zip(meta.started_at));
+    let send = |signal: Signal| -> bool {
+        let marked = marker::signal_all(id, signal) > 0;
+        let agent = original.is_some_and(|(pid, started)| marker::signal_original_agent(pid, started.0, signal));
+        marked || agent
+    };
+    let alive = || !marker::find(id).is_empty() || original.is_some_and(|(pid, started)| marker::original_agent_alive(pid, started.0));
+    let began = Instant::now();
+    let first = if original.is_some() { Signal::SIGTERM } else { Signal::SIGINT };
+    let mut killed = false;
+    for (signal, at) in [(first, Duration::ZERO), (Signal::SIGTERM, grace / 2), (Signal::SIGKILL, grace)] {
+        while Instant::now() < began + at {
+            if !alive() {
+                break;
+            }
+            tokio::time::sleep(LOOK_AGAIN).await;
+        }
+        if !alive() {
+            break;
+        }
+        killed |= send(signal);
+    }
+    let mut current = store.read_meta_raw(id)?;
     if !current.status.is_finished() {
         current.status = Status::Cancelled;
         current.finished_at = Some(Timestamp::now());
-        current.note = Some("cancelled after its supervisor was lost; the exit code is unknown".to_owned());
+        current.supervisor_lost = false;
+        current.note = Some(
+            if killed {
+                "cancelled after its supervisor was lost; the exit code is unknown"
+            } else {
+                "cancelled after its supervisor was lost; nothing of it was running any more"
+            }
+            .to_owned(),
+        );
         store.write_final_meta(&current)?;
     }
+    drop(lock);
     Ok(current)
-}
-
-/// Ends every process of a job that no supervisor looks after (SIGINT, SIGTERM at half
-/// the grace period, SIGKILL at its end). Returns whether there was any.
-pub async fn end_leftovers(id: &JobId, meta: &JobMeta, grace: Duration) -> bool {
-    let group = meta.pgid.map(|pgid| pgid as i32).filter(|&group| killpg(Pid::from_raw(group), None).is_ok());
-    let members = || {
-        let mut pids = procfs::with_env(JOB_ENV, id.as_str());
-        // The original's jobs carry no marker: their agent's own pid is all we know.
-        if meta.supervisor_pid.is_none() {
-            pids.extend(meta.pid.map(|pid| pid as i32).filter(|&pid| procfs::is_alive(pid)));
-        }
-        pids
-    };
-    let mut pids = members();
-    if pids.is_empty() && group.is_none() {
-        return false;
-    }
-    let began = tokio::time::Instant::now();
-    for (signal, at) in [(Signal::SIGINT, Duration::ZERO), (Signal::SIGTERM, grace / 2), (Signal::SIGKILL, grace)] {
-        while tokio::time::Instant::now() < began + at {
-            if pids.is_empty() {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            pids = members();
-        }
-        signal_tree(group, &pids, signal);
-        pids = members();
-    }
-    true
 }

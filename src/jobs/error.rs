@@ -37,6 +37,9 @@ pub enum JobError {
     #[error("could not start the job's supervisor: {0}")]
     Supervisor(String),
 
+    #[error("job id '{0}' is taken")]
+    IdTaken(String),
+
     #[error("{action} {path:?}: {source}")]
     Io {
         action: &'static str,

@@ -5,8 +5,10 @@
 //! carried through every rewrite untouched.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+#[cfg(test)]
+use std::fs;
+use std::fs::{File, OpenOptions};
+use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -14,6 +16,7 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::atomic::{self, Durability};
 use super::error::{JobError, Result};
 
 /// The largest meta.json we read; anything bigger is reported as corrupt rather than
@@ -146,6 +149,11 @@ pub struct JobMeta {
     /// Keys this version does not know: kept as they were.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+
+    /// Not stored: set by a reader that found the job's supervisor gone while
+    /// processes of the job still run (the job reads `running` until they end).
+    #[serde(skip)]
+    pub supervisor_lost: bool,
 }
 
 fn default_policy() -> String {
@@ -153,7 +161,7 @@ fn default_policy() -> String {
 }
 
 impl JobMeta {
-    /// Whether a supervisor of this version owns the job (the original's jobs have none).
+    /// Whether a codex-async supervisor owns the job (the original's jobs have none).
     pub fn has_supervisor(&self) -> bool {
         self.supervisor_pid.is_some()
     }
@@ -173,7 +181,9 @@ impl JobMeta {
         bytes
     }
 
-    /// Reads `meta.json` without following a symlink and without loading an oversized file.
+    /// Reads `meta.json` without following a symlink and without loading an oversized
+    /// file. The folder names the job: a meta whose `job_id` is another job's (a folder
+    /// copied or restored by hand) is corrupt, so nobody acts on the other job through it.
     pub fn read(id: &str, path: &Path) -> Result<Self> {
         let file =
             OpenOptions::new().read(true).custom_flags(nix::libc::O_NOFOLLOW).open(path).map_err(|err| match err.raw_os_error() {
@@ -186,33 +196,22 @@ impl JobMeta {
         if bytes.len() as u64 > MAX_META_BYTES {
             return Err(corrupt(id, &format!("meta.json is larger than {MAX_META_BYTES} bytes")));
         }
-        Self::from_json(&bytes).map_err(|reason| corrupt(id, &reason))
-    }
-
-    /// Replaces `meta.json` whole: a temporary file in the same folder, fsync, rename.
-    /// Readers see the old file or the new one, never a mix.
-    pub fn write_atomic(&self, path: &Path) -> Result<()> {
-        let folder = path.parent().unwrap_or(Path::new("."));
-        let temp = folder.join(format!(".meta.json.{}.{}.tmp", std::process::id(), unique_suffix()));
-        let result = (|| {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&temp)
-                .map_err(|err| JobError::io("creating", &temp, err))?;
-            file.write_all(&self.to_json()).map_err(|err| JobError::io("writing", &temp, err))?;
-            file.sync_all().map_err(|err| JobError::io("syncing", &temp, err))?;
-            fs::rename(&temp, path).map_err(|err| JobError::io("renaming into place", path, err))
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&temp);
+        let meta = Self::from_json(&bytes).map_err(|reason| corrupt(id, &reason))?;
+        if meta.job_id != id {
+            let named: String = meta.job_id.chars().take(80).collect();
+            return Err(corrupt(
+                id,
+                &format!("meta.json belongs to job {named:?}, not to this folder (copied or restored by hand?); it is not acted on"),
+            ));
         }
-        result
+        Ok(meta)
     }
-}
 
-impl JobMeta {
+    /// Replaces `meta.json` whole (see [`atomic`]); `Durable` for what must survive a crash.
+    pub fn write_to(&self, path: &Path, durability: Durability) -> Result<()> {
+        atomic::write(path, &self.to_json(), durability).map_err(|err| JobError::io("writing", path, err))
+    }
+
     /// Sets aside disk space for this job's final rewrite, so a full disk cannot stop
     /// its result from being recorded: blocks allocated now are overwritten later.
     pub fn reserve_space(&self, reserve: &Path) -> Result<()> {
@@ -229,37 +228,14 @@ impl JobMeta {
     }
 
     /// Replaces `target` with this meta, written into the space [`JobMeta::reserve_space`]
-    /// set aside; falls back to a plain atomic write without a reserve.
+    /// set aside; a plain durable write without a reserve.
     pub fn write_reserved(&self, reserve: &Path, target: &Path) -> Result<()> {
-        let bytes = self.to_json();
-        let written = OpenOptions::new().write(true).custom_flags(nix::libc::O_NOFOLLOW).open(reserve).and_then(|mut file| {
-            if file.metadata()?.len() < bytes.len() as u64 {
-                return Err(std::io::Error::other("the reserve is too small"));
-            }
-            file.write_all(&bytes)?;
-            file.set_len(bytes.len() as u64)?;
-            file.sync_all()
-        });
-        match written {
-            Ok(()) => fs::rename(reserve, target).map_err(|err| JobError::io("renaming into place", target, err)),
-            Err(err) => {
-                tracing::warn!(%err, "no usable reserve; writing meta.json the usual way");
-                let _ = fs::remove_file(reserve);
-                self.write_atomic(target)
-            }
-        }
+        atomic::write_into_reserve(reserve, target, &self.to_json()).map_err(|err| JobError::io("writing", target, err))
     }
 }
 
 fn corrupt(id: &str, reason: &str) -> JobError {
     JobError::Corrupt { id: id.to_owned(), reason: reason.to_owned() }
-}
-
-/// Distinguishes temporary files of threads in one process.
-fn unique_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Creates a file for appending agent output, readable only by its owner.
@@ -365,7 +341,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("meta.json");
         let meta = JobMeta::from_json(ORIGINAL.as_bytes()).unwrap();
-        meta.write_atomic(&path).unwrap();
+        meta.write_to(&path, Durability::Quick).unwrap();
         assert_eq!(JobMeta::read("3f2a9c1d", &path).unwrap(), meta);
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers, vec!["meta.json"]);

@@ -2,15 +2,20 @@
 //! (CLI, MCP, dashboard) is a thin client of [`Engine`].
 
 pub mod agent;
+pub mod atomic;
 pub mod cancel;
+pub mod endings;
 mod error;
+pub mod feed;
 mod id;
+pub mod marker;
 pub mod meta;
 pub mod output;
+pub mod owner;
 pub mod procfs;
+mod settle;
 pub mod spawn;
 pub mod store;
-pub mod supervisor;
 pub mod tail;
 pub mod view;
 mod wait;
@@ -20,8 +25,10 @@ use std::time::Duration;
 
 pub use agent::{AgentSpec, ApprovalPolicy};
 pub use error::{JobError, Result};
+pub use feed::{Changes, FeedEvent, JobFeed, Scope};
 pub use id::JobId;
 pub use meta::{JobMeta, Status, Timestamp};
+pub use settle::{LOST_NOTE, LOST_RUNNING_NOTE};
 pub use spawn::StartRequest;
 pub use store::{JobRecord, JobStore};
 pub use view::{CancelView, ListView, PollView, StartView, WaitView};
@@ -36,18 +43,20 @@ fn reinstalled_path(exe: PathBuf) -> PathBuf {
     }
 }
 
-/// The jobs directory plus the program that supervises new jobs.
+/// The jobs directory, its change feed, and the program that supervises new jobs.
 #[derive(Clone, Debug)]
 pub struct Engine {
     store: JobStore,
     launcher: PathBuf,
-    waits: wait::WaitHub,
+    feed: JobFeed,
+    start_deadline: Duration,
 }
 
 impl Engine {
     /// `launcher` is the `codex-async` binary, re-run as each job's supervisor.
     pub fn new(store: JobStore, launcher: impl Into<PathBuf>) -> Self {
-        Engine { store, launcher: launcher.into(), waits: wait::WaitHub::default() }
+        let feed = JobFeed::new(store.clone());
+        Engine { store, launcher: launcher.into(), feed, start_deadline: spawn::START_DEADLINE }
     }
 
     /// The jobs directory from `$CODEX_ASYNC_HOME`, supervised by this very binary.
@@ -56,17 +65,34 @@ impl Engine {
         Ok(Engine::new(JobStore::from_env()?, reinstalled_path(launcher)))
     }
 
+    /// The same engine with another change feed (tests turn its fallback tick off).
+    pub fn with_feed(mut self, feed: JobFeed) -> Self {
+        self.feed = feed;
+        self
+    }
+
+    /// How long a start waits for its supervisor's answer.
+    pub fn with_start_deadline(mut self, deadline: Duration) -> Self {
+        self.start_deadline = deadline;
+        self
+    }
+
     pub fn store(&self) -> &JobStore {
         &self.store
+    }
+
+    /// The one change feed of this engine (and its clones).
+    pub fn feed(&self) -> &JobFeed {
+        &self.feed
     }
 
     pub fn launcher(&self) -> &Path {
         &self.launcher
     }
 
-    /// Starts a job and returns once its agent runs (or failed to start).
+    /// Starts a job and returns once it is on disk and its agent runs (or failed to start).
     pub fn start(&self, request: &StartRequest) -> Result<StartView> {
-        spawn::launch(&self.launcher, self.store.home(), request)
+        spawn::launch(&self.launcher, &self.store, request, self.start_deadline)
     }
 
     /// Status and the last `tail_lines` lines of output (at most 8000 characters).
@@ -87,42 +113,55 @@ impl Engine {
     }
 
     /// Cancels a running job and waits (up to the grace period and a little more)
-    /// until its result is recorded. A job that already ended is not an error.
+    /// until its result is recorded. A job that already ended is not an error, and
+    /// gets no signal.
     pub async fn cancel(&self, raw_id: &str, grace: Duration) -> Result<CancelView> {
         let id = self.store.existing(raw_id)?;
-        // Settle a lost supervisor first: its job is not running any more.
         let meta = self.store.read_meta(&id)?;
         if meta.status.is_finished() {
-            // A job whose supervisor was lost reads as ended, yet its processes may live on.
-            let killed = meta.has_supervisor() && cancel::end_leftovers(&id, &meta, grace).await;
-            return Ok(if killed {
-                CancelView::Cancelled { job_id: id.to_string(), status: meta.status, killed, message: None }
-            } else {
-                CancelView::not_running(id.as_str(), meta.status)
-            });
+            return Ok(CancelView::not_running(id.as_str(), meta.status));
         }
         let status = match cancel::request(&self.store, &id, grace)? {
             cancel::Requested::AlreadyEnded(status) => return Ok(CancelView::not_running(id.as_str(), status)),
-            cancel::Requested::Orphaned(meta) => cancel::end_orphaned(&self.store, &id, *meta, grace).await?.status,
-            cancel::Requested::Supervisor => {
-                let settle = grace + Duration::from_secs(3);
+            cancel::Requested::Unowned(lock) => cancel::end_unowned(&self.store, &id, lock, grace).await?.status,
+            cancel::Requested::Supervisor | cancel::Requested::Busy => {
+                let settle = tokio::time::Instant::now() + grace + Duration::from_secs(3);
                 // Report what is recorded: under heavy load the supervisor may not have
                 // written the result yet, and then the job still reads `running`.
-                match wait::first_finished(&self.store, &self.waits, std::slice::from_ref(&id), settle).await? {
+                let left = || settle.saturating_duration_since(tokio::time::Instant::now());
+                let status = match wait::first_finished(&self.feed, std::slice::from_ref(&id), left()).await? {
                     Some((_, meta)) => meta.status,
                     None => self.store.read_meta(&id)?.status,
+                };
+                // The result comes first, the cleanup after it: return once the
+                // supervisor has ended what the agent left, so nothing of the job runs.
+                if status.is_finished() && !wait::owner_released(&self.feed, &id, left()).await {
+                    tracing::warn!(job = %id, "the job's supervisor is still ending leftovers");
                 }
+                status
             }
         };
-        let message = (!status.is_finished())
-            .then(|| "the job was signalled but has not recorded its end yet; poll it to see the final status".to_owned());
-        Ok(CancelView::Cancelled { job_id: id.to_string(), status, killed: true, message })
+        Ok(match status {
+            Status::Cancelled => CancelView::Cancelled { job_id: id.to_string(), status, killed: true, message: None },
+            // It ended on its own as the request came: its result stands.
+            status if status.is_finished() => CancelView::NotRunning {
+                job_id: id.to_string(),
+                status,
+                message: format!("Job is not running: it ended ({status}) before the cancel took effect"),
+            },
+            status => CancelView::Cancelled {
+                job_id: id.to_string(),
+                status,
+                killed: true,
+                message: Some("the job was signalled but has not recorded its end yet; poll it to see the final status".to_owned()),
+            },
+        })
     }
 
     /// Waits until the job ends or `timeout` passes; then `timed_out` says which.
     pub async fn wait(&self, raw_id: &str, timeout: Duration, tail_lines: usize) -> Result<WaitView> {
         let id = self.store.existing(raw_id)?;
-        let finished = wait::first_finished(&self.store, &self.waits, std::slice::from_ref(&id), timeout).await?;
+        let finished = wait::first_finished(&self.feed, std::slice::from_ref(&id), timeout).await?;
         let timed_out = finished.is_none();
         let meta = match finished {
             Some((_, meta)) => meta,
@@ -135,7 +174,7 @@ impl Engine {
     /// `None` when `timeout` passes first.
     pub async fn wait_any(&self, raw_ids: &[String], timeout: Duration, tail_lines: usize) -> Result<Option<PollView>> {
         let ids = raw_ids.iter().map(|raw| self.store.existing(raw)).collect::<Result<Vec<_>>>()?;
-        match wait::first_finished(&self.store, &self.waits, &ids, timeout).await? {
+        match wait::first_finished(&self.feed, &ids, timeout).await? {
             Some((id, meta)) => Ok(Some(self.poll_view(&id, meta, tail_lines)?)),
             None => Ok(None),
         }
@@ -143,17 +182,20 @@ impl Engine {
 
     /// Ids of the jobs that are running now, newest first.
     pub fn running_ids(&self) -> Result<Vec<String>> {
-        Ok(self
-            .store
-            .list(None)?
-            .into_iter()
-            .filter(|record| record.meta.as_ref().is_ok_and(|meta| !meta.status.is_finished()))
-            .map(|record| record.id.to_string())
-            .collect())
+        Ok(running_ids(&self.store.list(None)?))
     }
 
     /// Removes a finished job's folder.
     pub fn delete(&self, raw_id: &str) -> Result<()> {
         self.store.delete(raw_id)
     }
+}
+
+/// The ids of the records that are not finished (pending or running), in order.
+pub fn running_ids(records: &[JobRecord]) -> Vec<String> {
+    records
+        .iter()
+        .filter(|record| record.meta.as_ref().is_ok_and(|meta| !meta.status.is_finished()))
+        .map(|record| record.id.to_string())
+        .collect()
 }

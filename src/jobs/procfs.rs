@@ -94,18 +94,31 @@ fn descendants_in(processes: &[ProcStat], root: i32) -> Vec<i32> {
 
 /// Live processes whose environment holds `key=value`. Descendants inherit the
 /// environment even after `setsid` and double forks, so this finds a job's processes
-/// when its supervisor is gone and the tree can no longer be followed.
+/// wherever they went. Processes of other users are skipped unread.
 pub fn with_env(key: &str, value: &str) -> Vec<i32> {
     let needle = format!("{key}={value}");
-    all_processes()
-        .into_iter()
-        .filter(|process| {
-            fs::read(format!("/proc/{}/environ", process.pid))
-                .map(|environ| environ.split(|&b| b == 0).any(|entry| entry == needle.as_bytes()))
-                .unwrap_or(false)
-        })
-        .map(|process| process.pid)
-        .collect()
+    all_processes().into_iter().filter(|process| environ_has(process.pid, &needle)).map(|process| process.pid).collect()
+}
+
+/// Whether the environment of `pid` holds exactly `needle` (`KEY=value`).
+pub fn environ_has(pid: i32, needle: &str) -> bool {
+    fs::read(format!("/proc/{pid}/environ"))
+        .map(|environ| environ.split(|&b| b == 0).any(|entry| entry == needle.as_bytes()))
+        .unwrap_or(false)
+}
+
+/// The command name of a process (`/proc/<pid>/comm`), for messages.
+pub fn command_name(pid: i32) -> Option<String> {
+    fs::read_to_string(format!("/proc/{pid}/comm")).ok().map(|name| name.trim_end().to_owned())
+}
+
+/// When a process started, to the second (the boot time the kernel reports is whole seconds).
+pub fn start_time(pid: i32) -> Option<chrono::DateTime<chrono::Utc>> {
+    let ticks = start_ticks(pid)?;
+    let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten().filter(|&hz| hz > 0)? as u64;
+    let boot = fs::read_to_string("/proc/stat").ok()?.lines().find_map(|line| line.strip_prefix("btime ")?.trim().parse::<i64>().ok())?;
+    let millis = boot.checked_mul(1000)?.checked_add(i64::try_from(ticks.checked_mul(1000)? / per_second).ok()?)?;
+    chrono::DateTime::from_timestamp_millis(millis)
 }
 
 #[cfg(test)]
@@ -125,6 +138,14 @@ mod tests {
         let ticks = start_ticks(me).unwrap();
         assert!(is_same_process_alive(me, ticks));
         assert!(!is_same_process_alive(me, ticks + 1));
+    }
+
+    #[test]
+    fn this_process_started_a_moment_ago() {
+        let started = start_time(std::process::id() as i32).unwrap();
+        let age = chrono::Utc::now() - started;
+        assert!(age >= chrono::Duration::seconds(-2) && age < chrono::Duration::hours(1), "{age}");
+        assert!(command_name(std::process::id() as i32).is_some());
     }
 
     #[test]

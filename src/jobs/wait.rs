@@ -1,118 +1,32 @@
-//! Waiting for jobs to end, woken by `notify` on their folders.
+//! Waiting for jobs to end, woken by the change feed.
 //!
-//! All waits of one engine share a single watcher: each wait adds (reference-counted)
-//! watches on the folders of the jobs it waits for and hears every event through a
-//! broadcast channel. A thousand concurrent waits cost one inotify instance, not a
-//! thousand (Linux allows 128 per user by default).
+//! A wait reads its jobs' metas once, then sleeps until the feed reports a change to
+//! one of their records (meta, owner, folder) — never because output was printed, and
+//! never on a timer: an idle wait reads nothing. The one exception is a job whose
+//! supervisor was lost while its agent runs on: no file changes when those processes
+//! end, so such a job is looked at again every [`LOST_RECHECK`].
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use notify::{RecommendedWatcher, RecursiveMode, Watcher};
-use tokio::sync::broadcast;
 use tokio::time::{Instant, sleep_until};
 
 use super::error::Result;
+use super::feed::{FeedEvent, JobFeed, Scope, Subscription};
 use super::id::JobId;
 use super::meta::JobMeta;
-use super::store::JobStore;
-use crate::watch::{self, JobEvent};
 
-/// Even with no file event, look again this often: a supervisor killed with SIGKILL
-/// writes nothing, and only a fresh look notices it is gone.
-const LIVENESS_RECHECK: Duration = Duration::from_secs(1);
-
-/// One watcher shared by every wait of an engine.
-#[derive(Clone, Default)]
-pub struct WaitHub {
-    inner: Arc<Mutex<Option<HubInner>>>,
-}
-
-struct HubInner {
-    watcher: RecommendedWatcher,
-    watched: HashMap<PathBuf, usize>,
-    events: broadcast::Sender<JobEvent>,
-}
-
-impl std::fmt::Debug for WaitHub {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WaitHub")
-    }
-}
-
-/// Events for some job folders until dropped.
-struct Subscription {
-    hub: WaitHub,
-    dirs: Vec<PathBuf>,
-    events: broadcast::Receiver<JobEvent>,
-}
-
-impl WaitHub {
-    fn subscribe(&self, store: &JobStore, dirs: Vec<PathBuf>) -> notify::Result<Subscription> {
-        let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        let inner = match guard.as_mut() {
-            Some(inner) => inner,
-            None => guard.insert(HubInner::new(store)?),
-        };
-        let receiver = inner.events.subscribe();
-        let mut added = Vec::new();
-        for dir in &dirs {
-            if !inner.watched.contains_key(dir)
-                && let Err(err) = inner.watcher.watch(dir, RecursiveMode::NonRecursive)
-            {
-                drop(guard);
-                self.release(&added);
-                return Err(err);
-            }
-            *inner.watched.entry(dir.clone()).or_default() += 1;
-            added.push(dir.clone());
-        }
-        Ok(Subscription { hub: self.clone(), dirs, events: receiver })
-    }
-
-    fn release(&self, dirs: &[PathBuf]) {
-        let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(inner) = guard.as_mut() else { return };
-        for dir in dirs {
-            if let Some(count) = inner.watched.get_mut(dir) {
-                *count -= 1;
-                if *count == 0 {
-                    inner.watched.remove(dir);
-                    let _ = inner.watcher.unwatch(dir);
-                }
-            }
-        }
-    }
-}
-
-impl HubInner {
-    fn new(store: &JobStore) -> notify::Result<Self> {
-        let (events, _) = broadcast::channel(4096);
-        let sender = events.clone();
-        let root = store.jobs_dir().to_owned();
-        let watcher = notify::recommended_watcher(move |event| {
-            for job_event in watch::classify(&root, event) {
-                let _ = sender.send(job_event);
-            }
-        })?;
-        Ok(HubInner { watcher, watched: HashMap::new(), events })
-    }
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        self.hub.release(&self.dirs);
-    }
-}
+/// How often a job whose supervisor was lost is looked at while its agent runs on.
+pub const LOST_RECHECK: Duration = Duration::from_secs(2);
+/// Without a watcher (the kernel's limit reached), how often jobs are looked at.
+const UNWATCHED_RECHECK: Duration = Duration::from_secs(1);
 
 /// Returns the first of `ids` to be finished (checked at once, so a job that ended
 /// before the call counts), or `None` when `timeout` passes first.
-pub async fn first_finished(store: &JobStore, hub: &WaitHub, ids: &[JobId], timeout: Duration) -> Result<Option<(JobId, JobMeta)>> {
+pub async fn first_finished(feed: &JobFeed, ids: &[JobId], timeout: Duration) -> Result<Option<(JobId, JobMeta)>> {
+    let store = feed.store();
     let deadline = Instant::now() + timeout;
-    // Watch before looking, so a change between the look and the watch is not missed.
-    let mut events = match hub.subscribe(store, ids.iter().map(|id| store.job_dir(id)).collect()) {
+    // Subscribe before looking, so a change between the look and the watch is not missed.
+    let mut events = match feed.subscribe(Scope::Jobs(ids)) {
         Ok(subscription) => Some(subscription),
         Err(err) => {
             tracing::warn!(%err, "cannot watch job folders; looking every second instead");
@@ -120,26 +34,68 @@ pub async fn first_finished(store: &JobStore, hub: &WaitHub, ids: &[JobId], time
         }
     };
     loop {
+        let mut lost = false;
         for id in ids {
             let meta = store.read_meta(id)?;
             if meta.status.is_finished() {
                 return Ok(Some((id.clone(), meta)));
             }
+            lost |= meta.supervisor_lost;
         }
-        // Sleep until an event about one of these jobs, a recheck, or the deadline.
+        let recheck = match (&events, lost) {
+            (None, _) => Some(UNWATCHED_RECHECK),
+            (Some(_), true) => Some(LOST_RECHECK),
+            (Some(_), false) => None,
+        };
+        if !sleep_until_relevant(events.as_mut(), ids, deadline, recheck).await {
+            return Ok(None);
+        }
+    }
+}
+
+/// Sleeps until a change that may end one of `ids`, a recheck, or the deadline;
+/// returns `false` at the deadline.
+async fn sleep_until_relevant(mut events: Option<&mut Subscription>, ids: &[JobId], deadline: Instant, recheck: Option<Duration>) -> bool {
+    let wake = recheck.map(|every| (Instant::now() + every).min(deadline));
+    loop {
+        let relevant = tokio::select! {
+            event = async { events.as_mut()?.recv().await.into() }, if events.is_some() => match event {
+                Some(FeedEvent::Job(id, changes)) => changes.record() && ids.contains(&id),
+                Some(FeedEvent::Rescan) | None => true,
+            },
+            () = sleep_until(wake.unwrap_or(deadline)) => return Instant::now() < deadline,
+        };
+        if relevant {
+            return true;
+        }
+    }
+}
+
+/// Waits until nobody holds the job's lock — its supervisor has exited, its cleanup
+/// done — or `timeout` passes; returns whether it was let go.
+pub async fn owner_released(feed: &JobFeed, id: &JobId, timeout: Duration) -> bool {
+    use super::owner::{OwnerLock, Probe};
+    let deadline = Instant::now() + timeout;
+    let folder = feed.store().job_dir(id);
+    let mut events = feed.subscribe(Scope::Jobs(std::slice::from_ref(id))).ok();
+    loop {
+        if !matches!(OwnerLock::probe(&folder), Ok(Probe::Held)) {
+            return true;
+        }
+        let recheck = if events.is_some() { None } else { Some(UNWATCHED_RECHECK) };
+        let wake = recheck.map(|every| (Instant::now() + every).min(deadline));
         loop {
-            let now = Instant::now();
-            if now >= deadline {
-                return Ok(None);
-            }
-            let wake = deadline.min(now + LIVENESS_RECHECK);
             let relevant = tokio::select! {
-                event = async { events.as_mut()?.events.recv().await.ok() }, if events.is_some() => match event {
-                    Some(JobEvent::Changed(id)) => ids.contains(&id),
-                    // A rescan, or events were dropped (lagged): look again.
-                    _ => true,
+                event = async { events.as_mut()?.recv().await.into() }, if events.is_some() => match event {
+                    Some(FeedEvent::Job(job, changes)) => job == *id && (changes.owner || changes.folder),
+                    Some(FeedEvent::Rescan) | None => true,
                 },
-                _ = sleep_until(wake) => true,
+                () = sleep_until(wake.unwrap_or(deadline)) => {
+                    if Instant::now() >= deadline {
+                        return false;
+                    }
+                    true
+                }
             };
             if relevant {
                 break;

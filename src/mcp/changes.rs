@@ -1,25 +1,21 @@
-//! Which resources changed, from the `notify` watcher on the jobs directory.
+//! Which resources changed, from the engine's change feed.
 //!
 //! Jobs written by any process count: a CLI `start`, another server, the dashboard.
-//! Raw events come in bursts (an output line is a write, a meta rewrite is a
-//! create and a rename), so they are collected for a moment and each job is looked
-//! at once; a resource is reported only when what a reader would see changed.
+//! Events come in bursts (a flood of output), so they are collected for a moment and
+//! each job is looked at once; a resource is reported only when what a reader would
+//! see changed. Looking costs a `stat` per file; a meta is read only when its job's
+//! owner may be gone, so that the reader settles it.
 
 use std::collections::{HashMap, HashSet};
+use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
-use tokio::sync::mpsc::UnboundedReceiver;
-
 use super::resources::{Part, uri};
-use crate::jobs::store::FolderIdentity;
-use crate::jobs::{JobId, JobStore};
-use crate::watch::{self, JobEvent, JobsWatcher};
+use crate::jobs::feed::{Changes, FeedEvent, Subscription};
+use crate::jobs::{JobFeed, JobId, JobStore, Scope};
 
-/// How long to gather a burst of file events before looking.
+/// How long to gather a burst of events before looking.
 const SETTLE: Duration = Duration::from_millis(50);
-/// How often to check that the watched jobs folder is still the one on disk: a folder
-/// deleted and made again takes its watch with it, and only a look notices.
-const REWATCH_CHECK: Duration = Duration::from_secs(2);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
@@ -29,88 +25,54 @@ pub enum Change {
     Updated(String),
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What a reader of a job's two resources would see, by `stat`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Fingerprint {
     output_len: u64,
-    meta: Option<String>,
+    /// Inode, size and modification time of meta.json (replaced whole on every write).
+    meta: Option<(u64, u64, i64, i64)>,
 }
 
-pub struct ChangeFeed {
+pub struct ChangeTracker {
     store: JobStore,
-    _watcher: JobsWatcher,
-    events: UnboundedReceiver<JobEvent>,
-    /// Which jobs folder is watched (device, inode, birth time), `None` once it is gone.
-    watched: Option<FolderIdentity>,
+    events: Subscription,
     known: HashSet<JobId>,
     seen: HashMap<JobId, Fingerprint>,
 }
 
-impl ChangeFeed {
-    /// Starts watching before looking at the folder, so no job slips in between.
-    pub fn new(store: JobStore) -> anyhow::Result<Self> {
-        JobStore::ensure_dir(store.jobs_dir())?;
-        let watched = store.jobs_dir_identity();
-        let (watcher, events) = watch::watch_jobs(store.jobs_dir())?;
+impl ChangeTracker {
+    /// Subscribes before looking at the folder, so no job slips in between.
+    pub fn new(feed: &JobFeed) -> crate::jobs::Result<Self> {
+        let events = feed.subscribe(Scope::All)?;
+        let store = feed.store().clone();
         let known = job_ids(&store);
-        Ok(ChangeFeed { store, _watcher: watcher, events, watched, known, seen: HashMap::new() })
+        Ok(ChangeTracker { store, events, known, seen: HashMap::new() })
     }
 
-    /// Watches the jobs folder again if it was replaced; says whether it was.
-    fn rewatch_if_replaced(&mut self) -> bool {
-        let now = self.store.jobs_dir_identity();
-        if now == self.watched {
-            return false;
-        }
-        if now.is_some() {
-            match watch::watch_jobs(self.store.jobs_dir()) {
-                Ok((watcher, events)) => (self._watcher, self.events) = (watcher, events),
-                Err(err) => {
-                    tracing::warn!(%err, "cannot watch the recreated jobs folder yet");
-                    return false;
-                }
-            }
-        }
-        tracing::info!(recreated = now.is_some(), "the jobs folder was replaced");
-        self.watched = now;
-        true
-    }
-
-    /// Waits for the next batch of changes; `None` once the watcher is gone.
-    pub async fn next(&mut self) -> Option<Vec<Change>> {
+    /// Waits for the next batch of changes.
+    pub async fn next(&mut self) -> Vec<Change> {
         loop {
-            let first = tokio::select! {
-                event = self.events.recv() => event?,
-                () = tokio::time::sleep(REWATCH_CHECK) => {
-                    if !self.rewatch_if_replaced() {
-                        continue;
-                    }
-                    JobEvent::Rescan
-                }
-            };
+            let first = self.events.recv().await;
             tokio::time::sleep(SETTLE).await;
             let mut rescan = false;
-            let mut jobs: Vec<JobId> = Vec::new();
-            for event in std::iter::once(first).chain(std::iter::from_fn(|| self.events.try_recv().ok())) {
+            let mut jobs: Vec<(JobId, Changes)> = Vec::new();
+            for event in std::iter::once(first).chain(std::iter::from_fn(|| self.events.try_recv())) {
                 match event {
-                    JobEvent::Rescan => {
-                        rescan = true;
-                        // The folder itself went: its watch went with it.
-                        if !self.store.jobs_dir().is_dir() {
-                            self.watched = None;
-                        }
-                    }
-                    JobEvent::Changed(id) if !jobs.contains(&id) => jobs.push(id),
-                    JobEvent::Changed(_) => {}
+                    FeedEvent::Rescan => rescan = true,
+                    FeedEvent::Job(id, changes) => match jobs.iter_mut().find(|(known, _)| *known == id) {
+                        Some((_, known)) => *known = known.merge(changes),
+                        None => jobs.push((id, changes)),
+                    },
                 }
             }
             let changes = self.look(rescan, jobs);
             if !changes.is_empty() {
-                return Some(changes);
+                return changes;
             }
         }
     }
 
-    fn look(&mut self, rescan: bool, mut jobs: Vec<JobId>) -> Vec<Change> {
+    fn look(&mut self, rescan: bool, mut jobs: Vec<(JobId, Changes)>) -> Vec<Change> {
         let mut changes = Vec::new();
         if rescan {
             let now = job_ids(&self.store);
@@ -118,10 +80,15 @@ impl ChangeFeed {
                 changes.push(Change::ListChanged);
             }
             self.seen.retain(|id, _| now.contains(id));
-            jobs.extend(self.seen.keys().filter(|id| !jobs.contains(id)).cloned().collect::<Vec<_>>());
+            let everything = Changes::META.merge(Changes::OUTPUT);
+            for id in self.seen.keys() {
+                if !jobs.iter().any(|(known, _)| known == id) {
+                    jobs.push((id.clone(), everything));
+                }
+            }
             self.known = now;
         }
-        for id in jobs {
+        for (id, what) in jobs {
             let exists = self.store.job_dir(&id).is_dir();
             let listed = if exists { self.known.insert(id.clone()) } else { self.known.remove(&id) };
             if listed && !changes.contains(&Change::ListChanged) {
@@ -131,9 +98,12 @@ impl ChangeFeed {
                 self.seen.remove(&id);
                 continue;
             }
+            if what.owner {
+                // Settles a job whose supervisor died; the settled meta comes back as news.
+                let _ = self.store.read_meta(&id);
+            }
             let now = self.fingerprint(&id);
-            let before = self.seen.insert(id.clone(), now.clone());
-            let before = before.unwrap_or_default();
+            let before = self.seen.insert(id.clone(), now).unwrap_or_default();
             if before.output_len != now.output_len || before.meta.is_none() {
                 changes.push(Change::Updated(uri(id.as_str(), Part::Output)));
             }
@@ -146,7 +116,8 @@ impl ChangeFeed {
 
     fn fingerprint(&self, id: &JobId) -> Fingerprint {
         let output_len = self.store.output_len(id);
-        let meta = self.store.read_meta(id).ok().and_then(|meta| serde_json::to_string(&meta).ok());
+        let meta =
+            std::fs::symlink_metadata(self.store.meta_path(id)).ok().map(|meta| (meta.ino(), meta.size(), meta.mtime(), meta.mtime_nsec()));
         Fingerprint { output_len, meta }
     }
 }

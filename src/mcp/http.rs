@@ -88,7 +88,7 @@ pub async fn serve(engine: Engine, options: HttpOptions, shutdown: CancellationT
     sessions.session_config.keep_alive = Some(SESSION_IDLE_TIMEOUT);
     let max_wait = options.max_wait;
     let factory_engine = engine.clone();
-    let hub = ChangeHub::new(engine.store().clone());
+    let hub = ChangeHub::new(engine.feed().clone());
     let new_session = move || Ok(McpServer::with_hub(factory_engine.clone(), max_wait, PROGRESS_INTERVAL, hub.clone()));
     let service = StreamableHttpService::new(new_session, Arc::new(sessions), config);
     let token: Option<Arc<str>> = options.token.as_deref().filter(|token| !token.is_empty()).map(Arc::from);

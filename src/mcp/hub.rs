@@ -1,8 +1,7 @@
-//! One jobs-folder watcher shared by every subscription of a server.
+//! Resource changes shared by every subscription of a server.
 //!
-//! An inotify instance per HTTP session (or per `subscriptions/listen` request)
-//! would soon hit the per-user limit (128 by default, shared with every other
-//! program); so the first subscriber starts one watcher and all of them read its
+//! The first subscriber starts one [`ChangeTracker`] on the engine's change feed (the
+//! process's one watcher); every session and `subscriptions/listen` request reads its
 //! batches from a broadcast channel. It stops when the server's last handle goes.
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -10,8 +9,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::broadcast;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::changes::{Change, ChangeFeed};
-use crate::jobs::JobStore;
+use super::changes::{Change, ChangeTracker};
+use crate::jobs::JobFeed;
 
 /// A batch of changes, shared by every receiver.
 pub type Batch = Arc<Vec<Change>>;
@@ -26,16 +25,16 @@ pub struct ChangeHub {
 }
 
 struct HubInner {
-    store: JobStore,
+    feed: JobFeed,
     sender: Mutex<Option<broadcast::Sender<Batch>>>,
     stop: CancellationToken,
     _stop_on_drop: DropGuard,
 }
 
 impl ChangeHub {
-    pub fn new(store: JobStore) -> Self {
+    pub fn new(feed: JobFeed) -> Self {
         let stop = CancellationToken::new();
-        ChangeHub { inner: Arc::new(HubInner { store, sender: Mutex::new(None), _stop_on_drop: stop.clone().drop_guard(), stop }) }
+        ChangeHub { inner: Arc::new(HubInner { feed, sender: Mutex::new(None), _stop_on_drop: stop.clone().drop_guard(), stop }) }
     }
 
     /// A receiver of every change from now on; starts the watcher on first use.
@@ -44,26 +43,20 @@ impl ChangeHub {
         if let Some(sender) = sender.as_ref() {
             return Ok(sender.subscribe());
         }
-        let feed = ChangeFeed::new(self.inner.store.clone())?;
+        let tracker = ChangeTracker::new(&self.inner.feed)?;
         let (new_sender, receiver) = broadcast::channel(CAPACITY);
-        tokio::spawn(run(feed, new_sender.clone(), self.inner.stop.clone()));
+        tokio::spawn(run(tracker, new_sender.clone(), self.inner.stop.clone()));
         *sender = Some(new_sender);
         Ok(receiver)
     }
 }
 
-async fn run(mut feed: ChangeFeed, sender: broadcast::Sender<Batch>, stop: CancellationToken) {
+async fn run(mut tracker: ChangeTracker, sender: broadcast::Sender<Batch>, stop: CancellationToken) {
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
-            batch = feed.next() => match batch {
-                // No receiver right now is fine: later subscribers only want later changes.
-                Some(batch) => { let _ = sender.send(Arc::new(batch)); }
-                None => {
-                    tracing::warn!("the jobs folder watcher stopped; no more resource notifications");
-                    return;
-                }
-            },
+            // No receiver right now is fine: later subscribers only want later changes.
+            batch = tracker.next() => { let _ = sender.send(Arc::new(batch)); }
         }
     }
 }

@@ -22,25 +22,34 @@ use tokio_util::sync::CancellationToken;
 
 pub use server::{McpServer, PROGRESS_INTERVAL};
 
-use crate::cli::ServeArgs;
 use crate::jobs::Engine;
 
 /// How long in-flight work may take to wind down after a shutdown request.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
+/// How `codex-async serve` runs.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Streamable HTTP at this address; stdio when `None`.
+    pub http: Option<SocketAddr>,
+    pub token: Option<String>,
+    pub allow_remote: bool,
+    /// The longest one `codex_wait` / `codex_await_any` call blocks.
+    pub max_wait: Duration,
+}
+
 /// `codex-async serve`: stdio by default, streamable HTTP with `--http ADDR`.
-pub fn serve_main(engine: Engine, args: ServeArgs) -> anyhow::Result<ExitCode> {
+pub fn serve_main(engine: Engine, options: ServeOptions) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let result = runtime.block_on(async move {
         let shutdown = CancellationToken::new();
         spawn_signal_handler(shutdown.clone())?;
-        let max_wait = Duration::from_secs(args.max_wait);
-        match args.http {
+        match options.http {
             Some(addr) => {
-                let options = HttpOptions { addr, token: args.token, allow_remote: args.allow_remote, max_wait };
-                serve_http_until_shutdown(engine, options, shutdown).await
+                let http = HttpOptions { addr, token: options.token, allow_remote: options.allow_remote, max_wait: options.max_wait };
+                serve_http_until_shutdown(engine, http, shutdown).await
             }
-            None => serve_stdio(engine, max_wait, shutdown).await,
+            None => serve_stdio(engine, options.max_wait, shutdown).await,
         }
     });
     // A blocked read of the terminal must not keep the process alive.

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
 
+use crate::jobs::atomic::{self, Durability};
 use crate::jobs::{JobStore, Timestamp};
 
 /// A second endpoint in the same process (tests, or a dashboard plus `serve`) gets its own file.
@@ -33,10 +34,8 @@ impl ServerFile {
             "started_at": Timestamp::now(),
         });
         let written = JobStore::ensure_dir(&dir).map_err(anyhow::Error::from).and_then(|()| {
-            // Write beside, then rename: a reader never sees half a file.
-            let temporary = dir.join(format!(".{name}.tmp"));
-            std::fs::write(&temporary, format!("{record:#}\n"))?;
-            std::fs::rename(&temporary, &path)?;
+            // A reader never sees half a file; it lives as long as the server, so no sync.
+            atomic::write(&path, format!("{record:#}\n").as_bytes(), Durability::Quick)?;
             Ok(())
         });
         match written {

@@ -45,11 +45,12 @@ const WAIT_DOC: &str = "Block until a codex job ends or timeout_seconds pass (de
 still running: simply call codex_wait again. This is the way to wait for a job; it sends progress notifications \
 with the newest output line while it waits. ";
 
-const AWAIT_ANY_DOC: &str = "Block until the first of several codex jobs ends (default: every job that is running \
-now) or timeout_seconds pass (default 30, capped like codex_wait). A job that already ended before the call counts, \
-so nothing finished in between is missed. Returns that job's codex_poll fields with timed_out false, or \
-{timed_out: true, job_ids, message} when none ended in time: call again. Use it to react to whichever of \
-several parallel jobs finishes first. ";
+const AWAIT_ANY_DOC: &str = "Block until a codex job ends or timeout_seconds pass (default 30, capped like \
+codex_wait). Without job_ids: returns the next job that ended since this session's previous codex_await_any (or its \
+start) and was not reported yet — jobs started meanwhile included — so calling it in a loop reports every ending \
+exactly once, none missed. With job_ids: the first of those jobs to be finished (one that already ended counts). \
+Returns that job's codex_poll fields with timed_out false, or {timed_out: true, job_ids, message} when none ended \
+in time: call again. Use it to react to whichever of several parallel jobs finishes first. ";
 
 pub const NAMES: [&str; 6] = [START, POLL, LIST, CANCEL, WAIT, AWAIT_ANY];
 
@@ -136,7 +137,7 @@ fn wait_input(cap: f64) -> Value {
 fn await_any_input(cap: f64) -> Value {
     json!({"type": "object", "properties": {
         "job_ids": {"type": "array", "items": {"type": "string"},
-            "description": "The jobs to wait for; default: every job that is running now."},
+            "description": "The jobs to wait for; default: any job, each ending reported once per session."},
         "timeout_seconds": timeout_property(cap), "tail_lines": tail_lines_property()
     }})
 }

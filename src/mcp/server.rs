@@ -16,8 +16,10 @@ use rmcp::{ErrorData as McpError, ServerHandler};
 
 use super::hub::ChangeHub;
 use super::subscriptions::{self, LegacySubscriptions};
-use super::{resources, schema, tools};
+use super::tools::{self, ToolContext};
+use super::{resources, schema};
 use crate::jobs::Engine;
+use crate::jobs::endings::EndCursor;
 
 /// How often a waiting tool reports progress (clients reset their timeouts on it).
 pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(3);
@@ -41,6 +43,8 @@ struct Inner {
     /// Shared by all sessions of one HTTP endpoint: one watcher for all of them.
     hub: ChangeHub,
     legacy: LegacySubscriptions,
+    /// The endings this session's `codex_await_any` already reported.
+    endings: tokio::sync::Mutex<EndCursor>,
 }
 
 impl McpServer {
@@ -51,14 +55,15 @@ impl McpServer {
 
     /// `progress_interval`: how often a blocking wait reports progress (tests use a short one).
     pub fn with_progress_interval(engine: Engine, max_wait: Duration, progress_interval: Duration) -> Self {
-        let hub = ChangeHub::new(engine.store().clone());
+        let hub = ChangeHub::new(engine.feed().clone());
         Self::with_hub(engine, max_wait, progress_interval, hub)
     }
 
     pub(super) fn with_hub(engine: Engine, max_wait: Duration, progress_interval: Duration, hub: ChangeHub) -> Self {
         let progress_interval = progress_interval.max(Duration::from_millis(10));
         let legacy = LegacySubscriptions::default();
-        McpServer { inner: Arc::new(Inner { engine, max_wait, progress_interval, hub, legacy }) }
+        let endings = tokio::sync::Mutex::new(EndCursor::new());
+        McpServer { inner: Arc::new(Inner { engine, max_wait, progress_interval, hub, legacy, endings }) }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -97,7 +102,13 @@ impl ServerHandler for McpServer {
 
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
         // A bug in a tool must come back as a failed call, not take the session down.
-        let call = AssertUnwindSafe(tools::call(self, &request.name, request.arguments, context)).catch_unwind().await;
+        let tool = ToolContext {
+            engine: &self.inner.engine,
+            max_wait: self.inner.max_wait,
+            progress_interval: self.inner.progress_interval,
+            endings: &self.inner.endings,
+        };
+        let call = AssertUnwindSafe(tools::call(&tool, &request.name, request.arguments, context)).catch_unwind().await;
         match call {
             Ok(result) => result.map(CallToolResponse::from),
             Err(panic) => {

@@ -17,8 +17,19 @@ use serde_json::{Value, json};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::schema;
-use super::server::McpServer;
+use crate::jobs::endings::{EndCursor, NextEnding};
 use crate::jobs::{AgentSpec, ApprovalPolicy, Engine, JobError, StartRequest, cancel, tail};
+
+/// What a tool call may use: the engine, the server's limits, and the session's state.
+pub struct ToolContext<'a> {
+    pub engine: &'a Engine,
+    /// The longest one wait may block.
+    pub max_wait: Duration,
+    /// How often a blocking wait reports progress.
+    pub progress_interval: Duration,
+    /// The endings this session's `codex_await_any` already reported.
+    pub endings: &'a tokio::sync::Mutex<EndCursor>,
+}
 
 /// How much of the newest output line a progress notification carries.
 const PROGRESS_LINE_CHARS: usize = 500;
@@ -77,19 +88,19 @@ type ToolResult = Result<CallToolResult, ToolError>;
 
 /// Runs one tool call. `Err` only for a tool name this server does not have.
 pub async fn call(
-    server: &McpServer,
+    tool: &ToolContext<'_>,
     name: &str,
     arguments: Option<JsonObject>,
     context: RequestContext<RoleServer>,
 ) -> Result<CallToolResult, McpError> {
     let arguments = arguments.unwrap_or_default();
     let result = match name {
-        schema::START => start(server.engine(), arguments).await,
-        schema::POLL => poll(server.engine(), arguments),
-        schema::LIST => list(server.engine(), arguments),
-        schema::CANCEL => cancel(server.engine(), arguments).await,
-        schema::WAIT => wait(server, arguments, &context).await,
-        schema::AWAIT_ANY => await_any(server, arguments, &context).await,
+        schema::START => start(tool.engine, arguments).await,
+        schema::POLL => poll(tool.engine, arguments),
+        schema::LIST => list(tool.engine, arguments),
+        schema::CANCEL => cancel(tool.engine, arguments).await,
+        schema::WAIT => wait(tool, arguments, &context).await,
+        schema::AWAIT_ANY => await_any(tool, arguments, &context).await,
         other => {
             let names = schema::NAMES.join(", ");
             return Err(McpError::invalid_params(format!("unknown tool {other:?}: this server has {names}"), None));
@@ -160,49 +171,65 @@ fn capped_timeout(requested: Option<f64>, max_wait: Duration) -> Result<Duration
     Ok(Duration::from_secs_f64(seconds.min(max_wait.as_secs_f64())))
 }
 
-async fn wait(server: &McpServer, arguments: JsonObject, context: &RequestContext<RoleServer>) -> ToolResult {
+async fn wait(tool: &ToolContext<'_>, arguments: JsonObject, context: &RequestContext<RoleServer>) -> ToolResult {
     let args: WaitArgs = parse(schema::WAIT, arguments)?;
-    let timeout = capped_timeout(args.timeout_seconds, server.max_wait())?;
-    let engine = server.engine();
+    let timeout = capped_timeout(args.timeout_seconds, tool.max_wait)?;
+    let engine = tool.engine;
     // Check the id before waiting so a typo fails at once.
     let id = engine.store().existing(&args.job_id)?;
     let waiting = engine.wait(&args.job_id, timeout, args.tail_lines.unwrap_or(tail::TAIL_LINES));
-    let progress = Progress { server, context, timeout, describe: &|| newest_line(engine, &id) };
+    let progress = Progress { tool, context, describe: &|| newest_line(engine, &id) };
     let view = progress.run(waiting).await?;
     Ok(json_result(to_value(view?)?))
 }
 
-async fn await_any(server: &McpServer, arguments: JsonObject, context: &RequestContext<RoleServer>) -> ToolResult {
+async fn await_any(tool: &ToolContext<'_>, arguments: JsonObject, context: &RequestContext<RoleServer>) -> ToolResult {
     let args: AwaitAnyArgs = parse(schema::AWAIT_ANY, arguments)?;
-    let timeout = capped_timeout(args.timeout_seconds, server.max_wait())?;
-    let engine = server.engine();
-    let ids = match args.job_ids {
-        Some(ids) if !ids.is_empty() => ids,
-        Some(_) => return Err(ToolError("job_ids is empty: give the jobs to wait for, or leave it out for every running job".into())),
-        None => engine.running_ids()?,
-    };
-    if ids.is_empty() {
-        return Err(ToolError("no job is running, so there is nothing to wait for: start one with codex_start".into()));
-    }
-    let count = ids.len();
-    let describe = move || Some(format!("waiting for {count} job(s)"));
-    let waiting = engine.wait_any(&ids, timeout, args.tail_lines.unwrap_or(tail::TAIL_LINES));
-    let progress = Progress { server, context, timeout, describe: &describe };
-    let value = match progress.run(waiting).await?? {
-        Some(view) => {
-            let mut value = to_value(view)?;
-            if let Value::Object(map) = &mut value {
-                map.insert("timed_out".to_owned(), Value::Bool(false));
-            }
-            value
+    let timeout = capped_timeout(args.timeout_seconds, tool.max_wait)?;
+    let tail_lines = args.tail_lines.unwrap_or(tail::TAIL_LINES);
+    let engine = tool.engine;
+    let ended = match args.job_ids {
+        Some(ids) if ids.is_empty() => {
+            return Err(ToolError("job_ids is empty: give the jobs to wait for, or leave it out for any job".into()));
         }
-        None => json!({
-            "timed_out": true,
-            "job_ids": ids,
-            "message": format!("none of these jobs ended within {:.0} s; call codex_await_any again", timeout.as_secs_f64()),
-        }),
+        Some(ids) => {
+            let count = ids.len();
+            let describe = move || Some(format!("waiting for {count} job(s)"));
+            let waiting = engine.wait_any(&ids, timeout, tail_lines);
+            let progress = Progress { tool, context, describe: &describe };
+            match progress.run(waiting).await?? {
+                Some(view) => view,
+                None => return Ok(json_result(timed_out(&ids, timeout))),
+            }
+        }
+        None => {
+            // One caller at a time walks this session's cursor.
+            let mut cursor = tool.endings.lock().await;
+            let describe = || Some("waiting for the next job to end".to_owned());
+            let waiting = engine.next_ending(&mut cursor, timeout, tail_lines);
+            let progress = Progress { tool, context, describe: &describe };
+            match progress.run(waiting).await?? {
+                NextEnding::Ended(view) => *view,
+                NextEnding::TimedOut => return Ok(json_result(timed_out(&[], timeout))),
+                NextEnding::NothingRunning => {
+                    return Err(ToolError("no job is running and every ending was already reported: start one with codex_start".into()));
+                }
+            }
+        }
     };
+    let mut value = to_value(ended)?;
+    if let Value::Object(map) = &mut value {
+        map.insert("timed_out".to_owned(), Value::Bool(false));
+    }
     Ok(json_result(value))
+}
+
+fn timed_out(ids: &[String], timeout: Duration) -> Value {
+    json!({
+        "timed_out": true,
+        "job_ids": ids,
+        "message": format!("no job ended within {:.0} s; call codex_await_any again", timeout.as_secs_f64()),
+    })
 }
 
 fn newest_line(engine: &Engine, id: &crate::jobs::JobId) -> Option<String> {
@@ -214,16 +241,15 @@ fn newest_line(engine: &Engine, id: &crate::jobs::JobId) -> Option<String> {
 /// Runs a wait, sending progress while it lasts when the client asked for it, and
 /// giving up at once when the client cancels the request.
 struct Progress<'a> {
-    server: &'a McpServer,
+    tool: &'a ToolContext<'a>,
     context: &'a RequestContext<RoleServer>,
-    timeout: Duration,
     describe: &'a (dyn Fn() -> Option<String> + Sync),
 }
 
 impl Progress<'_> {
     async fn run<T>(self, waiting: impl Future<Output = T>) -> Result<T, ToolError> {
         let token: Option<ProgressToken> = self.context.meta.get_progress_token();
-        let interval = self.server.progress_interval();
+        let interval = self.tool.progress_interval;
         let started = Instant::now();
         let mut ticker = tokio::time::interval_at(started + interval, interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -236,9 +262,10 @@ impl Progress<'_> {
                 }
                 _ = ticker.tick(), if token.is_some() => {
                     let Some(token) = token.clone() else { continue };
-                    // Progress must grow with every notification: seconds waited, to the millisecond.
+                    // Progress must grow with every notification: seconds waited, to the
+                    // millisecond. No total: how far the job has come is unknown.
                     let elapsed = started.elapsed().as_millis() as f64 / 1000.0;
-                    let mut param = ProgressNotificationParam::new(token, elapsed).with_total(self.timeout.as_secs_f64().round());
+                    let mut param = ProgressNotificationParam::new(token, elapsed);
                     if let Some(message) = (self.describe)() {
                         param = param.with_message(message);
                     }

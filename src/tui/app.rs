@@ -199,11 +199,7 @@ impl App {
     }
 
     pub fn running_ids(&self) -> Vec<String> {
-        self.jobs
-            .iter()
-            .filter(|record| record.meta.as_ref().is_ok_and(|meta| !meta.status.is_finished()))
-            .map(|record| record.id.to_string())
-            .collect()
+        crate::jobs::running_ids(&self.jobs)
     }
 
     /// Counts per status, corrupt last.

@@ -33,14 +33,25 @@ use anyhow::Context as _;
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::DashboardArgs;
 use crate::jobs::{AgentSpec, Engine};
 use crate::{demo, mcp};
 
 use app::{App, McpState};
 
+/// How the dashboard runs.
+#[derive(Clone, Debug, Default)]
+pub struct DashboardOptions {
+    /// A temporary jobs folder with simulated jobs.
+    pub demo: bool,
+    /// The port of the MCP endpoint beside the dashboard (on 127.0.0.1).
+    pub port: u16,
+    /// No MCP endpoint.
+    pub no_mcp: bool,
+    pub token: Option<String>,
+}
+
 /// Opens the dashboard; returns when the person quits. Running jobs keep running.
-pub fn main(engine: Engine, args: DashboardArgs) -> anyhow::Result<ExitCode> {
+pub fn main(engine: Engine, args: DashboardOptions) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let demo = if args.demo { Some(demo::DemoHome::create(&engine).context("preparing the demo")?) } else { None };
     let engine = demo.as_ref().map_or(engine, |demo| demo.engine.clone());
@@ -71,7 +82,12 @@ pub fn main(engine: Engine, args: DashboardArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs the dashboard until quit; returns the ids of jobs still running.
-async fn dashboard(engine: Engine, args: &DashboardArgs, agent: AgentSpec, demo: Option<&demo::DemoHome>) -> anyhow::Result<Vec<String>> {
+async fn dashboard(
+    engine: Engine,
+    args: &DashboardOptions,
+    agent: AgentSpec,
+    demo: Option<&demo::DemoHome>,
+) -> anyhow::Result<Vec<String>> {
     let shutdown = CancellationToken::new();
     let _stop_all = shutdown.clone().drop_guard();
     stop_on_signals(shutdown.clone());

@@ -67,7 +67,7 @@ pub async fn run(terminal: &mut DefaultTerminal, app: &mut App, context: &Contex
     let (data_sender, mut data_receiver) = mpsc::unbounded_channel();
     let (task_sender, mut task_receiver) = mpsc::unbounded_channel();
     let loader_stop = context.shutdown.child_token();
-    let loader = loader::spawn(context.engine.store().clone(), command_receiver, data_sender, loader_stop.clone())?;
+    let loader = loader::spawn(context.engine.feed().clone(), command_receiver, data_sender, loader_stop.clone())?;
     let _stop_loader = loader_stop.clone().drop_guard();
 
     let mut events = EventStream::new();

@@ -135,3 +135,41 @@ impl Drop for TestHome {
 pub fn is_alive(pid: i32) -> bool {
     procfs::is_alive(pid)
 }
+
+/// A process a test started (or was told about): killed when the guard goes, so a
+/// failing test leaves nothing running.
+pub struct ProcessGuard {
+    child: Option<std::process::Child>,
+    pid: i32,
+}
+
+impl ProcessGuard {
+    pub fn new(child: std::process::Child) -> Self {
+        let pid = child.id() as i32;
+        ProcessGuard { child: Some(child), pid }
+    }
+
+    /// A process that is not this test's child (a job's leftover the test must end).
+    pub fn from_pid(pid: i32) -> Self {
+        ProcessGuard { child: None, pid }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// The child, to read its pipes or wait for it.
+    pub fn child(&mut self) -> &mut std::process::Child {
+        self.child.as_mut().expect("a spawned child")
+    }
+}
+
+impl Drop for ProcessGuard {
+    fn drop(&mut self) {
+        use nix::sys::signal::{Signal, kill};
+        let _ = kill(nix::unistd::Pid::from_raw(self.pid), Signal::SIGKILL);
+        if let Some(mut child) = self.child.take() {
+            let _ = child.wait();
+        }
+    }
+}

@@ -1,16 +1,19 @@
-//! The jobs directory: reserving ids, reading and writing job records, listing,
-//! and telling a running job from one whose supervisor is gone.
+//! The jobs directory: creating job folders, reading and writing job records, listing.
+//! Whether a `running` job still has an owner is decided in [`super::settle`].
 
 use std::fs::{self, DirBuilder};
 use std::io::{self, Read};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
+use super::atomic::{self, Durability};
 use super::error::{JobError, Result};
 use super::id::JobId;
-use super::meta::{JobMeta, Status, Timestamp};
-use super::procfs;
+use super::meta::JobMeta;
+use super::owner::{LOCK_FILE, OwnerLock};
 use super::tail;
 
 pub const META_FILE: &str = "meta.json";
@@ -43,17 +46,43 @@ fn created_time(meta: &fs::Metadata) -> SystemTime {
     meta.created().or_else(|_| meta.modified()).unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
+/// How often this store touched the disk, for tests that prove an idle process reads
+/// nothing (counts, not clocks).
+#[derive(Debug, Default)]
+pub struct StoreCounters {
+    meta_reads: AtomicU64,
+    listings: AtomicU64,
+}
+
+impl StoreCounters {
+    /// `meta.json` files read.
+    pub fn meta_reads(&self) -> u64 {
+        self.meta_reads.load(Ordering::Relaxed)
+    }
+
+    /// Listings of the jobs folder.
+    pub fn listings(&self) -> u64 {
+        self.listings.load(Ordering::Relaxed)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct JobStore {
     home: PathBuf,
     jobs: PathBuf,
+    counters: Arc<StoreCounters>,
 }
 
 impl JobStore {
     pub fn new(home: impl Into<PathBuf>) -> Self {
         let home = home.into();
         let jobs = home.join("jobs");
-        JobStore { home, jobs }
+        JobStore { home, jobs, counters: Arc::default() }
+    }
+
+    /// Reads and listings done through this store and its clones.
+    pub fn counters(&self) -> &StoreCounters {
+        &self.counters
     }
 
     /// `$CODEX_ASYNC_HOME`, or `~/.codex-async`.
@@ -107,6 +136,10 @@ impl JobStore {
         self.job_dir(id).join(CANCEL_FILE)
     }
 
+    pub fn lock_path(&self, id: &JobId) -> PathBuf {
+        self.job_dir(id).join(LOCK_FILE)
+    }
+
     /// Creates a private folder (0700) and its parents.
     pub fn ensure_dir(path: &Path) -> Result<()> {
         DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(|err| JobError::io("creating folder", path, err))
@@ -128,49 +161,50 @@ impl JobStore {
         Err(JobError::io("reserving a job id", &self.jobs, io::Error::other("64 collisions in a row")))
     }
 
-    /// Creates a job that appears in `jobs/` complete: its meta.json, the space reserved
-    /// for its final rewrite and an empty output.txt are made in a hidden staging folder,
-    /// which is then renamed into place without replacing anything. Readers never see a
-    /// job folder without its meta, and two processes never take the same id.
-    pub fn create(&self, meta_for: impl Fn(&JobId) -> JobMeta) -> Result<(JobId, JobMeta)> {
+    /// Creates job `id` so that it appears in `jobs/` complete and owned: its lock
+    /// (taken), its meta.json (synced), the space reserved for its final rewrite and an
+    /// empty output.txt are made in a hidden staging folder, which is then renamed into
+    /// place without replacing anything, and the rename is synced. Readers never see a
+    /// job folder without its meta or its owner. [`JobError::IdTaken`] if `id` exists.
+    pub fn create(&self, id: &JobId, meta: &JobMeta, staging_name: &str) -> Result<OwnerLock> {
         Self::ensure_dir(&self.jobs)?;
-        let staging = self.jobs.join(format!("{STAGING_PREFIX}{}", uuid::Uuid::new_v4().simple()));
+        let staging = self.staging_path(staging_name)?;
         DirBuilder::new().mode(0o700).create(&staging).map_err(|err| JobError::io("creating job folder", &staging, err))?;
-        let placed = self.fill_and_place(&staging, meta_for);
+        let placed = self.fill_and_place(id, meta, &staging);
         if placed.is_err() {
             let _ = fs::remove_dir_all(&staging);
         }
         placed
     }
 
-    fn fill_and_place(&self, staging: &Path, meta_for: impl Fn(&JobId) -> JobMeta) -> Result<(JobId, JobMeta)> {
+    /// Where a job is assembled: `jobs/.new-<name>`, the name checked like an id.
+    pub fn staging_path(&self, name: &str) -> Result<PathBuf> {
+        let checked = JobId::parse(name)?;
+        Ok(self.jobs.join(format!("{STAGING_PREFIX}{checked}")))
+    }
+
+    fn fill_and_place(&self, id: &JobId, meta: &JobMeta, staging: &Path) -> Result<OwnerLock> {
         use nix::errno::Errno;
         use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
-        for _ in 0..64 {
-            let id = JobId::generate();
-            let meta = meta_for(&id);
-            meta.write_atomic(&staging.join(META_FILE))?;
-            meta.reserve_space(&staging.join(RESERVE_FILE))?;
-            super::meta::open_append(&staging.join(OUTPUT_FILE))?;
-            let target = self.job_dir(&id);
-            match renameat2(AT_FDCWD, staging, AT_FDCWD, &target, RenameFlags::RENAME_NOREPLACE) {
-                Ok(()) => return Ok((id, meta)),
-                Err(Errno::EEXIST | Errno::ENOTEMPTY) => continue,
-                // A file system without RENAME_NOREPLACE: reserve the id with an exclusive
-                // mkdir, then replace that empty folder (it shows empty for an instant).
-                Err(Errno::EINVAL) => match DirBuilder::new().mode(0o700).create(&target) {
-                    Ok(()) => {
-                        return fs::rename(staging, &target)
-                            .map(|()| (id, meta))
-                            .map_err(|err| JobError::io("placing job folder", target, err));
-                    }
-                    Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
-                    Err(err) => return Err(JobError::io("creating job folder", target, err)),
-                },
-                Err(err) => return Err(JobError::io("placing job folder", target, err.into())),
-            }
+        let owner = OwnerLock::create(staging).map_err(|err| JobError::io("locking", staging.join(LOCK_FILE), err))?;
+        meta.write_to(&staging.join(META_FILE), Durability::Durable)?;
+        meta.reserve_space(&staging.join(RESERVE_FILE))?;
+        super::meta::open_append(&staging.join(OUTPUT_FILE))?;
+        let target = self.job_dir(id);
+        match renameat2(AT_FDCWD, staging, AT_FDCWD, &target, RenameFlags::RENAME_NOREPLACE) {
+            Ok(()) => {}
+            Err(Errno::EEXIST | Errno::ENOTEMPTY) => return Err(JobError::IdTaken(id.to_string())),
+            // A file system without RENAME_NOREPLACE: reserve the id with an exclusive
+            // mkdir, then replace that empty folder (it shows empty for an instant).
+            Err(Errno::EINVAL) => match DirBuilder::new().mode(0o700).create(&target) {
+                Ok(()) => fs::rename(staging, &target).map_err(|err| JobError::io("placing job folder", &target, err))?,
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => return Err(JobError::IdTaken(id.to_string())),
+                Err(err) => return Err(JobError::io("creating job folder", target, err)),
+            },
+            Err(err) => return Err(JobError::io("placing job folder", target, err.into())),
         }
-        Err(JobError::io("reserving a job id", &self.jobs, io::Error::other("64 collisions in a row")))
+        atomic::sync_folder(&self.jobs).map_err(|err| JobError::io("syncing", &self.jobs, err))?;
+        Ok(owner)
     }
 
     /// Checks that `id` names a real job folder (not a symlink leading elsewhere).
@@ -186,66 +220,28 @@ impl JobStore {
 
     /// The meta as written, without any liveness check.
     pub fn read_meta_raw(&self, id: &JobId) -> Result<JobMeta> {
+        self.counters.meta_reads.fetch_add(1, Ordering::Relaxed);
         JobMeta::read(id.as_str(), &self.meta_path(id))
     }
 
-    /// The meta, with a running job whose supervisor is gone settled as such.
-    pub fn read_meta(&self, id: &JobId) -> Result<JobMeta> {
-        let meta = self.read_meta_raw(id)?;
-        Ok(self.settle_if_orphaned(id, meta))
-    }
-
+    /// Replaces a job's meta, atomically but unsynced: for updates that a crash may lose
+    /// (the agent's pid, its activity). Only the job's owner calls this.
     pub fn write_meta(&self, meta: &JobMeta) -> Result<()> {
         let id = JobId::parse(&meta.job_id)?;
-        meta.write_atomic(&self.meta_path(&id))
+        meta.write_to(&self.meta_path(&id), Durability::Quick)
     }
 
     /// Writes a job's last meta into the space reserved at its start, so it lands even
-    /// on a full disk.
+    /// on a full disk; synced. Only the job's owner calls this.
     pub fn write_final_meta(&self, meta: &JobMeta) -> Result<()> {
         let id = JobId::parse(&meta.job_id)?;
         meta.write_reserved(&self.reserve_path(&id), &self.meta_path(&id))
     }
 
-    /// A job that says it runs but has nobody to finish it would read `running`
-    /// forever. Ours record their supervisor (pid and start time): if it is gone,
-    /// the job ended unobserved and reads `error` with a note. The original's jobs
-    /// keep the original's check on the agent's pid.
-    pub fn settle_if_orphaned(&self, id: &JobId, meta: JobMeta) -> JobMeta {
-        if meta.status.is_finished() {
-            return meta;
-        }
-        let (status, note) = match (meta.supervisor_pid, meta.supervisor_start_ticks) {
-            (Some(pid), Some(ticks)) if !procfs::is_same_process_alive(pid as i32, ticks) => {
-                (Status::Error, "supervisor lost: it ended without recording a result (killed?); the exit code is unknown")
-            }
-            (Some(pid), None) if !procfs::is_alive(pid as i32) => {
-                (Status::Error, "supervisor lost: it is no longer running; the exit code is unknown")
-            }
-            (None, _) if meta.pid.is_some_and(|pid| !procfs::is_alive(pid as i32)) => (
-                Status::Done,
-                "the process ended while no server watched it (checked by pid, as the original did); the exit code is unknown",
-            ),
-            _ => return meta,
-        };
-        // The supervisor writes its result before it exits: read again now that it is
-        // known to be gone, so a result written in the meantime is never overwritten.
-        let Ok(mut current) = self.read_meta_raw(id) else { return meta };
-        if current.status.is_finished() {
-            return current;
-        }
-        current.status = status;
-        current.finished_at = Some(Timestamp::now());
-        current.note = Some(note.to_owned());
-        if let Err(err) = self.write_final_meta(&current) {
-            tracing::warn!(job = %id, %err, "could not record a lost supervisor");
-        }
-        current
-    }
-
     /// Job folders, newest first. Only folder metadata is read here; the metas of
     /// a page are read by [`JobStore::list`].
     pub fn job_folders(&self) -> Result<Vec<(JobId, SystemTime)>> {
+        self.counters.listings.fetch_add(1, Ordering::Relaxed);
         let entries = match fs::read_dir(&self.jobs) {
             Ok(entries) => entries,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -261,6 +257,30 @@ impl JobStore {
             .collect();
         folders.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Ok(folders)
+    }
+
+    /// Job folders whose entries changed at or after `since` (a replaced meta.json
+    /// changes its folder's modification time): where endings since then are.
+    pub fn folders_touched_since(&self, since: SystemTime) -> Result<Vec<JobId>> {
+        self.counters.listings.fetch_add(1, Ordering::Relaxed);
+        let entries = match fs::read_dir(&self.jobs) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(JobError::io("listing", &self.jobs, err)),
+        };
+        Ok(entries
+            .filter_map(|entry| {
+                let entry = entry.ok()?;
+                let id = JobId::parse(entry.file_name().to_str()?).ok()?;
+                let meta = entry.metadata().ok()?;
+                (meta.is_dir() && meta.modified().ok()? >= since).then_some(id)
+            })
+            .collect())
+    }
+
+    /// Whether any job is pending or running (newest first, stopping at the first).
+    pub fn any_running(&self) -> Result<bool> {
+        Ok(self.job_folders()?.into_iter().any(|(id, _)| self.read_meta(&id).is_ok_and(|meta| !meta.status.is_finished())))
     }
 
     /// When a job's folder was made, if it is a real folder (a symlink is not followed).

@@ -1,4 +1,6 @@
 use super::*;
+use crate::jobs::meta::Status;
+use crate::jobs::procfs;
 
 fn running_meta(id: &JobId) -> JobMeta {
     JobMeta::from_json(
@@ -100,4 +102,91 @@ fn delete_refuses_running_jobs() {
     store.write_meta(&meta).unwrap();
     store.delete(id.as_str()).unwrap();
     assert!(!store.job_dir(&id).exists());
+}
+
+fn owned_running_meta(store: &JobStore, id: &JobId) -> crate::jobs::owner::OwnerLock {
+    let mut meta = running_meta(id);
+    meta.supervisor_pid = Some(i64::from(i32::MAX));
+    meta.supervisor_start_ticks = Some(1);
+    store.write_meta(&meta).unwrap();
+    crate::jobs::owner::OwnerLock::create(&store.job_dir(id)).unwrap()
+}
+
+#[test]
+fn a_held_lock_keeps_a_job_running_whatever_its_pids_say() {
+    let home = tempfile::tempdir().unwrap();
+    let store = JobStore::new(home.path());
+    let id = store.reserve().unwrap();
+    let owner = owned_running_meta(&store, &id);
+    // The recorded supervisor pid is nobody's: the lock, not the pid, decides.
+    assert_eq!(store.read_meta(&id).unwrap().status, Status::Running);
+    drop(owner);
+    let settled = store.read_meta(&id).unwrap();
+    assert_eq!(settled.status, Status::Error);
+    assert_eq!(settled.note.as_deref(), Some(crate::jobs::LOST_NOTE));
+    assert_eq!(store.read_meta_raw(&id).unwrap().status, Status::Error, "the finding is recorded");
+}
+
+#[test]
+fn a_lost_supervisor_with_its_agent_alive_reads_running_until_the_agent_ends() {
+    let home = tempfile::tempdir().unwrap();
+    let store = JobStore::new(home.path());
+    let id = store.reserve().unwrap();
+    drop(owned_running_meta(&store, &id));
+    let mut agent = std::process::Command::new("sleep").arg("30").env(crate::jobs::marker::JOB_ENV, id.as_str()).spawn().unwrap();
+    let read = store.read_meta(&id).unwrap();
+    assert_eq!(read.status, Status::Running);
+    assert!(read.supervisor_lost);
+    assert_eq!(store.read_meta_raw(&id).unwrap().note.as_deref(), Some(crate::jobs::LOST_RUNNING_NOTE));
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+    assert_eq!(store.read_meta(&id).unwrap().status, Status::Error);
+}
+
+#[test]
+fn a_copied_folder_is_corrupt_and_the_original_is_untouched() {
+    let home = tempfile::tempdir().unwrap();
+    let store = JobStore::new(home.path());
+    let id = store.reserve().unwrap();
+    drop(owned_running_meta(&store, &id)); // the owner is gone: a reader would settle it
+    let copy = JobId::parse("deadbeef").unwrap();
+    fs::create_dir(store.job_dir(&copy)).unwrap();
+    for file in [META_FILE, crate::jobs::owner::LOCK_FILE] {
+        fs::copy(store.job_dir(&id).join(file), store.job_dir(&copy).join(file)).unwrap();
+    }
+    let before = fs::read(store.meta_path(&id)).unwrap();
+    let err = store.read_meta(&copy).unwrap_err().to_string();
+    assert!(err.contains("belongs to job") && err.contains(id.as_str()), "{err}");
+    assert_eq!(fs::read(store.meta_path(&id)).unwrap(), before, "the first job's meta was not rewritten");
+    let listed = store.list(None).unwrap();
+    let row = listed.iter().find(|record| record.id == copy).unwrap();
+    assert!(row.meta.as_ref().unwrap_err().contains("belongs to job"));
+}
+
+#[test]
+fn settlers_racing_on_one_lost_job_never_tear_its_meta() {
+    let home = tempfile::tempdir().unwrap();
+    let store = JobStore::new(home.path());
+    for _ in 0..30 {
+        let id = store.reserve().unwrap();
+        let mut meta = running_meta(&id);
+        meta.supervisor_pid = Some(i64::from(i32::MAX));
+        store.write_meta(&meta).unwrap();
+        meta.reserve_space(&store.reserve_path(&id)).unwrap();
+        drop(crate::jobs::owner::OwnerLock::create(&store.job_dir(&id)).unwrap());
+        std::thread::scope(|scope| {
+            for _ in 0..6 {
+                scope.spawn(|| {
+                    let read = store.read_meta(&id).unwrap();
+                    assert!(matches!(read.status, Status::Error | Status::Running), "{:?}", read.status);
+                });
+            }
+        });
+        let text = fs::read(store.meta_path(&id)).unwrap();
+        let settled = JobMeta::from_json(&text).unwrap_or_else(|err| panic!("torn meta: {err}"));
+        assert_eq!(settled.status, Status::Error);
+        let leftovers: Vec<_> =
+            fs::read_dir(store.job_dir(&id)).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
+        assert!(!leftovers.iter().any(|name| name.ends_with(".tmp")), "{leftovers:?}");
+    }
 }

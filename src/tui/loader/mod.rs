@@ -1,9 +1,12 @@
 //! All file I/O of the dashboard, on its own thread so keys never wait on the disk.
 //!
-//! It turns `notify` events into fresh job records and output, collapsing events per
-//! job and reading each changed job once per debounce period; it follows the selected
-//! job's output incrementally; and every few seconds it rescans as a safety net
-//! (missed events, a jobs folder that appears late or is deleted and recreated).
+//! It takes the engine's change feed and turns it into fresh job records and output:
+//! events are collected per job and each changed job is read once per debounce
+//! period; only a change to a job's record (its meta, its owner, its folder) reads the
+//! meta, and only output of the followed job reads output — the bytes appended since
+//! the last read. The feed's slow fallback tick asks for a rescan, which lists the
+//! folder and reads only the jobs that can change without an event we saw. An idle
+//! dashboard reads nothing.
 
 use std::collections::{HashMap, HashSet};
 #[cfg(test)]
@@ -14,20 +17,17 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::jobs::feed::{FeedEvent, Subscription};
 use crate::jobs::output::{self, OutputFollower, OutputUpdate};
-use crate::jobs::store::FolderIdentity;
-use crate::jobs::{JobId, JobMeta, JobRecord, JobStore};
-use crate::watch::{self, JobEvent, JobsWatcher};
+use crate::jobs::{JobFeed, JobId, JobMeta, JobRecord, JobStore, Scope};
 
 use super::app::DataEvent;
 use super::pane::{Fetch, PAGE_LINES, WINDOW_BYTES, WINDOW_LINES};
 
 /// How long events for a job are collected before it is read.
 pub const DEBOUNCE: Duration = Duration::from_millis(8);
-/// The safety-net rescan.
-pub const RESCAN: Duration = Duration::from_secs(3);
-/// How often a missing jobs folder is looked for (one `stat`).
-pub const MISSING_DIR_RETRY: Duration = Duration::from_millis(200);
+/// Without a watch (the kernel's limit reached), how often everything is looked at.
+pub const UNWATCHED_RESCAN: Duration = Duration::from_secs(3);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoaderCommand {
@@ -39,7 +39,7 @@ pub enum LoaderCommand {
 /// Starts the loader thread; it stops when `shutdown` is cancelled or the command
 /// channel closes.
 pub fn spawn(
-    store: JobStore,
+    feed: JobFeed,
     commands: UnboundedReceiver<LoaderCommand>,
     events: UnboundedSender<DataEvent>,
     shutdown: CancellationToken,
@@ -52,42 +52,44 @@ pub fn spawn(
                 return;
             }
         };
-        let loader = Loader::new(store, events);
+        let loader = Loader::new(feed, events);
         runtime.block_on(loader.run(commands, shutdown));
     })
 }
 
 struct Loader {
     store: JobStore,
+    feed: JobFeed,
     events: UnboundedSender<DataEvent>,
     follower: Option<(JobId, OutputFollower)>,
     /// What was last sent per job, so unchanged records are not sent again.
     sent: HashMap<JobId, Result<JobMeta, String>>,
     dirty: HashSet<JobId>,
+    output_dirty: bool,
     rescan_pending: bool,
-    watcher: Option<(JobsWatcher, UnboundedReceiver<JobEvent>, FolderIdentity)>,
+    subscription: Option<Subscription>,
     watch_problem: Option<String>,
 }
 
 impl Loader {
-    fn new(store: JobStore, events: UnboundedSender<DataEvent>) -> Self {
+    fn new(feed: JobFeed, events: UnboundedSender<DataEvent>) -> Self {
         Loader {
-            store,
+            store: feed.store().clone(),
+            feed,
             events,
             follower: None,
             sent: HashMap::new(),
             dirty: HashSet::new(),
+            output_dirty: false,
             rescan_pending: false,
-            watcher: None,
+            subscription: None,
             watch_problem: None,
         }
     }
 
     async fn run(mut self, mut commands: UnboundedReceiver<LoaderCommand>, shutdown: CancellationToken) {
-        self.ensure_watcher();
+        self.subscribe();
         self.full_scan(true);
-        let mut rescan = tokio::time::interval_at(Instant::now() + RESCAN, RESCAN);
-        rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut flush_at: Option<Instant> = None;
         loop {
             tokio::select! {
@@ -97,13 +99,10 @@ impl Loader {
                     Some(command) => self.command(command),
                     None => break,
                 },
-                event = next_watch_event(&mut self.watcher) => match event {
-                    Some(event) => {
-                        self.note(event);
-                        flush_at.get_or_insert_with(|| Instant::now() + DEBOUNCE);
-                    }
-                    None => self.watcher = None,
-                },
+                event = next_event(&mut self.subscription) => {
+                    self.note(event);
+                    flush_at.get_or_insert_with(|| Instant::now() + DEBOUNCE);
+                }
                 _ = sleep_until(flush_at), if flush_at.is_some() => {
                     flush_at = None;
                     if self.flush() {
@@ -111,16 +110,9 @@ impl Loader {
                         flush_at = Some(Instant::now());
                     }
                 }
-                _ = tokio::time::sleep(MISSING_DIR_RETRY), if self.watcher.is_none() => {
-                    self.ensure_watcher();
-                    if self.watcher.is_some() {
-                        self.rescan_pending = false;
-                        self.full_scan(false);
-                    }
-                }
-                _ = rescan.tick() => {
-                    self.ensure_watcher();
-                    self.rescan_pending = false;
+                // Only without a watch: look at everything now and then, and try to watch again.
+                _ = tokio::time::sleep(UNWATCHED_RESCAN), if self.subscription.is_none() => {
+                    self.subscribe();
                     self.full_scan(false);
                     if self.poll_output() {
                         flush_at = Some(Instant::now());
@@ -134,26 +126,36 @@ impl Loader {
         let _ = self.events.send(event);
     }
 
-    fn note(&mut self, event: JobEvent) {
-        match event {
-            JobEvent::Changed(id) => {
-                self.dirty.insert(id);
+    fn subscribe(&mut self) {
+        match self.feed.subscribe(Scope::All) {
+            Ok(subscription) => {
+                self.subscription = Some(subscription);
+                self.set_problem(None);
             }
-            JobEvent::Rescan => self.rescan_pending = true,
+            Err(err) => {
+                self.subscription = None;
+                self.set_problem(Some(format!("not watched ({err}); rescanning every {}s", UNWATCHED_RESCAN.as_secs())));
+            }
         }
+    }
+
+    fn note(&mut self, first: FeedEvent) {
         // Take everything already queued: one read per job per period.
-        let mut more = Vec::new();
-        if let Some((_, receiver, _)) = self.watcher.as_mut() {
-            while let Ok(event) = receiver.try_recv() {
-                more.push(event);
-            }
+        let mut more = vec![first];
+        if let Some(subscription) = self.subscription.as_mut() {
+            more.extend(std::iter::from_fn(|| subscription.try_recv()));
         }
         for event in more {
             match event {
-                JobEvent::Changed(id) => {
-                    self.dirty.insert(id);
+                FeedEvent::Job(id, changes) => {
+                    if changes.record() {
+                        self.dirty.insert(id.clone());
+                    }
+                    if changes.output && self.follower.as_ref().is_some_and(|(followed, _)| *followed == id) {
+                        self.output_dirty = true;
+                    }
                 }
-                JobEvent::Rescan => self.rescan_pending = true,
+                FeedEvent::Rescan => self.rescan_pending = true,
             }
         }
     }
@@ -161,18 +163,13 @@ impl Loader {
     /// Reads what changed. Returns whether output is still behind (a flood).
     fn flush(&mut self) -> bool {
         if std::mem::take(&mut self.rescan_pending) {
-            self.ensure_watcher();
             self.full_scan(false);
+            self.output_dirty = true;
         }
-        let dirty: Vec<JobId> = self.dirty.drain().collect();
-        let mut output_changed = false;
-        for id in dirty {
-            if self.follower.as_ref().is_some_and(|(followed, _)| followed == &id) {
-                output_changed = true;
-            }
+        for id in std::mem::take(&mut self.dirty) {
             self.refresh_job(id);
         }
-        output_changed && self.poll_output()
+        std::mem::take(&mut self.output_dirty) && self.poll_output()
     }
 
     fn refresh_job(&mut self, id: JobId) {
@@ -219,31 +216,6 @@ impl Loader {
         self.sent = seen;
         if changed {
             self.send(DataEvent::Jobs(records));
-        }
-    }
-
-    /// Keeps a watch on the jobs folder: made once it exists, made again when it was
-    /// deleted and recreated (a new identity).
-    fn ensure_watcher(&mut self) {
-        let jobs_dir = self.store.jobs_dir().to_owned();
-        let Some(identity) = self.store.jobs_dir_identity() else {
-            self.watcher = None;
-            self.set_problem(Some("not created yet; waiting".to_owned()));
-            return;
-        };
-        if self.watcher.as_ref().is_some_and(|(_, _, watched)| *watched == identity) {
-            return;
-        }
-        match watch::watch_jobs(&jobs_dir) {
-            Ok((watcher, receiver)) => {
-                self.watcher = Some((watcher, receiver, identity));
-                self.set_problem(None);
-                self.rescan_pending = true;
-            }
-            Err(err) => {
-                self.watcher = None;
-                self.set_problem(Some(format!("not watched ({err}); rescanning every {}s", RESCAN.as_secs())));
-            }
         }
     }
 
@@ -329,9 +301,9 @@ impl Loader {
     }
 }
 
-async fn next_watch_event(watcher: &mut Option<(JobsWatcher, UnboundedReceiver<JobEvent>, FolderIdentity)>) -> Option<JobEvent> {
-    match watcher.as_mut() {
-        Some((_, receiver, _)) => receiver.recv().await,
+async fn next_event(subscription: &mut Option<Subscription>) -> FeedEvent {
+    match subscription.as_mut() {
+        Some(subscription) => subscription.recv().await,
         None => std::future::pending().await,
     }
 }

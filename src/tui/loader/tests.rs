@@ -12,22 +12,31 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.shutdown.cancel();
         if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+            // A panic on the loader thread fails the test (unless it is failing already).
+            if thread.join().is_err() && !std::thread::panicking() {
+                panic!("the loader thread panicked");
+            }
         }
     }
 }
 
+/// A loader over `store` whose feed has no fallback rescan: whatever it sees came
+/// through the event path.
 fn start(store: &JobStore) -> Running {
     let (commands, command_receiver) = tokio::sync::mpsc::unbounded_channel();
     let (sender, events) = tokio::sync::mpsc::unbounded_channel();
     let shutdown = CancellationToken::new();
-    let thread = spawn(store.clone(), command_receiver, sender, shutdown.clone()).unwrap();
+    let feed = JobFeed::with_fallback(store.clone(), None);
+    let thread = spawn(feed, command_receiver, sender, shutdown.clone()).unwrap();
     Running { commands, events, shutdown, thread: Some(thread) }
 }
 
-/// Waits (up to 2 s) for an event that `wanted` accepts.
+/// Generous: the condition is polled, so a long deadline costs nothing when things work.
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// Waits for an event that `wanted` accepts.
 fn expect(running: &mut Running, what: &str, mut wanted: impl FnMut(&DataEvent) -> bool) -> DataEvent {
-    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    let deadline = std::time::Instant::now() + DEADLINE;
     while std::time::Instant::now() < deadline {
         match running.events.try_recv() {
             Ok(event) if wanted(&event) => return event,
@@ -35,7 +44,7 @@ fn expect(running: &mut Running, what: &str, mut wanted: impl FnMut(&DataEvent) 
             Err(_) => std::thread::sleep(Duration::from_millis(5)),
         }
     }
-    panic!("no {what} within 2 s");
+    panic!("no {what} within {DEADLINE:?}");
 }
 
 fn meta(id: &JobId, status: Status) -> JobMeta {
@@ -114,8 +123,7 @@ fn a_jobs_folder_deleted_and_made_again_is_watched_again() {
         DataEvent::Jobs(records) => records.iter().any(|record| record.id == second && record.meta.is_ok()),
         _ => false,
     });
-    // And it is watched (not only rescanned): a change shows up well within a rescan period.
-    std::thread::sleep(Duration::from_millis(300));
+    // And it is watched: with no fallback rescan, only an event can bring the change.
     store.write_meta(&meta(&second, Status::Done)).unwrap();
     let done = |record: &JobRecord| record.id == second && record.meta.as_ref().is_ok_and(|meta| meta.status == Status::Done);
     expect(&mut running, "the change", |event| match event {

@@ -1,0 +1,118 @@
+//! Every ending reported once: the cursor behind `codex_await_any` without `job_ids`.
+//!
+//! A caller (one MCP session) keeps an [`EndCursor`]. Each call returns a job that
+//! ended since the cursor began and was not reported yet — one that ended while the
+//! caller was busy with another result included — or waits for the next ending of any
+//! job, those started meanwhile included. Finding candidates costs a listing (a
+//! replaced meta.json changes its folder's time) plus a read of each folder touched
+//! since the cursor's start, which moves forward as endings are reported.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use tokio::time::{Instant, sleep_until};
+
+use super::error::Result;
+use super::feed::{FeedEvent, Scope};
+use super::id::JobId;
+use super::meta::JobMeta;
+use super::{Engine, PollView};
+
+/// Writing a result and renaming it into place are not one instant: endings stamped
+/// this long before a look are still looked for.
+const SLACK: Duration = Duration::from_secs(5);
+
+/// Which endings one caller has seen.
+#[derive(Debug)]
+pub struct EndCursor {
+    since: SystemTime,
+    /// Reported endings not older than `since - SLACK`, with when they ended.
+    reported: HashMap<JobId, SystemTime>,
+}
+
+impl Default for EndCursor {
+    fn default() -> Self {
+        EndCursor::new()
+    }
+}
+
+impl EndCursor {
+    /// Endings from now on.
+    pub fn new() -> Self {
+        EndCursor { since: SystemTime::now(), reported: HashMap::new() }
+    }
+
+    fn counts(&self, meta: &JobMeta) -> Option<SystemTime> {
+        let ended: SystemTime = meta.finished_at?.0.into();
+        let id = JobId::parse(&meta.job_id).ok()?;
+        (meta.status.is_finished() && ended + SLACK >= self.since && !self.reported.contains_key(&id)).then_some(ended)
+    }
+
+    fn report(&mut self, id: JobId, ended: SystemTime, nothing_else_pending: bool, looked_at: SystemTime) {
+        self.reported.insert(id, ended);
+        if nothing_else_pending {
+            self.since = self.since.max(looked_at);
+            let horizon = self.since.checked_sub(SLACK).unwrap_or(SystemTime::UNIX_EPOCH);
+            self.reported.retain(|_, ended| *ended >= horizon);
+        }
+    }
+}
+
+/// What waiting for the next ending found.
+pub enum NextEnding {
+    Ended(Box<PollView>),
+    TimedOut,
+    /// Nothing is running and every ending was reported: nothing to wait for.
+    NothingRunning,
+}
+
+impl Engine {
+    /// The next ending `cursor` has not reported, waiting up to `timeout` for one.
+    pub async fn next_ending(&self, cursor: &mut EndCursor, timeout: Duration, tail_lines: usize) -> Result<NextEnding> {
+        let deadline = Instant::now() + timeout;
+        // Subscribe before looking, so an ending between the look and the watch is not missed.
+        let mut events = self.feed().subscribe(Scope::All).ok();
+        let mut first_look = true;
+        loop {
+            let looked_at = SystemTime::now();
+            let since = cursor.since.checked_sub(SLACK).unwrap_or(SystemTime::UNIX_EPOCH);
+            let mut ended: Vec<(SystemTime, JobId, JobMeta)> = Vec::new();
+            let mut running = false;
+            for id in self.store().folders_touched_since(since)? {
+                let Ok(meta) = self.store().read_meta(&id) else { continue };
+                running |= !meta.status.is_finished();
+                if let Some(at) = cursor.counts(&meta) {
+                    ended.push((at, id, meta));
+                }
+            }
+            ended.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            if !ended.is_empty() {
+                let pending = ended.len();
+                let (at, id, meta) = ended.swap_remove(0);
+                cursor.report(id.clone(), at, pending == 1, looked_at);
+                return Ok(NextEnding::Ended(Box::new(self.poll_view(&id, meta, tail_lines)?)));
+            }
+            // A job running since before the cursor began left its folder untouched:
+            // look further, newest first, until one running job is found.
+            if first_look && !running && !self.store().any_running()? {
+                return Ok(NextEnding::NothingRunning);
+            }
+            first_look = false;
+            // Sleep until some job's record changes (a job that started meanwhile counts).
+            loop {
+                let wake = tokio::select! {
+                    event = async { events.as_mut()?.recv().await.into() }, if events.is_some() => match event {
+                        Some(FeedEvent::Job(_, changes)) => changes.record(),
+                        Some(FeedEvent::Rescan) | None => true,
+                    },
+                    () = sleep_until(deadline) => return Ok(NextEnding::TimedOut),
+                    // Without a watcher, look every second.
+                    () = tokio::time::sleep(Duration::from_secs(1)), if events.is_none() => true,
+                };
+                if wake {
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! One job's life in its supervisor: create it owned, run the agent, record the result,
+//! clean up.
+
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+
+use nix::unistd::Pid;
+
+use super::run::{self, Ended, Signals};
+use super::{answer, cleanup};
+use crate::jobs::cancel::DEFAULT_GRACE;
+use crate::jobs::marker::JOB_ENV;
+use crate::jobs::meta::open_append;
+use crate::jobs::spawn::{StartRequest, SuperviseRequest, SupervisorAnswer};
+use crate::jobs::{JobError, JobId, JobMeta, JobStore, Result, StartView, Status, Timestamp, procfs};
+
+pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()> {
+    // Listen before the job exists: a cancel that comes the moment it appears is heard,
+    // and the agent's exit can never be missed.
+    let mut signals = match Signals::register() {
+        Ok(signals) => signals,
+        Err(err) => {
+            answer(&SupervisorAnswer::Failed { failed: format!("cannot listen for signals: {err}") });
+            return Err(JobError::Supervisor(err.to_string()));
+        }
+    };
+    let id = match JobId::parse(&request.job_id) {
+        Ok(id) => id,
+        Err(err) => {
+            answer(&SupervisorAnswer::Failed { failed: err.to_string() });
+            return Err(err);
+        }
+    };
+    let start = request.start;
+    let mut meta = initial_meta(&store, &id, &start);
+    let owner = match store.create(&id, &meta, &request.staging) {
+        Ok(owner) => owner,
+        Err(JobError::IdTaken(taken)) => {
+            answer(&SupervisorAnswer::Taken { taken: taken.clone() });
+            return Err(JobError::IdTaken(taken));
+        }
+        Err(err) => {
+            answer(&SupervisorAnswer::Failed { failed: err.to_string() });
+            return Err(err);
+        }
+    };
+
+    let agent = match spawn_agent(&store, &id, &start) {
+        Ok(agent) => agent,
+        Err((code, line)) => {
+            if let Ok(mut output) = open_append(&store.output_path(&id)) {
+                let _ = output.write_all(line.as_bytes());
+            }
+            meta.status = Status::Error;
+            meta.exit_code = Some(code);
+            meta.finished_at = Some(Timestamp::now());
+            meta.note = Some(line.trim_end().trim_start_matches("codex-async: ").to_owned());
+            let written = store.write_final_meta(&meta);
+            answer(&SupervisorAnswer::Started(StartView { job_id: id.to_string(), status: Status::Error, pid: None, error: meta.note }));
+            drop(owner);
+            return written;
+        }
+    };
+    answer(&SupervisorAnswer::Started(StartView {
+        job_id: id.to_string(),
+        status: Status::Running,
+        pid: Some(i64::from(agent.as_raw())),
+        error: None,
+    }));
+    // After the answer: a starter waits for nothing below.
+    meta.pid = Some(i64::from(agent.as_raw()));
+    meta.pgid = meta.pid;
+    if let Err(err) = store.write_meta(&meta) {
+        tracing::warn!(job = %id, %err, "could not record the agent's pid");
+    }
+    let _log_guard = crate::logging::init_file(&store.logs_dir(), "supervisor");
+    tracing::info!(job = %id, pid = agent.as_raw(), "agent started");
+
+    let ended = run::until_exit(&store, &id, agent, &mut signals).await;
+    let recorded = record_result(&store, &id, meta, &ended);
+    let grace = ended.grace.unwrap_or(DEFAULT_GRACE);
+    let survivors = cleanup::end_leftovers(&id, grace, &mut signals).await;
+    if !survivors.is_empty() {
+        note_survivors(&store, &id, &survivors);
+    }
+    drop(owner);
+    recorded
+}
+
+fn initial_meta(store: &JobStore, id: &JobId, start: &StartRequest) -> JobMeta {
+    let me = std::process::id() as i32;
+    let now = Timestamp::now();
+    let argv = start.agent.argv(start.policy, &store.last_message_path(id), &start.prompt);
+    JobMeta {
+        job_id: id.to_string(),
+        status: Status::Running,
+        prompt: start.prompt.clone(),
+        cwd: start.cwd.to_string_lossy().into_owned(),
+        approval_policy: start.policy.to_string(),
+        pid: None,
+        started_at: Some(now),
+        finished_at: None,
+        exit_code: None,
+        agent: Some(start.agent.name().to_owned()),
+        command: Some(argv.iter().map(|arg| arg.to_string_lossy().into_owned()).collect()),
+        pgid: None,
+        supervisor_pid: Some(i64::from(me)),
+        supervisor_start_ticks: procfs::start_ticks(me),
+        signal: None,
+        created_at: Some(now),
+        note: None,
+        extra: Default::default(),
+        supervisor_lost: false,
+    }
+}
+
+/// Starts the agent in its own process group, marked with the job's id, stdin from
+/// /dev/null, stdout and stderr appended to the job's output. Every descriptor of this
+/// process is close-on-exec, so the agent inherits none of them.
+fn spawn_agent(store: &JobStore, id: &JobId, start: &StartRequest) -> std::result::Result<Pid, (i64, String)> {
+    let argv = start.agent.argv(start.policy, &store.last_message_path(id), &start.prompt);
+    let output = open_append(&store.output_path(id)).map_err(|err| (126, format!("codex-async: {err}\n")))?;
+    let spawned = output.try_clone().and_then(|stderr| {
+        Command::new(&argv[0])
+            .args(&argv[1..])
+            .current_dir(&start.cwd)
+            .env(JOB_ENV, id.as_str())
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(output))
+            .stderr(Stdio::from(stderr))
+            .process_group(0)
+            .spawn()
+    });
+    match spawned {
+        // The child is reaped by pid in `run`, never through this handle.
+        Ok(agent) => Ok(Pid::from_raw(agent.id() as i32)),
+        Err(err) => Err(describe_spawn_failure(start, &err)),
+    }
+}
+
+fn describe_spawn_failure(start: &StartRequest, err: &std::io::Error) -> (i64, String) {
+    let program = start.agent.program();
+    if !start.cwd.is_dir() {
+        return (127, format!("codex-async: cwd {:?} is no longer a folder\n", start.cwd));
+    }
+    match err.kind() {
+        std::io::ErrorKind::NotFound => (127, format!("codex-async: agent binary '{program}' not found; set CODEX_BIN to its path\n")),
+        std::io::ErrorKind::PermissionDenied => {
+            (126, format!("codex-async: agent binary '{program}' is not executable; set CODEX_BIN to a runnable codex\n"))
+        }
+        _ => (126, format!("codex-async: could not run agent binary '{program}': {err}\n")),
+    }
+}
+
+/// Records how the agent ended, at once: nothing that happens later (a cancel that
+/// arrives now, leftovers that refuse to die) changes it.
+fn record_result(store: &JobStore, id: &JobId, started: JobMeta, ended: &Ended) -> Result<()> {
+    // Start from the file, not memory: keys another process added are kept.
+    let mut meta = store.read_meta_raw(id).unwrap_or(started);
+    let (exit_code, signal) = ended.exit();
+    // A cancel counts if it began before the agent ended and the agent did not succeed
+    // regardless (it finished its work as the request came).
+    let cancelled = ended.cancelled_by.is_some() && exit_code != 0;
+    meta.status = if cancelled {
+        Status::Cancelled
+    } else if exit_code == 0 {
+        Status::Done
+    } else {
+        Status::Error
+    };
+    meta.exit_code = Some(exit_code);
+    meta.signal = signal.map(|signal| signal.as_str().to_owned());
+    meta.finished_at = Some(Timestamp::now());
+    meta.note = match (&ended.cancelled_by, signal) {
+        (Some(reason), _) if cancelled => Some(reason.clone()),
+        (Some(_), _) => Some("the agent succeeded as a cancel arrived; its result stands".to_owned()),
+        (None, Some(signal)) => Some(format!("the agent was killed by {}", signal.as_str())),
+        (None, None) => None,
+    };
+    meta.supervisor_lost = false;
+    tracing::info!(job = %id, status = %meta.status, exit_code, "job ended");
+    store.write_final_meta(&meta)
+}
+
+/// Names, in the meta's note, the processes that outlived the cleanup.
+fn note_survivors(store: &JobStore, id: &JobId, survivors: &[String]) {
+    let Ok(mut meta) = store.read_meta_raw(id) else { return };
+    let line = format!("{} process(es) outlived the cleanup: {}", survivors.len(), survivors.join(", "));
+    tracing::warn!(job = %id, "{line}");
+    meta.note = Some(match meta.note.take() {
+        Some(note) => format!("{note}; {line}"),
+        None => line,
+    });
+    if let Err(err) = store.write_meta(&meta) {
+        tracing::warn!(job = %id, %err, "could not record the survivors");
+    }
+}

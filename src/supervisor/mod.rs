@@ -1,0 +1,92 @@
+//! The supervisor: one small process per job, owning it from start to result.
+//!
+//! It is a program, not library code: the hidden `__supervise` subcommand, started by
+//! [`crate::jobs::spawn`]. It closes every descriptor it inherited, forks (the starter
+//! reaps the spawned process at once), starts its own session (no terminal reaches it),
+//! becomes a child subreaper (descendants that leave the agent's process group are
+//! re-parented to it), then:
+//!
+//! 1. takes the job's lock and writes `running` (see [`crate::jobs::owner`]);
+//! 2. starts the agent with the job's marker in its environment, answers the starter;
+//! 3. on a cancel, signals the agent's group and every marked process, escalating;
+//! 4. records the agent's exact exit as soon as it reaps it — the result first;
+//! 5. then ends what the agent left behind, within a deadline, naming survivors.
+
+mod cleanup;
+mod job;
+mod run;
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use crate::jobs::JobStore;
+use crate::jobs::spawn::{SuperviseRequest, SupervisorAnswer, SupervisorHello};
+use crate::sys;
+
+/// Entry point of the hidden `__supervise` subcommand.
+pub fn main() -> ExitCode {
+    // First, before anything opens a descriptor: nothing inherited is held for the job's life.
+    sys::close_inherited_descriptors();
+    match sys::fork_single_threaded() {
+        // The starter reaps this process now; the child supervises the job.
+        Ok(Some(_supervisor)) => return ExitCode::SUCCESS,
+        Ok(None) => {}
+        Err(err) => {
+            answer(&SupervisorAnswer::Failed { failed: format!("cannot start a supervisor process: {err}") });
+            return ExitCode::FAILURE;
+        }
+    }
+    // Its own session: no controlling terminal, no signals from the starter's.
+    let _ = nix::unistd::setsid();
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    write_line(&SupervisorHello { supervisor_pid: std::process::id() as i32 });
+
+    let mut input = Vec::new();
+    let request: Result<SuperviseRequest, String> = std::io::stdin()
+        .read_to_end(&mut input)
+        .map_err(|err| err.to_string())
+        .and_then(|_| serde_json::from_slice(&input).map_err(|err| format!("bad request: {err}")));
+    drop(input);
+    if let Ok(null) = std::fs::File::open("/dev/null") {
+        let _ = nix::unistd::dup2_stdin(&null);
+    }
+    let request = match request {
+        Ok(request) => request,
+        Err(failed) => return answer_failed(failed),
+    };
+    let store = match JobStore::from_env() {
+        Ok(store) => store,
+        Err(err) => return answer_failed(err.to_string()),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => return answer_failed(format!("no runtime: {err}")),
+    };
+    match runtime.block_on(job::supervise(store, request)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(%err, "supervisor failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn write_line(value: &impl serde::Serialize) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = serde_json::to_writer(&mut stdout, value);
+    let _ = stdout.write_all(b"\n");
+    let _ = stdout.flush();
+}
+
+/// Writes the answer, then lets go of the starter's pipe so its read ends now.
+fn answer(answer: &SupervisorAnswer) {
+    write_line(answer);
+    if let Ok(null) = std::fs::File::open("/dev/null") {
+        let _ = nix::unistd::dup2_stdout(&null);
+    }
+}
+
+fn answer_failed(failed: String) -> ExitCode {
+    answer(&SupervisorAnswer::Failed { failed });
+    ExitCode::FAILURE
+}

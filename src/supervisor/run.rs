@@ -1,0 +1,136 @@
+//! Waiting for the agent, and cancelling it when asked: SIGINT at once (codex
+//! interrupts its turn and kills its tools), SIGTERM at half the grace period, SIGKILL
+//! at its end — to the agent's process group while the agent is not reaped (so the
+//! group id cannot have been reused) and to every process marked with the job's id.
+
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, killpg};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+use tokio::signal::unix::{Signal as SignalStream, SignalKind, signal};
+use tokio::time::{Instant, sleep_until};
+
+use crate::jobs::cancel::{CancelRequest, DEFAULT_GRACE};
+use crate::jobs::{JobId, JobStore, marker};
+
+pub struct Signals {
+    pub child: SignalStream,
+    cancel: SignalStream,
+    terminate: SignalStream,
+    interrupt: SignalStream,
+    hangup: SignalStream,
+}
+
+impl Signals {
+    pub fn register() -> std::io::Result<Self> {
+        Ok(Signals {
+            child: signal(SignalKind::child())?,
+            cancel: signal(SignalKind::user_defined1())?,
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+            hangup: signal(SignalKind::hangup())?,
+        })
+    }
+}
+
+/// How the agent's run ended.
+pub struct Ended {
+    pub status: WaitStatus,
+    /// Why a cancel began, if one began before the agent ended.
+    pub cancelled_by: Option<String>,
+    /// The cancel's grace period, if one began.
+    pub grace: Option<Duration>,
+}
+
+impl Ended {
+    /// The exit code as a shell reports it (128 + n for a signal) and the signal.
+    pub fn exit(&self) -> (i64, Option<Signal>) {
+        match self.status {
+            WaitStatus::Exited(_, code) => (i64::from(code), None),
+            WaitStatus::Signaled(_, signal, _) => (128 + signal as i64, Some(signal)),
+            _ => (-1, None),
+        }
+    }
+}
+
+/// A cancel in progress.
+struct Escalation {
+    began: Instant,
+    grace: Duration,
+    next: Option<Signal>,
+}
+
+impl Escalation {
+    fn begin(id: &JobId, agent: Pid, grace: Duration) -> Self {
+        signal_job(id, agent, Signal::SIGINT);
+        Escalation { began: Instant::now(), grace, next: Some(Signal::SIGTERM) }
+    }
+
+    fn next_at(&self) -> Option<Instant> {
+        match self.next? {
+            Signal::SIGTERM => Some(self.began + self.grace / 2),
+            _ => Some(self.began + self.grace),
+        }
+    }
+
+    fn advance(&mut self, id: &JobId, agent: Pid) {
+        let Some(signal) = self.next else { return };
+        signal_job(id, agent, signal);
+        self.next = (signal == Signal::SIGTERM).then_some(Signal::SIGKILL);
+    }
+}
+
+/// The agent's group (its pid is pinned: it is our child, not yet reaped) and every
+/// marked process.
+fn signal_job(id: &JobId, agent: Pid, signal: Signal) {
+    let _ = killpg(agent, signal);
+    marker::signal_all(id, signal);
+}
+
+/// Runs until the agent has exited and been reaped.
+pub async fn until_exit(store: &JobStore, id: &JobId, agent: Pid, signals: &mut Signals) -> Ended {
+    let mut escalation: Option<Escalation> = None;
+    let mut cancelled_by: Option<String> = None;
+    loop {
+        if let Some(status) = reap(agent) {
+            return Ended { status, cancelled_by, grace: escalation.map(|escalation| escalation.grace) };
+        }
+        let next_at = escalation.as_ref().and_then(Escalation::next_at);
+        let reason = tokio::select! {
+            _ = signals.child.recv() => None,
+            _ = signals.cancel.recv() => Some("cancelled by request"),
+            _ = signals.terminate.recv() => Some("cancelled: the supervisor received SIGTERM"),
+            _ = signals.interrupt.recv() => Some("cancelled: the supervisor received SIGINT"),
+            _ = signals.hangup.recv() => Some("cancelled: the supervisor received SIGHUP"),
+            _ = sleep_until(next_at.unwrap_or_else(Instant::now)), if next_at.is_some() => {
+                if let Some(escalation) = escalation.as_mut() {
+                    escalation.advance(id, agent);
+                }
+                None
+            }
+        };
+        let (Some(reason), None) = (reason, &escalation) else { continue };
+        // An agent that already ended was not cancelled: its result stands.
+        if let Some(status) = reap(agent) {
+            return Ended { status, cancelled_by: None, grace: None };
+        }
+        let grace = CancelRequest::read(&store.cancel_path(id)).map_or(DEFAULT_GRACE, |request| request.grace());
+        tracing::info!(job = %id, ?grace, reason, "cancelling");
+        cancelled_by = Some(reason.to_owned());
+        escalation = Some(Escalation::begin(id, agent, grace));
+    }
+}
+
+/// Collects every exited child (adopted orphans included); returns the agent's status
+/// if it was among them.
+pub fn reap(agent: Pid) -> Option<WaitStatus> {
+    let mut agent_status = None;
+    loop {
+        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(_) => return agent_status,
+            Ok(status) if status.pid() == Some(agent) => agent_status = Some(status),
+            Ok(_) => {}
+        }
+    }
+}
