@@ -68,6 +68,48 @@ async fn await_any_returns_the_first_job_to_end_and_defaults_to_running_jobs() {
     client.cancel().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn await_any_without_ids_reports_every_ending_once_and_misses_none() {
+    let home = TestHome::new();
+    // Ended before the session began: not this session's news.
+    let before = home.start("exit:0");
+    home.wait_for_status(&before, "done", Duration::from_secs(20));
+    let (client, _notes) = stdio_client(&home, &[]).await;
+    let cwd = home.path().to_str().unwrap();
+    let first = ok(&call(&client, "codex_start", json!({"prompt": "exit:0", "cwd": cwd})).await);
+    let second = ok(&call(&client, "codex_start", json!({"prompt": "sleep:0.3 exit:2", "cwd": cwd})).await);
+    // Both end while the agent is busy elsewhere; neither is missed, each comes once.
+    for job in [&first, &second] {
+        home.wait_for_status(job["job_id"].as_str().unwrap(), if job == &first { "done" } else { "error" }, Duration::from_secs(20));
+    }
+    let mut reported = Vec::new();
+    for _ in 0..2 {
+        let ended = ok(&call(&client, "codex_await_any", json!({"timeout_seconds": 10})).await);
+        assert_eq!(ended["timed_out"], false, "{ended}");
+        reported.push(ended["job_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(reported, [first["job_id"].as_str().unwrap(), second["job_id"].as_str().unwrap()], "in the order they ended");
+    // A job another process starts after the call began is waited for too.
+    let long = ok(&call(&client, "codex_start", json!({"prompt": "sleep:60", "cwd": cwd})).await);
+    let waiting = {
+        let peer = client.peer().clone();
+        tokio::spawn(
+            async move { ok(&peer.call_tool(common_mcp::params("codex_await_any", json!({"timeout_seconds": 40}))).await.unwrap()) },
+        )
+    };
+    let third = home.start("sleep:0.5 exit:0");
+    let ended = waiting.await.unwrap();
+    assert_eq!(ended["job_id"], third.as_str(), "{ended}");
+    ok(&call(&client, "codex_cancel", json!({"job_id": long["job_id"]})).await);
+    let ended = ok(&call(&client, "codex_await_any", json!({"timeout_seconds": 10})).await);
+    assert_eq!(ended["job_id"], long["job_id"]);
+    assert_eq!(ended["status"], "cancelled");
+    // Everything reported, nothing running: said so at once.
+    let message = common_mcp::err(&call(&client, "codex_await_any", json!({"timeout_seconds": 10})).await);
+    assert!(message.contains("no job is running"), "{message}");
+    client.cancel().await.unwrap();
+}
+
 // resources/subscribe is the 2025-11-25 way, which most clients speak today.
 #[allow(deprecated)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

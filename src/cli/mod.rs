@@ -196,7 +196,7 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
             | JobError::NotFound(_)
             | JobError::CwdMissing(_)
             | JobError::CwdNotDir(_)
-            | JobError::UnknownPolicy(_)
+            | JobError::UnknownPolicy { .. }
             | JobError::EmptyPrompt
             | JobError::PromptTooLong { .. }
             | JobError::StillRunning { .. },

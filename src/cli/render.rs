@@ -5,6 +5,7 @@ use std::io::Write;
 
 use chrono::{DateTime, Local, Utc};
 
+use crate::jobs::view::duration_text;
 use crate::jobs::{CancelView, ListView, PollView, StartView, Status, Timestamp, WaitView};
 
 /// Text for stdout, written in one go so a closed pipe (`| head`) ends quietly
@@ -131,14 +132,9 @@ fn local_time(at: Option<Timestamp>) -> String {
     at.map_or("-".to_owned(), |at| DateTime::<Local>::from(at.0).format("%Y-%m-%d %H:%M:%S").to_string())
 }
 
-/// `1h02m`, `3m05s`, `12s`: from start to finish, or to now while running.
+/// From start to finish, or to now while running (see [`duration_text`]).
 pub fn duration(start: Option<Timestamp>, end: Option<Timestamp>) -> String {
     let Some(start) = start else { return "-".to_owned() };
     let end = end.map_or_else(Utc::now, |end| end.0);
-    let secs = (end - start.0).num_seconds().max(0);
-    match secs {
-        0..60 => format!("{secs}s"),
-        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
-        _ => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
-    }
+    duration_text((end - start.0).num_seconds())
 }

@@ -66,7 +66,7 @@ impl FromStr for ApprovalPolicy {
         ApprovalPolicy::ALL
             .into_iter()
             .find(|policy| policy.as_str() == normal)
-            .ok_or_else(|| JobError::UnknownPolicy(raw.chars().take(80).collect()))
+            .ok_or_else(|| JobError::UnknownPolicy { given: raw.chars().take(80).collect(), valid: ApprovalPolicy::VALID })
     }
 }
 

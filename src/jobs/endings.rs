@@ -25,8 +25,10 @@ const SLACK: Duration = Duration::from_secs(5);
 /// Which endings one caller has seen.
 #[derive(Debug)]
 pub struct EndCursor {
-    since: SystemTime,
-    /// Reported endings not older than `since - SLACK`, with when they ended.
+    /// Endings stamped before this are not looked for: the cursor's start, then (as
+    /// endings are reported) a little before the last look that found nothing else.
+    horizon: SystemTime,
+    /// Reported endings not older than the horizon, with when they ended.
     reported: HashMap<JobId, SystemTime>,
 }
 
@@ -39,20 +41,21 @@ impl Default for EndCursor {
 impl EndCursor {
     /// Endings from now on.
     pub fn new() -> Self {
-        EndCursor { since: SystemTime::now(), reported: HashMap::new() }
+        EndCursor { horizon: SystemTime::now(), reported: HashMap::new() }
     }
 
     fn counts(&self, meta: &JobMeta) -> Option<SystemTime> {
         let ended: SystemTime = meta.finished_at?.0.into();
         let id = JobId::parse(&meta.job_id).ok()?;
-        (meta.status.is_finished() && ended + SLACK >= self.since && !self.reported.contains_key(&id)).then_some(ended)
+        (meta.status.is_finished() && ended >= self.horizon && !self.reported.contains_key(&id)).then_some(ended)
     }
 
     fn report(&mut self, id: JobId, ended: SystemTime, nothing_else_pending: bool, looked_at: SystemTime) {
         self.reported.insert(id, ended);
         if nothing_else_pending {
-            self.since = self.since.max(looked_at);
-            let horizon = self.since.checked_sub(SLACK).unwrap_or(SystemTime::UNIX_EPOCH);
+            let horizon = looked_at.checked_sub(SLACK).unwrap_or(SystemTime::UNIX_EPOCH);
+            self.horizon = self.horizon.max(horizon);
+            let horizon = self.horizon;
             self.reported.retain(|_, ended| *ended >= horizon);
         }
     }
@@ -75,7 +78,9 @@ impl Engine {
         let mut first_look = true;
         loop {
             let looked_at = SystemTime::now();
-            let since = cursor.since.checked_sub(SLACK).unwrap_or(SystemTime::UNIX_EPOCH);
+            // The folder's time is set by the rename that recorded the ending, a moment
+            // after the ending's own stamp.
+            let since = cursor.horizon;
             let mut ended: Vec<(SystemTime, JobId, JobMeta)> = Vec::new();
             let mut running = false;
             for id in self.store().folders_touched_since(since)? {

@@ -3,8 +3,6 @@
 use std::io;
 use std::path::PathBuf;
 
-use super::agent::ApprovalPolicy;
-
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error("invalid job id {0:?}: a job id is 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-' (for example \"3f2a9c1d\")")]
@@ -22,8 +20,8 @@ pub enum JobError {
     #[error("cwd {0:?} is not a folder: give an existing folder")]
     CwdNotDir(PathBuf),
 
-    #[error("unknown approval policy {0:?}: valid values are {valid}", valid = ApprovalPolicy::VALID)]
-    UnknownPolicy(String),
+    #[error("unknown approval policy {given:?}: valid values are {valid}")]
+    UnknownPolicy { given: String, valid: &'static str },
 
     #[error("the prompt is empty: say what the agent should do")]
     EmptyPrompt,

@@ -19,7 +19,6 @@ use tokio_util::sync::CancellationToken;
 use super::hub::ChangeHub;
 use super::registration::ServerFile;
 use super::server::{McpServer, PROGRESS_INTERVAL};
-use super::{HttpOptions, HttpServer};
 use crate::jobs::Engine;
 
 /// A prompt is at most 128 KiB; JSON escaping can double it. Anything far beyond is not ours.
@@ -55,6 +54,24 @@ pub fn check_bind(options: &HttpOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How to serve streamable HTTP.
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    pub addr: SocketAddr,
+    pub token: Option<String>,
+    pub allow_remote: bool,
+    /// The longest one `codex_wait` call may block.
+    pub max_wait: Duration,
+}
+
+/// A running HTTP endpoint; it stops when the shutdown token is cancelled.
+pub struct HttpServer {
+    /// For example `http://127.0.0.1:8765/mcp`.
+    pub url: String,
+    pub local_addr: SocketAddr,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
 fn allowed_hosts(addr: SocketAddr) -> Option<Vec<String>> {
     let mut hosts: Vec<String> = LOOPBACK_HOSTS.iter().map(|host| (*host).to_owned()).collect();
     match addr.ip() {
@@ -67,6 +84,8 @@ fn allowed_hosts(addr: SocketAddr) -> Option<Vec<String>> {
     Some(hosts)
 }
 
+/// Binds and serves MCP over streamable HTTP in the background of the current runtime.
+/// A taken port, or a non-loopback address without `allow_remote` and a token, is an error.
 pub async fn serve(engine: Engine, options: HttpOptions, shutdown: CancellationToken) -> anyhow::Result<HttpServer> {
     check_bind(&options)?;
     let listener = tokio::net::TcpListener::bind(options.addr)

@@ -20,6 +20,7 @@ use anyhow::Context;
 use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 
+pub use http::{HttpOptions, HttpServer, serve as serve_http};
 pub use server::{McpServer, PROGRESS_INTERVAL};
 
 use crate::jobs::Engine;
@@ -101,28 +102,4 @@ async fn serve_http_until_shutdown(engine: Engine, options: HttpOptions, shutdow
         let _ = task.await;
     }
     Ok(())
-}
-
-/// How to serve streamable HTTP.
-#[derive(Clone, Debug)]
-pub struct HttpOptions {
-    pub addr: SocketAddr,
-    pub token: Option<String>,
-    pub allow_remote: bool,
-    /// The longest one `codex_wait` call may block.
-    pub max_wait: Duration,
-}
-
-/// A running HTTP endpoint; it stops when the shutdown token is cancelled.
-pub struct HttpServer {
-    /// For example `http://127.0.0.1:8765/mcp`.
-    pub url: String,
-    pub local_addr: SocketAddr,
-    pub task: tokio::task::JoinHandle<()>,
-}
-
-/// Binds and serves MCP over streamable HTTP in the background of the current runtime.
-/// A taken port, or a non-loopback address without `allow_remote` and a token, is an error.
-pub async fn serve_http(engine: Engine, options: HttpOptions, shutdown: CancellationToken) -> anyhow::Result<HttpServer> {
-    http::serve(engine, options, shutdown).await
 }

@@ -7,8 +7,9 @@ use std::process::{Command, Stdio};
 
 use nix::unistd::Pid;
 
+use super::cleanup;
+use super::reply::answer;
 use super::run::{self, Ended, Signals};
-use super::{answer, cleanup};
 use crate::jobs::cancel::DEFAULT_GRACE;
 use crate::jobs::marker::JOB_ENV;
 use crate::jobs::meta::open_append;

@@ -14,14 +14,16 @@
 
 mod cleanup;
 mod job;
+mod reply;
 mod run;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::process::ExitCode;
 
 use crate::jobs::JobStore;
 use crate::jobs::spawn::{SuperviseRequest, SupervisorAnswer, SupervisorHello};
 use crate::sys;
+use reply::{answer, answer_failed, write_line};
 
 /// Entry point of the hidden `__supervise` subcommand.
 pub fn main() -> ExitCode {
@@ -69,24 +71,4 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn write_line(value: &impl serde::Serialize) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = serde_json::to_writer(&mut stdout, value);
-    let _ = stdout.write_all(b"\n");
-    let _ = stdout.flush();
-}
-
-/// Writes the answer, then lets go of the starter's pipe so its read ends now.
-fn answer(answer: &SupervisorAnswer) {
-    write_line(answer);
-    if let Ok(null) = std::fs::File::open("/dev/null") {
-        let _ = nix::unistd::dup2_stdout(&null);
-    }
-}
-
-fn answer_failed(failed: String) -> ExitCode {
-    answer(&SupervisorAnswer::Failed { failed });
-    ExitCode::FAILURE
 }

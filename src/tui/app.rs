@@ -14,7 +14,6 @@ use super::form::NewJobForm;
 use super::pane::OutputPane;
 
 pub use super::message::{Action, DataEvent, Effect, TaskResult};
-pub use super::scroll::{duration_text, elapsed};
 
 /// How long a new folder without a readable meta is shown as starting.
 pub const STARTING_GRACE_SECS: i64 = 3;
@@ -228,15 +227,20 @@ impl App {
             }
     }
 
-    /// Recomputes the filtered rows; keeps the selection when it is still shown,
-    /// else selects the first row.
-    pub fn refresh_view(&mut self) -> Vec<Effect> {
+    /// Recomputes the rows that pass the filters, leaving the selection alone.
+    pub(super) fn filter_view(&mut self) {
         self.view = (0..self.jobs.len())
             .filter(|&index| {
                 let record = &self.jobs[index];
                 self.status_filter.accepts(&record.meta) && self.matches_text(record)
             })
             .collect();
+    }
+
+    /// Recomputes the filtered rows; keeps the selection when it is still shown,
+    /// else selects the first row.
+    pub fn refresh_view(&mut self) -> Vec<Effect> {
+        self.filter_view();
         let effects = if self.selected_row().is_some() {
             Vec::new()
         } else {
@@ -266,16 +270,5 @@ impl App {
         let effects = self.select(Some(self.jobs[index].id.clone()));
         self.keep_selection_visible();
         effects
-    }
-
-    pub fn keep_selection_visible(&mut self) {
-        let rows = usize::from(super::layout::table_rows(self)).max(1);
-        let selected = self.selected_row().unwrap_or(0);
-        if selected < self.table_offset {
-            self.table_offset = selected;
-        } else if selected >= self.table_offset + rows {
-            self.table_offset = selected + 1 - rows;
-        }
-        self.table_offset = self.table_offset.min(self.view.len().saturating_sub(rows));
     }
 }

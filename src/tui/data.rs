@@ -46,7 +46,7 @@ impl App {
                     return self.refresh_view();
                 }
                 // Select the neighbour rather than jumping to the top.
-                self.refresh_view_without_select();
+                self.filter_view();
                 self.selected = None;
                 let row = row.unwrap_or(0).min(self.view.len().saturating_sub(1));
                 let mut effects = self.select_row(row);
@@ -77,15 +77,6 @@ impl App {
                 Vec::new()
             }
         }
-    }
-
-    pub(super) fn refresh_view_without_select(&mut self) {
-        self.view = (0..self.jobs.len())
-            .filter(|&index| {
-                let record = &self.jobs[index];
-                self.status_filter.accepts(&record.meta) && self.matches_text(record)
-            })
-            .collect();
     }
 
     /// A job that was seen running and now has finished: a marker unless it is

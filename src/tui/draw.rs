@@ -7,9 +7,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
+use crate::jobs::view::elapsed;
 use crate::jobs::{JobRecord, Status};
 
-use super::app::{App, Focus, McpState, Mode, elapsed};
+use super::app::{App, Focus, McpState, Mode};
 use super::layout;
 use super::{overlay, text};
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::jobs::ApprovalPolicy;
 
-use super::app::Action;
+use super::message::Action;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {

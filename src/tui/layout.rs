@@ -74,3 +74,17 @@ pub fn bottom_top(pane: &OutputPane, width: u16, height: u16) -> usize {
     // A single line taller than the pane still shows (its start).
     if top == count { count.saturating_sub(1) } else { top }
 }
+
+impl App {
+    /// Scrolls the table so the selected row is on screen.
+    pub fn keep_selection_visible(&mut self) {
+        let rows = usize::from(table_rows(self)).max(1);
+        let selected = self.selected_row().unwrap_or(0);
+        if selected < self.table_offset {
+            self.table_offset = selected;
+        } else if selected >= self.table_offset + rows {
+            self.table_offset = selected + 1 - rows;
+        }
+        self.table_offset = self.table_offset.min(self.view.len().saturating_sub(rows));
+    }
+}

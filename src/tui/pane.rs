@@ -269,22 +269,7 @@ impl OutputPane {
 
     /// Recomputes which lines match the search.
     pub fn refresh_search(&mut self) {
-        let Some(search) = self.search.as_mut() else { return };
-        let count = self.lines.len() + usize::from(self.partial.is_some() && self.at_file_end);
-        search.matches = (0..count)
-            .filter(|&index| {
-                let line = match self.lines.get(index) {
-                    Some(line) => line.text.as_str(),
-                    None => self.partial.as_ref().map_or("", |line| line.text.as_str()),
-                };
-                !text::find_matches(&text::plain(line), &search.query).is_empty()
-            })
-            .collect();
-        search.current = match search.current {
-            Some(_) if search.matches.is_empty() => None,
-            Some(current) => Some(current.min(search.matches.len() - 1)),
-            None => None,
-        };
+        self.search_from(0, 0);
     }
 }
 
