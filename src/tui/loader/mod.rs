@@ -24,7 +24,8 @@ use crate::jobs::{JobFeed, JobId, JobMeta, JobRecord, JobStore, Scope};
 use super::app::DataEvent;
 use super::pane::{Fetch, PAGE_LINES, WINDOW_BYTES, WINDOW_LINES};
 
-/// How long events for a job are collected before it is read.
+/// The least time between two reads of what changed: the first change after a quiet
+/// spell is read at once, the ones that follow are gathered for up to this long.
 pub const DEBOUNCE: Duration = Duration::from_millis(8);
 /// Without a watch (the kernel's limit reached), how often everything is looked at.
 pub const UNWATCHED_RESCAN: Duration = Duration::from_secs(3);
@@ -91,6 +92,7 @@ impl Loader {
         self.subscribe();
         self.full_scan(true);
         let mut flush_at: Option<Instant> = None;
+        let mut last_flush = Instant::now() - DEBOUNCE;
         loop {
             tokio::select! {
                 biased;
@@ -101,10 +103,11 @@ impl Loader {
                 },
                 event = next_event(&mut self.subscription) => {
                     self.note(event);
-                    flush_at.get_or_insert_with(|| Instant::now() + DEBOUNCE);
+                    flush_at.get_or_insert_with(|| (last_flush + DEBOUNCE).max(Instant::now()));
                 }
                 _ = sleep_until(flush_at), if flush_at.is_some() => {
                     flush_at = None;
+                    last_flush = Instant::now();
                     if self.flush() {
                         // A flood is read in slices: come back at once for the rest.
                         flush_at = Some(Instant::now());
