@@ -170,9 +170,16 @@ fn a_cancel_during_the_cleanup_after_success_changes_nothing() {
     let home = TestHome::new();
     // The child ignores SIGTERM: the cleanup lasts until SIGKILL at half the grace period.
     let id = home.start("stubborn-child say:bye exit:0");
-    home.wait_for_status(&id, "done", SETTLE);
+    wait_until("the agent and its child to report", SETTLE, || {
+        !home.reported_pids(&id, "agent").is_empty() && !home.reported_pids(&id, "stubborn").is_empty()
+    });
+    let (agent, child) = (home.reported_pids(&id, "agent")[0], home.reported_pids(&id, "stubborn")[0]);
+    // The agent has exited and its child is still being ended: the cleanup is under way.
+    wait_until("the agent to exit", SETTLE, || !is_alive(agent));
+    assert!(is_alive(child), "the cleanup is still going on");
     let result = json(&home.run(&["cancel", &id, "--grace", "1", "--json"]));
     assert_eq!(result["status"], "done", "{result}");
+    wait_until("the cleanup to end", SETTLE, || !is_alive(child));
     assert_eq!(home.status(&id), "done");
     assert_eq!(home.meta(&id)["exit_code"], 0);
 }
