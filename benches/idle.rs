@@ -160,7 +160,9 @@ fn http_server(home: &Path, jobs: usize, runtime: &tokio::runtime::Runtime) -> F
     let url = line.trim().strip_prefix("codex-async: serving MCP at ").unwrap().to_owned();
     let server = Killed(child);
     let client = runtime.block_on(async {
-        let transport = rmcp::transport::StreamableHttpClientTransport::from_uri(url);
+        let token = std::fs::read_to_string(home.join("token")).unwrap().trim().to_owned();
+        let config = rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(url).auth_header(token);
+        let transport = rmcp::transport::StreamableHttpClientTransport::from_config(config);
         let client = ().serve(transport).await.unwrap();
         let listed = client.list_all_resources().await.unwrap();
         assert!(listed.len() >= jobs.min(200) * 2);

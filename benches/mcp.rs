@@ -46,6 +46,8 @@ async fn call(client: &Client, name: &'static str, value: Value) -> Result<Value
 struct HttpServer {
     child: Child,
     url: String,
+    /// The home's token, which the server takes.
+    token: String,
 }
 
 impl Drop for HttpServer {
@@ -67,7 +69,8 @@ fn spawn_http(home: &TestHome) -> HttpServer {
     let mut line = String::new();
     BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
     let url = line.trim().strip_prefix("codex-async: serving MCP at ").expect("the URL on stderr").to_owned();
-    HttpServer { child, url }
+    let token = std::fs::read_to_string(home.path().join("token")).expect("the home's token").trim().to_owned();
+    HttpServer { child, url, token }
 }
 
 async fn stdio_client(home: &TestHome) -> Client {
@@ -76,8 +79,10 @@ async fn stdio_client(home: &TestHome) -> Client {
     ().serve(TokioChildProcess::new(command).unwrap()).await.expect("stdio handshake")
 }
 
-async fn http_client(url: &str) -> Client {
-    ().serve(StreamableHttpClientTransport::from_uri(url.to_owned())).await.expect("HTTP handshake")
+async fn http_client(url: &str, token: &str) -> Client {
+    let config = rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(url.to_owned())
+        .auth_header(token.to_owned());
+    ().serve(StreamableHttpClientTransport::from_config(config)).await.expect("HTTP handshake")
 }
 
 fn percentiles(mut samples: Vec<Duration>) -> String {
@@ -88,7 +93,8 @@ fn percentiles(mut samples: Vec<Duration>) -> String {
 
 fn poll_round_trips(criterion: &mut Criterion, runtime: &tokio::runtime::Runtime, home: &TestHome, job_id: &str) {
     let server = spawn_http(home);
-    let clients = runtime.block_on(async { [("stdio", stdio_client(home).await), ("http", http_client(&server.url).await)] });
+    let clients =
+        runtime.block_on(async { [("stdio", stdio_client(home).await), ("http", http_client(&server.url, &server.token).await)] });
     let mut group = criterion.benchmark_group("codex_poll round trip");
     group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1)).sample_size(50);
     for (transport, client) in &clients {
@@ -123,9 +129,9 @@ fn concurrent_jobs(runtime: &tokio::runtime::Runtime, home: &TestHome, jobs: usi
     runtime.block_on(async {
         let mut tasks = Vec::new();
         for _ in 0..CLIENTS {
-            let (url, cwd, errors, calls) = (server.url.clone(), cwd.clone(), errors.clone(), calls.clone());
+            let (url, token, cwd, errors, calls) = (server.url.clone(), server.token.clone(), cwd.clone(), errors.clone(), calls.clone());
             tasks.push(tokio::spawn(async move {
-                let client = http_client(&url).await;
+                let client = http_client(&url, &token).await;
                 for _ in 0..jobs {
                     let outcome = async {
                         let started = call(&client, "codex_start", json!({"prompt": "say:bench sleep:30", "cwd": cwd})).await?;

@@ -8,4 +8,5 @@ pub mod logging;
 pub mod mcp;
 pub mod supervisor;
 mod sys;
+pub mod term;
 pub mod tui;

@@ -18,11 +18,12 @@ fn main() -> ExitCode {
         Some(Command::Cancel(args)) => with_engine("cli", |engine| cli::cancel(&engine, args)),
         Some(Command::Wait(args)) => with_engine("cli", |engine| cli::wait(&engine, args)),
         Some(Command::Delete(args)) => with_engine("cli", |engine| cli::delete(&engine, args)),
+        Some(Command::Token(args)) => with_engine("cli", |engine| cli::token(&engine, args)),
         Some(Command::Serve(args)) => with_engine("serve", |engine| mcp::serve_main(engine, args.into())),
         None => with_engine("dashboard", |engine| tui::main(engine, parsed.dashboard.into())),
     };
     result.unwrap_or_else(|err| {
-        eprintln!("codex-async: {err:#}");
+        cli::warn(format!("codex-async: {err:#}"));
         cli::exit_code_for(&err)
     })
 }

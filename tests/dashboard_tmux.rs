@@ -115,13 +115,20 @@ async fn a_job_started_over_the_dashboards_mcp_endpoint_appears_within_two_secon
     use rmcp::model::CallToolRequestParams;
     use rmcp::transport::StreamableHttpClientTransport;
 
-    let home = TestHome::new();
-    let port = free_port();
-    let tmux = Tmux::start(&dashboard_command(&home, port, ""), 140, 30);
-    let url = format!("http://127.0.0.1:{port}/mcp");
-    tmux.wait_for(&format!("MCP {url}"), Duration::from_secs(10));
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 
-    let client = ().serve(StreamableHttpClientTransport::from_uri(url)).await.unwrap();
+    let home = TestHome::new();
+    let tmux = Tmux::start(&dashboard_command(&home, 0, ""), 140, 30);
+    // The header says a token is needed and how to print it.
+    tmux.wait_for("token: codex-async token", Duration::from_secs(10));
+    let url = common_tmux::mcp_url(&tmux);
+
+    // Without the token the endpoint refuses; with the home's token it serves.
+    let refused = ().serve(StreamableHttpClientTransport::from_uri(url.clone())).await;
+    assert!(refused.is_err(), "a client without the token was served");
+    let token = std::fs::read_to_string(home.path().join("token")).unwrap().trim().to_owned();
+    let config = StreamableHttpClientTransportConfig::with_uri(url).auth_header(token);
+    let client = ().serve(StreamableHttpClientTransport::from_config(config)).await.unwrap();
     let arguments = serde_json::json!({ "prompt": "say:over-mcp sleep:30", "cwd": home.path() });
     let params = CallToolRequestParams::new("codex_start").with_arguments(arguments.as_object().cloned().unwrap());
     let result = client.call_tool(params).await.unwrap();

@@ -22,7 +22,8 @@ async fn sigkill_of_the_dashboard_while_twenty_jobs_run_loses_nothing() {
     let port = free_port();
     let tmux = Tmux::start(&dashboard_command(&home, port, ""), 160, 40);
     tmux.wait_for(&format!("127.0.0.1:{port}/mcp"), SETTLE);
-    let (client, _) = http_client(&format!("http://127.0.0.1:{port}/mcp"), None).await;
+    let token = common_mcp::home_token(&home);
+    let (client, _) = http_client(&format!("http://127.0.0.1:{port}/mcp"), Some(&token)).await;
     let mut jobs = Vec::new();
     for n in 0..20i64 {
         let started = ok(&call(&client, "codex_start", json!({"prompt": format!("sleep:1.5 exit:{}", n % 4), "cwd": home.path()})).await);

@@ -34,7 +34,7 @@ async fn assert_all_recorded(home: &TestHome, jobs: &[(String, i64)]) {
     }
     // A new server shows them right.
     let server = HttpServerProcess::spawn(home, &[]);
-    let (client, _) = http_client(&server.url, None).await;
+    let (client, _) = http_client(&server.url, server.token.as_deref()).await;
     let listed = ok(&call(&client, "codex_list", json!({"limit": 50})).await);
     for (id, code) in jobs {
         let row = listed["result"].as_array().unwrap().iter().find(|row| row["job_id"] == id.as_str()).expect("listed");
@@ -62,7 +62,7 @@ async fn sigkill_of_a_stdio_server_while_twenty_jobs_run_loses_nothing() {
 async fn sigkill_of_an_http_server_while_twenty_jobs_run_loses_nothing() {
     let home = TestHome::new();
     let mut server = HttpServerProcess::spawn(&home, &[]);
-    let (client, _) = http_client(&server.url, None).await;
+    let (client, _) = http_client(&server.url, server.token.as_deref()).await;
     let jobs = start_twenty(&client, &home).await;
     server.child.kill().unwrap();
     server.child.wait().unwrap();
@@ -133,7 +133,7 @@ async fn hostile_json_rpc_gets_errors_and_the_server_keeps_serving() {
 async fn a_thousand_concurrent_waits_over_http() {
     let home = TestHome::new();
     let server = HttpServerProcess::spawn(&home, &[]);
-    let (client, _) = http_client(&server.url, None).await;
+    let (client, _) = http_client(&server.url, server.token.as_deref()).await;
     let mut ids = Vec::new();
     for n in 0..10 {
         ids.push(

@@ -7,20 +7,12 @@ use std::time::Duration;
 
 use common::TestHome;
 
-fn inotify_instances() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
-        .filter(|target| target.to_string_lossy().contains("inotify"))
-        .count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_concurrent_waits_share_one_watcher() {
+async fn a_thousand_concurrent_waits_share_one_watcher_and_read_little() {
     let home = TestHome::new();
     let engine = home.engine();
     let ids: Vec<String> = (0..20).map(|i| home.start(&format!("sleep:1.5 exit:{}", i % 3))).collect();
-    let before = inotify_instances();
+    let reads_before = engine.store().counters().meta_reads();
     let waits: Vec<_> = (0..1000)
         .map(|n| {
             let engine = engine.clone();
@@ -28,14 +20,6 @@ async fn a_thousand_concurrent_waits_share_one_watcher() {
             tokio::spawn(async move { engine.wait(&id, Duration::from_secs(60), 10).await })
         })
         .collect();
-    // Sample the number of inotify instances for as long as the waits run.
-    let mut most = 0;
-    while !waits.iter().all(|wait| wait.is_finished()) {
-        most = most.max(inotify_instances());
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(most > before, "the waits were woken by a watcher");
-    assert!(most <= before + 1, "{} inotify instances for 1000 waits", most - before);
     for (n, wait) in waits.into_iter().enumerate() {
         let view = wait.await.unwrap().unwrap();
         assert!(!view.timed_out, "wait {n} timed out");
@@ -43,6 +27,11 @@ async fn a_thousand_concurrent_waits_share_one_watcher() {
         assert_eq!(view.poll.status.as_str(), expected);
         assert_eq!(view.poll.exit_code, Some(((n % ids.len()) % 3) as i64));
     }
+    assert_eq!(engine.feed().watchers_made(), 1, "1000 waits, one watcher");
+    // Each wait reads its job once, again on each change to that job's record (its pid,
+    // its result: a few), and once for its answer; no wait reads on a timer.
+    let reads = engine.store().counters().meta_reads() - reads_before;
+    assert!(reads <= 1000 * 8, "{reads} meta reads for 1000 waits");
 }
 
 #[tokio::test]
@@ -60,12 +49,16 @@ async fn wait_any_returns_a_job_that_ended_before_the_call() {
 }
 
 #[tokio::test]
-async fn wait_wakes_when_the_job_ends_not_at_the_timeout() {
+async fn wait_is_woken_by_the_jobs_end_not_by_a_timer() {
     let home = TestHome::new();
-    let engine = home.engine();
-    let id = home.start("sleep:0.5 exit:0");
-    let began = std::time::Instant::now();
-    let view = engine.wait(&id, Duration::from_secs(60), 10).await.unwrap();
+    // No fallback rescan: only the job's own change can wake the wait.
+    let engine = home.engine().with_fallback_rescan(None);
+    let id = home.start("say:printing sleep:0.5 exit:0");
+    let reads_before = engine.store().counters().meta_reads();
+    let view = engine.wait(&id, Duration::from_secs(600), 10).await.unwrap();
     assert!(!view.timed_out);
-    assert!(began.elapsed() < Duration::from_secs(30), "woken by the job's end, long before the timeout");
+    assert_eq!(view.poll.status.as_str(), "done");
+    let reads = engine.store().counters().meta_reads() - reads_before;
+    assert!(reads >= 1, "the wait read the job");
+    assert!(reads <= 6, "{reads} meta reads: the wait looked on its own, not when told");
 }

@@ -92,7 +92,7 @@ async fn eight_http_clients_times_200_operations() {
     let server = HttpServerProcess::spawn(&home, &[]);
     let mut clients = Vec::new();
     for _ in 0..CLIENTS {
-        clients.push(http_client(&server.url, None).await.0);
+        clients.push(http_client(&server.url, server.token.as_deref()).await.0);
     }
     run_load(&home, clients).await;
 }

@@ -7,6 +7,8 @@ mod common_mcp;
 
 use std::time::Duration;
 
+use codex_async::jobs::ApprovalPolicy;
+use codex_async::mcp::token::Auth;
 use codex_async::mcp::{HttpOptions, serve_http};
 use common::TestHome;
 use common_mcp::{HttpServerProcess, call, exercise_tools, http_client, ok};
@@ -17,16 +19,26 @@ use tokio_util::sync::CancellationToken;
 
 const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
 
-async fn post_initialize(url: &str, headers: &[(&str, &str)]) -> StatusCode {
+/// A raw POST with a deadline: a server that never answers fails the test.
+async fn post(url: &str, headers: &[(&str, &str)], body: impl Into<reqwest::Body>) -> reqwest::Response {
     let mut request = reqwest::Client::new()
         .post(url)
+        .timeout(Duration::from_secs(30))
         .header("Content-Type", "application/json")
         .header("Accept", "application/json, text/event-stream")
-        .body(INITIALIZE);
+        .body(body);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    request.send().await.expect("the server answers").status()
+    request.send().await.expect("the server answers")
+}
+
+async fn post_initialize(url: &str, headers: &[(&str, &str)]) -> StatusCode {
+    post(url, headers, INITIALIZE).await.status()
+}
+
+fn bearer(server: &HttpServerProcess) -> String {
+    format!("Bearer {}", server.token.as_deref().expect("a token"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,7 +46,7 @@ async fn every_tool_and_error_over_http() {
     let home = TestHome::new();
     let server = HttpServerProcess::spawn(&home, &[]);
     assert!(server.url.starts_with("http://127.0.0.1:") && server.url.ends_with("/mcp"), "{}", server.url);
-    let (client, _notes) = http_client(&server.url, None).await;
+    let (client, _notes) = http_client(&server.url, server.token.as_deref()).await;
     exercise_tools(&client, &home).await;
     client.cancel().await.unwrap();
 }
@@ -48,8 +60,8 @@ async fn the_url_is_registered_and_removed_on_sigterm_and_sigint() {
         let record: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("servers/<pid>.json")).unwrap();
         assert_eq!(record["url"], server.url.as_str());
         assert_eq!(record["pid"], server.pid());
-        assert_eq!(record["token_required"], false);
-        let (client, _notes) = http_client(&server.url, None).await;
+        assert_eq!(record["token_required"], true);
+        let (client, _notes) = http_client(&server.url, server.token.as_deref()).await;
         ok(&call(&client, "codex_list", json!({})).await);
         let status = server.stop_with(signal);
         assert!(status.success(), "a clean exit on {signal}: {status}");
@@ -63,39 +75,73 @@ async fn foreign_origins_and_hosts_are_refused() {
     let home = TestHome::new();
     let server = HttpServerProcess::spawn(&home, &[]);
     let url = server.url.as_str();
-    assert_eq!(post_initialize(url, &[]).await, StatusCode::OK);
-    assert_eq!(post_initialize(url, &[("Origin", "http://evil.example")]).await, StatusCode::FORBIDDEN);
-    assert_eq!(post_initialize(url, &[("Host", "evil.example")]).await, StatusCode::FORBIDDEN);
-    assert_eq!(post_initialize(url, &[("Host", "evil.example:80")]).await, StatusCode::FORBIDDEN);
+    let auth = bearer(&server);
+    let token = ("Authorization", auth.as_str());
+    assert_eq!(post_initialize(url, &[token]).await, StatusCode::OK);
+    assert_eq!(post_initialize(url, &[token, ("Origin", "http://evil.example")]).await, StatusCode::FORBIDDEN);
+    assert_eq!(post_initialize(url, &[token, ("Host", "evil.example")]).await, StatusCode::FORBIDDEN);
+    assert_eq!(post_initialize(url, &[token, ("Host", "evil.example:80")]).await, StatusCode::FORBIDDEN);
     let port = server.url.trim_start_matches("http://127.0.0.1:").trim_end_matches("/mcp");
     let local_origin = format!("http://localhost:{port}");
-    assert_eq!(post_initialize(url, &[("Origin", &local_origin)]).await, StatusCode::OK);
+    assert_eq!(post_initialize(url, &[token, ("Origin", &local_origin)]).await, StatusCode::OK);
     let huge = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"pad":"{}"}}}}"#, "x".repeat(2 * 1024 * 1024));
-    let response = reqwest::Client::new()
-        .post(url)
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json, text/event-stream")
-        .body(huge)
-        .send()
-        .await
-        .unwrap();
+    let response = post(url, &[token], huge).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_token_is_required_when_configured() {
+async fn a_token_is_required_by_default_and_lives_in_the_home() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = TestHome::new();
+    let server = HttpServerProcess::spawn(&home, &[]);
+    let url = server.url.as_str();
+    let token_file = home.path().join("token");
+    assert_eq!(std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777, 0o600);
+    let token = server.token.clone().unwrap();
+    assert_eq!(token.len(), 64, "32 random bytes as hex");
+
+    // No token, a wrong one, another scheme: 401 with a JSON-RPC error saying where it lives.
+    for headers in [vec![], vec![("Authorization", "Bearer wrong")], vec![("Authorization", "Basic wrong")]] {
+        let response = post(url, &headers, INITIALIZE).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        let body: Value = response.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(token_file.to_str().unwrap()) && message.contains("codex-async token"), "{message}");
+        assert!(!message.contains(&token), "the token is never echoed");
+    }
+    assert_eq!(post_initialize(url, &[("Authorization", &format!("Bearer {token}"))]).await, StatusCode::OK);
+    // The CLI prints the same token; a second server takes it too (made once).
+    let printed = home.run(&["token"]);
+    assert_eq!(String::from_utf8_lossy(&printed.stdout).trim(), token);
+    let second = HttpServerProcess::spawn(&home, &[]);
+    assert_eq!(second.token.as_deref(), Some(token.as_str()));
+    // The registration says a token is needed, never which, and is private.
+    let record_path = home.path().join("servers").join(format!("{}.json", server.pid()));
+    let record = std::fs::read_to_string(&record_path).unwrap();
+    assert!(!record.contains(&token), "the token is never written down");
+    assert_eq!(std::fs::metadata(&record_path).unwrap().permissions().mode() & 0o777, 0o600);
+
+    // Rotating takes effect at once, in running servers too.
+    let rotated = String::from_utf8_lossy(&home.run(&["token", "--rotate"]).stdout).trim().to_owned();
+    assert_ne!(rotated, token);
+    assert_eq!(post_initialize(url, &[("Authorization", &format!("Bearer {token}"))]).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(post_initialize(url, &[("Authorization", &format!("Bearer {rotated}"))]).await, StatusCode::OK);
+    let (client, _notes) = http_client(url, Some(&rotated)).await;
+    ok(&call(&client, "codex_list", json!({})).await);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_given_on_the_command_line_replaces_the_file() {
     let home = TestHome::new();
     let server = HttpServerProcess::spawn(&home, &["--token", "s3cret"]);
     let url = server.url.as_str();
     assert_eq!(post_initialize(url, &[]).await, StatusCode::UNAUTHORIZED);
     assert_eq!(post_initialize(url, &[("Authorization", "Bearer wrong")]).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(post_initialize(url, &[("Authorization", "Basic s3cret")]).await, StatusCode::UNAUTHORIZED);
     assert_eq!(post_initialize(url, &[("Authorization", "Bearer s3cret")]).await, StatusCode::OK);
     let record = std::fs::read_to_string(home.path().join("servers").join(format!("{}.json", server.pid()))).unwrap();
     assert!(!record.contains("s3cret"), "the token is never written down");
-    let (client, _notes) = http_client(url, Some("s3cret")).await;
-    ok(&call(&client, "codex_list", json!({})).await);
-    client.cancel().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,42 +150,61 @@ async fn the_token_can_come_from_the_environment() {
     let mut command = home.command();
     command.env("CODEX_ASYNC_TOKEN", "from-env");
     // HttpServerProcess::spawn uses home.command(); reproduce it with the variable set.
-    let mut child = command
+    let child = command
         .args(["serve", "--http", "127.0.0.1:0"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut child = common::ProcessGuard::new(child);
+    let mut stderr = std::io::BufReader::new(child.child().stderr.take().unwrap());
     let mut line = String::new();
     std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
     let url = line.trim().strip_prefix("codex-async: serving MCP at ").expect("the URL").to_owned();
     assert_eq!(post_initialize(&url, &[]).await, StatusCode::UNAUTHORIZED);
     assert_eq!(post_initialize(&url, &[("Authorization", "Bearer from-env")]).await, StatusCode::OK);
-    child.kill().unwrap();
-    child.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_auth_is_for_loopback_only() {
+    let home = TestHome::new();
+    let server = HttpServerProcess::spawn(&home, &["--no-auth"]);
+    assert_eq!(post_initialize(&server.url, &[]).await, StatusCode::OK);
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(home.path().join("servers").join(format!("{}.json", server.pid()))).unwrap())
+            .unwrap();
+    assert_eq!(record["token_required"], false);
+    // Refused before anything listens: never with a non-loopback address.
+    let refused = home.run(&["serve", "--http", "0.0.0.0:0", "--allow-remote", "--no-auth"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--no-auth"), "{}", String::from_utf8_lossy(&refused.stderr));
+    let both = home.run(&["serve", "--http", "127.0.0.1:0", "--no-auth", "--token", "x"]);
+    assert_eq!(both.status.code(), Some(2), "clap refuses --no-auth with --token");
 }
 
 #[test]
-fn non_loopback_addresses_are_refused_without_allow_remote_and_a_token() {
+fn non_loopback_addresses_are_refused_without_allow_remote() {
     let home = TestHome::new();
     let output = home.run(&["serve", "--http", "0.0.0.0:0"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("not a loopback address") && stderr.contains("--allow-remote"), "{stderr}");
-    let output = home.run(&["serve", "--http", "0.0.0.0:0", "--allow-remote"]);
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("token"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_http_in_process_reports_a_taken_port_as_an_error() {
     let home = TestHome::new();
     let shutdown = CancellationToken::new();
-    let options = HttpOptions { addr: "127.0.0.1:0".parse().unwrap(), token: None, allow_remote: false, max_wait: Duration::from_secs(45) };
+    let options = HttpOptions {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        auth: std::sync::Arc::new(Auth::Fixed("t".into())),
+        allow_remote: false,
+        max_wait: Duration::from_secs(45),
+        max_policy: ApprovalPolicy::FullAuto,
+    };
     let first = serve_http(home.engine(), options.clone(), shutdown.clone()).await.expect("serves");
-    let (client, _notes) = http_client(&first.url, None).await;
+    let (client, _notes) = http_client(&first.url, Some("t")).await;
     ok(&call(&client, "codex_list", json!({})).await);
     let taken = HttpOptions { addr: first.local_addr, ..options };
     let error = serve_http(home.engine(), taken, shutdown.clone()).await.err().expect("the port is taken");
@@ -160,7 +225,8 @@ async fn a_2026_07_28_client_calls_tools_and_listens_over_http() {
 
     let home = TestHome::new();
     let server = HttpServerProcess::spawn(&home, &[]);
-    let transport = StreamableHttpClientTransport::from_config(StreamableHttpClientTransportConfig::with_uri(server.url.clone()));
+    let config = StreamableHttpClientTransportConfig::with_uri(server.url.clone()).auth_header(server.token.clone().unwrap());
+    let transport = StreamableHttpClientTransport::from_config(config);
     let (handler, _notes) = common_mcp::recorder();
     let lifecycle = ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] };
     let client = handler.serve_with_lifecycle(transport, lifecycle).await.expect("discover over HTTP");
@@ -186,8 +252,8 @@ async fn legacy_subscriptions_over_http_reach_every_session() {
 
     let home = TestHome::new();
     let server = HttpServerProcess::spawn(&home, &[]);
-    let (first, mut first_notes) = http_client(&server.url, None).await;
-    let (second, mut second_notes) = http_client(&server.url, None).await;
+    let (first, mut first_notes) = http_client(&server.url, server.token.as_deref()).await;
+    let (second, mut second_notes) = http_client(&server.url, server.token.as_deref()).await;
     assert!(first.list_all_resources().await.unwrap().is_empty());
     let id = home.start(&common_mcp::ticking_prompt());
     let output_uri = format!("codex-async://jobs/{id}/output");
@@ -208,7 +274,7 @@ async fn a_wait_over_http_sends_progress() {
 
     let home = TestHome::new();
     let server = HttpServerProcess::spawn(&home, &["--max-wait", "5"]);
-    let (client, mut notes) = http_client(&server.url, None).await;
+    let (client, mut notes) = http_client(&server.url, server.token.as_deref()).await;
     let id = home.start(&common_mcp::ticking_prompt());
     common::wait_until("the first tick", Duration::from_secs(30), || home.output(&id).contains("tick0"));
     let waiting = call(&client, "codex_wait", json!({"job_id": id, "timeout_seconds": 60}));

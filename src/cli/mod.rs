@@ -2,6 +2,8 @@
 
 mod render;
 
+pub use render::warn;
+
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +42,8 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Serve MCP over stdio (default) or streamable HTTP.
     Serve(ServeArgs),
+    /// Print the bearer token HTTP clients must send (made on first use).
+    Token(TokenArgs),
     /// Runs one job's supervisor (started by `start`, not by hand).
     #[command(name = "__supervise", hide = true)]
     Supervise,
@@ -112,15 +116,31 @@ pub struct ServeArgs {
     /// Serve streamable HTTP at ADDR/mcp instead of stdio (port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
-    /// Require `Authorization: Bearer TOKEN` on HTTP requests.
+    /// The bearer token HTTP requests must carry (default: the one in $CODEX_ASYNC_HOME/token).
     #[arg(long, env = "CODEX_ASYNC_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
-    /// Allow a non-loopback HTTP address (only together with a token).
+    /// Take HTTP requests without a token (loopback addresses only).
+    #[arg(long, conflicts_with = "token")]
+    pub no_auth: bool,
+    /// Allow a non-loopback HTTP address (the token then protects it).
     #[arg(long)]
     pub allow_remote: bool,
     /// The longest a single codex_wait call may block, in seconds.
     #[arg(long, default_value_t = 45)]
     pub max_wait: u64,
+    /// The most a job started over MCP may ask for: suggest, auto-edit or full-auto.
+    #[arg(long, env = "CODEX_ASYNC_MAX_POLICY", default_value = "full-auto", value_parser = parse_policy)]
+    pub max_policy: ApprovalPolicy,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Make a new token; servers stop taking the old one at once.
+    #[arg(long)]
+    pub rotate: bool,
+    /// Print {"token", "path"} as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -134,9 +154,15 @@ pub struct DashboardArgs {
     /// Do not serve MCP from the dashboard.
     #[arg(long)]
     pub no_mcp: bool,
-    /// Require `Authorization: Bearer TOKEN` on the dashboard's MCP endpoint.
+    /// The bearer token the dashboard's MCP endpoint takes (default: the one in $CODEX_ASYNC_HOME/token).
     #[arg(long, env = "CODEX_ASYNC_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Take MCP requests without a token.
+    #[arg(long, conflicts_with = "token")]
+    pub no_auth: bool,
+    /// The most a job started over the dashboard's MCP endpoint may ask for.
+    #[arg(long, env = "CODEX_ASYNC_MAX_POLICY", default_value = "full-auto", value_parser = parse_policy)]
+    pub max_policy: ApprovalPolicy,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -154,15 +180,24 @@ impl From<ServeArgs> for crate::mcp::ServeOptions {
         crate::mcp::ServeOptions {
             http: args.http,
             token: args.token,
+            no_auth: args.no_auth,
             allow_remote: args.allow_remote,
             max_wait: Duration::from_secs(args.max_wait),
+            max_policy: args.max_policy,
         }
     }
 }
 
 impl From<DashboardArgs> for crate::tui::DashboardOptions {
     fn from(args: DashboardArgs) -> Self {
-        crate::tui::DashboardOptions { demo: args.demo, port: args.port, no_mcp: args.no_mcp, token: args.token }
+        crate::tui::DashboardOptions {
+            demo: args.demo,
+            port: args.port,
+            no_mcp: args.no_mcp,
+            token: args.token,
+            no_auth: args.no_auth,
+            max_policy: args.max_policy,
+        }
     }
 }
 
@@ -285,6 +320,20 @@ pub fn delete(engine: &Engine, args: DeleteArgs) -> anyhow::Result<ExitCode> {
     let mut out = render::Out::default();
     out.line(format!("deleted {}", args.job_id));
     out.flush();
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn token(engine: &Engine, args: TokenArgs) -> anyhow::Result<ExitCode> {
+    let home = engine.store().home();
+    let token = if args.rotate { crate::mcp::token::rotate(home) } else { crate::mcp::token::load_or_create(home) }
+        .with_context(|| format!("the token file {}", crate::mcp::token::path(home).display()))?;
+    if args.json {
+        emit_json(&serde_json::json!({"token": token, "path": crate::mcp::token::path(home)}))?;
+    } else {
+        let mut out = render::Out::default();
+        out.line(token);
+        out.flush();
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,15 +1,18 @@
 //! Human-readable output of the command-line verbs (`--json` prints the raw views).
 
 use std::fmt::Display;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use chrono::{DateTime, Local, Utc};
 
 use crate::jobs::view::duration_text;
 use crate::jobs::{CancelView, ListView, PollView, StartView, Status, Timestamp, WaitView};
+use crate::term;
 
 /// Text for stdout, written in one go so a closed pipe (`| head`) ends quietly
-/// instead of panicking inside `println!`.
+/// instead of panicking inside `println!`. Everything passes through the one
+/// sanitizer ([`crate::term`]): an agent's output or a prompt can colour text on a
+/// terminal, never move the cursor, clear the screen, set a title or the clipboard.
 #[derive(Default)]
 pub struct Out(String);
 
@@ -21,13 +24,22 @@ impl Out {
 
     pub fn flush(self) {
         let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(self.0.as_bytes()).and_then(|()| stdout.flush());
+        let text = term::sanitize_text(&self.0, stdout.is_terminal());
+        let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
     }
+}
+
+/// A line for stderr, through the same sanitizer (colour only on a terminal).
+pub fn warn(text: impl Display) {
+    let mut stderr = std::io::stderr().lock();
+    let mut text = term::sanitize_text(&text.to_string(), stderr.is_terminal());
+    text.push('\n');
+    let _ = stderr.write_all(text.as_bytes());
 }
 
 pub fn started(out: &mut Out, view: &StartView) {
     match (&view.status, &view.error) {
-        (Status::Error, error) => eprintln!("job {} failed to start: {}", view.job_id, error.as_deref().unwrap_or("see its output")),
+        (Status::Error, error) => warn(format!("job {} failed to start: {}", view.job_id, error.as_deref().unwrap_or("see its output"))),
         _ => out.line(format!("{}\t(pid {})", view.job_id, view.pid.map_or("?".to_owned(), |pid| pid.to_string()))),
     }
 }
@@ -59,7 +71,7 @@ pub fn poll(out: &mut Out, view: &PollView) {
 
 pub fn waited(out: &mut Out, view: &WaitView) {
     if view.timed_out {
-        eprintln!("still running after the timeout");
+        warn("still running after the timeout");
     }
     poll(out, &view.poll);
 }

@@ -16,7 +16,8 @@ use super::error::JobError;
 /// Linux refuses a single argument longer than this (`MAX_ARG_STRLEN`, 32 pages).
 pub const MAX_PROMPT_BYTES: usize = 128 * 1024 - 1;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Ordered from least to most allowed, so a ceiling compares with `<=`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ApprovalPolicy {
     /// Read-only sandbox: the agent may look and answer, not change files.

@@ -106,6 +106,8 @@ impl std::fmt::Debug for JobFeed {
 
 struct Inner {
     store: JobStore,
+    /// How many watchers (inotify instances) this feed has made: one, however many subscribe.
+    watchers_made: std::sync::atomic::AtomicUsize,
     fallback: Option<Duration>,
     sender: broadcast::Sender<FeedEvent>,
     state: Mutex<State>,
@@ -129,11 +131,24 @@ impl JobFeed {
     /// `fallback: None` turns the fallback tick off (tests prove the event path with it).
     pub fn with_fallback(store: JobStore, fallback: Option<Duration>) -> Self {
         let (sender, _) = broadcast::channel(CAPACITY);
-        JobFeed { inner: Arc::new(Inner { store, fallback, sender, state: Mutex::new(State::default()) }) }
+        JobFeed {
+            inner: Arc::new(Inner {
+                store,
+                watchers_made: std::sync::atomic::AtomicUsize::new(0),
+                fallback,
+                sender,
+                state: Mutex::new(State::default()),
+            }),
+        }
     }
 
     pub fn store(&self) -> &JobStore {
         &self.inner.store
+    }
+
+    /// How many OS watchers this feed has made so far (one at most while it lives).
+    pub fn watchers_made(&self) -> usize {
+        self.inner.watchers_made.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Events from now on, for `scope`. Subscribe *before* looking at the jobs, so a
@@ -184,6 +199,7 @@ impl JobFeed {
             .spawn(move || run(&feed, &raw_receiver, &jobs_dir, &sender, fallback))
             .map_err(|err| JobError::io("starting the change feed for", self.inner.store.jobs_dir(), err))?;
         state.watcher = Some(watcher);
+        self.inner.watchers_made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 

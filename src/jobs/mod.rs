@@ -65,9 +65,10 @@ impl Engine {
         Ok(Engine::new(JobStore::from_env()?, reinstalled_path(launcher)))
     }
 
-    /// The same engine with another change feed (tests turn its fallback tick off).
-    pub fn with_feed(mut self, feed: JobFeed) -> Self {
-        self.feed = feed;
+    /// The same engine with its change feed's fallback rescan at another period, or
+    /// none (tests prove that changes arrive by events alone).
+    pub fn with_fallback_rescan(mut self, fallback: Option<Duration>) -> Self {
+        self.feed = JobFeed::with_fallback(self.store.clone(), fallback);
         self
     }
 

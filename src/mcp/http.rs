@@ -1,6 +1,7 @@
 //! Streamable HTTP at `/mcp`, with the checks an endpoint that runs agents on this
 //! machine needs: loopback unless told otherwise, Host and Origin validation
-//! against DNS rebinding, an optional bearer token, and a body size limit.
+//! against DNS rebinding, a bearer token (on by default), a body size limit, and
+//! JSON-RPC errors for messages rmcp would answer badly.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -18,8 +19,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::hub::ChangeHub;
 use super::registration::ServerFile;
-use super::server::{McpServer, PROGRESS_INTERVAL};
-use crate::jobs::Engine;
+use super::server::McpServer;
+use super::settings::{PROGRESS_INTERVAL, ServerSettings, Transport};
+use super::token::Auth;
+use super::wire::{self, ReplyKind, Verdict};
+use crate::jobs::{ApprovalPolicy, Engine};
 
 /// A prompt is at most 128 KiB; JSON escaping can double it. Anything far beyond is not ours.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -44,12 +48,12 @@ pub fn check_bind(options: &HttpOptions) -> anyhow::Result<()> {
     if !options.allow_remote {
         anyhow::bail!(
             "refusing to serve MCP on {}: it is not a loopback address, and this endpoint runs agents on this machine. \
-             Use 127.0.0.1, or pass --allow-remote together with --token (or CODEX_ASYNC_TOKEN)",
+             Use 127.0.0.1, or pass --allow-remote (the bearer token then protects it)",
             options.addr
         );
     }
-    if options.token.as_deref().is_none_or(|token| token.trim().is_empty()) {
-        anyhow::bail!("--allow-remote needs a token: pass --token or set CODEX_ASYNC_TOKEN, so strangers cannot run agents here");
+    if !options.auth.required() {
+        anyhow::bail!("--no-auth is for loopback addresses only: a remote endpoint without a token would let anyone run agents here");
     }
     Ok(())
 }
@@ -58,10 +62,13 @@ pub fn check_bind(options: &HttpOptions) -> anyhow::Result<()> {
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
     pub addr: SocketAddr,
-    pub token: Option<String>,
+    /// The bearer token check (on by default).
+    pub auth: Arc<Auth>,
     pub allow_remote: bool,
     /// The longest one `codex_wait` call may block.
     pub max_wait: Duration,
+    /// The most a job started over MCP may ask for.
+    pub max_policy: ApprovalPolicy,
 }
 
 /// A running HTTP endpoint; it stops when the shutdown token is cancelled.
@@ -105,14 +112,21 @@ pub async fn serve(engine: Engine, options: HttpOptions, shutdown: CancellationT
     };
     let mut sessions = LocalSessionManager::default();
     sessions.session_config.keep_alive = Some(SESSION_IDLE_TIMEOUT);
-    let max_wait = options.max_wait;
+    let settings = ServerSettings {
+        max_wait: options.max_wait,
+        progress_interval: PROGRESS_INTERVAL,
+        max_policy: options.max_policy,
+        transport: Transport::Http,
+    };
     let factory_engine = engine.clone();
     let hub = ChangeHub::new(engine.feed().clone());
-    let new_session = move || Ok(McpServer::with_hub(factory_engine.clone(), max_wait, PROGRESS_INTERVAL, hub.clone()));
+    let new_session = move || Ok(McpServer::with_hub(factory_engine.clone(), settings.clone(), hub.clone()));
     let service = StreamableHttpService::new(new_session, Arc::new(sessions), config);
-    let token: Option<Arc<str>> = options.token.as_deref().filter(|token| !token.is_empty()).map(Arc::from);
-    let token_required = token.is_some();
-    let router = Router::new().nest_service("/mcp", service).layer(middleware::from_fn_with_state(token, require_token));
+    let token_required = options.auth.required();
+    let router = Router::new()
+        .nest_service("/mcp", service)
+        .layer(middleware::from_fn(check_messages))
+        .layer(middleware::from_fn_with_state(options.auth.clone(), require_token));
 
     let registration = ServerFile::write(engine.store(), &url, token_required);
     let task = tokio::spawn(async move {
@@ -126,55 +140,76 @@ pub async fn serve(engine: Engine, options: HttpOptions, shutdown: CancellationT
     Ok(HttpServer { url, local_addr, task })
 }
 
-async fn require_token(State(token): State<Option<Arc<str>>>, request: Request, next: Next) -> Response {
-    if let Some(expected) = token {
-        let given = request.headers().get(header::AUTHORIZATION).and_then(|value| value.to_str().ok());
-        let bearer = given.and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")));
-        if !bearer.is_some_and(|bearer| same_secret(bearer.trim().as_bytes(), expected.as_bytes())) {
-            return (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer")],
-                "Unauthorized: send Authorization: Bearer <token> (the server's --token or CODEX_ASYNC_TOKEN)\n",
-            )
-                .into_response();
-        }
+fn json_response(status: StatusCode, body: &serde_json::Value, extra: Option<(header::HeaderName, &'static str)>) -> Response {
+    let mut response = (status, [(header::CONTENT_TYPE, "application/json")], format!("{body}\n")).into_response();
+    if let Some((name, value)) = extra {
+        response.headers_mut().insert(name, header::HeaderValue::from_static(value));
     }
-    next.run(request).await
+    response
 }
 
-/// Compares without stopping at the first difference, so timing does not leak the token.
-fn same_secret(given: &[u8], expected: &[u8]) -> bool {
-    let mut difference = given.len() ^ expected.len();
-    for (index, byte) in expected.iter().enumerate() {
-        difference |= usize::from(given.get(index).copied().unwrap_or(0) ^ byte);
+async fn require_token(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
+    let given = request.headers().get(header::AUTHORIZATION).and_then(|value| value.to_str().ok());
+    let bearer = given.and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))).map(str::trim);
+    if auth.accepts(bearer) {
+        return next.run(request).await;
     }
-    difference == 0
+    let message = format!(
+        "unauthorized: {} the header `Authorization: Bearer <token>`; {}",
+        if given.is_some() { "the token in" } else { "send" },
+        auth.hint()
+    );
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32001, "message": message}});
+    json_response(StatusCode::UNAUTHORIZED, &body, Some((header::WWW_AUTHENTICATE, "Bearer")))
+}
+
+/// Answers messages rmcp would drop or answer badly (see [`super::wire`]); passes the rest.
+async fn check_messages(request: Request, next: Next) -> Response {
+    if request.method() != axum::http::Method::POST {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600,
+                "message": format!("invalid request: the body is larger than {MAX_BODY_BYTES} bytes")}});
+            return json_response(StatusCode::PAYLOAD_TOO_LARGE, &body, None);
+        }
+    };
+    match wire::check(&bytes) {
+        Verdict::Pass => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Verdict::Reply { status, body } => {
+            let status = match status {
+                ReplyKind::ParseError | ReplyKind::InvalidRequest => StatusCode::BAD_REQUEST,
+                ReplyKind::MethodNotFound | ReplyKind::InvalidParams => StatusCode::OK,
+            };
+            json_response(status, &body, None)
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn options(addr: &str, token: Option<&str>, allow_remote: bool) -> HttpOptions {
-        HttpOptions { addr: addr.parse().unwrap(), token: token.map(str::to_owned), allow_remote, max_wait: Duration::from_secs(45) }
+    fn options(addr: &str, auth: Auth, allow_remote: bool) -> HttpOptions {
+        HttpOptions {
+            addr: addr.parse().unwrap(),
+            auth: Arc::new(auth),
+            allow_remote,
+            max_wait: Duration::from_secs(45),
+            max_policy: ApprovalPolicy::FullAuto,
+        }
     }
 
     #[test]
     fn remote_binds_need_the_flag_and_a_token() {
-        assert!(check_bind(&options("127.0.0.1:0", None, false)).is_ok());
-        assert!(check_bind(&options("[::1]:0", None, false)).is_ok());
-        assert!(check_bind(&options("0.0.0.0:0", Some("t"), false)).is_err());
-        assert!(check_bind(&options("0.0.0.0:0", None, true)).is_err());
-        assert!(check_bind(&options("0.0.0.0:0", Some(" "), true)).is_err());
-        assert!(check_bind(&options("0.0.0.0:0", Some("t"), true)).is_ok());
-    }
-
-    #[test]
-    fn secrets_compare_whole() {
-        assert!(same_secret(b"abc", b"abc"));
-        assert!(!same_secret(b"abd", b"abc"));
-        assert!(!same_secret(b"ab", b"abc"));
-        assert!(!same_secret(b"abcd", b"abc"));
-        assert!(!same_secret(b"", b"abc"));
+        let token = || Auth::Fixed("t".into());
+        assert!(check_bind(&options("127.0.0.1:0", Auth::Off, false)).is_ok());
+        assert!(check_bind(&options("[::1]:0", Auth::Off, false)).is_ok());
+        assert!(check_bind(&options("0.0.0.0:0", token(), false)).is_err());
+        assert!(check_bind(&options("0.0.0.0:0", Auth::Off, true)).unwrap_err().to_string().contains("--no-auth"));
+        assert!(check_bind(&options("0.0.0.0:0", token(), true)).is_ok());
     }
 }

@@ -9,21 +9,25 @@ mod registration;
 mod resources;
 mod schema;
 mod server;
+mod settings;
+mod stdio;
 mod subscriptions;
+pub mod token;
 mod tools;
+mod wire;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 
 pub use http::{HttpOptions, HttpServer, serve as serve_http};
-pub use server::{McpServer, PROGRESS_INTERVAL};
+pub use server::McpServer;
+pub use settings::{PROGRESS_INTERVAL, ServerSettings, Transport};
 
-use crate::jobs::Engine;
+use crate::jobs::{ApprovalPolicy, Engine};
 
 /// How long in-flight work may take to wind down after a shutdown request.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
@@ -33,10 +37,26 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 pub struct ServeOptions {
     /// Streamable HTTP at this address; stdio when `None`.
     pub http: Option<SocketAddr>,
+    /// A token given instead of the home's token file.
     pub token: Option<String>,
+    /// No token check (loopback only).
+    pub no_auth: bool,
     pub allow_remote: bool,
     /// The longest one `codex_wait` / `codex_await_any` call blocks.
     pub max_wait: Duration,
+    /// The most a job started over MCP may ask for.
+    pub max_policy: ApprovalPolicy,
+}
+
+/// The token check an HTTP endpoint makes: the given token, none (`--no-auth`), or by
+/// default the home's token file (made if missing).
+pub fn auth_for(home: &std::path::Path, token: Option<String>, no_auth: bool) -> anyhow::Result<token::Auth> {
+    match (token.filter(|token| !token.trim().is_empty()), no_auth) {
+        (Some(_), true) => anyhow::bail!("give a token (--token or CODEX_ASYNC_TOKEN) or --no-auth, not both"),
+        (Some(token), false) => Ok(token::Auth::Fixed(token.trim().to_owned())),
+        (None, true) => Ok(token::Auth::Off),
+        (None, false) => token::Auth::from_home(home).with_context(|| format!("making the token file {}", token::path(home).display())),
+    }
 }
 
 /// `codex-async serve`: stdio by default, streamable HTTP with `--http ADDR`.
@@ -47,10 +67,20 @@ pub fn serve_main(engine: Engine, options: ServeOptions) -> anyhow::Result<ExitC
         spawn_signal_handler(shutdown.clone())?;
         match options.http {
             Some(addr) => {
-                let http = HttpOptions { addr, token: options.token, allow_remote: options.allow_remote, max_wait: options.max_wait };
+                let auth = auth_for(engine.store().home(), options.token, options.no_auth)?;
+                let http = HttpOptions {
+                    addr,
+                    auth: std::sync::Arc::new(auth),
+                    allow_remote: options.allow_remote,
+                    max_wait: options.max_wait,
+                    max_policy: options.max_policy,
+                };
                 serve_http_until_shutdown(engine, http, shutdown).await
             }
-            None => serve_stdio(engine, options.max_wait, shutdown).await,
+            None => {
+                let settings = ServerSettings { max_wait: options.max_wait, max_policy: options.max_policy, ..ServerSettings::default() };
+                stdio::serve(McpServer::with_settings(engine, settings), shutdown).await
+            }
         }
     });
     // A blocked read of the terminal must not keep the process alive.
@@ -70,24 +100,6 @@ fn spawn_signal_handler(shutdown: CancellationToken) -> anyhow::Result<()> {
         }
         shutdown.cancel();
     });
-    Ok(())
-}
-
-/// Serves one client on stdin/stdout until it hangs up (EOF) or a signal comes.
-async fn serve_stdio(engine: Engine, max_wait: Duration, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let server = McpServer::new(engine, max_wait);
-    let running = server.serve_with_ct(rmcp::transport::stdio_pipes(), shutdown.child_token()).await;
-    let running = match running {
-        Ok(running) => running,
-        // The client left before the handshake ended: nothing to serve.
-        Err(err) if shutdown.is_cancelled() => {
-            tracing::info!(%err, "shut down before the handshake");
-            return Ok(());
-        }
-        Err(err) => return Err(err).context("MCP handshake over stdio"),
-    };
-    let reason = running.waiting().await.context("the stdio session failed")?;
-    tracing::info!(?reason, "stdio session ended");
     Ok(())
 }
 

@@ -15,14 +15,12 @@ use rmcp::service::{RequestContext, RoleServer, SubscriptionContext};
 use rmcp::{ErrorData as McpError, ServerHandler};
 
 use super::hub::ChangeHub;
+use super::settings::ServerSettings;
 use super::subscriptions::{self, LegacySubscriptions};
 use super::tools::{self, ToolContext};
 use super::{resources, schema};
 use crate::jobs::Engine;
 use crate::jobs::endings::EndCursor;
-
-/// How often a waiting tool reports progress (clients reset their timeouts on it).
-pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(3);
 
 const INSTRUCTIONS: &str = "Runs codex coding-agent jobs in the background. Start one with codex_start \
 (approval_policy 'full-auto' for unattended edits and commands), then codex_wait on its job_id until it is no \
@@ -38,8 +36,7 @@ pub struct McpServer {
 
 struct Inner {
     engine: Engine,
-    max_wait: Duration,
-    progress_interval: Duration,
+    settings: ServerSettings,
     /// Shared by all sessions of one HTTP endpoint: one watcher for all of them.
     hub: ChangeHub,
     legacy: LegacySubscriptions,
@@ -48,22 +45,26 @@ struct Inner {
 }
 
 impl McpServer {
-    /// `max_wait` caps one `codex_wait` or `codex_await_any` call.
+    /// A stdio server whose waits block at most `max_wait`.
     pub fn new(engine: Engine, max_wait: Duration) -> Self {
-        Self::with_progress_interval(engine, max_wait, PROGRESS_INTERVAL)
+        Self::with_settings(engine, ServerSettings { max_wait, ..ServerSettings::default() })
     }
 
     /// `progress_interval`: how often a blocking wait reports progress (tests use a short one).
     pub fn with_progress_interval(engine: Engine, max_wait: Duration, progress_interval: Duration) -> Self {
-        let hub = ChangeHub::new(engine.feed().clone());
-        Self::with_hub(engine, max_wait, progress_interval, hub)
+        Self::with_settings(engine, ServerSettings { max_wait, progress_interval, ..ServerSettings::default() })
     }
 
-    pub(super) fn with_hub(engine: Engine, max_wait: Duration, progress_interval: Duration, hub: ChangeHub) -> Self {
-        let progress_interval = progress_interval.max(Duration::from_millis(10));
+    pub fn with_settings(engine: Engine, settings: ServerSettings) -> Self {
+        let hub = ChangeHub::new(engine.feed().clone());
+        Self::with_hub(engine, settings, hub)
+    }
+
+    pub(super) fn with_hub(engine: Engine, mut settings: ServerSettings, hub: ChangeHub) -> Self {
+        settings.progress_interval = settings.progress_interval.max(Duration::from_millis(10));
         let legacy = LegacySubscriptions::default();
         let endings = tokio::sync::Mutex::new(EndCursor::new());
-        McpServer { inner: Arc::new(Inner { engine, max_wait, progress_interval, hub, legacy, endings }) }
+        McpServer { inner: Arc::new(Inner { engine, settings, hub, legacy, endings }) }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -71,11 +72,7 @@ impl McpServer {
     }
 
     pub fn max_wait(&self) -> Duration {
-        self.inner.max_wait
-    }
-
-    pub fn progress_interval(&self) -> Duration {
-        self.inner.progress_interval
+        self.inner.settings.max_wait
     }
 }
 
@@ -102,10 +99,13 @@ impl ServerHandler for McpServer {
 
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
         // A bug in a tool must come back as a failed call, not take the session down.
+        let settings = &self.inner.settings;
         let tool = ToolContext {
             engine: &self.inner.engine,
-            max_wait: self.inner.max_wait,
-            progress_interval: self.inner.progress_interval,
+            max_wait: settings.max_wait,
+            progress_interval: settings.progress_interval,
+            max_policy: settings.max_policy,
+            transport: settings.transport,
             endings: &self.inner.endings,
         };
         let call = AssertUnwindSafe(tools::call(&tool, &request.name, request.arguments, context)).catch_unwind().await;

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::schema;
+use super::settings::Transport;
 use crate::jobs::endings::{EndCursor, NextEnding};
 use crate::jobs::{AgentSpec, ApprovalPolicy, Engine, JobError, StartRequest, cancel, tail};
 
@@ -27,6 +28,9 @@ pub struct ToolContext<'a> {
     pub max_wait: Duration,
     /// How often a blocking wait reports progress.
     pub progress_interval: Duration,
+    /// The most a job started here may ask for.
+    pub max_policy: ApprovalPolicy,
+    pub transport: Transport,
     /// The endings this session's `codex_await_any` already reported.
     pub endings: &'a tokio::sync::Mutex<EndCursor>,
 }
@@ -95,7 +99,7 @@ pub async fn call(
 ) -> Result<CallToolResult, McpError> {
     let arguments = arguments.unwrap_or_default();
     let result = match name {
-        schema::START => start(tool.engine, arguments).await,
+        schema::START => start(tool, arguments).await,
         schema::POLL => poll(tool.engine, arguments),
         schema::LIST => list(tool.engine, arguments),
         schema::CANCEL => cancel(tool.engine, arguments).await,
@@ -128,11 +132,25 @@ fn to_value(value: impl serde::Serialize) -> Result<Value, ToolError> {
     serde_json::to_value(value).map_err(|err| ToolError(format!("could not encode the result: {err}")))
 }
 
-async fn start(engine: &Engine, arguments: JsonObject) -> ToolResult {
+async fn start(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
     let args: StartArgs = parse(schema::START, arguments)?;
     let policy: ApprovalPolicy = args.approval_policy.as_deref().unwrap_or("suggest").parse()?;
-    let request = StartRequest::new(args.prompt, &PathBuf::from(args.cwd), policy, AgentSpec::codex_from_env())?;
-    let engine = engine.clone();
+    if policy > tool.max_policy {
+        return Err(ToolError(format!(
+            "approval_policy '{policy}' is above this server's ceiling '{ceiling}': ask for '{ceiling}' or less, or have the \
+             person running the server raise it (--max-policy {policy}, or CODEX_ASYNC_MAX_POLICY={policy})",
+            ceiling = tool.max_policy
+        )));
+    }
+    let cwd = PathBuf::from(&args.cwd);
+    if tool.transport == Transport::Http && !cwd.is_absolute() && !args.cwd.starts_with('~') {
+        return Err(ToolError(format!(
+            "cwd must be an absolute path over HTTP (got {:?}): the server's own folder means nothing to the caller; give the project's full path",
+            args.cwd.chars().take(200).collect::<String>()
+        )));
+    }
+    let request = StartRequest::new(args.prompt, &cwd, policy, AgentSpec::codex_from_env())?;
+    let engine = tool.engine.clone();
     let started = tokio::task::spawn_blocking(move || engine.start(&request))
         .await
         .map_err(|err| ToolError(format!("starting the job failed inside the server: {err}")))??;

@@ -93,9 +93,20 @@ pub enum Mode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum McpState {
     Starting,
-    On(String),
+    On { url: String, auth: McpAuth },
     Off(String),
     Disabled,
+}
+
+/// Which token the dashboard's MCP endpoint takes, for the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum McpAuth {
+    /// The home's token file: `codex-async token` prints it.
+    File,
+    /// One given with --token or CODEX_ASYNC_TOKEN.
+    Given,
+    /// `--no-auth`.
+    Off,
 }
 
 #[derive(Clone, Debug)]

@@ -6,11 +6,12 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::jobs::view::elapsed;
 use crate::jobs::{JobRecord, Status};
 
-use super::app::{App, Focus, McpState, Mode};
+use super::app::{App, Focus, McpAuth, McpState, Mode};
 use super::layout;
 use super::{overlay, text};
 
@@ -42,29 +43,90 @@ pub fn draw(frame: &mut Frame, app: &App) {
     overlay::draw(frame, app, frame.area());
 }
 
+/// The header: name, MCP endpoint, counts per status, watch problems, the jobs folder.
+/// When it does not fit, the folder is cut (its end stays), then goes; then the counts
+/// lose their words, then the MCP endpoint shortens — nothing is ever cut mid-word.
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
-    let mut spans = vec![Span::styled(" codex-async ", Style::new().bold().black().on_cyan()), Span::raw(" ")];
-    match &app.mcp {
-        McpState::On(url) => spans.push(Span::styled(format!("MCP {url}"), Style::new().green())),
-        McpState::Off(reason) => spans.push(Span::styled(format!("MCP off: {reason}"), Style::new().red())),
-        McpState::Disabled => spans.push(Span::styled("MCP off (--no-mcp)", Style::new().dark_gray())),
-        McpState::Starting => spans.push(Span::styled("MCP starting…", Style::new().dark_gray())),
+    let width = usize::from(area.width);
+    let brand = Span::styled(" codex-async ", Style::new().bold().black().on_cyan());
+    let counts = |words: bool| -> Vec<Span<'static>> {
+        if app.jobs.is_empty() {
+            return vec![Span::styled(" no jobs", Style::new().dark_gray())];
+        }
+        app.counts()
+            .into_iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(status, count)| {
+                let (symbol, colour) = status_symbol(status);
+                let text = if words { format!(" {symbol} {count} {}", status_name(status)) } else { format!(" {symbol}{count}") };
+                Span::styled(text, Style::new().fg(colour))
+            })
+            .collect()
+    };
+    let mcp = |detail: u8| -> Span<'static> {
+        match &app.mcp {
+            McpState::On { url, auth } => {
+                let token = match (detail, auth) {
+                    (_, McpAuth::Off) => " (no token)",
+                    (2, McpAuth::File) => " · token: codex-async token",
+                    (2, McpAuth::Given) => " · token: --token",
+                    (1, _) => " · token",
+                    _ => "",
+                };
+                let place = match detail {
+                    0 => "on".to_owned(),
+                    _ => url.clone(),
+                };
+                Span::styled(format!("MCP {place}{token}"), Style::new().green())
+            }
+            McpState::Off(reason) if detail == 2 => Span::styled(format!("MCP off: {reason}"), Style::new().red()),
+            McpState::Off(_) => Span::styled("MCP off", Style::new().red()),
+            McpState::Disabled => Span::styled("MCP off (--no-mcp)", Style::new().dark_gray()),
+            McpState::Starting => Span::styled("MCP starting…", Style::new().dark_gray()),
+        }
+    };
+    let problem = app.watch_problem.as_ref().map(|problem| Span::styled(format!(" ⚠ jobs folder {problem}"), Style::new().yellow()));
+    let folder = Span::styled(format!(" │ {}", app.jobs_dir), Style::new().dark_gray());
+    let line = |detail: u8, words: bool, with_folder: bool| -> Line<'static> {
+        let mut spans = vec![brand.clone(), Span::raw(" "), mcp(detail), Span::raw(" │")];
+        spans.extend(counts(words));
+        spans.extend(problem.clone());
+        if with_folder {
+            spans.push(folder.clone());
+        }
+        Line::from(spans)
+    };
+    let full = line(2, true, true);
+    if full.width() <= width {
+        frame.render_widget(Paragraph::new(full), area);
+        return;
     }
-    spans.push(Span::raw(" │"));
-    if app.jobs.is_empty() {
-        spans.push(Span::styled(" no jobs", Style::new().dark_gray()));
+    // The folder is what gets cut: its end (the part that tells folders apart) stays.
+    let mut without_folder = line(2, true, false);
+    let room = width.saturating_sub(without_folder.width());
+    if room >= 12 {
+        let keep = room - " │ …".width();
+        let tail: String = {
+            let mut taken = 0;
+            let mut chars: Vec<char> = app
+                .jobs_dir
+                .chars()
+                .rev()
+                .take_while(|ch| {
+                    taken += ch.width().unwrap_or(0);
+                    taken <= keep
+                })
+                .collect();
+            chars.reverse();
+            chars.into_iter().collect()
+        };
+        without_folder.spans.push(Span::styled(format!(" │ …{tail}"), Style::new().dark_gray()));
+        frame.render_widget(Paragraph::new(without_folder), area);
+        return;
     }
-    for (status, count) in app.counts().into_iter().filter(|(_, count)| *count > 0) {
-        let (symbol, colour) = status_symbol(status);
-        spans.push(Span::styled(format!(" {symbol} {count} {}", status_name(status)), Style::new().fg(colour)));
-    }
-    // The folder goes last: on a narrow screen it is what gets cut.
-    spans.push(Span::raw(" │ "));
-    spans.push(Span::styled(app.jobs_dir.clone(), Style::new().dark_gray()));
-    if let Some(problem) = &app.watch_problem {
-        spans.push(Span::styled(format!(" ({problem})"), Style::new().yellow()));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let candidates = [without_folder, line(2, false, false), line(1, true, false), line(1, false, false), line(0, false, false)];
+    let fitting = candidates.iter().find(|line| line.width() <= width).unwrap_or(&candidates[candidates.len() - 1]);
+    frame.render_widget(Paragraph::new(fitting.clone()), area);
 }
 
 struct Columns {

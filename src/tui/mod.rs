@@ -36,7 +36,7 @@ use tokio_util::sync::CancellationToken;
 use crate::jobs::{AgentSpec, Engine};
 use crate::{demo, mcp};
 
-use app::{App, McpState};
+use app::{App, McpAuth, McpState};
 
 /// How the dashboard runs.
 #[derive(Clone, Debug, Default)]
@@ -48,6 +48,10 @@ pub struct DashboardOptions {
     /// No MCP endpoint.
     pub no_mcp: bool,
     pub token: Option<String>,
+    /// No token check on the MCP endpoint.
+    pub no_auth: bool,
+    /// The most a job started over the MCP endpoint may ask for.
+    pub max_policy: crate::jobs::ApprovalPolicy,
 }
 
 /// Opens the dashboard; returns when the person quits. Running jobs keep running.
@@ -94,15 +98,8 @@ async fn dashboard(
     let mcp_state = if args.no_mcp {
         McpState::Disabled
     } else {
-        let options = mcp::HttpOptions {
-            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
-            token: args.token.clone(),
-            allow_remote: false,
-            max_wait: Duration::from_secs(45),
-        };
-        match mcp::serve_http(engine.clone(), options, shutdown.child_token()).await {
-            Ok(server) if args.token.is_some() => McpState::On(format!("{} (bearer token required)", server.url)),
-            Ok(server) => McpState::On(server.url),
+        match serve_mcp(&engine, args, shutdown.child_token()).await {
+            Ok((url, auth)) => McpState::On { url, auth },
             Err(err) => McpState::Off(format!("{err:#}")),
         }
     };
@@ -121,6 +118,25 @@ async fn dashboard(
     let context = runtime::Context { engine, agent, shutdown: shutdown.clone() };
     runtime::run(&mut terminal, &mut app, &context).await?;
     Ok(app.running_ids())
+}
+
+/// The MCP endpoint beside the dashboard, and which token it takes.
+async fn serve_mcp(engine: &Engine, args: &DashboardOptions, shutdown: CancellationToken) -> anyhow::Result<(String, McpAuth)> {
+    let auth = mcp::auth_for(engine.store().home(), args.token.clone(), args.no_auth)?;
+    let shown = match &auth {
+        mcp::token::Auth::Off => McpAuth::Off,
+        mcp::token::Auth::Fixed(_) => McpAuth::Given,
+        mcp::token::Auth::File { .. } => McpAuth::File,
+    };
+    let options = mcp::HttpOptions {
+        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
+        auth: std::sync::Arc::new(auth),
+        allow_remote: false,
+        max_wait: Duration::from_secs(45),
+        max_policy: args.max_policy,
+    };
+    let server = mcp::serve_http(engine.clone(), options, shutdown).await?;
+    Ok((server.url, shown))
 }
 
 /// SIGTERM and SIGHUP (the terminal closed) end the loop like `q`, so the terminal is

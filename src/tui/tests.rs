@@ -12,7 +12,7 @@ use ratatui::style::Color;
 use crate::jobs::output::{LineBlock, OutputLine, OutputUpdate};
 use crate::jobs::{ApprovalPolicy, JobId, JobMeta, JobRecord};
 
-use super::app::{Action, App, ConfirmKind, DataEvent, Effect, Focus, McpState, Mode, StatusFilter, TaskResult};
+use super::app::{Action, App, ConfirmKind, DataEvent, Effect, Focus, McpAuth, McpState, Mode, StatusFilter, TaskResult};
 use super::pane::Fetch;
 
 fn now() -> DateTime<Utc> {
@@ -45,7 +45,7 @@ fn corrupt(raw: &str, started_ago: u64) -> JobRecord {
 
 fn app(width: u16, height: u16) -> App {
     let mut app = App::new("~/.codex-async/jobs".into(), PathBuf::from("/home/me/src"), Some("/home/me".into()), (width, height), now());
-    app.mcp = McpState::On("http://127.0.0.1:8765/mcp".into());
+    app.mcp = McpState::On { url: "http://127.0.0.1:8765/mcp".into(), auth: McpAuth::File };
     app
 }
 
@@ -240,4 +240,33 @@ fn snapshot_zoom() {
     colourful_output(&mut app);
     app.apply(Action::Zoom);
     insta::assert_snapshot!("zoom", screen(&app));
+}
+
+#[test]
+fn snapshot_watch_problem() {
+    let mut app = loaded(120, 12);
+    app.apply_data(DataEvent::WatchProblem(Some("not watched (too many open files); rescanning every 3s".into())));
+    let screen = screen(&app);
+    assert!(screen.contains("⚠ jobs folder not watched (too many open files)"), "{screen}");
+    insta::assert_snapshot!("watch_problem", screen);
+}
+
+#[test]
+fn snapshot_escapes_that_used_to_leak() {
+    let mut app = loaded(80, 14);
+    select(&mut app, "b2c3d4e5");
+    let osc = format!("\u{1b}]52;c;{}\u{7}", "QUJD".repeat(50));
+    let lines = [
+        // tput bold … tput sgr0: ESC ( B must not leave a stray B.
+        "\u{1b}[1mbold\u{1b}(B\u{1b}[m then plain".to_owned(),
+        format!("before{osc}after: a 200-byte clipboard write"),
+        "\u{1b}]0;evil title\u{7}\u{1b}[2J\u{1b}[Hcleared nothing".to_owned(),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    output(&mut app, "b2c3d4e5", &refs, None);
+    let screen = screen(&app);
+    assert!(screen.contains("bold then plain") && !screen.contains("boldB"), "{screen}");
+    assert!(screen.contains("beforeafter: a 200-byte clipboard write") && !screen.contains("QUJD"), "{screen}");
+    assert!(screen.contains("cleared nothing") && !screen.contains("evil title"), "{screen}");
+    insta::assert_snapshot!("escapes_that_used_to_leak", screen);
 }

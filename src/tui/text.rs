@@ -1,85 +1,19 @@
 //! Agent output made safe to draw: colours kept, everything else that could move the
-//! cursor or confuse the terminal dropped, tabs expanded, width measured per character.
+//! cursor or confuse the terminal dropped (see [`crate::term`], the one parser both
+//! the dashboard and the command line use), tabs expanded, width measured per character.
 
-use ansi_to_tui::IntoText;
-use ratatui::style::Style;
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
+
+use crate::term::{self, Piece};
 
 const TAB_STOP: usize = 8;
 
 /// The visible text of a raw output line, with only colour (SGR) sequences kept when
 /// `keep_colour`; at most `max_columns` columns of it.
 pub fn sanitize(raw: &str, max_columns: usize, keep_colour: bool) -> String {
-    let mut out = String::with_capacity(raw.len().min(max_columns.saturating_mul(2).saturating_add(16)));
-    let mut column = 0usize;
-    let mut chars = raw.chars().peekable();
-    while let Some(ch) = chars.next() {
-        if column >= max_columns {
-            break;
-        }
-        match ch {
-            '\u{1b}' => match chars.peek() {
-                Some('[') => {
-                    chars.next();
-                    let mut sequence = String::from("\u{1b}[");
-                    let mut final_byte = None;
-                    for next in chars.by_ref() {
-                        if ('\u{40}'..='\u{7e}').contains(&next) {
-                            final_byte = Some(next);
-                            break;
-                        }
-                        if sequence.len() > 64 {
-                            break;
-                        }
-                        sequence.push(next);
-                    }
-                    // Only well-formed colour sequences survive; cursor moves, erases and
-                    // the like are dropped.
-                    if keep_colour && final_byte == Some('m') && sequence[2..].bytes().all(|b| b.is_ascii_digit() || b == b';' || b == b':')
-                    {
-                        sequence.push('m');
-                        out.push_str(&sequence);
-                    }
-                }
-                Some(']') | Some('P') | Some('_') | Some('^') => {
-                    // OSC / DCS / APC / PM strings: up to BEL or ESC \.
-                    chars.next();
-                    while let Some(next) = chars.next() {
-                        if next == '\u{7}' {
-                            break;
-                        }
-                        if next == '\u{1b}' {
-                            if chars.peek() == Some(&'\\') {
-                                chars.next();
-                            }
-                            break;
-                        }
-                    }
-                }
-                Some(_) => {
-                    chars.next();
-                }
-                None => {}
-            },
-            '\t' => {
-                let spaces = TAB_STOP - column % TAB_STOP;
-                let spaces = spaces.min(max_columns - column);
-                out.extend(std::iter::repeat_n(' ', spaces));
-                column += spaces;
-            }
-            ch if ch.is_control() => {}
-            ch => {
-                let width = ch.width().unwrap_or(0);
-                if column + width > max_columns {
-                    break;
-                }
-                out.push(ch);
-                column += width;
-            }
-        }
-    }
-    out
+    term::sanitize_line(raw, max_columns, keep_colour)
 }
 
 /// The visible text only, for searching and copying.
@@ -89,13 +23,146 @@ pub fn plain(raw: &str) -> String {
 
 /// A raw output line as a styled line of at most `max_columns` columns.
 pub fn styled_line(raw: &str, max_columns: usize) -> Line<'static> {
-    let clean = sanitize(raw, max_columns, true);
-    if !clean.contains('\u{1b}') {
-        return Line::raw(clean);
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut piece = String::new();
+    let mut style = Style::default();
+    let mut column = 0usize;
+    let mut full = false;
+    term::pieces(raw, |next| {
+        if full {
+            return;
+        }
+        match next {
+            Piece::Char(ch) => {
+                let width = ch.width().unwrap_or(0);
+                if column + width > max_columns {
+                    full = true;
+                    return;
+                }
+                piece.push(ch);
+                column += width;
+            }
+            Piece::Tab => {
+                let spaces = (TAB_STOP - column % TAB_STOP).min(max_columns - column);
+                piece.extend(std::iter::repeat_n(' ', spaces));
+                column += spaces;
+                full = column >= max_columns;
+            }
+            Piece::Sgr(groups) => {
+                let next_style = apply_sgr(style, &groups);
+                if next_style != style {
+                    if !piece.is_empty() {
+                        spans.push(Span::styled(std::mem::take(&mut piece), style));
+                    }
+                    style = next_style;
+                }
+            }
+        }
+    });
+    if !piece.is_empty() {
+        spans.push(Span::styled(piece, style));
     }
-    match clean.as_bytes().into_text() {
-        Ok(text) => text.lines.into_iter().next().unwrap_or_default(),
-        Err(_) => Line::raw(sanitize(raw, max_columns, false)),
+    Line::from(spans)
+}
+
+/// The 16 colours of SGR 30–37 and 90–97 (40–47, 100–107 for the background).
+const ANSI: [Color; 16] = [
+    Color::Black,
+    Color::Red,
+    Color::Green,
+    Color::Yellow,
+    Color::Blue,
+    Color::Magenta,
+    Color::Cyan,
+    Color::Gray,
+    Color::DarkGray,
+    Color::LightRed,
+    Color::LightGreen,
+    Color::LightYellow,
+    Color::LightBlue,
+    Color::LightMagenta,
+    Color::LightCyan,
+    Color::White,
+];
+
+/// A style after an SGR sequence's parameter groups.
+fn apply_sgr(mut style: Style, groups: &[Vec<u16>]) -> Style {
+    let mut index = 0;
+    // `ESC [ m` is a reset, as is an empty parameter.
+    if groups.is_empty() {
+        return Style::default();
+    }
+    while index < groups.len() {
+        let group = &groups[index];
+        let code = group.first().copied().unwrap_or(0);
+        index += 1;
+        style = match code {
+            0 => Style::default(),
+            1 => style.add_modifier(Modifier::BOLD),
+            2 => style.add_modifier(Modifier::DIM),
+            3 => style.add_modifier(Modifier::ITALIC),
+            4 => style.add_modifier(Modifier::UNDERLINED),
+            5 => style.add_modifier(Modifier::SLOW_BLINK),
+            6 => style.add_modifier(Modifier::RAPID_BLINK),
+            7 => style.add_modifier(Modifier::REVERSED),
+            8 => style.add_modifier(Modifier::HIDDEN),
+            9 => style.add_modifier(Modifier::CROSSED_OUT),
+            21 | 22 => style.remove_modifier(Modifier::BOLD | Modifier::DIM),
+            23 => style.remove_modifier(Modifier::ITALIC),
+            24 => style.remove_modifier(Modifier::UNDERLINED),
+            25 => style.remove_modifier(Modifier::SLOW_BLINK | Modifier::RAPID_BLINK),
+            27 => style.remove_modifier(Modifier::REVERSED),
+            28 => style.remove_modifier(Modifier::HIDDEN),
+            29 => style.remove_modifier(Modifier::CROSSED_OUT),
+            30..=37 => style.fg(ANSI[usize::from(code - 30)]),
+            39 => Style { fg: None, ..style },
+            40..=47 => style.bg(ANSI[usize::from(code - 40)]),
+            49 => Style { bg: None, ..style },
+            90..=97 => style.fg(ANSI[usize::from(code - 90 + 8)]),
+            100..=107 => style.bg(ANSI[usize::from(code - 100 + 8)]),
+            38 | 48 => {
+                let colour = if group.len() > 1 {
+                    // Colon form: 38:5:n, 38:2:r:g:b or 38:2::r:g:b (with a colour space).
+                    extended_colour(&group[1..])
+                } else {
+                    // Semicolon form: the colour's values are the next parameters.
+                    let rest: Vec<u16> = groups[index..].iter().map(|next| next.first().copied().unwrap_or(0)).collect();
+                    let (colour, used) = extended_colour_semicolon(&rest);
+                    index += used;
+                    colour
+                };
+                match (code, colour) {
+                    (38, Some(colour)) => style.fg(colour),
+                    (48, Some(colour)) => style.bg(colour),
+                    _ => style,
+                }
+            }
+            _ => style,
+        };
+    }
+    style
+}
+
+fn byte(value: u16) -> u8 {
+    u8::try_from(value).unwrap_or(u8::MAX)
+}
+
+fn extended_colour(values: &[u16]) -> Option<Color> {
+    match values {
+        [5, n, ..] => Some(Color::Indexed(byte(*n))),
+        [2, _space, r, g, b, ..] => Some(Color::Rgb(byte(*r), byte(*g), byte(*b))),
+        [2, r, g, b] => Some(Color::Rgb(byte(*r), byte(*g), byte(*b))),
+        _ => None,
+    }
+}
+
+/// `38;5;n` or `38;2;r;g;b`: the colour and how many parameters it took.
+fn extended_colour_semicolon(rest: &[u16]) -> (Option<Color>, usize) {
+    match rest {
+        [5, n, ..] => (Some(Color::Indexed(byte(*n))), 2),
+        [2, r, g, b, ..] => (Some(Color::Rgb(byte(*r), byte(*g), byte(*b))), 4),
+        [5] | [2, ..] => (None, rest.len()),
+        _ => (None, 0),
     }
 }
 

@@ -80,6 +80,8 @@ pub async fn stdio_client(home: &TestHome, extra_args: &[&str]) -> (Client, mpsc
 pub struct HttpServerProcess {
     pub child: Child,
     pub url: String,
+    /// The token it takes: `--token`'s, none with `--no-auth`, else the home's file.
+    pub token: Option<String>,
     /// The rest of the server's stderr, line by line.
     pub stderr: std_mpsc::Receiver<String>,
 }
@@ -98,9 +100,15 @@ impl HttpServerProcess {
                 }
             }
         });
-        let mut server = HttpServerProcess { child, url: String::new(), stderr };
+        let mut server = HttpServerProcess { child, url: String::new(), token: None, stderr };
         let first = server.stderr.recv_timeout(Duration::from_secs(30)).expect("the server prints its URL");
         server.url = first.strip_prefix("codex-async: serving MCP at ").unwrap_or_else(|| panic!("unexpected stderr: {first}")).to_owned();
+        let given = extra_args.iter().position(|arg| *arg == "--token").and_then(|at| extra_args.get(at + 1));
+        server.token = match given {
+            Some(token) => Some((*token).to_owned()),
+            None if extra_args.contains(&"--no-auth") => None,
+            None => Some(home_token(home)),
+        };
         server
     }
 
@@ -127,6 +135,11 @@ impl Drop for HttpServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The token in a home's token file (a server made it when it started).
+pub fn home_token(home: &TestHome) -> String {
+    std::fs::read_to_string(home.path().join("token")).expect("the home's token file").trim().to_owned()
 }
 
 pub async fn http_client(url: &str, token: Option<&str>) -> (Client, mpsc::UnboundedReceiver<Note>) {

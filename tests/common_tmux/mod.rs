@@ -112,6 +112,15 @@ pub fn dashboard_command(home: &TestHome, port: u16, extra: &str) -> String {
     )
 }
 
+/// The MCP URL the dashboard's header shows (start it with `--port 0`: it picks a free port).
+pub fn mcp_url(tmux: &Tmux) -> String {
+    let screen = tmux.capture();
+    let start = screen.find("http://127.0.0.1:").unwrap_or_else(|| panic!("no MCP URL in the header:\n{screen}"));
+    let rest = &screen[start..];
+    let end = rest.find("/mcp").expect("the URL ends in /mcp") + "/mcp".len();
+    rest[..end].to_owned()
+}
+
 /// The pid of the dashboard running in the pane (a child of the pane's shell).
 pub fn dashboard_pid(tmux: &Tmux) -> Option<i32> {
     let output = tmux.run(&["list-panes", "-t", Tmux::SESSION, "-F", "#{pane_pid}"]);
