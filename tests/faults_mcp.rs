@@ -97,19 +97,23 @@ async fn hostile_json_rpc_gets_errors_and_the_server_keeps_serving() {
         json!({"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"codex_start","arguments":{"prompt":huge_prompt,"cwd":"/tmp"}}}).to_string(),
         json!({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"codex_poll","arguments":{}}}).to_string(),
         json!({"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"codex_cancel","arguments":{"job_id":"../../etc"}}}).to_string(),
+        json!({"jsonrpc":"2.0","id":10}).to_string(),
         json!({"jsonrpc":"2.0","id":9,"method":"tools/list"}).to_string(),
     ];
     for line in hostile {
         send(line).await;
     }
     let mut answered: Vec<(i64, Value)> = Vec::new();
+    let mut without_id: Vec<Value> = Vec::new();
     tokio::time::timeout(SETTLE, async {
         // Requests run concurrently, so replies may come in any order.
-        while !(2..=9).all(|wanted| answered.iter().any(|(id, _)| *id == wanted)) {
+        while !(2..=10).all(|wanted| answered.iter().any(|(id, _)| *id == wanted)) || without_id.len() < 3 {
             let line = replies.next_line().await.unwrap().expect("the server is still there");
             let reply: Value = serde_json::from_str(&line).expect("stdout carries only JSON-RPC");
-            if let Some(id) = reply["id"].as_i64() {
-                answered.push((id, reply));
+            match reply["id"].as_i64() {
+                Some(id) => answered.push((id, reply)),
+                None if reply["id"].is_null() && reply["error"].is_object() => without_id.push(reply),
+                None => {}
             }
         }
     })
@@ -124,6 +128,14 @@ async fn hostile_json_rpc_gets_errors_and_the_server_keeps_serving() {
         assert!(reply(protocol_error)["error"]["code"].is_i64(), "request {protocol_error}");
     }
     assert!(reply(3)["error"]["message"].as_str().unwrap().contains("codex_start"), "the unknown-tool error lists the tools");
+    // What rmcp would drop or answer badly gets a precise answer.
+    let codes: Vec<i64> = without_id.iter().map(|reply| reply["error"]["code"].as_i64().unwrap()).collect();
+    assert_eq!(codes, [-32700, -32600, -32700], "not JSON, a batch, binary: {without_id:?}");
+    assert_eq!(reply(4)["error"]["code"], -32602, "tools/call without a name: {}", reply(4));
+    assert!(reply(4)["error"]["message"].as_str().unwrap().contains("\"name\""));
+    assert_eq!(reply(5)["error"]["code"], -32601);
+    assert!(reply(5)["error"]["message"].as_str().unwrap().contains("no/such/method"));
+    assert_eq!(reply(10)["error"]["code"], -32600, "no method, its id kept: {}", reply(10));
     assert!(reply(8)["result"]["content"][0]["text"].as_str().unwrap().contains("invalid job id"));
     assert_eq!(reply(9)["result"]["tools"].as_array().unwrap().len(), 6);
     assert!(!home.path().join("jobs").exists() || std::fs::read_dir(home.path().join("jobs")).unwrap().count() == 0, "no job was created");

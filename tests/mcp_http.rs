@@ -288,3 +288,28 @@ async fn a_wait_over_http_sends_progress() {
     assert_eq!(ok(&waited)["timed_out"], true, "capped at 5 s by --max-wait");
     assert!(home.run(&["cancel", &id]).status.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_json_rpc_over_http_gets_answers_and_the_server_keeps_serving() {
+    let home = TestHome::new();
+    let server = HttpServerProcess::spawn(&home, &[]);
+    let auth = bearer(&server);
+    let token = ("Authorization", auth.as_str());
+    let cases: [(&str, StatusCode, i64, Value); 5] = [
+        ("{this is not json", StatusCode::BAD_REQUEST, -32700, Value::Null),
+        ("[1,2]", StatusCode::BAD_REQUEST, -32600, Value::Null),
+        (r#"{"jsonrpc":"2.0","id":7}"#, StatusCode::BAD_REQUEST, -32600, json!(7)),
+        (r#"{"jsonrpc":"2.0","id":8,"method":"no/such/method"}"#, StatusCode::OK, -32601, json!(8)),
+        (r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{}}"#, StatusCode::OK, -32602, json!(9)),
+    ];
+    for (body, status, code, id) in cases {
+        let response = post(&server.url, &[token], body).await;
+        assert_eq!(response.status(), status, "{body}");
+        let reply: Value = response.json().await.unwrap_or_else(|err| panic!("{body}: not JSON: {err}"));
+        assert_eq!(reply["error"]["code"], code, "{body}: {reply}");
+        assert_eq!(reply["id"], id, "{body}: {reply}");
+    }
+    let (client, _notes) = http_client(&server.url, server.token.as_deref()).await;
+    ok(&call(&client, "codex_list", json!({})).await);
+    client.cancel().await.unwrap();
+}

@@ -4,6 +4,7 @@
 
 use codex_async::jobs::output::{LineSplitter, OutputLine, split_lines};
 use codex_async::jobs::tail::screen_lines;
+use codex_async::term::sanitize_text;
 use codex_async::tui::text::{plain, sanitize, styled_line, wrap};
 use proptest::prelude::*;
 use unicode_width::UnicodeWidthStr;
@@ -93,5 +94,22 @@ proptest! {
                 prop_assert!(columns(row) <= width.max(2), "row of {} columns at width {width}", columns(row));
             }
         }
+    }
+
+    #[test]
+    fn the_cli_sanitizer_lets_out_only_text_colour_and_newlines(bytes in terminal_bytes(), colour in any::<bool>()) {
+        let text = String::from_utf8_lossy(&bytes);
+        let clean = sanitize_text(&text, colour);
+        let mut rest = clean.as_str();
+        while let Some(at) = rest.find('\u{1b}') {
+            prop_assert!(colour, "an escape without colour: {clean:?}");
+            let tail = &rest[at + 1..];
+            let end = tail.find('m').unwrap();
+            prop_assert!(tail.starts_with('[') && tail[1..end].bytes().all(|b| b.is_ascii_digit() || b == b';' || b == b':'), "{clean:?}");
+            rest = &tail[end + 1..];
+        }
+        prop_assert!(!clean.chars().any(|ch| ch.is_control() && ch != '\n' && ch != '\u{1b}'), "{clean:?}");
+        // As many lines as a terminal would show.
+        prop_assert_eq!(clean.split('\n').count(), screen_lines(text.as_bytes()).len().max(1) + usize::from(text.ends_with('\n') && !clean.is_empty()));
     }
 }

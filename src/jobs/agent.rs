@@ -30,7 +30,7 @@ pub enum ApprovalPolicy {
 }
 
 impl ApprovalPolicy {
-    pub const VALID: &'static str = "'suggest' (read-only), 'auto-edit' (edits in cwd), 'full-auto' (no sandbox)";
+    pub const VALID: &'static str = "'suggest' (read-only), 'auto-edit' (edits and commands in cwd), 'full-auto' (no sandbox)";
     pub const ALL: [ApprovalPolicy; 3] = [ApprovalPolicy::Suggest, ApprovalPolicy::AutoEdit, ApprovalPolicy::FullAuto];
 
     pub fn as_str(self) -> &'static str {

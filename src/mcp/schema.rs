@@ -25,9 +25,11 @@ const START_DOC: &str = "Start a codex coding-agent job in the background and re
 Use it for long tasks (refactors, test fixes, reviews) that would exceed a tool-call timeout. \
 Then call codex_wait (blocks until the job ends, up to a cap) or codex_poll (a quick look) with the job_id; \
 codex_await_any when several jobs run at once. \
+codex exec never stops to ask for approval, so every policy runs unattended; the policy only chooses the sandbox. \
 approval_policy: 'suggest' (default: read-only sandbox, the agent can look and answer but not change files), \
-'auto-edit' (may edit files inside cwd), 'full-auto' (no sandbox, no approvals: needed for unattended edits \
-and commands, e.g. running tests or installing packages). Returns {job_id, status, pid}.";
+'auto-edit' (workspace-write sandbox: edits files inside cwd and runs commands there, such as the tests — the \
+usual choice for a coding task), 'full-auto' (no sandbox at all: only inside a machine or container that is \
+itself the sandbox; the server may refuse it). cwd: the project's absolute path. Returns {job_id, status, pid}.";
 
 const POLL_DOC: &str = "Look at a codex job once, without waiting: its status, exit_code, the last tail_lines \
 lines of its output (at most 8000 characters), and the agent's final answer in last_message once it has one. \
@@ -109,7 +111,7 @@ fn start_input() -> Value {
             "prompt": {"type": "string", "description": "What the agent should do, as you would tell a colleague."},
             "cwd": {"type": "string", "description": "The folder the agent works in: an existing directory, absolute path preferred."},
             "approval_policy": {"type": "string", "enum": ["suggest", "auto-edit", "full-auto"], "default": "suggest",
-                "description": "'suggest' (read-only), 'auto-edit' (edits in cwd), 'full-auto' (no sandbox: unattended edits and commands)."}
+                "description": "'suggest' (read-only sandbox), 'auto-edit' (edits and runs commands inside cwd), 'full-auto' (no sandbox at all: only inside a machine that is itself the sandbox)."}
         },
         "required": ["prompt", "cwd"]
     })

@@ -23,7 +23,7 @@ use crate::jobs::Engine;
 use crate::jobs::endings::EndCursor;
 
 const INSTRUCTIONS: &str = "Runs codex coding-agent jobs in the background. Start one with codex_start \
-(approval_policy 'full-auto' for unattended edits and commands), then codex_wait on its job_id until it is no \
+(approval_policy 'auto-edit' to let it edit and run tests in cwd), then codex_wait on its job_id until it is no \
 longer 'running' (call again while timed_out is true); codex_await_any for several jobs; codex_poll for a quick \
 look; codex_cancel to stop one. Each job's output and meta are also resources: codex-async://jobs/{job_id}/output \
 and codex-async://jobs/{job_id}/meta.";
