@@ -2,6 +2,7 @@
 //! live in a terminal dashboard. The jobs directory is the truth; see [`jobs`].
 
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod jobs;
 pub mod logging;

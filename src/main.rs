@@ -4,7 +4,7 @@ use clap::Parser;
 
 use codex_async::cli::{self, Cli, Command};
 use codex_async::jobs::Engine;
-use codex_async::{demo, logging, mcp, supervisor, tui};
+use codex_async::{demo, logging, supervisor};
 
 fn main() -> ExitCode {
     let parsed = Cli::parse();
@@ -19,8 +19,10 @@ fn main() -> ExitCode {
         Some(Command::Wait(args)) => with_engine("cli", |engine| cli::wait(&engine, args)),
         Some(Command::Delete(args)) => with_engine("cli", |engine| cli::delete(&engine, args)),
         Some(Command::Token(args)) => with_engine("cli", |engine| cli::token(&engine, args)),
-        Some(Command::Serve(args)) => with_engine("serve", |engine| mcp::serve_main(engine, args.into())),
-        None => with_engine("dashboard", |engine| tui::main(engine, parsed.dashboard.into())),
+        Some(Command::Gc(args)) => with_engine("cli", |engine| cli::gc(&engine, args)),
+        Some(Command::Config(args)) => with_engine("cli", |engine| cli::config(&engine, args)),
+        Some(Command::Serve(args)) => with_engine("serve", |engine| cli::serve(engine, args)),
+        None => with_engine("dashboard", |engine| cli::dashboard(engine, parsed.dashboard)),
     };
     result.unwrap_or_else(|err| {
         cli::warn(format!("codex-async: {err:#}"));

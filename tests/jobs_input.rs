@@ -124,7 +124,7 @@ fn deleting_needs_a_finished_job() {
     let id = home.start("sleep:30");
     let (code, stderr) = stderr_of(&home, &["delete", &id]);
     assert_eq!(code, Some(2));
-    assert!(stderr.contains("still running"), "{stderr}");
+    assert!(stderr.contains("is running") && stderr.contains("cancel it first"), "{stderr}");
     home.run(&["cancel", &id, "--grace", "1"]);
     assert!(home.run(&["delete", &id]).status.success());
     assert!(!home.job_dir(&id).exists());

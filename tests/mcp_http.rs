@@ -7,9 +7,8 @@ mod common_mcp;
 
 use std::time::Duration;
 
-use codex_async::jobs::ApprovalPolicy;
 use codex_async::mcp::token::Auth;
-use codex_async::mcp::{HttpOptions, serve_http};
+use codex_async::mcp::{HttpOptions, ServerSettings, serve_http};
 use common::TestHome;
 use common_mcp::{HttpServerProcess, call, exercise_tools, http_client, ok};
 use nix::sys::signal::Signal;
@@ -200,8 +199,7 @@ async fn serve_http_in_process_reports_a_taken_port_as_an_error() {
         addr: "127.0.0.1:0".parse().unwrap(),
         auth: std::sync::Arc::new(Auth::Fixed("t".into())),
         allow_remote: false,
-        max_wait: Duration::from_secs(45),
-        max_policy: ApprovalPolicy::FullAuto,
+        settings: ServerSettings::default(),
     };
     let first = serve_http(home.engine(), options.clone(), shutdown.clone()).await.expect("serves");
     let (client, _notes) = http_client(&first.url, Some("t")).await;

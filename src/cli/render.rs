@@ -40,18 +40,46 @@ pub fn warn(text: impl Display) {
 pub fn started(out: &mut Out, view: &StartView) {
     match (&view.status, &view.error) {
         (Status::Error, error) => warn(format!("job {} failed to start: {}", view.job_id, error.as_deref().unwrap_or("see its output"))),
+        (Status::Pending, _) => {
+            out.line(format!(
+                "{}\t(pending: #{} in the queue)",
+                view.job_id,
+                view.queue_position.map_or("?".to_owned(), |at| at.to_string())
+            ));
+        }
         _ => out.line(format!("{}\t(pid {})", view.job_id, view.pid.map_or("?".to_owned(), |pid| pid.to_string()))),
     }
 }
 
 pub fn poll(out: &mut Out, view: &PollView) {
     out.line(format!("job       {}", view.job_id));
-    out.line(format!("status    {}{}", view.status, exit_suffix(view.exit_code, view.signal.as_deref())));
+    let mut status = format!("status    {}{}", view.status, exit_suffix(view.exit_code, view.signal.as_deref()));
+    if let Some(reason) = &view.cancel_reason {
+        status.push_str(&format!(" — {reason}"));
+    }
+    if let Some(position) = view.queue_position {
+        status.push_str(&format!(
+            " (#{position} in the queue, at most {} running)",
+            view.queue_limit.map_or("?".to_owned(), |limit| limit.to_string())
+        ));
+    }
+    out.line(status);
     out.line(format!("prompt    {}", first_line(&view.prompt)));
     out.line(format!("cwd       {}", view.cwd));
     out.line(format!("policy    {}", view.approval_policy));
+    if let Some(limit) = view.stall_timeout {
+        out.line(format!(
+            "stall     cancelled after {} without output",
+            crate::config::show_duration(std::time::Duration::from_secs_f64(limit))
+        ));
+    }
+    if let Some(limit) = view.max_duration {
+        out.line(format!("limit     cancelled after running {}", crate::config::show_duration(std::time::Duration::from_secs_f64(limit))));
+    }
     out.line(format!("started   {}", local_time(view.started_at)));
-    if view.finished_at.is_some() {
+    if view.status == Status::Pending {
+        out.line(format!("waiting   since {}", local_time(view.created_at)));
+    } else if view.finished_at.is_some() {
         out.line(format!("finished  {} ({})", local_time(view.finished_at), duration(view.started_at, view.finished_at)));
     } else {
         out.line(format!("running   for {}", duration(view.started_at, None)));
@@ -91,9 +119,14 @@ pub fn list(out: &mut Out, rows: &[ListView]) {
     let table: Vec<[String; 6]> = rows
         .iter()
         .map(|row| {
+            let status = match (row.queue_position, &row.cancel_reason) {
+                (Some(position), _) => format!("{} #{position}", row.status),
+                (None, Some(reason)) if reason != "requested" => format!("{} ({reason})", row.status),
+                _ => row.status.clone(),
+            };
             [
                 row.job_id.clone(),
-                row.status.clone(),
+                status,
                 row.exit_code.map_or(String::new(), |code| code.to_string()),
                 local_time(row.started_at),
                 match (&row.error, row.finished_at) {
@@ -149,4 +182,22 @@ pub fn duration(start: Option<Timestamp>, end: Option<Timestamp>) -> String {
     let Some(start) = start else { return "-".to_owned() };
     let end = end.map_or_else(Utc::now, |end| end.0);
     duration_text((end - start.0).num_seconds())
+}
+
+pub fn collected(out: &mut Out, report: &crate::jobs::gc::GcReport) {
+    let verb = if report.dry_run { "would remove" } else { "removed" };
+    for removed in &report.removed {
+        out.line(format!("{verb} {}  ({})", removed.job_id, bytes(removed.bytes)));
+    }
+    out.line(format!("{verb} {} finished job(s), {}", report.removed.len(), bytes(report.bytes_freed)));
+}
+
+/// `1.2 MB`, `340 KB`, `12 B`.
+fn bytes(count: u64) -> String {
+    match count {
+        0..1_000 => format!("{count} B"),
+        1_000..1_000_000 => format!("{:.0} KB", count as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", count as f64 / 1e6),
+        _ => format!("{:.2} GB", count as f64 / 1e9),
+    }
 }

@@ -29,8 +29,12 @@ pub enum JobError {
     #[error("the prompt is {len} bytes; the most one command-line argument can carry is {max} bytes")]
     PromptTooLong { len: usize, max: usize },
 
-    #[error("job '{id}' is still running: cancel it first")]
-    StillRunning { id: String },
+    #[error("job '{id}' is {status}: cancel it first")]
+    StillRunning { id: String, status: String },
+
+    /// A request that cannot be carried out as asked; the message says what to change.
+    #[error("{0}")]
+    BadRequest(String),
 
     #[error("could not start the job's supervisor: {0}")]
     Supervisor(String),

@@ -145,6 +145,18 @@ pub struct JobMeta {
     /// Why the job ended the way it did, when the status alone does not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Why a cancelled job was stopped: `requested`, `stalled` or `timed out`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<String>,
+    /// A pending job starts once fewer than this many jobs run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_limit: Option<usize>,
+    /// Cancelled (`stalled`) after this many seconds without new output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_timeout: Option<f64>,
+    /// Cancelled (`timed out`) after running this many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<f64>,
 
     /// Keys this version does not know: kept as they were.
     #[serde(flatten)]

@@ -7,12 +7,15 @@ pub mod cancel;
 pub mod endings;
 mod error;
 pub mod feed;
+pub mod gc;
 mod id;
 pub mod marker;
 pub mod meta;
 pub mod output;
 pub mod owner;
 pub mod procfs;
+pub mod queue;
+pub mod request;
 mod settle;
 pub mod spawn;
 pub mod store;
@@ -28,8 +31,8 @@ pub use error::{JobError, Result};
 pub use feed::{Changes, FeedEvent, JobFeed, Scope};
 pub use id::JobId;
 pub use meta::{JobMeta, Status, Timestamp};
+pub use request::{JobLimits, StartRequest};
 pub use settle::{LOST_NOTE, LOST_RUNNING_NOTE};
-pub use spawn::StartRequest;
 pub use store::{JobRecord, JobStore};
 pub use view::{CancelView, ListView, PollView, StartView, WaitView};
 
@@ -41,6 +44,12 @@ fn reinstalled_path(exe: PathBuf) -> PathBuf {
         Some(original) if Path::new(original).is_file() => PathBuf::from(original),
         _ => exe,
     }
+}
+
+/// This binary's path, as a supervisor is re-run from it.
+pub fn this_program() -> Result<PathBuf> {
+    let exe = std::env::current_exe().map_err(|err| JobError::io("finding this program", "/proc/self/exe", err))?;
+    Ok(reinstalled_path(exe))
 }
 
 /// The jobs directory, its change feed, and the program that supervises new jobs.
@@ -61,8 +70,7 @@ impl Engine {
 
     /// The jobs directory from `$CODEX_ASYNC_HOME`, supervised by this very binary.
     pub fn from_env() -> Result<Self> {
-        let launcher = std::env::current_exe().map_err(|err| JobError::io("finding this program", "/proc/self/exe", err))?;
-        Ok(Engine::new(JobStore::from_env()?, reinstalled_path(launcher)))
+        Ok(Engine::new(JobStore::from_env()?, this_program()?))
     }
 
     /// The same engine with its change feed's fallback rescan at another period, or
@@ -93,7 +101,12 @@ impl Engine {
 
     /// Starts a job and returns once it is on disk and its agent runs (or failed to start).
     pub fn start(&self, request: &StartRequest) -> Result<StartView> {
-        spawn::launch(&self.launcher, &self.store, request, self.start_deadline)
+        queue::start(&self.launcher, &self.store, request, self.start_deadline)
+    }
+
+    /// Starts pending jobs while their limits allow; the ids it started.
+    pub fn advance_queue(&self) -> Result<Vec<String>> {
+        queue::advance(&self.launcher, &self.store)
     }
 
     /// Status and the last `tail_lines` lines of output (at most 8000 characters).
@@ -105,12 +118,24 @@ impl Engine {
 
     fn poll_view(&self, id: &JobId, meta: JobMeta, tail_lines: usize) -> Result<PollView> {
         let output = self.store.tail(id, tail_lines, tail::MAX_OUTPUT_CHARS)?;
-        Ok(PollView::new(meta, output, self.store.last_message(id)))
+        let position = (meta.status == Status::Pending).then(|| queue::Queue::of(&self.store).position(id)).flatten();
+        let mut view = PollView::new(meta, output, self.store.last_message(id));
+        view.queue_position = position;
+        Ok(view)
     }
 
-    /// The newest `limit` jobs, corrupt ones listed as such.
+    /// The newest `limit` jobs (all with 0), corrupt ones listed as such; pending ones
+    /// with their place in the queue.
     pub fn list(&self, limit: usize) -> Result<Vec<ListView>> {
-        Ok(self.store.list(Some(limit))?.iter().map(ListView::from).collect())
+        let limit = if limit == 0 { None } else { Some(limit) };
+        let mut rows: Vec<ListView> = self.store.list(limit)?.iter().map(ListView::from).collect();
+        if rows.iter().any(|row| row.status == Status::Pending.as_str()) {
+            let order = queue::Queue::of(&self.store).pending_order();
+            for row in rows.iter_mut().filter(|row| row.status == Status::Pending.as_str()) {
+                row.queue_position = order.iter().position(|id| id.as_str() == row.job_id).map(|at| at + 1);
+            }
+        }
+        Ok(rows)
     }
 
     /// Cancels a running job and waits (up to the grace period and a little more)
@@ -121,6 +146,10 @@ impl Engine {
         let meta = self.store.read_meta(&id)?;
         if meta.status.is_finished() {
             return Ok(CancelView::not_running(id.as_str(), meta.status));
+        }
+        // A pending job leaves the queue; nothing of it ever ran.
+        if meta.status == Status::Pending && queue::cancel_pending(&self.store, &id)?.is_some() {
+            return Ok(CancelView::Cancelled { job_id: id.to_string(), status: Status::Cancelled, killed: false, message: None });
         }
         let status = match cancel::request(&self.store, &id, grace)? {
             cancel::Requested::AlreadyEnded(status) => return Ok(CancelView::not_running(id.as_str(), status)),
@@ -189,6 +218,11 @@ impl Engine {
     /// Removes a finished job's folder.
     pub fn delete(&self, raw_id: &str) -> Result<()> {
         self.store.delete(raw_id)
+    }
+
+    /// Removes finished jobs by age and count (never running or pending ones).
+    pub fn gc(&self, rule: gc::GcRule, dry_run: bool) -> Result<gc::GcReport> {
+        gc::collect(&self.store, rule, dry_run)
     }
 }
 

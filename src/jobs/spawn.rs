@@ -11,16 +11,16 @@
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::agent::{AgentSpec, ApprovalPolicy, MAX_PROMPT_BYTES};
 use super::error::{JobError, Result};
 use super::id::JobId;
 use super::marker;
+use super::request::StartRequest;
 use super::store::JobStore;
 use super::view::StartView;
 use crate::sys::PidFd;
@@ -33,62 +33,27 @@ pub const START_DEADLINE: Duration = Duration::from_secs(10);
 /// written from a thread, so a supervisor that never reads cannot block the starter.
 const PIPE_CAPACITY: usize = 60 * 1024;
 
-/// What to run, as checked and sent to the supervisor on its stdin.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StartRequest {
-    pub prompt: String,
-    /// An absolute path to an existing folder.
-    pub cwd: PathBuf,
-    pub policy: ApprovalPolicy,
-    pub agent: AgentSpec,
-}
-
-impl StartRequest {
-    /// Checks a request from outside: a prompt the agent can receive as one argument,
-    /// a cwd that is an existing folder (made absolute).
-    pub fn new(prompt: impl Into<String>, cwd: &Path, policy: ApprovalPolicy, agent: AgentSpec) -> Result<Self> {
-        let prompt = prompt.into();
-        if prompt.trim().is_empty() {
-            return Err(JobError::EmptyPrompt);
-        }
-        if prompt.len() > MAX_PROMPT_BYTES {
-            return Err(JobError::PromptTooLong { len: prompt.len(), max: MAX_PROMPT_BYTES });
-        }
-        // An argument cannot carry a NUL byte; drop it rather than fail on an invisible character.
-        let prompt = if prompt.contains('\0') { prompt.replace('\0', "") } else { prompt };
-        let cwd = checked_cwd(cwd)?;
-        Ok(StartRequest { prompt, cwd, policy, agent })
-    }
-}
-
-fn checked_cwd(cwd: &Path) -> Result<PathBuf> {
-    let expanded = expand_tilde(cwd);
-    match std::fs::metadata(&expanded) {
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) => return Err(JobError::CwdNotDir(cwd.to_owned())),
-        Err(_) => return Err(JobError::CwdMissing(cwd.to_owned())),
-    }
-    std::fs::canonicalize(&expanded).map_err(|err| JobError::io("resolving", cwd, err))
-}
-
-/// `~` and `~/x` as a shell would read them: agents often send them verbatim.
-fn expand_tilde(path: &Path) -> PathBuf {
-    let Some(text) = path.to_str() else { return path.to_owned() };
-    let home = std::env::var_os("HOME").filter(|home| !home.is_empty());
-    match (text, home) {
-        ("~", Some(home)) => PathBuf::from(home),
-        (rest, Some(home)) if rest.starts_with("~/") => Path::new(&home).join(&rest[2..]),
-        _ => path.to_owned(),
-    }
-}
-
 /// What a starter sends a supervisor.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SuperviseRequest {
-    pub job_id: String,
-    /// The name of the hidden folder the job is assembled in (`jobs/.new-<staging>`).
-    pub staging: String,
-    pub start: StartRequest,
+#[serde(tag = "mode", rename_all = "kebab-case")]
+pub enum SuperviseRequest {
+    /// Make this job and run it.
+    New {
+        job_id: String,
+        /// The name of the hidden folder the job is assembled in (`jobs/.new-<staging>`).
+        staging: String,
+        start: StartRequest,
+    },
+    /// Run this pending job (its request is in its folder).
+    Pending { job_id: String },
+}
+
+impl SuperviseRequest {
+    pub fn job_id(&self) -> &str {
+        match self {
+            SuperviseRequest::New { job_id, .. } | SuperviseRequest::Pending { job_id } => job_id,
+        }
+    }
 }
 
 /// A supervisor's first line.
@@ -116,13 +81,18 @@ pub fn launch(launcher: &Path, store: &JobStore, request: &StartRequest, deadlin
     for _ in 0..8 {
         let id = JobId::generate();
         let staging = uuid::Uuid::new_v4().simple().to_string();
-        let supervise = SuperviseRequest { job_id: id.to_string(), staging, start: request.clone() };
+        let supervise = SuperviseRequest::New { job_id: id.to_string(), staging, start: request.clone() };
         match launch_once(launcher, store, &supervise, deadline) {
             Err(JobError::IdTaken(_)) => continue,
             other => return other,
         }
     }
     Err(JobError::Supervisor("eight fresh job ids in a row were taken".into()))
+}
+
+/// Starts a pending job through a supervisor (see [`super::queue`]).
+pub fn launch_pending(launcher: &Path, store: &JobStore, id: &JobId, deadline: Duration) -> Result<StartView> {
+    launch_once(launcher, store, &SuperviseRequest::Pending { job_id: id.to_string() }, deadline)
 }
 
 fn launch_once(launcher: &Path, store: &JobStore, request: &SuperviseRequest, deadline: Duration) -> Result<StartView> {
@@ -167,7 +137,7 @@ fn launch_once(launcher: &Path, store: &JobStore, request: &SuperviseRequest, de
     }
     match answer {
         Ok(SupervisorAnswer::Started(view)) => Ok(view),
-        Ok(SupervisorAnswer::Taken { .. }) => Err(JobError::IdTaken(request.job_id.clone())),
+        Ok(SupervisorAnswer::Taken { .. }) => Err(JobError::IdTaken(request.job_id().to_owned())),
         Ok(SupervisorAnswer::Failed { failed }) => Err(JobError::Supervisor(failed)),
         Err(problem) => {
             if let Some(pid) = supervisor_pid {
@@ -209,9 +179,11 @@ fn abandon(store: &JobStore, request: &SuperviseRequest, supervisor_pid: i32) {
             let _ = pidfd.send(nix::sys::signal::Signal::SIGKILL);
         }
     }
-    let Ok(id) = JobId::parse(&request.job_id) else { return };
+    let Ok(id) = JobId::parse(request.job_id()) else { return };
     marker::signal_all(&id, nix::sys::signal::Signal::SIGKILL);
-    if let Ok(staging) = store.staging_path(&request.staging) {
+    // A pending job stays (it turns back into pending or is settled as lost); a new one goes.
+    let SuperviseRequest::New { staging, .. } = request else { return };
+    if let Ok(staging) = store.staging_path(staging) {
         let _ = std::fs::remove_dir_all(staging);
     }
     let ours = store.read_meta_raw(&id).is_ok_and(|meta| meta.supervisor_pid == Some(i64::from(supervisor_pid)));
@@ -264,33 +236,10 @@ impl LineReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jobs::{AgentSpec, ApprovalPolicy};
 
     fn agent() -> AgentSpec {
         AgentSpec::Codex { program: "codex".into() }
-    }
-
-    #[test]
-    fn rejects_bad_cwds_and_prompts() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("file.txt");
-        std::fs::write(&file, "x").unwrap();
-        let policy = ApprovalPolicy::Suggest;
-        assert!(matches!(StartRequest::new("p", &dir.path().join("nope"), policy, agent()), Err(JobError::CwdMissing(_))));
-        assert!(matches!(StartRequest::new("p", &file, policy, agent()), Err(JobError::CwdNotDir(_))));
-        assert!(matches!(StartRequest::new("  \n", dir.path(), policy, agent()), Err(JobError::EmptyPrompt)));
-        let huge = "x".repeat(MAX_PROMPT_BYTES + 1);
-        assert!(matches!(StartRequest::new(huge, dir.path(), policy, agent()), Err(JobError::PromptTooLong { .. })));
-    }
-
-    #[test]
-    fn cwd_becomes_absolute_and_tilde_expands() {
-        let dir = tempfile::tempdir().unwrap();
-        let request = StartRequest::new("p", dir.path(), ApprovalPolicy::Suggest, agent()).unwrap();
-        assert!(request.cwd.is_absolute());
-        if let Some(home) = std::env::var_os("HOME") {
-            assert_eq!(expand_tilde(Path::new("~")), PathBuf::from(&home));
-            assert_eq!(expand_tilde(Path::new("~/x")), Path::new(&home).join("x"));
-        }
     }
 
     /// A launcher that never answers: the start fails by the deadline, the process is

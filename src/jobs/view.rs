@@ -36,6 +36,9 @@ pub struct StartView {
     /// Why the job failed at once (agent binary missing, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A pending job's place in the queue (1 = next).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<usize>,
 }
 
 /// The original's `codex_poll` result, plus the final answer and the new meta keys.
@@ -67,6 +70,21 @@ pub struct PollView {
     pub created_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Why a cancelled job was stopped: `requested`, `stalled` or `timed out`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<String>,
+    /// A pending job's place in the queue (1 = next).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<usize>,
+    /// The concurrency limit a pending job waits under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_limit: Option<usize>,
+    /// Seconds without output before it is cancelled as stalled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_timeout: Option<f64>,
+    /// Seconds of running before it is cancelled as timed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<f64>,
 }
 
 impl PollView {
@@ -90,6 +108,11 @@ impl PollView {
             signal: meta.signal,
             created_at: meta.created_at,
             note: meta.note,
+            cancel_reason: meta.cancel_reason,
+            queue_position: None,
+            queue_limit: meta.queue_limit,
+            stall_timeout: meta.stall_timeout,
+            max_duration: meta.max_duration,
         }
     }
 }
@@ -106,6 +129,12 @@ pub struct ListView {
     pub exit_code: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_policy: Option<String>,
+    /// Why a cancelled job was stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<String>,
+    /// A pending job's place in the queue (1 = next).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -125,6 +154,8 @@ impl From<&JobRecord> for ListView {
                 finished_at: meta.finished_at,
                 exit_code: meta.exit_code,
                 approval_policy: Some(meta.approval_policy.clone()),
+                cancel_reason: meta.cancel_reason.clone(),
+                queue_position: None,
                 error: None,
             },
             Err(reason) => ListView {
@@ -136,6 +167,8 @@ impl From<&JobRecord> for ListView {
                 finished_at: None,
                 exit_code: None,
                 approval_policy: None,
+                cancel_reason: None,
+                queue_position: None,
                 error: Some(reason.clone()),
             },
         }

@@ -20,10 +20,10 @@ use tokio_util::sync::CancellationToken;
 use super::hub::ChangeHub;
 use super::registration::ServerFile;
 use super::server::McpServer;
-use super::settings::{PROGRESS_INTERVAL, ServerSettings, Transport};
+use super::settings::{ServerSettings, Transport};
 use super::token::Auth;
 use super::wire::{self, ReplyKind, Verdict};
-use crate::jobs::{ApprovalPolicy, Engine};
+use crate::jobs::Engine;
 
 /// A prompt is at most 128 KiB; JSON escaping can double it. Anything far beyond is not ours.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -65,10 +65,8 @@ pub struct HttpOptions {
     /// The bearer token check (on by default).
     pub auth: Arc<Auth>,
     pub allow_remote: bool,
-    /// The longest one `codex_wait` call may block.
-    pub max_wait: Duration,
-    /// The most a job started over MCP may ask for.
-    pub max_policy: ApprovalPolicy,
+    /// Limits and defaults of the sessions (served as [`Transport::Http`]).
+    pub settings: ServerSettings,
 }
 
 /// A running HTTP endpoint; it stops when the shutdown token is cancelled.
@@ -112,12 +110,7 @@ pub async fn serve(engine: Engine, options: HttpOptions, shutdown: CancellationT
     };
     let mut sessions = LocalSessionManager::default();
     sessions.session_config.keep_alive = Some(SESSION_IDLE_TIMEOUT);
-    let settings = ServerSettings {
-        max_wait: options.max_wait,
-        progress_interval: PROGRESS_INTERVAL,
-        max_policy: options.max_policy,
-        transport: Transport::Http,
-    };
+    let settings = ServerSettings { transport: Transport::Http, ..options.settings.clone() };
     let factory_engine = engine.clone();
     let hub = ChangeHub::new(engine.feed().clone());
     let new_session = move || Ok(McpServer::with_hub(factory_engine.clone(), settings.clone(), hub.clone()));
@@ -194,13 +187,7 @@ mod tests {
     use super::*;
 
     fn options(addr: &str, auth: Auth, allow_remote: bool) -> HttpOptions {
-        HttpOptions {
-            addr: addr.parse().unwrap(),
-            auth: Arc::new(auth),
-            allow_remote,
-            max_wait: Duration::from_secs(45),
-            max_policy: ApprovalPolicy::FullAuto,
-        }
+        HttpOptions { addr: addr.parse().unwrap(), auth: Arc::new(auth), allow_remote, settings: ServerSettings::default() }
     }
 
     #[test]

@@ -27,7 +27,8 @@ pub use http::{HttpOptions, HttpServer, serve as serve_http};
 pub use server::McpServer;
 pub use settings::{PROGRESS_INTERVAL, ServerSettings, Transport};
 
-use crate::jobs::{ApprovalPolicy, Engine};
+use crate::config::Settings;
+use crate::jobs::Engine;
 
 /// How long in-flight work may take to wind down after a shutdown request.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
@@ -42,10 +43,8 @@ pub struct ServeOptions {
     /// No token check (loopback only).
     pub no_auth: bool,
     pub allow_remote: bool,
-    /// The longest one `codex_wait` / `codex_await_any` call blocks.
-    pub max_wait: Duration,
-    /// The most a job started over MCP may ask for.
-    pub max_policy: ApprovalPolicy,
+    /// The resolved configuration (flags, environment, config.toml).
+    pub config: Settings,
 }
 
 /// The token check an HTTP endpoint makes: the given token, none (`--no-auth`), or by
@@ -72,13 +71,14 @@ pub fn serve_main(engine: Engine, options: ServeOptions) -> anyhow::Result<ExitC
                     addr,
                     auth: std::sync::Arc::new(auth),
                     allow_remote: options.allow_remote,
-                    max_wait: options.max_wait,
-                    max_policy: options.max_policy,
+                    settings: ServerSettings::from_config(&options.config, Transport::Http),
                 };
+                start_housekeeping(&engine, &options.config, &shutdown);
                 serve_http_until_shutdown(engine, http, shutdown).await
             }
             None => {
-                let settings = ServerSettings { max_wait: options.max_wait, max_policy: options.max_policy, ..ServerSettings::default() };
+                start_housekeeping(&engine, &options.config, &shutdown);
+                let settings = ServerSettings::from_config(&options.config, Transport::Stdio);
                 stdio::serve(McpServer::with_settings(engine, settings), shutdown).await
             }
         }
@@ -86,6 +86,26 @@ pub fn serve_main(engine: Engine, options: ServeOptions) -> anyhow::Result<ExitC
     // A blocked read of the terminal must not keep the process alive.
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// What a long-lived process does for the home besides serving: removes old finished
+/// jobs (the config's `retention`) once at start, and keeps the queue moving while a
+/// queue is in use. Both in the background.
+pub fn start_housekeeping(engine: &Engine, config: &Settings, shutdown: &CancellationToken) {
+    if let Some(retention) = config.retention.value.clone() {
+        let engine = engine.clone();
+        let rule = crate::jobs::gc::GcRule { older_than: retention.older_than.map(|age| age.0), keep: retention.keep };
+        tokio::task::spawn_blocking(move || match engine.gc(rule, false) {
+            Ok(report) if !report.removed.is_empty() => {
+                tracing::info!(removed = report.removed.len(), bytes = report.bytes_freed, "retention removed finished jobs")
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%err, "retention"),
+        });
+    }
+    if config.max_running.value.is_some() || crate::jobs::queue::Queue::of(engine.store()).in_use() {
+        tokio::spawn(crate::jobs::queue::keep_moving(engine.clone(), shutdown.child_token()));
+    }
 }
 
 fn spawn_signal_handler(shutdown: CancellationToken) -> anyhow::Result<()> {

@@ -29,7 +29,8 @@ codex exec never stops to ask for approval, so every policy runs unattended; the
 approval_policy: 'suggest' (default: read-only sandbox, the agent can look and answer but not change files), \
 'auto-edit' (workspace-write sandbox: edits files inside cwd and runs commands there, such as the tests — the \
 usual choice for a coding task), 'full-auto' (no sandbox at all: only inside a machine or container that is \
-itself the sandbox; the server may refuse it). cwd: the project's absolute path. Returns {job_id, status, pid}.";
+itself the sandbox; the server may refuse it). cwd: the project's absolute path. When the server limits how many jobs run at once, a start over the limit \
+returns {job_id, status: 'pending', queue_position} and starts by itself when a slot frees. Returns {job_id, status, pid}.";
 
 const POLL_DOC: &str = "Look at a codex job once, without waiting: its status, exit_code, the last tail_lines \
 lines of its output (at most 8000 characters), and the agent's final answer in last_message once it has one. \
@@ -41,7 +42,8 @@ started_at, finished_at, exit_code. Use it to find a job_id you lost or to see w
 const CANCEL_DOC: &str = "Stop a running codex job and everything it started (SIGINT, then SIGTERM, then SIGKILL \
 after a grace period). Returns {job_id, status: 'cancelled', killed} once the job has ended (on a very busy \
 machine it may still say 'running' with a message: poll it to see the end), or \
-{job_id, status, message: 'Job is not running'} when it had already ended (not an error).";
+{job_id, status, message: 'Job is not running'} when it had already ended (not an error). A pending job leaves \
+the queue at once: {job_id, status: 'cancelled', killed: false}.";
 
 const WAIT_DOC: &str = "Block until a codex job ends or timeout_seconds pass (default 30, capped by the server). Returns the same fields as codex_poll plus timed_out. When timed_out is true the job is \
 still running: simply call codex_wait again. This is the way to wait for a job; it sends progress notifications \
@@ -110,8 +112,10 @@ fn start_input() -> Value {
         "properties": {
             "prompt": {"type": "string", "description": "What the agent should do, as you would tell a colleague."},
             "cwd": {"type": "string", "description": "The folder the agent works in: an existing directory, absolute path preferred."},
-            "approval_policy": {"type": "string", "enum": ["suggest", "auto-edit", "full-auto"], "default": "suggest",
-                "description": "'suggest' (read-only sandbox), 'auto-edit' (edits and runs commands inside cwd), 'full-auto' (no sandbox at all: only inside a machine that is itself the sandbox)."}
+            "approval_policy": {"type": "string", "enum": ["suggest", "auto-edit", "full-auto"],
+                "description": "'suggest' (read-only sandbox), 'auto-edit' (edits and runs commands inside cwd), 'full-auto' (no sandbox at all: only inside a machine that is itself the sandbox). Default: the server's configured policy (suggest unless set)."},
+            "stall_timeout": {"type": ["number", "string"], "description": "Cancel the job (cancel_reason 'stalled') when it prints nothing for this long: seconds, or '90s', '20m', '2h'."},
+            "max_duration": {"type": ["number", "string"], "description": "Cancel the job (cancel_reason 'timed out') when it runs longer than this: seconds, or '20m', '2h'."}
         },
         "required": ["prompt", "cwd"]
     })
@@ -155,7 +159,8 @@ fn nullable(kind: &str) -> Value {
 fn start_output() -> Value {
     json!({"type": "object", "properties": {
         "job_id": {"type": "string"}, "status": status_property(), "pid": nullable("integer"),
-        "error": {"type": "string", "description": "Why the job could not start, when it could not."}
+        "error": {"type": "string", "description": "Why the job could not start, when it could not."},
+        "queue_position": {"type": "integer", "description": "A pending job's place in the queue (1 = next)."}
     }, "required": ["job_id", "status", "pid"]})
 }
 
@@ -169,7 +174,11 @@ fn poll_properties() -> serde_json::Map<String, Value> {
         "approval_policy": {"type": "string"}, "pid": nullable("integer"), "agent": {"type": "string"},
         "command": {"type": "array", "items": {"type": "string"}}, "pgid": {"type": "integer"},
         "supervisor_pid": {"type": "integer"}, "signal": {"type": "string"}, "created_at": {"type": "string"},
-        "note": {"type": "string"}
+        "note": {"type": "string"},
+        "cancel_reason": {"type": "string", "description": "Why a cancelled job stopped: 'requested', 'stalled' or 'timed out'."},
+        "queue_position": {"type": "integer", "description": "A pending job's place in the queue (1 = next)."},
+        "queue_limit": {"type": "integer", "description": "How many jobs may run at once while this one waits."},
+        "stall_timeout": {"type": "number"}, "max_duration": {"type": "number"}
     }))
 }
 
@@ -191,7 +200,7 @@ fn list_output() -> Value {
         "job_id": {"type": "string"}, "status": {"type": "string", "description": "A job status, or 'corrupt' with an error."},
         "prompt": {"type": "string"}, "cwd": {"type": "string"}, "started_at": nullable("string"),
         "finished_at": nullable("string"), "exit_code": nullable("integer"), "approval_policy": {"type": "string"},
-        "error": {"type": "string"}
+        "cancel_reason": {"type": "string"}, "queue_position": {"type": "integer"}, "error": {"type": "string"}
     }, "required": ["job_id", "status", "prompt", "cwd", "started_at", "finished_at"]}}}, "required": ["result"]})
 }
 

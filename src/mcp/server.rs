@@ -106,6 +106,9 @@ impl ServerHandler for McpServer {
             progress_interval: settings.progress_interval,
             max_policy: settings.max_policy,
             transport: settings.transport,
+            default_policy: settings.default_policy,
+            job_limits: settings.job_limits,
+            cancel_grace: settings.cancel_grace,
             endings: &self.inner.endings,
         };
         let call = AssertUnwindSafe(tools::call(&tool, &request.name, request.arguments, context)).catch_unwind().await;

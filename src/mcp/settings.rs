@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::jobs::ApprovalPolicy;
+use crate::config::Settings;
+use crate::jobs::{ApprovalPolicy, JobLimits};
 
 /// How often a waiting tool reports progress (clients reset their timeouts on it).
 pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(3);
@@ -26,6 +27,12 @@ pub struct ServerSettings {
     /// The most a job started over MCP may ask for.
     pub max_policy: ApprovalPolicy,
     pub transport: Transport,
+    /// The policy of a start that names none.
+    pub default_policy: ApprovalPolicy,
+    /// The queue limit and time limits a start gets unless it names its own.
+    pub job_limits: JobLimits,
+    /// Between SIGINT and SIGKILL when `codex_cancel` stops a job.
+    pub cancel_grace: Duration,
 }
 
 impl Default for ServerSettings {
@@ -35,6 +42,29 @@ impl Default for ServerSettings {
             progress_interval: PROGRESS_INTERVAL,
             max_policy: ApprovalPolicy::FullAuto,
             transport: Transport::Stdio,
+            default_policy: ApprovalPolicy::Suggest,
+            job_limits: JobLimits::default(),
+            cancel_grace: crate::config::DEFAULT_CANCEL_GRACE,
+        }
+    }
+}
+
+impl ServerSettings {
+    /// A server's settings from the resolved configuration.
+    pub fn from_config(config: &Settings, transport: Transport) -> Self {
+        ServerSettings {
+            max_wait: config.max_wait.value,
+            progress_interval: PROGRESS_INTERVAL,
+            max_policy: config.max_policy.value,
+            transport,
+            default_policy: config.policy.value,
+            job_limits: JobLimits {
+                max_running: config.max_running.value,
+                stall_timeout: config.stall_timeout.value,
+                max_duration: config.max_duration.value,
+                cancel_grace: Some(config.cancel_grace.value),
+            },
+            cancel_grace: config.cancel_grace.value,
         }
     }
 }

@@ -19,7 +19,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::schema;
 use super::settings::Transport;
 use crate::jobs::endings::{EndCursor, NextEnding};
-use crate::jobs::{AgentSpec, ApprovalPolicy, Engine, JobError, StartRequest, cancel, tail};
+use crate::jobs::{AgentSpec, ApprovalPolicy, Engine, JobError, JobLimits, StartRequest, tail};
 
 /// What a tool call may use: the engine, the server's limits, and the session's state.
 pub struct ToolContext<'a> {
@@ -31,6 +31,12 @@ pub struct ToolContext<'a> {
     /// The most a job started here may ask for.
     pub max_policy: ApprovalPolicy,
     pub transport: Transport,
+    /// The policy of a start that names none.
+    pub default_policy: ApprovalPolicy,
+    /// The limits a start gets unless it names its own.
+    pub job_limits: JobLimits,
+    /// Between SIGINT and SIGKILL when a job is cancelled.
+    pub cancel_grace: Duration,
     /// The endings this session's `codex_await_any` already reported.
     pub endings: &'a tokio::sync::Mutex<EndCursor>,
 }
@@ -43,6 +49,23 @@ struct StartArgs {
     prompt: String,
     cwd: String,
     approval_policy: Option<String>,
+    stall_timeout: Option<Value>,
+    max_duration: Option<Value>,
+}
+
+/// A duration argument: seconds (a number) or text with a unit (`"90s"`, `"20m"`).
+fn duration_arg(name: &str, value: Option<&Value>) -> Result<Option<Duration>, ToolError> {
+    let parsed = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(number)) => number
+            .as_f64()
+            .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+            .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+            .ok_or_else(|| format!("{number} is not a number of seconds, 0 or more")),
+        Some(Value::String(text)) => crate::config::parse_duration(text),
+        Some(other) => Err(format!("expected seconds or text like \"20m\", got {other}")),
+    };
+    parsed.map(|duration| (!duration.is_zero()).then_some(duration)).map_err(|err| ToolError(format!("invalid {name}: {err}")))
 }
 
 #[derive(Deserialize)]
@@ -102,7 +125,7 @@ pub async fn call(
         schema::START => start(tool, arguments).await,
         schema::POLL => poll(tool.engine, arguments),
         schema::LIST => list(tool.engine, arguments),
-        schema::CANCEL => cancel(tool.engine, arguments).await,
+        schema::CANCEL => cancel(tool, arguments).await,
         schema::WAIT => wait(tool, arguments, &context).await,
         schema::AWAIT_ANY => await_any(tool, arguments, &context).await,
         other => {
@@ -134,7 +157,15 @@ fn to_value(value: impl serde::Serialize) -> Result<Value, ToolError> {
 
 async fn start(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
     let args: StartArgs = parse(schema::START, arguments)?;
-    let policy: ApprovalPolicy = args.approval_policy.as_deref().unwrap_or("suggest").parse()?;
+    let policy: ApprovalPolicy = match args.approval_policy.as_deref() {
+        Some(raw) => raw.parse()?,
+        None => tool.default_policy,
+    };
+    let limits = JobLimits {
+        stall_timeout: duration_arg("stall_timeout", args.stall_timeout.as_ref())?.or(tool.job_limits.stall_timeout),
+        max_duration: duration_arg("max_duration", args.max_duration.as_ref())?.or(tool.job_limits.max_duration),
+        ..tool.job_limits
+    };
     if policy > tool.max_policy {
         return Err(ToolError(format!(
             "approval_policy '{policy}' is above this server's ceiling '{ceiling}': ask for '{ceiling}' or less, or have the \
@@ -149,7 +180,7 @@ async fn start(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
             args.cwd.chars().take(200).collect::<String>()
         )));
     }
-    let request = StartRequest::new(args.prompt, &cwd, policy, AgentSpec::codex_from_env())?;
+    let request = StartRequest::new(args.prompt, &cwd, policy, AgentSpec::codex_from_env())?.with_limits(limits);
     let engine = tool.engine.clone();
     let started = tokio::task::spawn_blocking(move || engine.start(&request))
         .await
@@ -174,9 +205,9 @@ fn list(engine: &Engine, arguments: JsonObject) -> ToolResult {
     Ok(result)
 }
 
-async fn cancel(engine: &Engine, arguments: JsonObject) -> ToolResult {
+async fn cancel(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
     let args: CancelArgs = parse(schema::CANCEL, arguments)?;
-    let view = engine.cancel(&args.job_id, cancel::DEFAULT_GRACE).await?;
+    let view = tool.engine.cancel(&args.job_id, tool.cancel_grace).await?;
     Ok(json_result(to_value(view)?))
 }
 

@@ -1,5 +1,5 @@
-//! One job's life in its supervisor: create it owned, run the agent, record the result,
-//! clean up.
+//! One job's life in its supervisor: take it (a new job, or a pending one), run the
+//! agent, record the result, clean up, and let the queue move on.
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -13,38 +13,38 @@ use super::run::{self, Ended, Signals};
 use crate::jobs::cancel::DEFAULT_GRACE;
 use crate::jobs::marker::JOB_ENV;
 use crate::jobs::meta::open_append;
-use crate::jobs::spawn::{StartRequest, SuperviseRequest, SupervisorAnswer};
-use crate::jobs::{JobError, JobId, JobMeta, JobStore, Result, StartView, Status, Timestamp, procfs};
+use crate::jobs::owner::OwnerLock;
+use crate::jobs::queue::{self, REQUEST_FILE};
+use crate::jobs::spawn::{SuperviseRequest, SupervisorAnswer};
+use crate::jobs::{JobError, JobId, JobMeta, JobStore, Result, StartRequest, StartView, Status, Timestamp, procfs};
+
+/// Answers the starter with a failure, and hands the error on.
+fn refuse<T>(err: JobError) -> Result<T> {
+    match &err {
+        JobError::IdTaken(taken) => answer(&SupervisorAnswer::Taken { taken: taken.clone() }),
+        other => answer(&SupervisorAnswer::Failed { failed: other.to_string() }),
+    }
+    Err(err)
+}
 
 pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()> {
-    // Listen before the job exists: a cancel that comes the moment it appears is heard,
+    // Listen before the job is ours: a cancel that comes the moment it appears is heard,
     // and the agent's exit can never be missed.
     let mut signals = match Signals::register() {
         Ok(signals) => signals,
-        Err(err) => {
-            answer(&SupervisorAnswer::Failed { failed: format!("cannot listen for signals: {err}") });
-            return Err(JobError::Supervisor(err.to_string()));
-        }
+        Err(err) => return refuse(JobError::Supervisor(format!("cannot listen for signals: {err}"))),
     };
-    let id = match JobId::parse(&request.job_id) {
+    let id = match JobId::parse(request.job_id()) {
         Ok(id) => id,
-        Err(err) => {
-            answer(&SupervisorAnswer::Failed { failed: err.to_string() });
-            return Err(err);
-        }
+        Err(err) => return refuse(err),
     };
-    let start = request.start;
-    let mut meta = initial_meta(&store, &id, &start);
-    let owner = match store.create(&id, &meta, &request.staging) {
-        Ok(owner) => owner,
-        Err(JobError::IdTaken(taken)) => {
-            answer(&SupervisorAnswer::Taken { taken: taken.clone() });
-            return Err(JobError::IdTaken(taken));
-        }
-        Err(err) => {
-            answer(&SupervisorAnswer::Failed { failed: err.to_string() });
-            return Err(err);
-        }
+    let taken = match request {
+        SuperviseRequest::New { staging, start, .. } => take_new(&store, &id, &staging, start),
+        SuperviseRequest::Pending { .. } => take_pending(&store, &id),
+    };
+    let (owner, mut meta, start) = match taken {
+        Ok(taken) => taken,
+        Err(err) => return refuse(err),
     };
 
     let agent = match spawn_agent(&store, &id, &start) {
@@ -58,8 +58,10 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
             meta.finished_at = Some(Timestamp::now());
             meta.note = Some(line.trim_end().trim_start_matches("codex-async: ").to_owned());
             let written = store.write_final_meta(&meta);
-            answer(&SupervisorAnswer::Started(StartView { job_id: id.to_string(), status: Status::Error, pid: None, error: meta.note }));
+            let view = StartView { job_id: id.to_string(), status: Status::Error, pid: None, error: meta.note, queue_position: None };
+            answer(&SupervisorAnswer::Started(view));
             drop(owner);
+            finish(&store, &id);
             return written;
         }
     };
@@ -68,6 +70,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         status: Status::Running,
         pid: Some(i64::from(agent.as_raw())),
         error: None,
+        queue_position: None,
     }));
     // After the answer: a starter waits for nothing below.
     meta.pid = Some(i64::from(agent.as_raw()));
@@ -78,42 +81,68 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     let _log_guard = crate::logging::init_file(&store.logs_dir(), "supervisor");
     tracing::info!(job = %id, pid = agent.as_raw(), "agent started");
 
-    let ended = run::until_exit(&store, &id, agent, &mut signals).await;
+    let ended = run::until_exit(&store, &id, agent, &start.limits, &mut signals).await;
     let recorded = record_result(&store, &id, meta, &ended);
-    let grace = ended.grace.unwrap_or(DEFAULT_GRACE);
+    let grace = ended.grace.or(start.limits.cancel_grace).unwrap_or(DEFAULT_GRACE);
     let survivors = cleanup::end_leftovers(&id, grace, &mut signals).await;
     if !survivors.is_empty() {
         note_survivors(&store, &id, &survivors);
     }
     drop(owner);
+    finish(&store, &id);
     recorded
 }
 
-fn initial_meta(store: &JobStore, id: &JobId, start: &StartRequest) -> JobMeta {
-    let me = std::process::id() as i32;
-    let now = Timestamp::now();
-    let argv = start.agent.argv(start.policy, &store.last_message_path(id), &start.prompt);
-    JobMeta {
-        job_id: id.to_string(),
-        status: Status::Running,
-        prompt: start.prompt.clone(),
-        cwd: start.cwd.to_string_lossy().into_owned(),
-        approval_policy: start.policy.to_string(),
-        pid: None,
-        started_at: Some(now),
-        finished_at: None,
-        exit_code: None,
-        agent: Some(start.agent.name().to_owned()),
-        command: Some(argv.iter().map(|arg| arg.to_string_lossy().into_owned()).collect()),
-        pgid: None,
-        supervisor_pid: Some(i64::from(me)),
-        supervisor_start_ticks: procfs::start_ticks(me),
-        signal: None,
-        created_at: Some(now),
-        note: None,
-        extra: Default::default(),
-        supervisor_lost: false,
+/// The job is over: it leaves the queue's count, and the next pending one may start.
+fn finish(store: &JobStore, id: &JobId) {
+    queue::ended(store, id);
+    // Supervisors started from here are not this one's descendants to end.
+    let _ = nix::sys::prctl::set_child_subreaper(false);
+    match crate::jobs::this_program().map(|launcher| queue::advance(&launcher, store)) {
+        Ok(Ok(started)) if !started.is_empty() => tracing::info!(?started, "started pending jobs"),
+        Ok(Err(err)) | Err(err) => tracing::warn!(%err, "could not move the queue on"),
+        Ok(Ok(_)) => {}
     }
+}
+
+/// Makes a new job, owned, `running`.
+fn take_new(store: &JobStore, id: &JobId, staging: &str, start: StartRequest) -> Result<(OwnerLock, JobMeta, StartRequest)> {
+    let meta = stamped(start.meta(store, id, Status::Running));
+    let owner = store.create(id, &meta, staging)?;
+    Ok((owner, meta, start))
+}
+
+/// Takes a pending job: its lock (another supervisor may not have it), then `running`.
+fn take_pending(store: &JobStore, id: &JobId) -> Result<(OwnerLock, JobMeta, StartRequest)> {
+    let folder = store.job_dir(id);
+    let owner = OwnerLock::create(&folder).map_err(|err| match err.kind() {
+        std::io::ErrorKind::WouldBlock => JobError::Supervisor(format!("job {id} was started by another process")),
+        _ => JobError::io("locking", store.lock_path(id), err),
+    })?;
+    let mut meta = store.read_meta_raw(id)?;
+    if meta.status != Status::Pending {
+        return Err(JobError::Supervisor(format!("job {id} is {}, not pending", meta.status)));
+    }
+    let request_path = folder.join(REQUEST_FILE);
+    let start: StartRequest =
+        std::fs::read(&request_path).map_err(|err| JobError::io("reading", &request_path, err)).and_then(|bytes| {
+            serde_json::from_slice(&bytes).map_err(|err| JobError::Corrupt { id: id.to_string(), reason: format!("{REQUEST_FILE}: {err}") })
+        })?;
+    let now = Timestamp::now();
+    meta.status = Status::Running;
+    meta.started_at = Some(now);
+    let meta = stamped(meta);
+    meta.reserve_space(&store.reserve_path(id))?;
+    meta.write_to(&store.meta_path(id), crate::jobs::atomic::Durability::Durable)?;
+    Ok((owner, meta, start))
+}
+
+/// A meta that names this process as the job's supervisor.
+fn stamped(mut meta: JobMeta) -> JobMeta {
+    let me = std::process::id() as i32;
+    meta.supervisor_pid = Some(i64::from(me));
+    meta.supervisor_start_ticks = procfs::start_ticks(me);
+    meta
 }
 
 /// Starts the agent in its own process group, marked with the job's id, stdin from
@@ -173,8 +202,9 @@ fn record_result(store: &JobStore, id: &JobId, started: JobMeta, ended: &Ended) 
     meta.exit_code = Some(exit_code);
     meta.signal = signal.map(|signal| signal.as_str().to_owned());
     meta.finished_at = Some(Timestamp::now());
+    meta.cancel_reason = ended.cancelled_by.as_ref().filter(|_| cancelled).map(|cancel| cancel.reason.to_owned());
     meta.note = match (&ended.cancelled_by, signal) {
-        (Some(reason), _) if cancelled => Some(reason.clone()),
+        (Some(cancel), _) if cancelled => Some(cancel.note.clone()),
         (Some(_), _) => Some("the agent succeeded as a cancel arrived; its result stands".to_owned()),
         (None, Some(signal)) => Some(format!("the agent was killed by {}", signal.as_str())),
         (None, None) => None,

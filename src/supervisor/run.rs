@@ -12,7 +12,7 @@ use tokio::signal::unix::{Signal as SignalStream, SignalKind, signal};
 use tokio::time::{Instant, sleep_until};
 
 use crate::jobs::cancel::{CancelRequest, DEFAULT_GRACE};
-use crate::jobs::{JobId, JobStore, marker};
+use crate::jobs::{JobId, JobLimits, JobStore, marker};
 
 pub struct Signals {
     pub child: SignalStream,
@@ -34,11 +34,20 @@ impl Signals {
     }
 }
 
+/// Why a job is being stopped.
+#[derive(Clone, Debug)]
+pub struct Cancel {
+    /// `requested`, `stalled` or `timed out` (the meta's `cancel_reason`).
+    pub reason: &'static str,
+    /// The sentence for the meta's note.
+    pub note: String,
+}
+
 /// How the agent's run ended.
 pub struct Ended {
     pub status: WaitStatus,
     /// Why a cancel began, if one began before the agent ended.
-    pub cancelled_by: Option<String>,
+    pub cancelled_by: Option<Cancel>,
     /// The cancel's grace period, if one began.
     pub grace: Option<Duration>,
 }
@@ -88,36 +97,66 @@ fn signal_job(id: &JobId, agent: Pid, signal: Signal) {
     marker::signal_all(id, signal);
 }
 
-/// Runs until the agent has exited and been reaped.
-pub async fn until_exit(store: &JobStore, id: &JobId, agent: Pid, signals: &mut Signals) -> Ended {
+fn requested(note: &str) -> Option<Cancel> {
+    Some(Cancel { reason: "requested", note: note.to_owned() })
+}
+
+/// When the agent's output last changed (its file's modification time).
+fn last_output(store: &JobStore, id: &JobId) -> Option<std::time::SystemTime> {
+    std::fs::metadata(store.output_path(id)).and_then(|meta| meta.modified()).ok()
+}
+
+/// Runs until the agent has exited and been reaped, stopping it when asked, when it
+/// prints nothing for `stall_timeout`, or when it runs past `max_duration`.
+pub async fn until_exit(store: &JobStore, id: &JobId, agent: Pid, limits: &JobLimits, signals: &mut Signals) -> Ended {
+    let began = Instant::now();
     let mut escalation: Option<Escalation> = None;
-    let mut cancelled_by: Option<String> = None;
+    let mut cancelled_by: Option<Cancel> = None;
+    let deadline = limits.max_duration.map(|limit| began + limit);
+    // Checked when it could first be due; the output file's time says when it really is.
+    let mut stall_check = limits.stall_timeout.map(|limit| began + limit);
     loop {
         if let Some(status) = reap(agent) {
             return Ended { status, cancelled_by, grace: escalation.map(|escalation| escalation.grace) };
         }
         let next_at = escalation.as_ref().and_then(Escalation::next_at);
-        let reason = tokio::select! {
+        let watching = escalation.is_none();
+        let cancel = tokio::select! {
             _ = signals.child.recv() => None,
-            _ = signals.cancel.recv() => Some("cancelled by request"),
-            _ = signals.terminate.recv() => Some("cancelled: the supervisor received SIGTERM"),
-            _ = signals.interrupt.recv() => Some("cancelled: the supervisor received SIGINT"),
-            _ = signals.hangup.recv() => Some("cancelled: the supervisor received SIGHUP"),
+            _ = signals.cancel.recv() => requested("cancelled by request"),
+            _ = signals.terminate.recv() => requested("cancelled: the supervisor received SIGTERM"),
+            _ = signals.interrupt.recv() => requested("cancelled: the supervisor received SIGINT"),
+            _ = signals.hangup.recv() => requested("cancelled: the supervisor received SIGHUP"),
             _ = sleep_until(next_at.unwrap_or_else(Instant::now)), if next_at.is_some() => {
                 if let Some(escalation) = escalation.as_mut() {
                     escalation.advance(id, agent);
                 }
                 None
             }
+            _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if watching && deadline.is_some() => {
+                let limit = limits.max_duration.unwrap_or_default();
+                Some(Cancel { reason: "timed out", note: format!("timed out: it ran longer than its limit of {}", crate::config::show_duration(limit)) })
+            }
+            _ = sleep_until(stall_check.unwrap_or_else(Instant::now)), if watching && stall_check.is_some() => {
+                let limit = limits.stall_timeout.unwrap_or_default();
+                let quiet = last_output(store, id).and_then(|at| at.elapsed().ok()).unwrap_or(limit);
+                if quiet >= limit {
+                    Some(Cancel { reason: "stalled", note: format!("stalled: no new output for {}", crate::config::show_duration(limit)) })
+                } else {
+                    stall_check = Some(Instant::now() + (limit - quiet));
+                    None
+                }
+            }
         };
-        let (Some(reason), None) = (reason, &escalation) else { continue };
+        let (Some(cancel), None) = (cancel, &escalation) else { continue };
         // An agent that already ended was not cancelled: its result stands.
         if let Some(status) = reap(agent) {
             return Ended { status, cancelled_by: None, grace: None };
         }
-        let grace = CancelRequest::read(&store.cancel_path(id)).map_or(DEFAULT_GRACE, |request| request.grace());
-        tracing::info!(job = %id, ?grace, reason, "cancelling");
-        cancelled_by = Some(reason.to_owned());
+        let grace =
+            CancelRequest::read(&store.cancel_path(id)).map(|request| request.grace()).or(limits.cancel_grace).unwrap_or(DEFAULT_GRACE);
+        tracing::info!(job = %id, ?grace, reason = cancel.reason, "cancelling");
+        cancelled_by = Some(cancel);
         escalation = Some(Escalation::begin(id, agent, grace));
     }
 }

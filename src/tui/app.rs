@@ -146,6 +146,12 @@ pub struct App {
     pub loaded: bool,
     /// First help line shown (a tiny terminal scrolls the help).
     pub help_scroll: usize,
+    /// The policy the new-job form starts with (the config's).
+    pub default_policy: crate::jobs::ApprovalPolicy,
+    /// How many jobs may run at once (the config's `max_running`), for the header.
+    pub queue_limit: Option<usize>,
+    /// A mistake in config.toml the dashboard started without (`--ignore-config`).
+    pub config_problem: Option<String>,
 }
 
 impl App {
@@ -176,6 +182,9 @@ impl App {
             quit: false,
             loaded: false,
             help_scroll: 0,
+            default_policy: crate::jobs::ApprovalPolicy::Suggest,
+            queue_limit: None,
+            config_problem: None,
         }
     }
 
@@ -210,6 +219,20 @@ impl App {
 
     pub fn running_ids(&self) -> Vec<String> {
         crate::jobs::running_ids(&self.jobs)
+    }
+
+    /// Each pending job's place in the queue (1 = next): by creation time, then id, as
+    /// the queue starts them.
+    pub fn queue_positions(&self) -> std::collections::HashMap<JobId, usize> {
+        let mut pending: Vec<(Option<crate::jobs::Timestamp>, &JobId)> = self
+            .jobs
+            .iter()
+            .filter_map(|record| {
+                record.meta.as_ref().ok().filter(|meta| meta.status == Status::Pending).map(|meta| (meta.created_at, &record.id))
+            })
+            .collect();
+        pending.sort();
+        pending.into_iter().enumerate().map(|(at, (_, id))| (id.clone(), at + 1)).collect()
     }
 
     /// Counts per status, corrupt last.

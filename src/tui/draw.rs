@@ -85,12 +85,21 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
             McpState::Starting => Span::styled("MCP starting…", Style::new().dark_gray()),
         }
     };
-    let problem = app.watch_problem.as_ref().map(|problem| Span::styled(format!(" ⚠ jobs folder {problem}"), Style::new().yellow()));
+    let mut problems: Vec<Span<'static>> = Vec::new();
+    if let Some(limit) = app.queue_limit {
+        problems.push(Span::styled(format!(" │ ≤{limit} at once"), Style::new().dark_gray()));
+    }
+    if let Some(problem) = &app.watch_problem {
+        problems.push(Span::styled(format!(" ⚠ jobs folder {problem}"), Style::new().yellow()));
+    }
+    if let Some(problem) = &app.config_problem {
+        problems.push(Span::styled(format!(" ⚠ config ignored: {problem}"), Style::new().yellow()));
+    }
     let folder = Span::styled(format!(" │ {}", app.jobs_dir), Style::new().dark_gray());
     let line = |detail: u8, words: bool, with_folder: bool| -> Line<'static> {
         let mut spans = vec![brand.clone(), Span::raw(" "), mcp(detail), Span::raw(" │")];
         spans.extend(counts(words));
-        spans.extend(problem.clone());
+        spans.extend(problems.iter().cloned());
         if with_folder {
             spans.push(folder.clone());
         }
@@ -177,6 +186,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
 
     let rows_shown = usize::from(area.height.saturating_sub(1));
     let selected = app.selected_row();
+    let positions = app.queue_positions();
     let rows: Vec<Row> = app
         .view
         .iter()
@@ -193,7 +203,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
                     Style::new().bg(Color::DarkGray)
                 };
             }
-            job_row(app, record, &columns).style(style)
+            job_row(app, record, &columns, &positions).style(style)
         })
         .collect();
 
@@ -216,7 +226,12 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
 }
 
-fn job_row<'a>(app: &App, record: &'a JobRecord, columns: &Columns) -> Row<'a> {
+fn job_row<'a>(
+    app: &App,
+    record: &'a JobRecord,
+    columns: &Columns,
+    positions: &std::collections::HashMap<crate::jobs::JobId, usize>,
+) -> Row<'a> {
     let status = record.meta.as_ref().ok().map(|meta| meta.status);
     let starting = app.is_starting(record);
     let (symbol, colour) = if starting { status_symbol(Some(Status::Pending)) } else { status_symbol(status) };
@@ -236,7 +251,11 @@ fn job_row<'a>(app: &App, record: &'a JobRecord, columns: &Columns) -> Row<'a> {
     }
     match &record.meta {
         Ok(meta) => {
-            cells.push(Cell::from(elapsed(meta, app.now).unwrap_or_default()));
+            let time = match positions.get(&record.id) {
+                Some(position) => format!("#{position}"),
+                None => elapsed(meta, app.now).unwrap_or_default(),
+            };
+            cells.push(Cell::from(time));
             if columns.exit {
                 let exit = match (&meta.exit_code, &meta.signal) {
                     (Some(code), _) => code.to_string(),

@@ -26,15 +26,8 @@ pub struct NewJobForm {
 }
 
 impl NewJobForm {
-    pub fn new(cwd: &Path) -> Self {
-        NewJobForm {
-            prompt: String::new(),
-            cwd: cwd.display().to_string(),
-            policy: ApprovalPolicy::default(),
-            field: Field::Prompt,
-            error: None,
-            submitting: false,
-        }
+    pub fn new(cwd: &Path, policy: ApprovalPolicy) -> Self {
+        NewJobForm { prompt: String::new(), cwd: cwd.display().to_string(), policy, field: Field::Prompt, error: None, submitting: false }
     }
 
     /// Applies an editing action to the focused field.

@@ -27,7 +27,6 @@ mod tests;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::Utc;
@@ -39,19 +38,19 @@ use crate::{demo, mcp};
 use app::{App, McpAuth, McpState};
 
 /// How the dashboard runs.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct DashboardOptions {
     /// A temporary jobs folder with simulated jobs.
     pub demo: bool,
-    /// The port of the MCP endpoint beside the dashboard (on 127.0.0.1).
-    pub port: u16,
     /// No MCP endpoint.
     pub no_mcp: bool,
     pub token: Option<String>,
     /// No token check on the MCP endpoint.
     pub no_auth: bool,
-    /// The most a job started over the MCP endpoint may ask for.
-    pub max_policy: crate::jobs::ApprovalPolicy,
+    /// The resolved configuration (the MCP port is its `port`).
+    pub config: crate::config::Settings,
+    /// A mistake in config.toml set aside with --ignore-config: shown in the header.
+    pub config_problem: Option<String>,
 }
 
 /// Opens the dashboard; returns when the person quits. Running jobs keep running.
@@ -112,10 +111,20 @@ async fn dashboard(
     let size = terminal.size()?;
     let mut app = App::new(jobs_dir, start_cwd, home, (size.width, size.height), Utc::now());
     app.mcp = mcp_state;
+    app.default_policy = args.config.policy.value;
+    app.queue_limit = args.config.max_running.value;
+    app.config_problem = args.config_problem.clone();
     if let Some(demo) = demo {
         demo.start_jobs();
     }
-    let context = runtime::Context { engine, agent, shutdown: shutdown.clone() };
+    mcp::start_housekeeping(&engine, &args.config, &shutdown);
+    let context = runtime::Context {
+        engine,
+        agent,
+        limits: crate::cli::job_limits(&args.config),
+        cancel_grace: args.config.cancel_grace.value,
+        shutdown: shutdown.clone(),
+    };
     runtime::run(&mut terminal, &mut app, &context).await?;
     Ok(app.running_ids())
 }
@@ -129,11 +138,10 @@ async fn serve_mcp(engine: &Engine, args: &DashboardOptions, shutdown: Cancellat
         mcp::token::Auth::File { .. } => McpAuth::File,
     };
     let options = mcp::HttpOptions {
-        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
+        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, args.config.port.value)),
         auth: std::sync::Arc::new(auth),
         allow_remote: false,
-        max_wait: Duration::from_secs(45),
-        max_policy: args.max_policy,
+        settings: mcp::ServerSettings::from_config(&args.config, mcp::Transport::Http),
     };
     let server = mcp::serve_http(engine.clone(), options, shutdown).await?;
     Ok((server.url, shown))

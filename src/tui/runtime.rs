@@ -16,7 +16,7 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::{AgentSpec, CancelView, Engine, StartRequest, cancel};
+use crate::jobs::{AgentSpec, CancelView, Engine, StartRequest};
 
 use super::app::{App, Effect, TaskResult};
 use super::loader::{self, LoaderCommand};
@@ -34,6 +34,10 @@ pub struct Context {
     pub engine: Engine,
     /// The agent a job started from the form runs.
     pub agent: AgentSpec,
+    /// The queue and time limits a job started from the form gets.
+    pub limits: crate::jobs::JobLimits,
+    /// Between SIGINT and SIGKILL when `c` stops a job.
+    pub cancel_grace: std::time::Duration,
     pub shutdown: CancellationToken,
 }
 
@@ -146,9 +150,10 @@ fn carry_out(
         }
         Effect::Cancel(id) => {
             let engine = context.engine.clone();
+            let grace = context.cancel_grace;
             let results = results.clone();
             tokio::spawn(async move {
-                let outcome = match engine.cancel(id.as_str(), cancel::DEFAULT_GRACE).await {
+                let outcome = match engine.cancel(id.as_str(), grace).await {
                     Ok(CancelView::Cancelled { status, .. }) => Ok(status.to_string()),
                     Ok(CancelView::NotRunning { status, .. }) => Ok(format!("had already ended ({status})")),
                     Err(err) => Err(err.to_string()),
@@ -167,9 +172,11 @@ fn carry_out(
         Effect::Start { prompt, cwd, policy } => {
             let engine = context.engine.clone();
             let agent = context.agent.clone();
+            let limits = context.limits;
             let results = results.clone();
             tokio::task::spawn_blocking(move || {
                 let outcome = StartRequest::new(prompt, &cwd, policy, agent)
+                    .map(|request| request.with_limits(limits))
                     .and_then(|request| engine.start(&request))
                     .map(|started| started.job_id)
                     .map_err(|err| err.to_string());

@@ -242,7 +242,7 @@ impl App {
                 Vec::new()
             }
             Action::NewJob => {
-                self.mode = Mode::NewJob(NewJobForm::new(&self.start_cwd));
+                self.mode = Mode::NewJob(NewJobForm::new(&self.start_cwd, self.default_policy));
                 Vec::new()
             }
             Action::Answer(_)

@@ -167,10 +167,33 @@ impl JobStore {
     /// place without replacing anything, and the rename is synced. Readers never see a
     /// job folder without its meta or its owner. [`JobError::IdTaken`] if `id` exists.
     pub fn create(&self, id: &JobId, meta: &JobMeta, staging_name: &str) -> Result<OwnerLock> {
+        self.assemble(id, staging_name, |staging| {
+            let owner = OwnerLock::create(staging).map_err(|err| JobError::io("locking", staging.join(LOCK_FILE), err))?;
+            meta.write_to(&staging.join(META_FILE), Durability::Durable)?;
+            meta.reserve_space(&staging.join(RESERVE_FILE))?;
+            super::meta::open_append(&staging.join(OUTPUT_FILE))?;
+            Ok(owner)
+        })
+    }
+
+    /// Creates a job nobody owns yet (a pending one): its meta, the given files and a
+    /// lock file that its supervisor will take, placed like [`JobStore::create`].
+    pub fn create_unowned(&self, id: &JobId, meta: &JobMeta, staging_name: &str, files: &[(&str, &[u8])]) -> Result<()> {
+        self.assemble(id, staging_name, |staging| {
+            drop(OwnerLock::create(staging).map_err(|err| JobError::io("locking", staging.join(LOCK_FILE), err))?);
+            for (name, bytes) in files {
+                let path = staging.join(name);
+                atomic::write(&path, bytes, Durability::Durable).map_err(|err| JobError::io("writing", &path, err))?;
+            }
+            meta.write_to(&staging.join(META_FILE), Durability::Durable)
+        })
+    }
+
+    fn assemble<T>(&self, id: &JobId, staging_name: &str, fill: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
         Self::ensure_dir(&self.jobs)?;
         let staging = self.staging_path(staging_name)?;
         DirBuilder::new().mode(0o700).create(&staging).map_err(|err| JobError::io("creating job folder", &staging, err))?;
-        let placed = self.fill_and_place(id, meta, &staging);
+        let placed = fill(&staging).and_then(|value| self.place(id, &staging).map(|()| value));
         if placed.is_err() {
             let _ = fs::remove_dir_all(&staging);
         }
@@ -183,13 +206,10 @@ impl JobStore {
         Ok(self.jobs.join(format!("{STAGING_PREFIX}{checked}")))
     }
 
-    fn fill_and_place(&self, id: &JobId, meta: &JobMeta, staging: &Path) -> Result<OwnerLock> {
+    /// Renames a filled staging folder to `jobs/<id>` without replacing anything, synced.
+    fn place(&self, id: &JobId, staging: &Path) -> Result<()> {
         use nix::errno::Errno;
         use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
-        let owner = OwnerLock::create(staging).map_err(|err| JobError::io("locking", staging.join(LOCK_FILE), err))?;
-        meta.write_to(&staging.join(META_FILE), Durability::Durable)?;
-        meta.reserve_space(&staging.join(RESERVE_FILE))?;
-        super::meta::open_append(&staging.join(OUTPUT_FILE))?;
         let target = self.job_dir(id);
         match renameat2(AT_FDCWD, staging, AT_FDCWD, &target, RenameFlags::RENAME_NOREPLACE) {
             Ok(()) => {}
@@ -203,8 +223,7 @@ impl JobStore {
             },
             Err(err) => return Err(JobError::io("placing job folder", target, err.into())),
         }
-        atomic::sync_folder(&self.jobs).map_err(|err| JobError::io("syncing", &self.jobs, err))?;
-        Ok(owner)
+        atomic::sync_folder(&self.jobs).map_err(|err| JobError::io("syncing", &self.jobs, err))
     }
 
     /// Checks that `id` names a real job folder (not a symlink leading elsewhere).
@@ -339,7 +358,7 @@ impl JobStore {
         if let Ok(meta) = self.read_meta(&id)
             && !meta.status.is_finished()
         {
-            return Err(JobError::StillRunning { id: id.to_string() });
+            return Err(JobError::StillRunning { id: id.to_string(), status: meta.status.to_string() });
         }
         let dir = self.job_dir(&id);
         fs::remove_dir_all(&dir).map_err(|err| JobError::io("deleting", dir, err))

@@ -1,0 +1,272 @@
+//! The command line's definitions (clap), and how they become each front end's options.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Flags, parse_duration};
+use crate::jobs::{ApprovalPolicy, JobError, tail};
+
+#[derive(Debug, Parser)]
+#[command(name = "codex-async", version, about = "Run coding-agent jobs in the background; watch them live; serve them over MCP.")]
+#[command(after_help = "With no command, opens the dashboard and serves MCP over HTTP on 127.0.0.1:8765.\n\
+The jobs live in $CODEX_ASYNC_HOME/jobs (default ~/.codex-async/jobs); the agent is $CODEX_BIN (default codex).\n\
+Defaults come from $CODEX_ASYNC_HOME/config.toml (see `codex-async config`).")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a job in the background and print its id.
+    Start(StartArgs),
+    /// Show a job's status and the end of its output.
+    Poll(PollArgs),
+    /// List jobs, newest first.
+    List(ListArgs),
+    /// Stop a running job (and everything it started), or take a pending one off the queue.
+    Cancel(CancelArgs),
+    /// Block until a job ends (exit status 0 only if it succeeded).
+    Wait(WaitArgs),
+    /// Delete finished jobs' folders.
+    Delete(DeleteArgs),
+    /// Remove finished jobs by age and count (never running or pending ones).
+    Gc(GcArgs),
+    /// Serve MCP over stdio (default) or streamable HTTP.
+    Serve(ServeArgs),
+    /// Print the bearer token HTTP clients must send (made on first use).
+    Token(TokenArgs),
+    /// Show the configuration in effect and where each value comes from.
+    Config(ConfigArgs),
+    /// Runs one job's supervisor (started by `start`, not by hand).
+    #[command(name = "__supervise", hide = true)]
+    Supervise,
+    /// A simulated agent for the demo.
+    #[command(name = "demo-agent", hide = true)]
+    DemoAgent(DemoAgentArgs),
+}
+
+/// Options every job-starting command shares.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Run at most N jobs at once; the rest wait as `pending`, started in order (0: no limit).
+    #[arg(long, value_name = "N")]
+    pub max_running: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// The folder the agent works in.
+    #[arg(long, default_value = ".")]
+    pub cwd: PathBuf,
+    /// suggest (read-only sandbox), auto-edit (edits and runs commands in cwd) or full-auto (no sandbox at all). Default: the config's, else suggest.
+    #[arg(long, short = 'a', value_parser = parse_policy)]
+    pub approval_policy: Option<ApprovalPolicy>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// Cancel the job (reason: stalled) when it prints nothing for this long: seconds, or 90s, 20m, 2h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub stall_timeout: Option<Duration>,
+    /// Cancel the job (reason: timed out) when it runs longer than this: seconds, or 90s, 20m, 2h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_duration: Option<Duration>,
+    /// Print the result as JSON: {"job_id", "status", "pid"} (and "queue_position" when pending).
+    #[arg(long)]
+    pub json: bool,
+    /// What the agent should do. Several words are joined with spaces; `-` reads it from stdin.
+    #[arg(required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROMPT")]
+    pub prompt: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PollArgs {
+    pub job_id: String,
+    /// How many trailing lines of output to show.
+    #[arg(long, default_value_t = tail::TAIL_LINES)]
+    pub tail: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// How many jobs to list, newest first (0: all).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    pub job_id: String,
+    /// Between SIGINT and SIGKILL (SIGTERM comes halfway): seconds, or 500ms-style values like 0.5. Default: the config's, else 5.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub grace: Option<Duration>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    pub job_id: String,
+    /// Give up after this many seconds (exit status 124); default: wait for ever.
+    #[arg(long, value_parser = parse_seconds)]
+    pub timeout: Option<f64>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The finished jobs to delete.
+    #[arg(required = true, num_args = 1.., value_name = "JOB_ID")]
+    pub job_ids: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Remove finished jobs that ended longer ago than this: 7d, 12h, 30m or seconds.
+    #[arg(long, value_name = "AGE", value_parser = parse_duration)]
+    pub older_than: Option<Duration>,
+    /// Keep the newest N finished jobs whatever their age.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+    /// Say what would be removed; remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Write a commented example config (every key, with its default) if there is none.
+    #[arg(long)]
+    pub init: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options `serve` and the dashboard share.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// The bearer token HTTP requests must carry (default: the one in $CODEX_ASYNC_HOME/token).
+    #[arg(long, env = "CODEX_ASYNC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Take HTTP requests without a token (loopback addresses only).
+    #[arg(long, conflicts_with = "token")]
+    pub no_auth: bool,
+    /// The most a job started over MCP may ask for: suggest, auto-edit or full-auto (default: full-auto).
+    #[arg(long, value_parser = parse_policy)]
+    pub max_policy: Option<ApprovalPolicy>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// Start even if config.toml has a mistake, on the built-in defaults (the mistake is shown).
+    #[arg(long)]
+    pub ignore_config: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Serve streamable HTTP at ADDR/mcp instead of stdio (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+    /// Allow a non-loopback HTTP address (the token then protects it).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// The longest a single codex_wait call may block: seconds, or 45s, 2m (default 45).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_wait: Option<Duration>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Make a new token; servers stop taking the old one at once.
+    #[arg(long)]
+    pub rotate: bool,
+    /// Print {"token", "path"} as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DashboardArgs {
+    /// Open on a temporary jobs folder with simulated jobs (no codex needed).
+    #[arg(long)]
+    pub demo: bool,
+    /// Port for the MCP endpoint served beside the dashboard, on 127.0.0.1 (0 picks a free one; default 8765).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Do not serve MCP from the dashboard.
+    #[arg(long)]
+    pub no_mcp: bool,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoAgentArgs {
+    #[arg(long, default_value = "success")]
+    pub scenario: String,
+    #[arg(short = 'o', long = "output-last-message")]
+    pub output_last_message: Option<PathBuf>,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub prompt: Vec<String>,
+}
+
+impl StartArgs {
+    pub fn flags(&self) -> Flags {
+        Flags {
+            policy: self.approval_policy,
+            max_running: self.limits.max_running,
+            stall_timeout: self.stall_timeout,
+            max_duration: self.max_duration,
+            ..Flags::default()
+        }
+    }
+}
+
+impl ServerArgs {
+    fn flags(&self) -> Flags {
+        Flags { max_policy: self.max_policy, max_running: self.limits.max_running, ..Flags::default() }
+    }
+}
+
+impl ServeArgs {
+    pub fn flags(&self) -> Flags {
+        Flags { max_wait: self.max_wait, ..self.server.flags() }
+    }
+}
+
+impl DashboardArgs {
+    pub fn flags(&self) -> Flags {
+        Flags { port: self.port, ..self.server.flags() }
+    }
+}
+
+impl From<DemoAgentArgs> for crate::demo::DemoAgentOptions {
+    fn from(args: DemoAgentArgs) -> Self {
+        crate::demo::DemoAgentOptions { scenario: args.scenario, output_last_message: args.output_last_message, prompt: args.prompt }
+    }
+}
+
+pub fn parse_policy(raw: &str) -> Result<ApprovalPolicy, String> {
+    raw.parse().map_err(|err: JobError| err.to_string())
+}
+
+fn parse_seconds(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.0..=86_400.0 * 365.0).contains(&secs) => Ok(secs),
+        _ => Err(format!("{raw:?} is not a number of seconds (for example 5 or 0.5)")),
+    }
+}

@@ -1,0 +1,330 @@
+//! A queue with no daemon: jobs over a concurrency limit wait as `pending` and are
+//! started in order (by creation time, then id) as slots free — by whoever sees a free
+//! slot first: a supervisor whose job just ended, a server or the dashboard when a
+//! job's owner goes, or any CLI call. Exactly one process starts each pending job:
+//! every change to the queue happens under one lock (`queue/lock`), and a pending job's
+//! supervisor takes the job's own lock before it turns it `running`.
+//!
+//! The jobs folder is the truth; `queue/` is its index, so a slot's freeing costs a
+//! look at a few files rather than a read of every job:
+//!
+//! - `queue/pending/<created µs>-<id>`: pending jobs, in start order by name;
+//! - `queue/active/<id>`: jobs that count against the limit (every job a codex-async
+//!   of this version started and has not seen end). Entries of jobs that ended without
+//!   saying so (a supervisor killed) are dropped when next looked at.
+//!
+//! A home without `queue/` (new, or older than the queue) gets its index built from
+//! the jobs folder by the first process that needs it.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::atomic::{self, Durability};
+use super::error::{JobError, Result};
+use super::id::JobId;
+use super::meta::{JobMeta, Status, Timestamp};
+use super::request::StartRequest;
+use super::spawn;
+use super::store::{JobStore, OUTPUT_FILE};
+use super::view::StartView;
+
+const LOCK: &str = "lock";
+const PENDING: &str = "pending";
+const ACTIVE: &str = "active";
+/// Written once the index has been built from the jobs folder.
+const READY: &str = "ready";
+/// A pending job's start request, as the supervisor that starts it will read it.
+pub const REQUEST_FILE: &str = "request.json";
+
+/// The queue's index of a home.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    dir: PathBuf,
+}
+
+/// The queue, locked: every change to it is made through this.
+pub struct Locked<'a> {
+    queue: &'a Queue,
+    store: &'a JobStore,
+    _lock: File,
+}
+
+fn entry_name(created: Option<Timestamp>, id: &JobId) -> String {
+    let micros = created.map_or(0, |at| at.0.timestamp_micros().max(0));
+    format!("{micros:020}-{id}")
+}
+
+fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> JobError + 'a {
+    move |err| JobError::io(action, path, err)
+}
+
+impl Queue {
+    pub fn of(store: &JobStore) -> Queue {
+        Queue { dir: store.home().join("queue") }
+    }
+
+    fn pending_dir(&self) -> PathBuf {
+        self.dir.join(PENDING)
+    }
+
+    fn active_dir(&self) -> PathBuf {
+        self.dir.join(ACTIVE)
+    }
+
+    /// Takes the queue's lock (waiting for it), building the index on first use.
+    pub fn lock<'a>(&'a self, store: &'a JobStore) -> Result<Locked<'a>> {
+        for dir in [self.pending_dir(), self.active_dir()] {
+            JobStore::ensure_dir(&dir)?;
+        }
+        let path = self.dir.join(LOCK);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(io_error("opening", &path))?;
+        file.lock().map_err(io_error("locking", &path))?;
+        let locked = Locked { queue: self, store, _lock: file };
+        if !self.dir.join(READY).exists() {
+            locked.rebuild()?;
+            atomic::write(&self.dir.join(READY), b"", Durability::Durable).map_err(io_error("writing", &self.dir))?;
+        }
+        Ok(locked)
+    }
+
+    /// Whether a queue was ever used in this home.
+    pub fn in_use(&self) -> bool {
+        self.dir.exists()
+    }
+
+    /// Pending jobs in start order, read without the lock (for showing positions).
+    pub fn pending_order(&self) -> Vec<JobId> {
+        let mut names: Vec<String> = fs::read_dir(self.pending_dir())
+            .map(|entries| entries.filter_map(|entry| entry.ok()?.file_name().into_string().ok()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names.iter().filter_map(|name| JobId::parse(name.split_once('-')?.1).ok()).collect()
+    }
+
+    /// A job's place in the queue (1 = next), if it waits.
+    pub fn position(&self, id: &JobId) -> Option<usize> {
+        self.pending_order().iter().position(|pending| pending == id).map(|at| at + 1)
+    }
+}
+
+impl Locked<'_> {
+    /// Builds the index from the jobs folder: pending jobs queued, running ones active.
+    fn rebuild(&self) -> Result<()> {
+        for record in self.store.list(None)? {
+            let Ok(meta) = record.meta else { continue };
+            match meta.status {
+                Status::Pending => self.add_pending(&record.id, meta.created_at)?,
+                Status::Running => self.add_active(&record.id)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .map(|entries| entries.filter_map(|entry| entry.ok()?.file_name().into_string().ok()).collect())
+            .unwrap_or_default();
+        names.retain(|name| !name.starts_with('.'));
+        names.sort();
+        names
+    }
+
+    fn add_pending(&self, id: &JobId, created: Option<Timestamp>) -> Result<()> {
+        let path = self.queue.pending_dir().join(entry_name(created, id));
+        File::create(&path).map(drop).map_err(io_error("queueing", &path))
+    }
+
+    fn remove_pending(&self, id: &JobId) {
+        for name in Self::entries(&self.queue.pending_dir()) {
+            if name.split_once('-').is_some_and(|(_, entry)| entry == id.as_str()) {
+                let _ = fs::remove_file(self.queue.pending_dir().join(name));
+            }
+        }
+    }
+
+    pub fn add_active(&self, id: &JobId) -> Result<()> {
+        let path = self.queue.active_dir().join(id.as_str());
+        File::create(&path).map(drop).map_err(io_error("recording", &path))
+    }
+
+    /// The jobs that count against the limit now; entries of jobs that ended (or whose
+    /// folder went) are dropped on the way.
+    fn running(&self) -> usize {
+        let mut running = 0;
+        for name in Self::entries(&self.queue.active_dir()) {
+            let still =
+                JobId::parse(&name).ok().and_then(|id| self.store.read_meta(&id).ok()).is_some_and(|meta| meta.status == Status::Running);
+            if still {
+                running += 1;
+            } else {
+                let _ = fs::remove_file(self.queue.active_dir().join(&name));
+            }
+        }
+        running
+    }
+
+    /// The first pending job still pending (entries of others are dropped), with its meta.
+    fn head(&self) -> Option<(JobId, JobMeta)> {
+        for name in Self::entries(&self.queue.pending_dir()) {
+            let id = name.split_once('-').and_then(|(_, id)| JobId::parse(id).ok());
+            match id.as_ref().and_then(|id| self.store.read_meta_raw(id).ok()) {
+                Some(meta) if meta.status == Status::Pending => return id.map(|id| (id, meta)),
+                _ => {
+                    let _ = fs::remove_file(self.queue.pending_dir().join(&name));
+                }
+            }
+        }
+        None
+    }
+
+    fn pending_count(&self) -> usize {
+        Self::entries(&self.queue.pending_dir()).len()
+    }
+}
+
+/// Starts a job now if its limit allows (and nobody waits ahead of it), else queues it.
+pub fn start(launcher: &Path, store: &JobStore, request: &StartRequest, deadline: Duration) -> Result<StartView> {
+    let queue = Queue::of(store);
+    let locked = queue.lock(store)?;
+    let free = request.limits.max_running.is_none_or(|limit| locked.running() < limit && locked.head().is_none());
+    if free {
+        let started = spawn::launch(launcher, store, request, deadline)?;
+        if started.status == Status::Running
+            && let Ok(id) = JobId::parse(&started.job_id)
+        {
+            locked.add_active(&id)?;
+        }
+        return Ok(started);
+    }
+    let id = create_pending(store, request)?;
+    let meta = store.read_meta_raw(&id)?;
+    locked.add_pending(&id, meta.created_at)?;
+    let position = locked.pending_count();
+    Ok(StartView { job_id: id.to_string(), status: Status::Pending, pid: None, error: None, queue_position: Some(position) })
+}
+
+/// Writes a pending job: its meta, its request, an empty output, an unheld lock file;
+/// assembled aside and renamed into place, as every job is.
+fn create_pending(store: &JobStore, request: &StartRequest) -> Result<JobId> {
+    let request_bytes = serde_json::to_vec_pretty(request).map_err(|err| JobError::Supervisor(err.to_string()))?;
+    for _ in 0..8 {
+        let id = JobId::generate();
+        let meta = request.meta(store, &id, Status::Pending);
+        let staging_name = uuid::Uuid::new_v4().simple().to_string();
+        match store.create_unowned(&id, &meta, &staging_name, &[(REQUEST_FILE, &request_bytes), (OUTPUT_FILE, b"")]) {
+            Ok(()) => return Ok(id),
+            Err(JobError::IdTaken(_)) => continue,
+            Err(err) => return Err(err),
+        }
+    }
+    Err(JobError::Supervisor("eight fresh job ids in a row were taken".into()))
+}
+
+/// Starts pending jobs while their limits allow. Any process may call this at any
+/// time; it returns the ids it started.
+pub fn advance(launcher: &Path, store: &JobStore) -> Result<Vec<String>> {
+    let queue = Queue::of(store);
+    if !queue.dir.exists() {
+        // No queue was ever used in this home: nothing waits.
+        return Ok(Vec::new());
+    }
+    let locked = queue.lock(store)?;
+    let mut running = locked.running();
+    let mut started = Vec::new();
+    while let Some((id, meta)) = locked.head() {
+        let limit = meta.queue_limit.unwrap_or(1).max(1);
+        if running >= limit {
+            break;
+        }
+        match spawn::launch_pending(launcher, store, &id, spawn::START_DEADLINE) {
+            Ok(view) => {
+                locked.remove_pending(&id);
+                if view.status == Status::Running {
+                    locked.add_active(&id)?;
+                    running += 1;
+                }
+                started.push(view.job_id);
+            }
+            Err(err) => {
+                // Left pending: the next look tries again.
+                tracing::warn!(job = %id, %err, "could not start a pending job");
+                break;
+            }
+        }
+    }
+    Ok(started)
+}
+
+/// Cancels a pending job: it leaves the queue and never starts. `None` if it was not
+/// pending any more (it started meanwhile).
+pub fn cancel_pending(store: &JobStore, id: &JobId) -> Result<Option<JobMeta>> {
+    let queue = Queue::of(store);
+    let locked = queue.lock(store)?;
+    let mut meta = store.read_meta_raw(id)?;
+    if meta.status != Status::Pending {
+        return Ok(None);
+    }
+    meta.status = Status::Cancelled;
+    meta.finished_at = Some(Timestamp::now());
+    meta.cancel_reason = Some("requested".to_owned());
+    meta.note = Some("cancelled before it started".to_owned());
+    meta.write_to(&store.meta_path(id), Durability::Durable)?;
+    locked.remove_pending(id);
+    Ok(Some(meta))
+}
+
+/// A job ended: it no longer counts against the limit.
+pub fn ended(store: &JobStore, id: &JobId) {
+    let _ = fs::remove_file(Queue::of(store).active_dir().join(id.as_str()));
+}
+
+/// Keeps the queue moving from a long-lived process (a server, the dashboard): whenever
+/// a job's record or owner changes — a job ended, a supervisor died — pending jobs are
+/// started while their limits allow. Supervisors move the queue on when their job ends;
+/// this covers the ones that die without a word. Idle, it costs nothing.
+pub async fn keep_moving(engine: super::Engine, stop: tokio_util::sync::CancellationToken) {
+    use super::feed::{FeedEvent, Scope};
+    let mut events = match engine.feed().subscribe(Scope::All) {
+        Ok(events) => events,
+        Err(err) => {
+            tracing::warn!(%err, "cannot watch the jobs folder: the queue moves only when jobs end or a CLI call looks");
+            return;
+        }
+    };
+    let mut first = true;
+    loop {
+        if !first {
+            let relevant = tokio::select! {
+                () = stop.cancelled() => return,
+                event = events.recv() => match event {
+                    FeedEvent::Job(_, changes) => changes.owner || changes.meta,
+                    FeedEvent::Rescan => true,
+                },
+            };
+            if !relevant {
+                continue;
+            }
+            // Take in the rest of the burst: one look for all of it.
+            while events.try_recv().is_some() {}
+        }
+        first = false;
+        let engine = engine.clone();
+        match tokio::task::spawn_blocking(move || engine.advance_queue()).await {
+            Ok(Ok(started)) if !started.is_empty() => tracing::info!(?started, "started pending jobs"),
+            Ok(Err(err)) => tracing::warn!(%err, "could not move the queue on"),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! What a job is asked to do, checked before anything starts, and the record a new job
+//! begins with.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::agent::{AgentSpec, ApprovalPolicy, MAX_PROMPT_BYTES};
+use super::error::{JobError, Result};
+use super::id::JobId;
+use super::meta::{JobMeta, Status, Timestamp};
+use super::store::JobStore;
+
+/// How a job is scheduled and bounded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobLimits {
+    /// Start only while fewer than this many jobs run; wait as `pending` otherwise.
+    #[serde(default)]
+    pub max_running: Option<usize>,
+    /// Cancel (`stalled`) after this long without new output.
+    #[serde(default)]
+    pub stall_timeout: Option<Duration>,
+    /// Cancel (`timed out`) after running this long.
+    #[serde(default)]
+    pub max_duration: Option<Duration>,
+    /// Between SIGINT and SIGKILL when the job is stopped for one of those reasons.
+    #[serde(default)]
+    pub cancel_grace: Option<Duration>,
+}
+
+/// What to run, as checked and sent to the supervisor on its stdin.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StartRequest {
+    pub prompt: String,
+    /// An absolute path to an existing folder.
+    pub cwd: PathBuf,
+    pub policy: ApprovalPolicy,
+    pub agent: AgentSpec,
+    #[serde(default)]
+    pub limits: JobLimits,
+}
+
+impl StartRequest {
+    /// Checks a request from outside: a prompt the agent can receive as one argument,
+    /// a cwd that is an existing folder (made absolute).
+    pub fn new(prompt: impl Into<String>, cwd: &Path, policy: ApprovalPolicy, agent: AgentSpec) -> Result<Self> {
+        let prompt = prompt.into();
+        if prompt.trim().is_empty() {
+            return Err(JobError::EmptyPrompt);
+        }
+        if prompt.len() > MAX_PROMPT_BYTES {
+            return Err(JobError::PromptTooLong { len: prompt.len(), max: MAX_PROMPT_BYTES });
+        }
+        // An argument cannot carry a NUL byte; drop it rather than fail on an invisible character.
+        let prompt = if prompt.contains('\0') { prompt.replace('\0', "") } else { prompt };
+        let cwd = checked_cwd(cwd)?;
+        Ok(StartRequest { prompt, cwd, policy, agent, limits: JobLimits::default() })
+    }
+
+    pub fn with_limits(mut self, limits: JobLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The record a new job begins with (`running` under a supervisor, or `pending`).
+    pub fn meta(&self, store: &JobStore, id: &JobId, status: Status) -> JobMeta {
+        let now = Timestamp::now();
+        let argv = self.agent.argv(self.policy, &store.last_message_path(id), &self.prompt);
+        JobMeta {
+            job_id: id.to_string(),
+            status,
+            prompt: self.prompt.clone(),
+            cwd: self.cwd.to_string_lossy().into_owned(),
+            approval_policy: self.policy.to_string(),
+            pid: None,
+            started_at: (status == Status::Running).then_some(now),
+            finished_at: None,
+            exit_code: None,
+            agent: Some(self.agent.name().to_owned()),
+            command: Some(argv.iter().map(|arg| arg.to_string_lossy().into_owned()).collect()),
+            pgid: None,
+            supervisor_pid: None,
+            supervisor_start_ticks: None,
+            signal: None,
+            created_at: Some(now),
+            note: None,
+            cancel_reason: None,
+            queue_limit: self.limits.max_running,
+            stall_timeout: self.limits.stall_timeout.map(|limit| limit.as_secs_f64()),
+            max_duration: self.limits.max_duration.map(|limit| limit.as_secs_f64()),
+            extra: Default::default(),
+            supervisor_lost: false,
+        }
+    }
+}
+
+fn checked_cwd(cwd: &Path) -> Result<PathBuf> {
+    let expanded = expand_tilde(cwd);
+    match std::fs::metadata(&expanded) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(JobError::CwdNotDir(cwd.to_owned())),
+        Err(_) => return Err(JobError::CwdMissing(cwd.to_owned())),
+    }
+    std::fs::canonicalize(&expanded).map_err(|err| JobError::io("resolving", cwd, err))
+}
+
+/// `~` and `~/x` as a shell would read them: agents often send them verbatim.
+fn expand_tilde(path: &Path) -> PathBuf {
+    let Some(text) = path.to_str() else { return path.to_owned() };
+    let home = std::env::var_os("HOME").filter(|home| !home.is_empty());
+    match (text, home) {
+        ("~", Some(home)) => PathBuf::from(home),
+        (rest, Some(home)) if rest.starts_with("~/") => Path::new(&home).join(&rest[2..]),
+        _ => path.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent() -> AgentSpec {
+        AgentSpec::Codex { program: "codex".into() }
+    }
+
+    #[test]
+    fn rejects_bad_cwds_and_prompts() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file.txt");
+        std::fs::write(&file, "x").unwrap();
+        let policy = ApprovalPolicy::Suggest;
+        assert!(matches!(StartRequest::new("p", &dir.path().join("nope"), policy, agent()), Err(JobError::CwdMissing(_))));
+        assert!(matches!(StartRequest::new("p", &file, policy, agent()), Err(JobError::CwdNotDir(_))));
+        assert!(matches!(StartRequest::new("  \n", dir.path(), policy, agent()), Err(JobError::EmptyPrompt)));
+        let huge = "x".repeat(MAX_PROMPT_BYTES + 1);
+        assert!(matches!(StartRequest::new(huge, dir.path(), policy, agent()), Err(JobError::PromptTooLong { .. })));
+    }
+
+    #[test]
+    fn cwd_becomes_absolute_and_tilde_expands() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = StartRequest::new("p", dir.path(), ApprovalPolicy::Suggest, agent()).unwrap();
+        assert!(request.cwd.is_absolute());
+        if let Some(home) = std::env::var_os("HOME") {
+            assert_eq!(expand_tilde(Path::new("~")), PathBuf::from(&home));
+            assert_eq!(expand_tilde(Path::new("~/x")), Path::new(&home).join("x"));
+        }
+    }
+}
