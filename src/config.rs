@@ -383,6 +383,16 @@ impl Settings {
         })
     }
 
+    /// What a job started with these settings is bounded by.
+    pub fn job_limits(&self) -> crate::jobs::JobLimits {
+        crate::jobs::JobLimits {
+            max_running: self.max_running.value,
+            stall_timeout: self.stall_timeout.value,
+            max_duration: self.max_duration.value,
+            cancel_grace: Some(self.cancel_grace.value),
+        }
+    }
+
     /// `key  value  (source)` lines, for `codex-async config`.
     pub fn describe(&self) -> Vec<(&'static str, String, String)> {
         let optional = |value: Option<Duration>| value.map_or("off".to_owned(), show_duration);

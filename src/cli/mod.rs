@@ -14,7 +14,7 @@ use anyhow::Context;
 
 use crate::config::{Flags, Settings};
 use crate::jobs::gc::GcRule;
-use crate::jobs::{AgentSpec, Engine, JobError, JobLimits, StartRequest, Status, tail};
+use crate::jobs::{AgentSpec, Engine, JobError, StartRequest, Status, tail};
 
 /// Exit status for bad input (as clap uses), so scripts can tell it from a failed job.
 const EXIT_USAGE: u8 = 2;
@@ -51,16 +51,6 @@ pub fn settings(engine: &Engine, flags: &Flags, ignore_config: bool) -> anyhow::
     }
 }
 
-/// What a job started with these settings is bounded by.
-pub fn job_limits(settings: &Settings) -> JobLimits {
-    JobLimits {
-        max_running: settings.max_running.value,
-        stall_timeout: settings.stall_timeout.value,
-        max_duration: settings.max_duration.value,
-        cancel_grace: Some(settings.cancel_grace.value),
-    }
-}
-
 pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
     let (settings, _) = settings(engine, &args.flags(), false)?;
     let prompt = if args.prompt == ["-"] {
@@ -71,7 +61,7 @@ pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
         args.prompt.join(" ")
     };
     let request =
-        StartRequest::new(prompt, &args.cwd, settings.policy.value, AgentSpec::codex_from_env())?.with_limits(job_limits(&settings));
+        StartRequest::new(prompt, &args.cwd, settings.policy.value, AgentSpec::codex_from_env())?.with_limits(settings.job_limits());
     let started = engine.start(&request)?;
     if args.json {
         emit_json(&started)?;

@@ -294,9 +294,9 @@ pub fn ended(store: &JobStore, id: &JobId) {
 /// a job's record or owner changes — a job ended, a supervisor died — pending jobs are
 /// started while their limits allow. Supervisors move the queue on when their job ends;
 /// this covers the ones that die without a word. Idle, it costs nothing.
-pub async fn keep_moving(engine: super::Engine, stop: tokio_util::sync::CancellationToken) {
+pub async fn keep_moving(feed: super::feed::JobFeed, launcher: PathBuf, stop: tokio_util::sync::CancellationToken) {
     use super::feed::{FeedEvent, Scope};
-    let mut events = match engine.feed().subscribe(Scope::All) {
+    let mut events = match feed.subscribe(Scope::All) {
         Ok(events) => events,
         Err(err) => {
             tracing::warn!(%err, "cannot watch the jobs folder: the queue moves only when jobs end or a CLI call looks");
@@ -320,8 +320,8 @@ pub async fn keep_moving(engine: super::Engine, stop: tokio_util::sync::Cancella
             while events.try_recv().is_some() {}
         }
         first = false;
-        let engine = engine.clone();
-        match tokio::task::spawn_blocking(move || engine.advance_queue()).await {
+        let (store, launcher) = (feed.store().clone(), launcher.clone());
+        match tokio::task::spawn_blocking(move || advance(&launcher, &store)).await {
             Ok(Ok(started)) if !started.is_empty() => tracing::info!(?started, "started pending jobs"),
             Ok(Err(err)) => tracing::warn!(%err, "could not move the queue on"),
             _ => {}

@@ -104,7 +104,7 @@ pub fn start_housekeeping(engine: &Engine, config: &Settings, shutdown: &Cancell
         });
     }
     if config.max_running.value.is_some() || crate::jobs::queue::Queue::of(engine.store()).in_use() {
-        tokio::spawn(crate::jobs::queue::keep_moving(engine.clone(), shutdown.child_token()));
+        tokio::spawn(crate::jobs::queue::keep_moving(engine.feed().clone(), engine.launcher().to_owned(), shutdown.child_token()));
     }
 }
 

@@ -58,12 +58,7 @@ impl ServerSettings {
             max_policy: config.max_policy.value,
             transport,
             default_policy: config.policy.value,
-            job_limits: JobLimits {
-                max_running: config.max_running.value,
-                stall_timeout: config.stall_timeout.value,
-                max_duration: config.max_duration.value,
-                cancel_grace: Some(config.cancel_grace.value),
-            },
+            job_limits: config.job_limits(),
             cancel_grace: config.cancel_grace.value,
         }
     }

@@ -121,7 +121,7 @@ async fn dashboard(
     let context = runtime::Context {
         engine,
         agent,
-        limits: crate::cli::job_limits(&args.config),
+        limits: args.config.job_limits(),
         cancel_grace: args.config.cancel_grace.value,
         shutdown: shutdown.clone(),
     };
