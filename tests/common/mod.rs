@@ -140,6 +140,27 @@ pub fn end_jobs_in(jobs_dir: &Path) {
     }
 }
 
+/// Every live process of any job of the home at `home`: supervisors (they run
+/// `__supervise`), agents and whatever those started (they carry a job id). All of
+/// them inherit the home's `CODEX_ASYNC_HOME`; the front ends that started them do not
+/// count.
+pub fn job_processes_of_home(home: &Path) -> Vec<i32> {
+    let home_entry = format!("CODEX_ASYNC_HOME={}", home.display());
+    procfs::all_processes()
+        .into_iter()
+        .map(|process| process.pid)
+        .filter(|&pid| {
+            let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else { return false };
+            let mut entries = environ.split(|&byte| byte == 0);
+            if !entries.clone().any(|entry| entry == home_entry.as_bytes()) {
+                return false;
+            }
+            entries.any(|entry| entry.starts_with(b"CODEX_ASYNC_JOB_ID="))
+                || std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| cmdline.windows(11).any(|word| word == b"__supervise"))
+        })
+        .collect()
+}
+
 pub fn is_alive(pid: i32) -> bool {
     procfs::is_alive(pid)
 }
