@@ -218,10 +218,15 @@ impl Drop for ProcessGuard {
     fn drop(&mut self) {
         use nix::sys::signal::{Signal, kill, killpg};
         let pid = nix::unistd::Pid::from_raw(self.pid);
+        // A child already reaped is not signalled: its pid may be someone else's now.
+        let reaped = self.child.as_mut().is_some_and(|child| matches!(child.try_wait(), Ok(Some(_))));
         if self.group {
+            // What it started in its group may outlive it.
             let _ = killpg(pid, Signal::SIGKILL);
         }
-        let _ = kill(pid, Signal::SIGKILL);
+        if !reaped {
+            let _ = kill(pid, Signal::SIGKILL);
+        }
         if let Some(mut child) = self.child.take() {
             let _ = child.wait();
         }
