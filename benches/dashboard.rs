@@ -29,6 +29,9 @@ use codex_async::tui::loader::{self, LoaderCommand};
 use tokio_util::sync::CancellationToken;
 
 const BIN: &str = env!("CARGO_BIN_EXE_codex-async");
+/// How long anything awaited may take before the run fails: generous, for a loaded
+/// machine; the figures are measured, not bounded by it.
+const DEADLINE: Duration = Duration::from_secs(30);
 
 fn quick() -> bool {
     std::env::var_os("DASHBOARD_BENCH_QUICK").is_some()
@@ -86,7 +89,7 @@ fn write_to_state_latency() {
     runtime.block_on(async {
         // The first listing and the first read of the output arrive.
         while !(app.loaded && app.pane.lines.back().is_some_and(|last| last.text == "start")) {
-            let event = tokio::time::timeout(Duration::from_secs(10), data_receiver.recv()).await.expect("the first read").unwrap();
+            let event = tokio::time::timeout(DEADLINE, data_receiver.recv()).await.expect("the first read").unwrap();
             app.apply_data(event);
         }
         reads_before = (store.counters().meta_reads(), store.counters().listings());
@@ -95,7 +98,7 @@ fn write_to_state_latency() {
             let written = Instant::now();
             writeln!(file, "{line}").unwrap();
             loop {
-                let event = tokio::time::timeout(Duration::from_secs(5), data_receiver.recv()).await.unwrap().unwrap();
+                let event = tokio::time::timeout(DEADLINE, data_receiver.recv()).await.unwrap().unwrap();
                 let is_output = matches!(event, DataEvent::Output(_, OutputUpdate::Appended { .. }));
                 app.apply_data(event);
                 if is_output && app.pane.lines.back().is_some_and(|last| last.text == line) {
@@ -216,11 +219,11 @@ fn key_latencies(tmux: &Tmux, rounds: usize) -> Vec<Duration> {
     for _ in 0..rounds {
         let started = Instant::now();
         tmux.keys(&["?"]);
-        tmux.wait_for("Keys (Esc closes)", Duration::from_secs(5));
+        tmux.wait_for("Keys (Esc closes)", DEADLINE);
         latencies.push(started.elapsed());
         tmux.keys(&["Escape"]);
         let closed = Instant::now();
-        while tmux.capture().contains("Keys (Esc closes)") && closed.elapsed() < Duration::from_secs(5) {
+        while tmux.capture().contains("Keys (Esc closes)") && closed.elapsed() < DEADLINE {
             std::thread::sleep(Duration::from_millis(2));
         }
     }
@@ -242,14 +245,17 @@ fn jobs_from_another_process_appear(tmux: &Tmux, home: &Path, count: usize) -> V
         let started = Instant::now();
         let job: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         let id = job["job_id"].as_str().unwrap().to_owned();
-        tmux.wait_for(&id, Duration::from_secs(10));
+        tmux.wait_for(&id, DEADLINE);
         latencies.push(started.elapsed());
-        // Keep the table short, so every new row is in view.
+        // Keep the table short, so every new row is in view. Only a finished job can be
+        // deleted: on a loaded machine `true` may not have ended yet.
+        let waited = Command::new(BIN).args(["wait", &id, "--timeout", "30"]).env("CODEX_ASYNC_HOME", home).output().unwrap();
+        assert!(waited.status.success(), "{id} did not end: {}", String::from_utf8_lossy(&waited.stdout));
         let deleted = Command::new(BIN).args(["delete", &id]).env("CODEX_ASYNC_HOME", home).output().unwrap();
-        assert!(deleted.status.success());
+        assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
         let gone = Instant::now();
         while tmux.capture().contains(&id) {
-            assert!(gone.elapsed() < Duration::from_secs(10), "{id} stayed on screen after its deletion");
+            assert!(gone.elapsed() < DEADLINE, "{id} stayed on screen after its deletion");
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -274,7 +280,7 @@ fn flood_cpu_and_key_latency() {
     std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 
     let tmux = Tmux::start(&dashboard_command(home.path(), &agent), 140, 40);
-    tmux.wait_for("No jobs yet", Duration::from_secs(10));
+    tmux.wait_for("No jobs yet", DEADLINE);
     let pid = tmux.pane_pid();
 
     let idle_keys = key_latencies(&tmux, if quick() { 5 } else { 20 });
@@ -291,9 +297,9 @@ fn flood_cpu_and_key_latency() {
     let id = job["job_id"].as_str().unwrap().to_owned();
     let flood = CancelOnDrop { home: engine_home.clone(), id: id.clone() };
     // Select it: the newest job, at the top of the table.
-    tmux.wait_for(&id, Duration::from_secs(10));
+    tmux.wait_for(&id, DEADLINE);
     tmux.keys(&["g"]);
-    tmux.wait_for("flood line", Duration::from_secs(5));
+    tmux.wait_for("flood line", DEADLINE);
     let flood_window = if quick() { 3.0 } else { 8.0 };
     let output_path = engine_home.join("jobs").join(&id).join("output.txt");
     let size_before = std::fs::metadata(&output_path).map(|m| m.len()).unwrap_or(0);

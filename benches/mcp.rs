@@ -196,7 +196,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let home = TestHome::new();
     let job_id = home.start("flood:200 sleep:600");
-    common::wait_until("the job's output", Duration::from_secs(10), || home.output(&job_id).contains("line 199"));
+    common::wait_until("the job's output", Duration::from_secs(30), || home.output(&job_id).contains("line 199"));
 
     poll_round_trips(&mut criterion, &runtime, &home, &job_id);
     let default_jobs = if quick() { 10 } else { 100 };
