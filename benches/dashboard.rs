@@ -8,8 +8,13 @@
 //! 3. the real binary's RSS with 10,000 jobs listed and a 1 GiB log selected.
 //!
 //! Parts 2 and 3 need tmux and are skipped without it. `DASHBOARD_BENCH_QUICK=1`
-//! shrinks every part (for a smoke run).
-#![allow(clippy::unwrap_used)]
+//! shrinks every part (CI runs it so). Either way the counts are asserted: following
+//! output reads no meta and lists no folder, and no job process is left once the
+//! flood is cancelled.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -24,6 +29,9 @@ use codex_async::tui::loader::{self, LoaderCommand};
 use tokio_util::sync::CancellationToken;
 
 const BIN: &str = env!("CARGO_BIN_EXE_codex-async");
+/// How long anything awaited may take before the run fails: generous, for a loaded
+/// machine; the figures are measured, not bounded by it.
+const DEADLINE: Duration = Duration::from_secs(30);
 
 fn quick() -> bool {
     std::env::var_os("DASHBOARD_BENCH_QUICK").is_some()
@@ -77,18 +85,20 @@ fn write_to_state_latency() {
     let samples = if quick() { 50 } else { 400 };
     let mut latencies = Vec::with_capacity(samples);
     let mut file = std::fs::OpenOptions::new().append(true).open(&output_path).unwrap();
+    let mut reads_before = (0, 0);
     runtime.block_on(async {
-        // Let the first listing and the first read arrive.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        while let Ok(event) = data_receiver.try_recv() {
+        // The first listing and the first read of the output arrive.
+        while !(app.loaded && app.pane.lines.back().is_some_and(|last| last.text == "start")) {
+            let event = tokio::time::timeout(DEADLINE, data_receiver.recv()).await.expect("the first read").unwrap();
             app.apply_data(event);
         }
+        reads_before = (store.counters().meta_reads(), store.counters().listings());
         for sample in 0..samples {
             let line = format!("tick {sample}");
             let written = Instant::now();
             writeln!(file, "{line}").unwrap();
             loop {
-                let event = tokio::time::timeout(Duration::from_secs(5), data_receiver.recv()).await.unwrap().unwrap();
+                let event = tokio::time::timeout(DEADLINE, data_receiver.recv()).await.unwrap().unwrap();
                 let is_output = matches!(event, DataEvent::Output(_, OutputUpdate::Appended { .. }));
                 app.apply_data(event);
                 if is_output && app.pane.lines.back().is_some_and(|last| last.text == line) {
@@ -100,15 +110,19 @@ fn write_to_state_latency() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     });
+    let meta_reads = store.counters().meta_reads() - reads_before.0;
+    let listings = store.counters().listings() - reads_before.1;
     shutdown.cancel();
-    let _ = thread.join();
+    assert!(thread.join().is_ok(), "the loader thread did not panic");
     latencies.sort();
     println!(
-        "write → dashboard state ({samples} lines): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "write → dashboard state ({samples} lines): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {meta_reads} meta reads, {listings} listings",
         percentile(&latencies, 50.0).as_secs_f64() * 1e3,
         percentile(&latencies, 99.0).as_secs_f64() * 1e3,
         latencies.last().unwrap().as_secs_f64() * 1e3,
     );
+    // Output is news about output only: following it reads no record and lists nothing.
+    assert_eq!((meta_reads, listings), (0, 0), "reads while following {samples} appended lines");
 }
 
 struct Tmux {
@@ -160,6 +174,20 @@ impl Drop for Tmux {
     }
 }
 
+/// Cancels a job when dropped, and ends whatever of it is left: the flood stops even
+/// when a measurement fails.
+struct CancelOnDrop {
+    home: PathBuf,
+    id: String,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new(BIN).args(["cancel", &self.id, "--grace", "0.5"]).env("CODEX_ASYNC_HOME", &self.home).output();
+        common::end_jobs_in(&self.home.join("jobs"));
+    }
+}
+
 /// utime + stime of a process, in seconds.
 fn cpu_seconds(pid: i32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -191,11 +219,11 @@ fn key_latencies(tmux: &Tmux, rounds: usize) -> Vec<Duration> {
     for _ in 0..rounds {
         let started = Instant::now();
         tmux.keys(&["?"]);
-        tmux.wait_for("Keys (Esc closes)", Duration::from_secs(5));
+        tmux.wait_for("Keys (Esc closes)", DEADLINE);
         latencies.push(started.elapsed());
         tmux.keys(&["Escape"]);
         let closed = Instant::now();
-        while tmux.capture().contains("Keys (Esc closes)") && closed.elapsed() < Duration::from_secs(5) {
+        while tmux.capture().contains("Keys (Esc closes)") && closed.elapsed() < DEADLINE {
             std::thread::sleep(Duration::from_millis(2));
         }
     }
@@ -217,14 +245,17 @@ fn jobs_from_another_process_appear(tmux: &Tmux, home: &Path, count: usize) -> V
         let started = Instant::now();
         let job: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         let id = job["job_id"].as_str().unwrap().to_owned();
-        tmux.wait_for(&id, Duration::from_secs(10));
+        tmux.wait_for(&id, DEADLINE);
         latencies.push(started.elapsed());
-        // Keep the table short, so every new row is in view.
+        // Keep the table short, so every new row is in view. Only a finished job can be
+        // deleted: on a loaded machine `true` may not have ended yet.
+        let waited = Command::new(BIN).args(["wait", &id, "--timeout", "30"]).env("CODEX_ASYNC_HOME", home).output().unwrap();
+        assert!(waited.status.success(), "{id} did not end: {}", String::from_utf8_lossy(&waited.stdout));
         let deleted = Command::new(BIN).args(["delete", &id]).env("CODEX_ASYNC_HOME", home).output().unwrap();
-        assert!(deleted.status.success());
+        assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
         let gone = Instant::now();
         while tmux.capture().contains(&id) {
-            assert!(gone.elapsed() < Duration::from_secs(10), "{id} stayed on screen after its deletion");
+            assert!(gone.elapsed() < DEADLINE, "{id} stayed on screen after its deletion");
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -249,7 +280,7 @@ fn flood_cpu_and_key_latency() {
     std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 
     let tmux = Tmux::start(&dashboard_command(home.path(), &agent), 140, 40);
-    tmux.wait_for("No jobs yet", Duration::from_secs(10));
+    tmux.wait_for("No jobs yet", DEADLINE);
     let pid = tmux.pane_pid();
 
     let idle_keys = key_latencies(&tmux, if quick() { 5 } else { 20 });
@@ -264,10 +295,11 @@ fn flood_cpu_and_key_latency() {
         .unwrap();
     let job: serde_json::Value = serde_json::from_slice(&started.stdout).unwrap();
     let id = job["job_id"].as_str().unwrap().to_owned();
+    let flood = CancelOnDrop { home: engine_home.clone(), id: id.clone() };
     // Select it: the newest job, at the top of the table.
-    tmux.wait_for(&id, Duration::from_secs(10));
+    tmux.wait_for(&id, DEADLINE);
     tmux.keys(&["g"]);
-    tmux.wait_for("flood line", Duration::from_secs(5));
+    tmux.wait_for("flood line", DEADLINE);
     let flood_window = if quick() { 3.0 } else { 8.0 };
     let output_path = engine_home.join("jobs").join(&id).join("output.txt");
     let size_before = std::fs::metadata(&output_path).map(|m| m.len()).unwrap_or(0);
@@ -279,7 +311,13 @@ fn flood_cpu_and_key_latency() {
     let flood_keys = key_latencies(&tmux, if quick() { 5 } else { 20 });
     let flood_rss = rss_mb(pid);
 
-    let _ = Command::new(BIN).args(["cancel", &id, "--grace", "0.5"]).env("CODEX_ASYNC_HOME", &engine_home).output();
+    let cancelled =
+        Command::new(BIN).args(["cancel", &id, "--grace", "0.5", "--json"]).env("CODEX_ASYNC_HOME", &engine_home).output().unwrap();
+    let cancelled: serde_json::Value = serde_json::from_slice(&cancelled.stdout).expect("cancel --json");
+    assert_eq!(cancelled["status"], "cancelled", "the flood was cancelled: {cancelled}");
+    common::wait_until("the jobs' processes to exit", Duration::from_secs(60), || common::job_processes_of_home(&engine_home).is_empty());
+    drop(flood);
+    println!("flood cancelled: 0 processes left of {} jobs", appear.len() + 1);
     println!(
         "a job started by another process → its row on screen: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} jobs)",
         percentile(&appear, 50.0).as_secs_f64() * 1e3,

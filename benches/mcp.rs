@@ -5,16 +5,18 @@
 //!   (errors and throughput printed).
 //!
 //! Run with `cargo bench --bench mcp`; it takes about a minute. Set
-//! `MCP_BENCH_JOBS_PER_CLIENT` to change the load test's size.
+//! `MCP_BENCH_JOBS_PER_CLIENT` to change the load test's size. `MCP_BENCH_QUICK=1`
+//! (CI runs it so) takes fewer samples and 10 jobs per client. Either way the counts
+//! are asserted: no failed call, and no process of any job left once they are
+//! cancelled.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::TestHome;
@@ -28,7 +30,14 @@ use serde_json::{Value, json};
 type Client = RunningService<RoleClient, ()>;
 
 const CLIENTS: usize = 8;
-const LATENCY_SAMPLES: usize = 2000;
+
+fn quick() -> bool {
+    std::env::var_os("MCP_BENCH_QUICK").is_some()
+}
+
+fn latency_samples() -> usize {
+    if quick() { 200 } else { 2000 }
+}
 
 fn request(name: &'static str, arguments: Value) -> CallToolRequestParams {
     let Value::Object(arguments) = arguments else { unreachable!("tool arguments are objects") };
@@ -66,11 +75,13 @@ fn spawn_http(home: &TestHome) -> HttpServer {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn serve --http");
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("codex-async: serving MCP at ").expect("the URL on stderr").to_owned();
-    let token = std::fs::read_to_string(home.path().join("token")).expect("the home's token").trim().to_owned();
-    HttpServer { child, url, token }
+    let stderr = common::lines_of(child.stderr.take().unwrap());
+    // Killed on drop from here on, should the URL not come.
+    let mut server = HttpServer { child, url: String::new(), token: String::new() };
+    let line = common::next_line(&stderr, Duration::from_secs(30), "the server's URL on stderr");
+    server.url = line.trim().strip_prefix("codex-async: serving MCP at ").expect("the URL on stderr").to_owned();
+    server.token = std::fs::read_to_string(home.path().join("token")).expect("the home's token").trim().to_owned();
+    server
 }
 
 async fn stdio_client(home: &TestHome) -> Client {
@@ -96,13 +107,17 @@ fn poll_round_trips(criterion: &mut Criterion, runtime: &tokio::runtime::Runtime
     let clients =
         runtime.block_on(async { [("stdio", stdio_client(home).await), ("http", http_client(&server.url, &server.token).await)] });
     let mut group = criterion.benchmark_group("codex_poll round trip");
-    group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1)).sample_size(50);
+    if quick() {
+        group.measurement_time(Duration::from_secs(1)).warm_up_time(Duration::from_millis(300)).sample_size(10);
+    } else {
+        group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1)).sample_size(50);
+    }
     for (transport, client) in &clients {
         let poll = json!({"job_id": job_id});
         group.bench_function(*transport, |bench| {
             bench.iter(|| runtime.block_on(call(client, "codex_poll", poll.clone())).expect("poll"));
         });
-        let samples = (0..LATENCY_SAMPLES)
+        let samples = (0..latency_samples())
             .map(|_| {
                 let began = Instant::now();
                 runtime.block_on(call(client, "codex_poll", poll.clone())).expect("poll");
@@ -119,23 +134,27 @@ fn poll_round_trips(criterion: &mut Criterion, runtime: &tokio::runtime::Runtime
     });
 }
 
-/// Each client starts, polls and cancels `jobs` jobs, one after another; the clients run at once.
-fn concurrent_jobs(runtime: &tokio::runtime::Runtime, home: &TestHome, jobs: usize) {
+/// Each client starts, polls and cancels `jobs` jobs, one after another; the clients
+/// run at once. Returns how many calls failed and the ids of the jobs started.
+fn concurrent_jobs(runtime: &tokio::runtime::Runtime, home: &TestHome, jobs: usize) -> (usize, Vec<String>) {
     let server = spawn_http(home);
     let cwd = home.path().to_str().unwrap().to_owned();
     let errors = Arc::new(AtomicUsize::new(0));
     let calls = Arc::new(AtomicUsize::new(0));
+    let started_ids = Arc::new(Mutex::new(Vec::new()));
     let began = Instant::now();
     runtime.block_on(async {
         let mut tasks = Vec::new();
         for _ in 0..CLIENTS {
             let (url, token, cwd, errors, calls) = (server.url.clone(), server.token.clone(), cwd.clone(), errors.clone(), calls.clone());
+            let started_ids = started_ids.clone();
             tasks.push(tokio::spawn(async move {
                 let client = http_client(&url, &token).await;
                 for _ in 0..jobs {
                     let outcome = async {
                         let started = call(&client, "codex_start", json!({"prompt": "say:bench sleep:30", "cwd": cwd})).await?;
                         let job_id = started["job_id"].as_str().ok_or("no job_id")?.to_owned();
+                        started_ids.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(job_id.clone());
                         let polled = call(&client, "codex_poll", json!({"job_id": job_id})).await?;
                         if polled["job_id"] != job_id.as_str() {
                             return Err(format!("poll answered for {}", polled["job_id"]));
@@ -162,12 +181,14 @@ fn concurrent_jobs(runtime: &tokio::runtime::Runtime, home: &TestHome, jobs: usi
     });
     let took = began.elapsed();
     let total = CLIENTS * jobs;
+    let errors = errors.load(Ordering::Relaxed);
     println!(
-        "{CLIENTS} HTTP clients x {jobs} jobs (start, poll, cancel): {total} jobs in {took:.2?}, {} errors, {:.1} jobs/s, {:.1} calls/s",
-        errors.load(Ordering::Relaxed),
+        "{CLIENTS} HTTP clients x {jobs} jobs (start, poll, cancel): {total} jobs in {took:.2?}, {errors} errors, {:.1} jobs/s, {:.1} calls/s",
         total as f64 / took.as_secs_f64(),
         calls.load(Ordering::Relaxed) as f64 / took.as_secs_f64(),
     );
+    let ids = std::mem::take(&mut *started_ids.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    (errors, ids)
 }
 
 fn main() {
@@ -175,11 +196,21 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let home = TestHome::new();
     let job_id = home.start("flood:200 sleep:600");
-    common::wait_until("the job's output", Duration::from_secs(10), || home.output(&job_id).contains("line 199"));
+    common::wait_until("the job's output", Duration::from_secs(30), || home.output(&job_id).contains("line 199"));
 
     poll_round_trips(&mut criterion, &runtime, &home, &job_id);
-    let jobs = std::env::var("MCP_BENCH_JOBS_PER_CLIENT").ok().and_then(|value| value.parse().ok()).unwrap_or(100);
-    concurrent_jobs(&runtime, &home, jobs);
+    let default_jobs = if quick() { 10 } else { 100 };
+    let jobs = std::env::var("MCP_BENCH_JOBS_PER_CLIENT").ok().and_then(|value| value.parse().ok()).unwrap_or(default_jobs);
+    let (errors, ids) = concurrent_jobs(&runtime, &home, jobs);
     assert!(home.run(&["cancel", &job_id]).status.success());
     criterion.final_summary();
+
+    // The counts: every call answered, every job accounted for, nothing left running.
+    assert_eq!(errors, 0, "failed calls under load");
+    assert_eq!(ids.len(), CLIENTS * jobs, "every start answered with a job");
+    for id in ids.iter().chain([&job_id]) {
+        assert_eq!(home.status(id), "cancelled", "job {id}");
+    }
+    common::wait_until("the jobs' processes to exit", Duration::from_secs(60), || common::job_processes_of_home(home.path()).is_empty());
+    println!("{} jobs cancelled, 0 processes left", ids.len() + 1);
 }

@@ -8,11 +8,16 @@
 //! kept; every other sequence and control character is dropped, tabs become spaces,
 //! and invalid UTF-8 becomes U+FFFD.
 
+use std::ops::ControlFlow;
+
 use unicode_width::UnicodeWidthChar;
 
 use crate::jobs::tail::screen_lines;
 
 const TAB_STOP: usize = 8;
+/// How many bytes the parser takes at a time. A reader that has seen enough stops it
+/// within one step, so a megabyte line costs what is shown of it, not its length.
+const PARSE_STEP: usize = 256;
 
 /// One thing a terminal would do with a line of output, of the few that are kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,36 +31,57 @@ pub enum Piece {
     Sgr(Vec<Vec<u16>>),
 }
 
-struct Collector<F: FnMut(Piece)> {
+struct Collector<F: FnMut(Piece) -> ControlFlow<()>> {
     visit: F,
+    /// The visitor has seen enough: nothing more is handed over.
+    stopped: bool,
 }
 
-impl<F: FnMut(Piece)> vte::Perform for Collector<F> {
+impl<F: FnMut(Piece) -> ControlFlow<()>> Collector<F> {
+    fn hand_over(&mut self, piece: Piece) {
+        if !self.stopped {
+            self.stopped = (self.visit)(piece).is_break();
+        }
+    }
+}
+
+impl<F: FnMut(Piece) -> ControlFlow<()>> vte::Perform for Collector<F> {
     fn print(&mut self, c: char) {
         // C1 controls (U+0080–U+009F) arrive here as characters: never shown.
         if !c.is_control() {
-            (self.visit)(Piece::Char(c));
+            self.hand_over(Piece::Char(c));
         }
     }
 
     fn execute(&mut self, byte: u8) {
         if byte == b'\t' {
-            (self.visit)(Piece::Tab);
+            self.hand_over(Piece::Tab);
         }
     }
 
     fn csi_dispatch(&mut self, params: &vte::Params, intermediates: &[u8], ignore: bool, action: char) {
         if action == 'm' && intermediates.is_empty() && !ignore {
-            (self.visit)(Piece::Sgr(params.iter().map(<[u16]>::to_vec).collect()));
+            self.hand_over(Piece::Sgr(params.iter().map(<[u16]>::to_vec).collect()));
         }
     }
 }
 
-/// Reads one line of output as a terminal would and hands over what is kept.
-pub fn pieces(line: &str, visit: impl FnMut(Piece)) {
+/// Reads one line of output as a terminal would and hands over what is kept, until
+/// `visit` breaks (it has enough to show). Returns how many bytes were parsed.
+pub fn pieces(line: &str, visit: impl FnMut(Piece) -> ControlFlow<()>) -> usize {
     let mut parser = vte::Parser::new();
-    let mut collector = Collector { visit };
-    parser.advance(&mut collector, line.as_bytes());
+    let mut collector = Collector { visit, stopped: false };
+    let mut parsed = 0;
+    for step in line.as_bytes().chunks(PARSE_STEP) {
+        parser.advance(&mut collector, step);
+        parsed += step.len();
+        if collector.stopped {
+            break;
+        }
+    }
+    #[cfg(test)]
+    parse_count::add(parsed);
+    parsed
 }
 
 /// An SGR sequence written back out, parameters as read.
@@ -69,17 +95,12 @@ fn sgr_sequence(groups: &[Vec<u16>]) -> String {
 pub fn sanitize_line(line: &str, max_columns: usize, keep_colour: bool) -> String {
     let mut out = String::with_capacity(line.len().min(max_columns.saturating_mul(2).saturating_add(16)));
     let mut column = 0usize;
-    let mut full = false;
     pieces(line, |piece| {
-        if full {
-            return;
-        }
         match piece {
             Piece::Char(ch) => {
                 let width = ch.width().unwrap_or(0);
                 if column + width > max_columns {
-                    full = true;
-                    return;
+                    return ControlFlow::Break(());
                 }
                 out.push(ch);
                 column += width;
@@ -88,11 +109,14 @@ pub fn sanitize_line(line: &str, max_columns: usize, keep_colour: bool) -> Strin
                 let spaces = (TAB_STOP - column % TAB_STOP).min(max_columns - column);
                 out.extend(std::iter::repeat_n(' ', spaces));
                 column += spaces;
-                full = column >= max_columns;
+                if column >= max_columns {
+                    return ControlFlow::Break(());
+                }
             }
             Piece::Sgr(groups) if keep_colour => out.push_str(&sgr_sequence(&groups)),
             Piece::Sgr(_) => {}
         }
+        ControlFlow::Continue(())
     });
     out
 }
@@ -120,6 +144,26 @@ pub fn sanitize_text(text: &str, keep_colour: bool) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Bytes parsed on this thread, for tests that prove drawing a huge line costs what
+/// is shown of it (a count, not a clock).
+#[cfg(test)]
+pub(crate) mod parse_count {
+    use std::cell::Cell;
+
+    thread_local! {
+        static PARSED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub(super) fn add(bytes: usize) {
+        PARSED.with(|parsed| parsed.set(parsed.get() + bytes));
+    }
+
+    /// Bytes parsed on this thread since the last call.
+    pub fn take() -> usize {
+        PARSED.with(|parsed| parsed.replace(0))
+    }
 }
 
 #[cfg(test)]

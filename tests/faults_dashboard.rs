@@ -1,57 +1,96 @@
-//! The dashboard under faults: killed with SIGKILL mid-flight, its jobs folder deleted
-//! under it, a followed output truncated, 500 jobs ending within a second.
+//! The dashboard under faults: killed with SIGKILL mid-flight, its terminal closed
+//! (SIGHUP), its jobs folder deleted under it, a followed output truncated, 500 jobs
+//! ending within a second.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 mod common_mcp;
 mod common_tmux;
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{TestHome, wait_until};
+use common::{TestHome, is_alive, wait_until};
 use common_mcp::{call, http_client, ok};
-use common_tmux::{Tmux, dashboard_command, dashboard_pid, free_port};
+use common_tmux::{Tmux, dashboard_command, dashboard_pid, mcp_url};
 use serde_json::json;
 
 const SETTLE: Duration = Duration::from_secs(60);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_of_the_dashboard_while_twenty_jobs_run_loses_nothing() {
-    let home = TestHome::new();
-    let port = free_port();
-    let tmux = Tmux::start(&dashboard_command(&home, port, ""), 160, 40);
-    tmux.wait_for(&format!("127.0.0.1:{port}/mcp"), SETTLE);
-    let token = common_mcp::home_token(&home);
-    let (client, _) = http_client(&format!("http://127.0.0.1:{port}/mcp"), Some(&token)).await;
+/// Starts 20 jobs through the dashboard's MCP endpoint. Each waits for `barrier` to
+/// exist, then exits with n % 4: until the test says so, none can end.
+async fn start_twenty_through(tmux: &Tmux, home: &TestHome, barrier: &Path) -> Vec<(String, i64)> {
+    tmux.wait_for("http://127.0.0.1:", SETTLE);
+    let token = common_mcp::home_token(home);
+    let (client, _) = http_client(&mcp_url(tmux), Some(&token)).await;
     let mut jobs = Vec::new();
     for n in 0..20i64 {
-        let started = ok(&call(&client, "codex_start", json!({"prompt": format!("sleep:1.5 exit:{}", n % 4), "cwd": home.path()})).await);
+        let prompt = format!("await-file:{} exit:{}", barrier.display(), n % 4);
+        let started = ok(&call(&client, "codex_start", json!({"prompt": prompt, "cwd": home.path()})).await);
         jobs.push((started["job_id"].as_str().unwrap().to_owned(), n % 4));
     }
-    drop(client);
-    let dashboard = dashboard_pid(&tmux).expect("the dashboard's pid");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(dashboard), nix::sys::signal::Signal::SIGKILL).unwrap();
-    tmux.wait_for("dashboard-exited=137", SETTLE);
+    client.cancel().await.unwrap();
+    jobs
+}
 
-    for (id, code) in &jobs {
+/// The dashboard is gone, and every job still runs: the fault landed mid-flight.
+fn assert_all_still_running(home: &TestHome, jobs: &[(String, i64)]) {
+    for (id, _) in jobs {
+        assert_eq!(home.status(id), "running", "job {id} was running when the dashboard went");
+        assert!(!home.job_processes(id).is_empty(), "job {id} still has its processes");
+    }
+}
+
+/// Lets the jobs end, then checks each recorded its exact exit code and a new dashboard
+/// shows them right.
+fn release_and_check(home: &TestHome, barrier: &Path, jobs: &[(String, i64)]) {
+    std::fs::write(barrier, "").unwrap();
+    for (id, code) in jobs {
         home.wait_for_status(id, if *code == 0 { "done" } else { "error" }, SETTLE);
         assert_eq!(home.meta(id)["exit_code"], *code);
+        assert!(home.meta(id)["signal"].is_null(), "job {id} was not signalled");
     }
-    // A new dashboard shows them right.
-    let again = Tmux::start(&dashboard_command(&home, free_port(), "--no-mcp"), 160, 80);
+    let again = Tmux::start(&dashboard_command(home, 0, "--no-mcp"), 160, 80);
     again.wait_for("5 done", SETTLE);
     again.wait_for("15 error", SETTLE);
-    for (id, code) in &jobs {
+    for (id, code) in jobs {
         let row = again.row_of(id).unwrap_or_else(|| panic!("{id} not on screen:\n{}", again.capture()));
         assert!(row.contains(if *code == 0 { "done" } else { "error" }), "{row}");
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_of_the_dashboard_while_twenty_jobs_run_loses_nothing() {
+    let home = TestHome::new();
+    let barrier = home.path().join("go");
+    let tmux = Tmux::start(&dashboard_command(&home, 0, ""), 160, 40);
+    let jobs = start_twenty_through(&tmux, &home, &barrier).await;
+    let dashboard = dashboard_pid(&tmux).expect("the dashboard's pid");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(dashboard), nix::sys::signal::Signal::SIGKILL).unwrap();
+    tmux.wait_for("dashboard-exited=137", SETTLE);
+    assert_all_still_running(&home, &jobs);
+    release_and_check(&home, &barrier, &jobs);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_dashboards_terminal_while_twenty_jobs_run_loses_nothing() {
+    let home = TestHome::new();
+    let barrier = home.path().join("go");
+    let tmux = Tmux::start(&dashboard_command(&home, 0, ""), 160, 40);
+    let jobs = start_twenty_through(&tmux, &home, &barrier).await;
+    let dashboard = dashboard_pid(&tmux).expect("the dashboard's pid");
+    // Closing the window: the terminal goes, and its session gets SIGHUP.
+    assert!(tmux.run(&["kill-session", "-t", Tmux::SESSION]).status.success());
+    wait_until("the dashboard to go with its terminal", SETTLE, || !is_alive(dashboard));
+    assert_all_still_running(&home, &jobs);
+    release_and_check(&home, &barrier, &jobs);
+}
+
 #[test]
 fn the_jobs_folder_deleted_and_recreated_under_a_running_dashboard() {
     let home = TestHome::new();
-    let tmux = Tmux::start(&dashboard_command(&home, free_port(), "--no-mcp"), 160, 40);
+    let tmux = Tmux::start(&dashboard_command(&home, 0, "--no-mcp"), 160, 40);
     let first = home.start("say:first exit:0");
     wait_until("the first job on screen", SETTLE, || tmux.row_of(&first).is_some());
     home.wait_for_status(&first, "done", SETTLE);
@@ -63,30 +102,30 @@ fn the_jobs_folder_deleted_and_recreated_under_a_running_dashboard() {
     home.run(&["cancel", &second, "--grace", "1"]);
 }
 
+/// The pane follows the file, not what it once held: after the truncation only the line
+/// written since shows (the job prints nothing else, so the old lines cannot have just
+/// scrolled away). The reader's offset going back is checked by the loader's own test
+/// (`tui::loader::tests::a_truncated_output_is_read_again_from_its_start`).
 #[test]
 fn a_followed_output_truncated_or_deleted_keeps_the_pane_truthful() {
     let home = TestHome::new();
-    let ticks: Vec<String> = (0..200).map(|n| format!("say:tick-{n:03} sleep:0.1")).collect();
-    let id = home.start(&ticks.join(" "));
-    let tmux = Tmux::start(&dashboard_command(&home, free_port(), "--no-mcp"), 160, 40);
-    tmux.wait_for("tick-010", SETTLE);
+    let barrier = home.path().join("truncated");
+    let id = home.start(&format!("flood:30 say:before-truncation await-file:{} say:after-truncation sleep:60", barrier.display()));
+    let tmux = Tmux::start(&dashboard_command(&home, 0, "--no-mcp"), 160, 40);
+    wait_until("the output before the truncation", SETTLE, || tmux.output_pane().contains("before-truncation"));
     let output = home.job_dir(&id).join("output.txt");
     std::fs::OpenOptions::new().write(true).open(&output).unwrap().set_len(0).unwrap();
-    // After the truncation only new ticks are shown: the old lines are gone. (Only
-    // the output pane counts: the table shows the prompt, which names every tick.)
-    let screen_after = |tmux: &Tmux| {
-        let screen = tmux.capture();
-        let pane: String = screen.lines().skip_while(|line| !line.contains(" output ")).skip(1).collect::<Vec<_>>().join("\n");
-        let latest = (0..200).rev().find(|n| pane.contains(&format!("tick-{n:03}")));
-        (pane, latest)
-    };
-    wait_until("the pane to drop the truncated lines", SETTLE, || {
-        let (screen, latest) = screen_after(&tmux);
-        !screen.contains("tick-000") && !screen.contains("pid:agent") && latest.is_some()
+    std::fs::write(&barrier, "").unwrap();
+    tmux.wait_until("only the line written after the truncation", SETTLE, |screen| {
+        let pane = common_tmux::output_pane_of(screen);
+        pane.contains("after-truncation") && !pane.contains("before-truncation") && !pane.contains("line ")
     });
     // Deleting the file: the pane empties and the dashboard keeps answering keys.
     std::fs::remove_file(&output).unwrap();
-    wait_until("the pane to empty", SETTLE, || screen_after(&tmux).1.is_none());
+    tmux.wait_until("the pane to empty", SETTLE, |screen| {
+        let pane = common_tmux::output_pane_of(screen);
+        !pane.contains("after-truncation") && pane.contains("(no output yet)")
+    });
     tmux.keys(&["?"]);
     tmux.wait_for("Keys", SETTLE);
     tmux.keys(&["Escape"]);
@@ -97,7 +136,7 @@ fn a_followed_output_truncated_or_deleted_keeps_the_pane_truthful() {
 #[ignore = "load test: run by .ci/run with --ignored"]
 fn five_hundred_jobs_ending_within_a_second_are_all_shown_right() {
     let home = TestHome::new();
-    let tmux = Tmux::start(&dashboard_command(&home, free_port(), "--no-mcp"), 160, 40);
+    let tmux = Tmux::start(&dashboard_command(&home, 0, "--no-mcp"), 160, 40);
     tmux.wait_for("codex-async", SETTLE);
     // They all wait for one barrier file, then end within a fraction of a second.
     let barrier = home.path().join("go");

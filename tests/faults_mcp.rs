@@ -5,6 +5,7 @@
 mod common;
 mod common_mcp;
 
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -16,23 +17,34 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const SETTLE: Duration = Duration::from_secs(60);
 
-/// Starts 20 jobs through `client`, exiting 0..4 after a short sleep.
-async fn start_twenty(client: &common_mcp::Client, home: &TestHome) -> Vec<(String, i64)> {
+/// Starts 20 jobs through `client`. Each waits for `barrier` to exist, then exits with
+/// n % 5: until the test says so, none can end.
+async fn start_twenty(client: &common_mcp::Client, home: &TestHome, barrier: &Path) -> Vec<(String, i64)> {
     let mut jobs = Vec::new();
     for n in 0..20 {
         let code = n % 5;
-        let started = ok(&call(client, "codex_start", json!({"prompt": format!("sleep:1.5 exit:{code}"), "cwd": home.path()})).await);
+        let prompt = format!("await-file:{} exit:{code}", barrier.display());
+        let started = ok(&call(client, "codex_start", json!({"prompt": prompt, "cwd": home.path()})).await);
         jobs.push((started["job_id"].as_str().unwrap().to_owned(), code));
     }
     jobs
 }
 
-async fn assert_all_recorded(home: &TestHome, jobs: &[(String, i64)]) {
+/// The server is gone, and every job still runs: the kill landed mid-flight.
+fn assert_all_still_running(home: &TestHome, jobs: &[(String, i64)]) {
+    for (id, _) in jobs {
+        assert_eq!(home.status(id), "running", "job {id} was running when the server was killed");
+        assert!(!home.job_processes(id).is_empty(), "job {id} still has its processes");
+    }
+}
+
+/// Lets the jobs end; each records its exact exit code, and a new server shows them right.
+async fn release_and_check(home: &TestHome, barrier: &Path, jobs: &[(String, i64)]) {
+    std::fs::write(barrier, "").unwrap();
     for (id, code) in jobs {
         home.wait_for_status(id, if *code == 0 { "done" } else { "error" }, SETTLE);
         assert_eq!(home.meta(id)["exit_code"], *code, "job {id}");
     }
-    // A new server shows them right.
     let server = HttpServerProcess::spawn(home, &[]);
     let (client, _) = http_client(&server.url, server.token.as_deref()).await;
     let listed = ok(&call(&client, "codex_list", json!({"limit": 50})).await);
@@ -48,26 +60,31 @@ async fn assert_all_recorded(home: &TestHome, jobs: &[(String, i64)]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_of_a_stdio_server_while_twenty_jobs_run_loses_nothing() {
     let home = TestHome::new();
+    let barrier = home.path().join("go");
     let mut server = tokio::process::Command::from(home.command());
-    let mut child = server.arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child =
+        server.arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).kill_on_drop(true).spawn().unwrap();
     let transport = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
     let client = common_mcp::recorder().0.serve(transport).await.unwrap();
-    let jobs = start_twenty(&client, &home).await;
+    let jobs = start_twenty(&client, &home, &barrier).await;
     child.kill().await.unwrap();
     drop(client);
-    assert_all_recorded(&home, &jobs).await;
+    assert_all_still_running(&home, &jobs);
+    release_and_check(&home, &barrier, &jobs).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_of_an_http_server_while_twenty_jobs_run_loses_nothing() {
     let home = TestHome::new();
+    let barrier = home.path().join("go");
     let mut server = HttpServerProcess::spawn(&home, &[]);
     let (client, _) = http_client(&server.url, server.token.as_deref()).await;
-    let jobs = start_twenty(&client, &home).await;
+    let jobs = start_twenty(&client, &home, &barrier).await;
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     drop(client);
-    assert_all_recorded(&home, &jobs).await;
+    assert_all_still_running(&home, &jobs);
+    release_and_check(&home, &barrier, &jobs).await;
 }
 
 #[tokio::test]

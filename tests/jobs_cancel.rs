@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{TestHome, is_alive, wait_until};
 use serde_json::Value;
@@ -32,10 +32,11 @@ fn cancel_leaves_no_process_of_the_job() {
         home.meta(&id)["pgid"].as_i64().unwrap() as i32
     );
 
-    let began = Instant::now();
+    // The answer carries no "not recorded yet" message: the cancel returned because the
+    // end was recorded, not because its settle time ran out; and by then every process
+    // of the job, the stubborn and the escaped one included, is gone.
     let result = cancel_json(&home, &id, "1");
     assert_eq!(result, serde_json::json!({"job_id": id, "status": "cancelled", "killed": true}));
-    assert!(began.elapsed() < Duration::from_secs(10));
     for pid in pids {
         assert!(!is_alive(pid), "process {pid} of the job survived the cancel");
     }

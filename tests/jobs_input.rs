@@ -114,8 +114,17 @@ fn relative_and_tilde_cwds_are_resolved() {
     let output = home.command().current_dir(home.path()).args(["start", "--json", "--cwd", "work", "--", "exit:0"]).output().unwrap();
     let id = serde_json::from_slice::<Value>(&output.stdout).unwrap()["job_id"].as_str().unwrap().to_owned();
     assert_eq!(home.meta(&id)["cwd"], std::fs::canonicalize(&inner).unwrap().to_str().unwrap());
-    let output = home.command().env("HOME", home.path()).args(["start", "--json", "--cwd", "~/work", "--", "exit:0"]).output().unwrap();
+    let output =
+        home.command().env("HOME", home.path()).args(["start", "--json", "--cwd", "~/work", "--", "say:ready sleep:30"]).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let id = serde_json::from_slice::<Value>(&output.stdout).unwrap()["job_id"].as_str().unwrap().to_owned();
+    let resolved = std::fs::canonicalize(&inner).unwrap();
+    assert_eq!(home.meta(&id)["cwd"], resolved.to_str().unwrap(), "~ is the caller's HOME");
+    // The agent runs there, not only the record says so.
+    common::wait_until("the agent to report", Duration::from_secs(20), || !home.reported_pids(&id, "agent").is_empty());
+    let agent = home.reported_pids(&id, "agent")[0];
+    assert_eq!(std::fs::read_link(format!("/proc/{agent}/cwd")).unwrap(), resolved);
+    home.run(&["cancel", &id, "--grace", "1"]);
 }
 
 #[test]

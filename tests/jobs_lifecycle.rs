@@ -202,12 +202,13 @@ fn killing_the_starter_and_its_whole_group_changes_nothing() {
         .env("CODEX_BIN", common::fake_agent())
         .stdout(Stdio::null())
         .process_group(0);
-    let mut child = starter.spawn().unwrap();
+    // Should the test fail first, the guard ends the whole group all the same.
+    let mut starter = common::ProcessGuard::group(starter.spawn().unwrap());
     wait_until("the job to start", SETTLE, || std::fs::read_to_string(&marker).is_ok_and(|text| text.contains("job_id")));
     let started: Value = serde_json::from_str(&std::fs::read_to_string(&marker).unwrap()).unwrap();
     let id = started["job_id"].as_str().unwrap().to_owned();
-    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
-    child.wait().unwrap();
+    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(starter.pid()), nix::sys::signal::Signal::SIGKILL).unwrap();
+    starter.child().wait().unwrap();
 
     home.wait_for_status(&id, "error", SETTLE);
     assert_eq!(home.meta(&id)["exit_code"], 7);

@@ -53,12 +53,20 @@ async fn wait_is_woken_by_the_jobs_end_not_by_a_timer() {
     let home = TestHome::new();
     // No fallback rescan: only the job's own change can wake the wait.
     let engine = home.engine().with_fallback_rescan(None);
-    let id = home.start("say:printing sleep:0.5 exit:0");
+    // The job prints ten lines a tenth of a second apart before it ends: output is no
+    // reason to look at its record again.
+    let ticks: Vec<String> = (0..10).map(|n| format!("say:tick{n} sleep:0.1")).collect();
+    let id = home.start(&format!("{} exit:0", ticks.join(" ")));
     let reads_before = engine.store().counters().meta_reads();
-    let view = engine.wait(&id, Duration::from_secs(600), 10).await.unwrap();
-    assert!(!view.timed_out);
+    // A deadline that a broken event path would reach (a wait that is never woken
+    // times out instead of hanging the suite).
+    let view = engine.wait(&id, Duration::from_secs(60), 10).await.unwrap();
+    assert!(!view.timed_out, "the wait was woken by the job's end");
     assert_eq!(view.poll.status.as_str(), "done");
+    assert!(view.poll.output.contains("tick9"));
+    // One look at the start, one per change to the job's record (the result, its
+    // owner letting go: a few), none per line printed or per second waited.
     let reads = engine.store().counters().meta_reads() - reads_before;
-    assert!(reads >= 1, "the wait read the job");
-    assert!(reads <= 6, "{reads} meta reads: the wait looked on its own, not when told");
+    assert!(reads >= 2, "the wait read the job before and after its end: {reads}");
+    assert!(reads <= 5, "{reads} meta reads: the wait looked on its own, not when told");
 }

@@ -146,23 +146,12 @@ async fn a_token_given_on_the_command_line_replaces_the_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_can_come_from_the_environment() {
     let home = TestHome::new();
-    let mut command = home.command();
-    command.env("CODEX_ASYNC_TOKEN", "from-env");
-    // HttpServerProcess::spawn uses home.command(); reproduce it with the variable set.
-    let child = command
-        .args(["serve", "--http", "127.0.0.1:0"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = common::ProcessGuard::new(child);
-    let mut stderr = std::io::BufReader::new(child.child().stderr.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
-    let url = line.trim().strip_prefix("codex-async: serving MCP at ").expect("the URL").to_owned();
-    assert_eq!(post_initialize(&url, &[]).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(post_initialize(&url, &[("Authorization", "Bearer from-env")]).await, StatusCode::OK);
+    let server = HttpServerProcess::spawn_with(&home, &[], |command| {
+        command.env("CODEX_ASYNC_TOKEN", "from-env");
+    });
+    assert_eq!(server.token.as_deref(), Some("from-env"));
+    assert_eq!(post_initialize(&server.url, &[]).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(post_initialize(&server.url, &[("Authorization", "Bearer from-env")]).await, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

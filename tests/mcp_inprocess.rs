@@ -11,24 +11,47 @@ use codex_async::mcp::McpServer;
 use common::TestHome;
 use common_mcp::{Note, call, ok, params, recorder};
 use rmcp::model::{ClientRequest, ProtocolVersion, Request, ServerNotification, SubscriptionFilter};
-use rmcp::service::PeerRequestOptions;
+use rmcp::service::{PeerRequestOptions, QuitReason};
 use rmcp::{ClientLifecycleMode, ClientServiceExt, ServiceExt};
 use serde_json::json;
 
-fn serve_in_process(server: McpServer) -> tokio::io::DuplexStream {
+/// Generous: conditions are polled, so a long deadline costs nothing when things work.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The server's side of an in-process connection: what it ended with.
+struct ServerTask(tokio::task::JoinHandle<Result<QuitReason, String>>);
+
+impl ServerTask {
+    /// Once the client has gone, the server ends, and without an error.
+    async fn ended_cleanly(self) {
+        let ended = tokio::time::timeout(DEADLINE, self.0).await.expect("the server ends once its client has gone");
+        let reason = ended.expect("the server's task did not panic").unwrap_or_else(|err| panic!("{err}"));
+        assert!(matches!(reason, QuitReason::Closed | QuitReason::Cancelled), "the server ended with {reason:?}");
+    }
+}
+
+fn serve_in_process(server: McpServer) -> (tokio::io::DuplexStream, ServerTask) {
     let (server_side, client_side) = tokio::io::duplex(64 * 1024);
-    tokio::spawn(async move {
-        if let Ok(running) = server.serve(server_side).await {
-            let _ = running.waiting().await;
-        }
+    let task = tokio::spawn(async move {
+        let running = server.serve(server_side).await.map_err(|err| format!("the server's handshake failed: {err}"))?;
+        running.waiting().await.map_err(|err| format!("the server's loop failed: {err}"))
     });
-    client_side
+    (client_side, ServerTask(task))
+}
+
+/// Polls `condition` until it holds, without blocking the runtime's threads.
+async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while !condition() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {DEADLINE:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriptions_listen_reports_output_and_new_jobs_on_2026_07_28() {
     let home = TestHome::new();
-    let transport = serve_in_process(McpServer::new(home.engine(), Duration::from_secs(45)));
+    let (transport, server) = serve_in_process(McpServer::new(home.engine(), Duration::from_secs(45)));
     let (handler, _notes) = recorder();
     let lifecycle = ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] };
     let client = handler.serve_with_lifecycle(transport, lifecycle).await.expect("discover handshake");
@@ -65,37 +88,45 @@ async fn subscriptions_listen_reports_output_and_new_jobs_on_2026_07_28() {
         ok(&call(&client, "codex_cancel", json!({"job_id": job})).await);
     }
     subscription.cancel().await.expect("the subscription ends");
+    client.cancel().await.expect("the client closes");
+    server.ended_cleanly().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_a_wait_stops_it_at_once() {
     let home = TestHome::new();
-    let server = McpServer::with_progress_interval(home.engine(), Duration::from_secs(45), Duration::from_millis(50));
-    let transport = serve_in_process(server);
+    let engine = home.engine();
+    let server = McpServer::with_progress_interval(engine.clone(), Duration::from_secs(45), Duration::from_millis(50));
+    let (transport, server) = serve_in_process(server);
     let (handler, mut notes) = recorder();
     let client = handler.serve(transport).await.expect("handshake");
     let id = home.start("say:busy sleep:60");
-    common::wait_until("the job's output", Duration::from_secs(30), || home.output(&id).contains("busy"));
+    common::wait_until("the job's output", DEADLINE, || home.output(&id).contains("busy"));
+    // A wait holds a subscription to the change feed for as long as it waits.
+    let subscriptions_before = engine.feed().subscriptions();
 
     let request = ClientRequest::CallToolRequest(Request::new(params("codex_wait", json!({"job_id": id, "timeout_seconds": 40}))));
     let handle = client.send_cancellable_request(request, PeerRequestOptions::no_options()).await.unwrap();
-    let note = common_mcp::expect_note(&mut notes, Duration::from_secs(30), "progress", |note| matches!(note, Note::Progress { .. })).await;
+    let note = common_mcp::expect_note(&mut notes, DEADLINE, "progress", |note| matches!(note, Note::Progress { .. })).await;
     let Note::Progress { progress, message } = note else { unreachable!() };
     assert!(progress > 0.0, "progress counts the seconds waited: {progress}");
     assert_eq!(message.as_deref(), Some("busy"), "progress carries the newest output line");
+    assert!(engine.feed().subscriptions() > subscriptions_before, "the wait is subscribed while it waits");
     handle.cancel(Some("the user pressed Esc".to_owned())).await.unwrap();
 
-    // Progress stops. A wait still running would send one note every 50 ms (about 20 in
-    // the window below); allow a couple already in flight on a loaded machine.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The wait itself ends (its subscription goes), long before its 40 s timeout.
+    eventually("the cancelled wait to end", || engine.feed().subscriptions() == subscriptions_before).await;
+    // Its progress went with it: a round trip comes after any note already sent, and
+    // after it nothing more arrives.
+    let polled = tokio::time::timeout(DEADLINE, call(&client, "codex_poll", json!({"job_id": id}))).await.expect("the server answers");
     while notes.try_recv().is_ok() {}
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let polled_again =
+        tokio::time::timeout(DEADLINE, call(&client, "codex_poll", json!({"job_id": id}))).await.expect("the server answers");
     let late = std::iter::from_fn(|| notes.try_recv().ok()).count();
-    assert!(late <= 2, "progress went on after the cancellation: {late} notes in a second");
-
-    let began = std::time::Instant::now();
-    let polled = ok(&call(&client, "codex_poll", json!({"job_id": id})).await);
-    assert!(began.elapsed() < Duration::from_secs(10), "the server is free again");
-    assert_eq!(polled["status"], "running");
+    assert_eq!(late, 0, "progress went on after the wait ended");
+    assert_eq!(ok(&polled)["status"], "running", "the job itself was not touched");
+    assert_eq!(ok(&polled_again)["status"], "running");
     ok(&call(&client, "codex_cancel", json!({"job_id": id})).await);
+    client.cancel().await.expect("the client closes");
+    server.ended_cleanly().await;
 }

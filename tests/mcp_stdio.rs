@@ -4,11 +4,11 @@
 mod common;
 mod common_mcp;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::TestHome;
+use common::{ProcessGuard, TestHome};
 use common_mcp::{Note, call, exercise_tools, expect_note, ok, stdio_client};
 use rmcp::model::{ReadResourceRequestParams, ResourceContents, SubscribeRequestParams};
 use serde_json::{Value, json};
@@ -165,15 +165,10 @@ async fn resources_are_listed_read_and_updates_arrive_for_jobs_other_processes_s
 #[test]
 fn stdout_carries_only_json_rpc_and_eof_ends_the_server() {
     let home = TestHome::new();
-    let mut child = home.command().arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let (lines, received) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
+    let child = home.command().arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = ProcessGuard::new(child);
+    let mut stdin = child.child().stdin.take().unwrap();
+    let received = common::lines_of(child.child().stdout.take().unwrap());
     let cwd = home.path().to_str().unwrap();
     let requests = [
         json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}),
@@ -196,14 +191,7 @@ fn stdout_carries_only_json_rpc_and_eof_ends_the_server() {
     writeln!(stdin, "{poll}").unwrap();
     seen.push(received.recv_timeout(Duration::from_secs(30)).expect("the poll answer"));
     drop(stdin);
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(std::time::Instant::now() < deadline, "serve did not end on stdin EOF");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = child.exit_within(Duration::from_secs(30), "serve to end on stdin EOF");
     assert!(status.success(), "serve exits cleanly on EOF: {status}");
     seen.extend(received.try_iter());
     for line in &seen {
@@ -216,6 +204,45 @@ fn stdout_carries_only_json_rpc_and_eof_ends_the_server() {
     assert!(polled["result"]["structuredContent"]["output"].as_str().unwrap().contains("line 49"));
 }
 
+/// A launcher may hand `serve` one end of a socket pair for stdin and stdout (as inetd
+/// and socket activation do) instead of pipes: it serves, and ends promptly when the
+/// other end stops writing.
+#[test]
+fn serve_over_a_socket_pair_works_and_ends_at_eof() {
+    use std::net::Shutdown;
+    use std::os::fd::OwnedFd;
+    use std::os::unix::net::UnixStream;
+    let home = TestHome::new();
+    let (mut ours, theirs) = UnixStream::pair().unwrap();
+    let their_stdin = OwnedFd::from(theirs.try_clone().unwrap());
+    let child = home.command().arg("serve").stdin(their_stdin).stdout(OwnedFd::from(theirs)).stderr(Stdio::null()).spawn().unwrap();
+    // (The command, and with it this process's copies of the server's end, is gone.)
+    let mut child = ProcessGuard::new(child);
+    let replies = common::lines_of(ours.try_clone().unwrap());
+    let cwd = home.path().to_str().unwrap();
+    for request in [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "codex_start", "arguments": {"prompt": "say:over-a-socket", "cwd": cwd}}}),
+    ] {
+        writeln!(ours, "{request}").unwrap();
+    }
+    let answers: Vec<Value> = (1..=3)
+        .map(|n| serde_json::from_str(&common::next_line(&replies, Duration::from_secs(30), &format!("answer {n}"))).unwrap())
+        .collect();
+    let ids: Vec<&Value> = answers.iter().map(|answer| &answer["id"]).collect();
+    assert_eq!(ids, [&json!(1), &json!(2), &json!(3)]);
+    assert_eq!(answers[1]["result"]["tools"].as_array().map(Vec::len), Some(6));
+    let id = answers[2]["result"]["structuredContent"]["job_id"].as_str().expect("started").to_owned();
+    home.wait_for_status(&id, "done", Duration::from_secs(30));
+    assert!(home.output(&id).contains("over-a-socket"));
+
+    ours.shutdown(Shutdown::Write).unwrap();
+    let status = child.exit_within(Duration::from_secs(30), "serve to end at the socket's EOF");
+    assert!(status.success(), "serve exits cleanly at EOF on a socket: {status}");
+}
+
 /// SIGTERM and SIGINT end a stdio server cleanly, even while a wait is blocking.
 #[test]
 fn signals_end_the_stdio_server_cleanly() {
@@ -224,9 +251,10 @@ fn signals_end_the_stdio_server_cleanly() {
     let home = TestHome::new();
     let id = home.start("sleep:60");
     for signal in [Signal::SIGTERM, Signal::SIGINT] {
-        let mut child = home.command().arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let child = home.command().arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child = ProcessGuard::new(child);
+        let mut stdin = child.child().stdin.take().unwrap();
+        let replies = common::lines_of(child.child().stdout.take().unwrap());
         let requests = [
             json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}),
             json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
@@ -235,18 +263,10 @@ fn signals_end_the_stdio_server_cleanly() {
         for request in &requests {
             writeln!(stdin, "{request}").unwrap();
         }
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
+        let line = common::next_line(&replies, Duration::from_secs(30), "answer to initialize");
         assert!(line.contains("\"id\":1"), "{line}");
-        kill(Pid::from_raw(child.id() as i32), signal).unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(std::time::Instant::now() < deadline, "serve did not stop on {signal}");
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        kill(Pid::from_raw(child.pid()), signal).unwrap();
+        let status = child.exit_within(Duration::from_secs(30), &format!("serve to stop on {signal}"));
         assert!(status.success(), "a clean exit on {signal}: {status}");
     }
     assert_eq!(home.status(&id), "running", "stopping the server leaves the job running");

@@ -151,6 +151,12 @@ impl JobFeed {
         self.inner.watchers_made.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// How many subscriptions are alive: each wait holds one while it waits, so a test
+    /// can tell that a wait has ended (a count, not a clock).
+    pub fn subscriptions(&self) -> usize {
+        self.inner.sender.receiver_count()
+    }
+
     /// Events from now on, for `scope`. Subscribe *before* looking at the jobs, so a
     /// change between the look and the subscription is not missed. Watching all jobs
     /// creates the jobs folder if it does not exist yet.

@@ -206,6 +206,8 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
             job_row(app, record, &columns, &positions).style(style)
         })
         .collect();
+    #[cfg(test)]
+    built::add(built::Kind::TableRows, rows.len());
 
     if app.view.is_empty() {
         let message = if !app.loaded {
@@ -355,6 +357,8 @@ fn draw_output(frame: &mut Frame, app: &App, area: Rect) {
     let mut index = top;
     while rows.len() < usize::from(height) {
         let Some(raw) = pane.line(index) else { break };
+        #[cfg(test)]
+        built::add(built::Kind::OutputLines, 1);
         let mut line = text::styled_line(raw, max_columns);
         if let Some(search) = &pane.search {
             let style = if Some(index) == current_line { current_style } else { match_style };
@@ -454,4 +458,36 @@ fn keys_line(app: &App) -> Line<'static> {
         spans.push(Span::styled(format!(" {what}"), Style::new().dark_gray()));
     }
     Line::from(spans)
+}
+
+/// What drawing built on this thread, for tests that prove a frame costs what fits on
+/// the screen, whatever is stored (counts, not clocks).
+#[cfg(test)]
+pub(crate) mod built {
+    use std::cell::Cell;
+
+    #[derive(Clone, Copy)]
+    pub enum Kind {
+        TableRows,
+        OutputLines,
+    }
+
+    thread_local! {
+        static COUNTS: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    }
+
+    pub(super) fn add(kind: Kind, count: usize) {
+        COUNTS.with(|counts| {
+            let (rows, lines) = counts.get();
+            counts.set(match kind {
+                Kind::TableRows => (rows + count, lines),
+                Kind::OutputLines => (rows, lines + count),
+            });
+        });
+    }
+
+    /// Table rows and output lines built on this thread since the last call.
+    pub fn take() -> (usize, usize) {
+        COUNTS.with(|counts| counts.replace((0, 0)))
+    }
 }

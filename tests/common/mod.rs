@@ -105,31 +105,60 @@ impl TestHome {
         procfs::with_env("CODEX_ASYNC_JOB_ID", id)
     }
 
-    fn job_ids(&self) -> Vec<String> {
-        std::fs::read_dir(self.path().join("jobs"))
-            .map(|entries| entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
-            .unwrap_or_default()
+    /// Ends every process of this home's jobs (their supervisors included).
+    pub fn end_job_processes(&self) {
+        end_jobs_in(&self.path().join("jobs"));
     }
 }
 
 impl Drop for TestHome {
     fn drop(&mut self) {
-        use nix::sys::signal::{Signal, kill};
-        use nix::unistd::Pid;
-        for id in self.job_ids() {
-            let mut pids = self.job_processes(&id);
-            if let Ok(meta) = std::fs::read_to_string(self.job_dir(&id).join("meta.json"))
-                && let Ok(meta) = serde_json::from_str::<Value>(&meta)
-                && let Some(supervisor) = meta["supervisor_pid"].as_i64()
-                && meta["supervisor_start_ticks"].as_u64() == procfs::start_ticks(supervisor as i32)
-            {
-                pids.push(supervisor as i32);
-            }
-            for pid in pids {
-                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-            }
+        self.end_job_processes();
+    }
+}
+
+/// Ends every process of the jobs in `jobs_dir`: those carrying a job's id, and each
+/// job's supervisor (when it is still the process its meta names).
+pub fn end_jobs_in(jobs_dir: &Path) {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let ids: Vec<String> = std::fs::read_dir(jobs_dir)
+        .map(|entries| entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+        .unwrap_or_default();
+    for id in ids {
+        let mut pids = procfs::with_env("CODEX_ASYNC_JOB_ID", &id);
+        if let Ok(meta) = std::fs::read_to_string(jobs_dir.join(&id).join("meta.json"))
+            && let Ok(meta) = serde_json::from_str::<Value>(&meta)
+            && let Some(supervisor) = meta["supervisor_pid"].as_i64()
+            && meta["supervisor_start_ticks"].as_u64() == procfs::start_ticks(supervisor as i32)
+        {
+            pids.push(supervisor as i32);
+        }
+        for pid in pids {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
     }
+}
+
+/// Every live process of any job of the home at `home`: supervisors (they run
+/// `__supervise`), agents and whatever those started (they carry a job id). All of
+/// them inherit the home's `CODEX_ASYNC_HOME`; the front ends that started them do not
+/// count.
+pub fn job_processes_of_home(home: &Path) -> Vec<i32> {
+    let home_entry = format!("CODEX_ASYNC_HOME={}", home.display());
+    procfs::all_processes()
+        .into_iter()
+        .map(|process| process.pid)
+        .filter(|&pid| {
+            let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else { return false };
+            let mut entries = environ.split(|&byte| byte == 0);
+            if !entries.clone().any(|entry| entry == home_entry.as_bytes()) {
+                return false;
+            }
+            entries.any(|entry| entry.starts_with(b"CODEX_ASYNC_JOB_ID="))
+                || std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| cmdline.windows(11).any(|word| word == b"__supervise"))
+        })
+        .collect()
 }
 
 pub fn is_alive(pid: i32) -> bool {
@@ -141,17 +170,26 @@ pub fn is_alive(pid: i32) -> bool {
 pub struct ProcessGuard {
     child: Option<std::process::Child>,
     pid: i32,
+    /// Kill its whole process group (it leads one), not only the process.
+    group: bool,
 }
 
 impl ProcessGuard {
     pub fn new(child: std::process::Child) -> Self {
         let pid = child.id() as i32;
-        ProcessGuard { child: Some(child), pid }
+        ProcessGuard { child: Some(child), pid, group: false }
+    }
+
+    /// A child that leads its own process group (`process_group(0)`): the guard ends
+    /// the whole group, whatever the child started in it.
+    pub fn group(child: std::process::Child) -> Self {
+        let pid = child.id() as i32;
+        ProcessGuard { child: Some(child), pid, group: true }
     }
 
     /// A process that is not this test's child (a job's leftover the test must end).
     pub fn from_pid(pid: i32) -> Self {
-        ProcessGuard { child: None, pid }
+        ProcessGuard { child: None, pid, group: false }
     }
 
     pub fn pid(&self) -> i32 {
@@ -162,14 +200,55 @@ impl ProcessGuard {
     pub fn child(&mut self) -> &mut std::process::Child {
         self.child.as_mut().expect("a spawned child")
     }
+
+    /// Waits for the child to exit, failing the test with `what` after `timeout`.
+    pub fn exit_within(&mut self, timeout: Duration, what: &str) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child().try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for ProcessGuard {
     fn drop(&mut self) {
-        use nix::sys::signal::{Signal, kill};
-        let _ = kill(nix::unistd::Pid::from_raw(self.pid), Signal::SIGKILL);
+        use nix::sys::signal::{Signal, kill, killpg};
+        let pid = nix::unistd::Pid::from_raw(self.pid);
+        // A child already reaped is not signalled: its pid may be someone else's now.
+        let reaped = self.child.as_mut().is_some_and(|child| matches!(child.try_wait(), Ok(Some(_))));
+        if self.group {
+            // What it started in its group may outlive it.
+            let _ = killpg(pid, Signal::SIGKILL);
+        }
+        if !reaped {
+            let _ = kill(pid, Signal::SIGKILL);
+        }
         if let Some(mut child) = self.child.take() {
             let _ = child.wait();
         }
     }
+}
+
+/// The lines `reader` gives, read on a thread of their own, so that a test can wait
+/// for one with a deadline (`recv_timeout`) instead of blocking for ever.
+pub fn lines_of(reader: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(reader).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
+
+/// The next line, or a failure naming `what` after `timeout`.
+pub fn next_line(lines: &std::sync::mpsc::Receiver<String>, timeout: Duration, what: &str) -> String {
+    lines.recv_timeout(timeout).unwrap_or_else(|err| panic!("no {what} within {timeout:?}: {err}"))
 }

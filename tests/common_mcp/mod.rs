@@ -88,7 +88,20 @@ pub struct HttpServerProcess {
 
 impl HttpServerProcess {
     pub fn spawn(home: &TestHome, extra_args: &[&str]) -> Self {
+        Self::spawn_with(home, extra_args, |_| {})
+    }
+
+    /// The same, with the command changed first (an environment variable, say). The
+    /// token then is `--token`'s, none with `--no-auth`, `CODEX_ASYNC_TOKEN` when set,
+    /// else the home's file.
+    pub fn spawn_with(home: &TestHome, extra_args: &[&str], configure: impl FnOnce(&mut std::process::Command)) -> Self {
         let mut command = home.command();
+        configure(&mut command);
+        let from_env = command
+            .get_envs()
+            .find(|(name, _)| *name == "CODEX_ASYNC_TOKEN")
+            .and_then(|(_, value)| value)
+            .map(|value| value.to_string_lossy().into_owned());
         command.args(["serve", "--http", "127.0.0.1:0"]).args(extra_args).stdin(Stdio::null()).stdout(Stdio::null());
         let mut child = command.stderr(Stdio::piped()).spawn().expect("spawn codex-async serve --http");
         let pipe = child.stderr.take().expect("stderr");
@@ -107,7 +120,7 @@ impl HttpServerProcess {
         server.token = match given {
             Some(token) => Some((*token).to_owned()),
             None if extra_args.contains(&"--no-auth") => None,
-            None => Some(home_token(home)),
+            None => from_env.or_else(|| Some(home_token(home))),
         };
         server
     }
@@ -237,17 +250,11 @@ pub async fn exercise_tools(client: &Client, home: &TestHome) {
     assert_eq!(waited["status"], "running");
     assert!(waited["output"].as_str().unwrap().contains("hello"));
 
+    // The answer comes once the supervisor has recorded the end: a cancel that was
+    // signalled but not recorded is a failure here.
     let cancelled = ok(&call(client, "codex_cancel", json!({"job_id": long_id})).await);
-    // On a very busy machine the supervisor may take longer than the cancel's settle
-    // time to record the end (its fsync waits on the disk); then the answer says so.
-    if cancelled["status"] == "running" {
-        assert_eq!(cancelled["killed"], true);
-        assert!(cancelled["message"].as_str().unwrap().contains("not recorded its end yet"), "{cancelled}");
-    } else {
-        assert_eq!(cancelled, json!({"job_id": long_id, "status": "cancelled", "killed": true}));
-    }
-    // The engine answers once the supervisor recorded the end, or after its settle time under heavy load.
-    home.wait_for_status(&long_id, "cancelled", Duration::from_secs(30));
+    assert_eq!(cancelled, json!({"job_id": long_id, "status": "cancelled", "killed": true}));
+    assert_eq!(home.status(&long_id), "cancelled", "recorded before the answer");
     let again = ok(&call(client, "codex_cancel", json!({"job_id": long_id})).await);
     assert_eq!(again, json!({"job_id": long_id, "status": "cancelled", "message": "Job is not running"}));
 
@@ -261,9 +268,8 @@ pub async fn exercise_tools(client: &Client, home: &TestHome) {
     assert_eq!(done["exit_code"], 0);
     assert_eq!(done["approval_policy"], "full-auto");
     assert!(done["output"].as_str().unwrap().contains("quick"));
-    let began = std::time::Instant::now();
+    // Nothing will change about a job that already ended: only a look at once can find it.
     let first = ok(&call(client, "codex_await_any", json!({"job_ids": [quick_id], "timeout_seconds": 40})).await);
-    assert!(began.elapsed() < Duration::from_secs(10), "an already finished job returns at once, took {:?}", began.elapsed());
     assert_eq!(first["job_id"], quick_id.as_str());
     assert_eq!(first["timed_out"], false);
     assert_eq!(first["status"], "done");

@@ -2,13 +2,20 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::process::{Command, Output};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::common::{BIN, TestHome, fake_agent};
+
+/// How long a tmux test waits for what it expects to see. Generous, for a loaded
+/// 2-core machine: the screen is polled, so a long deadline costs nothing when things
+/// work.
+pub const DEADLINE: Duration = Duration::from_secs(30);
 
 /// A tmux server of our own (unique socket), killed on drop even when a test fails.
 pub struct Tmux {
     socket: String,
+    /// Just before the session (and so the dashboard and its change feed) started.
+    started: Instant,
 }
 
 impl Tmux {
@@ -17,7 +24,7 @@ impl Tmux {
     /// Runs `command` in a new detached session of `width`×`height`.
     pub fn start(command: &str, width: u16, height: u16) -> Tmux {
         let socket = format!("codex-async-test-{}-{}", std::process::id(), uuid_like());
-        let tmux = Tmux { socket };
+        let tmux = Tmux { socket, started: Instant::now() };
         let output = tmux.run(&[
             "-f",
             "/dev/null",
@@ -73,6 +80,33 @@ impl Tmux {
         panic!("timed out after {timeout:?} waiting for {text:?} on screen:\n{screen}");
     }
 
+    /// Waits until `condition` holds for the screen; on timeout the failure shows it.
+    pub fn wait_until(&self, what: &str, timeout: Duration, mut condition: impl FnMut(&str) -> bool) {
+        let mut screen = String::new();
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            screen = self.capture();
+            if condition(&screen) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("timed out after {timeout:?} waiting for {what}; the screen:\n{screen}");
+    }
+
+    /// What is left before the dashboard's change feed can first rescan the jobs folder
+    /// (its fallback tick): whatever shows on screen within it came through a change
+    /// event, never through a rescan.
+    pub fn before_first_rescan(&self) -> Duration {
+        (self.started + codex_async::jobs::feed::FALLBACK_RESCAN).saturating_duration_since(Instant::now())
+    }
+
+    /// The output pane's lines (below its title row): the table, which shows prompts,
+    /// is left out.
+    pub fn output_pane(&self) -> String {
+        output_pane_of(&self.capture())
+    }
+
     /// The table row of job `id` (its id is the second word, after the status symbol).
     pub fn row_of(&self, id: &str) -> Option<String> {
         self.capture().lines().find(|line| line.split_whitespace().nth(1) == Some(id)).map(str::to_owned)
@@ -95,13 +129,14 @@ pub fn uuid_like() -> String {
     format!("{nanos:x}")
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// The lines of `screen` below the output pane's title.
+pub fn output_pane_of(screen: &str) -> String {
+    screen.lines().skip_while(|line| !line.contains(" output ")).skip(1).collect::<Vec<_>>().join("\n")
 }
 
 /// The command line tmux runs: the dashboard on `home`, the fake agent as codex; the
 /// shell then reports the exit status and keeps the pane (tmux drops a dead pane's
-/// last output).
+/// last output). Port 0 lets the dashboard pick a free port (read it with [`mcp_url`]).
 pub fn dashboard_command(home: &TestHome, port: u16, extra: &str) -> String {
     format!(
         "cd {home} && env CODEX_ASYNC_HOME={home} CODEX_BIN={agent} CODEX_ASYNC_TOKEN= TERM=xterm-256color {bin} --port {port} {extra}; \

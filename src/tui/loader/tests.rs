@@ -146,3 +146,38 @@ fn a_corrupt_job_is_listed_as_such() {
         |event| matches!(event, DataEvent::Jobs(records) if records.len() == 1 && records[0].meta.as_ref().is_err_and(|reason| reason.contains("JSON"))),
     );
 }
+
+#[test]
+fn a_truncated_output_is_read_again_from_its_start() {
+    use crate::tui::pane::OutputPane;
+    let home = tempfile::tempdir().unwrap();
+    let store = JobStore::new(home.path());
+    let id = store.reserve().unwrap();
+    store.write_meta(&meta(&id, Status::Running)).unwrap();
+    let old: String = (0..100).map(|n| format!("old line {n:03}\n")).collect();
+    std::fs::write(store.output_path(&id), &old).unwrap();
+    let mut running = start(&store);
+    running.commands.send(LoaderCommand::Watch(Some(id.clone()))).unwrap();
+    // The pane as the dashboard keeps it, fed with what the loader sends.
+    let mut pane = OutputPane::default();
+    pane.select(Some(id.clone()));
+    fn feed_until(running: &mut Running, pane: &mut OutputPane, what: &str, done: &dyn Fn(&OutputPane) -> bool) {
+        expect(running, what, |event| {
+            if let DataEvent::Output(job, update) = event {
+                pane.apply_update(job, update.clone());
+            }
+            done(pane)
+        });
+    }
+    feed_until(&mut running, &mut pane, "the old tail", &|pane| pane.lines.len() == 100);
+    assert_eq!(pane.end, old.len() as u64, "read up to the end of the file");
+
+    // Truncated, then a short line written: shorter than what was read before.
+    std::fs::OpenOptions::new().write(true).open(store.output_path(&id)).unwrap().set_len(0).unwrap();
+    std::fs::OpenOptions::new().append(true).open(store.output_path(&id)).unwrap().write_all(b"new\n").unwrap();
+    feed_until(&mut running, &mut pane, "the output as it is now", &|pane| {
+        pane.lines.iter().map(|line| line.text.as_str()).collect::<Vec<_>>() == ["new"]
+    });
+    // The reader went back to the start: it now stands just after the new line.
+    assert_eq!((pane.start(), pane.end, pane.file_len), (0, 4, 4));
+}
