@@ -70,11 +70,12 @@ fn slot_to_start() {
     }
     let text = std::fs::read_to_string(&log).unwrap();
     let time_of = |id: &str, what: &str| -> f64 {
-        text.lines().find_map(|line| {
-            let mut parts = line.split(' ');
-            (parts.next()? == id && parts.next()? == what).then(|| parts.next()?.parse().ok()).flatten()
-        })
-        .unwrap()
+        text.lines()
+            .find_map(|line| {
+                let mut parts = line.split(' ');
+                (parts.next()? == id && parts.next()? == what).then(|| parts.next()?.parse().ok()).flatten()
+            })
+            .unwrap()
     };
     let mut gaps: Vec<f64> = chain.windows(2).map(|pair| (time_of(&pair[1], "start") - time_of(&pair[0], "end")) * 1000.0).collect();
     gaps.sort_by(f64::total_cmp);

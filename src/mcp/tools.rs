@@ -196,7 +196,11 @@ fn poll(engine: &Engine, arguments: JsonObject) -> ToolResult {
 
 fn list(engine: &Engine, arguments: JsonObject) -> ToolResult {
     let args: ListArgs = parse(schema::LIST, arguments)?;
-    let rows = engine.list(args.limit.unwrap_or(20))?;
+    // `limit: 0` lists nothing, as the original's slice did (the CLI's `--limit 0` lists all).
+    let rows = match args.limit.unwrap_or(20) {
+        0 => Vec::new(),
+        limit => engine.list(limit)?,
+    };
     let rows = to_value(rows)?;
     // The original returned a bare list: keep it as the text, and wrap it for
     // structuredContent (which must be an object) the way FastMCP did.
