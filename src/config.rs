@@ -153,6 +153,12 @@ impl FileConfig {
             ConfigError { place, message: err.message().trim().to_owned() }
         })?;
         for (name, agent) in &config.agents {
+            if crate::jobs::agent::BUILT_IN.contains(&name.as_str()) {
+                return Err(ConfigError {
+                    place: format!("{} ([agents.{name}])", path.display()),
+                    message: format!("'{name}' is a built-in agent: give yours another name"),
+                });
+            }
             if !agent.command.iter().any(|arg| arg.contains("{prompt}")) {
                 return Err(ConfigError {
                     place: format!("{} ([agents.{name}] command)", path.display()),
@@ -316,7 +322,7 @@ impl Settings {
         let context = (path.as_path(), env);
         let dur = |value: Option<ConfigDuration>| value.map(|value| value.0);
         let some_dur = |value: Option<ConfigDuration>| value.map(|value| (!value.0.is_zero()).then_some(value.0));
-        Ok(Settings {
+        let settings = Settings {
             policy: layer(
                 (flags.policy, "--approval-policy"),
                 ("CODEX_ASYNC_POLICY", parse_policy),
@@ -380,7 +386,18 @@ impl Settings {
             },
             agents: file.agents.clone(),
             path,
-        })
+        };
+        // The default agent must be one that exists.
+        if let Err(err) = settings.agents().resolve(None) {
+            return Err(ConfigError { place: settings.agent.source.to_string(), message: err.to_string() });
+        }
+        Ok(settings)
+    }
+
+    /// The agents jobs may name, and the default one.
+    pub fn agents(&self) -> crate::jobs::Agents {
+        let custom = self.agents.iter().map(|(name, agent)| (name.clone(), agent.command.clone())).collect();
+        crate::jobs::Agents::new(self.agent.value.clone(), custom)
     }
 
     /// What a job started with these settings is bounded by.

@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         Some(Command::Supervise) => return supervisor::main(),
         Some(Command::DemoAgent(args)) => return demo::agent_main(args.into()),
         Some(Command::Start(args)) => with_engine("cli", |engine| cli::start(&engine, args)),
+        Some(Command::Reply(args)) => with_engine("cli", |engine| cli::reply(&engine, args)),
         Some(Command::Poll(args)) => with_engine("cli", |engine| cli::poll(&engine, args)),
         Some(Command::List(args)) => with_engine("cli", |engine| cli::list(&engine, args)),
         Some(Command::Cancel(args)) => with_engine("cli", |engine| cli::cancel(&engine, args)),

@@ -102,7 +102,7 @@ async fn hostile_json_rpc_gets_errors_and_the_server_keeps_serving() {
     };
     send(json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}).to_string()).await;
     send(json!({"jsonrpc":"2.0","method":"notifications/initialized"}).to_string()).await;
-    let huge_prompt = "x".repeat(5 * 1024 * 1024);
+    let huge_prompt = "x".repeat(11 * 1024 * 1024);
     let hostile = [
         "{this is not json".to_owned(),
         "[1,2,3]".to_owned(),
@@ -154,7 +154,7 @@ async fn hostile_json_rpc_gets_errors_and_the_server_keeps_serving() {
     assert!(reply(5)["error"]["message"].as_str().unwrap().contains("no/such/method"));
     assert_eq!(reply(10)["error"]["code"], -32600, "no method, its id kept: {}", reply(10));
     assert!(reply(8)["result"]["content"][0]["text"].as_str().unwrap().contains("invalid job id"));
-    assert_eq!(reply(9)["result"]["tools"].as_array().unwrap().len(), 6);
+    assert_eq!(reply(9)["result"]["tools"].as_array().unwrap().len(), 7);
     assert!(!home.path().join("jobs").exists() || std::fs::read_dir(home.path().join("jobs")).unwrap().count() == 0, "no job was created");
 }
 

@@ -59,7 +59,7 @@ fn start_prints_the_originals_result_and_meta_has_its_keys() {
     assert_eq!(meta["approval_policy"], "suggest");
     assert_eq!(meta["pid"], started["pid"]);
     let command: Vec<&str> = meta["command"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-    assert_eq!(&command[1..5], ["exec", "-s", "read-only", "-o"]);
+    assert_eq!(&command[1..6], ["exec", "-s", "read-only", "--json", "-o"]);
     assert_eq!(&command[command.len() - 2..], ["--", "sleep:0.2"]);
     let text = std::fs::read_to_string(home.job_dir(id).join("meta.json")).unwrap();
     assert!(text.starts_with("{\n  \"job_id\""), "indent=2 like the original: {text}");
@@ -92,7 +92,9 @@ fn poll_returns_tail_last_message_and_new_fields() {
     }
     let all = poll_json(&home, &id, &["--tail", "1000"]);
     let output = all["output"].as_str().unwrap();
-    assert!(output.starts_with("pid:agent=") && output.contains("first\n") && output.contains("to-stderr\n"));
+    // stdout comes through the event reader, stderr straight: each in its own order.
+    assert!(output.contains("pid:agent=") && output.contains("first\n") && output.contains("to-stderr\n"), "{output}");
+    assert!(output.find("pid:agent=") < output.find("first\n"));
 }
 
 #[test]

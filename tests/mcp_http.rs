@@ -83,7 +83,7 @@ async fn foreign_origins_and_hosts_are_refused() {
     let port = server.url.trim_start_matches("http://127.0.0.1:").trim_end_matches("/mcp");
     let local_origin = format!("http://localhost:{port}");
     assert_eq!(post_initialize(url, &[token, ("Origin", &local_origin)]).await, StatusCode::OK);
-    let huge = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"pad":"{}"}}}}"#, "x".repeat(2 * 1024 * 1024));
+    let huge = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"pad":"{}"}}}}"#, "x".repeat(17 * 1024 * 1024));
     let response = post(url, &[token], huge).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }

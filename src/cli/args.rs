@@ -25,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Start a job in the background and print its id.
     Start(StartArgs),
+    /// Continue a finished job's conversation in a new job (same cwd, policy, agent and options unless given).
+    Reply(ReplyArgs),
     /// Show a job's status and the end of its output.
     Poll(PollArgs),
     /// List jobs, newest first.
@@ -59,14 +61,33 @@ pub struct LimitArgs {
     pub max_running: Option<usize>,
 }
 
+/// The agent's model and settings, passed to it as separate arguments (never through a shell).
+#[derive(Debug, Clone, Args)]
+pub struct AgentArgs {
+    /// The model the agent uses (its own -m/--model).
+    #[arg(long, short = 'm', value_name = "MODEL")]
+    pub model: Option<String>,
+    /// A codex config profile (codex -p).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// A codex config override, key=value (codex -c); repeat it for more.
+    #[arg(long, short = 'c', value_name = "KEY=VALUE")]
+    pub config: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct StartArgs {
     /// The folder the agent works in.
     #[arg(long, default_value = ".")]
     pub cwd: PathBuf,
-    /// suggest (read-only sandbox), auto-edit (edits and runs commands in cwd) or full-auto (no sandbox at all). Default: the config's, else suggest.
+    /// suggest (read-only), auto-edit (edits and runs commands in cwd) or full-auto (no sandbox at all). Default: the config's, else suggest.
     #[arg(long, short = 'a', value_parser = parse_policy)]
     pub approval_policy: Option<ApprovalPolicy>,
+    /// The agent: codex, claude, gemini, or one defined in the config. Default: the config's, else codex.
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+    #[command(flatten)]
+    pub options: AgentArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
     /// Cancel the job (reason: stalled) when it prints nothing for this long: seconds, or 90s, 20m, 2h.
@@ -79,6 +100,32 @@ pub struct StartArgs {
     #[arg(long)]
     pub json: bool,
     /// What the agent should do. Several words are joined with spaces; `-` reads it from stdin.
+    #[arg(required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROMPT")]
+    pub prompt: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplyArgs {
+    /// The finished job whose conversation to continue.
+    pub job_id: String,
+    /// suggest, auto-edit or full-auto. Default: the parent job's.
+    #[arg(long, short = 'a', value_parser = parse_policy)]
+    pub approval_policy: Option<ApprovalPolicy>,
+    /// Model, profile and config overrides; each one left out is the parent job's.
+    #[command(flatten)]
+    pub options: AgentArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// Cancel the job (reason: stalled) when it prints nothing for this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub stall_timeout: Option<Duration>,
+    /// Cancel the job (reason: timed out) when it runs longer than this.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_duration: Option<Duration>,
+    /// Print the result as JSON, as `start --json` does.
+    #[arg(long)]
+    pub json: bool,
+    /// The next message to the agent. Several words are joined with spaces; `-` reads it from stdin.
     #[arg(required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROMPT")]
     pub prompt: Vec<String>,
 }
@@ -228,11 +275,30 @@ impl StartArgs {
     pub fn flags(&self) -> Flags {
         Flags {
             policy: self.approval_policy,
+            agent: self.agent.clone(),
             max_running: self.limits.max_running,
             stall_timeout: self.stall_timeout,
             max_duration: self.max_duration,
             ..Flags::default()
         }
+    }
+}
+
+impl ReplyArgs {
+    /// The policy is not among them: a follow-up keeps its parent's unless given.
+    pub fn flags(&self) -> Flags {
+        Flags {
+            max_running: self.limits.max_running,
+            stall_timeout: self.stall_timeout,
+            max_duration: self.max_duration,
+            ..Flags::default()
+        }
+    }
+}
+
+impl AgentArgs {
+    pub fn options(&self) -> crate::jobs::AgentOptions {
+        crate::jobs::AgentOptions { model: self.model.clone(), profile: self.profile.clone(), config: self.config.clone() }
     }
 }
 

@@ -13,8 +13,10 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::{Flags, Settings};
+use crate::jobs::agent::MAX_PROMPT_BYTES;
+use crate::jobs::follow::FollowUp;
 use crate::jobs::gc::GcRule;
-use crate::jobs::{AgentSpec, Engine, JobError, StartRequest, Status, tail};
+use crate::jobs::{Engine, JobError, StartRequest, Status, tail};
 
 /// Exit status for bad input (as clap uses), so scripts can tell it from a failed job.
 const EXIT_USAGE: u8 = 2;
@@ -51,19 +53,52 @@ pub fn settings(engine: &Engine, flags: &Flags, ignore_config: bool) -> anyhow::
     }
 }
 
+/// The prompt words joined, or stdin to its end for `-` (bounded: a prompt longer than
+/// any agent takes is refused without reading it all into memory).
+fn read_prompt(words: &[String]) -> anyhow::Result<String> {
+    if words != ["-"] {
+        return Ok(words.join(" "));
+    }
+    let mut bytes = Vec::new();
+    std::io::stdin().take(MAX_PROMPT_BYTES as u64 + 1).read_to_end(&mut bytes).context("reading the prompt from stdin")?;
+    if bytes.len() > MAX_PROMPT_BYTES {
+        return Err(JobError::BadRequest(format!(
+            "the prompt on stdin is over {MAX_PROMPT_BYTES} bytes; {MAX_PROMPT_BYTES} bytes is the longest prompt taken"
+        ))
+        .into());
+    }
+    String::from_utf8(bytes)
+        .map_err(|err| anyhow::anyhow!("the prompt on stdin is not UTF-8 text (byte {})", err.utf8_error().valid_up_to()))
+}
+
 pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
     let (settings, _) = settings(engine, &args.flags(), false)?;
-    let prompt = if args.prompt == ["-"] {
-        let mut prompt = String::new();
-        std::io::stdin().read_to_string(&mut prompt).context("reading the prompt from stdin")?;
-        prompt
-    } else {
-        args.prompt.join(" ")
+    let prompt = read_prompt(&args.prompt)?;
+    let agent = settings.agents().resolve(args.agent.as_deref())?;
+    let request = StartRequest::new(prompt, &args.cwd, settings.policy.value, agent)?
+        .with_options(args.options.options())?
+        .with_limits(settings.job_limits());
+    started(engine, &request, args.json)
+}
+
+pub fn reply(engine: &Engine, args: ReplyArgs) -> anyhow::Result<ExitCode> {
+    let (settings, _) = settings(engine, &args.flags(), false)?;
+    let follow = FollowUp {
+        prompt: read_prompt(&args.prompt)?,
+        policy: args.approval_policy,
+        model: args.options.model.clone(),
+        profile: args.options.profile.clone(),
+        config: (!args.options.config.is_empty()).then(|| args.options.config.clone()),
+        limits: settings.job_limits(),
     };
-    let request =
-        StartRequest::new(prompt, &args.cwd, settings.policy.value, AgentSpec::codex_from_env())?.with_limits(settings.job_limits());
-    let started = engine.start(&request)?;
-    if args.json {
+    let request = engine.follow_up(&args.job_id, follow, &settings.agents())?;
+    started(engine, &request, args.json)
+}
+
+/// Starts a checked request and says what happened.
+fn started(engine: &Engine, request: &StartRequest, json: bool) -> anyhow::Result<ExitCode> {
+    let started = engine.start(request)?;
+    if json {
         emit_json(&started)?;
     } else {
         let mut out = render::Out::default();

@@ -88,6 +88,7 @@ fn mistakes_name_the_file_the_line_the_key_and_what_is_valid() {
         ("stall_timeout = \"ten minutes\"\n", "line 1 (stall_timeout)", "20m"),
         ("[retention]\nolder = 3\n", "line 2 (older)", "unknown field"),
         ("[agents.x]\ncommand = [\"tool\", \"--go\"]\n", "[agents.x] command", "{prompt}"),
+        ("[agents.codex]\ncommand = [\"tool\", \"{prompt}\"]\n", "[agents.codex]", "built-in"),
         ("max_running = \n", "line 1", ""),
     ];
     for (text, place, message) in cases {
@@ -102,6 +103,16 @@ fn mistakes_name_the_file_the_line_the_key_and_what_is_valid() {
     let env = |name: &str| (name == "CODEX_ASYNC_MAX_RUNNING").then(|| "lots".to_owned());
     let err = Settings::resolve(path(), &FileConfig::default(), &Flags::default(), &env).unwrap_err();
     assert_eq!(err.place, "environment CODEX_ASYNC_MAX_RUNNING");
+    // The default agent must exist: a built-in one or one of the file's.
+    let file = FileConfig::parse("agent = \"aider\"\n", &path()).unwrap();
+    let err = Settings::resolve(path(), &file, &Flags::default(), &|_: &str| None).unwrap_err();
+    assert_eq!(err.place, path().display().to_string());
+    assert!(err.message.contains("unknown agent \"aider\"") && err.message.contains("codex, claude, gemini"), "{err}");
+    let file =
+        FileConfig::parse("agent = \"aider\"\n[agents.aider]\ncommand = [\"aider\", \"--message\", \"{prompt}\"]\n", &path()).unwrap();
+    let settings = Settings::resolve(path(), &file, &Flags::default(), &|_: &str| None).unwrap();
+    assert_eq!(settings.agents().names(), ["codex", "claude", "gemini", "aider"]);
+    assert_eq!(settings.agents().resolve(None).unwrap().name(), "aider");
 }
 
 #[test]

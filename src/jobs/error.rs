@@ -26,8 +26,8 @@ pub enum JobError {
     #[error("the prompt is empty: say what the agent should do")]
     EmptyPrompt,
 
-    #[error("the prompt is {len} bytes; the most one command-line argument can carry is {max} bytes")]
-    PromptTooLong { len: usize, max: usize },
+    #[error("the prompt is {len} bytes; {max} bytes is {how}")]
+    PromptTooLong { len: usize, max: usize, how: String },
 
     #[error("job '{id}' is {status}: cancel it first")]
     StillRunning { id: String, status: String },

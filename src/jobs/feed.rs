@@ -27,7 +27,7 @@ use tokio::sync::broadcast;
 use super::error::{JobError, Result};
 use super::id::JobId;
 use super::owner::LOCK_FILE;
-use super::store::{JobStore, META_FILE, OUTPUT_FILE};
+use super::store::{EVENTS_FILE, JobStore, META_FILE, OUTPUT_FILE};
 
 /// How often, without any event, everyone is asked to look again.
 pub const FALLBACK_RESCAN: Duration = Duration::from_secs(30);
@@ -446,6 +446,8 @@ fn classify(jobs_dir: &Path, kind: &EventKind, path: &Path) -> Option<Classified
             OUTPUT_FILE => Changes::OUTPUT,
             LOCK_FILE if is_close_write || matches!(kind, EventKind::Remove(_)) => Changes::OWNER,
             LOCK_FILE => return None,
+            // The raw stream is read by nobody live; its transcript lands in the output.
+            EVENTS_FILE => return None,
             name if name.starts_with('.') => return None,
             _ => Changes::OTHER,
         },

@@ -103,6 +103,22 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// Tokens an agent reported.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    #[serde(default)]
+    pub input_tokens: u64,
+    #[serde(default)]
+    pub cached_input_tokens: u64,
+    #[serde(default)]
+    pub output_tokens: u64,
+    #[serde(default)]
+    pub reasoning_output_tokens: u64,
+    /// What the agent said the run cost, where it says (Claude Code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JobMeta {
     // The original's keys, always written (null when unknown), in the original's order.
@@ -157,6 +173,34 @@ pub struct JobMeta {
     /// Cancelled (`timed out`) after running this many seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_duration: Option<f64>,
+    /// The model asked for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The codex profile asked for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Codex `-c key=value` overrides.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<String>,
+    /// The agent's conversation, for follow-ups (codex's `thread_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// Tokens the agent reported, summed over this run's turns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// One short line: what the agent is doing now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<String>,
+    /// The job this one follows up (continues the conversation of).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_job_id: Option<String>,
+    /// Jobs that follow this one up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub follow_ups: Vec<String>,
+    /// When the prompt is too long for this file: the file in the job folder that holds it
+    /// whole (`prompt` then holds its beginning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_file: Option<String>,
 
     /// Keys this version does not know: kept as they were.
     #[serde(flatten)]

@@ -7,6 +7,7 @@ pub mod cancel;
 pub mod endings;
 mod error;
 pub mod feed;
+pub mod follow;
 pub mod gc;
 mod id;
 pub mod marker;
@@ -26,11 +27,11 @@ mod wait;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use agent::{AgentSpec, ApprovalPolicy};
+pub use agent::{AgentOptions, AgentSpec, Agents, ApprovalPolicy};
 pub use error::{JobError, Result};
 pub use feed::{Changes, FeedEvent, JobFeed, Scope};
 pub use id::JobId;
-pub use meta::{JobMeta, Status, Timestamp};
+pub use meta::{JobMeta, Status, Timestamp, Usage};
 pub use request::{JobLimits, StartRequest};
 pub use settle::{LOST_NOTE, LOST_RUNNING_NOTE};
 pub use store::{JobRecord, JobStore};
@@ -100,8 +101,25 @@ impl Engine {
     }
 
     /// Starts a job and returns once it is on disk and its agent runs (or failed to start).
+    /// A follow-up is listed in its parent's `follow_ups`.
     pub fn start(&self, request: &StartRequest) -> Result<StartView> {
-        queue::start(&self.launcher, &self.store, request, self.start_deadline)
+        let started = queue::start(&self.launcher, &self.store, request, self.start_deadline)?;
+        if let Some(continues) = &request.continues
+            && let Ok(parent) = JobId::parse(&continues.parent_job_id)
+            && let Err(err) = follow::record(&self.store, &parent, &started.job_id)
+        {
+            tracing::warn!(%err, parent = %parent, child = %started.job_id, "could not list the follow-up in its parent");
+        }
+        Ok(started)
+    }
+
+    /// The request that continues job `raw_parent`'s conversation (start it with
+    /// [`Engine::start`]), or a clear error: the parent still runs, has no session, or its
+    /// agent cannot resume.
+    pub fn follow_up(&self, raw_parent: &str, follow: follow::FollowUp, agents: &Agents) -> Result<StartRequest> {
+        let parent = self.store.existing(raw_parent)?;
+        let meta = self.store.read_meta(&parent)?;
+        follow::request(&meta, follow, agents)
     }
 
     /// Starts pending jobs while their limits allow; the ids it started.

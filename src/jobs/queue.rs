@@ -223,7 +223,9 @@ fn create_pending(store: &JobStore, request: &StartRequest) -> Result<JobId> {
         let id = JobId::generate();
         let meta = request.meta(store, &id, Status::Pending);
         let staging_name = uuid::Uuid::new_v4().simple().to_string();
-        match store.create_unowned(&id, &meta, &staging_name, &[(REQUEST_FILE, &request_bytes), (OUTPUT_FILE, b"")]) {
+        let mut files = vec![(REQUEST_FILE, request_bytes.as_slice()), (OUTPUT_FILE, b"".as_slice())];
+        files.extend(request.files());
+        match store.create_unowned(&id, &meta, &staging_name, &files) {
             Ok(()) => return Ok(id),
             Err(JobError::IdTaken(_)) => continue,
             Err(err) => return Err(err),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::agent::{AgentSpec, ApprovalPolicy, MAX_PROMPT_BYTES};
+use super::agent::{AgentCommand, AgentOptions, AgentSpec, ApprovalPolicy, Invocation, MAX_PROMPT_BYTES, STDIN_PROMPT_FROM};
 use super::error::{JobError, Result};
 use super::id::JobId;
 use super::meta::{JobMeta, Status, Timestamp};
@@ -29,6 +29,16 @@ pub struct JobLimits {
     pub cancel_grace: Option<Duration>,
 }
 
+/// The file a long prompt is kept in, in the job's folder.
+pub const PROMPT_FILE: &str = "prompt.txt";
+
+/// A follow-up: the conversation it continues.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Continues {
+    pub parent_job_id: String,
+    pub session_id: String,
+}
+
 /// What to run, as checked and sent to the supervisor on its stdin.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StartRequest {
@@ -39,6 +49,10 @@ pub struct StartRequest {
     pub agent: AgentSpec,
     #[serde(default)]
     pub limits: JobLimits,
+    #[serde(default)]
+    pub options: AgentOptions,
+    #[serde(default)]
+    pub continues: Option<Continues>,
 }
 
 impl StartRequest {
@@ -50,12 +64,60 @@ impl StartRequest {
             return Err(JobError::EmptyPrompt);
         }
         if prompt.len() > MAX_PROMPT_BYTES {
-            return Err(JobError::PromptTooLong { len: prompt.len(), max: MAX_PROMPT_BYTES });
+            return Err(JobError::PromptTooLong { len: prompt.len(), max: MAX_PROMPT_BYTES, how: "the longest prompt taken".to_owned() });
         }
+        // The agent must be able to receive it: as one argument, or on stdin.
+        agent.prompt_on_stdin(prompt.len())?;
         // An argument cannot carry a NUL byte; drop it rather than fail on an invisible character.
         let prompt = if prompt.contains('\0') { prompt.replace('\0', "") } else { prompt };
         let cwd = checked_cwd(cwd)?;
-        Ok(StartRequest { prompt, cwd, policy, agent, limits: JobLimits::default() })
+        Ok(StartRequest { prompt, cwd, policy, agent, limits: JobLimits::default(), options: AgentOptions::default(), continues: None })
+    }
+
+    /// Model, profile and settings for the agent, checked against what it takes.
+    pub fn with_options(mut self, options: AgentOptions) -> Result<Self> {
+        self.agent.check_options(&options)?;
+        self.options = options;
+        Ok(self)
+    }
+
+    /// Makes this a follow-up of another job's conversation.
+    pub fn continuing(mut self, continues: Continues) -> Result<Self> {
+        if !self.agent.can_resume() {
+            return Err(JobError::BadRequest(format!("agent '{}' cannot continue a conversation", self.agent.name())));
+        }
+        self.continues = Some(continues);
+        Ok(self)
+    }
+
+    /// Whether the prompt goes to the agent on stdin (from [`PROMPT_FILE`]).
+    pub fn prompt_on_stdin(&self) -> bool {
+        self.agent.prompt_on_stdin(self.prompt.len()).unwrap_or(false)
+    }
+
+    /// Whether the prompt is kept in its own file (too long for meta.json).
+    pub fn prompt_in_file(&self) -> bool {
+        self.prompt.len() > STDIN_PROMPT_FROM
+    }
+
+    /// The files a job folder starts with besides its meta: the whole prompt, when it is
+    /// too long for the meta or goes to the agent on stdin.
+    pub fn files(&self) -> Vec<(&'static str, &[u8])> {
+        if self.prompt_in_file() || self.prompt_on_stdin() { vec![(PROMPT_FILE, self.prompt.as_bytes())] } else { Vec::new() }
+    }
+
+    /// The agent's command line for job `id`.
+    pub fn command(&self, store: &JobStore, id: &JobId) -> AgentCommand {
+        let last_message = store.last_message_path(id);
+        self.agent.command(&Invocation {
+            policy: self.policy,
+            prompt: &self.prompt,
+            prompt_on_stdin: self.prompt_on_stdin(),
+            last_message: &last_message,
+            cwd: &self.cwd,
+            options: &self.options,
+            resume: self.continues.as_ref().map(|continues| continues.session_id.as_str()),
+        })
     }
 
     pub fn with_limits(mut self, limits: JobLimits) -> Self {
@@ -66,11 +128,20 @@ impl StartRequest {
     /// The record a new job begins with (`running` under a supervisor, or `pending`).
     pub fn meta(&self, store: &JobStore, id: &JobId, status: Status) -> JobMeta {
         let now = Timestamp::now();
-        let argv = self.agent.argv(self.policy, &store.last_message_path(id), &self.prompt);
+        let argv = self.command(store, id).argv;
+        let prompt = if self.prompt_in_file() {
+            let mut cut = STDIN_PROMPT_FROM;
+            while !self.prompt.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            format!("{}\n… ({} bytes in all; {PROMPT_FILE} holds the whole prompt)", &self.prompt[..cut], self.prompt.len())
+        } else {
+            self.prompt.clone()
+        };
         JobMeta {
             job_id: id.to_string(),
             status,
-            prompt: self.prompt.clone(),
+            prompt,
             cwd: self.cwd.to_string_lossy().into_owned(),
             approval_policy: self.policy.to_string(),
             pid: None,
@@ -89,6 +160,15 @@ impl StartRequest {
             queue_limit: self.limits.max_running,
             stall_timeout: self.limits.stall_timeout.map(|limit| limit.as_secs_f64()),
             max_duration: self.limits.max_duration.map(|limit| limit.as_secs_f64()),
+            model: self.options.model.clone(),
+            profile: self.options.profile.clone(),
+            config: self.options.config.clone(),
+            session_id: None,
+            usage: None,
+            activity: None,
+            parent_job_id: self.continues.as_ref().map(|continues| continues.parent_job_id.clone()),
+            follow_ups: Vec::new(),
+            prompt_file: (self.prompt_in_file() || self.prompt_on_stdin()).then(|| PROMPT_FILE.to_owned()),
             extra: Default::default(),
             supervisor_lost: false,
         }
@@ -134,6 +214,8 @@ mod tests {
         assert!(matches!(StartRequest::new("p", &file, policy, agent()), Err(JobError::CwdNotDir(_))));
         assert!(matches!(StartRequest::new("  \n", dir.path(), policy, agent()), Err(JobError::EmptyPrompt)));
         let huge = "x".repeat(MAX_PROMPT_BYTES + 1);
+        let big = "x".repeat(1024 * 1024);
+        assert!(StartRequest::new(big, dir.path(), policy, agent()).unwrap().prompt_on_stdin(), "codex reads a big prompt on stdin");
         assert!(matches!(StartRequest::new(huge, dir.path(), policy, agent()), Err(JobError::PromptTooLong { .. })));
     }
 

@@ -42,7 +42,7 @@ pub enum SuperviseRequest {
         job_id: String,
         /// The name of the hidden folder the job is assembled in (`jobs/.new-<staging>`).
         staging: String,
-        start: StartRequest,
+        start: Box<StartRequest>,
     },
     /// Run this pending job (its request is in its folder).
     Pending { job_id: String },
@@ -81,7 +81,7 @@ pub fn launch(launcher: &Path, store: &JobStore, request: &StartRequest, deadlin
     for _ in 0..8 {
         let id = JobId::generate();
         let staging = uuid::Uuid::new_v4().simple().to_string();
-        let supervise = SuperviseRequest::New { job_id: id.to_string(), staging, start: request.clone() };
+        let supervise = SuperviseRequest::New { job_id: id.to_string(), staging, start: Box::new(request.clone()) };
         match launch_once(launcher, store, &supervise, deadline) {
             Err(JobError::IdTaken(_)) => continue,
             other => return other,

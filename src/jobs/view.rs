@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::meta::{JobMeta, Status, Timestamp};
+use super::meta::{JobMeta, Status, Timestamp, Usage};
 use super::store::JobRecord;
 
 /// Duration text: `42s`, `3m04s`, `1h02m`, `2d03h`.
@@ -85,6 +85,27 @@ pub struct PollView {
     /// Seconds of running before it is cancelled as timed out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_duration: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<String>,
+    /// The agent's conversation, which `codex_reply` continues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// Tokens spent, as the agent reported them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// What the agent is doing now (running jobs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<String>,
+    /// The job this one follows up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_job_id: Option<String>,
+    /// The jobs that follow this one up, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub follow_ups: Vec<String>,
 }
 
 impl PollView {
@@ -113,6 +134,14 @@ impl PollView {
             queue_limit: meta.queue_limit,
             stall_timeout: meta.stall_timeout,
             max_duration: meta.max_duration,
+            model: meta.model,
+            profile: meta.profile,
+            config: meta.config,
+            session_id: meta.session_id,
+            usage: meta.usage,
+            activity: meta.activity,
+            parent_job_id: meta.parent_job_id,
+            follow_ups: meta.follow_ups,
         }
     }
 }
@@ -136,6 +165,15 @@ pub struct ListView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_position: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// What a running job's agent is doing now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_job_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
@@ -156,6 +194,10 @@ impl From<&JobRecord> for ListView {
                 approval_policy: Some(meta.approval_policy.clone()),
                 cancel_reason: meta.cancel_reason.clone(),
                 queue_position: None,
+                agent: meta.agent.clone(),
+                activity: meta.activity.clone(),
+                usage: meta.usage,
+                parent_job_id: meta.parent_job_id.clone(),
                 error: None,
             },
             Err(reason) => ListView {
@@ -169,6 +211,10 @@ impl From<&JobRecord> for ListView {
                 approval_policy: None,
                 cancel_reason: None,
                 queue_position: None,
+                agent: None,
+                activity: None,
+                usage: None,
+                parent_job_id: None,
                 error: Some(reason.clone()),
             },
         }

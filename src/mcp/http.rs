@@ -25,8 +25,9 @@ use super::token::Auth;
 use super::wire::{self, ReplyKind, Verdict};
 use crate::jobs::Engine;
 
-/// A prompt is at most 128 KiB; JSON escaping can double it. Anything far beyond is not ours.
-const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// A prompt is at most 10 MiB; with JSON escaping and the rest of the request, this is
+/// room enough. Anything beyond is not ours.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// rmcp closes a session after 5 idle minutes by default, which would break an
 /// agent that thinks for a while between `codex_wait` calls. Sessions still end

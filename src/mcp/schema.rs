@@ -10,27 +10,38 @@ use std::time::Duration;
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 
+use crate::jobs::Agents;
+
 pub const START: &str = "codex_start";
 pub const POLL: &str = "codex_poll";
 pub const LIST: &str = "codex_list";
 pub const CANCEL: &str = "codex_cancel";
 pub const WAIT: &str = "codex_wait";
 pub const AWAIT_ANY: &str = "codex_await_any";
+pub const REPLY: &str = "codex_reply";
 
 const STATUSES: &str = "Statuses: 'running' (the agent is still working), 'done' (it exited with status 0), \
 'error' (it exited non-zero, was killed, could not start, or its supervisor died), 'cancelled' (someone stopped it), \
 'pending' (accepted, not started yet).";
 
-const START_DOC: &str = "Start a codex coding-agent job in the background and return at once with its job_id. \
+const START_DOC: &str = "Start a coding-agent job in the background and return at once with its job_id. \
 Use it for long tasks (refactors, test fixes, reviews) that would exceed a tool-call timeout. \
 Then call codex_wait (blocks until the job ends, up to a cap) or codex_poll (a quick look) with the job_id; \
-codex_await_any when several jobs run at once. \
-codex exec never stops to ask for approval, so every policy runs unattended; the policy only chooses the sandbox. \
-approval_policy: 'suggest' (default: read-only sandbox, the agent can look and answer but not change files), \
-'auto-edit' (workspace-write sandbox: edits files inside cwd and runs commands there, such as the tests — the \
+codex_await_any when several jobs run at once; codex_reply to continue its conversation once it ended. \
+The agents never stop to ask for approval, so every policy runs unattended; the policy only chooses what the agent may do. \
+approval_policy: 'suggest' (default: read-only, the agent can look and answer but not change files), \
+'auto-edit' (edits files inside cwd and runs commands there, such as the tests — the \
 usual choice for a coding task), 'full-auto' (no sandbox at all: only inside a machine or container that is \
-itself the sandbox; the server may refuse it). cwd: the project's absolute path. When the server limits how many jobs run at once, a start over the limit \
-returns {job_id, status: 'pending', queue_position} and starts by itself when a slot frees. Returns {job_id, status, pid}.";
+itself the sandbox; the server may refuse it). cwd: the project's absolute path. When the server limits how many jobs \
+run at once, a start over the limit returns {job_id, status: 'pending', queue_position} and starts by itself when a \
+slot frees. Returns {job_id, status, pid}.";
+
+const REPLY_DOC: &str = "Continue a finished job's conversation with a new prompt: starts a new job (its own \
+job_id, returned at once like codex_start) that resumes the same agent session, in the same cwd, with the same \
+approval_policy, agent, model, profile and config unless given here. The parent must have ended (done, error or \
+cancelled) and have a session_id (codex_poll shows it); its follow_ups list the jobs that continue it, and a \
+follow-up can itself be continued. Use it to ask for changes to what a job did, or a next step, without repeating \
+the context. Returns {job_id, status, pid}.";
 
 const POLL_DOC: &str = "Look at a codex job once, without waiting: its status, exit_code, the last tail_lines \
 lines of its output (at most 8000 characters), and the agent's final answer in last_message once it has one. \
@@ -56,14 +67,28 @@ exactly once, none missed. With job_ids: the first of those jobs to be finished 
 Returns that job's codex_poll fields with timed_out false, or {timed_out: true, job_ids, message} when none ended \
 in time: call again. Use it to react to whichever of several parallel jobs finishes first. ";
 
-pub const NAMES: [&str; 6] = [START, POLL, LIST, CANCEL, WAIT, AWAIT_ANY];
+pub const NAMES: [&str; 7] = [START, POLL, LIST, CANCEL, WAIT, AWAIT_ANY, REPLY];
+
+/// What the start tool says of the agents this server runs.
+fn agents_doc(agents: &Agents) -> String {
+    let names = agents.names().iter().map(|name| format!("'{name}'")).collect::<Vec<_>>().join(", ");
+    format!(
+        " agent: which agent runs the job: {names} (default '{}'); 'codex' is OpenAI's codex exec, 'claude' Claude Code, \
+         'gemini' Gemini CLI, others are defined by the person running the server. model, profile (codex only) and config \
+         (codex -c key=value overrides) are passed to the agent as given.",
+        agents.default_name()
+    )
+}
 
 /// Every tool this server offers; `max_wait` is this server's cap on one wait.
-pub fn tools(max_wait: Duration) -> Vec<Tool> {
+pub fn tools(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
     let cap = max_wait.as_secs_f64();
     vec![
-        tool(START, START_DOC.to_owned(), start_input(), start_output())
-            .with_annotations(ToolAnnotations::with_title("Start a codex job").read_only(false).destructive(false).open_world(true)),
+        tool(START, format!("{START_DOC}{}", agents_doc(agents)), start_input(agents), start_output())
+            .with_annotations(ToolAnnotations::with_title("Start an agent job").read_only(false).destructive(false).open_world(true)),
+        tool(REPLY, REPLY_DOC.to_owned(), reply_input(), start_output()).with_annotations(
+            ToolAnnotations::with_title("Continue a finished job's conversation").read_only(false).destructive(false).open_world(true),
+        ),
         tool(POLL, format!("{POLL_DOC}{STATUSES}"), poll_input(), poll_output(false))
             .with_annotations(ToolAnnotations::with_title("Poll a codex job").read_only(true)),
         tool(LIST, format!("{LIST_DOC}{STATUSES}"), list_input(), list_output())
@@ -106,19 +131,42 @@ fn timeout_property(cap: f64) -> Value {
         "description": format!("Seconds to wait at most (default 30; this server caps it at {cap} s).")})
 }
 
-fn start_input() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "prompt": {"type": "string", "description": "What the agent should do, as you would tell a colleague."},
-            "cwd": {"type": "string", "description": "The folder the agent works in: an existing directory, absolute path preferred."},
-            "approval_policy": {"type": "string", "enum": ["suggest", "auto-edit", "full-auto"],
-                "description": "'suggest' (read-only sandbox), 'auto-edit' (edits and runs commands inside cwd), 'full-auto' (no sandbox at all: only inside a machine that is itself the sandbox). Default: the server's configured policy (suggest unless set)."},
-            "stall_timeout": {"type": ["number", "string"], "description": "Cancel the job (cancel_reason 'stalled') when it prints nothing for this long: seconds, or '90s', '20m', '2h'."},
-            "max_duration": {"type": ["number", "string"], "description": "Cancel the job (cancel_reason 'timed out') when it runs longer than this: seconds, or '20m', '2h'."}
-        },
-        "required": ["prompt", "cwd"]
-    })
+fn policy_property(default: &str) -> Value {
+    json!({"type": "string", "enum": ["suggest", "auto-edit", "full-auto"],
+        "description": format!("'suggest' (read-only), 'auto-edit' (edits and runs commands inside cwd), 'full-auto' (no sandbox at all: only inside a machine that is itself the sandbox). Default: {default}.")})
+}
+
+/// Model, profile, config, and the two time limits: shared by start and reply.
+fn option_properties() -> serde_json::Map<String, Value> {
+    object(json!({
+        "model": {"type": "string", "description": "The model the agent uses (its own -m/--model value)."},
+        "profile": {"type": "string", "description": "A codex config profile (-p)."},
+        "config": {"type": ["array", "string", "object"], "items": {"type": "string"},
+            "description": "codex config overrides, each 'key=value' (-c), e.g. [\"model_reasoning_effort=high\"]."},
+        "stall_timeout": {"type": ["number", "string"], "description": "Cancel the job (cancel_reason 'stalled') when it prints nothing for this long: seconds, or '90s', '20m', '2h'."},
+        "max_duration": {"type": ["number", "string"], "description": "Cancel the job (cancel_reason 'timed out') when it runs longer than this: seconds, or '20m', '2h'."}
+    }))
+}
+
+fn start_input(agents: &Agents) -> Value {
+    let mut properties = object(json!({
+        "prompt": {"type": "string", "description": "What the agent should do, as you would tell a colleague."},
+        "cwd": {"type": "string", "description": "The folder the agent works in: an existing directory, absolute path preferred."},
+        "approval_policy": policy_property("the server's configured policy (suggest unless set)"),
+        "agent": {"type": "string", "enum": agents.names(), "description": format!("The agent that runs the job. Default: '{}'.", agents.default_name())}
+    }));
+    properties.extend(option_properties());
+    json!({"type": "object", "properties": properties, "required": ["prompt", "cwd"]})
+}
+
+fn reply_input() -> Value {
+    let mut properties = object(json!({
+        "job_id": {"type": "string", "description": "The finished job whose conversation to continue."},
+        "prompt": {"type": "string", "description": "The next message to the agent, as in a conversation."},
+        "approval_policy": policy_property("the parent job's")
+    }));
+    properties.extend(option_properties());
+    json!({"type": "object", "properties": properties, "required": ["job_id", "prompt"]})
 }
 
 fn poll_input() -> Value {
@@ -178,7 +226,13 @@ fn poll_properties() -> serde_json::Map<String, Value> {
         "cancel_reason": {"type": "string", "description": "Why a cancelled job stopped: 'requested', 'stalled' or 'timed out'."},
         "queue_position": {"type": "integer", "description": "A pending job's place in the queue (1 = next)."},
         "queue_limit": {"type": "integer", "description": "How many jobs may run at once while this one waits."},
-        "stall_timeout": {"type": "number"}, "max_duration": {"type": "number"}
+        "stall_timeout": {"type": "number"}, "max_duration": {"type": "number"},
+        "model": {"type": "string"}, "profile": {"type": "string"}, "config": {"type": "array", "items": {"type": "string"}},
+        "session_id": {"type": "string", "description": "The agent's conversation: codex_reply continues it."},
+        "usage": usage_property(),
+        "activity": {"type": "string", "description": "What the agent is doing now, in a few words (running jobs)."},
+        "parent_job_id": {"type": "string", "description": "The job this one continues."},
+        "follow_ups": {"type": "array", "items": {"type": "string"}, "description": "The jobs that continue this one, oldest first."}
     }))
 }
 
@@ -200,8 +254,16 @@ fn list_output() -> Value {
         "job_id": {"type": "string"}, "status": {"type": "string", "description": "A job status, or 'corrupt' with an error."},
         "prompt": {"type": "string"}, "cwd": {"type": "string"}, "started_at": nullable("string"),
         "finished_at": nullable("string"), "exit_code": nullable("integer"), "approval_policy": {"type": "string"},
-        "cancel_reason": {"type": "string"}, "queue_position": {"type": "integer"}, "error": {"type": "string"}
+        "cancel_reason": {"type": "string"}, "queue_position": {"type": "integer"}, "agent": {"type": "string"},
+        "activity": {"type": "string"}, "usage": usage_property(), "parent_job_id": {"type": "string"}, "error": {"type": "string"}
     }, "required": ["job_id", "status", "prompt", "cwd", "started_at", "finished_at"]}}}, "required": ["result"]})
+}
+
+fn usage_property() -> Value {
+    json!({"type": "object", "description": "Tokens the agent reported, summed over its turns.", "properties": {
+        "input_tokens": {"type": "integer"}, "cached_input_tokens": {"type": "integer"}, "output_tokens": {"type": "integer"},
+        "reasoning_output_tokens": {"type": "integer"}, "cost_usd": {"type": "number"}
+    }})
 }
 
 fn cancel_output() -> Value {
@@ -224,12 +286,12 @@ mod tests {
 
     #[test]
     fn every_tool_has_object_schemas_and_unique_names() {
-        let tools = tools(Duration::from_secs(45));
+        let tools = tools(Duration::from_secs(45), &Agents::default());
         assert!(tools.iter().any(|tool| tool.description.as_deref().is_some_and(|text| text.contains("at most 45 s"))));
         let mut names: Vec<_> = tools.iter().map(|tool| tool.name.to_string()).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 6);
+        assert_eq!(names.len(), NAMES.len());
         for tool in &tools {
             assert_eq!(tool.input_schema.get("type"), Some(&json!("object")), "{}", tool.name);
             let output = tool.output_schema.as_ref().map(|schema| schema.get("type").cloned());

@@ -22,11 +22,11 @@ use super::{resources, schema};
 use crate::jobs::Engine;
 use crate::jobs::endings::EndCursor;
 
-const INSTRUCTIONS: &str = "Runs codex coding-agent jobs in the background. Start one with codex_start \
-(approval_policy 'auto-edit' to let it edit and run tests in cwd), then codex_wait on its job_id until it is no \
-longer 'running' (call again while timed_out is true); codex_await_any for several jobs; codex_poll for a quick \
-look; codex_cancel to stop one. Each job's output and meta are also resources: codex-async://jobs/{job_id}/output \
-and codex-async://jobs/{job_id}/meta.";
+const INSTRUCTIONS: &str = "Runs coding-agent jobs (codex, Claude Code, Gemini CLI) in the background. Start one \
+with codex_start (approval_policy 'auto-edit' to let it edit and run tests in cwd), then codex_wait on its job_id until \
+it is no longer 'running' (call again while timed_out is true); codex_await_any for several jobs; codex_poll for a \
+quick look; codex_reply to continue a finished job's conversation; codex_cancel to stop one. Each job's output and \
+meta are also resources: codex-async://jobs/{job_id}/output and codex-async://jobs/{job_id}/meta.";
 
 /// Serves the codex-async tools and resources over any rmcp transport.
 #[derive(Clone)]
@@ -94,7 +94,7 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(schema::tools(self.max_wait())))
+        Ok(ListToolsResult::with_all_items(schema::tools(self.max_wait(), &self.inner.settings.agents)))
     }
 
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
@@ -109,6 +109,7 @@ impl ServerHandler for McpServer {
             default_policy: settings.default_policy,
             job_limits: settings.job_limits,
             cancel_grace: settings.cancel_grace,
+            agents: &settings.agents,
             endings: &self.inner.endings,
         };
         let call = AssertUnwindSafe(tools::call(&tool, &request.name, request.arguments, context)).catch_unwind().await;

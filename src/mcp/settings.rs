@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::config::Settings;
-use crate::jobs::{ApprovalPolicy, JobLimits};
+use crate::jobs::{Agents, ApprovalPolicy, JobLimits};
 
 /// How often a waiting tool reports progress (clients reset their timeouts on it).
 pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(3);
@@ -33,6 +33,8 @@ pub struct ServerSettings {
     pub job_limits: JobLimits,
     /// Between SIGINT and SIGKILL when `codex_cancel` stops a job.
     pub cancel_grace: Duration,
+    /// The agents a start may name, and the default one.
+    pub agents: Agents,
 }
 
 impl Default for ServerSettings {
@@ -45,6 +47,7 @@ impl Default for ServerSettings {
             default_policy: ApprovalPolicy::Suggest,
             job_limits: JobLimits::default(),
             cancel_grace: crate::config::DEFAULT_CANCEL_GRACE,
+            agents: Agents::default(),
         }
     }
 }
@@ -60,6 +63,7 @@ impl ServerSettings {
             default_policy: config.policy.value,
             job_limits: config.job_limits(),
             cancel_grace: config.cancel_grace.value,
+            agents: config.agents(),
         }
     }
 }

@@ -19,7 +19,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::schema;
 use super::settings::Transport;
 use crate::jobs::endings::{EndCursor, NextEnding};
-use crate::jobs::{AgentSpec, ApprovalPolicy, Engine, JobError, JobLimits, StartRequest, tail};
+use crate::jobs::follow::FollowUp;
+use crate::jobs::{AgentOptions, Agents, ApprovalPolicy, Engine, JobError, JobLimits, StartRequest, tail};
 
 /// What a tool call may use: the engine, the server's limits, and the session's state.
 pub struct ToolContext<'a> {
@@ -37,6 +38,8 @@ pub struct ToolContext<'a> {
     pub job_limits: JobLimits,
     /// Between SIGINT and SIGKILL when a job is cancelled.
     pub cancel_grace: Duration,
+    /// The agents a start may name, and the default one.
+    pub agents: &'a Agents,
     /// The endings this session's `codex_await_any` already reported.
     pub endings: &'a tokio::sync::Mutex<EndCursor>,
 }
@@ -49,8 +52,74 @@ struct StartArgs {
     prompt: String,
     cwd: String,
     approval_policy: Option<String>,
+    agent: Option<String>,
+    #[serde(flatten)]
+    options: OptionArgs,
+    #[serde(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Deserialize)]
+struct ReplyArgs {
+    job_id: String,
+    prompt: String,
+    approval_policy: Option<String>,
+    #[serde(flatten)]
+    options: OptionArgs,
+    #[serde(flatten)]
+    limits: LimitArgs,
+}
+
+/// The agent's model and settings.
+#[derive(Deserialize)]
+struct OptionArgs {
+    model: Option<String>,
+    profile: Option<String>,
+    /// `key=value` overrides: a list, or one string.
+    config: Option<OneOrMany>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+    /// `{"key": value}`: each becomes `key=value` (a string as it is, anything else as JSON,
+    /// which codex reads as TOML).
+    Map(serde_json::Map<String, Value>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+            OneOrMany::Map(map) => map
+                .into_iter()
+                .map(|(key, value)| match value {
+                    Value::String(text) => format!("{key}={text}"),
+                    other => format!("{key}={other}"),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LimitArgs {
     stall_timeout: Option<Value>,
     max_duration: Option<Value>,
+}
+
+impl LimitArgs {
+    /// The job's limits: the caller's, else the server's.
+    fn limits(&self, server: JobLimits) -> Result<JobLimits, ToolError> {
+        Ok(JobLimits {
+            stall_timeout: duration_arg("stall_timeout", self.stall_timeout.as_ref())?.or(server.stall_timeout),
+            max_duration: duration_arg("max_duration", self.max_duration.as_ref())?.or(server.max_duration),
+            ..server
+        })
+    }
 }
 
 /// A duration argument: seconds (a number) or text with a unit (`"90s"`, `"20m"`).
@@ -123,6 +192,7 @@ pub async fn call(
     let arguments = arguments.unwrap_or_default();
     let result = match name {
         schema::START => start(tool, arguments).await,
+        schema::REPLY => reply(tool, arguments).await,
         schema::POLL => poll(tool.engine, arguments),
         schema::LIST => list(tool.engine, arguments),
         schema::CANCEL => cancel(tool, arguments).await,
@@ -155,17 +225,8 @@ fn to_value(value: impl serde::Serialize) -> Result<Value, ToolError> {
     serde_json::to_value(value).map_err(|err| ToolError(format!("could not encode the result: {err}")))
 }
 
-async fn start(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
-    let args: StartArgs = parse(schema::START, arguments)?;
-    let policy: ApprovalPolicy = match args.approval_policy.as_deref() {
-        Some(raw) => raw.parse()?,
-        None => tool.default_policy,
-    };
-    let limits = JobLimits {
-        stall_timeout: duration_arg("stall_timeout", args.stall_timeout.as_ref())?.or(tool.job_limits.stall_timeout),
-        max_duration: duration_arg("max_duration", args.max_duration.as_ref())?.or(tool.job_limits.max_duration),
-        ..tool.job_limits
-    };
+/// A job above the server's policy ceiling is refused, saying who can raise it.
+fn within_ceiling(tool: &ToolContext<'_>, policy: ApprovalPolicy) -> Result<(), ToolError> {
     if policy > tool.max_policy {
         return Err(ToolError(format!(
             "approval_policy '{policy}' is above this server's ceiling '{ceiling}': ask for '{ceiling}' or less, or have the \
@@ -173,6 +234,32 @@ async fn start(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
             ceiling = tool.max_policy
         )));
     }
+    Ok(())
+}
+
+/// Starts a checked request off the async threads (it waits for the supervisor).
+async fn start_request(tool: &ToolContext<'_>, request: StartRequest) -> ToolResult {
+    let engine = tool.engine.clone();
+    let started = tokio::task::spawn_blocking(move || engine.start(&request))
+        .await
+        .map_err(|err| ToolError(format!("starting the job failed inside the server: {err}")))??;
+    Ok(json_result(to_value(started)?))
+}
+
+async fn start(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
+    let args: StartArgs = parse(schema::START, arguments)?;
+    let policy: ApprovalPolicy = match args.approval_policy.as_deref() {
+        Some(raw) => raw.parse()?,
+        None => tool.default_policy,
+    };
+    let limits = args.limits.limits(tool.job_limits)?;
+    within_ceiling(tool, policy)?;
+    let agent = tool.agents.resolve(args.agent.as_deref())?;
+    let options = AgentOptions {
+        model: args.options.model,
+        profile: args.options.profile,
+        config: args.options.config.map(OneOrMany::into_vec).unwrap_or_default(),
+    };
     let cwd = PathBuf::from(&args.cwd);
     if tool.transport == Transport::Http && !cwd.is_absolute() && !args.cwd.starts_with('~') {
         return Err(ToolError(format!(
@@ -180,12 +267,24 @@ async fn start(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
             args.cwd.chars().take(200).collect::<String>()
         )));
     }
-    let request = StartRequest::new(args.prompt, &cwd, policy, AgentSpec::codex_from_env())?.with_limits(limits);
-    let engine = tool.engine.clone();
-    let started = tokio::task::spawn_blocking(move || engine.start(&request))
-        .await
-        .map_err(|err| ToolError(format!("starting the job failed inside the server: {err}")))??;
-    Ok(json_result(to_value(started)?))
+    let request = StartRequest::new(args.prompt, &cwd, policy, agent)?.with_options(options)?.with_limits(limits);
+    start_request(tool, request).await
+}
+
+async fn reply(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
+    let args: ReplyArgs = parse(schema::REPLY, arguments)?;
+    let policy: Option<ApprovalPolicy> = args.approval_policy.as_deref().map(str::parse).transpose()?;
+    let follow = FollowUp {
+        prompt: args.prompt,
+        policy,
+        model: args.options.model,
+        profile: args.options.profile,
+        config: args.options.config.map(OneOrMany::into_vec),
+        limits: args.limits.limits(tool.job_limits)?,
+    };
+    let request = tool.engine.follow_up(&args.job_id, follow, tool.agents)?;
+    within_ceiling(tool, request.policy)?;
+    start_request(tool, request).await
 }
 
 fn poll(engine: &Engine, arguments: JsonObject) -> ToolResult {

@@ -4,17 +4,24 @@
 use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use nix::unistd::Pid;
+use tokio::time::Instant;
 
 use super::cleanup;
+use super::events::Observed;
 use super::reply::answer;
 use super::run::{self, Ended, Signals};
+use super::stream::{Pump, pipe_pair};
+use crate::jobs::agent::Stream;
+use crate::jobs::atomic::{self, Durability};
 use crate::jobs::cancel::DEFAULT_GRACE;
 use crate::jobs::marker::JOB_ENV;
 use crate::jobs::meta::open_append;
 use crate::jobs::owner::OwnerLock;
 use crate::jobs::queue::{self, REQUEST_FILE};
+use crate::jobs::request::PROMPT_FILE;
 use crate::jobs::spawn::{SuperviseRequest, SupervisorAnswer};
 use crate::jobs::{JobError, JobId, JobMeta, JobStore, Result, StartRequest, StartView, Status, Timestamp, procfs};
 
@@ -39,7 +46,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         Err(err) => return refuse(err),
     };
     let taken = match request {
-        SuperviseRequest::New { staging, start, .. } => take_new(&store, &id, &staging, start),
+        SuperviseRequest::New { staging, start, .. } => take_new(&store, &id, &staging, *start),
         SuperviseRequest::Pending { .. } => take_pending(&store, &id),
     };
     let (owner, mut meta, start) = match taken {
@@ -47,8 +54,8 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         Err(err) => return refuse(err),
     };
 
-    let agent = match spawn_agent(&store, &id, &start) {
-        Ok(agent) => agent,
+    let (agent, pump) = match spawn_agent(&store, &id, &start) {
+        Ok(spawned) => spawned,
         Err((code, line)) => {
             if let Ok(mut output) = open_append(&store.output_path(&id)) {
                 let _ = output.write_all(line.as_bytes());
@@ -82,7 +89,12 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     tracing::info!(job = %id, pid = agent.as_raw(), "agent started");
 
     let ended = run::until_exit(&store, &id, agent, &start.limits, &mut signals).await;
-    let recorded = record_result(&store, &id, meta, &ended);
+    let observed = match pump {
+        Some(pump) => pump.finish(Instant::now() + DRAIN).await,
+        None => Observed::default(),
+    };
+    keep_final_message(&store, &id, &observed);
+    let recorded = record_result(&store, &id, meta, &ended, &observed);
     let grace = ended.grace.or(start.limits.cancel_grace).unwrap_or(DEFAULT_GRACE);
     let survivors = cleanup::end_leftovers(&id, grace, &mut signals).await;
     if !survivors.is_empty() {
@@ -92,6 +104,10 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     finish(&store, &id);
     recorded
 }
+
+/// How long the stream is read after the agent ended: what it wrote is in the pipe by
+/// then; only a process it left behind could still be writing.
+const DRAIN: Duration = Duration::from_millis(250);
 
 /// The job is over: it leaves the queue's count, and the next pending one may start.
 fn finish(store: &JobStore, id: &JobId) {
@@ -108,7 +124,7 @@ fn finish(store: &JobStore, id: &JobId) {
 /// Makes a new job, owned, `running`.
 fn take_new(store: &JobStore, id: &JobId, staging: &str, start: StartRequest) -> Result<(OwnerLock, JobMeta, StartRequest)> {
     let meta = stamped(start.meta(store, id, Status::Running));
-    let owner = store.create(id, &meta, staging)?;
+    let owner = store.create(id, &meta, staging, &start.files())?;
     Ok((owner, meta, start))
 }
 
@@ -145,27 +161,56 @@ fn stamped(mut meta: JobMeta) -> JobMeta {
     meta
 }
 
-/// Starts the agent in its own process group, marked with the job's id, stdin from
-/// /dev/null, stdout and stderr appended to the job's output. Every descriptor of this
-/// process is close-on-exec, so the agent inherits none of them.
-fn spawn_agent(store: &JobStore, id: &JobId, start: &StartRequest) -> std::result::Result<Pid, (i64, String)> {
-    let argv = start.agent.argv(start.policy, &store.last_message_path(id), &start.prompt);
-    let output = open_append(&store.output_path(id)).map_err(|err| (126, format!("codex-async: {err}\n")))?;
-    let spawned = output.try_clone().and_then(|stderr| {
-        Command::new(&argv[0])
-            .args(&argv[1..])
-            .current_dir(&start.cwd)
-            .env(JOB_ENV, id.as_str())
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(output))
-            .stderr(Stdio::from(stderr))
-            .process_group(0)
-            .spawn()
-    });
+/// Starts the agent in its own process group, marked with the job's id. Its stdin is
+/// the prompt file when the prompt goes that way, else /dev/null; its stderr is appended
+/// to the job's output, and so is its stdout — through the pump when the agent reports
+/// in a structured stream. Every descriptor of this process is close-on-exec, so the
+/// agent inherits none of them.
+fn spawn_agent(store: &JobStore, id: &JobId, start: &StartRequest) -> std::result::Result<(Pid, Option<Pump>), (i64, String)> {
+    let failed = |what: &str, err: &dyn std::fmt::Display| (126, format!("codex-async: {what}: {err}\n"));
+    let command = start.command(store, id);
+    let output = open_append(&store.output_path(id)).map_err(|err| failed("cannot open the output", &err))?;
+    let stdin = if start.prompt_on_stdin() {
+        let path = store.job_dir(id).join(PROMPT_FILE);
+        Stdio::from(std::fs::File::open(&path).map_err(|err| failed("cannot open the prompt file", &err))?)
+    } else {
+        Stdio::null()
+    };
+    let (stdout, pump) = match start.agent.stream() {
+        Stream::Plain => (Stdio::from(output.try_clone().map_err(|err| failed("cannot open the output", &err))?), None),
+        stream => {
+            let (read, write) = pipe_pair().map_err(|err| failed("cannot make a pipe for the agent's stream", &err))?;
+            let pump = Pump::start(store, id, stream, read).map_err(|err| failed("cannot read the agent's stream", &err))?;
+            (Stdio::from(write), Some(pump))
+        }
+    };
+    let spawned = Command::new(&command.argv[0])
+        .args(&command.argv[1..])
+        .envs(command.env.iter().map(|(key, value)| (key, value)))
+        .current_dir(&start.cwd)
+        .env(JOB_ENV, id.as_str())
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(Stdio::from(output))
+        .process_group(0)
+        .spawn();
     match spawned {
         // The child is reaped by pid in `run`, never through this handle.
-        Ok(agent) => Ok(Pid::from_raw(agent.id() as i32)),
+        Ok(agent) => Ok((Pid::from_raw(agent.id() as i32), pump)),
         Err(err) => Err(describe_spawn_failure(start, &err)),
+    }
+}
+
+/// Claude Code and Gemini CLI give their final answer only in the stream: it is kept
+/// where codex's `-o` puts it, so `last_message` reads the same for every agent.
+fn keep_final_message(store: &JobStore, id: &JobId, observed: &Observed) {
+    let Some(message) = &observed.final_message else { return };
+    let path = store.last_message_path(id);
+    if std::fs::metadata(&path).is_ok_and(|meta| meta.len() > 0) {
+        return;
+    }
+    if let Err(err) = atomic::write(&path, message.as_bytes(), Durability::Quick) {
+        tracing::warn!(job = %id, %err, "could not keep the agent's final message");
     }
 }
 
@@ -183,22 +228,31 @@ fn describe_spawn_failure(start: &StartRequest, err: &std::io::Error) -> (i64, S
     }
 }
 
+/// The most of the agent's own failure message kept in the note (its output has it all).
+const NOTE_CHARS: usize = 500;
+
 /// Records how the agent ended, at once: nothing that happens later (a cancel that
 /// arrives now, leftovers that refuse to die) changes it.
-fn record_result(store: &JobStore, id: &JobId, started: JobMeta, ended: &Ended) -> Result<()> {
+fn record_result(store: &JobStore, id: &JobId, started: JobMeta, ended: &Ended, observed: &Observed) -> Result<()> {
     // Start from the file, not memory: keys another process added are kept.
     let mut meta = store.read_meta_raw(id).unwrap_or(started);
     let (exit_code, signal) = ended.exit();
     // A cancel counts if it began before the agent ended and the agent did not succeed
     // regardless (it finished its work as the request came).
     let cancelled = ended.cancelled_by.is_some() && exit_code != 0;
+    // An agent whose stream says the run failed failed, whatever its exit status.
+    let failed_in_stream = exit_code == 0 && !cancelled && observed.failure.is_some();
     meta.status = if cancelled {
         Status::Cancelled
-    } else if exit_code == 0 {
+    } else if exit_code == 0 && !failed_in_stream {
         Status::Done
     } else {
         Status::Error
     };
+    meta.session_id = observed.session_id.clone().or(meta.session_id);
+    meta.usage = observed.usage.or(meta.usage);
+    // What it was doing is over.
+    meta.activity = None;
     meta.exit_code = Some(exit_code);
     meta.signal = signal.map(|signal| signal.as_str().to_owned());
     meta.finished_at = Some(Timestamp::now());
@@ -207,7 +261,11 @@ fn record_result(store: &JobStore, id: &JobId, started: JobMeta, ended: &Ended) 
         (Some(cancel), _) if cancelled => Some(cancel.note.clone()),
         (Some(_), _) => Some("the agent succeeded as a cancel arrived; its result stands".to_owned()),
         (None, Some(signal)) => Some(format!("the agent was killed by {}", signal.as_str())),
-        (None, None) => None,
+        (None, None) => observed
+            .failure
+            .as_ref()
+            .filter(|_| exit_code != 0 || failed_in_stream)
+            .map(|failure| failure.chars().take(NOTE_CHARS).collect()),
     };
     meta.supervisor_lost = false;
     tracing::info!(job = %id, status = %meta.status, exit_code, "job ended");

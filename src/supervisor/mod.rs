@@ -13,9 +13,11 @@
 //! 5. then ends what the agent left behind, within a deadline, naming survivors.
 
 mod cleanup;
+pub mod events;
 mod job;
 mod reply;
 mod run;
+mod stream;
 
 use std::io::Read;
 use std::process::ExitCode;

@@ -101,9 +101,10 @@ fn requested(note: &str) -> Option<Cancel> {
     Some(Cancel { reason: "requested", note: note.to_owned() })
 }
 
-/// When the agent's output last changed (its file's modification time).
+/// When the agent last said anything: its output's or its event stream's last change.
 fn last_output(store: &JobStore, id: &JobId) -> Option<std::time::SystemTime> {
-    std::fs::metadata(store.output_path(id)).and_then(|meta| meta.modified()).ok()
+    let changed = |path: std::path::PathBuf| std::fs::metadata(path).and_then(|meta| meta.modified()).ok();
+    changed(store.output_path(id)).max(changed(store.events_path(id)))
 }
 
 /// Runs until the agent has exited and been reaped, stopping it when asked, when it

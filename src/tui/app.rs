@@ -148,6 +148,9 @@ pub struct App {
     pub help_scroll: usize,
     /// The policy the new-job form starts with (the config's).
     pub default_policy: crate::jobs::ApprovalPolicy,
+    /// The agents the form offers, and the one it starts with.
+    pub agents: Vec<String>,
+    pub default_agent: String,
     /// How many jobs may run at once (the config's `max_running`), for the header.
     pub queue_limit: Option<usize>,
     /// A mistake in config.toml the dashboard started without (`--ignore-config`).
@@ -183,6 +186,8 @@ impl App {
             loaded: false,
             help_scroll: 0,
             default_policy: crate::jobs::ApprovalPolicy::Suggest,
+            agents: crate::jobs::agent::BUILT_IN.iter().map(|name| (*name).to_owned()).collect(),
+            default_agent: "codex".to_owned(),
             queue_limit: None,
             config_problem: None,
         }

@@ -142,11 +142,12 @@ struct Columns {
     status_word: bool,
     exit: bool,
     policy: bool,
+    agent: bool,
     cwd: bool,
 }
 
 fn columns_for(width: u16) -> Columns {
-    Columns { status_word: width >= 56, exit: width >= 48, policy: width >= 90, cwd: width >= 72 }
+    Columns { status_word: width >= 56, exit: width >= 48, policy: width >= 90, agent: width >= 110, cwd: width >= 72 }
 }
 
 fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
@@ -166,6 +167,10 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
     if columns.policy {
         titles.push("POLICY");
         widths.push(Constraint::Length(9));
+    }
+    if columns.agent {
+        titles.push("AGENT");
+        widths.push(Constraint::Length(6));
     }
     titles.push("PROMPT");
     widths.push(Constraint::Fill(3));
@@ -269,6 +274,9 @@ fn job_row<'a>(
             if columns.policy {
                 cells.push(Cell::from(meta.approval_policy.clone()));
             }
+            if columns.agent {
+                cells.push(Cell::from(text::sanitize(meta.agent.as_deref().unwrap_or("codex"), 40, false)));
+            }
             let first_line = meta.prompt.lines().find(|line| !line.trim().is_empty()).unwrap_or("");
             cells.push(Cell::from(text::sanitize(first_line, 400, false)));
             if columns.cwd {
@@ -281,6 +289,9 @@ fn job_row<'a>(
                 cells.push(Cell::from(""));
             }
             if columns.policy {
+                cells.push(Cell::from(""));
+            }
+            if columns.agent {
                 cells.push(Cell::from(""));
             }
             let reason = if starting {
@@ -297,6 +308,31 @@ fn job_row<'a>(
     Row::new(cells)
 }
 
+/// What the output's title says of a job besides its status: its agent and model, what
+/// it is doing now, and the tokens it spent.
+fn job_facts(meta: &crate::jobs::JobMeta) -> Vec<Span<'static>> {
+    let mut facts = Vec::new();
+    let agent = meta.agent.as_deref().unwrap_or("codex");
+    let who = match &meta.model {
+        Some(model) => format!(" · {agent} {model}"),
+        None => format!(" · {agent}"),
+    };
+    facts.push(Span::styled(text::sanitize(&who, 60, false), Style::new().dark_gray()));
+    if let Some(parent) = &meta.parent_job_id {
+        facts.push(Span::styled(format!(" · follows {}", text::sanitize(parent, 64, false)), Style::new().dark_gray()));
+    }
+    if let Some(activity) = meta.activity.as_deref().filter(|_| !meta.status.is_finished()) {
+        facts.push(Span::styled(format!(" · {}", text::sanitize(activity, 80, false)), Style::new().yellow()));
+    }
+    if let Some(usage) = &meta.usage {
+        facts.push(Span::styled(
+            format!(" · {} tokens", text::compact_count(usage.input_tokens + usage.output_tokens)),
+            Style::new().dark_gray(),
+        ));
+    }
+    facts
+}
+
 fn draw_output(frame: &mut Frame, app: &App, area: Rect) {
     let pane = &app.pane;
     let focused = app.focus == Focus::Output || app.zoom;
@@ -310,6 +346,9 @@ fn draw_output(frame: &mut Frame, app: &App, area: Rect) {
         let (symbol, colour) = status_symbol(status);
         title.push(Span::raw(format!(" {} ", record.id)));
         title.push(Span::styled(format!("{symbol} {}", status_name(status)), Style::new().fg(colour)));
+        if let Ok(meta) = &record.meta {
+            title.extend(job_facts(meta));
+        }
     }
     if pane.job.is_none() {
         // nothing to follow yet
@@ -406,8 +445,10 @@ pub fn footer_keys(app: &App) -> Vec<(&'static str, String)> {
     match &app.mode {
         Mode::Help => return vec![("Esc/?", "close help".into()), ("↑↓", "scroll".into()), ("q", "quit".into())],
         Mode::Confirm(_) => return vec![("y", "yes".into()), ("n/Esc", "no".into())],
-        Mode::NewJob(_) => {
-            return vec![("Tab", "next field".into()), ("←/→", "policy".into()), ("Enter", "start".into()), ("Esc", "close".into())];
+        Mode::NewJob(form) => {
+            let choose = if form.field == super::form::Field::Agent { "agent" } else { "policy" };
+            let submit = if form.parent.is_some() { "send" } else { "start" };
+            return vec![("Tab", "next field".into()), ("←/→", choose.into()), ("Enter", submit.into()), ("Esc", "close".into())];
         }
         Mode::Filter | Mode::Search(_) => return keys,
         Mode::Normal => {}
@@ -434,6 +475,13 @@ pub fn footer_keys(app: &App) -> Vec<(&'static str, String)> {
         Some(Some(status)) if !status.is_finished() => keys.push(("c", "cancel".into())),
         Some(_) => keys.push(("d", "delete".into())),
         None => {}
+    }
+    if app
+        .selected_record()
+        .and_then(|record| record.meta.as_ref().ok())
+        .is_some_and(|meta| meta.status.is_finished() && meta.session_id.is_some())
+    {
+        keys.push(("r", "follow up".into()));
     }
     if !output_keys {
         keys.push(("n", "new job".into()));

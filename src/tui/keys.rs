@@ -83,6 +83,7 @@ fn normal(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('n') if output_keys && app.pane.search.is_some() => Action::NextMatch,
         KeyCode::Char('N') => Action::PrevMatch,
         KeyCode::Char('n') => Action::NewJob,
+        KeyCode::Char('r') => Action::FollowUp,
         KeyCode::Char('w') => Action::ToggleWrap,
         KeyCode::Char('y') => Action::CopyId,
         KeyCode::Char('Y') => Action::CopyLastMessage,

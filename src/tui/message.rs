@@ -39,6 +39,8 @@ pub enum Action {
     CopyLastMessage,
     ToggleBell,
     NewJob,
+    /// `r`: the form for a follow-up of the selected job.
+    FollowUp,
     /// Text typed into the open input (filter, search, form).
     Type(char),
     Erase,
@@ -65,6 +67,13 @@ pub enum Effect {
     Start {
         prompt: String,
         cwd: PathBuf,
+        policy: ApprovalPolicy,
+        agent: String,
+    },
+    /// Continue a finished job's conversation.
+    Reply {
+        parent: JobId,
+        prompt: String,
         policy: ApprovalPolicy,
     },
     /// Put text on the clipboard (OSC 52).

@@ -58,11 +58,10 @@ pub fn main(engine: Engine, args: DashboardOptions) -> anyhow::Result<ExitCode> 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let demo = if args.demo { Some(demo::DemoHome::create(&engine).context("preparing the demo")?) } else { None };
     let engine = demo.as_ref().map_or(engine, |demo| demo.engine.clone());
-    let agent = match &demo {
-        Some(_) => AgentSpec::Demo { program: engine.launcher().display().to_string(), scenario: "success".to_owned() },
-        None => AgentSpec::codex_from_env(),
-    };
-    let outcome = runtime.block_on(dashboard(engine.clone(), &args, agent, demo.as_ref()));
+    // The demo's jobs run the built-in simulated agent, whatever the form says.
+    let demo_agent =
+        demo.as_ref().map(|_| AgentSpec::Demo { program: engine.launcher().display().to_string(), scenario: "success".to_owned() });
+    let outcome = runtime.block_on(dashboard(engine.clone(), &args, demo_agent, demo.as_ref()));
 
     // The demo's folder goes whatever happened (a failed start included).
     if let Some(demo) = demo {
@@ -88,7 +87,7 @@ pub fn main(engine: Engine, args: DashboardOptions) -> anyhow::Result<ExitCode> 
 async fn dashboard(
     engine: Engine,
     args: &DashboardOptions,
-    agent: AgentSpec,
+    demo_agent: Option<AgentSpec>,
     demo: Option<&demo::DemoHome>,
 ) -> anyhow::Result<Vec<String>> {
     let shutdown = CancellationToken::new();
@@ -112,6 +111,12 @@ async fn dashboard(
     let mut app = App::new(jobs_dir, start_cwd, home, (size.width, size.height), Utc::now());
     app.mcp = mcp_state;
     app.default_policy = args.config.policy.value;
+    let agents = args.config.agents();
+    app.agents = match &demo_agent {
+        Some(demo) => vec![demo.name().to_owned()],
+        None => agents.names().into_iter().map(str::to_owned).collect(),
+    };
+    app.default_agent = app.agents.iter().find(|name| *name == agents.default_name()).cloned().unwrap_or_else(|| app.agents[0].clone());
     app.queue_limit = args.config.max_running.value;
     app.config_problem = args.config_problem.clone();
     if let Some(demo) = demo {
@@ -120,7 +125,8 @@ async fn dashboard(
     mcp::start_housekeeping(&engine, &args.config, &shutdown);
     let context = runtime::Context {
         engine,
-        agent,
+        agents,
+        demo_agent,
         limits: args.config.job_limits(),
         cancel_grace: args.config.cancel_grace.value,
         shutdown: shutdown.clone(),

@@ -21,7 +21,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("Enter / Esc", "zoom the output to full screen / back"),
     ("c", "cancel the selected running job (asks y/n)"),
     ("d", "delete the selected finished job (asks y/n)"),
-    ("n", "start a new job (prompt, cwd, policy)"),
+    ("n", "start a new job (prompt, cwd, agent, policy)"),
+    ("r", "follow up a finished job: continue its conversation"),
     ("s", "status filter: all / running / finished / failed"),
     ("f", "filter rows by text (id, prompt, cwd)"),
     ("/  n/N", "search the output; next / previous match"),
@@ -95,27 +96,58 @@ fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
             [Span::styled(format!(" {policy} "), style), Span::raw(" ")]
         })
         .collect();
+    let agents: Vec<Span> = form
+        .agents
+        .iter()
+        .flat_map(|agent| {
+            let style = if *agent == form.agent { Style::new().bold().black().on_cyan() } else { Style::new() };
+            [Span::styled(format!(" {} ", text::sanitize(agent, 40, false)), style), Span::raw(" ")]
+        })
+        .collect();
+    let fixed = Style::new().dark_gray();
     let mut lines = vec![
         Line::from(Span::styled("Prompt", field_style(Field::Prompt))),
         Line::from(format!("{}{}", form.prompt, cursor(Field::Prompt))),
         Line::default(),
-        Line::from(Span::styled("Working folder", field_style(Field::Cwd))),
-        Line::from(format!("{}{}", form.cwd, cursor(Field::Cwd))),
+    ];
+    match &form.parent {
+        Some(parent) => {
+            lines.push(Line::from(Span::styled("Continues, in its folder, with its agent", fixed)));
+            lines.push(Line::from(Span::styled(
+                format!("{} · {} · {}", parent.id, text::sanitize(&parent.agent, 40, false), text::sanitize(&parent.cwd, 200, false)),
+                fixed,
+            )));
+        }
+        None => {
+            lines.push(Line::from(Span::styled("Working folder", field_style(Field::Cwd))));
+            lines.push(Line::from(format!("{}{}", form.cwd, cursor(Field::Cwd))));
+            lines.push(Line::default());
+            lines.push(Line::from(Span::styled("Agent (←/→)", field_style(Field::Agent))));
+            lines.push(Line::from(agents));
+        }
+    }
+    lines.extend([
         Line::default(),
         Line::from(Span::styled("Approval policy (←/→)", field_style(Field::Policy))),
         Line::from(policies),
         Line::default(),
-    ];
+    ]);
+    let verb = if form.parent.is_some() { "sends the follow-up" } else { "starts the job" };
     if form.submitting {
         lines.push(Line::styled("starting…", Style::new().yellow()));
     } else if let Some(error) = &form.error {
         lines.push(Line::styled(error.clone(), Style::new().red()));
     } else {
-        lines.push(Line::styled("Enter starts the job · Tab next field · Esc closes", Style::new().dark_gray()));
+        lines.push(Line::styled(format!("Enter {verb} · Tab next field · Esc closes"), Style::new().dark_gray()));
     }
-    let popup = centered(area, 72, 12);
+    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let popup = centered(area, 72, height);
     frame.render_widget(Clear, popup);
-    let block = Block::new().borders(Borders::ALL).title(" New job ").border_style(Style::new().cyan());
+    let title = match &form.parent {
+        Some(parent) => format!(" Follow up job {} ", parent.id),
+        None => " New job ".to_owned(),
+    };
+    let block = Block::new().borders(Borders::ALL).title(title).border_style(Style::new().cyan());
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), popup);
 }
 

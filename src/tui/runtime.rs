@@ -16,7 +16,8 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::{AgentSpec, CancelView, Engine, StartRequest};
+use crate::jobs::follow::FollowUp;
+use crate::jobs::{AgentSpec, Agents, CancelView, Engine, StartRequest};
 
 use super::app::{App, Effect, TaskResult};
 use super::loader::{self, LoaderCommand};
@@ -32,8 +33,10 @@ const BATCH: usize = 512;
 /// Everything the loop needs besides the state.
 pub struct Context {
     pub engine: Engine,
-    /// The agent a job started from the form runs.
-    pub agent: AgentSpec,
+    /// The agents the form may name.
+    pub agents: Agents,
+    /// In the demo, every job runs this simulated agent.
+    pub demo_agent: Option<AgentSpec>,
     /// The queue and time limits a job started from the form gets.
     pub limits: crate::jobs::JobLimits,
     /// Between SIGINT and SIGKILL when `c` stops a job.
@@ -169,14 +172,32 @@ fn carry_out(
                 let _ = results.send(TaskResult::Deleted { id, outcome });
             });
         }
-        Effect::Start { prompt, cwd, policy } => {
+        Effect::Start { prompt, cwd, policy, agent } => {
             let engine = context.engine.clone();
-            let agent = context.agent.clone();
+            let agent = match &context.demo_agent {
+                Some(demo) => Ok(demo.clone()),
+                None => context.agents.resolve(Some(&agent)),
+            };
             let limits = context.limits;
             let results = results.clone();
             tokio::task::spawn_blocking(move || {
-                let outcome = StartRequest::new(prompt, &cwd, policy, agent)
+                let outcome = agent
+                    .and_then(|agent| StartRequest::new(prompt, &cwd, policy, agent))
                     .map(|request| request.with_limits(limits))
+                    .and_then(|request| engine.start(&request))
+                    .map(|started| started.job_id)
+                    .map_err(|err| err.to_string());
+                let _ = results.send(TaskResult::Started(outcome));
+            });
+        }
+        Effect::Reply { parent, prompt, policy } => {
+            let engine = context.engine.clone();
+            let agents = context.agents.clone();
+            let follow = FollowUp { prompt, policy: Some(policy), limits: context.limits, ..FollowUp::default() };
+            let results = results.clone();
+            tokio::task::spawn_blocking(move || {
+                let outcome = engine
+                    .follow_up(parent.as_str(), follow, &agents)
                     .and_then(|request| engine.start(&request))
                     .map(|started| started.job_id)
                     .map_err(|err| err.to_string());

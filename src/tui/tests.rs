@@ -204,6 +204,43 @@ fn snapshot_new_job_form() {
     insta::assert_snapshot!("new_job_form", screen(&app));
 }
 
+/// A finished claude job with a session, and a running one mid-command.
+fn agent_jobs(app: &mut App) {
+    let mut done = job("c3d4e5f6", "done", "Add a --json flag to the list command", 400, Some(184), Some(0));
+    let mut running = job("a1b2c3d4", "running", "Refactor the storage layer onto SQLite", 95, None, None);
+    if let (Ok(done), Ok(running)) = (&mut done.meta, &mut running.meta) {
+        done.agent = Some("claude".into());
+        done.session_id = Some("3f9e…".into());
+        done.usage = Some(crate::jobs::Usage { input_tokens: 11_200, output_tokens: 1_150, ..Default::default() });
+        running.agent = Some("codex".into());
+        running.model = Some("gpt-5-codex".into());
+        running.activity = Some("running: cargo test --workspace".into());
+        running.usage = Some(crate::jobs::Usage { input_tokens: 840, output_tokens: 95, ..Default::default() });
+    }
+    app.apply_data(DataEvent::Job(Box::new(done)));
+    app.apply_data(DataEvent::Job(Box::new(running)));
+}
+
+#[test]
+fn snapshot_agent_activity_and_tokens() {
+    let mut app = loaded(120, 12);
+    agent_jobs(&mut app);
+    select(&mut app, "a1b2c3d4");
+    insta::assert_snapshot!("agent_activity_and_tokens", screen(&app));
+}
+
+#[test]
+fn snapshot_follow_up_form() {
+    let mut app = loaded(100, 24);
+    agent_jobs(&mut app);
+    select(&mut app, "c3d4e5f6");
+    app.apply(Action::FollowUp);
+    for ch in "Now add a test for it".chars() {
+        app.apply(Action::Type(ch));
+    }
+    insta::assert_snapshot!("follow_up_form", screen(&app));
+}
+
 #[test]
 fn snapshot_filter() {
     let mut app = loaded(100, 16);

@@ -270,6 +270,15 @@ pub fn tilde(path: &str, home: Option<&str>) -> String {
     }
 }
 
+/// A count as people read it at a glance: `950`, `12.3k`, `4.1M`.
+pub fn compact_count(count: u64) -> String {
+    match count {
+        0..1_000 => count.to_string(),
+        1_000..1_000_000 => format!("{:.1}k", count as f64 / 1_000.0),
+        _ => format!("{:.1}M", count as f64 / 1_000_000.0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 use crate::jobs::JobRecord;
 
 use super::app::{Action, App, Confirm, ConfirmKind, Effect, Focus, Mode};
-use super::form::NewJobForm;
+use super::form::{FormRequest, NewJobForm, Parent};
 
 impl App {
     fn click(&mut self, column: u16, row: u16) -> Vec<Effect> {
@@ -97,10 +97,13 @@ impl App {
                     Vec::new()
                 }
                 Action::Submit => match form.request() {
-                    Ok((prompt, cwd, policy)) if !form.submitting => {
+                    Ok(request) if !form.submitting => {
                         form.submitting = true;
                         form.error = None;
-                        vec![Effect::Start { prompt, cwd, policy }]
+                        vec![match request {
+                            FormRequest::Start { prompt, cwd, policy, agent } => Effect::Start { prompt, cwd, policy, agent },
+                            FormRequest::Reply { parent, prompt, policy } => Effect::Reply { parent, prompt, policy },
+                        }]
                     }
                     Ok(_) => Vec::new(),
                     Err(err) => {
@@ -242,7 +245,18 @@ impl App {
                 Vec::new()
             }
             Action::NewJob => {
-                self.mode = Mode::NewJob(NewJobForm::new(&self.start_cwd, self.default_policy));
+                self.mode = Mode::NewJob(NewJobForm::new(&self.start_cwd, self.default_policy, self.agents.clone(), &self.default_agent));
+                Vec::new()
+            }
+            Action::FollowUp => {
+                match self.selected_record() {
+                    Some(JobRecord { id, meta: Ok(meta), .. }) => match follow_up_form(id, meta) {
+                        Ok(form) => self.mode = Mode::NewJob(form),
+                        Err(why) => self.flash = Some(why),
+                    },
+                    Some(record) => self.flash = Some(format!("job {} is corrupt: it cannot be followed up", record.id)),
+                    None => self.flash = Some("no job selected".to_owned()),
+                }
                 Vec::new()
             }
             Action::Answer(_)
@@ -256,4 +270,20 @@ impl App {
             | Action::Resize(..) => Vec::new(),
         }
     }
+}
+
+/// The follow-up form for a job, or why it cannot be followed up (the engine checks again).
+fn follow_up_form(id: &crate::jobs::JobId, meta: &crate::jobs::JobMeta) -> Result<NewJobForm, String> {
+    if !meta.status.is_finished() {
+        return Err(format!("job {id} is {}: a follow-up continues a finished job", meta.status));
+    }
+    let agent = meta.agent.clone().unwrap_or_else(|| "codex".to_owned());
+    if !crate::jobs::agent::BUILT_IN.contains(&agent.as_str()) {
+        return Err(format!("job {id} ran agent '{agent}', which cannot continue a conversation"));
+    }
+    if meta.session_id.is_none() {
+        return Err(format!("job {id} has no session to continue (its agent never reported one)"));
+    }
+    let policy = meta.approval_policy.parse().unwrap_or_default();
+    Ok(NewJobForm::follow_up(Parent { id: id.clone(), cwd: meta.cwd.clone(), agent }, policy))
 }

@@ -20,6 +20,8 @@ pub const META_FILE: &str = "meta.json";
 pub const OUTPUT_FILE: &str = "output.txt";
 pub const LAST_MESSAGE_FILE: &str = "last_message.txt";
 pub const CANCEL_FILE: &str = "cancel_request.json";
+/// The agent's structured stream, byte for byte as it wrote it.
+pub const EVENTS_FILE: &str = "events.jsonl";
 /// Hidden folders in `jobs/` where new jobs are assembled before they appear.
 pub const STAGING_PREFIX: &str = ".new-";
 /// Disk space held for the job's final meta.json (see `JobMeta::reserve_space`).
@@ -36,6 +38,15 @@ pub struct JobRecord {
     pub created: SystemTime,
     /// The job's meta, or why it could not be read.
     pub meta: std::result::Result<JobMeta, String>,
+}
+
+/// Writes each `(name, bytes)` into a job folder being assembled.
+fn write_files(folder: &Path, files: &[(&str, &[u8])]) -> Result<()> {
+    for (name, bytes) in files {
+        let path = folder.join(name);
+        atomic::write(&path, bytes, Durability::Durable).map_err(|err| JobError::io("writing", &path, err))?;
+    }
+    Ok(())
 }
 
 /// Device, inode and birth time of a folder: see [`JobStore::jobs_dir_identity`].
@@ -128,6 +139,10 @@ impl JobStore {
         self.job_dir(id).join(LAST_MESSAGE_FILE)
     }
 
+    pub fn events_path(&self, id: &JobId) -> PathBuf {
+        self.job_dir(id).join(EVENTS_FILE)
+    }
+
     pub fn reserve_path(&self, id: &JobId) -> PathBuf {
         self.job_dir(id).join(RESERVE_FILE)
     }
@@ -166,9 +181,10 @@ impl JobStore {
     /// empty output.txt are made in a hidden staging folder, which is then renamed into
     /// place without replacing anything, and the rename is synced. Readers never see a
     /// job folder without its meta or its owner. [`JobError::IdTaken`] if `id` exists.
-    pub fn create(&self, id: &JobId, meta: &JobMeta, staging_name: &str) -> Result<OwnerLock> {
+    pub fn create(&self, id: &JobId, meta: &JobMeta, staging_name: &str, files: &[(&str, &[u8])]) -> Result<OwnerLock> {
         self.assemble(id, staging_name, |staging| {
             let owner = OwnerLock::create(staging).map_err(|err| JobError::io("locking", staging.join(LOCK_FILE), err))?;
+            write_files(staging, files)?;
             meta.write_to(&staging.join(META_FILE), Durability::Durable)?;
             meta.reserve_space(&staging.join(RESERVE_FILE))?;
             super::meta::open_append(&staging.join(OUTPUT_FILE))?;
@@ -181,10 +197,7 @@ impl JobStore {
     pub fn create_unowned(&self, id: &JobId, meta: &JobMeta, staging_name: &str, files: &[(&str, &[u8])]) -> Result<()> {
         self.assemble(id, staging_name, |staging| {
             drop(OwnerLock::create(staging).map_err(|err| JobError::io("locking", staging.join(LOCK_FILE), err))?);
-            for (name, bytes) in files {
-                let path = staging.join(name);
-                atomic::write(&path, bytes, Durability::Durable).map_err(|err| JobError::io("writing", &path, err))?;
-            }
+            write_files(staging, files)?;
             meta.write_to(&staging.join(META_FILE), Durability::Durable)
         })
     }

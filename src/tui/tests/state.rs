@@ -204,8 +204,18 @@ fn new_job_form_checks_then_starts() {
     app.apply(Action::NextField);
     app.apply(Action::NextField);
     app.apply(Action::Right);
+    app.apply(Action::NextField);
+    app.apply(Action::Right);
     let effects = app.apply(Action::Submit);
-    assert_eq!(effects, [Effect::Start { prompt: "fix q".into(), cwd: PathBuf::from("/home/me/src"), policy: ApprovalPolicy::AutoEdit }]);
+    assert_eq!(
+        effects,
+        [Effect::Start {
+            prompt: "fix q".into(),
+            cwd: PathBuf::from("/home/me/src"),
+            policy: ApprovalPolicy::AutoEdit,
+            agent: "claude".into()
+        }]
+    );
     assert!(app.apply(Action::Submit).is_empty(), "not sent twice");
     app.apply_result(TaskResult::Started(Err("cwd \"/nope\" does not exist".into())));
     let Mode::NewJob(form) = &app.mode else { panic!("the form stays open on error") };
@@ -213,6 +223,38 @@ fn new_job_form_checks_then_starts() {
     app.apply_result(TaskResult::Started(Ok("abcdef12".into())));
     assert_eq!(app.mode, Mode::Normal);
     assert_eq!(app.flash.as_deref(), Some("started job abcdef12"));
+}
+
+#[test]
+fn a_follow_up_continues_a_finished_job_with_a_session() {
+    let mut app = loaded(100, 30);
+    select(&mut app, "a1b2c3d4");
+    app.apply(Action::FollowUp);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.flash.as_deref().unwrap().contains("is running"), "{:?}", app.flash);
+    select(&mut app, "c3d4e5f6");
+    app.apply(Action::FollowUp);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.flash.as_deref().unwrap().contains("no session"), "{:?}", app.flash);
+
+    let mut finished = job("c3d4e5f6", "done", "Add a --json flag to the list command", 400, Some(184), Some(0));
+    if let Ok(meta) = &mut finished.meta {
+        meta.session_id = Some("thread-1".into());
+        meta.agent = Some("codex".into());
+    }
+    app.apply_data(DataEvent::Job(Box::new(finished)));
+    app.apply(Action::FollowUp);
+    let Mode::NewJob(form) = &app.mode else { panic!("the follow-up form opens: {:?}", app.flash) };
+    assert_eq!(form.parent.as_ref().map(|parent| parent.id.as_str()), Some("c3d4e5f6"));
+    assert_eq!(form.policy, ApprovalPolicy::AutoEdit, "the parent's policy to start from");
+    for ch in "now add tests".chars() {
+        app.apply(Action::Type(ch));
+    }
+    app.apply(Action::NextField);
+    let Mode::NewJob(form) = &app.mode else { panic!() };
+    assert_eq!(form.field, super::super::form::Field::Policy, "a follow-up's folder and agent are fixed");
+    let effects = app.apply(Action::Submit);
+    assert_eq!(effects, [Effect::Reply { parent: id("c3d4e5f6"), prompt: "now add tests".into(), policy: ApprovalPolicy::AutoEdit }]);
 }
 
 #[test]
