@@ -127,6 +127,35 @@ fn a_job_started_from_the_form_runs_and_its_output_streams() {
     tmux.wait_for("no job is running", DEADLINE);
 }
 
+#[test]
+fn r_follows_up_a_finished_job_and_the_follow_up_resumes_its_session() {
+    let home = TestHome::new();
+    let parent = home.start("session say:parent-done");
+    home.wait_for_status(&parent, "done", DEADLINE);
+    let session = home.meta(&parent)["session_id"].as_str().expect("a session").to_owned();
+    let tmux = Tmux::start(&dashboard_command(&home, 0, "--no-mcp"), 120, 30);
+    tmux.wait_for(&parent, DEADLINE);
+    tmux.wait_for("r follow up", DEADLINE);
+    tmux.keys(&["r"]);
+    tmux.wait_for(&format!("Follow up job {parent}"), DEADLINE);
+    tmux.type_text("session argv");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("started job", DEADLINE);
+    let line = tmux.line_with("session argv").expect("the follow-up's row");
+    let child = line.split_whitespace().find(|word| word.len() == 8 && word.bytes().all(|b| b.is_ascii_hexdigit())).unwrap().to_owned();
+    home.wait_for_status(&child, "done", DEADLINE);
+    let meta = home.meta(&child);
+    assert_eq!(meta["parent_job_id"], parent.as_str());
+    assert_eq!(meta["session_id"], session.as_str());
+    let output = home.output(&child);
+    assert!(output.contains("resume\n--json\n-o\n") && output.contains(&format!("{session}\n--\nsession argv")), "{output}");
+    assert_eq!(home.meta(&parent)["follow_ups"], serde_json::json!([child]));
+    // The title tells whose follow-up it is.
+    tmux.wait_for(&format!("follows {parent}"), DEADLINE);
+    tmux.keys(&["q"]);
+    wait_until("q to quit", DEADLINE, || tmux.exited_cleanly());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_started_over_the_dashboards_mcp_endpoint_appears_by_its_change_event() {
     use rmcp::ServiceExt;

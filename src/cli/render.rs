@@ -67,6 +67,32 @@ pub fn poll(out: &mut Out, view: &PollView) {
     out.line(format!("prompt    {}", first_line(&view.prompt)));
     out.line(format!("cwd       {}", view.cwd));
     out.line(format!("policy    {}", view.approval_policy));
+    let mut agent = view.agent.clone().unwrap_or_else(|| "codex".to_owned());
+    if let Some(model) = &view.model {
+        agent.push_str(&format!(", model {model}"));
+    }
+    if let Some(profile) = &view.profile {
+        agent.push_str(&format!(", profile {profile}"));
+    }
+    for entry in &view.config {
+        agent.push_str(&format!(", -c {entry}"));
+    }
+    out.line(format!("agent     {agent}"));
+    if let Some(session) = &view.session_id {
+        out.line(format!("session   {session}"));
+    }
+    if let Some(parent) = &view.parent_job_id {
+        out.line(format!("follows   {parent}"));
+    }
+    if !view.follow_ups.is_empty() {
+        out.line(format!("followed  by {}", view.follow_ups.join(", ")));
+    }
+    if let Some(usage) = &view.usage {
+        out.line(format!("tokens    {}", usage_text(usage)));
+    }
+    if let Some(activity) = view.activity.as_deref().filter(|_| !view.status.is_finished()) {
+        out.line(format!("doing     {activity}"));
+    }
     if let Some(limit) = view.stall_timeout {
         out.line(format!(
             "stall     cancelled after {} without output",
@@ -95,6 +121,34 @@ pub fn poll(out: &mut Out, view: &PollView) {
         out.line("--- last message ---");
         out.line(message);
     }
+}
+
+/// `12,400 in (3,000 cached), 1,150 out (200 reasoning), $0.0420`.
+fn usage_text(usage: &crate::jobs::Usage) -> String {
+    let mut text = format!("{} in", thousands(usage.input_tokens));
+    if usage.cached_input_tokens > 0 {
+        text.push_str(&format!(" ({} cached)", thousands(usage.cached_input_tokens)));
+    }
+    text.push_str(&format!(", {} out", thousands(usage.output_tokens)));
+    if usage.reasoning_output_tokens > 0 {
+        text.push_str(&format!(" ({} reasoning)", thousands(usage.reasoning_output_tokens)));
+    }
+    if let Some(cost) = usage.cost_usd.filter(|cost| *cost > 0.0) {
+        text.push_str(&format!(", ${cost:.4}"));
+    }
+    text
+}
+
+fn thousands(count: u64) -> String {
+    let digits = count.to_string();
+    let mut grouped = String::new();
+    for (at, digit) in digits.chars().enumerate() {
+        if at > 0 && (digits.len() - at).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
 }
 
 pub fn waited(out: &mut Out, view: &WaitView) {
@@ -133,7 +187,12 @@ pub fn list(out: &mut Out, rows: &[ListView]) {
                     (Some(_), _) => String::new(),
                     (None, finished) => duration(row.started_at, finished),
                 },
-                row.error.clone().unwrap_or_else(|| first_line(&row.prompt)),
+                match (&row.error, &row.activity) {
+                    (Some(error), _) => error.clone(),
+                    // What a running job does now says more than how it was asked.
+                    (None, Some(activity)) if row.finished_at.is_none() => format!("[{activity}] {}", first_line(&row.prompt)),
+                    (None, _) => first_line(&row.prompt),
+                },
             ]
         })
         .collect();
@@ -199,5 +258,27 @@ fn bytes(count: u64) -> String {
         1_000..1_000_000 => format!("{:.0} KB", count as f64 / 1e3),
         1_000_000..1_000_000_000 => format!("{:.1} MB", count as f64 / 1e6),
         _ => format!("{:.2} GB", count as f64 / 1e9),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_counts_read_at_a_glance() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(12_345_678), "12,345,678");
+        let usage = crate::jobs::Usage {
+            input_tokens: 12_400,
+            cached_input_tokens: 3_000,
+            output_tokens: 1_150,
+            reasoning_output_tokens: 200,
+            cost_usd: Some(0.042),
+        };
+        assert_eq!(usage_text(&usage), "12,400 in (3,000 cached), 1,150 out (200 reasoning), $0.0420");
+        assert_eq!(usage_text(&crate::jobs::Usage { input_tokens: 5, output_tokens: 1, ..Default::default() }), "5 in, 1 out");
     }
 }

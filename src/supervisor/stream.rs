@@ -22,11 +22,11 @@ use crate::jobs::{JobId, JobStore};
 
 /// The least time between two meta writes for the same job: a stream of thousands of
 /// events a second costs five writes, and the meta lags the stream by at most this.
-pub const META_INTERVAL: Duration = Duration::from_millis(200);
+pub const META_INTERVAL: Duration = Duration::from_millis(150);
 
 /// After a read, the pump lets the stream gather this long before reading again: a fast
 /// stream is read and written in a few large pieces instead of one per event.
-const GATHER: Duration = Duration::from_millis(10);
+const GATHER: Duration = Duration::from_millis(25);
 
 /// How much the pipe from the agent holds while the pump gathers.
 const PIPE_BYTES: i32 = 1024 * 1024;
@@ -49,12 +49,14 @@ pub fn pipe_pair() -> std::io::Result<(OwnedFd, OwnedFd)> {
 impl Pump {
     /// Starts reading `read` (the agent's stdout) for job `id`.
     pub fn start(store: &JobStore, id: &JobId, stream: Stream, read: OwnedFd) -> std::io::Result<Pump> {
-        let receiver = pipe::Receiver::from_owned_fd(read)?;
+        let flags = nix::fcntl::fcntl(&read, nix::fcntl::FcntlArg::F_GETFL)?;
+        let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
+        nix::fcntl::fcntl(&read, nix::fcntl::FcntlArg::F_SETFL(flags))?;
         let events = open_append(&store.events_path(id)).map_err(std::io::Error::other)?;
         let output = open_append(&store.output_path(id)).map_err(std::io::Error::other)?;
         let (stop, stopped) = oneshot::channel();
         let pumping = Pumping { store: store.clone(), id: id.clone(), events, output, reader: LineTranslator::new(stream) };
-        let task = tokio::spawn(pumping.run(receiver, stopped));
+        let task = tokio::spawn(pumping.run(read, stopped));
         Ok(Pump { stop, task })
     }
 
@@ -76,16 +78,30 @@ struct Pumping {
 }
 
 impl Pumping {
-    async fn run(mut self, receiver: pipe::Receiver, mut stopped: oneshot::Receiver<Instant>) -> Observed {
+    async fn run(mut self, pipe: OwnedFd, mut stopped: oneshot::Receiver<Instant>) -> Observed {
         let mut buffer = vec![0u8; 256 * 1024];
         let mut written = Observed::default();
         let mut last_write: Option<Instant> = None;
         let mut deadline: Option<Instant> = None;
         loop {
             let meta_due = (self.reader.seen != written).then(|| last_write.map_or_else(Instant::now, |at| at + META_INTERVAL));
+            // Due now: written before anything else. (A timer that is due at once would
+            // lose every race to a stream that is always ready.)
+            if meta_due.is_some_and(|due| due <= Instant::now()) {
+                self.write_meta(&mut written);
+                last_write = Some(Instant::now());
+                continue;
+            }
+            // The pipe is watched only while the pump waits for it (through a duplicate,
+            // registered for this wait alone): while it gathers, the agent's every write
+            // would otherwise wake this process.
+            let Ok(watched) = nix::unistd::dup(&pipe).map_err(std::io::Error::from).and_then(pipe::Receiver::from_owned_fd) else { break };
             let closed = tokio::select! {
-                ready = receiver.readable() => match ready {
-                    Ok(()) => self.read_available(&receiver, &mut buffer),
+                ready = watched.readable() => match ready {
+                    Ok(_) => {
+                        drop(watched);
+                        self.read_available(&pipe, &mut buffer)
+                    }
                     Err(_) => true,
                 },
                 _ = sleep_until(meta_due.unwrap_or_else(Instant::now)), if meta_due.is_some() => {
@@ -112,7 +128,7 @@ impl Pumping {
             }
         }
         // What came before the pipe closed, or the deadline, is still read.
-        let _ = self.read_available(&receiver, &mut buffer);
+        let _ = self.read_available(&pipe, &mut buffer);
         let mut text = String::new();
         self.reader.finish(&mut text);
         self.append_output(&text);
@@ -120,11 +136,11 @@ impl Pumping {
     }
 
     /// Reads everything the pipe holds now; true when the agent's end is closed.
-    fn read_available(&mut self, receiver: &pipe::Receiver, buffer: &mut [u8]) -> bool {
+    fn read_available(&mut self, pipe: &OwnedFd, buffer: &mut [u8]) -> bool {
         let mut text = String::new();
         let mut closed = false;
         loop {
-            match receiver.try_read(buffer) {
+            match nix::unistd::read(pipe, buffer).map_err(std::io::Error::from) {
                 Ok(0) => {
                     closed = true;
                     break;

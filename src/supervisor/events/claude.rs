@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::shared::{Handled, Observed, Translator, push_block, short, str_of, tokens_line, u64_of};
+use super::shared::{Handled, Observed, Translator, object, push_block, short, str_of, tokens_line, u64_of};
 use crate::jobs::Usage;
 
 #[derive(Default)]
@@ -47,7 +47,9 @@ fn result_text(content: &Value) -> String {
 }
 
 impl Translator for Claude {
-    fn line(&mut self, event: &Value, out: &mut String, seen: &mut Observed) -> Handled {
+    fn line(&mut self, line: &[u8], out: &mut String, seen: &mut Observed) -> Handled {
+        let Some(event) = object(line) else { return Handled::Unknown };
+        let event = &event;
         if let Some(session) = str_of(event, "session_id") {
             seen.session_id = Some(session.to_owned());
         }

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::shared::{Handled, Observed, Translator, push_block, short, str_of, tokens_line, u64_of};
+use super::shared::{Handled, Observed, Translator, object, push_block, short, str_of, tokens_line, u64_of};
 use crate::jobs::Usage;
 
 #[derive(Default)]
@@ -34,7 +34,9 @@ impl Gemini {
 }
 
 impl Translator for Gemini {
-    fn line(&mut self, event: &Value, out: &mut String, seen: &mut Observed) -> Handled {
+    fn line(&mut self, line: &[u8], out: &mut String, seen: &mut Observed) -> Handled {
+        let Some(event) = object(line) else { return Handled::Unknown };
+        let event = &event;
         let kind = str_of(event, "type").unwrap_or("");
         if kind != "message" {
             self.flush(out);

@@ -13,8 +13,6 @@ mod codex;
 mod gemini;
 mod shared;
 
-use serde_json::Value;
-
 use crate::jobs::agent::Stream;
 pub use shared::{Handled, Observed, Translator, short};
 
@@ -36,6 +34,10 @@ pub fn translate_all(stream: Stream, bytes: &[u8]) -> (String, Observed) {
     reader.finish(&mut out);
     (out, reader.seen)
 }
+
+/// The longest line held back waiting for its end (a command's whole output can make
+/// one event megabytes long).
+pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Splits a byte stream into lines and translates each; keeps a cut last line until
 /// more comes or the stream ends.
@@ -64,6 +66,11 @@ impl LineTranslator {
             rest = &rest[end + 1..];
         }
         self.pending.extend_from_slice(rest);
+        if self.pending.len() > MAX_LINE_BYTES {
+            // No event is this long: what came so far goes on as text (it is kept whole
+            // in events.jsonl), and the supervisor's memory stays bounded.
+            out.push_str(&String::from_utf8_lossy(&std::mem::take(&mut self.pending)));
+        }
     }
 
     /// The stream ended: a cut last line is translated (or passed on) as it is.
@@ -82,9 +89,9 @@ impl LineTranslator {
 
     fn line(&mut self, line: &[u8], out: &mut String) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let known = match (&mut self.translator, serde_json::from_slice::<Value>(line)) {
-            (Some(translator), Ok(event)) if event.is_object() => translator.line(&event, out, &mut self.seen),
-            _ => Handled::Unknown,
+        let known = match &mut self.translator {
+            Some(translator) => translator.line(line, out, &mut self.seen),
+            None => Handled::Unknown,
         };
         if known == Handled::Unknown {
             out.push_str(&String::from_utf8_lossy(line));

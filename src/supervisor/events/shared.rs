@@ -21,9 +21,9 @@ pub struct Observed {
 
 /// Reads one agent's stream, line by line.
 pub trait Translator: Send {
-    /// Takes one complete line (without its newline), appends transcript text to `out`
-    /// and updates `seen`.
-    fn line(&mut self, event: &Value, out: &mut String, seen: &mut Observed) -> Handled;
+    /// Takes one complete line (without its line end), appends transcript text to `out`
+    /// and updates `seen`. A line it cannot read is [`Handled::Unknown`].
+    fn line(&mut self, line: &[u8], out: &mut String, seen: &mut Observed) -> Handled;
 
     /// The stream ended: anything held back goes out.
     fn finish(&mut self, _out: &mut String, _seen: &mut Observed) {}
@@ -90,4 +90,9 @@ pub fn tokens_line(usage: &Usage) -> String {
     }
     line.push('\n');
     line
+}
+
+/// A line as a JSON object, if it is one.
+pub fn object(line: &[u8]) -> Option<Value> {
+    serde_json::from_slice::<Value>(line).ok().filter(Value::is_object)
 }

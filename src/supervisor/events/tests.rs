@@ -231,3 +231,18 @@ fn short_keeps_one_line() {
     assert_eq!(short(&"x".repeat(200)).chars().count(), ACTIVITY_CHARS + 1);
     assert_eq!(short("\n\n  first\nsecond"), "first…");
 }
+
+#[test]
+fn a_line_without_end_is_passed_on_as_text_past_the_limit() {
+    let mut reader = LineTranslator::new(Stream::CodexJson);
+    let mut out = String::new();
+    let chunk = vec![b'z'; 1024 * 1024];
+    for _ in 0..20 {
+        reader.feed(&chunk, &mut out);
+        assert!(reader.pending.len() <= MAX_LINE_BYTES, "held back: {}", reader.pending.len());
+    }
+    reader.feed(b"\n{\"type\":\"thread.started\",\"thread_id\":\"after\"}\n", &mut out);
+    reader.finish(&mut out);
+    assert_eq!(out.bytes().filter(|&byte| byte == b'z').count(), 20 * 1024 * 1024, "every byte reached the transcript");
+    assert_eq!(reader.seen.session_id.as_deref(), Some("after"), "the stream reads on after it");
+}
