@@ -4,7 +4,8 @@ use clap::Parser;
 
 use codex_async::cli::{self, Cli, Command};
 use codex_async::jobs::Engine;
-use codex_async::{demo, logging, supervisor};
+use codex_async::logging::{self, Role};
+use codex_async::{demo, supervisor};
 
 fn main() -> ExitCode {
     let parsed = Cli::parse();
@@ -12,18 +13,19 @@ fn main() -> ExitCode {
         // These two run inside a job and set up what they need themselves.
         Some(Command::Supervise) => return supervisor::main(),
         Some(Command::DemoAgent(args)) => return demo::agent_main(args.into()),
-        Some(Command::Start(args)) => with_engine("cli", |engine| cli::start(&engine, args)),
-        Some(Command::Reply(args)) => with_engine("cli", |engine| cli::reply(&engine, args)),
-        Some(Command::Poll(args)) => with_engine("cli", |engine| cli::poll(&engine, args)),
-        Some(Command::List(args)) => with_engine("cli", |engine| cli::list(&engine, args)),
-        Some(Command::Cancel(args)) => with_engine("cli", |engine| cli::cancel(&engine, args)),
-        Some(Command::Wait(args)) => with_engine("cli", |engine| cli::wait(&engine, args)),
-        Some(Command::Delete(args)) => with_engine("cli", |engine| cli::delete(&engine, args)),
-        Some(Command::Token(args)) => with_engine("cli", |engine| cli::token(&engine, args)),
-        Some(Command::Gc(args)) => with_engine("cli", |engine| cli::gc(&engine, args)),
-        Some(Command::Config(args)) => with_engine("cli", |engine| cli::config(&engine, args)),
-        Some(Command::Serve(args)) => with_engine("serve", |engine| cli::serve(engine, args)),
-        None => with_engine("dashboard", |engine| cli::dashboard(engine, parsed.dashboard)),
+        Some(Command::Start(args)) => with_engine(Role::Command, |engine| cli::start(&engine, args)),
+        Some(Command::Reply(args)) => with_engine(Role::Command, |engine| cli::reply(&engine, args)),
+        Some(Command::Poll(args)) => with_engine(Role::Command, |engine| cli::poll(&engine, args)),
+        Some(Command::Logs(args)) => with_engine(Role::Command, |engine| cli::logs(&engine, args)),
+        Some(Command::List(args)) => with_engine(Role::Command, |engine| cli::list(&engine, args)),
+        Some(Command::Cancel(args)) => with_engine(Role::Command, |engine| cli::cancel(&engine, args)),
+        Some(Command::Wait(args)) => with_engine(Role::Command, |engine| cli::wait(&engine, args)),
+        Some(Command::Delete(args)) => with_engine(Role::Command, |engine| cli::delete(&engine, args)),
+        Some(Command::Token(args)) => with_engine(Role::Command, |engine| cli::token(&engine, args)),
+        Some(Command::Gc(args)) => with_engine(Role::Command, |engine| cli::gc(&engine, args)),
+        Some(Command::Config(args)) => with_engine(Role::Command, |engine| cli::config(&engine, args)),
+        Some(Command::Serve(args)) => with_engine(Role::Server("serve"), |engine| cli::serve(engine, args)),
+        None => with_engine(Role::Server("dashboard"), |engine| cli::dashboard(engine, parsed.dashboard)),
     };
     result.unwrap_or_else(|err| {
         cli::warn(format!("codex-async: {err:#}"));
@@ -31,8 +33,8 @@ fn main() -> ExitCode {
     })
 }
 
-fn with_engine(role: &str, run: impl FnOnce(Engine) -> anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+fn with_engine(role: Role, run: impl FnOnce(Engine) -> anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
     let engine = Engine::from_env()?;
-    let _log_guard = logging::init_file(&engine.store().logs_dir(), role);
+    logging::init(&engine.store().logs_dir(), role);
     run(engine)
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{ProcessGuard, TestHome};
 use common_mcp::{Note, call, exercise_tools, expect_note, ok, stdio_client};
-use rmcp::model::{ReadResourceRequestParams, ResourceContents, SubscribeRequestParams};
+use rmcp::model::{ReadResourceRequestParams, ResourceContents, SubscribeRequestParams, UnsubscribeRequestParams};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,8 +156,44 @@ async fn resources_are_listed_read_and_updates_arrive_for_jobs_other_processes_s
 
     let missing = client.read_resource(ReadResourceRequestParams::new("codex-async://jobs/deadbeef/output")).await;
     assert!(missing.is_err(), "an unknown job is not a resource");
-    let foreign = client.subscribe(SubscribeRequestParams::new("file:///etc/passwd")).await;
-    assert!(foreign.is_err(), "only our resources can be subscribed to");
+    // Any well-formed URI is taken, as the protocol expects (only ours ever change);
+    // something that is not a URI is refused.
+    client.subscribe(SubscribeRequestParams::new("file:///etc/passwd")).await.expect("a foreign URI is accepted");
+    client.unsubscribe(UnsubscribeRequestParams::new("file:///etc/passwd")).await.expect("and let go");
+    let malformed = client.subscribe(SubscribeRequestParams::new("not a uri")).await;
+    assert!(malformed.is_err(), "not a URI");
+    client.cancel().await.unwrap();
+}
+
+/// One change to the list of jobs is one `list_changed`, however the client follows
+/// them (a listing and subscriptions both).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(deprecated)] // resources/subscribe: the 2025-11-25 way, which this session speaks
+async fn one_new_job_is_one_list_changed() {
+    let home = TestHome::new();
+    let (client, mut notes) = stdio_client(&home, &[]).await;
+    client.list_all_resources().await.unwrap();
+    let barrier = home.path().join("go");
+    let first = home.start(&format!("await-file:{} say:later", barrier.display()));
+    let output_uri = format!("codex-async://jobs/{first}/output");
+    client.subscribe(SubscribeRequestParams::new(output_uri.clone())).await.unwrap();
+    client.subscribe(SubscribeRequestParams::new(format!("codex-async://jobs/{first}/meta"))).await.unwrap();
+    expect_note(&mut notes, Duration::from_secs(30), "list_changed for the job", |note| *note == Note::ListChanged).await;
+    common::wait_until("the job's first line", Duration::from_secs(30), || home.output(&first).contains("pid:agent"));
+    // Notices are sent in the order the changes were seen. The job ends after the
+    // barrier: once its end is announced, every notice of its start has come.
+    std::fs::write(&barrier, "").unwrap();
+    let meta_uri = format!("codex-async://jobs/{first}/meta");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut list_changed = 0;
+    loop {
+        let note = tokio::time::timeout_at(deadline, notes.recv()).await.expect("the job's end").expect("open");
+        list_changed += usize::from(note == Note::ListChanged);
+        if note == Note::Updated(meta_uri.clone()) && home.status(&first) == "done" {
+            break;
+        }
+    }
+    assert_eq!(list_changed, 0, "the job's appearance was announced once");
     client.cancel().await.unwrap();
 }
 
@@ -243,18 +279,36 @@ fn serve_over_a_socket_pair_works_and_ends_at_eof() {
     assert!(status.success(), "serve exits cleanly at EOF on a socket: {status}");
 }
 
-/// SIGTERM and SIGINT end a stdio server cleanly, even while a wait is blocking.
+/// SIGTERM and SIGINT end a stdio server at once, even while a wait is blocking and
+/// whatever its stdin is: a pipe, or a socket as Claude Code gives it (kept open by
+/// the client), where a blocking read used to hold the exit for the whole grace.
 #[test]
-fn signals_end_the_stdio_server_cleanly() {
+fn signals_end_the_stdio_server_at_once_with_a_pipe_or_a_socket_for_stdin() {
+    use std::os::fd::OwnedFd;
+    use std::os::unix::net::UnixStream;
+
     use nix::sys::signal::{Signal, kill};
     use nix::unistd::Pid;
     let home = TestHome::new();
     let id = home.start("sleep:60");
-    for signal in [Signal::SIGTERM, Signal::SIGINT] {
-        let child = home.command().arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-        let mut child = ProcessGuard::new(child);
-        let mut stdin = child.child().stdin.take().unwrap();
-        let replies = common::lines_of(child.child().stdout.take().unwrap());
+    for (signal, socket) in [(Signal::SIGTERM, false), (Signal::SIGINT, false), (Signal::SIGTERM, true), (Signal::SIGINT, true)] {
+        let mut command = home.command();
+        command.arg("serve").stderr(Stdio::null());
+        // The client's ends: held open until the server has gone.
+        let mut client_socket = None;
+        if socket {
+            let (ours, theirs) = UnixStream::pair().unwrap();
+            command.stdin(OwnedFd::from(theirs.try_clone().unwrap())).stdout(OwnedFd::from(theirs));
+            client_socket = Some(ours);
+        } else {
+            command.stdin(Stdio::piped()).stdout(Stdio::piped());
+        }
+        let mut child = ProcessGuard::new(command.spawn().unwrap());
+        drop(command);
+        let (mut stdin, replies): (Box<dyn Write>, _) = match &client_socket {
+            Some(ours) => (Box::new(ours.try_clone().unwrap()), common::lines_of(ours.try_clone().unwrap())),
+            None => (Box::new(child.child().stdin.take().unwrap()), common::lines_of(child.child().stdout.take().unwrap())),
+        };
         let requests = [
             json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}),
             json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
@@ -265,9 +319,17 @@ fn signals_end_the_stdio_server_cleanly() {
         }
         let line = common::next_line(&replies, Duration::from_secs(30), "answer to initialize");
         assert!(line.contains("\"id\":1"), "{line}");
+        let sent = std::time::Instant::now();
         kill(Pid::from_raw(child.pid()), signal).unwrap();
         let status = child.exit_within(Duration::from_secs(30), &format!("serve to stop on {signal}"));
+        let took = sent.elapsed();
+        let stdin_kind = if socket { "socket" } else { "pipe" };
+        eprintln!("{signal} with a {stdin_kind} for stdin: exited in {took:?}");
         assert!(status.success(), "a clean exit on {signal}: {status}");
+        // Far below the old 3 s grace that a client escalated to SIGKILL over.
+        assert!(took < Duration::from_secs(1), "{signal} with a {stdin_kind}: {took:?}");
+        drop(stdin);
+        drop(client_socket);
     }
     assert_eq!(home.status(&id), "running", "stopping the server leaves the job running");
     assert!(home.run(&["cancel", &id]).status.success());

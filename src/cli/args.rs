@@ -29,6 +29,8 @@ pub enum Command {
     Reply(ReplyArgs),
     /// Show a job's status and the end of its output.
     Poll(PollArgs),
+    /// Print a job's whole output; with -f, follow it until the job ends.
+    Logs(LogsArgs),
     /// List jobs, newest first.
     List(ListArgs),
     /// Stop a running job (and everything it started), or take a pending one off the queue.
@@ -99,8 +101,8 @@ pub struct StartArgs {
     /// Print the result as JSON: {"job_id", "status", "pid"} (and "queue_position" when pending).
     #[arg(long)]
     pub json: bool,
-    /// What the agent should do. Several words are joined with spaces; `-` reads it from stdin.
-    #[arg(required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROMPT")]
+    /// What the agent should do: the words after the options (or after `--`), joined with spaces; `-` reads it from stdin.
+    #[arg(required = true, num_args = 1.., trailing_var_arg = true, value_name = "PROMPT")]
     pub prompt: Vec<String>,
 }
 
@@ -125,19 +127,51 @@ pub struct ReplyArgs {
     /// Print the result as JSON, as `start --json` does.
     #[arg(long)]
     pub json: bool,
-    /// The next message to the agent. Several words are joined with spaces; `-` reads it from stdin.
-    #[arg(required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROMPT")]
+    /// The next message to the agent: the words after the options (or after `--`), joined with spaces; `-` reads it from stdin.
+    #[arg(required = true, num_args = 1.., trailing_var_arg = true, value_name = "PROMPT")]
     pub prompt: Vec<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct PollArgs {
+    /// The job: its id, or the start of exactly one id.
     pub job_id: String,
     /// How many trailing lines of output to show.
     #[arg(long, default_value_t = tail::TAIL_LINES)]
     pub tail: usize,
+    /// Print the codex_poll fields as one line of JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The job: its id, or the start of exactly one id.
+    pub job_id: String,
+    /// Keep printing new output until the job ends; exit with its exit code.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Print the bytes exactly as the agent wrote them (by default escape sequences other than colour are dropped, and colour too when piped).
+    #[arg(long, conflicts_with = "json")]
+    pub raw: bool,
+    /// One JSON object per piece of output ({"output": …}), and a last one with the job's status and exit code.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which jobs `list` shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusChoice {
+    /// Running now.
+    Running,
+    /// Waiting in the queue.
+    Pending,
+    /// Ended in any way.
+    Finished,
+    /// Ended with an error or cancelled.
+    Failed,
+    /// Ended with exit status 0.
+    Done,
 }
 
 #[derive(Debug, Args)]
@@ -145,26 +179,43 @@ pub struct ListArgs {
     /// How many jobs to list, newest first (0: all).
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Only jobs in this state.
+    #[arg(long, value_enum)]
+    pub status: Option<StatusChoice>,
+    /// Only jobs working in this folder.
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    /// Only jobs of this agent (codex, claude, gemini, or one from the config).
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+    /// Print the rows as one JSON array (the codex_list shape).
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct CancelArgs {
+    /// The job: its id, or the start of exactly one id.
     pub job_id: String,
     /// Between SIGINT and SIGKILL (SIGTERM comes halfway): seconds, or 500ms-style values like 0.5. Default: the config's, else 5.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub grace: Option<Duration>,
+    /// Print the codex_cancel result as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct WaitArgs {
+    /// The job: its id, or the start of exactly one id.
     pub job_id: String,
     /// Give up after this many seconds (exit status 124); default: wait for ever.
     #[arg(long, value_parser = parse_seconds)]
     pub timeout: Option<f64>,
+    /// While waiting, print the job's newest output line on stderr as it changes.
+    #[arg(long)]
+    pub progress: bool,
+    /// Print the codex_wait fields as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -174,6 +225,7 @@ pub struct DeleteArgs {
     /// The finished jobs to delete.
     #[arg(required = true, num_args = 1.., value_name = "JOB_ID")]
     pub job_ids: Vec<String>,
+    /// Print {"deleted": [...], "failed": [{"job_id", "error"}]} as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -189,6 +241,7 @@ pub struct GcArgs {
     /// Say what would be removed; remove nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Print what was (or would be) removed as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -198,6 +251,7 @@ pub struct ConfigArgs {
     /// Write a commented example config (every key, with its default) if there is none.
     #[arg(long)]
     pub init: bool,
+    /// Print every setting with its value and source as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -223,8 +277,8 @@ pub struct ServerArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Serve streamable HTTP at ADDR/mcp instead of stdio (port 0 picks a free port).
-    #[arg(long, value_name = "ADDR")]
+    /// Serve streamable HTTP at ADDR/mcp instead of stdio: 127.0.0.1:8765, localhost:8765 or just 8765 (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", value_parser = parse_http_addr)]
     pub http: Option<SocketAddr>,
     /// Allow a non-loopback HTTP address (the token then protects it).
     #[arg(long)]
@@ -326,6 +380,22 @@ impl From<DemoAgentArgs> for crate::demo::DemoAgentOptions {
     }
 }
 
+/// `127.0.0.1:8765`, `[::1]:8765`, `localhost:8765`, `:8765` or `8765` (loopback).
+pub fn parse_http_addr(raw: &str) -> Result<SocketAddr, String> {
+    let raw = raw.trim();
+    if let Ok(addr) = raw.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let port_only = raw.strip_prefix(':').unwrap_or(raw);
+    if let Ok(port) = port_only.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if let Some(port) = raw.strip_prefix("localhost:").and_then(|port| port.parse::<u16>().ok()) {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    Err(format!("{raw:?} is not an address: give 127.0.0.1:8765, localhost:8765 or a port such as 8765"))
+}
+
 pub fn parse_policy(raw: &str) -> Result<ApprovalPolicy, String> {
     raw.parse().map_err(|err: JobError| err.to_string())
 }
@@ -334,5 +404,74 @@ fn parse_seconds(raw: &str) -> Result<f64, String> {
     match raw.parse::<f64>() {
         Ok(secs) if secs.is_finite() && (0.0..=86_400.0 * 365.0).contains(&secs) => Ok(secs),
         _ => Err(format!("{raw:?} is not a number of seconds (for example 5 or 0.5)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every visible command, argument and option says what it is for.
+    #[test]
+    fn everything_a_person_can_type_has_help() {
+        fn check(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if arg.is_hide_set() || id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in command.get_subcommands().filter(|sub| !sub.is_hide_set()) {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {}", sub.get_name()));
+                }
+                check(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        check(&Cli::command(), "codex-async", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:?}");
+    }
+
+    #[test]
+    fn http_addresses_read_as_people_write_them() {
+        let loopback = |port| SocketAddr::from(([127, 0, 0, 1], port));
+        assert_eq!(parse_http_addr("8765").unwrap(), loopback(8765));
+        assert_eq!(parse_http_addr(":8765").unwrap(), loopback(8765));
+        assert_eq!(parse_http_addr("localhost:9000").unwrap(), loopback(9000));
+        assert_eq!(parse_http_addr("127.0.0.1:0").unwrap(), loopback(0));
+        assert_eq!(parse_http_addr("[::1]:8765").unwrap(), "[::1]:8765".parse().unwrap());
+        assert!(parse_http_addr("eighty").unwrap_err().contains("localhost:8765"));
+        assert!(parse_http_addr("70000").is_err());
+    }
+
+    #[test]
+    fn options_are_read_before_the_prompt_and_a_typo_is_an_error() {
+        let parsed =
+            Cli::try_parse_from(["codex-async", "start", "--json", "--stall-timeout", "2", "--cwd", "/tmp", "--", "lines=1"]).unwrap();
+        let Some(Command::Start(start)) = parsed.command else { panic!() };
+        assert_eq!(start.prompt, ["lines=1"]);
+        assert_eq!(start.cwd, PathBuf::from("/tmp"));
+        assert_eq!(start.stall_timeout, Some(Duration::from_secs(2)));
+        let typo = Cli::try_parse_from(["codex-async", "start", "--approval-polcy", "full-auto", "fix", "it"]).unwrap_err();
+        assert_eq!(typo.kind(), clap::error::ErrorKind::UnknownArgument);
+        assert!(typo.to_string().contains("--approval-policy"), "suggests the right one: {typo}");
+        // After the first word, the rest is the prompt, dashes included; `--` and `-` work.
+        let Some(Command::Start(start)) = Cli::try_parse_from(["codex-async", "start", "fix", "--the", "-x", "bug"]).unwrap().command
+        else {
+            panic!()
+        };
+        assert_eq!(start.prompt, ["fix", "--the", "-x", "bug"]);
+        let Some(Command::Start(start)) = Cli::try_parse_from(["codex-async", "start", "--", "--help me"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!(start.prompt, ["--help me"]);
+        let Some(Command::Start(start)) = Cli::try_parse_from(["codex-async", "start", "-"]).unwrap().command else { panic!() };
+        assert_eq!(start.prompt, ["-"]);
     }
 }

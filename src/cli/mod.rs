@@ -1,9 +1,11 @@
 //! Command-line definitions and the plain verbs (`start`, `poll`, `list`, …).
 
 mod args;
+mod logs;
 mod render;
 
 pub use args::*;
+pub use logs::logs;
 pub use render::warn;
 
 use std::io::Read;
@@ -29,6 +31,7 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
         Some(
             JobError::InvalidId(_)
             | JobError::NotFound(_)
+            | JobError::Ambiguous { .. }
             | JobError::CwdMissing(_)
             | JobError::CwdNotDir(_)
             | JobError::UnknownPolicy { .. }
@@ -131,7 +134,23 @@ pub fn poll(engine: &Engine, args: PollArgs) -> anyhow::Result<ExitCode> {
 
 pub fn list(engine: &Engine, args: ListArgs) -> anyhow::Result<ExitCode> {
     move_queue(engine);
-    let rows = engine.list(args.limit)?;
+    let filtered = args.status.is_some() || args.cwd.is_some() || args.agent.is_some();
+    let rows = if filtered {
+        let cwd = args.cwd.as_deref().map(|cwd| std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_owned()));
+        let mut rows: Vec<_> = engine
+            .list(0)?
+            .into_iter()
+            .filter(|row| args.status.is_none_or(|wanted| status_matches(wanted, &row.status)))
+            .filter(|row| cwd.as_ref().is_none_or(|cwd| std::path::Path::new(&row.cwd) == cwd))
+            .filter(|row| args.agent.as_deref().is_none_or(|agent| row.agent.as_deref().unwrap_or("codex") == agent))
+            .collect();
+        if args.limit > 0 {
+            rows.truncate(args.limit);
+        }
+        rows
+    } else {
+        engine.list(args.limit)?
+    };
     if args.json {
         emit_json(&rows)?;
     } else {
@@ -140,6 +159,16 @@ pub fn list(engine: &Engine, args: ListArgs) -> anyhow::Result<ExitCode> {
         out.flush();
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn status_matches(wanted: StatusChoice, status: &str) -> bool {
+    match wanted {
+        StatusChoice::Running => status == "running",
+        StatusChoice::Pending => status == "pending",
+        StatusChoice::Done => status == "done",
+        StatusChoice::Failed => matches!(status, "error" | "cancelled"),
+        StatusChoice::Finished => matches!(status, "done" | "error" | "cancelled"),
+    }
 }
 
 pub fn cancel(engine: &Engine, args: CancelArgs) -> anyhow::Result<ExitCode> {
@@ -154,14 +183,27 @@ pub fn cancel(engine: &Engine, args: CancelArgs) -> anyhow::Result<ExitCode> {
         render::cancelled(&mut out, &view);
         out.flush();
     }
-    Ok(ExitCode::SUCCESS)
+    // A job that still runs was not stopped, whatever was asked.
+    let status = match &view {
+        crate::jobs::CancelView::Cancelled { status, .. } | crate::jobs::CancelView::NotRunning { status, .. } => *status,
+    };
+    Ok(if status.is_finished() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 pub fn wait(engine: &Engine, args: WaitArgs) -> anyhow::Result<ExitCode> {
     move_queue(engine);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let timeout = args.timeout.map_or(Duration::MAX / 4, Duration::from_secs_f64);
-    let view = runtime.block_on(engine.wait(&args.job_id, timeout, tail::TAIL_LINES))?;
+    let view = runtime.block_on(async {
+        if !args.progress {
+            return engine.wait(&args.job_id, timeout, tail::TAIL_LINES).await;
+        }
+        let id = engine.store().existing(&args.job_id)?;
+        tokio::select! {
+            view = engine.wait(id.as_str(), timeout, tail::TAIL_LINES) => view,
+            never = logs::show_progress(engine, &id) => match never {},
+        }
+    })?;
     if args.json {
         emit_json(&view)?;
     } else {

@@ -37,17 +37,21 @@ pub fn warn(text: impl Display) {
     let _ = stderr.write_all(text.as_bytes());
 }
 
+/// The id alone on stdout (`id=$(codex-async start …)`); what else there is to say on
+/// stderr — always when it matters (pending, failed), on a terminal otherwise.
 pub fn started(out: &mut Out, view: &StartView) {
+    out.line(&view.job_id);
     match (&view.status, &view.error) {
         (Status::Error, error) => warn(format!("job {} failed to start: {}", view.job_id, error.as_deref().unwrap_or("see its output"))),
-        (Status::Pending, _) => {
-            out.line(format!(
-                "{}\t(pending: #{} in the queue)",
-                view.job_id,
-                view.queue_position.map_or("?".to_owned(), |at| at.to_string())
-            ));
+        (Status::Pending, _) => warn(format!(
+            "job {} is pending: #{} in the queue",
+            view.job_id,
+            view.queue_position.map_or("?".to_owned(), |at| at.to_string())
+        )),
+        _ if std::io::stderr().is_terminal() => {
+            warn(format!("job {} running (pid {})", view.job_id, view.pid.map_or("?".to_owned(), |pid| pid.to_string())));
         }
-        _ => out.line(format!("{}\t(pid {})", view.job_id, view.pid.map_or("?".to_owned(), |pid| pid.to_string()))),
+        _ => {}
     }
 }
 

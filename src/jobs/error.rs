@@ -11,6 +11,9 @@ pub enum JobError {
     #[error("job '{0}' not found")]
     NotFound(String),
 
+    #[error("'{prefix}' is the start of {count} job ids: {}{}; give more of it", matches.join(", "), if *count > matches.len() { ", …" } else { "" })]
+    Ambiguous { prefix: String, count: usize, matches: Vec<String> },
+
     #[error("job '{id}' is corrupt: {reason}")]
     Corrupt { id: String, reason: String },
 

@@ -22,7 +22,7 @@ pub mod spawn;
 pub mod store;
 pub mod tail;
 pub mod view;
-mod wait;
+pub mod wait;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

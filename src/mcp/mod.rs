@@ -12,6 +12,7 @@ mod server;
 mod settings;
 mod stdio;
 mod subscriptions;
+mod tasks;
 pub mod token;
 mod tools;
 mod wire;
@@ -116,9 +117,17 @@ fn spawn_signal_handler(shutdown: CancellationToken) -> anyhow::Result<()> {
         tokio::select! {
             _ = interrupt.recv() => tracing::info!("SIGINT: shutting down"),
             _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
-            () = shutdown.cancelled() => {}
+            () = shutdown.cancelled() => return,
         }
         shutdown.cancel();
+        // Whoever sends a second signal wants the process gone now (jobs run on: each
+        // has its own supervisor).
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        tracing::warn!("a second signal: exiting without waiting");
+        std::process::exit(130);
     });
     Ok(())
 }

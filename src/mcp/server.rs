@@ -7,16 +7,19 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, SubscribeRequestParams,
-    SubscriptionFilter, UnsubscribeRequestParams,
+    CallToolRequestParams, CallToolResponse, CancelTaskParams, CreateTaskResult, GetTaskParams, GetTaskResult, Implementation,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities, ServerConfig, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
+    UpdateTaskParams,
 };
 use rmcp::service::{RequestContext, RoleServer, SubscriptionContext};
 use rmcp::{ErrorData as McpError, ServerHandler};
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::hub::ChangeHub;
 use super::settings::ServerSettings;
 use super::subscriptions::{self, LegacySubscriptions};
+use super::tasks;
 use super::tools::{self, ToolContext};
 use super::{resources, schema};
 use crate::jobs::Engine;
@@ -42,6 +45,9 @@ struct Inner {
     legacy: LegacySubscriptions,
     /// The endings this session's `codex_await_any` already reported.
     endings: tokio::sync::Mutex<EndCursor>,
+    /// Cancelled when the session ends: what it started for its client stops.
+    session_over: CancellationToken,
+    _end_with_session: DropGuard,
 }
 
 impl McpServer {
@@ -64,7 +70,9 @@ impl McpServer {
         settings.progress_interval = settings.progress_interval.max(Duration::from_millis(10));
         let legacy = LegacySubscriptions::default();
         let endings = tokio::sync::Mutex::new(EndCursor::new());
-        McpServer { inner: Arc::new(Inner { engine, settings, hub, legacy, endings }) }
+        let session_over = CancellationToken::new();
+        let _end_with_session = session_over.clone().drop_guard();
+        McpServer { inner: Arc::new(Inner { engine, settings, hub, legacy, endings, session_over, _end_with_session }) }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -83,6 +91,7 @@ impl ServerHandler for McpServer {
             .enable_resources()
             .enable_resources_subscribe()
             .enable_resources_list_changed()
+            .enable_tasks()
             .build();
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("codex-async", env!("CARGO_PKG_VERSION")))
@@ -112,8 +121,21 @@ impl ServerHandler for McpServer {
             agents: &settings.agents,
             endings: &self.inner.endings,
         };
+        // A client that takes tasks gets one for a job it starts: the job is the task.
+        let as_task = matches!(request.name.as_ref(), schema::START | schema::REPLY)
+            && context.client_capabilities().is_some_and(|capabilities| capabilities.supports_tasks());
+        let peer = context.peer.clone();
         let call = AssertUnwindSafe(tools::call(&tool, &request.name, request.arguments, context)).catch_unwind().await;
         match call {
+            Ok(Ok(result)) if as_task => match tasks::created(&self.inner.engine, &result) {
+                Some(task) => {
+                    if let Ok(id) = crate::jobs::JobId::parse(&task.task.task_id) {
+                        tasks::notify_on_end(self.inner.engine.clone(), id, peer, self.inner.session_over.child_token());
+                    }
+                    Ok(CallToolResponse::Task(CreateTaskResult::new(task.task)))
+                }
+                None => Ok(CallToolResponse::from(result)),
+            },
             Ok(result) => result.map(CallToolResponse::from),
             Err(panic) => {
                 let what = panic.downcast_ref::<&str>().copied().or_else(|| panic.downcast_ref::<String>().map(String::as_str));
@@ -154,7 +176,30 @@ impl ServerHandler for McpServer {
     }
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
-        subscriptions::listen(&self.inner.hub, context).await
+        subscriptions::listen(&self.inner.hub, &self.inner.legacy, context).await
+    }
+
+    async fn get_task(&self, request: GetTaskParams, _context: RequestContext<RoleServer>) -> Result<GetTaskResult, McpError> {
+        let engine = self.inner.engine.clone();
+        let task = tokio::task::spawn_blocking(move || tasks::detailed(&engine, &request.task_id))
+            .await
+            .map_err(|err| McpError::internal_error(err.to_string(), None))??;
+        Ok(GetTaskResult::new(task))
+    }
+
+    async fn update_task(&self, request: UpdateTaskParams, _context: RequestContext<RoleServer>) -> Result<(), McpError> {
+        tasks::detailed(&self.inner.engine, &request.task_id)?;
+        Err(McpError::invalid_params("a codex-async task never asks for input: there is nothing to update", None))
+    }
+
+    async fn cancel_task(&self, request: CancelTaskParams, _context: RequestContext<RoleServer>) -> Result<(), McpError> {
+        tasks::detailed(&self.inner.engine, &request.task_id)?;
+        self.inner
+            .engine
+            .cancel(&request.task_id, self.inner.settings.cancel_grace)
+            .await
+            .map(|_| ())
+            .map_err(|err| McpError::internal_error(err.to_string(), None))
     }
 
     #[allow(deprecated)]

@@ -4,6 +4,7 @@
 //! request per subscription, its notifications tied to that request).
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rmcp::ErrorData as McpError;
@@ -20,6 +21,9 @@ use super::resources::parse_uri;
 /// subscription (or resource listing) and stop with the session.
 pub struct LegacySubscriptions {
     uris: Arc<Mutex<HashSet<String>>>,
+    /// `subscriptions/listen` requests of this session that hear list changes: while
+    /// there is one, the session-wide notice would say the same thing twice.
+    list_listeners: Arc<AtomicUsize>,
     started: Mutex<bool>,
     stop: CancellationToken,
     _stop_on_drop: DropGuard,
@@ -28,15 +32,23 @@ pub struct LegacySubscriptions {
 impl Default for LegacySubscriptions {
     fn default() -> Self {
         let stop = CancellationToken::new();
-        LegacySubscriptions { uris: Arc::default(), started: Mutex::new(false), _stop_on_drop: stop.clone().drop_guard(), stop }
+        LegacySubscriptions {
+            uris: Arc::default(),
+            list_listeners: Arc::default(),
+            started: Mutex::new(false),
+            _stop_on_drop: stop.clone().drop_guard(),
+            stop,
+        }
     }
 }
 
 impl LegacySubscriptions {
+    /// Any well-formed URI is taken (as the protocol expects); only this server's own
+    /// resources ever change, so only they are ever notified.
     pub fn subscribe(&self, uri: &str) -> Result<(), McpError> {
-        if parse_uri(uri).is_none() {
+        if !well_formed(uri) {
             return Err(McpError::invalid_params(
-                format!("cannot subscribe to {uri:?}: subscribe to codex-async://jobs/{{job_id}}/output or .../meta"),
+                format!("cannot subscribe to {uri:?}: not a URI; this server's are codex-async://jobs/{{job_id}}/output and .../meta"),
                 None,
             ));
         }
@@ -57,7 +69,8 @@ impl LegacySubscriptions {
         match hub.subscribe() {
             Ok(changes) => {
                 *started = true;
-                tokio::spawn(forward_legacy(changes, self.uris.clone(), peer.clone(), self.stop.clone()));
+                let forward = Forward { uris: self.uris.clone(), list_listeners: self.list_listeners.clone(), peer: peer.clone() };
+                tokio::spawn(forward.run(changes, self.stop.clone()));
             }
             Err(err) => tracing::warn!(%err, "cannot watch the jobs folder: no resource notifications"),
         }
@@ -78,36 +91,71 @@ async fn next_batch(changes: &mut broadcast::Receiver<Batch>, followed: impl FnO
     }
 }
 
-async fn forward_legacy(
-    mut changes: broadcast::Receiver<Batch>,
+/// `scheme:rest`, the scheme a letter then letters, digits, `+`, `-` or `.` (RFC 3986).
+fn well_formed(uri: &str) -> bool {
+    match uri.split_once(':') {
+        Some((scheme, rest)) => {
+            scheme.starts_with(|ch: char| ch.is_ascii_alphabetic())
+                && scheme.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '+' | '-' | '.'))
+                && !rest.is_empty()
+                && !uri.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// Sends one session its legacy notifications.
+struct Forward {
     uris: Arc<Mutex<HashSet<String>>>,
+    list_listeners: Arc<AtomicUsize>,
     peer: Peer<RoleServer>,
-    stop: CancellationToken,
-) {
-    let followed = || uris.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
-    loop {
-        let batch = tokio::select! {
-            () = stop.cancelled() => return,
-            batch = next_batch(&mut changes, followed) => match batch {
-                Some(batch) => batch,
-                None => return,
-            },
-        };
-        for change in batch.iter() {
-            let sent = match change {
-                Change::ListChanged => peer.notify_resource_list_changed().await,
-                Change::Updated(uri) => {
-                    if !uris.lock().unwrap_or_else(PoisonError::into_inner).contains(uri) {
-                        continue;
-                    }
-                    peer.notify_resource_updated(ResourceUpdatedNotificationParam::new(uri.clone())).await
-                }
+}
+
+impl Forward {
+    async fn run(self, mut changes: broadcast::Receiver<Batch>, stop: CancellationToken) {
+        let followed = || self.uris.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
+        loop {
+            let batch = tokio::select! {
+                () = stop.cancelled() => return,
+                batch = next_batch(&mut changes, followed) => match batch {
+                    Some(batch) => batch,
+                    None => return,
+                },
             };
-            if let Err(err) = sent {
-                tracing::debug!(%err, "the session is gone; stopping its resource notifications");
-                return;
+            for change in batch.iter() {
+                let sent = match change {
+                    // A listen request of this session says it already.
+                    Change::ListChanged if self.list_listeners.load(Ordering::Relaxed) > 0 => continue,
+                    Change::ListChanged => self.peer.notify_resource_list_changed().await,
+                    Change::Updated(uri) => {
+                        if !self.uris.lock().unwrap_or_else(PoisonError::into_inner).contains(uri) {
+                            continue;
+                        }
+                        self.peer.notify_resource_updated(ResourceUpdatedNotificationParam::new(uri.clone())).await
+                    }
+                };
+                if let Err(err) = sent {
+                    tracing::debug!(%err, "the session is gone; stopping its resource notifications");
+                    return;
+                }
             }
         }
+    }
+}
+
+/// Counts a listen request that hears list changes while it lasts.
+struct Listening(Arc<AtomicUsize>);
+
+impl Listening {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Listening(count.clone())
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -122,10 +170,11 @@ pub fn accepted_filter(requested: &SubscriptionFilter) -> SubscriptionFilter {
 }
 
 /// Serves one `subscriptions/listen` request until the client ends it.
-pub async fn listen(hub: &ChangeHub, context: SubscriptionContext) -> Result<(), McpError> {
+pub async fn listen(hub: &ChangeHub, legacy: &LegacySubscriptions, context: SubscriptionContext) -> Result<(), McpError> {
     let mut changes = hub.subscribe().map_err(|err| McpError::internal_error(format!("cannot watch the jobs folder: {err}"), None))?;
     let accepted = context.accepted().clone();
     let wants_list = accepted.resources_list_changed == Some(true);
+    let _listening = wants_list.then(|| Listening::new(&legacy.list_listeners));
     let uris: HashSet<String> = accepted.resource_subscriptions.unwrap_or_default().into_iter().collect();
     loop {
         let batch = tokio::select! {

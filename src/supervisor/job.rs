@@ -85,7 +85,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     if let Err(err) = store.write_meta(&meta) {
         tracing::warn!(job = %id, %err, "could not record the agent's pid");
     }
-    let _log_guard = crate::logging::init_file(&store.logs_dir(), "supervisor");
+    crate::logging::init(&store.logs_dir(), crate::logging::Role::Supervisor);
     tracing::info!(job = %id, pid = agent.as_raw(), "agent started");
 
     let ended = run::until_exit(&store, &id, agent, &start.limits, &mut signals).await;

@@ -98,13 +98,22 @@ impl JobStore {
 
     /// `$CODEX_ASYNC_HOME`, or `~/.codex-async`.
     pub fn from_env() -> Result<Self> {
-        if let Some(home) = std::env::var_os("CODEX_ASYNC_HOME").filter(|home| !home.is_empty()) {
-            return Ok(Self::new(home));
+        let home = match std::env::var_os("CODEX_ASYNC_HOME").filter(|home| !home.is_empty()) {
+            Some(home) => PathBuf::from(home),
+            None => {
+                let user_home = std::env::var_os("HOME").filter(|home| !home.is_empty()).ok_or_else(|| {
+                    JobError::io("finding the home folder", "$HOME", io::Error::other("HOME is not set; set CODEX_ASYNC_HOME"))
+                })?;
+                Path::new(&user_home).join(".codex-async")
+            }
+        };
+        // Not made here: a process that only reads leaves no folder behind.
+        match fs::metadata(&home) {
+            Ok(meta) if !meta.is_dir() => {
+                Err(JobError::BadRequest(format!("{} is a file, not a folder: point CODEX_ASYNC_HOME at a folder", home.display())))
+            }
+            _ => Ok(Self::new(home)),
         }
-        let user_home = std::env::var_os("HOME")
-            .filter(|home| !home.is_empty())
-            .ok_or_else(|| JobError::io("finding the home folder", "$HOME", io::Error::other("HOME is not set; set CODEX_ASYNC_HOME")))?;
-        Ok(Self::new(Path::new(&user_home).join(".codex-async")))
     }
 
     pub fn home(&self) -> &Path {
@@ -239,14 +248,36 @@ impl JobStore {
         atomic::sync_folder(&self.jobs).map_err(|err| JobError::io("syncing", &self.jobs, err))
     }
 
-    /// Checks that `id` names a real job folder (not a symlink leading elsewhere).
+    /// The job `raw_id` names — a whole id, or the start of exactly one — checked to be
+    /// a real job folder (not a symlink leading elsewhere).
     pub fn existing(&self, raw_id: &str) -> Result<JobId> {
         let id = JobId::parse(raw_id)?;
         match fs::symlink_metadata(self.job_dir(&id)) {
             Ok(meta) if meta.is_dir() => Ok(id),
             Ok(_) => Err(JobError::Corrupt { id: id.to_string(), reason: "the job folder is not a folder (a symlink?)".into() }),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => Err(JobError::NotFound(id.to_string())),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => self.by_prefix(&id),
             Err(err) => Err(JobError::io("reading", self.job_dir(&id), err)),
+        }
+    }
+
+    /// The one job whose id starts with `prefix`.
+    fn by_prefix(&self, prefix: &JobId) -> Result<JobId> {
+        let entries = match fs::read_dir(&self.jobs) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(JobError::NotFound(prefix.to_string())),
+            Err(err) => return Err(JobError::io("listing", &self.jobs, err)),
+        };
+        let mut matches: Vec<String> = entries
+            .flatten()
+            .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .filter(|name| name.starts_with(prefix.as_str()) && !name.starts_with('.'))
+            .collect();
+        matches.sort();
+        match matches.len() {
+            0 => Err(JobError::NotFound(prefix.to_string())),
+            1 => JobId::parse(&matches[0]),
+            count => Err(JobError::Ambiguous { prefix: prefix.to_string(), count, matches: matches.into_iter().take(10).collect() }),
         }
     }
 

@@ -1,0 +1,113 @@
+//! MCP tasks (the `io.modelcontextprotocol/tasks` extension, as rmcp 3.9 speaks it):
+//! a client that declares it gets `codex_start` and `codex_reply` answered with a task
+//! whose id is the job's id. The task *is* the job — nothing is kept in memory — so
+//! `tasks/get` reads the job, works for jobs started by any process, and survives a
+//! restart of the server; `tasks/cancel` cancels the job.
+//!
+//! States: pending or running → `working` (the status message says what the agent does
+//! now, or the queue position); done → `completed` with the `codex_poll` result;
+//! error → `failed` with the poll result in the error's data; cancelled → `cancelled`.
+
+use std::time::Duration;
+
+use rmcp::ErrorData as McpError;
+use rmcp::model::{
+    CallToolResult, DetailedTask, JsonObject, Notification, ServerNotification, Task, TaskPayload, TaskStatusNotificationParams,
+};
+use rmcp::service::{Peer, RoleServer};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::jobs::wait::first_finished;
+use crate::jobs::{Engine, JobError, JobId, PollView, Status, tail};
+
+/// How often a client should look at a job: jobs take minutes.
+const POLL_INTERVAL_MS: u64 = 2_000;
+
+/// The task of a job, from its record.
+pub fn detailed(engine: &Engine, raw_id: &str) -> Result<DetailedTask, McpError> {
+    let view = engine.poll(raw_id, tail::TAIL_LINES).map_err(|err| match err {
+        JobError::NotFound(_) | JobError::InvalidId(_) | JobError::Ambiguous { .. } => {
+            McpError::invalid_params(format!("unknown task: {raw_id} (a task's id is its job's id)"), None)
+        }
+        other => McpError::internal_error(other.to_string(), None),
+    })?;
+    Ok(from_view(view))
+}
+
+fn from_view(view: PollView) -> DetailedTask {
+    let created = view.created_at.or(view.started_at).map(|at| at.to_string()).unwrap_or_default();
+    let updated = view.finished_at.or(view.started_at).map(|at| at.to_string()).unwrap_or_else(|| created.clone());
+    // A job is kept until someone removes it: no time limit of its own.
+    let mut task =
+        Task::new(view.job_id.clone(), rmcp::model::TaskStatus::Working, created, updated).with_poll_interval_ms(POLL_INTERVAL_MS);
+    task.ttl_ms = None;
+    let message = match view.status {
+        Status::Pending => Some(match view.queue_position {
+            Some(position) => format!("pending: #{position} in the queue"),
+            None => "pending".to_owned(),
+        }),
+        Status::Running => Some(view.activity.clone().unwrap_or_else(|| "running".to_owned())),
+        _ => view.note.clone(),
+    };
+    if let Some(message) = message {
+        task = task.with_status_message(message);
+    }
+    let payload = match view.status {
+        Status::Pending | Status::Running => TaskPayload::Working,
+        Status::Cancelled => TaskPayload::Cancelled,
+        Status::Done => TaskPayload::Completed { result: poll_result(&view) },
+        Status::Error => {
+            let what = match (view.exit_code, &view.note) {
+                (_, Some(note)) => format!("job {} ended in error: {note}", view.job_id),
+                (Some(code), None) => format!("job {} ended in error: exit code {code}", view.job_id),
+                (None, None) => format!("job {} ended in error", view.job_id),
+            };
+            let mut error = JsonObject::new();
+            error.insert("code".to_owned(), Value::from(-32000));
+            error.insert("message".to_owned(), Value::from(what));
+            error.insert("data".to_owned(), serde_json::to_value(&view).unwrap_or(Value::Null));
+            TaskPayload::Failed { error }
+        }
+    };
+    DetailedTask::new(task, payload)
+}
+
+/// What `codex_poll` returns for the job, as the task's result.
+fn poll_result(view: &PollView) -> JsonObject {
+    let result = CallToolResult::structured(serde_json::to_value(view).unwrap_or(Value::Null));
+    match serde_json::to_value(result) {
+        Ok(Value::Object(object)) => object,
+        _ => JsonObject::new(),
+    }
+}
+
+/// The task of the job a start made; none when the start was refused (that is a plain
+/// tool error). A job quick enough to have ended already is still a task, ended.
+pub fn created(engine: &Engine, started: &CallToolResult) -> Option<DetailedTask> {
+    if started.is_error == Some(true) {
+        return None;
+    }
+    let job_id = started.structured_content.as_ref()?.get("job_id")?.as_str()?;
+    detailed(engine, job_id).ok()
+}
+
+/// Tells the client when the job ends (clients poll too; this saves them a poll), for
+/// as long as its session lasts.
+pub fn notify_on_end(engine: Engine, id: JobId, peer: Peer<RoleServer>, session_over: CancellationToken) {
+    tokio::spawn(async move {
+        let ended = tokio::select! {
+            ended = first_finished(engine.feed(), std::slice::from_ref(&id), Duration::MAX / 4) => ended,
+            () = session_over.cancelled() => return,
+        };
+        if !matches!(ended, Ok(Some(_))) {
+            return;
+        }
+        if let Ok(task) = detailed(&engine, id.as_str()) {
+            let notification = ServerNotification::TaskStatusNotification(Notification::new(TaskStatusNotificationParams::new(task)));
+            if let Err(err) = peer.send_notification(notification).await {
+                tracing::debug!(%err, job = %id, "the session ended before its task did");
+            }
+        }
+    });
+}
