@@ -44,6 +44,14 @@ pub fn write_with_mode(path: &Path, bytes: &[u8], durability: Durability, mode: 
     Ok(())
 }
 
+/// Creates `path` (which must not exist) with `bytes`, synced: for a file in a folder
+/// nobody else sees yet, where no temporary file is needed. The caller syncs the folder.
+pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(nix::libc::O_NOFOLLOW).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_data()
+}
+
 /// Replaces `target` with `bytes` written into `reserve`, a file whose blocks were
 /// allocated earlier (see `JobMeta::reserve_space`): on a full disk this still lands.
 /// Falls back to [`write`] when the reserve is missing or too small. Durable.

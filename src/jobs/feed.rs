@@ -17,11 +17,12 @@
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak, mpsc};
 use std::time::{Duration, Instant};
 
 use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
-use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+use notify::{Config, EventKindMask, RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::broadcast;
 
 use super::error::{JobError, Result};
@@ -35,6 +36,16 @@ pub const FALLBACK_RESCAN: Duration = Duration::from_secs(30);
 const MISSING_FOLDER_RETRY: Duration = Duration::from_millis(250);
 /// Events a slow subscriber may fall behind by before it is told to rescan.
 const CAPACITY: usize = 4096;
+
+/// What the kernel reports to the feed: creations, removals, renames, writes and the
+/// close after a write (a supervisor's lock released, an output file finished). Opens,
+/// closes after reading and attribute changes are left out at the source, so a reader
+/// polling a job does not wake every watcher of the folder.
+const WATCHED_KINDS: EventKindMask = EventKindMask::CREATE
+    .union(EventKindMask::REMOVE)
+    .union(EventKindMask::MODIFY_DATA)
+    .union(EventKindMask::MODIFY_NAME)
+    .union(EventKindMask::ACCESS_CLOSE);
 
 /// What changed in one job's folder.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -108,6 +119,8 @@ struct Inner {
     store: JobStore,
     /// How many watchers (inotify instances) this feed has made: one, however many subscribe.
     watchers_made: std::sync::atomic::AtomicUsize,
+    /// How many raw events the OS watcher has handed over (a reader's opens must not count).
+    raw_events: Arc<AtomicU64>,
     fallback: Option<Duration>,
     sender: broadcast::Sender<FeedEvent>,
     state: Mutex<State>,
@@ -135,6 +148,7 @@ impl JobFeed {
             inner: Arc::new(Inner {
                 store,
                 watchers_made: std::sync::atomic::AtomicUsize::new(0),
+                raw_events: Arc::default(),
                 fallback,
                 sender,
                 state: Mutex::new(State::default()),
@@ -148,7 +162,12 @@ impl JobFeed {
 
     /// How many OS watchers this feed has made so far (one at most while it lives).
     pub fn watchers_made(&self) -> usize {
-        self.inner.watchers_made.load(std::sync::atomic::Ordering::Relaxed)
+        self.inner.watchers_made.load(Ordering::Relaxed)
+    }
+
+    /// How many raw events the OS has delivered to this feed so far.
+    pub fn raw_events(&self) -> u64 {
+        self.inner.raw_events.load(Ordering::Relaxed)
     }
 
     /// How many subscriptions are alive: each wait holds one while it waits, so a test
@@ -191,10 +210,15 @@ impl JobFeed {
             return Ok(());
         }
         let (raw_sender, raw_receiver) = mpsc::channel();
-        // The handler runs on notify's thread: it only hands the event on.
-        let watcher = notify::recommended_watcher(move |event| {
-            let _ = raw_sender.send(event);
-        })
+        let raw_events = Arc::clone(&self.inner.raw_events);
+        // The handler runs on notify's thread: it only counts the event and hands it on.
+        let watcher = RecommendedWatcher::new(
+            move |event| {
+                raw_events.fetch_add(1, Ordering::Relaxed);
+                let _ = raw_sender.send(event);
+            },
+            Config::default().with_event_kinds(WATCHED_KINDS),
+        )
         .map_err(|err| watch_error(self.inner.store.jobs_dir(), err))?;
         let feed = Arc::downgrade(&self.inner);
         let jobs_dir = self.inner.store.jobs_dir().to_owned();
@@ -205,7 +229,7 @@ impl JobFeed {
             .spawn(move || run(&feed, &raw_receiver, &jobs_dir, &sender, fallback))
             .map_err(|err| JobError::io("starting the change feed for", self.inner.store.jobs_dir(), err))?;
         state.watcher = Some(watcher);
-        self.inner.watchers_made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.watchers_made.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 

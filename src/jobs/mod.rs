@@ -60,13 +60,15 @@ pub struct Engine {
     launcher: PathBuf,
     feed: JobFeed,
     start_deadline: Duration,
+    /// A supervisor kept ready for the next start (long-lived processes only).
+    spares: Option<spawn::Spares>,
 }
 
 impl Engine {
     /// `launcher` is the `codex-async` binary, re-run as each job's supervisor.
     pub fn new(store: JobStore, launcher: impl Into<PathBuf>) -> Self {
         let feed = JobFeed::new(store.clone());
-        Engine { store, launcher: launcher.into(), feed, start_deadline: spawn::START_DEADLINE }
+        Engine { store, launcher: launcher.into(), feed, start_deadline: spawn::START_DEADLINE, spares: None }
     }
 
     /// The jobs directory from `$CODEX_ASYNC_HOME`, supervised by this very binary.
@@ -78,6 +80,15 @@ impl Engine {
     /// none (tests prove that changes arrive by events alone).
     pub fn with_fallback_rescan(mut self, fallback: Option<Duration>) -> Self {
         self.feed = JobFeed::with_fallback(self.store.clone(), fallback);
+        self
+    }
+
+    /// The same engine, keeping a supervisor ready for the next start so that a start
+    /// does not wait for a process to be born (for servers; the first is made now).
+    pub fn with_spare_supervisor(mut self) -> Self {
+        let spares = spawn::Spares::default();
+        spares.refill(&self.launcher, &self.store);
+        self.spares = Some(spares);
         self
     }
 
@@ -103,7 +114,7 @@ impl Engine {
     /// Starts a job and returns once it is on disk and its agent runs (or failed to start).
     /// A follow-up is listed in its parent's `follow_ups`.
     pub fn start(&self, request: &StartRequest) -> Result<StartView> {
-        let started = queue::start(&self.launcher, &self.store, request, self.start_deadline)?;
+        let started = queue::start(&self.launcher, &self.store, request, self.start_deadline, self.spares.as_ref())?;
         if let Some(continues) = &request.continues
             && let Ok(parent) = JobId::parse(&continues.parent_job_id)
             && let Err(err) = follow::record(&self.store, &parent, &started.job_id)

@@ -195,12 +195,18 @@ impl Locked<'_> {
 }
 
 /// Starts a job now if its limit allows (and nobody waits ahead of it), else queues it.
-pub fn start(launcher: &Path, store: &JobStore, request: &StartRequest, deadline: Duration) -> Result<StartView> {
+pub fn start(
+    launcher: &Path,
+    store: &JobStore,
+    request: &StartRequest,
+    deadline: Duration,
+    spares: Option<&spawn::Spares>,
+) -> Result<StartView> {
     let queue = Queue::of(store);
     let locked = queue.lock(store)?;
     let free = request.limits.max_running.is_none_or(|limit| locked.running() < limit && locked.head().is_none());
     if free {
-        let started = spawn::launch(launcher, store, request, deadline)?;
+        let started = spawn::launch(launcher, store, request, deadline, spares)?;
         if started.status == Status::Running
             && let Ok(id) = JobId::parse(&started.job_id)
         {

@@ -12,7 +12,9 @@ use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -76,13 +78,14 @@ pub enum SupervisorAnswer {
     },
 }
 
-/// Starts a job through `launcher __supervise` (this binary) and returns its start result.
-pub fn launch(launcher: &Path, store: &JobStore, request: &StartRequest, deadline: Duration) -> Result<StartView> {
+/// Starts a job through `launcher __supervise` (this binary) and returns its start
+/// result; with `spares`, through a supervisor started ahead of time when there is one.
+pub fn launch(launcher: &Path, store: &JobStore, request: &StartRequest, deadline: Duration, spares: Option<&Spares>) -> Result<StartView> {
     for _ in 0..8 {
         let id = JobId::generate();
         let staging = uuid::Uuid::new_v4().simple().to_string();
         let supervise = SuperviseRequest::New { job_id: id.to_string(), staging, start: Box::new(request.clone()) };
-        match launch_once(launcher, store, &supervise, deadline) {
+        match launch_once(launcher, store, &supervise, deadline, spares) {
             Err(JobError::IdTaken(_)) => continue,
             other => return other,
         }
@@ -92,58 +95,150 @@ pub fn launch(launcher: &Path, store: &JobStore, request: &StartRequest, deadlin
 
 /// Starts a pending job through a supervisor (see [`super::queue`]).
 pub fn launch_pending(launcher: &Path, store: &JobStore, id: &JobId, deadline: Duration) -> Result<StartView> {
-    launch_once(launcher, store, &SuperviseRequest::Pending { job_id: id.to_string() }, deadline)
+    launch_once(launcher, store, &SuperviseRequest::Pending { job_id: id.to_string() }, deadline, None)
 }
 
-fn launch_once(launcher: &Path, store: &JobStore, request: &SuperviseRequest, deadline: Duration) -> Result<StartView> {
+fn launch_once(
+    launcher: &Path,
+    store: &JobStore,
+    request: &SuperviseRequest,
+    deadline: Duration,
+    spares: Option<&Spares>,
+) -> Result<StartView> {
     let payload = serde_json::to_vec(request).map_err(|err| JobError::Supervisor(err.to_string()))?;
-    let child = Command::new(launcher)
-        .arg(SUPERVISE_COMMAND)
-        .env("CODEX_ASYNC_HOME", store.home())
-        .process_group(0)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|err| JobError::Supervisor(format!("running {launcher:?}: {err}")))?;
-    let mut child = SpawnedChild(Some(child));
     let until = Instant::now() + deadline;
+    // A spare takes the request at once; one that has died since refuses it unread,
+    // and a new supervisor takes it instead.
+    if let Some(spares) = spares
+        && let Some(spare) = spares.take()
+    {
+        match spare.send(payload.clone()) {
+            Ok(sent) => {
+                let answer = sent.answer(store, request, until);
+                // The next one is made once this start has its answer, not while it waits.
+                spares.refill(launcher, store);
+                return answer;
+            }
+            Err(err) => tracing::debug!(%err, "a spare supervisor was gone; starting one"),
+        }
+    }
+    if let Some(spares) = spares {
+        spares.refill(launcher, store);
+    }
+    let ready = Ready::start(launcher, store, until)?;
+    let sent = ready.send(payload).map_err(|err| JobError::Supervisor(format!("sending the request: {err}")))?;
+    sent.answer(store, request, until)
+}
 
-    let stdin = child.0.as_mut().and_then(|child| child.stdin.take());
-    let stdout = child.0.as_mut().and_then(|child| child.stdout.take());
-    let (Some(mut stdin), Some(stdout)) = (stdin, stdout) else {
-        return Err(JobError::Supervisor("no pipes to the supervisor".into()));
-    };
-    let writer = if payload.len() <= PIPE_CAPACITY {
-        stdin.write_all(&payload).map_err(|err| JobError::Supervisor(format!("sending the request: {err}")))?;
-        drop(stdin);
-        None
-    } else {
-        Some(std::thread::spawn(move || stdin.write_all(&payload)))
-    };
+/// A supervisor that has said hello and waits for its request on stdin.
+pub struct Ready {
+    stdin: ChildStdin,
+    lines: LineReader,
+    supervisor_pid: i32,
+}
 
-    let mut lines = LineReader { stdout, buffer: Vec::new() };
-    let mut supervisor_pid = None;
-    let answer = (|| {
-        let hello: SupervisorHello = lines.next_json(until)?;
-        supervisor_pid = Some(hello.supervisor_pid);
+/// A supervisor that has its request, and is about to answer.
+struct Sent {
+    lines: LineReader,
+    supervisor_pid: i32,
+    writer: Option<std::thread::JoinHandle<io::Result<()>>>,
+}
+
+impl Ready {
+    /// Runs `launcher __supervise` in its own process group and waits for the
+    /// supervisor's hello; the spawned process forks it and exits, and is reaped here.
+    fn start(launcher: &Path, store: &JobStore, until: Instant) -> Result<Ready> {
+        let child = Command::new(launcher)
+            .arg(SUPERVISE_COMMAND)
+            .env("CODEX_ASYNC_HOME", store.home())
+            .process_group(0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|err| JobError::Supervisor(format!("running {launcher:?}: {err}")))?;
+        let mut child = SpawnedChild(Some(child));
+        let stdin = child.0.as_mut().and_then(|child| child.stdin.take());
+        let stdout = child.0.as_mut().and_then(|child| child.stdout.take());
+        let (Some(stdin), Some(stdout)) = (stdin, stdout) else {
+            return Err(JobError::Supervisor("no pipes to the supervisor".into()));
+        };
+        let mut lines = LineReader { stdout, buffer: Vec::new() };
+        let hello: SupervisorHello = lines.next_json(until).map_err(JobError::Supervisor)?;
         // The spawned process only forks the supervisor and exits.
         child.reap();
-        lines.next_json::<SupervisorAnswer>(until)
-    })();
-    drop(child);
-    if let Some(writer) = writer {
-        let _ = writer.join();
+        Ok(Ready { stdin, lines, supervisor_pid: hello.supervisor_pid })
     }
-    match answer {
-        Ok(SupervisorAnswer::Started(view)) => Ok(view),
-        Ok(SupervisorAnswer::Taken { .. }) => Err(JobError::IdTaken(request.job_id().to_owned())),
-        Ok(SupervisorAnswer::Failed { failed }) => Err(JobError::Supervisor(failed)),
-        Err(problem) => {
-            if let Some(pid) = supervisor_pid {
-                abandon(store, request, pid);
+
+    /// Hands the request over. A request larger than a pipe holds is written from a
+    /// thread, so a supervisor that never reads cannot block the starter.
+    fn send(mut self, payload: Vec<u8>) -> io::Result<Sent> {
+        let writer = if payload.len() <= PIPE_CAPACITY {
+            self.stdin.write_all(&payload)?;
+            drop(self.stdin);
+            None
+        } else {
+            let mut stdin = self.stdin;
+            Some(std::thread::spawn(move || stdin.write_all(&payload)))
+        };
+        Ok(Sent { lines: self.lines, supervisor_pid: self.supervisor_pid, writer })
+    }
+}
+
+impl Sent {
+    fn answer(mut self, store: &JobStore, request: &SuperviseRequest, until: Instant) -> Result<StartView> {
+        let answer = self.lines.next_json::<SupervisorAnswer>(until);
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+        match answer {
+            Ok(SupervisorAnswer::Started(view)) => Ok(view),
+            Ok(SupervisorAnswer::Taken { .. }) => Err(JobError::IdTaken(request.job_id().to_owned())),
+            Ok(SupervisorAnswer::Failed { failed }) => Err(JobError::Supervisor(failed)),
+            Err(problem) => {
+                abandon(store, request, self.supervisor_pid);
+                Err(JobError::Supervisor(problem))
             }
-            Err(JobError::Supervisor(problem))
+        }
+    }
+}
+
+/// One supervisor kept ready, so a start does not wait for a process to be born: the
+/// MCP servers and the dashboard keep one; a one-shot command does not. A spare waits
+/// on its stdin and ends when its owner does (its stdin closes).
+#[derive(Clone, Default)]
+pub struct Spares {
+    slot: Arc<Mutex<Option<Ready>>>,
+    /// A spare is being made.
+    making: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Spares {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spares").finish_non_exhaustive()
+    }
+}
+
+impl Spares {
+    fn take(&self) -> Option<Ready> {
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    /// Makes a spare in the background unless there is one, or one is being made.
+    pub fn refill(&self, launcher: &Path, store: &JobStore) {
+        if self.slot.lock().unwrap_or_else(PoisonError::into_inner).is_some() || self.making.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (spares, launcher, store) = (self.clone(), launcher.to_owned(), store.clone());
+        let made = std::thread::Builder::new().name("spare-supervisor".into()).spawn(move || {
+            match Ready::start(&launcher, &store, Instant::now() + START_DEADLINE) {
+                Ok(ready) => *spares.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(ready),
+                Err(err) => tracing::debug!(%err, "no spare supervisor"),
+            }
+            spares.making.store(false, Ordering::Release);
+        });
+        if made.is_err() {
+            self.making.store(false, Ordering::Release);
         }
     }
 }
@@ -255,7 +350,7 @@ mod tests {
         let store = JobStore::new(home.path().join("home"));
         let request = StartRequest::new("p", home.path(), ApprovalPolicy::Suggest, agent()).unwrap();
         let began = Instant::now();
-        let err = launch(&launcher, &store, &request, Duration::from_millis(300)).unwrap_err().to_string();
+        let err = launch(&launcher, &store, &request, Duration::from_millis(300), None).unwrap_err().to_string();
         assert!(err.contains("did not answer"), "{err}");
         assert!(began.elapsed() < Duration::from_secs(5));
         assert!(std::fs::read_dir(store.jobs_dir()).map_or(true, |mut entries| entries.next().is_none()));

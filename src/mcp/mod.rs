@@ -61,7 +61,14 @@ pub fn auth_for(home: &std::path::Path, token: Option<String>, no_auth: bool) ->
 
 /// `codex-async serve`: stdio by default, streamable HTTP with `--http ADDR`.
 pub fn serve_main(engine: Engine, options: ServeOptions) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let engine = engine.with_spare_supervisor();
+    // One client over stdio: one thread runs it all, and a call wakes no other worker.
+    // HTTP serves many sessions at once.
+    let runtime = match options.http {
+        Some(_) => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+        None => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+    }
+    .context("starting the async runtime")?;
     let result = runtime.block_on(async move {
         let shutdown = CancellationToken::new();
         spawn_signal_handler(shutdown.clone())?;

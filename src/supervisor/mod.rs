@@ -50,6 +50,10 @@ pub fn main() -> ExitCode {
         .read_to_end(&mut input)
         .map_err(|err| err.to_string())
         .and_then(|_| serde_json::from_slice(&input).map_err(|err| format!("bad request: {err}")));
+    // A spare whose owner ended before it had work: nothing to do, nothing to say.
+    if input.is_empty() {
+        return ExitCode::SUCCESS;
+    }
     drop(input);
     if let Ok(null) = std::fs::File::open("/dev/null") {
         let _ = nix::unistd::dup2_stdin(&null);

@@ -57,7 +57,7 @@ pub struct DashboardOptions {
 pub fn main(engine: Engine, args: DashboardOptions) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let demo = if args.demo { Some(demo::DemoHome::create(&engine).context("preparing the demo")?) } else { None };
-    let engine = demo.as_ref().map_or(engine, |demo| demo.engine.clone());
+    let engine = demo.as_ref().map_or(engine, |demo| demo.engine.clone()).with_spare_supervisor();
     // The demo's jobs run the built-in simulated agent, whatever the form says.
     let demo_agent =
         demo.as_ref().map(|_| AgentSpec::Demo { program: engine.launcher().display().to_string(), scenario: "success".to_owned() });

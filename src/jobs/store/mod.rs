@@ -186,17 +186,24 @@ impl JobStore {
     }
 
     /// Creates job `id` so that it appears in `jobs/` complete and owned: its lock
-    /// (taken), its meta.json (synced), the space reserved for its final rewrite and an
-    /// empty output.txt are made in a hidden staging folder, which is then renamed into
-    /// place without replacing anything, and the rename is synced. Readers never see a
-    /// job folder without its meta or its owner. [`JobError::IdTaken`] if `id` exists.
+    /// (taken), the space reserved for its final rewrite, an empty output.txt and its
+    /// meta.json are made in a hidden staging folder, which is then renamed into place
+    /// without replacing anything. Readers never see a job folder without its meta or
+    /// its owner. [`JobError::IdTaken`] if `id` exists.
+    ///
+    /// Durable before it returns, with two journal commits, not four: the staging folder
+    /// is private, so meta.json is written in place (no temporary file to rename), its
+    /// data synced last — which commits every entry made before it — then the folder
+    /// (nothing left to commit) and the rename.
     pub fn create(&self, id: &JobId, meta: &JobMeta, staging_name: &str, files: &[(&str, &[u8])]) -> Result<OwnerLock> {
         self.assemble(id, staging_name, |staging| {
             let owner = OwnerLock::create(staging).map_err(|err| JobError::io("locking", staging.join(LOCK_FILE), err))?;
             write_files(staging, files)?;
-            meta.write_to(&staging.join(META_FILE), Durability::Durable)?;
             meta.reserve_space(&staging.join(RESERVE_FILE))?;
             super::meta::open_append(&staging.join(OUTPUT_FILE))?;
+            let path = staging.join(META_FILE);
+            atomic::write_new(&path, &meta.to_json()).map_err(|err| JobError::io("writing", &path, err))?;
+            atomic::sync_folder(staging).map_err(|err| JobError::io("syncing", staging, err))?;
             Ok(owner)
         })
     }
