@@ -86,25 +86,35 @@ impl Bare {
 
     /// One request, one answer (notifications in between are skipped).
     fn call(&mut self, method: &str, params: Value) -> Value {
+        self.timed_call(method, params).0
+    }
+
+    /// One request and its answer, with the time from just before the request is
+    /// written to just after the answer's line is read: the client's own parsing of
+    /// the answer is left out, so a big answer costs only its transfer.
+    fn timed_call(&mut self, method: &str, params: Value) -> (Value, Duration) {
         let id = self.next_id;
         self.next_id += 1;
-        writeln!(self.input, "{}", json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).unwrap();
+        let request = format!("{}\n", json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let began = Instant::now();
+        self.input.write_all(request.as_bytes()).unwrap();
         self.input.flush().unwrap();
         let mut line = String::new();
         loop {
             line.clear();
             assert!(self.output.read_line(&mut line).unwrap() > 0, "the server ended");
+            let took = began.elapsed();
             let message: Value = serde_json::from_str(&line).unwrap();
             if message["id"] == id {
-                return message;
+                return (message, took);
             }
         }
     }
 
-    fn tool(&mut self, name: &str, arguments: Value) -> Value {
-        let answer = self.call("tools/call", json!({"name": name, "arguments": arguments}));
+    fn timed_tool(&mut self, name: &str, arguments: Value) -> (Value, f64) {
+        let (answer, took) = self.timed_call("tools/call", json!({"name": name, "arguments": arguments}));
         assert!(answer["error"].is_null(), "{answer}");
-        answer["result"].clone()
+        (answer["result"].clone(), ms(took))
     }
 }
 
@@ -137,13 +147,10 @@ fn mcp_round_trips(home: &Path) {
     let (mut starts, mut echoes) = (Vec::new(), Vec::new());
     let mut ids = Vec::new();
     for _ in 0..samples(200) {
-        let began = Instant::now();
-        let started = server.tool("codex_start", json!({"prompt": "x", "cwd": cwd}));
-        starts.push(ms(began.elapsed()));
+        let (started, took) = server.timed_tool("codex_start", json!({"prompt": "x", "cwd": cwd}));
+        starts.push(took);
         ids.push(started["structuredContent"]["job_id"].as_str().unwrap().to_owned());
-        let began = Instant::now();
-        floor.tool("codex_start", json!({"prompt": "x", "cwd": cwd}));
-        echoes.push(ms(began.elapsed()));
+        echoes.push(floor.timed_tool("codex_start", json!({"prompt": "x", "cwd": cwd})).1);
         // Starts a person or an agent makes are not back to back: the spare is remade.
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -157,16 +164,39 @@ fn mcp_round_trips(home: &Path) {
     let text: String = (0..500).map(|n| format!("line {n} of the agent's output, as long as a line usually is\n")).collect();
     std::fs::write(&output, text).unwrap();
     let (mut polls, mut echoes) = (Vec::new(), Vec::new());
+    let (ours_before, echo_before) = (cpu_ns(server.child.id()), cpu_ns(floor.child.id()));
     for _ in 0..samples(2000) {
-        let began = Instant::now();
-        let polled = server.tool("codex_poll", json!({"job_id": log_job}));
-        polls.push(ms(began.elapsed()));
+        let (polled, took) = server.timed_tool("codex_poll", json!({"job_id": log_job}));
+        polls.push(took);
         assert!(polled["structuredContent"]["output"].as_str().unwrap().contains("line 499"));
-        let began = Instant::now();
-        floor.tool("codex_poll", json!({"job_id": log_job}));
-        echoes.push(ms(began.elapsed()));
+        echoes.push(floor.timed_tool("codex_poll", json!({"job_id": log_job})).1);
     }
     line("codex_poll over stdio, 500-line log", &stats(polls), "echo server", &stats(echoes));
+    let (ours_cpu, echo_cpu) = (cpu_ns(server.child.id()) - ours_before, cpu_ns(floor.child.id()) - echo_before);
+    let calls = samples(2000) as f64;
+    println!(
+        "lean: CPU per codex_poll (all threads, /proc/<pid>/task/*/schedstat): ours {:.1} µs, echo server {:.1} µs",
+        ours_cpu as f64 / calls / 1000.0,
+        echo_cpu as f64 / calls / 1000.0
+    );
+
+    // The transport alone: a request rmcp answers itself.
+    let (mut pings, mut echoes) = (Vec::new(), Vec::new());
+    for _ in 0..samples(2000) {
+        pings.push(ms(server.timed_call("ping", json!({})).1));
+        echoes.push(ms(floor.timed_call("ping", json!({})).1));
+    }
+    line("ping over stdio (rmcp and the transport alone)", &stats(pings), "echo server", &stats(echoes));
+}
+
+/// CPU time of every thread of a process so far, in nanoseconds.
+fn cpu_ns(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
 }
 
 /// Runs a command to its end, output discarded; its wall time.
@@ -334,11 +364,21 @@ fn supervisor_memory(home: &Path) {
     }
 }
 
+/// A named part of the benchmark.
+type Part = (&'static str, fn(&Path));
+
 fn main() {
     if std::env::args().any(|arg| arg == "--list") {
         return;
     }
-    for part in [mcp_round_trips as fn(&Path), cli_verbs, starts_next_to_pueue, supervisor_memory] {
+    // `cargo bench --bench lean -- mcp` runs the parts whose name holds `mcp`.
+    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    let parts: [Part; 4] =
+        [("mcp", mcp_round_trips), ("cli", cli_verbs), ("start", starts_next_to_pueue), ("supervisor", supervisor_memory)];
+    for (name, part) in parts {
+        if filter.as_deref().is_some_and(|wanted| !name.contains(wanted)) {
+            continue;
+        }
         let home = common::TestHome::new();
         part(home.path());
         common::end_jobs_in(&home.path().join("jobs"));

@@ -70,6 +70,8 @@ fn broken_meta_files_are_listed_as_corrupt_and_never_followed() {
 fn hostile_output_polls_as_bounded_valid_text() {
     let home = TestHome::new();
     let id = home.start("sleep:30");
+    // The agent's first line written before the file is replaced, so nothing lands after it.
+    common::wait_until("the agent's first line", Duration::from_secs(30), || !home.reported_pids(&id, "agent").is_empty());
     let output = home.job_dir(&id).join("output.txt");
     let mut bytes: Vec<u8> = (0..=255u8).cycle().take(64 * 1024).collect(); // binary, NULs, invalid UTF-8
     bytes.extend(std::iter::repeat_n(b'z', 1024 * 1024)); // a 1 MB line

@@ -116,6 +116,13 @@ async fn hostile_json_rpc_gets_errors_and_the_server_keeps_serving() {
         json!({"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"codex_cancel","arguments":{"job_id":"../../etc"}}}).to_string(),
         json!({"jsonrpc":"2.0","id":10}).to_string(),
         json!({"jsonrpc":"2.0","id":9,"method":"tools/list"}).to_string(),
+        // A byte order mark, a line ended by CR LF: read as the message they hold.
+        format!("\u{feff}{}", json!({"jsonrpc":"2.0","id":11,"method":"ping"})),
+        format!("{}\r", json!({"jsonrpc":"2.0","id":12,"method":"ping"})),
+        // Well-formed, but not the shape of the method's parameters: an error with its id.
+        json!({"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"name":"codex_list","arguments":"all"}}).to_string(),
+        // A notification of a shape nobody knows: no answer, nothing breaks.
+        json!({"jsonrpc":"2.0","method":"notifications/progress","params":"soon"}).to_string(),
     ];
     for line in hostile {
         send(line).await;
@@ -124,7 +131,7 @@ async fn hostile_json_rpc_gets_errors_and_the_server_keeps_serving() {
     let mut without_id: Vec<Value> = Vec::new();
     tokio::time::timeout(SETTLE, async {
         // Requests run concurrently, so replies may come in any order.
-        while !(2..=10).all(|wanted| answered.iter().any(|(id, _)| *id == wanted)) || without_id.len() < 3 {
+        while !(2..=13).all(|wanted| answered.iter().any(|(id, _)| *id == wanted)) || without_id.len() < 3 {
             let line = replies.next_line().await.unwrap().expect("the server is still there");
             let reply: Value = serde_json::from_str(&line).expect("stdout carries only JSON-RPC");
             match reply["id"].as_i64() {
@@ -155,6 +162,9 @@ async fn hostile_json_rpc_gets_errors_and_the_server_keeps_serving() {
     assert_eq!(reply(10)["error"]["code"], -32600, "no method, its id kept: {}", reply(10));
     assert!(reply(8)["result"]["content"][0]["text"].as_str().unwrap().contains("invalid job id"));
     assert_eq!(reply(9)["result"]["tools"].as_array().unwrap().len(), 7);
+    assert_eq!(reply(11)["result"], json!({}), "a ping after a byte order mark: {}", reply(11));
+    assert_eq!(reply(12)["result"], json!({}), "a ping ended by CR LF: {}", reply(12));
+    assert_eq!(reply(13)["error"]["code"], -32602, "parameters of the wrong shape: {}", reply(13));
     assert!(!home.path().join("jobs").exists() || std::fs::read_dir(home.path().join("jobs")).unwrap().count() == 0, "no job was created");
 }
 

@@ -282,12 +282,18 @@ async fn hostile_json_rpc_over_http_gets_answers_and_the_server_keeps_serving() 
     let server = HttpServerProcess::spawn(&home, &[]);
     let auth = bearer(&server);
     let token = ("Authorization", auth.as_str());
-    let cases: [(&str, StatusCode, i64, Value); 5] = [
+    let cases: [(&str, StatusCode, i64, Value); 6] = [
         ("{this is not json", StatusCode::BAD_REQUEST, -32700, Value::Null),
         ("[1,2]", StatusCode::BAD_REQUEST, -32600, Value::Null),
         (r#"{"jsonrpc":"2.0","id":7}"#, StatusCode::BAD_REQUEST, -32600, json!(7)),
         (r#"{"jsonrpc":"2.0","id":8,"method":"no/such/method"}"#, StatusCode::OK, -32601, json!(8)),
         (r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{}}"#, StatusCode::OK, -32602, json!(9)),
+        (
+            r#"{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"codex_list","arguments":"all"}}"#,
+            StatusCode::OK,
+            -32602,
+            json!(10),
+        ),
     ];
     for (body, status, code, id) in cases {
         let response = post(&server.url, &[token], body).await;

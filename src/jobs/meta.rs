@@ -247,7 +247,7 @@ impl JobMeta {
                 _ if err.kind() == std::io::ErrorKind::NotFound => corrupt(id, "meta.json is missing"),
                 _ => JobError::io("reading", path, err),
             })?;
-        let mut bytes = Vec::new();
+        let mut bytes = Vec::with_capacity(8 * 1024);
         file.take(MAX_META_BYTES + 1).read_to_end(&mut bytes).map_err(|err| JobError::io("reading", path, err))?;
         if bytes.len() as u64 > MAX_META_BYTES {
             return Err(corrupt(id, &format!("meta.json is larger than {MAX_META_BYTES} bytes")));

@@ -98,6 +98,11 @@ impl Queue {
         Ok(locked)
     }
 
+    /// The index of pending jobs holds none (read without the lock).
+    fn nothing_pending(&self) -> bool {
+        fs::read_dir(self.pending_dir()).is_ok_and(|mut entries| entries.next().is_none())
+    }
+
     /// Whether a queue was ever used in this home.
     pub fn in_use(&self) -> bool {
         self.dir.exists()
@@ -246,6 +251,11 @@ pub fn advance(launcher: &Path, store: &JobStore) -> Result<Vec<String>> {
     let queue = Queue::of(store);
     if !queue.dir.exists() {
         // No queue was ever used in this home: nothing waits.
+        return Ok(Vec::new());
+    }
+    if queue.dir.join(READY).exists() && queue.nothing_pending() {
+        // The index is built and empty: no lock needed to know that nothing waits (a
+        // job queued after this look is started by whoever queues or ends one next).
         return Ok(Vec::new());
     }
     let locked = queue.lock(store)?;

@@ -42,16 +42,20 @@ pub fn tail_of<R: Read + Seek>(reader: &mut R, len: u64, max_lines: usize, max_c
     // cover a character split at the cut.
     let byte_budget = (max_chars as u64 + 4).saturating_mul(4);
     let window = find_window(reader, len, max_lines, byte_budget)?;
-    let mut bytes = vec![0; (len - window.start) as usize];
-    reader.seek(SeekFrom::Start(window.start))?;
-    reader.read_exact(&mut bytes)?;
+    let bytes = match window.bytes {
+        Some(bytes) => bytes,
+        None => {
+            let mut bytes = vec![0; (len - window.start) as usize];
+            reader.seek(SeekFrom::Start(window.start))?;
+            reader.read_exact(&mut bytes)?;
+            bytes
+        }
+    };
     // When cut, the window starts inside a line (perhaps inside a character); the
     // budget leaves enough characters after it that the cut below removes that start.
-
-    let lines = screen_lines(&bytes);
-    let first = lines.len().saturating_sub(max_lines);
-    let text = lines[first..].join("\n");
-    let char_count = text.chars().count();
+    let text = screen_text(&bytes, max_lines);
+    // A character takes at least one byte: a short text needs no count.
+    let char_count = if text.len() <= max_chars { text.len() } else { text.chars().count() };
     if char_count > max_chars {
         let skip = char_count - max_chars;
         let start = text.char_indices().nth(skip).map_or(text.len(), |(at, _)| at);
@@ -63,10 +67,36 @@ pub fn tail_of<R: Read + Seek>(reader: &mut R, len: u64, max_lines: usize, max_c
     }
 }
 
+/// The last `max_lines` of [`screen_lines`], joined by `\n`, built in one string.
+fn screen_text(bytes: &[u8], max_lines: usize) -> String {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    if bytes.is_empty() {
+        return String::new();
+    }
+    let mut lines: Vec<&[u8]> = body.split(|&b| b == b'\n').map(overwrite_carriage_returns).collect();
+    if !bytes.ends_with(b"\n") && lines.last().is_some_and(|line| line.is_empty()) {
+        lines.pop();
+    }
+    let lines = &lines[lines.len().saturating_sub(max_lines)..];
+    let mut text = String::with_capacity(lines.iter().map(|line| line.len() + 1).sum());
+    for (n, line) in lines.iter().enumerate() {
+        if n > 0 {
+            text.push('\n');
+        }
+        match std::str::from_utf8(line) {
+            Ok(line) => text.push_str(line),
+            Err(_) => text.push_str(&String::from_utf8_lossy(line)),
+        }
+    }
+    text
+}
+
 pub(crate) struct Window {
     pub start: u64,
     /// Stopped by the byte budget rather than by the line count or the start of the file.
     pub cut: bool,
+    /// The bytes from `start` to the end, when the scan read them all in one chunk.
+    pub bytes: Option<Vec<u8>>,
 }
 
 /// Where the last `max_lines` lines before `end` start, scanning backwards in chunks
@@ -74,7 +104,7 @@ pub(crate) struct Window {
 /// `end - 1` closes the last line; it does not start an empty one.
 pub(crate) fn find_window<R: Read + Seek>(reader: &mut R, end: u64, max_lines: usize, byte_budget: u64) -> io::Result<Window> {
     if end == 0 || max_lines == 0 {
-        return Ok(Window { start: end, cut: false });
+        return Ok(Window { start: end, cut: false, bytes: None });
     }
     let mut scan_end = end;
     let mut last = [0u8];
@@ -85,26 +115,42 @@ pub(crate) fn find_window<R: Read + Seek>(reader: &mut R, end: u64, max_lines: u
     }
 
     let mut newlines = 0usize;
-    let mut chunk = vec![0u8; CHUNK];
+    let mut chunk = Vec::new();
     let mut pos = scan_end;
+    // The first chunk (read up to the end) usually holds the whole window: it is kept.
+    let mut whole = true;
+    let keep = |chunk: Vec<u8>, from: usize, whole: bool| whole.then(|| chunk[from..].to_vec());
     while pos > 0 {
         let size = CHUNK.min(pos as usize);
         pos -= size as u64;
+        let span = if whole { (end - pos) as usize } else { size };
+        chunk.resize(span, 0);
         reader.seek(SeekFrom::Start(pos))?;
-        reader.read_exact(&mut chunk[..size])?;
-        for (at, &byte) in chunk[..size].iter().enumerate().rev() {
-            if byte == b'\n' {
-                newlines += 1;
-                if newlines == max_lines {
-                    return Ok(Window { start: pos + at as u64 + 1, cut: false });
-                }
-            }
+        reader.read_exact(&mut chunk)?;
+        if let Some(at) = memchr_n_back(&chunk[..size], max_lines - newlines, &mut newlines) {
+            return Ok(Window { start: pos + at as u64 + 1, cut: false, bytes: keep(chunk, at + 1, whole) });
         }
         if end - pos >= byte_budget {
-            return Ok(Window { start: pos, cut: true });
+            return Ok(Window { start: pos, cut: true, bytes: keep(chunk, 0, whole) });
+        }
+        whole = false;
+    }
+    Ok(Window { start: 0, cut: false, bytes: None })
+}
+
+/// The offset of the `wanted`-th newline from the end of `chunk`, counting the newlines
+/// passed into `seen` when there are fewer.
+fn memchr_n_back(chunk: &[u8], wanted: usize, seen: &mut usize) -> Option<usize> {
+    let mut left = wanted;
+    for at in memchr::memrchr_iter(b'\n', chunk) {
+        left -= 1;
+        if left == 0 {
+            *seen += wanted;
+            return Some(at);
         }
     }
-    Ok(Window { start: 0, cut: false })
+    *seen += wanted - left;
+    None
 }
 
 /// Splits output into the lines a terminal would show: `\n` and `\r\n` end a line,

@@ -13,8 +13,10 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use rmcp::service::{RoleServer, RxJsonRpcMessage};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use super::hub::ChangeHub;
@@ -171,7 +173,18 @@ async fn check_messages(request: Request, next: Next) -> Response {
             return json_response(StatusCode::PAYLOAD_TOO_LARGE, &body, None);
         }
     };
-    match wire::check(&bytes) {
+    let verdict = match wire::parse(&bytes) {
+        Ok(value) => match wire::check_value(&value) {
+            Verdict::Pass => match RxJsonRpcMessage::<RoleServer>::deserialize(&value) {
+                Ok(message) => wire::check_read(&message),
+                // rmcp answers what it cannot read at all.
+                Err(_) => Verdict::Pass,
+            },
+            reply => reply,
+        },
+        Err(reply) => reply,
+    };
+    match verdict {
         Verdict::Pass => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
         Verdict::Reply { status, body } => {
             let status = match status {

@@ -1,10 +1,13 @@
-//! MCP over stdio. rmcp speaks through an in-memory pipe; this process's real stdin and
-//! stdout are read and written by two plain threads:
+//! MCP over stdio, with no copy and no second parse between the pipe and rmcp. This
+//! process's real stdin and stdout are read and written by two plain threads, and rmcp
+//! speaks to them through [`StdioTransport`]:
 //!
-//! - the reader passes each line through [`super::wire`] (a line that is not JSON, or
-//!   not a message, or names an unknown method, is answered here) and hands the rest
-//!   to rmcp; at end of input rmcp's side is closed, which ends the session;
-//! - the writer puts rmcp's lines and those answers on stdout, whole lines only.
+//! - the reader reads each line, parses it once and passes it through [`super::wire`]
+//!   (a line that is not JSON, or not a message, or names an unknown method, is
+//!   answered from there); the rest goes to rmcp as a typed message; at end of input
+//!   rmcp's stream ends, which ends the session;
+//! - the writer serializes rmcp's messages and puts them and those answers on stdout,
+//!   whole lines only, off the async runtime's thread.
 //!
 //! Neither belongs to the async runtime, so nothing waits on a blocking read at shutdown:
 //! whatever stdin is (a pipe, a socket as Claude Code gives, a file, a terminal), the
@@ -16,7 +19,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use rmcp::ServiceExt;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use rmcp::service::{RoleServer, RxJsonRpcMessage, TxJsonRpcMessage};
+use rmcp::transport::Transport;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -28,70 +32,59 @@ pub const MAX_LINE_BYTES: usize = 32 * 1024 * 1024;
 /// How long the last lines may take to reach stdout when the session ends.
 const FLUSH_GRACE: Duration = Duration::from_millis(150);
 
-enum Inbound {
-    Message(Vec<u8>),
-    TooLong,
-}
-
 enum Outbound {
-    Line(Vec<u8>),
+    /// A message of rmcp's, serialized by the writer.
+    Message(Box<TxJsonRpcMessage<RoleServer>>),
+    /// An answer made before rmcp saw the message.
+    Answer(serde_json::Value),
     /// Answered once every line queued before it is written.
     Flush(std_mpsc::Sender<()>),
 }
 
+/// rmcp's side of the two threads.
+struct StdioTransport {
+    incoming: mpsc::Receiver<RxJsonRpcMessage<RoleServer>>,
+    outgoing: std_mpsc::Sender<Outbound>,
+}
+
+impl Transport<RoleServer> for StdioTransport {
+    type Error = std::io::Error;
+
+    fn send(&mut self, item: TxJsonRpcMessage<RoleServer>) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        let sent = self
+            .outgoing
+            .send(Outbound::Message(Box::new(item)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdout is closed"));
+        std::future::ready(sent)
+    }
+
+    fn receive(&mut self) -> impl Future<Output = Option<RxJsonRpcMessage<RoleServer>>> + Send {
+        self.incoming.recv()
+    }
+
+    fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        self.incoming.close();
+        std::future::ready(Ok(()))
+    }
+}
+
 /// Serves one client on stdin/stdout until it hangs up (end of input) or `shutdown`.
 pub async fn serve(server: McpServer, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let (rmcp_side, our_side) = tokio::io::duplex(64 * 1024);
-    let (from_rmcp, mut to_rmcp) = tokio::io::split(our_side);
     let (out_sender, out_receiver) = std_mpsc::channel::<Outbound>();
     std::thread::Builder::new()
         .name("mcp-stdout".into())
         .spawn(move || write_lines(&out_receiver))
         .context("starting the stdout writer")?;
-    let (in_sender, mut in_receiver) = mpsc::channel::<Inbound>(64);
-    std::thread::Builder::new().name("mcp-stdin".into()).spawn(move || read_lines(&in_sender)).context("starting the stdin reader")?;
-
+    let (in_sender, in_receiver) = mpsc::channel(64);
     let answers = out_sender.clone();
-    tokio::spawn(async move {
-        while let Some(inbound) = in_receiver.recv().await {
-            let bytes = match inbound {
-                Inbound::Message(bytes) => bytes,
-                Inbound::TooLong => {
-                    let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600,
-                        "message": format!("invalid request: a message longer than {MAX_LINE_BYTES} bytes was skipped")}});
-                    let _ = answers.send(Outbound::Line(line(&body)));
-                    continue;
-                }
-            };
-            match wire::check(&bytes) {
-                Verdict::Pass => {
-                    if to_rmcp.write_all(&bytes).await.is_err() || to_rmcp.write_all(b"\n").await.is_err() {
-                        return;
-                    }
-                }
-                Verdict::Reply { body, .. } => {
-                    let _ = answers.send(Outbound::Line(line(&body)));
-                }
-            }
-        }
-        // End of input: rmcp reads its end, and the session ends.
-        let _ = to_rmcp.shutdown().await;
-    });
-    let relay_sender = out_sender.clone();
-    let relay = tokio::spawn(async move {
-        let mut lines = BufReader::new(from_rmcp).lines();
-        while let Ok(Some(text)) = lines.next_line().await {
-            let mut bytes = text.into_bytes();
-            bytes.push(b'\n');
-            if relay_sender.send(Outbound::Line(bytes)).is_err() {
-                return;
-            }
-        }
-    });
+    std::thread::Builder::new()
+        .name("mcp-stdin".into())
+        .spawn(move || read_lines(&in_sender, &answers))
+        .context("starting the stdin reader")?;
 
-    let result = run(server, rmcp_side, shutdown).await;
-    // Let rmcp's last lines out, but never wait long on a client that stopped reading.
-    let _ = tokio::time::timeout(FLUSH_GRACE, relay).await;
+    let transport = StdioTransport { incoming: in_receiver, outgoing: out_sender.clone() };
+    let result = run(server, transport, shutdown).await;
+    // Let the last lines out, but never wait long on a client that stopped reading.
     let (flushed_sender, flushed) = std_mpsc::channel();
     if out_sender.send(Outbound::Flush(flushed_sender)).is_ok() {
         let _ = tokio::task::spawn_blocking(move || flushed.recv_timeout(FLUSH_GRACE)).await;
@@ -99,7 +92,7 @@ pub async fn serve(server: McpServer, shutdown: CancellationToken) -> anyhow::Re
     result
 }
 
-async fn run(server: McpServer, transport: tokio::io::DuplexStream, shutdown: CancellationToken) -> anyhow::Result<()> {
+async fn run(server: McpServer, transport: StdioTransport, shutdown: CancellationToken) -> anyhow::Result<()> {
     let running = server.serve_with_ct(transport, shutdown.child_token()).await;
     let running = match running {
         Ok(running) => running,
@@ -115,18 +108,20 @@ async fn run(server: McpServer, transport: tokio::io::DuplexStream, shutdown: Ca
     Ok(())
 }
 
-fn line(body: &serde_json::Value) -> Vec<u8> {
-    let mut bytes = body.to_string().into_bytes();
-    bytes.push(b'\n');
-    bytes
-}
-
-/// Reads stdin line by line until its end (or until nobody listens).
-fn read_lines(sender: &mpsc::Sender<Inbound>) {
+/// Reads stdin line by line until its end (or until nobody listens); each line is parsed
+/// once, and either handed to rmcp or answered at once.
+fn read_lines(messages: &mpsc::Sender<RxJsonRpcMessage<RoleServer>>, answers: &std_mpsc::Sender<Outbound>) {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut current: Vec<u8> = Vec::new();
     let mut skipping = false;
+    let deliver = |line: &[u8]| -> bool {
+        match judge(line) {
+            Judged::Message(message) => messages.blocking_send(*message).is_ok(),
+            Judged::Answer(body) => answers.send(Outbound::Answer(body)).is_ok(),
+            Judged::Nothing => true,
+        }
+    };
     loop {
         let (done, used) = match input.fill_buf() {
             Ok([]) => break,
@@ -154,40 +149,90 @@ fn read_lines(sender: &mpsc::Sender<Inbound>) {
         if !skipping && current.len() > MAX_LINE_BYTES {
             skipping = true;
             current = Vec::new();
-            if sender.blocking_send(Inbound::TooLong).is_err() {
+            let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600,
+                "message": format!("invalid request: a message longer than {MAX_LINE_BYTES} bytes was skipped")}});
+            if answers.send(Outbound::Answer(body)).is_err() {
                 return;
             }
         }
         if done {
-            let message = std::mem::take(&mut current);
             let skipped = std::mem::replace(&mut skipping, false);
-            if !skipped
-                && message.iter().any(|byte| !byte.is_ascii_whitespace())
-                && sender.blocking_send(Inbound::Message(message)).is_err()
-            {
+            if !skipped && !deliver(&current) {
                 return;
+            }
+            current.clear();
+            if current.capacity() > 1 << 20 {
+                current = Vec::new();
             }
         }
     }
-    if !skipping && current.iter().any(|byte| !byte.is_ascii_whitespace()) {
-        let _ = sender.blocking_send(Inbound::Message(current));
+    if !skipping {
+        deliver(&current);
+    }
+}
+
+enum Judged {
+    Message(Box<RxJsonRpcMessage<RoleServer>>),
+    Answer(serde_json::Value),
+    /// A blank line, or a notification rmcp does not know (notifications get no answer).
+    Nothing,
+}
+
+fn judge(line: &[u8]) -> Judged {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Judged::Nothing;
+    }
+    let value = match wire::parse(line) {
+        Ok(value) => value,
+        Err(Verdict::Reply { body, .. }) => return Judged::Answer(body),
+        Err(Verdict::Pass) => return Judged::Nothing,
+    };
+    match wire::check_value(&value) {
+        Verdict::Reply { body, .. } => return Judged::Answer(body),
+        Verdict::Pass => {}
+    }
+    let id = value.get("id").cloned();
+    match serde_json::from_value(value) {
+        Ok(message) => match wire::check_read(&message) {
+            Verdict::Pass => Judged::Message(Box::new(message)),
+            Verdict::Reply { body, .. } => Judged::Answer(body),
+        },
+        Err(err) => match id {
+            Some(id) => Judged::Answer(wire::error(Some(&id), -32600, format!("invalid request: {err}"))),
+            None => {
+                tracing::debug!(%err, "a notification of an unknown shape; ignored");
+                Judged::Nothing
+            }
+        },
     }
 }
 
 /// Writes whole lines to stdout until every sender is gone.
 fn write_lines(lines: &std_mpsc::Receiver<Outbound>) {
     let stdout = std::io::stdout();
+    let mut bytes = Vec::new();
     for outbound in lines {
-        match outbound {
-            Outbound::Line(bytes) => {
-                let mut out = stdout.lock();
-                if out.write_all(&bytes).and_then(|()| out.flush()).is_err() {
-                    return;
-                }
-            }
+        bytes.clear();
+        let written = match outbound {
+            Outbound::Message(message) => serde_json::to_writer(&mut bytes, &message),
+            Outbound::Answer(body) => serde_json::to_writer(&mut bytes, &body),
             Outbound::Flush(done) => {
                 let _ = done.send(());
+                continue;
             }
+        };
+        if let Err(err) = written {
+            tracing::warn!(%err, "a message could not be written as JSON; dropped");
+            continue;
+        }
+        bytes.push(b'\n');
+        let mut out = stdout.lock();
+        if out.write_all(&bytes).and_then(|()| out.flush()).is_err() {
+            return;
+        }
+        if bytes.capacity() > 1 << 20 {
+            bytes = Vec::new();
         }
     }
 }

@@ -13,6 +13,8 @@
 //!
 //! Everything else goes to rmcp unchanged.
 
+use rmcp::model::{ClientRequest, JsonRpcMessage};
+use rmcp::service::{RoleServer, RxJsonRpcMessage};
 use serde_json::{Value, json};
 
 /// The requests rmcp routes (its `ClientRequest`); anything else is unknown here.
@@ -64,20 +66,45 @@ pub enum ReplyKind {
     InvalidParams,
 }
 
-fn error(id: Option<&Value>, code: i64, message: String) -> Value {
+pub fn error(id: Option<&Value>, code: i64, message: String) -> Value {
     json!({"jsonrpc": "2.0", "id": id.cloned().unwrap_or(Value::Null), "error": {"code": code, "message": message}})
 }
 
 /// Judges one message (the bytes of one stdio line or one HTTP body).
+#[cfg(test)]
 pub fn check(bytes: &[u8]) -> Verdict {
-    let value: Value = match serde_json::from_slice(bytes) {
-        Ok(value) => value,
-        Err(err) => {
-            let message = format!("parse error: the message is not JSON ({err})");
-            return Verdict::Reply { status: ReplyKind::ParseError, body: error(None, -32700, message) };
-        }
-    };
-    let Value::Object(message) = &value else {
+    match parse(bytes) {
+        Ok(value) => check_value(&value),
+        Err(verdict) => verdict,
+    }
+}
+
+/// The bytes as JSON (a UTF-8 byte order mark skipped), or the parse error's answer.
+pub fn parse(bytes: &[u8]) -> Result<Value, Verdict> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    serde_json::from_slice(bytes).map_err(|err| {
+        let message = format!("parse error: the message is not JSON ({err})");
+        Verdict::Reply { status: ReplyKind::ParseError, body: error(None, -32700, message) }
+    })
+}
+
+/// What rmcp read from a message that passed [`check_value`]: a request of a known
+/// method that rmcp could only read as a custom one had parameters of the wrong shape,
+/// and gets `-32602` with its id (rmcp would answer that the method does not exist).
+pub fn check_read(message: &RxJsonRpcMessage<RoleServer>) -> Verdict {
+    let JsonRpcMessage::Request(request) = message else { return Verdict::Pass };
+    let ClientRequest::CustomRequest(custom) = &request.request else { return Verdict::Pass };
+    if !METHODS.contains(&custom.method.as_str()) {
+        return Verdict::Pass;
+    }
+    let id = serde_json::to_value(&request.id).unwrap_or(Value::Null);
+    let message = format!("invalid params for {}: they do not have the shape this method takes", custom.method);
+    Verdict::Reply { status: ReplyKind::InvalidParams, body: error(Some(&id), -32602, message) }
+}
+
+/// Judges one message already read as JSON.
+pub fn check_value(value: &Value) -> Verdict {
+    let Value::Object(message) = value else {
         let what = if value.is_array() { "a batch (an array); send one message at a time" } else { "not a JSON-RPC object" };
         return Verdict::Reply { status: ReplyKind::InvalidRequest, body: error(None, -32600, format!("invalid request: {what}")) };
     };

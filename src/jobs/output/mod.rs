@@ -256,10 +256,17 @@ fn lines_before(file: &mut File, end: u64, max_lines: usize) -> io::Result<LineB
     if end == 0 || max_lines == 0 {
         return Ok(LineBlock { start: end, end, lines: Vec::new() });
     }
-    let start = super::tail::find_window(file, end, max_lines, SCAN_BUDGET)?.start;
-    let mut bytes = vec![0; (end - start) as usize];
-    file.seek(SeekFrom::Start(start))?;
-    file.read_exact(&mut bytes)?;
+    let window = super::tail::find_window(file, end, max_lines, SCAN_BUDGET)?;
+    let start = window.start;
+    let bytes = match window.bytes {
+        Some(bytes) => bytes,
+        None => {
+            let mut bytes = vec![0; (end - start) as usize];
+            file.seek(SeekFrom::Start(start))?;
+            file.read_exact(&mut bytes)?;
+            bytes
+        }
+    };
     let mut lines = Vec::new();
     LineSplitter::at(start).feed(&bytes, &mut lines);
     Ok(LineBlock { start, end, lines })

@@ -395,7 +395,7 @@ impl JobStore {
     /// The agent's final answer (`codex exec -o`), when it wrote one.
     pub fn last_message(&self, id: &JobId) -> Option<String> {
         let file = fs::File::open(self.last_message_path(id)).ok()?;
-        let mut bytes = Vec::new();
+        let mut bytes = Vec::with_capacity(8 * 1024);
         file.take(MAX_LAST_MESSAGE_BYTES).read_to_end(&mut bytes).ok()?;
         if bytes.is_empty() {
             return None;
