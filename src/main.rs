@@ -1,13 +1,22 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use codex_async::cli::{self, Cli, Command};
 use codex_async::jobs::Engine;
 use codex_async::{demo, logging, supervisor};
 
+/// The version with the commit it was built from (see build.rs). Only the binary reads
+/// it, so a new commit rebuilds this file, not the library.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("CODEX_ASYNC_GIT_COMMIT"), ")");
+
+/// The command line as defined in the library, with the version.
+fn command() -> clap::Command {
+    Cli::command().version(VERSION)
+}
+
 fn main() -> ExitCode {
-    let parsed = Cli::parse();
+    let parsed = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|err| err.exit());
     let result = match parsed.command {
         // These two run inside a job and set up what they need themselves.
         Some(Command::Supervise) => return supervisor::main(),
@@ -22,6 +31,10 @@ fn main() -> ExitCode {
         Some(Command::Token(args)) => with_engine("cli", |engine| cli::token(&engine, args)),
         Some(Command::Gc(args)) => with_engine("cli", |engine| cli::gc(&engine, args)),
         Some(Command::Config(args)) => with_engine("cli", |engine| cli::config(&engine, args)),
+        Some(Command::Install(args)) => with_engine("cli", |engine| cli::install(&engine, args)),
+        Some(Command::Uninstall(args)) => with_engine("cli", |engine| cli::uninstall(&engine, args)),
+        Some(Command::Completions(args)) => cli::completions(args, command()),
+        Some(Command::Man(args)) => cli::man(args, command()),
         Some(Command::Serve(args)) => with_engine("serve", |engine| cli::serve(engine, args)),
         None => with_engine("dashboard", |engine| cli::dashboard(engine, parsed.dashboard)),
     };

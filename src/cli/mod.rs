@@ -1,10 +1,14 @@
 //! Command-line definitions and the plain verbs (`start`, `poll`, `list`, …).
 
 mod args;
+mod register;
 mod render;
+mod shell;
 
 pub use args::*;
+pub use register::{InstallArgs, TargetArgs, UninstallArgs, install, uninstall};
 pub use render::warn;
+pub use shell::{CompletionsArgs, ManArgs, completions, man};
 
 use std::io::Read;
 use std::process::ExitCode;

@@ -1,0 +1,386 @@
+//! `codex-async install CLIENT` and `uninstall CLIENT`: registering the server with an
+//! MCP client by merging one entry into the client's own configuration file (and, on
+//! request, the approvals that let it call the tools unattended).
+//!
+//! Every file is edited in place, keeping what else it holds byte for byte (comments
+//! included); a backup of the old text goes beside it; nothing is written when any file
+//! is malformed or holds an entry of ours that someone changed. What was changed is
+//! remembered in `$CODEX_ASYNC_HOME/installs.json`, so `uninstall` gives back the file
+//! as it was — or removes it, and its folders, when `install` made them.
+
+mod client;
+mod edit;
+mod files;
+mod json;
+mod plan;
+mod record;
+mod toml;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+pub use client::{Client, Places, SERVER_NAME, Scope, TOKEN_VARIABLE, TOOLS};
+pub use files::BACKUP_SUFFIX;
+pub use plan::{CODEX_TOOL_TIMEOUT_SECS, Transport};
+pub use record::RECORD_FILE;
+
+use client::{Format, show_path};
+use edit::{Applied, ApplyError, Doc, Edit, Undone, show_key_path};
+use files::Found;
+use record::{Before, FileRecord, Records};
+
+/// What was asked for on the command line.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub client: Client,
+    pub scope: Scope,
+    pub http: bool,
+    pub approve: bool,
+    pub dry_run: bool,
+    pub force: bool,
+}
+
+/// Where things are: this program, its home, the client's places, the HTTP port.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// `$CODEX_ASYNC_HOME`.
+    pub home: PathBuf,
+    /// Whether `$CODEX_ASYNC_HOME` was set: a stdio entry then passes it on.
+    pub home_from_env: bool,
+    pub places: Places,
+    /// The absolute path of the `codex-async` binary a client should start.
+    pub program: PathBuf,
+    /// The port of the HTTP endpoint (`port` in config.toml).
+    pub port: u16,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{path}: line {line}, column {column}: {message}. Nothing was changed; fix the file first.")]
+    Malformed { path: String, line: usize, column: usize, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+/// One file's change.
+#[derive(Clone, Debug)]
+pub struct FileReport {
+    pub path: PathBuf,
+    /// Its text before and after (`None`: no file).
+    pub before: Option<String>,
+    pub after: Option<String>,
+    /// Where the old text was saved (not on a dry run).
+    pub backup: Option<PathBuf>,
+}
+
+impl FileReport {
+    pub fn changed(&self) -> bool {
+        self.before != self.after
+    }
+}
+
+/// What `install` or `uninstall` did (or, on a dry run, would do), for the user.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// "Codex, user scope, over stdio".
+    pub title: String,
+    pub files: Vec<FileReport>,
+    pub notes: Vec<String>,
+    /// Entries left in place because they were edited since `install` wrote them.
+    pub left: Vec<String>,
+    /// The token, to be masked wherever a file's text is shown.
+    pub secret: Option<String>,
+    pub dry_run: bool,
+    /// Where `~` is, for shorter paths in messages.
+    pub user_home: PathBuf,
+}
+
+impl Report {
+    pub fn show(&self, path: &Path) -> String {
+        show_path(path, &self.user_home)
+    }
+
+    /// A unified diff of one file's change, the token masked.
+    pub fn diff(&self, file: &FileReport) -> String {
+        files::diff(&file.path, file.before.as_deref(), file.after.as_deref(), self.secret.as_deref())
+    }
+}
+
+/// A file's parsed content, JSON or TOML alike.
+fn parse(format: Format, text: &str, path: &Path) -> Result<Box<dyn Doc>, InstallError> {
+    let malformed = |line, column, message| InstallError::Malformed { path: path.display().to_string(), line, column, message };
+    match format {
+        Format::Toml => {
+            toml::TomlDoc::parse(text).map(|doc| Box::new(doc) as Box<dyn Doc>).map_err(|err| malformed(err.line, err.column, err.message))
+        }
+        Format::Json | Format::Jsonc => json::JsonDoc::parse(text, format == Format::Jsonc)
+            .map(|doc| Box::new(doc) as Box<dyn Doc>)
+            .map_err(|err| malformed(err.line, err.column, err.message)),
+    }
+}
+
+/// The format of a remembered file (one the current plan does not name): only taken
+/// from, so JSON is read leniently.
+fn format_of(path: &Path) -> Format {
+    if path.extension().is_some_and(|ext| ext == "toml") { Format::Toml } else { Format::Jsonc }
+}
+
+/// The token for an HTTP entry: made if missing, except on a dry run, which writes nothing.
+fn token(home: &Path, dry_run: bool) -> Result<String, InstallError> {
+    if dry_run {
+        let text = std::fs::read_to_string(crate::mcp::token::path(home)).unwrap_or_default();
+        let token = text.trim();
+        return Ok(if token.is_empty() { "<token>".to_owned() } else { token.to_owned() });
+    }
+    crate::mcp::token::load_or_create(home)
+        .map_err(|err| InstallError::Io(format!("the token file {}: {err}", crate::mcp::token::path(home).display())))
+}
+
+fn setup(context: &Context, request: &Request) -> Result<plan::Setup, InstallError> {
+    let transport = if request.http {
+        if context.port == 0 {
+            return Err(InstallError::Usage(
+                "the configured port is 0 (a free one picked at start): set `port` in config.toml to the one the server uses".to_owned(),
+            ));
+        }
+        Transport::Http { url: format!("http://127.0.0.1:{}/mcp", context.port), token: token(&context.home, request.dry_run)? }
+    } else {
+        Transport::Stdio { command: context.program.clone(), home: context.home_from_env.then(|| context.home.clone()) }
+    };
+    Ok(plan::Setup { client: request.client, scope: request.scope, transport, approve: request.approve })
+}
+
+fn title(request: &Request) -> String {
+    let scope = if request.client == Client::ClaudeDesktop { String::new() } else { format!(", {} scope", request.scope) };
+    format!("{}{scope}, over {}", request.client.title(), if request.http { "HTTP" } else { "stdio" })
+}
+
+/// The text a file ends with: `None` when `install` made it and nothing else is left.
+fn finish(doc: &dyn Doc, before: &Before, nothing_left: bool) -> Option<String> {
+    let text = doc.render();
+    if !nothing_left {
+        return Some(text);
+    }
+    match before {
+        Before::Absent { .. } if doc.is_blank() => None,
+        Before::Blank { text } if doc.is_blank() => Some(text.clone()),
+        Before::Content { trailing_newline: false } => {
+            Some(text.strip_suffix('\n').map(|text| text.strip_suffix('\r').unwrap_or(text)).unwrap_or(&text).to_owned())
+        }
+        _ => Some(text),
+    }
+}
+
+/// A file's change, computed before anything is written.
+struct Pending {
+    record: FileRecord,
+    found: Found,
+    after: Option<String>,
+    /// Whether `record` is to be kept (not when `uninstall` had none and guessed).
+    remember: bool,
+}
+
+/// Writes every pending change (unless a dry run) and what is to be remembered.
+fn commit(pending: Vec<Pending>, records: &mut Records, context: &Context, dry_run: bool) -> Result<Vec<FileReport>, InstallError> {
+    let io = |path: &Path, err: std::io::Error| InstallError::Io(format!("writing {}: {err}", path.display()));
+    let before_records = records.clone();
+    let mut reports = Vec::new();
+    for Pending { mut record, found, after, remember } in pending {
+        let mut backup = None;
+        if after != found.text && !dry_run {
+            match &after {
+                Some(text) => {
+                    if found.text.is_none() {
+                        let dirs = files::missing_dirs(&found.target);
+                        files::make_dirs(&dirs).map_err(|err| io(&found.target, err))?;
+                        record.before = Before::Absent { created_dirs: dirs };
+                    }
+                    backup = files::write(&found, text).map_err(|err| io(&found.target, err))?;
+                }
+                None => {
+                    let dirs = match &record.before {
+                        Before::Absent { created_dirs } => created_dirs.clone(),
+                        _ => Vec::new(),
+                    };
+                    files::remove(&found, &dirs).map_err(|err| io(&found.target, err))?;
+                }
+            }
+        }
+        reports.push(FileReport { path: record.path.clone(), before: found.text.clone(), after, backup });
+        if remember {
+            records.put(record);
+        }
+    }
+    if !dry_run && *records != before_records {
+        records.save(&context.home).map_err(|err| io(&record::path(&context.home), err))?;
+    }
+    Ok(reports)
+}
+
+fn conflict_message(path: &Path, error: ApplyError, secret: Option<&str>, request: &Request) -> InstallError {
+    let mask = |value: &Value| {
+        let text = value.to_string();
+        match secret {
+            Some(secret) if !secret.is_empty() => text.replace(secret, "<token>"),
+            _ => text,
+        }
+    };
+    match error {
+        ApplyError::Conflict { path: key, found, ours_edited } => InstallError::Conflict(format!(
+            "{}: {} {} ({}). Nothing was changed: `codex-async install {} --force` replaces it (and `uninstall` then puts it back).",
+            path.display(),
+            show_key_path(&key),
+            if ours_edited {
+                "was changed since codex-async install wrote it"
+            } else {
+                "exists already and was not written by codex-async install"
+            },
+            mask(&found),
+            request.client,
+        )),
+        ApplyError::Blocked { path: key, reason } => {
+            InstallError::Conflict(format!("{}: cannot add {}: {reason}. Nothing was changed.", path.display(), show_key_path(&key)))
+        }
+    }
+}
+
+/// Registers codex-async with a client (see the module's doc).
+pub fn install(context: &Context, request: &Request) -> Result<Report, InstallError> {
+    let files = client::files(request.client, request.scope, &context.places).map_err(InstallError::Usage)?;
+    let setup = setup(context, request)?;
+    let secret = match &setup.transport {
+        Transport::Http { token, .. } => Some(token.clone()),
+        Transport::Stdio { .. } => None,
+    };
+    let plan = plan::plan(&setup, &files).map_err(InstallError::Usage)?;
+    let mut records = Records::load(&context.home).map_err(InstallError::Io)?;
+    // Files an earlier install changed that this one does not want: their changes are undone.
+    let mut targets: Vec<(PathBuf, Format, Vec<Edit>)> =
+        plan.files.iter().map(|file| (file.path.clone(), file.format, file.edits.clone())).collect();
+    for earlier in records.of(request.client, request.scope) {
+        if !targets.iter().any(|(path, ..)| *path == earlier.path) {
+            targets.push((earlier.path.clone(), format_of(&earlier.path), Vec::new()));
+        }
+    }
+    let mut pending = Vec::new();
+    for (path, format, edits) in targets {
+        let found = files::read(&path).map_err(InstallError::Io)?;
+        let earlier = records.find(&path).filter(|_| found.text.is_some()).cloned();
+        let mut doc = parse(format, found.text.as_deref().unwrap_or(""), &found.target)?;
+        let owned = earlier.as_ref().map(|record| record.applied.clone()).unwrap_or_default();
+        let applied = edit::apply(doc.as_mut(), &edits, &owned, request.force)
+            .map_err(|err| conflict_message(&found.target, err, secret.as_deref(), request))?;
+        let before = earlier.map_or_else(|| Before::of(found.text.as_deref()), |record| record.before);
+        let after = finish(doc.as_ref(), &before, applied.is_empty());
+        let record = FileRecord { client: request.client, scope: request.scope, path, before, applied };
+        pending.push(Pending { record, found, after, remember: true });
+    }
+    let reports = commit(pending, &mut records, context, request.dry_run)?;
+    Ok(Report {
+        title: title(request),
+        files: reports,
+        notes: plan.notes,
+        left: Vec::new(),
+        secret,
+        dry_run: request.dry_run,
+        user_home: context.places.home.clone(),
+    })
+}
+
+/// Takes back what `install` did for this client and scope.
+pub fn uninstall(context: &Context, request: &Request) -> Result<Report, InstallError> {
+    let mut records = Records::load(&context.home).map_err(InstallError::Io)?;
+    let remembered = records.of(request.client, request.scope);
+    let mut notes = Vec::new();
+    let mut secret = None;
+    let targets = if remembered.is_empty() {
+        // No record (another CODEX_ASYNC_HOME, or registered by hand): remove what
+        // install would write now, where it equals that exactly.
+        let files = client::files(request.client, request.scope, &context.places).map_err(InstallError::Usage)?;
+        let setup = setup(context, &Request { dry_run: true, ..request.clone() })?;
+        if let Transport::Http { token, .. } = &setup.transport {
+            secret = Some(token.clone());
+        }
+        let plan = plan::plan(&setup, &files).map_err(InstallError::Usage)?;
+        notes.push(format!(
+            "{} has no record of an install for {} ({} scope): removing what install would write now, where it matches exactly.",
+            record::path(&context.home).display(),
+            request.client,
+            request.scope
+        ));
+        plan.files
+            .into_iter()
+            .map(|file| FileRecord {
+                client: request.client,
+                scope: request.scope,
+                before: Before::Content { trailing_newline: true },
+                applied: file
+                    .edits
+                    .into_iter()
+                    .map(|edit| match edit {
+                        Edit::Entry { path, value } => Applied::Entry { path, value, created: 0, previous: None },
+                        Edit::Items { path, items } => Applied::Items { path, items, created: 0 },
+                    })
+                    .collect(),
+                path: file.path,
+            })
+            .collect()
+    } else {
+        remembered.clone()
+    };
+    let mut pending = Vec::new();
+    let mut left = Vec::new();
+    for mut record in targets {
+        let found = files::read(&record.path).map_err(InstallError::Io)?;
+        let Some(text) = &found.text else {
+            if !remembered.is_empty() {
+                notes.push(format!("{} is gone; nothing to remove there.", show_path(&record.path, &context.places.home)));
+            }
+            record.applied.clear();
+            pending.push(Pending { record, found, after: None, remember: !remembered.is_empty() });
+            continue;
+        };
+        let mut doc = parse(format_of(&record.path), text, &found.target)?;
+        let mut kept = Vec::new();
+        for applied in record.applied.iter().rev() {
+            match edit::undo(doc.as_mut(), applied, request.force) {
+                Undone::Edited(applied) => {
+                    left.push(format!(
+                        "{}: {} {}; left as it is (`codex-async uninstall {} --force` removes it).",
+                        found.target.display(),
+                        show_key_path(applied.path()),
+                        if remembered.is_empty() {
+                            "is not what codex-async install writes"
+                        } else {
+                            "was changed since codex-async install wrote it"
+                        },
+                        request.client
+                    ));
+                    kept.insert(0, applied);
+                }
+                Undone::Missing(path) if !remembered.is_empty() => {
+                    notes.push(format!("{}: {} was removed already.", show_path(&record.path, &context.places.home), show_key_path(&path)));
+                }
+                Undone::Removed(_) | Undone::Restored(_) | Undone::ItemsRemoved(..) | Undone::Missing(_) => {}
+            }
+        }
+        let after = finish(doc.as_ref(), &record.before, kept.is_empty());
+        record.applied = kept;
+        pending.push(Pending { record, found, after, remember: !remembered.is_empty() });
+    }
+    let reports = commit(pending, &mut records, context, request.dry_run)?;
+    Ok(Report {
+        title: title(request),
+        files: reports,
+        notes,
+        left,
+        secret,
+        dry_run: request.dry_run,
+        user_home: context.places.home.clone(),
+    })
+}
