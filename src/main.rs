@@ -6,8 +6,8 @@ use codex_async::cli::{self, Cli, Command};
 use codex_async::jobs::Engine;
 use codex_async::{demo, logging, supervisor};
 
-/// The version with the commit it was built from (see build.rs). Only the binary reads
-/// it, so a new commit rebuilds this file, not the library.
+/// The version with the commit it was built from (see build.rs). Read here, not in the
+/// library, so a new commit changes only this file's code.
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("CODEX_ASYNC_GIT_COMMIT"), ")");
 
 /// The command line as defined in the library, with the version.

@@ -23,10 +23,25 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
+/// The command line without its hidden commands (a job's supervisor, the demo agent),
+/// which clap_complete would otherwise offer.
+fn visible(command: &clap::Command) -> clap::Command {
+    let mut copy = clap::Command::new(command.get_name().to_owned())
+        .args(command.get_arguments().cloned())
+        .subcommands(command.get_subcommands().filter(|sub| !sub.is_hide_set()).map(visible));
+    if let Some(about) = command.get_about() {
+        copy = copy.about(about.clone());
+    }
+    if let Some(version) = command.get_version() {
+        copy = copy.version(version.to_owned());
+    }
+    copy
+}
+
 /// `command` is the whole command line, as the binary defines it (with its version).
-pub fn completions(args: CompletionsArgs, mut command: clap::Command) -> anyhow::Result<ExitCode> {
+pub fn completions(args: CompletionsArgs, command: clap::Command) -> anyhow::Result<ExitCode> {
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut command, "codex-async", &mut script);
+    clap_complete::generate(args.shell, &mut visible(&command), "codex-async", &mut script);
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&script).and_then(|()| stdout.flush()).context("writing the script to stdout")?;
     Ok(ExitCode::SUCCESS)

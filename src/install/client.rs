@@ -141,6 +141,16 @@ impl Places {
     }
 }
 
+/// Claude Code's state file: `.claude.json` in `$CLAUDE_CONFIG_DIR` or the home — or the
+/// legacy `.config.json` in its own folder, which it reads first when present (2.1.197).
+fn claude_json(places: &Places) -> PathBuf {
+    let legacy = places.claude_dir().join(".config.json");
+    if legacy.is_file() {
+        return legacy;
+    }
+    places.claude_config_dir.as_deref().unwrap_or(&places.home).join(".claude.json")
+}
+
 /// The files one client and scope use.
 #[derive(Clone, Debug)]
 pub struct Files {
@@ -156,10 +166,7 @@ pub fn files(client: Client, scope: Scope, places: &Places) -> Result<Files, Str
     let project = |relative: &str| places.cwd.join(relative);
     let files = match (client, scope) {
         (Client::ClaudeCode, Scope::User) => Files {
-            servers: match &places.claude_config_dir {
-                Some(dir) => dir.join(".claude.json"),
-                None => places.home.join(".claude.json"),
-            },
+            servers: claude_json(places),
             servers_format: Format::Json,
             approvals: Some((places.claude_dir().join("settings.json"), Format::Json)),
         },

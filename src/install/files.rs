@@ -83,9 +83,14 @@ pub fn write(found: &Found, text: &str) -> io::Result<Option<PathBuf>> {
     Ok(backup)
 }
 
-/// Removes a file `install` made, and then the folders it made for it while empty.
+/// Removes a file `install` made (and the backup a later change left beside it), then the
+/// folders it made for it while empty.
 pub fn remove(found: &Found, created_dirs: &[PathBuf]) -> io::Result<()> {
     fs::remove_file(&found.target)?;
+    match fs::remove_file(backup_path(&found.target)) {
+        Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
+        _ => {}
+    }
     for dir in created_dirs.iter().rev() {
         if fs::remove_dir(dir).is_err() {
             break;

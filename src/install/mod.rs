@@ -124,31 +124,45 @@ fn parse(format: Format, text: &str, path: &Path) -> Result<Box<dyn Doc>, Instal
     }
 }
 
-/// The format of a remembered file (one the current plan does not name): only taken
-/// from, so JSON is read leniently.
-fn format_of(path: &Path) -> Format {
+/// The format of a remembered file: the client's, else (a file the client no longer
+/// keeps there) by its name, JSON read leniently since it is only taken from.
+fn format_of(path: &Path, request: &Request, places: &Places) -> Format {
+    if let Ok(files) = client::files(request.client, request.scope, places) {
+        if files.servers == path {
+            return files.servers_format;
+        }
+        if let Some((approvals, format)) = files.approvals
+            && approvals == path
+        {
+            return format;
+        }
+    }
     if path.extension().is_some_and(|ext| ext == "toml") { Format::Toml } else { Format::Jsonc }
 }
 
-/// The token for an HTTP entry: made if missing, except on a dry run, which writes nothing.
-fn token(home: &Path, dry_run: bool) -> Result<String, InstallError> {
-    if dry_run {
-        let text = std::fs::read_to_string(crate::mcp::token::path(home)).unwrap_or_default();
-        let token = text.trim();
-        return Ok(if token.is_empty() { "<token>".to_owned() } else { token.to_owned() });
-    }
+/// The token as it is now, without making one: a stand-in when there is none yet.
+fn current_token(home: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(crate::mcp::token::path(home)).ok()?;
+    let token = text.trim();
+    (!token.is_empty()).then(|| token.to_owned())
+}
+
+const TOKEN_STAND_IN: &str = "<token>";
+
+fn make_token(home: &Path) -> Result<String, InstallError> {
     crate::mcp::token::load_or_create(home)
         .map_err(|err| InstallError::Io(format!("the token file {}: {err}", crate::mcp::token::path(home).display())))
 }
 
-fn setup(context: &Context, request: &Request) -> Result<plan::Setup, InstallError> {
+/// The client's setup; `token` is the one an HTTP entry carries.
+fn setup(context: &Context, request: &Request, token: &str) -> Result<plan::Setup, InstallError> {
     let transport = if request.http {
         if context.port == 0 {
             return Err(InstallError::Usage(
                 "the configured port is 0 (a free one picked at start): set `port` in config.toml to the one the server uses".to_owned(),
             ));
         }
-        Transport::Http { url: format!("http://127.0.0.1:{}/mcp", context.port), token: token(&context.home, request.dry_run)? }
+        Transport::Http { url: format!("http://127.0.0.1:{}/mcp", context.port), token: token.to_owned() }
     } else {
         Transport::Stdio { command: context.program.clone(), home: context.home_from_env.then(|| context.home.clone()) }
     };
@@ -251,20 +265,42 @@ fn conflict_message(path: &Path, error: ApplyError, secret: Option<&str>, reques
 
 /// Registers codex-async with a client (see the module's doc).
 pub fn install(context: &Context, request: &Request) -> Result<Report, InstallError> {
-    let files = client::files(request.client, request.scope, &context.places).map_err(InstallError::Usage)?;
-    let setup = setup(context, request)?;
-    let secret = match &setup.transport {
-        Transport::Http { token, .. } => Some(token.clone()),
-        Transport::Stdio { .. } => None,
+    let existing = current_token(&context.home);
+    let token = match (&existing, request.http && !request.dry_run) {
+        (Some(token), _) => token.clone(),
+        (None, false) => TOKEN_STAND_IN.to_owned(),
+        (None, true) => {
+            // Every file is checked before the token is made: a mistake writes nothing.
+            prepare(context, request, TOKEN_STAND_IN)?;
+            make_token(&context.home)?
+        }
     };
+    let (pending, mut records, notes) = prepare(context, request, &token)?;
+    let reports = commit(pending, &mut records, context, request.dry_run)?;
+    Ok(Report {
+        title: title(request),
+        files: reports,
+        notes,
+        left: Vec::new(),
+        secret: request.http.then_some(token),
+        dry_run: request.dry_run,
+        user_home: context.places.home.clone(),
+    })
+}
+
+/// Every file's change for an install, computed without writing anything.
+fn prepare(context: &Context, request: &Request, token: &str) -> Result<(Vec<Pending>, Records, Vec<String>), InstallError> {
+    let files = client::files(request.client, request.scope, &context.places).map_err(InstallError::Usage)?;
+    let setup = setup(context, request, token)?;
+    let secret = request.http.then_some(token);
     let plan = plan::plan(&setup, &files).map_err(InstallError::Usage)?;
-    let mut records = Records::load(&context.home).map_err(InstallError::Io)?;
+    let records = Records::load(&context.home).map_err(InstallError::Io)?;
     // Files an earlier install changed that this one does not want: their changes are undone.
     let mut targets: Vec<(PathBuf, Format, Vec<Edit>)> =
         plan.files.iter().map(|file| (file.path.clone(), file.format, file.edits.clone())).collect();
     for earlier in records.of(request.client, request.scope) {
         if !targets.iter().any(|(path, ..)| *path == earlier.path) {
-            targets.push((earlier.path.clone(), format_of(&earlier.path), Vec::new()));
+            targets.push((earlier.path.clone(), format_of(&earlier.path, request, &context.places), Vec::new()));
         }
     }
     let mut pending = Vec::new();
@@ -274,22 +310,13 @@ pub fn install(context: &Context, request: &Request) -> Result<Report, InstallEr
         let mut doc = parse(format, found.text.as_deref().unwrap_or(""), &found.target)?;
         let owned = earlier.as_ref().map(|record| record.applied.clone()).unwrap_or_default();
         let applied = edit::apply(doc.as_mut(), &edits, &owned, request.force)
-            .map_err(|err| conflict_message(&found.target, err, secret.as_deref(), request))?;
+            .map_err(|err| conflict_message(&found.target, err, secret, request))?;
         let before = earlier.map_or_else(|| Before::of(found.text.as_deref()), |record| record.before);
         let after = finish(doc.as_ref(), &before, applied.is_empty());
         let record = FileRecord { client: request.client, scope: request.scope, path, before, applied };
         pending.push(Pending { record, found, after, remember: true });
     }
-    let reports = commit(pending, &mut records, context, request.dry_run)?;
-    Ok(Report {
-        title: title(request),
-        files: reports,
-        notes: plan.notes,
-        left: Vec::new(),
-        secret,
-        dry_run: request.dry_run,
-        user_home: context.places.home.clone(),
-    })
+    Ok((pending, records, plan.notes))
 }
 
 /// Takes back what `install` did for this client and scope.
@@ -302,7 +329,8 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
         // No record (another CODEX_ASYNC_HOME, or registered by hand): remove what
         // install would write now, where it equals that exactly.
         let files = client::files(request.client, request.scope, &context.places).map_err(InstallError::Usage)?;
-        let setup = setup(context, &Request { dry_run: true, ..request.clone() })?;
+        let token = current_token(&context.home).unwrap_or_else(|| TOKEN_STAND_IN.to_owned());
+        let setup = setup(context, request, &token)?;
         if let Transport::Http { token, .. } = &setup.transport {
             secret = Some(token.clone());
         }
@@ -345,7 +373,7 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
             pending.push(Pending { record, found, after: None, remember: !remembered.is_empty() });
             continue;
         };
-        let mut doc = parse(format_of(&record.path), text, &found.target)?;
+        let mut doc = parse(format_of(&record.path, request, &context.places), text, &found.target)?;
         let mut kept = Vec::new();
         for applied in record.applied.iter().rev() {
             match edit::undo(doc.as_mut(), applied, request.force) {
