@@ -18,8 +18,7 @@ pub struct TargetArgs {
     /// default 8765) with the bearer token, instead of `codex-async serve` over stdio.
     #[arg(long)]
     pub http: bool,
-    /// user: the client's own configuration, for all your projects. project: the current folder's (meant to be shared:
-    /// it names $CODEX_ASYNC_TOKEN instead of holding the token).
+    /// Which of the client's configurations to change.
     #[arg(long, value_enum, default_value_t = Scope::User, value_name = "SCOPE")]
     pub scope: Scope,
 }
@@ -111,6 +110,9 @@ pub fn uninstall(engine: &Engine, args: UninstallArgs) -> anyhow::Result<ExitCod
 fn print(report: &Report, unchanged: &str) {
     let mut out = Out::default();
     out.line(format!("{}:", report.title));
+    if report.files.iter().all(|file| file.before.is_none() && file.after.is_none()) {
+        out.line(format!("no file to change: {unchanged}"));
+    }
     for file in &report.files {
         let shown = report.show(&file.path);
         if !file.changed() {

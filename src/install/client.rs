@@ -74,7 +74,7 @@ pub enum Scope {
     /// The client's configuration for every project of this user.
     #[default]
     User,
-    /// The current folder's project configuration (meant to be shared: never holds the token).
+    /// The current folder's project file (meant to be shared: it names $CODEX_ASYNC_TOKEN instead of holding the token).
     Project,
 }
 

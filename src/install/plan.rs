@@ -162,8 +162,8 @@ pub fn plan(setup: &Setup, files: &Files) -> Result<Plan, String> {
                 approvals.push(Edit::Items { path: key_path(&["enabledMcpjsonServers"]), items: vec![SERVER_NAME.to_owned()] });
                 plan.notes.push(
                     "Claude Code starts a project's .mcp.json servers only once approved: enabledMcpjsonServers in \
-                     .claude/settings.local.json (private to you) approves codex-async; whoever clones the project is \
-                     asked once."
+                     .claude/settings.local.json (private to you) approves codex-async. Claude Code 2.1.197 honours it \
+                     inside a git repository; elsewhere it asks once. Whoever clones the project is asked once too."
                         .to_owned(),
                 );
             }
