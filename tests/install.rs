@@ -233,11 +233,13 @@ fn a_malformed_file_is_named_with_its_line_and_nothing_is_written() {
         ("claude-code", world.home.join(".claude.json"), "{\n  \"numStartups\": 3,\n  \"mcpServers\": {,\n}\n", 3),
         ("codex", world.home.join(".codex/config.toml"), "model = \"o3\"\n\n[mcp_servers.docs\ncommand = \"x\"\n", 3),
         ("cursor", world.home.join(".cursor/mcp.json"), "{\n  // no comments in this one\n  \"mcpServers\": {}\n}\n", 2),
+        ("claude-desktop", world.home.join(".config/Claude/claude_desktop_config.json"), "{\n  \"mcpServers\": {},\n}\n", 3),
         ("vscode", world.home.join(".config/Code/User/mcp.json"), "// fine\n{\n  \"servers\": {\n    \"a\": 1\n    \"b\": 2\n  }\n}\n", 4),
     ];
     for (client, file, text, line) in cases {
         put(&file, text);
-        for args in [vec!["install", client], vec!["install", client, "--http"], vec!["uninstall", client]] {
+        let http = if client == "claude-desktop" { "--approve" } else { "--http" };
+        for args in [vec!["install", client], vec!["install", client, http], vec!["uninstall", client]] {
             let error = world.fails(&args);
             assert!(error.contains(&file.display().to_string()), "{args:?}: names the file: {error}");
             assert!(error.contains(&format!("line {line}")), "{args:?}: names the line: {error}");

@@ -14,6 +14,7 @@ mod files;
 mod json;
 mod plan;
 mod record;
+mod report;
 mod toml;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ pub use client::{Client, Places, SERVER_NAME, Scope, TOKEN_VARIABLE, TOOLS};
 pub use files::BACKUP_SUFFIX;
 pub use plan::{CODEX_TOOL_TIMEOUT_SECS, Transport};
 pub use record::RECORD_FILE;
+pub use report::{FileReport, Report};
 
 use client::{Format, show_path};
 use edit::{Applied, ApplyError, Doc, Edit, Undone, show_key_path};
@@ -65,50 +67,6 @@ pub enum InstallError {
     Conflict(String),
     #[error("{0}")]
     Io(String),
-}
-
-/// One file's change.
-#[derive(Clone, Debug)]
-pub struct FileReport {
-    pub path: PathBuf,
-    /// Its text before and after (`None`: no file).
-    pub before: Option<String>,
-    pub after: Option<String>,
-    /// Where the old text was saved (not on a dry run).
-    pub backup: Option<PathBuf>,
-}
-
-impl FileReport {
-    pub fn changed(&self) -> bool {
-        self.before != self.after
-    }
-}
-
-/// What `install` or `uninstall` did (or, on a dry run, would do), for the user.
-#[derive(Clone, Debug)]
-pub struct Report {
-    /// "Codex, user scope, over stdio".
-    pub title: String,
-    pub files: Vec<FileReport>,
-    pub notes: Vec<String>,
-    /// Entries left in place because they were edited since `install` wrote them.
-    pub left: Vec<String>,
-    /// The token, to be masked wherever a file's text is shown.
-    pub secret: Option<String>,
-    pub dry_run: bool,
-    /// Where `~` is, for shorter paths in messages.
-    pub user_home: PathBuf,
-}
-
-impl Report {
-    pub fn show(&self, path: &Path) -> String {
-        show_path(path, &self.user_home)
-    }
-
-    /// A unified diff of one file's change, the token masked.
-    pub fn diff(&self, file: &FileReport) -> String {
-        files::diff(&file.path, file.before.as_deref(), file.after.as_deref(), self.secret.as_deref())
-    }
 }
 
 /// A file's parsed content, JSON or TOML alike.
