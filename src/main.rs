@@ -31,8 +31,9 @@ fn main() -> ExitCode {
         Some(Command::Token(args)) => with_engine("cli", |engine| cli::token(&engine, args)),
         Some(Command::Gc(args)) => with_engine("cli", |engine| cli::gc(&engine, args)),
         Some(Command::Config(args)) => with_engine("cli", |engine| cli::config(&engine, args)),
-        Some(Command::Install(args)) => with_engine("cli", |engine| cli::install(&engine, args)),
-        Some(Command::Uninstall(args)) => with_engine("cli", |engine| cli::uninstall(&engine, args)),
+        // No engine and no log file: a dry run must leave even $CODEX_ASYNC_HOME as it was.
+        Some(Command::Install(args)) => cli::install(args),
+        Some(Command::Uninstall(args)) => cli::uninstall(args),
         Some(Command::Completions(args)) => cli::completions(args, command()),
         Some(Command::Man(args)) => cli::man(args, command()),
         Some(Command::Serve(args)) => with_engine("serve", |engine| cli::serve(engine, args)),

@@ -265,6 +265,7 @@ fn a_dry_run_shows_the_diff_and_writes_nothing() {
     assert!(!world.home.join(".claude").exists(), "the settings file is not made");
     assert!(!world.records().exists());
     assert!(!world.codex_async_home.join("token").exists(), "the token is not made either");
+    assert!(!world.codex_async_home.exists(), "not even the home (or a log file in it)");
 
     world.ok(&["install", "claude-code"]);
     let after = read(&file);
@@ -302,6 +303,89 @@ fn http_entries_carry_the_url_and_the_token_but_never_show_it() {
         world.ok(&["uninstall", client]);
         assert_eq!(read(&file), fixture(sample), "{client}");
     }
+}
+
+#[test]
+fn the_token_never_shows_even_when_an_entry_holding_it_is_replaced_or_removed() {
+    let world = World::new();
+    let file = world.home.join(".cursor/mcp.json");
+    put(&file, &fixture("cursor.mcp.json"));
+    let mut shown = vec![world.ok(&["install", "cursor", "--http"])];
+    let first = world.token();
+    shown.push(world.ok(&["install", "cursor"]));
+    shown.push(world.ok(&["install", "cursor", "--http"]));
+    // The file still holds the old token after a rotation, until install runs again.
+    world.ok(&["token", "--rotate"]);
+    assert_ne!(world.token(), first);
+    shown.push(world.ok(&["install", "cursor", "--http", "--dry-run"]));
+    fs::write(&file, read(&file).replace("8765/mcp\"", "8765/mcp/\"")).unwrap();
+    shown.push(world.fails(&["install", "cursor", "--http"]));
+    shown.push(String::from_utf8_lossy(&world.run(&["uninstall", "cursor"]).stdout).into_owned());
+    shown.push(world.ok(&["uninstall", "cursor", "--force"]));
+    for (step, text) in shown.iter().enumerate() {
+        assert!(!text.contains(&first) && !text.contains(&world.token()), "step {step} shows a token:\n{text}");
+    }
+    assert!(shown[1].contains("-        \"Authorization\": \"Bearer <token>\""), "{}", shown[1]);
+    assert_eq!(read(&file), fixture("cursor.mcp.json"));
+}
+
+/// Shapes the syntax tree cannot give back by itself (an object on one line that the entry
+/// spread over several, CRLF that toml_edit writes as LF): uninstall restores the bytes.
+#[test]
+fn one_line_objects_and_crlf_come_back_byte_for_byte() {
+    let world = World::new();
+    let cursor = world.home.join(".cursor/mcp.json");
+    let permissions = world.home.join(".cursor/permissions.json");
+    for text in [
+        "{\"mcpServers\":{\"a\":{\"command\":\"x\"}}}",
+        "{\"mcpServers\": {\"a\": 1}}\n",
+        "{ \"mcpServers\": { } }\n",
+        "{\"x\": 1}",
+        "{\n  \"mcpServers\": {\"a\": {\"command\": \"x\"}}\n}\n",
+    ] {
+        put(&cursor, text);
+        put(&permissions, "{\"mcpAllowlist\": [\"context7:*\"]}");
+        world.ok(&["install", "cursor", "--approve"]);
+        assert_eq!(entry_at(&cursor, &["mcpServers", "codex-async", "args"]), json!(["serve"]), "{text}");
+        world.ok(&["uninstall", "cursor"]);
+        assert_eq!(read(&cursor), text);
+        assert_eq!(read(&permissions), "{\"mcpAllowlist\": [\"context7:*\"]}");
+    }
+
+    let codex = world.home.join(".codex/config.toml");
+    let crlf = fixture("codex.config.toml").replace('\n', "\r\n");
+    put(&codex, &crlf);
+    world.ok(&["install", "codex", "--approve"]);
+    let installed = read(&codex);
+    assert_eq!(installed.matches('\n').count(), installed.matches("\r\n").count(), "CRLF stays CRLF:\n{installed:?}");
+    world.ok(&["uninstall", "codex"]);
+    assert_eq!(read(&codex), crlf);
+    let mixed = "model = \"o3\"\r\n\n[mcp_servers.a]\ncommand = \"x\"\r\n";
+    put(&codex, mixed);
+    world.ok(&["install", "codex"]);
+    world.ok(&["uninstall", "codex"]);
+    assert_eq!(read(&codex), mixed);
+}
+
+/// Once something else changed the file, uninstall takes out only what install added and
+/// keeps the change, even in a shape it cannot give back byte for byte.
+#[test]
+fn an_edit_elsewhere_survives_the_uninstall() {
+    let world = World::new();
+    let file = world.home.join(".cursor/mcp.json");
+    put(&file, "{\"mcpServers\": {\"a\": 1}}\n");
+    world.ok(&["install", "cursor"]);
+    fs::write(&file, read(&file).replace("\"a\": 1", "\"a\": 2")).unwrap();
+    world.ok(&["uninstall", "cursor"]);
+    assert_eq!(json_of(&file), json!({"mcpServers": {"a": 2}}));
+
+    let codex = world.home.join(".codex/config.toml");
+    put(&codex, &fixture("codex.config.toml"));
+    world.ok(&["install", "codex"]);
+    let edited = format!("{}\n[profiles.fast]\nmodel = \"o4-mini\"\n", read(&codex));
+    fs::write(&codex, &edited).unwrap();
+    world.ok(&["uninstall", "codex"]);
+    assert_eq!(read(&codex), format!("{}\n[profiles.fast]\nmodel = \"o4-mini\"\n", fixture("codex.config.toml")));
 }
 
 #[test]

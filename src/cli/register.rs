@@ -9,7 +9,7 @@ use clap::Args;
 use super::render::Out;
 use crate::config::{Flags, Settings};
 use crate::install::{self, Client, Context, Places, Report, Request, Scope};
-use crate::jobs::Engine;
+use crate::jobs::JobStore;
 
 /// Where and how the server is registered; `uninstall` takes the same.
 #[derive(Debug, Clone, Args)]
@@ -58,9 +58,10 @@ pub struct UninstallArgs {
     pub dry_run: bool,
 }
 
-/// Paths and settings `install` needs, from the environment and config.toml.
-fn context(engine: &Engine, http: bool) -> anyhow::Result<Context> {
-    let home = engine.store().home().to_path_buf();
+/// Paths and settings `install` needs, from the environment and config.toml (read only:
+/// nothing is written before the changes are known).
+fn context(http: bool) -> anyhow::Result<Context> {
+    let home = JobStore::from_env()?.home().to_path_buf();
     let port = if http {
         Settings::load(&home, &Flags::default()).context("reading the port from the configuration")?.port.value
     } else {
@@ -78,7 +79,7 @@ fn context(engine: &Engine, http: bool) -> anyhow::Result<Context> {
     })
 }
 
-pub fn install(engine: &Engine, args: InstallArgs) -> anyhow::Result<ExitCode> {
+pub fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
     let request = Request {
         client: args.client,
         scope: args.target.scope,
@@ -87,12 +88,12 @@ pub fn install(engine: &Engine, args: InstallArgs) -> anyhow::Result<ExitCode> {
         dry_run: args.dry_run,
         force: args.force,
     };
-    let report = install::install(&context(engine, request.http)?, &request)?;
+    let report = install::install(&context(request.http)?, &request)?;
     print(&report, "already as install leaves it: nothing to change.");
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn uninstall(engine: &Engine, args: UninstallArgs) -> anyhow::Result<ExitCode> {
+pub fn uninstall(args: UninstallArgs) -> anyhow::Result<ExitCode> {
     let request = Request {
         client: args.client,
         scope: args.target.scope,
@@ -101,7 +102,7 @@ pub fn uninstall(engine: &Engine, args: UninstallArgs) -> anyhow::Result<ExitCod
         dry_run: args.dry_run,
         force: args.force,
     };
-    let report = install::uninstall(&context(engine, request.http)?, &request)?;
+    let report = install::uninstall(&context(request.http)?, &request)?;
     print(&report, "nothing to remove.");
     Ok(if report.left.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -15,11 +15,11 @@ mod json;
 mod plan;
 mod record;
 mod report;
+mod restore;
+mod secrets;
 mod toml;
 
 use std::path::{Path, PathBuf};
-
-use serde_json::Value;
 
 pub use client::{Client, Places, SERVER_NAME, Scope, TOKEN_VARIABLE, TOOLS};
 pub use files::BACKUP_SUFFIX;
@@ -30,7 +30,9 @@ pub use report::{FileReport, Report};
 use client::{Format, show_path};
 use edit::{Applied, ApplyError, Doc, Edit, Undone, show_key_path};
 use files::Found;
-use record::{Before, FileRecord, Records};
+use record::{Before, FileRecord, Records, finish};
+use restore::Restore;
+use secrets::{TOKEN_STAND_IN, current_token, secrets};
 
 /// What was asked for on the command line.
 #[derive(Clone, Debug)]
@@ -98,15 +100,6 @@ fn format_of(path: &Path, request: &Request, places: &Places) -> Format {
     if path.extension().is_some_and(|ext| ext == "toml") { Format::Toml } else { Format::Jsonc }
 }
 
-/// The token as it is now, without making one: a stand-in when there is none yet.
-fn current_token(home: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(crate::mcp::token::path(home)).ok()?;
-    let token = text.trim();
-    (!token.is_empty()).then(|| token.to_owned())
-}
-
-const TOKEN_STAND_IN: &str = "<token>";
-
 fn make_token(home: &Path) -> Result<String, InstallError> {
     crate::mcp::token::load_or_create(home)
         .map_err(|err| InstallError::Io(format!("the token file {}: {err}", crate::mcp::token::path(home).display())))
@@ -127,25 +120,18 @@ fn setup(context: &Context, request: &Request, token: &str) -> Result<plan::Setu
     Ok(plan::Setup { client: request.client, scope: request.scope, transport, approve: request.approve })
 }
 
-fn title(request: &Request) -> String {
+/// "Codex, user scope, over stdio"; the transport only for an install (uninstall takes
+/// back whichever was written).
+fn title(request: &Request, transport: bool) -> String {
     let scope = if request.client == Client::ClaudeDesktop { String::new() } else { format!(", {} scope", request.scope) };
-    format!("{}{scope}, over {}", request.client.title(), if request.http { "HTTP" } else { "stdio" })
-}
-
-/// The text a file ends with: `None` when `install` made it and nothing else is left.
-fn finish(doc: &dyn Doc, before: &Before, nothing_left: bool) -> Option<String> {
-    let text = doc.render();
-    if !nothing_left {
-        return Some(text);
-    }
-    match before {
-        Before::Absent { .. } if doc.is_blank() => None,
-        Before::Blank { text } if doc.is_blank() => Some(text.clone()),
-        Before::Content { trailing_newline: false } => {
-            Some(text.strip_suffix('\n').map(|text| text.strip_suffix('\r').unwrap_or(text)).unwrap_or(&text).to_owned())
-        }
-        _ => Some(text),
-    }
+    let over = if !transport {
+        ""
+    } else if request.http {
+        ", over HTTP"
+    } else {
+        ", over stdio"
+    };
+    format!("{}{scope}{over}", request.client.title())
 }
 
 /// A file's change, computed before anything is written.
@@ -194,14 +180,7 @@ fn commit(pending: Vec<Pending>, records: &mut Records, context: &Context, dry_r
     Ok(reports)
 }
 
-fn conflict_message(path: &Path, error: ApplyError, secret: Option<&str>, request: &Request) -> InstallError {
-    let mask = |value: &Value| {
-        let text = value.to_string();
-        match secret {
-            Some(secret) if !secret.is_empty() => text.replace(secret, "<token>"),
-            _ => text,
-        }
-    };
+fn conflict_message(path: &Path, error: ApplyError, secrets: &[String], request: &Request) -> InstallError {
     match error {
         ApplyError::Conflict { path: key, found, ours_edited } => InstallError::Conflict(format!(
             "{}: {} {} ({}). Nothing was changed: `codex-async install {} --force` replaces it (and `uninstall` then puts it back).",
@@ -212,12 +191,30 @@ fn conflict_message(path: &Path, error: ApplyError, secret: Option<&str>, reques
             } else {
                 "exists already and was not written by codex-async install"
             },
-            mask(&found),
+            secrets::mask(&found.to_string(), secrets),
             request.client,
         )),
         ApplyError::Blocked { path: key, reason } => {
             InstallError::Conflict(format!("{}: cannot add {}: {reason}. Nothing was changed.", path.display(), show_key_path(&key)))
         }
+    }
+}
+
+/// `original`, when it means exactly what `undone` (the syntax-tree undo) does: the bytes
+/// from before install, which the undo alone may not give back (see [`restore`]).
+fn checked_original(original: Option<String>, undone: &dyn Doc, format: Format, path: &Path) -> Option<String> {
+    let original = original?;
+    let parsed = parse(format, &original, path).ok()?;
+    (parsed.get(&[]) == undone.get(&[])).then_some(original)
+}
+
+/// The text before the first install, when it can be told from `text`: the text itself
+/// when no install touched the file yet, else what the record restores it to.
+fn original_of(text: Option<&str>, earlier: Option<&FileRecord>) -> Option<String> {
+    match (text, earlier) {
+        (Some(text), None) => Some(text.to_owned()),
+        (Some(text), Some(record)) => record.restore.as_ref()?.original(text),
+        (None, _) => None,
     }
 }
 
@@ -233,26 +230,34 @@ pub fn install(context: &Context, request: &Request) -> Result<Report, InstallEr
             make_token(&context.home)?
         }
     };
-    let (pending, mut records, notes) = prepare(context, request, &token)?;
+    let Prepared { pending, mut records, notes, secrets } = prepare(context, request, &token)?;
     let reports = commit(pending, &mut records, context, request.dry_run)?;
     Ok(Report {
-        title: title(request),
+        title: title(request, true),
         files: reports,
         notes,
         left: Vec::new(),
-        secret: request.http.then_some(token),
+        secrets,
         dry_run: request.dry_run,
         user_home: context.places.home.clone(),
     })
 }
 
+/// An install worked out, nothing written yet.
+struct Prepared {
+    pending: Vec<Pending>,
+    records: Records,
+    notes: Vec<String>,
+    secrets: Vec<String>,
+}
+
 /// Every file's change for an install, computed without writing anything.
-fn prepare(context: &Context, request: &Request, token: &str) -> Result<(Vec<Pending>, Records, Vec<String>), InstallError> {
+fn prepare(context: &Context, request: &Request, token: &str) -> Result<Prepared, InstallError> {
     let files = client::files(request.client, request.scope, &context.places).map_err(InstallError::Usage)?;
     let setup = setup(context, request, token)?;
-    let secret = request.http.then_some(token);
     let plan = plan::plan(&setup, &files).map_err(InstallError::Usage)?;
     let records = Records::load(&context.home).map_err(InstallError::Io)?;
+    let secrets = secrets(&context.home, &records, request.http.then_some(token));
     // Files an earlier install changed that this one does not want: their changes are undone.
     let mut targets: Vec<(PathBuf, Format, Vec<Edit>)> =
         plan.files.iter().map(|file| (file.path.clone(), file.format, file.edits.clone())).collect();
@@ -268,13 +273,22 @@ fn prepare(context: &Context, request: &Request, token: &str) -> Result<(Vec<Pen
         let mut doc = parse(format, found.text.as_deref().unwrap_or(""), &found.target)?;
         let owned = earlier.as_ref().map(|record| record.applied.clone()).unwrap_or_default();
         let applied = edit::apply(doc.as_mut(), &edits, &owned, request.force)
-            .map_err(|err| conflict_message(&found.target, err, secret, request))?;
+            .map_err(|err| conflict_message(&found.target, err, &secrets, request))?;
+        let original = original_of(found.text.as_deref(), earlier.as_ref());
         let before = earlier.map_or_else(|| Before::of(found.text.as_deref()), |record| record.before);
-        let after = finish(doc.as_ref(), &before, applied.is_empty());
-        let record = FileRecord { client: request.client, scope: request.scope, path, before, applied };
+        let (after, restore) = if applied.is_empty() {
+            // Nothing of install's is left in this file (`--approve` left out this time).
+            let exact = checked_original(original, doc.as_ref(), format, &found.target);
+            (exact.or_else(|| finish(doc.as_ref(), &before, true)), None)
+        } else {
+            let after = finish(doc.as_ref(), &before, false);
+            let restore = original.zip(after.as_deref()).map(|(original, after)| Restore::between(&original, after));
+            (after, restore)
+        };
+        let record = FileRecord { client: request.client, scope: request.scope, path, before, applied, restore };
         pending.push(Pending { record, found, after, remember: true });
     }
-    Ok((pending, records, plan.notes))
+    Ok(Prepared { pending, records, notes: plan.notes, secrets })
 }
 
 /// Takes back what `install` did for this client and scope.
@@ -282,15 +296,18 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
     let mut records = Records::load(&context.home).map_err(InstallError::Io)?;
     let remembered = records.of(request.client, request.scope);
     let mut notes = Vec::new();
-    let mut secret = None;
+    let mut secrets = secrets(&context.home, &records, None);
     let targets = if remembered.is_empty() {
         // No record (another CODEX_ASYNC_HOME, or registered by hand): remove what
         // install would write now, where it equals that exactly.
         let files = client::files(request.client, request.scope, &context.places).map_err(InstallError::Usage)?;
         let token = current_token(&context.home).unwrap_or_else(|| TOKEN_STAND_IN.to_owned());
         let setup = setup(context, request, &token)?;
-        if let Transport::Http { token, .. } = &setup.transport {
-            secret = Some(token.clone());
+        if let Transport::Http { token, .. } = &setup.transport
+            && token != TOKEN_STAND_IN
+            && !secrets.contains(token)
+        {
+            secrets.push(token.clone());
         }
         let plan = plan::plan(&setup, &files).map_err(InstallError::Usage)?;
         notes.push(format!(
@@ -314,6 +331,7 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
                     })
                     .collect(),
                 path: file.path,
+                restore: None,
             })
             .collect()
     } else {
@@ -331,7 +349,8 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
             pending.push(Pending { record, found, after: None, remember: !remembered.is_empty() });
             continue;
         };
-        let mut doc = parse(format_of(&record.path, request, &context.places), text, &found.target)?;
+        let format = format_of(&record.path, request, &context.places);
+        let mut doc = parse(format, text, &found.target)?;
         let mut kept = Vec::new();
         for applied in record.applied.iter().rev() {
             match edit::undo(doc.as_mut(), applied, request.force) {
@@ -355,17 +374,22 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
                 Undone::Removed(_) | Undone::Restored(_) | Undone::ItemsRemoved(..) | Undone::Missing(_) => {}
             }
         }
-        let after = finish(doc.as_ref(), &record.before, kept.is_empty());
+        let exact = match (&record.restore, kept.is_empty()) {
+            (Some(restore), true) => checked_original(restore.original(text), doc.as_ref(), format, &found.target),
+            _ => None,
+        };
+        let after = exact.or_else(|| finish(doc.as_ref(), &record.before, kept.is_empty()));
         record.applied = kept;
+        record.restore = None;
         pending.push(Pending { record, found, after, remember: !remembered.is_empty() });
     }
     let reports = commit(pending, &mut records, context, request.dry_run)?;
     Ok(Report {
-        title: title(request),
+        title: title(request, false),
         files: reports,
         notes,
         left,
-        secret,
+        secrets,
         dry_run: request.dry_run,
         user_home: context.places.home.clone(),
     })

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::client::{Client, Scope};
-use super::edit::Applied;
+use super::edit::{Applied, Doc};
+use super::restore::Restore;
 use crate::jobs::JobStore;
 use crate::jobs::atomic::{self, Durability};
 
@@ -38,6 +39,22 @@ impl Before {
     }
 }
 
+/// The text a file ends with: `None` when `install` made it and nothing else is left.
+pub fn finish(doc: &dyn Doc, before: &Before, nothing_left: bool) -> Option<String> {
+    let text = doc.render();
+    if !nothing_left {
+        return Some(text);
+    }
+    match before {
+        Before::Absent { .. } if doc.is_blank() => None,
+        Before::Blank { text } if doc.is_blank() => Some(text.clone()),
+        Before::Content { trailing_newline: false } => {
+            Some(text.strip_suffix('\n').map(|text| text.strip_suffix('\r').unwrap_or(text)).unwrap_or(&text).to_owned())
+        }
+        _ => Some(text),
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FileRecord {
     pub client: Client,
@@ -45,6 +62,9 @@ pub struct FileRecord {
     pub path: PathBuf,
     pub before: Before,
     pub applied: Vec<Applied>,
+    /// The exact text before install, while the file is as install left it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<Restore>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

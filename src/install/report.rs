@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::client::show_path;
 use super::files;
+use super::secrets::mask;
 
 /// One file's change.
 #[derive(Clone, Debug)]
@@ -31,8 +32,9 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Entries left in place because they were edited since `install` wrote them.
     pub left: Vec<String>,
-    /// The token, to be masked wherever a file's text is shown.
-    pub secret: Option<String>,
+    /// Tokens to be masked wherever a file's text is shown: the current one and any an
+    /// earlier install wrote (the file may still hold one the user rotated since).
+    pub secrets: Vec<String>,
     pub dry_run: bool,
     /// Where `~` is, for shorter paths in messages.
     pub user_home: PathBuf,
@@ -43,8 +45,10 @@ impl Report {
         show_path(path, &self.user_home)
     }
 
-    /// A unified diff of one file's change, the token masked.
+    /// A unified diff of one file's change, the tokens masked.
     pub fn diff(&self, file: &FileReport) -> String {
-        files::diff(&file.path, file.before.as_deref(), file.after.as_deref(), self.secret.as_deref())
+        let before = file.before.as_deref().map(|text| mask(text, &self.secrets));
+        let after = file.after.as_deref().map(|text| mask(text, &self.secrets));
+        files::diff(&file.path, before.as_deref(), after.as_deref())
     }
 }

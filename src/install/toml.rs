@@ -12,6 +12,9 @@ use super::edit::Doc;
 
 pub struct TomlDoc {
     doc: DocumentMut,
+    /// Whether every line of the file ends in CRLF: `toml_edit` writes LF only, so the
+    /// rendered text is given the file's own line ends back.
+    crlf: bool,
 }
 
 /// A parse error with where it is (1-based line and column).
@@ -24,7 +27,8 @@ pub struct TomlError {
 
 impl TomlDoc {
     pub fn parse(text: &str) -> Result<TomlDoc, TomlError> {
-        text.parse::<DocumentMut>().map(|doc| TomlDoc { doc }).map_err(|err| {
+        let crlf = text.contains("\r\n") && text.matches('\n').count() == text.matches("\r\n").count();
+        text.parse::<DocumentMut>().map(|doc| TomlDoc { doc, crlf }).map_err(|err| {
             let start = err.span().map_or(0, |span| span.start.min(text.len()));
             let before = text.get(..start).unwrap_or("");
             let line = before.matches('\n').count() + 1;
@@ -237,7 +241,8 @@ impl Doc for TomlDoc {
     }
 
     fn render(&self) -> String {
-        self.doc.to_string()
+        let text = self.doc.to_string();
+        if self.crlf { text.replace("\r\n", "\n").replace('\n', "\r\n") } else { text }
     }
 
     fn is_blank(&self) -> bool {
@@ -310,6 +315,19 @@ mod tests {
             doc.remove(&key_path(&["mcp_servers"]));
             assert_eq!(doc.render(), text);
         }
+    }
+
+    #[test]
+    fn crlf_line_ends_stay() {
+        let text = "model = \"o3\"\r\n\r\n# servers\r\n[mcp_servers.a]\r\ncommand = \"x\"\r\n";
+        let path = key_path(&["mcp_servers", "codex-async"]);
+        let mut doc = TomlDoc::parse(text).unwrap();
+        doc.set(&path, &entry()).unwrap();
+        let added = doc.render();
+        assert!(added.contains("[mcp_servers.codex-async]\r\n"), "{added:?}");
+        assert_eq!(added.matches('\n').count(), added.matches("\r\n").count(), "{added:?}");
+        doc.remove(&path);
+        assert_eq!(doc.render(), text);
     }
 
     #[test]
