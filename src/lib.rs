@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod install;
 pub mod jobs;
 pub mod logging;
 pub mod mcp;

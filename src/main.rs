@@ -1,14 +1,23 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use codex_async::cli::{self, Cli, Command};
 use codex_async::jobs::Engine;
 use codex_async::logging::{self, Role};
 use codex_async::{demo, supervisor};
 
+/// The version with the commit it was built from (see build.rs). Read here, not in the
+/// library, so a new commit changes only this file's code.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("CODEX_ASYNC_GIT_COMMIT"), ")");
+
+/// The command line as defined in the library, with the version.
+fn command() -> clap::Command {
+    Cli::command().version(VERSION)
+}
+
 fn main() -> ExitCode {
-    let parsed = Cli::parse();
+    let parsed = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|err| err.exit());
     let result = match parsed.command {
         // These two run inside a job and set up what they need themselves.
         Some(Command::Supervise) => return supervisor::main(),
@@ -24,6 +33,11 @@ fn main() -> ExitCode {
         Some(Command::Token(args)) => with_engine(Role::Command, |engine| cli::token(&engine, args)),
         Some(Command::Gc(args)) => with_engine(Role::Command, |engine| cli::gc(&engine, args)),
         Some(Command::Config(args)) => with_engine(Role::Command, |engine| cli::config(&engine, args)),
+        // No engine and no log file: a dry run must leave even $CODEX_ASYNC_HOME as it was.
+        Some(Command::Install(args)) => cli::install(args),
+        Some(Command::Uninstall(args)) => cli::uninstall(args),
+        Some(Command::Completions(args)) => cli::completions(args, command()),
+        Some(Command::Man(args)) => cli::man(args, command()),
         Some(Command::Serve(args)) => with_engine(Role::Server("serve"), |engine| cli::serve(engine, args)),
         None => with_engine(Role::Server("dashboard"), |engine| cli::dashboard(engine, parsed.dashboard)),
     };

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use super::register::{InstallArgs, UninstallArgs};
+use super::shell::{CompletionsArgs, ManArgs};
 use crate::config::{Flags, parse_duration};
 use crate::jobs::{ApprovalPolicy, JobError, tail};
 
@@ -47,6 +49,14 @@ pub enum Command {
     Token(TokenArgs),
     /// Show the configuration in effect and where each value comes from.
     Config(ConfigArgs),
+    /// Register codex-async with an MCP client: merge its entry into the client's configuration (a diff shows what changed).
+    Install(InstallArgs),
+    /// Take back what `install` added to a client's configuration.
+    Uninstall(UninstallArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write every page into a folder.
+    Man(ManArgs),
     /// Runs one job's supervisor (started by `start`, not by hand).
     #[command(name = "__supervise", hide = true)]
     Supervise,

@@ -2,11 +2,15 @@
 
 mod args;
 mod logs;
+mod register;
 mod render;
+mod shell;
 
 pub use args::*;
 pub use logs::logs;
+pub use register::{InstallArgs, TargetArgs, UninstallArgs, install, uninstall};
 pub use render::warn;
+pub use shell::{CompletionsArgs, ManArgs, completions, man};
 
 use std::io::Read;
 use std::process::ExitCode;
