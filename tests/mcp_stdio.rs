@@ -334,3 +334,120 @@ fn signals_end_the_stdio_server_at_once_with_a_pipe_or_a_socket_for_stdin() {
     assert_eq!(home.status(&id), "running", "stopping the server leaves the job running");
     assert!(home.run(&["cancel", &id]).status.success());
 }
+
+fn handshake() -> [Value; 2] {
+    [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    ]
+}
+
+/// stdin that is a file (a script replayed): served by the reader thread, every line
+/// answered, the last one without its newline too, and the end of the file ends it.
+#[test]
+fn a_file_for_stdin_is_served_to_its_last_line() {
+    let home = TestHome::new();
+    let script = home.path().join("requests.jsonl");
+    let [initialize, initialized] = handshake();
+    // A line over the 32 MiB limit in the middle: answered with an error, then skipped.
+    let too_long = format!("{{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"ping\",\"params\":{{\"x\":\"{}\"}}}}", "x".repeat(33 << 20));
+    let text = format!(
+        "{initialize}\n{initialized}\n{}\n{too_long}\n{}",
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+        json!({"jsonrpc": "2.0", "id": 3, "method": "ping"})
+    );
+    std::fs::write(&script, text).unwrap();
+    let child = home
+        .command()
+        .arg("serve")
+        .stdin(std::fs::File::open(&script).unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = ProcessGuard::new(child);
+    let replies = common::lines_of(child.child().stdout.take().unwrap());
+    let status = child.exit_within(Duration::from_secs(30), "serve to end at the file's end");
+    assert!(status.success(), "{status}");
+    let answers: Vec<Value> = replies.try_iter().map(|line| serde_json::from_str::<Value>(&line).unwrap()).collect();
+    let ids: Vec<Value> = answers.iter().map(|answer| answer["id"].clone()).collect();
+    assert_eq!(ids, [json!(1), json!(2), Value::Null, json!(3)]);
+    assert!(answers[2]["error"]["message"].as_str().unwrap().contains("longer than"), "{}", answers[2]);
+}
+
+/// A client that stops reading while answers pile up (far more than a pipe holds) gets
+/// every answer whole once it reads again; the server keeps reading requests meanwhile;
+/// and the pipes' flags are as they were when it exits (another process may share them).
+#[test]
+fn a_slow_reader_gets_every_answer_whole_and_the_pipes_flags_are_put_back() {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    let home = TestHome::new();
+    let id = home.start("flood:3000");
+    home.wait_for_status(&id, "done", Duration::from_secs(30));
+    // Close-on-exec, as a client makes them: the server must not hold the client's ends.
+    let (server_in, client_out) = nix::unistd::pipe2(OFlag::O_CLOEXEC).unwrap();
+    let (client_in, server_out) = nix::unistd::pipe2(OFlag::O_CLOEXEC).unwrap();
+    // Copies of the server's ends, to look at their flags afterwards.
+    let (server_in_copy, server_out_copy) = (server_in.try_clone().unwrap(), server_out.try_clone().unwrap());
+    let child = home.command().arg("serve").stdin(server_in).stdout(server_out).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = ProcessGuard::new(child);
+    let mut requests = String::new();
+    for message in handshake() {
+        requests.push_str(&format!("{message}\n"));
+    }
+    let polls = 60;
+    for n in 0..polls {
+        requests.push_str(&format!(
+            "{}\n",
+            json!({"jsonrpc": "2.0", "id": 100 + n, "method": "tools/call", "params": {"name": "codex_poll", "arguments": {"job_id": id, "tail_lines": 2000}}})
+        ));
+    }
+    // A line over the 32 MiB limit: answered with an error (no id), then skipped.
+    requests.push_str(&format!("{{\"jsonrpc\":\"2.0\",\"id\":998,\"params\":\"{}\"}}\n", "x".repeat(33 << 20)));
+    requests.push_str(&format!("{}\n", json!({"jsonrpc": "2.0", "id": 999, "method": "ping"})));
+    let writer = std::thread::spawn(move || {
+        let mut out = std::fs::File::from(client_out);
+        out.write_all(requests.as_bytes()).unwrap();
+        out
+    });
+    // Nothing is read until every request is written: the server must not stall on a
+    // full stdout while requests wait on its stdin.
+    let out = writer.join().unwrap();
+    // The pipe fills (more is answered than it holds) before anything is read.
+    common::wait_until("stdout's pipe to fill", Duration::from_secs(30), || unread_bytes(&client_in) > 48 * 1024);
+    let replies = common::lines_of(std::fs::File::from(client_in));
+    let text: String =
+        (0..polls + 3).map(|n| common::next_line(&replies, Duration::from_secs(30), &format!("answer {n}")) + "\n").collect();
+    let answers: Vec<Value> = text.lines().map(|line| serde_json::from_str(line).expect("a whole JSON-RPC line")).collect();
+    let skipped: Vec<&Value> = answers.iter().filter(|answer| answer["id"].is_null()).collect();
+    assert_eq!(skipped.len(), 1, "one answer for the line too long");
+    assert!(skipped[0]["error"]["message"].as_str().unwrap().contains("longer than"), "{}", skipped[0]);
+    let mut ids: Vec<i64> = answers.iter().filter_map(|answer| answer["id"].as_i64()).collect();
+    ids.sort_unstable();
+    let mut wanted: Vec<i64> = std::iter::once(1).chain(100..100 + polls).chain(std::iter::once(999)).collect();
+    wanted.sort_unstable();
+    assert_eq!(ids, wanted);
+    let total: usize = text.len();
+    assert!(total > 1 << 19, "far more than a pipe holds was answered ({total} bytes)");
+    for answer in answers.iter().filter(|answer| answer["id"].as_i64().is_some_and(|id| (100..999).contains(&id))) {
+        assert!(answer["result"]["structuredContent"]["output"].as_str().unwrap().contains("line 2999"));
+    }
+    drop(out);
+    let status = child.exit_within(Duration::from_secs(30), "serve to end at EOF");
+    assert!(status.success(), "{status}");
+    for (name, fd) in [("stdin", &server_in_copy), ("stdout", &server_out_copy)] {
+        let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL).unwrap());
+        assert!(!flags.contains(OFlag::O_NONBLOCK), "{name} left non-blocking");
+    }
+}
+
+/// How many bytes wait in a pipe (FIONREAD).
+#[allow(unsafe_code)]
+fn unread_bytes(fd: &std::os::fd::OwnedFd) -> usize {
+    use std::os::fd::AsRawFd;
+    let mut unread: nix::libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int through the pointer, which points at `unread`.
+    let status = unsafe { nix::libc::ioctl(fd.as_raw_fd(), nix::libc::FIONREAD, &mut unread) };
+    assert_eq!(status, 0, "FIONREAD");
+    usize::try_from(unread).unwrap_or(0)
+}

@@ -24,11 +24,12 @@ use rmcp::transport::Transport;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::server::McpServer;
-use super::wire::{self, Verdict};
+mod direct;
 
-/// The longest line read; a longer one is answered with an error and skipped.
-pub const MAX_LINE_BYTES: usize = 32 * 1024 * 1024;
+use super::server::McpServer;
+use super::wire::{Judged, judge};
+
+pub use super::wire::MAX_LINE_BYTES;
 /// How long the last lines may take to reach stdout when the session ends.
 const FLUSH_GRACE: Duration = Duration::from_millis(150);
 
@@ -70,6 +71,30 @@ impl Transport<RoleServer> for StdioTransport {
 
 /// Serves one client on stdin/stdout until it hangs up (end of input) or `shutdown`.
 pub async fn serve(server: McpServer, shutdown: CancellationToken) -> anyhow::Result<()> {
+    match direct::Fds::take() {
+        Some(fds) => serve_direct(server, shutdown, fds).await,
+        None => serve_threads(server, shutdown).await,
+    }
+}
+
+/// Pipes and sockets: read and written on the runtime's thread (see [`direct`]).
+async fn serve_direct(server: McpServer, shutdown: CancellationToken, fds: direct::Fds) -> anyhow::Result<()> {
+    let (transport, writer) = direct::DirectTransport::new(&fds).context("watching stdin and stdout")?;
+    let flusher = tokio::spawn({
+        let writer = std::sync::Arc::clone(&writer);
+        async move { writer.flush_forever().await }
+    });
+    let result = run(server, transport, shutdown).await;
+    // Let the last lines out, but never wait long on a client that stopped reading.
+    writer.drain(FLUSH_GRACE).await;
+    flusher.abort();
+    drop(fds);
+    result
+}
+
+/// Anything else (a terminal, a file): two plain threads, so that nothing on the
+/// runtime ever waits on a blocking read or write.
+async fn serve_threads(server: McpServer, shutdown: CancellationToken) -> anyhow::Result<()> {
     let (out_sender, out_receiver) = std_mpsc::channel::<Outbound>();
     std::thread::Builder::new()
         .name("mcp-stdout".into())
@@ -92,7 +117,10 @@ pub async fn serve(server: McpServer, shutdown: CancellationToken) -> anyhow::Re
     result
 }
 
-async fn run(server: McpServer, transport: StdioTransport, shutdown: CancellationToken) -> anyhow::Result<()> {
+async fn run<T>(server: McpServer, transport: T, shutdown: CancellationToken) -> anyhow::Result<()>
+where
+    T: Transport<RoleServer, Error = std::io::Error> + 'static,
+{
     let running = server.serve_with_ct(transport, shutdown.child_token()).await;
     let running = match running {
         Ok(running) => running,
@@ -168,43 +196,6 @@ fn read_lines(messages: &mpsc::Sender<RxJsonRpcMessage<RoleServer>>, answers: &s
     }
     if !skipping {
         deliver(&current);
-    }
-}
-
-enum Judged {
-    Message(Box<RxJsonRpcMessage<RoleServer>>),
-    Answer(serde_json::Value),
-    /// A blank line, or a notification rmcp does not know (notifications get no answer).
-    Nothing,
-}
-
-fn judge(line: &[u8]) -> Judged {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line.iter().all(u8::is_ascii_whitespace) {
-        return Judged::Nothing;
-    }
-    let value = match wire::parse(line) {
-        Ok(value) => value,
-        Err(Verdict::Reply { body, .. }) => return Judged::Answer(body),
-        Err(Verdict::Pass) => return Judged::Nothing,
-    };
-    match wire::check_value(&value) {
-        Verdict::Reply { body, .. } => return Judged::Answer(body),
-        Verdict::Pass => {}
-    }
-    let id = value.get("id").cloned();
-    match serde_json::from_value(value) {
-        Ok(message) => match wire::check_read(&message) {
-            Verdict::Pass => Judged::Message(Box::new(message)),
-            Verdict::Reply { body, .. } => Judged::Answer(body),
-        },
-        Err(err) => match id {
-            Some(id) => Judged::Answer(wire::error(Some(&id), -32600, format!("invalid request: {err}"))),
-            None => {
-                tracing::debug!(%err, "a notification of an unknown shape; ignored");
-                Judged::Nothing
-            }
-        },
     }
 }
 

@@ -142,6 +142,48 @@ pub fn check_value(value: &Value) -> Verdict {
     Verdict::Pass
 }
 
+/// The longest line read over stdio; a longer one is answered with an error and skipped.
+pub const MAX_LINE_BYTES: usize = 32 * 1024 * 1024;
+
+/// What becomes of one line read from a stream of messages.
+pub enum Judged {
+    Message(Box<RxJsonRpcMessage<RoleServer>>),
+    Answer(serde_json::Value),
+    /// A blank line, or a notification rmcp does not know (notifications get no answer).
+    Nothing,
+}
+
+/// Reads one line (without its `\n`) once: a message for rmcp, an answer, or nothing.
+pub fn judge(line: &[u8]) -> Judged {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Judged::Nothing;
+    }
+    let value = match parse(line) {
+        Ok(value) => value,
+        Err(Verdict::Reply { body, .. }) => return Judged::Answer(body),
+        Err(Verdict::Pass) => return Judged::Nothing,
+    };
+    match check_value(&value) {
+        Verdict::Reply { body, .. } => return Judged::Answer(body),
+        Verdict::Pass => {}
+    }
+    let id = value.get("id").cloned();
+    match serde_json::from_value(value) {
+        Ok(message) => match check_read(&message) {
+            Verdict::Pass => Judged::Message(Box::new(message)),
+            Verdict::Reply { body, .. } => Judged::Answer(body),
+        },
+        Err(err) => match id {
+            Some(id) => Judged::Answer(error(Some(&id), -32600, format!("invalid request: {err}"))),
+            None => {
+                tracing::debug!(%err, "a notification of an unknown shape; ignored");
+                Judged::Nothing
+            }
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -153,11 +153,19 @@ fn take_pending(store: &JobStore, id: &JobId) -> Result<(OwnerLock, JobMeta, Sta
     Ok((owner, meta, start))
 }
 
+/// When this process started, in clock ticks since boot (its identity with its pid).
+static OWN_START: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+
+/// Reads this process's start time ahead of the request it will serve.
+pub fn remember_own_start() {
+    OWN_START.get_or_init(|| procfs::start_ticks(std::process::id() as i32));
+}
+
 /// A meta that names this process as the job's supervisor.
 fn stamped(mut meta: JobMeta) -> JobMeta {
     let me = std::process::id() as i32;
     meta.supervisor_pid = Some(i64::from(me));
-    meta.supervisor_start_ticks = procfs::start_ticks(me);
+    meta.supervisor_start_ticks = *OWN_START.get_or_init(|| procfs::start_ticks(me));
     meta
 }
 

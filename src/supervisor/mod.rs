@@ -44,6 +44,11 @@ pub fn main() -> ExitCode {
     let _ = nix::unistd::setsid();
     let _ = nix::sys::prctl::set_child_subreaper(true);
     write_line(&SupervisorHello { supervisor_pid: std::process::id() as i32 });
+    // What needs no request is made now: a spare waits ready, and a start waits only for
+    // the job's own work.
+    let store = JobStore::from_env();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    job::remember_own_start();
 
     let mut input = Vec::new();
     let request: Result<SuperviseRequest, String> = std::io::stdin()
@@ -62,11 +67,11 @@ pub fn main() -> ExitCode {
         Ok(request) => request,
         Err(failed) => return answer_failed(failed),
     };
-    let store = match JobStore::from_env() {
+    let store = match store {
         Ok(store) => store,
         Err(err) => return answer_failed(err.to_string()),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(err) => return answer_failed(format!("no runtime: {err}")),
     };
