@@ -5,6 +5,14 @@
 mod common;
 mod common_tmux;
 
+// The second edition's screens, each end to end.
+#[path = "dashboard_tmux/acting.rs"]
+mod acting;
+#[path = "dashboard_tmux/editing.rs"]
+mod editing;
+#[path = "dashboard_tmux/reading.rs"]
+mod reading;
+
 use common::{TestHome, is_alive, wait_until};
 use common_tmux::{DEADLINE, Tmux, dashboard_command};
 
@@ -114,7 +122,8 @@ fn a_job_started_from_the_form_runs_and_its_output_streams() {
 
     // Search, help, zoom: the screen answers and comes back.
     tmux.keys(&["?"]);
-    tmux.wait_for("Keys (Esc closes)", DEADLINE);
+    // (At 30 rows the help scrolls: "Keys (↑↓ more, Esc closes)".)
+    tmux.wait_for("Esc closes)", DEADLINE);
     tmux.keys(&["Escape"]);
     tmux.keys(&["/"]);
     tmux.type_text("second");

@@ -91,6 +91,10 @@ impl App {
                 self.pane.apply_line_number(&job, offset, line);
                 Vec::new()
             }
+            DataEvent::LineCount { job, offset, lines } => {
+                self.pane.apply_line_count(&job, offset, lines);
+                Vec::new()
+            }
             DataEvent::WholeLine { job, offset, text, total } => {
                 self.show_whole_line(job, offset, &text, total);
                 Vec::new()

@@ -165,7 +165,26 @@ fn shell_words(argv: &[String]) -> String {
     argv.iter()
         .map(|arg| {
             let plain = !arg.is_empty() && arg.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_./=:,@+%".contains(ch));
-            if plain { arg.clone() } else { format!("'{}'", arg.replace('\'', "'\\''")) }
+            if plain {
+                arg.clone()
+            } else if arg.chars().any(char::is_control) {
+                // Lines and tabs as a shell writes them: $'…\n…'.
+                let escaped: String = arg
+                    .chars()
+                    .map(|ch| match ch {
+                        '\n' => "\\n".to_owned(),
+                        '\t' => "\\t".to_owned(),
+                        '\r' => "\\r".to_owned(),
+                        '\'' => "\\'".to_owned(),
+                        '\\' => "\\\\".to_owned(),
+                        ch if ch.is_control() => format!("\\x{:02x}", u32::from(ch)),
+                        ch => ch.to_string(),
+                    })
+                    .collect();
+                format!("$'{escaped}'")
+            } else {
+                format!("'{}'", arg.replace('\'', "'\\''"))
+            }
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -177,7 +196,7 @@ mod tests {
 
     #[test]
     fn command_lines_quote_what_needs_it() {
-        let argv = ["codex", "exec", "--json", "fix it's bug", ""].map(str::to_owned);
-        assert_eq!(shell_words(&argv), "codex exec --json 'fix it'\\''s bug' ''");
+        let argv = ["codex", "exec", "--json", "fix it's bug", "", "two\nlines"].map(str::to_owned);
+        assert_eq!(shell_words(&argv), "codex exec --json 'fix it'\\''s bug' '' $'two\\nlines'");
     }
 }

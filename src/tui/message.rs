@@ -181,6 +181,12 @@ pub enum DataEvent {
         offset: u64,
         line: u64,
     },
+    /// `lines` lines end before `offset` (the file's length when it was counted).
+    LineCount {
+        job: JobId,
+        offset: u64,
+        lines: u64,
+    },
     /// A cut line read whole (`total` bytes; `text` may hold only the first of them).
     WholeLine {
         job: JobId,

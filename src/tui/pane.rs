@@ -82,6 +82,8 @@ pub struct OutputPane {
     pub first_line: Option<u64>,
     /// Show this line (by offset) once the window around it arrives.
     pub jump_to: Option<u64>,
+    /// The loader's count: lines ending before an offset (the file's length then).
+    pub counted: Option<(u64, u64)>,
 }
 
 impl Default for OutputPane {
@@ -103,6 +105,7 @@ impl Default for OutputPane {
             loading: false,
             first_line: None,
             jump_to: None,
+            counted: None,
         }
     }
 }
@@ -138,9 +141,23 @@ impl OutputPane {
         self.first_line.map(|first| first + index as u64)
     }
 
-    /// Lines in the file, when the window reaches its end and its numbers are known.
+    /// Lines in the file: counted from the window when it reaches the end, else as the
+    /// loader counted them.
     pub fn total_lines(&self) -> Option<u64> {
-        self.at_file_end.then(|| self.line_number(self.line_count())).flatten()
+        let from_window = self.at_file_end.then(|| self.line_number(self.line_count())).flatten();
+        from_window.or(self.counted.map(|(_, lines)| lines))
+    }
+
+    /// The loader counted the file's lines.
+    pub fn apply_line_count(&mut self, job: &JobId, offset: u64, lines: u64) {
+        if self.job.as_ref() != Some(job) {
+            return;
+        }
+        self.counted = Some((offset, lines));
+        // A window that ends where the count did is numbered by it.
+        if self.first_line.is_none() && self.end == offset && self.partial.is_none() {
+            self.first_line = lines.checked_sub(self.lines.len() as u64);
+        }
     }
 
     /// The loader says which line starts at `offset`.

@@ -307,8 +307,12 @@ impl Loader {
             return;
         }
         let job = index.job.clone();
+        let counted = index.counted();
         for (offset, line) in index.answers() {
             self.send(DataEvent::LineNumber { job: job.clone(), offset, line });
+        }
+        if let Some((offset, lines)) = counted {
+            self.send(DataEvent::LineCount { job, offset, lines });
         }
         if !self.index.as_ref().is_some_and(LineIndex::busy) {
             // Nothing waits for the count: the slice buffer goes.

@@ -50,11 +50,26 @@ pub struct LineIndex {
     lines: u64,
     /// Offsets whose numbers the pane waits for.
     wanted: Vec<u64>,
+    /// The file's length when the count began: it is counted that far in any case.
+    target: u64,
+    /// The count reached `target` and said so.
+    reported: bool,
 }
 
 impl LineIndex {
     pub fn new(job: JobId, path: PathBuf) -> Self {
-        LineIndex { job, path, checkpoints: vec![(0, 0)], scanned: 0, lines: 0, wanted: Vec::new() }
+        let target = file_len(&path);
+        LineIndex { job, path, checkpoints: vec![(0, 0)], scanned: 0, lines: 0, wanted: Vec::new(), target, reported: false }
+    }
+
+    /// Once, when the count reached the length the file had when it began: that many
+    /// lines end before that offset.
+    pub fn counted(&mut self) -> Option<(u64, u64)> {
+        if self.reported || self.scanned < self.target {
+            return None;
+        }
+        self.reported = true;
+        Some((self.scanned, self.lines))
     }
 
     /// Asks for the number of the line that starts at `offset`.
@@ -66,7 +81,7 @@ impl LineIndex {
 
     /// Whether reading on would answer something.
     pub fn busy(&self) -> bool {
-        self.wanted.iter().any(|&offset| offset > self.scanned)
+        self.scanned < self.target || self.wanted.iter().any(|&offset| offset > self.scanned)
     }
 
     /// Counts one more slice (up to the file's length now).
@@ -82,6 +97,7 @@ impl LineIndex {
             // Nothing more to read: what is wanted beyond the end gets no number.
             let scanned = self.scanned;
             self.wanted.retain(|&offset| offset <= scanned);
+            self.target = self.target.min(scanned);
             return Ok(());
         }
         self.lines += newlines(&buffer[..read]);
@@ -300,6 +316,11 @@ mod tests {
         answers.extend(index.answers());
         answers.sort();
         assert_eq!(answers, [(offset_of(5), 5), (offset_of(299_990), 299_990)]);
+        while index.busy() {
+            index.step(&mut buffer).unwrap();
+        }
+        assert_eq!(index.counted(), Some((content.len() as u64, 300_000)), "the whole file is counted once");
+        assert_eq!(index.counted(), None);
         assert_eq!(index.number_of(offset_of(123_456)), Some(123_456));
     }
 }
