@@ -323,7 +323,7 @@ fn two_thousand_stored_jobs_are_listed_counted_and_navigable() {
         let header = screen.lines().next().unwrap_or("");
         ["● 1 running", "✓ 1000 done", "✗ 500 error", "⊘ 500 cancelled"].iter().all(|count| header.contains(count))
     });
-    tmux.wait_for("(2001 / 2001)", DEADLINE);
+    tmux.wait_for("(2001 / 2001 ▼", DEADLINE);
     assert!(tmux.row_of(&running).is_some(), "the running job is the first row");
     tmux.keys(&["G"]);
     tmux.wait_until("the oldest job selected, its output shown", DEADLINE, |screen| {

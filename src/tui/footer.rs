@@ -47,7 +47,7 @@ pub fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
         Mode::Search(field) => input(" search output: /", field, "   Enter search · Esc cancel · re: regex"),
         _ => {
             let line = match &app.flash {
-                Some(flash) => Line::from(Span::styled(format!(" {flash}"), Style::new().yellow())),
+                Some(flash) => flash_line(app, flash, usize::from(area.width)),
                 None => keys_line(app, usize::from(area.width)),
             };
             frame.render_widget(Paragraph::new(line), area);
@@ -175,9 +175,31 @@ pub fn fitting_keys(mut keys: Vec<Hint>, width: usize) -> Vec<Hint> {
     keys
 }
 
+/// The result of the last action, cut to leave room for the keys that always stay
+/// (`? help`, `q quit`) at the right end.
+fn flash_line(app: &App, flash: &str, width: usize) -> Line<'static> {
+    let always: Vec<Hint> = footer_keys(app).into_iter().filter(|hint| hint.priority == ALWAYS).collect();
+    let keys_width: usize = always.iter().map(hint_width).sum();
+    let room = width.saturating_sub(keys_width + 1);
+    let mut text = super::text::sanitize(flash, room.saturating_sub(1), false);
+    if text.width() < flash.width() && room > 1 {
+        text = super::text::sanitize(flash, room.saturating_sub(2), false);
+        text.push('…');
+    }
+    let text = format!(" {text}");
+    let padding = width.saturating_sub(text.width() + keys_width);
+    let mut spans = vec![Span::styled(text, Style::new().yellow()), Span::raw(" ".repeat(padding))];
+    spans.extend(keys_line_of(always).spans);
+    Line::from(spans)
+}
+
 fn keys_line(app: &App, width: usize) -> Line<'static> {
+    keys_line_of(fitting_keys(footer_keys(app), width))
+}
+
+fn keys_line_of(keys: Vec<Hint>) -> Line<'static> {
     let mut spans = Vec::new();
-    for hint in fitting_keys(footer_keys(app), width) {
+    for hint in keys {
         spans.push(Span::styled(format!(" {}", hint.key), Style::new().bold().cyan()));
         spans.push(Span::styled(format!(" {}", hint.what), Style::new().dark_gray()));
     }

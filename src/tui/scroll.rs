@@ -247,10 +247,11 @@ impl App {
         let (width, _) = layout::output_size(self);
         let pieces = super::document::line_pieces(text, usize::from(width.max(1)) * 16);
         let shown = text.len() as u64;
-        let mut title = format!("line at byte {offset} of {job}, {} bytes", total);
-        if shown < total {
-            title.push_str(&format!(" (the first {shown} shown)"));
-        }
+        let title = if shown < total {
+            format!("line at byte {offset} of {job} ({shown} of {total} bytes)")
+        } else {
+            format!("line at byte {offset} of {job} ({total} bytes)")
+        };
         let mut document = super::document::Document::new(DocKind::Line { job, offset }, title, pieces, true);
         document.pane.wrap = true;
         self.document = Some(document);

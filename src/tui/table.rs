@@ -96,15 +96,23 @@ pub fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
     if !app.marked.is_empty() {
         header_title.push_str(&format!(" [{} marked]", app.marked.len()));
     }
-    // Rows out of sight above and below.
+    // Rows out of sight above and below: arrows in the corner (two columns), how many
+    // in the title, where there is room for the numbers.
     let above = app.table_offset.min(app.view.len());
     let below = app.view.len().saturating_sub(app.table_offset + rows_shown);
     let corner = match (above, below) {
-        (0, 0) => String::new(),
-        (0, below) => format!("▼{below}"),
-        (above, 0) => format!("▲{above}"),
-        (above, below) => format!("▲{above} ▼{below}"),
-    };
+        (0, 0) => "",
+        (0, _) => " ▼",
+        (_, 0) => " ▲",
+        (_, _) => "▲▼",
+    }
+    .to_owned();
+    if above > 0 {
+        header_title.push_str(&format!(" ▲{above}"));
+    }
+    if below > 0 {
+        header_title.push_str(&format!(" ▼{below}"));
+    }
     let mut titles: Vec<String> = vec![corner, "ID".to_owned()];
     titles.extend(columns.iter().map(|&column| match column {
         Column::Prompt => format!("PROMPT  ({header_title})"),

@@ -26,6 +26,13 @@ fn at_80_columns_the_footer_keeps_help_and_quit_and_the_header_its_counts() {
     tmux.wait_until("? help and q quit in the footer (table, running job)", DEADLINE, keeps);
     let header = tmux.capture().lines().next().unwrap_or("").to_owned();
     assert!(header.contains("●1") && header.contains("✓1"), "the header keeps its counts: {header}");
+    // A result in the footer leaves them too.
+    tmux.keys(&["b"]);
+    tmux.wait_until("? help and q quit beside a result", DEADLINE, |screen| {
+        keeps(screen) && footer(screen).contains("bell when a job ends: on")
+    });
+    tmux.keys(&["b"]);
+    tmux.wait_until("the bell off again", DEADLINE, |screen| footer(screen).contains("bell when a job ends: off"));
     tmux.keys(&["j"]);
     tmux.wait_for(&format!("output  {finished}"), DEADLINE);
     tmux.wait_until("? help and q quit (table, finished job)", DEADLINE, keeps);
