@@ -9,7 +9,7 @@ use std::process::Command;
 
 use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
 use crossterm::execute;
-use crossterm::terminal::{EnterAlternateScreen, enable_raw_mode};
+use crossterm::terminal::{Clear, ClearType, EnterAlternateScreen, enable_raw_mode};
 use ratatui::DefaultTerminal;
 
 use super::message::Viewer;
@@ -32,8 +32,11 @@ pub fn step_aside(terminal: &mut DefaultTerminal, viewer: Viewer, path: &Path) -
     // The command is the person's own setting: the shell splits it as it would theirs.
     let status = Command::new("sh").arg("-c").arg(format!("{command} \"$1\"")).arg("sh").arg(path).status();
     enable_raw_mode()?;
-    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, EnableBracketedPaste)?;
-    terminal.clear()?;
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, EnableBracketedPaste, Clear(ClearType::All))?;
+    // The next draw writes every cell: both buffers blank, as the screen now is.
+    // (`Terminal::clear` would ask the terminal where its cursor is first, and a
+    // terminal just handed back may not answer in time: the dashboard then quit.)
+    terminal.swap_buffers();
     Ok(match status {
         Ok(status) if status.success() => None,
         Ok(status) => Some(format!("{command} ended with {status}")),

@@ -108,6 +108,7 @@ fn key(ch: char) -> crossterm::event::Event {
     crossterm::event::Event::Key(crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char(ch), crossterm::event::KeyModifiers::NONE))
 }
 
+mod acting;
 mod screens;
 mod state;
 

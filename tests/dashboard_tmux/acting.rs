@@ -160,3 +160,47 @@ fn d_shows_what_a_job_changed_in_its_git_repository() {
     tmux.wait_for("/before the job 1/1", DEADLINE);
     home.run(&["cancel", &neighbour, "--grace", "1"]);
 }
+
+/// A viewer that shows what it was given and waits for Enter, as a pager would.
+fn viewer_script(home: &TestHome, name: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = home.path().join(name);
+    let script = format!("#!/bin/sh\nprintf '{name} GOT: %s\\n' \"$(tr '\\n' ' ' < \"$1\")\"\nread answer\n");
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn o_and_e_step_aside_for_the_pager_and_the_editor_and_the_dashboard_comes_back() {
+    let home = TestHome::new();
+    let id = home.start("say:shown-in-the-pager");
+    home.wait_for_status(&id, "done", DEADLINE);
+    let (pager, editor) = (viewer_script(&home, "PAGER"), viewer_script(&home, "EDITOR"));
+    let env = format!("PAGER={} VISUAL= EDITOR={}", pager.display(), editor.display());
+    let tmux = Tmux::start(&crate::common_tmux::dashboard_command_with_env(&home, &env, "--no-mcp"), 120, 32);
+    tmux.wait_for(&format!("output  {id}"), DEADLINE);
+    tmux.wait_until("the output", DEADLINE, |screen| output_pane_of(screen).contains("shown-in-the-pager"));
+
+    tmux.keys(&["o"]);
+    tmux.wait_until("the pager on the job's output, the dashboard gone", DEADLINE, |screen| {
+        screen.contains("PAGER GOT: ") && screen.contains("shown-in-the-pager") && !screen.contains(&format!("output  {id}"))
+    });
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&format!("output  {id}"), DEADLINE);
+
+    // The editor on the view shown (the detail view), and back to it.
+    tmux.keys(&["i"]);
+    tmux.wait_for(&format!("detail of {id}"), DEADLINE);
+    tmux.keys(&["e"]);
+    tmux.wait_until("the editor on the detail view", DEADLINE, |screen| {
+        screen.contains("EDITOR GOT: ") && screen.contains(&format!("Job {id} — done"))
+    });
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&format!("detail of {id}"), DEADLINE);
+    // Keys answer as before.
+    tmux.keys(&["Escape", "?"]);
+    tmux.wait_for("Esc closes)", DEADLINE);
+    tmux.keys(&["Escape", "q"]);
+    crate::common::wait_until("the dashboard to exit", DEADLINE, || tmux.exited_cleanly());
+}

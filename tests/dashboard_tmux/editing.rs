@@ -72,3 +72,40 @@ fn the_prompt_edits_in_the_middle_with_word_moves_and_line_deletes() {
     assert!(output.contains("zero\none\ntWo\n"), "{output}");
     assert!(!output.contains("bogus"), "{output}");
 }
+
+#[test]
+fn settings_and_earlier_prompts_are_remembered_across_runs() {
+    let home = TestHome::new();
+    let finished = home.start("say:listed");
+    home.wait_for_status(&finished, "done", DEADLINE);
+    let tmux = Tmux::start(&dashboard_command(&home, 0, "--no-mcp"), 160, 32);
+    tmux.wait_for(&format!("output  {finished}"), DEADLINE);
+    // Wrap on, bell on, sorted by status; a prompt started from the form.
+    tmux.keys(&["w"]);
+    tmux.wait_for(" · wrap─", DEADLINE);
+    tmux.keys(&["b"]);
+    tmux.wait_for("bell when a job ends: on", DEADLINE);
+    tmux.keys(&["S"]);
+    tmux.wait_for("[by status]", DEADLINE);
+    tmux.keys(&["n"]);
+    tmux.wait_for("New job", DEADLINE);
+    tmux.type_text("say:remember-me");
+    tmux.keys(&["Enter"]);
+    let id = started_id(&tmux);
+    home.wait_for_status(&id, "done", DEADLINE);
+    tmux.keys(&["q"]);
+    crate::common::wait_until("the dashboard to exit", DEADLINE, || tmux.exited_cleanly());
+    drop(tmux);
+
+    let tmux = Tmux::start(&dashboard_command(&home, 0, "--no-mcp"), 160, 32);
+    tmux.wait_for("[by status]", DEADLINE);
+    tmux.wait_for(" · wrap─", DEADLINE);
+    // The bell was left on: b turns it off.
+    tmux.keys(&["b"]);
+    tmux.wait_for("bell when a job ends: off", DEADLINE);
+    // Up in the empty prompt brings the last prompt back.
+    tmux.keys(&["n"]);
+    tmux.wait_for("New job", DEADLINE);
+    tmux.keys(&["Up"]);
+    tmux.wait_for("say:remember-me", DEADLINE);
+}
