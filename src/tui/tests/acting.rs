@@ -227,3 +227,20 @@ fn a_paste_is_text_where_text_is_typed_and_nothing_elsewhere() {
     app.apply(Action::NewJob);
     assert_eq!(crate::tui::keys::action_for(&app, &paste), Some(Action::Edit(Edit::Paste("d\ny\nq".into()))));
 }
+
+#[test]
+fn a_job_ending_rings_and_sends_a_desktop_notice_when_they_are_on() {
+    let mut app = loaded(100, 30);
+    let ended = |app: &mut App, status: &str| {
+        app.apply_data(DataEvent::Job(Box::new(job("a1b2c3d4", status, "Refactor\nmore", 95, Some(90), Some(0)))))
+    };
+    assert!(ended(&mut app, "done").is_empty(), "both off: nothing");
+    app.apply_data(DataEvent::Job(Box::new(job("a1b2c3d4", "running", "Refactor\nmore", 95, None, None))));
+    app.apply(Action::ToggleBell);
+    app.apply(Action::ToggleNotify);
+    assert_eq!(
+        ended(&mut app, "done"),
+        [Effect::Bell, Effect::Notify { title: "codex-async: job a1b2c3d4 done".into(), body: "Refactor".into() }]
+    );
+    assert!(ended(&mut app, "done").is_empty(), "once, when it ends");
+}
