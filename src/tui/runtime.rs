@@ -22,8 +22,10 @@ use super::{draw, external, keys};
 
 /// At most ~30 frames a second, however much output arrives.
 pub const FRAME: Duration = Duration::from_millis(33);
-/// A key is answered sooner: the cap is for floods of data, not for a person.
-pub const KEY_FRAME: Duration = Duration::from_millis(4);
+/// A key is answered at once: the cap is for floods of data, not for a person. Keys
+/// that arrive together are still drawn once (the loop takes every ready event before
+/// it draws); a gap here only delayed the key that came just after a flood frame.
+pub const KEY_FRAME: Duration = Duration::from_millis(0);
 /// The most loader events taken in before the next draw decision.
 const BATCH: usize = 512;
 
