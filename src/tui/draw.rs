@@ -8,10 +8,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use crate::jobs::Status;
+
 use super::app::{App, McpAuth, McpState};
+use super::filters::Shown;
 use super::layout;
 use super::overlay;
-use super::symbols::{status_name, status_symbol};
+use super::symbols::{shown_colour, shown_symbol, status_name, status_symbol};
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let areas = layout::areas(app);
@@ -33,19 +36,28 @@ pub fn draw(frame: &mut Frame, app: &App) {
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     let width = usize::from(area.width);
     let brand = Span::styled(" codex-async ", Style::new().bold().black().on_cyan());
+    // Jobs cancelled from here that have not ended yet count as stopping, not running.
+    let stopping = app.jobs.iter().filter(|record| app.shown_status(record) == Shown::Stopping).count();
     let counts = |words: bool| -> Vec<Span<'static>> {
         if app.jobs.is_empty() {
             return vec![Span::styled(" no jobs", Style::new().dark_gray())];
         }
-        app.counts()
-            .into_iter()
-            .filter(|(_, count)| *count > 0)
-            .map(|(status, count)| {
+        let span = |symbol: &str, colour, count: usize, name: &str| {
+            let text = if words { format!(" {symbol} {count} {name}") } else { format!(" {symbol}{count}") };
+            Span::styled(text, Style::new().fg(colour))
+        };
+        let mut spans = Vec::new();
+        for (status, count) in app.counts() {
+            let count = if status == Some(Status::Running) { count.saturating_sub(stopping) } else { count };
+            if count > 0 {
                 let (symbol, colour) = status_symbol(status);
-                let text = if words { format!(" {symbol} {count} {}", status_name(status)) } else { format!(" {symbol}{count}") };
-                Span::styled(text, Style::new().fg(colour))
-            })
-            .collect()
+                spans.push(span(symbol, colour, count, status_name(status)));
+            }
+            if status == Some(Status::Running) && stopping > 0 {
+                spans.push(span(shown_symbol(Shown::Stopping), shown_colour(Shown::Stopping), stopping, "stopping"));
+            }
+        }
+        spans
     };
     let mcp = |detail: u8| -> Span<'static> {
         match &app.mcp {
