@@ -37,7 +37,8 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     let width = usize::from(area.width);
     let brand = Span::styled(" codex-async ", Style::new().bold().black().on_cyan());
     // Jobs cancelled from here that have not ended yet count as stopping, not running.
-    let stopping = app.jobs.iter().filter(|record| app.shown_status(record) == Shown::Stopping).count();
+    let stopping =
+        if app.cancelling.is_empty() { 0 } else { app.jobs.iter().filter(|record| app.shown_status(record) == Shown::Stopping).count() };
     let counts = |words: bool| -> Vec<Span<'static>> {
         if app.jobs.is_empty() {
             return vec![Span::styled(" no jobs", Style::new().dark_gray())];
