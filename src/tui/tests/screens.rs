@@ -295,3 +295,15 @@ fn zoomed_output_switches_jobs() {
         assert!(app.zoom);
     });
 }
+
+#[test]
+fn the_queue_limit_in_the_header_and_pending_places() {
+    at_both_sizes("queue_limit", |app| {
+        app.queue_limit = Some(2);
+        app.apply_data(DataEvent::Job(Box::new(job("0a0b0c0d", "pending", "Queued second", 2, None, None))));
+        // The queue's order is the order the jobs were made in.
+        for (raw, ago) in [("b2c3d4e5", 5), ("0a0b0c0d", 2)] {
+            update(app, raw, |meta| meta.created_at = Some(crate::jobs::Timestamp(super::now() - chrono::Duration::seconds(ago))));
+        }
+    });
+}
