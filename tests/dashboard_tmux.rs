@@ -5,6 +5,14 @@
 mod common;
 mod common_tmux;
 
+// The second edition's screens, each end to end.
+#[path = "dashboard_tmux/acting.rs"]
+mod acting;
+#[path = "dashboard_tmux/editing.rs"]
+mod editing;
+#[path = "dashboard_tmux/reading.rs"]
+mod reading;
+
 use common::{TestHome, is_alive, wait_until};
 use common_tmux::{DEADLINE, Tmux, dashboard_command};
 
@@ -114,7 +122,8 @@ fn a_job_started_from_the_form_runs_and_its_output_streams() {
 
     // Search, help, zoom: the screen answers and comes back.
     tmux.keys(&["?"]);
-    tmux.wait_for("Keys (Esc closes)", DEADLINE);
+    // (At 30 rows the help scrolls: "Keys (↑↓ more, Esc closes)".)
+    tmux.wait_for("Esc closes)", DEADLINE);
     tmux.keys(&["Escape"]);
     tmux.keys(&["/"]);
     tmux.type_text("second");
@@ -314,7 +323,7 @@ fn two_thousand_stored_jobs_are_listed_counted_and_navigable() {
         let header = screen.lines().next().unwrap_or("");
         ["● 1 running", "✓ 1000 done", "✗ 500 error", "⊘ 500 cancelled"].iter().all(|count| header.contains(count))
     });
-    tmux.wait_for("(2001 / 2001)", DEADLINE);
+    tmux.wait_for("(2001 / 2001 ▼", DEADLINE);
     assert!(tmux.row_of(&running).is_some(), "the running job is the first row");
     tmux.keys(&["G"]);
     tmux.wait_until("the oldest job selected, its output shown", DEADLINE, |screen| {

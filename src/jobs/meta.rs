@@ -201,6 +201,13 @@ pub struct JobMeta {
     /// whole (`prompt` then holds its beginning).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_file: Option<String>,
+    /// The commit checked out in `cwd` when the job started (its folder was a git
+    /// repository): what the job changed is the tree against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_head: Option<String>,
+    /// Whether that tree had changes of its own already (uncommitted or untracked files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_dirty: Option<bool>,
 
     /// Keys this version does not know: kept as they were.
     #[serde(flatten)]

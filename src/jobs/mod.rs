@@ -9,6 +9,7 @@ mod error;
 pub mod feed;
 pub mod follow;
 pub mod gc;
+pub mod git;
 mod id;
 pub mod marker;
 pub mod meta;

@@ -169,6 +169,9 @@ impl StartRequest {
             parent_job_id: self.continues.as_ref().map(|continues| continues.parent_job_id.clone()),
             follow_ups: Vec::new(),
             prompt_file: (self.prompt_in_file() || self.prompt_on_stdin()).then(|| PROMPT_FILE.to_owned()),
+            // Recorded by the supervisor once the agent runs.
+            git_head: None,
+            git_dirty: None,
             extra: Default::default(),
             supervisor_lost: false,
         }

@@ -17,6 +17,7 @@ use super::stream::{Pump, pipe_pair};
 use crate::jobs::agent::Stream;
 use crate::jobs::atomic::{self, Durability};
 use crate::jobs::cancel::DEFAULT_GRACE;
+use crate::jobs::git;
 use crate::jobs::marker::JOB_ENV;
 use crate::jobs::meta::open_append;
 use crate::jobs::owner::OwnerLock;
@@ -82,13 +83,30 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     // After the answer: a starter waits for nothing below.
     meta.pid = Some(i64::from(agent.as_raw()));
     meta.pgid = meta.pid;
+    // What the job's changes are measured against (read from `.git`: no process).
+    meta.git_head = git::head(&start.cwd);
     if let Err(err) = store.write_meta(&meta) {
         tracing::warn!(job = %id, %err, "could not record the agent's pid");
     }
     crate::logging::init(&store.logs_dir(), crate::logging::Role::Supervisor);
     tracing::info!(job = %id, pid = agent.as_raw(), "agent started");
 
-    let ended = run::until_exit(&store, &id, agent, &start.limits, &mut signals).await;
+    // Whether that tree was dirty is asked of git while the agent runs; an agent that
+    // ends first does without it.
+    let has_base = meta.git_head.is_some();
+    let ended = {
+        let exit = run::until_exit(&store, &id, agent, &start.limits, &mut signals);
+        let dirty = async {
+            if has_base {
+                git::record_dirty(&store, &id, &start.cwd).await;
+            }
+        };
+        tokio::pin!(exit, dirty);
+        tokio::select! {
+            ended = &mut exit => ended,
+            () = &mut dirty => exit.await,
+        }
+    };
     let observed = match pump {
         Some(pump) => pump.finish(Instant::now() + DRAIN).await,
         None => Observed::default(),

@@ -3,16 +3,20 @@
 //! (a background task finished). Each returns the effects the runtime must carry out,
 //! so every transition can be tested without a terminal.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use crate::jobs::{JobId, JobMeta, JobRecord, Status};
+use crate::jobs::{JobId, JobRecord, Status};
 
+use super::document::{DetailFiles, Document};
+use super::field::TextField;
 use super::form::NewJobForm;
 use super::pane::OutputPane;
+use super::state::Remembered;
 
+pub use super::filters::{SortKey, StatusFilter};
 pub use super::message::{Action, DataEvent, Effect, TaskResult};
 
 /// How long a new folder without a readable meta is shown as starting.
@@ -25,57 +29,24 @@ pub enum Focus {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StatusFilter {
-    All,
-    Running,
-    Finished,
-    Failed,
-}
-
-impl StatusFilter {
-    pub fn next(self) -> Self {
-        match self {
-            StatusFilter::All => StatusFilter::Running,
-            StatusFilter::Running => StatusFilter::Finished,
-            StatusFilter::Finished => StatusFilter::Failed,
-            StatusFilter::Failed => StatusFilter::All,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            StatusFilter::All => "all",
-            StatusFilter::Running => "running",
-            StatusFilter::Finished => "finished",
-            StatusFilter::Failed => "failed",
-        }
-    }
-
-    /// Running: pending or running. Finished: ended in any way. Failed: error,
-    /// cancelled or corrupt.
-    pub fn accepts(self, meta: &Result<JobMeta, String>) -> bool {
-        match (self, meta) {
-            (StatusFilter::All, _) => true,
-            (StatusFilter::Running, Ok(meta)) => !meta.status.is_finished(),
-            (StatusFilter::Finished, Ok(meta)) => meta.status.is_finished(),
-            (StatusFilter::Failed, Ok(meta)) => matches!(meta.status, Status::Error | Status::Cancelled),
-            (StatusFilter::Failed, Err(_)) => true,
-            (_, Err(_)) => false,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConfirmKind {
     Cancel,
+    /// SIGKILL now, for jobs already stopping.
+    Kill,
     Delete,
+    /// Remove every finished job.
+    Clean,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Confirm {
     pub kind: ConfirmKind,
-    pub id: JobId,
+    /// The jobs it acts on (for `Clean`, the finished jobs counted when asked).
+    pub ids: Vec<JobId>,
+    /// The first job's prompt, or what the others are.
     pub prompt: String,
+    /// Marked jobs left out (running ones for delete, finished ones for cancel).
+    pub skipped: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,10 +55,10 @@ pub enum Mode {
     Help,
     Confirm(Confirm),
     /// Typing the text filter (applied as it is typed).
-    Filter,
+    Filter(TextField),
     /// Typing a search; applied on Enter.
-    Search(String),
-    NewJob(NewJobForm),
+    Search(TextField),
+    NewJob(Box<NewJobForm>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,8 +93,12 @@ pub struct App {
     pub zoom: bool,
     pub mode: Mode,
     pub status_filter: StatusFilter,
+    pub sort: SortKey,
     pub text_filter: String,
+    /// The selected job's output.
     pub pane: OutputPane,
+    /// A view shown in the output's place (detail, diff, a whole line); Esc closes it.
+    pub document: Option<Document>,
     pub mcp: McpState,
     pub jobs_dir: String,
     pub watch_problem: Option<String>,
@@ -134,7 +109,11 @@ pub struct App {
     /// Jobs that finished while not selected.
     pub unseen: HashSet<JobId>,
     pub cancelling: HashSet<JobId>,
+    /// Jobs marked with Space: cancel and delete act on all of them.
+    pub marked: BTreeSet<JobId>,
     pub bell: bool,
+    /// A desktop notice (OSC 9 / OSC 777) when a job ends.
+    pub notify: bool,
     /// A one-line message in the footer (results, errors).
     pub flash: Option<String>,
     pub now: DateTime<Utc>,
@@ -155,6 +134,15 @@ pub struct App {
     pub queue_limit: Option<usize>,
     /// A mistake in config.toml the dashboard started without (`--ignore-config`).
     pub config_problem: Option<String>,
+    /// Earlier prompts and folders of the form, newest first.
+    pub prompts: Vec<String>,
+    pub folders: Vec<String>,
+    /// A job started from here: selected and shown as soon as it is listed.
+    pub select_when_seen: Option<JobId>,
+    /// The last whole-file search asked for (its results carry this number).
+    pub search_count: u64,
+    /// What the detail view read from the job's files.
+    pub detail_files: DetailFiles,
 }
 
 impl App {
@@ -168,8 +156,10 @@ impl App {
             zoom: false,
             mode: Mode::Normal,
             status_filter: StatusFilter::All,
+            sort: SortKey::Newest,
             text_filter: String::new(),
             pane: OutputPane::default(),
+            document: None,
             mcp: McpState::Starting,
             jobs_dir,
             watch_problem: None,
@@ -177,7 +167,9 @@ impl App {
             start_cwd,
             unseen: HashSet::new(),
             cancelling: HashSet::new(),
+            marked: BTreeSet::new(),
             bell: false,
+            notify: false,
             flash: None,
             now,
             size,
@@ -190,6 +182,49 @@ impl App {
             default_agent: "codex".to_owned(),
             queue_limit: None,
             config_problem: None,
+            prompts: Vec::new(),
+            folders: Vec::new(),
+            select_when_seen: None,
+            search_count: 0,
+            detail_files: DetailFiles::default(),
+        }
+    }
+
+    /// Takes the settings remembered from an earlier run (unknown names are left out).
+    pub fn restore(&mut self, remembered: Remembered) {
+        self.pane.wrap = remembered.wrap;
+        self.bell = remembered.bell;
+        self.notify = remembered.notify;
+        self.sort = SortKey::from_name(&remembered.sort).unwrap_or(SortKey::Newest);
+        self.status_filter = StatusFilter::from_name(&remembered.status_filter).unwrap_or(StatusFilter::All);
+        self.text_filter = remembered.text_filter;
+        self.prompts = remembered.prompts;
+        self.folders = remembered.folders;
+    }
+
+    /// The settings to remember.
+    pub fn remembered(&self) -> Remembered {
+        Remembered {
+            wrap: self.pane.wrap,
+            bell: self.bell,
+            notify: self.notify,
+            sort: self.sort.name().to_owned(),
+            status_filter: self.status_filter.name().to_owned(),
+            text_filter: self.text_filter.clone(),
+            prompts: self.prompts.clone(),
+            folders: self.folders.clone(),
+        }
+    }
+
+    /// The pane shown: a document, or the selected job's output.
+    pub fn shown(&self) -> &OutputPane {
+        self.document.as_ref().map_or(&self.pane, |document| &document.pane)
+    }
+
+    pub fn shown_mut(&mut self) -> &mut OutputPane {
+        match self.document.as_mut() {
+            Some(document) => &mut document.pane,
+            None => &mut self.pane,
         }
     }
 
@@ -253,29 +288,6 @@ impl App {
         counts
     }
 
-    pub(super) fn matches_text(&self, record: &JobRecord) -> bool {
-        if self.text_filter.is_empty() {
-            return true;
-        }
-        let needle = self.text_filter.to_lowercase();
-        let found = |text: &str| text.to_lowercase().contains(&needle);
-        found(record.id.as_str())
-            || match &record.meta {
-                Ok(meta) => found(&meta.prompt) || found(&meta.cwd) || found(meta.status.as_str()),
-                Err(reason) => found("corrupt") || found(reason),
-            }
-    }
-
-    /// Recomputes the rows that pass the filters, leaving the selection alone.
-    pub(super) fn filter_view(&mut self) {
-        self.view = (0..self.jobs.len())
-            .filter(|&index| {
-                let record = &self.jobs[index];
-                self.status_filter.accepts(&record.meta) && self.matches_text(record)
-            })
-            .collect();
-    }
-
     /// Recomputes the filtered rows; keeps the selection when it is still shown,
     /// else selects the first row.
     pub fn refresh_view(&mut self) -> Vec<Effect> {
@@ -300,8 +312,12 @@ impl App {
         }
         self.selected = id.clone();
         self.pane.select(id.clone());
+        // A view of another job would mislead: the output of the new one shows.
+        self.document = None;
         self.dirty = true;
-        vec![Effect::Watch(id)]
+        let mut effects = vec![Effect::Watch(id.clone())];
+        effects.extend(self.search_file());
+        effects
     }
 
     pub(super) fn select_row(&mut self, row: usize) -> Vec<Effect> {

@@ -1,9 +1,9 @@
-//! Taking in what the loader read and what background tasks returned.
+//! Taking in what the loader read.
 
-use crate::jobs::{JobId, JobRecord};
+use crate::jobs::JobRecord;
 
-use super::app::{App, Mode};
-use super::message::{DataEvent, Effect, TaskResult};
+use super::app::App;
+use super::message::{DataEvent, Effect};
 
 impl App {
     /// Takes in what the loader read.
@@ -17,7 +17,10 @@ impl App {
                 }
                 self.jobs = records;
                 self.loaded = true;
+                self.marked.retain(|id| self.jobs.iter().any(|record| &record.id == id));
                 effects.extend(self.refresh_view());
+                effects.extend(self.select_started());
+                self.refresh_detail();
                 effects
             }
             DataEvent::Job(record) => {
@@ -35,6 +38,8 @@ impl App {
                     }
                 }
                 effects.extend(self.refresh_view());
+                effects.extend(self.select_started());
+                self.refresh_detail();
                 effects
             }
             DataEvent::Removed(id) => {
@@ -42,6 +47,7 @@ impl App {
                 let was_selected = self.selected.as_ref() == Some(&id);
                 self.jobs.retain(|record| record.id != id);
                 self.unseen.remove(&id);
+                self.marked.remove(&id);
                 if !was_selected {
                     return self.refresh_view();
                 }
@@ -52,12 +58,17 @@ impl App {
                 let mut effects = self.select_row(row);
                 if self.selected.is_none() {
                     self.pane.select(None);
+                    self.document = None;
                     effects.push(Effect::Watch(None));
                 }
                 effects
             }
             DataEvent::Output(job, update) => {
                 self.pane.apply_update(&job, update);
+                Vec::new()
+            }
+            DataEvent::OutputGap(job, skipped) => {
+                self.pane.apply_gap(&job, skipped);
                 Vec::new()
             }
             DataEvent::Older(job, block) => {
@@ -69,7 +80,43 @@ impl App {
                 Vec::new()
             }
             DataEvent::Start(job, block) => {
-                self.pane.apply_start(&job, block);
+                self.pane.apply_block(&job, block, Some(0));
+                Vec::new()
+            }
+            DataEvent::Around(job, block, first_line) => {
+                self.pane.apply_block(&job, block, first_line);
+                self.after_jump()
+            }
+            DataEvent::LineNumber { job, offset, line } => {
+                self.pane.apply_line_number(&job, offset, line);
+                Vec::new()
+            }
+            DataEvent::LineCount { job, offset, lines } => {
+                self.pane.apply_line_count(&job, offset, lines);
+                Vec::new()
+            }
+            DataEvent::WholeLine { job, offset, text, total } => {
+                self.show_whole_line(job, offset, &text, total);
+                Vec::new()
+            }
+            DataEvent::SearchProgress { job, id, found, scanned, file_len, done } => {
+                let Some(search) = self.pane.search.as_mut().filter(|search| search.id == id && self.pane.job.as_ref() == Some(&job))
+                else {
+                    return Vec::new();
+                };
+                search.take_progress(found, scanned, file_len, done);
+                // Nothing in memory matched: once the file is read, go to the match
+                // nearest its end.
+                if done && search.current.is_none() {
+                    if let Some(last) = search.file_matches.last().map(|found| found.offset) {
+                        search.current = Some(last);
+                        if self.document.is_none() {
+                            return self.show_offset(last);
+                        }
+                    } else {
+                        self.flash = Some(format!("no match for {:?} in the whole output", search.query()));
+                    }
+                }
                 Vec::new()
             }
             DataEvent::WatchProblem(problem) => {
@@ -79,8 +126,27 @@ impl App {
         }
     }
 
+    /// A job started from here is listed: it is selected and its output shown.
+    pub(super) fn select_started(&mut self) -> Vec<Effect> {
+        let Some(id) = self.select_when_seen.clone() else { return Vec::new() };
+        if !self.jobs.iter().any(|record| record.id == id) {
+            return Vec::new();
+        }
+        self.select_when_seen = None;
+        if !self.view.iter().any(|&index| self.jobs[index].id == id) {
+            self.flash = Some(format!("{} (hidden by the filter: s / f change it)", self.flash.clone().unwrap_or_default()));
+            return Vec::new();
+        }
+        self.document = None;
+        self.zoom = false;
+        self.focus = super::app::Focus::Table;
+        let effects = self.select(Some(id));
+        self.keep_selection_visible();
+        effects
+    }
+
     /// A job that was seen running and now has finished: a marker unless it is
-    /// selected, and the bell when it is on.
+    /// selected, and the bell and a desktop notice when they are on.
     fn note_transition(&mut self, record: &JobRecord) -> Vec<Effect> {
         let Ok(new) = &record.meta else { return Vec::new() };
         let was_running = self
@@ -95,59 +161,17 @@ impl App {
         if self.selected.as_ref() != Some(&record.id) {
             self.unseen.insert(record.id.clone());
         }
-        if self.bell { vec![Effect::Bell] } else { Vec::new() }
-    }
-
-    /// Takes in a background task's result.
-    pub fn apply_result(&mut self, result: TaskResult) -> Vec<Effect> {
-        self.dirty = true;
-        match result {
-            TaskResult::Cancelled { id, outcome } => {
-                self.cancelling.remove(&id);
-                self.flash = Some(match outcome {
-                    Ok(status) => format!("job {id}: {status}"),
-                    Err(err) => format!("could not cancel {id}: {err}"),
-                });
-                Vec::new()
-            }
-            TaskResult::Deleted { id, outcome } => {
-                self.flash = Some(match outcome {
-                    Ok(()) => format!("deleted {id}"),
-                    Err(err) => format!("could not delete {id}: {err}"),
-                });
-                Vec::new()
-            }
-            TaskResult::Started(outcome) => match (&mut self.mode, outcome) {
-                (_, Ok(id)) => {
-                    if matches!(self.mode, Mode::NewJob(_)) {
-                        self.mode = Mode::Normal;
-                    }
-                    self.flash = Some(format!("started job {id}"));
-                    match JobId::parse(&id) {
-                        Ok(job) if self.jobs.iter().any(|record| record.id == job) => self.select(Some(job)),
-                        _ => Vec::new(),
-                    }
-                }
-                (Mode::NewJob(form), Err(err)) => {
-                    form.submitting = false;
-                    form.error = Some(err);
-                    Vec::new()
-                }
-                (_, Err(err)) => {
-                    self.flash = Some(format!("could not start the job: {err}"));
-                    Vec::new()
-                }
-            },
-            TaskResult::LastMessage { id, message } => match message {
-                Some(message) => {
-                    self.flash = Some(format!("copied the last message of {id}"));
-                    vec![Effect::Copy(message)]
-                }
-                None => {
-                    self.flash = Some(format!("job {id} has no last message (yet)"));
-                    Vec::new()
-                }
-            },
+        let mut effects = Vec::new();
+        if self.bell {
+            effects.push(Effect::Bell);
         }
+        if self.notify {
+            let first_line = new.prompt.lines().find(|line| !line.trim().is_empty()).unwrap_or("");
+            effects.push(Effect::Notify {
+                title: format!("codex-async: job {} {}", record.id, new.status),
+                body: super::text::sanitize(first_line, 200, false),
+            });
+        }
+        effects
     }
 }

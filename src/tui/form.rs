@@ -1,12 +1,16 @@
-//! The job form: a new job (`n`: prompt, cwd, agent, policy) or a follow-up of a
-//! finished job (`r`: prompt and policy; the folder and agent are the parent's),
-//! checked before anything starts.
+//! The job form: a new job (`n`: prompt, cwd, agent, policy), a re-run of a finished
+//! one (`R`: the same, filled in) or a follow-up of a finished job (`r`: prompt and
+//! policy; the folder and agent are the parent's), checked before anything starts.
+//!
+//! The prompt has lines; Up/Down recall earlier prompts when it is empty, and earlier
+//! folders in the folder field, whose Tab completes folder names.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::jobs::{ApprovalPolicy, JobId};
 
-use super::message::Action;
+use super::complete;
+use super::field::{Edit, TextField};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
@@ -24,10 +28,32 @@ pub struct Parent {
     pub agent: String,
 }
 
+/// Earlier prompts and folders, newest first, and which one is shown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recall {
+    pub prompts: Vec<String>,
+    pub folders: Vec<String>,
+    prompt_at: Option<usize>,
+    folder_at: Option<usize>,
+}
+
+impl Recall {
+    pub fn new(prompts: Vec<String>, folders: Vec<String>) -> Self {
+        Recall { prompts, folders, prompt_at: None, folder_at: None }
+    }
+}
+
+/// What a form edit asks of the dashboard besides changing the form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FormNeed {
+    /// Tab in the folder field: the folders that start with this text.
+    FolderMatches(String),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewJobForm {
-    pub prompt: String,
-    pub cwd: String,
+    pub prompt: TextField,
+    pub cwd: TextField,
     pub policy: ApprovalPolicy,
     /// The agent chosen, one of `agents`.
     pub agent: String,
@@ -39,6 +65,11 @@ pub struct NewJobForm {
     pub error: Option<String>,
     /// Sent; waiting for the engine.
     pub submitting: bool,
+    pub recall: Recall,
+    /// Folders the last Tab found for the text in the folder field (several: listed).
+    pub folder_matches: Option<(String, Vec<String>)>,
+    /// The job this one re-runs (`R`), for the title.
+    pub rerun_of: Option<JobId>,
 }
 
 /// What the form asks the engine for.
@@ -49,10 +80,10 @@ pub enum FormRequest {
 }
 
 impl NewJobForm {
-    pub fn new(cwd: &Path, policy: ApprovalPolicy, agents: Vec<String>, agent: &str) -> Self {
-        NewJobForm {
-            prompt: String::new(),
-            cwd: cwd.display().to_string(),
+    pub fn new(cwd: &str, policy: ApprovalPolicy, agents: Vec<String>, agent: &str, recall: Recall) -> Self {
+        let mut form = NewJobForm {
+            prompt: TextField::multi_line(""),
+            cwd: TextField::single_line(cwd),
             policy,
             agent: agent.to_owned(),
             agents,
@@ -60,22 +91,20 @@ impl NewJobForm {
             field: Field::Prompt,
             error: None,
             submitting: false,
-        }
+            recall,
+            folder_matches: None,
+            rerun_of: None,
+        };
+        form.focus(Field::Prompt);
+        form
     }
 
     /// A follow-up of `parent`, with its policy to start from.
-    pub fn follow_up(parent: Parent, policy: ApprovalPolicy) -> Self {
-        NewJobForm {
-            prompt: String::new(),
-            cwd: parent.cwd.clone(),
-            policy,
-            agent: parent.agent.clone(),
-            agents: vec![parent.agent.clone()],
-            parent: Some(parent),
-            field: Field::Prompt,
-            error: None,
-            submitting: false,
-        }
+    pub fn follow_up(parent: Parent, policy: ApprovalPolicy, recall: Recall) -> Self {
+        let agents = vec![parent.agent.clone()];
+        let mut form = NewJobForm::new(&parent.cwd.clone(), policy, agents, &parent.agent.clone(), recall);
+        form.parent = Some(parent);
+        form
     }
 
     /// The fields that can be changed, in Tab order.
@@ -83,50 +112,147 @@ impl NewJobForm {
         if self.parent.is_some() { &[Field::Prompt, Field::Policy] } else { &[Field::Prompt, Field::Cwd, Field::Agent, Field::Policy] }
     }
 
-    /// Applies an editing action to the focused field.
-    pub fn edit(&mut self, action: &Action) {
+    /// Whether the focused field takes text (so ←/→ move a cursor, not a choice).
+    pub fn in_text(&self) -> bool {
+        matches!(self.field, Field::Prompt | Field::Cwd)
+    }
+
+    fn focus(&mut self, field: Field) {
+        self.field = field;
+        self.prompt.set_focused(field == Field::Prompt);
+        self.cwd.set_focused(field == Field::Cwd);
+    }
+
+    fn step(&mut self, forward: bool) {
+        let fields = self.fields();
+        let at = fields.iter().position(|&field| field == self.field).unwrap_or(0);
+        let next = if forward { (at + 1) % fields.len() } else { (at + fields.len() - 1) % fields.len() };
+        self.focus(fields[next]);
+    }
+
+    /// Tab. In the folder field it completes first (the answer comes to
+    /// [`NewJobForm::complete`]); elsewhere it moves on.
+    pub fn next_field(&mut self) -> Option<FormNeed> {
+        if self.submitting {
+            return None;
+        }
+        if self.field == Field::Cwd {
+            return Some(FormNeed::FolderMatches(self.cwd.text()));
+        }
+        self.step(true);
+        None
+    }
+
+    pub fn prev_field(&mut self) {
+        if !self.submitting {
+            self.step(false);
+        }
+    }
+
+    /// The folders that match what was typed: the folder field takes what they have in
+    /// common; when that adds nothing, several are listed, and a Tab with the same list
+    /// shown (or none found) moves on.
+    pub fn complete(&mut self, typed: &str, matches: Vec<String>) {
+        if self.field != Field::Cwd || self.cwd.text() != typed {
+            return; // typed on meanwhile
+        }
+        let common = complete::common_prefix(&matches);
+        if common.len() > typed.len() {
+            self.cwd.set_text(&common);
+            self.folder_matches = (matches.len() > 1).then_some((common, matches));
+            return;
+        }
+        let listed = self.folder_matches.as_ref().is_some_and(|(for_text, _)| for_text == typed);
+        if matches.len() > 1 && !listed {
+            self.folder_matches = Some((typed.to_owned(), matches));
+            return;
+        }
+        self.folder_matches = None;
+        self.step(true);
+    }
+
+    /// Chooses among agents or policies.
+    pub fn choose(&mut self, forward: bool) {
         if self.submitting {
             return;
         }
-        let fields = self.fields();
-        let at = fields.iter().position(|&field| field == self.field).unwrap_or(0);
-        match (self.field, action) {
-            (_, Action::NextField) => self.field = fields[(at + 1) % fields.len()],
-            (_, Action::PrevField) => self.field = fields[(at + fields.len() - 1) % fields.len()],
-            (Field::Prompt, Action::Type(ch)) => self.prompt.push(*ch),
-            (Field::Prompt, Action::Erase) => {
-                self.prompt.pop();
+        match self.field {
+            Field::Agent => {
+                let step = if forward { 1 } else { self.agents.len().saturating_sub(1) };
+                self.agent = next_of(&self.agents, &self.agent, step);
             }
-            (Field::Cwd, Action::Type(ch)) => self.cwd.push(*ch),
-            (Field::Cwd, Action::Erase) => {
-                self.cwd.pop();
-            }
-            (Field::Agent, Action::Right | Action::Type(' ')) => self.agent = next_of(&self.agents, &self.agent, 1),
-            (Field::Agent, Action::Left) => self.agent = next_of(&self.agents, &self.agent, self.agents.len().saturating_sub(1)),
-            (Field::Policy, Action::Right | Action::Type(' ')) => self.policy = cycle(self.policy, 1),
-            (Field::Policy, Action::Left) => self.policy = cycle(self.policy, ApprovalPolicy::ALL.len() - 1),
-            _ => {}
+            Field::Policy => self.policy = cycle(self.policy, if forward { 1 } else { ApprovalPolicy::ALL.len() - 1 }),
+            Field::Prompt | Field::Cwd => {}
         }
         self.error = None;
     }
 
+    /// Applies a text edit to the focused field (Up/Down recall earlier entries where
+    /// the field has nothing else to do with them).
+    pub fn edit(&mut self, edit: &Edit) {
+        if self.submitting {
+            return;
+        }
+        self.error = None;
+        match (self.field, edit) {
+            (Field::Prompt, Edit::Up | Edit::Down) if self.prompt.is_empty() || self.recall.prompt_at.is_some() => {
+                let at = step_recall(self.recall.prompt_at, self.recall.prompts.len(), *edit == Edit::Up);
+                self.recall.prompt_at = at;
+                self.prompt.set_text(at.and_then(|at| self.recall.prompts.get(at)).map_or("", String::as_str));
+            }
+            (Field::Cwd, Edit::Up | Edit::Down) => {
+                let at = step_recall(self.recall.folder_at, self.recall.folders.len(), *edit == Edit::Up);
+                if let Some(folder) = at.and_then(|at| self.recall.folders.get(at)) {
+                    self.recall.folder_at = at;
+                    self.cwd.set_text(folder);
+                }
+            }
+            (Field::Prompt, edit) => {
+                if self.prompt.edit(edit) {
+                    self.recall.prompt_at = None;
+                }
+            }
+            (Field::Cwd, edit) => {
+                if self.cwd.edit(edit) {
+                    self.recall.folder_at = None;
+                    self.folder_matches = None;
+                }
+            }
+            (Field::Agent | Field::Policy, Edit::Insert(' ')) => self.choose(true),
+            (Field::Agent | Field::Policy, Edit::Up) => self.step(false),
+            (Field::Agent | Field::Policy, Edit::Down) => self.step(true),
+            (Field::Agent | Field::Policy, _) => {}
+        }
+    }
+
     /// The request to send, or why not yet. The engine checks the rest.
     pub fn request(&self) -> Result<FormRequest, String> {
-        if self.prompt.trim().is_empty() {
+        let prompt = self.prompt.text();
+        if prompt.trim().is_empty() {
             return Err("the prompt is empty: say what the agent should do".to_owned());
         }
         if let Some(parent) = &self.parent {
-            return Ok(FormRequest::Reply { parent: parent.id.clone(), prompt: self.prompt.clone(), policy: self.policy });
+            return Ok(FormRequest::Reply { parent: parent.id.clone(), prompt, policy: self.policy });
         }
-        if self.cwd.trim().is_empty() {
+        let cwd = self.cwd.text();
+        let cwd = cwd.trim();
+        if cwd.is_empty() {
             return Err("give the folder the agent works in".to_owned());
         }
-        Ok(FormRequest::Start {
-            prompt: self.prompt.clone(),
-            cwd: PathBuf::from(self.cwd.trim()),
-            policy: self.policy,
-            agent: self.agent.clone(),
-        })
+        // The engine expands `~`.
+        Ok(FormRequest::Start { prompt, cwd: PathBuf::from(cwd), policy: self.policy, agent: self.agent.clone() })
+    }
+}
+
+/// Up (older) or Down (newer) from `at` in a list of `len` entries; `None` is the
+/// empty field below the newest.
+fn step_recall(at: Option<usize>, len: usize, older: bool) -> Option<usize> {
+    match (at, older) {
+        (_, _) if len == 0 => None,
+        (None, true) => Some(0),
+        (Some(at), true) => Some((at + 1).min(len - 1)),
+        (None, false) | (Some(0), false) => None,
+        (Some(at), false) => Some(at - 1),
     }
 }
 

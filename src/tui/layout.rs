@@ -50,29 +50,72 @@ pub fn output_rows(app: &App) -> u16 {
     output_size(app).1
 }
 
-/// Rows one line takes.
-pub fn line_height(pane: &OutputPane, line: &str, width: u16, height: u16) -> usize {
-    if pane.wrap { text::wrapped_height(line, usize::from(width), usize::from(height.max(1))) } else { 1 }
+/// Rows one line takes at `width` (all of them: a kept line is at most
+/// [`super::pane::MAX_SHOWN_LINE`] bytes, so counting them is bounded).
+pub fn line_rows(pane: &OutputPane, line: &str, width: u16) -> usize {
+    if pane.wrap { text::wrapped_height(line, usize::from(width), usize::MAX) } else { 1 }
 }
 
-/// The first line shown when the last line sits at the bottom: where following is.
-pub fn bottom_top(pane: &OutputPane, width: u16, height: u16) -> usize {
+/// Where the pane is scrolled to: a line, and a row within it (wrapped).
+pub type Position = (usize, usize);
+
+/// The position that puts the end of the last line on the bottom row: where following is.
+pub fn bottom(pane: &OutputPane, width: u16, height: u16) -> Position {
     let count = pane.line_count();
+    let height = usize::from(height.max(1));
     if !pane.wrap {
-        return count.saturating_sub(usize::from(height));
+        return (count.saturating_sub(height), 0);
     }
     let mut used = 0;
     let mut top = count;
     while top > 0 {
-        let rows = pane.line(top - 1).map_or(1, |line| line_height(pane, line, width, height));
-        if used + rows > usize::from(height) {
-            break;
+        let rows = pane.line(top - 1).map_or(1, |line| line_rows(pane, line, width));
+        if used + rows > height {
+            // This line shows only its last rows.
+            return (top - 1, rows - (height - used));
         }
         used += rows;
         top -= 1;
     }
-    // A single line taller than the pane still shows (its start).
-    if top == count { count.saturating_sub(1) } else { top }
+    (0, 0)
+}
+
+/// `from` moved by `rows` rows (negative: up). Also returns how many rows the move
+/// wanted beyond the first line (negative) or the last (positive).
+pub fn advance(pane: &OutputPane, from: Position, rows: i64, width: u16) -> (Position, i64) {
+    let (mut line, mut row) = from;
+    let count = pane.line_count();
+    let rows_of = |line: usize| pane.line(line).map_or(1, |text| line_rows(pane, text, width));
+    if rows < 0 {
+        let mut left = rows.unsigned_abs() as usize;
+        while left > 0 {
+            if row >= left {
+                return ((line, row - left), 0);
+            }
+            if line == 0 {
+                return ((0, 0), -((left - row) as i64));
+            }
+            left -= row + 1;
+            line -= 1;
+            row = rows_of(line).saturating_sub(1);
+        }
+        return ((line, row), 0);
+    }
+    let mut left = rows as usize;
+    while left > 0 {
+        let here = rows_of(line);
+        if row + left < here {
+            return ((line, row + left), 0);
+        }
+        if line + 1 >= count {
+            let last_row = here.saturating_sub(1);
+            return ((line, last_row), (left - (last_row - row)) as i64);
+        }
+        left -= here - row;
+        line += 1;
+        row = 0;
+    }
+    ((line, row), 0)
 }
 
 impl App {

@@ -3,21 +3,44 @@
 //! from the same process.
 //!
 //! State is plain data ([`app::App`]), keys become [`app::Action`]s, drawing is a
-//! pure function of the state ([`draw::draw`]), and all file I/O happens on the
-//! loader thread ([`loader`]). No job file is parsed here: the `jobs` module reads them.
+//! pure function of the state ([`draw::draw`]), and file I/O happens on the loader
+//! thread ([`loader`]) or on background tasks ([`effects`]). No job file is parsed
+//! here: the `jobs` module reads them.
 
 pub mod app;
+#[cfg(test)]
+pub mod built;
+pub mod changes;
+pub mod complete;
+pub mod context;
 pub mod data;
+pub mod detail;
+pub mod document;
 pub mod draw;
+pub mod effects;
+pub mod external;
+pub mod field;
+pub mod filters;
+pub mod footer;
 pub mod form;
 pub mod keys;
 pub mod layout;
 pub mod loader;
+pub mod matcher;
 pub mod message;
+pub mod normal;
+pub mod notice;
+pub mod output;
 pub mod overlay;
 pub mod pane;
+pub mod results;
+pub mod rows;
 pub mod runtime;
 pub mod scroll;
+pub mod search;
+pub mod state;
+pub mod symbols;
+pub mod table;
 pub mod text;
 pub mod update;
 
@@ -106,9 +129,12 @@ async fn dashboard(
     let home = std::env::var("HOME").ok();
     let jobs_dir = text::tilde(&engine.store().jobs_dir().display().to_string(), home.as_deref());
 
+    let state_path = state::path_in(engine.store().home());
+    let remembered = state::load(&state_path);
     let (_guard, mut terminal) = runtime::TerminalGuard::enter().context("opening the terminal (is this a terminal?)")?;
     let size = terminal.size()?;
-    let mut app = App::new(jobs_dir, start_cwd, home, (size.width, size.height), Utc::now());
+    let mut app = App::new(jobs_dir, start_cwd, home.clone(), (size.width, size.height), Utc::now());
+    app.restore(remembered);
     app.mcp = mcp_state;
     app.default_policy = args.config.policy.value;
     let agents = args.config.agents();
@@ -123,13 +149,16 @@ async fn dashboard(
         demo.start_jobs();
     }
     mcp::start_housekeeping(&engine, &args.config, &shutdown);
-    let context = runtime::Context {
+    let context = context::Context {
         engine,
         agents,
         demo_agent,
         limits: args.config.job_limits(),
         cancel_grace: args.config.cancel_grace.value,
         shutdown: shutdown.clone(),
+        state_path,
+        home,
+        terminal: notice::Terminal::from_env(),
     };
     runtime::run(&mut terminal, &mut app, &context).await?;
     Ok(app.running_ids())

@@ -1,4 +1,5 @@
-//! Boxes drawn over the dashboard: help, confirmations, the new-job form.
+//! Boxes drawn over the dashboard: help (every key and symbol), confirmations, the
+//! job form.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::jobs::ApprovalPolicy;
 
-use super::app::{App, ConfirmKind, Mode};
+use super::app::{App, Confirm, ConfirmKind, Mode};
 use super::form::{Field, NewJobForm};
 use super::text;
 
@@ -16,67 +17,119 @@ use super::text;
 pub const HELP: &[(&str, &str)] = &[
     ("↑/↓ j/k", "select a job (table) or scroll (output)"),
     ("g/Home G/End", "first/last job; in the output: top / follow the end"),
-    ("PgUp/PgDn, wheel", "scroll the output (scrolling up stops following)"),
-    ("Tab, click", "switch focus; a click on a row selects it"),
-    ("Enter / Esc", "zoom the output to full screen / back"),
-    ("c", "cancel the selected running job (asks y/n)"),
-    ("d", "delete the selected finished job (asks y/n)"),
-    ("n", "start a new job (prompt, cwd, agent, policy)"),
+    ("PgUp/PgDn", "a page of whatever has focus: the table or the output"),
+    ("wheel, click", "the wheel scrolls what is under the pointer; a click selects a row"),
+    ("[ / ]", "previous / next job, from anywhere (zoomed too)"),
+    ("Tab", "switch focus between the table and the output"),
+    ("Enter / Esc", "zoom the output (or read a cut line whole) / back"),
+    ("←/→ 0 $", "without wrap: scroll sideways, to the start, to the end"),
+    ("L", "read the first cut line on screen whole"),
+    ("w", "wrap long lines (they scroll by screen rows)"),
+    ("/  n/N", "search the whole output (re: for a regex); next / previous"),
+    ("Space", "mark jobs: c and d then act on every marked job"),
+    ("c", "cancel (asks y/n); on a stopping job: SIGKILL now"),
+    ("d", "delete a finished job and its output (asks y/n)"),
+    ("C", "clean: remove every finished job (asks, saying how many)"),
+    ("n", "new job: prompt (Alt-Enter new line), folder (Tab completes), agent, policy"),
+    ("R", "run a finished job again: its prompt, folder, agent, policy, editable"),
     ("r", "follow up a finished job: continue its conversation"),
-    ("s", "status filter: all / running / finished / failed"),
-    ("f", "filter rows by text (id, prompt, cwd)"),
-    ("/  n/N", "search the output; next / previous match"),
-    ("w", "wrap long lines"),
-    ("y / Y", "copy the job id / its last message (OSC 52)"),
-    ("b", "ring the bell when a job finishes"),
+    ("i", "detail: prompt, status, command, times, tokens, chain, last message"),
+    ("D", "what the job changed: git diff against its start"),
+    ("o / e", "the output (or the view) in $PAGER / $EDITOR"),
+    ("s / S", "show all/running/finished/failed · sort by newest/status/cwd/duration"),
+    ("f", "filter rows by text (every column)"),
+    ("y / Y", "copy the job id (the view, in one) / its last message (OSC 52)"),
+    ("b / B", "bell / desktop notice (OSC 9/777) when a job ends"),
     ("?", "this help"),
     ("q / Ctrl-C", "quit (running jobs keep running)"),
+];
+
+/// Every symbol, for the help overlay.
+pub const SYMBOLS: &[(&str, &str)] = &[
+    ("●", "running (also stopping, lost)"),
+    ("◌", "pending: waiting for a slot (#N its place), or starting"),
+    ("✓", "done: the agent exited 0"),
+    ("✗", "error: non-zero exit, killed, or never started"),
+    ("⊘", "cancelled"),
+    ("!", "corrupt: its meta.json cannot be read"),
+    ("•", "ended while you looked at another job"),
+    ("+", "marked (Space)"),
+    ("▲ ▼", "jobs above / below the rows shown"),
+    ("‹ ›", "the line goes on past the left / right edge"),
+    ("↳", "a follow-up of another job"),
 ];
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     match &app.mode {
         Mode::Help => draw_help(frame, area, app.help_scroll),
-        Mode::Confirm(confirm) => {
-            let (title, question) = match confirm.kind {
-                ConfirmKind::Cancel => (" Cancel job? ", format!("Cancel job {}?", confirm.id)),
-                ConfirmKind::Delete => (" Delete job? ", format!("Delete job {} and its output?", confirm.id)),
-            };
-            let prompt = text::sanitize(confirm.prompt.lines().next().unwrap_or(""), 300, false);
-            let lines = vec![
-                Line::from(Span::styled(question, Style::new().bold())),
-                Line::from(Span::styled(prompt, Style::new().dark_gray())),
-                Line::default(),
-                Line::from(vec![
-                    Span::styled("y", Style::new().bold().green()),
-                    Span::raw(" yes   "),
-                    Span::styled("n", Style::new().bold().red()),
-                    Span::raw(" / Esc no"),
-                ]),
-            ];
-            let popup = centered(area, 64, 8);
-            frame.render_widget(Clear, popup);
-            let block = Block::new().borders(Borders::ALL).title(title).border_style(Style::new().yellow());
-            frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), popup);
-        }
+        Mode::Confirm(confirm) => draw_confirm(frame, confirm, area),
         Mode::NewJob(form) => draw_form(frame, form, area),
-        Mode::Normal | Mode::Filter | Mode::Search(_) => {}
+        Mode::Normal | Mode::Filter(_) | Mode::Search(_) => {}
     }
+}
+
+fn draw_confirm(frame: &mut Frame, confirm: &Confirm, area: Rect) {
+    let count = confirm.ids.len();
+    let (title, question) = match (confirm.kind, confirm.ids.as_slice()) {
+        (ConfirmKind::Cancel, [one]) => (" Cancel job? ", format!("Cancel job {one}?")),
+        (ConfirmKind::Cancel, _) => (" Cancel jobs? ", format!("Cancel {count} jobs?")),
+        (ConfirmKind::Kill, [one]) => (" Kill job now? ", format!("Job {one} is stopping. Kill it now (SIGKILL)?")),
+        (ConfirmKind::Kill, _) => (" Kill jobs now? ", format!("{count} jobs are stopping. Kill them now (SIGKILL)?")),
+        (ConfirmKind::Delete, [one]) => (" Delete job? ", format!("Delete job {one} and its output?")),
+        (ConfirmKind::Delete, _) => (" Delete jobs? ", format!("Delete {count} jobs and their output?")),
+        (ConfirmKind::Clean, _) => (" Clean finished jobs? ", format!("Remove all {count} finished job(s) and their output?")),
+    };
+    let detail = match confirm.kind {
+        ConfirmKind::Clean => "Running and pending jobs stay; corrupt ones are left to look at.".to_owned(),
+        _ => text::sanitize(confirm.prompt.lines().next().unwrap_or(""), 300, false),
+    };
+    let mut lines =
+        vec![Line::from(Span::styled(question, Style::new().bold())), Line::from(Span::styled(detail, Style::new().dark_gray()))];
+    if confirm.skipped > 0 {
+        lines.push(Line::from(Span::styled(
+            format!("({} marked job(s) left out: not in a state for this)", confirm.skipped),
+            Style::new().dark_gray(),
+        )));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled("y", Style::new().bold().green()),
+        Span::raw(" yes   "),
+        Span::styled("n", Style::new().bold().red()),
+        Span::raw(" / Esc no"),
+    ]));
+    let popup = centered(area, 64, u16::try_from(lines.len() + 2).unwrap_or(u16::MAX));
+    frame.render_widget(Clear, popup);
+    let block = Block::new().borders(Borders::ALL).title(title).border_style(Style::new().yellow());
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), popup);
+}
+
+fn help_text() -> Vec<Line<'static>> {
+    let mut lines: Vec<Line> = HELP
+        .iter()
+        .map(|(keys, what)| Line::from(vec![Span::styled(format!("{keys:>16}  "), Style::new().bold().cyan()), Span::raw(*what)]))
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::styled("Symbols", Style::new().bold()));
+    lines.extend(
+        SYMBOLS
+            .iter()
+            .map(|(symbol, what)| Line::from(vec![Span::styled(format!("{symbol:>16}  "), Style::new().bold()), Span::raw(*what)])),
+    );
+    lines.push(Line::default());
+    lines.push(Line::styled("Jobs started anywhere on this jobs folder show up here live.", Style::new().dark_gray()));
+    lines
 }
 
 /// Lines in the help box.
 pub fn help_lines() -> usize {
-    HELP.len() + 2
+    help_text().len()
 }
 
 fn draw_help(frame: &mut Frame, area: Rect, scroll: usize) {
-    let mut lines: Vec<Line> = HELP
-        .iter()
-        .map(|(keys, what)| Line::from(vec![Span::styled(format!("{keys:>18}  "), Style::new().bold().cyan()), Span::raw(*what)]))
-        .collect();
-    lines.push(Line::default());
-    lines.push(Line::styled("Jobs started anywhere on this jobs folder show up here live.", Style::new().dark_gray()));
+    let lines = help_text();
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let popup = centered(area, 76, height);
+    let popup = centered(area, 96, height);
     let fits = popup.height >= height;
     let title = if fits { " Keys (Esc closes) " } else { " Keys (↑↓ more, Esc closes) " };
     let scroll = if fits { 0 } else { scroll.min(lines.len().saturating_sub(usize::from(popup.height.saturating_sub(2)))) };
@@ -86,69 +139,94 @@ fn draw_help(frame: &mut Frame, area: Rect, scroll: usize) {
     frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), popup);
 }
 
+/// Rows the prompt field takes: its lines, at least 3, at most 8.
+fn prompt_rows(form: &NewJobForm) -> u16 {
+    u16::try_from(form.prompt.lines().len().clamp(3, 8)).unwrap_or(8)
+}
+
 fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
     let field_style = |field: Field| if form.field == field { Style::new().bold().cyan() } else { Style::new().dark_gray() };
-    let cursor = |field: Field| if form.field == field { "▏" } else { "" };
-    let policies: Vec<Span> = ApprovalPolicy::ALL
-        .iter()
-        .flat_map(|&policy| {
-            let style = if policy == form.policy { Style::new().bold().black().on_cyan() } else { Style::new() };
-            [Span::styled(format!(" {policy} "), style), Span::raw(" ")]
-        })
-        .collect();
-    let agents: Vec<Span> = form
-        .agents
-        .iter()
-        .flat_map(|agent| {
-            let style = if *agent == form.agent { Style::new().bold().black().on_cyan() } else { Style::new() };
-            [Span::styled(format!(" {} ", text::sanitize(agent, 40, false)), style), Span::raw(" ")]
-        })
-        .collect();
+    let choices = |all: Vec<String>, chosen: &str| -> Line<'static> {
+        Line::from(
+            all.iter()
+                .flat_map(|name| {
+                    let style = if name == chosen { Style::new().bold().black().on_cyan() } else { Style::new() };
+                    [Span::styled(format!(" {} ", text::sanitize(name, 40, false)), style), Span::raw(" ")]
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let policies = choices(ApprovalPolicy::ALL.iter().map(ToString::to_string).collect(), &form.policy.to_string());
     let fixed = Style::new().dark_gray();
-    let mut lines = vec![
-        Line::from(Span::styled("Prompt", field_style(Field::Prompt))),
-        Line::from(format!("{}{}", form.prompt, cursor(Field::Prompt))),
-        Line::default(),
-    ];
+    let prompt_rows = prompt_rows(form);
+    // (what, height): a line of text, or a field's widget.
+    let mut rows: Vec<(Option<Line<'static>>, u16)> = Vec::new();
+    let prompt_title =
+        if form.prompt.lines().len() > 1 { format!("Prompt ({} lines)", form.prompt.lines().len()) } else { "Prompt".to_owned() };
+    rows.push((Some(Line::from(Span::styled(prompt_title, field_style(Field::Prompt)))), 1));
+    rows.push((None, prompt_rows));
+    rows.push((Some(Line::default()), 1));
     match &form.parent {
         Some(parent) => {
-            lines.push(Line::from(Span::styled("Continues, in its folder, with its agent", fixed)));
-            lines.push(Line::from(Span::styled(
-                format!("{} · {} · {}", parent.id, text::sanitize(&parent.agent, 40, false), text::sanitize(&parent.cwd, 200, false)),
-                fixed,
-            )));
+            rows.push((Some(Line::from(Span::styled("Continues, in its folder, with its agent", fixed))), 1));
+            let text =
+                format!("{} · {} · {}", parent.id, text::sanitize(&parent.agent, 40, false), text::sanitize(&parent.cwd, 200, false));
+            rows.push((Some(Line::from(Span::styled(text, fixed))), 1));
         }
         None => {
-            lines.push(Line::from(Span::styled("Working folder", field_style(Field::Cwd))));
-            lines.push(Line::from(format!("{}{}", form.cwd, cursor(Field::Cwd))));
-            lines.push(Line::default());
-            lines.push(Line::from(Span::styled("Agent (←/→)", field_style(Field::Agent))));
-            lines.push(Line::from(agents));
+            rows.push((Some(Line::from(Span::styled("Working folder (Tab completes)", field_style(Field::Cwd)))), 1));
+            rows.push((None, 1));
+            if let Some((_, matches)) = &form.folder_matches {
+                let names: Vec<&str> = matches.iter().map(|path| path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)).collect();
+                rows.push((Some(Line::styled(format!("{} folders: {}/", matches.len(), names.join("/ ")), fixed)), 1));
+            }
+            rows.push((Some(Line::default()), 1));
+            rows.push((Some(Line::from(Span::styled("Agent (←/→)", field_style(Field::Agent)))), 1));
+            rows.push((Some(choices(form.agents.clone(), &form.agent)), 1));
         }
     }
-    lines.extend([
-        Line::default(),
-        Line::from(Span::styled("Approval policy (←/→)", field_style(Field::Policy))),
-        Line::from(policies),
-        Line::default(),
-    ]);
+    rows.push((Some(Line::default()), 1));
+    rows.push((Some(Line::from(Span::styled("Approval policy (←/→)", field_style(Field::Policy)))), 1));
+    rows.push((Some(policies), 1));
+    rows.push((Some(Line::default()), 1));
     let verb = if form.parent.is_some() { "sends the follow-up" } else { "starts the job" };
-    if form.submitting {
-        lines.push(Line::styled("starting…", Style::new().yellow()));
+    let last = if form.submitting {
+        Line::styled("starting…", Style::new().yellow())
     } else if let Some(error) = &form.error {
-        lines.push(Line::styled(error.clone(), Style::new().red()));
+        Line::styled(error.clone(), Style::new().red())
     } else {
-        lines.push(Line::styled(format!("Enter {verb} · Tab next field · Esc closes"), Style::new().dark_gray()));
-    }
-    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let popup = centered(area, 72, height);
+        Line::styled(format!("Enter {verb} · Tab next field · Esc closes"), Style::new().dark_gray())
+    };
+    rows.push((Some(last), 1));
+    let height: u16 = rows.iter().map(|(_, height)| *height).sum::<u16>() + 2;
+    let popup = centered(area, 76, height);
     frame.render_widget(Clear, popup);
-    let title = match &form.parent {
-        Some(parent) => format!(" Follow up job {} ", parent.id),
-        None => " New job ".to_owned(),
+    let title = match (&form.parent, &form.rerun_of) {
+        (Some(parent), _) => format!(" Follow up job {} ", parent.id),
+        (None, Some(rerun)) => format!(" Run job {rerun} again ",),
+        (None, None) => " New job ".to_owned(),
     };
     let block = Block::new().borders(Borders::ALL).title(title).border_style(Style::new().cyan());
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), popup);
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let mut y = inner.y;
+    let mut fields = [&form.prompt, &form.cwd].into_iter();
+    for (line, rows_high) in rows {
+        let height = rows_high.min((inner.y + inner.height).saturating_sub(y));
+        if height == 0 {
+            break;
+        }
+        let place = Rect { x: inner.x, y, width: inner.width, height };
+        match line {
+            Some(line) => frame.render_widget(Paragraph::new(line), place),
+            None => {
+                if let Some(field) = fields.next() {
+                    frame.render_widget(field.widget(), place);
+                }
+            }
+        }
+        y += height;
+    }
 }
 
 /// A box of at most `width`×`height` in the middle of `area`.

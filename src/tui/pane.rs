@@ -1,12 +1,14 @@
 //! The output pane's state: a bounded window of the selected job's lines, where the
-//! person is looking, and the search. Plain data; the loader fills it.
+//! person is looking (a line and a row within it when wrapped, a column when not), the
+//! file's line numbers, and the search. Plain data; the loader fills it. A document
+//! (the detail view, a diff, a whole line) is a pane whose lines are all in memory.
 
 use std::collections::VecDeque;
 
 use crate::jobs::JobId;
-use crate::jobs::output::{LineBlock, OutputLine, OutputUpdate};
+use crate::jobs::output::{LineBlock, MAX_LINE_BYTES, OutputLine, OutputUpdate};
 
-use super::text;
+use super::search::Search;
 
 /// The most lines kept in memory; older ones are read again from the file on demand.
 pub const WINDOW_LINES: usize = 10_000;
@@ -34,16 +36,21 @@ pub enum Fetch {
     Start {
         job: JobId,
     },
+    /// The lines around a line start (a search match outside the window).
+    Around {
+        job: JobId,
+        offset: u64,
+    },
+    /// The whole of a line the reader cut.
+    WholeLine {
+        job: JobId,
+        offset: u64,
+    },
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Search {
-    pub query: String,
-    /// Window indices of lines that match.
-    pub matches: Vec<usize>,
-    /// Index into `matches` of the current one.
-    pub current: Option<usize>,
-}
+/// The longest line the pane keeps: the reader's cut, with room for its marker. Lines
+/// that come some other way are cut here, so drawing one never parses more.
+pub const MAX_SHOWN_LINE: usize = MAX_LINE_BYTES + 128;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutputPane {
@@ -60,12 +67,23 @@ pub struct OutputPane {
     pub follow: bool,
     /// First shown line (a window index) when not following.
     pub top: usize,
+    /// With wrap: the first row of `top` shown (a line taller than the pane is read
+    /// row by row).
+    pub top_row: usize,
+    /// Without wrap: the first column shown.
+    pub left: usize,
     pub wrap: bool,
     pub search: Option<Search>,
     /// A read is on its way (so scrolling does not ask twice).
     pub fetching: bool,
     /// Nothing received yet for this job.
     pub loading: bool,
+    /// The file's line number (0-based) of the first line kept, once known.
+    pub first_line: Option<u64>,
+    /// Show this line (by offset) once the window around it arrives.
+    pub jump_to: Option<u64>,
+    /// The loader's count: lines ending before an offset (the file's length then).
+    pub counted: Option<(u64, u64)>,
 }
 
 impl Default for OutputPane {
@@ -79,23 +97,90 @@ impl Default for OutputPane {
             file_len: 0,
             follow: true,
             top: 0,
+            top_row: 0,
+            left: 0,
             wrap: false,
             search: None,
             fetching: false,
             loading: false,
+            first_line: None,
+            jump_to: None,
+            counted: None,
         }
     }
 }
 
 impl OutputPane {
-    /// Switches to another job: what was shown is forgotten; wrap and the search stay.
+    /// Switches to another job: what was shown is forgotten, wrap stays. A search
+    /// starts again for the new job ([`super::app::App::select`] asks the loader).
     pub fn select(&mut self, job: Option<JobId>) {
         let wrap = self.wrap;
-        let query = self.search.as_ref().map(|search| search.query.clone());
+        let matcher = self.search.as_ref().map(|search| search.matcher.clone());
         *self = OutputPane { loading: job.is_some(), job, wrap, ..OutputPane::default() };
-        if let Some(query) = query {
-            self.search = Some(Search { query, ..Search::default() });
+        if let Some(matcher) = matcher {
+            self.search = Some(Search::new(matcher, 0));
         }
+    }
+
+    /// A document: every line in memory, read from the top.
+    pub fn document(text: &str, wrap: bool) -> Self {
+        let mut offset = 0;
+        let lines: VecDeque<OutputLine> = text
+            .split('\n')
+            .map(|line| {
+                let kept = OutputLine { offset, text: cut(line.to_owned()) };
+                offset += line.len() as u64 + 1;
+                kept
+            })
+            .collect();
+        OutputPane { end: offset, file_len: offset, lines, follow: false, wrap, first_line: Some(0), ..OutputPane::default() }
+    }
+
+    /// The file's line number of window line `index`, when known.
+    pub fn line_number(&self, index: usize) -> Option<u64> {
+        self.first_line.map(|first| first + index as u64)
+    }
+
+    /// Lines in the file: counted from the window when it reaches the end, else as the
+    /// loader counted them.
+    pub fn total_lines(&self) -> Option<u64> {
+        let from_window = self.at_file_end.then(|| self.line_number(self.line_count())).flatten();
+        from_window.or(self.counted.map(|(_, lines)| lines))
+    }
+
+    /// The loader counted the file's lines.
+    pub fn apply_line_count(&mut self, job: &JobId, offset: u64, lines: u64) {
+        if self.job.as_ref() != Some(job) {
+            return;
+        }
+        self.counted = Some((offset, lines));
+        // A window that ends where the count did is numbered by it.
+        if self.first_line.is_none() && self.end == offset && self.partial.is_none() {
+            self.first_line = lines.checked_sub(self.lines.len() as u64);
+        }
+    }
+
+    /// The loader says which line starts at `offset`.
+    pub fn apply_line_number(&mut self, job: &JobId, offset: u64, line: u64) {
+        if self.job.as_ref() != Some(job) {
+            return;
+        }
+        if let Some(index) = self.lines.iter().position(|kept| kept.offset == offset) {
+            self.first_line = line.checked_sub(index as u64);
+        }
+    }
+
+    /// The loader left lines out (a flood): what is kept no longer joins what comes.
+    pub fn apply_gap(&mut self, job: &JobId, skipped: u64) {
+        if self.job.as_ref() != Some(job) || !self.at_file_end {
+            return;
+        }
+        self.first_line = self.first_line.map(|first| first + self.lines.len() as u64 + skipped);
+        self.lines.clear();
+        self.partial = None;
+        self.top = 0;
+        self.top_row = 0;
+        self.refresh_search();
     }
 
     /// File offset of the first line kept.
@@ -129,7 +214,8 @@ impl OutputPane {
         match update {
             OutputUpdate::Unchanged => {}
             OutputUpdate::Reset { tail, partial, file_len } => {
-                self.lines = tail.lines.into();
+                self.first_line = (tail.start == 0).then_some(0);
+                self.lines = tail.lines.into_iter().map(cut_line).collect();
                 self.end = tail.end;
                 self.partial = partial;
                 self.file_len = file_len;
@@ -137,6 +223,7 @@ impl OutputPane {
                 self.fetching = false;
                 self.follow = true;
                 self.top = 0;
+                self.top_row = 0;
                 self.refresh_search();
             }
             OutputUpdate::Appended { lines, end, partial, file_len } => {
@@ -145,13 +232,12 @@ impl OutputPane {
                     return;
                 }
                 let old_len = self.lines.len();
-                self.lines.extend(lines);
+                self.lines.extend(lines.into_iter().map(cut_line));
                 self.end = end;
-                self.partial = partial;
+                self.partial = partial.map(cut_line);
                 let overflow = self.overflow_front();
                 if overflow > 0 {
-                    self.lines.drain(..overflow);
-                    self.top = self.top.saturating_sub(overflow);
+                    self.drop_front(overflow);
                 }
                 // Only new lines are searched: a flood costs what it adds.
                 self.search_from(old_len, overflow);
@@ -170,9 +256,10 @@ impl OutputPane {
         }
         let added = block.lines.len();
         for line in block.lines.into_iter().rev() {
-            self.lines.push_front(line);
+            self.lines.push_front(cut_line(line));
         }
         self.top += added;
+        self.first_line = self.first_line.and_then(|first| first.checked_sub(added as u64));
         let keep = self.fitting_from_front();
         if keep < self.lines.len() {
             self.lines.truncate(keep + 1);
@@ -184,18 +271,21 @@ impl OutputPane {
         self.refresh_search();
     }
 
-    /// Lines from the start of the file (Home): they replace the window.
-    pub fn apply_start(&mut self, job: &JobId, block: LineBlock) {
+    /// Lines from the start of the file (Home), or around a line (a search match): they
+    /// replace the window. `first_line` is the number of the block's first line, when known.
+    pub fn apply_block(&mut self, job: &JobId, block: LineBlock, first_line: Option<u64>) {
         if self.job.as_ref() != Some(job) {
             return;
         }
         self.fetching = false;
-        self.lines = block.lines.into();
+        self.first_line = if block.start == 0 { Some(0) } else { first_line };
+        self.lines = block.lines.into_iter().map(cut_line).collect();
         self.end = block.end;
         self.at_file_end = false;
         self.partial = None;
         self.follow = false;
         self.top = 0;
+        self.top_row = 0;
         self.refresh_search();
     }
 
@@ -208,14 +298,22 @@ impl OutputPane {
         if block.start != self.end || self.at_file_end {
             return;
         }
-        self.lines.extend(block.lines);
+        self.lines.extend(block.lines.into_iter().map(cut_line));
         self.end = block.end;
         let overflow = self.overflow_front();
         if overflow > 0 {
-            self.lines.drain(..overflow);
-            self.top = self.top.saturating_sub(overflow);
+            self.drop_front(overflow);
         }
         self.refresh_search();
+    }
+
+    fn drop_front(&mut self, count: usize) {
+        self.lines.drain(..count);
+        if self.top < count {
+            self.top_row = 0;
+        }
+        self.top = self.top.saturating_sub(count);
+        self.first_line = self.first_line.map(|first| first + count as u64);
     }
 
     /// How many lines to drop at the front to fit the window's limits (the last line
@@ -256,21 +354,57 @@ impl OutputPane {
                 Some(line) => line.text.as_str(),
                 None => self.partial.as_ref().map_or("", |line| line.text.as_str()),
             };
-            if !text::find_matches(&text::plain(line), &search.query).is_empty() {
+            if search.matcher.is_match(&super::text::plain(line)) {
                 search.matches.push(index);
             }
         }
-        search.current = match search.current {
-            Some(_) if search.matches.is_empty() => None,
-            Some(current) => Some(current.min(search.matches.len() - 1)),
+    }
+
+    /// Window offsets of the lines in memory that match.
+    pub fn match_offsets(&self) -> impl Iterator<Item = u64> + '_ {
+        let matches = self.search.as_ref().map_or(&[][..], |search| &search.matches[..]);
+        matches.iter().filter_map(|&index| self.offset_of(index))
+    }
+
+    /// The file offset where window line `index` starts.
+    pub fn offset_of(&self, index: usize) -> Option<u64> {
+        match self.lines.get(index) {
+            Some(line) => Some(line.offset),
+            None if index == self.lines.len() && self.at_file_end => self.partial.as_ref().map(|line| line.offset),
             None => None,
-        };
+        }
+    }
+
+    /// The window index of the line that starts at `offset`.
+    pub fn index_of(&self, offset: u64) -> Option<usize> {
+        let index = self.lines.partition_point(|line| line.offset < offset);
+        (self.offset_of(index) == Some(offset)).then_some(index)
     }
 
     /// Recomputes which lines match the search.
     pub fn refresh_search(&mut self) {
         self.search_from(0, 0);
     }
+}
+
+/// A line no longer than [`MAX_SHOWN_LINE`], with the reader's marker when cut.
+fn cut_line(mut line: OutputLine) -> OutputLine {
+    line.text = cut(line.text);
+    line
+}
+
+fn cut(mut text: String) -> String {
+    if text.len() <= MAX_SHOWN_LINE {
+        return text;
+    }
+    let mut keep = MAX_LINE_BYTES;
+    while !text.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    let dropped = text.len() - keep;
+    text.truncate(keep);
+    text.push_str(&format!("\u{1b}[0m … ({dropped} more bytes on this line)"));
+    text
 }
 
 #[cfg(test)]
@@ -344,10 +478,53 @@ mod tests {
     #[test]
     fn search_follows_new_lines() {
         let mut pane = pane_with(0..3);
-        pane.search = Some(Search { query: "LINE 1".into(), ..Search::default() });
+        pane.search = Some(Search::new(super::super::matcher::Matcher::parse("LINE 1").unwrap(), 0));
         pane.refresh_search();
         assert_eq!(pane.search.as_ref().unwrap().matches, [1]);
         pane.apply_update(&job(), OutputUpdate::Appended { lines: lines(10..12), end: 120, partial: None, file_len: 120 });
         assert_eq!(pane.search.as_ref().unwrap().matches, [1, 3, 4]);
+        assert_eq!(pane.match_offsets().collect::<Vec<_>>(), [10, 100, 110]);
+        assert_eq!(pane.index_of(100), Some(3));
+        assert_eq!(pane.index_of(101), None);
+    }
+
+    #[test]
+    fn line_numbers_follow_the_window() {
+        let mut pane = pane_with(0..10);
+        assert_eq!(pane.first_line, Some(0), "a window from the file's start is numbered");
+        pane.apply_update(
+            &job(),
+            OutputUpdate::Appended { lines: lines(10..(WINDOW_LINES as u64 + 15)), end: 1, partial: None, file_len: 1 },
+        );
+        assert_eq!(pane.first_line, Some(15));
+        assert_eq!(pane.total_lines(), Some(WINDOW_LINES as u64 + 15));
+        pane.apply_gap(&job(), 1000);
+        assert_eq!(pane.first_line, Some(WINDOW_LINES as u64 + 15 + 1000));
+        assert!(pane.lines.is_empty());
+
+        let mut tail = pane_with(500..600);
+        assert_eq!(tail.first_line, None, "a tail's numbers come from the loader");
+        tail.apply_line_number(&job(), 5_100, 510);
+        assert_eq!(tail.first_line, Some(500));
+        tail.apply_older(&job(), LineBlock { start: 4_000, end: 5_000, lines: lines(400..500) });
+        assert_eq!((tail.first_line, tail.line_number(100)), (Some(400), Some(500)));
+    }
+
+    #[test]
+    fn lines_longer_than_the_reader_keeps_are_cut_with_its_marker() {
+        let mut pane = pane_with(0..1);
+        let long = OutputLine { offset: 10, text: "é".repeat(MAX_SHOWN_LINE) };
+        pane.apply_update(&job(), OutputUpdate::Appended { lines: vec![long], end: 1, partial: None, file_len: 1 });
+        let kept = &pane.lines[1].text;
+        assert!(kept.len() <= MAX_SHOWN_LINE);
+        assert_eq!(super::super::text::cut_bytes(kept), Some((MAX_SHOWN_LINE * 2 - MAX_LINE_BYTES) as u64));
+    }
+
+    #[test]
+    fn a_document_holds_every_line() {
+        let pane = OutputPane::document("one\ntwo\n\nfour", true);
+        assert_eq!(pane.line_count(), 4);
+        assert_eq!((pane.line(3), pane.offset_of(3), pane.total_lines()), (Some("four"), Some(9), Some(4)));
+        assert!(!pane.has_older() && pane.at_file_end && !pane.follow);
     }
 }

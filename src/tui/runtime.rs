@@ -2,69 +2,55 @@
 //! background results, a tick (only while jobs run) and shutdown. State changes
 //! mark it dirty; drawing happens once per batch, at most [`FRAME`] apart.
 
-use std::io::{self, Write};
+use std::io;
 use std::time::Duration;
 
-use base64::Engine as _;
 use chrono::Utc;
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture, EventStream};
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, EventStream};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use crossterm::{execute, queue};
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
-use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
-
-use crate::jobs::follow::FollowUp;
-use crate::jobs::{AgentSpec, Agents, CancelView, Engine, StartRequest};
 
 use super::app::{App, Effect, TaskResult};
-use super::loader::{self, LoaderCommand};
-use super::{draw, keys};
+use super::context::Context;
+use super::effects::{self, Channels};
+use super::loader;
+use super::{draw, external, keys};
 
 /// At most ~30 frames a second, however much output arrives.
 pub const FRAME: Duration = Duration::from_millis(33);
-/// A key is answered sooner: the cap is for floods of data, not for a person.
-pub const KEY_FRAME: Duration = Duration::from_millis(4);
+/// A key is answered at once: the cap is for floods of data, not for a person. Keys
+/// that arrive together are still drawn once (the loop takes every ready event before
+/// it draws); a gap here only delayed the key that came just after a flood frame.
+pub const KEY_FRAME: Duration = Duration::from_millis(0);
 /// The most loader events taken in before the next draw decision.
 const BATCH: usize = 512;
 
-/// Everything the loop needs besides the state.
-pub struct Context {
-    pub engine: Engine,
-    /// The agents the form may name.
-    pub agents: Agents,
-    /// In the demo, every job runs this simulated agent.
-    pub demo_agent: Option<AgentSpec>,
-    /// The queue and time limits a job started from the form gets.
-    pub limits: crate::jobs::JobLimits,
-    /// Between SIGINT and SIGKILL when `c` stops a job.
-    pub cancel_grace: std::time::Duration,
-    pub shutdown: CancellationToken,
-}
-
 /// Puts the terminal back however the dashboard ends (panics included: ratatui's
-/// hook restores the screen, ours the mouse).
+/// hook restores the screen, ours the mouse and bracketed paste).
 pub struct TerminalGuard;
 
 impl TerminalGuard {
     pub fn enter() -> io::Result<(TerminalGuard, DefaultTerminal)> {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let _ = execute!(io::stdout(), DisableMouseCapture);
+            let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);
             previous(info);
         }));
         let terminal = ratatui::try_init()?;
         let guard = TerminalGuard;
-        execute!(io::stdout(), EnableMouseCapture)?;
+        // Bracketed paste: a paste arrives as one event, never as keys.
+        execute!(io::stdout(), EnableMouseCapture, EnableBracketedPaste)?;
         Ok((guard, terminal))
     }
 }
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
-        let _ = execute!(io::stdout(), DisableMouseCapture);
+        let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);
         ratatui::restore();
     }
 }
@@ -85,9 +71,19 @@ pub async fn run(terminal: &mut DefaultTerminal, app: &mut App, context: &Contex
     // A person's input is waiting to be shown.
     let mut answering = false;
 
+    let channels = Channels { loader: command_sender, results: task_sender };
     while !app.quit {
         for effect in effects.drain(..) {
-            carry_out(effect, terminal, context, &command_sender, &task_sender)?;
+            if let Effect::Open { viewer, job, text } = effect {
+                // Keys are the viewer's until it ends: the reader stops, and starts again after.
+                drop(events);
+                let problem = open(terminal, context, viewer, job, text);
+                events = EventStream::new();
+                let _ = channels.results.send(TaskResult::Opened(problem?));
+                app.dirty = true;
+                continue;
+            }
+            effects::carry_out(effect, terminal.backend_mut(), context, &channels)?;
         }
         let gap = if answering { KEY_FRAME } else { FRAME };
         let draw_at = app.dirty.then(|| (last_draw + gap).max(Instant::now()));
@@ -137,95 +133,32 @@ pub fn draw(terminal: &mut DefaultTerminal, app: &App) -> io::Result<()> {
     execute!(terminal.backend_mut(), EndSynchronizedUpdate)
 }
 
-fn carry_out(
-    effect: Effect,
+/// Steps aside for the viewer on a job's output, or on a view's text put in a
+/// temporary file for it.
+fn open(
     terminal: &mut DefaultTerminal,
     context: &Context,
-    loader: &UnboundedSender<LoaderCommand>,
-    results: &UnboundedSender<TaskResult>,
-) -> io::Result<()> {
-    match effect {
-        Effect::Watch(job) => {
-            let _ = loader.send(LoaderCommand::Watch(job));
+    viewer: super::message::Viewer,
+    job: Option<crate::jobs::JobId>,
+    text: Option<String>,
+) -> io::Result<Option<String>> {
+    let temporary = match text {
+        Some(text) => {
+            let mut file = tempfile::Builder::new().prefix("codex-async-view-").suffix(".txt").tempfile()?;
+            std::io::Write::write_all(&mut file, text.as_bytes())?;
+            Some(file)
         }
-        Effect::Fetch(fetch) => {
-            let _ = loader.send(LoaderCommand::Fetch(fetch));
-        }
-        Effect::Cancel(id) => {
-            let engine = context.engine.clone();
-            let grace = context.cancel_grace;
-            let results = results.clone();
-            tokio::spawn(async move {
-                let outcome = match engine.cancel(id.as_str(), grace).await {
-                    Ok(CancelView::Cancelled { status, .. }) => Ok(status.to_string()),
-                    Ok(CancelView::NotRunning { status, .. }) => Ok(format!("had already ended ({status})")),
-                    Err(err) => Err(err.to_string()),
-                };
-                let _ = results.send(TaskResult::Cancelled { id, outcome });
-            });
-        }
-        Effect::Delete(id) => {
-            let engine = context.engine.clone();
-            let results = results.clone();
-            tokio::task::spawn_blocking(move || {
-                let outcome = engine.delete(id.as_str()).map_err(|err| err.to_string());
-                let _ = results.send(TaskResult::Deleted { id, outcome });
-            });
-        }
-        Effect::Start { prompt, cwd, policy, agent } => {
-            let engine = context.engine.clone();
-            let agent = match &context.demo_agent {
-                Some(demo) => Ok(demo.clone()),
-                None => context.agents.resolve(Some(&agent)),
-            };
-            let limits = context.limits;
-            let results = results.clone();
-            tokio::task::spawn_blocking(move || {
-                let outcome = agent
-                    .and_then(|agent| StartRequest::new(prompt, &cwd, policy, agent))
-                    .map(|request| request.with_limits(limits))
-                    .and_then(|request| engine.start(&request))
-                    .map(|started| started.job_id)
-                    .map_err(|err| err.to_string());
-                let _ = results.send(TaskResult::Started(outcome));
-            });
-        }
-        Effect::Reply { parent, prompt, policy } => {
-            let engine = context.engine.clone();
-            let agents = context.agents.clone();
-            let follow = FollowUp { prompt, policy: Some(policy), limits: context.limits, ..FollowUp::default() };
-            let results = results.clone();
-            tokio::task::spawn_blocking(move || {
-                let outcome = engine
-                    .follow_up(parent.as_str(), follow, &agents)
-                    .and_then(|request| engine.start(&request))
-                    .map(|started| started.job_id)
-                    .map_err(|err| err.to_string());
-                let _ = results.send(TaskResult::Started(outcome));
-            });
-        }
-        Effect::Copy(text) => {
-            // OSC 52: the terminal (even over ssh, or tmux with set-clipboard) sets the clipboard.
-            let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-            let backend = terminal.backend_mut();
-            write!(backend, "\u{1b}]52;c;{encoded}\u{7}")?;
-            backend.flush()?;
-        }
-        Effect::CopyLastMessage(id) => {
-            let store = context.engine.store().clone();
-            let results = results.clone();
-            tokio::task::spawn_blocking(move || {
-                let message = store.last_message(&id);
-                let _ = results.send(TaskResult::LastMessage { id, message });
-            });
-        }
-        Effect::Bell => {
-            let backend = terminal.backend_mut();
-            write!(backend, "\u{7}")?;
-            backend.flush()?;
-        }
+        None => None,
+    };
+    let path = match (&temporary, &job) {
+        (Some(file), _) => file.path().to_owned(),
+        (None, Some(job)) => context.engine.store().output_path(job),
+        (None, None) => return Ok(None),
+    };
+    if !path.exists() {
+        return Ok(Some("this job has no output yet".to_owned()));
     }
-    Ok(())
+    external::step_aside(terminal, viewer, &path)
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -13,6 +13,8 @@ use crate::jobs::output::{LineBlock, OutputLine, OutputUpdate};
 use crate::jobs::{ApprovalPolicy, JobId, JobMeta, JobRecord};
 
 use super::app::{Action, App, ConfirmKind, DataEvent, Effect, Focus, McpAuth, McpState, Mode, StatusFilter, TaskResult};
+use super::field::Edit;
+use super::message::Started;
 use super::pane::Fetch;
 
 fn now() -> DateTime<Utc> {
@@ -106,6 +108,8 @@ fn key(ch: char) -> crossterm::event::Event {
     crossterm::event::Event::Key(crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char(ch), crossterm::event::KeyModifiers::NONE))
 }
 
+mod acting;
+mod screens;
 mod state;
 
 // ---- snapshots ----
@@ -169,7 +173,7 @@ fn snapshot_search_highlights() {
     colourful_output(&mut app);
     app.apply(Action::EditSearch);
     for ch in "step 4".chars() {
-        app.apply(Action::Type(ch));
+        app.apply(Action::Edit(Edit::Insert(ch)));
     }
     app.apply(Action::Submit);
     let terminal = render(&app);
@@ -199,7 +203,7 @@ fn snapshot_new_job_form() {
     let mut app = loaded(100, 24);
     app.apply(Action::NewJob);
     for ch in "Fix the flaky test".chars() {
-        app.apply(Action::Type(ch));
+        app.apply(Action::Edit(Edit::Insert(ch)));
     }
     insta::assert_snapshot!("new_job_form", screen(&app));
 }
@@ -236,7 +240,7 @@ fn snapshot_follow_up_form() {
     select(&mut app, "c3d4e5f6");
     app.apply(Action::FollowUp);
     for ch in "Now add a test for it".chars() {
-        app.apply(Action::Type(ch));
+        app.apply(Action::Edit(Edit::Insert(ch)));
     }
     insta::assert_snapshot!("follow_up_form", screen(&app));
 }
@@ -248,7 +252,7 @@ fn snapshot_filter() {
     app.apply(Action::CycleStatusFilter);
     app.apply(Action::EditFilter);
     for ch in "the".chars() {
-        app.apply(Action::Type(ch));
+        app.apply(Action::Edit(Edit::Insert(ch)));
     }
     insta::assert_snapshot!("filter", screen(&app));
 }

@@ -10,6 +10,8 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::term::{self, Piece};
 
+use super::matcher::Matcher;
+
 const TAB_STOP: usize = 8;
 
 /// The visible text of a raw output line, with only colour (SGR) sequences kept when
@@ -26,26 +28,46 @@ pub fn plain(raw: &str) -> String {
 /// A raw output line as a styled line of at most `max_columns` columns. The parser
 /// stops once the columns are full: a megabyte line costs what is shown of it.
 pub fn styled_line(raw: &str, max_columns: usize) -> Line<'static> {
+    styled_slice(raw, 0, max_columns).0
+}
+
+/// Columns `skip..skip + columns` of a raw output line, and whether the line goes on
+/// past them. The parser stops one column after the slice (a wide character cut by the
+/// left edge shows as a space).
+pub fn styled_slice(raw: &str, skip: usize, columns: usize) -> (Line<'static>, bool) {
     let mut spans: Vec<Span<'static>> = Vec::new();
     let mut piece = String::new();
     let mut style = Style::default();
     let mut column = 0usize;
+    let end = skip.saturating_add(columns);
+    let mut more = false;
+    let put = |piece: &mut String, column: &mut usize, ch: char, width: usize| {
+        if *column >= skip {
+            piece.push(ch);
+        } else if *column + width > skip {
+            // Straddles the left edge: its visible part is blank.
+            piece.extend(std::iter::repeat_n(' ', *column + width - skip));
+        }
+        *column += width;
+    };
     term::pieces(raw, |next| {
         match next {
             Piece::Char(ch) => {
                 let width = ch.width().unwrap_or(0);
-                if column + width > max_columns {
+                if column + width > end || (width == 0 && column >= end) {
+                    more = true;
                     return ControlFlow::Break(());
                 }
-                piece.push(ch);
-                column += width;
+                put(&mut piece, &mut column, ch, width);
             }
             Piece::Tab => {
-                let spaces = (TAB_STOP - column % TAB_STOP).min(max_columns - column);
-                piece.extend(std::iter::repeat_n(' ', spaces));
-                column += spaces;
-                if column >= max_columns {
+                if column >= end {
+                    more = true;
                     return ControlFlow::Break(());
+                }
+                let spaces = (TAB_STOP - column % TAB_STOP).min(end - column);
+                for _ in 0..spaces {
+                    put(&mut piece, &mut column, ' ', 1);
                 }
             }
             Piece::Sgr(groups) => {
@@ -63,7 +85,20 @@ pub fn styled_line(raw: &str, max_columns: usize) -> Line<'static> {
     if !piece.is_empty() {
         spans.push(Span::styled(piece, style));
     }
-    Line::from(spans)
+    (Line::from(spans), more)
+}
+
+/// The width of a raw line in columns, counting at most `limit`.
+pub fn line_width(raw: &str, limit: usize) -> usize {
+    sanitize(raw, limit, false).chars().map(|ch| ch.width().unwrap_or(0)).sum()
+}
+
+/// The marker the output reader puts at the end of a line it cut, and how many bytes it
+/// left out: the line can be read whole from the file.
+pub fn cut_bytes(line: &str) -> Option<u64> {
+    let rest = line.strip_suffix(" more bytes on this line)")?;
+    let at = rest.rfind(" … (")?;
+    rest[at + " … (".len()..].parse().ok()
 }
 
 /// The 16 colours of SGR 30–37 and 90–97 (40–47, 100–107 for the background).
@@ -167,27 +202,10 @@ fn extended_colour_semicolon(rest: &[u16]) -> (Option<Color>, usize) {
     }
 }
 
-/// Byte ranges in `text` where `query` occurs, ignoring ASCII case.
-pub fn find_matches(text: &str, query: &str) -> Vec<(usize, usize)> {
-    if query.is_empty() {
-        return Vec::new();
-    }
-    let haystack = text.to_ascii_lowercase();
-    let needle = query.to_ascii_lowercase();
-    let mut found = Vec::new();
-    let mut from = 0;
-    while let Some(at) = haystack[from..].find(&needle) {
-        let start = from + at;
-        found.push((start, start + needle.len()));
-        from = start + needle.len();
-    }
-    found
-}
-
-/// Restyles the parts of `line` that match `query`.
-pub fn highlight(line: Line<'static>, query: &str, style: Style) -> Line<'static> {
+/// Restyles the parts of `line` that match.
+pub fn highlight(line: Line<'static>, matcher: &Matcher, style: Style) -> Line<'static> {
     let text: String = line.spans.iter().map(|span| span.content.as_ref()).collect();
-    let matches = find_matches(&text, query);
+    let matches = matcher.find_all(&text);
     if matches.is_empty() {
         return line;
     }
@@ -309,7 +327,7 @@ mod tests {
     #[test]
     fn highlight_splits_spans_at_matches() {
         let line = Line::from(vec![Span::raw("hello "), Span::styled("World", Style::new().fg(Color::Red))]);
-        let marked = highlight(line, "o w", Style::new().add_modifier(Modifier::REVERSED));
+        let marked = highlight(line, &Matcher::parse("o w").unwrap(), Style::new().add_modifier(Modifier::REVERSED));
         let parts: Vec<&str> = marked.spans.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(parts, ["hell", "o ", "W", "orld"]);
         assert!(marked.spans[1].style.add_modifier.contains(Modifier::REVERSED));
@@ -322,6 +340,25 @@ mod tests {
         let rows = wrap(Line::from(vec![Span::raw("abc"), Span::styled("日本", Style::new().fg(Color::Blue))]), 4);
         let texts: Vec<String> = rows.iter().map(|row| row.spans.iter().map(|s| s.content.as_ref()).collect()).collect();
         assert_eq!(texts, ["abc", "日本"]);
+    }
+
+    #[test]
+    fn a_slice_of_columns_says_whether_the_line_goes_on() {
+        let (line, more) = styled_slice("abcdefgh", 2, 3);
+        assert_eq!((line.to_string(), more), ("cde".to_owned(), true));
+        let (line, more) = styled_slice("abcdefgh", 5, 3);
+        assert_eq!((line.to_string(), more), ("fgh".to_owned(), false));
+        let (line, more) = styled_slice("日本語", 1, 3);
+        assert_eq!((line.to_string(), more), (" 本".to_owned(), true), "a wide character cut by the left edge is blank");
+        let (line, _) = styled_slice("a\tb", 2, 20);
+        assert_eq!(line.to_string(), "      b");
+        assert_eq!(line_width("\u{1b}[31mabc\u{1b}[0m\t", 100), 8);
+    }
+
+    #[test]
+    fn the_cut_marker_says_how_much_was_left_out() {
+        assert_eq!(cut_bytes("xxx\u{1b}[0m … (24576 more bytes on this line)"), Some(24576));
+        assert_eq!(cut_bytes("an ordinary line"), None);
     }
 
     #[test]

@@ -61,6 +61,31 @@ impl Tmux {
         assert!(self.run(&["send-keys", "-t", Self::SESSION, "-l", text]).status.success());
     }
 
+    /// Pastes text as a terminal does with bracketed paste on (tmux `paste-buffer -p`
+    /// brackets it when the program asked for it).
+    pub fn paste(&self, text: &str) {
+        assert!(self.run(&["set-buffer", "-b", "test", "--", text]).status.success());
+        assert!(self.run(&["paste-buffer", "-p", "-d", "-b", "test", "-t", Self::SESSION]).status.success());
+    }
+
+    /// Presses `key` until `condition` holds for the screen (at most `presses` times,
+    /// each pressed only once the screen answered the one before).
+    pub fn press_until(&self, key: &str, presses: usize, what: &str, mut condition: impl FnMut(&str) -> bool) {
+        for _ in 0..presses {
+            let before = self.capture();
+            if condition(&before) {
+                return;
+            }
+            self.keys(&[key]);
+            // The key was taken once the screen changed (or it had nothing to change).
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while Instant::now() < deadline && self.capture() == before {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        self.wait_until(what, DEADLINE, condition);
+    }
+
     /// Whether the dashboard exited with status 0 (the shell around it says so).
     pub fn exited_cleanly(&self) -> bool {
         self.capture().contains("dashboard-exited=0")
@@ -131,7 +156,12 @@ pub fn uuid_like() -> String {
 
 /// The lines of `screen` below the output pane's title.
 pub fn output_pane_of(screen: &str) -> String {
-    screen.lines().skip_while(|line| !line.contains(" output ")).skip(1).collect::<Vec<_>>().join("\n")
+    pane_below(screen, " output ")
+}
+
+/// The lines of `screen` below the first line that shows `title`.
+pub fn pane_below(screen: &str, title: &str) -> String {
+    screen.lines().skip_while(|line| !line.contains(title)).skip(1).collect::<Vec<_>>().join("\n")
 }
 
 /// The command line tmux runs: the dashboard on `home`, the fake agent as codex; the
@@ -145,6 +175,19 @@ pub fn dashboard_command(home: &TestHome, port: u16, extra: &str) -> String {
         agent = fake_agent().display(),
         bin = BIN,
     )
+}
+
+/// As [`dashboard_command`], with `env` (`KEY=value …`) added to the dashboard's
+/// environment.
+pub fn dashboard_command_with_env(home: &TestHome, env: &str, extra: &str) -> String {
+    dashboard_command(home, 0, extra).replacen(" TERM=xterm-256color ", &format!(" TERM=xterm-256color {env} "), 1)
+}
+
+/// The first job id (8 hex digits) among the words of `line`.
+pub fn job_id_in(line: &str) -> Option<String> {
+    line.split(|ch: char| !ch.is_ascii_alphanumeric())
+        .find(|word| word.len() == 8 && word.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_owned)
 }
 
 /// The MCP URL the dashboard's header shows (start it with `--port 0`: it picks a free port).

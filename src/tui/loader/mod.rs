@@ -7,6 +7,10 @@
 //! the last read. The feed's slow fallback tick asks for a rescan, which lists the
 //! folder and reads only the jobs that can change without an event we saw. An idle
 //! dashboard reads nothing.
+//!
+//! Between those it reads whole files in slices ([`scan`]): the followed job's line
+//! count (for real line numbers) and whole-file searches. Keys and changes always come
+//! before the next slice.
 
 use std::collections::{HashMap, HashSet};
 #[cfg(test)]
@@ -18,11 +22,19 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::jobs::feed::{FeedEvent, Subscription};
-use crate::jobs::output::{self, OutputFollower, OutputUpdate};
+use crate::jobs::output::{self, LineBlock, OutputFollower, OutputUpdate};
 use crate::jobs::{JobFeed, JobId, JobMeta, JobRecord, JobStore, Scope};
 
 use super::app::DataEvent;
+use super::matcher::Matcher;
 use super::pane::{Fetch, PAGE_LINES, WINDOW_BYTES, WINDOW_LINES};
+
+mod scan;
+
+use scan::{FileSearch, LineIndex};
+
+/// The most of a cut line read whole.
+pub const MAX_WHOLE_LINE: usize = 16 * 1024 * 1024;
 
 /// The least time between two reads of what changed: the first change after a quiet
 /// spell is read at once, the ones that follow are gathered for up to this long.
@@ -35,6 +47,12 @@ pub enum LoaderCommand {
     /// Follow this job's output (or none).
     Watch(Option<JobId>),
     Fetch(Fetch),
+    /// Search the job's whole output (the results carry `id`); replaces any search.
+    Search {
+        job: JobId,
+        id: u64,
+        matcher: Matcher,
+    },
 }
 
 /// Starts the loader thread; it stops when `shutdown` is cancelled or the command
@@ -70,6 +88,13 @@ struct Loader {
     rescan_pending: bool,
     subscription: Option<Subscription>,
     watch_problem: Option<String>,
+    /// The followed job's line count, being read.
+    index: Option<LineIndex>,
+    /// The follower has read before: a reset from it means the file was cut or replaced.
+    follower_read: bool,
+    search: Option<FileSearch>,
+    /// One slice of a file at a time (kept between slices).
+    buffer: Vec<u8>,
 }
 
 impl Loader {
@@ -85,6 +110,10 @@ impl Loader {
             rescan_pending: false,
             subscription: None,
             watch_problem: None,
+            index: None,
+            follower_read: false,
+            search: None,
+            buffer: Vec::new(),
         }
     }
 
@@ -121,6 +150,8 @@ impl Loader {
                         flush_at = Some(Instant::now());
                     }
                 }
+                // Last: a slice of a whole-file read, when nothing else waits.
+                _ = std::future::ready(()), if self.search.is_some() || self.index.as_ref().is_some_and(LineIndex::busy) => self.read_slice(),
             }
         }
     }
@@ -232,13 +263,70 @@ impl Loader {
     fn command(&mut self, command: LoaderCommand) {
         match command {
             LoaderCommand::Watch(job) => {
-                self.follower = job.map(|id| {
+                self.follower = job.clone().map(|id| {
                     let follower = OutputFollower::new(self.store.output_path(&id), WINDOW_LINES);
                     (id, follower)
                 });
+                self.index = job.map(|id| LineIndex::new(id.clone(), self.store.output_path(&id)));
+                self.follower_read = false;
+                self.search = None;
                 self.poll_output();
             }
             LoaderCommand::Fetch(fetch) => self.fetch(fetch),
+            LoaderCommand::Search { job, id, matcher } => {
+                let path = self.store.output_path(&job);
+                self.search = Some(FileSearch::new(job, id, matcher, path));
+            }
+        }
+    }
+
+    /// One slice of the search, or else of the line count.
+    fn read_slice(&mut self) {
+        if let Some(search) = self.search.as_mut() {
+            let (job, id, file_len) = (search.job.clone(), search.id, search.end);
+            let event = match search.step(&mut self.buffer) {
+                Ok(progress) => {
+                    if progress.done {
+                        self.search = None;
+                    }
+                    DataEvent::SearchProgress { job, id, found: progress.found, scanned: progress.scanned, file_len, done: progress.done }
+                }
+                Err(err) => {
+                    tracing::warn!(%job, %err, "searching the output");
+                    self.search = None;
+                    DataEvent::SearchProgress { job, id, found: Vec::new(), scanned: file_len, file_len, done: true }
+                }
+            };
+            self.send(event);
+            return;
+        }
+        let Some(index) = self.index.as_mut() else { return };
+        if let Err(err) = index.step(&mut self.buffer) {
+            tracing::warn!(job = %index.job, %err, "counting the output's lines");
+            self.index = None;
+            return;
+        }
+        let job = index.job.clone();
+        let counted = index.counted();
+        for (offset, line) in index.answers() {
+            self.send(DataEvent::LineNumber { job: job.clone(), offset, line });
+        }
+        if let Some((offset, lines)) = counted {
+            self.send(DataEvent::LineCount { job, offset, lines });
+        }
+        if !self.index.as_ref().is_some_and(LineIndex::busy) {
+            // Nothing waits for the count: the slice buffer goes.
+            self.buffer = Vec::new();
+        }
+    }
+
+    /// Asks the line count for the number of the line that starts at `offset`; answers
+    /// at once when it got that far.
+    fn want_number(&mut self, job: &JobId, offset: u64) {
+        let Some(index) = self.index.as_mut().filter(|index| &index.job == job) else { return };
+        index.want(offset);
+        for (offset, line) in index.answers() {
+            let _ = self.events.send(DataEvent::LineNumber { job: job.clone(), offset, line });
         }
     }
 
@@ -258,9 +346,32 @@ impl Loader {
                 Ok(block) => self.send(DataEvent::Start(job, block)),
                 Err(err) => tracing::warn!(%job, %err, "reading the start of the output"),
             },
+            Fetch::Around { job, offset } => {
+                let path = self.store.output_path(&job);
+                let around = output::read_before(&path, offset, PAGE_LINES / 2)
+                    .and_then(|before| output::read_after(&path, offset, PAGE_LINES).map(|after| (before, after)));
+                match around {
+                    Ok((before, after)) => {
+                        let block =
+                            LineBlock { start: before.start, end: after.end, lines: before.lines.into_iter().chain(after.lines).collect() };
+                        let number = self.index.as_ref().filter(|index| index.job == job).and_then(|index| index.number_of(block.start));
+                        let start = block.start;
+                        self.send(DataEvent::Around(job.clone(), block, number));
+                        if number.is_none() {
+                            self.want_number(&job, start);
+                        }
+                    }
+                    Err(err) => tracing::warn!(%job, %err, "reading the output around a match"),
+                }
+            }
+            Fetch::WholeLine { job, offset } => match read_whole_line(&self.store.output_path(&job), offset) {
+                Ok((text, total)) => self.send(DataEvent::WholeLine { job, offset, text, total }),
+                Err(err) => tracing::warn!(%job, %err, "reading a whole line"),
+            },
             Fetch::Tail { job } => {
                 let follower = OutputFollower::new(self.store.output_path(&job), WINDOW_LINES);
                 self.follower = Some((job, follower));
+                self.follower_read = false;
                 self.poll_output();
             }
         }
@@ -272,6 +383,7 @@ impl Loader {
         match follower.poll() {
             Ok(OutputUpdate::Unchanged) => false,
             Ok(mut update) => {
+                let mut skipped = 0;
                 // A flood can bring more lines than the pane keeps: send only those.
                 if let OutputUpdate::Appended { lines, .. } = &mut update {
                     let mut bytes = 0;
@@ -286,6 +398,7 @@ impl Loader {
                         .count()
                         .max(1);
                     if keep < lines.len() {
+                        skipped = (lines.len() - keep) as u64;
                         lines.drain(..lines.len() - keep);
                     }
                 }
@@ -293,7 +406,24 @@ impl Loader {
                     OutputUpdate::Appended { file_len, .. } | OutputUpdate::Reset { file_len, .. } => follower.offset() < *file_len,
                     OutputUpdate::Unchanged => false,
                 };
+                let tail_start = match &update {
+                    OutputUpdate::Reset { tail, .. } if tail.start > 0 => Some(tail.lines.first().map_or(tail.start, |line| line.offset)),
+                    _ => None,
+                };
+                let id = id.clone();
+                let cut = matches!(update, OutputUpdate::Reset { .. }) && std::mem::replace(&mut self.follower_read, true);
+                self.follower_read = true;
+                if cut {
+                    // The file was cut or replaced: its lines are counted again.
+                    self.index = Some(LineIndex::new(id.clone(), self.store.output_path(&id)));
+                }
+                if skipped > 0 {
+                    let _ = self.events.send(DataEvent::OutputGap(id.clone(), skipped));
+                }
                 let _ = self.events.send(DataEvent::Output(id.clone(), update));
+                if let Some(start) = tail_start {
+                    self.want_number(&id, start);
+                }
                 behind
             }
             Err(err) => {
@@ -302,6 +432,34 @@ impl Loader {
             }
         }
     }
+}
+
+/// The line that starts at `offset`, up to [`MAX_WHOLE_LINE`] bytes of it, and its
+/// length in bytes (read on to its end, a slice at a time, when it is longer).
+fn read_whole_line(path: &std::path::Path, offset: u64) -> std::io::Result<(String, u64)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut kept = Vec::new();
+    let mut total = 0u64;
+    let mut chunk = vec![0u8; 1024 * 1024];
+    loop {
+        let read = file.read(&mut chunk)?;
+        if read == 0 {
+            break;
+        }
+        let (part, ended) = match memchr::memchr(b'\n', &chunk[..read]) {
+            Some(end) => (&chunk[..end], true),
+            None => (&chunk[..read], false),
+        };
+        total += part.len() as u64;
+        let room = MAX_WHOLE_LINE.saturating_sub(kept.len());
+        kept.extend_from_slice(&part[..part.len().min(room)]);
+        if ended {
+            break;
+        }
+    }
+    Ok((String::from_utf8_lossy(&kept).into_owned(), total))
 }
 
 async fn next_event(subscription: &mut Option<Subscription>) -> FeedEvent {

@@ -42,7 +42,7 @@ fn cancel_asks_first_and_only_for_running_jobs() {
     select(&mut app, "a1b2c3d4");
     assert!(app.apply(Action::AskCancel).is_empty());
     let Mode::Confirm(confirm) = &app.mode else { panic!("a confirmation opens") };
-    assert_eq!((confirm.kind, confirm.id.as_str()), (ConfirmKind::Cancel, "a1b2c3d4"));
+    assert_eq!((confirm.kind, confirm.ids.clone()), (ConfirmKind::Cancel, vec![id("a1b2c3d4")]));
     assert!(confirm.prompt.starts_with("Refactor the storage layer"));
     assert!(app.apply(Action::Quit).is_empty(), "other keys do nothing while asking");
     assert!(!app.quit);
@@ -99,7 +99,7 @@ fn text_filter_applies_as_typed_and_esc_clears_it() {
     let mut app = loaded(100, 30);
     app.apply(Action::EditFilter);
     for ch in "REQW".chars() {
-        app.apply(Action::Type(ch));
+        app.apply(Action::Edit(Edit::Insert(ch)));
     }
     assert_eq!(app.view.len(), 1);
     assert_eq!(app.selected, Some(id("d4e5f6a7")));
@@ -124,7 +124,7 @@ fn scrolling_up_stops_following_and_end_follows_again() {
     assert_eq!(app.pane.top, bottom - 1);
     app.apply(Action::PageUp);
     assert!(app.pane.top < bottom - 10);
-    app.apply(Action::Wheel(3));
+    app.apply(Action::Wheel { rows: 3, column: 50, row: 28 });
     app.apply(Action::Last);
     assert!(app.pane.follow);
     app.apply(Action::First);
@@ -158,20 +158,21 @@ fn search_jumps_to_matches_and_cycles() {
     output(&mut app, "b2c3d4e5", &refs, None);
     app.apply(Action::EditSearch);
     for ch in "error".chars() {
-        app.apply(Action::Type(ch));
+        app.apply(Action::Edit(Edit::Insert(ch)));
     }
     app.apply(Action::Submit);
     let search = app.pane.search.clone().unwrap();
     assert_eq!(search.matches, [0, 30, 60, 90]);
-    assert_eq!(search.current, Some(3), "starts from the newest match");
+    let current = |app: &App| app.pane.search.as_ref().unwrap().current.and_then(|offset| app.pane.index_of(offset));
+    assert_eq!(current(&app), Some(90), "starts from the newest match");
     assert!(!app.pane.follow);
     app.apply(Action::ToggleFocus);
     assert_eq!(crate::tui::keys::action_for(&app, &key('n')), Some(Action::NextMatch));
     app.apply(Action::NextMatch);
-    assert_eq!(app.pane.search.as_ref().unwrap().current, Some(0));
+    assert_eq!(current(&app), Some(0), "after the last, the first");
     assert_eq!(app.pane.top, 0);
     app.apply(Action::PrevMatch);
-    assert_eq!(app.pane.search.as_ref().unwrap().current, Some(3));
+    assert_eq!(current(&app), Some(90));
     app.apply(Action::Back);
     assert!(app.pane.search.is_none());
 }
@@ -198,29 +199,38 @@ fn new_job_form_checks_then_starts() {
     let Mode::NewJob(form) = &app.mode else { panic!() };
     assert!(form.error.as_deref().unwrap().contains("prompt is empty"));
     for ch in "fix q".chars() {
-        app.apply(Action::Type(ch));
+        app.apply(Action::Edit(Edit::Insert(ch)));
     }
     assert!(!app.quit, "q is text in the form");
     app.apply(Action::NextField);
+    // Tab in the folder field completes first; with nothing to add it moves on.
+    assert_eq!(app.apply(Action::NextField), [Effect::FolderMatches("/home/me/src".into())]);
+    app.apply_result(TaskResult::FolderMatches { typed: "/home/me/src".into(), matches: vec!["/home/me/src/".into()] });
+    let Mode::NewJob(form) = &app.mode else { panic!() };
+    assert_eq!((form.cwd.text().as_str(), form.field), ("/home/me/src/", super::super::form::Field::Cwd), "completed");
     app.apply(Action::NextField);
+    app.apply_result(TaskResult::FolderMatches { typed: "/home/me/src/".into(), matches: vec![] });
     app.apply(Action::Right);
     app.apply(Action::NextField);
     app.apply(Action::Right);
     let effects = app.apply(Action::Submit);
     assert_eq!(
-        effects,
-        [Effect::Start {
+        effects[0],
+        Effect::Start {
             prompt: "fix q".into(),
-            cwd: PathBuf::from("/home/me/src"),
+            cwd: PathBuf::from("/home/me/src/"),
             policy: ApprovalPolicy::AutoEdit,
             agent: "claude".into()
-        }]
+        }
+    );
+    assert!(
+        matches!(&effects[1], Effect::Remember(remembered) if remembered.prompts == ["fix q"] && remembered.folders == ["/home/me/src/"])
     );
     assert!(app.apply(Action::Submit).is_empty(), "not sent twice");
     app.apply_result(TaskResult::Started(Err("cwd \"/nope\" does not exist".into())));
     let Mode::NewJob(form) = &app.mode else { panic!("the form stays open on error") };
     assert!(form.error.as_deref().unwrap().contains("/nope"));
-    app.apply_result(TaskResult::Started(Ok("abcdef12".into())));
+    app.apply_result(TaskResult::Started(Ok(Started { id: "abcdef12".into(), failed: None })));
     assert_eq!(app.mode, Mode::Normal);
     assert_eq!(app.flash.as_deref(), Some("started job abcdef12"));
 }
@@ -248,13 +258,13 @@ fn a_follow_up_continues_a_finished_job_with_a_session() {
     assert_eq!(form.parent.as_ref().map(|parent| parent.id.as_str()), Some("c3d4e5f6"));
     assert_eq!(form.policy, ApprovalPolicy::AutoEdit, "the parent's policy to start from");
     for ch in "now add tests".chars() {
-        app.apply(Action::Type(ch));
+        app.apply(Action::Edit(Edit::Insert(ch)));
     }
     app.apply(Action::NextField);
     let Mode::NewJob(form) = &app.mode else { panic!() };
     assert_eq!(form.field, super::super::form::Field::Policy, "a follow-up's folder and agent are fixed");
     let effects = app.apply(Action::Submit);
-    assert_eq!(effects, [Effect::Reply { parent: id("c3d4e5f6"), prompt: "now add tests".into(), policy: ApprovalPolicy::AutoEdit }]);
+    assert_eq!(effects[0], Effect::Reply { parent: id("c3d4e5f6"), prompt: "now add tests".into(), policy: ApprovalPolicy::AutoEdit });
 }
 
 #[test]
@@ -291,7 +301,7 @@ fn keys_depend_on_what_is_open() {
     assert_eq!(crate::tui::keys::action_for(&app, &key('n')), Some(Action::NewJob));
     assert_eq!(crate::tui::keys::action_for(&app, &key('q')), Some(Action::Quit));
     app.apply(Action::EditFilter);
-    assert_eq!(crate::tui::keys::action_for(&app, &key('q')), Some(Action::Type('q')));
+    assert_eq!(crate::tui::keys::action_for(&app, &key('q')), Some(Action::Edit(Edit::Insert('q'))));
     let ctrl_c = crossterm::event::Event::Key(crossterm::event::KeyEvent::new(
         crossterm::event::KeyCode::Char('c'),
         crossterm::event::KeyModifiers::CONTROL,
@@ -307,15 +317,15 @@ fn thousands_of_jobs_keep_the_selection_on_screen() {
     app.apply(Action::Last);
     let rows = usize::from(crate::tui::layout::table_rows(&app));
     assert_eq!(app.table_offset, 5000 - rows);
-    crate::tui::draw::built::take();
+    crate::tui::built::take();
     let text = screen(&app);
     assert!(text.contains("00001387"), "the last job is drawn");
     // A frame builds the rows on screen, not one per stored job, at either end.
-    let (rows_built, _) = crate::tui::draw::built::take();
+    let (rows_built, _) = crate::tui::built::take();
     assert_eq!(rows_built, rows, "{rows_built} table rows built for {rows} on screen");
     app.apply(Action::First);
     assert!(screen(&app).contains("00000000"), "the first job is drawn");
-    let (rows_built, _) = crate::tui::draw::built::take();
+    let (rows_built, _) = crate::tui::built::take();
     assert_eq!(rows_built, rows, "{rows_built} table rows built for {rows} on screen");
 }
 
@@ -334,12 +344,12 @@ fn a_megabyte_line_does_not_slow_anything_down() {
     // Drawing, wrapped or not, parses what fits on the screen, not the megabyte.
     let parsed = parse_count::take();
     assert!(parsed < SCREENFUL, "{parsed} bytes parsed to draw a {} byte line", huge.len());
-    let (_, lines_built) = crate::tui::draw::built::take();
+    let (_, lines_built) = crate::tui::built::take();
     assert!(lines_built <= 2 * 3, "{lines_built} output lines built for two frames of three lines");
 
     // A search reads each line once, when it is asked for; drawing its result does not.
     app.apply(Action::EditSearch);
-    app.apply(Action::Type('y'));
+    app.apply(Action::Edit(Edit::Insert('y')));
     app.apply(Action::Submit);
     let searched = parse_count::take();
     assert!(searched < huge.len() + SCREENFUL, "{searched} bytes parsed by one search");

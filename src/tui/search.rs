@@ -1,0 +1,108 @@
+//! The output search: matches among the lines in memory (highlighted as drawn), and
+//! the matches the loader finds streaming through the whole file, which `n`/`N` reach
+//! wherever they are.
+
+use super::matcher::Matcher;
+
+/// The most whole-file matches kept (a search for `e` in a gigabyte stops counting).
+pub const MAX_FILE_MATCHES: usize = 100_000;
+
+/// A match the whole-file search found: where its line starts, and its number (0-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileMatch {
+    pub offset: u64,
+    pub line: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Search {
+    pub matcher: Matcher,
+    /// The whole-file search that feeds this one; 0 when the lines in memory are all
+    /// there is (a document).
+    pub id: u64,
+    /// Window indices of the lines in memory that match.
+    pub matches: Vec<usize>,
+    /// What the whole-file search found so far, in file order.
+    pub file_matches: Vec<FileMatch>,
+    /// Bytes the whole-file search has read, of `file_len`.
+    pub scanned: u64,
+    pub file_len: u64,
+    pub done: bool,
+    /// It found more than [`MAX_FILE_MATCHES`].
+    pub capped: bool,
+    /// The line of the current match, by its offset.
+    pub current: Option<u64>,
+}
+
+impl Search {
+    pub fn new(matcher: Matcher, id: u64) -> Self {
+        Search {
+            matcher,
+            id,
+            matches: Vec::new(),
+            file_matches: Vec::new(),
+            scanned: 0,
+            file_len: 0,
+            done: id == 0,
+            capped: false,
+            current: None,
+        }
+    }
+
+    pub fn query(&self) -> &str {
+        self.matcher.query()
+    }
+
+    /// Takes in what the whole-file search found since it last said.
+    pub fn take_progress(&mut self, found: Vec<FileMatch>, scanned: u64, file_len: u64, done: bool) {
+        let room = MAX_FILE_MATCHES.saturating_sub(self.file_matches.len());
+        self.capped |= found.len() > room;
+        self.file_matches.extend(found.into_iter().take(room));
+        self.scanned = scanned;
+        self.file_len = file_len;
+        self.done = done;
+    }
+
+    /// Every match's line offset, in file order: the whole-file search's, and those in
+    /// memory it has not reached (lines written since it started).
+    pub fn all_offsets(&self, window_offsets: impl Iterator<Item = u64>) -> Vec<u64> {
+        let mut offsets: Vec<u64> = self.file_matches.iter().map(|found| found.offset).collect();
+        let scanned = if self.id == 0 { 0 } else { self.scanned };
+        offsets.extend(window_offsets.filter(|&offset| offset >= scanned));
+        offsets.sort_unstable();
+        offsets.dedup();
+        offsets
+    }
+
+    /// The file's line number of a match the whole-file search found.
+    pub fn line_of(&self, offset: u64) -> Option<u64> {
+        let at = self.file_matches.binary_search_by_key(&offset, |found| found.offset).ok()?;
+        Some(self.file_matches[at].line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_in_memory_past_the_scan_join_the_files() {
+        let mut search = Search::new(Matcher::parse("x").unwrap(), 7);
+        search.take_progress(vec![FileMatch { offset: 10, line: 1 }, FileMatch { offset: 50, line: 5 }], 100, 100, true);
+        assert_eq!(search.all_offsets([50, 120, 130].into_iter()), [10, 50, 120, 130]);
+        assert_eq!(search.line_of(50), Some(5));
+        assert_eq!(search.line_of(51), None);
+        let document = Search::new(Matcher::parse("x").unwrap(), 0);
+        assert!(document.done);
+        assert_eq!(document.all_offsets([3, 1].into_iter()), [1, 3]);
+    }
+
+    #[test]
+    fn the_file_matches_kept_are_bounded() {
+        let mut search = Search::new(Matcher::parse("e").unwrap(), 1);
+        let many: Vec<FileMatch> = (0..MAX_FILE_MATCHES as u64 + 5).map(|line| FileMatch { offset: line * 2, line }).collect();
+        search.take_progress(many, 10, 20, false);
+        assert_eq!(search.file_matches.len(), MAX_FILE_MATCHES);
+        assert!(search.capped && !search.done);
+    }
+}
