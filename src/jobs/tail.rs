@@ -73,7 +73,15 @@ fn screen_text(bytes: &[u8], max_lines: usize) -> String {
     if bytes.is_empty() {
         return String::new();
     }
-    let mut lines: Vec<&[u8]> = body.split(|&b| b == b'\n').map(overwrite_carriage_returns).collect();
+    // Most output has no carriage return at all: then a line is just its bytes.
+    let returns = memchr::memchr(b'\r', body).is_some();
+    let mut lines: Vec<&[u8]> = Vec::with_capacity(max_lines.min(body.len() / 16 + 1));
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len())) {
+        let line = &body[start..end];
+        lines.push(if returns { overwrite_carriage_returns(line) } else { line });
+        start = end + 1;
+    }
     if !bytes.ends_with(b"\n") && lines.last().is_some_and(|line| line.is_empty()) {
         lines.pop();
     }
