@@ -342,10 +342,12 @@ fn handshake() -> [Value; 2] {
     ]
 }
 
-/// stdin that is a file (a script replayed): served by the reader thread, every line
-/// answered, the last one without its newline too, and the end of the file ends it.
+/// A script replayed, from a file (served by the reader thread) or through a pipe
+/// closed at once after it (served on the runtime's thread): every line answered, the
+/// last one without its newline too, a line over the limit refused, and the end of the
+/// input ends the server.
 #[test]
-fn a_file_for_stdin_is_served_to_its_last_line() {
+fn a_script_is_served_to_its_last_line_from_a_file_or_a_pipe() {
     let home = TestHome::new();
     let script = home.path().join("requests.jsonl");
     let [initialize, initialized] = handshake();
@@ -356,23 +358,33 @@ fn a_file_for_stdin_is_served_to_its_last_line() {
         json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
         json!({"jsonrpc": "2.0", "id": 3, "method": "ping"})
     );
-    std::fs::write(&script, text).unwrap();
-    let child = home
-        .command()
-        .arg("serve")
-        .stdin(std::fs::File::open(&script).unwrap())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = ProcessGuard::new(child);
-    let replies = common::lines_of(child.child().stdout.take().unwrap());
-    let status = child.exit_within(Duration::from_secs(30), "serve to end at the file's end");
-    assert!(status.success(), "{status}");
-    let answers: Vec<Value> = replies.try_iter().map(|line| serde_json::from_str::<Value>(&line).unwrap()).collect();
-    let ids: Vec<Value> = answers.iter().map(|answer| answer["id"].clone()).collect();
-    assert_eq!(ids, [json!(1), json!(2), Value::Null, json!(3)]);
-    assert!(answers[2]["error"]["message"].as_str().unwrap().contains("longer than"), "{}", answers[2]);
+    std::fs::write(&script, &text).unwrap();
+    for through_a_pipe in [false, true] {
+        let mut command = home.command();
+        command.arg("serve").stdout(Stdio::piped()).stderr(Stdio::null());
+        if through_a_pipe {
+            command.stdin(Stdio::piped());
+        } else {
+            command.stdin(std::fs::File::open(&script).unwrap());
+        }
+        let mut child = ProcessGuard::new(command.spawn().unwrap());
+        let replies = common::lines_of(child.child().stdout.take().unwrap());
+        if through_a_pipe {
+            let mut stdin = child.child().stdin.take().unwrap();
+            stdin.write_all(text.as_bytes()).unwrap();
+        }
+        let how = if through_a_pipe { "a pipe" } else { "a file" };
+        let answers: Vec<Value> = (0..4)
+            .map(|n| {
+                serde_json::from_str(&common::next_line(&replies, Duration::from_secs(30), &format!("answer {n} from {how}"))).unwrap()
+            })
+            .collect();
+        let ids: Vec<Value> = answers.iter().map(|answer| answer["id"].clone()).collect();
+        assert_eq!(ids, [json!(1), json!(2), Value::Null, json!(3)], "{how}");
+        assert!(answers[2]["error"]["message"].as_str().unwrap().contains("longer than"), "{how}: {}", answers[2]);
+        let status = child.exit_within(Duration::from_secs(30), &format!("serve to end at the end of {how}"));
+        assert!(status.success(), "{how}: {status}");
+    }
 }
 
 /// A client that stops reading while answers pile up (far more than a pipe holds) gets

@@ -113,11 +113,12 @@ impl DirectTransport {
     /// dropped instead).
     fn next_line(&mut self) -> Option<Vec<u8>> {
         loop {
-            let Some(found) = memchr::memchr(b'\n', &self.buffer[self.scanned..]) else {
+            let from = self.scanned.min(self.buffer.len());
+            let Some(found) = memchr::memchr(b'\n', &self.buffer[from..]) else {
                 self.scanned = self.buffer.len();
                 return None;
             };
-            let rest = self.buffer.split_off(self.scanned + found + 1);
+            let rest = self.buffer.split_off(from + found + 1);
             let mut line = std::mem::replace(&mut self.buffer, rest);
             self.scanned = 0;
             line.pop();
@@ -194,6 +195,7 @@ impl Transport<RoleServer> for DirectTransport {
                 self.ended = true;
                 // A last line without its newline is still a message.
                 let last = std::mem::take(&mut self.buffer);
+                self.scanned = 0;
                 if !std::mem::replace(&mut self.skipping, false) {
                     match judge(&last) {
                         Judged::Message(message) => return Some(*message),
