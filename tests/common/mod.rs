@@ -157,8 +157,17 @@ pub fn job_processes_of_home(home: &Path) -> Vec<i32> {
             }
             entries.any(|entry| entry.starts_with(b"CODEX_ASYNC_JOB_ID="))
                 || std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| cmdline.windows(11).any(|word| word == b"__supervise"))
+                    && !is_spare_supervisor(pid)
         })
         .collect()
+}
+
+/// A spare supervisor (a server's or dashboard's, made ahead of the next start) has no
+/// job yet: its stdin is still the pipe its owner will write a request into (a
+/// supervisor with a job reads nothing more: its stdin is /dev/null). It ends with its
+/// owner.
+fn is_spare_supervisor(pid: i32) -> bool {
+    std::fs::read_link(format!("/proc/{pid}/fd/0")).is_ok_and(|stdin| stdin.to_string_lossy().starts_with("pipe:"))
 }
 
 pub fn is_alive(pid: i32) -> bool {
