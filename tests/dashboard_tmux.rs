@@ -15,6 +15,7 @@ mod reading;
 
 use common::{TestHome, is_alive, wait_until};
 use common_tmux::{DEADLINE, Tmux, dashboard_command};
+use std::time::Duration;
 
 #[test]
 fn jobs_appear_live_cancel_with_confirmation_and_quit_leaves_jobs_running() {
@@ -234,22 +235,41 @@ fn the_demo_shows_simulated_jobs_and_cleans_up_on_quit() {
     std::fs::create_dir(&tmp).unwrap();
     let _demo_jobs = DemoJobs { tmp: tmp.clone() };
     let command = format!("export TMPDIR={}; {}", tmp.display(), dashboard_command(&home, 0, "--demo --no-mcp"));
-    let tmux = Tmux::start(&command, 140, 30);
-    tmux.wait_for("(4 / 4)", DEADLINE);
-    tmux.wait_for("OpenAI Codex", DEADLINE);
+    let tmux = Tmux::start(&command, 200, 30);
+    // The queue holds one of the five jobs while three run.
+    tmux.wait_for("◌ 1 pending", DEMO_DEADLINE);
+    // Live activity from codex's events, then tokens once a turn completes.
+    tmux.wait_until("a job's activity", DEMO_DEADLINE, |screen| screen.contains("running: ") || screen.contains("thinking"));
+    // Every ending the demo promises: done with tokens, failed, cancelled, and a follow-up.
+    tmux.wait_until("the demo's endings", DEMO_DEADLINE, |screen| {
+        let rows: Vec<&str> = screen.lines().collect();
+        let has = |status: &str, also: &str| rows.iter().any(|row| row.contains(status) && row.contains(also));
+        has("done", "k ") && has("error", "stream disconnected") && has("cancelled", "Benchmark") && has("done", "↳ Suggest")
+    });
     let screen = tmux.capture();
     let folder = screen
         .split_whitespace()
         .find(|word| word.contains("codex-async-demo-"))
-        .map(|word| std::path::PathBuf::from(word.trim_end_matches("/jobs")))
+        .map(|word| std::path::PathBuf::from(word.trim_end_matches("/home/jobs")))
         .expect("the header names the demo folder");
     assert!(folder.starts_with(&tmp), "the demo folder {} is made in TMPDIR", folder.display());
     assert!(folder.is_dir());
-    tmux.keys(&["q"]);
+    // The job that added the flag changed the demo's repository: `D` shows it.
+    let row = screen.lines().position(|line| line.contains("Add a --json flag")).expect("the edit job's row");
+    let selected = screen.lines().position(|line| line.contains("(6 / 6)")).expect("the table's title") + 1;
+    let moves = vec!["j"; row - selected];
+    tmux.keys(&["g"]);
+    tmux.keys(&moves);
+    tmux.keys(&["D"]);
+    tmux.wait_for("+pub fn list_json", DEADLINE);
+    tmux.keys(&["Escape", "q"]);
     wait_until("the demo to exit", DEADLINE, || tmux.exited_cleanly());
     tmux.wait_for("demo closed", DEADLINE);
     assert!(!folder.exists(), "the demo folder is removed");
 }
+
+/// The demo plays for about forty seconds before every ending is on screen.
+const DEMO_DEADLINE: Duration = Duration::from_secs(120);
 
 /// 2,000 finished jobs: 1,000 done, 500 failed, 500 cancelled, newest first.
 fn stock_two_thousand(home: &TestHome) -> Vec<String> {

@@ -332,6 +332,12 @@ pub struct DashboardArgs {
 pub struct DemoAgentArgs {
     #[arg(long, default_value = "success")]
     pub scenario: String,
+    /// codex's sandbox name for the job's policy (`read-only` edits nothing).
+    #[arg(long, default_value = "read-only")]
+    pub sandbox: String,
+    /// The session a follow-up continues.
+    #[arg(long)]
+    pub resume: Option<String>,
     #[arg(short = 'o', long = "output-last-message")]
     pub output_last_message: Option<PathBuf>,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -389,7 +395,13 @@ impl DashboardArgs {
 
 impl From<DemoAgentArgs> for crate::demo::DemoAgentOptions {
     fn from(args: DemoAgentArgs) -> Self {
-        crate::demo::DemoAgentOptions { scenario: args.scenario, output_last_message: args.output_last_message, prompt: args.prompt }
+        crate::demo::DemoAgentOptions {
+            scenario: args.scenario,
+            sandbox: args.sandbox,
+            resume: args.resume,
+            output_last_message: args.output_last_message,
+            prompt: args.prompt,
+        }
     }
 }
 

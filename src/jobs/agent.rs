@@ -235,24 +235,43 @@ pub const BUILT_IN: [&str; 3] = ["codex", "claude", "gemini"];
 pub struct Agents {
     default: String,
     custom: BTreeMap<String, Vec<String>>,
+    /// The demo's simulated agent (this program), the only one the demo runs.
+    demo: Option<String>,
 }
 
 impl Default for Agents {
     fn default() -> Self {
-        Agents { default: "codex".to_owned(), custom: BTreeMap::new() }
+        Agents { default: "codex".to_owned(), custom: BTreeMap::new(), demo: None }
     }
 }
+
+/// The demo agent's name, and the scenario a job started from a form plays.
+const DEMO: &str = "demo";
+const DEMO_SCENARIO: &str = "success";
 
 impl Agents {
     /// `custom`: name → argv template, as the config defines them.
     pub fn new(default: impl Into<String>, custom: BTreeMap<String, Vec<String>>) -> Self {
-        Agents { default: default.into(), custom }
+        Agents { default: default.into(), custom, demo: None }
+    }
+
+    /// Only the demo's simulated agent, played by `program` (this binary).
+    pub fn demo(program: impl Into<String>) -> Self {
+        Agents { default: DEMO.to_owned(), custom: BTreeMap::new(), demo: Some(program.into()) }
     }
 
     /// The agent called `name`, or the default one; unknown names are an error that
     /// lists the known ones.
     pub fn resolve(&self, name: Option<&str>) -> Result<AgentSpec, JobError> {
-        AgentSpec::named(name.unwrap_or(&self.default), &self.custom)
+        let name = name.unwrap_or(&self.default);
+        match &self.demo {
+            Some(program) if name.trim() == DEMO => Ok(AgentSpec::Demo { program: program.clone(), scenario: DEMO_SCENARIO.to_owned() }),
+            Some(_) => Err(JobError::BadRequest(format!(
+                "unknown agent {:?}: the demo runs only its simulated agent, {DEMO}",
+                name.chars().take(80).collect::<String>()
+            ))),
+            None => AgentSpec::named(name, &self.custom),
+        }
     }
 
     pub fn default_name(&self) -> &str {
@@ -261,6 +280,9 @@ impl Agents {
 
     /// Every name a job may ask for: the built-in ones first.
     pub fn names(&self) -> Vec<&str> {
+        if self.demo.is_some() {
+            return vec![DEMO];
+        }
         BUILT_IN.iter().copied().chain(self.custom.keys().map(String::as_str)).collect()
     }
 }
@@ -311,16 +333,17 @@ impl AgentSpec {
     /// How it reports on stdout.
     pub fn stream(&self) -> Stream {
         match self {
-            AgentSpec::Codex { .. } => Stream::CodexJson,
+            // The demo agent speaks codex's events.
+            AgentSpec::Codex { .. } | AgentSpec::Demo { .. } => Stream::CodexJson,
             AgentSpec::Claude { .. } => Stream::ClaudeStreamJson,
             AgentSpec::Gemini { .. } => Stream::GeminiStreamJson,
-            AgentSpec::Custom { .. } | AgentSpec::Demo { .. } => Stream::Plain,
+            AgentSpec::Custom { .. } => Stream::Plain,
         }
     }
 
     /// Whether a finished job's conversation can be continued.
     pub fn can_resume(&self) -> bool {
-        matches!(self, AgentSpec::Codex { .. } | AgentSpec::Claude { .. } | AgentSpec::Gemini { .. })
+        matches!(self, AgentSpec::Codex { .. } | AgentSpec::Claude { .. } | AgentSpec::Gemini { .. } | AgentSpec::Demo { .. })
     }
 
     /// The longest prompt this agent can read from stdin (`None`: it cannot).
@@ -448,6 +471,12 @@ impl AgentSpec {
             AgentSpec::Demo { scenario, .. } => {
                 argv.extend(["demo-agent", "--scenario"].map(OsString::from));
                 argv.push(scenario.into());
+                // codex's sandbox for the policy: the simulated agent edits only where it may.
+                let sandbox = run.policy.codex_flags().get(1).copied().unwrap_or("danger-full-access");
+                argv.push(format!("--sandbox={sandbox}").into());
+                if let Some(session) = run.resume {
+                    argv.push(format!("--resume={session}").into());
+                }
                 argv.push("-o".into());
                 argv.push(run.last_message.into());
                 argv.push("--".into());

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::{AgentSpec, Agents, Engine};
+use crate::jobs::{Agents, Engine};
 
 use super::notice::Terminal;
 
@@ -13,8 +13,6 @@ pub struct Context {
     pub engine: Engine,
     /// The agents the form may name.
     pub agents: Agents,
-    /// In the demo, every job runs this simulated agent.
-    pub demo_agent: Option<AgentSpec>,
     /// The queue and time limits a job started from the form gets.
     pub limits: crate::jobs::JobLimits,
     /// Between SIGINT and SIGKILL when `c` stops a job.

@@ -82,10 +82,7 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
         }
         Effect::Start { prompt, cwd, policy, agent } => {
             let engine = context.engine.clone();
-            let agent = match &context.demo_agent {
-                Some(demo) => Ok(demo.clone()),
-                None => context.agents.resolve(Some(&agent)),
-            };
+            let agent = context.agents.resolve(Some(&agent));
             let limits = context.limits;
             in_background(results, move || {
                 let outcome = agent

@@ -55,7 +55,7 @@ use anyhow::Context as _;
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::{AgentSpec, Engine};
+use crate::jobs::Engine;
 use crate::{demo, mcp};
 
 use app::{App, McpAuth, McpState};
@@ -81,10 +81,7 @@ pub fn main(engine: Engine, args: DashboardOptions) -> anyhow::Result<ExitCode> 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let demo = if args.demo { Some(demo::DemoHome::create(&engine).context("preparing the demo")?) } else { None };
     let engine = demo.as_ref().map_or(engine, |demo| demo.engine.clone()).with_spare_supervisor();
-    // The demo's jobs run the built-in simulated agent, whatever the form says.
-    let demo_agent =
-        demo.as_ref().map(|_| AgentSpec::Demo { program: engine.launcher().display().to_string(), scenario: "success".to_owned() });
-    let outcome = runtime.block_on(dashboard(engine.clone(), &args, demo_agent, demo.as_ref()));
+    let outcome = runtime.block_on(dashboard(engine.clone(), &args, demo.as_ref()));
 
     // The demo's folder goes whatever happened (a failed start included).
     if let Some(demo) = demo {
@@ -107,12 +104,7 @@ pub fn main(engine: Engine, args: DashboardOptions) -> anyhow::Result<ExitCode> 
 }
 
 /// Runs the dashboard until quit; returns the ids of jobs still running.
-async fn dashboard(
-    engine: Engine,
-    args: &DashboardOptions,
-    demo_agent: Option<AgentSpec>,
-    demo: Option<&demo::DemoHome>,
-) -> anyhow::Result<Vec<String>> {
+async fn dashboard(engine: Engine, args: &DashboardOptions, demo: Option<&demo::DemoHome>) -> anyhow::Result<Vec<String>> {
     let shutdown = CancellationToken::new();
     let _stop_all = shutdown.clone().drop_guard();
     stop_on_signals(shutdown.clone());
@@ -137,11 +129,9 @@ async fn dashboard(
     app.restore(remembered);
     app.mcp = mcp_state;
     app.default_policy = args.config.policy.value;
-    let agents = args.config.agents();
-    app.agents = match &demo_agent {
-        Some(demo) => vec![demo.name().to_owned()],
-        None => agents.names().into_iter().map(str::to_owned).collect(),
-    };
+    // The demo's jobs run the built-in simulated agent, whatever the form says.
+    let agents = demo.map_or_else(|| args.config.agents(), demo::DemoHome::agents);
+    app.agents = agents.names().into_iter().map(str::to_owned).collect();
     app.default_agent = app.agents.iter().find(|name| *name == agents.default_name()).cloned().unwrap_or_else(|| app.agents[0].clone());
     app.queue_limit = args.config.max_running.value;
     app.config_problem = args.config_problem.clone();
@@ -152,7 +142,6 @@ async fn dashboard(
     let context = context::Context {
         engine,
         agents,
-        demo_agent,
         limits: args.config.job_limits(),
         cancel_grace: args.config.cancel_grace.value,
         shutdown: shutdown.clone(),
