@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::{AgentSpec, Agents, Engine};
+use crate::jobs::{AgentSpec, Agents, Ceiling, Engine};
 
 use super::notice::Terminal;
 
@@ -15,6 +15,9 @@ pub struct Context {
     pub agents: Agents,
     /// In the demo, every job runs this simulated agent.
     pub demo_agent: Option<AgentSpec>,
+    /// What a job started or followed up from here may ask for (the configured
+    /// `max_policy`): a follow-up or a run again is judged as a new request.
+    pub ceiling: Ceiling,
     /// The queue and time limits a job started from the form gets.
     pub limits: crate::jobs::JobLimits,
     /// Between SIGINT and SIGKILL when `c` stops a job.
