@@ -168,9 +168,11 @@ async fn an_agent_that_may_write_is_kept_out_of_the_root_the_home_and_codex_asyn
         codex_home.clone(),
     ];
     for cwd in &forbidden {
-        let message =
-            err(&call(&client, "codex_start", json!({"prompt": "say:x", "cwd": cwd, "approval_policy": "auto-edit"})).await);
-        assert!(message.contains(&format!("{:?}", cwd.display().to_string())) && message.contains("ceiling 'auto-edit'"), "{cwd:?}: {message}");
+        let message = err(&call(&client, "codex_start", json!({"prompt": "say:x", "cwd": cwd, "approval_policy": "auto-edit"})).await);
+        assert!(
+            message.contains(&format!("{:?}", cwd.display().to_string())) && message.contains("ceiling 'auto-edit'"),
+            "{cwd:?}: {message}"
+        );
     }
     assert_eq!(job_count(&home), 0);
     // Read-only jobs may run anywhere; a writing one in a project folder is fine.
@@ -283,10 +285,15 @@ async fn a_forged_parent_cannot_lift_a_follow_up_over_the_ceiling() {
     // read-only follow-up may run where a writing one may not.
     std::fs::write(home.job_dir(&parent).join("meta.json"), serde_json::to_vec(&original).unwrap()).unwrap();
     forge(&home, &parent, json!({"cwd": "/", "config": ["notify=[\"sh\"]"]}));
-    let replied = ok(&call(&client, "codex_reply", json!({"job_id": parent, "prompt": "argv", "approval_policy": "suggest", "config": []})).await);
+    let replied =
+        ok(&call(&client, "codex_reply", json!({"job_id": parent, "prompt": "argv", "approval_policy": "suggest", "config": []})).await);
     assert_eq!(finished(&home, replied["job_id"].as_str().unwrap())["status"], "done");
-    let message =
-        err(&call(&client, "codex_reply", json!({"job_id": parent, "prompt": "argv", "approval_policy": "suggest", "config": {"notify": ["sh"]}})).await);
+    let message = err(&call(
+        &client,
+        "codex_reply",
+        json!({"job_id": parent, "prompt": "argv", "approval_policy": "suggest", "config": {"notify": ["sh"]}}),
+    )
+    .await);
     assert!(message.contains("notify") && message.contains("ceiling 'auto-edit'"), "{message}");
     client.cancel().await.unwrap();
 }
@@ -312,7 +319,8 @@ async fn a_follow_up_says_what_it_inherited() {
                "config": ["model_reasoning_effort=high"]})
     );
     let replied =
-        ok(&call(&client, "codex_reply", json!({"job_id": parent, "prompt": "argv", "model": "gpt-y", "approval_policy": "suggest"})).await);
+        ok(&call(&client, "codex_reply", json!({"job_id": parent, "prompt": "argv", "model": "gpt-y", "approval_policy": "suggest"}))
+            .await);
     assert_eq!(
         replied["inherited"],
         json!({"from": parent, "cwd": project, "agent": "codex", "config": ["model_reasoning_effort=high"]}),

@@ -361,10 +361,8 @@ impl AgentSpec {
         if !prompt.starts_with('-') {
             return Ok(());
         }
-        let unguarded = command
-            .iter()
-            .enumerate()
-            .any(|(at, part)| part == "{prompt}" && !command[..at].iter().any(|earlier| earlier == "--"));
+        let unguarded =
+            command.iter().enumerate().any(|(at, part)| part == "{prompt}" && !command[..at].iter().any(|earlier| earlier == "--"));
         if !unguarded {
             return Ok(());
         }

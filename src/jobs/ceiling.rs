@@ -96,12 +96,7 @@ impl Ceiling {
     }
 
     /// As [`Ceiling::new`], with the environment given (tests).
-    pub fn with_folders(
-        policy: ApprovalPolicy,
-        own_home: &Path,
-        user_home: Option<&Path>,
-        env: &dyn Fn(&str) -> Option<PathBuf>,
-    ) -> Self {
+    pub fn with_folders(policy: ApprovalPolicy, own_home: &Path, user_home: Option<&Path>, env: &dyn Fn(&str) -> Option<PathBuf>) -> Self {
         if policy == ApprovalPolicy::FullAuto {
             return Self::unlimited();
         }
@@ -110,7 +105,12 @@ impl Ceiling {
         // The widest first: a folder that holds `$HOME` is named for that.
         let mut guarded = Vec::new();
         if let Some(home) = user_home.filter(|home| home.is_absolute()) {
-            guarded.push(Guarded { path: resolved(home), is: format!("it is {HOME}"), holds: Some(format!("it holds {HOME}")), inside: None });
+            guarded.push(Guarded {
+                path: resolved(home),
+                is: format!("it is {HOME}"),
+                holds: Some(format!("it holds {HOME}")),
+                inside: None,
+            });
         }
         guarded.push(Guarded {
             path: resolved(own_home),
@@ -158,16 +158,15 @@ impl Ceiling {
                 what: format!("profile {profile:?}"),
                 reason: format!(
                     "a codex profile can set anything (the sandbox, approvals, MCP servers, notifications), so only 'full-auto' \
-                     takes one; leave it out {}",
-                    RAISE_HINT
+                     takes one; leave it out {RAISE_HINT}"
                 ),
             });
         }
         for entry in &request.options.config {
             check_config(entry)?;
         }
-        if may_write(request) {
-            self.check_cwd(&request.cwd, request.policy)?;
+        if let Some(writer) = writer(request) {
+            self.check_cwd(&request.cwd, &writer)?;
         }
         Ok(())
     }
@@ -188,7 +187,7 @@ impl Ceiling {
     }
 
     /// `cwd` is canonical (a checked request's).
-    fn check_cwd(&self, cwd: &Path, policy: ApprovalPolicy) -> Result<(), Refusal> {
+    fn check_cwd(&self, cwd: &Path, writer: &Writer) -> Result<(), Refusal> {
         let why = if cwd.parent().is_none() {
             Some("it is the root of the file system")
         } else {
@@ -211,20 +210,15 @@ impl Ceiling {
             None => Ok(()),
             Some(why) => Err(Refusal {
                 field: Field::Cwd,
-                what: format!("cwd {:?} for an agent that may write ('{policy}')", cwd.display().to_string()),
-                reason: format!(
-                    "{why}; give the project's own folder, or ask for 'suggest' (read-only jobs may run anywhere) {}",
-                    RAISE_HINT
-                ),
+                what: format!("cwd {:?} for {}", cwd.display().to_string(), writer.who),
+                reason: format!("{why}; give the project's own folder{} {RAISE_HINT}", writer.instead),
             }),
         }
     }
-
 }
 
 /// How a person lifts what the ceiling refuses.
-const RAISE_HINT: &str =
-    "(or have the ceiling raised to 'full-auto': --max-policy, CODEX_ASYNC_MAX_POLICY or max_policy in config.toml)";
+const RAISE_HINT: &str = "(or have the ceiling raised to 'full-auto': --max-policy, CODEX_ASYNC_MAX_POLICY or max_policy in config.toml)";
 
 /// A folder as the kernel resolves it (symbolic links followed), or as given when it
 /// does not exist yet (an agent could make it).
@@ -232,16 +226,32 @@ fn resolved(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
 }
 
-/// Whether the job's agent may change files. A custom agent's own command line decides
+/// An agent that may change files, as a refusal names it.
+struct Writer {
+    who: String,
+    /// What else the caller could ask for.
+    instead: &'static str,
+}
+
+/// The job's agent if it may change files. A custom agent's own command line decides
 /// what it may do, whatever the policy says, so it counts as one that may.
-fn may_write(request: &StartRequest) -> bool {
-    request.policy >= ApprovalPolicy::AutoEdit || matches!(request.agent, AgentSpec::Custom { .. })
+fn writer(request: &StartRequest) -> Option<Writer> {
+    match &request.agent {
+        AgentSpec::Custom { name, .. } => {
+            Some(Writer { who: format!("agent '{name}', whose own command decides what it may change"), instead: "" })
+        }
+        _ if request.policy >= ApprovalPolicy::AutoEdit => Some(Writer {
+            who: format!("an agent that may write ('{}')", request.policy),
+            instead: ", or ask for 'suggest' (read-only jobs may run anywhere)",
+        }),
+        _ => None,
+    }
 }
 
 /// One `key=value` setting: its key exactly one of [`ALLOWED_CONFIG`], as codex reads
 /// it (split at the first `=`, the key trimmed; codex splits a key at every `.` and
 /// takes quotes literally, so only a bare, exact name sets an allowed key), and its
-/// value one string, number or boolean.
+/// value one plain word or number.
 fn check_config(entry: &str) -> Result<(), Refusal> {
     let (raw_key, value) = entry.split_once('=').unwrap_or((entry, ""));
     let key = raw_key.trim();
@@ -254,21 +264,22 @@ fn check_config(entry: &str) -> Result<(), Refusal> {
             names.join(", ")
         )));
     }
-    if !is_scalar(value) {
-        return Err(refuse(format!("its value must be one string, number or boolean, not {:?}", value.trim())));
+    if !is_plain_value(value) {
+        return Err(refuse(format!(
+            "its value must be one word or number (high, \"concise\", 200000, true), not {:?}",
+            value.trim().chars().take(80).collect::<String>()
+        )));
     }
     Ok(())
 }
 
-/// Whether codex reads `value` as one scalar: it parses it as a TOML value, and takes
-/// the text as a string when that fails.
-fn is_scalar(value: &str) -> bool {
-    match toml::from_str::<toml::Table>(&format!("_x_ = {}", value.trim())) {
-        Ok(table) => table.get("_x_").is_some_and(|value| {
-            matches!(value, toml::Value::String(_) | toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_))
-        }),
-        Err(_) => true,
-    }
+/// A value every allowed key takes (a name, a number, a boolean), bare or quoted, in
+/// characters no TOML parser reads as anything but that one value: no table, array,
+/// date, escape or second line, whichever TOML version codex was built with.
+fn is_plain_value(value: &str) -> bool {
+    let value = value.trim();
+    let inner = ['"', '\''].iter().find_map(|quote| value.strip_prefix(*quote).and_then(|rest| rest.strip_suffix(*quote))).unwrap_or(value);
+    !inner.is_empty() && inner.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '.' | '+' | '-'))
 }
 
 #[cfg(test)]

@@ -61,7 +61,8 @@ mod tests {
 
     #[test]
     fn only_hyphenated_uuids_are_session_ids() {
-        for good in ["01a200e4-ffa2-79d1-a693-7d6df5f8f223", "fe836e48-16a9-4676-b656-9108f948128a", "FE836E48-16A9-4676-B656-9108F948128A"] {
+        for good in ["01a200e4-ffa2-79d1-a693-7d6df5f8f223", "fe836e48-16a9-4676-b656-9108f948128a", "FE836E48-16A9-4676-B656-9108F948128A"]
+        {
             assert_eq!(SessionId::parse(good).unwrap().as_str(), good);
         }
         for bad in [

@@ -176,12 +176,7 @@ fn started_with(started: StartView, inherited: Option<String>) -> Started {
 /// What a run again took from the job it repeats (the form showed it, and may have
 /// been changed: these are the values it ran with).
 fn rerun_notice(parent: &JobId, request: &StartRequest) -> String {
-    format!(
-        "run again of job {parent}: cwd {}, agent {}, approval_policy {}",
-        request.cwd.display(),
-        request.agent.name(),
-        request.policy
-    )
+    format!("run again of job {parent}: cwd {}, agent {}, approval_policy {}", request.cwd.display(), request.agent.name(), request.policy)
 }
 
 /// The whole prompt of a job whose meta holds only its start (`None` when the meta has

@@ -183,7 +183,8 @@ fn a_config_agent_fills_its_template_one_argument_per_placeholder() {
 
 #[test]
 fn a_config_agent_refuses_a_prompt_it_would_read_as_an_option() {
-    let agent = |command: &[&str]| AgentSpec::Custom { name: "mine".into(), command: command.iter().map(|part| (*part).to_owned()).collect() };
+    let agent =
+        |command: &[&str]| AgentSpec::Custom { name: "mine".into(), command: command.iter().map(|part| (*part).to_owned()).collect() };
     let bare = agent(&["mytool", "--cwd={cwd}", "{prompt}"]);
     for prompt in ["--help", "-rf /", "-"] {
         let err = bare.check_prompt(prompt).unwrap_err().to_string();

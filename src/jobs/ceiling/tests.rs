@@ -41,7 +41,8 @@ fn config(entries: &[&str]) -> AgentOptions {
 #[test]
 fn full_auto_caps_nothing() {
     let at = folders();
-    let anything = request(Path::new("/"), ApprovalPolicy::FullAuto, AgentOptions { profile: Some("p".into()), ..config(&["notify=[\"sh\"]"]) });
+    let anything =
+        request(Path::new("/"), ApprovalPolicy::FullAuto, AgentOptions { profile: Some("p".into()), ..config(&["notify=[\"sh\"]"]) });
     ceiling(ApprovalPolicy::FullAuto, &at).admit(&anything).unwrap();
     Ceiling::unlimited().admit(&anything).unwrap();
 }
@@ -64,7 +65,14 @@ fn only_bare_model_settings_with_one_value_pass_below_full_auto() {
     for (key, _) in ALLOWED_CONFIG {
         check(&[&format!("{key}=high")]).unwrap();
     }
-    check(&["model_reasoning_effort=\"high\"", "model_context_window=200000", "model_supports_reasoning_summaries=true"]).unwrap();
+    check(&[
+        "model_reasoning_effort=\"high\"",
+        "model_reasoning_summary='concise'",
+        "model_context_window=200000",
+        "model_auto_compact_token_limit=1_000",
+        "model_supports_reasoning_summaries=true",
+    ])
+    .unwrap();
     for refused in [
         "notify=[\"sh\",\"-c\",\"x\"]",
         "mcp_servers.x.command=sh",
@@ -89,6 +97,12 @@ fn only_bare_model_settings_with_one_value_pass_below_full_auto() {
         "model_reasoning_effort={notify=[\"sh\"]}",
         "model_reasoning_effort=[\"high\"]",
         "model_verbosity=1979-05-27T07:32:00Z",
+        "model_verbosity=high\rnotify=[\"sh\"]",
+        "model_verbosity=\"hi\\u0067h\"",
+        "model_verbosity=\"high",
+        "model_verbosity=\"",
+        "model_verbosity=",
+        "model_verbosity=high # comment",
     ] {
         let message = check(&["model_verbosity=low", refused]).unwrap_err().to_string();
         let key = refused.split_once('=').unwrap().0;

@@ -160,7 +160,11 @@ fn the_text_filter_matches_every_shown_column_policy_and_agent_included() {
 #[test]
 fn a_start_that_ends_at_once_says_failed_to_start_and_a_good_one_is_selected() {
     let mut app = loaded(100, 30);
-    app.apply_result(TaskResult::Started(Ok(Started { id: "0a0b0c0d".into(), failed: Some("agent 'codex' not found".into()), inherited: None })));
+    app.apply_result(TaskResult::Started(Ok(Started {
+        id: "0a0b0c0d".into(),
+        failed: Some("agent 'codex' not found".into()),
+        inherited: None,
+    })));
     let flash = app.flash.clone().unwrap_or_default();
     assert!(flash.starts_with("failed to start: agent 'codex' not found"), "{flash}");
     assert!(!flash.contains("started job"), "{flash}");
