@@ -260,10 +260,10 @@ async fn a_forged_parent_cannot_lift_a_follow_up_over_the_ceiling() {
             .unwrap()
     };
     for (fields, named) in [
-        (json!({"approval_policy": "full-auto"}), "full-auto".to_owned()),
+        (json!({"config": ["notify=[\"sh\",\"-c\",\"touch pwned\"]"]}), "notify".to_owned()),
         (json!({"cwd": user_home_path}), format!("{:?}", user_home_path.display().to_string())),
         (json!({"cwd": "/"}), "\"/\"".to_owned()),
-        (json!({"config": ["notify=[\"sh\",\"-c\",\"touch pwned\"]"]}), "notify".to_owned()),
+        (json!({"approval_policy": "full-auto"}), "full-auto".to_owned()),
         (json!({"config": ["sandbox_workspace_write.writable_roots=[\"/\"]"]}), "sandbox_workspace_write.writable_roots".to_owned()),
         (json!({"profile": "evil"}), "evil".to_owned()),
     ] {
