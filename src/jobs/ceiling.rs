@@ -59,7 +59,7 @@ impl Refusal {
             Some(parent) => format!("{} (inherited from job {parent})", self.what),
             None => self.what,
         };
-        JobError::AboveCeiling { what, ceiling, reason: self.reason }
+        JobError::AboveCeiling { what, ceiling: ceiling.as_str(), reason: self.reason }
     }
 }
 

@@ -41,7 +41,7 @@ pub enum JobError {
 
     /// More than the policy ceiling lets a job ask for.
     #[error("{what} is refused under the policy ceiling '{ceiling}': {reason}")]
-    AboveCeiling { what: String, ceiling: super::agent::ApprovalPolicy, reason: String },
+    AboveCeiling { what: String, ceiling: &'static str, reason: String },
 
     #[error("could not start the job's supervisor: {0}")]
     Supervisor(String),
