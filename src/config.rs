@@ -451,7 +451,11 @@ pub const EXAMPLE: &str = r#"# codex-async configuration. Every key is optional;
 # The approval policy of a job started without one: suggest | auto-edit | full-auto.
 # policy = "suggest"
 
-# The most a job started over MCP may ask for (serve and the dashboard).
+# The most a job may ask for: over MCP (serve and the dashboard's endpoint), from the
+# dashboard's forms and from the command line. Below full-auto it also limits codex
+# settings to those of the model (model_reasoning_effort, model_verbosity, …; no
+# profile), and keeps an agent that may write out of /, your home folder and this
+# folder; a follow-up is held to it with what it inherits.
 # max_policy = "full-auto"
 
 # The agent a job runs when none is named.
@@ -481,9 +485,13 @@ pub const EXAMPLE: &str = r#"# codex-async configuration. Every key is optional;
 # keep = 200
 
 # Agents of your own: an argv (no shell) with {prompt}, and optionally {cwd} and
-# {last_message_file}, each as one argument.
+# {last_message_file}; each placeholder stays within its argument. Put "--" before a
+# {prompt} that is a whole argument, so that a prompt starting with "-" is not read as
+# an option (without it, such a prompt is refused), or put {prompt} inside an option:
+# [agents.mytool]
+# command = ["mytool", "--cwd={cwd}", "--", "{prompt}"]
 # [agents.aider]
-# command = ["aider", "--yes-always", "--message", "{prompt}"]
+# command = ["aider", "--yes-always", "--message={prompt}"]
 "#;
 
 #[cfg(test)]

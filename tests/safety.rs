@@ -17,7 +17,10 @@ const SETTLE: Duration = Duration::from_secs(20);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_policy_ceiling_refuses_more_over_stdio_and_http() {
     let home = TestHome::new();
-    let cwd = home.path().to_str().unwrap();
+    // A project of its own: under a ceiling an agent that may write is kept out of
+    // codex-async's folder.
+    let project = tempfile::tempdir().unwrap();
+    let cwd = project.path().to_str().unwrap();
     let (stdio, _) = stdio_client(&home, &["--max-policy", "auto-edit"]).await;
     let server = HttpServerProcess::spawn(&home, &["--max-policy", "auto-edit"]);
     let (http, _) = http_client(&server.url, server.token.as_deref()).await;

@@ -20,9 +20,9 @@ use anyhow::Context;
 
 use crate::config::{Flags, Settings};
 use crate::jobs::agent::MAX_PROMPT_BYTES;
-use crate::jobs::follow::FollowUp;
+use crate::jobs::follow::{FollowUp, Inherited};
 use crate::jobs::gc::GcRule;
-use crate::jobs::{Engine, JobError, StartRequest, Status, tail};
+use crate::jobs::{Ceiling, Engine, JobError, StartRequest, Status, tail};
 
 /// Exit status for bad input (as clap uses), so scripts can tell it from a failed job.
 const EXIT_USAGE: u8 = 2;
@@ -42,7 +42,8 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
             | JobError::EmptyPrompt
             | JobError::PromptTooLong { .. }
             | JobError::StillRunning { .. }
-            | JobError::BadRequest(_),
+            | JobError::BadRequest(_)
+            | JobError::AboveCeiling { .. },
         ) => ExitCode::from(EXIT_USAGE),
         _ if err.downcast_ref::<crate::config::ConfigError>().is_some() => ExitCode::from(EXIT_USAGE),
         _ => ExitCode::FAILURE,
@@ -78,6 +79,12 @@ fn read_prompt(words: &[String]) -> anyhow::Result<String> {
         .map_err(|err| anyhow::anyhow!("the prompt on stdin is not UTF-8 text (byte {})", err.utf8_error().valid_up_to()))
 }
 
+/// The ceiling configured for this home (`max_policy` in config.toml or
+/// `CODEX_ASYNC_MAX_POLICY`): the command line is held to it as MCP callers are.
+fn ceiling(engine: &Engine, settings: &Settings) -> Ceiling {
+    Ceiling::new(settings.max_policy.value, engine.store().home())
+}
+
 pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
     let (settings, _) = settings(engine, &args.flags(), false)?;
     let prompt = read_prompt(&args.prompt)?;
@@ -85,9 +92,12 @@ pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
     let request = StartRequest::new(prompt, &args.cwd, settings.policy.value, agent)?
         .with_options(args.options.options())?
         .with_limits(settings.job_limits());
-    started(engine, &request, args.json)
+    ceiling(engine, &settings).admit(&request)?;
+    started(engine, &request, args.json, None)
 }
 
+/// A follow-up is judged as a new request, whatever its parent's record says, and says
+/// what it inherited.
 pub fn reply(engine: &Engine, args: ReplyArgs) -> anyhow::Result<ExitCode> {
     let (settings, _) = settings(engine, &args.flags(), false)?;
     let follow = FollowUp {
@@ -98,19 +108,28 @@ pub fn reply(engine: &Engine, args: ReplyArgs) -> anyhow::Result<ExitCode> {
         config: (!args.options.config.is_empty()).then(|| args.options.config.clone()),
         limits: settings.job_limits(),
     };
-    let request = engine.follow_up(&args.job_id, follow, &settings.agents())?;
-    started(engine, &request, args.json)
+    let follow_up = engine.follow_up(&args.job_id, follow, &settings.agents())?;
+    follow_up.admit(&ceiling(engine, &settings))?;
+    started(engine, &follow_up.request, args.json, Some(&follow_up.inherited))
 }
 
-/// Starts a checked request and says what happened.
-fn started(engine: &Engine, request: &StartRequest, json: bool) -> anyhow::Result<ExitCode> {
+/// Starts a checked request and says what happened (and, for a follow-up, what it
+/// inherited: in the JSON, or on stderr).
+fn started(engine: &Engine, request: &StartRequest, json: bool, inherited: Option<&Inherited>) -> anyhow::Result<ExitCode> {
     let started = engine.start(request)?;
     if json {
-        emit_json(&started)?;
+        let mut value = serde_json::to_value(&started)?;
+        if let (serde_json::Value::Object(map), Some(inherited)) = (&mut value, inherited) {
+            map.insert("inherited".to_owned(), serde_json::to_value(inherited)?);
+        }
+        emit_json(&value)?;
     } else {
         let mut out = render::Out::default();
         render::started(&mut out, &started);
         out.flush();
+        if let Some(inherited) = inherited {
+            warn(format!("codex-async: job {} {}", started.job_id, inherited.describe()));
+        }
     }
     Ok(if started.status == Status::Error { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

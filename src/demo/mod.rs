@@ -97,7 +97,7 @@ fn play(engine: &Engine, agents: &Agents, project: &Path) {
             let Some(first) = ids.first() else { return };
             if engine.wait(first, Duration::from_secs(120), 0).await.is_ok_and(|view| view.poll.status == Status::Done) {
                 let follow = FollowUp { prompt: DEMO_FOLLOW_UP.to_owned(), limits, ..FollowUp::default() };
-                if let Err(err) = engine.follow_up(first, follow, agents).and_then(|request| engine.start(&request)) {
+                if let Err(err) = engine.follow_up(first, follow, agents).and_then(|follow_up| engine.start(&follow_up.request)) {
                     tracing::warn!(%err, "following up a demo job");
                 }
             }

@@ -14,6 +14,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::error::JobError;
+use super::session::SessionId;
 
 /// Linux refuses a single argument longer than this (`MAX_ARG_STRLEN`, 32 pages).
 pub const MAX_ARGUMENT_BYTES: usize = 128 * 1024 - 1;
@@ -190,7 +191,7 @@ pub struct Invocation<'a> {
     pub cwd: &'a Path,
     pub options: &'a AgentOptions,
     /// Continue this session instead of starting one.
-    pub resume: Option<&'a str>,
+    pub resume: Option<&'a SessionId>,
 }
 
 /// The command line and environment a job's agent runs with.
@@ -375,6 +376,26 @@ impl AgentSpec {
         }
     }
 
+    /// Refuses a prompt this agent would read as an option: a custom agent's command
+    /// with `{prompt}` as a whole argument and no `--` before it gets a prompt starting
+    /// with `-` as a flag (the built-in agents put theirs after `--` or in `--prompt=`).
+    pub fn check_prompt(&self, prompt: &str) -> Result<(), JobError> {
+        let AgentSpec::Custom { name, command } = self else { return Ok(()) };
+        if !prompt.starts_with('-') {
+            return Ok(());
+        }
+        let unguarded =
+            command.iter().enumerate().any(|(at, part)| part == "{prompt}" && !command[..at].iter().any(|earlier| earlier == "--"));
+        if !unguarded {
+            return Ok(());
+        }
+        Err(JobError::BadRequest(format!(
+            "agent '{name}' would read this prompt as an option: it starts with \"-\" and the agent's command has {{prompt}} \
+             as a whole argument with no \"--\" before it. Put \"--\" before \"{{prompt}}\" in [agents.{name}] command in \
+             config.toml (or write it inside an option, as \"--message={{prompt}}\"), or start the prompt with another character"
+        )))
+    }
+
     /// Refuses options this agent has no place for.
     pub fn check_options(&self, options: &AgentOptions) -> Result<(), JobError> {
         options.check()?;
@@ -417,8 +438,10 @@ impl AgentSpec {
                 for entry in &options.config {
                     argv.extend(["-c".into(), entry.into()]);
                 }
+                // `exec resume` takes it as a positional argument; a session id is a UUID,
+                // so it can never read as an option.
                 if let Some(session) = run.resume {
-                    argv.push(session.into());
+                    argv.push(session.as_str().into());
                 }
                 if run.prompt_on_stdin {
                     argv.push("-".into());
@@ -437,8 +460,9 @@ impl AgentSpec {
                 if let Some(model) = &options.model {
                     argv.extend(["--model".into(), model.into()]);
                 }
+                // One argument: Commander takes `--resume=ID` whole, whatever ID looks like.
                 if let Some(session) = run.resume {
-                    argv.extend(["--resume".into(), session.into()]);
+                    argv.push(format!("--resume={session}").into());
                 }
                 if !run.prompt_on_stdin {
                     argv.push("--".into());
@@ -455,8 +479,9 @@ impl AgentSpec {
                 if let Some(model) = &options.model {
                     argv.extend(["-m".into(), model.into()]);
                 }
+                // One argument, as the prompt is (yargs reads `--resume=ID` whole).
                 if let Some(session) = run.resume {
-                    argv.extend(["--resume".into(), session.into()]);
+                    argv.push(format!("--resume={session}").into());
                 }
                 if !run.prompt_on_stdin {
                     argv.push(format!("--prompt={}", run.prompt).into());

@@ -39,6 +39,10 @@ pub enum JobError {
     #[error("{0}")]
     BadRequest(String),
 
+    /// More than the policy ceiling lets a job ask for.
+    #[error("{what} is refused under the policy ceiling '{ceiling}': {reason}")]
+    AboveCeiling { what: String, ceiling: &'static str, reason: String },
+
     #[error("could not start the job's supervisor: {0}")]
     Supervisor(String),
 

@@ -1,15 +1,26 @@
 //! Follow-ups: a new job that continues a finished job's conversation (`codex exec
 //! resume <session>`), in the parent's folder, with the parent's policy, agent and
 //! options unless the caller overrides them. The parent lists its follow-ups.
+//!
+//! Once a job has ended its folder holds nothing the kernel vouches for: any process
+//! of the user (a `full-auto` agent among them) can rewrite its `meta.json`. So what a
+//! follow-up takes from it is checked like a new request — the session id against the
+//! agents' id shape here, the rest by the policy ceiling — and said in every answer
+//! ([`Inherited`]).
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
+use serde::Serialize;
+
 use super::agent::{AgentOptions, Agents, ApprovalPolicy};
+use super::ceiling::{Ceiling, Field};
 use super::error::{JobError, Result};
 use super::id::JobId;
 use super::meta::JobMeta;
 use super::owner::OwnerLock;
 use super::request::{Continues, JobLimits, StartRequest};
+use super::session::SessionId;
 use super::store::JobStore;
 
 /// What a follow-up asks for; everything left `None` is the parent's.
@@ -23,9 +34,76 @@ pub struct FollowUp {
     pub limits: JobLimits,
 }
 
+/// What a follow-up took from its parent's record rather than from its caller (the
+/// folder and the agent always; the rest unless given, and only when the parent had
+/// one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Inherited {
+    /// The parent job.
+    pub from: String,
+    pub cwd: String,
+    pub agent: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_policy: Option<ApprovalPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<Vec<String>>,
+}
+
+impl Inherited {
+    /// Whether the value of `field` came from the parent.
+    pub fn covers(&self, field: Field) -> bool {
+        match field {
+            Field::Cwd => true,
+            Field::Policy => self.approval_policy.is_some(),
+            Field::Profile => self.profile.is_some(),
+            Field::Config => self.config.is_some(),
+        }
+    }
+
+    /// `inherited from job X: cwd …, agent …, approval_policy …, model …, config …`.
+    pub fn describe(&self) -> String {
+        let mut text = format!("inherited from job {}: cwd {}, agent {}", self.from, self.cwd, self.agent);
+        if let Some(policy) = self.approval_policy {
+            let _ = write!(text, ", approval_policy {policy}");
+        }
+        if let Some(model) = &self.model {
+            let _ = write!(text, ", model {model}");
+        }
+        if let Some(profile) = &self.profile {
+            let _ = write!(text, ", profile {profile}");
+        }
+        if let Some(config) = &self.config {
+            let _ = write!(text, ", config {}", config.join(" "));
+        }
+        text
+    }
+}
+
+/// A follow-up ready to be judged and started, and what it inherited.
+#[derive(Clone, Debug)]
+pub struct FollowUpRequest {
+    pub request: StartRequest,
+    pub inherited: Inherited,
+}
+
+impl FollowUpRequest {
+    /// Refuses what the ceiling does not allow, saying which refused value came from
+    /// the parent.
+    pub fn admit(&self, ceiling: &Ceiling) -> Result<()> {
+        ceiling.check(&self.request).map_err(|refusal| {
+            let from = self.inherited.covers(refusal.field).then_some(self.inherited.from.as_str());
+            refusal.into_error(ceiling.policy(), from)
+        })
+    }
+}
+
 /// The request that continues `parent` (a finished job, its meta settled), or why it
 /// cannot be continued.
-pub fn request(parent: &JobMeta, follow: FollowUp, agents: &Agents) -> Result<StartRequest> {
+pub fn request(parent: &JobMeta, follow: FollowUp, agents: &Agents) -> Result<FollowUpRequest> {
     let id = &parent.job_id;
     if !parent.status.is_finished() {
         return Err(JobError::BadRequest(format!(
@@ -42,25 +120,45 @@ pub fn request(parent: &JobMeta, follow: FollowUp, agents: &Agents) -> Result<St
             "job '{id}' ran agent '{agent_name}', which cannot continue a conversation: start a new job with the whole context instead"
         )));
     }
-    let Some(session_id) = parent.session_id.clone() else {
+    let Some(raw_session) = parent.session_id.as_deref() else {
         return Err(JobError::BadRequest(format!(
             "job '{id}' has no session id to continue: its agent never reported one (it failed before its conversation began, \
              or it was started by a version that did not record sessions)"
         )));
     };
-    let policy = match follow.policy {
-        Some(policy) => policy,
-        None => parent.approval_policy.parse()?,
+    let session_id = SessionId::parse(raw_session).map_err(|err| {
+        JobError::BadRequest(format!(
+            "job '{id}' cannot be continued: the session id in its record is not one its agent gave ({err}); the record was \
+             changed after the job ran"
+        ))
+    })?;
+    let inherited = Inherited {
+        from: id.clone(),
+        cwd: String::new(),
+        agent: agent.name().to_owned(),
+        approval_policy: None,
+        model: follow.model.is_none().then(|| parent.model.clone()).flatten(),
+        profile: follow.profile.is_none().then(|| parent.profile.clone()).flatten(),
+        config: (follow.config.is_none() && !parent.config.is_empty()).then(|| parent.config.clone()),
+    };
+    let (policy, inherited_policy) = match follow.policy {
+        Some(policy) => (policy, None),
+        None => {
+            let policy: ApprovalPolicy = parent.approval_policy.parse()?;
+            (policy, Some(policy))
+        }
     };
     let options = AgentOptions {
         model: follow.model.or_else(|| parent.model.clone()),
         profile: follow.profile.or_else(|| parent.profile.clone()),
         config: follow.config.unwrap_or_else(|| parent.config.clone()),
     };
-    StartRequest::new(follow.prompt, std::path::Path::new(&parent.cwd), policy, agent)?
+    let request = StartRequest::new(follow.prompt, std::path::Path::new(&parent.cwd), policy, agent)?
         .with_options(options)?
-        .continuing(Continues { parent_job_id: id.clone(), session_id })
-        .map(|request| request.with_limits(follow.limits))
+        .continuing(Continues { parent_job_id: id.clone(), session_id })?
+        .with_limits(follow.limits);
+    let inherited = Inherited { cwd: request.cwd.display().to_string(), approval_policy: inherited_policy, ..inherited };
+    Ok(FollowUpRequest { request, inherited })
 }
 
 /// How long recording a follow-up waits for another writer of the parent's meta.

@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod atomic;
 pub mod cancel;
+pub mod ceiling;
 pub mod endings;
 mod error;
 pub mod feed;
@@ -18,6 +19,7 @@ pub mod owner;
 pub mod procfs;
 pub mod queue;
 pub mod request;
+pub mod session;
 mod settle;
 pub mod spawn;
 pub mod store;
@@ -29,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use agent::{AgentOptions, AgentSpec, Agents, ApprovalPolicy};
+pub use ceiling::Ceiling;
 pub use error::{JobError, Result};
 pub use feed::{Changes, FeedEvent, JobFeed, Scope};
 pub use id::JobId;
@@ -125,10 +128,10 @@ impl Engine {
         Ok(started)
     }
 
-    /// The request that continues job `raw_parent`'s conversation (start it with
-    /// [`Engine::start`]), or a clear error: the parent still runs, has no session, or its
-    /// agent cannot resume.
-    pub fn follow_up(&self, raw_parent: &str, follow: follow::FollowUp, agents: &Agents) -> Result<StartRequest> {
+    /// The request that continues job `raw_parent`'s conversation (judge it, then start
+    /// it with [`Engine::start`]) and what it took from the parent's record; or a clear
+    /// error: the parent still runs, has no valid session, or its agent cannot resume.
+    pub fn follow_up(&self, raw_parent: &str, follow: follow::FollowUp, agents: &Agents) -> Result<follow::FollowUpRequest> {
         let parent = self.store.existing(raw_parent)?;
         let meta = self.store.read_meta(&parent)?;
         follow::request(&meta, follow, agents)

@@ -10,6 +10,7 @@ use super::agent::{AgentCommand, AgentOptions, AgentSpec, ApprovalPolicy, Invoca
 use super::error::{JobError, Result};
 use super::id::JobId;
 use super::meta::{JobMeta, Status, Timestamp};
+use super::session::SessionId;
 use super::store::JobStore;
 
 /// How a job is scheduled and bounded.
@@ -36,7 +37,7 @@ pub const PROMPT_FILE: &str = "prompt.txt";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Continues {
     pub parent_job_id: String,
-    pub session_id: String,
+    pub session_id: SessionId,
 }
 
 /// What to run, as checked and sent to the supervisor on its stdin.
@@ -56,8 +57,8 @@ pub struct StartRequest {
 }
 
 impl StartRequest {
-    /// Checks a request from outside: a prompt the agent can receive as one argument,
-    /// a cwd that is an existing folder (made absolute).
+    /// Checks a request from outside: a prompt the agent can receive as one argument
+    /// (and never as an option), a cwd that is an existing folder (made absolute).
     pub fn new(prompt: impl Into<String>, cwd: &Path, policy: ApprovalPolicy, agent: AgentSpec) -> Result<Self> {
         let prompt = prompt.into();
         if prompt.trim().is_empty() {
@@ -70,6 +71,7 @@ impl StartRequest {
         agent.prompt_on_stdin(prompt.len())?;
         // An argument cannot carry a NUL byte; drop it rather than fail on an invisible character.
         let prompt = if prompt.contains('\0') { prompt.replace('\0', "") } else { prompt };
+        agent.check_prompt(&prompt)?;
         let cwd = checked_cwd(cwd)?;
         Ok(StartRequest { prompt, cwd, policy, agent, limits: JobLimits::default(), options: AgentOptions::default(), continues: None })
     }
@@ -116,7 +118,7 @@ impl StartRequest {
             last_message: &last_message,
             cwd: &self.cwd,
             options: &self.options,
-            resume: self.continues.as_ref().map(|continues| continues.session_id.as_str()),
+            resume: self.continues.as_ref().map(|continues| &continues.session_id),
         })
     }
 

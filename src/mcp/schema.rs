@@ -41,7 +41,8 @@ job_id, returned at once like codex_start) that resumes the same agent session, 
 approval_policy, agent, model, profile and config unless given here. The parent must have ended (done, error or \
 cancelled) and have a session_id (codex_poll shows it); its follow_ups list the jobs that continue it, and a \
 follow-up can itself be continued. Use it to ask for changes to what a job did, or a next step, without repeating \
-the context. Returns {job_id, status, pid}.";
+the context. It is judged as a new request: the server's ceiling applies to what it inherits too. Returns {job_id, \
+status, pid, inherited} (inherited: what it took from the parent).";
 
 const POLL_DOC: &str = "Look at a codex job once, without waiting: its status, exit_code, the last tail_lines \
 lines of its output (at most 8000 characters), and the agent's final answer in last_message once it has one. \
@@ -86,7 +87,7 @@ pub fn tools(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
     vec![
         tool(START, format!("{START_DOC}{}", agents_doc(agents)), start_input(agents), start_output())
             .with_annotations(ToolAnnotations::with_title("Start an agent job").read_only(false).destructive(false).open_world(true)),
-        tool(REPLY, REPLY_DOC.to_owned(), reply_input(), start_output()).with_annotations(
+        tool(REPLY, REPLY_DOC.to_owned(), reply_input(), reply_output()).with_annotations(
             ToolAnnotations::with_title("Continue a finished job's conversation").read_only(false).destructive(false).open_world(true),
         ),
         tool(POLL, format!("{POLL_DOC}{STATUSES}"), poll_input(), poll_output(false))
@@ -140,9 +141,11 @@ fn policy_property(default: &str) -> Value {
 fn option_properties() -> serde_json::Map<String, Value> {
     object(json!({
         "model": {"type": "string", "description": "The model the agent uses (its own -m/--model value)."},
-        "profile": {"type": "string", "description": "A codex config profile (-p)."},
+        "profile": {"type": "string", "description": "A codex config profile (-p). Refused when the server's ceiling is below full-auto."},
         "config": {"type": ["array", "string", "object"], "items": {"type": "string"},
-            "description": "codex config overrides, each 'key=value' (-c), e.g. [\"model_reasoning_effort=high\"]."},
+            "description": "codex config overrides, each 'key=value' (-c), e.g. [\"model_reasoning_effort=high\"]. When the server's \
+                ceiling is below full-auto only settings of the model are taken (model_reasoning_effort, model_reasoning_summary, \
+                model_verbosity, model_context_window and the like)."},
         "stall_timeout": {"type": ["number", "string"], "description": "Cancel the job (cancel_reason 'stalled') when it prints nothing for this long: seconds, or '90s', '20m', '2h'."},
         "max_duration": {"type": ["number", "string"], "description": "Cancel the job (cancel_reason 'timed out') when it runs longer than this: seconds, or '20m', '2h'."}
     }))
@@ -210,6 +213,20 @@ fn start_output() -> Value {
         "error": {"type": "string", "description": "Why the job could not start, when it could not."},
         "queue_position": {"type": "integer", "description": "A pending job's place in the queue (1 = next)."}
     }, "required": ["job_id", "status", "pid"]})
+}
+
+/// A follow-up's answer also says what it took from its parent.
+fn reply_output() -> Value {
+    let mut output = start_output();
+    output["properties"]["inherited"] = json!({"type": "object",
+        "description": "What the follow-up took from its parent's record rather than from this call: the parent (from), \
+            cwd and agent always; approval_policy, model, profile and config when not given here.",
+        "properties": {
+            "from": {"type": "string"}, "cwd": {"type": "string"}, "agent": {"type": "string"},
+            "approval_policy": {"type": "string"}, "model": {"type": "string"}, "profile": {"type": "string"},
+            "config": {"type": "array", "items": {"type": "string"}}
+        }, "required": ["from", "cwd", "agent"]});
+    output
 }
 
 fn poll_properties() -> serde_json::Map<String, Value> {

@@ -22,8 +22,8 @@ use super::subscriptions::{self, LegacySubscriptions};
 use super::tasks;
 use super::tools::{self, ToolContext};
 use super::{resources, schema};
-use crate::jobs::Engine;
 use crate::jobs::endings::EndCursor;
+use crate::jobs::{Ceiling, Engine};
 
 const INSTRUCTIONS: &str = "Runs coding-agent jobs (codex, Claude Code, Gemini CLI) in the background. Start one \
 with codex_start (approval_policy 'auto-edit' to let it edit and run tests in cwd), then codex_wait on its job_id until \
@@ -40,6 +40,8 @@ pub struct McpServer {
 struct Inner {
     engine: Engine,
     settings: ServerSettings,
+    /// The settings' policy ceiling, with the folders it guards resolved once.
+    ceiling: Ceiling,
     /// Shared by all sessions of one HTTP endpoint: one watcher for all of them.
     hub: ChangeHub,
     legacy: LegacySubscriptions,
@@ -72,7 +74,8 @@ impl McpServer {
         let endings = tokio::sync::Mutex::new(EndCursor::new());
         let session_over = CancellationToken::new();
         let _end_with_session = session_over.clone().drop_guard();
-        McpServer { inner: Arc::new(Inner { engine, settings, hub, legacy, endings, session_over, _end_with_session }) }
+        let ceiling = Ceiling::new(settings.max_policy, engine.store().home());
+        McpServer { inner: Arc::new(Inner { engine, settings, ceiling, hub, legacy, endings, session_over, _end_with_session }) }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -113,7 +116,7 @@ impl ServerHandler for McpServer {
             engine: &self.inner.engine,
             max_wait: settings.max_wait,
             progress_interval: settings.progress_interval,
-            max_policy: settings.max_policy,
+            ceiling: &self.inner.ceiling,
             transport: settings.transport,
             default_policy: settings.default_policy,
             job_limits: settings.job_limits,

@@ -20,7 +20,7 @@ use super::schema;
 use super::settings::Transport;
 use crate::jobs::endings::{EndCursor, NextEnding};
 use crate::jobs::follow::FollowUp;
-use crate::jobs::{AgentOptions, Agents, ApprovalPolicy, Engine, JobError, JobLimits, StartRequest, tail};
+use crate::jobs::{AgentOptions, Agents, ApprovalPolicy, Ceiling, Engine, JobError, JobLimits, StartRequest, tail};
 
 /// What a tool call may use: the engine, the server's limits, and the session's state.
 pub struct ToolContext<'a> {
@@ -30,7 +30,7 @@ pub struct ToolContext<'a> {
     /// How often a blocking wait reports progress.
     pub progress_interval: Duration,
     /// The most a job started here may ask for.
-    pub max_policy: ApprovalPolicy,
+    pub ceiling: &'a Ceiling,
     pub transport: Transport,
     /// The policy of a start that names none.
     pub default_policy: ApprovalPolicy,
@@ -225,25 +225,13 @@ fn to_value(value: impl serde::Serialize) -> Result<Value, ToolError> {
     serde_json::to_value(value).map_err(|err| ToolError(format!("could not encode the result: {err}")))
 }
 
-/// A job above the server's policy ceiling is refused, saying who can raise it.
-fn within_ceiling(tool: &ToolContext<'_>, policy: ApprovalPolicy) -> Result<(), ToolError> {
-    if policy > tool.max_policy {
-        return Err(ToolError(format!(
-            "approval_policy '{policy}' is above this server's ceiling '{ceiling}': ask for '{ceiling}' or less, or have the \
-             person running the server raise it (--max-policy {policy}, or CODEX_ASYNC_MAX_POLICY={policy})",
-            ceiling = tool.max_policy
-        )));
-    }
-    Ok(())
-}
-
 /// Starts a checked request off the async threads (it waits for the supervisor).
-async fn start_request(tool: &ToolContext<'_>, request: StartRequest) -> ToolResult {
+async fn start_request(tool: &ToolContext<'_>, request: StartRequest) -> Result<Value, ToolError> {
     let engine = tool.engine.clone();
     let started = tokio::task::spawn_blocking(move || engine.start(&request))
         .await
         .map_err(|err| ToolError(format!("starting the job failed inside the server: {err}")))??;
-    Ok(json_result(to_value(started)?))
+    to_value(started)
 }
 
 async fn start(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
@@ -253,7 +241,6 @@ async fn start(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
         None => tool.default_policy,
     };
     let limits = args.limits.limits(tool.job_limits)?;
-    within_ceiling(tool, policy)?;
     let agent = tool.agents.resolve(args.agent.as_deref())?;
     let options = AgentOptions {
         model: args.options.model,
@@ -268,7 +255,8 @@ async fn start(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
         )));
     }
     let request = StartRequest::new(args.prompt, &cwd, policy, agent)?.with_options(options)?.with_limits(limits);
-    start_request(tool, request).await
+    tool.ceiling.admit(&request)?;
+    Ok(json_result(start_request(tool, request).await?))
 }
 
 async fn reply(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
@@ -282,9 +270,14 @@ async fn reply(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
         config: args.options.config.map(OneOrMany::into_vec),
         limits: args.limits.limits(tool.job_limits)?,
     };
-    let request = tool.engine.follow_up(&args.job_id, follow, tool.agents)?;
-    within_ceiling(tool, request.policy)?;
-    start_request(tool, request).await
+    // Judged as a new request, whatever the parent's record says.
+    let follow_up = tool.engine.follow_up(&args.job_id, follow, tool.agents)?;
+    follow_up.admit(tool.ceiling)?;
+    let mut started = start_request(tool, follow_up.request).await?;
+    if let Value::Object(map) = &mut started {
+        map.insert("inherited".to_owned(), to_value(&follow_up.inherited)?);
+    }
+    Ok(json_result(started))
 }
 
 fn poll(engine: &Engine, arguments: JsonObject) -> ToolResult {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::{Agents, Engine};
+use crate::jobs::{Agents, Ceiling, Engine};
 
 use super::notice::Terminal;
 
@@ -13,6 +13,9 @@ pub struct Context {
     pub engine: Engine,
     /// The agents the form may name.
     pub agents: Agents,
+    /// What a job started or followed up from here may ask for (the configured
+    /// `max_policy`): a follow-up or a run again is judged as a new request.
+    pub ceiling: Ceiling,
     /// The queue and time limits a job started from the form gets.
     pub limits: crate::jobs::JobLimits,
     /// Between SIGINT and SIGKILL when `c` stops a job.

@@ -10,7 +10,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::jobs::follow::FollowUp;
 use crate::jobs::gc::GcRule;
 use crate::jobs::request::PROMPT_FILE;
-use crate::jobs::{CancelView, JobId, JobStore, StartRequest, marker};
+use crate::jobs::{CancelView, JobId, JobStore, StartRequest, StartView, marker};
 
 use super::app::{Effect, TaskResult};
 use super::context::Context;
@@ -80,29 +80,38 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
                 TaskResult::Cleaned(outcome)
             });
         }
-        Effect::Start { prompt, cwd, policy, agent } => {
+        Effect::Start { prompt, cwd, policy, agent, rerun_of } => {
             let engine = context.engine.clone();
             let agent = context.agents.resolve(Some(&agent));
             let limits = context.limits;
+            let ceiling = context.ceiling.clone();
             in_background(results, move || {
                 let outcome = agent
                     .and_then(|agent| StartRequest::new(prompt, &cwd, policy, agent))
                     .map(|request| request.with_limits(limits))
-                    .and_then(|request| engine.start(&request))
-                    .map(|started| Started { id: started.job_id, failed: started.error })
+                    .and_then(|request| ceiling.admit(&request).map(|()| request))
+                    .and_then(|request| {
+                        let again = rerun_of.map(|parent| rerun_notice(&parent, &request));
+                        engine.start(&request).map(|started| started_with(started, again))
+                    })
                     .map_err(|err| err.to_string());
                 TaskResult::Started(outcome)
             });
         }
+        // A follow-up is judged as a new request, whatever its parent's record says.
         Effect::Reply { parent, prompt, policy } => {
             let engine = context.engine.clone();
             let agents = context.agents.clone();
+            let ceiling = context.ceiling.clone();
             let follow = FollowUp { prompt, policy: Some(policy), limits: context.limits, ..FollowUp::default() };
             in_background(results, move || {
                 let outcome = engine
                     .follow_up(parent.as_str(), follow, &agents)
-                    .and_then(|request| engine.start(&request))
-                    .map(|started| Started { id: started.job_id, failed: started.error })
+                    .and_then(|follow_up| follow_up.admit(&ceiling).map(|()| follow_up))
+                    .and_then(|follow_up| {
+                        let notice = format!("approval_policy {policy}; {}", follow_up.inherited.describe());
+                        engine.start(&follow_up.request).map(|started| started_with(started, Some(notice)))
+                    })
                     .map_err(|err| err.to_string());
                 TaskResult::Started(outcome)
             });
@@ -155,6 +164,16 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
         Effect::Open { .. } => {}
     }
     Ok(())
+}
+
+fn started_with(started: StartView, inherited: Option<String>) -> Started {
+    Started { id: started.job_id, failed: started.error, inherited }
+}
+
+/// What a run again took from the job it repeats (the form showed it, and may have
+/// been changed: these are the values it ran with).
+fn rerun_notice(parent: &JobId, request: &StartRequest) -> String {
+    format!("run again of job {parent}: cwd {}, agent {}, approval_policy {}", request.cwd.display(), request.agent.name(), request.policy)
 }
 
 /// The whole prompt of a job whose meta holds only its start (`None` when the meta has

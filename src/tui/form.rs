@@ -75,7 +75,7 @@ pub struct NewJobForm {
 /// What the form asks the engine for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormRequest {
-    Start { prompt: String, cwd: PathBuf, policy: ApprovalPolicy, agent: String },
+    Start { prompt: String, cwd: PathBuf, policy: ApprovalPolicy, agent: String, rerun_of: Option<JobId> },
     Reply { parent: JobId, prompt: String, policy: ApprovalPolicy },
 }
 
@@ -240,7 +240,13 @@ impl NewJobForm {
             return Err("give the folder the agent works in".to_owned());
         }
         // The engine expands `~`.
-        Ok(FormRequest::Start { prompt, cwd: PathBuf::from(cwd), policy: self.policy, agent: self.agent.clone() })
+        Ok(FormRequest::Start {
+            prompt,
+            cwd: PathBuf::from(cwd),
+            policy: self.policy,
+            agent: self.agent.clone(),
+            rerun_of: self.rerun_of.clone(),
+        })
     }
 }
 

@@ -119,6 +119,8 @@ pub enum Effect {
         cwd: PathBuf,
         policy: ApprovalPolicy,
         agent: String,
+        /// The job this one runs again (`R`): its notice says what came from it.
+        rerun_of: Option<JobId>,
     },
     /// Continue a finished job's conversation.
     Reply {
@@ -213,6 +215,8 @@ pub struct Started {
     pub id: String,
     /// Why the job ended at once (its agent missing, …).
     pub failed: Option<String>,
+    /// For a follow-up or a run again: what it took from the job it continues.
+    pub inherited: Option<String>,
 }
 
 /// A background task's result.

@@ -139,9 +139,11 @@ async fn dashboard(engine: Engine, args: &DashboardOptions, demo: Option<&demo::
         demo.start_jobs();
     }
     mcp::start_housekeeping(&engine, &args.config, &shutdown);
+    let ceiling = crate::jobs::Ceiling::new(args.config.max_policy.value, engine.store().home());
     let context = context::Context {
         engine,
         agents,
+        ceiling,
         limits: args.config.job_limits(),
         cancel_grace: args.config.cancel_grace.value,
         shutdown: shutdown.clone(),

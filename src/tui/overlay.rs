@@ -139,6 +139,18 @@ fn draw_help(frame: &mut Frame, area: Rect, scroll: usize) {
     frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), popup);
 }
 
+/// The job form's width, borders included.
+const FORM_WIDTH: u16 = 76;
+
+/// Rows `text` takes wrapped at `width` (a row to spare for breaks at words), at most 6.
+fn wrapped_rows(text: &str, width: u16) -> u16 {
+    let chars = u16::try_from(unicode_width::UnicodeWidthStr::width(text)).unwrap_or(u16::MAX);
+    match chars.div_ceil(width.max(1)) {
+        0 | 1 => 1,
+        rows => (rows + 1).min(6),
+    }
+}
+
 /// Rows the prompt field takes: its lines, at least 3, at most 8.
 fn prompt_rows(form: &NewJobForm) -> u16 {
     u16::try_from(form.prompt.lines().len().clamp(3, 8)).unwrap_or(8)
@@ -190,16 +202,17 @@ fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
     rows.push((Some(policies), 1));
     rows.push((Some(Line::default()), 1));
     let verb = if form.parent.is_some() { "sends the follow-up" } else { "starts the job" };
-    let last = if form.submitting {
-        Line::styled("starting…", Style::new().yellow())
+    let (last, last_rows) = if form.submitting {
+        (Line::styled("starting…", Style::new().yellow()), 1)
     } else if let Some(error) = &form.error {
-        Line::styled(error.clone(), Style::new().red())
+        // A refusal names the value and the rule (a folder, the ceiling): shown whole.
+        (Line::styled(error.clone(), Style::new().red()), wrapped_rows(error, FORM_WIDTH.min(area.width).saturating_sub(2)))
     } else {
-        Line::styled(format!("Enter {verb} · Tab next field · Esc closes"), Style::new().dark_gray())
+        (Line::styled(format!("Enter {verb} · Tab next field · Esc closes"), Style::new().dark_gray()), 1)
     };
-    rows.push((Some(last), 1));
+    rows.push((Some(last), last_rows));
     let height: u16 = rows.iter().map(|(_, height)| *height).sum::<u16>() + 2;
-    let popup = centered(area, 76, height);
+    let popup = centered(area, FORM_WIDTH, height);
     frame.render_widget(Clear, popup);
     let title = match (&form.parent, &form.rerun_of) {
         (Some(parent), _) => format!(" Follow up job {} ", parent.id),
@@ -218,6 +231,7 @@ fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
         }
         let place = Rect { x: inner.x, y, width: inner.width, height };
         match line {
+            Some(line) if height > 1 => frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), place),
             Some(line) => frame.render_widget(Paragraph::new(line), place),
             None => {
                 if let Some(field) = fields.next() {

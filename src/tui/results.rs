@@ -88,9 +88,10 @@ impl App {
                 if matches!(self.mode, Mode::NewJob(_)) {
                     self.mode = Mode::Normal;
                 }
-                self.flash = Some(match &started.failed {
-                    Some(why) => format!("failed to start: {why} (job {})", started.id),
-                    None => format!("started job {}", started.id),
+                self.flash = Some(match (&started.failed, &started.inherited) {
+                    (Some(why), _) => format!("failed to start: {why} (job {})", started.id),
+                    (None, Some(inherited)) => format!("started job {}: {inherited}", started.id),
+                    (None, None) => format!("started job {}", started.id),
                 });
                 match JobId::parse(&started.id) {
                     Ok(job) => {

@@ -129,10 +129,10 @@ impl App {
                     form.submitting = true;
                     form.error = None;
                     let effect = match request {
-                        FormRequest::Start { prompt, cwd, policy, agent } => {
+                        FormRequest::Start { prompt, cwd, policy, agent, rerun_of } => {
                             Remembered::push(&mut self.prompts, &prompt);
                             Remembered::push(&mut self.folders, &form.cwd.text());
-                            Effect::Start { prompt, cwd, policy, agent }
+                            Effect::Start { prompt, cwd, policy, agent, rerun_of }
                         }
                         FormRequest::Reply { parent, prompt, policy } => {
                             Remembered::push(&mut self.prompts, &prompt);

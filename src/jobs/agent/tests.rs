@@ -2,10 +2,21 @@ use std::path::PathBuf;
 
 use super::*;
 
+/// Session ids as the agents give them (UUIDs).
+const THREAD: &str = "01a200e4-ffa2-79d1-a693-7d6df5f8f223";
+
 fn argv(agent: &AgentSpec, policy: ApprovalPolicy, options: &AgentOptions, resume: Option<&str>, stdin: bool) -> Vec<String> {
     let last = PathBuf::from("/j/last_message.txt");
-    let run =
-        Invocation { policy, prompt: "--help me", prompt_on_stdin: stdin, last_message: &last, cwd: Path::new("/work"), options, resume };
+    let session = resume.map(|id| SessionId::parse(id).unwrap());
+    let run = Invocation {
+        policy,
+        prompt: "--help me",
+        prompt_on_stdin: stdin,
+        last_message: &last,
+        cwd: Path::new("/work"),
+        options,
+        resume: session.as_ref(),
+    };
     agent.command(&run).argv.into_iter().map(|arg| arg.into_string().unwrap()).collect()
 }
 
@@ -43,7 +54,7 @@ fn codex_resumes_with_the_sandbox_and_profile_before_resume_and_its_options_afte
     let options =
         AgentOptions { model: Some("gpt-x".into()), profile: Some("work".into()), config: vec!["model_reasoning_effort=high".into()] };
     assert_eq!(
-        argv(&codex(), ApprovalPolicy::AutoEdit, &options, Some("thread-1"), false),
+        argv(&codex(), ApprovalPolicy::AutoEdit, &options, Some(THREAD), false),
         [
             "codex",
             "exec",
@@ -59,7 +70,7 @@ fn codex_resumes_with_the_sandbox_and_profile_before_resume_and_its_options_afte
             "gpt-x",
             "-c",
             "model_reasoning_effort=high",
-            "thread-1",
+            THREAD,
             "--",
             "--help me"
         ]
@@ -99,8 +110,9 @@ fn claude_maps_policies_to_its_permission_modes() {
     assert_eq!(plain(&claude(), ApprovalPolicy::AutoEdit), with(&["--permission-mode", "acceptEdits"]));
     assert_eq!(plain(&claude(), ApprovalPolicy::FullAuto), with(&["--dangerously-skip-permissions"]));
     let resumed =
-        argv(&claude(), ApprovalPolicy::AutoEdit, &AgentOptions { model: Some("opus".into()), ..Default::default() }, Some("s-1"), false);
-    assert_eq!(&resumed[7..], ["--model", "opus", "--resume", "s-1", "--", "--help me"]);
+        argv(&claude(), ApprovalPolicy::AutoEdit, &AgentOptions { model: Some("opus".into()), ..Default::default() }, Some(THREAD), false);
+    let resume = format!("--resume={THREAD}");
+    assert_eq!(&resumed[7..], ["--model", "opus", resume.as_str(), "--", "--help me"], "the session id in one argument");
     // On stdin, no prompt argument at all.
     assert!(!argv(&claude(), ApprovalPolicy::Suggest, &AgentOptions::default(), None, true).contains(&"--".to_owned()));
 }
@@ -130,8 +142,9 @@ fn gemini_gets_its_prompt_in_one_argument_and_skips_the_trust_check() {
     assert_eq!(plain(&gemini(), ApprovalPolicy::Suggest), with("default"));
     assert_eq!(plain(&gemini(), ApprovalPolicy::AutoEdit), with("auto_edit"));
     assert_eq!(plain(&gemini(), ApprovalPolicy::FullAuto), with("yolo"));
-    let resumed = argv(&gemini(), ApprovalPolicy::Suggest, &AgentOptions::default(), Some("g-1"), false);
-    assert_eq!(&resumed[6..], ["--resume", "g-1", "--prompt=--help me"]);
+    let resumed = argv(&gemini(), ApprovalPolicy::Suggest, &AgentOptions::default(), Some(THREAD), false);
+    let resume = format!("--resume={THREAD}");
+    assert_eq!(&resumed[6..], [resume.as_str(), "--prompt=--help me"], "the session id in one argument");
     let last = PathBuf::from("/j/l");
     let run = Invocation {
         policy: ApprovalPolicy::Suggest,
@@ -166,6 +179,25 @@ fn a_config_agent_fills_its_template_one_argument_per_placeholder() {
         resume: None,
     });
     assert_eq!(sneaky.argv.last().unwrap(), "print {cwd} and {last_message_file} {prompt}");
+}
+
+#[test]
+fn a_config_agent_refuses_a_prompt_it_would_read_as_an_option() {
+    let agent =
+        |command: &[&str]| AgentSpec::Custom { name: "mine".into(), command: command.iter().map(|part| (*part).to_owned()).collect() };
+    let bare = agent(&["mytool", "--cwd={cwd}", "{prompt}"]);
+    for prompt in ["--help", "-rf /", "-"] {
+        let err = bare.check_prompt(prompt).unwrap_err().to_string();
+        assert!(err.contains("agent 'mine'") && err.contains("\"--\" before \"{prompt}\"") && err.contains("[agents.mine]"), "{err}");
+    }
+    bare.check_prompt("fix the tests -- now").unwrap();
+    // After `--`, or inside an argument, it is only a prompt.
+    agent(&["mytool", "--", "{prompt}"]).check_prompt("--help").unwrap();
+    agent(&["mytool", "--message={prompt}"]).check_prompt("--help").unwrap();
+    assert!(agent(&["mytool", "{prompt}", "--", "{prompt}"]).check_prompt("-x").is_err(), "every whole-argument place counts");
+    for built_in in [codex(), claude(), gemini()] {
+        built_in.check_prompt("--help me").unwrap();
+    }
 }
 
 #[test]

@@ -160,7 +160,11 @@ fn the_text_filter_matches_every_shown_column_policy_and_agent_included() {
 #[test]
 fn a_start_that_ends_at_once_says_failed_to_start_and_a_good_one_is_selected() {
     let mut app = loaded(100, 30);
-    app.apply_result(TaskResult::Started(Ok(Started { id: "0a0b0c0d".into(), failed: Some("agent 'codex' not found".into()) })));
+    app.apply_result(TaskResult::Started(Ok(Started {
+        id: "0a0b0c0d".into(),
+        failed: Some("agent 'codex' not found".into()),
+        inherited: None,
+    })));
     let flash = app.flash.clone().unwrap_or_default();
     assert!(flash.starts_with("failed to start: agent 'codex' not found"), "{flash}");
     assert!(!flash.contains("started job"), "{flash}");
@@ -168,7 +172,7 @@ fn a_start_that_ends_at_once_says_failed_to_start_and_a_good_one_is_selected() {
     app.apply(Action::NewJob);
     app.apply(Action::Edit(Edit::Paste("two\nlines".into())));
     app.apply(Action::Submit);
-    app.apply_result(TaskResult::Started(Ok(Started { id: "0e0e0e0e".into(), failed: None })));
+    app.apply_result(TaskResult::Started(Ok(Started { id: "0e0e0e0e".into(), failed: None, inherited: None })));
     assert!(app.flash.as_deref().is_some_and(|flash| flash.contains("started job 0e0e0e0e")));
     app.apply_data(DataEvent::Job(Box::new(job("0e0e0e0e", "running", "two\nlines", 0, None, None))));
     assert_eq!(app.selected, Some(id("0e0e0e0e")), "the new job is selected once listed");

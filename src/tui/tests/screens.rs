@@ -192,6 +192,7 @@ fn lost_supervisor_failed_start_and_sorted_by_status() {
         app.apply_result(TaskResult::Started(Ok(Started {
             id: "0a0b0c0d".into(),
             failed: Some("agent 'codex' is not on PATH (exit code 127)".into()),
+            inherited: None,
         })));
     });
 }

@@ -220,7 +220,8 @@ fn new_job_form_checks_then_starts() {
             prompt: "fix q".into(),
             cwd: PathBuf::from("/home/me/src/"),
             policy: ApprovalPolicy::AutoEdit,
-            agent: "claude".into()
+            agent: "claude".into(),
+            rerun_of: None
         }
     );
     assert!(
@@ -230,7 +231,7 @@ fn new_job_form_checks_then_starts() {
     app.apply_result(TaskResult::Started(Err("cwd \"/nope\" does not exist".into())));
     let Mode::NewJob(form) = &app.mode else { panic!("the form stays open on error") };
     assert!(form.error.as_deref().unwrap().contains("/nope"));
-    app.apply_result(TaskResult::Started(Ok(Started { id: "abcdef12".into(), failed: None })));
+    app.apply_result(TaskResult::Started(Ok(Started { id: "abcdef12".into(), failed: None, inherited: None })));
     assert_eq!(app.mode, Mode::Normal);
     assert_eq!(app.flash.as_deref(), Some("started job abcdef12"));
 }
