@@ -133,10 +133,13 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
                 TaskResult::Prompt { id, prompt }
             });
         }
-        Effect::Diff { job, cwd, base } => in_background(results, move || {
-            let text = changes::git_diff(&cwd, base.as_deref());
-            TaskResult::Diff { id: job, text }
-        }),
+        Effect::Diff { job, cwd, base } => {
+            let results = results.clone();
+            tokio::spawn(async move {
+                let text = changes::git_diff(&cwd, base.as_deref()).await;
+                let _ = results.send(TaskResult::Diff { id: job, text });
+            });
+        }
         Effect::FolderMatches(typed) => {
             let home = context.home.clone();
             in_background(results, move || {
