@@ -99,9 +99,7 @@ impl Scene {
     fn start_and_check_git_status(&self, marker: &str, env: &[(&str, &str)]) {
         let release = self.markers.join("release");
         let id = self.start_in(&self.repo, &format!("await-file:{}", release.display()), env);
-        wait_until("the supervisor's git status to answer", DEADLINE, || {
-            !self.home.meta(&id)["git_dirty"].is_null() || self.ran(marker)
-        });
+        wait_until("the supervisor's git status to answer", DEADLINE, || !self.home.meta(&id)["git_dirty"].is_null() || self.ran(marker));
         std::fs::write(&release, "").unwrap();
         self.home.wait_for_status(&id, "done", DEADLINE);
         assert!(!self.ran(marker), "the supervisor's git status ran a command the repository named");

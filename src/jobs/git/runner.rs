@@ -123,8 +123,7 @@ pub(super) fn environment(
     inherited: impl IntoIterator<Item = (OsString, OsString)>,
     location: &[(&'static str, OsString)],
 ) -> Vec<(OsString, OsString)> {
-    let mut env: Vec<(OsString, OsString)> =
-        inherited.into_iter().filter(|(name, _)| !name.as_bytes().starts_with(b"GIT_")).collect();
+    let mut env: Vec<(OsString, OsString)> = inherited.into_iter().filter(|(name, _)| !name.as_bytes().starts_with(b"GIT_")).collect();
     env.extend(ENVIRONMENT.iter().map(|(name, value)| (OsString::from(name), OsString::from(value))));
     env.extend(location.iter().map(|(name, value)| (OsString::from(name), value.clone())));
     env

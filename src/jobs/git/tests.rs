@@ -66,7 +66,10 @@ fn head_is_read_from_loose_and_packed_refs_worktrees_and_detached_heads() {
     assert!(worktree.join(".git").is_file());
     assert_eq!(head(&worktree), Some(second.clone()), "a worktree's gitdir and commondir");
     let found = Repository::find(&worktree).unwrap();
-    assert_eq!((found.top.as_path(), found.common_dir.canonicalize().unwrap()), (worktree.as_path(), repo.path().join(".git").canonicalize().unwrap()));
+    assert_eq!(
+        (found.top.as_path(), found.common_dir.canonicalize().unwrap()),
+        (worktree.as_path(), repo.path().join(".git").canonicalize().unwrap())
+    );
 
     git(repo.path(), &["checkout", "-q", "--detach", &first]);
     assert_eq!(head(repo.path()), Some(first), "detached");
@@ -112,7 +115,14 @@ fn a_symlink_at_the_last_component_is_not_followed() {
     assert_eq!(head(repo.path()), None, "HEAD is a symlink");
     std::fs::remove_file(git_dir.join("HEAD")).unwrap();
     symlink("/dev/zero", git_dir.join("HEAD")).unwrap();
-    assert_eq!(within(Duration::from_secs(5), { let folder = repo.path().to_owned(); move || head(&folder) }), None, "HEAD -> /dev/zero");
+    assert_eq!(
+        within(Duration::from_secs(5), {
+            let folder = repo.path().to_owned();
+            move || head(&folder)
+        }),
+        None,
+        "HEAD -> /dev/zero"
+    );
     std::fs::remove_file(git_dir.join("HEAD")).unwrap();
     std::fs::rename(git_dir.join("HEAD.real"), git_dir.join("HEAD")).unwrap();
 
@@ -164,7 +174,9 @@ fn object_ids_are_40_or_64_hex_digits() {
     let sha1 = "4B825DC642CB6EB9A060E54BF8D69288FBEE4904";
     assert_eq!(ObjectId::parse(sha1).map(String::from), Some(sha1.to_ascii_lowercase()));
     assert!(ObjectId::parse(&"a".repeat(64)).is_some_and(|id| id.is_sha256()));
-    for forged in ["--output=/tmp/x", "HEAD", "", &"a".repeat(39), &"a".repeat(41), &format!("{}g", "a".repeat(39)), &format!(" {}", &sha1[1..])] {
+    for forged in
+        ["--output=/tmp/x", "HEAD", "", &"a".repeat(39), &"a".repeat(41), &format!("{}g", "a".repeat(39)), &format!(" {}", &sha1[1..])]
+    {
         assert_eq!(ObjectId::parse(forged), None, "{forged:?}");
     }
 }
@@ -173,9 +185,8 @@ fn object_ids_are_40_or_64_hex_digits() {
 fn every_call_carries_the_hardening_and_ends_options_before_revisions() {
     let base = ObjectId::parse(&"ab".repeat(20)).unwrap();
     let settings = [("core.filemode".to_owned(), "false".to_owned())];
-    let words = |query: Query<'_>| -> Vec<String> {
-        argv(&settings, query.args()).into_iter().map(|word| word.into_string().unwrap()).collect()
-    };
+    let words =
+        |query: Query<'_>| -> Vec<String> { argv(&settings, query.args()).into_iter().map(|word| word.into_string().unwrap()).collect() };
     let hardening = [
         "-c",
         "core.fsmonitor=false",
@@ -235,7 +246,8 @@ fn the_environment_keeps_no_inherited_git_variable() {
         .chain([("PATH".into(), "/usr/bin".into()), ("HOME".into(), "/home/someone".into()), ("Git_dir".into(), "kept".into())])
         .collect();
     let env = environment(inherited, &[("GIT_DIR", "/private".into())]);
-    let pairs: Vec<(String, String)> = env.into_iter().map(|(name, value)| (name.into_string().unwrap(), value.into_string().unwrap())).collect();
+    let pairs: Vec<(String, String)> =
+        env.into_iter().map(|(name, value)| (name.into_string().unwrap(), value.into_string().unwrap())).collect();
     let expected: Vec<(String, String)> = [
         ("PATH", "/usr/bin"),
         ("HOME", "/home/someone"),
@@ -270,7 +282,8 @@ async fn an_inherited_git_environment_reaches_no_real_call() {
     let base = ObjectId::parse(&git(repo.path(), &["rev-parse", "HEAD"])).unwrap();
     // Same size, new content: git must hash it (and would run a clean filter).
     std::fs::write(repo.path().join("a.txt"), "two\n").unwrap();
-    let mut inherited: Vec<(OsString, OsString)> = std::env::vars_os().filter(|(name, _)| !name.to_string_lossy().starts_with("GIT_")).collect();
+    let mut inherited: Vec<(OsString, OsString)> =
+        std::env::vars_os().filter(|(name, _)| !name.to_string_lossy().starts_with("GIT_")).collect();
     let config_parameters = format!("'filter.evil.clean'='{touch}; cat' 'core.fsmonitor'='{touch}; false'");
     for (name, value) in [
         ("GIT_DIR", other.path().join(".git").display().to_string()),
