@@ -44,7 +44,8 @@ impl Repository {
     /// it with a `.git`), if any. `.git` is a folder, or a file naming one (`gitdir:
     /// …`, as linked worktrees and submodules have).
     pub fn find(folder: &Path) -> Option<Repository> {
-        let (top, git_dir) = find_git_dir(folder)?;
+        // Absolute, as git is handed these paths while running in another folder.
+        let (top, git_dir) = find_git_dir(&std::path::absolute(folder).ok()?)?;
         let common_dir = match read_small(&git_dir.join("commondir")) {
             Some(named) => existing_folder(git_dir.join(named.trim()))?,
             None => git_dir.clone(),

@@ -5,13 +5,13 @@
 //! A job's repository is written by the job: its `.git` (configuration, hooks,
 //! attributes, and whatever the configuration includes) and its working tree are
 //! untrusted. So:
-//! - [`head`] reads `.git` itself and starts no process ([`files`]: no symlink
+//! - [`head`] reads `.git` itself and starts no process (`files.rs`: no symlink
 //!   followed at the last component, no blocking open, regular files only, capped).
 //!   It may run where a start is waited for.
 //! - every git command goes through a [`Session`]: git is pointed at a private git
 //!   directory and never reads the repository's configuration while it looks at
-//!   the tree ([`session`]), each call has a fixed argument list, a cleaned
-//!   environment, a deadline and a cap on what it prints ([`runner`]).
+//!   the tree (`session.rs`), each call has a fixed argument list, a cleaned
+//!   environment, a deadline and a cap on what it prints (`runner.rs`).
 //! - [`dirty`] asks `git status`, asynchronously, once the starter has its answer.
 
 mod files;

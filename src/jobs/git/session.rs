@@ -44,8 +44,7 @@ const MAX_SETTING: usize = 16;
 const CONFIG_LIMITS: Limits = Limits { deadline: Duration::from_secs(5), max_bytes: 1024 * 1024 };
 
 /// A repository ready to be asked [`Query`]s. Its private git directory is removed
-/// when it is dropped.
-#[derive(Debug)]
+/// when it is dropped. (Not `Debug`: it holds the environment git is given.)
 pub struct Session {
     repository: Repository,
     head: Option<ObjectId>,
@@ -91,15 +90,6 @@ impl Session {
     /// The commit checked out, as read from `.git` when the session was opened.
     pub fn head(&self) -> Option<&ObjectId> {
         self.head.as_ref()
-    }
-
-    pub fn repository(&self) -> &Repository {
-        &self.repository
-    }
-
-    /// The settings passed on from the repository's configuration (`key`, `value`).
-    pub fn settings(&self) -> &[(String, String)] {
-        &self.settings
     }
 
     /// Asks git `query` within `limits`.
