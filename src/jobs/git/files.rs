@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use nix::libc;
 
-use super::ObjectId;
+use super::object_id::ObjectId;
 
 /// How many symbolic refs are followed before giving up (a loop).
 const MAX_REF_DEPTH: usize = 5;

@@ -14,6 +14,7 @@
 //!   environment, a deadline and a cap on what it prints (`runner.rs`).
 //! - [`dirty`] asks `git status`, asynchronously, once the starter has its answer.
 
+mod error;
 mod files;
 mod object_id;
 mod runner;
@@ -21,11 +22,10 @@ mod session;
 #[cfg(test)]
 mod tests;
 
-use std::io;
-use std::path::{Path, PathBuf};
-use std::process::ExitStatus;
+use std::path::Path;
 use std::time::Duration;
 
+pub use error::GitError;
 pub use files::Repository;
 pub use object_id::ObjectId;
 pub use runner::{Limits, Printed, Query};
@@ -38,35 +38,6 @@ use super::store::JobStore;
 const STATUS_DEADLINE: Duration = Duration::from_secs(10);
 /// The most of `git status` read (any byte says the tree is dirty).
 const STATUS_BYTES: usize = 1024 * 1024;
-
-/// Why git could not answer.
-#[derive(Debug, thiserror::Error)]
-pub enum GitError {
-    #[error("{0} is not in a git repository")]
-    NotARepository(PathBuf),
-
-    #[error("cannot prepare a private git directory: {0}")]
-    Private(#[source] io::Error),
-
-    #[error("the repository's configuration is larger than {0} bytes")]
-    ConfigTooLarge(usize),
-
-    #[error("cannot run git: {0}")]
-    Spawn(#[source] io::Error),
-
-    #[error("reading what git {query} printed: {source}")]
-    Read {
-        query: &'static str,
-        #[source]
-        source: io::Error,
-    },
-
-    #[error("git {query} did not finish within {deadline:?}: it was ended")]
-    TimedOut { query: &'static str, deadline: Duration },
-
-    #[error("git {query} exited with {status}")]
-    Failed { query: &'static str, status: ExitStatus },
-}
 
 /// The commit checked out in the repository that holds `folder`, if it is in one and
 /// has a commit.

@@ -22,7 +22,8 @@ use nix::unistd::Pid;
 use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
-use super::{GitError, ObjectId};
+use super::error::GitError;
+use super::object_id::ObjectId;
 
 /// Global options of every call: no pager, and the configuration that names a
 /// program set to none (command-line configuration outranks every file).

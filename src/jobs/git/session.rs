@@ -22,9 +22,10 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
 
+use super::error::GitError;
 use super::files::Repository;
+use super::object_id::ObjectId;
 use super::runner::{self, Call, Limits, Printed, Query};
-use super::{GitError, ObjectId};
 
 /// Settings passed on from the repository's configuration: each changes what git
 /// counts as a change, none names a program.
