@@ -1,7 +1,7 @@
 //! `D`: what a job changed in its folder — `git diff --stat` and the coloured diff of
 //! the tree against the commit checked out when the job started (`git_head` in its
 //! meta), with a word when other jobs worked in the same folder at the same time.
-//! git runs on a task of its own (through the hardened runner of `jobs::git`), never on
+//! git runs on a blocking task (through the hardened runner of `jobs::git`), never on
 //! the screen loop.
 
 use std::path::Path;

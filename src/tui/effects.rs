@@ -134,10 +134,11 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
             });
         }
         Effect::Diff { job, cwd, base } => {
-            let results = results.clone();
-            tokio::spawn(async move {
-                let text = changes::git_diff(&cwd, base.as_deref()).await;
-                let _ = results.send(TaskResult::Diff { id: job, text });
+            // On a blocking thread, as it reads the job's folder (which may hang).
+            let runtime = tokio::runtime::Handle::current();
+            in_background(results, move || {
+                let text = runtime.block_on(changes::git_diff(&cwd, base.as_deref()));
+                TaskResult::Diff { id: job, text }
             });
         }
         Effect::FolderMatches(typed) => {
