@@ -97,9 +97,10 @@ fn find_git_dir(folder: &Path) -> Option<(PathBuf, PathBuf)> {
     None
 }
 
-/// `path` when it is a folder.
+/// `path` when it is a folder itself, not a symlink to one: where `gitdir:` and
+/// `commondir` lead is taken as a path, never through a link at its end.
 fn existing_folder(path: PathBuf) -> Option<PathBuf> {
-    std::fs::metadata(&path).ok()?.is_dir().then_some(path)
+    std::fs::symlink_metadata(&path).ok()?.is_dir().then_some(path)
 }
 
 /// The id `name` has in `packed-refs`, read a line at a time (it can be large).

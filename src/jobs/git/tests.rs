@@ -147,7 +147,21 @@ fn a_symlink_at_the_last_component_is_not_followed() {
     assert_eq!(head(worktree.path()), None, "a symlinked .git file");
     std::fs::remove_file(worktree.path().join(".git")).unwrap();
     std::fs::copy(&dot_git, worktree.path().join(".git")).unwrap();
-    assert_eq!(head(worktree.path()), Some(id), "the same .git as a file");
+    assert_eq!(head(worktree.path()), Some(id.clone()), "the same .git as a file");
+
+    // `gitdir:` and `commondir` naming a symlink to a folder.
+    let linked = elsewhere.path().join("linked-git-dir");
+    symlink(&git_dir, &linked).unwrap();
+    std::fs::write(worktree.path().join(".git"), format!("gitdir: {}\n", linked.display())).unwrap();
+    assert_eq!(head(worktree.path()), None, "gitdir: names a symlink");
+    let own_git_dir = elsewhere.path().join("own-git-dir");
+    std::fs::create_dir(&own_git_dir).unwrap();
+    std::fs::write(own_git_dir.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+    std::fs::write(own_git_dir.join("commondir"), format!("{}\n", linked.display())).unwrap();
+    std::fs::write(worktree.path().join(".git"), format!("gitdir: {}\n", own_git_dir.display())).unwrap();
+    assert_eq!(head(worktree.path()), None, "commondir names a symlink");
+    std::fs::write(own_git_dir.join("commondir"), format!("{}\n", git_dir.display())).unwrap();
+    assert_eq!(head(worktree.path()), Some(id), "the same commondir as a folder");
 }
 
 #[test]
