@@ -5,7 +5,7 @@
 //! the screen loop.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -20,7 +20,7 @@ use super::message::Effect;
 pub const MAX_DIFF_BYTES: usize = 16 * 1024 * 1024;
 /// The most untracked files named.
 const MAX_UNTRACKED: usize = 200;
-/// How long each git call of the view may take.
+/// How long the view's git calls may take together.
 const GIT_DEADLINE: Duration = Duration::from_secs(30);
 /// What the view says of a base in the meta that is not a commit id.
 pub const INVALID_BASE: &str =
@@ -138,10 +138,11 @@ pub async fn git_diff(cwd: &Path, base: Option<&str>) -> String {
         ),
         (None, None) => return "This job recorded no commit when it started, and the repository has none yet: nothing to compare the tree with.".to_owned(),
     };
-    let limits = Limits { deadline: GIT_DEADLINE, max_bytes: MAX_DIFF_BYTES };
-    let stat = session.run(Query::DiffStat(&base), limits).await;
-    let diff = session.run(Query::Diff(&base), limits).await;
-    let untracked = session.run(Query::Untracked, limits).await;
+    let until = Instant::now() + GIT_DEADLINE;
+    let limits = || Limits { deadline: until.saturating_duration_since(Instant::now()), max_bytes: MAX_DIFF_BYTES };
+    let stat = session.run(Query::DiffStat(&base), limits()).await;
+    let diff = session.run(Query::Diff(&base), limits()).await;
+    let untracked = session.run(Query::Untracked, limits()).await;
     match (stat, diff) {
         (Ok(stat), Ok(diff)) if stat.bytes.trim_ascii().is_empty() && diff.bytes.trim_ascii().is_empty() && !diff.cut => {
             text.push_str(&format!("No changes to tracked files against {}.\n", base.short()));
