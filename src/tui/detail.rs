@@ -152,8 +152,9 @@ fn usage_line(usage: &crate::jobs::Usage) -> String {
 }
 
 fn git_line(meta: &JobMeta) -> String {
-    let Some(head) = &meta.git_head else { return String::new() };
-    let short: String = head.chars().take(12).collect();
+    let Some(recorded) = &meta.git_head else { return String::new() };
+    let Some(head) = crate::jobs::git::ObjectId::parse(recorded) else { return "not a commit id: ignored".to_owned() };
+    let short = head.short();
     match meta.git_dirty {
         Some(true) => format!("{short} (the tree had changes of its own already) · D shows the changes"),
         _ => format!("{short} · D shows the changes"),

@@ -139,10 +139,14 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
                 TaskResult::Prompt { id, prompt }
             });
         }
-        Effect::Diff { job, cwd, base } => in_background(results, move || {
-            let text = changes::git_diff(&cwd, base.as_deref());
-            TaskResult::Diff { id: job, text }
-        }),
+        Effect::Diff { job, cwd, base } => {
+            // On a blocking thread, as it reads the job's folder (which may hang).
+            let runtime = tokio::runtime::Handle::current();
+            in_background(results, move || {
+                let text = runtime.block_on(changes::git_diff(&cwd, base.as_deref()));
+                TaskResult::Diff { id: job, text }
+            });
+        }
         Effect::FolderMatches(typed) => {
             let home = context.home.clone();
             in_background(results, move || {

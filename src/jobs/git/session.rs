@@ -1,0 +1,178 @@
+//! A repository made safe to ask: git pointed at a private git directory.
+//!
+//! Overriding the repository's configuration key by key cannot be made safe: filter
+//! drivers (`filter.<name>.clean`, `.process`), diff drivers and the like are named
+//! by the repository itself, and a configuration read once to learn the names can be
+//! another one when git reads it again (an `include.path` can be a FIFO that answers
+//! each read differently, or a file swapped once the first read is seen). So git is
+//! never given the repository's configuration while it looks at the tree: it runs
+//! with `GIT_DIR` set to a private folder of ours — a `HEAD` (the commit read from
+//! `.git`), a `config` we write, the repository's `info/exclude` — and reaches the
+//! repository only through `GIT_INDEX_FILE`, `GIT_OBJECT_DIRECTORY` and
+//! `GIT_WORK_TREE`: data, never programs. A driver the tree's `.gitattributes` names
+//! is then defined nowhere (the user's own `~/.gitconfig` still applies, as it would
+//! to any git they run).
+//!
+//! The few settings of the repository's configuration that change what git sees in
+//! the tree (line endings, file modes, symlinks, case) are read first with
+//! `git config --list` — reading configuration runs nothing — and passed on when
+//! their value is one of the plain words they take.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::Duration;
+
+use super::error::GitError;
+use super::files::Repository;
+use super::object_id::ObjectId;
+use super::runner::{self, Call, Limits, Printed, Query};
+
+/// Settings passed on from the repository's configuration: each changes what git
+/// counts as a change, none names a program.
+const PASSED_ON: [&str; 8] = [
+    "core.autocrlf",
+    "core.checkstat",
+    "core.eol",
+    "core.filemode",
+    "core.ignorecase",
+    "core.precomposeunicode",
+    "core.symlinks",
+    "core.trustctime",
+];
+/// The longest value passed on (they are words such as `true`, `input`, `minimal`).
+const MAX_SETTING: usize = 16;
+/// How long reading the configuration may take.
+const CONFIG_LIMITS: Limits = Limits { deadline: Duration::from_secs(5), max_bytes: 1024 * 1024 };
+
+/// A repository ready to be asked [`Query`]s. Its private git directory is removed
+/// when it is dropped. (Not `Debug`: it holds the environment git is given.)
+pub struct Session {
+    repository: Repository,
+    head: Option<ObjectId>,
+    settings: Vec<(String, String)>,
+    private: tempfile::TempDir,
+    inherited: Vec<(OsString, OsString)>,
+    cwd: std::path::PathBuf,
+}
+
+impl Session {
+    /// Prepares to ask git about the repository that holds `folder` (git runs in
+    /// `folder`, so paths it prints are as seen from there).
+    pub async fn open(folder: &Path) -> Result<Session, GitError> {
+        Session::open_with_environment(folder, std::env::vars_os().collect()).await
+    }
+
+    /// As [`Session::open`], with git's environment built from `inherited` instead of
+    /// this process's.
+    pub async fn open_with_environment(folder: &Path, inherited: Vec<(OsString, OsString)>) -> Result<Session, GitError> {
+        let repository = Repository::find(folder).ok_or_else(|| GitError::NotARepository(folder.to_owned()))?;
+        let head = repository.head();
+        let listed = runner::run(Call {
+            name: "config",
+            argv: runner::argv(&[], runner::config_list_args()),
+            env: runner::environment(inherited.iter().cloned(), &[("GIT_DIR", repository.git_dir.clone().into())]),
+            cwd: &repository.top,
+            limits: CONFIG_LIMITS,
+        })
+        .await?;
+        if listed.cut {
+            return Err(GitError::ConfigTooLarge(CONFIG_LIMITS.max_bytes));
+        }
+        let listed = parse_config_list(&listed.bytes);
+        let sha256 = match setting(&listed, "extensions.objectformat") {
+            Some(format) => format.eq_ignore_ascii_case("sha256"),
+            None => head.as_ref().is_some_and(ObjectId::is_sha256),
+        };
+        let settings = passed_on(&listed);
+        let private = private_git_dir(&repository, head.as_ref(), sha256).map_err(GitError::Private)?;
+        Ok(Session { repository, head, settings, private, inherited, cwd: folder.to_owned() })
+    }
+
+    /// The commit checked out, as read from `.git` when the session was opened.
+    pub fn head(&self) -> Option<&ObjectId> {
+        self.head.as_ref()
+    }
+
+    /// Asks git `query` within `limits`.
+    pub async fn run(&self, query: Query<'_>, limits: Limits) -> Result<Printed, GitError> {
+        runner::run(Call {
+            name: query.name(),
+            argv: runner::argv(&self.settings, query.args()),
+            env: runner::environment(self.inherited.iter().cloned(), &self.location()),
+            cwd: &self.cwd,
+            limits,
+        })
+        .await
+    }
+
+    /// Where git finds the repository: the private git directory, and of the
+    /// repository only its working tree, index and objects.
+    fn location(&self) -> [(&'static str, OsString); 4] {
+        [
+            ("GIT_DIR", self.private.path().into()),
+            ("GIT_WORK_TREE", self.repository.top.clone().into()),
+            ("GIT_INDEX_FILE", self.repository.git_dir.join("index").into()),
+            ("GIT_OBJECT_DIRECTORY", self.repository.common_dir.join("objects").into()),
+        ]
+    }
+}
+
+/// The private git directory: `HEAD` (the commit, or an unborn branch), a `config`
+/// that only says which hash the objects use, an empty `refs/`, and the repository's
+/// `info/exclude`.
+fn private_git_dir(repository: &Repository, head: Option<&ObjectId>, sha256: bool) -> std::io::Result<tempfile::TempDir> {
+    let private = tempfile::Builder::new().prefix("codex-async-git-").tempdir()?;
+    let head_line = match head {
+        Some(id) => format!("{id}\n"),
+        None => "ref: refs/heads/unborn\n".to_owned(),
+    };
+    std::fs::write(private.path().join("HEAD"), head_line)?;
+    let config = if sha256 {
+        "[core]\n\trepositoryformatversion = 1\n\tbare = false\n[extensions]\n\tobjectformat = sha256\n"
+    } else {
+        "[core]\n\trepositoryformatversion = 0\n\tbare = false\n"
+    };
+    std::fs::write(private.path().join("config"), config)?;
+    std::fs::create_dir(private.path().join("refs"))?;
+    if let Some(patterns) = repository.exclude_patterns() {
+        std::fs::create_dir(private.path().join("info"))?;
+        std::fs::write(private.path().join("info").join("exclude"), patterns)?;
+    }
+    Ok(private)
+}
+
+/// `git config -z --list` output: entries end with NUL, a key is separated from its
+/// value by the first newline, and a key alone means `true`.
+pub(super) fn parse_config_list(bytes: &[u8]) -> Vec<(String, String)> {
+    bytes
+        .split(|&byte| byte == 0)
+        .filter(|entry| !entry.is_empty())
+        .filter_map(|entry| {
+            let entry = std::str::from_utf8(entry).ok()?;
+            Some(match entry.split_once('\n') {
+                Some((key, value)) => (key.to_owned(), value.to_owned()),
+                None => (entry.to_owned(), "true".to_owned()),
+            })
+        })
+        .collect()
+}
+
+/// The value git uses for `key` (the last one listed), keys compared as git does for
+/// sections and names: without case.
+fn setting<'a>(listed: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    listed.iter().rev().find(|(listed_key, _)| listed_key.eq_ignore_ascii_case(key)).map(|(_, value)| value.as_str())
+}
+
+/// The settings of [`PASSED_ON`] that have a plain value.
+pub(super) fn passed_on(listed: &[(String, String)]) -> Vec<(String, String)> {
+    PASSED_ON
+        .iter()
+        .filter_map(|&key| {
+            let value = setting(listed, key)?;
+            let plain = !value.is_empty()
+                && value.len() <= MAX_SETTING
+                && value.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+            plain.then(|| (key.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
