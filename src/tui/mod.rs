@@ -7,42 +7,10 @@
 //! thread ([`loader`]) or on background tasks ([`effects`]). No job file is parsed
 //! here: the `jobs` module reads them.
 
-pub mod app;
-#[cfg(test)]
-pub mod built;
-pub mod changes;
-pub mod complete;
-pub mod context;
-pub mod data;
-pub mod detail;
-pub mod document;
-pub mod draw;
-pub mod effects;
-pub mod external;
-pub mod field;
-pub mod filters;
-pub mod footer;
-pub mod form;
-pub mod keys;
-pub mod layout;
-pub mod loader;
-pub mod matcher;
-pub mod message;
-pub mod normal;
-pub mod notice;
-pub mod output;
-pub mod overlay;
-pub mod pane;
-pub mod results;
-pub mod rows;
-pub mod runtime;
-pub mod scroll;
-pub mod search;
-pub mod state;
-pub mod symbols;
-pub mod table;
-pub mod text;
+pub mod model;
+pub mod shell;
 pub mod update;
+pub mod view;
 
 #[cfg(test)]
 mod tests;
@@ -58,7 +26,9 @@ use tokio_util::sync::CancellationToken;
 use crate::jobs::Engine;
 use crate::{demo, mcp};
 
-use app::{App, McpAuth, McpState};
+use model::app::{App, McpAuth, McpState};
+use model::{remembered, text};
+use shell::{context, notice, runtime};
 
 /// How the dashboard runs.
 #[derive(Clone, Debug)]
@@ -77,7 +47,7 @@ pub struct DashboardOptions {
 }
 
 /// Opens the dashboard; returns when the person quits. Running jobs keep running.
-pub fn main(engine: Engine, args: DashboardOptions) -> anyhow::Result<ExitCode> {
+pub fn run(engine: Engine, args: DashboardOptions) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let demo = if args.demo { Some(demo::DemoHome::create(&engine).context("preparing the demo")?) } else { None };
     let engine = demo.as_ref().map_or(engine, |demo| demo.engine.clone()).with_spare_supervisor();
@@ -121,8 +91,8 @@ async fn dashboard(engine: Engine, args: &DashboardOptions, demo: Option<&demo::
     let home = std::env::var("HOME").ok();
     let jobs_dir = text::tilde(&engine.store().jobs_dir().display().to_string(), home.as_deref());
 
-    let state_path = state::path_in(engine.store().home());
-    let remembered = state::load(&state_path);
+    let state_path = remembered::path_in(engine.store().home());
+    let remembered = remembered::load(&state_path);
     let (_guard, mut terminal) = runtime::TerminalGuard::enter().context("opening the terminal (is this a terminal?)")?;
     let size = terminal.size()?;
     let mut app = App::new(jobs_dir, start_cwd, home.clone(), (size.width, size.height), Utc::now());

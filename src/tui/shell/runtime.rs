@@ -14,11 +14,13 @@ use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::app::{App, Effect, TaskResult};
 use super::context::Context;
 use super::effects::{self, Channels};
+use super::external;
 use super::loader;
-use super::{draw, external, keys};
+use crate::tui::model::app::{App, Effect, TaskResult};
+use crate::tui::update::keys;
+use crate::tui::view::draw;
 
 /// At most ~30 frames a second, however much output arrives.
 pub const FRAME: Duration = Duration::from_millis(33);
@@ -138,7 +140,7 @@ pub fn draw(terminal: &mut DefaultTerminal, app: &App) -> io::Result<()> {
 fn open(
     terminal: &mut DefaultTerminal,
     context: &Context,
-    viewer: super::message::Viewer,
+    viewer: crate::tui::model::message::Viewer,
     job: Option<crate::jobs::JobId>,
     text: Option<String>,
 ) -> io::Result<Option<String>> {

@@ -25,9 +25,9 @@ use crate::jobs::feed::{FeedEvent, Subscription};
 use crate::jobs::output::{self, LineBlock, OutputFollower, OutputUpdate};
 use crate::jobs::{JobFeed, JobId, JobMeta, JobRecord, JobStore, Scope};
 
-use super::app::DataEvent;
-use super::matcher::Matcher;
-use super::pane::{Fetch, PAGE_LINES, WINDOW_BYTES, WINDOW_LINES};
+use crate::tui::model::app::DataEvent;
+use crate::tui::model::matcher::Matcher;
+use crate::tui::model::pane::{Fetch, PAGE_LINES, WINDOW_BYTES, WINDOW_LINES};
 
 mod scan;
 

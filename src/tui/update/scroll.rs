@@ -2,14 +2,14 @@
 //! taller than the pane is read to its end), sideways without wrap, to the end, and to
 //! search matches anywhere in the file.
 
-use super::app::App;
-use super::document::DocKind;
-use super::layout::{self, Position};
-use super::matcher::Matcher;
-use super::message::Effect;
-use super::pane::Fetch;
-use super::search::Search;
-use super::text;
+use crate::tui::model::app::App;
+use crate::tui::model::document::DocKind;
+use crate::tui::model::layout::{self, Position};
+use crate::tui::model::matcher::Matcher;
+use crate::tui::model::message::Effect;
+use crate::tui::model::pane::Fetch;
+use crate::tui::model::search::Search;
+use crate::tui::model::text;
 
 /// Where the view goes sideways.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,7 +151,7 @@ impl App {
     }
 
     /// Asks the loader to search the followed job's whole file for the pane's search.
-    pub(super) fn search_file(&mut self) -> Vec<Effect> {
+    pub(crate) fn search_file(&mut self) -> Vec<Effect> {
         let (Some(job), Some(search)) = (self.pane.job.clone(), self.pane.search.as_mut()) else { return Vec::new() };
         self.search_count += 1;
         *search = Search::new(search.matcher.clone(), self.search_count);
@@ -245,14 +245,14 @@ impl App {
             return;
         }
         let (width, _) = layout::output_size(self);
-        let pieces = super::document::line_pieces(text, usize::from(width.max(1)) * 16);
+        let pieces = crate::tui::model::document::line_pieces(text, usize::from(width.max(1)) * 16);
         let shown = text.len() as u64;
         let title = if shown < total {
             format!("line at byte {offset} of {job} ({shown} of {total} bytes)")
         } else {
             format!("line at byte {offset} of {job} ({total} bytes)")
         };
-        let mut document = super::document::Document::new(DocKind::Line { job, offset }, title, pieces, true);
+        let mut document = crate::tui::model::document::Document::new(DocKind::Line { job, offset }, title, pieces, true);
         document.pane.wrap = true;
         self.document = Some(document);
         self.flash = None;

@@ -2,9 +2,9 @@
 //! confirmations, the filter and search inputs, the job form (the table and output
 //! are in [`super::normal`]). Each returns the effects the runtime must carry out.
 
-use super::app::{Action, App, Confirm, ConfirmKind, Effect, Mode};
-use super::form::{FormNeed, FormRequest};
-use super::state::Remembered;
+use crate::tui::model::app::{Action, App, Confirm, ConfirmKind, Effect, Mode};
+use crate::tui::model::form::{FormNeed, FormRequest};
+use crate::tui::model::remembered::Remembered;
 
 impl App {
     /// Applies a person's action.
@@ -55,7 +55,7 @@ impl App {
     }
 
     fn apply_help(&mut self, action: Action) -> Vec<Effect> {
-        let last = super::overlay::help_lines().saturating_sub(1);
+        let last = crate::tui::view::overlay::help_lines().saturating_sub(1);
         match action {
             Action::Back | Action::Help | Action::Submit => self.mode = Mode::Normal,
             Action::Quit => self.quit = true,
@@ -174,9 +174,9 @@ impl App {
     /// Opens the search input, or the filter input with the filter as it is.
     pub(super) fn open_input(&mut self, search: bool) {
         self.mode = if search {
-            Mode::Search(super::field::TextField::single_line(""))
+            Mode::Search(crate::tui::model::field::TextField::single_line(""))
         } else {
-            Mode::Filter(super::field::TextField::single_line(&self.text_filter))
+            Mode::Filter(crate::tui::model::field::TextField::single_line(&self.text_filter))
         };
     }
 }

@@ -10,11 +10,11 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::jobs::Status;
 
-use super::app::{App, McpAuth, McpState};
-use super::filters::Shown;
-use super::layout;
 use super::overlay;
 use super::symbols::{shown_colour, shown_symbol, status_name, status_symbol};
+use crate::tui::model::app::{App, McpAuth, McpState};
+use crate::tui::model::filters::Shown;
+use crate::tui::model::layout;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let areas = layout::areas(app);

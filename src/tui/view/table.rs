@@ -11,11 +11,11 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use crate::jobs::view::elapsed;
 use crate::jobs::{JobRecord, Status};
 
-use super::app::{App, Focus, Mode, StatusFilter};
-use super::filters::{Shown, SortKey};
-use super::rows::age;
 use super::symbols::{shown_colour, shown_symbol};
-use super::text;
+use crate::tui::model::app::{App, Focus, Mode, StatusFilter};
+use crate::tui::model::filters::{Shown, SortKey};
+use crate::tui::model::rows::age;
+use crate::tui::model::text;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Column {

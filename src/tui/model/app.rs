@@ -14,7 +14,7 @@ use super::document::{DetailFiles, Document};
 use super::field::TextField;
 use super::form::NewJobForm;
 use super::pane::OutputPane;
-use super::state::Remembered;
+use super::remembered::Remembered;
 
 pub use super::filters::{SortKey, StatusFilter};
 pub use super::message::{Action, DataEvent, Effect, TaskResult};
@@ -303,7 +303,7 @@ impl App {
         effects
     }
 
-    pub(super) fn select(&mut self, id: Option<JobId>) -> Vec<Effect> {
+    pub(crate) fn select(&mut self, id: Option<JobId>) -> Vec<Effect> {
         if self.selected == id {
             return Vec::new();
         }
@@ -320,7 +320,7 @@ impl App {
         effects
     }
 
-    pub(super) fn select_row(&mut self, row: usize) -> Vec<Effect> {
+    pub(crate) fn select_row(&mut self, row: usize) -> Vec<Effect> {
         let Some(&index) = self.view.get(row) else { return Vec::new() };
         let effects = self.select(Some(self.jobs[index].id.clone()));
         self.keep_selection_visible();

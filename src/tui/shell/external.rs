@@ -12,7 +12,7 @@ use crossterm::execute;
 use crossterm::terminal::{Clear, ClearType, EnterAlternateScreen, enable_raw_mode};
 use ratatui::DefaultTerminal;
 
-use super::message::Viewer;
+use crate::tui::model::message::Viewer;
 
 /// The command line of a viewer, from the environment.
 pub fn viewer_command(viewer: Viewer) -> String {

@@ -12,10 +12,10 @@ use ratatui::style::Color;
 use crate::jobs::output::{LineBlock, OutputLine, OutputUpdate};
 use crate::jobs::{ApprovalPolicy, JobId, JobMeta, JobRecord};
 
-use super::app::{Action, App, ConfirmKind, DataEvent, Effect, Focus, McpAuth, McpState, Mode, StatusFilter, TaskResult};
-use super::field::Edit;
-use super::message::Started;
-use super::pane::Fetch;
+use super::model::app::{Action, App, ConfirmKind, DataEvent, Effect, Focus, McpAuth, McpState, Mode, StatusFilter, TaskResult};
+use super::model::field::Edit;
+use super::model::message::Started;
+use super::model::pane::Fetch;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).single().unwrap()
@@ -96,7 +96,7 @@ fn output(app: &mut App, raw: &str, lines: &[&str], partial: Option<&str>) {
 
 fn render(app: &App) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
-    terminal.draw(|frame| super::draw::draw(frame, app)).unwrap();
+    terminal.draw(|frame| super::view::draw::draw(frame, app)).unwrap();
     terminal
 }
 

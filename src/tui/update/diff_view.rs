@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 
 use crate::jobs::{JobId, JobMeta};
 
-use super::app::App;
-use super::document::{DocKind, Document};
-use super::message::Effect;
+use crate::tui::model::app::App;
+use crate::tui::model::document::{DocKind, Document};
+use crate::tui::model::message::Effect;
 
 /// The most of a diff read (a larger one is cut, and says so).
 pub const MAX_DIFF_BYTES: usize = 16 * 1024 * 1024;

@@ -2,8 +2,8 @@
 
 use crate::jobs::JobId;
 
-use super::app::{App, Mode};
-use super::message::{Effect, Started, TaskResult};
+use crate::tui::model::app::{App, Mode};
+use crate::tui::model::message::{Effect, Started, TaskResult};
 
 impl App {
     /// Takes in a background task's result.

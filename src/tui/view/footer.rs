@@ -9,10 +9,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
-use super::app::{App, Focus, Mode};
-use super::field::TextField;
-use super::filters::Shown;
-use super::form::Field;
+use crate::tui::model::app::{App, Focus, Mode};
+use crate::tui::model::field::TextField;
+use crate::tui::model::filters::Shown;
+use crate::tui::model::form::Field;
 
 /// A key hint and how much it is needed (higher stays longer).
 pub struct Hint {
@@ -181,9 +181,9 @@ fn flash_line(app: &App, flash: &str, width: usize) -> Line<'static> {
     let always: Vec<Hint> = footer_keys(app).into_iter().filter(|hint| hint.priority == ALWAYS).collect();
     let keys_width: usize = always.iter().map(hint_width).sum();
     let room = width.saturating_sub(keys_width + 1);
-    let mut text = super::text::sanitize(flash, room.saturating_sub(1), false);
+    let mut text = crate::tui::model::text::sanitize(flash, room.saturating_sub(1), false);
     if text.width() < flash.width() && room > 1 {
-        text = super::text::sanitize(flash, room.saturating_sub(2), false);
+        text = crate::tui::model::text::sanitize(flash, room.saturating_sub(2), false);
         text.push('…');
     }
     let text = format!(" {text}");

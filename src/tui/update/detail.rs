@@ -4,12 +4,12 @@
 
 use crate::jobs::{JobId, JobMeta, JobRecord};
 
-use super::app::App;
-use super::document::{DetailFiles, DocKind, Document};
-use super::filters::Shown;
-use super::message::Effect;
-use super::rows::run_seconds;
-use super::text;
+use crate::tui::model::app::App;
+use crate::tui::model::document::{DetailFiles, DocKind, Document};
+use crate::tui::model::filters::Shown;
+use crate::tui::model::message::Effect;
+use crate::tui::model::rows::run_seconds;
+use crate::tui::model::text;
 
 /// The longest chain of follow-ups walked (a loop in hand-edited metas ends here).
 const MAX_CHAIN: usize = 50;

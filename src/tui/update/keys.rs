@@ -3,8 +3,8 @@
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind};
 
-use super::app::{Action, App, Focus, Mode};
-use super::field::Edit;
+use crate::tui::model::app::{Action, App, Focus, Mode};
+use crate::tui::model::field::Edit;
 
 /// Rows per wheel notch.
 const WHEEL_ROWS: i32 = 3;

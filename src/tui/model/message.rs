@@ -9,8 +9,8 @@ use crate::jobs::{ApprovalPolicy, JobId, JobRecord};
 use super::field::Edit;
 use super::matcher::Matcher;
 use super::pane::Fetch;
+use super::remembered::Remembered;
 use super::search::FileMatch;
-use super::state::Remembered;
 
 /// What a person asked for (keys, mouse and pastes, already decoded).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -149,7 +149,7 @@ fn a_corrupt_job_is_listed_as_such() {
 
 #[test]
 fn a_truncated_output_is_read_again_from_its_start() {
-    use crate::tui::pane::OutputPane;
+    use crate::tui::model::pane::OutputPane;
     let home = tempfile::tempdir().unwrap();
     let store = JobStore::new(home.path());
     let id = store.reserve().unwrap();

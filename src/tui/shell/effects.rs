@@ -12,11 +12,13 @@ use crate::jobs::gc::GcRule;
 use crate::jobs::request::PROMPT_FILE;
 use crate::jobs::{CancelView, JobId, JobStore, StartRequest, marker};
 
-use super::app::{Effect, TaskResult};
 use super::context::Context;
 use super::loader::LoaderCommand;
-use super::message::Started;
-use super::{changes, complete, notice, state};
+use super::notice;
+use crate::tui::model::app::{Effect, TaskResult};
+use crate::tui::model::message::Started;
+use crate::tui::model::{complete, remembered};
+use crate::tui::update::diff_view;
 
 /// Where effects send their requests and results.
 pub struct Channels {
@@ -131,7 +133,7 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
             });
         }
         Effect::Diff { job, cwd, base } => in_background(results, move || {
-            let text = changes::git_diff(&cwd, base.as_deref());
+            let text = diff_view::git_diff(&cwd, base.as_deref());
             TaskResult::Diff { id: job, text }
         }),
         Effect::FolderMatches(typed) => {
@@ -144,7 +146,7 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
         Effect::Remember(remembered) => {
             let path = context.state_path.clone();
             tokio::task::spawn_blocking(move || {
-                if let Err(err) = state::save(&path, &remembered) {
+                if let Err(err) = remembered::save(&path, &remembered) {
                     tracing::warn!(path = %path.display(), %err, "could not write the dashboard's state");
                 }
             });

@@ -9,9 +9,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::jobs::ApprovalPolicy;
 
-use super::app::{App, Confirm, ConfirmKind, Mode};
-use super::form::{Field, NewJobForm};
-use super::text;
+use crate::tui::model::app::{App, Confirm, ConfirmKind, Mode};
+use crate::tui::model::form::{Field, NewJobForm};
+use crate::tui::model::text;
 
 /// Every key, for the help overlay.
 pub const HELP: &[(&str, &str)] = &[

@@ -3,15 +3,15 @@
 
 use crate::jobs::{JobId, JobRecord};
 
-use super::app::{Action, App, Confirm, ConfirmKind, Effect, Focus, Mode};
-use super::filters::Shown;
-use super::form::{NewJobForm, Parent, Recall};
-use super::message::Viewer;
 use super::scroll::Sideways;
+use crate::tui::model::app::{Action, App, Confirm, ConfirmKind, Effect, Focus, Mode};
+use crate::tui::model::filters::Shown;
+use crate::tui::model::form::{NewJobForm, Parent, Recall};
+use crate::tui::model::message::Viewer;
 
 impl App {
     fn click(&mut self, column: u16, row: u16) -> Vec<Effect> {
-        let areas = super::layout::areas(self);
+        let areas = crate::tui::model::layout::areas(self);
         let position = ratatui::layout::Position::new(column, row);
         if areas.table.contains(position) && row > areas.table.y {
             self.focus = Focus::Table;
@@ -25,7 +25,7 @@ impl App {
 
     /// The wheel acts on what is under the pointer.
     fn wheel(&mut self, rows: i32, column: u16, row: u16) -> Vec<Effect> {
-        let areas = super::layout::areas(self);
+        let areas = crate::tui::model::layout::areas(self);
         let position = ratatui::layout::Position::new(column, row);
         if areas.table.contains(position) {
             return self.move_selection(rows.signum() as isize);
@@ -39,12 +39,12 @@ impl App {
     }
 
     fn page(&self) -> i32 {
-        i32::from(super::layout::output_rows(self).max(2) - 1)
+        i32::from(crate::tui::model::layout::output_rows(self).max(2) - 1)
     }
 
     pub(super) fn apply_normal(&mut self, action: Action) -> Vec<Effect> {
         let output_keys = self.zoom || self.focus == Focus::Output;
-        let table_page = usize::from(super::layout::table_rows(self).max(2) - 1) as isize;
+        let table_page = usize::from(crate::tui::model::layout::table_rows(self).max(2) - 1) as isize;
         match action {
             Action::Quit => self.quit = true,
             Action::Help => {

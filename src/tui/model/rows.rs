@@ -88,7 +88,7 @@ impl App {
 
     /// Recomputes the rows that pass the filters, in the sort's order, leaving the
     /// selection alone.
-    pub(super) fn filter_view(&mut self) {
+    pub(crate) fn filter_view(&mut self) {
         let mut view: Vec<usize> = (0..self.jobs.len())
             .filter(|&index| {
                 let record = &self.jobs[index];

@@ -5,7 +5,7 @@ use ratatui::style::Color;
 
 use crate::jobs::Status;
 
-use super::filters::Shown;
+use crate::tui::model::filters::Shown;
 
 pub fn status_symbol(status: Option<Status>) -> (&'static str, Color) {
     match status {

@@ -11,9 +11,9 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::jobs::JobRecord;
 
-use super::app::{App, Focus};
 use super::symbols::{shown_colour, shown_symbol};
-use super::text;
+use crate::tui::model::app::{App, Focus};
+use crate::tui::model::text;
 
 /// What the title says of a job besides its status: its agent and model, what it is
 /// doing now, and the tokens it spent.

@@ -2,8 +2,8 @@
 
 use crate::jobs::JobRecord;
 
-use super::app::App;
-use super::message::{DataEvent, Effect};
+use crate::tui::model::app::App;
+use crate::tui::model::message::{DataEvent, Effect};
 
 impl App {
     /// Takes in what the loader read.
@@ -139,7 +139,7 @@ impl App {
         }
         self.document = None;
         self.zoom = false;
-        self.focus = super::app::Focus::Table;
+        self.focus = crate::tui::model::app::Focus::Table;
         let effects = self.select(Some(id));
         self.keep_selection_visible();
         effects
@@ -169,7 +169,7 @@ impl App {
             let first_line = new.prompt.lines().find(|line| !line.trim().is_empty()).unwrap_or("");
             effects.push(Effect::Notify {
                 title: format!("codex-async: job {} {}", record.id, new.status),
-                body: super::text::sanitize(first_line, 200, false),
+                body: crate::tui::model::text::sanitize(first_line, 200, false),
             });
         }
         effects

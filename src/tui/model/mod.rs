@@ -1,0 +1,14 @@
+pub mod app;
+pub mod complete;
+pub mod document;
+pub mod field;
+pub mod filters;
+pub mod form;
+pub mod layout;
+pub mod matcher;
+pub mod message;
+pub mod pane;
+pub mod remembered;
+pub mod rows;
+pub mod search;
+pub mod text;
