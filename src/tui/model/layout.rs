@@ -130,4 +130,24 @@ impl App {
         }
         self.table_offset = self.table_offset.min(self.view.len().saturating_sub(rows));
     }
+
+    /// The first line and row shown.
+    pub fn output_position(&self) -> Position {
+        let (width, height) = output_size(self);
+        let pane = self.shown();
+        let bottom = bottom(pane, width, height);
+        if pane.follow { bottom } else { (pane.top, pane.top_row).min(bottom) }
+    }
+
+    /// The first line on screen the reader cut, by its offset.
+    pub fn cut_line_on_screen(&self) -> Option<u64> {
+        if self.document.is_some() {
+            return None;
+        }
+        let (_, height) = output_size(self);
+        let (top, _) = self.output_position();
+        (top..top + usize::from(height))
+            .find(|&index| self.pane.line(index).and_then(text::cut_bytes).is_some())
+            .and_then(|index| self.pane.offset_of(index))
+    }
 }

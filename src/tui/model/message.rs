@@ -7,10 +7,9 @@ use crate::jobs::output::{LineBlock, OutputUpdate};
 use crate::jobs::{ApprovalPolicy, JobId, JobRecord};
 
 use super::field::Edit;
-use super::matcher::Matcher;
 use super::pane::Fetch;
 use super::remembered::Remembered;
-use super::search::FileMatch;
+use super::search::{FileMatch, Matcher};
 
 /// What a person asked for (keys, mouse and pastes, already decoded).
 #[derive(Clone, Debug, PartialEq, Eq)]

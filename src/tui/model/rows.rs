@@ -1,34 +1,12 @@
 //! Which jobs the table shows, in what order, and what each row says of its status:
 //! the filters and the sort applied, the text filter over every column shown.
 
-use chrono::{DateTime, Utc};
-
 use crate::jobs::view::elapsed;
-use crate::jobs::{JobMeta, JobRecord, Status};
+use crate::jobs::{JobRecord, Status};
 
 use super::app::App;
 use super::filters::{Shown, SortKey};
 use super::text;
-
-/// Seconds a job ran (or runs).
-pub fn run_seconds(meta: &JobMeta, now: DateTime<Utc>) -> i64 {
-    let Some(started) = meta.started_at.or(meta.created_at) else { return 0 };
-    let ended = meta.finished_at.map_or(now, |finished| finished.0);
-    (ended - started.0).num_seconds().max(0)
-}
-
-/// How long ago a job was made (or started): `45s`, `12m`, `3h`, `5d`.
-pub fn age(record: &JobRecord, now: DateTime<Utc>) -> String {
-    let made = record.meta.as_ref().ok().and_then(|meta| meta.created_at.or(meta.started_at)).map(|at| at.0);
-    let made = made.unwrap_or_else(|| DateTime::<Utc>::from(record.created));
-    let seconds = (now - made).num_seconds().max(0);
-    match seconds {
-        0..60 => format!("{seconds}s"),
-        60..3_600 => format!("{}m", seconds / 60),
-        3_600..86_400 => format!("{}h", seconds / 3_600),
-        _ => format!("{}d", seconds / 86_400),
-    }
-}
 
 fn status_rank(shown: Shown) -> u8 {
     match shown {
@@ -58,7 +36,7 @@ impl App {
 
     /// Every column the table can show for a job, as text: what `f` looks in.
     pub fn row_text(&self, record: &JobRecord) -> String {
-        let mut words = vec![record.id.to_string(), self.shown_status(record).word().to_owned(), age(record, self.now)];
+        let mut words = vec![record.id.to_string(), self.shown_status(record).word().to_owned(), text::age(record, self.now)];
         match &record.meta {
             Ok(meta) => {
                 words.extend(elapsed(meta, self.now));
@@ -100,9 +78,9 @@ impl App {
             SortKey::Newest => {}
             SortKey::Status => view.sort_by_key(|&index| status_rank(self.shown_status(&self.jobs[index]))),
             SortKey::Cwd => view.sort_by(|&a, &b| cwd_of(&self.jobs[a]).cmp(cwd_of(&self.jobs[b]))),
-            SortKey::Duration => {
-                view.sort_by_key(|&index| std::cmp::Reverse(self.jobs[index].meta.as_ref().map_or(0, |meta| run_seconds(meta, self.now))))
-            }
+            SortKey::Duration => view.sort_by_key(|&index| {
+                std::cmp::Reverse(self.jobs[index].meta.as_ref().map_or(0, |meta| text::run_seconds(meta, self.now)))
+            }),
         }
         self.view = view;
     }

@@ -4,6 +4,7 @@
 
 use crate::tui::model::app::{Action, App, Confirm, ConfirmKind, Effect, Mode};
 use crate::tui::model::form::{FormNeed, FormRequest};
+use crate::tui::model::help;
 use crate::tui::model::remembered::Remembered;
 
 impl App {
@@ -55,7 +56,7 @@ impl App {
     }
 
     fn apply_help(&mut self, action: Action) -> Vec<Effect> {
-        let last = crate::tui::view::overlay::help_lines().saturating_sub(1);
+        let last = help::lines().count().saturating_sub(1);
         match action {
             Action::Back | Action::Help | Action::Submit => self.mode = Mode::Normal,
             Action::Quit => self.quit = true,

@@ -8,7 +8,6 @@ use crate::tui::model::app::App;
 use crate::tui::model::document::{DetailFiles, DocKind, Document};
 use crate::tui::model::filters::Shown;
 use crate::tui::model::message::Effect;
-use crate::tui::model::rows::run_seconds;
 use crate::tui::model::text;
 
 /// The longest chain of follow-ups walked (a loop in hand-edited metas ends here).
@@ -72,7 +71,7 @@ impl App {
         field("Command", meta.command.as_ref().map(|argv| shell_words(argv)).unwrap_or_default());
         field("Created", meta.created_at.map(|at| at.0.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default());
         field("Started", meta.started_at.map(|at| at.0.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default());
-        let ran = crate::jobs::view::duration_text(run_seconds(meta, self.now));
+        let ran = crate::jobs::view::duration_text(text::run_seconds(meta, self.now));
         field("Finished", meta.finished_at.map(|at| format!("{} (ran {ran})", at.0.format("%Y-%m-%d %H:%M:%S UTC"))).unwrap_or_default());
         if meta.finished_at.is_none() && meta.started_at.is_some() {
             field("Running", ran);

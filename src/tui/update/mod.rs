@@ -6,3 +6,4 @@ pub mod keys;
 pub mod normal;
 pub mod results;
 pub mod scroll;
+pub mod select;

@@ -4,11 +4,10 @@
 
 use crate::tui::model::app::App;
 use crate::tui::model::document::DocKind;
-use crate::tui::model::layout::{self, Position};
-use crate::tui::model::matcher::Matcher;
+use crate::tui::model::layout;
 use crate::tui::model::message::Effect;
 use crate::tui::model::pane::Fetch;
-use crate::tui::model::search::Search;
+use crate::tui::model::search::{Matcher, Search};
 use crate::tui::model::text;
 
 /// Where the view goes sideways.
@@ -21,14 +20,6 @@ pub enum Sideways {
 }
 
 impl App {
-    /// The first line and row shown.
-    pub fn output_position(&self) -> Position {
-        let (width, height) = layout::output_size(self);
-        let pane = self.shown();
-        let bottom = layout::bottom(pane, width, height);
-        if pane.follow { bottom } else { (pane.top, pane.top_row).min(bottom) }
-    }
-
     /// Scrolls by `rows` screen rows (negative: up). Scrolling up stops following;
     /// going past the lines in memory reads more from the file.
     pub(super) fn scroll_output(&mut self, rows: i32) -> Vec<Effect> {
@@ -211,18 +202,6 @@ impl App {
             Some(offset) if self.document.is_none() && self.pane.index_of(offset).is_some() => self.show_offset(offset),
             _ => Vec::new(),
         }
-    }
-
-    /// The first line on screen the reader cut, by its offset.
-    pub fn cut_line_on_screen(&self) -> Option<u64> {
-        if self.document.is_some() {
-            return None;
-        }
-        let (_, height) = layout::output_size(self);
-        let (top, _) = self.output_position();
-        (top..top + usize::from(height))
-            .find(|&index| self.pane.line(index).and_then(text::cut_bytes).is_some())
-            .and_then(|index| self.pane.offset_of(index))
     }
 
     /// Reads the first cut line on screen whole.

@@ -11,53 +11,8 @@ use crate::jobs::ApprovalPolicy;
 
 use crate::tui::model::app::{App, Confirm, ConfirmKind, Mode};
 use crate::tui::model::form::{Field, NewJobForm};
+use crate::tui::model::help::{self, HelpLine};
 use crate::tui::model::text;
-
-/// Every key, for the help overlay.
-pub const HELP: &[(&str, &str)] = &[
-    ("↑/↓ j/k", "select a job (table) or scroll (output)"),
-    ("g/Home G/End", "first/last job; in the output: top / follow the end"),
-    ("PgUp/PgDn", "a page of whatever has focus: the table or the output"),
-    ("wheel, click", "the wheel scrolls what is under the pointer; a click selects a row"),
-    ("[ / ]", "previous / next job, from anywhere (zoomed too)"),
-    ("Tab", "switch focus between the table and the output"),
-    ("Enter / Esc", "zoom the output (or read a cut line whole) / back"),
-    ("←/→ 0 $", "without wrap: scroll sideways, to the start, to the end"),
-    ("L", "read the first cut line on screen whole"),
-    ("w", "wrap long lines (they scroll by screen rows)"),
-    ("/  n/N", "search the whole output (re: for a regex); next / previous"),
-    ("Space", "mark jobs: c and d then act on every marked job"),
-    ("c", "cancel (asks y/n); on a stopping job: SIGKILL now"),
-    ("d", "delete a finished job and its output (asks y/n)"),
-    ("C", "clean: remove every finished job (asks, saying how many)"),
-    ("n", "new job: prompt (Alt-Enter new line), folder (Tab completes), agent, policy"),
-    ("R", "run a finished job again: its prompt, folder, agent, policy, editable"),
-    ("r", "follow up a finished job: continue its conversation"),
-    ("i", "detail: prompt, status, command, times, tokens, chain, last message"),
-    ("D", "what the job changed: git diff against its start"),
-    ("o / e", "the output (or the view) in $PAGER / $EDITOR"),
-    ("s / S", "show all/running/finished/failed · sort by newest/status/cwd/duration"),
-    ("f", "filter rows by text (every column)"),
-    ("y / Y", "copy the job id (the view, in one) / its last message (OSC 52)"),
-    ("b / B", "bell / desktop notice (OSC 9/777) when a job ends"),
-    ("?", "this help"),
-    ("q / Ctrl-C", "quit (running jobs keep running)"),
-];
-
-/// Every symbol, for the help overlay.
-pub const SYMBOLS: &[(&str, &str)] = &[
-    ("●", "running (also stopping, lost)"),
-    ("◌", "pending: waiting for a slot (#N its place), or starting"),
-    ("✓", "done: the agent exited 0"),
-    ("✗", "error: non-zero exit, killed, or never started"),
-    ("⊘", "cancelled"),
-    ("!", "corrupt: its meta.json cannot be read"),
-    ("•", "ended while you looked at another job"),
-    ("+", "marked (Space)"),
-    ("▲ ▼", "jobs above / below the rows shown"),
-    ("‹ ›", "the line goes on past the left / right edge"),
-    ("↳", "a follow-up of another job"),
-];
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     match &app.mode {
@@ -105,25 +60,19 @@ fn draw_confirm(frame: &mut Frame, confirm: &Confirm, area: Rect) {
 }
 
 fn help_text() -> Vec<Line<'static>> {
-    let mut lines: Vec<Line> = HELP
-        .iter()
-        .map(|(keys, what)| Line::from(vec![Span::styled(format!("{keys:>16}  "), Style::new().bold().cyan()), Span::raw(*what)]))
-        .collect();
-    lines.push(Line::default());
-    lines.push(Line::styled("Symbols", Style::new().bold()));
-    lines.extend(
-        SYMBOLS
-            .iter()
-            .map(|(symbol, what)| Line::from(vec![Span::styled(format!("{symbol:>16}  "), Style::new().bold()), Span::raw(*what)])),
-    );
-    lines.push(Line::default());
-    lines.push(Line::styled("Jobs started anywhere on this jobs folder show up here live.", Style::new().dark_gray()));
-    lines
-}
-
-/// Lines in the help box.
-pub fn help_lines() -> usize {
-    help_text().len()
+    help::lines()
+        .map(|line| match line {
+            HelpLine::Key { keys, what } => {
+                Line::from(vec![Span::styled(format!("{keys:>16}  "), Style::new().bold().cyan()), Span::raw(what)])
+            }
+            HelpLine::Heading(heading) => Line::styled(heading, Style::new().bold()),
+            HelpLine::Symbol { symbol, what } => {
+                Line::from(vec![Span::styled(format!("{symbol:>16}  "), Style::new().bold()), Span::raw(what)])
+            }
+            HelpLine::Note(note) => Line::styled(note, Style::new().dark_gray()),
+            HelpLine::Gap => Line::default(),
+        })
+        .collect()
 }
 
 fn draw_help(frame: &mut Frame, area: Rect, scroll: usize) {

@@ -14,7 +14,6 @@ use crate::jobs::{JobRecord, Status};
 use super::symbols::{shown_colour, shown_symbol};
 use crate::tui::model::app::{App, Focus, Mode, StatusFilter};
 use crate::tui::model::filters::{Shown, SortKey};
-use crate::tui::model::rows::age;
 use crate::tui::model::text;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -187,7 +186,7 @@ fn job_row<'a>(
     for &column in columns {
         let cell = match (column, meta) {
             (Column::Status, _) => Cell::from(Span::styled(shown.word(), Style::new().fg(colour))),
-            (Column::Age, _) => Cell::from(Span::styled(age(record, app.now), Style::new().dark_gray())),
+            (Column::Age, _) => Cell::from(Span::styled(text::age(record, app.now), Style::new().dark_gray())),
             (Column::Time, Some(meta)) => Cell::from(match positions.get(&record.id) {
                 Some(position) => format!("#{position}"),
                 None => elapsed(meta, app.now).unwrap_or_default(),

@@ -67,7 +67,7 @@ fn updates_for_another_job_are_ignored() {
 #[test]
 fn search_follows_new_lines() {
     let mut pane = pane_with(0..3);
-    pane.search = Some(Search::new(super::super::matcher::Matcher::parse("LINE 1").unwrap(), 0));
+    pane.search = Some(Search::new(super::super::search::Matcher::parse("LINE 1").unwrap(), 0));
     pane.refresh_search();
     assert_eq!(pane.search.as_ref().unwrap().matches, [1]);
     pane.apply_update(&job(), OutputUpdate::Appended { lines: lines(10..12), end: 120, partial: None, file_len: 120 });

@@ -26,8 +26,8 @@ use crate::jobs::output::{self, LineBlock, OutputFollower, OutputUpdate};
 use crate::jobs::{JobFeed, JobId, JobMeta, JobRecord, JobStore, Scope};
 
 use crate::tui::model::app::DataEvent;
-use crate::tui::model::matcher::Matcher;
 use crate::tui::model::pane::{Fetch, PAGE_LINES, WINDOW_BYTES, WINDOW_LINES};
+use crate::tui::model::search::Matcher;
 
 mod scan;
 

@@ -10,8 +10,7 @@ use std::path::PathBuf;
 use crate::jobs::JobId;
 use crate::jobs::output::split_lines;
 
-use crate::tui::model::matcher::Matcher;
-use crate::tui::model::search::{FileMatch, MAX_FILE_MATCHES};
+use crate::tui::model::search::{FileMatch, MAX_FILE_MATCHES, Matcher};
 
 /// How much one step reads.
 pub const SLICE: usize = 8 * 1024 * 1024;
