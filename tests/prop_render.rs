@@ -5,7 +5,7 @@
 use codex_async::jobs::output::{LineSplitter, OutputLine, split_lines};
 use codex_async::jobs::tail::screen_lines;
 use codex_async::term::sanitize_text;
-use codex_async::tui::model::text::{plain, sanitize, styled_line, wrap};
+use codex_async::tui::text::{plain, sanitize, styled_line, wrap};
 use proptest::prelude::*;
 use unicode_width::UnicodeWidthStr;
 

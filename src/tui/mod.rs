@@ -7,10 +7,17 @@
 //! thread ([`loader`]) or on background tasks ([`effects`]). No job file is parsed
 //! here: the `jobs` module reads them.
 
-pub mod model;
-pub mod shell;
-pub mod update;
-pub mod view;
+mod model;
+mod shell;
+mod update;
+mod view;
+
+// What the integration tests and the benchmark drive: the state and its inputs, the
+// loader thread, and the text helpers that make output safe to draw.
+pub use model::app::App;
+pub use model::message::{Action, DataEvent};
+pub use model::text;
+pub use shell::loader;
 
 #[cfg(test)]
 mod tests;
@@ -26,8 +33,8 @@ use tokio_util::sync::CancellationToken;
 use crate::jobs::Engine;
 use crate::{demo, mcp};
 
-use model::app::{App, McpAuth, McpState};
-use model::{remembered, text};
+use model::app::{McpAuth, McpState};
+use model::remembered;
 use shell::{context, notice, runtime};
 
 /// How the dashboard runs.

@@ -16,20 +16,20 @@ use super::form::NewJobForm;
 use super::pane::OutputPane;
 use super::remembered::Remembered;
 
-pub use super::filters::{SortKey, StatusFilter};
-pub use super::message::{Action, DataEvent, Effect, TaskResult};
+pub(crate) use super::filters::{SortKey, StatusFilter};
+pub(crate) use super::message::{Action, DataEvent, Effect, TaskResult};
 
 /// How long a new folder without a readable meta is shown as starting.
-pub const STARTING_GRACE_SECS: i64 = 3;
+pub(crate) const STARTING_GRACE_SECS: i64 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Focus {
+pub(crate) enum Focus {
     Table,
     Output,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConfirmKind {
+pub(crate) enum ConfirmKind {
     Cancel,
     /// SIGKILL now, for jobs already stopping.
     Kill,
@@ -39,18 +39,18 @@ pub enum ConfirmKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Confirm {
-    pub kind: ConfirmKind,
+pub(crate) struct Confirm {
+    pub(crate) kind: ConfirmKind,
     /// The jobs it acts on (for `Clean`, the finished jobs counted when asked).
-    pub ids: Vec<JobId>,
+    pub(crate) ids: Vec<JobId>,
     /// The first job's prompt, or what the others are.
-    pub prompt: String,
+    pub(crate) prompt: String,
     /// Marked jobs left out (running ones for delete, finished ones for cancel).
-    pub skipped: usize,
+    pub(crate) skipped: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Normal,
     Help,
     Confirm(Confirm),
@@ -62,7 +62,7 @@ pub enum Mode {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum McpState {
+pub(crate) enum McpState {
     Starting,
     On { url: String, auth: McpAuth },
     Off(String),
@@ -71,7 +71,7 @@ pub enum McpState {
 
 /// Which token the dashboard's MCP endpoint takes, for the header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum McpAuth {
+pub(crate) enum McpAuth {
     /// The home's token file: `codex-async token` prints it.
     File,
     /// One given with --token or CODEX_ASYNC_TOKEN.
@@ -88,61 +88,61 @@ pub struct App {
     pub view: Vec<usize>,
     pub selected: Option<JobId>,
     /// First row of `view` shown in the table.
-    pub table_offset: usize,
-    pub focus: Focus,
-    pub zoom: bool,
-    pub mode: Mode,
-    pub status_filter: StatusFilter,
-    pub sort: SortKey,
-    pub text_filter: String,
+    pub(crate) table_offset: usize,
+    pub(crate) focus: Focus,
+    pub(crate) zoom: bool,
+    pub(crate) mode: Mode,
+    pub(crate) status_filter: StatusFilter,
+    pub(crate) sort: SortKey,
+    pub(crate) text_filter: String,
     /// The selected job's output.
     pub pane: OutputPane,
     /// A view shown in the output's place (detail, diff, a whole line); Esc closes it.
-    pub document: Option<Document>,
-    pub mcp: McpState,
-    pub jobs_dir: String,
-    pub watch_problem: Option<String>,
+    pub(crate) document: Option<Document>,
+    pub(crate) mcp: McpState,
+    pub(crate) jobs_dir: String,
+    pub(crate) watch_problem: Option<String>,
     /// The home folder, to shorten paths with `~`.
-    pub home: Option<String>,
+    pub(crate) home: Option<String>,
     /// Where the dashboard started: the new-job form's default cwd.
-    pub start_cwd: PathBuf,
+    pub(crate) start_cwd: PathBuf,
     /// Jobs that finished while not selected.
-    pub unseen: HashSet<JobId>,
-    pub cancelling: HashSet<JobId>,
+    pub(crate) unseen: HashSet<JobId>,
+    pub(crate) cancelling: HashSet<JobId>,
     /// Jobs marked with Space: cancel and delete act on all of them.
-    pub marked: BTreeSet<JobId>,
-    pub bell: bool,
+    pub(crate) marked: BTreeSet<JobId>,
+    pub(crate) bell: bool,
     /// A desktop notice (OSC 9 / OSC 777) when a job ends.
-    pub notify: bool,
+    pub(crate) notify: bool,
     /// A one-line message in the footer (results, errors).
-    pub flash: Option<String>,
-    pub now: DateTime<Utc>,
-    pub size: (u16, u16),
+    pub(crate) flash: Option<String>,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) size: (u16, u16),
     /// Something changed since the last draw.
-    pub dirty: bool,
-    pub quit: bool,
+    pub(crate) dirty: bool,
+    pub(crate) quit: bool,
     /// The first listing has arrived.
     pub loaded: bool,
     /// First help line shown (a tiny terminal scrolls the help).
-    pub help_scroll: usize,
+    pub(crate) help_scroll: usize,
     /// The policy the new-job form starts with (the config's).
-    pub default_policy: crate::jobs::ApprovalPolicy,
+    pub(crate) default_policy: crate::jobs::ApprovalPolicy,
     /// The agents the form offers, and the one it starts with.
-    pub agents: Vec<String>,
-    pub default_agent: String,
+    pub(crate) agents: Vec<String>,
+    pub(crate) default_agent: String,
     /// How many jobs may run at once (the config's `max_running`), for the header.
-    pub queue_limit: Option<usize>,
+    pub(crate) queue_limit: Option<usize>,
     /// A mistake in config.toml the dashboard started without (`--ignore-config`).
-    pub config_problem: Option<String>,
+    pub(crate) config_problem: Option<String>,
     /// Earlier prompts and folders of the form, newest first.
-    pub prompts: Vec<String>,
-    pub folders: Vec<String>,
+    pub(crate) prompts: Vec<String>,
+    pub(crate) folders: Vec<String>,
     /// A job started from here: selected and shown as soon as it is listed.
-    pub select_when_seen: Option<JobId>,
+    pub(crate) select_when_seen: Option<JobId>,
     /// The last whole-file search asked for (its results carry this number).
-    pub search_count: u64,
+    pub(crate) search_count: u64,
     /// What the detail view read from the job's files.
-    pub detail_files: DetailFiles,
+    pub(crate) detail_files: DetailFiles,
 }
 
 impl App {
@@ -191,7 +191,7 @@ impl App {
     }
 
     /// Takes the settings remembered from an earlier run (unknown names are left out).
-    pub fn restore(&mut self, remembered: Remembered) {
+    pub(crate) fn restore(&mut self, remembered: Remembered) {
         self.pane.wrap = remembered.wrap;
         self.bell = remembered.bell;
         self.notify = remembered.notify;
@@ -203,7 +203,7 @@ impl App {
     }
 
     /// The settings to remember.
-    pub fn remembered(&self) -> Remembered {
+    pub(crate) fn remembered(&self) -> Remembered {
         Remembered {
             wrap: self.pane.wrap,
             bell: self.bell,
@@ -217,24 +217,24 @@ impl App {
     }
 
     /// The pane shown: a document, or the selected job's output.
-    pub fn shown(&self) -> &OutputPane {
+    pub(crate) fn shown(&self) -> &OutputPane {
         self.document.as_ref().map_or(&self.pane, |document| &document.pane)
     }
 
-    pub fn shown_mut(&mut self) -> &mut OutputPane {
+    pub(crate) fn shown_mut(&mut self) -> &mut OutputPane {
         match self.document.as_mut() {
             Some(document) => &mut document.pane,
             None => &mut self.pane,
         }
     }
 
-    pub fn selected_record(&self) -> Option<&JobRecord> {
+    pub(crate) fn selected_record(&self) -> Option<&JobRecord> {
         let id = self.selected.as_ref()?;
         self.jobs.iter().find(|record| &record.id == id)
     }
 
     /// Position of the selection in `view`.
-    pub fn selected_row(&self) -> Option<usize> {
+    pub(crate) fn selected_row(&self) -> Option<usize> {
         let id = self.selected.as_ref()?;
         self.view.iter().position(|&index| &self.jobs[index].id == id)
     }
@@ -242,28 +242,28 @@ impl App {
     /// A folder whose meta cannot be read yet, made moments ago: a job being
     /// started (its supervisor writes meta.json right after taking the id), not
     /// a corrupt one.
-    pub fn is_starting(&self, record: &JobRecord) -> bool {
+    pub(crate) fn is_starting(&self, record: &JobRecord) -> bool {
         record.meta.is_err()
             && self.now.signed_duration_since(DateTime::<Utc>::from(record.created)) < chrono::Duration::seconds(STARTING_GRACE_SECS)
     }
 
     /// Whether the screen changes with time alone: running times tick, and a
     /// starting job turns corrupt if its meta never comes.
-    pub fn needs_tick(&self) -> bool {
+    pub(crate) fn needs_tick(&self) -> bool {
         self.any_running() || self.jobs.iter().any(|record| self.is_starting(record))
     }
 
-    pub fn any_running(&self) -> bool {
+    pub(crate) fn any_running(&self) -> bool {
         self.jobs.iter().any(|record| record.meta.as_ref().is_ok_and(|meta| !meta.status.is_finished()))
     }
 
-    pub fn running_ids(&self) -> Vec<String> {
+    pub(crate) fn running_ids(&self) -> Vec<String> {
         crate::jobs::running_ids(&self.jobs)
     }
 
     /// Each pending job's place in the queue (1 = next): by creation time, then id, as
     /// the queue starts them.
-    pub fn queue_positions(&self) -> std::collections::HashMap<JobId, usize> {
+    pub(crate) fn queue_positions(&self) -> std::collections::HashMap<JobId, usize> {
         let mut pending: Vec<(Option<crate::jobs::Timestamp>, &JobId)> = self
             .jobs
             .iter()

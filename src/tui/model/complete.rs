@@ -6,7 +6,7 @@ use std::path::PathBuf;
 const MAX_MATCHES: usize = 200;
 
 /// `~` and `~/…` with the home folder; anything else as it is.
-pub fn expand_tilde(path: &str, home: Option<&str>) -> PathBuf {
+pub(crate) fn expand_tilde(path: &str, home: Option<&str>) -> PathBuf {
     match (path.strip_prefix('~'), home) {
         (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => PathBuf::from(format!("{home}{rest}")),
         _ => PathBuf::from(path),
@@ -16,7 +16,7 @@ pub fn expand_tilde(path: &str, home: Option<&str>) -> PathBuf {
 /// The folders whose path starts with `typed`, each written as typed plus the rest of
 /// its name and a `/` (so `~/sr` gives `~/src/`). Hidden folders only when the name
 /// typed starts with a dot. Reads one folder: the runtime calls it off the screen loop.
-pub fn folder_matches(typed: &str, home: Option<&str>) -> Vec<String> {
+pub(crate) fn folder_matches(typed: &str, home: Option<&str>) -> Vec<String> {
     let (folder, prefix) = match typed.rfind('/') {
         Some(at) => typed.split_at(at + 1),
         None => ("", typed),
@@ -38,7 +38,7 @@ pub fn folder_matches(typed: &str, home: Option<&str>) -> Vec<String> {
 }
 
 /// The longest start all of `matches` share (on character boundaries).
-pub fn common_prefix(matches: &[String]) -> String {
+pub(crate) fn common_prefix(matches: &[String]) -> String {
     let Some(first) = matches.first() else { return String::new() };
     let mut end = first.len();
     for other in &matches[1..] {

@@ -8,45 +8,39 @@ use super::pane::OutputPane;
 
 /// What the detail view reads from files besides the meta.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DetailFiles {
-    pub id: Option<JobId>,
+pub(crate) struct DetailFiles {
+    pub(crate) id: Option<JobId>,
     /// The whole prompt, when the meta holds only its start.
-    pub prompt: Option<String>,
-    pub last_message: Option<String>,
-    pub read: bool,
+    pub(crate) prompt: Option<String>,
+    pub(crate) last_message: Option<String>,
+    pub(crate) read: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DocKind {
+pub(crate) enum DocKind {
     Detail(JobId),
     Diff(JobId),
     Line { job: JobId, offset: u64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Document {
-    pub kind: DocKind,
+pub(crate) struct Document {
+    pub(crate) kind: DocKind,
     /// What the output's title says instead of "output".
-    pub title: String,
+    pub(crate) title: String,
     /// The text as shown (what `y` copies, what `o` and `e` open).
-    pub text: String,
-    pub pane: OutputPane,
+    pub(crate) text: String,
+    pub(crate) pane: OutputPane,
 }
 
 impl Document {
-    pub fn new(kind: DocKind, title: String, text: String, wrap: bool) -> Self {
+    pub(crate) fn new(kind: DocKind, title: String, text: String, wrap: bool) -> Self {
         let pane = OutputPane::document(&text, wrap);
         Document { kind, title, text, pane }
     }
 
-    pub fn job(&self) -> &JobId {
-        match &self.kind {
-            DocKind::Detail(job) | DocKind::Diff(job) | DocKind::Line { job, .. } => job,
-        }
-    }
-
     /// New text for the same view (the job changed): where the person was stays.
-    pub fn replace_text(&mut self, text: String) {
+    pub(crate) fn replace_text(&mut self, text: String) {
         let wrap = self.pane.wrap;
         let old = std::mem::replace(&mut self.pane, OutputPane::document(&text, wrap));
         self.pane.top = old.top.min(self.pane.line_count().saturating_sub(1));
@@ -60,7 +54,7 @@ impl Document {
 
 /// A line too long to draw as one, in pieces of about `columns` columns (whole rows at
 /// the pane's width, so wrapped it reads as one). Colour carries over a cut.
-pub fn line_pieces(raw: &str, columns: usize) -> String {
+pub(crate) fn line_pieces(raw: &str, columns: usize) -> String {
     let text = crate::term::sanitize_line(raw, usize::MAX, true);
     let columns = columns.max(1);
     let mut pieces = String::with_capacity(text.len() + text.len() / columns.max(1) * 8);

@@ -34,7 +34,7 @@ pub enum Edit {
 }
 
 #[derive(Clone, Debug)]
-pub struct TextField {
+pub(crate) struct TextField {
     area: TextArea<'static>,
     multi_line: bool,
 }
@@ -48,11 +48,11 @@ impl PartialEq for TextField {
 impl Eq for TextField {}
 
 impl TextField {
-    pub fn single_line(text: &str) -> Self {
+    pub(crate) fn single_line(text: &str) -> Self {
         Self::with(text, false)
     }
 
-    pub fn multi_line(text: &str) -> Self {
+    pub(crate) fn multi_line(text: &str) -> Self {
         Self::with(text, true)
     }
 
@@ -65,26 +65,27 @@ impl TextField {
     }
 
     /// The whole text, lines joined with `\n`.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.area.lines().join("\n")
     }
 
-    pub fn lines(&self) -> &[String] {
+    pub(crate) fn lines(&self) -> &[String] {
         self.area.lines()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.area.is_empty()
     }
 
     /// (line, character) of the cursor.
-    pub fn cursor(&self) -> (usize, usize) {
+    #[cfg(test)]
+    pub(crate) fn cursor(&self) -> (usize, usize) {
         let cursor = self.area.cursor();
         (cursor.0, cursor.1)
     }
 
     /// Replaces the text; the cursor goes to its end.
-    pub fn set_text(&mut self, text: &str) {
+    pub(crate) fn set_text(&mut self, text: &str) {
         let text = clean(text, self.multi_line);
         let style = self.area.cursor_style();
         self.area = TextArea::new(text.split('\n').map(str::to_owned).collect());
@@ -95,12 +96,12 @@ impl TextField {
     }
 
     /// Shows the cursor only where the person types.
-    pub fn set_focused(&mut self, focused: bool) {
+    pub(crate) fn set_focused(&mut self, focused: bool) {
         self.area.set_cursor_style(if focused { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new() });
     }
 
     /// Applies an edit. Returns whether the text changed.
-    pub fn edit(&mut self, edit: &Edit) -> bool {
+    pub(crate) fn edit(&mut self, edit: &Edit) -> bool {
         let area = &mut self.area;
         match edit {
             Edit::Insert(ch) if !ch.is_control() => {
@@ -131,7 +132,7 @@ impl TextField {
     }
 
     /// The widget, to draw.
-    pub fn widget(&self) -> &TextArea<'static> {
+    pub(crate) fn widget(&self) -> &TextArea<'static> {
         &self.area
     }
 }

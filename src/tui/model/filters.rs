@@ -4,7 +4,7 @@
 use crate::jobs::{JobMeta, Status};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StatusFilter {
+pub(crate) enum StatusFilter {
     All,
     Running,
     Finished,
@@ -14,11 +14,11 @@ pub enum StatusFilter {
 impl StatusFilter {
     const ALL: [StatusFilter; 4] = [StatusFilter::All, StatusFilter::Running, StatusFilter::Finished, StatusFilter::Failed];
 
-    pub fn next(self) -> Self {
+    pub(crate) fn next(self) -> Self {
         Self::ALL[(Self::ALL.iter().position(|&filter| filter == self).unwrap_or(0) + 1) % Self::ALL.len()]
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             StatusFilter::All => "all",
             StatusFilter::Running => "running",
@@ -27,13 +27,13 @@ impl StatusFilter {
         }
     }
 
-    pub fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|filter| filter.name() == name)
     }
 
     /// Running: pending or running. Finished: ended in any way. Failed: error,
     /// cancelled or corrupt.
-    pub fn accepts(self, meta: &Result<JobMeta, String>) -> bool {
+    pub(crate) fn accepts(self, meta: &Result<JobMeta, String>) -> bool {
         match (self, meta) {
             (StatusFilter::All, _) => true,
             (StatusFilter::Running, Ok(meta)) => !meta.status.is_finished(),
@@ -47,7 +47,7 @@ impl StatusFilter {
 
 /// The table's order (`S` cycles it); ties go newest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SortKey {
+pub(crate) enum SortKey {
     Newest,
     /// Running, pending, then failed, cancelled, done, corrupt.
     Status,
@@ -60,11 +60,11 @@ pub enum SortKey {
 impl SortKey {
     const ALL: [SortKey; 4] = [SortKey::Newest, SortKey::Status, SortKey::Cwd, SortKey::Duration];
 
-    pub fn next(self) -> Self {
+    pub(crate) fn next(self) -> Self {
         Self::ALL[(Self::ALL.iter().position(|&key| key == self).unwrap_or(0) + 1) % Self::ALL.len()]
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SortKey::Newest => "newest",
             SortKey::Status => "status",
@@ -73,14 +73,14 @@ impl SortKey {
         }
     }
 
-    pub fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|key| key.name() == name)
     }
 }
 
 /// What a row says of a job's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shown {
+pub(crate) enum Shown {
     Stored(Status),
     /// No meta yet, moments after its folder was made.
     Starting,
@@ -92,7 +92,7 @@ pub enum Shown {
 }
 
 impl Shown {
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Shown::Stored(status) => status.as_str(),
             Shown::Starting => "starting",

@@ -2,7 +2,7 @@
 //! The overlay draws it; the help mode scrolls through it and stops at its last line.
 
 /// Every key.
-pub const KEYS: &[(&str, &str)] = &[
+pub(crate) const KEYS: &[(&str, &str)] = &[
     ("↑/↓ j/k", "select a job (table) or scroll (output)"),
     ("g/Home G/End", "first/last job; in the output: top / follow the end"),
     ("PgUp/PgDn", "a page of whatever has focus: the table or the output"),
@@ -33,7 +33,7 @@ pub const KEYS: &[(&str, &str)] = &[
 ];
 
 /// Every symbol.
-pub const SYMBOLS: &[(&str, &str)] = &[
+pub(crate) const SYMBOLS: &[(&str, &str)] = &[
     ("●", "running (also stopping, lost)"),
     ("◌", "pending: waiting for a slot (#N its place), or starting"),
     ("✓", "done: the agent exited 0"),
@@ -52,7 +52,7 @@ const NOTE: &str = "Jobs started anywhere on this jobs folder show up here live.
 
 /// One line of the help box.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HelpLine {
+pub(crate) enum HelpLine {
     Key { keys: &'static str, what: &'static str },
     Heading(&'static str),
     Symbol { symbol: &'static str, what: &'static str },
@@ -62,7 +62,7 @@ pub enum HelpLine {
 
 /// The help box from its first line: the keys, then the symbols under their heading,
 /// then a note.
-pub fn lines() -> impl Iterator<Item = HelpLine> {
+pub(crate) fn lines() -> impl Iterator<Item = HelpLine> {
     let keys = KEYS.iter().map(|&(keys, what)| HelpLine::Key { keys, what });
     let symbols = SYMBOLS.iter().map(|&(symbol, what)| HelpLine::Symbol { symbol, what });
     keys.chain([HelpLine::Gap, HelpLine::Heading("Symbols")]).chain(symbols).chain([HelpLine::Gap, HelpLine::Note(NOTE)])

@@ -8,16 +8,16 @@ use super::pane::OutputPane;
 use super::text;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Areas {
-    pub header: Rect,
+pub(crate) struct Areas {
+    pub(crate) header: Rect,
     /// Empty when zoomed.
-    pub table: Rect,
+    pub(crate) table: Rect,
     /// Includes the one-row title above the lines.
-    pub output: Rect,
-    pub footer: Rect,
+    pub(crate) output: Rect,
+    pub(crate) footer: Rect,
 }
 
-pub fn areas(app: &App) -> Areas {
+pub(crate) fn areas(app: &App) -> Areas {
     let (width, height) = app.size;
     let full = Rect::new(0, 0, width, height);
     let header = Rect { height: height.min(1), ..full };
@@ -36,31 +36,31 @@ pub fn areas(app: &App) -> Areas {
 }
 
 /// Job rows that fit in the table (its first row is the column titles).
-pub fn table_rows(app: &App) -> u16 {
+pub(crate) fn table_rows(app: &App) -> u16 {
     areas(app).table.height.saturating_sub(1)
 }
 
 /// Width and number of rows for output lines.
-pub fn output_size(app: &App) -> (u16, u16) {
+pub(crate) fn output_size(app: &App) -> (u16, u16) {
     let area = areas(app).output;
     (area.width, area.height.saturating_sub(1))
 }
 
-pub fn output_rows(app: &App) -> u16 {
+pub(crate) fn output_rows(app: &App) -> u16 {
     output_size(app).1
 }
 
 /// Rows one line takes at `width` (all of them: a kept line is at most
 /// [`super::pane::MAX_SHOWN_LINE`] bytes, so counting them is bounded).
-pub fn line_rows(pane: &OutputPane, line: &str, width: u16) -> usize {
+pub(crate) fn line_rows(pane: &OutputPane, line: &str, width: u16) -> usize {
     if pane.wrap { text::wrapped_height(line, usize::from(width), usize::MAX) } else { 1 }
 }
 
 /// Where the pane is scrolled to: a line, and a row within it (wrapped).
-pub type Position = (usize, usize);
+pub(crate) type Position = (usize, usize);
 
 /// The position that puts the end of the last line on the bottom row: where following is.
-pub fn bottom(pane: &OutputPane, width: u16, height: u16) -> Position {
+pub(crate) fn bottom(pane: &OutputPane, width: u16, height: u16) -> Position {
     let count = pane.line_count();
     let height = usize::from(height.max(1));
     if !pane.wrap {
@@ -82,7 +82,7 @@ pub fn bottom(pane: &OutputPane, width: u16, height: u16) -> Position {
 
 /// `from` moved by `rows` rows (negative: up). Also returns how many rows the move
 /// wanted beyond the first line (negative) or the last (positive).
-pub fn advance(pane: &OutputPane, from: Position, rows: i64, width: u16) -> (Position, i64) {
+pub(crate) fn advance(pane: &OutputPane, from: Position, rows: i64, width: u16) -> (Position, i64) {
     let (mut line, mut row) = from;
     let count = pane.line_count();
     let rows_of = |line: usize| pane.line(line).map_or(1, |text| line_rows(pane, text, width));
@@ -120,7 +120,7 @@ pub fn advance(pane: &OutputPane, from: Position, rows: i64, width: u16) -> (Pos
 
 impl App {
     /// Scrolls the table so the selected row is on screen.
-    pub fn keep_selection_visible(&mut self) {
+    pub(crate) fn keep_selection_visible(&mut self) {
         let rows = usize::from(table_rows(self)).max(1);
         let selected = self.selected_row().unwrap_or(0);
         if selected < self.table_offset {
@@ -132,7 +132,7 @@ impl App {
     }
 
     /// The first line and row shown.
-    pub fn output_position(&self) -> Position {
+    pub(crate) fn output_position(&self) -> Position {
         let (width, height) = output_size(self);
         let pane = self.shown();
         let bottom = bottom(pane, width, height);
@@ -140,7 +140,7 @@ impl App {
     }
 
     /// The first line on screen the reader cut, by its offset.
-    pub fn cut_line_on_screen(&self) -> Option<u64> {
+    pub(crate) fn cut_line_on_screen(&self) -> Option<u64> {
         if self.document.is_some() {
             return None;
         }

@@ -208,15 +208,15 @@ pub enum DataEvent {
 
 /// How a start went.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Started {
-    pub id: String,
+pub(crate) struct Started {
+    pub(crate) id: String,
     /// Why the job ended at once (its agent missing, …).
-    pub failed: Option<String>,
+    pub(crate) failed: Option<String>,
 }
 
 /// A background task's result.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TaskResult {
+pub(crate) enum TaskResult {
     Cancelled {
         id: JobId,
         outcome: Result<String, String>,

@@ -11,11 +11,11 @@ use crate::jobs::output::{LineBlock, MAX_LINE_BYTES, OutputLine, OutputUpdate};
 use super::search::Search;
 
 /// The most lines kept in memory; older ones are read again from the file on demand.
-pub const WINDOW_LINES: usize = 10_000;
+pub(crate) const WINDOW_LINES: usize = 10_000;
 /// The most bytes of line text kept (long lines fill it before the line count).
-pub const WINDOW_BYTES: usize = 24 * 1024 * 1024;
+pub(crate) const WINDOW_BYTES: usize = 24 * 1024 * 1024;
 /// How many lines one request for older or newer lines asks for.
-pub const PAGE_LINES: usize = 2_000;
+pub(crate) const PAGE_LINES: usize = 2_000;
 
 /// What the pane needs read from disk.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,40 +50,40 @@ pub enum Fetch {
 
 /// The longest line the pane keeps: the reader's cut, with room for its marker. Lines
 /// that come some other way are cut here, so drawing one never parses more.
-pub const MAX_SHOWN_LINE: usize = MAX_LINE_BYTES + 128;
+pub(crate) const MAX_SHOWN_LINE: usize = MAX_LINE_BYTES + 128;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutputPane {
-    pub job: Option<JobId>,
+    pub(crate) job: Option<JobId>,
     pub lines: VecDeque<OutputLine>,
     /// File offset just after the last complete line kept.
-    pub end: u64,
+    pub(crate) end: u64,
     /// The line being written, shown when the window reaches the end of the file.
-    pub partial: Option<OutputLine>,
+    pub(crate) partial: Option<OutputLine>,
     /// Whether the window reaches the end of the file (so appends belong to it).
-    pub at_file_end: bool,
-    pub file_len: u64,
+    pub(crate) at_file_end: bool,
+    pub(crate) file_len: u64,
     /// Glued to the end; off once the person scrolls up.
-    pub follow: bool,
+    pub(crate) follow: bool,
     /// First shown line (a window index) when not following.
-    pub top: usize,
+    pub(crate) top: usize,
     /// With wrap: the first row of `top` shown (a line taller than the pane is read
     /// row by row).
-    pub top_row: usize,
+    pub(crate) top_row: usize,
     /// Without wrap: the first column shown.
-    pub left: usize,
-    pub wrap: bool,
-    pub search: Option<Search>,
+    pub(crate) left: usize,
+    pub(crate) wrap: bool,
+    pub(crate) search: Option<Search>,
     /// A read is on its way (so scrolling does not ask twice).
-    pub fetching: bool,
+    pub(crate) fetching: bool,
     /// Nothing received yet for this job.
-    pub loading: bool,
+    pub(crate) loading: bool,
     /// The file's line number (0-based) of the first line kept, once known.
-    pub first_line: Option<u64>,
+    pub(crate) first_line: Option<u64>,
     /// Show this line (by offset) once the window around it arrives.
-    pub jump_to: Option<u64>,
+    pub(crate) jump_to: Option<u64>,
     /// The loader's count: lines ending before an offset (the file's length then).
-    pub counted: Option<(u64, u64)>,
+    pub(crate) counted: Option<(u64, u64)>,
 }
 
 impl Default for OutputPane {
@@ -113,7 +113,7 @@ impl Default for OutputPane {
 impl OutputPane {
     /// Switches to another job: what was shown is forgotten, wrap stays. A search
     /// starts again for the new job ([`super::app::App::select`] asks the loader).
-    pub fn select(&mut self, job: Option<JobId>) {
+    pub(crate) fn select(&mut self, job: Option<JobId>) {
         let wrap = self.wrap;
         let matcher = self.search.as_ref().map(|search| search.matcher.clone());
         *self = OutputPane { loading: job.is_some(), job, wrap, ..OutputPane::default() };
@@ -123,7 +123,7 @@ impl OutputPane {
     }
 
     /// A document: every line in memory, read from the top.
-    pub fn document(text: &str, wrap: bool) -> Self {
+    pub(crate) fn document(text: &str, wrap: bool) -> Self {
         let mut offset = 0;
         let lines: VecDeque<OutputLine> = text
             .split('\n')
@@ -137,19 +137,19 @@ impl OutputPane {
     }
 
     /// The file's line number of window line `index`, when known.
-    pub fn line_number(&self, index: usize) -> Option<u64> {
+    pub(crate) fn line_number(&self, index: usize) -> Option<u64> {
         self.first_line.map(|first| first + index as u64)
     }
 
     /// Lines in the file: counted from the window when it reaches the end, else as the
     /// loader counted them.
-    pub fn total_lines(&self) -> Option<u64> {
+    pub(crate) fn total_lines(&self) -> Option<u64> {
         let from_window = self.at_file_end.then(|| self.line_number(self.line_count())).flatten();
         from_window.or(self.counted.map(|(_, lines)| lines))
     }
 
     /// The loader counted the file's lines.
-    pub fn apply_line_count(&mut self, job: &JobId, offset: u64, lines: u64) {
+    pub(crate) fn apply_line_count(&mut self, job: &JobId, offset: u64, lines: u64) {
         if self.job.as_ref() != Some(job) {
             return;
         }
@@ -161,7 +161,7 @@ impl OutputPane {
     }
 
     /// The loader says which line starts at `offset`.
-    pub fn apply_line_number(&mut self, job: &JobId, offset: u64, line: u64) {
+    pub(crate) fn apply_line_number(&mut self, job: &JobId, offset: u64, line: u64) {
         if self.job.as_ref() != Some(job) {
             return;
         }
@@ -171,7 +171,7 @@ impl OutputPane {
     }
 
     /// The loader left lines out (a flood): what is kept no longer joins what comes.
-    pub fn apply_gap(&mut self, job: &JobId, skipped: u64) {
+    pub(crate) fn apply_gap(&mut self, job: &JobId, skipped: u64) {
         if self.job.as_ref() != Some(job) || !self.at_file_end {
             return;
         }
@@ -184,20 +184,20 @@ impl OutputPane {
     }
 
     /// File offset of the first line kept.
-    pub fn start(&self) -> u64 {
+    pub(crate) fn start(&self) -> u64 {
         self.lines.front().map_or(self.end, |line| line.offset)
     }
 
-    pub fn has_older(&self) -> bool {
+    pub(crate) fn has_older(&self) -> bool {
         self.start() > 0
     }
 
     /// Every line shown, the one being written included.
-    pub fn line_count(&self) -> usize {
+    pub(crate) fn line_count(&self) -> usize {
         self.lines.len() + usize::from(self.partial.is_some() && self.at_file_end)
     }
 
-    pub fn line(&self, index: usize) -> Option<&str> {
+    pub(crate) fn line(&self, index: usize) -> Option<&str> {
         match self.lines.get(index) {
             Some(line) => Some(&line.text),
             None if index == self.lines.len() && self.at_file_end => self.partial.as_ref().map(|line| line.text.as_str()),
@@ -206,7 +206,7 @@ impl OutputPane {
     }
 
     /// Takes in what the loader read for `job`.
-    pub fn apply_update(&mut self, job: &JobId, update: OutputUpdate) {
+    pub(crate) fn apply_update(&mut self, job: &JobId, update: OutputUpdate) {
         if self.job.as_ref() != Some(job) {
             return;
         }
@@ -246,7 +246,7 @@ impl OutputPane {
     }
 
     /// Older lines read from the file, to go before the window.
-    pub fn apply_older(&mut self, job: &JobId, block: LineBlock) {
+    pub(crate) fn apply_older(&mut self, job: &JobId, block: LineBlock) {
         if self.job.as_ref() != Some(job) {
             return;
         }
@@ -273,7 +273,7 @@ impl OutputPane {
 
     /// Lines from the start of the file (Home), or around a line (a search match): they
     /// replace the window. `first_line` is the number of the block's first line, when known.
-    pub fn apply_block(&mut self, job: &JobId, block: LineBlock, first_line: Option<u64>) {
+    pub(crate) fn apply_block(&mut self, job: &JobId, block: LineBlock, first_line: Option<u64>) {
         if self.job.as_ref() != Some(job) {
             return;
         }
@@ -290,7 +290,7 @@ impl OutputPane {
     }
 
     /// Newer lines, to go after a window that does not reach the end of the file.
-    pub fn apply_newer(&mut self, job: &JobId, block: LineBlock) {
+    pub(crate) fn apply_newer(&mut self, job: &JobId, block: LineBlock) {
         if self.job.as_ref() != Some(job) {
             return;
         }
@@ -361,13 +361,13 @@ impl OutputPane {
     }
 
     /// Window offsets of the lines in memory that match.
-    pub fn match_offsets(&self) -> impl Iterator<Item = u64> + '_ {
+    pub(crate) fn match_offsets(&self) -> impl Iterator<Item = u64> + '_ {
         let matches = self.search.as_ref().map_or(&[][..], |search| &search.matches[..]);
         matches.iter().filter_map(|&index| self.offset_of(index))
     }
 
     /// The file offset where window line `index` starts.
-    pub fn offset_of(&self, index: usize) -> Option<u64> {
+    pub(crate) fn offset_of(&self, index: usize) -> Option<u64> {
         match self.lines.get(index) {
             Some(line) => Some(line.offset),
             None if index == self.lines.len() && self.at_file_end => self.partial.as_ref().map(|line| line.offset),
@@ -376,13 +376,13 @@ impl OutputPane {
     }
 
     /// The window index of the line that starts at `offset`.
-    pub fn index_of(&self, offset: u64) -> Option<usize> {
+    pub(crate) fn index_of(&self, offset: u64) -> Option<usize> {
         let index = self.lines.partition_point(|line| line.offset < offset);
         (self.offset_of(index) == Some(offset)).then_some(index)
     }
 
     /// Recomputes which lines match the search.
-    pub fn refresh_search(&mut self) {
+    pub(crate) fn refresh_search(&mut self) {
         self.search_from(0, 0);
     }
 }

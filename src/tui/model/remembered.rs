@@ -10,30 +10,30 @@ use serde_json::Value;
 
 use crate::jobs::atomic::{self, Durability};
 
-pub const FILE_NAME: &str = "dashboard.json";
+pub(crate) const FILE_NAME: &str = "dashboard.json";
 /// How many prompts and folders the form recalls.
-pub const RECALLED: usize = 50;
+pub(crate) const RECALLED: usize = 50;
 /// A longer prompt is not kept for recall (the file stays small).
 const MAX_RECALLED_PROMPT: usize = 16 * 1024;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Remembered {
-    pub wrap: bool,
-    pub bell: bool,
-    pub notify: bool,
+    pub(crate) wrap: bool,
+    pub(crate) bell: bool,
+    pub(crate) notify: bool,
     /// A [`super::rows::SortKey`] name.
-    pub sort: String,
+    pub(crate) sort: String,
     /// A [`super::rows::StatusFilter`] name.
-    pub status_filter: String,
-    pub text_filter: String,
+    pub(crate) status_filter: String,
+    pub(crate) text_filter: String,
     /// Newest first.
-    pub prompts: Vec<String>,
-    pub folders: Vec<String>,
+    pub(crate) prompts: Vec<String>,
+    pub(crate) folders: Vec<String>,
 }
 
 impl Remembered {
     /// Puts `entry` first in `list` (once), keeping at most [`RECALLED`].
-    pub fn push(list: &mut Vec<String>, entry: &str) {
+    pub(crate) fn push(list: &mut Vec<String>, entry: &str) {
         if entry.trim().is_empty() || entry.len() > MAX_RECALLED_PROMPT {
             return;
         }
@@ -43,12 +43,12 @@ impl Remembered {
     }
 }
 
-pub fn path_in(home: &Path) -> PathBuf {
+pub(crate) fn path_in(home: &Path) -> PathBuf {
     home.join(FILE_NAME)
 }
 
 /// Reads the file; whatever cannot be read as expected is left at its default.
-pub fn load(path: &Path) -> Remembered {
+pub(crate) fn load(path: &Path) -> Remembered {
     let value: Value = match std::fs::read(path).map(|bytes| serde_json::from_slice(&bytes)) {
         Ok(Ok(value)) => value,
         Ok(Err(err)) => {
@@ -76,7 +76,7 @@ pub fn load(path: &Path) -> Remembered {
 }
 
 /// Replaces the file whole (a reader sees the old one or the new one).
-pub fn save(path: &Path, remembered: &Remembered) -> std::io::Result<()> {
+pub(crate) fn save(path: &Path, remembered: &Remembered) -> std::io::Result<()> {
     let mut bytes = serde_json::to_vec_pretty(remembered).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
     atomic::write(path, &bytes, Durability::Quick)

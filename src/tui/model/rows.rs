@@ -24,7 +24,7 @@ fn status_rank(shown: Shown) -> u8 {
 
 impl App {
     /// What the row of `record` says of its state.
-    pub fn shown_status(&self, record: &JobRecord) -> Shown {
+    pub(crate) fn shown_status(&self, record: &JobRecord) -> Shown {
         match &record.meta {
             Ok(meta) if !meta.status.is_finished() && self.cancelling.contains(&record.id) => Shown::Stopping,
             Ok(meta) if meta.supervisor_lost => Shown::Lost,
@@ -35,7 +35,7 @@ impl App {
     }
 
     /// Every column the table can show for a job, as text: what `f` looks in.
-    pub fn row_text(&self, record: &JobRecord) -> String {
+    pub(crate) fn row_text(&self, record: &JobRecord) -> String {
         let mut words = vec![record.id.to_string(), self.shown_status(record).word().to_owned(), text::age(record, self.now)];
         match &record.meta {
             Ok(meta) => {

@@ -10,7 +10,7 @@ use regex::RegexBuilder;
 use regex::bytes::RegexBuilder as BytesRegexBuilder;
 
 /// The prefix that makes a search a regular expression.
-pub const REGEX_PREFIX: &str = "re:";
+pub(crate) const REGEX_PREFIX: &str = "re:";
 
 #[derive(Clone, Debug)]
 pub struct Matcher {
@@ -31,7 +31,7 @@ impl Eq for Matcher {}
 impl Matcher {
     /// The matcher for a query, or why it is not one (a regular expression that does
     /// not parse). An empty query matches nothing and is refused.
-    pub fn parse(query: &str) -> Result<Matcher, String> {
+    pub(crate) fn parse(query: &str) -> Result<Matcher, String> {
         let pattern = match query.strip_prefix(REGEX_PREFIX) {
             Some(pattern) => pattern.to_owned(),
             None => regex::escape(query),
@@ -48,21 +48,21 @@ impl Matcher {
         }
     }
 
-    pub fn query(&self) -> &str {
+    pub(crate) fn query(&self) -> &str {
         &self.query
     }
 
     /// Byte ranges of the matches in `text` (empty matches left out).
-    pub fn find_all(&self, text: &str) -> Vec<(usize, usize)> {
+    pub(crate) fn find_all(&self, text: &str) -> Vec<(usize, usize)> {
         self.text.find_iter(text).map(|found| (found.start(), found.end())).filter(|(start, end)| start < end).collect()
     }
 
-    pub fn is_match(&self, text: &str) -> bool {
+    pub(crate) fn is_match(&self, text: &str) -> bool {
         self.text.find_iter(text).any(|found| !found.is_empty())
     }
 
     /// Starts of matches in raw bytes (a line of the file, or many).
-    pub fn find_starts_in_bytes<'a>(&'a self, bytes: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    pub(crate) fn find_starts_in_bytes<'a>(&'a self, bytes: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
         self.bytes.find_iter(bytes).filter(|found| !found.is_empty()).map(|found| found.start())
     }
 }
@@ -72,37 +72,37 @@ fn first_line(text: &str) -> String {
 }
 
 /// The most whole-file matches kept (a search for `e` in a gigabyte stops counting).
-pub const MAX_FILE_MATCHES: usize = 100_000;
+pub(crate) const MAX_FILE_MATCHES: usize = 100_000;
 
 /// A match the whole-file search found: where its line starts, and its number (0-based).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FileMatch {
-    pub offset: u64,
-    pub line: u64,
+    pub(crate) offset: u64,
+    pub(crate) line: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Search {
-    pub matcher: Matcher,
+pub(crate) struct Search {
+    pub(crate) matcher: Matcher,
     /// The whole-file search that feeds this one; 0 when the lines in memory are all
     /// there is (a document).
-    pub id: u64,
+    pub(crate) id: u64,
     /// Window indices of the lines in memory that match.
-    pub matches: Vec<usize>,
+    pub(crate) matches: Vec<usize>,
     /// What the whole-file search found so far, in file order.
-    pub file_matches: Vec<FileMatch>,
+    pub(crate) file_matches: Vec<FileMatch>,
     /// Bytes the whole-file search has read, of `file_len`.
-    pub scanned: u64,
-    pub file_len: u64,
-    pub done: bool,
+    pub(crate) scanned: u64,
+    pub(crate) file_len: u64,
+    pub(crate) done: bool,
     /// It found more than [`MAX_FILE_MATCHES`].
-    pub capped: bool,
+    pub(crate) capped: bool,
     /// The line of the current match, by its offset.
-    pub current: Option<u64>,
+    pub(crate) current: Option<u64>,
 }
 
 impl Search {
-    pub fn new(matcher: Matcher, id: u64) -> Self {
+    pub(crate) fn new(matcher: Matcher, id: u64) -> Self {
         Search {
             matcher,
             id,
@@ -116,12 +116,12 @@ impl Search {
         }
     }
 
-    pub fn query(&self) -> &str {
+    pub(crate) fn query(&self) -> &str {
         self.matcher.query()
     }
 
     /// Takes in what the whole-file search found since it last said.
-    pub fn take_progress(&mut self, found: Vec<FileMatch>, scanned: u64, file_len: u64, done: bool) {
+    pub(crate) fn take_progress(&mut self, found: Vec<FileMatch>, scanned: u64, file_len: u64, done: bool) {
         let room = MAX_FILE_MATCHES.saturating_sub(self.file_matches.len());
         self.capped |= found.len() > room;
         self.file_matches.extend(found.into_iter().take(room));
@@ -132,7 +132,7 @@ impl Search {
 
     /// Every match's line offset, in file order: the whole-file search's, and those in
     /// memory it has not reached (lines written since it started).
-    pub fn all_offsets(&self, window_offsets: impl Iterator<Item = u64>) -> Vec<u64> {
+    pub(crate) fn all_offsets(&self, window_offsets: impl Iterator<Item = u64>) -> Vec<u64> {
         let mut offsets: Vec<u64> = self.file_matches.iter().map(|found| found.offset).collect();
         let scanned = if self.id == 0 { 0 } else { self.scanned };
         offsets.extend(window_offsets.filter(|&offset| offset >= scanned));
@@ -142,7 +142,8 @@ impl Search {
     }
 
     /// The file's line number of a match the whole-file search found.
-    pub fn line_of(&self, offset: u64) -> Option<u64> {
+    #[cfg(test)]
+    pub(crate) fn line_of(&self, offset: u64) -> Option<u64> {
         let at = self.file_matches.binary_search_by_key(&offset, |found| found.offset).ok()?;
         Some(self.file_matches[at].line)
     }

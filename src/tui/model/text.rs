@@ -36,7 +36,7 @@ pub fn styled_line(raw: &str, max_columns: usize) -> Line<'static> {
 /// Columns `skip..skip + columns` of a raw output line, and whether the line goes on
 /// past them. The parser stops one column after the slice (a wide character cut by the
 /// left edge shows as a space).
-pub fn styled_slice(raw: &str, skip: usize, columns: usize) -> (Line<'static>, bool) {
+pub(crate) fn styled_slice(raw: &str, skip: usize, columns: usize) -> (Line<'static>, bool) {
     let mut spans: Vec<Span<'static>> = Vec::new();
     let mut piece = String::new();
     let mut style = Style::default();
@@ -91,13 +91,13 @@ pub fn styled_slice(raw: &str, skip: usize, columns: usize) -> (Line<'static>, b
 }
 
 /// The width of a raw line in columns, counting at most `limit`.
-pub fn line_width(raw: &str, limit: usize) -> usize {
+pub(crate) fn line_width(raw: &str, limit: usize) -> usize {
     sanitize(raw, limit, false).chars().map(|ch| ch.width().unwrap_or(0)).sum()
 }
 
 /// The marker the output reader puts at the end of a line it cut, and how many bytes it
 /// left out: the line can be read whole from the file.
-pub fn cut_bytes(line: &str) -> Option<u64> {
+pub(crate) fn cut_bytes(line: &str) -> Option<u64> {
     let rest = line.strip_suffix(" more bytes on this line)")?;
     let at = rest.rfind(" … (")?;
     rest[at + " … (".len()..].parse().ok()
@@ -205,7 +205,7 @@ fn extended_colour_semicolon(rest: &[u16]) -> (Option<Color>, usize) {
 }
 
 /// Restyles the parts of `line` that match.
-pub fn highlight(line: Line<'static>, matcher: &Matcher, style: Style) -> Line<'static> {
+pub(crate) fn highlight(line: Line<'static>, matcher: &Matcher, style: Style) -> Line<'static> {
     let text: String = line.spans.iter().map(|span| span.content.as_ref()).collect();
     let matches = matcher.find_all(&text);
     if matches.is_empty() {
@@ -268,14 +268,14 @@ pub fn wrap(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
 }
 
 /// How many rows `raw` takes when wrapped at `width` (never less than one).
-pub fn wrapped_height(raw: &str, width: usize, max_rows: usize) -> usize {
+pub(crate) fn wrapped_height(raw: &str, width: usize, max_rows: usize) -> usize {
     let width = width.max(1);
     let columns = sanitize(raw, width.saturating_mul(max_rows), false).chars().map(|ch| ch.width().unwrap_or(0)).sum::<usize>();
     columns.div_ceil(width).clamp(1, max_rows.max(1))
 }
 
 /// Shortens a path for display: the home folder becomes `~`.
-pub fn tilde(path: &str, home: Option<&str>) -> String {
+pub(crate) fn tilde(path: &str, home: Option<&str>) -> String {
     match home {
         Some(home) if !home.is_empty() && home != "/" => {
             if path == home {
@@ -291,7 +291,7 @@ pub fn tilde(path: &str, home: Option<&str>) -> String {
 }
 
 /// A count as people read it at a glance: `950`, `12.3k`, `4.1M`.
-pub fn compact_count(count: u64) -> String {
+pub(crate) fn compact_count(count: u64) -> String {
     match count {
         0..1_000 => count.to_string(),
         1_000..1_000_000 => format!("{:.1}k", count as f64 / 1_000.0),
@@ -300,14 +300,14 @@ pub fn compact_count(count: u64) -> String {
 }
 
 /// Seconds a job ran (or runs).
-pub fn run_seconds(meta: &JobMeta, now: DateTime<Utc>) -> i64 {
+pub(crate) fn run_seconds(meta: &JobMeta, now: DateTime<Utc>) -> i64 {
     let Some(started) = meta.started_at.or(meta.created_at) else { return 0 };
     let ended = meta.finished_at.map_or(now, |finished| finished.0);
     (ended - started.0).num_seconds().max(0)
 }
 
 /// How long ago a job was made (or started): `45s`, `12m`, `3h`, `5d`.
-pub fn age(record: &JobRecord, now: DateTime<Utc>) -> String {
+pub(crate) fn age(record: &JobRecord, now: DateTime<Utc>) -> String {
     let made = record.meta.as_ref().ok().and_then(|meta| meta.created_at.or(meta.started_at)).map(|at| at.0);
     let made = made.unwrap_or_else(|| DateTime::<Utc>::from(record.created));
     let seconds = (now - made).num_seconds().max(0);

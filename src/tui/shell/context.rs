@@ -9,19 +9,19 @@ use crate::jobs::{Agents, Engine};
 use super::notice::Terminal;
 
 /// Everything the loop needs besides the state.
-pub struct Context {
-    pub engine: Engine,
+pub(crate) struct Context {
+    pub(crate) engine: Engine,
     /// The agents the form may name.
-    pub agents: Agents,
+    pub(crate) agents: Agents,
     /// The queue and time limits a job started from the form gets.
-    pub limits: crate::jobs::JobLimits,
+    pub(crate) limits: crate::jobs::JobLimits,
     /// Between SIGINT and SIGKILL when `c` stops a job.
-    pub cancel_grace: std::time::Duration,
-    pub shutdown: CancellationToken,
+    pub(crate) cancel_grace: std::time::Duration,
+    pub(crate) shutdown: CancellationToken,
     /// Where the settings to remember are written.
-    pub state_path: PathBuf,
+    pub(crate) state_path: PathBuf,
     /// The home folder, for `~` in folder completion.
-    pub home: Option<String>,
+    pub(crate) home: Option<String>,
     /// Which sequences the terminal takes.
-    pub terminal: Terminal,
+    pub(crate) terminal: Terminal,
 }

@@ -1,6 +1,6 @@
-pub mod context;
-pub mod effects;
-pub mod external;
+pub(crate) mod context;
+pub(crate) mod effects;
+pub(crate) mod external;
 pub mod loader;
-pub mod notice;
-pub mod runtime;
+pub(crate) mod notice;
+pub(crate) mod runtime;

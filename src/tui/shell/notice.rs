@@ -10,22 +10,22 @@ use base64::Engine as _;
 
 /// Which notice sequence the terminal understands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NoticeKind {
+pub(crate) enum NoticeKind {
     Osc9,
     Osc777,
 }
 
 /// Where the dashboard runs, for the sequences it writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Terminal {
-    pub notice: NoticeKind,
-    pub in_tmux: bool,
+pub(crate) struct Terminal {
+    pub(crate) notice: NoticeKind,
+    pub(crate) in_tmux: bool,
 }
 
 impl Terminal {
     /// Read from the environment: foot (and `CODEX_ASYNC_NOTICE=osc777`) get OSC 777,
     /// the others OSC 9.
-    pub fn from_env() -> Self {
+    pub(crate) fn from_env() -> Self {
         let term = std::env::var("TERM").unwrap_or_default();
         let wanted = std::env::var("CODEX_ASYNC_NOTICE").unwrap_or_default();
         let notice = match wanted.as_str() {
@@ -45,7 +45,7 @@ fn field(text: &str, no_semicolon: bool) -> String {
 }
 
 /// The bytes of a desktop notice.
-pub fn notice_bytes(terminal: Terminal, title: &str, body: &str) -> Vec<u8> {
+pub(crate) fn notice_bytes(terminal: Terminal, title: &str, body: &str) -> Vec<u8> {
     let sequence = match terminal.notice {
         NoticeKind::Osc9 => format!("\u{1b}]9;{}: {}\u{7}", field(title, false), field(body, false)),
         NoticeKind::Osc777 => format!("\u{1b}]777;notify;{};{}\u{7}", field(title, true), field(body, false)),
@@ -57,19 +57,19 @@ pub fn notice_bytes(terminal: Terminal, title: &str, body: &str) -> Vec<u8> {
     sequence.into_bytes()
 }
 
-pub fn write_notice(out: &mut impl Write, terminal: Terminal, title: &str, body: &str) -> io::Result<()> {
+pub(crate) fn write_notice(out: &mut impl Write, terminal: Terminal, title: &str, body: &str) -> io::Result<()> {
     out.write_all(&notice_bytes(terminal, title, body))?;
     out.flush()
 }
 
 /// OSC 52: the terminal (even over ssh, or tmux with set-clipboard) sets the clipboard.
-pub fn write_copy(out: &mut impl Write, text: &str) -> io::Result<()> {
+pub(crate) fn write_copy(out: &mut impl Write, text: &str) -> io::Result<()> {
     let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
     write!(out, "\u{1b}]52;c;{encoded}\u{7}")?;
     out.flush()
 }
 
-pub fn write_bell(out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn write_bell(out: &mut impl Write) -> io::Result<()> {
     out.write_all(b"\x07")?;
     out.flush()
 }

@@ -23,20 +23,20 @@ use crate::tui::update::keys;
 use crate::tui::view::draw;
 
 /// At most ~30 frames a second, however much output arrives.
-pub const FRAME: Duration = Duration::from_millis(33);
+pub(crate) const FRAME: Duration = Duration::from_millis(33);
 /// A key is answered at once: the cap is for floods of data, not for a person. Keys
 /// that arrive together are still drawn once (the loop takes every ready event before
 /// it draws); a gap here only delayed the key that came just after a flood frame.
-pub const KEY_FRAME: Duration = Duration::from_millis(0);
+pub(crate) const KEY_FRAME: Duration = Duration::from_millis(0);
 /// The most loader events taken in before the next draw decision.
 const BATCH: usize = 512;
 
 /// Puts the terminal back however the dashboard ends (panics included: ratatui's
 /// hook restores the screen, ours the mouse and bracketed paste).
-pub struct TerminalGuard;
+pub(crate) struct TerminalGuard;
 
 impl TerminalGuard {
-    pub fn enter() -> io::Result<(TerminalGuard, DefaultTerminal)> {
+    pub(crate) fn enter() -> io::Result<(TerminalGuard, DefaultTerminal)> {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);
@@ -57,7 +57,7 @@ impl Drop for TerminalGuard {
     }
 }
 
-pub async fn run(terminal: &mut DefaultTerminal, app: &mut App, context: &Context) -> io::Result<()> {
+pub(crate) async fn run(terminal: &mut DefaultTerminal, app: &mut App, context: &Context) -> io::Result<()> {
     let (command_sender, command_receiver) = mpsc::unbounded_channel();
     let (data_sender, mut data_receiver) = mpsc::unbounded_channel();
     let (task_sender, mut task_receiver) = mpsc::unbounded_channel();
@@ -128,7 +128,7 @@ pub async fn run(terminal: &mut DefaultTerminal, app: &mut App, context: &Contex
     Ok(())
 }
 
-pub fn draw(terminal: &mut DefaultTerminal, app: &App) -> io::Result<()> {
+pub(crate) fn draw(terminal: &mut DefaultTerminal, app: &App) -> io::Result<()> {
     // DEC mode 2026: the terminal shows the frame whole, never half drawn.
     queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
     terminal.draw(|frame| draw::draw(frame, app))?;

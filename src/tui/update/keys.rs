@@ -9,7 +9,7 @@ use crate::tui::model::field::Edit;
 /// Rows per wheel notch.
 const WHEEL_ROWS: i32 = 3;
 
-pub fn action_for(app: &App, event: &Event) -> Option<Action> {
+pub(crate) fn action_for(app: &App, event: &Event) -> Option<Action> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => key_action(app, key),
         Event::Paste(text) if takes_text(&app.mode) => Some(Action::Edit(Edit::Paste(text.clone()))),

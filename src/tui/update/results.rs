@@ -7,7 +7,7 @@ use crate::tui::model::message::{Effect, Started, TaskResult};
 
 impl App {
     /// Takes in a background task's result.
-    pub fn apply_result(&mut self, result: TaskResult) -> Vec<Effect> {
+    pub(crate) fn apply_result(&mut self, result: TaskResult) -> Vec<Effect> {
         self.dirty = true;
         match result {
             TaskResult::Cancelled { id, outcome } => {

@@ -12,7 +12,7 @@ use crate::tui::model::text;
 
 /// Where the view goes sideways.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sideways {
+pub(crate) enum Sideways {
     Left,
     Right,
     Start,

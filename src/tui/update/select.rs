@@ -8,7 +8,7 @@ use crate::tui::model::message::Effect;
 impl App {
     /// Recomputes the filtered rows; keeps the selection when it is still shown,
     /// else selects the first row.
-    pub fn refresh_view(&mut self) -> Vec<Effect> {
+    pub(crate) fn refresh_view(&mut self) -> Vec<Effect> {
         self.filter_view();
         let effects = if self.selected_row().is_some() {
             Vec::new()

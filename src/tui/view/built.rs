@@ -4,7 +4,7 @@
 use std::cell::Cell;
 
 #[derive(Clone, Copy)]
-pub enum Kind {
+pub(crate) enum Kind {
     TableRows,
     OutputLines,
 }
@@ -24,6 +24,6 @@ pub(crate) fn add(kind: Kind, count: usize) {
 }
 
 /// Table rows and output lines built on this thread since the last call.
-pub fn take() -> (usize, usize) {
+pub(crate) fn take() -> (usize, usize) {
     COUNTS.with(|counts| counts.replace((0, 0)))
 }

@@ -16,7 +16,7 @@ use crate::tui::model::app::{App, McpAuth, McpState};
 use crate::tui::model::filters::Shown;
 use crate::tui::model::layout;
 
-pub fn draw(frame: &mut Frame, app: &App) {
+pub(crate) fn draw(frame: &mut Frame, app: &App) {
     let areas = layout::areas(app);
     draw_header(frame, app, areas.header);
     if areas.table.height > 0 {

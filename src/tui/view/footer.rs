@@ -15,10 +15,10 @@ use crate::tui::model::filters::Shown;
 use crate::tui::model::form::Field;
 
 /// A key hint and how much it is needed (higher stays longer).
-pub struct Hint {
-    pub key: &'static str,
-    pub what: String,
-    pub priority: u8,
+pub(crate) struct Hint {
+    pub(crate) key: &'static str,
+    pub(crate) what: String,
+    pub(crate) priority: u8,
 }
 
 fn hint(key: &'static str, what: impl Into<String>, priority: u8) -> Hint {
@@ -28,7 +28,7 @@ fn hint(key: &'static str, what: impl Into<String>, priority: u8) -> Hint {
 /// The highest priority: never dropped.
 const ALWAYS: u8 = 9;
 
-pub fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
+pub(crate) fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
     if area.height == 0 {
         return;
     }
@@ -56,7 +56,7 @@ pub fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 /// The keys that do something right now, most needed first in priority.
-pub fn footer_keys(app: &App) -> Vec<Hint> {
+pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
     match &app.mode {
         Mode::Help => return vec![hint("Esc/?", "close help", ALWAYS), hint("↑↓", "scroll", 5), hint("q", "quit", ALWAYS)],
         Mode::Confirm(_) => return vec![hint("y", "yes", ALWAYS), hint("n/Esc", "no", ALWAYS)],
@@ -159,7 +159,7 @@ fn hint_width(hint: &Hint) -> usize {
 
 /// The keys that fit in `width` columns: the least needed are dropped first, the
 /// order of the rest kept.
-pub fn fitting_keys(mut keys: Vec<Hint>, width: usize) -> Vec<Hint> {
+pub(crate) fn fitting_keys(mut keys: Vec<Hint>, width: usize) -> Vec<Hint> {
     while keys.iter().map(hint_width).sum::<usize>() > width {
         let Some(at) = keys
             .iter()

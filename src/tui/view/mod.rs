@@ -1,8 +1,8 @@
 #[cfg(test)]
-pub mod built;
-pub mod draw;
-pub mod footer;
-pub mod output;
-pub mod overlay;
-pub mod symbols;
-pub mod table;
+pub(crate) mod built;
+pub(crate) mod draw;
+pub(crate) mod footer;
+pub(crate) mod output;
+pub(crate) mod overlay;
+pub(crate) mod symbols;
+pub(crate) mod table;

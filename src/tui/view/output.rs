@@ -53,7 +53,7 @@ fn position_text(app: &App, top: usize) -> String {
 }
 
 /// `29,944`.
-pub fn grouped(number: u64) -> String {
+pub(crate) fn grouped(number: u64) -> String {
     let digits = number.to_string();
     let mut out = String::new();
     for (at, digit) in digits.chars().enumerate() {
@@ -121,7 +121,7 @@ fn title(app: &App, top: usize, focused: bool) -> Vec<Span<'static>> {
     title
 }
 
-pub fn draw_output(frame: &mut Frame, app: &App, area: Rect) {
+pub(crate) fn draw_output(frame: &mut Frame, app: &App, area: Rect) {
     let pane = app.shown();
     let focused = app.focus == Focus::Output || app.zoom;
     let (width, height) = (area.width, area.height.saturating_sub(1));

@@ -14,7 +14,7 @@ use crate::tui::model::form::{Field, NewJobForm};
 use crate::tui::model::help::{self, HelpLine};
 use crate::tui::model::text;
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     match &app.mode {
         Mode::Help => draw_help(frame, area, app.help_scroll),
         Mode::Confirm(confirm) => draw_confirm(frame, confirm, area),

@@ -7,7 +7,7 @@ use crate::jobs::Status;
 
 use crate::tui::model::filters::Shown;
 
-pub fn status_symbol(status: Option<Status>) -> (&'static str, Color) {
+pub(crate) fn status_symbol(status: Option<Status>) -> (&'static str, Color) {
     match status {
         Some(Status::Pending) => ("◌", Color::Gray),
         Some(Status::Running) => ("●", Color::Yellow),
@@ -18,12 +18,12 @@ pub fn status_symbol(status: Option<Status>) -> (&'static str, Color) {
     }
 }
 
-pub fn status_name(status: Option<Status>) -> &'static str {
+pub(crate) fn status_name(status: Option<Status>) -> &'static str {
     status.map_or("corrupt", Status::as_str)
 }
 
 /// A status word's colour: the stored status's, or what the row says instead.
-pub fn shown_colour(shown: Shown) -> Color {
+pub(crate) fn shown_colour(shown: Shown) -> Color {
     match shown {
         Shown::Stored(status) => status_symbol(Some(status)).1,
         Shown::Starting => status_symbol(Some(Status::Pending)).1,
@@ -33,7 +33,7 @@ pub fn shown_colour(shown: Shown) -> Color {
     }
 }
 
-pub fn shown_symbol(shown: Shown) -> &'static str {
+pub(crate) fn shown_symbol(shown: Shown) -> &'static str {
     match shown {
         Shown::Stored(status) => status_symbol(Some(status)).0,
         Shown::Starting => status_symbol(Some(Status::Pending)).0,

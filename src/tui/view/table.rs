@@ -79,7 +79,7 @@ fn columns_for(width: u16) -> Vec<Column> {
     wanted.into_iter().filter(|(_, from)| width >= *from).map(|(column, _)| column).collect()
 }
 
-pub fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
+pub(crate) fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
     let columns = columns_for(area.width);
     let rows_shown = usize::from(area.height.saturating_sub(1));
     let mut header_title = format!("{} / {}", app.view.len(), app.jobs.len());

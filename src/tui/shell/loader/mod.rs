@@ -34,13 +34,13 @@ mod scan;
 use scan::{FileSearch, LineIndex};
 
 /// The most of a cut line read whole.
-pub const MAX_WHOLE_LINE: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_WHOLE_LINE: usize = 16 * 1024 * 1024;
 
 /// The least time between two reads of what changed: the first change after a quiet
 /// spell is read at once, the ones that follow are gathered for up to this long.
-pub const DEBOUNCE: Duration = Duration::from_millis(8);
+pub(crate) const DEBOUNCE: Duration = Duration::from_millis(8);
 /// Without a watch (the kernel's limit reached), how often everything is looked at.
-pub const UNWATCHED_RESCAN: Duration = Duration::from_secs(3);
+pub(crate) const UNWATCHED_RESCAN: Duration = Duration::from_secs(3);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoaderCommand {

@@ -13,7 +13,7 @@ use crate::jobs::output::split_lines;
 use crate::tui::model::search::{FileMatch, MAX_FILE_MATCHES, Matcher};
 
 /// How much one step reads.
-pub const SLICE: usize = 8 * 1024 * 1024;
+pub(crate) const SLICE: usize = 8 * 1024 * 1024;
 
 fn read_slice(path: &PathBuf, from: u64, buffer: &mut Vec<u8>) -> io::Result<usize> {
     let mut file = File::open(path)?;
@@ -39,8 +39,8 @@ fn newlines(bytes: &[u8]) -> u64 {
 
 /// The line numbers of a job's output: counted once from the start, with a checkpoint
 /// at each slice, so any offset read so far gets its number from at most one slice.
-pub struct LineIndex {
-    pub job: JobId,
+pub(crate) struct LineIndex {
+    pub(crate) job: JobId,
     path: PathBuf,
     /// (offset, number of the line that starts there or contains it … counted as
     /// newlines before `offset`).
@@ -56,14 +56,14 @@ pub struct LineIndex {
 }
 
 impl LineIndex {
-    pub fn new(job: JobId, path: PathBuf) -> Self {
+    pub(crate) fn new(job: JobId, path: PathBuf) -> Self {
         let target = file_len(&path);
         LineIndex { job, path, checkpoints: vec![(0, 0)], scanned: 0, lines: 0, wanted: Vec::new(), target, reported: false }
     }
 
     /// Once, when the count reached the length the file had when it began: that many
     /// lines end before that offset.
-    pub fn counted(&mut self) -> Option<(u64, u64)> {
+    pub(crate) fn counted(&mut self) -> Option<(u64, u64)> {
         if self.reported || self.scanned < self.target {
             return None;
         }
@@ -72,19 +72,19 @@ impl LineIndex {
     }
 
     /// Asks for the number of the line that starts at `offset`.
-    pub fn want(&mut self, offset: u64) {
+    pub(crate) fn want(&mut self, offset: u64) {
         if !self.wanted.contains(&offset) {
             self.wanted.push(offset);
         }
     }
 
     /// Whether reading on would answer something.
-    pub fn busy(&self) -> bool {
+    pub(crate) fn busy(&self) -> bool {
         self.scanned < self.target || self.wanted.iter().any(|&offset| offset > self.scanned)
     }
 
     /// Counts one more slice (up to the file's length now).
-    pub fn step(&mut self, buffer: &mut Vec<u8>) -> io::Result<()> {
+    pub(crate) fn step(&mut self, buffer: &mut Vec<u8>) -> io::Result<()> {
         let len = file_len(&self.path);
         if len < self.scanned {
             // Truncated: the numbers start again.
@@ -106,7 +106,7 @@ impl LineIndex {
     }
 
     /// Numbers of wanted offsets the count has reached.
-    pub fn answers(&mut self) -> Vec<(u64, u64)> {
+    pub(crate) fn answers(&mut self) -> Vec<(u64, u64)> {
         let scanned = self.scanned;
         let (ready, waiting): (Vec<u64>, Vec<u64>) = self.wanted.iter().partition(|&&offset| offset <= scanned);
         self.wanted = waiting;
@@ -114,7 +114,7 @@ impl LineIndex {
     }
 
     /// The number (0-based) of the line that starts at `offset`, if counted that far.
-    pub fn number_of(&self, offset: u64) -> Option<u64> {
+    pub(crate) fn number_of(&self, offset: u64) -> Option<u64> {
         if offset > self.scanned {
             return None;
         }
@@ -132,38 +132,38 @@ impl LineIndex {
 }
 
 /// A search through a job's whole output file, as it was when the search began.
-pub struct FileSearch {
-    pub job: JobId,
-    pub id: u64,
+pub(crate) struct FileSearch {
+    pub(crate) job: JobId,
+    pub(crate) id: u64,
     matcher: Matcher,
     path: PathBuf,
     /// Where the next slice starts (a line start, or inside a line longer than a slice).
     position: u64,
     /// The file's length when the search began: where it ends.
-    pub end: u64,
+    pub(crate) end: u64,
     /// Newlines before `position`.
     line: u64,
     /// Where the line being read starts (before `position` inside a long line).
     line_start: u64,
     /// Matches found.
-    pub found: usize,
+    pub(crate) found: usize,
 }
 
 /// What one step of a search found.
-pub struct Progress {
-    pub found: Vec<FileMatch>,
-    pub scanned: u64,
-    pub done: bool,
+pub(crate) struct Progress {
+    pub(crate) found: Vec<FileMatch>,
+    pub(crate) scanned: u64,
+    pub(crate) done: bool,
 }
 
 impl FileSearch {
-    pub fn new(job: JobId, id: u64, matcher: Matcher, path: PathBuf) -> Self {
+    pub(crate) fn new(job: JobId, id: u64, matcher: Matcher, path: PathBuf) -> Self {
         let end = file_len(&path);
         FileSearch { job, id, matcher, path, position: 0, end, line: 0, line_start: 0, found: 0 }
     }
 
     /// Reads and searches one slice.
-    pub fn step(&mut self, buffer: &mut Vec<u8>) -> io::Result<Progress> {
+    pub(crate) fn step(&mut self, buffer: &mut Vec<u8>) -> io::Result<Progress> {
         let read = read_slice(&self.path, self.position, buffer)?.min((self.end.saturating_sub(self.position)) as usize);
         if read == 0 {
             return Ok(Progress { found: Vec::new(), scanned: self.end, done: true });
