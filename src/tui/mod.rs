@@ -2,10 +2,20 @@
 //! output, and keys to cancel, delete and start jobs — with MCP served over HTTP
 //! from the same process.
 //!
-//! State is plain data ([`app::App`]), keys become [`app::Action`]s, drawing is a
-//! pure function of the state ([`draw::draw`]), and file I/O happens on the loader
-//! thread ([`loader`]) or on background tasks ([`effects`]). No job file is parsed
-//! here: the `jobs` module reads them.
+//! Four layers, each a folder, each with what it may import:
+//!
+//! - `model`: the state as plain data ([`App`]) and what it is made of. It imports
+//!   nothing of the dashboard.
+//! - `update`: keys become [`Action`]s; actions, what the loader read ([`DataEvent`]s)
+//!   and what background tasks returned change the state and ask for effects. It
+//!   imports the model.
+//! - `view`: drawing, a pure function of the state. It imports the model.
+//! - `shell`: the terminal loop, the effects carried out, the [`loader`] thread that
+//!   reads the jobs folder, external programs, terminal notices. It imports the other
+//!   three.
+//!
+//! This file starts the dashboard: the MCP endpoint beside it, the remembered
+//! settings, the terminal. No job file is parsed here: the `jobs` module reads them.
 
 mod model;
 mod shell;

@@ -1,7 +1,8 @@
 //! The dashboard's state: plain data, changed only by [`App::apply`] (a person's
 //! action), [`App::apply_data`] (what the loader read) and [`App::apply_result`]
-//! (a background task finished). Each returns the effects the runtime must carry out,
-//! so every transition can be tested without a terminal.
+//! (a background task finished), which the update layer holds. Each returns the
+//! effects the runtime must carry out, so every transition can be tested without a
+//! terminal.
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;

@@ -1,5 +1,6 @@
-//! Where each part goes for a terminal size: shared by drawing and by the state
-//! (page sizes, keeping the selection visible), so both agree.
+//! Where each part goes for a terminal size, and what the output shows in its place
+//! (the first line and row, the first cut line): shared by drawing and by the state
+//! (page sizes, keeping the selection visible, scrolling), so both agree.
 
 use ratatui::layout::Rect;
 

@@ -21,9 +21,9 @@ pub struct Remembered {
     pub(crate) wrap: bool,
     pub(crate) bell: bool,
     pub(crate) notify: bool,
-    /// A [`super::rows::SortKey`] name.
+    /// A [`super::filters::SortKey`] name.
     pub(crate) sort: String,
-    /// A [`super::rows::StatusFilter`] name.
+    /// A [`super::filters::StatusFilter`] name.
     pub(crate) status_filter: String,
     pub(crate) text_filter: String,
     /// Newest first.

@@ -1,6 +1,8 @@
 //! Agent output made safe to draw: colours kept, everything else that could move the
 //! cursor or confuse the terminal dropped (see [`crate::term`], the one parser both
 //! the dashboard and the command line use), tabs expanded, width measured per character.
+//! Also the few words a screen shows beside output: a path with `~`, a count at a
+//! glance, how long ago a job was made and how long it ran.
 
 use std::ops::ControlFlow;
 

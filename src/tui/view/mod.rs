@@ -1,8 +1,13 @@
+//! The view: drawing, a pure function of the state ([`draw::draw`]). Only the rows and
+//! lines on screen are built, so thousands of jobs or a huge log cost what fits on it.
+//!
+//! Imports the model only; the shell's loop calls it.
+
 #[cfg(test)]
 pub(crate) mod built;
 pub(crate) mod draw;
-pub(crate) mod footer;
-pub(crate) mod output;
-pub(crate) mod overlay;
-pub(crate) mod symbols;
-pub(crate) mod table;
+mod footer;
+mod output;
+mod overlay;
+mod symbols;
+mod table;
