@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use codex_async::jobs::output::OutputUpdate;
 use codex_async::jobs::{JobFeed, JobId, JobMeta, JobStore};
-use codex_async::tui::app::{App, DataEvent};
 use codex_async::tui::loader::{self, LoaderCommand};
+use codex_async::tui::{App, DataEvent};
 use tokio_util::sync::CancellationToken;
 
 const BIN: &str = env!("CARGO_BIN_EXE_codex-async");

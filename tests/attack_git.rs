@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use codex_async::tui::changes::git_diff;
+use codex_async::tui::git_diff;
 use common::{TestHome, wait_until};
 use common_tmux::{Tmux, dashboard_command, pane_below};
 

@@ -293,8 +293,8 @@ fn stock_two_thousand(home: &TestHome) -> Vec<String> {
 #[test]
 fn two_thousand_stored_jobs_are_listed_counted_and_navigable() {
     use codex_async::jobs::{JobFeed, Status};
-    use codex_async::tui::app::{Action, App};
     use codex_async::tui::loader::{self, LoaderCommand};
+    use codex_async::tui::{Action, App};
 
     let home = TestHome::new();
     let ids = stock_two_thousand(&home);

@@ -105,7 +105,7 @@ fn the_jobs_folder_deleted_and_recreated_under_a_running_dashboard() {
 /// The pane follows the file, not what it once held: after the truncation only the line
 /// written since shows (the job prints nothing else, so the old lines cannot have just
 /// scrolled away). The reader's offset going back is checked by the loader's own test
-/// (`tui::loader::tests::a_truncated_output_is_read_again_from_its_start`).
+/// (`tui::shell::loader::tests::a_truncated_output_is_read_again_from_its_start`).
 #[test]
 fn a_followed_output_truncated_or_deleted_keeps_the_pane_truthful() {
     let home = TestHome::new();

@@ -11,7 +11,7 @@ use std::time::Duration;
 use codex_async::jobs::owner::OwnerLock;
 use codex_async::jobs::{JobFeed, JobId, JobMeta, JobStore};
 use codex_async::mcp::McpServer;
-use codex_async::tui::app::DataEvent;
+use codex_async::tui::DataEvent;
 use codex_async::tui::loader::{self, LoaderCommand};
 use common::{TestHome, wait_until};
 use common_mcp::{call, ok, recorder};

@@ -359,5 +359,5 @@ pub fn dashboard(engine: Engine, args: DashboardArgs) -> anyhow::Result<ExitCode
         config,
         config_problem,
     };
-    crate::tui::main(engine, options)
+    crate::tui::run(engine, options)
 }

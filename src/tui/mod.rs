@@ -2,47 +2,34 @@
 //! output, and keys to cancel, delete and start jobs — with MCP served over HTTP
 //! from the same process.
 //!
-//! State is plain data ([`app::App`]), keys become [`app::Action`]s, drawing is a
-//! pure function of the state ([`draw::draw`]), and file I/O happens on the loader
-//! thread ([`loader`]) or on background tasks ([`effects`]). No job file is parsed
-//! here: the `jobs` module reads them.
+//! Four layers, each a folder, each with what it may import:
+//!
+//! - `model`: the state as plain data ([`App`]) and what it is made of. It imports
+//!   nothing of the dashboard.
+//! - `update`: keys become [`Action`]s; actions, what the loader read ([`DataEvent`]s)
+//!   and what background tasks returned change the state and ask for effects. It
+//!   imports the model.
+//! - `view`: drawing, a pure function of the state. It imports the model.
+//! - `shell`: the terminal loop, the effects carried out, the [`loader`] thread that
+//!   reads the jobs folder, external programs, terminal notices. It imports the other
+//!   three.
+//!
+//! This file starts the dashboard: the MCP endpoint beside it, the remembered
+//! settings, the terminal. No job file is parsed here: the `jobs` module reads them.
 
-pub mod app;
-#[cfg(test)]
-pub mod built;
-pub mod changes;
-pub mod complete;
-pub mod context;
-pub mod data;
-pub mod detail;
-pub mod document;
-pub mod draw;
-pub mod effects;
-pub mod external;
-pub mod field;
-pub mod filters;
-pub mod footer;
-pub mod form;
-pub mod keys;
-pub mod layout;
-pub mod loader;
-pub mod matcher;
-pub mod message;
-pub mod normal;
-pub mod notice;
-pub mod output;
-pub mod overlay;
-pub mod pane;
-pub mod results;
-pub mod rows;
-pub mod runtime;
-pub mod scroll;
-pub mod search;
-pub mod state;
-pub mod symbols;
-pub mod table;
-pub mod text;
-pub mod update;
+mod model;
+mod shell;
+mod update;
+mod view;
+
+// What the integration tests and the benchmark drive: the state and its inputs, the
+// loader thread, and the text helpers that make output safe to draw.
+pub use model::app::App;
+pub use model::message::{Action, DataEvent};
+pub use model::text;
+pub use shell::loader;
+/// What `D` shows for a folder and a base (the attack tests run it on hostile repositories).
+pub use update::diff_view::git_diff;
 
 #[cfg(test)]
 mod tests;
@@ -58,7 +45,9 @@ use tokio_util::sync::CancellationToken;
 use crate::jobs::Engine;
 use crate::{demo, mcp};
 
-use app::{App, McpAuth, McpState};
+use model::app::{McpAuth, McpState};
+use model::remembered;
+use shell::{context, notice, runtime};
 
 /// How the dashboard runs.
 #[derive(Clone, Debug)]
@@ -77,7 +66,7 @@ pub struct DashboardOptions {
 }
 
 /// Opens the dashboard; returns when the person quits. Running jobs keep running.
-pub fn main(engine: Engine, args: DashboardOptions) -> anyhow::Result<ExitCode> {
+pub fn run(engine: Engine, args: DashboardOptions) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let demo = if args.demo { Some(demo::DemoHome::create(&engine).context("preparing the demo")?) } else { None };
     let engine = demo.as_ref().map_or(engine, |demo| demo.engine.clone()).with_spare_supervisor();
@@ -121,8 +110,8 @@ async fn dashboard(engine: Engine, args: &DashboardOptions, demo: Option<&demo::
     let home = std::env::var("HOME").ok();
     let jobs_dir = text::tilde(&engine.store().jobs_dir().display().to_string(), home.as_deref());
 
-    let state_path = state::path_in(engine.store().home());
-    let remembered = state::load(&state_path);
+    let state_path = remembered::path_in(engine.store().home());
+    let remembered = remembered::load(&state_path);
     let (_guard, mut terminal) = runtime::TerminalGuard::enter().context("opening the terminal (is this a terminal?)")?;
     let size = terminal.size()?;
     let mut app = App::new(jobs_dir, start_cwd, home.clone(), (size.width, size.height), Utc::now());

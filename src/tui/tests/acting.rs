@@ -2,7 +2,7 @@
 //! that act on what has focus or what is under the pointer, the filter over every
 //! column, a start that fails at once, remembered settings, recall and paste.
 
-use super::super::filters::SortKey;
+use super::super::model::filters::SortKey;
 use super::*;
 
 fn mark(app: &mut App, raw: &str) {
@@ -10,7 +10,7 @@ fn mark(app: &mut App, raw: &str) {
     app.apply(Action::ToggleMark);
 }
 
-fn confirm_of(app: &App) -> &super::super::app::Confirm {
+fn confirm_of(app: &App) -> &super::super::model::app::Confirm {
     let Mode::Confirm(confirm) = &app.mode else { panic!("a confirmation is open: {:?}", app.mode) };
     confirm
 }
@@ -51,7 +51,7 @@ fn c_on_a_stopping_job_offers_sigkill_now() {
     app.apply(Action::AskCancel);
     app.apply(Action::Answer(true));
     let record = app.selected_record().unwrap().clone();
-    assert_eq!(app.shown_status(&record), super::super::filters::Shown::Stopping);
+    assert_eq!(app.shown_status(&record), super::super::model::filters::Shown::Stopping);
     assert!(app.row_text(&record).contains("stopping"));
     app.apply(Action::AskCancel);
     assert_eq!(confirm_of(&app).kind, ConfirmKind::Kill, "not the same question again");
@@ -116,7 +116,7 @@ fn page_keys_and_the_wheel_act_on_focus_and_what_is_under_the_pointer() {
 
     // The wheel over the output scrolls it, over the table moves the selection,
     // whatever has focus.
-    let areas = crate::tui::layout::areas(&app);
+    let areas = crate::tui::model::layout::areas(&app);
     app.apply(Action::Wheel { rows: -3, column: 5, row: areas.output.y + 2 });
     assert!(!app.pane.follow);
     assert_eq!(app.selected.as_ref(), Some(&first));
@@ -223,13 +223,13 @@ fn up_and_down_in_an_empty_prompt_recall_earlier_prompts() {
 fn a_paste_is_text_where_text_is_typed_and_nothing_elsewhere() {
     let mut app = loaded(100, 30);
     let paste = crossterm::event::Event::Paste("d\ny\nq".into());
-    assert_eq!(crate::tui::keys::action_for(&app, &paste), None, "never read as keys");
+    assert_eq!(crate::tui::update::keys::action_for(&app, &paste), None, "never read as keys");
     select(&mut app, "c3d4e5f6");
     app.apply(Action::AskDelete);
-    assert_eq!(crate::tui::keys::action_for(&app, &paste), None, "nor as an answer");
+    assert_eq!(crate::tui::update::keys::action_for(&app, &paste), None, "nor as an answer");
     app.apply(Action::Back);
     app.apply(Action::NewJob);
-    assert_eq!(crate::tui::keys::action_for(&app, &paste), Some(Action::Edit(Edit::Paste("d\ny\nq".into()))));
+    assert_eq!(crate::tui::update::keys::action_for(&app, &paste), Some(Action::Edit(Edit::Paste("d\ny\nq".into()))));
 }
 
 #[test]

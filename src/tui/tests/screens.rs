@@ -6,10 +6,10 @@
 use crate::jobs::JobRecord;
 use crate::jobs::output::{LineBlock, OutputLine, OutputUpdate};
 
-use super::super::app::{Action, App, DataEvent, Mode, TaskResult};
-use super::super::field::Edit;
-use super::super::message::Started;
-use super::super::search::FileMatch;
+use super::super::model::app::{Action, App, DataEvent, Mode, TaskResult};
+use super::super::model::field::Edit;
+use super::super::model::message::Started;
+use super::super::model::search::FileMatch;
 use super::{id, job, loaded, output, screen, select};
 
 /// The two sizes every new screen is drawn at.

@@ -120,7 +120,7 @@ fn scrolling_up_stops_following_and_end_follows_again() {
     assert_eq!(app.focus, Focus::Output);
     app.apply(Action::Up);
     assert!(!app.pane.follow);
-    let bottom = 200 - usize::from(crate::tui::layout::output_rows(&app));
+    let bottom = 200 - usize::from(crate::tui::model::layout::output_rows(&app));
     assert_eq!(app.pane.top, bottom - 1);
     app.apply(Action::PageUp);
     assert!(app.pane.top < bottom - 10);
@@ -167,7 +167,7 @@ fn search_jumps_to_matches_and_cycles() {
     assert_eq!(current(&app), Some(90), "starts from the newest match");
     assert!(!app.pane.follow);
     app.apply(Action::ToggleFocus);
-    assert_eq!(crate::tui::keys::action_for(&app, &key('n')), Some(Action::NextMatch));
+    assert_eq!(crate::tui::update::keys::action_for(&app, &key('n')), Some(Action::NextMatch));
     app.apply(Action::NextMatch);
     assert_eq!(current(&app), Some(0), "after the last, the first");
     assert_eq!(app.pane.top, 0);
@@ -207,7 +207,7 @@ fn new_job_form_checks_then_starts() {
     assert_eq!(app.apply(Action::NextField), [Effect::FolderMatches("/home/me/src".into())]);
     app.apply_result(TaskResult::FolderMatches { typed: "/home/me/src".into(), matches: vec!["/home/me/src/".into()] });
     let Mode::NewJob(form) = &app.mode else { panic!() };
-    assert_eq!((form.cwd.text().as_str(), form.field), ("/home/me/src/", super::super::form::Field::Cwd), "completed");
+    assert_eq!((form.cwd.text().as_str(), form.field), ("/home/me/src/", super::super::model::form::Field::Cwd), "completed");
     app.apply(Action::NextField);
     app.apply_result(TaskResult::FolderMatches { typed: "/home/me/src/".into(), matches: vec![] });
     app.apply(Action::Right);
@@ -263,7 +263,7 @@ fn a_follow_up_continues_a_finished_job_with_a_session() {
     }
     app.apply(Action::NextField);
     let Mode::NewJob(form) = &app.mode else { panic!() };
-    assert_eq!(form.field, super::super::form::Field::Policy, "a follow-up's folder and agent are fixed");
+    assert_eq!(form.field, super::super::model::form::Field::Policy, "a follow-up's folder and agent are fixed");
     let effects = app.apply(Action::Submit);
     assert_eq!(effects[0], Effect::Reply { parent: id("c3d4e5f6"), prompt: "now add tests".into(), policy: ApprovalPolicy::AutoEdit });
 }
@@ -291,7 +291,7 @@ fn clicking_a_row_selects_it_and_clicking_the_output_focuses_it() {
     // Row 0 is the header line, row 1 the column titles, then the jobs.
     assert_eq!(app.apply(Action::Click(20, 4)), [Effect::Watch(Some(id("c3d4e5f6")))]);
     assert!(app.apply(Action::Click(20, 1)).is_empty(), "the titles select nothing");
-    let output_row = crate::tui::layout::areas(&app).output.y + 2;
+    let output_row = crate::tui::model::layout::areas(&app).output.y + 2;
     app.apply(Action::Click(5, output_row));
     assert_eq!(app.focus, Focus::Output);
 }
@@ -299,15 +299,15 @@ fn clicking_a_row_selects_it_and_clicking_the_output_focuses_it() {
 #[test]
 fn keys_depend_on_what_is_open() {
     let mut app = loaded(100, 30);
-    assert_eq!(crate::tui::keys::action_for(&app, &key('n')), Some(Action::NewJob));
-    assert_eq!(crate::tui::keys::action_for(&app, &key('q')), Some(Action::Quit));
+    assert_eq!(crate::tui::update::keys::action_for(&app, &key('n')), Some(Action::NewJob));
+    assert_eq!(crate::tui::update::keys::action_for(&app, &key('q')), Some(Action::Quit));
     app.apply(Action::EditFilter);
-    assert_eq!(crate::tui::keys::action_for(&app, &key('q')), Some(Action::Edit(Edit::Insert('q'))));
+    assert_eq!(crate::tui::update::keys::action_for(&app, &key('q')), Some(Action::Edit(Edit::Insert('q'))));
     let ctrl_c = crossterm::event::Event::Key(crossterm::event::KeyEvent::new(
         crossterm::event::KeyCode::Char('c'),
         crossterm::event::KeyModifiers::CONTROL,
     ));
-    assert_eq!(crate::tui::keys::action_for(&app, &ctrl_c), Some(Action::Quit), "Ctrl-C always quits");
+    assert_eq!(crate::tui::update::keys::action_for(&app, &ctrl_c), Some(Action::Quit), "Ctrl-C always quits");
 }
 
 #[test]
@@ -316,17 +316,17 @@ fn thousands_of_jobs_keep_the_selection_on_screen() {
     let jobs: Vec<JobRecord> = (0..5000).map(|i| job(&format!("{i:08x}"), "done", "p", 10_000 + i, Some(1), Some(0))).collect();
     app.apply_data(DataEvent::Jobs(jobs));
     app.apply(Action::Last);
-    let rows = usize::from(crate::tui::layout::table_rows(&app));
+    let rows = usize::from(crate::tui::model::layout::table_rows(&app));
     assert_eq!(app.table_offset, 5000 - rows);
-    crate::tui::built::take();
+    crate::tui::view::built::take();
     let text = screen(&app);
     assert!(text.contains("00001387"), "the last job is drawn");
     // A frame builds the rows on screen, not one per stored job, at either end.
-    let (rows_built, _) = crate::tui::built::take();
+    let (rows_built, _) = crate::tui::view::built::take();
     assert_eq!(rows_built, rows, "{rows_built} table rows built for {rows} on screen");
     app.apply(Action::First);
     assert!(screen(&app).contains("00000000"), "the first job is drawn");
-    let (rows_built, _) = crate::tui::built::take();
+    let (rows_built, _) = crate::tui::view::built::take();
     assert_eq!(rows_built, rows, "{rows_built} table rows built for {rows} on screen");
 }
 
@@ -345,7 +345,7 @@ fn a_megabyte_line_does_not_slow_anything_down() {
     // Drawing, wrapped or not, parses what fits on the screen, not the megabyte.
     let parsed = parse_count::take();
     assert!(parsed < SCREENFUL, "{parsed} bytes parsed to draw a {} byte line", huge.len());
-    let (_, lines_built) = crate::tui::built::take();
+    let (_, lines_built) = crate::tui::view::built::take();
     assert!(lines_built <= 2 * 3, "{lines_built} output lines built for two frames of three lines");
 
     // A search reads each line once, when it is asked for; drawing its result does not.

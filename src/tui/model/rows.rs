@@ -1,0 +1,91 @@
+//! Which jobs the table shows, in what order, and what each row says of its status:
+//! the filters and the sort applied, the text filter over every column shown.
+
+use crate::jobs::view::elapsed;
+use crate::jobs::{JobRecord, Status};
+
+use super::app::App;
+use super::filters::{Shown, SortKey};
+use super::text;
+
+fn status_rank(shown: Shown) -> u8 {
+    match shown {
+        Shown::Stopping => 0,
+        Shown::Lost => 1,
+        Shown::Stored(Status::Running) => 2,
+        Shown::Starting => 3,
+        Shown::Stored(Status::Pending) => 4,
+        Shown::Stored(Status::Error) => 5,
+        Shown::Stored(Status::Cancelled) => 6,
+        Shown::Stored(Status::Done) => 7,
+        Shown::Corrupt => 8,
+    }
+}
+
+impl App {
+    /// What the row of `record` says of its state.
+    pub(crate) fn shown_status(&self, record: &JobRecord) -> Shown {
+        match &record.meta {
+            Ok(meta) if !meta.status.is_finished() && self.cancelling.contains(&record.id) => Shown::Stopping,
+            Ok(meta) if meta.supervisor_lost => Shown::Lost,
+            Ok(meta) => Shown::Stored(meta.status),
+            Err(_) if self.is_starting(record) => Shown::Starting,
+            Err(_) => Shown::Corrupt,
+        }
+    }
+
+    /// Every column the table can show for a job, as text: what `f` looks in.
+    pub(crate) fn row_text(&self, record: &JobRecord) -> String {
+        let mut words = vec![record.id.to_string(), self.shown_status(record).word().to_owned(), text::age(record, self.now)];
+        match &record.meta {
+            Ok(meta) => {
+                words.extend(elapsed(meta, self.now));
+                words.extend(meta.exit_code.map(|code| code.to_string()));
+                words.extend(meta.signal.clone());
+                words.push(meta.approval_policy.clone());
+                words.push(meta.agent.clone().unwrap_or_else(|| "codex".to_owned()));
+                words.extend(meta.model.clone());
+                words.extend(meta.activity.clone());
+                words.extend(meta.note.clone());
+                words.extend(meta.usage.map(|usage| text::compact_count(usage.input_tokens + usage.output_tokens)));
+                words.push(meta.prompt.clone());
+                words.push(meta.cwd.clone());
+                words.push(text::tilde(&meta.cwd, self.home.as_deref()));
+            }
+            Err(reason) => words.push(reason.clone()),
+        }
+        words.join("\u{1f}")
+    }
+
+    pub(super) fn matches_text(&self, record: &JobRecord) -> bool {
+        if self.text_filter.is_empty() {
+            return true;
+        }
+        self.row_text(record).to_lowercase().contains(&self.text_filter.to_lowercase())
+    }
+
+    /// Recomputes the rows that pass the filters, in the sort's order, leaving the
+    /// selection alone.
+    pub(crate) fn filter_view(&mut self) {
+        let mut view: Vec<usize> = (0..self.jobs.len())
+            .filter(|&index| {
+                let record = &self.jobs[index];
+                self.status_filter.accepts(&record.meta) && self.matches_text(record)
+            })
+            .collect();
+        // `jobs` is newest first: a stable sort keeps that order among equals.
+        match self.sort {
+            SortKey::Newest => {}
+            SortKey::Status => view.sort_by_key(|&index| status_rank(self.shown_status(&self.jobs[index]))),
+            SortKey::Cwd => view.sort_by(|&a, &b| cwd_of(&self.jobs[a]).cmp(cwd_of(&self.jobs[b]))),
+            SortKey::Duration => view.sort_by_key(|&index| {
+                std::cmp::Reverse(self.jobs[index].meta.as_ref().map_or(0, |meta| text::run_seconds(meta, self.now)))
+            }),
+        }
+        self.view = view;
+    }
+}
+
+fn cwd_of(record: &JobRecord) -> &str {
+    record.meta.as_ref().map_or("", |meta| meta.cwd.as_str())
+}

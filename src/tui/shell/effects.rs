@@ -1,0 +1,194 @@
+//! Carrying out what a transition asked for: loader commands, engine calls and file
+//! reads on background tasks (their results come back as [`TaskResult`]s), and
+//! sequences written to the terminal.
+
+use std::io::{self, Write};
+
+use nix::sys::signal::Signal;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::jobs::follow::FollowUp;
+use crate::jobs::gc::GcRule;
+use crate::jobs::request::PROMPT_FILE;
+use crate::jobs::{CancelView, JobId, JobStore, StartRequest, StartView, marker};
+
+use super::context::Context;
+use super::loader::LoaderCommand;
+use super::notice;
+use crate::tui::model::app::{Effect, TaskResult};
+use crate::tui::model::message::Started;
+use crate::tui::model::{complete, remembered};
+use crate::tui::update::diff_view;
+
+/// Where effects send their requests and results.
+pub struct Channels {
+    pub loader: UnboundedSender<LoaderCommand>,
+    pub results: UnboundedSender<TaskResult>,
+}
+
+/// Runs `work` on a blocking thread and sends its result back.
+fn in_background(results: &UnboundedSender<TaskResult>, work: impl FnOnce() -> TaskResult + Send + 'static) {
+    let results = results.clone();
+    tokio::task::spawn_blocking(move || {
+        let _ = results.send(work());
+    });
+}
+
+pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channels: &Channels) -> io::Result<()> {
+    let results = &channels.results;
+    match effect {
+        Effect::Watch(job) => {
+            let _ = channels.loader.send(LoaderCommand::Watch(job));
+        }
+        Effect::Fetch(fetch) => {
+            let _ = channels.loader.send(LoaderCommand::Fetch(fetch));
+        }
+        Effect::Search { job, id, matcher } => {
+            let _ = channels.loader.send(LoaderCommand::Search { job, id, matcher });
+        }
+        Effect::Cancel(id) => {
+            let engine = context.engine.clone();
+            let grace = context.cancel_grace;
+            let results = results.clone();
+            tokio::spawn(async move {
+                let outcome = match engine.cancel(id.as_str(), grace).await {
+                    Ok(CancelView::Cancelled { status, .. }) => Ok(status.to_string()),
+                    Ok(CancelView::NotRunning { status, .. }) => Ok(format!("had already ended ({status})")),
+                    Err(err) => Err(err.to_string()),
+                };
+                let _ = results.send(TaskResult::Cancelled { id, outcome });
+            });
+        }
+        // The supervisor records the end (a cancel is under way); only the job's
+        // marked processes are signalled, never the supervisor.
+        Effect::Kill(id) => in_background(results, move || {
+            let processes = marker::signal_all(&id, Signal::SIGKILL);
+            TaskResult::Killed { id, processes }
+        }),
+        Effect::Delete(id) => {
+            let engine = context.engine.clone();
+            in_background(results, move || {
+                let outcome = engine.delete(id.as_str()).map_err(|err| err.to_string());
+                TaskResult::Deleted { id, outcome }
+            });
+        }
+        Effect::Clean => {
+            let engine = context.engine.clone();
+            in_background(results, move || {
+                let outcome = engine
+                    .gc(GcRule { keep: Some(0), older_than: None }, false)
+                    .map(|report| (report.removed.len(), report.bytes_freed))
+                    .map_err(|err| err.to_string());
+                TaskResult::Cleaned(outcome)
+            });
+        }
+        Effect::Start { prompt, cwd, policy, agent, rerun_of } => {
+            let engine = context.engine.clone();
+            let agent = context.agents.resolve(Some(&agent));
+            let limits = context.limits;
+            let ceiling = context.ceiling.clone();
+            in_background(results, move || {
+                let outcome = agent
+                    .and_then(|agent| StartRequest::new(prompt, &cwd, policy, agent))
+                    .map(|request| request.with_limits(limits))
+                    .and_then(|request| ceiling.admit(&request).map(|()| request))
+                    .and_then(|request| {
+                        let again = rerun_of.map(|parent| rerun_notice(&parent, &request));
+                        engine.start(&request).map(|started| started_with(started, again))
+                    })
+                    .map_err(|err| err.to_string());
+                TaskResult::Started(outcome)
+            });
+        }
+        // A follow-up is judged as a new request, whatever its parent's record says.
+        Effect::Reply { parent, prompt, policy } => {
+            let engine = context.engine.clone();
+            let agents = context.agents.clone();
+            let ceiling = context.ceiling.clone();
+            let follow = FollowUp { prompt, policy: Some(policy), limits: context.limits, ..FollowUp::default() };
+            in_background(results, move || {
+                let outcome = engine
+                    .follow_up(parent.as_str(), follow, &agents)
+                    .and_then(|follow_up| follow_up.admit(&ceiling).map(|()| follow_up))
+                    .and_then(|follow_up| {
+                        let notice = format!("approval_policy {policy}; {}", follow_up.inherited.describe());
+                        engine.start(&follow_up.request).map(|started| started_with(started, Some(notice)))
+                    })
+                    .map_err(|err| err.to_string());
+                TaskResult::Started(outcome)
+            });
+        }
+        Effect::Copy(text) => notice::write_copy(out, &text)?,
+        Effect::CopyLastMessage(id) => {
+            let store = context.engine.store().clone();
+            in_background(results, move || {
+                let message = store.last_message(&id);
+                TaskResult::LastMessage { id, message }
+            });
+        }
+        Effect::ReadDetail(id) => {
+            let store = context.engine.store().clone();
+            in_background(results, move || {
+                let prompt = whole_prompt(&store, &id).ok().flatten();
+                let last_message = store.last_message(&id);
+                TaskResult::Detail { id, prompt, last_message }
+            });
+        }
+        Effect::ReadPrompt(id) => {
+            let store = context.engine.store().clone();
+            in_background(results, move || {
+                let prompt = whole_prompt(&store, &id).and_then(|prompt| prompt.ok_or_else(|| "the job has no prompt file".to_owned()));
+                TaskResult::Prompt { id, prompt }
+            });
+        }
+        Effect::Diff { job, cwd, base } => {
+            // On a blocking thread, as it reads the job's folder (which may hang).
+            let runtime = tokio::runtime::Handle::current();
+            in_background(results, move || {
+                let text = runtime.block_on(diff_view::git_diff(&cwd, base.as_deref()));
+                TaskResult::Diff { id: job, text }
+            });
+        }
+        Effect::FolderMatches(typed) => {
+            let home = context.home.clone();
+            in_background(results, move || {
+                let matches = complete::folder_matches(&typed, home.as_deref());
+                TaskResult::FolderMatches { typed, matches }
+            });
+        }
+        Effect::Remember(remembered) => {
+            let path = context.state_path.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(err) = remembered::save(&path, &remembered) {
+                    tracing::warn!(path = %path.display(), %err, "could not write the dashboard's state");
+                }
+            });
+        }
+        Effect::Bell => notice::write_bell(out)?,
+        Effect::Notify { title, body } => notice::write_notice(out, context.terminal, &title, &body)?,
+        // The loop carries it out itself: it stops reading keys for it.
+        Effect::Open { .. } => {}
+    }
+    Ok(())
+}
+
+fn started_with(started: StartView, inherited: Option<String>) -> Started {
+    Started { id: started.job_id, failed: started.error, inherited }
+}
+
+/// What a run again took from the job it repeats (the form showed it, and may have
+/// been changed: these are the values it ran with).
+fn rerun_notice(parent: &JobId, request: &StartRequest) -> String {
+    format!("run again of job {parent}: cwd {}, agent {}, approval_policy {}", request.cwd.display(), request.agent.name(), request.policy)
+}
+
+/// The whole prompt of a job whose meta holds only its start (`None` when the meta has
+/// it all). The file's name is the one this version writes, whatever the meta says.
+fn whole_prompt(store: &JobStore, id: &JobId) -> Result<Option<String>, String> {
+    let meta = store.read_meta(id).map_err(|err| err.to_string())?;
+    if meta.prompt_file.is_none() {
+        return Ok(None);
+    }
+    let path = store.job_dir(id).join(PROMPT_FILE);
+    std::fs::read(&path).map(|bytes| Some(String::from_utf8_lossy(&bytes).into_owned())).map_err(|err| format!("{}: {err}", path.display()))
+}

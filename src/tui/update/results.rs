@@ -1,0 +1,124 @@
+//! Taking in what background tasks returned.
+
+use crate::jobs::JobId;
+
+use crate::tui::model::app::{App, Mode};
+use crate::tui::model::message::{Effect, Started, TaskResult};
+
+impl App {
+    /// Takes in a background task's result.
+    pub(crate) fn apply_result(&mut self, result: TaskResult) -> Vec<Effect> {
+        self.dirty = true;
+        match result {
+            TaskResult::Cancelled { id, outcome } => {
+                self.cancelling.remove(&id);
+                self.flash = Some(match outcome {
+                    Ok(status) => format!("job {id}: {status}"),
+                    Err(err) => format!("could not cancel {id}: {err}"),
+                });
+                self.refresh_view()
+            }
+            TaskResult::Killed { id, processes } => {
+                self.flash = Some(format!("job {id}: SIGKILL sent to {processes} process(es)"));
+                Vec::new()
+            }
+            TaskResult::Deleted { id, outcome } => {
+                self.flash = Some(match outcome {
+                    Ok(()) => format!("deleted {id}"),
+                    Err(err) => format!("could not delete {id}: {err}"),
+                });
+                Vec::new()
+            }
+            TaskResult::Cleaned(outcome) => {
+                self.flash = Some(match outcome {
+                    Ok((count, bytes)) => format!("removed {count} finished job(s), {} freed", bytes_text(bytes)),
+                    Err(err) => format!("could not remove finished jobs: {err}"),
+                });
+                Vec::new()
+            }
+            TaskResult::Started(outcome) => self.started(outcome),
+            TaskResult::LastMessage { id, message } => match message {
+                Some(message) => {
+                    self.flash = Some(format!("copied the last message of {id}"));
+                    vec![Effect::Copy(message)]
+                }
+                None => {
+                    self.flash = Some(format!("job {id} has no last message (yet)"));
+                    Vec::new()
+                }
+            },
+            TaskResult::Detail { id, prompt, last_message } => {
+                if self.detail_files.id.as_ref() == Some(&id) {
+                    self.detail_files.prompt = prompt;
+                    self.detail_files.last_message = last_message;
+                    self.detail_files.read = true;
+                    self.refresh_detail();
+                }
+                Vec::new()
+            }
+            TaskResult::Prompt { id, prompt } => {
+                match prompt {
+                    Ok(prompt) => self.open_rerun(&id, &prompt),
+                    Err(err) => self.flash = Some(format!("could not read the prompt of {id}: {err}")),
+                }
+                Vec::new()
+            }
+            TaskResult::Diff { id, text } => {
+                self.show_diff(&id, &text);
+                Vec::new()
+            }
+            TaskResult::FolderMatches { typed, matches } => {
+                if let Mode::NewJob(form) = &mut self.mode {
+                    form.complete(&typed, matches);
+                }
+                Vec::new()
+            }
+            TaskResult::Opened(problem) => {
+                self.flash = problem;
+                Vec::new()
+            }
+        }
+    }
+
+    /// A start from the form (or a follow-up) returned: the new job is selected once it
+    /// is listed; one that failed at once says why.
+    fn started(&mut self, outcome: Result<Started, String>) -> Vec<Effect> {
+        match (&mut self.mode, outcome) {
+            (_, Ok(started)) => {
+                if matches!(self.mode, Mode::NewJob(_)) {
+                    self.mode = Mode::Normal;
+                }
+                self.flash = Some(match (&started.failed, &started.inherited) {
+                    (Some(why), _) => format!("failed to start: {why} (job {})", started.id),
+                    (None, Some(inherited)) => format!("started job {}: {inherited}", started.id),
+                    (None, None) => format!("started job {}", started.id),
+                });
+                match JobId::parse(&started.id) {
+                    Ok(job) => {
+                        self.select_when_seen = Some(job);
+                        self.select_started()
+                    }
+                    Err(_) => Vec::new(),
+                }
+            }
+            (Mode::NewJob(form), Err(err)) => {
+                form.submitting = false;
+                form.error = Some(err);
+                Vec::new()
+            }
+            (_, Err(err)) => {
+                self.flash = Some(format!("could not start the job: {err}"));
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// `512 KiB`, `3.2 MiB`.
+fn bytes_text(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{:.0} KiB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
+    }
+}

@@ -1,0 +1,47 @@
+//! Which job is selected: the rows follow the filters, and a job newly selected is
+//! watched (its output read) and searched for what the output search looks for.
+
+use crate::jobs::JobId;
+use crate::tui::model::app::App;
+use crate::tui::model::message::Effect;
+
+impl App {
+    /// Recomputes the filtered rows; keeps the selection when it is still shown,
+    /// else selects the first row.
+    pub(crate) fn refresh_view(&mut self) -> Vec<Effect> {
+        self.filter_view();
+        let effects = if self.selected_row().is_some() {
+            Vec::new()
+        } else {
+            let first = self.view.first().map(|&index| self.jobs[index].id.clone());
+            self.select(first)
+        };
+        self.keep_selection_visible();
+        self.dirty = true;
+        effects
+    }
+
+    pub(crate) fn select(&mut self, id: Option<JobId>) -> Vec<Effect> {
+        if self.selected == id {
+            return Vec::new();
+        }
+        if let Some(id) = &id {
+            self.unseen.remove(id);
+        }
+        self.selected = id.clone();
+        self.pane.select(id.clone());
+        // A view of another job would mislead: the output of the new one shows.
+        self.document = None;
+        self.dirty = true;
+        let mut effects = vec![Effect::Watch(id.clone())];
+        effects.extend(self.search_file());
+        effects
+    }
+
+    pub(crate) fn select_row(&mut self, row: usize) -> Vec<Effect> {
+        let Some(&index) = self.view.get(row) else { return Vec::new() };
+        let effects = self.select(Some(self.jobs[index].id.clone()));
+        self.keep_selection_visible();
+        effects
+    }
+}

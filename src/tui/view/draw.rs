@@ -1,0 +1,136 @@
+//! Drawing: a pure function of [`App`]. Only the visible rows and lines are built,
+//! so thousands of jobs or a huge log cost what fits on screen.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use crate::jobs::Status;
+
+use super::overlay;
+use super::symbols::{shown_colour, shown_symbol, status_name, status_symbol};
+use crate::tui::model::app::{App, McpAuth, McpState};
+use crate::tui::model::filters::Shown;
+use crate::tui::model::layout;
+
+pub(crate) fn draw(frame: &mut Frame, app: &App) {
+    let areas = layout::areas(app);
+    draw_header(frame, app, areas.header);
+    if areas.table.height > 0 {
+        super::table::draw_table(frame, app, areas.table);
+    }
+    if areas.output.height > 0 {
+        super::output::draw_output(frame, app, areas.output);
+    }
+    super::footer::draw_footer(frame, app, areas.footer);
+    overlay::draw(frame, app, frame.area());
+}
+
+/// The header: name, MCP endpoint, counts per status, watch problems, the jobs folder.
+/// When it does not fit, the folder is cut (its end stays), then goes; then the counts
+/// lose their words (their symbols stay), then the MCP endpoint shortens — nothing is
+/// ever cut mid-word, and the counts always show.
+fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
+    let width = usize::from(area.width);
+    let brand = Span::styled(" codex-async ", Style::new().bold().black().on_cyan());
+    // Jobs cancelled from here that have not ended yet count as stopping, not running.
+    let stopping =
+        if app.cancelling.is_empty() { 0 } else { app.jobs.iter().filter(|record| app.shown_status(record) == Shown::Stopping).count() };
+    let counts = |words: bool| -> Vec<Span<'static>> {
+        if app.jobs.is_empty() {
+            return vec![Span::styled(" no jobs", Style::new().dark_gray())];
+        }
+        let span = |symbol: &str, colour, count: usize, name: &str| {
+            let text = if words { format!(" {symbol} {count} {name}") } else { format!(" {symbol}{count}") };
+            Span::styled(text, Style::new().fg(colour))
+        };
+        let mut spans = Vec::new();
+        for (status, count) in app.counts() {
+            let count = if status == Some(Status::Running) { count.saturating_sub(stopping) } else { count };
+            if count > 0 {
+                let (symbol, colour) = status_symbol(status);
+                spans.push(span(symbol, colour, count, status_name(status)));
+            }
+            if status == Some(Status::Running) && stopping > 0 {
+                spans.push(span(shown_symbol(Shown::Stopping), shown_colour(Shown::Stopping), stopping, "stopping"));
+            }
+        }
+        spans
+    };
+    let mcp = |detail: u8| -> Span<'static> {
+        match &app.mcp {
+            McpState::On { url, auth } => {
+                let token = match (detail, auth) {
+                    (_, McpAuth::Off) => " (no token)",
+                    (2, McpAuth::File) => " · token: codex-async token",
+                    (2, McpAuth::Given) => " · token: --token",
+                    (1, _) => " · token",
+                    _ => "",
+                };
+                let place = match detail {
+                    0 => "on".to_owned(),
+                    _ => url.clone(),
+                };
+                Span::styled(format!("MCP {place}{token}"), Style::new().green())
+            }
+            McpState::Off(reason) if detail == 2 => Span::styled(format!("MCP off: {reason}"), Style::new().red()),
+            McpState::Off(_) => Span::styled("MCP off", Style::new().red()),
+            McpState::Disabled => Span::styled("MCP off (--no-mcp)", Style::new().dark_gray()),
+            McpState::Starting => Span::styled("MCP starting…", Style::new().dark_gray()),
+        }
+    };
+    let mut problems: Vec<Span<'static>> = Vec::new();
+    if let Some(limit) = app.queue_limit {
+        problems.push(Span::styled(format!(" │ ≤{limit} at once"), Style::new().dark_gray()));
+    }
+    if let Some(problem) = &app.watch_problem {
+        problems.push(Span::styled(format!(" ⚠ jobs folder {problem}"), Style::new().yellow()));
+    }
+    if let Some(problem) = &app.config_problem {
+        problems.push(Span::styled(format!(" ⚠ config ignored: {problem}"), Style::new().yellow()));
+    }
+    let folder = Span::styled(format!(" │ {}", app.jobs_dir), Style::new().dark_gray());
+    let line = |detail: u8, words: bool, with_folder: bool| -> Line<'static> {
+        let mut spans = vec![brand.clone(), Span::raw(" "), mcp(detail), Span::raw(" │")];
+        spans.extend(counts(words));
+        spans.extend(problems.iter().cloned());
+        if with_folder {
+            spans.push(folder.clone());
+        }
+        Line::from(spans)
+    };
+    let full = line(2, true, true);
+    if full.width() <= width {
+        frame.render_widget(Paragraph::new(full), area);
+        return;
+    }
+    // The folder is what gets cut: its end (the part that tells folders apart) stays.
+    let mut without_folder = line(2, true, false);
+    let room = width.saturating_sub(without_folder.width());
+    if room >= 12 {
+        let keep = room - " │ …".width();
+        let tail: String = {
+            let mut taken = 0;
+            let mut chars: Vec<char> = app
+                .jobs_dir
+                .chars()
+                .rev()
+                .take_while(|ch| {
+                    taken += ch.width().unwrap_or(0);
+                    taken <= keep
+                })
+                .collect();
+            chars.reverse();
+            chars.into_iter().collect()
+        };
+        without_folder.spans.push(Span::styled(format!(" │ …{tail}"), Style::new().dark_gray()));
+        frame.render_widget(Paragraph::new(without_folder), area);
+        return;
+    }
+    let candidates = [without_folder, line(2, false, false), line(1, true, false), line(1, false, false), line(0, false, false)];
+    let fitting = candidates.iter().find(|line| line.width() <= width).unwrap_or(&candidates[candidates.len() - 1]);
+    frame.render_widget(Paragraph::new(fitting.clone()), area);
+}

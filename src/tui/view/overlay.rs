@@ -1,0 +1,200 @@
+//! Boxes drawn over the dashboard: help (every key and symbol), confirmations, the
+//! job form.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::jobs::ApprovalPolicy;
+
+use crate::tui::model::app::{App, Confirm, ConfirmKind, Mode};
+use crate::tui::model::form::{Field, NewJobForm};
+use crate::tui::model::help::{self, HelpLine};
+use crate::tui::model::text;
+
+pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    match &app.mode {
+        Mode::Help => draw_help(frame, area, app.help_scroll),
+        Mode::Confirm(confirm) => draw_confirm(frame, confirm, area),
+        Mode::NewJob(form) => draw_form(frame, form, area),
+        Mode::Normal | Mode::Filter(_) | Mode::Search(_) => {}
+    }
+}
+
+fn draw_confirm(frame: &mut Frame, confirm: &Confirm, area: Rect) {
+    let count = confirm.ids.len();
+    let (title, question) = match (confirm.kind, confirm.ids.as_slice()) {
+        (ConfirmKind::Cancel, [one]) => (" Cancel job? ", format!("Cancel job {one}?")),
+        (ConfirmKind::Cancel, _) => (" Cancel jobs? ", format!("Cancel {count} jobs?")),
+        (ConfirmKind::Kill, [one]) => (" Kill job now? ", format!("Job {one} is stopping. Kill it now (SIGKILL)?")),
+        (ConfirmKind::Kill, _) => (" Kill jobs now? ", format!("{count} jobs are stopping. Kill them now (SIGKILL)?")),
+        (ConfirmKind::Delete, [one]) => (" Delete job? ", format!("Delete job {one} and its output?")),
+        (ConfirmKind::Delete, _) => (" Delete jobs? ", format!("Delete {count} jobs and their output?")),
+        (ConfirmKind::Clean, _) => (" Clean finished jobs? ", format!("Remove all {count} finished job(s) and their output?")),
+    };
+    let detail = match confirm.kind {
+        ConfirmKind::Clean => "Running and pending jobs stay; corrupt ones are left to look at.".to_owned(),
+        _ => text::sanitize(confirm.prompt.lines().next().unwrap_or(""), 300, false),
+    };
+    let mut lines =
+        vec![Line::from(Span::styled(question, Style::new().bold())), Line::from(Span::styled(detail, Style::new().dark_gray()))];
+    if confirm.skipped > 0 {
+        lines.push(Line::from(Span::styled(
+            format!("({} marked job(s) left out: not in a state for this)", confirm.skipped),
+            Style::new().dark_gray(),
+        )));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled("y", Style::new().bold().green()),
+        Span::raw(" yes   "),
+        Span::styled("n", Style::new().bold().red()),
+        Span::raw(" / Esc no"),
+    ]));
+    let popup = centered(area, 64, u16::try_from(lines.len() + 2).unwrap_or(u16::MAX));
+    frame.render_widget(Clear, popup);
+    let block = Block::new().borders(Borders::ALL).title(title).border_style(Style::new().yellow());
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), popup);
+}
+
+fn help_text() -> Vec<Line<'static>> {
+    help::lines()
+        .map(|line| match line {
+            HelpLine::Key { keys, what } => {
+                Line::from(vec![Span::styled(format!("{keys:>16}  "), Style::new().bold().cyan()), Span::raw(what)])
+            }
+            HelpLine::Heading(heading) => Line::styled(heading, Style::new().bold()),
+            HelpLine::Symbol { symbol, what } => {
+                Line::from(vec![Span::styled(format!("{symbol:>16}  "), Style::new().bold()), Span::raw(what)])
+            }
+            HelpLine::Note(note) => Line::styled(note, Style::new().dark_gray()),
+            HelpLine::Gap => Line::default(),
+        })
+        .collect()
+}
+
+fn draw_help(frame: &mut Frame, area: Rect, scroll: usize) {
+    let lines = help_text();
+    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let popup = centered(area, 96, height);
+    let fits = popup.height >= height;
+    let title = if fits { " Keys (Esc closes) " } else { " Keys (↑↓ more, Esc closes) " };
+    let scroll = if fits { 0 } else { scroll.min(lines.len().saturating_sub(usize::from(popup.height.saturating_sub(2)))) };
+    frame.render_widget(Clear, popup);
+    let block = Block::new().borders(Borders::ALL).title(title).border_style(Style::new().cyan());
+    let scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), popup);
+}
+
+/// The job form's width, borders included.
+const FORM_WIDTH: u16 = 76;
+
+/// Rows `text` takes wrapped at `width` (a row to spare for breaks at words), at most 6.
+fn wrapped_rows(text: &str, width: u16) -> u16 {
+    let chars = u16::try_from(unicode_width::UnicodeWidthStr::width(text)).unwrap_or(u16::MAX);
+    match chars.div_ceil(width.max(1)) {
+        0 | 1 => 1,
+        rows => (rows + 1).min(6),
+    }
+}
+
+/// Rows the prompt field takes: its lines, at least 3, at most 8.
+fn prompt_rows(form: &NewJobForm) -> u16 {
+    u16::try_from(form.prompt.lines().len().clamp(3, 8)).unwrap_or(8)
+}
+
+fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
+    let field_style = |field: Field| if form.field == field { Style::new().bold().cyan() } else { Style::new().dark_gray() };
+    let choices = |all: Vec<String>, chosen: &str| -> Line<'static> {
+        Line::from(
+            all.iter()
+                .flat_map(|name| {
+                    let style = if name == chosen { Style::new().bold().black().on_cyan() } else { Style::new() };
+                    [Span::styled(format!(" {} ", text::sanitize(name, 40, false)), style), Span::raw(" ")]
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let policies = choices(ApprovalPolicy::ALL.iter().map(ToString::to_string).collect(), &form.policy.to_string());
+    let fixed = Style::new().dark_gray();
+    let prompt_rows = prompt_rows(form);
+    // (what, height): a line of text, or a field's widget.
+    let mut rows: Vec<(Option<Line<'static>>, u16)> = Vec::new();
+    let prompt_title =
+        if form.prompt.lines().len() > 1 { format!("Prompt ({} lines)", form.prompt.lines().len()) } else { "Prompt".to_owned() };
+    rows.push((Some(Line::from(Span::styled(prompt_title, field_style(Field::Prompt)))), 1));
+    rows.push((None, prompt_rows));
+    rows.push((Some(Line::default()), 1));
+    match &form.parent {
+        Some(parent) => {
+            rows.push((Some(Line::from(Span::styled("Continues, in its folder, with its agent", fixed))), 1));
+            let text =
+                format!("{} · {} · {}", parent.id, text::sanitize(&parent.agent, 40, false), text::sanitize(&parent.cwd, 200, false));
+            rows.push((Some(Line::from(Span::styled(text, fixed))), 1));
+        }
+        None => {
+            rows.push((Some(Line::from(Span::styled("Working folder (Tab completes)", field_style(Field::Cwd)))), 1));
+            rows.push((None, 1));
+            if let Some((_, matches)) = &form.folder_matches {
+                let names: Vec<&str> = matches.iter().map(|path| path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)).collect();
+                rows.push((Some(Line::styled(format!("{} folders: {}/", matches.len(), names.join("/ ")), fixed)), 1));
+            }
+            rows.push((Some(Line::default()), 1));
+            rows.push((Some(Line::from(Span::styled("Agent (←/→)", field_style(Field::Agent)))), 1));
+            rows.push((Some(choices(form.agents.clone(), &form.agent)), 1));
+        }
+    }
+    rows.push((Some(Line::default()), 1));
+    rows.push((Some(Line::from(Span::styled("Approval policy (←/→)", field_style(Field::Policy)))), 1));
+    rows.push((Some(policies), 1));
+    rows.push((Some(Line::default()), 1));
+    let verb = if form.parent.is_some() { "sends the follow-up" } else { "starts the job" };
+    let (last, last_rows) = if form.submitting {
+        (Line::styled("starting…", Style::new().yellow()), 1)
+    } else if let Some(error) = &form.error {
+        // A refusal names the value and the rule (a folder, the ceiling): shown whole.
+        (Line::styled(error.clone(), Style::new().red()), wrapped_rows(error, FORM_WIDTH.min(area.width).saturating_sub(2)))
+    } else {
+        (Line::styled(format!("Enter {verb} · Tab next field · Esc closes"), Style::new().dark_gray()), 1)
+    };
+    rows.push((Some(last), last_rows));
+    let height: u16 = rows.iter().map(|(_, height)| *height).sum::<u16>() + 2;
+    let popup = centered(area, FORM_WIDTH, height);
+    frame.render_widget(Clear, popup);
+    let title = match (&form.parent, &form.rerun_of) {
+        (Some(parent), _) => format!(" Follow up job {} ", parent.id),
+        (None, Some(rerun)) => format!(" Run job {rerun} again ",),
+        (None, None) => " New job ".to_owned(),
+    };
+    let block = Block::new().borders(Borders::ALL).title(title).border_style(Style::new().cyan());
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let mut y = inner.y;
+    let mut fields = [&form.prompt, &form.cwd].into_iter();
+    for (line, rows_high) in rows {
+        let height = rows_high.min((inner.y + inner.height).saturating_sub(y));
+        if height == 0 {
+            break;
+        }
+        let place = Rect { x: inner.x, y, width: inner.width, height };
+        match line {
+            Some(line) if height > 1 => frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), place),
+            Some(line) => frame.render_widget(Paragraph::new(line), place),
+            None => {
+                if let Some(field) = fields.next() {
+                    frame.render_widget(field.widget(), place);
+                }
+            }
+        }
+        y += height;
+    }
+}
+
+/// A box of at most `width`×`height` in the middle of `area`.
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect::new(area.x + (area.width - width) / 2, area.y + (area.height - height) / 2, width, height)
+}

@@ -1,0 +1,251 @@
+//! The job table: only the rows on screen are built; columns come and go with the
+//! width, most telling first (id, time, prompt; then status, exit, age, folder, policy,
+//! agent and model, tokens, what it is doing).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use crate::jobs::view::elapsed;
+use crate::jobs::{JobRecord, Status};
+
+use super::symbols::{shown_colour, shown_symbol};
+use crate::tui::model::app::{App, Focus, Mode, StatusFilter};
+use crate::tui::model::filters::{Shown, SortKey};
+use crate::tui::model::text;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Status,
+    Age,
+    Time,
+    Exit,
+    Policy,
+    Agent,
+    Tokens,
+    Activity,
+    Prompt,
+    Cwd,
+}
+
+impl Column {
+    fn title(self) -> &'static str {
+        match self {
+            Column::Status => "STATUS",
+            Column::Age => "AGE",
+            Column::Time => "TIME",
+            Column::Exit => "EXIT",
+            Column::Policy => "POLICY",
+            Column::Agent => "AGENT",
+            Column::Tokens => "TOKENS",
+            Column::Activity => "ACTIVITY",
+            Column::Prompt => "PROMPT",
+            Column::Cwd => "CWD",
+        }
+    }
+
+    fn width(self) -> Constraint {
+        match self {
+            Column::Status => Constraint::Length(9),
+            Column::Age => Constraint::Length(5),
+            Column::Time => Constraint::Length(7),
+            Column::Exit => Constraint::Length(4),
+            Column::Policy => Constraint::Length(9),
+            Column::Agent => Constraint::Length(16),
+            Column::Tokens => Constraint::Length(6),
+            Column::Activity => Constraint::Fill(2),
+            Column::Prompt => Constraint::Fill(3),
+            Column::Cwd => Constraint::Fill(1),
+        }
+    }
+}
+
+/// The columns for a table `width` columns wide, in order.
+fn columns_for(width: u16) -> Vec<Column> {
+    let wanted = [
+        (Column::Status, 56),
+        (Column::Age, 64),
+        (Column::Time, 0),
+        (Column::Exit, 48),
+        (Column::Policy, 100),
+        (Column::Agent, 110),
+        (Column::Tokens, 120),
+        (Column::Activity, 130),
+        (Column::Prompt, 0),
+        (Column::Cwd, 72),
+    ];
+    wanted.into_iter().filter(|(_, from)| width >= *from).map(|(column, _)| column).collect()
+}
+
+pub(crate) fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
+    let columns = columns_for(area.width);
+    let rows_shown = usize::from(area.height.saturating_sub(1));
+    let mut header_title = format!("{} / {}", app.view.len(), app.jobs.len());
+    if app.status_filter != StatusFilter::All {
+        header_title.push_str(&format!(" [{}]", app.status_filter.name()));
+    }
+    if !app.text_filter.is_empty() || matches!(app.mode, Mode::Filter(_)) {
+        header_title.push_str(&format!(" [f: {}]", text::sanitize(&app.text_filter, 40, false)));
+    }
+    if app.sort != SortKey::Newest {
+        header_title.push_str(&format!(" [by {}]", app.sort.name()));
+    }
+    if !app.marked.is_empty() {
+        header_title.push_str(&format!(" [{} marked]", app.marked.len()));
+    }
+    // Rows out of sight above and below: arrows in the corner (two columns), how many
+    // in the title, where there is room for the numbers.
+    let above = app.table_offset.min(app.view.len());
+    let below = app.view.len().saturating_sub(app.table_offset + rows_shown);
+    let corner = match (above, below) {
+        (0, 0) => "",
+        (0, _) => " ▼",
+        (_, 0) => " ▲",
+        (_, _) => "▲▼",
+    }
+    .to_owned();
+    if above > 0 {
+        header_title.push_str(&format!(" ▲{above}"));
+    }
+    if below > 0 {
+        header_title.push_str(&format!(" ▼{below}"));
+    }
+    let mut titles: Vec<String> = vec![corner, "ID".to_owned()];
+    titles.extend(columns.iter().map(|&column| match column {
+        Column::Prompt => format!("PROMPT  ({header_title})"),
+        other => other.title().to_owned(),
+    }));
+    let mut widths = vec![Constraint::Length(2), Constraint::Length(8)];
+    widths.extend(columns.iter().map(|column| column.width()));
+    let header = Row::new(titles).style(Style::new().bold().dark_gray());
+
+    let selected = app.selected_row();
+    let positions = app.queue_positions();
+    let rows: Vec<Row> = app
+        .view
+        .iter()
+        .enumerate()
+        .skip(app.table_offset)
+        .take(rows_shown)
+        .map(|(row, &index)| {
+            let record = &app.jobs[index];
+            let mut style = Style::new();
+            if app.marked.contains(&record.id) {
+                style = style.add_modifier(Modifier::BOLD);
+            }
+            if Some(row) == selected {
+                style =
+                    if app.focus == Focus::Table && !app.zoom { style.add_modifier(Modifier::REVERSED) } else { style.bg(Color::DarkGray) };
+            }
+            job_row(app, record, &columns, &positions).style(style)
+        })
+        .collect();
+    #[cfg(test)]
+    super::built::add(super::built::Kind::TableRows, rows.len());
+
+    if app.view.is_empty() {
+        let message = if !app.loaded {
+            "reading the jobs folder…".to_owned()
+        } else if app.jobs.is_empty() {
+            "No jobs yet: press n to start one, or let an agent start one over MCP (or `codex-async start`).".to_owned()
+        } else {
+            format!("No job matches the filter ({} hidden): s / f to change it, Esc clears the text.", app.jobs.len())
+        };
+        frame.render_widget(Table::new(Vec::<Row>::new(), widths).header(header), area);
+        if area.height > 1 {
+            let message_area = Rect { y: area.y + 1, height: area.height - 1, ..area };
+            frame.render_widget(Paragraph::new(Line::styled(message, Style::new().dark_gray())), message_area);
+        }
+        return;
+    }
+    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
+}
+
+fn job_row<'a>(
+    app: &App,
+    record: &'a JobRecord,
+    columns: &[Column],
+    positions: &std::collections::HashMap<crate::jobs::JobId, usize>,
+) -> Row<'a> {
+    let shown = app.shown_status(record);
+    let colour = shown_colour(shown);
+    let marker = if app.marked.contains(&record.id) {
+        Span::styled("+", Style::new().yellow().bold())
+    } else if app.unseen.contains(&record.id) {
+        Span::styled("•", Style::new().cyan().bold())
+    } else {
+        Span::raw(" ")
+    };
+    let mut cells = vec![
+        Cell::from(Line::from(vec![marker, Span::styled(shown_symbol(shown), Style::new().fg(colour))])),
+        Cell::from(record.id.as_str()),
+    ];
+    let meta = record.meta.as_ref().ok();
+    for &column in columns {
+        let cell = match (column, meta) {
+            (Column::Status, _) => Cell::from(Span::styled(shown.word(), Style::new().fg(colour))),
+            (Column::Age, _) => Cell::from(Span::styled(text::age(record, app.now), Style::new().dark_gray())),
+            (Column::Time, Some(meta)) => Cell::from(match positions.get(&record.id) {
+                Some(position) => format!("#{position}"),
+                None => elapsed(meta, app.now).unwrap_or_default(),
+            }),
+            (Column::Exit, Some(meta)) => Cell::from(match (&meta.exit_code, &meta.signal) {
+                (Some(code), _) => code.to_string(),
+                (None, Some(signal)) => signal.trim_start_matches("SIG").to_owned(),
+                (None, None) => String::new(),
+            }),
+            (Column::Policy, Some(meta)) => Cell::from(text::sanitize(&meta.approval_policy, 20, false)),
+            (Column::Agent, Some(meta)) => {
+                let agent = meta.agent.as_deref().unwrap_or("codex");
+                let who = match &meta.model {
+                    Some(model) => format!("{agent} {model}"),
+                    None => agent.to_owned(),
+                };
+                Cell::from(text::sanitize(&who, 60, false))
+            }
+            (Column::Tokens, Some(meta)) => Cell::from(Span::styled(
+                meta.usage.map(|usage| text::compact_count(usage.input_tokens + usage.output_tokens)).unwrap_or_default(),
+                Style::new().dark_gray(),
+            )),
+            (Column::Activity, Some(meta)) => activity_cell(meta),
+            (Column::Prompt, Some(meta)) => prompt_cell(meta, shown),
+            (Column::Cwd, Some(meta)) => Cell::from(Span::styled(text::tilde(&meta.cwd, app.home.as_deref()), Style::new().dark_gray())),
+            (Column::Prompt, None) => Cell::from(match &record.meta {
+                _ if shown == Shown::Starting => Span::styled("(starting…)", Style::new().dark_gray()),
+                Err(reason) => Span::styled(format!("corrupt: {}", text::sanitize(reason, 400, false)), Style::new().light_red()),
+                Ok(_) => Span::raw(""),
+            }),
+            (_, None) => Cell::from(""),
+        };
+        cells.push(cell);
+    }
+    Row::new(cells)
+}
+
+/// What a running agent does now; for a job that ended with a note, the note.
+fn activity_cell(meta: &crate::jobs::JobMeta) -> Cell<'static> {
+    match (&meta.activity, &meta.note) {
+        (Some(activity), _) if !meta.status.is_finished() => {
+            Cell::from(Span::styled(text::sanitize(activity, 200, false), Style::new().yellow()))
+        }
+        (_, Some(note)) if meta.status == Status::Error => Cell::from(Span::styled(text::sanitize(note, 200, false), Style::new().red())),
+        (_, Some(note)) => Cell::from(Span::styled(text::sanitize(note, 200, false), Style::new().dark_gray())),
+        _ => Cell::from(""),
+    }
+}
+
+/// The prompt's first line; a follow-up is marked `↳`, a lost job says so first.
+fn prompt_cell(meta: &crate::jobs::JobMeta, shown: Shown) -> Cell<'static> {
+    let first_line = meta.prompt.lines().find(|line| !line.trim().is_empty()).unwrap_or("");
+    let mut spans = Vec::new();
+    if shown == Shown::Lost {
+        spans.push(Span::styled(format!("{} · ", crate::jobs::LOST_RUNNING_NOTE), Style::new().light_red()));
+    }
+    if meta.parent_job_id.is_some() {
+        spans.push(Span::styled("↳ ", Style::new().cyan()));
+    }
+    spans.push(Span::raw(text::sanitize(first_line, 400, false)));
+    Cell::from(Line::from(spans))
+}
