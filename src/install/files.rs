@@ -1,6 +1,7 @@
 //! Reading and writing a client's file: atomically (a reader sees the old file or the
-//! new one), keeping its mode, through a symlink to the file it points at, with a backup
-//! of what was there beside it; and the unified diff shown for each change.
+//! new one), keeping its mode — made private when it holds the bearer token — through a
+//! symlink to the file it points at, with a private backup of what was there beside it;
+//! and the unified diff shown for each change.
 
 use std::fs;
 use std::io;
@@ -67,18 +68,29 @@ pub fn make_dirs(dirs: &[PathBuf]) -> io::Result<()> {
     Ok(())
 }
 
+/// `mode` without any access for the group and others (the owner keeps read and write).
+fn private(mode: u32) -> u32 {
+    (mode & 0o700) | 0o600
+}
+
 /// Writes `text` over `found`'s file (a new file gets 0600), after a backup of the old text.
-/// Returns where the backup is.
-pub fn write(found: &Found, text: &str) -> io::Result<Option<PathBuf>> {
+/// The file keeps its mode unless `holds_secret` (the bearer token is in `text`): then
+/// only its owner may read it. The backup is always private: the old text may hold a
+/// token an earlier install wrote. Both are created with their final mode (the
+/// temporary file is made so before a byte is written, then renamed over the old
+/// one), so the token is never readable by others, not even for a moment. Returns
+/// where the backup is.
+pub fn write(found: &Found, text: &str, holds_secret: bool) -> io::Result<Option<PathBuf>> {
     let mode = found.mode.unwrap_or(0o600);
     let backup = match &found.text {
         Some(old) => {
             let backup = backup_path(&found.target);
-            atomic::write_with_mode(&backup, old.as_bytes(), Durability::Durable, mode)?;
+            atomic::write_with_mode(&backup, old.as_bytes(), Durability::Durable, private(mode))?;
             Some(backup)
         }
         None => None,
     };
+    let mode = if holds_secret { private(mode) } else { mode };
     atomic::write_with_mode(&found.target, text.as_bytes(), Durability::Durable, mode)?;
     Ok(backup)
 }
@@ -130,11 +142,23 @@ mod tests {
         let link = dir.path().join("link.json");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         let found = read(&link).unwrap();
-        let backup = write(&found, "{\"a\": 1}\n").unwrap().unwrap();
+        let backup = write(&found, "{\"a\": 1}\n", false).unwrap().unwrap();
         assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
         assert_eq!(fs::read_to_string(&real).unwrap(), "{\"a\": 1}\n");
         assert_eq!(fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o640);
-        assert_eq!(fs::read_to_string(backup).unwrap(), "{}\n");
+        assert_eq!(fs::read_to_string(&backup).unwrap(), "{}\n");
+        assert_eq!(fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o600, "a backup is private");
+    }
+
+    #[test]
+    fn a_file_that_holds_the_token_becomes_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("shared.json");
+        fs::write(&file, "{}\n").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+        let backup = write(&read(&file).unwrap(), "{\"token\": \"t\"}\n", true).unwrap().unwrap();
+        assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o600);
     }
 
     #[test]
@@ -145,7 +169,7 @@ mod tests {
         assert_eq!(missing, vec![dir.path().join("a"), dir.path().join("a/b")]);
         make_dirs(&missing).unwrap();
         let found = read(&file).unwrap();
-        write(&found, "{}").unwrap();
+        write(&found, "{}", false).unwrap();
         assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
         remove(&read(&file).unwrap(), &missing).unwrap();
         assert!(!dir.path().join("a").exists());

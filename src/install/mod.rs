@@ -143,8 +143,15 @@ struct Pending {
     remember: bool,
 }
 
-/// Writes every pending change (unless a dry run) and what is to be remembered.
-fn commit(pending: Vec<Pending>, records: &mut Records, context: &Context, dry_run: bool) -> Result<Vec<FileReport>, InstallError> {
+/// Writes every pending change (unless a dry run) and what is to be remembered. A file
+/// whose new text holds one of `secrets` is written private (see [`files::write`]).
+fn commit(
+    pending: Vec<Pending>,
+    records: &mut Records,
+    context: &Context,
+    secrets: &[String],
+    dry_run: bool,
+) -> Result<Vec<FileReport>, InstallError> {
     let io = |path: &Path, err: std::io::Error| InstallError::Io(format!("writing {}: {err}", path.display()));
     let before_records = records.clone();
     let mut reports = Vec::new();
@@ -158,7 +165,8 @@ fn commit(pending: Vec<Pending>, records: &mut Records, context: &Context, dry_r
                         files::make_dirs(&dirs).map_err(|err| io(&found.target, err))?;
                         record.before = Before::Absent { created_dirs: dirs };
                     }
-                    backup = files::write(&found, text).map_err(|err| io(&found.target, err))?;
+                    let holds_secret = secrets.iter().any(|secret| text.contains(secret.as_str()));
+                    backup = files::write(&found, text, holds_secret).map_err(|err| io(&found.target, err))?;
                 }
                 None => {
                     let dirs = match &record.before {
@@ -231,7 +239,7 @@ pub fn install(context: &Context, request: &Request) -> Result<Report, InstallEr
         }
     };
     let Prepared { pending, mut records, notes, secrets } = prepare(context, request, &token)?;
-    let reports = commit(pending, &mut records, context, request.dry_run)?;
+    let reports = commit(pending, &mut records, context, &secrets, request.dry_run)?;
     Ok(Report {
         title: title(request, true),
         files: reports,
@@ -383,7 +391,7 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
         record.restore = None;
         pending.push(Pending { record, found, after, remember: !remembered.is_empty() });
     }
-    let reports = commit(pending, &mut records, context, request.dry_run)?;
+    let reports = commit(pending, &mut records, context, &secrets, request.dry_run)?;
     Ok(Report {
         title: title(request, false),
         files: reports,

@@ -76,6 +76,8 @@ pub enum McpAuth {
     File,
     /// One given with --token or CODEX_ASYNC_TOKEN.
     Given,
+    /// The file --token-file names.
+    GivenFile,
     /// `--no-auth`.
     Off,
 }
