@@ -275,10 +275,11 @@ pub struct ConfigArgs {
 pub struct ServerArgs {
     /// Read the bearer token HTTP requests must carry from this file (not open to other users; read again when it
     /// changes). Default: $CODEX_ASYNC_HOME/token, made on first use.
-    #[arg(long, value_name = "PATH", conflicts_with = "no_auth")]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["no_auth", "token"])]
     pub token_file: Option<PathBuf>,
-    /// The bearer token itself. Every user of this machine sees it in `ps`: prefer --token-file.
-    #[arg(long, env = "CODEX_ASYNC_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    /// The bearer token itself. Every user of this machine sees it in `ps`: prefer --token-file. Without --token,
+    /// --token-file or --no-auth, $CODEX_ASYNC_TOKEN gives it.
+    #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,
     /// Take HTTP requests without a token, from processes of your own user only (another user's connection gets 403,
     /// and so does any request a web page sends, one with an Origin header). Loopback addresses or unix:PATH only.
@@ -377,6 +378,16 @@ impl AgentArgs {
 }
 
 impl ServerArgs {
+    /// The token given as such: `--token`, else `$CODEX_ASYNC_TOKEN` unless a token file
+    /// or `--no-auth` was asked for (a flag wins over the environment, which may hold the
+    /// token for the clients started from the same shell).
+    pub fn token(&self) -> Option<String> {
+        if self.token.is_some() || self.token_file.is_some() || self.no_auth {
+            return self.token.clone();
+        }
+        std::env::var(crate::mcp::token::TOKEN_ENV).ok().filter(|token| !token.trim().is_empty())
+    }
+
     fn flags(&self) -> Flags {
         Flags { max_policy: self.max_policy, max_running: self.limits.max_running, ..Flags::default() }
     }

@@ -320,7 +320,7 @@ pub fn serve(engine: Engine, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let options = crate::mcp::ServeOptions {
         http: args.http,
-        token: args.server.token,
+        token: args.server.token(),
         token_file: args.server.token_file,
         no_auth: args.server.no_auth,
         allow_remote: args.allow_remote,
@@ -336,7 +336,7 @@ pub fn dashboard(engine: Engine, args: DashboardArgs) -> anyhow::Result<ExitCode
     let options = crate::tui::DashboardOptions {
         demo: args.demo,
         no_mcp: args.no_mcp,
-        token: args.server.token,
+        token: args.server.token(),
         token_file: args.server.token_file,
         no_auth: args.server.no_auth,
         config,
