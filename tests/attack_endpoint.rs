@@ -202,6 +202,37 @@ fn install_makes_a_shared_client_file_private_before_it_holds_the_token() {
     }
 }
 
+/// A server that reads its token from a file of its own (`serve --token-file`): install
+/// writes that token (never on a command line), and makes no other.
+#[test]
+fn install_takes_the_token_from_the_servers_token_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let codex_async_home = dir.path().join("codex-async-home");
+    fs::create_dir_all(&home).unwrap();
+    let file = dir.path().join("server-token");
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&file)
+        .unwrap()
+        .write_all(b"from-the-servers-file-0123456789\n")
+        .unwrap();
+    let install = |args: &[&str]| {
+        Command::new(BIN).args(args).current_dir(&home).env("HOME", &home).env("CODEX_ASYNC_HOME", &codex_async_home).output().unwrap()
+    };
+    let output = install(&["install", "cursor", "--http", "--token-file", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("from-the-servers-file"), "the token is never shown");
+    let config = fs::read_to_string(home.join(".cursor/mcp.json")).unwrap();
+    assert!(config.contains("Bearer from-the-servers-file-0123456789"), "{config}");
+    assert!(!codex_async_home.join("token").exists(), "no other token is made");
+    chmod(&file, 0o644);
+    let refused = install(&["install", "cursor", "--http", "--token-file", file.to_str().unwrap()]);
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("chmod 600"));
+}
+
 /// A server given its token in the environment (one of the ways to give it) passes it to
 /// no supervisor — the spare one it keeps ready included — and so to no agent, which is
 /// any program reading any repository.
@@ -246,7 +277,14 @@ async fn a_token_file_keeps_the_token_out_of_ps() {
     const SECRET: &str = "token-in-a-file-9876543210abcdef";
     let home = TestHome::new();
     let file = home.path().join("secret-token");
-    fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&file).unwrap().write_all(format!("{SECRET}\n").as_bytes()).unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&file)
+        .unwrap()
+        .write_all(format!("{SECRET}\n").as_bytes())
+        .unwrap();
     let server = Served::start(&home, "127.0.0.1:0", &["--token-file", file.to_str().unwrap()], &[], None);
     assert!(processes_showing(SECRET).is_empty(), "a command line shows the token");
     assert!(!environ(server.pid).iter().any(|entry| entry.contains(SECRET)));
@@ -329,7 +367,8 @@ fn curl_works() -> bool {
 }
 
 fn no_job_in(home: &TestHome) -> bool {
-    fs::read_dir(home.path().join("jobs")).map_or(true, |entries| entries.filter_map(Result::ok).all(|entry| entry.file_name().to_string_lossy().starts_with('.')))
+    fs::read_dir(home.path().join("jobs"))
+        .map_or(true, |entries| entries.filter_map(Result::ok).all(|entry| entry.file_name().to_string_lossy().starts_with('.')))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -362,7 +401,8 @@ async fn a_unix_socket_serves_its_own_user_only() {
     assert_eq!(server.url, address);
     assert_eq!(mode(&socket), 0o600);
     assert_eq!(mode(&folder), 0o700);
-    let record: Value = serde_json::from_str(&fs::read_to_string(home.path().join("servers").join(format!("{}.json", server.pid))).unwrap()).unwrap();
+    let record: Value =
+        serde_json::from_str(&fs::read_to_string(home.path().join("servers").join(format!("{}.json", server.pid))).unwrap()).unwrap();
     assert_eq!(record["socket"], json!(socket));
     assert_eq!(status_over_unix_socket(&socket, INITIALIZE), 200, "the same user gets in");
     if !is_root() || !curl_works() {
@@ -438,7 +478,10 @@ fn held_open(mut stream: &std::net::TcpStream) -> bool {
 fn sockets_of(pid: i32) -> usize {
     fs::read_dir(format!("/proc/{pid}/fd"))
         .map(|entries| {
-            entries.filter_map(Result::ok).filter(|entry| fs::read_link(entry.path()).is_ok_and(|link| link.to_string_lossy().starts_with("socket:"))).count()
+            entries
+                .filter_map(Result::ok)
+                .filter(|entry| fs::read_link(entry.path()).is_ok_and(|link| link.to_string_lossy().starts_with("socket:")))
+                .count()
         })
         .unwrap_or(0)
 }

@@ -40,6 +40,8 @@ pub struct Request {
     pub client: Client,
     pub scope: Scope,
     pub http: bool,
+    /// The file the server reads its token from (`serve --token-file`), when not the home's.
+    pub token_file: Option<PathBuf>,
     pub approve: bool,
     pub dry_run: bool,
     pub force: bool,
@@ -226,9 +228,21 @@ fn original_of(text: Option<&str>, earlier: Option<&FileRecord>) -> Option<Strin
     }
 }
 
+/// The token an HTTP entry is to carry, when there is one already: the one in the file
+/// the server is given (`--token-file`), else the home's.
+fn known_token(context: &Context, request: &Request) -> Result<Option<String>, InstallError> {
+    match &request.token_file {
+        Some(_) if !request.http => Err(InstallError::Usage("--token-file goes with --http (over stdio there is no token)".to_owned())),
+        Some(file) => crate::mcp::token::read_given_file(file)
+            .map(|(_, token)| Some(token))
+            .map_err(|err| InstallError::Io(format!("the token file: {err}"))),
+        None => Ok(current_token(&context.home)),
+    }
+}
+
 /// Registers codex-async with a client (see the module's doc).
 pub fn install(context: &Context, request: &Request) -> Result<Report, InstallError> {
-    let existing = current_token(&context.home);
+    let existing = known_token(context, request)?;
     let token = match (&existing, request.http && !request.dry_run) {
         (Some(token), _) => token.clone(),
         (None, false) => TOKEN_STAND_IN.to_owned(),
@@ -309,7 +323,7 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
         // No record (another CODEX_ASYNC_HOME, or registered by hand): remove what
         // install would write now, where it equals that exactly.
         let files = client::files(request.client, request.scope, &context.places).map_err(InstallError::Usage)?;
-        let token = current_token(&context.home).unwrap_or_else(|| TOKEN_STAND_IN.to_owned());
+        let token = known_token(context, request)?.unwrap_or_else(|| TOKEN_STAND_IN.to_owned());
         let setup = setup(context, request, &token)?;
         if let Transport::Http { token, .. } = &setup.transport
             && token != TOKEN_STAND_IN

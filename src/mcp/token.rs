@@ -48,6 +48,26 @@ fn read(path: &Path) -> io::Result<String> {
     Ok(token)
 }
 
+/// A token file named with `--token-file`: where it really is (through symlinks, as
+/// secret managers lay them out) and the token in it. A file other users can read or
+/// write is refused, as ssh refuses such a key: the token is as good as the owner's shell.
+pub fn read_given_file(path: &Path) -> io::Result<(PathBuf, String)> {
+    let resolved = fs::canonicalize(path).map_err(|err| io::Error::new(err.kind(), format!("{}: {err}", path.display())))?;
+    let mode = fs::metadata(&resolved)?.mode() & 0o777;
+    if mode & 0o007 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{} is open to other users (mode {mode:04o}); a token file must not be: `chmod 600 {}`",
+                path.display(),
+                path.display()
+            ),
+        ));
+    }
+    let token = read(&resolved)?;
+    Ok((resolved, token))
+}
+
 /// The home's token, made now if there is none. Two processes making it at once agree:
 /// the first one's file stays, and the other reads it.
 pub fn load_or_create(home: &Path) -> io::Result<String> {
@@ -112,22 +132,9 @@ impl Auth {
     }
 
     /// `--token-file PATH`: the token is read from `path` now (so a mistake shows at
-    /// start) and again whenever the file changes. A file other users can read or write
-    /// is refused, as ssh refuses such a key: the token is as good as the owner's shell.
+    /// start) and again whenever the file changes (see [`read_given_file`]).
     pub fn from_file(path: &Path) -> io::Result<Auth> {
-        let resolved = fs::canonicalize(path).map_err(|err| io::Error::new(err.kind(), format!("{}: {err}", path.display())))?;
-        let mode = fs::metadata(&resolved)?.mode() & 0o777;
-        if mode & 0o007 != 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                format!(
-                    "{} is open to other users (mode {mode:04o}); a token file must not be: `chmod 600 {}`",
-                    path.display(),
-                    path.display()
-                ),
-            ));
-        }
-        read(&resolved)?;
+        let (resolved, _) = read_given_file(path)?;
         Ok(Auth::File { path: resolved, cached: Mutex::new(None), origin: FileOrigin::Flag })
     }
 

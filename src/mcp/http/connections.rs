@@ -140,7 +140,8 @@ impl Open {
 
     fn add(&self) -> (u64, Arc<Slot>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let slot = Arc::new(Slot { in_flight: AtomicUsize::new(0), idle_since: Mutex::new(Instant::now()), close: CancellationToken::new() });
+        let slot =
+            Arc::new(Slot { in_flight: AtomicUsize::new(0), idle_since: Mutex::new(Instant::now()), close: CancellationToken::new() });
         self.slots().insert(id, slot.clone());
         (id, slot)
     }
@@ -174,7 +175,8 @@ impl Open {
 
 /// Serves `listener` until `shutdown`, then lets open connections finish (briefly).
 pub async fn run<L: Listener>(listener: L, router: Router, limits: Limits, admission: Admission, shutdown: CancellationToken) {
-    let open = Arc::new(Open { cap: limits.max_connections.max(1), next_id: AtomicU64::new(0), slots: Mutex::default(), ended: Notify::new() });
+    let open =
+        Arc::new(Open { cap: limits.max_connections.max(1), next_id: AtomicU64::new(0), slots: Mutex::default(), ended: Notify::new() });
     let tracker = TaskTracker::new();
     let service = TowerToHyperService::new(router);
     'serving: loop {
@@ -226,7 +228,8 @@ impl Connection {
             Admission::SameUser(own) => match L::peer_user(&io) {
                 Some(user) if user == own => None,
                 other => {
-                    tracing::warn!(peer_user = ?other, "refused a connection from another user (--no-auth)");
+                    // Not a warning: another user could fill the log with them.
+                    tracing::debug!(peer_user = ?other, "refused a connection from another user (--no-auth)");
                     Some(Arc::new(refusal(own, other)))
                 }
             },

@@ -111,10 +111,14 @@ mod tests {
 
     #[test]
     fn a_real_loopback_connection_is_ours() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (accepted, peer) = listener.accept().unwrap();
-        assert_eq!(peer, client.local_addr().unwrap());
-        assert_eq!(tcp_owner(peer, accepted.local_addr().unwrap()), Some(own_uid()));
+        for loopback in ["127.0.0.1:0", "[::1]:0"] {
+            // A machine without IPv6 has no [::1] to test.
+            let Ok(listener) = std::net::TcpListener::bind(loopback) else { continue };
+            let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            let (accepted, peer) = listener.accept().unwrap();
+            assert_eq!(peer, client.local_addr().unwrap());
+            assert_eq!(tcp_owner(peer, accepted.local_addr().unwrap()), Some(own_uid()), "{loopback}");
+            drop(client);
+        }
     }
 }

@@ -70,9 +70,11 @@ pub fn bind(path: &Path) -> anyhow::Result<(tokio::net::UnixListener, SocketFile
     prepare_folder(folder)?;
     check_place(path)?;
     // tempfile makes the folder 0700.
-    let private = tempfile::Builder::new().prefix(".sock.").tempdir_in(folder).with_context(|| format!("making a folder in {}", folder.display()))?;
+    let private =
+        tempfile::Builder::new().prefix(".sock.").tempdir_in(folder).with_context(|| format!("making a folder in {}", folder.display()))?;
     let staged = private.path().join("s");
-    let listener = std::os::unix::net::UnixListener::bind(&staged).with_context(|| format!("binding a Unix socket for {}", path.display()))?;
+    let listener =
+        std::os::unix::net::UnixListener::bind(&staged).with_context(|| format!("binding a Unix socket for {}", path.display()))?;
     fs::set_permissions(&staged, fs::Permissions::from_mode(0o600))?;
     fs::rename(&staged, path).with_context(|| format!("moving the socket to {}", path.display()))?;
     let meta = fs::symlink_metadata(path)?;
