@@ -68,12 +68,13 @@ struct Served {
 }
 
 impl Served {
-    /// Starts `serve --http ADDR extra…`; with `open_files`, under that limit (soft and hard).
-    fn start(home: &TestHome, addr: &str, extra: &[&str], env: &[(&str, &str)], open_files: Option<u32>) -> Served {
+    /// Starts `serve --http ADDR extra…`; with `open_files`, under that limit (`ulimit`'s
+    /// options, such as `-n 256`).
+    fn start(home: &TestHome, addr: &str, extra: &[&str], env: &[(&str, &str)], open_files: Option<&str>) -> Served {
         let mut command = match open_files {
             Some(limit) => {
                 let mut command = Command::new("sh");
-                command.arg("-c").arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\"")).arg(BIN);
+                command.arg("-c").arg(format!("ulimit {limit} && exec \"$0\" \"$@\"")).arg(BIN);
                 command
             }
             None => Command::new(BIN),
@@ -492,7 +493,7 @@ fn sockets_of(pid: i32) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_sent_requests_neither_exhaust_nor_block_the_server() {
     let home = TestHome::new();
-    let server = Served::start(&home, "127.0.0.1:0", &[], &[], Some(OPEN_FILES));
+    let server = Served::start(&home, "127.0.0.1:0", &[], &[], Some(&format!("-n {OPEN_FILES}")));
     let token = home_token(&home);
     let cap = connection_cap(u64::from(OPEN_FILES));
     let address = format!("127.0.0.1:{}", server.port());
@@ -519,6 +520,40 @@ async fn half_sent_requests_neither_exhaust_nor_block_the_server() {
         slow.iter().all(|stream| !held_open(stream))
     });
     assert_eq!(post(&server.url, &[("Authorization", &format!("Bearer {token}"))], INITIALIZE).await.0, StatusCode::OK);
+}
+
+/// The soft and hard open-files limits of a process.
+fn open_files_of(pid: i32) -> (u64, u64) {
+    let limits = fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits.lines().find(|line| line.starts_with("Max open files")).unwrap();
+    let numbers: Vec<u64> = line.split_whitespace().filter_map(|word| word.parse().ok()).collect();
+    (numbers[0], numbers[1])
+}
+
+/// The server raises its soft open-files limit to the hard one (every connection is a
+/// descriptor); the jobs it starts get the limit it had before, not the raised one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_raises_its_open_files_limit_and_its_jobs_keep_the_old_one() {
+    use nix::sys::resource::{Resource, getrlimit};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    let soft = (hard / 2).min(512);
+    let home = TestHome::new();
+    let server = Served::start(&home, "127.0.0.1:0", &[], &[], Some(&format!("-Sn {soft}")));
+    assert_eq!(open_files_of(server.pid), (hard, hard), "the server raised its soft limit");
+    let (client, _notes) = http_client(&server.url, Some(&home_token(&home))).await;
+    let gate = home.path().join("gate");
+    let prompt = format!("env await-file:{}", gate.display());
+    let started = ok(&call(&client, "codex_start", json!({"prompt": prompt, "cwd": home.path()})).await);
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    wait_until("the agent", Duration::from_secs(30), || home.output(&id).contains("env-end"));
+    let supervisor = home.meta(&id)["supervisor_pid"].as_i64().unwrap() as i32;
+    let agent = home.reported_pids(&id, "agent")[0];
+    assert_eq!(open_files_of(supervisor), (soft, hard), "the supervisor runs with the old limit");
+    assert_eq!(open_files_of(agent), (soft, hard), "and so does the agent");
+    assert!(!home.output(&id).contains("CODEX_ASYNC_NOFILE"), "the agent is not told");
+    fs::write(&gate, "").unwrap();
+    home.wait_for_status(&id, "done", Duration::from_secs(30));
+    client.cancel().await.unwrap();
 }
 
 /// A session: `initialize` and `notifications/initialized`; its id.
