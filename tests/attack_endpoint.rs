@@ -32,9 +32,11 @@ fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
-/// Says, where nobody can miss it, that an attack could not be made here.
+/// Says, where nobody can miss it, that an attack could not be made here (straight to
+/// stderr: the test harness would hide `eprintln!` of a passing test).
 fn not_made(what: &str) {
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
          !!! NOT ROOT: {what} was NOT tested (it needs root to act as uid {NOBODY}).\n\
          !!! Run this test as root (CI does) to make that attack.\n\

@@ -231,24 +231,32 @@ async fn require_token(State(auth): State<Arc<Auth>>, request: Request, next: Ne
     json_response(StatusCode::UNAUTHORIZED, &body, Some((header::WWW_AUTHENTICATE, "Bearer")))
 }
 
+/// A request's whole body, read within `timeout`; or the answer to a body too slow or too large.
+async fn read_body(body: axum::body::Body, timeout: Duration) -> Result<axum::body::Bytes, Response> {
+    let refuse = |status, message: String| {
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": message}});
+        json_response(status, &body, None)
+    };
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => {
+            Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, format!("invalid request: the body is larger than {MAX_BODY_BYTES} bytes")))
+        }
+        Err(_) => {
+            Err(refuse(StatusCode::REQUEST_TIMEOUT, format!("invalid request: the body did not arrive within {} s", timeout.as_secs_f64())))
+        }
+    }
+}
+
 /// Answers messages rmcp would drop or answer badly (see [`super::wire`]); passes the rest.
 async fn check_messages(request: Request, next: Next) -> Response {
     if request.method() != axum::http::Method::POST {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    let bytes = match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
-        Ok(Ok(bytes)) => bytes,
-        Err(_) => {
-            let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600,
-                "message": format!("invalid request: the body did not arrive within {} s", BODY_READ_TIMEOUT.as_secs())}});
-            return json_response(StatusCode::REQUEST_TIMEOUT, &body, None);
-        }
-        Ok(Err(_)) => {
-            let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600,
-                "message": format!("invalid request: the body is larger than {MAX_BODY_BYTES} bytes")}});
-            return json_response(StatusCode::PAYLOAD_TOO_LARGE, &body, None);
-        }
+    let bytes = match read_body(body, BODY_READ_TIMEOUT).await {
+        Ok(bytes) => bytes,
+        Err(refused) => return refused,
     };
     let verdict = match wire::parse(&bytes) {
         Ok(value) => match wire::check_value(&value) {
@@ -275,10 +283,22 @@ async fn check_messages(request: Request, next: Next) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use futures::StreamExt;
+
     use super::*;
 
     fn options(addr: &str, auth: Auth, allow_remote: bool) -> HttpOptions {
         HttpOptions { addr: addr.parse().unwrap(), auth: Arc::new(auth), allow_remote, settings: ServerSettings::default() }
+    }
+
+    #[tokio::test]
+    async fn a_body_that_does_not_arrive_in_time_is_given_up() {
+        let trickle = futures::stream::once(async { Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"{")) })
+            .chain(futures::stream::pending());
+        let refused = read_body(axum::body::Body::from_stream(trickle), Duration::from_millis(50)).await.unwrap_err();
+        assert_eq!(refused.status(), StatusCode::REQUEST_TIMEOUT);
+        let whole = read_body(axum::body::Body::from("{}"), Duration::from_millis(50)).await.unwrap();
+        assert_eq!(&whole[..], b"{}");
     }
 
     #[test]

@@ -149,11 +149,13 @@ impl SessionManager for BoundedSessions {
     }
 
     async fn has_session(&self, id: &SessionId) -> Result<bool, Self::Error> {
-        if !self.book().sessions.contains_key(id) {
-            return Ok(false);
-        }
-        self.book().touch(id);
-        self.inner.has_session(id).await
+        let known = {
+            let mut book = self.book();
+            book.touch(id);
+            book.sessions.contains_key(id)
+        };
+        // One ended for a new one may still be winding down in rmcp's map: it is gone.
+        Ok(known && self.inner.has_session(id).await?)
     }
 
     async fn close_session(&self, id: &SessionId) -> Result<(), Self::Error> {
