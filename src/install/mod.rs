@@ -32,7 +32,7 @@ use edit::{Applied, ApplyError, Doc, Edit, Undone, show_key_path};
 use files::Found;
 use record::{Before, FileRecord, Records, finish};
 use restore::Restore;
-use secrets::{TOKEN_STAND_IN, current_token, secrets};
+use secrets::{TOKEN_STAND_IN, known_token, make_token, secrets};
 
 /// What was asked for on the command line.
 #[derive(Clone, Debug)]
@@ -100,11 +100,6 @@ fn format_of(path: &Path, request: &Request, places: &Places) -> Format {
         }
     }
     if path.extension().is_some_and(|ext| ext == "toml") { Format::Toml } else { Format::Jsonc }
-}
-
-fn make_token(home: &Path) -> Result<String, InstallError> {
-    crate::mcp::token::load_or_create(home)
-        .map_err(|err| InstallError::Io(format!("the token file {}: {err}", crate::mcp::token::path(home).display())))
 }
 
 /// The client's setup; `token` is the one an HTTP entry carries.
@@ -225,18 +220,6 @@ fn original_of(text: Option<&str>, earlier: Option<&FileRecord>) -> Option<Strin
         (Some(text), None) => Some(text.to_owned()),
         (Some(text), Some(record)) => record.restore.as_ref()?.original(text),
         (None, _) => None,
-    }
-}
-
-/// The token an HTTP entry is to carry, when there is one already: the one in the file
-/// the server is given (`--token-file`), else the home's.
-fn known_token(context: &Context, request: &Request) -> Result<Option<String>, InstallError> {
-    match &request.token_file {
-        Some(_) if !request.http => Err(InstallError::Usage("--token-file goes with --http (over stdio there is no token)".to_owned())),
-        Some(file) => crate::mcp::token::read_given_file(file)
-            .map(|(_, token)| Some(token))
-            .map_err(|err| InstallError::Io(format!("the token file: {err}"))),
-        None => Ok(current_token(&context.home)),
     }
 }
 
