@@ -183,25 +183,32 @@ fn install_makes_a_shared_client_file_private_before_it_holds_the_token() {
             .unwrap();
         assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
     };
+    // Another user tries to read what holds the token (as root only: see the module's doc).
+    let steal = |file: &Path, token: &str| {
+        let read = as_nobody("cat", &[file.to_str().unwrap()]);
+        let shown = String::from_utf8_lossy(&read.stdout);
+        assert!(!read.status.success() && !shown.contains(token), "uid {NOBODY} read the token in {}: {shown}", file.display());
+    };
     install(&["install", "cursor", "--http"]);
     let token = fs::read_to_string(codex_async_home.join("token")).unwrap().trim().to_owned();
     let backup = PathBuf::from(format!("{}.codex-async.bak", config.display()));
     assert!(fs::read_to_string(&config).unwrap().contains(&token), "the entry holds the token");
     assert_eq!(mode(&config), 0o600, "the file holding the token is the user's alone");
     assert_eq!(mode(&backup), 0o600, "and so is its backup");
-    // Back to stdio: the backup now holds the text with the token.
+    if is_root() {
+        steal(&config, &token);
+    }
+    // Back to stdio: the backup now holds the text with the token; the file holds none
+    // and gets its mode back.
     install(&["install", "cursor"]);
     assert!(fs::read_to_string(&backup).unwrap().contains(&token));
     assert_eq!(mode(&backup), 0o600, "a backup holding the token is private");
-
-    if !is_root() {
+    assert!(!fs::read_to_string(&config).unwrap().contains(&token));
+    assert_eq!(mode(&config), 0o644, "without the token, the file is as shared as it was");
+    if is_root() {
+        steal(&backup, &token);
+    } else {
         not_made("reading the client's files as another user");
-        return;
-    }
-    for file in [&config, &backup] {
-        let read = as_nobody("cat", &[file.to_str().unwrap()]);
-        let shown = String::from_utf8_lossy(&read.stdout);
-        assert!(!read.status.success() && !shown.contains(&token), "uid {NOBODY} read the token in {}: {shown}", file.display());
     }
 }
 

@@ -141,7 +141,7 @@ struct Pending {
 }
 
 /// Writes every pending change (unless a dry run) and what is to be remembered. A file
-/// whose new text holds one of `secrets` is written private (see [`files::write`]).
+/// whose new text holds one of `secrets` is written private (see [`files::mode_for`]).
 fn commit(
     pending: Vec<Pending>,
     records: &mut Records,
@@ -163,7 +163,8 @@ fn commit(
                         record.before = Before::Absent { created_dirs: dirs };
                     }
                     let holds_secret = secrets.iter().any(|secret| text.contains(secret.as_str()));
-                    backup = files::write(&found, text, holds_secret).map_err(|err| io(&found.target, err))?;
+                    let mode = files::mode_for(found.mode, holds_secret, &mut record.shared_mode);
+                    backup = files::write(&found, text, mode).map_err(|err| io(&found.target, err))?;
                 }
                 None => {
                     let dirs = match &record.before {
@@ -280,6 +281,7 @@ fn prepare(context: &Context, request: &Request, token: &str) -> Result<Prepared
         let applied = edit::apply(doc.as_mut(), &edits, &owned, request.force)
             .map_err(|err| conflict_message(&found.target, err, &secrets, request))?;
         let original = original_of(found.text.as_deref(), earlier.as_ref());
+        let shared_mode = earlier.as_ref().and_then(|record| record.shared_mode);
         let before = earlier.map_or_else(|| Before::of(found.text.as_deref()), |record| record.before);
         let (after, restore) = if applied.is_empty() {
             // Nothing of install's is left in this file (`--approve` left out this time).
@@ -290,7 +292,7 @@ fn prepare(context: &Context, request: &Request, token: &str) -> Result<Prepared
             let restore = original.zip(after.as_deref()).map(|(original, after)| Restore::between(&original, after));
             (after, restore)
         };
-        let record = FileRecord { client: request.client, scope: request.scope, path, before, applied, restore };
+        let record = FileRecord { client: request.client, scope: request.scope, path, before, applied, restore, shared_mode };
         pending.push(Pending { record, found, after, remember: true });
     }
     Ok(Prepared { pending, records, notes: plan.notes, secrets })
@@ -337,6 +339,7 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
                     .collect(),
                 path: file.path,
                 restore: None,
+                shared_mode: None,
             })
             .collect()
     } else {
