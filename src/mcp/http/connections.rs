@@ -54,6 +54,11 @@ const RESERVED_DESCRIPTORS: u64 = 64;
 /// The fewest connections served at once, whatever the limit says.
 const MIN_CONNECTIONS: usize = 16;
 
+/// The most a connection buffers while it reads a request's headers (hyper's default is
+/// about 400 KiB): an MCP request's headers take a few hundred bytes, and 512 slow
+/// clients then hold 32 MiB at most.
+const READ_BUFFER_BYTES: usize = 64 * 1024;
+
 /// How long a connection may take to finish its response once the server stops.
 const CLOSE_GRACE: Duration = Duration::from_secs(3);
 
@@ -154,9 +159,11 @@ impl Open {
     /// Makes room for one more connection: true when there is room now.
     fn make_room(&self) -> bool {
         let mut slots = self.slots();
-        if slots.len() < self.cap {
-            return true;
-        }
+        slots.len() < self.cap || Self::close_longest_idle(&mut slots)
+    }
+
+    /// Closes the connection idle the longest, if one is idle.
+    fn close_longest_idle(slots: &mut BTreeMap<u64, Arc<Slot>>) -> bool {
         let idle = slots
             .iter()
             .filter(|(_, slot)| slot.in_flight.load(Ordering::Acquire) == 0)
@@ -164,7 +171,7 @@ impl Open {
             .map(|(id, _)| *id);
         match idle.and_then(|id| slots.remove(&id)) {
             Some(slot) => {
-                tracing::debug!(cap = self.cap, "at the connection cap: closing the connection idle the longest");
+                tracing::debug!(open = slots.len(), "closing the connection idle the longest to make room");
                 slot.close.cancel();
                 true
             }
@@ -191,7 +198,7 @@ pub async fn run<L: Listener>(listener: L, router: Router, limits: Limits, admis
                 // connection gives one back; otherwise wait a little for one to end.
                 tracing::debug!(%err, "accepting a connection");
                 if matches!(err.raw_os_error(), Some(nix::libc::EMFILE | nix::libc::ENFILE)) {
-                    open.make_room();
+                    Open::close_longest_idle(&mut open.slots());
                 }
                 let _ = tokio::time::timeout(Duration::from_millis(100), open.ended.notified()).await;
                 continue;
@@ -250,7 +257,7 @@ impl Connection {
             }
         });
         let mut builder = hyper::server::conn::http1::Builder::new();
-        builder.timer(TokioTimer::new()).header_read_timeout(self.limits.header_read_timeout);
+        builder.timer(TokioTimer::new()).header_read_timeout(self.limits.header_read_timeout).max_buf_size(READ_BUFFER_BYTES);
         let connection = builder.serve_connection(TokioIo::new(io), service);
         tokio::pin!(connection);
         tokio::select! {
