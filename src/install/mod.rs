@@ -40,7 +40,8 @@ pub struct Request {
     pub client: Client,
     pub scope: Scope,
     pub http: bool,
-    /// The file the server reads its token from (`serve --token-file`), when not the home's.
+    /// The file the server reads its token from (`serve --token-file`), when not the home's
+    /// (with `http` only: the command line requires it).
     pub token_file: Option<PathBuf>,
     pub approve: bool,
     pub dry_run: bool,
@@ -226,14 +227,14 @@ fn original_of(text: Option<&str>, earlier: Option<&FileRecord>) -> Option<Strin
 
 /// Registers codex-async with a client (see the module's doc).
 pub fn install(context: &Context, request: &Request) -> Result<Report, InstallError> {
-    let existing = known_token(context, request)?;
+    let existing = known_token(&context.home, request.token_file.as_deref()).map_err(InstallError::Io)?;
     let token = match (&existing, request.http && !request.dry_run) {
         (Some(token), _) => token.clone(),
         (None, false) => TOKEN_STAND_IN.to_owned(),
         (None, true) => {
             // Every file is checked before the token is made: a mistake writes nothing.
             prepare(context, request, TOKEN_STAND_IN)?;
-            make_token(&context.home)?
+            make_token(&context.home).map_err(InstallError::Io)?
         }
     };
     let Prepared { pending, mut records, notes, secrets } = prepare(context, request, &token)?;
@@ -308,7 +309,9 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
         // No record (another CODEX_ASYNC_HOME, or registered by hand): remove what
         // install would write now, where it equals that exactly.
         let files = client::files(request.client, request.scope, &context.places).map_err(InstallError::Usage)?;
-        let token = known_token(context, request)?.unwrap_or_else(|| TOKEN_STAND_IN.to_owned());
+        let token = known_token(&context.home, request.token_file.as_deref())
+            .map_err(InstallError::Io)?
+            .unwrap_or_else(|| TOKEN_STAND_IN.to_owned());
         let setup = setup(context, request, &token)?;
         if let Transport::Http { token, .. } = &setup.transport
             && token != TOKEN_STAND_IN

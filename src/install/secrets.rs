@@ -7,7 +7,6 @@ use serde_json::Value;
 
 use super::edit::Applied;
 use super::record::Records;
-use super::{Context, InstallError, Request};
 
 /// Shown, and used while deciding, in place of a token that is not made yet.
 pub const TOKEN_STAND_IN: &str = "<token>";
@@ -19,22 +18,20 @@ pub fn current_token(home: &Path) -> Option<String> {
     (!token.is_empty()).then(|| token.to_owned())
 }
 
-/// The token an HTTP entry is to carry, when there is one already: the one in the file
-/// the server is given (`--token-file`), else the home's.
-pub fn known_token(context: &Context, request: &Request) -> Result<Option<String>, InstallError> {
-    match &request.token_file {
-        Some(_) if !request.http => Err(InstallError::Usage("--token-file goes with --http (over stdio there is no token)".to_owned())),
-        Some(file) => crate::mcp::token::read_given_file(file)
-            .map(|(_, token)| Some(token))
-            .map_err(|err| InstallError::Io(format!("the token file: {err}"))),
-        None => Ok(current_token(&context.home)),
+/// The token an HTTP entry is to carry, when there is one already: the one in
+/// `token_file` (the file the server is given with `--token-file`), else the home's.
+pub fn known_token(home: &Path, token_file: Option<&Path>) -> Result<Option<String>, String> {
+    match token_file {
+        Some(file) => {
+            crate::mcp::token::read_given_file(file).map(|(_, token)| Some(token)).map_err(|err| format!("the token file: {err}"))
+        }
+        None => Ok(current_token(home)),
     }
 }
 
 /// The home's token, made now if there is none.
-pub fn make_token(home: &Path) -> Result<String, InstallError> {
-    crate::mcp::token::load_or_create(home)
-        .map_err(|err| InstallError::Io(format!("the token file {}: {err}", crate::mcp::token::path(home).display())))
+pub fn make_token(home: &Path) -> Result<String, String> {
+    crate::mcp::token::load_or_create(home).map_err(|err| format!("the token file {}: {err}", crate::mcp::token::path(home).display()))
 }
 
 /// Bearer tokens in `value` (`"Bearer X"` anywhere in it), but not a `${VARIABLE}`.
