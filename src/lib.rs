@@ -8,6 +8,7 @@ pub mod install;
 pub mod jobs;
 pub mod logging;
 pub mod mcp;
+mod open_files;
 pub mod supervisor;
 mod sys;
 pub mod term;

@@ -10,6 +10,7 @@ use super::register::{InstallArgs, UninstallArgs};
 use super::shell::{CompletionsArgs, ManArgs};
 use crate::config::{Flags, parse_duration};
 use crate::jobs::{ApprovalPolicy, JobError, tail};
+use crate::mcp::Listen;
 
 #[derive(Debug, Parser)]
 #[command(name = "codex-async", version, about = "Run coding-agent jobs in the background; watch them live; serve them over MCP.")]
@@ -272,10 +273,16 @@ pub struct ConfigArgs {
 /// Options `serve` and the dashboard share.
 #[derive(Debug, Clone, Args)]
 pub struct ServerArgs {
-    /// The bearer token HTTP requests must carry (default: the one in $CODEX_ASYNC_HOME/token).
-    #[arg(long, env = "CODEX_ASYNC_TOKEN", hide_env_values = true)]
+    /// Read the bearer token HTTP requests must carry from this file (not open to other users; read again when it
+    /// changes). Default: $CODEX_ASYNC_HOME/token, made on first use.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["no_auth", "token"])]
+    pub token_file: Option<PathBuf>,
+    /// The bearer token itself. Every user of this machine sees it in `ps`: prefer --token-file. Without --token,
+    /// --token-file or --no-auth, $CODEX_ASYNC_TOKEN gives it.
+    #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,
-    /// Take HTTP requests without a token (loopback addresses only).
+    /// Take HTTP requests without a token, from processes of your own user only (another user's connection gets 403,
+    /// and so does any request a web page sends, one with an Origin header). Loopback addresses or unix:PATH only.
     #[arg(long, conflicts_with = "token")]
     pub no_auth: bool,
     /// The most a job started over MCP may ask for: suggest, auto-edit or full-auto (default: full-auto).
@@ -290,9 +297,10 @@ pub struct ServerArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Serve streamable HTTP at ADDR/mcp instead of stdio: 127.0.0.1:8765, localhost:8765 or just 8765 (port 0 picks a free port).
-    #[arg(long, value_name = "ADDR", value_parser = parse_http_addr)]
-    pub http: Option<SocketAddr>,
+    /// Serve streamable HTTP at ADDR/mcp instead of stdio: 127.0.0.1:8765, localhost:8765 or just 8765 (port 0 picks a
+    /// free port), or unix:PATH, a Unix socket only you can open (with --no-auth, the way to go without a token).
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
+    pub http: Option<Listen>,
     /// Allow a non-loopback HTTP address (the token then protects it).
     #[arg(long)]
     pub allow_remote: bool,
@@ -376,6 +384,16 @@ impl AgentArgs {
 }
 
 impl ServerArgs {
+    /// The token given as such: `--token`, else `$CODEX_ASYNC_TOKEN` unless a token file
+    /// or `--no-auth` was asked for (a flag wins over the environment, which may hold the
+    /// token for the clients started from the same shell).
+    pub fn token(&self) -> Option<String> {
+        if self.token.is_some() || self.token_file.is_some() || self.no_auth {
+            return self.token.clone();
+        }
+        std::env::var(crate::mcp::token::TOKEN_ENV).ok().filter(|token| !token.trim().is_empty())
+    }
+
     fn flags(&self) -> Flags {
         Flags { max_policy: self.max_policy, max_running: self.limits.max_running, ..Flags::default() }
     }
@@ -419,6 +437,15 @@ pub fn parse_http_addr(raw: &str) -> Result<SocketAddr, String> {
         return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
     }
     Err(format!("{raw:?} is not an address: give 127.0.0.1:8765, localhost:8765 or a port such as 8765"))
+}
+
+/// An address as [`parse_http_addr`] reads it, or `unix:PATH` (made absolute).
+pub fn parse_listen(raw: &str) -> Result<Listen, String> {
+    let Some(path) = raw.strip_prefix("unix:") else { return parse_http_addr(raw).map(Listen::Tcp) };
+    if path.is_empty() {
+        return Err("unix: needs the socket's path, for example unix:$XDG_RUNTIME_DIR/codex-async.sock".to_owned());
+    }
+    std::path::absolute(path).map(Listen::Unix).map_err(|err| format!("{path:?}: {err}"))
 }
 
 pub fn parse_policy(raw: &str) -> Result<ApprovalPolicy, String> {

@@ -339,7 +339,8 @@ pub fn serve(engine: Engine, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let options = crate::mcp::ServeOptions {
         http: args.http,
-        token: args.server.token,
+        token: args.server.token(),
+        token_file: args.server.token_file,
         no_auth: args.server.no_auth,
         allow_remote: args.allow_remote,
         config,
@@ -354,7 +355,8 @@ pub fn dashboard(engine: Engine, args: DashboardArgs) -> anyhow::Result<ExitCode
     let options = crate::tui::DashboardOptions {
         demo: args.demo,
         no_mcp: args.no_mcp,
-        token: args.server.token,
+        token: args.server.token(),
+        token_file: args.server.token_file,
         no_auth: args.server.no_auth,
         config,
         config_problem,

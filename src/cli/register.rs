@@ -18,6 +18,10 @@ pub struct TargetArgs {
     /// default 8765) with the bearer token, instead of `codex-async serve` over stdio.
     #[arg(long)]
     pub http: bool,
+    /// With --http: the token is the one in this file, which the server reads too (`serve --token-file PATH`), instead of
+    /// the one in $CODEX_ASYNC_HOME/token.
+    #[arg(long, value_name = "PATH", requires = "http")]
+    pub token_file: Option<std::path::PathBuf>,
     /// Which of the client's configurations to change.
     #[arg(long, value_enum, default_value_t = Scope::User, value_name = "SCOPE")]
     pub scope: Scope,
@@ -84,6 +88,7 @@ pub fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
         client: args.client,
         scope: args.target.scope,
         http: args.target.http,
+        token_file: args.target.token_file.clone(),
         approve: args.approve,
         dry_run: args.dry_run,
         force: args.force,
@@ -98,6 +103,7 @@ pub fn uninstall(args: UninstallArgs) -> anyhow::Result<ExitCode> {
         client: args.client,
         scope: args.target.scope,
         http: args.target.http,
+        token_file: args.target.token_file.clone(),
         approve: false,
         dry_run: args.dry_run,
         force: args.force,

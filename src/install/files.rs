@@ -1,6 +1,7 @@
 //! Reading and writing a client's file: atomically (a reader sees the old file or the
-//! new one), keeping its mode, through a symlink to the file it points at, with a backup
-//! of what was there beside it; and the unified diff shown for each change.
+//! new one), keeping its mode — made private when it holds the bearer token — through a
+//! symlink to the file it points at, with a private backup of what was there beside it;
+//! and the unified diff shown for each change.
 
 use std::fs;
 use std::io;
@@ -67,14 +68,36 @@ pub fn make_dirs(dirs: &[PathBuf]) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes `text` over `found`'s file (a new file gets 0600), after a backup of the old text.
-/// Returns where the backup is.
-pub fn write(found: &Found, text: &str) -> io::Result<Option<PathBuf>> {
-    let mode = found.mode.unwrap_or(0o600);
+/// `mode` without any access for the group and others (the owner keeps read and write).
+fn private(mode: u32) -> u32 {
+    (mode & 0o700) | 0o600
+}
+
+/// The mode to write a file with: a new file gets 0600; one that is to hold the bearer
+/// token (`holds_secret`) is made private, and the mode it had is kept in `shared_mode`;
+/// one that holds no token any more gets that mode back.
+pub fn mode_for(current: Option<u32>, holds_secret: bool, shared_mode: &mut Option<u32>) -> u32 {
+    let current = current.unwrap_or(0o600);
+    if !holds_secret {
+        return shared_mode.take().unwrap_or(current);
+    }
+    if private(current) != current && shared_mode.is_none() {
+        *shared_mode = Some(current);
+    }
+    private(current)
+}
+
+/// Writes `text` over `found`'s file with `mode` (see [`mode_for`]), after a backup of
+/// the old text. The backup is always private: the old text may hold a token an earlier
+/// install wrote. Both are created with their final mode (the temporary file is made so
+/// before a byte is written, then renamed over the old one), so a token is never
+/// readable by others, not even for a moment. Returns where the backup is.
+pub fn write(found: &Found, text: &str, mode: u32) -> io::Result<Option<PathBuf>> {
     let backup = match &found.text {
         Some(old) => {
             let backup = backup_path(&found.target);
-            atomic::write_with_mode(&backup, old.as_bytes(), Durability::Durable, mode)?;
+            let old_mode = found.mode.unwrap_or(0o600);
+            atomic::write_with_mode(&backup, old.as_bytes(), Durability::Durable, private(old_mode))?;
             Some(backup)
         }
         None => None,
@@ -130,11 +153,34 @@ mod tests {
         let link = dir.path().join("link.json");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         let found = read(&link).unwrap();
-        let backup = write(&found, "{\"a\": 1}\n").unwrap().unwrap();
+        let backup = write(&found, "{\"a\": 1}\n", 0o640).unwrap().unwrap();
         assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
         assert_eq!(fs::read_to_string(&real).unwrap(), "{\"a\": 1}\n");
         assert_eq!(fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o640);
-        assert_eq!(fs::read_to_string(backup).unwrap(), "{}\n");
+        assert_eq!(fs::read_to_string(&backup).unwrap(), "{}\n");
+        assert_eq!(fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o600, "a backup is private");
+    }
+
+    #[test]
+    fn a_file_is_private_while_it_holds_the_token() {
+        let mut shared = None;
+        assert_eq!(mode_for(Some(0o644), true, &mut shared), 0o600);
+        assert_eq!(shared, Some(0o644), "the mode it had is kept");
+        assert_eq!(mode_for(Some(0o600), true, &mut shared), 0o600);
+        assert_eq!(shared, Some(0o644), "a second install keeps the first mode");
+        assert_eq!(mode_for(Some(0o600), false, &mut shared), 0o644, "no token: its mode back");
+        assert_eq!(shared, None);
+        assert_eq!(mode_for(Some(0o640), false, &mut shared), 0o640);
+        assert_eq!(mode_for(None, true, &mut shared), 0o600);
+        assert_eq!(shared, None, "a new file was private from the start");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("shared.json");
+        fs::write(&file, "{}\n").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+        let backup = write(&read(&file).unwrap(), "{\"token\": \"t\"}\n", 0o600).unwrap().unwrap();
+        assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o600);
     }
 
     #[test]
@@ -145,7 +191,7 @@ mod tests {
         assert_eq!(missing, vec![dir.path().join("a"), dir.path().join("a/b")]);
         make_dirs(&missing).unwrap();
         let found = read(&file).unwrap();
-        write(&found, "{}").unwrap();
+        write(&found, "{}", 0o600).unwrap();
         assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
         remove(&read(&file).unwrap(), &missing).unwrap();
         assert!(!dir.path().join("a").exists());

@@ -32,7 +32,7 @@ use edit::{Applied, ApplyError, Doc, Edit, Undone, show_key_path};
 use files::Found;
 use record::{Before, FileRecord, Records, finish};
 use restore::Restore;
-use secrets::{TOKEN_STAND_IN, current_token, secrets};
+use secrets::{TOKEN_STAND_IN, known_token, make_token, secrets};
 
 /// What was asked for on the command line.
 #[derive(Clone, Debug)]
@@ -40,6 +40,9 @@ pub struct Request {
     pub client: Client,
     pub scope: Scope,
     pub http: bool,
+    /// The file the server reads its token from (`serve --token-file`), when not the home's
+    /// (with `http` only: the command line requires it).
+    pub token_file: Option<PathBuf>,
     pub approve: bool,
     pub dry_run: bool,
     pub force: bool,
@@ -100,11 +103,6 @@ fn format_of(path: &Path, request: &Request, places: &Places) -> Format {
     if path.extension().is_some_and(|ext| ext == "toml") { Format::Toml } else { Format::Jsonc }
 }
 
-fn make_token(home: &Path) -> Result<String, InstallError> {
-    crate::mcp::token::load_or_create(home)
-        .map_err(|err| InstallError::Io(format!("the token file {}: {err}", crate::mcp::token::path(home).display())))
-}
-
 /// The client's setup; `token` is the one an HTTP entry carries.
 fn setup(context: &Context, request: &Request, token: &str) -> Result<plan::Setup, InstallError> {
     let transport = if request.http {
@@ -143,8 +141,15 @@ struct Pending {
     remember: bool,
 }
 
-/// Writes every pending change (unless a dry run) and what is to be remembered.
-fn commit(pending: Vec<Pending>, records: &mut Records, context: &Context, dry_run: bool) -> Result<Vec<FileReport>, InstallError> {
+/// Writes every pending change (unless a dry run) and what is to be remembered. A file
+/// whose new text holds one of `secrets` is written private (see [`files::mode_for`]).
+fn commit(
+    pending: Vec<Pending>,
+    records: &mut Records,
+    context: &Context,
+    secrets: &[String],
+    dry_run: bool,
+) -> Result<Vec<FileReport>, InstallError> {
     let io = |path: &Path, err: std::io::Error| InstallError::Io(format!("writing {}: {err}", path.display()));
     let before_records = records.clone();
     let mut reports = Vec::new();
@@ -158,7 +163,9 @@ fn commit(pending: Vec<Pending>, records: &mut Records, context: &Context, dry_r
                         files::make_dirs(&dirs).map_err(|err| io(&found.target, err))?;
                         record.before = Before::Absent { created_dirs: dirs };
                     }
-                    backup = files::write(&found, text).map_err(|err| io(&found.target, err))?;
+                    let holds_secret = secrets.iter().any(|secret| text.contains(secret.as_str()));
+                    let mode = files::mode_for(found.mode, holds_secret, &mut record.shared_mode);
+                    backup = files::write(&found, text, mode).map_err(|err| io(&found.target, err))?;
                 }
                 None => {
                     let dirs = match &record.before {
@@ -220,18 +227,18 @@ fn original_of(text: Option<&str>, earlier: Option<&FileRecord>) -> Option<Strin
 
 /// Registers codex-async with a client (see the module's doc).
 pub fn install(context: &Context, request: &Request) -> Result<Report, InstallError> {
-    let existing = current_token(&context.home);
+    let existing = known_token(&context.home, request.token_file.as_deref()).map_err(InstallError::Io)?;
     let token = match (&existing, request.http && !request.dry_run) {
         (Some(token), _) => token.clone(),
         (None, false) => TOKEN_STAND_IN.to_owned(),
         (None, true) => {
             // Every file is checked before the token is made: a mistake writes nothing.
             prepare(context, request, TOKEN_STAND_IN)?;
-            make_token(&context.home)?
+            make_token(&context.home).map_err(InstallError::Io)?
         }
     };
     let Prepared { pending, mut records, notes, secrets } = prepare(context, request, &token)?;
-    let reports = commit(pending, &mut records, context, request.dry_run)?;
+    let reports = commit(pending, &mut records, context, &secrets, request.dry_run)?;
     Ok(Report {
         title: title(request, true),
         files: reports,
@@ -275,6 +282,7 @@ fn prepare(context: &Context, request: &Request, token: &str) -> Result<Prepared
         let applied = edit::apply(doc.as_mut(), &edits, &owned, request.force)
             .map_err(|err| conflict_message(&found.target, err, &secrets, request))?;
         let original = original_of(found.text.as_deref(), earlier.as_ref());
+        let shared_mode = earlier.as_ref().and_then(|record| record.shared_mode);
         let before = earlier.map_or_else(|| Before::of(found.text.as_deref()), |record| record.before);
         let (after, restore) = if applied.is_empty() {
             // Nothing of install's is left in this file (`--approve` left out this time).
@@ -285,7 +293,7 @@ fn prepare(context: &Context, request: &Request, token: &str) -> Result<Prepared
             let restore = original.zip(after.as_deref()).map(|(original, after)| Restore::between(&original, after));
             (after, restore)
         };
-        let record = FileRecord { client: request.client, scope: request.scope, path, before, applied, restore };
+        let record = FileRecord { client: request.client, scope: request.scope, path, before, applied, restore, shared_mode };
         pending.push(Pending { record, found, after, remember: true });
     }
     Ok(Prepared { pending, records, notes: plan.notes, secrets })
@@ -301,7 +309,9 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
         // No record (another CODEX_ASYNC_HOME, or registered by hand): remove what
         // install would write now, where it equals that exactly.
         let files = client::files(request.client, request.scope, &context.places).map_err(InstallError::Usage)?;
-        let token = current_token(&context.home).unwrap_or_else(|| TOKEN_STAND_IN.to_owned());
+        let token = known_token(&context.home, request.token_file.as_deref())
+            .map_err(InstallError::Io)?
+            .unwrap_or_else(|| TOKEN_STAND_IN.to_owned());
         let setup = setup(context, request, &token)?;
         if let Transport::Http { token, .. } = &setup.transport
             && token != TOKEN_STAND_IN
@@ -332,6 +342,7 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
                     .collect(),
                 path: file.path,
                 restore: None,
+                shared_mode: None,
             })
             .collect()
     } else {
@@ -383,7 +394,7 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
         record.restore = None;
         pending.push(Pending { record, found, after, remember: !remembered.is_empty() });
     }
-    let reports = commit(pending, &mut records, context, request.dry_run)?;
+    let reports = commit(pending, &mut records, context, &secrets, request.dry_run)?;
     Ok(Report {
         title: title(request, false),
         files: reports,

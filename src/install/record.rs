@@ -65,6 +65,10 @@ pub struct FileRecord {
     /// The exact text before install, while the file is as install left it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore: Option<Restore>,
+    /// The mode the file had before install made it private to write the token into it;
+    /// given back once the file holds no token any more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_mode: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
-//! Keeping the bearer token out of what install shows: which tokens to mask (the current
-//! one and every one an install wrote), and the masking.
+//! The bearer token an HTTP entry carries, and keeping it out of what install shows:
+//! which tokens to mask (the current one and every one an install wrote), and the masking.
 
 use std::path::Path;
 
@@ -16,6 +16,22 @@ pub fn current_token(home: &Path) -> Option<String> {
     let text = std::fs::read_to_string(crate::mcp::token::path(home)).ok()?;
     let token = text.trim();
     (!token.is_empty()).then(|| token.to_owned())
+}
+
+/// The token an HTTP entry is to carry, when there is one already: the one in
+/// `token_file` (the file the server is given with `--token-file`), else the home's.
+pub fn known_token(home: &Path, token_file: Option<&Path>) -> Result<Option<String>, String> {
+    match token_file {
+        Some(file) => {
+            crate::mcp::token::read_given_file(file).map(|(_, token)| Some(token)).map_err(|err| format!("the token file: {err}"))
+        }
+        None => Ok(current_token(home)),
+    }
+}
+
+/// The home's token, made now if there is none.
+pub fn make_token(home: &Path) -> Result<String, String> {
+    crate::mcp::token::load_or_create(home).map_err(|err| format!("the token file {}: {err}", crate::mcp::token::path(home).display()))
 }
 
 /// Bearer tokens in `value` (`"Bearer X"` anywhere in it), but not a `${VARIABLE}`.

@@ -144,13 +144,35 @@ struct Sent {
     writer: Option<std::thread::JoinHandle<io::Result<()>>>,
 }
 
+/// What a supervisor's environment must not carry from its starter's:
+/// - the bearer token (`CODEX_ASYNC_TOKEN`, one way to give a server its token): a
+///   supervisor needs none, and its agent — any program, reading any repository — must
+///   never see it;
+/// - a job's marker (`CODEX_ASYNC_JOB_ID`): a job started from inside another job would
+///   otherwise count as one of that job's processes, and be ended with it.
+const NOT_INHERITED: [&str; 2] = ["CODEX_ASYNC_TOKEN", marker::JOB_ENV];
+
+/// The supervisor's command: this program's hidden subcommand, with the home, without
+/// what it must not inherit (see [`NOT_INHERITED`]), and with the open-files limit its
+/// starter had before raising it (see [`crate::open_files`]).
+fn supervise_command(launcher: &Path, store: &JobStore) -> Command {
+    let mut command = Command::new(launcher);
+    command.arg(SUPERVISE_COMMAND).env("CODEX_ASYNC_HOME", store.home());
+    for name in NOT_INHERITED {
+        command.env_remove(name);
+    }
+    match crate::open_files::before_raise() {
+        Some(limit) => command.env(crate::open_files::LIMIT_ENV, limit.to_string()),
+        None => command.env_remove(crate::open_files::LIMIT_ENV),
+    };
+    command
+}
+
 impl Ready {
     /// Runs `launcher __supervise` in its own process group and waits for the
     /// supervisor's hello; the spawned process forks it and exits, and is reaped here.
     fn start(launcher: &Path, store: &JobStore, until: Instant) -> Result<Ready> {
-        let child = Command::new(launcher)
-            .arg(SUPERVISE_COMMAND)
-            .env("CODEX_ASYNC_HOME", store.home())
+        let child = supervise_command(launcher, store)
             .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -335,6 +357,16 @@ mod tests {
 
     fn agent() -> AgentSpec {
         AgentSpec::Codex { program: "codex".into() }
+    }
+
+    #[test]
+    fn supervisors_inherit_neither_the_token_nor_a_job_marker() {
+        assert!(NOT_INHERITED.contains(&crate::mcp::token::TOKEN_ENV));
+        let command = supervise_command(Path::new("/bin/true"), &JobStore::new("/tmp/home"));
+        for name in NOT_INHERITED {
+            let set = command.get_envs().find(|(key, _)| *key == name).map(|(_, value)| value);
+            assert_eq!(set, Some(None), "{name} is removed, whatever the starter has");
+        }
     }
 
     /// A launcher that never answers: the start fails by the deadline, the process is

@@ -18,13 +18,17 @@ mod tools;
 mod wire;
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-pub use http::{HttpOptions, HttpServer, serve as serve_http};
+pub use http::{
+    BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, HttpOptions, HttpServer, MAX_CONNECTIONS, MAX_SESSIONS, SESSION_IDLE_TIMEOUT, UnixOptions,
+    connection_cap, serve as serve_http, serve_unix,
+};
 pub use server::McpServer;
 pub use settings::{PROGRESS_INTERVAL, ServerSettings, Transport};
 
@@ -34,23 +38,42 @@ use crate::jobs::Engine;
 /// How long in-flight work may take to wind down after a shutdown request.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
+/// Where streamable HTTP is served.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Listen {
+    /// A TCP address (loopback unless `--allow-remote`).
+    Tcp(SocketAddr),
+    /// A Unix socket at this path (`--http unix:PATH`).
+    Unix(PathBuf),
+}
+
 /// How `codex-async serve` runs.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
-    /// Streamable HTTP at this address; stdio when `None`.
-    pub http: Option<SocketAddr>,
+    /// Streamable HTTP there; stdio when `None`.
+    pub http: Option<Listen>,
     /// A token given instead of the home's token file.
     pub token: Option<String>,
-    /// No token check (loopback only).
+    /// A file to read the token from instead of the home's.
+    pub token_file: Option<PathBuf>,
+    /// No token check (the same user only).
     pub no_auth: bool,
     pub allow_remote: bool,
     /// The resolved configuration (flags, environment, config.toml).
     pub config: Settings,
 }
 
-/// The token check an HTTP endpoint makes: the given token, none (`--no-auth`), or by
-/// default the home's token file (made if missing).
-pub fn auth_for(home: &std::path::Path, token: Option<String>, no_auth: bool) -> anyhow::Result<token::Auth> {
+/// The token check an HTTP endpoint makes: the token read from `token_file`, the given
+/// token, none (`--no-auth`), or by default the home's token file (made if missing). A
+/// token file named on the command line wins over a token from the environment (clap
+/// refuses it next to `--token` itself).
+pub fn auth_for(home: &Path, token: Option<String>, token_file: Option<&Path>, no_auth: bool) -> anyhow::Result<token::Auth> {
+    if let Some(file) = token_file {
+        if no_auth {
+            anyhow::bail!("give a token file (--token-file) or --no-auth, not both");
+        }
+        return token::Auth::from_file(file).with_context(|| format!("reading the token file {}", file.display()));
+    }
     match (token.filter(|token| !token.trim().is_empty()), no_auth) {
         (Some(_), true) => anyhow::bail!("give a token (--token or CODEX_ASYNC_TOKEN) or --no-auth, not both"),
         (Some(token), false) => Ok(token::Auth::Fixed(token.trim().to_owned())),
@@ -73,16 +96,19 @@ pub fn serve_main(engine: Engine, options: ServeOptions) -> anyhow::Result<ExitC
         let shutdown = CancellationToken::new();
         spawn_signal_handler(shutdown.clone())?;
         match options.http {
-            Some(addr) => {
-                let auth = auth_for(engine.store().home(), options.token, options.no_auth)?;
-                let http = HttpOptions {
-                    addr,
-                    auth: std::sync::Arc::new(auth),
-                    allow_remote: options.allow_remote,
-                    settings: ServerSettings::from_config(&options.config, Transport::Http),
-                };
+            Some(listen) => {
+                let auth = auth_for(engine.store().home(), options.token, options.token_file.as_deref(), options.no_auth)?;
+                let auth = std::sync::Arc::new(auth);
+                let settings = ServerSettings::from_config(&options.config, Transport::Http);
                 start_housekeeping(&engine, &options.config, &shutdown);
-                serve_http_until_shutdown(engine, http, shutdown).await
+                let server = match listen {
+                    Listen::Tcp(addr) => {
+                        let options = HttpOptions { addr, auth, allow_remote: options.allow_remote, settings };
+                        serve_http(engine, options, shutdown.clone()).await?
+                    }
+                    Listen::Unix(path) => http::serve_unix(engine, UnixOptions { path, auth, settings }, shutdown.clone()).await?,
+                };
+                serve_http_until_shutdown(server, shutdown).await
             }
             None => {
                 start_housekeeping(&engine, &options.config, &shutdown);
@@ -139,8 +165,7 @@ fn spawn_signal_handler(shutdown: CancellationToken) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve_http_until_shutdown(engine: Engine, options: HttpOptions, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let server = serve_http(engine, options, shutdown.clone()).await?;
+async fn serve_http_until_shutdown(server: HttpServer, shutdown: CancellationToken) -> anyhow::Result<()> {
     eprintln!("codex-async: serving MCP at {}", server.url);
     shutdown.cancelled().await;
     let mut task = server.task;

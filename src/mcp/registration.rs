@@ -1,7 +1,8 @@
 //! `$CODEX_ASYNC_HOME/servers/<pid>.json`: where scripts find a running HTTP
-//! endpoint. Removed when the endpoint stops (the guard's drop).
+//! endpoint (and, for one on a Unix socket, the socket's path). Removed when the
+//! endpoint stops (the guard's drop).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
@@ -18,7 +19,7 @@ pub struct ServerFile {
 
 impl ServerFile {
     /// Best effort: an endpoint that cannot register still serves.
-    pub fn write(store: &JobStore, url: &str, token_required: bool) -> ServerFile {
+    pub fn write(store: &JobStore, url: &str, socket: Option<&Path>, token_required: bool) -> ServerFile {
         let pid = std::process::id();
         let name = match ENDPOINTS_IN_PROCESS.fetch_add(1, Ordering::Relaxed) {
             0 => format!("{pid}.json"),
@@ -26,13 +27,16 @@ impl ServerFile {
         };
         let dir = store.servers_dir();
         let path = dir.join(&name);
-        let record = json!({
+        let mut record = json!({
             "pid": pid,
             "url": url,
             "transport": "streamable-http",
             "token_required": token_required,
             "started_at": Timestamp::now(),
         });
+        if let Some(socket) = socket {
+            record["socket"] = json!(socket);
+        }
         let written = JobStore::ensure_dir(&dir).map_err(anyhow::Error::from).and_then(|()| {
             // A reader never sees half a file; it lives as long as the server, so no sync.
             atomic::write(&path, format!("{record:#}\n").as_bytes(), Durability::Quick)?;

@@ -3,9 +3,11 @@
 //! The endpoint starts agents as its owner, so — as Jupyter does on loopback — it
 //! takes requests only with `Authorization: Bearer <token>`. The token is
 //! `$CODEX_ASYNC_HOME/token`: 32 random bytes as hex, made (mode 0600) the first time
-//! anything needs it, never logged. `--token` or `CODEX_ASYNC_TOKEN` give one instead;
-//! `--no-auth` turns the check off (loopback only). A running server follows the file:
-//! after `codex-async token --rotate` the old token stops working at once.
+//! anything needs it, never logged. `--token-file PATH` names another file instead (it
+//! must not be open to other users); `--token` or `CODEX_ASYNC_TOKEN` give the token
+//! itself, which then shows in `ps` or in the environment; `--no-auth` turns the check
+//! off (same user only, see `http`). A running server follows its file: after
+//! `codex-async token --rotate` the old token stops working at once.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Write};
@@ -46,6 +48,26 @@ fn read(path: &Path) -> io::Result<String> {
     Ok(token)
 }
 
+/// A token file named with `--token-file`: where it really is (through symlinks, as
+/// secret managers lay them out) and the token in it. A file other users can read or
+/// write is refused, as ssh refuses such a key: the token is as good as the owner's shell.
+pub fn read_given_file(path: &Path) -> io::Result<(PathBuf, String)> {
+    let resolved = fs::canonicalize(path).map_err(|err| io::Error::new(err.kind(), format!("{}: {err}", path.display())))?;
+    let mode = fs::metadata(&resolved)?.mode() & 0o777;
+    if mode & 0o007 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{} is open to other users (mode {mode:04o}); a token file must not be: `chmod 600 {}`",
+                path.display(),
+                path.display()
+            ),
+        ));
+    }
+    let token = read(&resolved)?;
+    Ok((resolved, token))
+}
+
 /// The home's token, made now if there is none. Two processes making it at once agree:
 /// the first one's file stays, and the other reads it.
 pub fn load_or_create(home: &Path) -> io::Result<String> {
@@ -82,13 +104,22 @@ pub fn rotate(home: &Path) -> io::Result<String> {
 /// The token file's identity (device, inode, modification time) and its content.
 type CachedToken = Mutex<Option<((u64, u64, i64, i64), String)>>;
 
+/// Whose token file an endpoint reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileOrigin {
+    /// `$CODEX_ASYNC_HOME/token`, which `codex-async token` prints and rotates.
+    Home,
+    /// One named with `--token-file`.
+    Flag,
+}
+
 /// What the HTTP endpoint checks.
 #[derive(Debug)]
 pub enum Auth {
     /// Given on the command line or in the environment.
     Fixed(String),
-    /// The home's token file, read again whenever it changes.
-    File { path: PathBuf, cached: CachedToken },
+    /// A token file, read again whenever it changes.
+    File { path: PathBuf, cached: CachedToken, origin: FileOrigin },
     /// `--no-auth`: loopback only.
     Off,
 }
@@ -97,7 +128,14 @@ impl Auth {
     /// The default: the home's token file (made now if missing, so it can be printed).
     pub fn from_home(home: &Path) -> io::Result<Auth> {
         load_or_create(home)?;
-        Ok(Auth::File { path: path(home), cached: Mutex::new(None) })
+        Ok(Auth::File { path: path(home), cached: Mutex::new(None), origin: FileOrigin::Home })
+    }
+
+    /// `--token-file PATH`: the token is read from `path` now (so a mistake shows at
+    /// start) and again whenever the file changes (see [`read_given_file`]).
+    pub fn from_file(path: &Path) -> io::Result<Auth> {
+        let (resolved, _) = read_given_file(path)?;
+        Ok(Auth::File { path: resolved, cached: Mutex::new(None), origin: FileOrigin::Flag })
     }
 
     pub fn required(&self) -> bool {
@@ -109,7 +147,7 @@ impl Auth {
         let expected = match self {
             Auth::Off => return true,
             Auth::Fixed(token) => token.clone(),
-            Auth::File { path, cached } => match current(path, cached) {
+            Auth::File { path, cached, .. } => match current(path, cached) {
                 Some(token) => token,
                 None => return false,
             },
@@ -122,7 +160,12 @@ impl Auth {
         match self {
             Auth::Off => "no token is needed".to_owned(),
             Auth::Fixed(_) => "the server was given its token with --token or CODEX_ASYNC_TOKEN".to_owned(),
-            Auth::File { path, .. } => format!("the token is in {} (print it with `codex-async token`)", path.display()),
+            Auth::File { path, origin: FileOrigin::Home, .. } => {
+                format!("the token is in {} (print it with `codex-async token`)", path.display())
+            }
+            Auth::File { path, origin: FileOrigin::Flag, .. } => {
+                format!("the server reads its token from {} (--token-file)", path.display())
+            }
         }
     }
 }
@@ -168,6 +211,29 @@ mod tests {
             makers.into_iter().map(|maker| maker.join().unwrap()).collect()
         });
         assert!(tokens.windows(2).all(|pair| pair[0] == pair[1]), "{tokens:?}");
+    }
+
+    #[test]
+    fn a_given_token_file_is_followed_and_must_be_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        fs::write(&file, "first\n").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = Auth::from_file(&file).unwrap_err().to_string();
+        assert!(refused.contains("chmod 600") && refused.contains("0644"), "{refused}");
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
+        let auth = Auth::from_file(&file).unwrap();
+        assert!(auth.accepts(Some("first")));
+        assert!(auth.hint().contains("--token-file"), "{}", auth.hint());
+        // Replaced as a secret manager does (a new file renamed over the old one).
+        let next = dir.path().join("token.next");
+        fs::write(&next, "second\n").unwrap();
+        fs::set_permissions(&next, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::rename(&next, &file).unwrap();
+        assert!(auth.accepts(Some("second")) && !auth.accepts(Some("first")), "a replaced file is read again");
+        assert!(Auth::from_file(&dir.path().join("missing")).unwrap_err().to_string().contains("missing"));
+        fs::write(&file, "\n").unwrap();
+        assert!(Auth::from_file(&file).unwrap_err().to_string().contains("empty"));
     }
 
     #[test]

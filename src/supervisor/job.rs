@@ -215,6 +215,7 @@ fn spawn_agent(store: &JobStore, id: &JobId, start: &StartRequest) -> std::resul
         .envs(command.env.iter().map(|(key, value)| (key, value)))
         .current_dir(&start.cwd)
         .env(JOB_ENV, id.as_str())
+        .env_remove(crate::open_files::LIMIT_ENV)
         .stdin(stdin)
         .stdout(stdout)
         .stderr(Stdio::from(output))

@@ -31,6 +31,8 @@ use reply::{answer, answer_failed, write_line};
 pub fn main() -> ExitCode {
     // First, before anything opens a descriptor: nothing inherited is held for the job's life.
     sys::close_inherited_descriptors();
+    // The limit the starter had before it raised its own for serving HTTP.
+    crate::open_files::restore_from_env();
     match sys::fork_single_threaded() {
         // The starter reaps this process now; the child supervises the job.
         Ok(Some(_supervisor)) => return ExitCode::SUCCESS,

@@ -57,6 +57,8 @@ pub struct DashboardOptions {
     /// No MCP endpoint.
     pub no_mcp: bool,
     pub token: Option<String>,
+    /// A file to read the token from instead of the home's.
+    pub token_file: Option<PathBuf>,
     /// No token check on the MCP endpoint.
     pub no_auth: bool,
     /// The resolved configuration (the MCP port is its `port`).
@@ -146,11 +148,12 @@ async fn dashboard(engine: Engine, args: &DashboardOptions, demo: Option<&demo::
 
 /// The MCP endpoint beside the dashboard, and which token it takes.
 async fn serve_mcp(engine: &Engine, args: &DashboardOptions, shutdown: CancellationToken) -> anyhow::Result<(String, McpAuth)> {
-    let auth = mcp::auth_for(engine.store().home(), args.token.clone(), args.no_auth)?;
+    let auth = mcp::auth_for(engine.store().home(), args.token.clone(), args.token_file.as_deref(), args.no_auth)?;
     let shown = match &auth {
         mcp::token::Auth::Off => McpAuth::Off,
         mcp::token::Auth::Fixed(_) => McpAuth::Given,
-        mcp::token::Auth::File { .. } => McpAuth::File,
+        mcp::token::Auth::File { origin: mcp::token::FileOrigin::Home, .. } => McpAuth::File,
+        mcp::token::Auth::File { origin: mcp::token::FileOrigin::Flag, .. } => McpAuth::GivenFile,
     };
     let options = mcp::HttpOptions {
         addr: SocketAddr::from((Ipv4Addr::LOCALHOST, args.config.port.value)),

@@ -37,6 +37,27 @@ fn http_addresses_read_as_people_write_them() {
     assert_eq!(parse_http_addr("[::1]:8765").unwrap(), "[::1]:8765".parse().unwrap());
     assert!(parse_http_addr("eighty").unwrap_err().contains("localhost:8765"));
     assert!(parse_http_addr("70000").is_err());
+    assert_eq!(parse_listen("8765").unwrap(), Listen::Tcp(loopback(8765)));
+    assert_eq!(parse_listen("unix:/run/user/1/codex-async.sock").unwrap(), Listen::Unix("/run/user/1/codex-async.sock".into()));
+    let Listen::Unix(relative) = parse_listen("unix:mcp.sock").unwrap() else { panic!("a Unix socket") };
+    assert!(relative.is_absolute() && relative.ends_with("mcp.sock"), "{relative:?}");
+    assert!(parse_listen("unix:").unwrap_err().contains("unix:$XDG_RUNTIME_DIR"));
+}
+
+#[test]
+fn a_token_file_or_no_auth_wins_over_a_token_in_the_environment_but_not_over_a_flag() {
+    let serve = |args: &[&str]| match Cli::try_parse_from([&["codex-async", "serve"], args].concat()) {
+        Ok(Cli { command: Some(Command::Serve(serve)), .. }) => Ok(serve),
+        Ok(_) => panic!("not serve"),
+        Err(err) => Err(err.kind()),
+    };
+    assert_eq!(serve(&["--token-file", "/t", "--token", "x"]).unwrap_err(), clap::error::ErrorKind::ArgumentConflict);
+    assert_eq!(serve(&["--token-file", "/t", "--no-auth"]).unwrap_err(), clap::error::ErrorKind::ArgumentConflict);
+    let given = serve(&["--token", "x"]).unwrap();
+    assert_eq!(given.server.token().as_deref(), Some("x"));
+    // Whatever $CODEX_ASYNC_TOKEN holds, a token file or --no-auth means no token is given as such.
+    assert_eq!(serve(&["--token-file", "/t"]).unwrap().server.token(), None);
+    assert_eq!(serve(&["--no-auth"]).unwrap().server.token(), None);
 }
 
 #[test]

@@ -77,6 +77,8 @@ pub(crate) enum McpAuth {
     File,
     /// One given with --token or CODEX_ASYNC_TOKEN.
     Given,
+    /// The file --token-file names.
+    GivenFile,
     /// `--no-auth`.
     Off,
 }

@@ -67,6 +67,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
                     (_, McpAuth::Off) => " (no token)",
                     (2, McpAuth::File) => " · token: codex-async token",
                     (2, McpAuth::Given) => " · token: --token",
+                    (2, McpAuth::GivenFile) => " · token: --token-file",
                     (1, _) => " · token",
                     _ => "",
                 };
