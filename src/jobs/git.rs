@@ -13,8 +13,7 @@ use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 
-use super::id::JobId;
-use super::store::JobStore;
+use super::kept::KeptMeta;
 
 /// How many symbolic refs are followed before giving up (a loop).
 const MAX_REF_DEPTH: usize = 5;
@@ -76,18 +75,14 @@ pub async fn dirty(folder: &Path) -> Option<bool> {
 }
 
 /// Records in the job's meta whether its tree was dirty as it started (for a job
-/// whose `git_head` was recorded). The meta is read again first so nothing another
-/// writer added is lost: on the supervisor's one thread no other write of it can come
-/// between the read and the write.
-pub async fn record_dirty(store: &JobStore, id: &JobId, folder: &Path) {
+/// whose `git_head` was recorded), through the record its supervisor keeps.
+pub async fn record_dirty(record: &KeptMeta, folder: &Path) {
     let Some(dirty) = dirty(folder).await else { return };
-    let Ok(mut meta) = store.read_meta_raw(id) else { return };
-    if meta.status.is_finished() || meta.git_head.is_none() {
+    if record.read(|meta| meta.status.is_finished() || meta.git_head.is_none()) {
         return; // the result is written (it is not touched), or there is no base
     }
-    meta.git_dirty = Some(dirty);
-    if let Err(err) = store.write_meta(&meta) {
-        tracing::warn!(job = %id, %err, "could not record the git base");
+    if let Err(err) = record.update(|meta| meta.git_dirty = Some(dirty)) {
+        tracing::warn!(job = %record.read(|meta| meta.job_id.clone()), %err, "could not record the git base");
     }
 }
 
@@ -183,14 +178,13 @@ mod tests {
         assert_eq!(dirty(&repo.path().join("missing")).await, None);
 
         let home = tempfile::tempdir().unwrap();
-        let store = JobStore::new(home.path());
+        let store = super::super::JobStore::new(home.path());
         let id = store.reserve().unwrap();
         let json = serde_json::json!({"job_id": id.as_str(), "status": "running", "prompt": "p", "cwd": repo.path(),
             "approval_policy": "suggest", "pid": null, "started_at": null, "finished_at": null, "exit_code": null, "future": 1});
         let mut meta = super::super::JobMeta::from_json(json.to_string().as_bytes()).unwrap();
         meta.git_head = head(repo.path());
-        store.write_meta(&meta).unwrap();
-        record_dirty(&store, &id, repo.path()).await;
+        record_dirty(&KeptMeta::new(&store, meta), repo.path()).await;
         let meta = store.read_meta_raw(&id).unwrap();
         assert_eq!((meta.git_head, meta.git_dirty), (head(repo.path()), Some(true)));
         assert_eq!(meta.extra["future"], 1, "other keys are kept");

@@ -10,11 +10,18 @@
 //! job at once. Readers open the file read-only: their closing it is not a change
 //! (see `feed`), while the supervisor's read-write descriptor closing *is* — that is
 //! how every watcher learns at once that a supervisor died.
+//!
+//! The lock is held exclusively while the job runs: whatever `meta.json` says then, the
+//! job is running (the file can be rewritten by any process of the user; the lock only
+//! by its holder, and [`super::proven::supervisor`] tells the supervisor from a reader
+//! holding it for a moment). Once the supervisor has recorded its result it keeps the
+//! lock shared while it ends what the agent left behind: the result stands, the job is
+//! not let go yet ([`OwnerLock::keep_shared`]).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The lock file in each job folder.
 pub const LOCK_FILE: &str = "supervisor.lock";
@@ -22,7 +29,9 @@ pub const LOCK_FILE: &str = "supervisor.lock";
 /// An exclusive hold on a job. Dropping it releases the job.
 #[derive(Debug)]
 pub struct OwnerLock {
-    _file: File,
+    file: File,
+    /// The lock file, to announce a release through; `None` for a folder's lock.
+    path: Option<PathBuf>,
 }
 
 /// What a look at a job's lock found.
@@ -34,6 +43,19 @@ pub enum Probe {
     Taken(OwnerLock),
     /// The folder has no lock file: a job of the Python original or of an earlier
     /// codex-async, judged the old way.
+    NoLockFile,
+}
+
+/// How a job's lock is held, as a reader that must not take it sees it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Hold {
+    /// Someone holds it exclusively: its supervisor runs the job, or a reader is settling
+    /// it, cancelling it or recording a follow-up in it.
+    Exclusive,
+    /// Nobody holds it exclusively: no supervisor runs the job (one may still be ending
+    /// what the agent left, after recording its result).
+    NotExclusive,
+    /// The folder has no lock file (see [`Probe::NoLockFile`]).
     NoLockFile,
 }
 
@@ -50,7 +72,7 @@ impl OwnerLock {
             .custom_flags(nix::libc::O_NOFOLLOW)
             .open(folder.join(LOCK_FILE))?;
         match file.try_lock() {
-            Ok(()) => Ok(OwnerLock { _file: file }),
+            Ok(()) => Ok(OwnerLock { file, path: Some(folder.join(LOCK_FILE)) }),
             Err(TryLockError::WouldBlock) => Err(io::Error::new(io::ErrorKind::WouldBlock, "the job is owned by another process")),
             Err(TryLockError::Error(err)) => Err(err),
         }
@@ -64,7 +86,7 @@ impl OwnerLock {
             Err(err) => return Err(err),
         };
         match file.try_lock() {
-            Ok(()) => Ok(Probe::Taken(OwnerLock { _file: file })),
+            Ok(()) => Ok(Probe::Taken(OwnerLock { file, path: Some(folder.join(LOCK_FILE)) })),
             Err(TryLockError::WouldBlock) => Ok(Probe::Held),
             Err(TryLockError::Error(err)) => Err(err),
         }
@@ -75,11 +97,50 @@ impl OwnerLock {
     pub fn try_folder(folder: &Path) -> io::Result<Option<OwnerLock>> {
         let file = File::open(folder)?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(OwnerLock { _file: file })),
+            Ok(()) => Ok(Some(OwnerLock { file, path: None })),
             Err(TryLockError::WouldBlock) => Ok(None),
             Err(TryLockError::Error(err)) => Err(err),
         }
     }
+
+    /// Looks at how a job's lock is held without taking it from anyone: a shared hold,
+    /// let go at once, succeeds unless the lock is held exclusively. Readers looking at
+    /// the same job never see each other (shared holds do not conflict), and a supervisor
+    /// never finds its lock taken by a reader.
+    pub fn look(folder: &Path) -> io::Result<Hold> {
+        let file = match OpenOptions::new().read(true).custom_flags(nix::libc::O_NOFOLLOW).open(folder.join(LOCK_FILE)) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Hold::NoLockFile),
+            Err(err) => return Err(err),
+        };
+        match file.try_lock_shared() {
+            Ok(()) => Ok(Hold::NotExclusive),
+            Err(TryLockError::WouldBlock) => Ok(Hold::Exclusive),
+            Err(TryLockError::Error(err)) => Err(err),
+        }
+    }
+
+    /// The owner has recorded its result: it keeps the job (readers still find the lock
+    /// held, and nobody settles or takes it) but no longer runs it, and says so.
+    ///
+    /// `flock` changes an exclusive hold to a shared one by releasing it first: a reader
+    /// may take the lock for an instant in between, finds the result recorded and lets go
+    /// (this waits for that). Then the change is announced as a release is, by a
+    /// read-write descriptor of the lock file closing (see `feed`): readers that judged
+    /// the job running while the result was being written look again.
+    pub fn keep_shared(&self) -> io::Result<()> {
+        self.file.lock_shared()?;
+        if let Some(path) = &self.path
+            && let Err(err) = open_read_write(path)
+        {
+            tracing::debug!(path = %path.display(), %err, "could not announce that the job's result is recorded");
+        }
+        Ok(())
+    }
+}
+
+fn open_read_write(path: &Path) -> io::Result<File> {
+    OpenOptions::new().read(true).write(true).custom_flags(nix::libc::O_NOFOLLOW).open(path)
 }
 
 #[cfg(test)]
@@ -97,6 +158,23 @@ mod tests {
         let Probe::Taken(reader) = OwnerLock::probe(dir.path()).unwrap() else { panic!("the lock is free") };
         assert!(matches!(OwnerLock::probe(dir.path()).unwrap(), Probe::Held), "one settler at a time");
         drop(reader);
+    }
+
+    #[test]
+    fn a_look_sees_only_an_exclusive_hold_and_takes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::NoLockFile);
+        let owner = OwnerLock::create(dir.path()).unwrap();
+        assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::Exclusive);
+        owner.keep_shared().unwrap();
+        assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::NotExclusive, "a recorded result");
+        assert!(matches!(OwnerLock::probe(dir.path()).unwrap(), Probe::Held), "the job is still held");
+        drop(owner);
+        assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::NotExclusive);
+        let Probe::Taken(reader) = OwnerLock::probe(dir.path()).unwrap() else { panic!("a look takes nothing") };
+        assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::Exclusive, "a settling reader holds it");
+        drop(reader);
+        assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::NotExclusive);
     }
 
     #[test]
