@@ -253,10 +253,9 @@ fn assert_own_facts(meta: &Value, original: &Value) {
 #[test]
 fn a_forged_end_is_not_believed_while_the_supervisor_holds_the_job() {
     let home = TestHome::new();
-    let (first, last) = (barrier(&home, "first"), barrier(&home, "last"));
-    let id = home.start(&format!("say:ready await-file:{} session await-file:{} say:bye exit:3", first.display(), last.display()));
+    let last = barrier(&home, "last");
+    let id = home.start(&format!("say:ready await-file:{} say:bye exit:3", last.display()));
     wait_until("the agent to run", SETTLE, || home.output(&id).contains("ready"));
-    let original = home.meta(&id);
     // A waiter that was already waiting when the record was forged.
     let mut waiter =
         ProcessGuard::new(home.command().args(["wait", &id, "--json"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap());
@@ -284,16 +283,7 @@ fn a_forged_end_is_not_believed_while_the_supervisor_holds_the_job() {
     assert!(home.job_dir(&id).join("meta.json").exists(), "gc removed a running job");
     assert!(waiter.child().try_wait().unwrap().is_none(), "the waiter returned on the forged end");
 
-    // The supervisor's next write (the agent's session id) is its own record whole.
-    open(&first);
-    wait_until("the session to be recorded", SETTLE, || home.meta(&id)["session_id"].is_string());
-    let meta = home.meta(&id);
-    assert_eq!(meta["status"], "running");
-    assert_eq!((&meta["exit_code"], &meta["finished_at"], &meta["note"]), (&Value::Null, &Value::Null, &Value::Null), "{meta}");
-    assert_own_facts(&meta, &original);
-
-    // Forged again just before the end: the real result is the one recorded and reported.
-    forge_end(&home, &id);
+    // The real end is the one waiters report.
     let waited_id = id.clone();
     let engine_wait = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -309,6 +299,30 @@ fn a_forged_end_is_not_believed_while_the_supervisor_holds_the_job() {
     let waited = engine_wait.join().unwrap();
     assert!(!waited.timed_out);
     assert_eq!((waited.poll.status, waited.poll.exit_code), (codex_async::jobs::Status::Error, Some(3)));
+}
+
+#[test]
+fn the_supervisor_writes_back_its_own_facts_and_its_own_result() {
+    let home = TestHome::new();
+    let (first, last) = (barrier(&home, "first"), barrier(&home, "last"));
+    let id = home.start(&format!("say:ready await-file:{} session await-file:{} say:bye exit:3", first.display(), last.display()));
+    wait_until("the agent to run", SETTLE, || home.output(&id).contains("ready"));
+    let original = home.meta(&id);
+    forge_end(&home, &id);
+
+    // The supervisor's next write (the agent's session id) is its own record whole.
+    open(&first);
+    wait_until("the session to be recorded", SETTLE, || home.meta(&id)["session_id"].is_string());
+    let meta = home.meta(&id);
+    assert_eq!(meta["status"], "running", "{meta}");
+    assert_eq!((&meta["exit_code"], &meta["finished_at"], &meta["note"]), (&Value::Null, &Value::Null, &Value::Null), "{meta}");
+    assert_own_facts(&meta, &original);
+
+    // Forged again just before the end: its last write is its own result.
+    forge_end(&home, &id);
+    open(&last);
+    let supervisor = original["supervisor_pid"].as_i64().unwrap() as i32;
+    wait_until("the supervisor to exit", SETTLE, || !is_alive(supervisor));
     let meta = home.meta(&id);
     assert_eq!((meta["status"].as_str(), meta["exit_code"].as_i64()), (Some("error"), Some(3)), "{meta}");
     assert_own_facts(&meta, &original);
