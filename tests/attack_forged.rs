@@ -342,3 +342,24 @@ fn a_forged_end_does_not_stop_a_cancel() {
     assert_eq!(meta["status"], "cancelled");
     assert!(!meta.to_string().contains("forged"), "{meta}");
 }
+
+#[test]
+fn an_unreadable_record_of_a_running_job_is_not_its_end() {
+    let home = TestHome::new();
+    let id = home.start("say:ready sleep:300");
+    wait_until("the agent to run", SETTLE, || home.output(&id).contains("ready"));
+    let original = home.meta(&id);
+    let folder = home.job_dir(&id);
+    std::fs::write(folder.join(".forged.tmp"), "{ not a record").unwrap();
+    std::fs::rename(folder.join(".forged.tmp"), folder.join("meta.json")).unwrap();
+
+    assert_eq!(json(&home.run(&["poll", &id, "--json"]))["status"], "running");
+    let timed_out = home.run(&["wait", &id, "--timeout", "0.5", "--json"]);
+    assert_eq!(timed_out.status.code(), Some(124), "{}", String::from_utf8_lossy(&timed_out.stderr));
+    assert!(!home.run(&["delete", &id]).status.success(), "delete removed a running job");
+    let result = json(&home.run(&["cancel", &id, "--grace", "1", "--json"]));
+    assert_eq!(result["status"], "cancelled", "{result}");
+    let meta = home.meta(&id);
+    assert_eq!(meta["status"], "cancelled");
+    assert_own_facts(&meta, &original);
+}

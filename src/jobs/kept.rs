@@ -50,11 +50,11 @@ impl KeptMeta {
     }
 
     /// Changes the record and writes it whole into the space reserved for the job's last
-    /// meta, synced: the result.
-    pub fn finish(&self, change: impl FnOnce(&mut JobMeta)) -> Result<()> {
+    /// meta, synced: the result. `placed` runs as soon as readers can see it.
+    pub fn finish(&self, change: impl FnOnce(&mut JobMeta), placed: impl FnOnce()) -> Result<()> {
         let mut meta = self.lock();
         change(&mut meta);
-        self.store.write_final_meta(&meta)
+        self.store.write_final_meta_then(&meta, placed)
     }
 
     /// Writes the record again if the file says anything else, before the owner lets the
@@ -113,11 +113,16 @@ mod tests {
         assert!(!kept.restore().unwrap(), "nothing to restore");
 
         store.write_meta(&forged).unwrap();
-        kept.finish(|meta| {
-            meta.status = Status::Error;
-            meta.exit_code = Some(3);
-        })
+        let mut placed = false;
+        kept.finish(
+            |meta| {
+                meta.status = Status::Error;
+                meta.exit_code = Some(3);
+            },
+            || placed = true,
+        )
         .unwrap();
+        assert!(placed);
         let written = store.read_meta_raw(&id).unwrap();
         assert_eq!((written.status, written.exit_code, written.prompt.as_str()), (Status::Error, Some(3), "the prompt"));
     }
@@ -128,7 +133,7 @@ mod tests {
         let store = JobStore::new(home.path());
         let kept = KeptMeta::new(&store, running(&store));
         let id = super::super::JobId::parse(&kept.snapshot().job_id).unwrap();
-        kept.finish(|meta| meta.status = Status::Done).unwrap();
+        kept.finish(|meta| meta.status = Status::Done, || {}).unwrap();
         let mut changed = store.read_meta_raw(&id).unwrap();
         changed.follow_ups.push("abcd1234".into());
         changed.follow_ups.push("../not-an-id".into());

@@ -20,8 +20,9 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The lock file in each job folder.
 pub const LOCK_FILE: &str = "supervisor.lock";
@@ -30,8 +31,6 @@ pub const LOCK_FILE: &str = "supervisor.lock";
 #[derive(Debug)]
 pub struct OwnerLock {
     file: File,
-    /// The lock file, to announce a release through; `None` for a folder's lock.
-    path: Option<PathBuf>,
 }
 
 /// What a look at a job's lock found.
@@ -72,7 +71,7 @@ impl OwnerLock {
             .custom_flags(nix::libc::O_NOFOLLOW)
             .open(folder.join(LOCK_FILE))?;
         match file.try_lock() {
-            Ok(()) => Ok(OwnerLock { file, path: Some(folder.join(LOCK_FILE)) }),
+            Ok(()) => Ok(OwnerLock { file }),
             Err(TryLockError::WouldBlock) => Err(io::Error::new(io::ErrorKind::WouldBlock, "the job is owned by another process")),
             Err(TryLockError::Error(err)) => Err(err),
         }
@@ -86,7 +85,7 @@ impl OwnerLock {
             Err(err) => return Err(err),
         };
         match file.try_lock() {
-            Ok(()) => Ok(Probe::Taken(OwnerLock { file, path: Some(folder.join(LOCK_FILE)) })),
+            Ok(()) => Ok(Probe::Taken(OwnerLock { file })),
             Err(TryLockError::WouldBlock) => Ok(Probe::Held),
             Err(TryLockError::Error(err)) => Err(err),
         }
@@ -97,7 +96,7 @@ impl OwnerLock {
     pub fn try_folder(folder: &Path) -> io::Result<Option<OwnerLock>> {
         let file = File::open(folder)?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(OwnerLock { file, path: None })),
+            Ok(()) => Ok(Some(OwnerLock { file })),
             Err(TryLockError::WouldBlock) => Ok(None),
             Err(TryLockError::Error(err)) => Err(err),
         }
@@ -130,17 +129,14 @@ impl OwnerLock {
     /// the job running while the result was being written look again.
     pub fn keep_shared(&self) -> io::Result<()> {
         self.file.lock_shared()?;
-        if let Some(path) = &self.path
-            && let Err(err) = open_read_write(path)
-        {
-            tracing::debug!(path = %path.display(), %err, "could not announce that the job's result is recorded");
+        // The lock file reopened through this descriptor: wherever the job's folder was
+        // renamed to since (a new job's is made under another name), it is this file.
+        let reopened = OpenOptions::new().read(true).write(true).open(format!("/proc/self/fd/{}", self.file.as_raw_fd()));
+        if let Err(err) = reopened {
+            tracing::debug!(%err, "could not announce that the job's result is recorded");
         }
         Ok(())
     }
-}
-
-fn open_read_write(path: &Path) -> io::Result<File> {
-    OpenOptions::new().read(true).write(true).custom_flags(nix::libc::O_NOFOLLOW).open(path)
 }
 
 #[cfg(test)]
@@ -175,6 +171,26 @@ mod tests {
         assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::Exclusive, "a settling reader holds it");
         drop(reader);
         assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::NotExclusive);
+    }
+
+    #[tokio::test]
+    async fn keeping_the_lock_shared_is_news_on_the_feed_wherever_the_folder_went() {
+        use crate::jobs::{Changes, FeedEvent, JobFeed, JobId, JobStore, Scope};
+        let home = tempfile::tempdir().unwrap();
+        let store = JobStore::new(home.path());
+        // Made aside and renamed into place, as a new job is.
+        let staging = home.path().join("staging");
+        std::fs::create_dir(&staging).unwrap();
+        let owner = OwnerLock::create(&staging).unwrap();
+        JobStore::ensure_dir(store.jobs_dir()).unwrap();
+        let id = JobId::parse("abcd1234").unwrap();
+        std::fs::rename(&staging, store.job_dir(&id)).unwrap();
+        let feed = JobFeed::with_fallback(store.clone(), None);
+        let mut events = feed.subscribe(Scope::Jobs(std::slice::from_ref(&id))).unwrap();
+        owner.keep_shared().unwrap();
+        let event = tokio::time::timeout(std::time::Duration::from_secs(20), events.recv()).await.unwrap();
+        assert_eq!(event, FeedEvent::Job(id, Changes::OWNER));
+        assert_eq!(OwnerLock::look(&store.job_dir(&JobId::parse("abcd1234").unwrap())).unwrap(), Hold::NotExclusive);
     }
 
     #[test]

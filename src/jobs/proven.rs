@@ -92,18 +92,17 @@ fn runs_supervise(pid: i32) -> bool {
 }
 
 /// The supervisor of job `id`: the process holding its lock (see the module's doc).
-/// `named` is the pid its record names: one more candidate, proven like the others
-/// (where `/proc/locks` cannot be read, it is the only one).
+/// `named` is the pid its record names: looked at first, as it is the supervisor unless
+/// the record was forged, and proven like any other; then the holders `/proc/locks` names.
 pub fn supervisor(store: &JobStore, id: &JobId, named: Option<i64>) -> Option<Proven> {
     let lock = std::fs::symlink_metadata(store.lock_path(id)).ok().filter(std::fs::Metadata::is_file)?;
     let (device, inode) = (lock.dev(), lock.ino());
-    let mut candidates = procfs::flock_holders(inode);
-    if let Some(named) = named.and_then(as_pid)
-        && !candidates.contains(&named)
-    {
-        candidates.push(named);
+    let holds_the_lock = |pid: i32| prove(pid, |pid| runs_supervise(pid) && procfs::holds_flock(pid, device, inode));
+    let named = named.and_then(as_pid);
+    if let Some(proven) = named.and_then(holds_the_lock) {
+        return Some(proven);
     }
-    candidates.into_iter().find_map(|pid| prove(pid, |pid| runs_supervise(pid) && procfs::holds_flock(pid, device, inode)))
+    procfs::flock_holders(inode).into_iter().filter(|&pid| Some(pid) != named).find_map(holds_the_lock)
 }
 
 /// The supervisor an earlier codex-async's record names (its job has no lock file), if

@@ -16,7 +16,7 @@
 //! A reader writes only through a folder whose meta names that folder's job (checked
 //! by [`JobMeta::read`]), and only when it holds the lock; otherwise it writes nothing.
 
-use super::error::Result;
+use super::error::{JobError, Result};
 use super::id::JobId;
 use super::marker;
 use super::meta::{JobMeta, Status, Timestamp};
@@ -36,17 +36,23 @@ pub const ORIGINAL_FORGED_NOTE: &str = "its record does not hold up: started_at 
      wrote it seconds after); no process was signalled, and the exit code is unknown";
 /// The note of a job whose file says it ended while its supervisor still runs it.
 pub const STILL_HELD_NOTE: &str = "meta.json says this job ended, but its supervisor still runs it: it is running";
+/// The note of a running job whose meta.json cannot be read.
+pub const UNREADABLE_NOTE: &str = "meta.json cannot be read, but the job's supervisor still runs it (its next write restores it)";
 
 impl JobStore {
     /// The meta, with a running job whose owner is gone settled as such, and a job whose
     /// owner still runs it read as running.
     pub fn read_meta(&self, id: &JobId) -> Result<JobMeta> {
-        let meta = self.read_meta_raw(id)?;
         let folder = self.job_dir(id);
+        let meta = match self.read_meta_raw(id) {
+            Ok(meta) => meta,
+            // Garbage written over the record of a running job is not its end either.
+            Err(JobError::Corrupt { reason, .. }) if self.supervisor_runs(id, None) => return unreadable_but_running(id, &reason),
+            Err(err) => return Err(err),
+        };
         if meta.status != Status::Running {
             return Ok(match OwnerLock::look(&folder) {
-                // Held exclusively by its supervisor (not by a reader holding it a moment).
-                Ok(Hold::Exclusive) if proven::supervisor(self, id, meta.supervisor_pid).is_some() => still_running(meta),
+                Ok(Hold::Exclusive) if self.supervisor_runs(id, meta.supervisor_pid) => still_running(meta),
                 // A lock file removed while its supervisor runs: the supervisor still proves itself.
                 Ok(Hold::NoLockFile) if meta.status.is_finished() && proven::earlier_supervisor(id, &meta).is_some() => still_running(meta),
                 Ok(_) => meta,
@@ -69,6 +75,16 @@ impl JobStore {
                 Ok(meta)
             }
         }
+    }
+
+    /// Whether the job's supervisor holds its lock exclusively — it runs the job — proven
+    /// (not a reader holding the lock for a moment), and still: a supervisor that has just
+    /// recorded its result lets go of its exclusive hold at once, most likely while it
+    /// was being proven. `named` is the supervisor pid the record names, if it could be read.
+    fn supervisor_runs(&self, id: &JobId, named: Option<i64>) -> bool {
+        let folder = self.job_dir(id);
+        let exclusive = || matches!(OwnerLock::look(&folder), Ok(Hold::Exclusive));
+        exclusive() && proven::supervisor(self, id, named).is_some() && exclusive()
     }
 
     /// The lock is free and this process holds it: the supervisor is gone.
@@ -160,6 +176,14 @@ enum Legacy {
     Gone,
     /// A record of the original's format that the original cannot have written.
     Forged,
+}
+
+/// The record of a running job whose meta.json cannot be read: what is known for sure.
+fn unreadable_but_running(id: &JobId, reason: &str) -> Result<JobMeta> {
+    let reason: String = reason.chars().take(200).collect();
+    let note = format!("{UNREADABLE_NOTE} ({reason})");
+    let known = serde_json::json!({"job_id": id.as_str(), "status": Status::Running, "prompt": "", "cwd": "", "note": note});
+    serde_json::from_value(known).map_err(|err| JobError::Corrupt { id: id.to_string(), reason: format!("{reason}; {err}") })
 }
 
 /// A job whose file says it is not running, read while its owner runs it.

@@ -68,12 +68,15 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
                 let _ = output.write_all(line.as_bytes());
             }
             let note = line.trim_end().trim_start_matches("codex-async: ").to_owned();
-            let written = record.finish(|meta| {
-                meta.status = Status::Error;
-                meta.exit_code = Some(code);
-                meta.finished_at = Some(Timestamp::now());
-                meta.note = Some(note.clone());
-            });
+            let written = record.finish(
+                |meta| {
+                    meta.status = Status::Error;
+                    meta.exit_code = Some(code);
+                    meta.finished_at = Some(Timestamp::now());
+                    meta.note = Some(note.clone());
+                },
+                || {},
+            );
             let view = StartView { job_id: id.to_string(), status: Status::Error, pid: None, error: Some(note), queue_position: None };
             answer(&SupervisorAnswer::Started(view));
             drop(owner);
@@ -123,11 +126,13 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         None => Observed::default(),
     };
     keep_final_message(&store, &id, &observed);
-    let recorded = record_result(&record, &id, &ended, &observed);
-    // The result stands: the job is kept (its leftovers are being ended), no longer run.
-    if let Err(err) = owner.keep_shared() {
-        tracing::warn!(job = %id, %err, "could not keep the job's lock shared after its result");
-    }
+    // Once the result can be read it stands: the job is kept (its leftovers are being
+    // ended) but no longer run, which readers learn before the result is synced.
+    let recorded = record_result(&record, &id, &ended, &observed, || {
+        if let Err(err) = owner.keep_shared() {
+            tracing::warn!(job = %id, %err, "could not keep the job's lock shared after its result");
+        }
+    });
     let grace = ended.grace.or(start.limits.cancel_grace).unwrap_or(DEFAULT_GRACE);
     let survivors = cleanup::end_leftovers(&id, grace, &mut signals).await;
     if !survivors.is_empty() {
@@ -288,14 +293,14 @@ const NOTE_CHARS: usize = 500;
 
 /// Records how the agent ended, at once: nothing that happens later (a cancel that
 /// arrives now, leftovers that refuse to die) changes it.
-fn record_result(record: &KeptMeta, id: &JobId, ended: &Ended, observed: &Observed) -> Result<()> {
+fn record_result(record: &KeptMeta, id: &JobId, ended: &Ended, observed: &Observed, placed: impl FnOnce()) -> Result<()> {
     let (exit_code, signal) = ended.exit();
     // A cancel counts if it began before the agent ended and the agent did not succeed
     // regardless (it finished its work as the request came).
     let cancelled = ended.cancelled_by.is_some() && exit_code != 0;
     // An agent whose stream says the run failed failed, whatever its exit status.
     let failed_in_stream = exit_code == 0 && !cancelled && observed.failure.is_some();
-    record.finish(|meta| {
+    let change = |meta: &mut JobMeta| {
         meta.status = if cancelled {
             Status::Cancelled
         } else if exit_code == 0 && !failed_in_stream {
@@ -323,7 +328,8 @@ fn record_result(record: &KeptMeta, id: &JobId, ended: &Ended, observed: &Observ
         };
         meta.supervisor_lost = false;
         tracing::info!(job = %id, status = %meta.status, exit_code, "job ended");
-    })
+    };
+    record.finish(change, placed)
 }
 
 /// Names, in the meta's note, the processes that outlived the cleanup.
