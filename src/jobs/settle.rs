@@ -3,11 +3,12 @@
 //! delete, gc, the dashboard's loader, MCP notifications) reads through [`JobStore::read_meta`].
 //!
 //! - Jobs of this version have a lock (see [`super::owner`]). Held exclusively by its
-//!   supervisor: the job runs, whatever the file says — a `done` written into the folder
-//!   of a running job is not its end. A `running` job whose lock is free lost its supervisor, and the reader
-//!   — holding the lock now, so no other reader writes at the same time — records what it
-//!   finds: `running` with the note "supervisor lost; agent still running" while
-//!   processes marked with the job's id live on, else `error` "supervisor lost".
+//!   supervisor: the job runs, whatever the file says — a `done` (or garbage) written
+//!   into the folder of a running job is not its end. A `running` job whose lock is free
+//!   lost its supervisor, and the reader — holding the lock now, so no other reader
+//!   writes at the same time — records what it finds: `running` with the note
+//!   "supervisor lost; agent still running" while processes marked with the job's id
+//!   live on, else `error` "supervisor lost".
 //! - Jobs of an earlier codex-async (a supervisor pid and start time, no lock file) and
 //!   jobs of the Python original (an agent pid only) are alive only while the process
 //!   their record names proves to be their supervisor or agent (see [`super::proven`]).
