@@ -50,11 +50,11 @@ impl KeptMeta {
     }
 
     /// Changes the record and writes it whole into the space reserved for the job's last
-    /// meta, synced: the result. `placed` runs as soon as readers can see it.
-    pub fn finish(&self, change: impl FnOnce(&mut JobMeta), placed: impl FnOnce()) -> Result<()> {
+    /// meta, synced: the result. `before_placing` runs just before readers can see it.
+    pub fn finish(&self, change: impl FnOnce(&mut JobMeta), before_placing: impl FnOnce()) -> Result<()> {
         let mut meta = self.lock();
         change(&mut meta);
-        self.store.write_final_meta_then(&meta, placed)
+        self.store.write_final_meta_with(&meta, before_placing)
     }
 
     /// Writes the record again if the file says anything else, before the owner lets the
@@ -113,16 +113,16 @@ mod tests {
         assert!(!kept.restore().unwrap(), "nothing to restore");
 
         store.write_meta(&forged).unwrap();
-        let mut placed = false;
+        let mut told = false;
         kept.finish(
             |meta| {
                 meta.status = Status::Error;
                 meta.exit_code = Some(3);
             },
-            || placed = true,
+            || told = true,
         )
         .unwrap();
-        assert!(placed);
+        assert!(told);
         let written = store.read_meta_raw(&id).unwrap();
         assert_eq!((written.status, written.exit_code, written.prompt.as_str()), (Status::Error, Some(3), "the prompt"));
     }

@@ -79,9 +79,9 @@ impl JobStore {
     }
 
     /// Whether the job's supervisor holds its lock exclusively — it runs the job — proven
-    /// (not a reader holding the lock for a moment), and still: a supervisor that has just
-    /// recorded its result lets go of its exclusive hold at once, most likely while it
-    /// was being proven. `named` is the supervisor pid the record names, if it could be read.
+    /// (not a reader holding the lock for a moment), and still once proven (a supervisor
+    /// that let go meanwhile has shown its result, or died). `named` is the supervisor
+    /// pid the record names, if it could be read.
     fn supervisor_runs(&self, id: &JobId, named: Option<i64>) -> bool {
         let folder = self.job_dir(id);
         let exclusive = || matches!(OwnerLock::look(&folder), Ok(Hold::Exclusive));

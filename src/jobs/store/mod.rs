@@ -304,14 +304,14 @@ impl JobStore {
     /// Writes a job's last meta into the space reserved at its start, so it lands even
     /// on a full disk; synced. Only the job's owner calls this.
     pub fn write_final_meta(&self, meta: &JobMeta) -> Result<()> {
-        self.write_final_meta_then(meta, || {})
+        self.write_final_meta_with(meta, || {})
     }
 
-    /// As [`JobStore::write_final_meta`]; `placed` runs as soon as readers can see it,
-    /// before it is synced.
-    pub fn write_final_meta_then(&self, meta: &JobMeta, placed: impl FnOnce()) -> Result<()> {
+    /// As [`JobStore::write_final_meta`]; `before_placing` runs once it is on disk, just
+    /// before readers can see it.
+    pub fn write_final_meta_with(&self, meta: &JobMeta, before_placing: impl FnOnce()) -> Result<()> {
         let id = JobId::parse(&meta.job_id)?;
-        meta.write_reserved(&self.reserve_path(&id), &self.meta_path(&id), placed)
+        meta.write_reserved(&self.reserve_path(&id), &self.meta_path(&id), before_placing)
     }
 
     /// Job folders, newest first. Only folder metadata is read here; the metas of
