@@ -5,13 +5,14 @@
 //! `meta.json`, so a pid in it is at most a hint. Before a signal, and before a job is
 //! judged alive by a pid, the process must prove to be the job's:
 //!
-//! - **The supervisor** holds the job's lock. `/proc/locks` names the process that took
-//!   an `flock` on the inode of the job's `supervisor.lock`; that process must hold the
-//!   lock through a descriptor of its own (the kernel lists the lock in
-//!   `/proc/<pid>/fdinfo` of the descriptor whose file is that very lock file) and run
-//!   this program's hidden `__supervise` command. Supervisors carry no job marker — a
-//!   spare one is started before its job's id exists — so the lock, which the kernel
-//!   gives to one holder and takes back on its death, is what ties one to its job.
+//! - **The supervisor** holds the job's lock: it holds an `flock` on the job's
+//!   `supervisor.lock` through a descriptor of its own (the kernel lists the lock in
+//!   `/proc/<pid>/fdinfo` of the descriptor whose file is that very lock file, same
+//!   device and inode) and runs this program's hidden `__supervise` command. The
+//!   candidates are the pid the record names (a hint, proven like any other) and the
+//!   pids `/proc/locks` names for that inode. Supervisors carry no job marker — a spare
+//!   one is started before its job's id exists — so the lock, which the kernel gives to
+//!   one holder and takes back on its death, is what ties one to its job.
 //! - **A supervisor of an earlier codex-async** (its job has no lock file) runs
 //!   `__supervise`, has the start time its record names, and is the parent of a process
 //!   that carries the job's marker (its agent).
