@@ -43,6 +43,9 @@ fn replace(path: &Path, bytes: &[u8], durability: Durability, mode: u32, before_
     if durability == Durability::Durable {
         temp.as_file().sync_data()?;
     }
+    // Closed before the rename: its closing is then news about a hidden name, not one
+    // more change of `path` for every watcher.
+    let temp = temp.into_temp_path();
     before_placing();
     temp.persist(path).map_err(|err| err.error)?;
     if durability == Durability::Durable {
