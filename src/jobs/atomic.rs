@@ -29,9 +29,9 @@ pub fn write_with_mode(path: &Path, bytes: &[u8], durability: Durability, mode: 
     replace(path, bytes, durability, mode, || {})
 }
 
-/// As [`write_with_mode`]; `before_placing` runs once the new bytes are written (and
-/// synced, if durable), just before the rename that shows them to readers.
-fn replace(path: &Path, bytes: &[u8], durability: Durability, mode: u32, before_placing: impl FnOnce()) -> io::Result<()> {
+/// As [`write_with_mode`]; `placed` runs the moment the new file is in place, before the
+/// folder is synced.
+fn replace(path: &Path, bytes: &[u8], durability: Durability, mode: u32, placed: impl FnOnce()) -> io::Result<()> {
     let folder = parent(path);
     let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("file");
     let mut temp = tempfile::Builder::new()
@@ -45,9 +45,8 @@ fn replace(path: &Path, bytes: &[u8], durability: Durability, mode: u32, before_
     }
     // Closed before the rename: its closing is then news about a hidden name, not one
     // more change of `path` for every watcher.
-    let temp = temp.into_temp_path();
-    before_placing();
-    temp.persist(path).map_err(|err| err.error)?;
+    temp.into_temp_path().persist(path).map_err(|err| err.error)?;
+    placed();
     if durability == Durability::Durable {
         sync_folder(folder)?;
     }
@@ -69,10 +68,10 @@ pub fn write_into_reserve(reserve: &Path, target: &Path, bytes: &[u8]) -> io::Re
     write_into_reserve_with(reserve, target, bytes, || {})
 }
 
-/// As [`write_into_reserve`]; `before_placing` runs once the new bytes are written and
-/// synced, just before the rename that shows them to readers: what a writer must have
-/// done by the time its readers see the file (and not long before).
-pub fn write_into_reserve_with(reserve: &Path, target: &Path, bytes: &[u8], before_placing: impl FnOnce()) -> io::Result<()> {
+/// As [`write_into_reserve`]; `placed` runs the moment the new file is in place (readers
+/// see it from then on), before the folder is synced for a crash: what a writer does once
+/// its readers can see the file need not wait for the disk.
+pub fn write_into_reserve_with(reserve: &Path, target: &Path, bytes: &[u8], placed: impl FnOnce()) -> io::Result<()> {
     let written = OpenOptions::new().write(true).custom_flags(nix::libc::O_NOFOLLOW).open(reserve).and_then(|mut file| {
         if file.metadata()?.len() < bytes.len() as u64 {
             return Err(io::Error::other("the reserve is too small"));
@@ -83,14 +82,14 @@ pub fn write_into_reserve_with(reserve: &Path, target: &Path, bytes: &[u8], befo
     });
     match written {
         Ok(()) => {
-            before_placing();
             std::fs::rename(reserve, target)?;
+            placed();
             sync_folder(parent(target))
         }
         Err(err) => {
             tracing::debug!(%err, reserve = %reserve.display(), "no usable reserve; writing the usual way");
             let _ = std::fs::remove_file(reserve);
-            replace(target, bytes, Durability::Durable, 0o600, before_placing)
+            replace(target, bytes, Durability::Durable, 0o600, placed)
         }
     }
 }
@@ -156,14 +155,14 @@ mod tests {
         std::fs::write(&target, b"before").unwrap();
         let mut seen = None;
         write_into_reserve_with(&reserve, &target, b"final", || seen = std::fs::read(&target).ok()).unwrap();
-        assert_eq!(seen.as_deref(), Some(&b"before"[..]), "told before it is in place");
+        assert_eq!(seen.as_deref(), Some(&b"final"[..]), "told once it is in place");
         assert_eq!(std::fs::read(&target).unwrap(), b"final");
         assert!(!reserve.exists());
 
         std::fs::write(&reserve, b"x").unwrap();
         let mut seen = None;
         write_into_reserve_with(&reserve, &target, b"longer than the reserve", || seen = std::fs::read(&target).ok()).unwrap();
-        assert_eq!(seen.as_deref(), Some(&b"final"[..]), "told before it is in place");
+        assert_eq!(seen.as_deref(), Some(&b"longer than the reserve"[..]), "told once it is in place");
         assert_eq!(std::fs::read(&target).unwrap(), b"longer than the reserve");
         assert!(!reserve.exists());
     }

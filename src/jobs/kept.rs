@@ -50,11 +50,11 @@ impl KeptMeta {
     }
 
     /// Changes the record and writes it whole into the space reserved for the job's last
-    /// meta, synced: the result. `before_placing` runs just before readers can see it.
-    pub fn finish(&self, change: impl FnOnce(&mut JobMeta), before_placing: impl FnOnce()) -> Result<()> {
+    /// meta, synced: the result. `placed` runs as soon as readers can see it.
+    pub fn finish(&self, change: impl FnOnce(&mut JobMeta), placed: impl FnOnce()) -> Result<()> {
         let mut meta = self.lock();
         change(&mut meta);
-        self.store.write_final_meta_with(&meta, before_placing)
+        self.store.write_final_meta_with(&meta, placed)
     }
 
     /// Writes the record again if the file says anything else, before the owner lets the

@@ -14,12 +14,14 @@
 //! The lock is held exclusively while the job runs: whatever `meta.json` says then, the
 //! job is running (the file can be rewritten by any process of the user; the lock only
 //! by its holder, and [`super::proven::supervisor`] tells the supervisor from a reader
-//! holding it for a moment). By the time its result can be read the supervisor holds the
+//! holding it for a moment). As soon as its result is in place the supervisor holds the
 //! lock shared, while it ends what the agent left behind: the result stands, and the job
-//! is not let go yet ([`OwnerLock::keep_shared`]).
+//! is not let go yet ([`OwnerLock::keep_shared`]). A reader looks at the lock before it
+//! reads the file: once the hold is no longer exclusive, the result is in place.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -118,16 +120,22 @@ impl OwnerLock {
         }
     }
 
-    /// The owner no longer runs the job, only keeps it: it is about to show its result,
-    /// and ends what the agent left behind. Readers still find the lock held (nobody
-    /// settles or takes the job) but no longer held exclusively, so they believe the
-    /// result as soon as it is in place.
+    /// The owner has put its result in place: it keeps the job (readers still find the
+    /// lock held, and nobody settles or takes it) but no longer runs it, and says so.
     ///
-    /// Linux turns an exclusive `flock` into a shared one under the lock's own spinlock,
-    /// without letting it go in between (`flock_lock_inode`), on every kernel with
-    /// pidfds, which supervisors need anyway: no reader can take the job meanwhile.
+    /// The change is made in place (Linux turns an exclusive `flock` into a shared one
+    /// under the lock's own spinlock, without letting it go, on every kernel with pidfds,
+    /// which supervisors need anyway), then announced as a release is: by a read-write
+    /// descriptor of the lock file closing (see `feed`), so readers that judged the job
+    /// running while the result was being put in place look again. The lock file is
+    /// reopened through this descriptor: a new job's folder was renamed since it was made.
     pub fn keep_shared(&self) -> io::Result<()> {
-        self.file.lock_shared()
+        self.file.lock_shared()?;
+        let reopened = OpenOptions::new().read(true).write(true).open(format!("/proc/self/fd/{}", self.file.as_raw_fd()));
+        if let Err(err) = reopened {
+            tracing::debug!(%err, "could not announce that the job's result is in place");
+        }
+        Ok(())
     }
 }
 
@@ -163,6 +171,26 @@ mod tests {
         assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::Exclusive, "a settling reader holds it");
         drop(reader);
         assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::NotExclusive);
+    }
+
+    #[tokio::test]
+    async fn keeping_the_lock_shared_is_news_on_the_feed_wherever_the_folder_went() {
+        use crate::jobs::{Changes, FeedEvent, JobFeed, JobId, JobStore, Scope};
+        let home = tempfile::tempdir().unwrap();
+        let store = JobStore::new(home.path());
+        // Made aside and renamed into place, as a new job is.
+        let staging = home.path().join("staging");
+        std::fs::create_dir(&staging).unwrap();
+        let owner = OwnerLock::create(&staging).unwrap();
+        JobStore::ensure_dir(store.jobs_dir()).unwrap();
+        let id = JobId::parse("abcd1234").unwrap();
+        std::fs::rename(&staging, store.job_dir(&id)).unwrap();
+        let feed = JobFeed::with_fallback(store.clone(), None);
+        let mut events = feed.subscribe(Scope::Jobs(std::slice::from_ref(&id))).unwrap();
+        owner.keep_shared().unwrap();
+        let event = tokio::time::timeout(std::time::Duration::from_secs(20), events.recv()).await.unwrap();
+        assert_eq!(event, FeedEvent::Job(id.clone(), Changes::OWNER));
+        assert_eq!(OwnerLock::look(&store.job_dir(&id)).unwrap(), Hold::NotExclusive);
     }
 
     #[test]

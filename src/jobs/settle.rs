@@ -45,15 +45,21 @@ impl JobStore {
     /// owner still runs it read as running.
     pub fn read_meta(&self, id: &JobId) -> Result<JobMeta> {
         let folder = self.job_dir(id);
+        // The lock is looked at before the file is read: a supervisor puts its result in
+        // place before it lets go of its exclusive hold, so a file read after the hold was
+        // seen let go holds the result (or something newer).
+        let hold = OwnerLock::look(&folder);
+        let run_by_supervisor = |named: Option<i64>| matches!(hold, Ok(Hold::Exclusive)) && proven::supervisor(self, id, named).is_some();
         let meta = match self.read_meta_raw(id) {
             Ok(meta) => meta,
             // Garbage written over the record of a running job is not its end either.
-            Err(JobError::Corrupt { reason, .. }) if self.supervisor_runs(id, None) => return unreadable_but_running(id, &reason),
+            Err(JobError::Corrupt { reason, .. }) if run_by_supervisor(None) => return unreadable_but_running(id, &reason),
             Err(err) => return Err(err),
         };
         if meta.status != Status::Running {
-            return Ok(match OwnerLock::look(&folder) {
-                Ok(Hold::Exclusive) if self.supervisor_runs(id, meta.supervisor_pid) => still_running(meta),
+            return Ok(match &hold {
+                // Held exclusively by its supervisor, not by a reader holding it a moment.
+                Ok(Hold::Exclusive) if run_by_supervisor(meta.supervisor_pid) => still_running(meta),
                 // A lock file removed while its supervisor runs: the supervisor still proves itself.
                 Ok(Hold::NoLockFile) if meta.status.is_finished() && proven::earlier_supervisor(id, &meta).is_some() => still_running(meta),
                 Ok(_) => meta,
@@ -62,6 +68,9 @@ impl JobStore {
                     meta
                 }
             });
+        }
+        if matches!(hold, Ok(Hold::Exclusive)) {
+            return Ok(meta);
         }
         match OwnerLock::probe(&folder) {
             Ok(Probe::Held) => Ok(meta),
@@ -76,16 +85,6 @@ impl JobStore {
                 Ok(meta)
             }
         }
-    }
-
-    /// Whether the job's supervisor holds its lock exclusively — it runs the job — proven
-    /// (not a reader holding the lock for a moment), and still once proven (a supervisor
-    /// that let go meanwhile has shown its result, or died). `named` is the supervisor
-    /// pid the record names, if it could be read.
-    fn supervisor_runs(&self, id: &JobId, named: Option<i64>) -> bool {
-        let folder = self.job_dir(id);
-        let exclusive = || matches!(OwnerLock::look(&folder), Ok(Hold::Exclusive));
-        exclusive() && proven::supervisor(self, id, named).is_some() && exclusive()
     }
 
     /// The lock is free and this process holds it: the supervisor is gone.

@@ -128,11 +128,11 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         None => Observed::default(),
     };
     keep_final_message(&store, &id, &observed);
-    // By the time the result can be read the job is no longer run, only kept (its
-    // leftovers are being ended): readers believe the result at once.
+    // The moment the result can be read, the job is no longer run, only kept (its
+    // leftovers are being ended), and readers are told so, before the result is synced.
     let recorded = record_result(&record, &id, &ended, &observed, || {
         if let Err(err) = owner.keep_shared() {
-            tracing::warn!(job = %id, %err, "could not keep the job's lock shared for its result");
+            tracing::warn!(job = %id, %err, "could not keep the job's lock shared after its result");
         }
     });
     let grace = ended.grace.or(start.limits.cancel_grace).unwrap_or(DEFAULT_GRACE);
@@ -295,7 +295,7 @@ const NOTE_CHARS: usize = 500;
 
 /// Records how the agent ended, at once: nothing that happens later (a cancel that
 /// arrives now, leftovers that refuse to die) changes it.
-fn record_result(record: &KeptMeta, id: &JobId, ended: &Ended, observed: &Observed, before_placing: impl FnOnce()) -> Result<()> {
+fn record_result(record: &KeptMeta, id: &JobId, ended: &Ended, observed: &Observed, placed: impl FnOnce()) -> Result<()> {
     let (exit_code, signal) = ended.exit();
     // A cancel counts if it began before the agent ended and the agent did not succeed
     // regardless (it finished its work as the request came).
@@ -331,7 +331,7 @@ fn record_result(record: &KeptMeta, id: &JobId, ended: &Ended, observed: &Observ
         meta.supervisor_lost = false;
         tracing::info!(job = %id, status = %meta.status, exit_code, "job ended");
     };
-    record.finish(change, before_placing)
+    record.finish(change, placed)
 }
 
 /// Names, in the meta's note, the processes that outlived the cleanup.

@@ -307,11 +307,11 @@ impl JobStore {
         self.write_final_meta_with(meta, || {})
     }
 
-    /// As [`JobStore::write_final_meta`]; `before_placing` runs once it is on disk, just
-    /// before readers can see it.
-    pub fn write_final_meta_with(&self, meta: &JobMeta, before_placing: impl FnOnce()) -> Result<()> {
+    /// As [`JobStore::write_final_meta`]; `placed` runs as soon as readers can see it,
+    /// before it is synced.
+    pub fn write_final_meta_with(&self, meta: &JobMeta, placed: impl FnOnce()) -> Result<()> {
         let id = JobId::parse(&meta.job_id)?;
-        meta.write_reserved(&self.reserve_path(&id), &self.meta_path(&id), before_placing)
+        meta.write_reserved(&self.reserve_path(&id), &self.meta_path(&id), placed)
     }
 
     /// Job folders, newest first. Only folder metadata is read here; the metas of
