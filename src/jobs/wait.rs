@@ -9,8 +9,9 @@
 //! A job is finished as [`JobStore::read_meta`](super::store::JobStore) judges it: an
 //! ending written into the folder while the supervisor still runs the job (holds its
 //! lock exclusively) is not one, and the wait sleeps on. The supervisor's own result is:
-//! it holds the lock shared by the time the result is in place, so a wait returns with
-//! the result, not after the cleanup that follows it.
+//! right after putting it in place the supervisor turns its hold shared and says so on
+//! the feed (an owner change), so a wait returns with the result, not after the cleanup
+//! that follows it.
 
 use std::time::Duration;
 
