@@ -26,6 +26,12 @@ pub fn write(path: &Path, bytes: &[u8], durability: Durability) -> io::Result<()
 
 /// As [`write`], with the file mode given.
 pub fn write_with_mode(path: &Path, bytes: &[u8], durability: Durability, mode: u32) -> io::Result<()> {
+    replace(path, bytes, durability, mode, || {})
+}
+
+/// As [`write_with_mode`]; `placed` runs the moment the new file is in place, before the
+/// folder is synced.
+fn replace(path: &Path, bytes: &[u8], durability: Durability, mode: u32, placed: impl FnOnce()) -> io::Result<()> {
     let folder = parent(path);
     let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("file");
     let mut temp = tempfile::Builder::new()
@@ -37,7 +43,10 @@ pub fn write_with_mode(path: &Path, bytes: &[u8], durability: Durability, mode: 
     if durability == Durability::Durable {
         temp.as_file().sync_data()?;
     }
-    temp.persist(path).map_err(|err| err.error)?;
+    // Closed before the rename: its closing is then news about a hidden name, not one
+    // more change of `path` for every watcher.
+    temp.into_temp_path().persist(path).map_err(|err| err.error)?;
+    placed();
     if durability == Durability::Durable {
         sync_folder(folder)?;
     }
@@ -56,6 +65,13 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// allocated earlier (see `JobMeta::reserve_space`): on a full disk this still lands.
 /// Falls back to [`write`] when the reserve is missing or too small. Durable.
 pub fn write_into_reserve(reserve: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_into_reserve_with(reserve, target, bytes, || {})
+}
+
+/// As [`write_into_reserve`]; `placed` runs the moment the new file is in place (readers
+/// see it from then on), before the folder is synced for a crash: what a writer does once
+/// its readers can see the file need not wait for the disk.
+pub fn write_into_reserve_with(reserve: &Path, target: &Path, bytes: &[u8], placed: impl FnOnce()) -> io::Result<()> {
     let written = OpenOptions::new().write(true).custom_flags(nix::libc::O_NOFOLLOW).open(reserve).and_then(|mut file| {
         if file.metadata()?.len() < bytes.len() as u64 {
             return Err(io::Error::other("the reserve is too small"));
@@ -67,12 +83,13 @@ pub fn write_into_reserve(reserve: &Path, target: &Path, bytes: &[u8]) -> io::Re
     match written {
         Ok(()) => {
             std::fs::rename(reserve, target)?;
+            placed();
             sync_folder(parent(target))
         }
         Err(err) => {
             tracing::debug!(%err, reserve = %reserve.display(), "no usable reserve; writing the usual way");
             let _ = std::fs::remove_file(reserve);
-            write(target, bytes, Durability::Durable)
+            replace(target, bytes, Durability::Durable, 0o600, placed)
         }
     }
 }
@@ -135,12 +152,17 @@ mod tests {
         let reserve = dir.path().join(".reserve");
         let target = dir.path().join("meta.json");
         std::fs::write(&reserve, vec![0u8; 64]).unwrap();
-        write_into_reserve(&reserve, &target, b"final").unwrap();
+        std::fs::write(&target, b"before").unwrap();
+        let mut seen = None;
+        write_into_reserve_with(&reserve, &target, b"final", || seen = std::fs::read(&target).ok()).unwrap();
+        assert_eq!(seen.as_deref(), Some(&b"final"[..]), "told once it is in place");
         assert_eq!(std::fs::read(&target).unwrap(), b"final");
         assert!(!reserve.exists());
 
         std::fs::write(&reserve, b"x").unwrap();
-        write_into_reserve(&reserve, &target, b"longer than the reserve").unwrap();
+        let mut seen = None;
+        write_into_reserve_with(&reserve, &target, b"longer than the reserve", || seen = std::fs::read(&target).ok()).unwrap();
+        assert_eq!(seen.as_deref(), Some(&b"longer than the reserve"[..]), "told once it is in place");
         assert_eq!(std::fs::read(&target).unwrap(), b"longer than the reserve");
         assert!(!reserve.exists());
     }

@@ -1,12 +1,13 @@
 //! Cancelling: any process may ask; the job's owner does the ending.
 //!
 //! A job with a live supervisor gets a request file (so the supervisor knows the grace
-//! period) and a SIGUSR1, sent through a pidfd only after the process behind it proved
-//! to be that supervisor (its start time is the one it recorded, and it holds the job's
-//! lock). A job whose supervisor is gone is ended here, under its lock, by signalling
-//! the processes marked with its id; a job of the Python original by its recorded pid,
-//! only if that process started before the job. A job that already ended gets no
-//! signal at all.
+//! period) and a SIGUSR1, sent through a pidfd only to the process proven to be that
+//! supervisor: the one holding the job's lock, running `__supervise` (see
+//! [`super::proven`]) — never to a pid because `meta.json` names it. A job whose
+//! supervisor is gone is ended here, under its lock, by signalling the processes marked
+//! with its id; a job of the Python original through its agent, once proven. A job that
+//! already ended gets no signal at all; a record that says so while the supervisor still
+//! runs the job does not count.
 
 use std::path::Path;
 use std::time::Duration;
@@ -21,9 +22,8 @@ use super::id::JobId;
 use super::marker;
 use super::meta::{JobMeta, Status, Timestamp};
 use super::owner::{OwnerLock, Probe};
-use super::procfs;
+use super::proven::{self, OriginalAgent, Proven};
 use super::store::JobStore;
-use crate::sys::PidFd;
 
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 /// How often an ending in progress looks whether the processes are gone.
@@ -73,23 +73,26 @@ pub fn request(store: &JobStore, id: &JobId, grace: Duration) -> Result<Requeste
     let probe = OwnerLock::probe(&folder).map_err(|err| JobError::io("locking", store.lock_path(id), err))?;
     let lock = match probe {
         Probe::Held => {
-            let meta = store.read_meta_raw(id)?;
+            // Judged, not as written: an ending in the file of a job its supervisor still
+            // runs is no ending.
+            let meta = store.read_meta(id)?;
             if meta.status.is_finished() {
                 return Ok(Requested::AlreadyEnded(meta.status));
             }
             CancelRequest::new(grace).write(&store.cancel_path(id))?;
-            return Ok(if tell_supervisor(&meta) { Requested::Supervisor } else { Requested::Busy });
+            let told = proven::supervisor(store, id, meta.supervisor_pid).is_some_and(|supervisor| supervisor.send(Signal::SIGUSR1));
+            return Ok(if told { Requested::Supervisor } else { Requested::Busy });
         }
         Probe::Taken(lock) => lock,
         Probe::NoLockFile => {
-            let meta = store.read_meta_raw(id)?;
+            let meta = store.read_meta(id)?;
             if meta.status.is_finished() {
                 return Ok(Requested::AlreadyEnded(meta.status));
             }
             // An earlier codex-async's supervisor listens for the same request.
-            if meta.supervisor_start_ticks.is_some() {
+            if meta.has_supervisor() {
                 CancelRequest::new(grace).write(&store.cancel_path(id))?;
-                if tell_supervisor(&meta) {
+                if proven::earlier_supervisor(id, &meta).is_some_and(|supervisor| supervisor.send(Signal::SIGUSR1)) {
                     return Ok(Requested::Supervisor);
                 }
             }
@@ -106,29 +109,27 @@ pub fn request(store: &JobStore, id: &JobId, grace: Duration) -> Result<Requeste
     Ok(Requested::Unowned(lock))
 }
 
-/// Sends SIGUSR1 to the supervisor the meta names, if that process is it: same start
-/// time as recorded, checked after its pidfd is open.
-fn tell_supervisor(meta: &JobMeta) -> bool {
-    let (Some(pid), Some(ticks)) = (meta.supervisor_pid, meta.supervisor_start_ticks) else { return false };
-    let Ok(pid) = i32::try_from(pid) else { return false };
-    let Ok(pidfd) = PidFd::open(pid) else { return false };
-    procfs::is_same_process_alive(pid, ticks) && pidfd.send(Signal::SIGUSR1).is_ok()
-}
-
 /// Ends a job nobody supervises (the caller holds its lock): SIGINT, SIGTERM at half
 /// the grace period, SIGKILL at its end, to every process marked with its id (or, for
-/// the Python original's jobs, to its recorded agent); then records `cancelled`.
+/// the Python original's jobs, to its agent, proven again before each signal); then
+/// records `cancelled`.
 pub async fn end_unowned(store: &JobStore, id: &JobId, lock: OwnerLock, grace: Duration) -> Result<JobMeta> {
     let meta = store.read_meta_raw(id)?;
-    let original = (!meta.has_supervisor()).then_some(()).and(meta.pid.zip(meta.started_at));
+    let original = !meta.has_supervisor() && meta.pid.is_some();
+    let original_agent = || -> Option<Proven> {
+        match proven::original_agent(store, id, &meta) {
+            OriginalAgent::Running(agent) => Some(agent),
+            OriginalAgent::Forged | OriginalAgent::Gone => None,
+        }
+    };
     let send = |signal: Signal| -> bool {
         let marked = marker::signal_all(id, signal) > 0;
-        let agent = original.is_some_and(|(pid, started)| marker::signal_original_agent(pid, started.0, signal));
+        let agent = original && original_agent().is_some_and(|agent| agent.send(signal));
         marked || agent
     };
-    let alive = || !marker::find(id).is_empty() || original.is_some_and(|(pid, started)| marker::original_agent_alive(pid, started.0));
+    let alive = || !marker::find(id).is_empty() || (original && original_agent().is_some());
     let began = Instant::now();
-    let first = if original.is_some() { Signal::SIGTERM } else { Signal::SIGINT };
+    let first = if original { Signal::SIGTERM } else { Signal::SIGINT };
     let mut killed = false;
     for (signal, at) in [(first, Duration::ZERO), (Signal::SIGTERM, grace / 2), (Signal::SIGKILL, grace)] {
         while Instant::now() < began + at {

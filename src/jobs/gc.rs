@@ -1,5 +1,7 @@
 //! Removing finished jobs: `codex-async gc`, and a server's or the dashboard's
-//! retention at start. Running and pending jobs are never touched; corrupt folders are
+//! retention at start. Running and pending jobs are never touched — a job whose
+//! supervisor still holds it is running whatever its meta says, and each removal goes
+//! through [`JobStore::delete`], which takes the job's lock first; corrupt folders are
 //! left for a person to look at.
 
 use std::time::{Duration, SystemTime};

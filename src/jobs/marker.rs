@@ -5,7 +5,8 @@
 //! Signals go only to processes found this way, never to a pid or process group read
 //! back from disk, which may belong to a stranger by now. Each signal goes through a
 //! pidfd opened *before* the marker is checked, so a pid reused between the check and
-//! the signal is never hit.
+//! the signal is never hit. The processes that carry no marker — a job's supervisor, the
+//! Python original's agent — are signalled only once proven (see [`super::proven`]).
 
 use nix::sys::signal::Signal;
 
@@ -58,23 +59,6 @@ pub fn describe(pid: i32) -> String {
     }
 }
 
-/// Sends `signal` to the agent of a job the Python original started (it recorded a pid
-/// and no marker), only if that process started no later than the job did: a process
-/// that started afterwards reuses the number and is a stranger. Returns whether it
-/// was delivered.
-pub fn signal_original_agent(pid: i64, job_started: chrono::DateTime<chrono::Utc>, signal: Signal) -> bool {
-    let Ok(pid) = i32::try_from(pid) else { return false };
-    let Ok(pidfd) = PidFd::open(pid) else { return false };
-    // The kernel gives the boot time in whole seconds: allow for that rounding.
-    let started_in_time = procfs::start_time(pid).is_some_and(|started| started <= job_started + chrono::Duration::seconds(2));
-    started_in_time && pidfd.send(signal).is_ok()
-}
-
-/// Whether the agent a Python-original job recorded still runs (same rule as above).
-pub fn original_agent_alive(pid: i64, job_started: chrono::DateTime<chrono::Utc>) -> bool {
-    i32::try_from(pid).ok().and_then(procfs::start_time).is_some_and(|started| started <= job_started + chrono::Duration::seconds(2))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,17 +75,5 @@ mod tests {
         assert!(stranger.try_wait().unwrap().is_none(), "the stranger runs on");
         stranger.kill().unwrap();
         stranger.wait().unwrap();
-    }
-
-    #[test]
-    fn an_original_agent_counts_only_if_it_started_before_its_job() {
-        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
-        let pid = child.id() as i64;
-        let long_ago = chrono::Utc::now() - chrono::Duration::hours(1);
-        assert!(!original_agent_alive(pid, long_ago), "started after the job: a reused pid");
-        assert!(!signal_original_agent(pid, long_ago, Signal::SIGKILL));
-        assert!(original_agent_alive(pid, chrono::Utc::now()));
-        assert!(signal_original_agent(pid, chrono::Utc::now(), Signal::SIGKILL));
-        child.wait().unwrap();
     }
 }

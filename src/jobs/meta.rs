@@ -291,9 +291,10 @@ impl JobMeta {
     }
 
     /// Replaces `target` with this meta, written into the space [`JobMeta::reserve_space`]
-    /// set aside; a plain durable write without a reserve.
-    pub fn write_reserved(&self, reserve: &Path, target: &Path) -> Result<()> {
-        atomic::write_into_reserve(reserve, target, &self.to_json()).map_err(|err| JobError::io("writing", target, err))
+    /// set aside; a plain durable write without a reserve. `placed` runs as soon as
+    /// readers can see it (see [`atomic::write_into_reserve_with`]).
+    pub fn write_reserved(&self, reserve: &Path, target: &Path, placed: impl FnOnce()) -> Result<()> {
+        atomic::write_into_reserve_with(reserve, target, &self.to_json(), placed).map_err(|err| JobError::io("writing", target, err))
     }
 }
 

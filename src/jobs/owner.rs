@@ -10,9 +10,18 @@
 //! job at once. Readers open the file read-only: their closing it is not a change
 //! (see `feed`), while the supervisor's read-write descriptor closing *is* — that is
 //! how every watcher learns at once that a supervisor died.
+//!
+//! The lock is held exclusively while the job runs: whatever `meta.json` says then, the
+//! job is running (the file can be rewritten by any process of the user; the lock only
+//! by its holder, and [`super::proven::supervisor`] tells the supervisor from a reader
+//! holding it for a moment). As soon as its result is in place the supervisor holds the
+//! lock shared, while it ends what the agent left behind: the result stands, and the job
+//! is not let go yet ([`OwnerLock::keep_shared`]). A reader looks at the lock before it
+//! reads the file: once the hold is no longer exclusive, the result is in place.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -22,7 +31,7 @@ pub const LOCK_FILE: &str = "supervisor.lock";
 /// An exclusive hold on a job. Dropping it releases the job.
 #[derive(Debug)]
 pub struct OwnerLock {
-    _file: File,
+    file: File,
 }
 
 /// What a look at a job's lock found.
@@ -34,6 +43,19 @@ pub enum Probe {
     Taken(OwnerLock),
     /// The folder has no lock file: a job of the Python original or of an earlier
     /// codex-async, judged the old way.
+    NoLockFile,
+}
+
+/// How a job's lock is held, as a reader that must not take it sees it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Hold {
+    /// Someone holds it exclusively: its supervisor runs the job, or a reader is settling
+    /// it, cancelling it or recording a follow-up in it.
+    Exclusive,
+    /// Nobody holds it exclusively: no supervisor runs the job (one may still be ending
+    /// what the agent left, after recording its result).
+    NotExclusive,
+    /// The folder has no lock file (see [`Probe::NoLockFile`]).
     NoLockFile,
 }
 
@@ -50,7 +72,7 @@ impl OwnerLock {
             .custom_flags(nix::libc::O_NOFOLLOW)
             .open(folder.join(LOCK_FILE))?;
         match file.try_lock() {
-            Ok(()) => Ok(OwnerLock { _file: file }),
+            Ok(()) => Ok(OwnerLock { file }),
             Err(TryLockError::WouldBlock) => Err(io::Error::new(io::ErrorKind::WouldBlock, "the job is owned by another process")),
             Err(TryLockError::Error(err)) => Err(err),
         }
@@ -64,7 +86,7 @@ impl OwnerLock {
             Err(err) => return Err(err),
         };
         match file.try_lock() {
-            Ok(()) => Ok(Probe::Taken(OwnerLock { _file: file })),
+            Ok(()) => Ok(Probe::Taken(OwnerLock { file })),
             Err(TryLockError::WouldBlock) => Ok(Probe::Held),
             Err(TryLockError::Error(err)) => Err(err),
         }
@@ -75,10 +97,45 @@ impl OwnerLock {
     pub fn try_folder(folder: &Path) -> io::Result<Option<OwnerLock>> {
         let file = File::open(folder)?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(OwnerLock { _file: file })),
+            Ok(()) => Ok(Some(OwnerLock { file })),
             Err(TryLockError::WouldBlock) => Ok(None),
             Err(TryLockError::Error(err)) => Err(err),
         }
+    }
+
+    /// Looks at how a job's lock is held without taking it from anyone: a shared hold,
+    /// let go at once, succeeds unless the lock is held exclusively. Readers looking at
+    /// the same job never see each other (shared holds do not conflict), and a supervisor
+    /// never finds its lock taken by a reader.
+    pub fn look(folder: &Path) -> io::Result<Hold> {
+        let file = match OpenOptions::new().read(true).custom_flags(nix::libc::O_NOFOLLOW).open(folder.join(LOCK_FILE)) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Hold::NoLockFile),
+            Err(err) => return Err(err),
+        };
+        match file.try_lock_shared() {
+            Ok(()) => Ok(Hold::NotExclusive),
+            Err(TryLockError::WouldBlock) => Ok(Hold::Exclusive),
+            Err(TryLockError::Error(err)) => Err(err),
+        }
+    }
+
+    /// The owner has put its result in place: it keeps the job (readers still find the
+    /// lock held, and nobody settles or takes it) but no longer runs it, and says so.
+    ///
+    /// The change is made in place (Linux turns an exclusive `flock` into a shared one
+    /// under the lock's own spinlock, without letting it go, on every kernel with pidfds,
+    /// which supervisors need anyway), then announced as a release is: by a read-write
+    /// descriptor of the lock file closing (see `feed`), so readers that judged the job
+    /// running while the result was being put in place look again. The lock file is
+    /// reopened through this descriptor: a new job's folder was renamed since it was made.
+    pub fn keep_shared(&self) -> io::Result<()> {
+        self.file.lock_shared()?;
+        let reopened = OpenOptions::new().read(true).write(true).open(format!("/proc/self/fd/{}", self.file.as_raw_fd()));
+        if let Err(err) = reopened {
+            tracing::debug!(%err, "could not announce that the job's result is in place");
+        }
+        Ok(())
     }
 }
 
@@ -97,6 +154,43 @@ mod tests {
         let Probe::Taken(reader) = OwnerLock::probe(dir.path()).unwrap() else { panic!("the lock is free") };
         assert!(matches!(OwnerLock::probe(dir.path()).unwrap(), Probe::Held), "one settler at a time");
         drop(reader);
+    }
+
+    #[test]
+    fn a_look_sees_only_an_exclusive_hold_and_takes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::NoLockFile);
+        let owner = OwnerLock::create(dir.path()).unwrap();
+        assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::Exclusive);
+        owner.keep_shared().unwrap();
+        assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::NotExclusive, "a recorded result");
+        assert!(matches!(OwnerLock::probe(dir.path()).unwrap(), Probe::Held), "the job is still held");
+        drop(owner);
+        assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::NotExclusive);
+        let Probe::Taken(reader) = OwnerLock::probe(dir.path()).unwrap() else { panic!("a look takes nothing") };
+        assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::Exclusive, "a settling reader holds it");
+        drop(reader);
+        assert_eq!(OwnerLock::look(dir.path()).unwrap(), Hold::NotExclusive);
+    }
+
+    #[tokio::test]
+    async fn keeping_the_lock_shared_is_news_on_the_feed_wherever_the_folder_went() {
+        use crate::jobs::{Changes, FeedEvent, JobFeed, JobId, JobStore, Scope};
+        let home = tempfile::tempdir().unwrap();
+        let store = JobStore::new(home.path());
+        // Made aside and renamed into place, as a new job is.
+        let staging = home.path().join("staging");
+        std::fs::create_dir(&staging).unwrap();
+        let owner = OwnerLock::create(&staging).unwrap();
+        JobStore::ensure_dir(store.jobs_dir()).unwrap();
+        let id = JobId::parse("abcd1234").unwrap();
+        std::fs::rename(&staging, store.job_dir(&id)).unwrap();
+        let feed = JobFeed::with_fallback(store.clone(), None);
+        let mut events = feed.subscribe(Scope::Jobs(std::slice::from_ref(&id))).unwrap();
+        owner.keep_shared().unwrap();
+        let event = tokio::time::timeout(std::time::Duration::from_secs(20), events.recv()).await.unwrap();
+        assert_eq!(event, FeedEvent::Job(id.clone(), Changes::OWNER));
+        assert_eq!(OwnerLock::look(&store.job_dir(&id)).unwrap(), Hold::NotExclusive);
     }
 
     #[test]

@@ -1,8 +1,12 @@
 //! What `/proc` says about processes: start times (to tell a live supervisor from a
-//! reused pid) and the process tree (to find every descendant of a job).
+//! reused pid), the process tree (to find every descendant of a job), command lines, and
+//! who holds which lock (to prove a process is a job's own before it is signalled).
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fs;
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::MetadataExt;
 
 /// A process as seen in `/proc/<pid>/stat`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,6 +111,62 @@ pub fn environ_has(pid: i32, needle: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// The arguments a process was started with (`/proc/<pid>/cmdline`), program first.
+pub fn cmdline(pid: i32) -> Option<Vec<OsString>> {
+    let bytes = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let mut args: Vec<OsString> = bytes.split(|&byte| byte == 0).map(|arg| OsString::from_vec(arg.to_vec())).collect();
+    // Each argument ends with a NUL: the split leaves an empty last piece.
+    if args.last().is_some_and(|last| last.is_empty()) {
+        args.pop();
+    }
+    Some(args)
+}
+
+/// Pids that `/proc/locks` names as holding an `flock` on a file with inode `inode`.
+/// Only candidates: the pid is the one that took the lock, which may have ended while a
+/// descendant holds the descriptor on, and an inode number is unique to one file system
+/// only. [`holds_flock`] decides.
+pub fn flock_holders(inode: u64) -> Vec<i32> {
+    fs::read_to_string("/proc/locks").map(|locks| flock_holders_in(&locks, inode)).unwrap_or_default()
+}
+
+/// `1: FLOCK  ADVISORY  WRITE 4242 fe:00:1234567 0 EOF`; a lock being waited for shows
+/// as `1: -> FLOCK …` and holds nothing.
+fn flock_holders_in(locks: &str, inode: u64) -> Vec<i32> {
+    locks
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace().skip(1);
+            if fields.next()? != "FLOCK" {
+                return None;
+            }
+            let pid = fields.nth(2)?.parse().ok()?;
+            let file_inode: u64 = fields.next()?.rsplit(':').next()?.parse().ok()?;
+            (file_inode == inode).then_some(pid)
+        })
+        .collect()
+}
+
+/// Whether process `pid` holds an `flock` on the file `(device, inode)` through one of
+/// its own descriptors: the descriptor's file is that file, and the kernel lists the lock
+/// in that descriptor's `/proc/<pid>/fdinfo`. Processes of other users are not readable
+/// and hold nothing here.
+pub fn holds_flock(pid: i32, device: u64, inode: u64) -> bool {
+    let Ok(descriptors) = fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
+    descriptors.filter_map(Result::ok).any(|descriptor| {
+        // The link's target, followed: the very file, wherever it was renamed to.
+        let same_file = fs::metadata(descriptor.path()).is_ok_and(|file| file.dev() == device && file.ino() == inode);
+        same_file
+            && fs::read_to_string(format!("/proc/{pid}/fdinfo/{}", descriptor.file_name().to_string_lossy()))
+                .is_ok_and(|info| info.lines().any(|line| line.starts_with("lock:") && line.split_whitespace().any(|word| word == "FLOCK")))
+    })
+}
+
+/// Live processes whose parent is `pid`.
+pub fn children(pid: i32) -> Vec<i32> {
+    all_processes().into_iter().filter(|process| process.ppid == pid).map(|process| process.pid).collect()
+}
+
 /// The command name of a process (`/proc/<pid>/comm`), for messages.
 pub fn command_name(pid: i32) -> Option<String> {
     fs::read_to_string(format!("/proc/{pid}/comm")).ok().map(|name| name.trim_end().to_owned())
@@ -146,6 +206,51 @@ mod tests {
         let age = chrono::Utc::now() - started;
         assert!(age >= chrono::Duration::seconds(-2) && age < chrono::Duration::hours(1), "{age}");
         assert!(command_name(std::process::id() as i32).is_some());
+    }
+
+    #[test]
+    fn lock_holders_are_read_from_proc_locks() {
+        let locks = "1: FLOCK  ADVISORY  WRITE 975 fe:00:464 0 EOF\n\
+                     2: POSIX  ADVISORY  WRITE 976 fe:00:777 0 EOF\n\
+                     3: FLOCK  ADVISORY  READ 977 fe:00:777 0 EOF\n\
+                     3: -> FLOCK  ADVISORY  WRITE 978 fe:00:777 0 EOF\n\
+                     4: FLOCK  ADVISORY  WRITE 979 08:02:777 0 EOF\n";
+        assert_eq!(flock_holders_in(locks, 777), [977, 979]);
+        assert_eq!(flock_holders_in(locks, 464), [975]);
+        assert_eq!(flock_holders_in(locks, 1), Vec::<i32>::new());
+    }
+
+    #[test]
+    fn a_held_flock_is_found_on_the_holders_descriptor() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("held.lock");
+        let file = fs::File::create(&path).unwrap();
+        let (device, inode) = (file.metadata().unwrap().dev(), file.metadata().unwrap().ino());
+        let me = std::process::id() as i32;
+        assert!(!holds_flock(me, device, inode), "open is not locked");
+        file.lock().unwrap();
+        assert!(flock_holders(inode).contains(&me));
+        assert!(holds_flock(me, device, inode));
+        let other = fs::File::create(dir.path().join("other.lock")).unwrap();
+        assert!(!holds_flock(me, other.metadata().unwrap().dev(), other.metadata().unwrap().ino()));
+        drop(file);
+        assert!(!flock_holders(inode).contains(&me));
+        assert!(!holds_flock(me, device, inode));
+    }
+
+    #[test]
+    fn command_lines_keep_their_arguments_whole() {
+        let mut child = std::process::Command::new("sh").args(["-c", "sleep 30; :", "name", "two words", ""]).spawn().unwrap();
+        // A process just started may not show its arguments yet.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while cmdline(child.id() as i32).is_none_or(|args| args.is_empty()) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let args = cmdline(child.id() as i32).unwrap();
+        assert_eq!(args, ["sh", "-c", "sleep 30; :", "name", "two words", ""]);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(cmdline(i32::MAX).is_none());
     }
 
     #[test]

@@ -1,25 +1,28 @@
-//! Reading a job's status as it really is: a meta that says `running` is believed only
-//! while someone owns the job.
+//! Reading a job's status as it really is: what `meta.json` says is believed only as far
+//! as the job's owner bears it out. Every reader of a status (poll, list, wait, cancel,
+//! delete, gc, the dashboard's loader, MCP notifications) reads through [`JobStore::read_meta`].
 //!
-//! - Jobs of this version have a lock (see [`super::owner`]). Held: the job runs. Free:
-//!   its supervisor is gone, and the reader — holding the lock now, so no other reader
+//! - Jobs of this version have a lock (see [`super::owner`]). Held exclusively by its
+//!   supervisor: the job runs, whatever the file says — a `done` (or garbage) written
+//!   into the folder of a running job is not its end. A `running` job whose lock is free
+//!   lost its supervisor, and the reader — holding the lock now, so no other reader
 //!   writes at the same time — records what it finds: `running` with the note
 //!   "supervisor lost; agent still running" while processes marked with the job's id
 //!   live on, else `error` "supervisor lost".
-//! - Jobs of an earlier codex-async (a supervisor pid and start time, no lock file) keep
-//!   that check; jobs of the Python original (an agent pid only) keep the original's
-//!   pid check, with the process's start time compared to the job's so a reused pid
-//!   does not count. Both are settled under a lock on the job folder.
+//! - Jobs of an earlier codex-async (a supervisor pid and start time, no lock file) and
+//!   jobs of the Python original (an agent pid only) are alive only while the process
+//!   their record names proves to be their supervisor or agent (see [`super::proven`]).
+//!   Both are settled under a lock on the job folder.
 //!
 //! A reader writes only through a folder whose meta names that folder's job (checked
 //! by [`JobMeta::read`]), and only when it holds the lock; otherwise it writes nothing.
 
-use super::error::Result;
+use super::error::{JobError, Result};
 use super::id::JobId;
 use super::marker;
 use super::meta::{JobMeta, Status, Timestamp};
-use super::owner::{OwnerLock, Probe};
-use super::procfs;
+use super::owner::{Hold, OwnerLock, Probe};
+use super::proven::{self, OriginalAgent};
 use super::store::JobStore;
 
 /// The note of a running job whose supervisor died while its agent runs on.
@@ -29,15 +32,46 @@ pub const LOST_NOTE: &str = "supervisor lost: it ended without recording a resul
 /// The note of an original job whose process ended while nobody watched it.
 pub const ORIGINAL_ENDED_NOTE: &str =
     "the process ended while no server watched it (checked by pid, as the original did); the exit code is unknown";
+/// The note of a job of the original's format whose record cannot be the original's.
+pub const ORIGINAL_FORGED_NOTE: &str = "its record does not hold up: started_at is not when its folder was made (the Python original \
+     wrote it seconds after); no process was signalled, and the exit code is unknown";
+/// The note of a job whose file says it ended while its supervisor still runs it.
+pub const STILL_HELD_NOTE: &str = "meta.json says this job ended, but its supervisor still runs it: it is running";
+/// The note of a running job whose meta.json cannot be read.
+pub const UNREADABLE_NOTE: &str = "meta.json cannot be read, but the job's supervisor still runs it (its next write restores it)";
 
 impl JobStore {
-    /// The meta, with a running job whose owner is gone settled as such.
+    /// The meta, with a running job whose owner is gone settled as such, and a job whose
+    /// owner still runs it read as running.
     pub fn read_meta(&self, id: &JobId) -> Result<JobMeta> {
-        let meta = self.read_meta_raw(id)?;
+        let folder = self.job_dir(id);
+        // The lock is looked at before the file is read: a supervisor puts its result in
+        // place before it lets go of its exclusive hold, so a file read after the hold was
+        // seen let go holds the result (or something newer).
+        let hold = OwnerLock::look(&folder);
+        let run_by_supervisor = |named: Option<i64>| matches!(hold, Ok(Hold::Exclusive)) && proven::supervisor(self, id, named).is_some();
+        let meta = match self.read_meta_raw(id) {
+            Ok(meta) => meta,
+            // Garbage written over the record of a running job is not its end either.
+            Err(JobError::Corrupt { reason, .. }) if run_by_supervisor(None) => return unreadable_but_running(id, &reason),
+            Err(err) => return Err(err),
+        };
         if meta.status != Status::Running {
+            return Ok(match &hold {
+                // Held exclusively by its supervisor, not by a reader holding it a moment.
+                Ok(Hold::Exclusive) if run_by_supervisor(meta.supervisor_pid) => still_running(meta),
+                // A lock file removed while its supervisor runs: the supervisor still proves itself.
+                Ok(Hold::NoLockFile) if meta.status.is_finished() && proven::earlier_supervisor(id, &meta).is_some() => still_running(meta),
+                Ok(_) => meta,
+                Err(err) => {
+                    tracing::debug!(job = %id, %err, "cannot look at the job's lock; believing its meta");
+                    meta
+                }
+            });
+        }
+        if matches!(hold, Ok(Hold::Exclusive)) {
             return Ok(meta);
         }
-        let folder = self.job_dir(id);
         match OwnerLock::probe(&folder) {
             Ok(Probe::Held) => Ok(meta),
             Ok(Probe::Taken(lock)) => {
@@ -85,7 +119,7 @@ impl JobStore {
     }
 
     fn settle_legacy(&self, id: &JobId, meta: JobMeta) -> Result<JobMeta> {
-        if legacy_owner_alive(&meta) {
+        if self.legacy_owner(id, &meta) == Legacy::Alive {
             return Ok(meta);
         }
         let Ok(Some(lock)) = OwnerLock::try_folder(&self.job_dir(id)) else {
@@ -93,34 +127,75 @@ impl JobStore {
             return Ok(meta);
         };
         let mut current = self.read_meta_raw(id)?;
-        if current.status == Status::Running && !legacy_owner_alive(&current) {
-            if current.has_supervisor() {
-                self.settle_lost(id, &mut current);
-            } else {
-                current.status = Status::Done;
-                current.finished_at = Some(Timestamp::now());
-                current.note = Some(ORIGINAL_ENDED_NOTE.to_owned());
-                if let Err(err) = self.write_meta(&current) {
-                    tracing::warn!(job = %id, %err, "could not record an ended original job");
-                }
+        if current.status == Status::Running {
+            match self.legacy_owner(id, &current) {
+                Legacy::Alive => {}
+                Legacy::Gone if current.has_supervisor() => self.settle_lost(id, &mut current),
+                ended => self.settle_original(id, &mut current, ended),
             }
         }
         drop(lock);
         Ok(current)
     }
+
+    /// Records the end of a job of the original whose agent is gone, or whose record
+    /// cannot be the original's. The caller holds the folder's lock.
+    fn settle_original(&self, id: &JobId, current: &mut JobMeta, ended: Legacy) {
+        let forged = ended == Legacy::Forged;
+        // The original's own judgement of a vanished pid: done.
+        current.status = if forged { Status::Error } else { Status::Done };
+        current.finished_at = Some(Timestamp::now());
+        current.note = Some(if forged { ORIGINAL_FORGED_NOTE } else { ORIGINAL_ENDED_NOTE }.to_owned());
+        if let Err(err) = self.write_meta(current) {
+            tracing::warn!(job = %id, %err, "could not record an ended original job");
+        }
+    }
+
+    /// Whether the owner a job without a lock file records is alive: an earlier version's
+    /// supervisor, or the original's agent, each proven (see [`super::proven`]).
+    fn legacy_owner(&self, id: &JobId, meta: &JobMeta) -> Legacy {
+        if meta.has_supervisor() {
+            return if proven::earlier_supervisor(id, meta).is_some() { Legacy::Alive } else { Legacy::Gone };
+        }
+        if meta.pid.is_none() {
+            // Nothing to check: believe the file.
+            return Legacy::Alive;
+        }
+        match proven::original_agent(self, id, meta) {
+            OriginalAgent::Running(_) => Legacy::Alive,
+            OriginalAgent::Forged => Legacy::Forged,
+            OriginalAgent::Gone => Legacy::Gone,
+        }
+    }
 }
 
-/// Whether the owner a job without a lock file records is alive: an earlier version's
-/// supervisor (pid and start time), or the original's agent (pid, started in time).
-fn legacy_owner_alive(meta: &JobMeta) -> bool {
-    match (meta.supervisor_pid, meta.supervisor_start_ticks) {
-        (Some(pid), Some(ticks)) => i32::try_from(pid).is_ok_and(|pid| procfs::is_same_process_alive(pid, ticks)),
-        (Some(pid), None) => i32::try_from(pid).is_ok_and(procfs::is_alive),
-        (None, _) => match (meta.pid, meta.started_at) {
-            (Some(pid), Some(started)) => marker::original_agent_alive(pid, started.0),
-            (Some(pid), None) => i32::try_from(pid).is_ok_and(procfs::is_alive),
-            // Nothing to check: believe the file.
-            (None, _) => true,
-        },
+/// What the owner a job without a lock file records turned out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Legacy {
+    Alive,
+    Gone,
+    /// A record of the original's format that the original cannot have written.
+    Forged,
+}
+
+/// The record of a running job whose meta.json cannot be read: what is known for sure.
+fn unreadable_but_running(id: &JobId, reason: &str) -> Result<JobMeta> {
+    let reason: String = reason.chars().take(200).collect();
+    let note = format!("{UNREADABLE_NOTE} ({reason})");
+    let known = serde_json::json!({"job_id": id.as_str(), "status": Status::Running, "prompt": "", "cwd": "", "note": note});
+    serde_json::from_value(known).map_err(|err| JobError::Corrupt { id: id.to_string(), reason: format!("{reason}; {err}") })
+}
+
+/// A job whose file says it is not running, read while its owner runs it.
+fn still_running(mut meta: JobMeta) -> JobMeta {
+    let claimed_an_end = meta.status.is_finished();
+    meta.status = Status::Running;
+    meta.finished_at = None;
+    meta.exit_code = None;
+    meta.signal = None;
+    meta.cancel_reason = None;
+    if claimed_an_end {
+        meta.note = Some(STILL_HELD_NOTE.to_owned());
     }
+    meta
 }

@@ -5,6 +5,13 @@
 //! never on a timer: an idle wait reads nothing. The one exception is a job whose
 //! supervisor was lost while its agent runs on: no file changes when those processes
 //! end, so such a job is looked at again every [`LOST_RECHECK`].
+//!
+//! A job is finished as [`JobStore::read_meta`](super::store::JobStore) judges it: an
+//! ending written into the folder while the supervisor still runs the job (holds its
+//! lock exclusively) is not one, and the wait sleeps on. The supervisor's own result is:
+//! right after putting it in place the supervisor turns its hold shared and says so on
+//! the feed (an owner change), so a wait returns with the result, not after the cleanup
+//! that follows it.
 
 use std::time::Duration;
 

@@ -1,5 +1,9 @@
 //! One job's life in its supervisor: take it (a new job, or a pending one), run the
 //! agent, record the result, clean up, and let the queue move on.
+//!
+//! The supervisor keeps its job's record in memory (see `jobs::kept`) and writes it
+//! whole, from its start request and what it learns — never from what the file says,
+//! which anyone can rewrite while the job runs. Its result is its own.
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -18,6 +22,7 @@ use crate::jobs::agent::Stream;
 use crate::jobs::atomic::{self, Durability};
 use crate::jobs::cancel::DEFAULT_GRACE;
 use crate::jobs::git;
+use crate::jobs::kept::KeptMeta;
 use crate::jobs::marker::JOB_ENV;
 use crate::jobs::meta::open_append;
 use crate::jobs::owner::OwnerLock;
@@ -50,23 +55,31 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         SuperviseRequest::New { staging, start, .. } => take_new(&store, &id, &staging, *start),
         SuperviseRequest::Pending { .. } => take_pending(&store, &id),
     };
-    let (owner, mut meta, start) = match taken {
+    let (owner, meta, start) = match taken {
         Ok(taken) => taken,
         Err(err) => return refuse(err),
     };
+    let record = KeptMeta::new(&store, meta);
 
-    let (agent, pump) = match spawn_agent(&store, &id, &start) {
+    let (agent, pump) = match spawn_agent(&store, &id, &record, &start) {
         Ok(spawned) => spawned,
         Err((code, line)) => {
             if let Ok(mut output) = open_append(&store.output_path(&id)) {
                 let _ = output.write_all(line.as_bytes());
             }
-            meta.status = Status::Error;
-            meta.exit_code = Some(code);
-            meta.finished_at = Some(Timestamp::now());
-            meta.note = Some(line.trim_end().trim_start_matches("codex-async: ").to_owned());
-            let written = store.write_final_meta(&meta);
-            let view = StartView { job_id: id.to_string(), status: Status::Error, pid: None, error: meta.note, queue_position: None };
+            let note = line.trim_end().trim_start_matches("codex-async: ").to_owned();
+            let written = record.finish(
+                |meta| {
+                    meta.status = Status::Error;
+                    meta.exit_code = Some(code);
+                    meta.finished_at = Some(Timestamp::now());
+                    meta.note = Some(note.clone());
+                },
+                || {
+                    let _ = owner.keep_shared();
+                },
+            );
+            let view = StartView { job_id: id.to_string(), status: Status::Error, pid: None, error: Some(note), queue_position: None };
             answer(&SupervisorAnswer::Started(view));
             drop(owner);
             finish(&store, &id);
@@ -81,11 +94,15 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         queue_position: None,
     }));
     // After the answer: a starter waits for nothing below.
-    meta.pid = Some(i64::from(agent.as_raw()));
-    meta.pgid = meta.pid;
     // What the job's changes are measured against (read from `.git`: no process).
-    meta.git_head = git::head(&start.cwd);
-    if let Err(err) = store.write_meta(&meta) {
+    let git_head = git::head(&start.cwd);
+    let has_base = git_head.is_some();
+    let recorded_pid = record.update(|meta| {
+        meta.pid = Some(i64::from(agent.as_raw()));
+        meta.pgid = meta.pid;
+        meta.git_head = git_head;
+    });
+    if let Err(err) = recorded_pid {
         tracing::warn!(job = %id, %err, "could not record the agent's pid");
     }
     crate::logging::init(&store.logs_dir(), crate::logging::Role::Supervisor);
@@ -93,12 +110,11 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
 
     // Whether that tree was dirty is asked of git while the agent runs; an agent that
     // ends first does without it.
-    let has_base = meta.git_head.is_some();
     let ended = {
         let exit = run::until_exit(&store, &id, agent, &start.limits, &mut signals);
         let dirty = async {
             if has_base {
-                git::record_dirty(&store, &id, &start.cwd).await;
+                git::record_dirty(&record, &start.cwd).await;
             }
         };
         tokio::pin!(exit, dirty);
@@ -112,11 +128,23 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         None => Observed::default(),
     };
     keep_final_message(&store, &id, &observed);
-    let recorded = record_result(&store, &id, meta, &ended, &observed);
+    // The moment the result can be read, the job is no longer run, only kept (its
+    // leftovers are being ended), and readers are told so, before the result is synced.
+    let recorded = record_result(&record, &id, &ended, &observed, || {
+        if let Err(err) = owner.keep_shared() {
+            tracing::warn!(job = %id, %err, "could not keep the job's lock shared after its result");
+        }
+    });
     let grace = ended.grace.or(start.limits.cancel_grace).unwrap_or(DEFAULT_GRACE);
     let survivors = cleanup::end_leftovers(&id, grace, &mut signals).await;
     if !survivors.is_empty() {
-        note_survivors(&store, &id, &survivors);
+        note_survivors(&record, &id, &survivors);
+    }
+    // The last word is the supervisor's: whatever was written meanwhile does not stay.
+    match record.restore() {
+        Ok(true) => tracing::warn!(job = %id, "its meta was rewritten by another process; the supervisor's record was written back"),
+        Ok(false) => {}
+        Err(err) => tracing::warn!(job = %id, %err, "could not check the job's meta before letting it go"),
     }
     drop(owner);
     finish(&store, &id);
@@ -147,24 +175,27 @@ fn take_new(store: &JobStore, id: &JobId, staging: &str, start: StartRequest) ->
 }
 
 /// Takes a pending job: its lock (another supervisor may not have it), then `running`.
+/// Its facts come from its start request; of the pending record only what the queue
+/// noted about the job itself (when it was made, keys this version does not know) is kept.
 fn take_pending(store: &JobStore, id: &JobId) -> Result<(OwnerLock, JobMeta, StartRequest)> {
     let folder = store.job_dir(id);
     let owner = OwnerLock::create(&folder).map_err(|err| match err.kind() {
         std::io::ErrorKind::WouldBlock => JobError::Supervisor(format!("job {id} was started by another process")),
         _ => JobError::io("locking", store.lock_path(id), err),
     })?;
-    let mut meta = store.read_meta_raw(id)?;
-    if meta.status != Status::Pending {
-        return Err(JobError::Supervisor(format!("job {id} is {}, not pending", meta.status)));
+    let pending = store.read_meta_raw(id)?;
+    if pending.status != Status::Pending {
+        return Err(JobError::Supervisor(format!("job {id} is {}, not pending", pending.status)));
     }
     let request_path = folder.join(REQUEST_FILE);
     let start: StartRequest =
         std::fs::read(&request_path).map_err(|err| JobError::io("reading", &request_path, err)).and_then(|bytes| {
             serde_json::from_slice(&bytes).map_err(|err| JobError::Corrupt { id: id.to_string(), reason: format!("{REQUEST_FILE}: {err}") })
         })?;
-    let now = Timestamp::now();
-    meta.status = Status::Running;
-    meta.started_at = Some(now);
+    let mut meta = start.meta(store, id, Status::Running);
+    meta.created_at = pending.created_at.or(meta.created_at);
+    meta.follow_ups = pending.follow_ups;
+    meta.extra = pending.extra;
     let meta = stamped(meta);
     meta.reserve_space(&store.reserve_path(id))?;
     meta.write_to(&store.meta_path(id), crate::jobs::atomic::Durability::Durable)?;
@@ -192,7 +223,12 @@ fn stamped(mut meta: JobMeta) -> JobMeta {
 /// to the job's output, and so is its stdout — through the pump when the agent reports
 /// in a structured stream. Every descriptor of this process is close-on-exec, so the
 /// agent inherits none of them.
-fn spawn_agent(store: &JobStore, id: &JobId, start: &StartRequest) -> std::result::Result<(Pid, Option<Pump>), (i64, String)> {
+fn spawn_agent(
+    store: &JobStore,
+    id: &JobId,
+    record: &KeptMeta,
+    start: &StartRequest,
+) -> std::result::Result<(Pid, Option<Pump>), (i64, String)> {
     let failed = |what: &str, err: &dyn std::fmt::Display| (126, format!("codex-async: {what}: {err}\n"));
     let command = start.command(store, id);
     let output = open_append(&store.output_path(id)).map_err(|err| failed("cannot open the output", &err))?;
@@ -206,7 +242,7 @@ fn spawn_agent(store: &JobStore, id: &JobId, start: &StartRequest) -> std::resul
         Stream::Plain => (Stdio::from(output.try_clone().map_err(|err| failed("cannot open the output", &err))?), None),
         stream => {
             let (read, write) = pipe_pair().map_err(|err| failed("cannot make a pipe for the agent's stream", &err))?;
-            let pump = Pump::start(store, id, stream, read).map_err(|err| failed("cannot read the agent's stream", &err))?;
+            let pump = Pump::start(store, id, record, stream, read).map_err(|err| failed("cannot read the agent's stream", &err))?;
             (Stdio::from(write), Some(pump))
         }
     };
@@ -260,55 +296,56 @@ const NOTE_CHARS: usize = 500;
 
 /// Records how the agent ended, at once: nothing that happens later (a cancel that
 /// arrives now, leftovers that refuse to die) changes it.
-fn record_result(store: &JobStore, id: &JobId, started: JobMeta, ended: &Ended, observed: &Observed) -> Result<()> {
-    // Start from the file, not memory: keys another process added are kept.
-    let mut meta = store.read_meta_raw(id).unwrap_or(started);
+fn record_result(record: &KeptMeta, id: &JobId, ended: &Ended, observed: &Observed, placed: impl FnOnce()) -> Result<()> {
     let (exit_code, signal) = ended.exit();
     // A cancel counts if it began before the agent ended and the agent did not succeed
     // regardless (it finished its work as the request came).
     let cancelled = ended.cancelled_by.is_some() && exit_code != 0;
     // An agent whose stream says the run failed failed, whatever its exit status.
     let failed_in_stream = exit_code == 0 && !cancelled && observed.failure.is_some();
-    meta.status = if cancelled {
-        Status::Cancelled
-    } else if exit_code == 0 && !failed_in_stream {
-        Status::Done
-    } else {
-        Status::Error
+    let change = |meta: &mut JobMeta| {
+        meta.status = if cancelled {
+            Status::Cancelled
+        } else if exit_code == 0 && !failed_in_stream {
+            Status::Done
+        } else {
+            Status::Error
+        };
+        meta.session_id = observed.session_id.clone().or(meta.session_id.take());
+        meta.usage = observed.usage.or(meta.usage);
+        // What it was doing is over.
+        meta.activity = None;
+        meta.exit_code = Some(exit_code);
+        meta.signal = signal.map(|signal| signal.as_str().to_owned());
+        meta.finished_at = Some(Timestamp::now());
+        meta.cancel_reason = ended.cancelled_by.as_ref().filter(|_| cancelled).map(|cancel| cancel.reason.to_owned());
+        meta.note = match (&ended.cancelled_by, signal) {
+            (Some(cancel), _) if cancelled => Some(cancel.note.clone()),
+            (Some(_), _) => Some("the agent succeeded as a cancel arrived; its result stands".to_owned()),
+            (None, Some(signal)) => Some(format!("the agent was killed by {}", signal.as_str())),
+            (None, None) => observed
+                .failure
+                .as_ref()
+                .filter(|_| exit_code != 0 || failed_in_stream)
+                .map(|failure| failure.chars().take(NOTE_CHARS).collect()),
+        };
+        meta.supervisor_lost = false;
+        tracing::info!(job = %id, status = %meta.status, exit_code, "job ended");
     };
-    meta.session_id = observed.session_id.clone().or(meta.session_id);
-    meta.usage = observed.usage.or(meta.usage);
-    // What it was doing is over.
-    meta.activity = None;
-    meta.exit_code = Some(exit_code);
-    meta.signal = signal.map(|signal| signal.as_str().to_owned());
-    meta.finished_at = Some(Timestamp::now());
-    meta.cancel_reason = ended.cancelled_by.as_ref().filter(|_| cancelled).map(|cancel| cancel.reason.to_owned());
-    meta.note = match (&ended.cancelled_by, signal) {
-        (Some(cancel), _) if cancelled => Some(cancel.note.clone()),
-        (Some(_), _) => Some("the agent succeeded as a cancel arrived; its result stands".to_owned()),
-        (None, Some(signal)) => Some(format!("the agent was killed by {}", signal.as_str())),
-        (None, None) => observed
-            .failure
-            .as_ref()
-            .filter(|_| exit_code != 0 || failed_in_stream)
-            .map(|failure| failure.chars().take(NOTE_CHARS).collect()),
-    };
-    meta.supervisor_lost = false;
-    tracing::info!(job = %id, status = %meta.status, exit_code, "job ended");
-    store.write_final_meta(&meta)
+    record.finish(change, placed)
 }
 
 /// Names, in the meta's note, the processes that outlived the cleanup.
-fn note_survivors(store: &JobStore, id: &JobId, survivors: &[String]) {
-    let Ok(mut meta) = store.read_meta_raw(id) else { return };
+fn note_survivors(record: &KeptMeta, id: &JobId, survivors: &[String]) {
     let line = format!("{} process(es) outlived the cleanup: {}", survivors.len(), survivors.join(", "));
     tracing::warn!(job = %id, "{line}");
-    meta.note = Some(match meta.note.take() {
-        Some(note) => format!("{note}; {line}"),
-        None => line,
+    let noted = record.update(|meta| {
+        meta.note = Some(match meta.note.take() {
+            Some(note) => format!("{note}; {line}"),
+            None => line,
+        });
     });
-    if let Err(err) = store.write_meta(&meta) {
+    if let Err(err) = noted {
         tracing::warn!(job = %id, %err, "could not record the survivors");
     }
 }

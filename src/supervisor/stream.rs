@@ -1,6 +1,7 @@
 //! The agent's stdout, for agents that report in a structured stream: every byte kept
 //! in `events.jsonl`, a readable transcript appended to `output.txt`, and what the
-//! stream tells (session id, usage, activity) written to the meta a few times a second.
+//! stream tells (session id, usage, activity) written to the meta a few times a second
+//! — into the record the supervisor keeps, written whole (see `jobs::kept`).
 //!
 //! The pump runs beside the wait for the agent, on the supervisor's one thread, so its
 //! meta writes never overlap the supervisor's own; it is stopped, and its last word
@@ -17,6 +18,7 @@ use tokio::time::{Instant, sleep, sleep_until, timeout_at};
 
 use super::events::{LineTranslator, Observed};
 use crate::jobs::agent::Stream;
+use crate::jobs::kept::KeptMeta;
 use crate::jobs::meta::open_append;
 use crate::jobs::{JobId, JobStore};
 
@@ -47,15 +49,15 @@ pub fn pipe_pair() -> std::io::Result<(OwnedFd, OwnedFd)> {
 }
 
 impl Pump {
-    /// Starts reading `read` (the agent's stdout) for job `id`.
-    pub fn start(store: &JobStore, id: &JobId, stream: Stream, read: OwnedFd) -> std::io::Result<Pump> {
+    /// Starts reading `read` (the agent's stdout) for job `id`, whose record is `record`.
+    pub fn start(store: &JobStore, id: &JobId, record: &KeptMeta, stream: Stream, read: OwnedFd) -> std::io::Result<Pump> {
         let flags = nix::fcntl::fcntl(&read, nix::fcntl::FcntlArg::F_GETFL)?;
         let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
         nix::fcntl::fcntl(&read, nix::fcntl::FcntlArg::F_SETFL(flags))?;
         let events = open_append(&store.events_path(id)).map_err(std::io::Error::other)?;
         let output = open_append(&store.output_path(id)).map_err(std::io::Error::other)?;
         let (stop, stopped) = oneshot::channel();
-        let pumping = Pumping { store: store.clone(), id: id.clone(), events, output, reader: LineTranslator::new(stream) };
+        let pumping = Pumping { record: record.clone(), id: id.clone(), events, output, reader: LineTranslator::new(stream) };
         let task = tokio::spawn(pumping.run(read, stopped));
         Ok(Pump { stop, task })
     }
@@ -70,7 +72,7 @@ impl Pump {
 }
 
 struct Pumping {
-    store: JobStore,
+    record: KeptMeta,
     id: JobId,
     events: std::fs::File,
     output: std::fs::File,
@@ -177,16 +179,13 @@ impl Pumping {
     /// Records what the stream has told so far in the meta (the job's owner writes it).
     fn write_meta(&self, written: &mut Observed) {
         let seen = &self.reader.seen;
-        match self.store.read_meta_raw(&self.id) {
-            Ok(mut meta) => {
-                meta.session_id = seen.session_id.clone().or(meta.session_id);
-                meta.usage = seen.usage.or(meta.usage);
-                meta.activity = seen.activity.clone();
-                if let Err(err) = self.store.write_meta(&meta) {
-                    tracing::warn!(job = %self.id, %err, "could not record the agent's activity");
-                }
-            }
-            Err(err) => tracing::warn!(job = %self.id, %err, "could not read the meta to record activity"),
+        let recorded = self.record.update(|meta| {
+            meta.session_id = seen.session_id.clone().or(meta.session_id.take());
+            meta.usage = seen.usage.or(meta.usage);
+            meta.activity = seen.activity.clone();
+        });
+        if let Err(err) = recorded {
+            tracing::warn!(job = %self.id, %err, "could not record the agent's activity");
         }
         *written = seen.clone();
     }

@@ -31,8 +31,7 @@ pub use object_id::ObjectId;
 pub use runner::{Limits, Printed, Query};
 pub use session::Session;
 
-use super::id::JobId;
-use super::store::JobStore;
+use super::kept::KeptMeta;
 
 /// How long `git status` may take before the tree is left unjudged.
 const STATUS_DEADLINE: Duration = Duration::from_secs(10);
@@ -54,17 +53,13 @@ pub async fn dirty(folder: &Path) -> Option<bool> {
 }
 
 /// Records in the job's meta whether its tree was dirty as it started (for a job
-/// whose `git_head` was recorded). The meta is read again first so nothing another
-/// writer added is lost: on the supervisor's one thread no other write of it can come
-/// between the read and the write.
-pub async fn record_dirty(store: &JobStore, id: &JobId, folder: &Path) {
+/// whose `git_head` was recorded), through the record its supervisor keeps.
+pub async fn record_dirty(record: &KeptMeta, folder: &Path) {
     let Some(dirty) = dirty(folder).await else { return };
-    let Ok(mut meta) = store.read_meta_raw(id) else { return };
-    if meta.status.is_finished() || meta.git_head.is_none() {
+    if record.read(|meta| meta.status.is_finished() || meta.git_head.is_none()) {
         return; // the result is written (it is not touched), or there is no base
     }
-    meta.git_dirty = Some(dirty);
-    if let Err(err) = store.write_meta(&meta) {
-        tracing::warn!(job = %id, %err, "could not record the git base");
+    if let Err(err) = record.update(|meta| meta.git_dirty = Some(dirty)) {
+        tracing::warn!(job = %record.read(|meta| meta.job_id.clone()), %err, "could not record the git base");
     }
 }

@@ -409,14 +409,13 @@ async fn a_tree_is_dirty_with_changes_or_new_files_and_the_base_is_recorded() {
     assert_eq!(dirty(&repo.path().join("missing")).await, None);
 
     let home = tempfile::tempdir().unwrap();
-    let store = JobStore::new(home.path());
+    let store = crate::jobs::JobStore::new(home.path());
     let id = store.reserve().unwrap();
     let json = serde_json::json!({"job_id": id.as_str(), "status": "running", "prompt": "p", "cwd": repo.path(),
         "approval_policy": "suggest", "pid": null, "started_at": null, "finished_at": null, "exit_code": null, "future": 1});
     let mut meta = crate::jobs::JobMeta::from_json(json.to_string().as_bytes()).unwrap();
     meta.git_head = head(repo.path());
-    store.write_meta(&meta).unwrap();
-    record_dirty(&store, &id, repo.path()).await;
+    record_dirty(&crate::jobs::kept::KeptMeta::new(&store, meta), repo.path()).await;
     let meta = store.read_meta_raw(&id).unwrap();
     assert_eq!((meta.git_head, meta.git_dirty), (head(repo.path()), Some(true)));
     assert_eq!(meta.extra["future"], 1, "other keys are kept");

@@ -13,7 +13,7 @@ use super::atomic::{self, Durability};
 use super::error::{JobError, Result};
 use super::id::JobId;
 use super::meta::JobMeta;
-use super::owner::{LOCK_FILE, OwnerLock};
+use super::owner::{LOCK_FILE, OwnerLock, Probe};
 use super::tail;
 
 pub const META_FILE: &str = "meta.json";
@@ -304,8 +304,14 @@ impl JobStore {
     /// Writes a job's last meta into the space reserved at its start, so it lands even
     /// on a full disk; synced. Only the job's owner calls this.
     pub fn write_final_meta(&self, meta: &JobMeta) -> Result<()> {
+        self.write_final_meta_with(meta, || {})
+    }
+
+    /// As [`JobStore::write_final_meta`]; `placed` runs as soon as readers can see it,
+    /// before it is synced.
+    pub fn write_final_meta_with(&self, meta: &JobMeta, placed: impl FnOnce()) -> Result<()> {
         let id = JobId::parse(&meta.job_id)?;
-        meta.write_reserved(&self.reserve_path(&id), &self.meta_path(&id))
+        meta.write_reserved(&self.reserve_path(&id), &self.meta_path(&id), placed)
     }
 
     /// Job folders, newest first. Only folder metadata is read here; the metas of
@@ -403,15 +409,34 @@ impl JobStore {
         Some(String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    /// Removes a finished job's folder. A running job must be cancelled first.
+    /// Removes a finished job's folder. A running job must be cancelled first; a job
+    /// whose lock is held (its supervisor runs it or still ends what it left, whatever
+    /// its meta says) is not removed. The lock is held while the folder goes, so nobody
+    /// takes the job meanwhile.
     pub fn delete(&self, raw_id: &str) -> Result<()> {
         let id = self.existing(raw_id)?;
+        let still_running = |status: String| JobError::StillRunning { id: id.to_string(), status };
+        // Judged first: a job whose supervisor is gone is settled on the way.
         if let Ok(meta) = self.read_meta(&id)
             && !meta.status.is_finished()
         {
-            return Err(JobError::StillRunning { id: id.to_string(), status: meta.status.to_string() });
+            return Err(still_running(meta.status.to_string()));
         }
         let dir = self.job_dir(&id);
+        let _held = match OwnerLock::probe(&dir) {
+            Ok(Probe::Held) => return Err(still_running("running (its supervisor still holds it)".to_owned())),
+            Ok(Probe::Taken(lock)) => {
+                // Read again under the lock: what was settled is still finished.
+                if let Ok(meta) = self.read_meta_raw(&id)
+                    && !meta.status.is_finished()
+                {
+                    return Err(still_running(meta.status.to_string()));
+                }
+                Some(lock)
+            }
+            Ok(Probe::NoLockFile) => None,
+            Err(err) => return Err(JobError::io("locking", self.lock_path(&id), err)),
+        };
         fs::remove_dir_all(&dir).map_err(|err| JobError::io("deleting", dir, err))
     }
 }

@@ -32,19 +32,23 @@ fn unknown_and_invalid_ids() {
 }
 
 #[test]
-fn lost_supervisor_reads_as_error_with_a_note() {
+fn an_earlier_versions_supervisor_counts_while_it_proves_itself() {
     let home = tempfile::tempdir().unwrap();
     let store = JobStore::new(home.path());
     let id = store.reserve().unwrap();
+    // An earlier codex-async's supervisor: `__supervise`, no lock file, its agent marked.
+    let mut supervisor = crate::jobs::proven::tests::fake_supervisor(home.path(), &id);
     let mut meta = running_meta(&id);
-    let me = std::process::id() as i64;
-    meta.supervisor_pid = Some(me);
-    meta.supervisor_start_ticks = procfs::start_ticks(me as i32);
+    meta.supervisor_pid = Some(i64::from(supervisor.pid()));
+    meta.supervisor_start_ticks = procfs::start_ticks(supervisor.pid());
     store.write_meta(&meta).unwrap();
     assert_eq!(store.read_meta(&id).unwrap().status, Status::Running, "a live supervisor keeps it running");
 
     meta.supervisor_start_ticks = meta.supervisor_start_ticks.map(|t| t + 1); // a reused pid
     store.write_meta(&meta).unwrap();
+    let read = store.read_meta(&id).unwrap();
+    assert_eq!((read.status, read.supervisor_lost), (Status::Running, true), "its marked agent still runs");
+    supervisor.end();
     let settled = store.read_meta(&id).unwrap();
     assert_eq!(settled.status, Status::Error);
     assert!(settled.note.unwrap().contains("supervisor lost"));
@@ -53,17 +57,44 @@ fn lost_supervisor_reads_as_error_with_a_note() {
 }
 
 #[test]
-fn original_jobs_keep_the_pid_check() {
+fn a_pid_and_start_time_alone_prove_no_supervisor() {
     let home = tempfile::tempdir().unwrap();
     let store = JobStore::new(home.path());
     let id = store.reserve().unwrap();
     let mut meta = running_meta(&id);
-    meta.pid = Some(std::process::id() as i64);
+    // This very process, alive with the recorded start time, but no supervisor of the job.
+    let me = std::process::id() as i64;
+    meta.supervisor_pid = Some(me);
+    meta.supervisor_start_ticks = procfs::start_ticks(me as i32);
+    store.write_meta(&meta).unwrap();
+    let settled = store.read_meta(&id).unwrap();
+    assert_eq!(settled.status, Status::Error);
+    assert_eq!(settled.note.as_deref(), Some(crate::jobs::LOST_NOTE));
+}
+
+#[test]
+fn original_jobs_count_while_their_codex_runs() {
+    use crate::jobs::settle::{ORIGINAL_ENDED_NOTE, ORIGINAL_FORGED_NOTE};
+    let home = tempfile::tempdir().unwrap();
+    let store = JobStore::new(home.path());
+    let id = store.reserve().unwrap();
+    let mut agent = crate::jobs::proven::tests::fake_codex(home.path(), "p");
+    let mut meta = running_meta(&id);
+    meta.pid = Some(i64::from(agent.pid()));
+    meta.started_at = Some(crate::jobs::Timestamp::now());
     store.write_meta(&meta).unwrap();
     assert_eq!(store.read_meta(&id).unwrap().status, Status::Running);
-    meta.pid = Some(i32::MAX as i64); // no such process
+    agent.end();
+    let settled = store.read_meta(&id).unwrap();
+    assert_eq!((settled.status, settled.note.as_deref()), (Status::Done, Some(ORIGINAL_ENDED_NOTE)));
+
+    let forged = store.reserve().unwrap();
+    let mut meta = running_meta(&forged);
+    meta.pid = Some(std::process::id() as i64);
+    meta.started_at = Some(crate::jobs::Timestamp(chrono::Utc::now() + chrono::Duration::hours(1)));
     store.write_meta(&meta).unwrap();
-    assert_eq!(store.read_meta(&id).unwrap().status, Status::Done);
+    let settled = store.read_meta(&forged).unwrap();
+    assert_eq!((settled.status, settled.note.as_deref()), (Status::Error, Some(ORIGINAL_FORGED_NOTE)));
 }
 
 #[test]
@@ -89,21 +120,26 @@ fn listing_survives_corrupt_and_foreign_entries() {
 }
 
 #[test]
-fn delete_refuses_running_jobs() {
+fn delete_refuses_jobs_whose_lock_is_held_whatever_their_meta_says() {
     let home = tempfile::tempdir().unwrap();
     let store = JobStore::new(home.path());
     let id = store.reserve().unwrap();
-    let mut meta = running_meta(&id);
-    meta.supervisor_pid = Some(std::process::id() as i64);
-    meta.supervisor_start_ticks = procfs::start_ticks(std::process::id() as i32);
-    store.write_meta(&meta).unwrap();
+    let owner = owned_running_meta(&store, &id);
     assert!(matches!(store.delete(id.as_str()), Err(JobError::StillRunning { .. })));
+    let mut meta = store.read_meta_raw(&id).unwrap();
     meta.status = Status::Done;
+    store.write_meta(&meta).unwrap();
+    assert!(matches!(store.delete(id.as_str()), Err(JobError::StillRunning { .. })), "its holder may still run it");
+    fs::write(store.meta_path(&id), "{ corrupt").unwrap();
+    assert!(matches!(store.delete(id.as_str()), Err(JobError::StillRunning { .. })), "its holder may still run it");
+    drop(owner);
     store.write_meta(&meta).unwrap();
     store.delete(id.as_str()).unwrap();
     assert!(!store.job_dir(&id).exists());
 }
 
+/// A running job whose lock this process holds (as its supervisor would), its recorded
+/// supervisor pid nobody's.
 fn owned_running_meta(store: &JobStore, id: &JobId) -> crate::jobs::owner::OwnerLock {
     let mut meta = running_meta(id);
     meta.supervisor_pid = Some(i64::from(i32::MAX));
