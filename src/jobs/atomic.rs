@@ -56,7 +56,12 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// allocated earlier (see `JobMeta::reserve_space`): on a full disk this still lands.
 /// Falls back to [`write`] when the reserve is missing or too small. Durable.
 pub fn write_into_reserve(reserve: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
-    let written = OpenOptions::new().write(true).custom_flags(nix::libc::O_NOFOLLOW).open(reserve).and_then(|mut file| {
+    // Never through a symlink, and a FIFO in its place fails at once (ENXIO).
+    let flags = nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK;
+    let written = OpenOptions::new().write(true).custom_flags(flags).open(reserve).and_then(|mut file| {
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::other("the reserve is not a regular file"));
+        }
         if file.metadata()?.len() < bytes.len() as u64 {
             return Err(io::Error::other("the reserve is too small"));
         }

@@ -10,6 +10,7 @@ pub mod feed;
 pub mod follow;
 pub mod gc;
 pub mod git;
+pub mod jobfile;
 mod id;
 pub mod marker;
 pub mod meta;
