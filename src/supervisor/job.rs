@@ -13,11 +13,12 @@ use super::cleanup;
 use super::events::Observed;
 use super::reply::answer;
 use super::run::{self, Ended, Signals};
-use super::stream::{Pump, pipe_pair};
-use crate::jobs::agent::Stream;
+use super::stream::{Pump, agent_pipes};
+use crate::jobs::agent::MAX_PROMPT_BYTES;
 use crate::jobs::atomic::{self, Durability};
 use crate::jobs::cancel::DEFAULT_GRACE;
 use crate::jobs::git;
+use crate::jobs::jobfile;
 use crate::jobs::marker::JOB_ENV;
 use crate::jobs::meta::open_append;
 use crate::jobs::owner::OwnerLock;
@@ -94,8 +95,9 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     // Whether that tree was dirty is asked of git while the agent runs; an agent that
     // ends first does without it.
     let has_base = meta.git_head.is_some();
+    let heard = pump.heard();
     let ended = {
-        let exit = run::until_exit(&store, &id, agent, &start.limits, &mut signals);
+        let exit = run::until_exit(&store, &id, agent, &start.limits, &mut signals, &heard);
         let dirty = async {
             if has_base {
                 git::record_dirty(&store, &id, &start.cwd).await;
@@ -107,10 +109,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
             () = &mut dirty => exit.await,
         }
     };
-    let observed = match pump {
-        Some(pump) => pump.finish(Instant::now() + DRAIN).await,
-        None => Observed::default(),
-    };
+    let observed = pump.finish(Instant::now() + DRAIN).await;
     keep_final_message(&store, &id, &observed);
     let recorded = record_result(&store, &id, meta, &ended, &observed);
     let grace = ended.grace.or(start.limits.cancel_grace).unwrap_or(DEFAULT_GRACE);
@@ -188,36 +187,31 @@ fn stamped(mut meta: JobMeta) -> JobMeta {
 }
 
 /// Starts the agent in its own process group, marked with the job's id. Its stdin is
-/// the prompt file when the prompt goes that way, else /dev/null; its stderr is appended
-/// to the job's output, and so is its stdout — through the pump when the agent reports
-/// in a structured stream. Every descriptor of this process is close-on-exec, so the
-/// agent inherits none of them.
-fn spawn_agent(store: &JobStore, id: &JobId, start: &StartRequest) -> std::result::Result<(Pid, Option<Pump>), (i64, String)> {
+/// the prompt file when the prompt goes that way, else /dev/null; its stdout and stderr
+/// are pipes to the pump, which writes the job's output. Every descriptor of this
+/// process is close-on-exec, so the agent inherits none of them.
+fn spawn_agent(store: &JobStore, id: &JobId, start: &StartRequest) -> std::result::Result<(Pid, Pump), (i64, String)> {
     let failed = |what: &str, err: &dyn std::fmt::Display| (126, format!("codex-async: {what}: {err}\n"));
     let command = start.command(store, id);
-    let output = open_append(&store.output_path(id)).map_err(|err| failed("cannot open the output", &err))?;
     let stdin = if start.prompt_on_stdin() {
-        let path = store.job_dir(id).join(PROMPT_FILE);
-        Stdio::from(std::fs::File::open(&path).map_err(|err| failed("cannot open the prompt file", &err))?)
+        Stdio::from(open_prompt(store, id).map_err(|err| failed("cannot open the prompt file", &err))?)
     } else {
         Stdio::null()
     };
-    let (stdout, pump) = match start.agent.stream() {
-        Stream::Plain => (Stdio::from(output.try_clone().map_err(|err| failed("cannot open the output", &err))?), None),
-        stream => {
-            let (read, write) = pipe_pair().map_err(|err| failed("cannot make a pipe for the agent's stream", &err))?;
-            let pump = Pump::start(store, id, stream, read).map_err(|err| failed("cannot read the agent's stream", &err))?;
-            (Stdio::from(write), Some(pump))
-        }
-    };
+    let stream = start.agent.stream();
+    let (agent_ends, pump_ends) = agent_pipes(stream).map_err(|err| failed("cannot make pipes for the agent's output", &err))?;
+    let pump =
+        Pump::start(store, id, stream, pump_ends, start.limits.max_output).map_err(|err| failed("cannot read the agent's output", &err))?;
+    // The command, and with it this process's copies of the agent's ends, goes at the
+    // end of this statement: the pump then sees the streams end when the agent's do.
     let spawned = Command::new(&command.argv[0])
         .args(&command.argv[1..])
         .envs(command.env.iter().map(|(key, value)| (key, value)))
         .current_dir(&start.cwd)
         .env(JOB_ENV, id.as_str())
         .stdin(stdin)
-        .stdout(stdout)
-        .stderr(Stdio::from(output))
+        .stdout(agent_ends.stdout)
+        .stderr(agent_ends.stderr)
         .process_group(0)
         .spawn();
     match spawned {
@@ -227,12 +221,23 @@ fn spawn_agent(store: &JobStore, id: &JobId, start: &StartRequest) -> std::resul
     }
 }
 
+/// The prompt file, for the agent's stdin: a regular file of the job's folder (never a
+/// symlink or a FIFO), no longer than the longest prompt a job takes.
+fn open_prompt(store: &JobStore, id: &JobId) -> std::io::Result<std::fs::File> {
+    let path = store.job_dir(id).join(PROMPT_FILE);
+    let file = jobfile::open(&path)?;
+    if file.metadata()?.len() > MAX_PROMPT_BYTES as u64 {
+        return Err(std::io::Error::other(jobfile::Refused::TooLarge { path, cap: MAX_PROMPT_BYTES as u64 }));
+    }
+    Ok(file)
+}
+
 /// Claude Code and Gemini CLI give their final answer only in the stream: it is kept
 /// where codex's `-o` puts it, so `last_message` reads the same for every agent.
 fn keep_final_message(store: &JobStore, id: &JobId, observed: &Observed) {
     let Some(message) = &observed.final_message else { return };
     let path = store.last_message_path(id);
-    if std::fs::metadata(&path).is_ok_and(|meta| meta.len() > 0) {
+    if std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.len() > 0) {
         return;
     }
     if let Err(err) = atomic::write(&path, message.as_bytes(), Durability::Quick) {
