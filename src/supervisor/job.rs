@@ -49,31 +49,24 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     };
     let taken = match request {
         SuperviseRequest::New { staging, start, .. } => take_new(&store, &id, &staging, *start),
-        SuperviseRequest::Pending { .. } => take_pending(&store, &id),
+        SuperviseRequest::Pending { .. } => match take_pending(&store, &id) {
+            Ok(taken) => Ok(taken),
+            Err(NotTaken::Refused(err)) => Err(err),
+            Err(NotTaken::CannotStart { owner, meta, reason }) => {
+                return failed_to_start(&store, &id, owner, meta, None, &format!("codex-async: could not start: {reason}\n"));
+            }
+        },
     };
-    let (owner, mut meta, start) = match taken {
+    let (owner, meta, start) = match taken {
         Ok(taken) => taken,
         Err(err) => return refuse(err),
     };
 
     let (agent, pump) = match spawn_agent(&store, &id, &start) {
         Ok(spawned) => spawned,
-        Err((code, line)) => {
-            if let Ok(mut output) = open_append(&store.output_path(&id)) {
-                let _ = output.write_all(line.as_bytes());
-            }
-            meta.status = Status::Error;
-            meta.exit_code = Some(code);
-            meta.finished_at = Some(Timestamp::now());
-            meta.note = Some(line.trim_end().trim_start_matches("codex-async: ").to_owned());
-            let written = store.write_final_meta(&meta);
-            let view = StartView { job_id: id.to_string(), status: Status::Error, pid: None, error: meta.note, queue_position: None };
-            answer(&SupervisorAnswer::Started(view));
-            drop(owner);
-            finish(&store, &id);
-            return written;
-        }
+        Err((code, line)) => return failed_to_start(&store, &id, owner, meta, Some(code), &line),
     };
+    let mut meta = meta;
     answer(&SupervisorAnswer::Started(StartView {
         job_id: id.to_string(),
         status: Status::Running,
@@ -138,6 +131,39 @@ fn finish(store: &JobStore, id: &JobId) {
     }
 }
 
+/// The job is ours but its agent never ran: the reason goes to its output and its
+/// note, the job is recorded as `error` (the starter is told so), and the queue moves on.
+fn failed_to_start(store: &JobStore, id: &JobId, owner: OwnerLock, mut meta: JobMeta, code: Option<i64>, line: &str) -> Result<()> {
+    tracing::warn!(job = %id, reason = line.trim_end(), "the job could not start");
+    if let Ok(mut output) = open_append(&store.output_path(id)) {
+        let _ = output.write_all(line.as_bytes());
+    }
+    meta.status = Status::Error;
+    meta.exit_code = code;
+    meta.finished_at = Some(Timestamp::now());
+    meta.note = Some(line.trim_end().trim_start_matches("codex-async: ").to_owned());
+    let written = store.write_final_meta(&meta);
+    let view = StartView { job_id: id.to_string(), status: Status::Error, pid: None, error: meta.note, queue_position: None };
+    answer(&SupervisorAnswer::Started(view));
+    drop(owner);
+    finish(store, id);
+    written
+}
+
+/// Why a pending job was not taken.
+enum NotTaken {
+    /// Not this supervisor's to run (another took it, it is not pending any more, its
+    /// meta is unreadable): the starter is told why.
+    Refused(JobError),
+    /// Ours, and pending, but it cannot start: its request is unreadable, or the disk
+    /// has no room for its record.
+    CannotStart { owner: OwnerLock, meta: JobMeta, reason: String },
+}
+
+/// The most a pending job's request takes: a prompt of the longest size, every byte of
+/// it escaped in JSON (six bytes for one), and room for the rest.
+const MAX_REQUEST_BYTES: u64 = 6 * MAX_PROMPT_BYTES as u64 + 1024 * 1024;
+
 /// Makes a new job, owned, `running`.
 fn take_new(store: &JobStore, id: &JobId, staging: &str, start: StartRequest) -> Result<(OwnerLock, JobMeta, StartRequest)> {
     let meta = stamped(start.meta(store, id, Status::Running));
@@ -146,28 +172,37 @@ fn take_new(store: &JobStore, id: &JobId, staging: &str, start: StartRequest) ->
 }
 
 /// Takes a pending job: its lock (another supervisor may not have it), then `running`.
-fn take_pending(store: &JobStore, id: &JobId) -> Result<(OwnerLock, JobMeta, StartRequest)> {
+fn take_pending(store: &JobStore, id: &JobId) -> std::result::Result<(OwnerLock, JobMeta, StartRequest), NotTaken> {
     let folder = store.job_dir(id);
-    let owner = OwnerLock::create(&folder).map_err(|err| match err.kind() {
-        std::io::ErrorKind::WouldBlock => JobError::Supervisor(format!("job {id} was started by another process")),
-        _ => JobError::io("locking", store.lock_path(id), err),
+    let owner = OwnerLock::create(&folder).map_err(|err| {
+        NotTaken::Refused(match err.kind() {
+            std::io::ErrorKind::WouldBlock => JobError::Supervisor(format!("job {id} was started by another process")),
+            _ => JobError::io("locking", store.lock_path(id), err),
+        })
     })?;
-    let mut meta = store.read_meta_raw(id)?;
+    let meta = store.read_meta_raw(id).map_err(NotTaken::Refused)?;
     if meta.status != Status::Pending {
-        return Err(JobError::Supervisor(format!("job {id} is {}, not pending", meta.status)));
+        return Err(NotTaken::Refused(JobError::Supervisor(format!("job {id} is {}, not pending", meta.status))));
     }
     let request_path = folder.join(REQUEST_FILE);
-    let start: StartRequest =
-        std::fs::read(&request_path).map_err(|err| JobError::io("reading", &request_path, err)).and_then(|bytes| {
-            serde_json::from_slice(&bytes).map_err(|err| JobError::Corrupt { id: id.to_string(), reason: format!("{REQUEST_FILE}: {err}") })
-        })?;
-    let now = Timestamp::now();
-    meta.status = Status::Running;
-    meta.started_at = Some(now);
-    let meta = stamped(meta);
-    meta.reserve_space(&store.reserve_path(id))?;
-    meta.write_to(&store.meta_path(id), crate::jobs::atomic::Durability::Durable)?;
-    Ok((owner, meta, start))
+    let start = jobfile::read_capped(&request_path, MAX_REQUEST_BYTES)
+        .map_err(|err| JobError::io("reading", &request_path, err).to_string())
+        .and_then(|bytes| serde_json::from_slice::<StartRequest>(&bytes).map_err(|err| format!("{REQUEST_FILE} is not a start request: {err}")));
+    let start = match start {
+        Ok(start) => start,
+        Err(reason) => return Err(NotTaken::CannotStart { owner, meta, reason }),
+    };
+    let mut running = meta.clone();
+    running.status = Status::Running;
+    running.started_at = Some(Timestamp::now());
+    let running = stamped(running);
+    let recorded = running
+        .reserve_space(&store.reserve_path(id))
+        .and_then(|()| running.write_to(&store.meta_path(id), crate::jobs::atomic::Durability::Durable));
+    match recorded {
+        Ok(()) => Ok((owner, running, start)),
+        Err(err) => Err(NotTaken::CannotStart { owner, meta, reason: err.to_string() }),
+    }
 }
 
 /// When this process started, in clock ticks since boot (its identity with its pid).
