@@ -243,7 +243,11 @@ fn max_output_keeps_the_head_and_the_tail_and_says_what_it_dropped() {
     plain_agent_config(&home, "max_output = \"1MB\"\n");
     for agent in ["codex", "plain"] {
         let release = home.path().join(format!("release-{agent}"));
-        let id = start_with(&home, &["--agent", agent], &format!("say:first-line flood:200000 await-file:{} say:the-very-end", release.display()));
+        let id = start_with(
+            &home,
+            &["--agent", agent],
+            &format!("say:first-line flood:200000 await-file:{} say:the-very-end", release.display()),
+        );
         let output_path = home.job_dir(&id).join("output.txt");
         // Live: the head, then a note that the rest is held back; nothing after it yet.
         wait_until("the note that output is held back", DEADLINE, || home.output(&id).contains("what follows is held back"));
@@ -286,7 +290,9 @@ fn max_output_keeps_the_head_and_the_tail_and_says_what_it_dropped() {
 // The queue
 
 fn entries(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir).map(|entries| entries.filter_map(|entry| entry.ok()?.file_name().into_string().ok()).collect()).unwrap_or_default()
+    std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|entry| entry.ok()?.file_name().into_string().ok()).collect())
+        .unwrap_or_default()
 }
 
 #[test]

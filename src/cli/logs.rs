@@ -32,11 +32,11 @@ async fn print_logs(engine: &Engine, id: &JobId, args: &LogsArgs) -> anyhow::Res
     let mut offset = 0;
     let mut meta = store.read_meta(id)?;
     loop {
-        offset = copy_new(&store, id, offset, &mut printer)?;
+        offset = copy_new(store, id, offset, &mut printer)?;
         let Some(events) = events.as_mut() else { break };
         if meta.status.is_finished() {
             // Its last words were written before its end was recorded.
-            copy_new(&store, id, offset, &mut printer)?;
+            copy_new(store, id, offset, &mut printer)?;
             break;
         }
         let recheck = meta.supervisor_lost.then(|| Instant::now() + LOST_RECHECK);

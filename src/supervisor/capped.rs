@@ -147,14 +147,20 @@ fn held_note(notes: Notes, limit: u64, tail: usize) -> String {
             "… codex-async: the output reached max_output ({limit} bytes); what follows is held back, and its last {tail} bytes \
              are added when the job ends …\n"
         ),
-        Notes::JsonLines => format!("{}\n", serde_json::json!({"type": "codex_async.output_held", "max_output": limit, "tail_bytes": tail})),
+        Notes::JsonLines => {
+            format!("{}\n", serde_json::json!({"type": "codex_async.output_held", "max_output": limit, "tail_bytes": tail}))
+        }
     }
 }
 
 fn dropped_note(notes: Notes, dropped: u64, limit: u64) -> String {
     match notes {
-        Notes::Text => format!("… codex-async: {dropped} bytes dropped here (max_output {limit} bytes); the last of the output follows …\n"),
-        Notes::JsonLines => format!("{}\n", serde_json::json!({"type": "codex_async.output_dropped", "bytes": dropped, "max_output": limit})),
+        Notes::Text => {
+            format!("… codex-async: {dropped} bytes dropped here (max_output {limit} bytes); the last of the output follows …\n")
+        }
+        Notes::JsonLines => {
+            format!("{}\n", serde_json::json!({"type": "codex_async.output_dropped", "bytes": dropped, "max_output": limit}))
+        }
     }
 }
 

@@ -53,7 +53,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
             Ok(taken) => Ok(taken),
             Err(NotTaken::Refused(err)) => Err(err),
             Err(NotTaken::CannotStart { owner, meta, reason }) => {
-                return failed_to_start(&store, &id, owner, meta, None, &format!("codex-async: could not start: {reason}\n"));
+                return failed_to_start(&store, &id, owner, *meta, None, &format!("codex-async: could not start: {reason}\n"));
             }
         },
     };
@@ -157,7 +157,7 @@ enum NotTaken {
     Refused(JobError),
     /// Ours, and pending, but it cannot start: its request is unreadable, or the disk
     /// has no room for its record.
-    CannotStart { owner: OwnerLock, meta: JobMeta, reason: String },
+    CannotStart { owner: OwnerLock, meta: Box<JobMeta>, reason: String },
 }
 
 /// The most a pending job's request takes: a prompt of the longest size, every byte of
@@ -187,10 +187,12 @@ fn take_pending(store: &JobStore, id: &JobId) -> std::result::Result<(OwnerLock,
     let request_path = folder.join(REQUEST_FILE);
     let start = jobfile::read_capped(&request_path, MAX_REQUEST_BYTES)
         .map_err(|err| JobError::io("reading", &request_path, err).to_string())
-        .and_then(|bytes| serde_json::from_slice::<StartRequest>(&bytes).map_err(|err| format!("{REQUEST_FILE} is not a start request: {err}")));
+        .and_then(|bytes| {
+            serde_json::from_slice::<StartRequest>(&bytes).map_err(|err| format!("{REQUEST_FILE} is not a start request: {err}"))
+        });
     let start = match start {
         Ok(start) => start,
-        Err(reason) => return Err(NotTaken::CannotStart { owner, meta, reason }),
+        Err(reason) => return Err(NotTaken::CannotStart { owner, meta: Box::new(meta), reason }),
     };
     let mut running = meta.clone();
     running.status = Status::Running;
@@ -201,7 +203,7 @@ fn take_pending(store: &JobStore, id: &JobId) -> std::result::Result<(OwnerLock,
         .and_then(|()| running.write_to(&store.meta_path(id), crate::jobs::atomic::Durability::Durable));
     match recorded {
         Ok(()) => Ok((owner, running, start)),
-        Err(err) => Err(NotTaken::CannotStart { owner, meta, reason: err.to_string() }),
+        Err(err) => Err(NotTaken::CannotStart { owner, meta: Box::new(meta), reason: err.to_string() }),
     }
 }
 

@@ -51,7 +51,13 @@ pub fn pager_shows_colour(pager: &str, less_env: Option<&str>) -> bool {
 /// safe for a terminal when the viewer is the pager. `Ok(None)`: the job has no output.
 pub fn viewer_file(store: &JobStore, viewer: Viewer, job: Option<&JobId>, text: Option<String>) -> Result<Option<ViewerFile>, JobError> {
     let colour = viewer == Viewer::Pager && pager_shows_colour(&viewer_command(viewer), std::env::var("LESS").ok().as_deref());
-    let temporary = || tempfile::Builder::new().prefix("codex-async-view-").suffix(".txt").tempfile().map_err(|err| JobError::io("creating", std::env::temp_dir(), err));
+    let temporary = || {
+        tempfile::Builder::new()
+            .prefix("codex-async-view-")
+            .suffix(".txt")
+            .tempfile()
+            .map_err(|err| JobError::io("creating", std::env::temp_dir(), err))
+    };
     match (text, job) {
         (Some(text), _) => {
             let mut file = temporary()?;

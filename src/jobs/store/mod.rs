@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
+use super::agent::MAX_PROMPT_BYTES;
 use super::atomic::{self, Durability};
 use super::error::{JobError, Result};
 use super::id::JobId;
-use super::agent::MAX_PROMPT_BYTES;
 use super::jobfile;
 use super::meta::JobMeta;
 use super::owner::{LOCK_FILE, OwnerLock};
@@ -417,7 +417,9 @@ impl JobStore {
         let (bytes, cut) = jobfile::read_head(&path, MAX_PROMPT_BYTES as u64).map_err(|err| JobError::io("reading", &path, err))?;
         let mut prompt = String::from_utf8_lossy(&bytes).into_owned();
         if cut {
-            prompt.push_str(&format!("\n… ({PROMPT_FILE} is longer than the longest prompt a job takes, {MAX_PROMPT_BYTES} bytes: the rest is not shown)"));
+            prompt.push_str(&format!(
+                "\n… ({PROMPT_FILE} is longer than the longest prompt a job takes, {MAX_PROMPT_BYTES} bytes: the rest is not shown)"
+            ));
         }
         Ok(Some(prompt))
     }

@@ -4,7 +4,7 @@
 //! slice, at most [`MAX_FILE_MATCHES`] matches.
 
 use std::io::{self, Read, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::jobs::JobId;
 use crate::jobs::output::split_lines;
@@ -15,7 +15,7 @@ use crate::tui::search::{FileMatch, MAX_FILE_MATCHES};
 /// How much one step reads.
 pub const SLICE: usize = 8 * 1024 * 1024;
 
-fn read_slice(path: &PathBuf, from: u64, buffer: &mut Vec<u8>) -> io::Result<usize> {
+fn read_slice(path: &Path, from: u64, buffer: &mut Vec<u8>) -> io::Result<usize> {
     let mut file = crate::jobs::jobfile::open(path)?;
     file.seek(SeekFrom::Start(from))?;
     buffer.resize(SLICE, 0);
