@@ -57,7 +57,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
             }
         },
     };
-    let (owner, meta, start) = match taken {
+    let (owner, mut meta, start) = match taken {
         Ok(taken) => taken,
         Err(err) => return refuse(err),
     };
@@ -66,7 +66,6 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         Ok(spawned) => spawned,
         Err((code, line)) => return failed_to_start(&store, &id, owner, meta, Some(code), &line),
     };
-    let mut meta = meta;
     answer(&SupervisorAnswer::Started(StartView {
         job_id: id.to_string(),
         status: Status::Running,
