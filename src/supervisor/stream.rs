@@ -136,10 +136,7 @@ impl Pump {
         non_blocking(&ends.stdout)?;
         let stdout = Source { fd: ends.stdout, open: true };
         let stderr = match ends.stderr {
-            Some(fd) => {
-                non_blocking(&fd)?;
-                Some(Source { fd, open: true })
-            }
+            Some(fd) => Some(Stderr { pipe: pipe::Receiver::from_owned_fd(fd)?, open: true }),
             None => None,
         };
         let (events, reader) = match stream {
@@ -197,6 +194,14 @@ impl Source {
     }
 }
 
+/// A structured stream's stderr: registered once for the pump's life. An agent writes
+/// it rarely, and each write should wake the pump (see the module's doc).
+struct Stderr {
+    pipe: pipe::Receiver,
+    /// The agent's end is still open.
+    open: bool,
+}
+
 /// Waits until `watched` is readable (or broken: the read will tell); never without one.
 async fn readable(watched: &Option<pipe::Receiver>) {
     match watched {
@@ -204,6 +209,16 @@ async fn readable(watched: &Option<pipe::Receiver>) {
             let _ = watched.readable().await;
         }
         None => std::future::pending().await,
+    }
+}
+
+/// Waits until stderr has something (or ended); never when there is none, or it ended.
+async fn stderr_readable(stderr: &Option<Stderr>) {
+    match stderr {
+        Some(stderr) if stderr.open => {
+            let _ = stderr.pipe.readable().await;
+        }
+        _ => std::future::pending().await,
     }
 }
 
@@ -218,7 +233,7 @@ struct Pumping {
     store: JobStore,
     id: JobId,
     stdout: Source,
-    stderr: Option<Source>,
+    stderr: Option<Stderr>,
     /// The raw stream, for agents with a structured one.
     events: Option<CappedFile>,
     output: CappedFile,
@@ -253,13 +268,13 @@ impl Pumping {
                 last_write = Some(Instant::now());
                 continue;
             }
-            let (out_watch, err_watch) = (self.stdout.watch(), self.stderr.as_ref().and_then(Source::watch));
-            if out_watch.is_none() && err_watch.is_none() {
+            let out_watch = self.stdout.watch();
+            if out_watch.is_none() && self.stdout.open {
                 break;
             }
             tokio::select! {
                 () = readable(&out_watch) => {}
-                () = readable(&err_watch) => {}
+                () = stderr_readable(&self.stderr) => {}
                 _ = sleep_until(meta_due.unwrap_or_else(Instant::now)), if meta_due.is_some() => {
                     self.write_meta(&mut written);
                     last_write = Some(Instant::now());
@@ -272,17 +287,16 @@ impl Pumping {
                 }
                 _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => break,
             }
-            drop((out_watch, err_watch));
+            drop(out_watch);
             self.read_available();
             // Let stdout gather; stderr, a stop's deadline or a due meta write cut it short.
             let mut gather_end = Instant::now() + GATHER;
             if let Some(at) = deadline.into_iter().chain(meta_due).min() {
                 gather_end = gather_end.min(at);
             }
-            let err_watch = self.stderr.as_ref().and_then(Source::watch);
             tokio::select! {
                 () = sleep_until(gather_end) => {}
-                () = readable(&err_watch) => {}
+                () = stderr_readable(&self.stderr) => {}
             }
         }
         // What came before the pipes closed, or the deadline, is still read.
@@ -307,18 +321,17 @@ impl Pumping {
     fn read_from(&mut self, from: From) {
         let mut taken = 0;
         while taken < READ_TURN {
-            let source = match from {
-                From::Stdout => &mut self.stdout,
+            let read = match from {
+                From::Stdout if self.stdout.open => nix::unistd::read(&self.stdout.fd, &mut self.buffer).map_err(std::io::Error::from),
+                // Through tokio, which then knows when the pipe is empty again.
                 From::Stderr => match self.stderr.as_mut() {
-                    Some(stderr) => stderr,
-                    None => return,
+                    Some(stderr) if stderr.open => stderr.pipe.try_read(&mut self.buffer),
+                    _ => return,
                 },
+                From::Stdout => return,
             };
-            if !source.open {
-                return;
-            }
-            match nix::unistd::read(&source.fd, &mut self.buffer).map_err(std::io::Error::from) {
-                Ok(0) => source.open = false,
+            match read {
+                Ok(0) => self.ended(from),
                 Ok(read) => {
                     taken += read;
                     self.heard.now();
@@ -328,7 +341,18 @@ impl Pumping {
                 Err(err) if err.kind() == ErrorKind::Interrupted => continue,
                 Err(err) => {
                     tracing::warn!(job = %self.id, %err, "reading the agent's output failed");
-                    source.open = false;
+                    self.ended(from);
+                }
+            }
+        }
+    }
+
+    fn ended(&mut self, from: From) {
+        match from {
+            From::Stdout => self.stdout.open = false,
+            From::Stderr => {
+                if let Some(stderr) = self.stderr.as_mut() {
+                    stderr.open = false;
                 }
             }
         }
