@@ -33,8 +33,7 @@ pub struct JobLimits {
     pub max_output: Option<u64>,
 }
 
-/// The file a long prompt is kept in, in the job's folder.
-pub const PROMPT_FILE: &str = "prompt.txt";
+pub use super::store::PROMPT_FILE;
 
 /// A follow-up: the conversation it continues.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,13 +16,14 @@ use super::id::JobId;
 use super::jobfile;
 use super::meta::JobMeta;
 use super::owner::{LOCK_FILE, OwnerLock};
-use super::request::PROMPT_FILE;
 use super::tail;
 
 pub const META_FILE: &str = "meta.json";
 pub const OUTPUT_FILE: &str = "output.txt";
 pub const LAST_MESSAGE_FILE: &str = "last_message.txt";
 pub const CANCEL_FILE: &str = "cancel_request.json";
+/// The file a long prompt is kept in, in the job's folder.
+pub const PROMPT_FILE: &str = "prompt.txt";
 /// The agent's structured stream, byte for byte as it wrote it.
 pub const EVENTS_FILE: &str = "events.jsonl";
 /// Hidden folders in `jobs/` where new jobs are assembled before they appear.
