@@ -555,3 +555,47 @@ fn o_gives_the_pager_sanitized_output_with_colour_only_for_less_r() {
         tmux.wait_for(&format!("output  {id}"), common_tmux::DEADLINE);
     }
 }
+
+/// A small tmpfs over a home: its jobs' processes are ended, then it is unmounted.
+struct SmallDisk {
+    home: TestHome,
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        self.home.end_job_processes();
+        let _ = Command::new("umount").arg("-l").arg(self.home.path()).status();
+    }
+}
+
+#[test]
+#[ignore = "mounts a tmpfs, which needs root: .ci/run runs it (as root) with --ignored"]
+fn a_pending_job_that_meets_a_full_disk_waits_for_room_and_is_not_lost() {
+    let disk = SmallDisk { home: TestHome::new() };
+    let home = &disk.home;
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs"]).arg(home.path()).status();
+    assert!(mounted.is_ok_and(|status| status.success()), "this test needs root and mount(8)");
+    std::fs::write(home.path().join("config.toml"), "max_running = 1\n").unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let release = elsewhere.path().join("release");
+    let first = home.start(&format!("await-file:{}", release.display()));
+    let second = home.start("say:the-second-ran");
+    assert_eq!(home.status(&second), "pending");
+    let supervisor = supervisor_of(home, &first);
+    {
+        let mut filler = std::fs::File::create(home.path().join("filler")).unwrap();
+        while filler.write_all(&[b'x'; 4096]).is_ok() {}
+    }
+    std::fs::write(&release, b"").unwrap();
+    // The first job's supervisor records its end (in the space it reserved), then tries
+    // the second, which cannot even record why it cannot start.
+    home.wait_for_status(&first, "done", DEADLINE);
+    wait_until("the first job's supervisor to end", DEADLINE, || !common::is_alive(supervisor));
+    assert_eq!(home.status(&second), "pending", "{}", home.meta(&second));
+    assert!(entries(&home.path().join("queue/pending")).iter().any(|name| name.ends_with(&second)), "it still waits in the queue");
+    // Room again: the next look starts it.
+    std::fs::remove_file(home.path().join("filler")).unwrap();
+    assert!(home.run(&["list"]).status.success());
+    home.wait_for_status(&second, "done", DEADLINE);
+    assert!(home.output(&second).contains("the-second-ran"));
+}

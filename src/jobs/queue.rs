@@ -20,9 +20,10 @@
 //!
 //! A pending job is indexed before its folder appears, so a crash in between leaves an
 //! entry without a job (dropped when next looked at), never a job the queue does not
-//! know. A pending job that cannot start (its request unreadable, no room on the disk)
-//! is recorded as `error` by the supervisor that tried, with the reason in its note,
-//! and the queue moves on to the next.
+//! know. A pending job that can never start (its request unreadable, a FIFO or a
+//! symlink) is recorded as `error` by the supervisor that tried, with the reason in its
+//! note, and the queue moves on to the next. A full disk is no fault of the job's: it
+//! stays pending, and starts at the first look after there is room again.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;

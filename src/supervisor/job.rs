@@ -132,18 +132,28 @@ fn finish(store: &JobStore, id: &JobId) {
 
 /// The job is ours but its agent never ran: the reason goes to its output and its
 /// note, the job is recorded as `error` (the starter is told so), and the queue moves on.
+/// A pending job whose failure cannot be recorded either (a full disk) stays pending,
+/// and the starter is told it failed: the queue tries it again at its next look.
 fn failed_to_start(store: &JobStore, id: &JobId, owner: OwnerLock, mut meta: JobMeta, code: Option<i64>, line: &str) -> Result<()> {
     tracing::warn!(job = %id, reason = line.trim_end(), "the job could not start");
     if let Ok(mut output) = open_append(&store.output_path(id)) {
         let _ = output.write_all(line.as_bytes());
     }
+    let was_pending = meta.status == Status::Pending;
     meta.status = Status::Error;
     meta.exit_code = code;
     meta.finished_at = Some(Timestamp::now());
     meta.note = Some(line.trim_end().trim_start_matches("codex-async: ").to_owned());
     let written = store.write_final_meta(&meta);
-    let view = StartView { job_id: id.to_string(), status: Status::Error, pid: None, error: meta.note, queue_position: None };
-    answer(&SupervisorAnswer::Started(view));
+    match &written {
+        Err(err) if was_pending => {
+            answer(&SupervisorAnswer::Failed { failed: format!("job {id} could not start, nor record why ({err})") })
+        }
+        _ => {
+            let view = StartView { job_id: id.to_string(), status: Status::Error, pid: None, error: meta.note, queue_position: None };
+            answer(&SupervisorAnswer::Started(view));
+        }
+    }
     drop(owner);
     finish(store, id);
     written
@@ -154,8 +164,8 @@ enum NotTaken {
     /// Not this supervisor's to run (another took it, it is not pending any more, its
     /// meta is unreadable): the starter is told why.
     Refused(JobError),
-    /// Ours, and pending, but it cannot start: its request is unreadable, or the disk
-    /// has no room for its record.
+    /// Ours, and pending, but it can never start: its request is unreadable, or its
+    /// record cannot be written (for another reason than a full disk).
     CannotStart { owner: OwnerLock, meta: Box<JobMeta>, reason: String },
 }
 
@@ -202,8 +212,15 @@ fn take_pending(store: &JobStore, id: &JobId) -> std::result::Result<(OwnerLock,
         .and_then(|()| running.write_to(&store.meta_path(id), crate::jobs::atomic::Durability::Durable));
     match recorded {
         Ok(()) => Ok((owner, running, start)),
+        // No room on the disk is not the job's fault, and no job could start now: it
+        // stays pending, and starts when there is room.
+        Err(err) if no_room(&err) => Err(NotTaken::Refused(err)),
         Err(err) => Err(NotTaken::CannotStart { owner, meta: Box::new(meta), reason: err.to_string() }),
     }
+}
+
+fn no_room(err: &JobError) -> bool {
+    matches!(err, JobError::Io { source, .. } if matches!(source.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded))
 }
 
 /// When this process started, in clock ticks since boot (its identity with its pid).
