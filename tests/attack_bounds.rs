@@ -127,6 +127,29 @@ fn logs_reads_a_200_mb_line_of_progress_bars_in_bounded_memory_and_time() {
     assert!(printed < 4096, "only the bar's last frame is shown: {printed} bytes");
     eprintln!("logs: 200 MB line in {:?}, peak RSS {} KiB (sampled)", began.elapsed(), peak / 1024);
 
+    // `logs --json` passes the text on as it is, in pieces: bounded too.
+    let began = Instant::now();
+    let mut child =
+        capped_command(&home, 256 * MIB, &["logs", "--json", &id]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let reader = Reader::of(child.stdout.take().unwrap(), std::sync::Arc::new(std::sync::Mutex::new(Vec::new())));
+    let mut json = ProcessGuard::new(child);
+    let mut peak = 0;
+    let status = loop {
+        peak = peak.max(peak_rss(json.pid()).unwrap_or(0));
+        assert!(peak < 64 * MIB, "logs --json holds {} MiB", peak / MIB);
+        if let Some(status) = json.child().try_wait().unwrap() {
+            break status;
+        }
+        assert!(began.elapsed() < LONG_PASS, "logs --json took longer than {LONG_PASS:?} over a 200 MB line");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let (printed, last) = reader.thread.join().unwrap();
+    assert!(status.success());
+    assert!(printed > 200 * MIB, "every byte, as JSON: {printed}");
+    let last = String::from_utf8_lossy(&last);
+    assert!(last.ends_with("\"status\":\"running\",\"exit_code\":null}\n"), "{last:?}");
+    eprintln!("logs --json: 200 MB line in {:?}, peak RSS {} KiB (sampled)", began.elapsed(), peak / 1024);
+
     // `logs -f` on the running job: its peak read exactly while it still runs.
     let began = Instant::now();
     let mut child = capped_command(&home, 256 * MIB, &["logs", "-f", &id]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();

@@ -251,3 +251,21 @@ pub async fn show_progress(engine: &Engine, id: &JobId) -> Infallible {
         while events.try_recv().is_some() {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::utf8_cut;
+
+    #[test]
+    fn a_json_piece_never_splits_a_character() {
+        assert_eq!(utf8_cut(b"plain"), 5);
+        let text = "ab日".as_bytes();
+        assert_eq!(utf8_cut(text), text.len(), "a whole character at the end stays");
+        assert_eq!(utf8_cut(&text[..3]), 2, "its first byte alone waits for the rest");
+        assert_eq!(utf8_cut(&text[..4]), 2, "as do its first two");
+        assert_eq!(utf8_cut("😀".as_bytes()), 4);
+        assert_eq!(utf8_cut(&"😀".as_bytes()[..3]), 0);
+        assert_eq!(utf8_cut(b"bad\xff"), 4, "an invalid byte is cut anywhere");
+        assert_eq!(utf8_cut(b""), 0);
+    }
+}
