@@ -77,6 +77,64 @@ impl<'de> Deserialize<'de> for ConfigDuration {
     }
 }
 
+/// A size written as bytes (`1048576`) or with a unit: `500KB`, `200MB`, `2GB` (powers
+/// of 1000) or `512KiB`, `200MiB`, `2GiB` (powers of 1024); a fraction is fine (`1.5GB`).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => (&text[..at], &text[at..]),
+        None => (text, "B"),
+    };
+    let per_unit: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "b" | "byte" | "bytes" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("{text:?}: unknown unit {other:?}; write bytes or a number with KB, MB, GB (or KiB, MiB, GiB)")),
+    };
+    let value: f64 = number.trim().parse().map_err(|_| format!("{text:?} is not a size; write bytes or 500KB, 200MB, 2GB"))?;
+    let bytes = value * per_unit;
+    if !bytes.is_finite() || bytes < 0.0 || bytes >= u64::MAX as f64 {
+        return Err(format!("{text:?}: a size must be 0 or more bytes"));
+    }
+    Ok(bytes.round() as u64)
+}
+
+/// `200MB`, `1.5GB`, `4096 bytes`: a size as a person writes it.
+pub fn show_size(bytes: u64) -> String {
+    match bytes {
+        bytes if bytes >= 1_000_000_000 && bytes % 10_000_000 == 0 => format!("{}GB", bytes as f64 / 1e9),
+        bytes if bytes >= 1_000_000 && bytes % 10_000 == 0 => format!("{}MB", bytes as f64 / 1e6),
+        bytes if bytes >= 1_000 && bytes % 10 == 0 => format!("{}KB", bytes as f64 / 1e3),
+        bytes => format!("{bytes} bytes"),
+    }
+}
+
+/// A size in the file: a number of bytes or a string with a unit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConfigSize(pub u64);
+
+impl<'de> Deserialize<'de> for ConfigSize {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Bytes(u64),
+            Text(String),
+        }
+        let parsed = match Raw::deserialize(deserializer)
+            .map_err(|_| serde::de::Error::custom("expected a size: bytes (1048576) or text (\"500KB\", \"200MB\", \"2GB\")"))?
+        {
+            Raw::Bytes(bytes) => Ok(bytes),
+            Raw::Text(text) => parse_size(&text),
+        };
+        parsed.map(ConfigSize).map_err(serde::de::Error::custom)
+    }
+}
+
 /// When a server or the dashboard starts, finished jobs beyond these go (`codex-async gc`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -108,6 +166,7 @@ pub struct FileConfig {
     pub max_running: Option<usize>,
     pub stall_timeout: Option<ConfigDuration>,
     pub max_duration: Option<ConfigDuration>,
+    pub max_output: Option<ConfigSize>,
     pub retention: Option<Retention>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
@@ -240,6 +299,8 @@ pub struct Settings {
     pub max_running: Setting<Option<usize>>,
     pub stall_timeout: Setting<Option<Duration>>,
     pub max_duration: Setting<Option<Duration>>,
+    /// `None`: a job's output is kept whole.
+    pub max_output: Setting<Option<u64>>,
     pub retention: Setting<Option<Retention>>,
     pub agents: BTreeMap<String, AgentConfig>,
 }
@@ -296,6 +357,10 @@ fn parse_port(raw: &str) -> Result<u16, String> {
 
 fn parse_some_duration(raw: &str) -> Result<Option<Duration>, String> {
     parse_duration(raw).map(|duration| (!duration.is_zero()).then_some(duration))
+}
+
+fn parse_some_size(raw: &str) -> Result<Option<u64>, String> {
+    parse_size(raw).map(|bytes| (bytes > 0).then_some(bytes))
 }
 
 /// Built-in defaults.
@@ -380,6 +445,13 @@ impl Settings {
                 context,
                 None,
             )?,
+            max_output: layer(
+                (None, "max_output"),
+                ("CODEX_ASYNC_MAX_OUTPUT", parse_some_size),
+                file.max_output.map(|size| (size.0 > 0).then_some(size.0)),
+                context,
+                None,
+            )?,
             retention: match &file.retention {
                 Some(retention) => Setting { value: Some(retention.clone()), source: Source::File(path.clone()) },
                 None => Setting { value: None, source: Source::Default },
@@ -407,6 +479,7 @@ impl Settings {
             stall_timeout: self.stall_timeout.value,
             max_duration: self.max_duration.value,
             cancel_grace: Some(self.cancel_grace.value),
+            max_output: self.max_output.value,
         }
     }
 
@@ -427,6 +500,7 @@ impl Settings {
             ),
             ("stall_timeout", optional(self.stall_timeout.value), self.stall_timeout.source.to_string()),
             ("max_duration", optional(self.max_duration.value), self.max_duration.source.to_string()),
+            ("max_output", self.max_output.value.map_or("off".to_owned(), show_size), self.max_output.source.to_string()),
         ];
         let retention = match &self.retention.value {
             None => "off".to_owned(),
@@ -478,6 +552,12 @@ pub const EXAMPLE: &str = r#"# codex-async configuration. Every key is optional;
 # longer than this (reason: timed out). Off unless set; a job can set its own.
 # stall_timeout = "20m"
 # max_duration = "2h"
+
+# A job's output is kept twice when its agent streams events (events.jsonl, and the
+# transcript in output.txt), and whole by default. Past this size each file keeps its
+# first part and its last 4 MiB (at most half the size), and says how much was
+# dropped between. Off unless set.
+# max_output = "200MB"
 
 # Finished jobs a server or the dashboard removes when it starts (as `codex-async gc`).
 # [retention]

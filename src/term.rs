@@ -12,8 +12,6 @@ use std::ops::ControlFlow;
 
 use unicode_width::UnicodeWidthChar;
 
-use crate::jobs::tail::screen_lines;
-
 const TAB_STOP: usize = 8;
 /// How many bytes the parser takes at a time. A reader that has seen enough stops it
 /// within one step, so a megabyte line costs what is shown of it, not its length.
@@ -128,22 +126,159 @@ pub fn sanitize_line(line: &str, max_columns: usize, keep_colour: bool) -> Strin
 /// into what follows).
 pub fn sanitize_text(text: &str, keep_colour: bool) -> String {
     let mut out = String::with_capacity(text.len());
-    let lines = screen_lines(text.as_bytes());
-    for (index, line) in lines.iter().enumerate() {
-        if index > 0 {
-            out.push('\n');
+    let mut sanitizer = Sanitizer::new(keep_colour);
+    sanitizer.feed(text.as_bytes(), &mut out);
+    sanitizer.finish(&mut out);
+    out
+}
+
+/// How much of a line's segment (its text since it began, or since its last `\r`) is
+/// held before it is shown. A segment is held because a `\r` may still discard it; a
+/// longer one is shown as it comes, as a terminal shows a line longer than its width
+/// on rows of their own: a later `\r` then rewrites only what came after the last
+/// row shown.
+pub const SEGMENT_BYTES: usize = 256 * 1024;
+
+/// [`sanitize_text`] over a stream that comes in pieces, in memory bounded whatever the
+/// length of a line: each byte is looked at a fixed number of times, held bytes never
+/// exceed [`SEGMENT_BYTES`], and the parser (vte keeps its state between calls) reads
+/// a sequence cut between two pieces as one.
+///
+/// Text that a `\r` discards is never parsed: a line of a million progress-bar frames
+/// costs a scan for line ends, and the parse of its last frame.
+pub struct Sanitizer {
+    keep_colour: bool,
+    /// The current segment's raw bytes, not parsed yet.
+    held: Vec<u8>,
+    /// A `\r` came: the next byte that does not end the line starts the segment again.
+    carriage: bool,
+    parser: vte::Parser,
+    /// The parser has read part of this line (it must start afresh on the next one).
+    parsed: bool,
+    line: LineShown,
+}
+
+/// What of the current line has gone out.
+#[derive(Default)]
+struct LineShown {
+    column: usize,
+    /// A colour sequence went out: the line ends with a reset.
+    coloured: bool,
+    /// Anything went out.
+    any: bool,
+}
+
+impl Sanitizer {
+    pub fn new(keep_colour: bool) -> Self {
+        Sanitizer { keep_colour, held: Vec::new(), carriage: false, parser: vte::Parser::new(), parsed: false, line: LineShown::default() }
+    }
+
+    /// Takes the next piece of the stream; what can be shown of it goes to `out`.
+    pub fn feed(&mut self, bytes: &[u8], out: &mut String) {
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let run = memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
+            if run > 0 {
+                if self.carriage {
+                    self.start_segment_again();
+                }
+                self.hold(&rest[..run], out);
+            }
+            match rest.get(run) {
+                Some(b'\n') => {
+                    self.end_line(out);
+                    out.push('\n');
+                }
+                Some(_) => self.carriage = true,
+                None => {}
+            }
+            rest = &rest[(run + 1).min(rest.len())..];
         }
-        let clean = sanitize_line(line, usize::MAX, keep_colour);
-        let coloured = keep_colour && clean.contains('\u{1b}');
-        out.push_str(&clean);
-        if coloured {
+    }
+
+    /// The stream ended: a last line without its end goes out (without a newline).
+    /// Returns whether it showed anything.
+    pub fn finish(&mut self, out: &mut String) -> bool {
+        self.end_line(out)
+    }
+
+    fn hold(&mut self, bytes: &[u8], out: &mut String) {
+        if self.held.len() + bytes.len() <= SEGMENT_BYTES {
+            self.held.extend_from_slice(bytes);
+            return;
+        }
+        let held = std::mem::take(&mut self.held);
+        self.parse(&held, out);
+        self.parse(bytes, out);
+        // The buffer is kept for the next segment, emptied.
+        self.held = held;
+        self.held.clear();
+    }
+
+    fn start_segment_again(&mut self) {
+        self.held.clear();
+        self.carriage = false;
+        self.line.column = 0;
+        if self.parsed {
+            // A sequence the shown part began does not go on after the `\r`.
+            self.parser = vte::Parser::new();
+            self.parsed = false;
+        }
+    }
+
+    /// Shows the held segment and closes the line's colour; true if the line showed anything.
+    fn end_line(&mut self, out: &mut String) -> bool {
+        let held = std::mem::take(&mut self.held);
+        self.parse(&held, out);
+        self.held = held;
+        self.held.clear();
+        if self.line.coloured {
             out.push_str("\u{1b}[0m");
         }
+        let shown = self.line.any;
+        self.line = LineShown::default();
+        self.carriage = false;
+        if self.parsed {
+            self.parser = vte::Parser::new();
+            self.parsed = false;
+        }
+        shown
     }
-    if text.ends_with('\n') && !out.is_empty() {
-        out.push('\n');
+
+    fn parse(&mut self, bytes: &[u8], out: &mut String) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.parsed = true;
+        let keep_colour = self.keep_colour;
+        let line = &mut self.line;
+        let mut collector = Collector {
+            visit: |piece| {
+                match piece {
+                    Piece::Char(ch) => {
+                        out.push(ch);
+                        line.column += ch.width().unwrap_or(0);
+                    }
+                    Piece::Tab => {
+                        let spaces = TAB_STOP - line.column % TAB_STOP;
+                        out.extend(std::iter::repeat_n(' ', spaces));
+                        line.column += spaces;
+                    }
+                    Piece::Sgr(groups) if keep_colour => {
+                        out.push_str(&sgr_sequence(&groups));
+                        line.coloured = true;
+                    }
+                    Piece::Sgr(_) => return ControlFlow::Continue(()),
+                }
+                line.any = true;
+                ControlFlow::Continue(())
+            },
+            stopped: false,
+        };
+        self.parser.advance(&mut collector, bytes);
+        #[cfg(test)]
+        parse_count::add(bytes.len());
     }
-    out
 }
 
 /// Bytes parsed on this thread, for tests that prove drawing a huge line costs what
@@ -195,6 +330,82 @@ mod tests {
         let raw = "10%\r50%\r100%\nline two\u{1b}[31m red\n\u{1b}]0;t\u{7}last\n";
         assert_eq!(sanitize_text(raw, false), "100%\nline two red\nlast\n");
         assert_eq!(sanitize_text(raw, true), "100%\nline two\u{1b}[31m red\u{1b}[0m\nlast\n");
+    }
+
+    /// The text of `raw` fed in pieces of `size` bytes, and finished.
+    fn streamed(raw: &[u8], size: usize, keep_colour: bool) -> String {
+        let mut sanitizer = Sanitizer::new(keep_colour);
+        let mut out = String::new();
+        for piece in raw.chunks(size) {
+            sanitizer.feed(piece, &mut out);
+        }
+        sanitizer.finish(&mut out);
+        out
+    }
+
+    #[test]
+    fn text_cut_anywhere_reads_the_same_as_whole() {
+        let raw = "10%\r50%\r100%\r\nline\ttwo\u{1b}[31m red\u{1b}]0;a title\u{7}\n\u{1b}]8;;http://x/\u{1b}\\link\u{1b}]8;;\u{1b}\\ 日本語\r\nlast";
+        let whole = sanitize_text(raw, true);
+        assert_eq!(whole, "100%\nline    two\u{1b}[31m red\u{1b}[0m\nlink 日本語\nlast");
+        for size in 1..=raw.len() {
+            assert_eq!(streamed(raw.as_bytes(), size, true), whole, "pieces of {size} bytes");
+        }
+    }
+
+    #[test]
+    fn a_line_of_progress_frames_parses_only_its_last_frame() {
+        let mut raw = Vec::new();
+        for percent in 0..200_000 {
+            raw.extend_from_slice(format!("\u{1b}[32mprogress {}%\u{1b}[0m\r", percent % 101).as_bytes());
+        }
+        raw.extend_from_slice(b"done\n");
+        parse_count::take();
+        assert_eq!(streamed(&raw, 64 * 1024, false), "done\n");
+        assert_eq!(parse_count::take(), 4, "only what a terminal would show is parsed");
+    }
+
+    #[test]
+    fn a_line_longer_than_a_segment_goes_out_as_it_comes_and_holds_little() {
+        let mut sanitizer = Sanitizer::new(false);
+        let mut out = String::new();
+        let piece = vec![b'x'; 64 * 1024];
+        let mut shown = 0;
+        for _ in 0..64 {
+            sanitizer.feed(&piece, &mut out);
+            shown += out.len();
+            out.clear();
+            assert!(sanitizer.held.len() <= SEGMENT_BYTES);
+        }
+        assert!(shown >= 64 * 64 * 1024 - SEGMENT_BYTES, "all but the last segment went out: {shown}");
+        // A `\r` now rewrites only what was not shown yet, as on a terminal's last row.
+        sanitizer.feed(b"\rend\n", &mut out);
+        shown += out.len();
+        assert!(out.ends_with("end\n"), "{:?}", &out[out.len().saturating_sub(10)..]);
+        assert!(shown <= 64 * 64 * 1024 + 4);
+    }
+
+    #[test]
+    fn an_endless_sequence_is_parsed_in_bounded_memory_and_shows_nothing() {
+        let mut sanitizer = Sanitizer::new(false);
+        let mut out = String::new();
+        sanitizer.feed(b"before \x1b]52;c;", &mut out);
+        let payload = vec![b'A'; 1024 * 1024];
+        for _ in 0..16 {
+            sanitizer.feed(&payload, &mut out);
+        }
+        sanitizer.feed(b"\x07after\n", &mut out);
+        assert_eq!(out, "before after\n");
+    }
+
+    #[test]
+    fn a_colour_begun_before_a_shown_segment_is_reset_at_the_line_end() {
+        let mut raw = b"\x1b[31m".to_vec();
+        raw.extend(std::iter::repeat_n(b'r', SEGMENT_BYTES + 10));
+        raw.extend_from_slice(b"\rplain\nnext\n");
+        let out = streamed(&raw, 4096, true);
+        assert!(out.starts_with("\u{1b}[31mrrr"));
+        assert!(out.ends_with("plain\u{1b}[0m\nnext\n"), "{:?}", &out[out.len() - 20..]);
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! ends — woken by the change feed, never by a timer — and `wait --progress`'s line.
 
 use std::convert::Infallible;
-use std::fs::File;
 use std::io::{IsTerminal, Read, Seek, SeekFrom, Write};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -13,7 +12,7 @@ use super::args::LogsArgs;
 use super::render::warn;
 use crate::jobs::feed::{FeedEvent, Scope};
 use crate::jobs::wait::LOST_RECHECK;
-use crate::jobs::{Engine, JobId, JobMeta, Status};
+use crate::jobs::{Engine, JobId, JobMeta, JobStore, Status};
 use crate::term;
 
 /// Read at most this much at once: memory stays bounded whatever the file's size.
@@ -33,11 +32,11 @@ async fn print_logs(engine: &Engine, id: &JobId, args: &LogsArgs) -> anyhow::Res
     let mut offset = 0;
     let mut meta = store.read_meta(id)?;
     loop {
-        offset = copy_new(&store.output_path(id), offset, &mut printer)?;
+        offset = copy_new(store, id, offset, &mut printer)?;
         let Some(events) = events.as_mut() else { break };
         if meta.status.is_finished() {
             // Its last words were written before its end was recorded.
-            copy_new(&store.output_path(id), offset, &mut printer)?;
+            copy_new(store, id, offset, &mut printer)?;
             break;
         }
         let recheck = meta.supervisor_lost.then(|| Instant::now() + LOST_RECHECK);
@@ -75,15 +74,11 @@ fn job_exit_code(meta: &JobMeta) -> ExitCode {
 
 /// Prints what the file holds past `offset`; returns the new offset. A file that
 /// shrank (truncated, or made again) is read from its start.
-fn copy_new(path: &std::path::Path, mut offset: u64, printer: &mut Printer) -> anyhow::Result<u64> {
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(offset),
-        Err(err) => return Err(anyhow::Error::new(err).context(format!("reading {}", path.display()))),
-    };
+fn copy_new(store: &JobStore, id: &JobId, mut offset: u64, printer: &mut Printer) -> anyhow::Result<u64> {
+    let Some(mut file) = store.open_output(id)? else { return Ok(offset) };
     let len = file.metadata()?.len();
     if len < offset {
-        warn(format!("codex-async: {} was truncated; reading it again from its start", path.display()));
+        warn(format!("codex-async: {} was truncated; reading it again from its start", store.output_path(id).display()));
         offset = 0;
     }
     file.seek(SeekFrom::Start(offset))?;
@@ -98,39 +93,88 @@ fn copy_new(path: &std::path::Path, mut offset: u64, printer: &mut Printer) -> a
     }
 }
 
-/// Where output goes: raw bytes, JSON pieces, or lines through the sanitizer.
+/// The most of a line `--json` holds back waiting for its end: a longer line goes out
+/// in pieces of about this size.
+const JSON_PIECE: usize = 256 * 1024;
+
+/// Where output goes: raw bytes, JSON pieces, or text through the sanitizer. Each byte
+/// read is looked at a fixed number of times, and what is held is bounded, however
+/// long a line is.
 struct Printer {
     raw: bool,
     json: bool,
-    colour: bool,
-    /// The start of a line whose end has not come yet (sanitized output works by lines).
+    /// The sanitizer, with its state between reads (a line, a sequence cut between two).
+    sanitizer: term::Sanitizer,
+    /// With `--json`: the start of a line whose end has not come yet.
     partial: Vec<u8>,
+    /// Sanitized text on its way out (emptied after every read).
+    text: String,
     stdout: std::io::Stdout,
 }
 
 impl Printer {
     fn new(args: &LogsArgs) -> Self {
         let stdout = std::io::stdout();
-        Printer { raw: args.raw, json: args.json, colour: stdout.is_terminal(), partial: Vec::new(), stdout }
+        let colour = stdout.is_terminal();
+        Printer {
+            raw: args.raw,
+            json: args.json,
+            sanitizer: term::Sanitizer::new(colour),
+            partial: Vec::new(),
+            text: String::new(),
+            stdout,
+        }
     }
 
     fn bytes(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
         if self.raw {
             return self.write(bytes);
         }
-        self.partial.extend_from_slice(bytes);
-        let Some(end) = self.partial.iter().rposition(|&byte| byte == b'\n') else { return Ok(()) };
-        let complete: Vec<u8> = self.partial.drain(..=end).collect();
-        self.text(&String::from_utf8_lossy(&complete))
+        if self.json {
+            return self.json_bytes(bytes);
+        }
+        self.sanitizer.feed(bytes, &mut self.text);
+        self.flush_text()
     }
 
-    fn text(&mut self, text: &str) -> anyhow::Result<()> {
-        if self.json {
-            let line = format!("{}\n", serde_json::json!({ "output": text }));
-            return self.write(line.as_bytes());
+    /// `--json`: complete lines go out as they come (only the new bytes are searched
+    /// for the last line end); a line longer than [`JSON_PIECE`] goes out in pieces.
+    fn json_bytes(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        if let Some(end) = memchr::memrchr(b'\n', bytes) {
+            self.partial.extend_from_slice(&bytes[..=end]);
+            let complete = std::mem::take(&mut self.partial);
+            self.json_piece(&complete)?;
+            self.partial.extend_from_slice(&bytes[end + 1..]);
+        } else {
+            self.partial.extend_from_slice(bytes);
         }
-        let clean = term::sanitize_text(text, self.colour);
-        self.write(clean.as_bytes())
+        if self.partial.len() >= JSON_PIECE {
+            // Cut before a character the piece would split, so it reads the same.
+            let cut = utf8_cut(&self.partial);
+            let piece: Vec<u8> = self.partial.drain(..cut).collect();
+            self.json_piece(&piece)?;
+        }
+        Ok(())
+    }
+
+    fn json_piece(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let line = format!("{}\n", serde_json::json!({ "output": String::from_utf8_lossy(bytes) }));
+        self.write(line.as_bytes())
+    }
+
+    fn flush_text(&mut self) -> anyhow::Result<()> {
+        if self.text.is_empty() {
+            return Ok(());
+        }
+        let text = std::mem::take(&mut self.text);
+        self.write(text.as_bytes())?;
+        // The buffer is kept for the next read, emptied.
+        self.text = text;
+        self.text.clear();
+        Ok(())
     }
 
     fn write(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
@@ -144,19 +188,38 @@ impl Printer {
 
     /// The last line, even without its end; with `--json`, the job's state.
     fn finish(&mut self, meta: &JobMeta) -> anyhow::Result<()> {
-        if !self.partial.is_empty() {
-            let mut rest = String::from_utf8_lossy(&std::mem::take(&mut self.partial)).into_owned();
-            if !self.json {
-                rest.push('\n');
-            }
-            self.text(&rest)?;
-        }
         if self.json {
+            let rest = std::mem::take(&mut self.partial);
+            self.json_piece(&rest)?;
             let end = serde_json::json!({"job_id": meta.job_id, "status": meta.status, "exit_code": meta.exit_code});
-            self.write(format!("{end}\n").as_bytes())?;
+            return self.write(format!("{end}\n").as_bytes());
         }
-        Ok(())
+        if !self.raw && self.sanitizer.finish(&mut self.text) {
+            self.text.push('\n');
+        }
+        self.flush_text()
     }
+}
+
+/// Where to cut `bytes` so that no character is split: before an incomplete one at
+/// the end (invalid bytes are cut anywhere: they read as U+FFFD either way).
+fn utf8_cut(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    // A character is at most four bytes: its start is among the last four.
+    for back in 1..=len.min(4) {
+        let byte = bytes[len - back];
+        if byte & 0b1100_0000 == 0b1000_0000 {
+            continue;
+        }
+        let needs = match byte {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        return if needs > back { len - back } else { len };
+    }
+    len
 }
 
 /// `wait --progress`: the job's newest output line on stderr whenever it changes, at
@@ -186,5 +249,23 @@ pub async fn show_progress(engine: &Engine, id: &JobId) -> Infallible {
         }
         tokio::time::sleep(EVERY).await;
         while events.try_recv().is_some() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utf8_cut;
+
+    #[test]
+    fn a_json_piece_never_splits_a_character() {
+        assert_eq!(utf8_cut(b"plain"), 5);
+        let text = "ab日".as_bytes();
+        assert_eq!(utf8_cut(text), text.len(), "a whole character at the end stays");
+        assert_eq!(utf8_cut(&text[..3]), 2, "its first byte alone waits for the rest");
+        assert_eq!(utf8_cut(&text[..4]), 2, "as do its first two");
+        assert_eq!(utf8_cut("😀".as_bytes()), 4);
+        assert_eq!(utf8_cut(&"😀".as_bytes()[..3]), 0);
+        assert_eq!(utf8_cut(b"bad\xff"), 4, "an invalid byte is cut anywhere");
+        assert_eq!(utf8_cut(b""), 0);
     }
 }

@@ -18,6 +18,7 @@ port = 9000
 max_running = 3
 stall_timeout = "20m"
 max_duration = "2h"
+max_output = "200MB"
 
 [retention]
 older_than = "7d"
@@ -40,6 +41,8 @@ fn every_key_round_trips_into_the_settings() {
     assert_eq!(settings.max_running.value, Some(3));
     assert_eq!(settings.stall_timeout.value, Some(Duration::from_secs(1200)));
     assert_eq!(settings.max_duration.value, Some(Duration::from_secs(7200)));
+    assert_eq!(settings.max_output.value, Some(200_000_000));
+    assert_eq!(settings.job_limits().max_output, Some(200_000_000));
     let retention = settings.retention.value.clone().unwrap();
     assert_eq!(retention.older_than.unwrap().0, Duration::from_secs(7 * 86_400));
     assert_eq!(retention.keep, Some(50));
@@ -126,4 +129,27 @@ fn durations_read_as_people_write_them() {
     assert!(parse_duration("3 fortnights").unwrap_err().contains("unit"));
     assert_eq!(show_duration(Duration::from_secs(5400)), "90m");
     assert_eq!(show_duration(Duration::from_secs(7200)), "2h");
+}
+
+#[test]
+fn sizes_read_as_people_write_them() {
+    assert_eq!(parse_size("1048576"), Ok(1_048_576));
+    assert_eq!(parse_size("200MB"), Ok(200_000_000));
+    assert_eq!(parse_size(" 1.5 GB "), Ok(1_500_000_000));
+    assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
+    assert_eq!(parse_size("2gib"), Ok(2 * 1024 * 1024 * 1024));
+    assert_eq!(parse_size("0"), Ok(0));
+    assert!(parse_size("12 parsecs").unwrap_err().contains("unknown unit"));
+    assert!(parse_size("-5MB").is_err());
+    assert_eq!(show_size(200_000_000), "200MB");
+    assert_eq!(show_size(1_500_000_000), "1.5GB");
+    assert_eq!(show_size(4097), "4097 bytes");
+    let file = FileConfig::parse("max_output = 0\n", &path()).unwrap();
+    let settings = Settings::resolve(path(), &file, &Flags::default(), &no_env).unwrap();
+    assert_eq!(settings.max_output.value, None, "0 is off");
+    let env = |name: &str| (name == "CODEX_ASYNC_MAX_OUTPUT").then(|| "1MB".to_owned());
+    let settings = Settings::resolve(path(), &file, &Flags::default(), &env).unwrap();
+    assert_eq!(settings.max_output.value, Some(1_000_000));
+    let err = FileConfig::parse("max_output = \"lots\"\n", &path()).unwrap_err();
+    assert!(err.place.contains("max_output"), "{err}");
 }

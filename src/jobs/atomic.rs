@@ -72,7 +72,12 @@ pub fn write_into_reserve(reserve: &Path, target: &Path, bytes: &[u8]) -> io::Re
 /// see it from then on), before the folder is synced for a crash: what a writer does once
 /// its readers can see the file need not wait for the disk.
 pub fn write_into_reserve_with(reserve: &Path, target: &Path, bytes: &[u8], placed: impl FnOnce()) -> io::Result<()> {
-    let written = OpenOptions::new().write(true).custom_flags(nix::libc::O_NOFOLLOW).open(reserve).and_then(|mut file| {
+    // Never through a symlink, and a FIFO in its place fails at once (ENXIO).
+    let flags = nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK;
+    let written = OpenOptions::new().write(true).custom_flags(flags).open(reserve).and_then(|mut file| {
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::other("the reserve is not a regular file"));
+        }
         if file.metadata()?.len() < bytes.len() as u64 {
             return Err(io::Error::other("the reserve is too small"));
         }

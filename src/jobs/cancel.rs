@@ -28,6 +28,8 @@ use super::store::JobStore;
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 /// How often an ending in progress looks whether the processes are gone.
 const LOOK_AGAIN: Duration = Duration::from_millis(50);
+/// A cancel request is three small fields.
+const MAX_CANCEL_REQUEST_BYTES: u64 = 4 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CancelRequest {
@@ -45,8 +47,10 @@ impl CancelRequest {
         Duration::try_from_secs_f64(self.grace_seconds).unwrap_or(DEFAULT_GRACE)
     }
 
+    /// The request in a job's folder, if there is a sound one (the file is the job's to
+    /// write: read as any job file, and small).
     pub fn read(path: &Path) -> Option<Self> {
-        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+        serde_json::from_slice(&super::jobfile::read_capped(path, MAX_CANCEL_REQUEST_BYTES).ok()?).ok()
     }
 
     fn write(&self, path: &Path) -> Result<()> {

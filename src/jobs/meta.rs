@@ -8,7 +8,6 @@ use std::fmt;
 #[cfg(test)]
 use std::fs;
 use std::fs::{File, OpenOptions};
-use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -248,17 +247,13 @@ impl JobMeta {
     /// file. The folder names the job: a meta whose `job_id` is another job's (a folder
     /// copied or restored by hand) is corrupt, so nobody acts on the other job through it.
     pub fn read(id: &str, path: &Path) -> Result<Self> {
-        let file =
-            OpenOptions::new().read(true).custom_flags(nix::libc::O_NOFOLLOW).open(path).map_err(|err| match err.raw_os_error() {
-                Some(nix::libc::ELOOP) => corrupt(id, "meta.json is a symlink; it is not followed"),
-                _ if err.kind() == std::io::ErrorKind::NotFound => corrupt(id, "meta.json is missing"),
-                _ => JobError::io("reading", path, err),
-            })?;
-        let mut bytes = Vec::with_capacity(8 * 1024);
-        file.take(MAX_META_BYTES + 1).read_to_end(&mut bytes).map_err(|err| JobError::io("reading", path, err))?;
-        if bytes.len() as u64 > MAX_META_BYTES {
-            return Err(corrupt(id, &format!("meta.json is larger than {MAX_META_BYTES} bytes")));
-        }
+        let bytes = super::jobfile::read_capped(path, MAX_META_BYTES).map_err(|err| match super::jobfile::refusal(&err) {
+            Some(super::jobfile::Refused::Symlink(_)) => corrupt(id, "meta.json is a symlink; it is not followed"),
+            Some(super::jobfile::Refused::NotRegular(_)) => corrupt(id, "meta.json is not a regular file; it is not read"),
+            Some(super::jobfile::Refused::TooLarge { .. }) => corrupt(id, &format!("meta.json is larger than {MAX_META_BYTES} bytes")),
+            None if err.kind() == std::io::ErrorKind::NotFound => corrupt(id, "meta.json is missing"),
+            None => JobError::io("reading", path, err),
+        })?;
         let meta = Self::from_json(&bytes).map_err(|reason| corrupt(id, &reason))?;
         if meta.job_id != id {
             let named: String = meta.job_id.chars().take(80).collect();
@@ -284,7 +279,8 @@ impl JobMeta {
             .create(true)
             .truncate(false)
             .mode(0o600)
-            .custom_flags(nix::libc::O_NOFOLLOW)
+            // A FIFO in its place fails at once (ENXIO) instead of holding the writer.
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
             .open(reserve)
             .map_err(|err| JobError::io("creating", reserve, err))?;
         nix::fcntl::posix_fallocate(&file, 0, size).map_err(|err| JobError::io("reserving space in", reserve, err.into()))
@@ -302,15 +298,10 @@ fn corrupt(id: &str, reason: &str) -> JobError {
     JobError::Corrupt { id: id.to_owned(), reason: reason.to_owned() }
 }
 
-/// Creates a file for appending agent output, readable only by its owner.
+/// Creates a file for appending agent output, readable only by its owner (see
+/// [`super::jobfile::open_append`]: never through a symlink, never a FIFO).
 pub fn open_append(path: &Path) -> Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|err| JobError::io("opening for append", path, err))
+    super::jobfile::open_append(path).map_err(|err| JobError::io("opening for append", path, err))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod follow;
 pub mod gc;
 pub mod git;
 mod id;
+pub mod jobfile;
 pub mod kept;
 pub mod marker;
 pub mod meta;

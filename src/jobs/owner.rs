@@ -80,11 +80,13 @@ impl OwnerLock {
 
     /// Looks at a job's lock without waiting, taking it if it is free.
     pub fn probe(folder: &Path) -> io::Result<Probe> {
-        let file = match OpenOptions::new().read(true).custom_flags(nix::libc::O_NOFOLLOW).open(folder.join(LOCK_FILE)) {
-            Ok(file) => file,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Probe::NoLockFile),
-            Err(err) => return Err(err),
-        };
+        // Without waiting: a FIFO put in the lock file's place would hold a read-only open.
+        let file =
+            match OpenOptions::new().read(true).custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK).open(folder.join(LOCK_FILE)) {
+                Ok(file) => file,
+                Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Probe::NoLockFile),
+                Err(err) => return Err(err),
+            };
         match file.try_lock() {
             Ok(()) => Ok(Probe::Taken(OwnerLock { file })),
             Err(TryLockError::WouldBlock) => Ok(Probe::Held),

@@ -14,7 +14,16 @@
 //!   saying so (a supervisor killed) are dropped when next looked at.
 //!
 //! A home without `queue/` (new, or older than the queue) gets its index built from
-//! the jobs folder by the first process that needs it.
+//! the jobs folder by the first process that needs it, and a server or the dashboard
+//! reconciles the index with the jobs folder when it starts (a pending job an older
+//! version indexed too late, or a job folder put back by hand, is queued again).
+//!
+//! A pending job is indexed before its folder appears, so a crash in between leaves an
+//! entry without a job (dropped when next looked at), never a job the queue does not
+//! know. A pending job that can never start (its request unreadable, a FIFO or a
+//! symlink) is recorded as `error` by the supervisor that tried, with the reason in its
+//! note, and the queue moves on to the next. A full disk is no fault of the job's: it
+//! stays pending, and starts at the first look after there is room again.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -129,7 +138,7 @@ impl Locked<'_> {
         for record in self.store.list(None)? {
             let Ok(meta) = record.meta else { continue };
             match meta.status {
-                Status::Pending => self.add_pending(&record.id, meta.created_at)?,
+                Status::Pending => drop(self.add_pending(&record.id, meta.created_at)?),
                 Status::Running => self.add_active(&record.id)?,
                 _ => {}
             }
@@ -146,9 +155,12 @@ impl Locked<'_> {
         names
     }
 
-    fn add_pending(&self, id: &JobId, created: Option<Timestamp>) -> Result<()> {
-        let path = self.queue.pending_dir().join(entry_name(created, id));
-        File::create(&path).map(drop).map_err(io_error("queueing", &path))
+    /// Indexes a pending job; returns its entry's name.
+    fn add_pending(&self, id: &JobId, created: Option<Timestamp>) -> Result<String> {
+        let name = entry_name(created, id);
+        let path = self.queue.pending_dir().join(&name);
+        File::create(&path).map_err(io_error("queueing", &path))?;
+        Ok(name)
     }
 
     fn remove_pending(&self, id: &JobId) {
@@ -219,16 +231,14 @@ pub fn start(
         }
         return Ok(started);
     }
-    let id = create_pending(store, request)?;
-    let meta = store.read_meta_raw(&id)?;
-    locked.add_pending(&id, meta.created_at)?;
+    let id = create_pending(&locked, store, request)?;
     let position = locked.pending_count();
     Ok(StartView { job_id: id.to_string(), status: Status::Pending, pid: None, error: None, queue_position: Some(position) })
 }
 
 /// Writes a pending job: its meta, its request, an empty output, an unheld lock file;
-/// assembled aside and renamed into place, as every job is.
-fn create_pending(store: &JobStore, request: &StartRequest) -> Result<JobId> {
+/// assembled aside and renamed into place, as every job is, after its index entry.
+fn create_pending(locked: &Locked, store: &JobStore, request: &StartRequest) -> Result<JobId> {
     let request_bytes = serde_json::to_vec_pretty(request).map_err(|err| JobError::Supervisor(err.to_string()))?;
     for _ in 0..8 {
         let id = JobId::generate();
@@ -236,13 +246,30 @@ fn create_pending(store: &JobStore, request: &StartRequest) -> Result<JobId> {
         let staging_name = uuid::Uuid::new_v4().simple().to_string();
         let mut files = vec![(REQUEST_FILE, request_bytes.as_slice()), (OUTPUT_FILE, b"".as_slice())];
         files.extend(request.files());
-        match store.create_unowned(&id, &meta, &staging_name, &files) {
+        let entry = locked.add_pending(&id, meta.created_at)?;
+        let created = store.create_unowned(&id, &meta, &staging_name, &files);
+        if created.is_err() {
+            // Only this entry: another job may hold the id, and its entry is its own.
+            let _ = fs::remove_file(locked.queue.pending_dir().join(entry));
+        }
+        match created {
             Ok(()) => return Ok(id),
             Err(JobError::IdTaken(_)) => continue,
             Err(err) => return Err(err),
         }
     }
     Err(JobError::Supervisor("eight fresh job ids in a row were taken".into()))
+}
+
+/// Makes the index agree with the jobs folder: every pending job queued, every running
+/// one counted. Reads every job's meta: for a process that starts (a server, the
+/// dashboard), not for every look.
+pub fn reconcile(store: &JobStore) -> Result<()> {
+    let queue = Queue::of(store);
+    if !queue.in_use() {
+        return Ok(());
+    }
+    queue.lock(store)?.rebuild()
 }
 
 /// Starts pending jobs while their limits allow. Any process may call this at any
@@ -267,6 +294,8 @@ pub fn advance(launcher: &Path, store: &JobStore) -> Result<Vec<String>> {
             break;
         }
         match spawn::launch_pending(launcher, store, &id, spawn::START_DEADLINE) {
+            // Started, or recorded as unable to start (`error`): either way it leaves
+            // the queue, and the next one is looked at.
             Ok(view) => {
                 locked.remove_pending(&id);
                 if view.status == Status::Running {
@@ -276,7 +305,8 @@ pub fn advance(launcher: &Path, store: &JobStore) -> Result<Vec<String>> {
                 started.push(view.job_id);
             }
             Err(err) => {
-                // Left pending: the next look tries again.
+                // No supervisor answered for it (none could be started, or it did not
+                // answer in time): left pending, the next look tries again.
                 tracing::warn!(job = %id, %err, "could not start a pending job");
                 break;
             }
@@ -308,10 +338,11 @@ pub fn ended(store: &JobStore, id: &JobId) {
     let _ = fs::remove_file(Queue::of(store).active_dir().join(id.as_str()));
 }
 
-/// Keeps the queue moving from a long-lived process (a server, the dashboard): whenever
-/// a job's record or owner changes — a job ended, a supervisor died — pending jobs are
-/// started while their limits allow. Supervisors move the queue on when their job ends;
-/// this covers the ones that die without a word. Idle, it costs nothing.
+/// Keeps the queue moving from a long-lived process (a server, the dashboard): first the
+/// index is reconciled with the jobs folder, then whenever a job's record or owner
+/// changes — a job ended, a supervisor died — pending jobs are started while their
+/// limits allow. Supervisors move the queue on when their job ends; this covers the
+/// ones that die without a word. Idle, it costs nothing.
 pub async fn keep_moving(feed: super::feed::JobFeed, launcher: PathBuf, stop: tokio_util::sync::CancellationToken) {
     use super::feed::{FeedEvent, Scope};
     let mut events = match feed.subscribe(Scope::All) {
@@ -337,9 +368,15 @@ pub async fn keep_moving(feed: super::feed::JobFeed, launcher: PathBuf, stop: to
             // Take in the rest of the burst: one look for all of it.
             while events.try_recv().is_some() {}
         }
-        first = false;
+        let reconciling = std::mem::take(&mut first);
         let (store, launcher) = (feed.store().clone(), launcher.clone());
-        match tokio::task::spawn_blocking(move || advance(&launcher, &store)).await {
+        let moved = tokio::task::spawn_blocking(move || {
+            if reconciling && let Err(err) = reconcile(&store) {
+                tracing::warn!(%err, "could not reconcile the queue's index with the jobs folder");
+            }
+            advance(&launcher, &store)
+        });
+        match moved.await {
             Ok(Ok(started)) if !started.is_empty() => tracing::info!(?started, "started pending jobs"),
             Ok(Err(err)) => tracing::warn!(%err, "could not move the queue on"),
             _ => {}

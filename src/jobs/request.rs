@@ -28,10 +28,13 @@ pub struct JobLimits {
     /// Between SIGINT and SIGKILL when the job is stopped for one of those reasons.
     #[serde(default)]
     pub cancel_grace: Option<Duration>,
+    /// Past this many bytes, `output.txt` (and `events.jsonl`) keep their head and
+    /// their tail, and say how much was dropped between.
+    #[serde(default)]
+    pub max_output: Option<u64>,
 }
 
-/// The file a long prompt is kept in, in the job's folder.
-pub const PROMPT_FILE: &str = "prompt.txt";
+pub use super::store::PROMPT_FILE;
 
 /// A follow-up: the conversation it continues.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -40,39 +40,78 @@ pub const STILL_HELD_NOTE: &str = "meta.json says this job ended, but its superv
 /// The note of a running job whose meta.json cannot be read.
 pub const UNREADABLE_NOTE: &str = "meta.json cannot be read, but the job's supervisor still runs it (its next write restores it)";
 
+/// How many times a job is read when its supervisor lets go of it during the read.
+const READS_WHEN_LET_GO: usize = 3;
+
+/// One judged read of a job's meta.
+enum Judged {
+    Final(Result<JobMeta>),
+    /// Read while the supervisor was letting go of the job: read again.
+    LetGoMeanwhile(Result<JobMeta>),
+}
+
 impl JobStore {
     /// The meta, with a running job whose owner is gone settled as such, and a job whose
     /// owner still runs it read as running.
     pub fn read_meta(&self, id: &JobId) -> Result<JobMeta> {
+        // A supervisor may let go of its exclusive hold between the look at the lock and
+        // the proof that it holds it: the file read in between may be what was there
+        // before its result (garbage, a forged end). Then the job is read again, with the
+        // result in place.
+        let mut reads = 1;
+        loop {
+            match self.judged(id) {
+                Judged::Final(judged) => return judged,
+                Judged::LetGoMeanwhile(judged) if reads >= READS_WHEN_LET_GO => return judged,
+                Judged::LetGoMeanwhile(_) => reads += 1,
+            }
+        }
+    }
+
+    /// One judged read.
+    fn judged(&self, id: &JobId) -> Judged {
         let folder = self.job_dir(id);
         // The lock is looked at before the file is read: a supervisor puts its result in
         // place before it lets go of its exclusive hold, so a file read after the hold was
         // seen let go holds the result (or something newer).
         let hold = OwnerLock::look(&folder);
-        let run_by_supervisor = |named: Option<i64>| matches!(hold, Ok(Hold::Exclusive)) && proven::supervisor(self, id, named).is_some();
+        let exclusive = matches!(hold, Ok(Hold::Exclusive));
+        let run_by_supervisor = |named: Option<i64>| exclusive && proven::supervisor(self, id, named).is_some();
+        // The hold was seen exclusive, yet no supervisor proved it holds it: it may have
+        // let go since, its result now in place.
+        let let_go_meanwhile = || exclusive && !matches!(OwnerLock::look(&folder), Ok(Hold::Exclusive));
         let meta = match self.read_meta_raw(id) {
             Ok(meta) => meta,
             // Garbage written over the record of a running job is not its end either.
-            Err(JobError::Corrupt { reason, .. }) if run_by_supervisor(None) => return unreadable_but_running(id, &reason),
-            Err(err) => return Err(err),
+            Err(JobError::Corrupt { reason, .. }) if run_by_supervisor(None) => return Judged::Final(unreadable_but_running(id, &reason)),
+            Err(err) if let_go_meanwhile() => return Judged::LetGoMeanwhile(Err(err)),
+            Err(err) => return Judged::Final(Err(err)),
         };
         if meta.status != Status::Running {
-            return Ok(match &hold {
+            return match &hold {
                 // Held exclusively by its supervisor, not by a reader holding it a moment.
-                Ok(Hold::Exclusive) if run_by_supervisor(meta.supervisor_pid) => still_running(meta),
+                Ok(Hold::Exclusive) if run_by_supervisor(meta.supervisor_pid) => Judged::Final(Ok(still_running(meta))),
+                Ok(Hold::Exclusive) if let_go_meanwhile() => Judged::LetGoMeanwhile(Ok(meta)),
                 // A lock file removed while its supervisor runs: the supervisor still proves itself.
-                Ok(Hold::NoLockFile) if meta.status.is_finished() && proven::earlier_supervisor(id, &meta).is_some() => still_running(meta),
-                Ok(_) => meta,
+                Ok(Hold::NoLockFile) if meta.status.is_finished() && proven::earlier_supervisor(id, &meta).is_some() => {
+                    Judged::Final(Ok(still_running(meta)))
+                }
+                Ok(_) => Judged::Final(Ok(meta)),
                 Err(err) => {
                     tracing::debug!(job = %id, %err, "cannot look at the job's lock; believing its meta");
-                    meta
+                    Judged::Final(Ok(meta))
                 }
-            });
+            };
         }
+        Judged::Final(self.judge_running(id, &folder, &hold, meta))
+    }
+
+    /// A meta that says `running`, judged by who holds the job.
+    fn judge_running(&self, id: &JobId, folder: &std::path::Path, hold: &std::io::Result<Hold>, meta: JobMeta) -> Result<JobMeta> {
         if matches!(hold, Ok(Hold::Exclusive)) {
             return Ok(meta);
         }
-        match OwnerLock::probe(&folder) {
+        match OwnerLock::probe(folder) {
             Ok(Probe::Held) => Ok(meta),
             Ok(Probe::Taken(lock)) => {
                 let settled = self.settle_unowned(id);

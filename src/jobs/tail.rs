@@ -7,7 +7,6 @@
 //! failing, and a `\r` inside a line overwrites it as a terminal would, so a
 //! progress bar shows its last state instead of every frame.
 
-use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -23,11 +22,7 @@ const CHUNK: usize = 16 * 1024;
 /// The last `max_lines` lines of the file, cut to the last `max_chars` characters.
 /// A missing file reads as empty, as in the original.
 pub fn tail_file(path: &Path, max_lines: usize, max_chars: usize) -> io::Result<String> {
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(String::new()),
-        Err(err) => return Err(err),
-    };
+    let Some(mut file) = super::jobfile::open_if_present(path)? else { return Ok(String::new()) };
     let len = file.metadata()?.len();
     tail_of(&mut file, len, max_lines, max_chars)
 }

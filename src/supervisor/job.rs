@@ -17,11 +17,12 @@ use super::cleanup;
 use super::events::Observed;
 use super::reply::answer;
 use super::run::{self, Ended, Signals};
-use super::stream::{Pump, pipe_pair};
-use crate::jobs::agent::Stream;
+use super::stream::{Pump, agent_pipes};
+use crate::jobs::agent::MAX_PROMPT_BYTES;
 use crate::jobs::atomic::{self, Durability};
 use crate::jobs::cancel::DEFAULT_GRACE;
 use crate::jobs::git;
+use crate::jobs::jobfile;
 use crate::jobs::kept::KeptMeta;
 use crate::jobs::marker::JOB_ENV;
 use crate::jobs::meta::open_append;
@@ -53,7 +54,14 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     };
     let taken = match request {
         SuperviseRequest::New { staging, start, .. } => take_new(&store, &id, &staging, *start),
-        SuperviseRequest::Pending { .. } => take_pending(&store, &id),
+        SuperviseRequest::Pending { .. } => match take_pending(&store, &id) {
+            Ok(taken) => Ok(taken),
+            Err(NotTaken::Refused(err)) => Err(err),
+            Err(NotTaken::CannotStart { owner, meta, reason }) => {
+                let record = KeptMeta::new(&store, *meta);
+                return failed_to_start(&store, &id, owner, &record, None, &format!("codex-async: could not start: {reason}\n"));
+            }
+        },
     };
     let (owner, meta, start) = match taken {
         Ok(taken) => taken,
@@ -63,28 +71,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
 
     let (agent, pump) = match spawn_agent(&store, &id, &record, &start) {
         Ok(spawned) => spawned,
-        Err((code, line)) => {
-            if let Ok(mut output) = open_append(&store.output_path(&id)) {
-                let _ = output.write_all(line.as_bytes());
-            }
-            let note = line.trim_end().trim_start_matches("codex-async: ").to_owned();
-            let written = record.finish(
-                |meta| {
-                    meta.status = Status::Error;
-                    meta.exit_code = Some(code);
-                    meta.finished_at = Some(Timestamp::now());
-                    meta.note = Some(note.clone());
-                },
-                || {
-                    let _ = owner.keep_shared();
-                },
-            );
-            let view = StartView { job_id: id.to_string(), status: Status::Error, pid: None, error: Some(note), queue_position: None };
-            answer(&SupervisorAnswer::Started(view));
-            drop(owner);
-            finish(&store, &id);
-            return written;
-        }
+        Err((code, line)) => return failed_to_start(&store, &id, owner, &record, Some(code), &line),
     };
     answer(&SupervisorAnswer::Started(StartView {
         job_id: id.to_string(),
@@ -110,8 +97,9 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
 
     // Whether that tree was dirty is asked of git while the agent runs; an agent that
     // ends first does without it.
+    let heard = pump.heard();
     let ended = {
-        let exit = run::until_exit(&store, &id, agent, &start.limits, &mut signals);
+        let exit = run::until_exit(&store, &id, agent, &start.limits, &mut signals, &heard);
         let dirty = async {
             if has_base {
                 git::record_dirty(&record, &start.cwd).await;
@@ -123,10 +111,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
             () = &mut dirty => exit.await,
         }
     };
-    let observed = match pump {
-        Some(pump) => pump.finish(Instant::now() + DRAIN).await,
-        None => Observed::default(),
-    };
+    let observed = pump.finish(Instant::now() + DRAIN).await;
     keep_final_message(&store, &id, &observed);
     // The moment the result can be read, the job is no longer run, only kept (its
     // leftovers are being ended), and readers are told so, before the result is synced.
@@ -167,6 +152,56 @@ fn finish(store: &JobStore, id: &JobId) {
     }
 }
 
+/// The job is ours but its agent never ran: the reason goes to its output and its
+/// note, the job is recorded as `error` (the starter is told so), and the queue moves on.
+/// A pending job whose failure cannot be recorded either (a full disk) stays pending,
+/// and the starter is told it failed: the queue tries it again at its next look.
+fn failed_to_start(store: &JobStore, id: &JobId, owner: OwnerLock, record: &KeptMeta, code: Option<i64>, line: &str) -> Result<()> {
+    tracing::warn!(job = %id, reason = line.trim_end(), "the job could not start");
+    if let Ok(mut output) = open_append(&store.output_path(id)) {
+        let _ = output.write_all(line.as_bytes());
+    }
+    let was_pending = record.read(|meta| meta.status == Status::Pending);
+    let note = line.trim_end().trim_start_matches("codex-async: ").to_owned();
+    let written = record.finish(
+        |meta| {
+            meta.status = Status::Error;
+            meta.exit_code = code;
+            meta.finished_at = Some(Timestamp::now());
+            meta.note = Some(note.clone());
+        },
+        || {
+            let _ = owner.keep_shared();
+        },
+    );
+    match &written {
+        Err(err) if was_pending => {
+            answer(&SupervisorAnswer::Failed { failed: format!("job {id} could not start, nor record why ({err})") })
+        }
+        _ => {
+            let view = StartView { job_id: id.to_string(), status: Status::Error, pid: None, error: Some(note), queue_position: None };
+            answer(&SupervisorAnswer::Started(view));
+        }
+    }
+    drop(owner);
+    finish(store, id);
+    written
+}
+
+/// Why a pending job was not taken.
+enum NotTaken {
+    /// Not this supervisor's to run (another took it, it is not pending any more, its
+    /// meta is unreadable): the starter is told why.
+    Refused(JobError),
+    /// Ours, and pending, but it can never start: its request is unreadable, or its
+    /// record cannot be written (for another reason than a full disk).
+    CannotStart { owner: OwnerLock, meta: Box<JobMeta>, reason: String },
+}
+
+/// The most a pending job's request takes: a prompt of the longest size, every byte of
+/// it escaped in JSON (six bytes for one), and room for the rest.
+const MAX_REQUEST_BYTES: u64 = 6 * MAX_PROMPT_BYTES as u64 + 1024 * 1024;
+
 /// Makes a new job, owned, `running`.
 fn take_new(store: &JobStore, id: &JobId, staging: &str, start: StartRequest) -> Result<(OwnerLock, JobMeta, StartRequest)> {
     let meta = stamped(start.meta(store, id, Status::Running));
@@ -177,29 +212,47 @@ fn take_new(store: &JobStore, id: &JobId, staging: &str, start: StartRequest) ->
 /// Takes a pending job: its lock (another supervisor may not have it), then `running`.
 /// Its facts come from its start request; of the pending record only what the queue
 /// noted about the job itself (when it was made, keys this version does not know) is kept.
-fn take_pending(store: &JobStore, id: &JobId) -> Result<(OwnerLock, JobMeta, StartRequest)> {
+fn take_pending(store: &JobStore, id: &JobId) -> std::result::Result<(OwnerLock, JobMeta, StartRequest), NotTaken> {
     let folder = store.job_dir(id);
-    let owner = OwnerLock::create(&folder).map_err(|err| match err.kind() {
-        std::io::ErrorKind::WouldBlock => JobError::Supervisor(format!("job {id} was started by another process")),
-        _ => JobError::io("locking", store.lock_path(id), err),
+    let owner = OwnerLock::create(&folder).map_err(|err| {
+        NotTaken::Refused(match err.kind() {
+            std::io::ErrorKind::WouldBlock => JobError::Supervisor(format!("job {id} was started by another process")),
+            _ => JobError::io("locking", store.lock_path(id), err),
+        })
     })?;
-    let pending = store.read_meta_raw(id)?;
+    let pending = store.read_meta_raw(id).map_err(NotTaken::Refused)?;
     if pending.status != Status::Pending {
-        return Err(JobError::Supervisor(format!("job {id} is {}, not pending", pending.status)));
+        return Err(NotTaken::Refused(JobError::Supervisor(format!("job {id} is {}, not pending", pending.status))));
     }
     let request_path = folder.join(REQUEST_FILE);
-    let start: StartRequest =
-        std::fs::read(&request_path).map_err(|err| JobError::io("reading", &request_path, err)).and_then(|bytes| {
-            serde_json::from_slice(&bytes).map_err(|err| JobError::Corrupt { id: id.to_string(), reason: format!("{REQUEST_FILE}: {err}") })
-        })?;
-    let mut meta = start.meta(store, id, Status::Running);
-    meta.created_at = pending.created_at.or(meta.created_at);
-    meta.follow_ups = pending.follow_ups;
-    meta.extra = pending.extra;
-    let meta = stamped(meta);
-    meta.reserve_space(&store.reserve_path(id))?;
-    meta.write_to(&store.meta_path(id), crate::jobs::atomic::Durability::Durable)?;
-    Ok((owner, meta, start))
+    let start = jobfile::read_capped(&request_path, MAX_REQUEST_BYTES)
+        .map_err(|err| JobError::io("reading", &request_path, err).to_string())
+        .and_then(|bytes| {
+            serde_json::from_slice::<StartRequest>(&bytes).map_err(|err| format!("{REQUEST_FILE} is not a start request: {err}"))
+        });
+    let start = match start {
+        Ok(start) => start,
+        Err(reason) => return Err(NotTaken::CannotStart { owner, meta: Box::new(pending), reason }),
+    };
+    let mut running = start.meta(store, id, Status::Running);
+    running.created_at = pending.created_at.or(running.created_at);
+    running.follow_ups = pending.follow_ups.clone();
+    running.extra = pending.extra.clone();
+    let running = stamped(running);
+    let recorded = running
+        .reserve_space(&store.reserve_path(id))
+        .and_then(|()| running.write_to(&store.meta_path(id), crate::jobs::atomic::Durability::Durable));
+    match recorded {
+        Ok(()) => Ok((owner, running, start)),
+        // No room on the disk is not the job's fault, and no job could start now: it
+        // stays pending, and starts when there is room.
+        Err(err) if no_room(&err) => Err(NotTaken::Refused(err)),
+        Err(err) => Err(NotTaken::CannotStart { owner, meta: Box::new(pending), reason: err.to_string() }),
+    }
+}
+
+fn no_room(err: &JobError) -> bool {
+    matches!(err, JobError::Io { source, .. } if matches!(source.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded))
 }
 
 /// When this process started, in clock ticks since boot (its identity with its pid).
@@ -219,33 +272,23 @@ fn stamped(mut meta: JobMeta) -> JobMeta {
 }
 
 /// Starts the agent in its own process group, marked with the job's id. Its stdin is
-/// the prompt file when the prompt goes that way, else /dev/null; its stderr is appended
-/// to the job's output, and so is its stdout — through the pump when the agent reports
-/// in a structured stream. Every descriptor of this process is close-on-exec, so the
-/// agent inherits none of them.
-fn spawn_agent(
-    store: &JobStore,
-    id: &JobId,
-    record: &KeptMeta,
-    start: &StartRequest,
-) -> std::result::Result<(Pid, Option<Pump>), (i64, String)> {
+/// the prompt file when the prompt goes that way, else /dev/null; its stdout and stderr
+/// are pipes to the pump, which writes the job's output. Every descriptor of this
+/// process is close-on-exec, so the agent inherits none of them.
+fn spawn_agent(store: &JobStore, id: &JobId, record: &KeptMeta, start: &StartRequest) -> std::result::Result<(Pid, Pump), (i64, String)> {
     let failed = |what: &str, err: &dyn std::fmt::Display| (126, format!("codex-async: {what}: {err}\n"));
     let command = start.command(store, id);
-    let output = open_append(&store.output_path(id)).map_err(|err| failed("cannot open the output", &err))?;
     let stdin = if start.prompt_on_stdin() {
-        let path = store.job_dir(id).join(PROMPT_FILE);
-        Stdio::from(std::fs::File::open(&path).map_err(|err| failed("cannot open the prompt file", &err))?)
+        Stdio::from(open_prompt(store, id).map_err(|err| failed("cannot open the prompt file", &err))?)
     } else {
         Stdio::null()
     };
-    let (stdout, pump) = match start.agent.stream() {
-        Stream::Plain => (Stdio::from(output.try_clone().map_err(|err| failed("cannot open the output", &err))?), None),
-        stream => {
-            let (read, write) = pipe_pair().map_err(|err| failed("cannot make a pipe for the agent's stream", &err))?;
-            let pump = Pump::start(store, id, record, stream, read).map_err(|err| failed("cannot read the agent's stream", &err))?;
-            (Stdio::from(write), Some(pump))
-        }
-    };
+    let stream = start.agent.stream();
+    let (agent_ends, pump_ends) = agent_pipes(stream).map_err(|err| failed("cannot make pipes for the agent's output", &err))?;
+    let pump = Pump::start(store, id, record, stream, pump_ends, start.limits.max_output)
+        .map_err(|err| failed("cannot read the agent's output", &err))?;
+    // The command, and with it this process's copies of the agent's ends, goes at the
+    // end of this statement: the pump then sees the streams end when the agent's do.
     let spawned = Command::new(&command.argv[0])
         .args(&command.argv[1..])
         .envs(command.env.iter().map(|(key, value)| (key, value)))
@@ -253,8 +296,8 @@ fn spawn_agent(
         .env(JOB_ENV, id.as_str())
         .env_remove(crate::open_files::LIMIT_ENV)
         .stdin(stdin)
-        .stdout(stdout)
-        .stderr(Stdio::from(output))
+        .stdout(agent_ends.stdout)
+        .stderr(agent_ends.stderr)
         .process_group(0)
         .spawn();
     match spawned {
@@ -264,12 +307,23 @@ fn spawn_agent(
     }
 }
 
+/// The prompt file, for the agent's stdin: a regular file of the job's folder (never a
+/// symlink or a FIFO), no longer than the longest prompt a job takes.
+fn open_prompt(store: &JobStore, id: &JobId) -> std::io::Result<std::fs::File> {
+    let path = store.job_dir(id).join(PROMPT_FILE);
+    let file = jobfile::open(&path)?;
+    if file.metadata()?.len() > MAX_PROMPT_BYTES as u64 {
+        return Err(std::io::Error::other(jobfile::Refused::TooLarge { path, cap: MAX_PROMPT_BYTES as u64 }));
+    }
+    Ok(file)
+}
+
 /// Claude Code and Gemini CLI give their final answer only in the stream: it is kept
 /// where codex's `-o` puts it, so `last_message` reads the same for every agent.
 fn keep_final_message(store: &JobStore, id: &JobId, observed: &Observed) {
     let Some(message) = &observed.final_message else { return };
     let path = store.last_message_path(id);
-    if std::fs::metadata(&path).is_ok_and(|meta| meta.len() > 0) {
+    if std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.len() > 0) {
         return;
     }
     if let Err(err) = atomic::write(&path, message.as_bytes(), Durability::Quick) {

@@ -11,6 +11,7 @@ use nix::unistd::Pid;
 use tokio::signal::unix::{Signal as SignalStream, SignalKind, signal};
 use tokio::time::{Instant, sleep_until};
 
+use super::stream::Heard;
 use crate::jobs::cancel::{CancelRequest, DEFAULT_GRACE};
 use crate::jobs::{JobId, JobLimits, JobStore, marker};
 
@@ -101,15 +102,16 @@ fn requested(note: &str) -> Option<Cancel> {
     Some(Cancel { reason: "requested", note: note.to_owned() })
 }
 
-/// When the agent last said anything: its output's or its event stream's last change.
-fn last_output(store: &JobStore, id: &JobId) -> Option<std::time::SystemTime> {
+/// When the agent last said anything: what the pump last read from it (output held
+/// back by `max_output` included), or its output's or event stream's last change.
+fn last_output(store: &JobStore, id: &JobId, heard: &Heard) -> Option<std::time::SystemTime> {
     let changed = |path: std::path::PathBuf| std::fs::metadata(path).and_then(|meta| meta.modified()).ok();
-    changed(store.output_path(id)).max(changed(store.events_path(id)))
+    changed(store.output_path(id)).max(changed(store.events_path(id))).max(heard.last())
 }
 
 /// Runs until the agent has exited and been reaped, stopping it when asked, when it
 /// prints nothing for `stall_timeout`, or when it runs past `max_duration`.
-pub async fn until_exit(store: &JobStore, id: &JobId, agent: Pid, limits: &JobLimits, signals: &mut Signals) -> Ended {
+pub async fn until_exit(store: &JobStore, id: &JobId, agent: Pid, limits: &JobLimits, signals: &mut Signals, heard: &Heard) -> Ended {
     let began = Instant::now();
     let mut escalation: Option<Escalation> = None;
     let mut cancelled_by: Option<Cancel> = None;
@@ -140,7 +142,7 @@ pub async fn until_exit(store: &JobStore, id: &JobId, agent: Pid, limits: &JobLi
             }
             _ = sleep_until(stall_check.unwrap_or_else(Instant::now)), if watching && stall_check.is_some() => {
                 let limit = limits.stall_timeout.unwrap_or_default();
-                let quiet = last_output(store, id).and_then(|at| at.elapsed().ok()).unwrap_or(limit);
+                let quiet = last_output(store, id, heard).and_then(|at| at.elapsed().ok()).unwrap_or(limit);
                 if quiet >= limit {
                     Some(Cancel { reason: "stalled", note: format!("stalled: no new output for {}", crate::config::show_duration(limit)) })
                 } else {

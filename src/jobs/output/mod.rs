@@ -181,7 +181,7 @@ impl OutputFollower {
     /// Reads what was appended (at most [`READ_SLICE`] bytes per call; call again
     /// while it returns `Appended` to catch up with a flood).
     pub fn poll(&mut self) -> io::Result<OutputUpdate> {
-        let mut file = match File::open(&self.path) {
+        let mut file = match super::jobfile::open(&self.path) {
             Ok(file) => file,
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
                 if self.started && self.identity.is_none() {
@@ -275,7 +275,7 @@ fn lines_before(file: &mut File, end: u64, max_lines: usize) -> io::Result<LineB
 /// Up to `max_lines` complete lines ending at `end` (a line start), for scrolling up
 /// past the lines a viewer keeps. A missing file reads as no lines.
 pub fn read_before(path: &Path, end: u64, max_lines: usize) -> io::Result<LineBlock> {
-    let mut file = match File::open(path) {
+    let mut file = match super::jobfile::open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(LineBlock { start: end, end, ..LineBlock::default() }),
         Err(err) => return Err(err),
@@ -287,7 +287,7 @@ pub fn read_before(path: &Path, end: u64, max_lines: usize) -> io::Result<LineBl
 /// Up to `max_lines` complete lines starting at `start` (a line start), reading at
 /// most [`READ_SLICE`] bytes: for scrolling down again towards the end.
 pub fn read_after(path: &Path, start: u64, max_lines: usize) -> io::Result<LineBlock> {
-    let mut file = match File::open(path) {
+    let mut file = match super::jobfile::open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(LineBlock { start, end: start, ..LineBlock::default() }),
         Err(err) => return Err(err),

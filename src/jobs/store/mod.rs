@@ -2,16 +2,18 @@
 //! Whether a `running` job still has an owner is decided in [`super::settle`].
 
 use std::fs::{self, DirBuilder};
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
+use super::agent::MAX_PROMPT_BYTES;
 use super::atomic::{self, Durability};
 use super::error::{JobError, Result};
 use super::id::JobId;
+use super::jobfile;
 use super::meta::JobMeta;
 use super::owner::{LOCK_FILE, OwnerLock, Probe};
 use super::tail;
@@ -20,6 +22,8 @@ pub const META_FILE: &str = "meta.json";
 pub const OUTPUT_FILE: &str = "output.txt";
 pub const LAST_MESSAGE_FILE: &str = "last_message.txt";
 pub const CANCEL_FILE: &str = "cancel_request.json";
+/// The file a long prompt is kept in, in the job's folder.
+pub const PROMPT_FILE: &str = "prompt.txt";
 /// The agent's structured stream, byte for byte as it wrote it.
 pub const EVENTS_FILE: &str = "events.jsonl";
 /// Hidden folders in `jobs/` where new jobs are assembled before they appear.
@@ -400,13 +404,38 @@ impl JobStore {
 
     /// The agent's final answer (`codex exec -o`), when it wrote one.
     pub fn last_message(&self, id: &JobId) -> Option<String> {
-        let file = fs::File::open(self.last_message_path(id)).ok()?;
-        let mut bytes = Vec::with_capacity(8 * 1024);
-        file.take(MAX_LAST_MESSAGE_BYTES).read_to_end(&mut bytes).ok()?;
+        let (bytes, _) = jobfile::read_head(&self.last_message_path(id), MAX_LAST_MESSAGE_BYTES).ok()?;
         if bytes.is_empty() {
             return None;
         }
         Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// The whole prompt of a job whose meta holds only its start (`None` when the meta
+    /// has it all). The file's name is the one this version writes, whatever the meta
+    /// says. At most the longest prompt a job takes is read: a longer file was not
+    /// written by codex-async, and shows its start and says that the rest is not shown.
+    pub fn whole_prompt(&self, id: &JobId) -> Result<Option<String>> {
+        let meta = self.read_meta(id)?;
+        if meta.prompt_file.is_none() {
+            return Ok(None);
+        }
+        let path = self.job_dir(id).join(PROMPT_FILE);
+        let (bytes, cut) = jobfile::read_head(&path, MAX_PROMPT_BYTES as u64).map_err(|err| JobError::io("reading", &path, err))?;
+        let mut prompt = String::from_utf8_lossy(&bytes).into_owned();
+        if cut {
+            prompt.push_str(&format!(
+                "\n… ({PROMPT_FILE} is longer than the longest prompt a job takes, {MAX_PROMPT_BYTES} bytes: the rest is not shown)"
+            ));
+        }
+        Ok(Some(prompt))
+    }
+
+    /// A job's output file, opened as every job file is (see [`jobfile::open`]); `None`
+    /// before the job wrote any.
+    pub fn open_output(&self, id: &JobId) -> Result<Option<fs::File>> {
+        let path = self.output_path(id);
+        jobfile::open_if_present(&path).map_err(|err| JobError::io("reading", path, err))
     }
 
     /// Removes a finished job's folder. A running job must be cancelled first; a job

@@ -5,10 +5,13 @@
 //!   being taken, or of the previous response — hyper's header timer, which also closes
 //!   a keep-alive connection left idle that long (not one streaming a response);
 //! - at most [`connection_cap`] connections at once (from the open-files limit, which
-//!   the endpoint raises first). A connection beyond it makes the one idle the longest
-//!   (no request in flight: headers not yet complete, or between requests) close at once;
-//!   when every one is busy, the new one waits until one ends. So a real client is
-//!   served while hundreds of slow ones are held open, and none of them waits for long.
+//!   the endpoint raises first). A connection beyond it makes an idle one close at once:
+//!   first the oldest that never completed a request (headers half sent), else the one
+//!   idle the longest between requests; when every one is busy, the new one waits until
+//!   one ends. So a real client is served while hundreds of slow ones are held open, and
+//!   none of them waits for long. Near the cap, responses say `Connection: close`, so
+//!   clients do not reuse a connection that may be closed to make room (a request sent
+//!   on it as it closes would be lost).
 //! - With `--no-auth`, a connection from a process of another user gets `403` (see
 //!   [`super::peer`]).
 //!
@@ -20,7 +23,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -45,7 +48,7 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The most connections served at once, however high the open-files limit: far more
 /// than the MCP clients of one person keep open (each keeps one or two).
-pub const MAX_CONNECTIONS: usize = 512;
+pub const MAX_CONNECTIONS: usize = 2048;
 
 /// Descriptors kept for everything but connections: the change feed, logs, job files a
 /// tool call reads, the pipes of a supervisor being started.
@@ -55,8 +58,8 @@ const RESERVED_DESCRIPTORS: u64 = 64;
 const MIN_CONNECTIONS: usize = 16;
 
 /// The most a connection buffers while it reads a request's headers (hyper's default is
-/// about 400 KiB): an MCP request's headers take a few hundred bytes, and 512 slow
-/// clients then hold 32 MiB at most.
+/// about 400 KiB): an MCP request's headers take a few hundred bytes, and 2,048 slow
+/// clients then hold 128 MiB at most.
 const READ_BUFFER_BYTES: usize = 64 * 1024;
 
 /// How long a connection may take to finish its response once the server stops.
@@ -124,6 +127,9 @@ struct Slot {
     in_flight: AtomicUsize,
     /// Since when it has had nothing in flight.
     idle_since: Mutex<Instant>,
+    /// It has completed a request (a keep-alive connection between requests, not one
+    /// whose first headers are still coming).
+    served: AtomicBool,
     /// Cancelled to close it.
     close: CancellationToken,
 }
@@ -145,8 +151,12 @@ impl Open {
 
     fn add(&self) -> (u64, Arc<Slot>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let slot =
-            Arc::new(Slot { in_flight: AtomicUsize::new(0), idle_since: Mutex::new(Instant::now()), close: CancellationToken::new() });
+        let slot = Arc::new(Slot {
+            in_flight: AtomicUsize::new(0),
+            idle_since: Mutex::new(Instant::now()),
+            served: AtomicBool::new(false),
+            close: CancellationToken::new(),
+        });
         self.slots().insert(id, slot.clone());
         (id, slot)
     }
@@ -162,12 +172,19 @@ impl Open {
         slots.len() < self.cap || Self::close_longest_idle(&mut slots)
     }
 
-    /// Closes the connection idle the longest, if one is idle.
+    /// Whether the connections are near the cap: responses then ask clients not to
+    /// reuse their connection.
+    fn crowded(&self) -> bool {
+        self.slots().len() * 4 >= self.cap * 3
+    }
+
+    /// Closes an idle connection, if one is idle: the oldest that never completed a
+    /// request, else the one idle the longest.
     fn close_longest_idle(slots: &mut BTreeMap<u64, Arc<Slot>>) -> bool {
         let idle = slots
             .iter()
             .filter(|(_, slot)| slot.in_flight.load(Ordering::Acquire) == 0)
-            .min_by_key(|(_, slot)| *slot.idle_since.lock().unwrap_or_else(PoisonError::into_inner))
+            .min_by_key(|(_, slot)| (slot.served.load(Ordering::Acquire), *slot.idle_since.lock().unwrap_or_else(PoisonError::into_inner)))
             .map(|(id, _)| *id);
         match idle.and_then(|id| slots.remove(&id)) {
             Some(slot) => {
@@ -242,8 +259,10 @@ impl Connection {
             },
         };
         let slot = self.slot.clone();
+        let open = self.open.clone();
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
             let in_flight = InFlight::start(&slot);
+            let crowded = open.crowded();
             let answer = match &refusal {
                 None => Ok(router.call(request)),
                 Some(refusal) => Err(refusal.clone()),
@@ -253,7 +272,11 @@ impl Connection {
                     Ok(answer) => answer.await?,
                     Err(refusal) => forbidden(&refusal),
                 };
-                Ok::<_, Infallible>(response.map(|body| Counted { body, _in_flight: in_flight }))
+                let mut response = response.map(|body| Counted { body, _in_flight: in_flight });
+                if crowded {
+                    response.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+                }
+                Ok::<_, Infallible>(response)
             }
         });
         let mut builder = hyper::server::conn::http1::Builder::new();
@@ -310,6 +333,7 @@ impl InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         *self.0.idle_since.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+        self.0.served.store(true, Ordering::Release);
         self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
@@ -344,7 +368,7 @@ mod tests {
     #[test]
     fn the_cap_follows_the_open_files_limit() {
         assert_eq!(connection_cap(256), 192);
-        assert_eq!(connection_cap(1024), MAX_CONNECTIONS);
+        assert_eq!(connection_cap(1024), 960);
         assert_eq!(connection_cap(u64::MAX), MAX_CONNECTIONS);
         assert_eq!(connection_cap(20), MIN_CONNECTIONS);
     }
@@ -363,5 +387,20 @@ mod tests {
         drop(busy);
         assert!(open.make_room(), "idle again");
         assert!(first.close.is_cancelled());
+    }
+
+    #[test]
+    fn a_half_sent_connection_makes_room_before_a_keep_alive_one_and_crowding_is_told() {
+        let open = Open { cap: 4, next_id: AtomicU64::new(0), slots: Mutex::default(), ended: Notify::new() };
+        let (_, kept_alive) = open.add();
+        drop(InFlight::start(&kept_alive));
+        let (_, half_sent) = open.add();
+        assert!(!open.crowded(), "2 of 4");
+        let (_, _third) = open.add();
+        assert!(open.crowded(), "3 of 4: responses ask clients not to reuse their connection");
+        let (_, _fourth) = open.add();
+        assert!(open.make_room());
+        assert!(half_sent.close.is_cancelled(), "the connection that never completed a request goes first");
+        assert!(!kept_alive.close.is_cancelled(), "even though the keep-alive one has been idle longer");
     }
 }

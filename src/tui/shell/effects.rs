@@ -9,7 +9,6 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::jobs::follow::FollowUp;
 use crate::jobs::gc::GcRule;
-use crate::jobs::request::PROMPT_FILE;
 use crate::jobs::{CancelView, JobId, JobStore, StartRequest, StartView, marker};
 
 use super::context::Context;
@@ -183,12 +182,7 @@ fn rerun_notice(parent: &JobId, request: &StartRequest) -> String {
 }
 
 /// The whole prompt of a job whose meta holds only its start (`None` when the meta has
-/// it all). The file's name is the one this version writes, whatever the meta says.
+/// it all).
 fn whole_prompt(store: &JobStore, id: &JobId) -> Result<Option<String>, String> {
-    let meta = store.read_meta(id).map_err(|err| err.to_string())?;
-    if meta.prompt_file.is_none() {
-        return Ok(None);
-    }
-    let path = store.job_dir(id).join(PROMPT_FILE);
-    std::fs::read(&path).map(|bytes| Some(String::from_utf8_lossy(&bytes).into_owned())).map_err(|err| format!("{}: {err}", path.display()))
+    store.whole_prompt(id).map_err(|err| err.to_string())
 }

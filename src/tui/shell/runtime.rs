@@ -136,7 +136,9 @@ pub(crate) fn draw(terminal: &mut DefaultTerminal, app: &App) -> io::Result<()> 
 }
 
 /// Steps aside for the viewer on a job's output, or on a view's text put in a
-/// temporary file for it.
+/// temporary file for it. A pager is given text made safe for a terminal (see
+/// [`external::viewer_file`]); an editor shows control characters as such, and gets the
+/// text (or the output file) as it is.
 fn open(
     terminal: &mut DefaultTerminal,
     context: &Context,
@@ -144,23 +146,13 @@ fn open(
     job: Option<crate::jobs::JobId>,
     text: Option<String>,
 ) -> io::Result<Option<String>> {
-    let temporary = match text {
-        Some(text) => {
-            let mut file = tempfile::Builder::new().prefix("codex-async-view-").suffix(".txt").tempfile()?;
-            std::io::Write::write_all(&mut file, text.as_bytes())?;
-            Some(file)
-        }
-        None => None,
+    let store = context.engine.store();
+    let file = match external::viewer_file(store, viewer, job.as_ref(), text) {
+        Ok(Some(file)) => file,
+        Ok(None) => return Ok(Some("this job has no output yet".to_owned())),
+        Err(err) => return Ok(Some(err.to_string())),
     };
-    let path = match (&temporary, &job) {
-        (Some(file), _) => file.path().to_owned(),
-        (None, Some(job)) => context.engine.store().output_path(job),
-        (None, None) => return Ok(None),
-    };
-    if !path.exists() {
-        return Ok(Some("this job has no output yet".to_owned()));
-    }
-    external::step_aside(terminal, viewer, &path)
+    external::step_aside(terminal, viewer, file.path())
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -3,9 +3,8 @@
 //! Memory stays bounded whatever the file's size: one slice buffer, a checkpoint per
 //! slice, at most [`MAX_FILE_MATCHES`] matches.
 
-use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::jobs::JobId;
 use crate::jobs::output::split_lines;
@@ -15,8 +14,8 @@ use crate::tui::model::search::{FileMatch, MAX_FILE_MATCHES, Matcher};
 /// How much one step reads.
 pub(crate) const SLICE: usize = 8 * 1024 * 1024;
 
-fn read_slice(path: &PathBuf, from: u64, buffer: &mut Vec<u8>) -> io::Result<usize> {
-    let mut file = File::open(path)?;
+fn read_slice(path: &Path, from: u64, buffer: &mut Vec<u8>) -> io::Result<usize> {
+    let mut file = crate::jobs::jobfile::open(path)?;
     file.seek(SeekFrom::Start(from))?;
     buffer.resize(SLICE, 0);
     let mut filled = 0;
@@ -123,7 +122,7 @@ impl LineIndex {
         if from == offset {
             return Some(lines);
         }
-        let mut file = File::open(&self.path).ok()?;
+        let mut file = crate::jobs::jobfile::open(&self.path).ok()?;
         file.seek(SeekFrom::Start(from)).ok()?;
         let mut bytes = vec![0; (offset - from) as usize];
         file.read_exact(&mut bytes).ok()?;
