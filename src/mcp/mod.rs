@@ -2,16 +2,13 @@
 //! meta as resources with subscriptions, over stdio or streamable HTTP. A thin
 //! client of [`crate::jobs::Engine`]: no job file is read or written here.
 
-mod changes;
 mod http;
-mod hub;
 mod registration;
 mod resources;
 mod schema;
 mod server;
 mod settings;
 mod stdio;
-mod subscriptions;
 mod tasks;
 pub mod token;
 mod tools;

@@ -16,9 +16,9 @@ use rmcp::service::{RequestContext, RoleServer, SubscriptionContext};
 use rmcp::{ErrorData as McpError, ServerHandler};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::hub::ChangeHub;
+use super::resources::hub::ChangeHub;
+use super::resources::subscriptions::{self, LegacySubscriptions};
 use super::settings::ServerSettings;
-use super::subscriptions::{self, LegacySubscriptions};
 use super::tasks;
 use super::tools::{self, ToolContext};
 use super::{resources, schema};
