@@ -5,7 +5,6 @@
 mod http;
 mod registration;
 mod resources;
-mod schema;
 mod server;
 mod settings;
 mod stdio;
