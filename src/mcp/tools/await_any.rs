@@ -58,7 +58,7 @@ struct Args {
 
 pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject, context: &RequestContext<RoleServer>) -> ToolResult {
     let args: Args = parse(NAME, arguments)?;
-    let timeout = capped_timeout(args.timeout_seconds, tool.max_wait)?;
+    let timeout = capped_timeout(args.timeout_seconds, tool.settings.max_wait)?;
     let tail_lines = args.tail_lines.unwrap_or(tail::TAIL_LINES);
     let engine = tool.engine;
     let ended = match args.job_ids {

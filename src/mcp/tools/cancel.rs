@@ -39,6 +39,6 @@ struct Args {
 
 pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
     let args: Args = parse(NAME, arguments)?;
-    let view = tool.engine.cancel(&args.job_id, tool.cancel_grace).await?;
+    let view = tool.engine.cancel(&args.job_id, tool.settings.cancel_grace).await?;
     Ok(json_result(to_value(view)?))
 }

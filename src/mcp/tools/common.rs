@@ -10,27 +10,17 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::jobs::endings::EndCursor;
-use crate::jobs::{Agents, ApprovalPolicy, Ceiling, Engine, JobError, JobLimits, StartRequest};
-use crate::mcp::settings::Transport;
+use crate::jobs::{Ceiling, Engine, JobError, JobLimits, StartRequest};
+use crate::mcp::settings::ServerSettings;
 
-/// What a tool call may use: the engine, the server's limits, and the session's state.
+/// What a tool call may use: the engine, the server's settings (its limits and ways),
+/// and the session's state.
 pub struct ToolContext<'a> {
     pub engine: &'a Engine,
-    /// The longest one wait may block.
-    pub max_wait: Duration,
-    /// How often a blocking wait reports progress.
-    pub progress_interval: Duration,
-    /// The most a job started here may ask for.
+    pub settings: &'a ServerSettings,
+    /// The most a job started here may ask for: the settings' `max_policy`, with the
+    /// folders it guards resolved once.
     pub ceiling: &'a Ceiling,
-    pub transport: Transport,
-    /// The policy of a start that names none.
-    pub default_policy: ApprovalPolicy,
-    /// The limits a start gets unless it names its own.
-    pub job_limits: JobLimits,
-    /// Between SIGINT and SIGKILL when a job is cancelled.
-    pub cancel_grace: Duration,
-    /// The agents a start may name, and the default one.
-    pub agents: &'a Agents,
     /// The endings this session's `codex_await_any` already reported.
     pub endings: &'a tokio::sync::Mutex<EndCursor>,
 }

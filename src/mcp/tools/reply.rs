@@ -72,10 +72,10 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult
         model: args.options.model,
         profile: args.options.profile,
         config: args.options.config.map(OneOrMany::into_vec),
-        limits: args.limits.limits(tool.job_limits)?,
+        limits: args.limits.limits(tool.settings.job_limits)?,
     };
     // Judged as a new request, whatever the parent's record says.
-    let follow_up = tool.engine.follow_up(&args.job_id, follow, tool.agents)?;
+    let follow_up = tool.engine.follow_up(&args.job_id, follow, &tool.settings.agents)?;
     follow_up.admit(tool.ceiling)?;
     let mut started = start_request(tool, follow_up.request).await?;
     if let Value::Object(map) = &mut started {

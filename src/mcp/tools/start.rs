@@ -79,17 +79,17 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult
     let args: Args = parse(NAME, arguments)?;
     let policy: ApprovalPolicy = match args.approval_policy.as_deref() {
         Some(raw) => raw.parse()?,
-        None => tool.default_policy,
+        None => tool.settings.default_policy,
     };
-    let limits = args.limits.limits(tool.job_limits)?;
-    let agent = tool.agents.resolve(args.agent.as_deref())?;
+    let limits = args.limits.limits(tool.settings.job_limits)?;
+    let agent = tool.settings.agents.resolve(args.agent.as_deref())?;
     let options = AgentOptions {
         model: args.options.model,
         profile: args.options.profile,
         config: args.options.config.map(OneOrMany::into_vec).unwrap_or_default(),
     };
     let cwd = PathBuf::from(&args.cwd);
-    if tool.transport == Transport::Http && !cwd.is_absolute() && !args.cwd.starts_with('~') {
+    if tool.settings.transport == Transport::Http && !cwd.is_absolute() && !args.cwd.starts_with('~') {
         return Err(ToolError(format!(
             "cwd must be an absolute path over HTTP (got {:?}): the server's own folder means nothing to the caller; give the project's full path",
             args.cwd.chars().take(200).collect::<String>()

@@ -46,7 +46,7 @@ struct Args {
 
 pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject, context: &RequestContext<RoleServer>) -> ToolResult {
     let args: Args = parse(NAME, arguments)?;
-    let timeout = capped_timeout(args.timeout_seconds, tool.max_wait)?;
+    let timeout = capped_timeout(args.timeout_seconds, tool.settings.max_wait)?;
     let engine = tool.engine;
     // Check the id before waiting so a typo fails at once.
     let id = engine.store().existing(&args.job_id)?;

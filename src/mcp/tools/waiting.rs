@@ -30,7 +30,7 @@ pub struct Progress<'a> {
 impl Progress<'_> {
     pub async fn run<T>(self, waiting: impl Future<Output = T>) -> Result<T, ToolError> {
         let token: Option<ProgressToken> = self.context.meta.get_progress_token();
-        let interval = self.tool.progress_interval;
+        let interval = self.tool.settings.progress_interval;
         let started = Instant::now();
         let mut ticker = tokio::time::interval_at(started + interval, interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
