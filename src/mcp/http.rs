@@ -31,8 +31,8 @@ use tokio_util::sync::CancellationToken;
 pub use connections::{HEADER_READ_TIMEOUT, MAX_CONNECTIONS, connection_cap};
 pub use sessions::MAX_SESSIONS;
 
-use super::hub::ChangeHub;
 use super::registration::ServerFile;
+use super::resources::hub::ChangeHub;
 use super::server::McpServer;
 use super::settings::{ServerSettings, Transport};
 use super::token::Auth;

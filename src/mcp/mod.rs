@@ -1,17 +1,20 @@
-//! The MCP server: the original's four tools plus waiting, each job's output and
-//! meta as resources with subscriptions, over stdio or streamable HTTP. A thin
-//! client of [`crate::jobs::Engine`]: no job file is read or written here.
+//! The MCP server: the original's four tools plus waiting and follow-ups, each job's
+//! output and meta as resources with subscriptions, over stdio or streamable HTTP. A
+//! thin client of [`crate::jobs::Engine`]: no job file is read or written here.
+//!
+//! `server` answers each request of a session: a tool call goes to `tools/` (one file
+//! per tool, named after it), a resource or a subscription to `resources/` (which also
+//! holds the way a change in the jobs folder becomes a notification), a task to
+//! `tasks`. `stdio` and `http` carry the messages, each looked at first by `wire`;
+//! `settings` holds a server's limits, `token` the HTTP bearer token, and
+//! `registration` the file that tells scripts where an HTTP endpoint listens.
 
-mod changes;
 mod http;
-mod hub;
 mod registration;
 mod resources;
-mod schema;
 mod server;
 mod settings;
 mod stdio;
-mod subscriptions;
 mod tasks;
 pub mod token;
 mod tools;

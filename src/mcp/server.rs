@@ -16,12 +16,12 @@ use rmcp::service::{RequestContext, RoleServer, SubscriptionContext};
 use rmcp::{ErrorData as McpError, ServerHandler};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::hub::ChangeHub;
+use super::resources;
+use super::resources::hub::ChangeHub;
+use super::resources::subscriptions::{self, LegacySubscriptions};
 use super::settings::ServerSettings;
-use super::subscriptions::{self, LegacySubscriptions};
 use super::tasks;
 use super::tools::{self, ToolContext};
-use super::{resources, schema};
 use crate::jobs::endings::EndCursor;
 use crate::jobs::{Ceiling, Engine};
 
@@ -106,28 +106,21 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(schema::tools(self.max_wait(), &self.inner.settings.agents)))
+        Ok(ListToolsResult::with_all_items(tools::definitions(self.max_wait(), &self.inner.settings.agents)))
     }
 
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
-        // A bug in a tool must come back as a failed call, not take the session down.
-        let settings = &self.inner.settings;
         let tool = ToolContext {
             engine: &self.inner.engine,
-            max_wait: settings.max_wait,
-            progress_interval: settings.progress_interval,
+            settings: &self.inner.settings,
             ceiling: &self.inner.ceiling,
-            transport: settings.transport,
-            default_policy: settings.default_policy,
-            job_limits: settings.job_limits,
-            cancel_grace: settings.cancel_grace,
-            agents: &settings.agents,
             endings: &self.inner.endings,
         };
         // A client that takes tasks gets one for a job it starts: the job is the task.
-        let as_task = matches!(request.name.as_ref(), schema::START | schema::REPLY)
-            && context.client_capabilities().is_some_and(|capabilities| capabilities.supports_tasks());
+        let as_task =
+            tools::starts_a_job(&request.name) && context.client_capabilities().is_some_and(|capabilities| capabilities.supports_tasks());
         let peer = context.peer.clone();
+        // A bug in a tool must come back as a failed call, not take the session down.
         let call = AssertUnwindSafe(tools::call(&tool, &request.name, request.arguments, context)).catch_unwind().await;
         match call {
             Ok(Ok(result)) if as_task => match tasks::created(&self.inner.engine, &result) {

@@ -1,4 +1,24 @@
-//! Each job as two resources: its output tail (text) and its meta (JSON).
+//! Each job as two resources, its output tail (text) and its meta (JSON), and the
+//! notifications that tell a client one of them changed.
+//!
+//! A change travels from the jobs folder to a client in four steps:
+//!
+//! 1. Something writes in `jobs/<id>/`: the job's supervisor (output, its meta), a CLI
+//!    `start` or another server (a new folder), `gc` (a folder gone). The engine's change
+//!    feed ([`crate::jobs::JobFeed`], one watch of the jobs folder per process) reports
+//!    which job changed and what of it.
+//! 2. [`tracker`] gathers a burst of those events, looks at each job once (a `stat` per
+//!    file) and reports only what a reader would now see differently: the list of jobs,
+//!    or one resource's URI ([`tracker::ResourceChange`]).
+//! 3. [`hub`] runs one tracker for the whole server, started by the first subscriber,
+//!    and broadcasts its batches to every session.
+//! 4. [`subscriptions`] sends each client what it asked for: per session after
+//!    `resources/subscribe` or `resources/list` (`notifications/resources/updated` and
+//!    `list_changed`), or per request for `subscriptions/listen`.
+
+pub mod hub;
+pub mod subscriptions;
+mod tracker;
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::{ListResourceTemplatesResult, ListResourcesResult, ReadResourceResult, Resource, ResourceContents, ResourceTemplate};

@@ -1,4 +1,5 @@
-//! Resource subscriptions, both ways rmcp speaks them:
+//! Resource subscriptions (step 4 of a change's way to a client, see [`super`]), both
+//! ways rmcp speaks them:
 //! `resources/subscribe` (2025-11-25 and older: per session, notifications sent on
 //! the session's own channel) and `subscriptions/listen` (2026-07-28: one long
 //! request per subscription, its notifications tied to that request).
@@ -13,9 +14,9 @@ use rmcp::service::{Peer, RoleServer, SubscriptionContext};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::changes::Change;
 use super::hub::{Batch, ChangeHub};
-use super::resources::parse_uri;
+use super::parse_uri;
+use super::tracker::ResourceChange;
 
 /// The legacy subscriptions of one session. Notifications start with the first
 /// subscription (or resource listing) and stop with the session.
@@ -83,8 +84,8 @@ async fn next_batch(changes: &mut broadcast::Receiver<Batch>, followed: impl FnO
         Ok(batch) => Some(batch),
         Err(RecvError::Lagged(missed)) => {
             tracing::debug!(missed, "resource notifications fell behind; refreshing everything followed");
-            let mut everything = vec![Change::ListChanged];
-            everything.extend(followed().into_iter().map(Change::Updated));
+            let mut everything = vec![ResourceChange::ListChanged];
+            everything.extend(followed().into_iter().map(ResourceChange::Updated));
             Some(Arc::new(everything))
         }
         Err(RecvError::Closed) => None,
@@ -125,9 +126,9 @@ impl Forward {
             for change in batch.iter() {
                 let sent = match change {
                     // A listen request of this session says it already.
-                    Change::ListChanged if self.list_listeners.load(Ordering::Relaxed) > 0 => continue,
-                    Change::ListChanged => self.peer.notify_resource_list_changed().await,
-                    Change::Updated(uri) => {
+                    ResourceChange::ListChanged if self.list_listeners.load(Ordering::Relaxed) > 0 => continue,
+                    ResourceChange::ListChanged => self.peer.notify_resource_list_changed().await,
+                    ResourceChange::Updated(uri) => {
                         if !self.uris.lock().unwrap_or_else(PoisonError::into_inner).contains(uri) {
                             continue;
                         }
@@ -186,8 +187,8 @@ pub async fn listen(hub: &ChangeHub, legacy: &LegacySubscriptions, context: Subs
         };
         for change in batch.iter() {
             let sent = match change {
-                Change::ListChanged if wants_list => context.sink().notify_resource_list_changed().await,
-                Change::Updated(uri) if uris.contains(uri) => context.sink().notify_resource_updated(uri.clone()).await,
+                ResourceChange::ListChanged if wants_list => context.sink().notify_resource_list_changed().await,
+                ResourceChange::Updated(uri) if uris.contains(uri) => context.sink().notify_resource_updated(uri.clone()).await,
                 _ => continue,
             };
             if let Err(err) = sent {

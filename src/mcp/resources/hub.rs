@@ -1,4 +1,5 @@
-//! Resource changes shared by every subscription of a server.
+//! Resource changes shared by every subscription of a server (step 3 of a change's way
+//! to a client, see [`super`]).
 //!
 //! The first subscriber starts one [`ChangeTracker`] on the engine's change feed (the
 //! process's one watcher); every session and `subscriptions/listen` request reads its
@@ -9,11 +10,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::broadcast;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::changes::{Change, ChangeTracker};
+use super::tracker::{ChangeTracker, ResourceChange};
 use crate::jobs::JobFeed;
 
 /// A batch of changes, shared by every receiver.
-pub type Batch = Arc<Vec<Change>>;
+pub type Batch = Arc<Vec<ResourceChange>>;
 
 /// Enough for bursts from busy jobs; a receiver that falls further behind is told
 /// it lagged and refreshes everything it follows.

@@ -1,4 +1,5 @@
-//! Which resources changed, from the engine's change feed.
+//! Which resources changed, from the engine's change feed (step 2 of a change's way
+//! to a client, see [`super`]).
 //!
 //! Jobs written by any process count: a CLI `start`, another server, the dashboard.
 //! Events come in bursts (a flood of output), so they are collected for a moment and
@@ -10,15 +11,16 @@ use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
-use super::resources::{Part, uri};
+use super::{Part, uri};
 use crate::jobs::feed::{Changes, FeedEvent, Subscription};
 use crate::jobs::{JobFeed, JobId, JobStore, Scope};
 
 /// How long to gather a burst of events before looking.
 const SETTLE: Duration = Duration::from_millis(50);
 
+/// What a client following the resources hears of.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Change {
+pub enum ResourceChange {
     /// A job appeared or went away.
     ListChanged,
     /// This resource's content changed.
@@ -50,7 +52,7 @@ impl ChangeTracker {
     }
 
     /// Waits for the next batch of changes.
-    pub async fn next(&mut self) -> Vec<Change> {
+    pub async fn next(&mut self) -> Vec<ResourceChange> {
         loop {
             let first = self.events.recv().await;
             tokio::time::sleep(SETTLE).await;
@@ -72,12 +74,12 @@ impl ChangeTracker {
         }
     }
 
-    fn look(&mut self, rescan: bool, mut jobs: Vec<(JobId, Changes)>) -> Vec<Change> {
+    fn look(&mut self, rescan: bool, mut jobs: Vec<(JobId, Changes)>) -> Vec<ResourceChange> {
         let mut changes = Vec::new();
         if rescan {
             let now = job_ids(&self.store);
             if now != self.known {
-                changes.push(Change::ListChanged);
+                changes.push(ResourceChange::ListChanged);
             }
             self.seen.retain(|id, _| now.contains(id));
             let everything = Changes::META.merge(Changes::OUTPUT);
@@ -91,8 +93,8 @@ impl ChangeTracker {
         for (id, what) in jobs {
             let exists = self.store.job_dir(&id).is_dir();
             let listed = if exists { self.known.insert(id.clone()) } else { self.known.remove(&id) };
-            if listed && !changes.contains(&Change::ListChanged) {
-                changes.push(Change::ListChanged);
+            if listed && !changes.contains(&ResourceChange::ListChanged) {
+                changes.push(ResourceChange::ListChanged);
             }
             if !exists {
                 self.seen.remove(&id);
@@ -105,10 +107,10 @@ impl ChangeTracker {
             let now = self.fingerprint(&id);
             let before = self.seen.insert(id.clone(), now).unwrap_or_default();
             if before.output_len != now.output_len || before.meta.is_none() {
-                changes.push(Change::Updated(uri(id.as_str(), Part::Output)));
+                changes.push(ResourceChange::Updated(uri(id.as_str(), Part::Output)));
             }
             if before.meta != now.meta {
-                changes.push(Change::Updated(uri(id.as_str(), Part::Meta)));
+                changes.push(ResourceChange::Updated(uri(id.as_str(), Part::Meta)));
             }
         }
         changes

@@ -1,0 +1,44 @@
+//! `codex_cancel`: stops a job and everything it started, or takes a pending one out
+//! of the queue.
+
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::common::{ToolContext, ToolResult, json_result, parse, to_value};
+use super::schema::{define, job_id_property, status_property};
+
+pub const NAME: &str = "codex_cancel";
+
+const DESCRIPTION: &str = "Stop a running codex job and everything it started (SIGINT, then SIGTERM, then SIGKILL \
+after a grace period). Returns {job_id, status: 'cancelled', killed} once the job has ended (on a very busy \
+machine it may still say 'running' with a message: poll it to see the end), or \
+{job_id, status, message: 'Job is not running'} when it had already ended (not an error). A pending job leaves \
+the queue at once: {job_id, status: 'cancelled', killed: false}.";
+
+/// The tool as a model sees it.
+pub fn definition() -> Tool {
+    define(NAME, DESCRIPTION.to_owned(), input(), output())
+        .with_annotations(ToolAnnotations::with_title("Cancel a codex job").read_only(false).destructive(true).idempotent(true))
+}
+
+fn input() -> Value {
+    json!({"type": "object", "properties": {"job_id": job_id_property()}, "required": ["job_id"]})
+}
+
+fn output() -> Value {
+    json!({"type": "object", "properties": {
+        "job_id": {"type": "string"}, "status": status_property(), "killed": {"type": "boolean"}, "message": {"type": "string"}
+    }, "required": ["job_id", "status"]})
+}
+
+#[derive(Deserialize)]
+struct Args {
+    job_id: String,
+}
+
+pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
+    let args: Args = parse(NAME, arguments)?;
+    let view = tool.engine.cancel(&args.job_id, tool.settings.cancel_grace).await?;
+    Ok(json_result(to_value(view)?))
+}

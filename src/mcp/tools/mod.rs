@@ -1,0 +1,83 @@
+//! The tools, one file each, named after the tool: its name, what a model reads of it
+//! (description, input and output schemas), its arguments and its handler. What they
+//! share is in [`common`] (the call's context, errors, results, start options),
+//! [`schema`] (common schema parts) and [`waiting`] (the two blocking tools).
+//!
+//! Names, argument names and defaults are the Python original's, so prompts and
+//! permission lists written for it keep working. The descriptions are what a model
+//! reads to choose a tool, so they say when to use which and what each status means.
+//!
+//! A handler checks the arguments, calls the engine and shapes the result. Every
+//! failure a caller can fix comes back as a tool result with `isError: true` and a
+//! message that names what was wrong and what is valid; only an unknown tool name is a
+//! protocol error.
+
+mod await_any;
+mod cancel;
+mod common;
+mod list;
+mod poll;
+mod reply;
+mod schema;
+mod start;
+mod wait;
+mod waiting;
+
+use std::time::Duration;
+
+use rmcp::ErrorData as McpError;
+use rmcp::RoleServer;
+use rmcp::model::{CallToolResult, JsonObject, Tool};
+use rmcp::service::RequestContext;
+
+use crate::jobs::Agents;
+use common::ToolError;
+pub use common::{ToolContext, error_result};
+
+/// Every tool's name, in the order an unknown name's error lists them.
+const NAMES: [&str; 7] = [start::NAME, poll::NAME, list::NAME, cancel::NAME, wait::NAME, await_any::NAME, reply::NAME];
+
+/// Every tool this server offers; `max_wait` is this server's cap on one wait.
+pub fn definitions(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
+    vec![
+        start::definition(agents),
+        reply::definition(),
+        poll::definition(),
+        list::definition(),
+        cancel::definition(),
+        wait::definition(max_wait),
+        await_any::definition(max_wait),
+    ]
+}
+
+/// Whether the tool starts a job: a client that takes tasks gets that job as a task.
+pub fn starts_a_job(name: &str) -> bool {
+    name == start::NAME || name == reply::NAME
+}
+
+/// Runs one tool call. `Err` only for a tool name this server does not have.
+pub async fn call(
+    tool: &ToolContext<'_>,
+    name: &str,
+    arguments: Option<JsonObject>,
+    context: RequestContext<RoleServer>,
+) -> Result<CallToolResult, McpError> {
+    let arguments = arguments.unwrap_or_default();
+    let result = match name {
+        start::NAME => start::handle(tool, arguments).await,
+        reply::NAME => reply::handle(tool, arguments).await,
+        poll::NAME => poll::handle(tool.engine, arguments),
+        list::NAME => list::handle(tool.engine, arguments),
+        cancel::NAME => cancel::handle(tool, arguments).await,
+        wait::NAME => wait::handle(tool, arguments, &context).await,
+        await_any::NAME => await_any::handle(tool, arguments, &context).await,
+        other => {
+            let names = NAMES.join(", ");
+            return Err(McpError::invalid_params(format!("unknown tool {other:?}: this server has {names}"), None));
+        }
+    };
+    Ok(result.unwrap_or_else(|ToolError(message)| error_result(&message)))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,101 @@
+//! `codex_start`: starts an agent job in the background and answers at once with its
+//! id (or, over the queue's limit, its place in the queue).
+
+use std::path::PathBuf;
+
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::common::{LimitArgs, OneOrMany, OptionArgs, ToolContext, ToolError, ToolResult, json_result, parse, start_request};
+use super::schema::{define, nullable, object, option_properties, policy_property, status_property};
+use crate::jobs::{AgentOptions, Agents, ApprovalPolicy, StartRequest};
+use crate::mcp::settings::Transport;
+
+pub const NAME: &str = "codex_start";
+
+const DESCRIPTION: &str = "Start a coding-agent job in the background and return at once with its job_id. \
+Use it for long tasks (refactors, test fixes, reviews) that would exceed a tool-call timeout. \
+Then call codex_wait (blocks until the job ends, up to a cap) or codex_poll (a quick look) with the job_id; \
+codex_await_any when several jobs run at once; codex_reply to continue its conversation once it ended. \
+The agents never stop to ask for approval, so every policy runs unattended; the policy only chooses what the agent may do. \
+approval_policy: 'suggest' (default: read-only, the agent can look and answer but not change files), \
+'auto-edit' (edits files inside cwd and runs commands there, such as the tests — the \
+usual choice for a coding task), 'full-auto' (no sandbox at all: only inside a machine or container that is \
+itself the sandbox; the server may refuse it). cwd: the project's absolute path. When the server limits how many jobs \
+run at once, a start over the limit returns {job_id, status: 'pending', queue_position} and starts by itself when a \
+slot frees. Returns {job_id, status, pid}.";
+
+/// The tool as a model sees it; the agents are this server's.
+pub fn definition(agents: &Agents) -> Tool {
+    define(NAME, format!("{DESCRIPTION}{}", agents_doc(agents)), input(agents), output())
+        .with_annotations(ToolAnnotations::with_title("Start an agent job").read_only(false).destructive(false).open_world(true))
+}
+
+/// What the description says of the agents this server runs.
+fn agents_doc(agents: &Agents) -> String {
+    let names = agents.names().iter().map(|name| format!("'{name}'")).collect::<Vec<_>>().join(", ");
+    format!(
+        " agent: which agent runs the job: {names} (default '{}'); 'codex' is OpenAI's codex exec, 'claude' Claude Code, \
+         'gemini' Gemini CLI, others are defined by the person running the server. model, profile (codex only) and config \
+         (codex -c key=value overrides) are passed to the agent as given.",
+        agents.default_name()
+    )
+}
+
+fn input(agents: &Agents) -> Value {
+    let mut properties = object(json!({
+        "prompt": {"type": "string", "description": "What the agent should do, as you would tell a colleague."},
+        "cwd": {"type": "string", "description": "The folder the agent works in: an existing directory, absolute path preferred."},
+        "approval_policy": policy_property("the server's configured policy (suggest unless set)"),
+        "agent": {"type": "string", "enum": agents.names(), "description": format!("The agent that runs the job. Default: '{}'.", agents.default_name())}
+    }));
+    properties.extend(option_properties());
+    json!({"type": "object", "properties": properties, "required": ["prompt", "cwd"]})
+}
+
+/// What a start answers (a follow-up answers the same, and more).
+pub fn output() -> Value {
+    json!({"type": "object", "properties": {
+        "job_id": {"type": "string"}, "status": status_property(), "pid": nullable("integer"),
+        "error": {"type": "string", "description": "Why the job could not start, when it could not."},
+        "queue_position": {"type": "integer", "description": "A pending job's place in the queue (1 = next)."}
+    }, "required": ["job_id", "status", "pid"]})
+}
+
+#[derive(Deserialize)]
+struct Args {
+    prompt: String,
+    cwd: String,
+    approval_policy: Option<String>,
+    agent: Option<String>,
+    #[serde(flatten)]
+    options: OptionArgs,
+    #[serde(flatten)]
+    limits: LimitArgs,
+}
+
+pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
+    let args: Args = parse(NAME, arguments)?;
+    let policy: ApprovalPolicy = match args.approval_policy.as_deref() {
+        Some(raw) => raw.parse()?,
+        None => tool.settings.default_policy,
+    };
+    let limits = args.limits.limits(tool.settings.job_limits)?;
+    let agent = tool.settings.agents.resolve(args.agent.as_deref())?;
+    let options = AgentOptions {
+        model: args.options.model,
+        profile: args.options.profile,
+        config: args.options.config.map(OneOrMany::into_vec).unwrap_or_default(),
+    };
+    let cwd = PathBuf::from(&args.cwd);
+    if tool.settings.transport == Transport::Http && !cwd.is_absolute() && !args.cwd.starts_with('~') {
+        return Err(ToolError(format!(
+            "cwd must be an absolute path over HTTP (got {:?}): the server's own folder means nothing to the caller; give the project's full path",
+            args.cwd.chars().take(200).collect::<String>()
+        )));
+    }
+    let request = StartRequest::new(args.prompt, &cwd, policy, agent)?.with_options(options)?.with_limits(limits);
+    tool.ceiling.admit(&request)?;
+    Ok(json_result(start_request(tool, request).await?))
+}

@@ -1,0 +1,63 @@
+//! `codex_wait`: blocks until one job ends or the time runs out, sending the newest
+//! output line as progress meanwhile.
+
+use std::time::Duration;
+
+use rmcp::RoleServer;
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use rmcp::service::RequestContext;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::common::{ToolContext, ToolResult, json_result, parse, to_value};
+use super::poll;
+use super::schema::{STATUSES, define, job_id_property, tail_lines_property, timeout_property};
+use super::waiting::{Progress, capped_timeout};
+use crate::jobs::{Engine, tail};
+
+pub const NAME: &str = "codex_wait";
+
+const DESCRIPTION: &str = "Block until a codex job ends or timeout_seconds pass (default 30, capped by the server). Returns the same fields as codex_poll plus timed_out. When timed_out is true the job is \
+still running: simply call codex_wait again. This is the way to wait for a job; it sends progress notifications \
+with the newest output line while it waits. ";
+
+/// How much of the newest output line a progress notification carries.
+const PROGRESS_LINE_CHARS: usize = 500;
+
+/// The tool as a model sees it; `max_wait` is this server's cap on one wait.
+pub fn definition(max_wait: Duration) -> Tool {
+    let cap = max_wait.as_secs_f64();
+    define(NAME, format!("{DESCRIPTION}{STATUSES} On this server a wait lasts at most {cap} s."), input(cap), poll::output(true))
+        .with_annotations(ToolAnnotations::with_title("Wait for a codex job").read_only(true))
+}
+
+fn input(cap: f64) -> Value {
+    json!({"type": "object", "properties": {
+        "job_id": job_id_property(), "timeout_seconds": timeout_property(cap), "tail_lines": tail_lines_property()
+    }, "required": ["job_id"]})
+}
+
+#[derive(Deserialize)]
+struct Args {
+    job_id: String,
+    timeout_seconds: Option<f64>,
+    tail_lines: Option<usize>,
+}
+
+pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject, context: &RequestContext<RoleServer>) -> ToolResult {
+    let args: Args = parse(NAME, arguments)?;
+    let timeout = capped_timeout(args.timeout_seconds, tool.settings.max_wait)?;
+    let engine = tool.engine;
+    // Check the id before waiting so a typo fails at once.
+    let id = engine.store().existing(&args.job_id)?;
+    let waiting = engine.wait(&args.job_id, timeout, args.tail_lines.unwrap_or(tail::TAIL_LINES));
+    let progress = Progress { tool, context, describe: &|| newest_line(engine, &id) };
+    let view = progress.run(waiting).await?;
+    Ok(json_result(to_value(view?)?))
+}
+
+fn newest_line(engine: &Engine, id: &crate::jobs::JobId) -> Option<String> {
+    let tail = engine.store().tail(id, 1, PROGRESS_LINE_CHARS).ok()?;
+    let line = tail.strip_prefix(tail::TRUNCATED_MARKER).unwrap_or(&tail).trim();
+    (!line.is_empty()).then(|| line.to_owned())
+}
