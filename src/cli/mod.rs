@@ -286,7 +286,7 @@ pub fn config(engine: &Engine, args: ConfigArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("{} exists already; edit it, or move it aside to write the example", path.display());
         }
         crate::jobs::JobStore::ensure_dir(engine.store().home())?;
-        crate::jobs::atomic::write(&path, crate::config::EXAMPLE.as_bytes(), crate::jobs::atomic::Durability::Durable)
+        crate::atomic::write(&path, crate::config::EXAMPLE.as_bytes(), crate::atomic::Durability::Durable)
             .with_context(|| format!("writing {}", path.display()))?;
         warn(format!("wrote {} (every key commented out, with its default)", path.display()));
     }

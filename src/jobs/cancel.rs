@@ -16,7 +16,6 @@ use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use super::atomic::{self, Durability};
 use super::error::{JobError, Result};
 use super::id::JobId;
 use super::marker;
@@ -24,6 +23,7 @@ use super::meta::{JobMeta, Status, Timestamp};
 use super::owner::{OwnerLock, Probe};
 use super::proven::{self, OriginalAgent, Proven};
 use super::store::JobStore;
+use crate::atomic::{self, Durability};
 
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 /// How often an ending in progress looks whether the processes are gone.

@@ -182,5 +182,5 @@ pub fn record(store: &JobStore, parent: &JobId, child: &str) -> Result<()> {
     if !meta.follow_ups.iter().any(|known| known == child) {
         meta.follow_ups.push(child.to_owned());
     }
-    meta.write_to(&store.meta_path(parent), super::atomic::Durability::Durable)
+    meta.write_to(&store.meta_path(parent), crate::atomic::Durability::Durable)
 }

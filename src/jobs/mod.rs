@@ -2,7 +2,6 @@
 //! (CLI, MCP, dashboard) is a thin client of [`Engine`].
 
 pub mod agent;
-pub mod atomic;
 pub mod cancel;
 pub mod ceiling;
 pub mod endings;

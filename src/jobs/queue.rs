@@ -31,7 +31,6 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::atomic::{self, Durability};
 use super::error::{JobError, Result};
 use super::id::JobId;
 use super::meta::{JobMeta, Status, Timestamp};
@@ -39,6 +38,7 @@ use super::request::StartRequest;
 use super::spawn;
 use super::store::{JobStore, OUTPUT_FILE};
 use super::view::StartView;
+use crate::atomic::{self, Durability};
 
 const LOCK: &str = "lock";
 const PENDING: &str = "pending";

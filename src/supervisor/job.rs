@@ -18,8 +18,8 @@ use super::events::Observed;
 use super::reply::answer;
 use super::run::{self, Ended, Signals};
 use super::stream::{Pump, agent_pipes};
+use crate::atomic::{self, Durability};
 use crate::jobs::agent::MAX_PROMPT_BYTES;
-use crate::jobs::atomic::{self, Durability};
 use crate::jobs::cancel::DEFAULT_GRACE;
 use crate::jobs::git;
 use crate::jobs::jobfile;
@@ -241,7 +241,7 @@ fn take_pending(store: &JobStore, id: &JobId) -> std::result::Result<(OwnerLock,
     let running = stamped(running);
     let recorded = running
         .reserve_space(&store.reserve_path(id))
-        .and_then(|()| running.write_to(&store.meta_path(id), crate::jobs::atomic::Durability::Durable));
+        .and_then(|()| running.write_to(&store.meta_path(id), crate::atomic::Durability::Durable));
     match recorded {
         Ok(()) => Ok((owner, running, start)),
         // No room on the disk is not the job's fault, and no job could start now: it

@@ -10,13 +10,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use super::agent::MAX_PROMPT_BYTES;
-use super::atomic::{self, Durability};
 use super::error::{JobError, Result};
 use super::id::JobId;
 use super::jobfile;
 use super::meta::JobMeta;
 use super::owner::{LOCK_FILE, OwnerLock, Probe};
 use super::tail;
+use crate::atomic::{self, Durability};
 
 pub const META_FILE: &str = "meta.json";
 pub const OUTPUT_FILE: &str = "output.txt";
