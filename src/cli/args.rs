@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use super::register::{InstallArgs, UninstallArgs};
 use super::shell::{CompletionsArgs, ManArgs};
 use crate::config::{Flags, parse_duration};
-use crate::jobs::{ApprovalPolicy, JobError, tail};
+use crate::jobs::{ApprovalPolicy, JobError, output::tail};
 use crate::mcp::Listen;
 
 #[derive(Debug, Parser)]

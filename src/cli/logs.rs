@@ -10,8 +10,8 @@ use tokio::time::Instant;
 
 use super::args::LogsArgs;
 use super::render::warn;
+use crate::jobs::feed::wait::LOST_RECHECK;
 use crate::jobs::feed::{FeedEvent, Scope};
-use crate::jobs::wait::LOST_RECHECK;
 use crate::jobs::{Engine, JobId, JobMeta, JobStore, Status};
 use crate::term;
 

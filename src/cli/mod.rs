@@ -20,9 +20,9 @@ use anyhow::Context;
 
 use crate::config::{Flags, Settings};
 use crate::jobs::agent::MAX_PROMPT_BYTES;
-use crate::jobs::follow::{FollowUp, Inherited};
-use crate::jobs::gc::GcRule;
-use crate::jobs::{Ceiling, Engine, JobError, StartRequest, Status, tail};
+use crate::jobs::start::follow::{FollowUp, Inherited};
+use crate::jobs::store::gc::GcRule;
+use crate::jobs::{Ceiling, Engine, JobError, StartRequest, Status, output::tail};
 
 /// Exit status for bad input (as clap uses), so scripts can tell it from a failed job.
 const EXIT_USAGE: u8 = 2;

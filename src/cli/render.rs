@@ -247,7 +247,7 @@ pub fn duration(start: Option<Timestamp>, end: Option<Timestamp>) -> String {
     duration_text((end - start.0).num_seconds())
 }
 
-pub fn collected(out: &mut Out, report: &crate::jobs::gc::GcReport) {
+pub fn collected(out: &mut Out, report: &crate::jobs::store::gc::GcReport) {
     let verb = if report.dry_run { "would remove" } else { "removed" };
     for removed in &report.removed {
         out.line(format!("{verb} {}  ({})", removed.job_id, bytes(removed.bytes)));

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 pub use agent::{DemoAgentOptions, agent_main};
 
-use crate::jobs::follow::FollowUp;
+use crate::jobs::start::follow::FollowUp;
 use crate::jobs::{Agents, ApprovalPolicy, Engine, JobLimits, JobStore, StartRequest, Status};
 
 /// At most this many demo jobs run at once, so one waits in the queue.

@@ -3,7 +3,7 @@
 //! A job with a live supervisor gets a request file (so the supervisor knows the grace
 //! period) and a SIGUSR1, sent through a pidfd only to the process proven to be that
 //! supervisor: the one holding the job's lock, running `__supervise` (see
-//! [`super::proven`]) — never to a pid because `meta.json` names it. A job whose
+//! [`super::process::proven`]) — never to a pid because `meta.json` names it. A job whose
 //! supervisor is gone is ended here, under its lock, by signalling the processes marked
 //! with its id; a job of the Python original through its agent, once proven. A job that
 //! already ended gets no signal at all; a record that says so while the supervisor still
@@ -17,11 +17,11 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::error::{JobError, Result};
-use super::id::JobId;
-use super::marker;
-use super::meta::{JobMeta, Status, Timestamp};
-use super::owner::{OwnerLock, Probe};
-use super::proven::{self, OriginalAgent, Proven};
+use super::process::marker;
+use super::process::owner::{OwnerLock, Probe};
+use super::process::proven::{self, OriginalAgent, Proven};
+use super::record::id::JobId;
+use super::record::meta::{JobMeta, Status, Timestamp};
 use super::store::JobStore;
 use crate::atomic::{self, Durability};
 
@@ -50,7 +50,7 @@ impl CancelRequest {
     /// The request in a job's folder, if there is a sound one (the file is the job's to
     /// write: read as any job file, and small).
     pub fn read(path: &Path) -> Option<Self> {
-        serde_json::from_slice(&super::jobfile::read_capped(path, MAX_CANCEL_REQUEST_BYTES).ok()?).ok()
+        serde_json::from_slice(&super::record::jobfile::read_capped(path, MAX_CANCEL_REQUEST_BYTES).ok()?).ok()
     }
 
     fn write(&self, path: &Path) -> Result<()> {
@@ -84,7 +84,8 @@ pub fn request(store: &JobStore, id: &JobId, grace: Duration) -> Result<Requeste
                 return Ok(Requested::AlreadyEnded(meta.status));
             }
             CancelRequest::new(grace).write(&store.cancel_path(id))?;
-            let told = proven::supervisor(store, id, meta.supervisor_pid).is_some_and(|supervisor| supervisor.send(Signal::SIGUSR1));
+            let told =
+                proven::supervisor(&store.lock_path(id), meta.supervisor_pid).is_some_and(|supervisor| supervisor.send(Signal::SIGUSR1));
             return Ok(if told { Requested::Supervisor } else { Requested::Busy });
         }
         Probe::Taken(lock) => lock,
@@ -121,7 +122,7 @@ pub async fn end_unowned(store: &JobStore, id: &JobId, lock: OwnerLock, grace: D
     let meta = store.read_meta_raw(id)?;
     let original = !meta.has_supervisor() && meta.pid.is_some();
     let original_agent = || -> Option<Proven> {
-        match proven::original_agent(store, id, &meta) {
+        match proven::original_agent(store.folder_created(id), &meta) {
             OriginalAgent::Running(agent) => Some(agent),
             OriginalAgent::Forged | OriginalAgent::Gone => None,
         }

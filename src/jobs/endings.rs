@@ -14,8 +14,8 @@ use tokio::time::{Instant, sleep_until};
 
 use super::error::Result;
 use super::feed::{FeedEvent, Scope};
-use super::id::JobId;
-use super::meta::JobMeta;
+use super::record::id::JobId;
+use super::record::meta::JobMeta;
 use super::{Engine, PollView};
 
 /// Writing a result and renaming it into place are not one instant: endings stamped

@@ -3,45 +3,35 @@
 
 pub mod agent;
 pub mod cancel;
-pub mod ceiling;
 pub mod endings;
 mod error;
 pub mod feed;
-pub mod follow;
-pub mod gc;
 pub mod git;
-mod id;
-pub mod jobfile;
-pub mod kept;
-pub mod marker;
-pub mod meta;
 pub mod output;
-pub mod owner;
-pub mod procfs;
-pub mod proven;
-pub mod queue;
-pub mod request;
-pub mod session;
-mod settle;
-pub mod spawn;
+pub mod process;
+pub mod record;
+pub mod start;
 pub mod store;
-pub mod tail;
 pub mod view;
-pub mod wait;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use agent::{AgentOptions, AgentSpec, Agents, ApprovalPolicy};
-pub use ceiling::Ceiling;
 pub use error::{JobError, Result};
 pub use feed::{Changes, FeedEvent, JobFeed, Scope};
-pub use id::JobId;
-pub use meta::{JobMeta, Status, Timestamp, Usage};
-pub use request::{JobLimits, StartRequest};
-pub use settle::{LOST_NOTE, LOST_RUNNING_NOTE};
+pub use record::id::JobId;
+pub use record::meta::{JobMeta, Status, Timestamp, Usage};
+pub use start::ceiling::Ceiling;
+pub use start::request::{JobLimits, StartRequest};
+pub use store::settle::{LOST_NOTE, LOST_RUNNING_NOTE};
 pub use store::{JobRecord, JobStore};
 pub use view::{CancelView, ListView, PollView, StartView, WaitView};
+
+use feed::wait;
+use output::tail;
+use start::{follow, queue, spawn};
+use store::gc;
 
 /// A long-running dashboard or server whose binary was replaced (`cargo install`
 /// again) sees its own path as "… (deleted)"; the new binary at that path supervises

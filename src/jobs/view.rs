@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::meta::{JobMeta, Status, Timestamp, Usage};
+use super::record::meta::{JobMeta, Status, Timestamp, Usage};
 use super::store::JobRecord;
 
 /// Duration text: `42s`, `3m04s`, `1h02m`, `2d03h`.

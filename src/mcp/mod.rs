@@ -128,7 +128,7 @@ pub fn serve_main(engine: Engine, options: ServeOptions) -> anyhow::Result<ExitC
 pub fn start_housekeeping(engine: &Engine, config: &Settings, shutdown: &CancellationToken) {
     if let Some(retention) = config.retention.value.clone() {
         let engine = engine.clone();
-        let rule = crate::jobs::gc::GcRule { older_than: retention.older_than.map(|age| age.0), keep: retention.keep };
+        let rule = crate::jobs::store::gc::GcRule { older_than: retention.older_than.map(|age| age.0), keep: retention.keep };
         tokio::task::spawn_blocking(move || match engine.gc(rule, false) {
             Ok(report) if !report.removed.is_empty() => {
                 tracing::info!(removed = report.removed.len(), bytes = report.bytes_freed, "retention removed finished jobs")
@@ -137,8 +137,8 @@ pub fn start_housekeeping(engine: &Engine, config: &Settings, shutdown: &Cancell
             Err(err) => tracing::warn!(%err, "retention"),
         });
     }
-    if config.max_running.value.is_some() || crate::jobs::queue::Queue::of(engine.store()).in_use() {
-        tokio::spawn(crate::jobs::queue::keep_moving(engine.feed().clone(), engine.launcher().to_owned(), shutdown.child_token()));
+    if config.max_running.value.is_some() || crate::jobs::start::queue::Queue::of(engine.store()).in_use() {
+        tokio::spawn(crate::jobs::start::queue::keep_moving(engine.feed().clone(), engine.launcher().to_owned(), shutdown.child_token()));
     }
 }
 

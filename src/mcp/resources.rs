@@ -4,7 +4,7 @@ use rmcp::ErrorData as McpError;
 use rmcp::model::{ListResourceTemplatesResult, ListResourcesResult, ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
 
 use crate::jobs::view::cut_prompt;
-use crate::jobs::{Engine, JobError, JobId, tail};
+use crate::jobs::{Engine, JobError, JobId, output::tail};
 
 const PREFIX: &str = "codex-async://jobs/";
 pub const OUTPUT_TEMPLATE: &str = "codex-async://jobs/{job_id}/output";

@@ -18,8 +18,8 @@ use rmcp::service::{Peer, RoleServer};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::wait::first_finished;
-use crate::jobs::{Engine, JobError, JobId, PollView, Status, tail};
+use crate::jobs::feed::wait::first_finished;
+use crate::jobs::{Engine, JobError, JobId, PollView, Status, output::tail};
 
 /// How often a client should look at a job: jobs take minutes.
 const POLL_INTERVAL_MS: u64 = 2_000;

@@ -19,8 +19,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::schema;
 use super::settings::Transport;
 use crate::jobs::endings::{EndCursor, NextEnding};
-use crate::jobs::follow::FollowUp;
-use crate::jobs::{AgentOptions, Agents, ApprovalPolicy, Ceiling, Engine, JobError, JobLimits, StartRequest, tail};
+use crate::jobs::start::follow::FollowUp;
+use crate::jobs::{AgentOptions, Agents, ApprovalPolicy, Ceiling, Engine, JobError, JobLimits, StartRequest, output::tail};
 
 /// What a tool call may use: the engine, the server's limits, and the session's state.
 pub struct ToolContext<'a> {

@@ -22,15 +22,15 @@ use crate::atomic::{self, Durability};
 use crate::jobs::agent::MAX_PROMPT_BYTES;
 use crate::jobs::cancel::DEFAULT_GRACE;
 use crate::jobs::git;
-use crate::jobs::jobfile;
-use crate::jobs::kept::KeptMeta;
-use crate::jobs::marker::JOB_ENV;
-use crate::jobs::meta::open_append;
-use crate::jobs::owner::OwnerLock;
-use crate::jobs::queue::{self, REQUEST_FILE};
-use crate::jobs::request::PROMPT_FILE;
-use crate::jobs::spawn::{SuperviseRequest, SupervisorAnswer};
-use crate::jobs::{JobError, JobId, JobMeta, JobStore, Result, StartRequest, StartView, Status, Timestamp, procfs};
+use crate::jobs::process::marker::JOB_ENV;
+use crate::jobs::process::owner::OwnerLock;
+use crate::jobs::record::jobfile;
+use crate::jobs::record::meta::open_append;
+use crate::jobs::start::queue::{self, REQUEST_FILE};
+use crate::jobs::start::request::PROMPT_FILE;
+use crate::jobs::start::spawn::{SuperviseRequest, SupervisorAnswer};
+use crate::jobs::store::kept::KeptMeta;
+use crate::jobs::{JobError, JobId, JobMeta, JobStore, Result, StartRequest, StartView, Status, Timestamp, process::procfs};
 
 /// Answers the starter with a failure, and hands the error on.
 fn refuse<T>(err: JobError) -> Result<T> {

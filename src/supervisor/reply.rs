@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::jobs::spawn::SupervisorAnswer;
+use crate::jobs::start::spawn::SupervisorAnswer;
 
 pub fn write_line(value: &impl serde::Serialize) {
     let mut stdout = std::io::stdout().lock();

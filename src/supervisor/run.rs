@@ -13,7 +13,7 @@ use tokio::time::{Instant, sleep_until};
 
 use super::stream::Heard;
 use crate::jobs::cancel::{CancelRequest, DEFAULT_GRACE};
-use crate::jobs::{JobId, JobLimits, JobStore, marker};
+use crate::jobs::{JobId, JobLimits, JobStore, process::marker};
 
 pub struct Signals {
     pub child: SignalStream,

@@ -34,8 +34,8 @@ use tokio::time::{Instant, sleep_until};
 use super::capped::{CappedFile, Notes};
 use super::events::{LineTranslator, Observed};
 use crate::jobs::agent::Stream;
-use crate::jobs::kept::KeptMeta;
-use crate::jobs::meta::open_append;
+use crate::jobs::record::meta::open_append;
+use crate::jobs::store::kept::KeptMeta;
 use crate::jobs::{JobId, JobStore};
 
 /// The least time between two meta writes for the same job: a stream of thousands of

@@ -3,8 +3,8 @@ use std::io::Write;
 use notify::event::{CreateKind, DataChange, RemoveKind};
 
 use super::*;
-use crate::jobs::meta::JobMeta;
-use crate::jobs::owner::OwnerLock;
+use crate::jobs::process::owner::OwnerLock;
+use crate::jobs::record::meta::JobMeta;
 
 const ROOT: &str = "/h/jobs";
 
@@ -59,7 +59,7 @@ fn meta(id: &JobId, status: &str) -> JobMeta {
 /// Events until `sentinel` reports a change (its output), which comes after everything
 /// that happened before it was written: absence is proved without waiting on a clock.
 async fn events_until_sentinel(subscription: &mut Subscription, store: &JobStore, sentinel: &JobId) -> Vec<FeedEvent> {
-    let mut output = crate::jobs::meta::open_append(&store.output_path(sentinel)).unwrap();
+    let mut output = crate::jobs::record::meta::open_append(&store.output_path(sentinel)).unwrap();
     output.write_all(b"sentinel\n").unwrap();
     drop(output);
     let mut seen = Vec::new();
@@ -142,7 +142,7 @@ async fn a_burst_is_collapsed_per_job_and_output_is_told_apart() {
     store.write_meta(&meta(&id, "running")).unwrap();
     let feed = JobFeed::with_fallback(store.clone(), None);
     let mut subscription = feed.subscribe(Scope::All).unwrap();
-    let mut output = crate::jobs::meta::open_append(&store.output_path(&id)).unwrap();
+    let mut output = crate::jobs::record::meta::open_append(&store.output_path(&id)).unwrap();
     for line in 0..200 {
         writeln!(output, "line {line}").unwrap();
     }

@@ -31,7 +31,7 @@ pub use object_id::ObjectId;
 pub use runner::{Limits, Printed, Query};
 pub use session::Session;
 
-use super::kept::KeptMeta;
+use crate::jobs::store::kept::KeptMeta;
 
 /// How long `git status` may take before the tree is left unjudged.
 const STATUS_DEADLINE: Duration = Duration::from_secs(10);

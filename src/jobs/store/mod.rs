@@ -1,5 +1,11 @@
 //! The jobs directory: creating job folders, reading and writing job records, listing.
-//! Whether a `running` job still has an owner is decided in [`super::settle`].
+//! Whether a `running` job still has an owner is decided in [`settle`].
+
+pub mod gc;
+pub mod kept;
+pub mod settle;
+#[cfg(test)]
+mod tests;
 
 use std::fs::{self, DirBuilder};
 use std::io;
@@ -9,14 +15,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use super::agent::MAX_PROMPT_BYTES;
-use super::error::{JobError, Result};
-use super::id::JobId;
-use super::jobfile;
-use super::meta::JobMeta;
-use super::owner::{LOCK_FILE, OwnerLock, Probe};
-use super::tail;
 use crate::atomic::{self, Durability};
+use crate::jobs::agent::MAX_PROMPT_BYTES;
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::output::tail;
+use crate::jobs::process::owner::{LOCK_FILE, OwnerLock, Probe};
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::jobfile;
+use crate::jobs::record::meta::JobMeta;
 
 pub const META_FILE: &str = "meta.json";
 pub const OUTPUT_FILE: &str = "output.txt";
@@ -204,7 +210,7 @@ impl JobStore {
             let owner = OwnerLock::create(staging).map_err(|err| JobError::io("locking", staging.join(LOCK_FILE), err))?;
             write_files(staging, files)?;
             meta.reserve_space(&staging.join(RESERVE_FILE))?;
-            super::meta::open_append(&staging.join(OUTPUT_FILE))?;
+            crate::jobs::record::meta::open_append(&staging.join(OUTPUT_FILE))?;
             let path = staging.join(META_FILE);
             atomic::write_new(&path, &meta.to_json()).map_err(|err| JobError::io("writing", &path, err))?;
             atomic::sync_folder(staging).map_err(|err| JobError::io("syncing", staging, err))?;
@@ -469,6 +475,3 @@ impl JobStore {
         fs::remove_dir_all(&dir).map_err(|err| JobError::io("deleting", dir, err))
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,6 +1,6 @@
 use super::*;
-use crate::jobs::meta::Status;
-use crate::jobs::procfs;
+use crate::jobs::process::procfs;
+use crate::jobs::record::meta::Status;
 
 fn running_meta(id: &JobId) -> JobMeta {
     JobMeta::from_json(
@@ -37,7 +37,7 @@ fn an_earlier_versions_supervisor_counts_while_it_proves_itself() {
     let store = JobStore::new(home.path());
     let id = store.reserve().unwrap();
     // An earlier codex-async's supervisor: `__supervise`, no lock file, its agent marked.
-    let mut supervisor = crate::jobs::proven::tests::fake_supervisor(home.path(), &id);
+    let mut supervisor = crate::jobs::process::proven::tests::fake_supervisor(home.path(), &id);
     let mut meta = running_meta(&id);
     meta.supervisor_pid = Some(i64::from(supervisor.pid()));
     meta.supervisor_start_ticks = procfs::start_ticks(supervisor.pid());
@@ -74,11 +74,11 @@ fn a_pid_and_start_time_alone_prove_no_supervisor() {
 
 #[test]
 fn original_jobs_count_while_their_codex_runs() {
-    use crate::jobs::settle::{ORIGINAL_ENDED_NOTE, ORIGINAL_FORGED_NOTE};
+    use crate::jobs::store::settle::{ORIGINAL_ENDED_NOTE, ORIGINAL_FORGED_NOTE};
     let home = tempfile::tempdir().unwrap();
     let store = JobStore::new(home.path());
     let id = store.reserve().unwrap();
-    let mut agent = crate::jobs::proven::tests::fake_codex(home.path(), "p");
+    let mut agent = crate::jobs::process::proven::tests::fake_codex(home.path(), "p");
     let mut meta = running_meta(&id);
     meta.pid = Some(i64::from(agent.pid()));
     meta.started_at = Some(crate::jobs::Timestamp::now());
@@ -140,12 +140,12 @@ fn delete_refuses_jobs_whose_lock_is_held_whatever_their_meta_says() {
 
 /// A running job whose lock this process holds (as its supervisor would), its recorded
 /// supervisor pid nobody's.
-fn owned_running_meta(store: &JobStore, id: &JobId) -> crate::jobs::owner::OwnerLock {
+fn owned_running_meta(store: &JobStore, id: &JobId) -> crate::jobs::process::owner::OwnerLock {
     let mut meta = running_meta(id);
     meta.supervisor_pid = Some(i64::from(i32::MAX));
     meta.supervisor_start_ticks = Some(1);
     store.write_meta(&meta).unwrap();
-    crate::jobs::owner::OwnerLock::create(&store.job_dir(id)).unwrap()
+    crate::jobs::process::owner::OwnerLock::create(&store.job_dir(id)).unwrap()
 }
 
 #[test]
@@ -169,7 +169,7 @@ fn a_lost_supervisor_with_its_agent_alive_reads_running_until_the_agent_ends() {
     let store = JobStore::new(home.path());
     let id = store.reserve().unwrap();
     drop(owned_running_meta(&store, &id));
-    let mut agent = std::process::Command::new("sleep").arg("30").env(crate::jobs::marker::JOB_ENV, id.as_str()).spawn().unwrap();
+    let mut agent = std::process::Command::new("sleep").arg("30").env(crate::jobs::process::marker::JOB_ENV, id.as_str()).spawn().unwrap();
     let read = store.read_meta(&id).unwrap();
     assert_eq!(read.status, Status::Running);
     assert!(read.supervisor_lost);
@@ -187,7 +187,7 @@ fn a_copied_folder_is_corrupt_and_the_original_is_untouched() {
     drop(owned_running_meta(&store, &id)); // the owner is gone: a reader would settle it
     let copy = JobId::parse("deadbeef").unwrap();
     fs::create_dir(store.job_dir(&copy)).unwrap();
-    for file in [META_FILE, crate::jobs::owner::LOCK_FILE] {
+    for file in [META_FILE, crate::jobs::process::owner::LOCK_FILE] {
         fs::copy(store.job_dir(&id).join(file), store.job_dir(&copy).join(file)).unwrap();
     }
     let before = fs::read(store.meta_path(&id)).unwrap();
@@ -209,7 +209,7 @@ fn settlers_racing_on_one_lost_job_never_tear_its_meta() {
         meta.supervisor_pid = Some(i64::from(i32::MAX));
         store.write_meta(&meta).unwrap();
         meta.reserve_space(&store.reserve_path(&id)).unwrap();
-        drop(crate::jobs::owner::OwnerLock::create(&store.job_dir(&id)).unwrap());
+        drop(crate::jobs::process::owner::OwnerLock::create(&store.job_dir(&id)).unwrap());
         std::thread::scope(|scope| {
             for _ in 0..6 {
                 scope.spawn(|| {

@@ -7,9 +7,9 @@ use std::io::{self, Write};
 use nix::sys::signal::Signal;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::jobs::follow::FollowUp;
-use crate::jobs::gc::GcRule;
-use crate::jobs::{CancelView, JobId, JobStore, StartRequest, StartView, marker};
+use crate::jobs::start::follow::FollowUp;
+use crate::jobs::store::gc::GcRule;
+use crate::jobs::{CancelView, JobId, JobStore, StartRequest, StartView, process::marker};
 
 use super::context::Context;
 use super::loader::LoaderCommand;

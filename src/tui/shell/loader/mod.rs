@@ -438,7 +438,7 @@ impl Loader {
 /// length in bytes (read on to its end, a slice at a time, when it is longer).
 fn read_whole_line(path: &std::path::Path, offset: u64) -> std::io::Result<(String, u64)> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut file = crate::jobs::jobfile::open(path)?;
+    let mut file = crate::jobs::record::jobfile::open(path)?;
     file.seek(SeekFrom::Start(offset))?;
     let mut kept = Vec::new();
     let mut total = 0u64;

@@ -31,14 +31,14 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::error::{JobError, Result};
-use super::id::JobId;
-use super::meta::{JobMeta, Status, Timestamp};
 use super::request::StartRequest;
 use super::spawn;
-use super::store::{JobStore, OUTPUT_FILE};
-use super::view::StartView;
 use crate::atomic::{self, Durability};
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::meta::{JobMeta, Status, Timestamp};
+use crate::jobs::store::{JobStore, OUTPUT_FILE};
+use crate::jobs::view::StartView;
 
 const LOCK: &str = "lock";
 const PENDING: &str = "pending";
@@ -343,8 +343,8 @@ pub fn ended(store: &JobStore, id: &JobId) {
 /// changes — a job ended, a supervisor died — pending jobs are started while their
 /// limits allow. Supervisors move the queue on when their job ends; this covers the
 /// ones that die without a word. Idle, it costs nothing.
-pub async fn keep_moving(feed: super::feed::JobFeed, launcher: PathBuf, stop: tokio_util::sync::CancellationToken) {
-    use super::feed::{FeedEvent, Scope};
+pub async fn keep_moving(feed: crate::jobs::feed::JobFeed, launcher: PathBuf, stop: tokio_util::sync::CancellationToken) {
+    use crate::jobs::feed::{FeedEvent, Scope};
     let mut events = match feed.subscribe(Scope::All) {
         Ok(events) => events,
         Err(err) => {

@@ -10,9 +10,9 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::error::Result;
-use super::meta::JobMeta;
-use super::store::JobStore;
+use crate::jobs::error::Result;
+use crate::jobs::record::meta::JobMeta;
+use crate::jobs::store::JobStore;
 
 /// A job's meta held by its owner; clones share it (the supervisor's main task, its
 /// stream pump and its git check write through one record).
@@ -83,7 +83,7 @@ impl KeptMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::meta::Status;
+    use crate::jobs::record::meta::Status;
 
     fn running(store: &JobStore) -> JobMeta {
         let id = store.reserve().unwrap();

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::agent::{AgentCommand, AgentOptions, AgentSpec, ApprovalPolicy, Invocation, MAX_PROMPT_BYTES, STDIN_PROMPT_FROM};
-use super::error::{JobError, Result};
-use super::id::JobId;
-use super::meta::{JobMeta, Status, Timestamp};
-use super::session::SessionId;
-use super::store::JobStore;
+use crate::jobs::agent::session::SessionId;
+use crate::jobs::agent::{AgentCommand, AgentOptions, AgentSpec, ApprovalPolicy, Invocation, MAX_PROMPT_BYTES, STDIN_PROMPT_FROM};
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::meta::{JobMeta, Status, Timestamp};
+use crate::jobs::store::JobStore;
 
 /// How a job is scheduled and bounded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -34,7 +34,7 @@ pub struct JobLimits {
     pub max_output: Option<u64>,
 }
 
-pub use super::store::PROMPT_FILE;
+pub use crate::jobs::store::PROMPT_FILE;
 
 /// A follow-up: the conversation it continues.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

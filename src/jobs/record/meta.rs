@@ -15,8 +15,8 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::error::{JobError, Result};
 use crate::atomic::{self, Durability};
+use crate::jobs::error::{JobError, Result};
 
 /// The largest meta.json we read; anything bigger is reported as corrupt rather than
 /// loaded into memory.

@@ -15,6 +15,10 @@
 //! folders (a CLI `wait`); [`Scope::All`] watches the whole jobs folder recursively,
 //! after which every job is covered.
 
+#[cfg(test)]
+mod tests;
+pub mod wait;
+
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,10 +29,10 @@ use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
 use notify::{Config, EventKindMask, RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::broadcast;
 
-use super::error::{JobError, Result};
-use super::id::JobId;
-use super::owner::LOCK_FILE;
-use super::store::{EVENTS_FILE, JobStore, META_FILE, OUTPUT_FILE};
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::process::owner::LOCK_FILE;
+use crate::jobs::record::id::JobId;
+use crate::jobs::store::{EVENTS_FILE, JobStore, META_FILE, OUTPUT_FILE};
 
 /// How often, without any event, everyone is asked to look again.
 pub const FALLBACK_RESCAN: Duration = Duration::from_secs(30);
@@ -478,6 +482,3 @@ fn classify(jobs_dir: &Path, kind: &EventKind, path: &Path) -> Option<Classified
     };
     Some(Classified::Job(id, changes))
 }
-
-#[cfg(test)]
-mod tests;

@@ -2,7 +2,7 @@
 //! as the job's owner bears it out. Every reader of a status (poll, list, wait, cancel,
 //! delete, gc, the dashboard's loader, MCP notifications) reads through [`JobStore::read_meta`].
 //!
-//! - Jobs of this version have a lock (see [`super::owner`]). Held exclusively by its
+//! - Jobs of this version have a lock (see [`crate::jobs::process::owner`]). Held exclusively by its
 //!   supervisor: the job runs, whatever the file says — a `done` (or garbage) written
 //!   into the folder of a running job is not its end. A `running` job whose lock is free
 //!   lost its supervisor, and the reader — holding the lock now, so no other reader
@@ -11,19 +11,19 @@
 //!   live on, else `error` "supervisor lost".
 //! - Jobs of an earlier codex-async (a supervisor pid and start time, no lock file) and
 //!   jobs of the Python original (an agent pid only) are alive only while the process
-//!   their record names proves to be their supervisor or agent (see [`super::proven`]).
+//!   their record names proves to be their supervisor or agent (see [`crate::jobs::process::proven`]).
 //!   Both are settled under a lock on the job folder.
 //!
 //! A reader writes only through a folder whose meta names that folder's job (checked
 //! by [`JobMeta::read`]), and only when it holds the lock; otherwise it writes nothing.
 
-use super::error::{JobError, Result};
-use super::id::JobId;
-use super::marker;
-use super::meta::{JobMeta, Status, Timestamp};
-use super::owner::{Hold, OwnerLock, Probe};
-use super::proven::{self, OriginalAgent};
-use super::store::JobStore;
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::process::marker;
+use crate::jobs::process::owner::{Hold, OwnerLock, Probe};
+use crate::jobs::process::proven::{self, OriginalAgent};
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::meta::{JobMeta, Status, Timestamp};
+use crate::jobs::store::JobStore;
 
 /// The note of a running job whose supervisor died while its agent runs on.
 pub const LOST_RUNNING_NOTE: &str = "supervisor lost; agent still running (cancel ends it)";
@@ -76,7 +76,7 @@ impl JobStore {
         // seen let go holds the result (or something newer).
         let hold = OwnerLock::look(&folder);
         let exclusive = matches!(hold, Ok(Hold::Exclusive));
-        let run_by_supervisor = |named: Option<i64>| exclusive && proven::supervisor(self, id, named).is_some();
+        let run_by_supervisor = |named: Option<i64>| exclusive && proven::supervisor(&self.lock_path(id), named).is_some();
         // The hold was seen exclusive, yet no supervisor proved it holds it: it may have
         // let go since, its result now in place.
         let let_go_meanwhile = || exclusive && !matches!(OwnerLock::look(&folder), Ok(Hold::Exclusive));
@@ -191,7 +191,7 @@ impl JobStore {
     }
 
     /// Whether the owner a job without a lock file records is alive: an earlier version's
-    /// supervisor, or the original's agent, each proven (see [`super::proven`]).
+    /// supervisor, or the original's agent, each proven (see [`crate::jobs::process::proven`]).
     fn legacy_owner(&self, id: &JobId, meta: &JobMeta) -> Legacy {
         if meta.has_supervisor() {
             return if proven::earlier_supervisor(id, meta).is_some() { Legacy::Alive } else { Legacy::Gone };
@@ -200,7 +200,7 @@ impl JobStore {
             // Nothing to check: believe the file.
             return Legacy::Alive;
         }
-        match proven::original_agent(self, id, meta) {
+        match proven::original_agent(self.folder_created(id), meta) {
             OriginalAgent::Running(_) => Legacy::Alive,
             OriginalAgent::Forged => Legacy::Forged,
             OriginalAgent::Gone => Legacy::Gone,

@@ -5,6 +5,10 @@
 //! The facts each mapping relies on (flags, versions, stdin, resume, streams) are in
 //! `docs/agents.md` and, for codex, `CODEX-CLI.md`.
 
+pub mod session;
+#[cfg(test)]
+mod tests;
+
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
@@ -13,8 +17,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::JobError;
-use super::session::SessionId;
+use crate::jobs::error::JobError;
+use session::SessionId;
 
 /// Linux refuses a single argument longer than this (`MAX_ARG_STRLEN`, 32 pages).
 pub const MAX_ARGUMENT_BYTES: usize = 128 * 1024 - 1;
@@ -511,6 +515,3 @@ impl AgentSpec {
         AgentCommand { argv, env }
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -13,15 +13,15 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::agent::{AgentOptions, Agents, ApprovalPolicy};
 use super::ceiling::{Ceiling, Field};
-use super::error::{JobError, Result};
-use super::id::JobId;
-use super::meta::JobMeta;
-use super::owner::OwnerLock;
 use super::request::{Continues, JobLimits, StartRequest};
-use super::session::SessionId;
-use super::store::JobStore;
+use crate::jobs::agent::session::SessionId;
+use crate::jobs::agent::{AgentOptions, Agents, ApprovalPolicy};
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::process::owner::OwnerLock;
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::meta::JobMeta;
+use crate::jobs::store::JobStore;
 
 /// What a follow-up asks for; everything left `None` is the parent's.
 #[derive(Clone, Debug, Default)]
