@@ -19,10 +19,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::{Flags, Settings};
-use crate::jobs::agent::MAX_PROMPT_BYTES;
-use crate::jobs::start::follow::{FollowUp, Inherited};
-use crate::jobs::store::gc::GcRule;
-use crate::jobs::{Ceiling, Engine, JobError, StartRequest, Status, output::tail};
+use crate::jobs::{Ceiling, Engine, FollowUp, GcRule, Inherited, JobError, MAX_PROMPT_BYTES, StartRequest, Status, TAIL_LINES};
 
 /// Exit status for bad input (as clap uses), so scripts can tell it from a failed job.
 const EXIT_USAGE: u8 = 2;
@@ -219,11 +216,11 @@ pub fn wait(engine: &Engine, args: WaitArgs) -> anyhow::Result<ExitCode> {
     let timeout = args.timeout.map_or(Duration::MAX / 4, Duration::from_secs_f64);
     let view = runtime.block_on(async {
         if !args.progress {
-            return engine.wait(&args.job_id, timeout, tail::TAIL_LINES).await;
+            return engine.wait(&args.job_id, timeout, TAIL_LINES).await;
         }
         let id = engine.store().existing(&args.job_id)?;
         tokio::select! {
-            view = engine.wait(id.as_str(), timeout, tail::TAIL_LINES) => view,
+            view = engine.wait(id.as_str(), timeout, TAIL_LINES) => view,
             never = logs::show_progress(engine, &id) => match never {},
         }
     })?;

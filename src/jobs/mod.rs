@@ -3,10 +3,11 @@
 
 pub mod agent;
 pub mod cancel;
-pub mod endings;
+mod endings;
 mod error;
 pub mod feed;
 pub mod git;
+mod housekeeping;
 pub mod output;
 pub mod process;
 pub mod record;
@@ -17,19 +18,34 @@ pub mod view;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use agent::{AgentOptions, AgentSpec, Agents, ApprovalPolicy};
+use nix::sys::signal::Signal;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+pub use agent::{AgentOptions, AgentSpec, Agents, ApprovalPolicy, MAX_PROMPT_BYTES};
+pub use endings::{EndCursor, NextEnding};
 pub use error::{JobError, Result};
-pub use feed::{Changes, FeedEvent, JobFeed, Scope};
+pub use feed::wait::LOST_RECHECK;
+pub use feed::{FeedEvent, JobFeed, Scope, Subscription, WhatChanged};
+pub use git::{NoTreeDiff, ObjectId, TreeDiff, tree_diff};
+pub use housekeeping::Housekeeping;
+pub use output::tail::{TAIL_LINES, TRUNCATED_MARKER};
+pub use output::{LineBlock, MAX_LINE_BYTES, OutputFollower, OutputLine, OutputUpdate, split_lines};
 pub use record::id::JobId;
+pub use record::jobfile::open as open_job_file;
 pub use record::meta::{JobMeta, Status, Timestamp, Usage};
 pub use start::ceiling::Ceiling;
+pub use start::follow::{FollowUp, FollowUpRequest, Inherited};
 pub use start::request::{JobLimits, StartRequest};
+pub use store::gc::{GcReport, GcRule};
 pub use store::settle::{LOST_NOTE, LOST_RUNNING_NOTE};
 pub use store::{JobRecord, JobStore};
-pub use view::{CancelView, ListView, PollView, StartView, WaitView};
+pub use view::{CancelView, ListView, PollView, StartView, WaitView, cut_prompt};
 
+use endings::Look;
 use feed::wait;
 use output::tail;
+use process::marker;
 use start::{follow, queue, spawn};
 use store::gc;
 
@@ -123,7 +139,7 @@ impl Engine {
     /// The request that continues job `raw_parent`'s conversation (judge it, then start
     /// it with [`Engine::start`]) and what it took from the parent's record; or a clear
     /// error: the parent still runs, has no valid session, or its agent cannot resume.
-    pub fn follow_up(&self, raw_parent: &str, follow: follow::FollowUp, agents: &Agents) -> Result<follow::FollowUpRequest> {
+    pub fn follow_up(&self, raw_parent: &str, follow: FollowUp, agents: &Agents) -> Result<FollowUpRequest> {
         let parent = self.store.existing(raw_parent)?;
         let meta = self.store.read_meta(&parent)?;
         follow::request(&meta, follow, agents)
@@ -235,6 +251,47 @@ impl Engine {
         }
     }
 
+    /// The first of `ids` to be finished (one that already is counts), with its meta;
+    /// `None` when `timeout` passes first.
+    pub async fn first_finished(&self, ids: &[JobId], timeout: Duration) -> Result<Option<(JobId, JobMeta)>> {
+        wait::first_finished(&self.feed, ids, timeout).await
+    }
+
+    /// The next ending `cursor` has not reported, waiting up to `timeout` for one.
+    pub async fn next_ending(&self, cursor: &mut EndCursor, timeout: Duration, tail_lines: usize) -> Result<NextEnding> {
+        let deadline = Instant::now() + timeout;
+        // Subscribe before looking, so an ending between the look and the watch is not missed.
+        let mut events = self.feed.subscribe(Scope::All).ok();
+        let mut first_look = true;
+        loop {
+            let running = match cursor.look(&self.store)? {
+                Look::Ended(id, meta) => return Ok(NextEnding::Ended(Box::new(self.poll_view(&id, *meta, tail_lines)?))),
+                Look::Nothing { running } => running,
+            };
+            // A job running since before the cursor began left its folder untouched:
+            // look further, newest first, until one running job is found.
+            if first_look && !running && !self.store.any_running()? {
+                return Ok(NextEnding::NothingRunning);
+            }
+            first_look = false;
+            // Sleep until some job's record changes (a job that started meanwhile counts).
+            loop {
+                let wake = tokio::select! {
+                    event = async { events.as_mut()?.recv().await.into() }, if events.is_some() => match event {
+                        Some(FeedEvent::Job(_, changes)) => changes.record(),
+                        Some(FeedEvent::Rescan) | None => true,
+                    },
+                    () = sleep_until(deadline) => return Ok(NextEnding::TimedOut),
+                    // Without a watcher, look every second.
+                    () = tokio::time::sleep(Duration::from_secs(1)), if events.is_none() => true,
+                };
+                if wake {
+                    break;
+                }
+            }
+        }
+    }
+
     /// Ids of the jobs that are running now, newest first.
     pub fn running_ids(&self) -> Result<Vec<String>> {
         Ok(running_ids(&self.store.list(None)?))
@@ -246,8 +303,20 @@ impl Engine {
     }
 
     /// Removes finished jobs by age and count (never running or pending ones).
-    pub fn gc(&self, rule: gc::GcRule, dry_run: bool) -> Result<gc::GcReport> {
+    pub fn gc(&self, rule: GcRule, dry_run: bool) -> Result<GcReport> {
         gc::collect(&self.store, rule, dry_run)
+    }
+
+    /// Kills every process marked with the job's id (see [`process::marker`]); never its
+    /// supervisor, which records the end. How many got the signal.
+    pub fn kill(&self, id: &JobId) -> usize {
+        marker::signal_all(id, Signal::SIGKILL)
+    }
+
+    /// Starts what a long-lived process does for the home besides its own work (see
+    /// [`Housekeeping`]); the queue's keeper stops with `shutdown`.
+    pub fn start_housekeeping(&self, chores: Housekeeping, shutdown: &CancellationToken) {
+        housekeeping::start(&self.store, &self.feed, &self.launcher, chores, shutdown);
     }
 }
 

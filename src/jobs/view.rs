@@ -5,28 +5,6 @@ use serde::{Deserialize, Serialize};
 use super::record::meta::{JobMeta, Status, Timestamp, Usage};
 use super::store::JobRecord;
 
-/// Duration text: `42s`, `3m04s`, `1h02m`, `2d03h`.
-pub fn duration_text(seconds: i64) -> String {
-    let seconds = seconds.max(0);
-    match seconds {
-        0..60 => format!("{seconds}s"),
-        60..3600 => format!("{}m{:02}s", seconds / 60, seconds % 60),
-        3600..86_400 => format!("{}h{:02}m", seconds / 3600, seconds % 3600 / 60),
-        _ => format!("{}d{:02}h", seconds / 86_400, seconds % 86_400 / 3600),
-    }
-}
-
-/// How long the job has run (running) or ran (finished), as [`duration_text`].
-pub fn elapsed(meta: &JobMeta, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
-    let started = meta.started_at.or(meta.created_at)?.0;
-    let ended = match meta.finished_at {
-        Some(finished) => finished.0,
-        None if meta.status.is_finished() => return None,
-        None => now,
-    };
-    Some(duration_text((ended - started).num_seconds()))
-}
-
 /// The original's `codex_start` result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StartView {

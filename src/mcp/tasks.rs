@@ -18,15 +18,14 @@ use rmcp::service::{Peer, RoleServer};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::feed::wait::first_finished;
-use crate::jobs::{Engine, JobError, JobId, PollView, Status, output::tail};
+use crate::jobs::{Engine, JobError, JobId, PollView, Status, TAIL_LINES};
 
 /// How often a client should look at a job: jobs take minutes.
 const POLL_INTERVAL_MS: u64 = 2_000;
 
 /// The task of a job, from its record.
 pub fn detailed(engine: &Engine, raw_id: &str) -> Result<DetailedTask, McpError> {
-    let view = engine.poll(raw_id, tail::TAIL_LINES).map_err(|err| match err {
+    let view = engine.poll(raw_id, TAIL_LINES).map_err(|err| match err {
         JobError::NotFound(_) | JobError::InvalidId(_) | JobError::Ambiguous { .. } => {
             McpError::invalid_params(format!("unknown task: {raw_id} (a task's id is its job's id)"), None)
         }
@@ -97,7 +96,7 @@ pub fn created(engine: &Engine, started: &CallToolResult) -> Option<DetailedTask
 pub fn notify_on_end(engine: Engine, id: JobId, peer: Peer<RoleServer>, session_over: CancellationToken) {
     tokio::spawn(async move {
         let ended = tokio::select! {
-            ended = first_finished(engine.feed(), std::slice::from_ref(&id), Duration::MAX / 4) => ended,
+            ended = engine.first_finished(std::slice::from_ref(&id), Duration::MAX / 4) => ended,
             () = session_over.cancelled() => return,
         };
         if !matches!(ended, Ok(Some(_))) {

@@ -18,9 +18,10 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::schema;
 use super::settings::Transport;
-use crate::jobs::endings::{EndCursor, NextEnding};
-use crate::jobs::start::follow::FollowUp;
-use crate::jobs::{AgentOptions, Agents, ApprovalPolicy, Ceiling, Engine, JobError, JobLimits, StartRequest, output::tail};
+use crate::jobs::{
+    AgentOptions, Agents, ApprovalPolicy, Ceiling, EndCursor, Engine, FollowUp, JobError, JobLimits, NextEnding, StartRequest,
+};
+use crate::jobs::{TAIL_LINES, TRUNCATED_MARKER};
 
 /// What a tool call may use: the engine, the server's limits, and the session's state.
 pub struct ToolContext<'a> {
@@ -131,7 +132,7 @@ fn duration_arg(name: &str, value: Option<&Value>) -> Result<Option<Duration>, T
             .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
             .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
             .ok_or_else(|| format!("{number} is not a number of seconds, 0 or more")),
-        Some(Value::String(text)) => crate::config::parse_duration(text),
+        Some(Value::String(text)) => crate::human::parse_duration(text),
         Some(other) => Err(format!("expected seconds or text like \"20m\", got {other}")),
     };
     parsed.map(|duration| (!duration.is_zero()).then_some(duration)).map_err(|err| ToolError(format!("invalid {name}: {err}")))
@@ -282,7 +283,7 @@ async fn reply(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
 
 fn poll(engine: &Engine, arguments: JsonObject) -> ToolResult {
     let args: PollArgs = parse(schema::POLL, arguments)?;
-    let view = engine.poll(&args.job_id, args.tail_lines.unwrap_or(tail::TAIL_LINES))?;
+    let view = engine.poll(&args.job_id, args.tail_lines.unwrap_or(TAIL_LINES))?;
     Ok(json_result(to_value(view)?))
 }
 
@@ -322,7 +323,7 @@ async fn wait(tool: &ToolContext<'_>, arguments: JsonObject, context: &RequestCo
     let engine = tool.engine;
     // Check the id before waiting so a typo fails at once.
     let id = engine.store().existing(&args.job_id)?;
-    let waiting = engine.wait(&args.job_id, timeout, args.tail_lines.unwrap_or(tail::TAIL_LINES));
+    let waiting = engine.wait(&args.job_id, timeout, args.tail_lines.unwrap_or(TAIL_LINES));
     let progress = Progress { tool, context, describe: &|| newest_line(engine, &id) };
     let view = progress.run(waiting).await?;
     Ok(json_result(to_value(view?)?))
@@ -331,7 +332,7 @@ async fn wait(tool: &ToolContext<'_>, arguments: JsonObject, context: &RequestCo
 async fn await_any(tool: &ToolContext<'_>, arguments: JsonObject, context: &RequestContext<RoleServer>) -> ToolResult {
     let args: AwaitAnyArgs = parse(schema::AWAIT_ANY, arguments)?;
     let timeout = capped_timeout(args.timeout_seconds, tool.max_wait)?;
-    let tail_lines = args.tail_lines.unwrap_or(tail::TAIL_LINES);
+    let tail_lines = args.tail_lines.unwrap_or(TAIL_LINES);
     let engine = tool.engine;
     let ended = match args.job_ids {
         Some(ids) if ids.is_empty() => {
@@ -379,7 +380,7 @@ fn timed_out(ids: &[String], timeout: Duration) -> Value {
 
 fn newest_line(engine: &Engine, id: &crate::jobs::JobId) -> Option<String> {
     let tail = engine.store().tail(id, 1, PROGRESS_LINE_CHARS).ok()?;
-    let line = tail.strip_prefix(tail::TRUNCATED_MARKER).unwrap_or(&tail).trim();
+    let line = tail.strip_prefix(TRUNCATED_MARKER).unwrap_or(&tail).trim();
     (!line.is_empty()).then(|| line.to_owned())
 }
 

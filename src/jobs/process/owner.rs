@@ -177,7 +177,7 @@ mod tests {
 
     #[tokio::test]
     async fn keeping_the_lock_shared_is_news_on_the_feed_wherever_the_folder_went() {
-        use crate::jobs::{Changes, FeedEvent, JobFeed, JobId, JobStore, Scope};
+        use crate::jobs::{FeedEvent, JobFeed, JobId, JobStore, Scope, WhatChanged};
         let home = tempfile::tempdir().unwrap();
         let store = JobStore::new(home.path());
         // Made aside and renamed into place, as a new job is.
@@ -191,7 +191,7 @@ mod tests {
         let mut events = feed.subscribe(Scope::Jobs(std::slice::from_ref(&id))).unwrap();
         owner.keep_shared().unwrap();
         let event = tokio::time::timeout(std::time::Duration::from_secs(20), events.recv()).await.unwrap();
-        assert_eq!(event, FeedEvent::Job(id.clone(), Changes::OWNER));
+        assert_eq!(event, FeedEvent::Job(id.clone(), WhatChanged::OWNER));
         assert_eq!(OwnerLock::look(&store.job_dir(&id)).unwrap(), Hold::NotExclusive);
     }
 

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::jobs::agent::command::{AgentCommand, Invocation};
 use crate::jobs::agent::session::SessionId;
-use crate::jobs::agent::{AgentCommand, AgentOptions, AgentSpec, ApprovalPolicy, Invocation, MAX_PROMPT_BYTES, STDIN_PROMPT_FROM};
+use crate::jobs::agent::{AgentOptions, AgentSpec, ApprovalPolicy, MAX_PROMPT_BYTES, STDIN_PROMPT_FROM};
 use crate::jobs::error::{JobError, Result};
 use crate::jobs::record::id::JobId;
 use crate::jobs::record::meta::{JobMeta, Status, Timestamp};

@@ -9,8 +9,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-use crate::jobs::output::{LineBlock, OutputLine, OutputUpdate};
-use crate::jobs::{ApprovalPolicy, JobId, JobMeta, JobRecord};
+use crate::jobs::{ApprovalPolicy, JobId, JobMeta, JobRecord, LineBlock, OutputLine, OutputUpdate};
 
 use super::model::app::{Action, App, ConfirmKind, DataEvent, Effect, Focus, McpAuth, McpState, Mode, StatusFilter, TaskResult};
 use super::model::field::Edit;

@@ -4,7 +4,7 @@
 //! read sideways and searched through the whole file.
 
 use crate::jobs::JobRecord;
-use crate::jobs::output::{LineBlock, OutputLine, OutputUpdate};
+use crate::jobs::{LineBlock, OutputLine, OutputUpdate};
 
 use super::super::model::app::{Action, App, DataEvent, Mode, TaskResult};
 use super::super::model::field::Edit;

@@ -71,13 +71,13 @@ impl App {
         field("Command", meta.command.as_ref().map(|argv| shell_words(argv)).unwrap_or_default());
         field("Created", meta.created_at.map(|at| at.0.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default());
         field("Started", meta.started_at.map(|at| at.0.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default());
-        let ran = crate::jobs::view::duration_text(text::run_seconds(meta, self.now));
+        let ran = crate::human::duration_text(text::run_seconds(meta, self.now));
         field("Finished", meta.finished_at.map(|at| format!("{} (ran {ran})", at.0.format("%Y-%m-%d %H:%M:%S UTC"))).unwrap_or_default());
         if meta.finished_at.is_none() && meta.started_at.is_some() {
             field("Running", ran);
         }
         field("Session", meta.session_id.clone().unwrap_or_default());
-        field("Tokens", meta.usage.map(|usage| usage_line(&usage)).unwrap_or_default());
+        field("Tokens", meta.usage.map(|usage| crate::human::usage_compact(&usage)).unwrap_or_default());
         if let Some(position) = self.queue_positions().get(id) {
             let limit = meta.queue_limit.or(self.queue_limit).map_or(String::new(), |limit| format!(" (at most {limit} run at once)"));
             field("Queue", format!("#{position} of the pending jobs{limit}"));
@@ -136,23 +136,9 @@ fn status_line(meta: &JobMeta) -> String {
     parts.join(" · ")
 }
 
-fn usage_line(usage: &crate::jobs::Usage) -> String {
-    let mut line = format!(
-        "{} in ({} cached) · {} out ({} reasoning)",
-        text::compact_count(usage.input_tokens),
-        text::compact_count(usage.cached_input_tokens),
-        text::compact_count(usage.output_tokens),
-        text::compact_count(usage.reasoning_output_tokens)
-    );
-    if let Some(cost) = usage.cost_usd {
-        line.push_str(&format!(" · ${cost:.2}"));
-    }
-    line
-}
-
 fn git_line(meta: &JobMeta) -> String {
     let Some(recorded) = &meta.git_head else { return String::new() };
-    let Some(head) = crate::jobs::git::ObjectId::parse(recorded) else { return "not a commit id: ignored".to_owned() };
+    let Some(head) = crate::jobs::ObjectId::parse(recorded) else { return "not a commit id: ignored".to_owned() };
     let short = head.short();
     match meta.git_dirty {
         Some(true) => format!("{short} (the tree had changes of its own already) · D shows the changes"),

@@ -347,7 +347,7 @@ fn follow_up_form(id: &JobId, meta: &crate::jobs::JobMeta, recall: Recall) -> Re
         return Err(format!("job {id} is {}: a follow-up continues a finished job", meta.status));
     }
     let agent = meta.agent.clone().unwrap_or_else(|| "codex".to_owned());
-    if !crate::jobs::agent::BUILT_IN.contains(&agent.as_str()) {
+    if !crate::jobs::Agents::BUILT_IN.contains(&agent.as_str()) {
         return Err(format!("job {id} ran agent '{agent}', which cannot continue a conversation"));
     }
     if meta.session_id.is_none() {

@@ -8,7 +8,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use crate::jobs::view::elapsed;
+use crate::human::elapsed;
 use crate::jobs::{JobRecord, Status};
 
 use super::symbols::{shown_colour, shown_symbol};
@@ -206,7 +206,7 @@ fn job_row<'a>(
                 Cell::from(text::sanitize(&who, 60, false))
             }
             (Column::Tokens, Some(meta)) => Cell::from(Span::styled(
-                meta.usage.map(|usage| text::compact_count(usage.input_tokens + usage.output_tokens)).unwrap_or_default(),
+                meta.usage.map(|usage| crate::human::compact_count(usage.input_tokens + usage.output_tokens)).unwrap_or_default(),
                 Style::new().dark_gray(),
             )),
             (Column::Activity, Some(meta)) => activity_cell(meta),
