@@ -1,4 +1,6 @@
-//! Command-line definitions and the plain verbs (`start`, `poll`, `list`, …).
+//! The command line: its verbs (`start`, `poll`, `list`, `cancel`, `gc`, `config`, …),
+//! each a thin client of the engine; the definitions clap parses are in `args`, the text
+//! they print in `render`.
 
 mod args;
 mod logs;

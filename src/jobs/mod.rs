@@ -179,54 +179,12 @@ impl Engine {
         Ok(rows)
     }
 
-    /// Cancels a running job and waits (up to the grace period and a little more)
-    /// until its result is recorded. A job that already ended is not an error, and
+    /// Cancels a job and waits (up to the grace period and a little more) until its
+    /// result is recorded (see [`cancel`]). A job that already ended is not an error, and
     /// gets no signal.
     pub async fn cancel(&self, raw_id: &str, grace: Duration) -> Result<CancelView> {
         let id = self.store.existing(raw_id)?;
-        let meta = self.store.read_meta(&id)?;
-        if meta.status.is_finished() {
-            return Ok(CancelView::not_running(id.as_str(), meta.status));
-        }
-        // A pending job leaves the queue; nothing of it ever ran.
-        if meta.status == Status::Pending && queue::cancel_pending(&self.store, &id)?.is_some() {
-            return Ok(CancelView::Cancelled { job_id: id.to_string(), status: Status::Cancelled, killed: false, message: None });
-        }
-        let status = match cancel::request(&self.store, &id, grace)? {
-            cancel::Requested::AlreadyEnded(status) => return Ok(CancelView::not_running(id.as_str(), status)),
-            cancel::Requested::Unowned(lock) => cancel::end_unowned(&self.store, &id, lock, grace).await?.status,
-            cancel::Requested::Supervisor | cancel::Requested::Busy => {
-                let settle = tokio::time::Instant::now() + grace + Duration::from_secs(3);
-                // Report what is recorded: under heavy load the supervisor may not have
-                // written the result yet, and then the job still reads `running`.
-                let left = || settle.saturating_duration_since(tokio::time::Instant::now());
-                let status = match wait::first_finished(&self.feed, std::slice::from_ref(&id), left()).await? {
-                    Some((_, meta)) => meta.status,
-                    None => self.store.read_meta(&id)?.status,
-                };
-                // The result comes first, the cleanup after it: return once the
-                // supervisor has ended what the agent left, so nothing of the job runs.
-                if status.is_finished() && !wait::owner_released(&self.feed, &id, left()).await {
-                    tracing::warn!(job = %id, "the job's supervisor is still ending leftovers");
-                }
-                status
-            }
-        };
-        Ok(match status {
-            Status::Cancelled => CancelView::Cancelled { job_id: id.to_string(), status, killed: true, message: None },
-            // It ended on its own as the request came: its result stands.
-            status if status.is_finished() => CancelView::NotRunning {
-                job_id: id.to_string(),
-                status,
-                message: format!("Job is not running: it ended ({status}) before the cancel took effect"),
-            },
-            status => CancelView::Cancelled {
-                job_id: id.to_string(),
-                status,
-                killed: true,
-                message: Some("the job was signalled but has not recorded its end yet; poll it to see the final status".to_owned()),
-            },
-        })
+        cancel::cancel(&self.store, &self.feed, &id, grace).await
     }
 
     /// Waits until the job ends or `timeout` passes; then `timed_out` says which.

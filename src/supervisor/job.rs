@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::cleanup;
 use super::events::Observed;
-use super::reply::answer;
+use super::handshake::answer;
 use super::run::{self, Ended, Signals};
 use super::stream::{Pump, agent_pipes};
 use crate::atomic::{self, Durability};

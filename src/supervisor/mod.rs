@@ -1,8 +1,8 @@
 //! The supervisor: one small process per job, owning it from start to result.
 //!
 //! It is a program, not library code: the hidden `__supervise` subcommand, started by
-//! [`crate::jobs::start::spawn`]. It closes every descriptor it inherited, forks (the starter
-//! reaps the spawned process at once), starts its own session (no terminal reaches it),
+//! [`crate::jobs::start::spawn`]. It closes every descriptor it inherited, forks (the
+//! starter reaps the spawned process at once), starts its own session (no terminal reaches it),
 //! becomes a child subreaper (descendants that leave the agent's process group are
 //! re-parented to it), then:
 //!
@@ -15,8 +15,8 @@
 mod capped;
 mod cleanup;
 pub mod events;
+mod handshake;
 mod job;
-mod reply;
 mod run;
 mod stream;
 
@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use crate::jobs::JobStore;
 use crate::jobs::start::spawn::{SuperviseRequest, SupervisorAnswer, SupervisorHello};
 use crate::sys;
-use reply::{answer, answer_failed, write_line};
+use handshake::{answer, answer_failed, write_line};
 
 /// Entry point of the hidden `__supervise` subcommand.
 pub fn main() -> ExitCode {

@@ -5,8 +5,8 @@
 //! It reports only changes: creates, writes, renames, deletes, and a supervisor's
 //! lock being closed (its death). Opens, reads and attribute changes are dropped, so
 //! reading a job can never come back as news about it. Each event says what changed
-//! ([`WhatChanged`]: the meta, the output, the owner, the folder), so a wait is not woken by
-//! output and a viewer does not re-read a meta because a line was printed. Bursts are
+//! ([`WhatChanged`]: the meta, the output, the owner, the folder), so a wait is not woken
+//! by output and a viewer does not re-read a meta because a line was printed. Bursts are
 //! collapsed per job; a slow fallback tick ([`FALLBACK_RESCAN`]) asks for a look at
 //! everything in case the kernel dropped events. An idle process costs nothing,
 //! however many jobs are stored.

@@ -6,9 +6,9 @@
 //! supervisor was lost while its agent runs on: no file changes when those processes
 //! end, so such a job is looked at again every [`LOST_RECHECK`].
 //!
-//! A job is finished as [`JobStore::read_meta`](crate::jobs::store::JobStore) judges it: an
-//! ending written into the folder while the supervisor still runs the job (holds its
-//! lock exclusively) is not one, and the wait sleeps on. The supervisor's own result is:
+//! A job is finished as [`JobStore::read_meta`](crate::jobs::JobStore::read_meta)
+//! judges it: an ending written into the folder while the supervisor still runs the job
+//! (holds its lock exclusively) is not one, and the wait sleeps on. The supervisor's own result is:
 //! right after putting it in place the supervisor turns its hold shared and says so on
 //! the feed (an owner change), so a wait returns with the result, not after the cleanup
 //! that follows it.
@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use tokio::time::{Instant, sleep_until};
 
+use super::{FeedEvent, JobFeed, Scope, Subscription};
 use crate::jobs::error::Result;
-use crate::jobs::feed::{FeedEvent, JobFeed, Scope, Subscription};
 use crate::jobs::record::id::JobId;
 use crate::jobs::record::meta::JobMeta;
 

@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+use super::JobStore;
 use crate::jobs::error::{JobError, Result};
 use crate::jobs::record::id::JobId;
-use crate::jobs::store::JobStore;
 
 /// What to remove: finished jobs that ended longer ago than `older_than`, except the
 /// newest `keep` finished ones. At least one of the two must be given.

@@ -10,9 +10,9 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use super::JobStore;
 use crate::jobs::error::Result;
 use crate::jobs::record::meta::JobMeta;
-use crate::jobs::store::JobStore;
 
 /// A job's meta held by its owner; clones share it (the supervisor's main task, its
 /// stream pump and its git check write through one record).

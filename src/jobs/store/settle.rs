@@ -1,29 +1,33 @@
 //! Reading a job's status as it really is: what `meta.json` says is believed only as far
-//! as the job's owner bears it out. Every reader of a status (poll, list, wait, cancel,
-//! delete, gc, the dashboard's loader, MCP notifications) reads through [`JobStore::read_meta`].
+//! as the job's owner bears it out. Every reader of a status (poll, list, wait, delete,
+//! gc, the dashboard's loader, MCP notifications, a cancel of a held job) reads through
+//! [`JobStore::read_meta`].
 //!
-//! - Jobs of this version have a lock (see [`crate::jobs::process::owner`]). Held exclusively by its
-//!   supervisor: the job runs, whatever the file says — a `done` (or garbage) written
-//!   into the folder of a running job is not its end. A `running` job whose lock is free
-//!   lost its supervisor, and the reader — holding the lock now, so no other reader
-//!   writes at the same time — records what it finds: `running` with the note
-//!   "supervisor lost; agent still running" while processes marked with the job's id
-//!   live on, else `error` "supervisor lost".
+//! - Jobs of this version have a lock (see [`owner`](crate::jobs::process::owner)). Held
+//!   exclusively by its supervisor: the job runs, whatever the file says — a `done` (or
+//!   garbage) written into the folder of a running job is not its end. A `running` job
+//!   whose lock is free lost its supervisor, and the reader — holding the lock now, so no
+//!   other reader writes at the same time — records what it finds: `running` with the
+//!   note "supervisor lost; agent still running" while processes marked with the job's
+//!   id live on, else `error` "supervisor lost".
 //! - Jobs of an earlier codex-async (a supervisor pid and start time, no lock file) and
 //!   jobs of the Python original (an agent pid only) are alive only while the process
-//!   their record names proves to be their supervisor or agent (see [`crate::jobs::process::proven`]).
-//!   Both are settled under a lock on the job folder.
+//!   their record names proves to be their supervisor or agent (see
+//!   [`proven`](crate::jobs::process::proven)). Both are settled under a lock on the job
+//!   folder.
 //!
 //! A reader writes only through a folder whose meta names that folder's job (checked
 //! by [`JobMeta::read`]), and only when it holds the lock; otherwise it writes nothing.
+//! A cancel that takes a job over decides with [`JobStore::settle_ownerless`] what is
+//! left of it, and writes only the end of a job of which nothing runs any more.
 
+use super::JobStore;
 use crate::jobs::error::{JobError, Result};
 use crate::jobs::process::marker;
 use crate::jobs::process::owner::{Hold, OwnerLock, Probe};
 use crate::jobs::process::proven::{self, OriginalAgent};
 use crate::jobs::record::id::JobId;
 use crate::jobs::record::meta::{JobMeta, Status, Timestamp};
-use crate::jobs::store::JobStore;
 
 /// The note of a running job whose supervisor died while its agent runs on.
 pub const LOST_RUNNING_NOTE: &str = "supervisor lost; agent still running (cancel ends it)";
@@ -139,15 +143,33 @@ impl JobStore {
 
     /// Records what a job without its supervisor has become. The caller holds its lock.
     fn settle_lost(&self, id: &JobId, current: &mut JobMeta) {
-        if !marker::find(id).is_empty() {
-            current.supervisor_lost = true;
-            if current.note.as_deref() != Some(LOST_RUNNING_NOTE) {
-                current.note = Some(LOST_RUNNING_NOTE.to_owned());
-                if let Err(err) = self.write_meta(current) {
-                    tracing::warn!(job = %id, %err, "could not record a lost supervisor");
-                }
-            }
+        if self.settle_ownerless(id, current, Judge::Marked) == Left::Ended {
             return;
+        }
+        current.supervisor_lost = true;
+        if current.note.as_deref() != Some(LOST_RUNNING_NOTE) {
+            current.note = Some(LOST_RUNNING_NOTE.to_owned());
+            if let Err(err) = self.write_meta(current) {
+                tracing::warn!(job = %id, %err, "could not record a lost supervisor");
+            }
+        }
+    }
+
+    /// What is left of a running job whose owner is gone (the caller holds its lock). When
+    /// nothing of it runs any more, its end is recorded here, as any reader records it, and
+    /// `current` holds it; while something runs, nothing is written.
+    pub fn settle_ownerless(&self, id: &JobId, current: &mut JobMeta, judge: Judge) -> Left {
+        if judge == Judge::OriginalAgent {
+            return match self.legacy_owner(id, current) {
+                Legacy::Alive => Left::Running,
+                ended => {
+                    self.settle_original(id, current, ended);
+                    Left::Ended
+                }
+            };
+        }
+        if !marker::find(id).is_empty() {
+            return Left::Running;
         }
         current.status = Status::Error;
         current.finished_at = Some(Timestamp::now());
@@ -155,6 +177,7 @@ impl JobStore {
         if let Err(err) = self.write_final_meta(current) {
             tracing::warn!(job = %id, %err, "could not record a lost supervisor");
         }
+        Left::Ended
     }
 
     fn settle_legacy(&self, id: &JobId, meta: JobMeta) -> Result<JobMeta> {
@@ -191,7 +214,7 @@ impl JobStore {
     }
 
     /// Whether the owner a job without a lock file records is alive: an earlier version's
-    /// supervisor, or the original's agent, each proven (see [`crate::jobs::process::proven`]).
+    /// supervisor, or the original's agent, each proven (see [`proven`]).
     fn legacy_owner(&self, id: &JobId, meta: &JobMeta) -> Legacy {
         if meta.has_supervisor() {
             return if proven::earlier_supervisor(id, meta).is_some() { Legacy::Alive } else { Legacy::Gone };
@@ -206,6 +229,24 @@ impl JobStore {
             OriginalAgent::Gone => Legacy::Gone,
         }
     }
+}
+
+/// What is left of a running job whose owner is gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Left {
+    /// Processes of the job run on.
+    Running,
+    /// Nothing: its end is recorded.
+    Ended,
+}
+
+/// How what is left of a job is found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Judge {
+    /// By the processes marked with its id (every job a codex-async supervised).
+    Marked,
+    /// By its agent, proven (a job of the Python original: no supervisor, no marker).
+    OriginalAgent,
 }
 
 /// What the owner a job without a lock file records turned out to be.

@@ -74,7 +74,7 @@ fn a_pid_and_start_time_alone_prove_no_supervisor() {
 
 #[test]
 fn original_jobs_count_while_their_codex_runs() {
-    use crate::jobs::store::settle::{ORIGINAL_ENDED_NOTE, ORIGINAL_FORGED_NOTE};
+    use super::settle::{ORIGINAL_ENDED_NOTE, ORIGINAL_FORGED_NOTE};
     let home = tempfile::tempdir().unwrap();
     let store = JobStore::new(home.path());
     let id = store.reserve().unwrap();

@@ -1,4 +1,5 @@
-//! The supervisor's two lines to its starter (see `jobs::spawn` for the protocol).
+//! The start handshake, the supervisor's side: its two lines to its starter, a hello
+//! and then the start's answer (see `jobs::start::spawn` for the protocol).
 
 use std::io::Write;
 use std::process::ExitCode;
