@@ -253,6 +253,84 @@ mod tests {
         assert_eq!(cut_prompt(&long), format!("{}...", "é".repeat(80)));
     }
 
+    /// A record with every key this version writes, and one it does not know.
+    const EVERY_KEY: &str = r#"{"job_id": "3f2a9c1d", "status": "pending", "prompt": "p", "cwd": "/w", "approval_policy": "auto-edit",
+        "pid": 7, "started_at": "2026-04-29T10:00:00+00:00", "finished_at": null, "exit_code": null, "agent": "claude",
+        "command": ["claude", "-p"], "pgid": 7, "supervisor_pid": 6, "supervisor_start_ticks": 99, "signal": "SIGTERM",
+        "created_at": "2026-04-29T09:59:59+00:00", "note": "n", "cancel_reason": "stalled", "queue_limit": 2, "stall_timeout": 60.0,
+        "max_duration": 3600.5, "model": "m", "profile": "pr", "config": ["a=b"], "session_id": "s", "usage": {"input_tokens": 5,
+        "cached_input_tokens": 1, "output_tokens": 2, "reasoning_output_tokens": 0, "cost_usd": 0.5}, "activity": "act",
+        "parent_job_id": "0badf00d", "follow_ups": ["1234abcd"], "prompt_file": "prompt.txt", "git_head": "h", "git_dirty": true,
+        "unknown_key": {"kept": 1}}"#;
+
+    #[test]
+    fn a_poll_shows_the_original_keys_first_then_the_new_ones_in_the_records_order() {
+        let meta = JobMeta::from_json(EVERY_KEY.as_bytes()).unwrap();
+        let mut view = PollView::new(meta, "out".to_owned(), Some("last".to_owned()));
+        view.queue_position = Some(3);
+        let expected = concat!(
+            r#"{"job_id":"3f2a9c1d","status":"pending","exit_code":null,"output":"out","started_at":"2026-04-29T10:00:00+00:00","#,
+            r#""finished_at":null,"prompt":"p","cwd":"/w","last_message":"last","approval_policy":"auto-edit","pid":7,"#,
+            r#""agent":"claude","command":["claude","-p"],"pgid":7,"supervisor_pid":6,"signal":"SIGTERM","#,
+            r#""created_at":"2026-04-29T09:59:59+00:00","note":"n","cancel_reason":"stalled","queue_position":3,"queue_limit":2,"#,
+            r#""stall_timeout":60.0,"max_duration":3600.5,"model":"m","profile":"pr","config":["a=b"],"session_id":"s","#,
+            r#""usage":{"input_tokens":5,"cached_input_tokens":1,"output_tokens":2,"reasoning_output_tokens":0,"cost_usd":0.5},"#,
+            r#""activity":"act","parent_job_id":"0badf00d","follow_ups":["1234abcd"]}"#
+        );
+        assert_eq!(serde_json::to_string(&view).unwrap(), expected);
+        let waited = serde_json::to_string(&WaitView { poll: view, timed_out: true }).unwrap();
+        assert_eq!(waited, format!("{},\"timed_out\":true}}", &expected[..expected.len() - 1]));
+    }
+
+    #[test]
+    fn a_record_is_written_back_in_its_own_key_order() {
+        let meta = JobMeta::from_json(EVERY_KEY.as_bytes()).unwrap();
+        let written = String::from_utf8(meta.to_json()).unwrap();
+        let keys: Vec<&str> = written.lines().filter_map(|line| line.strip_prefix("  \"")?.split('"').next()).collect();
+        assert_eq!(
+            keys,
+            [
+                "job_id",
+                "status",
+                "prompt",
+                "cwd",
+                "approval_policy",
+                "pid",
+                "started_at",
+                "finished_at",
+                "exit_code",
+                "agent",
+                "command",
+                "pgid",
+                "supervisor_pid",
+                "supervisor_start_ticks",
+                "signal",
+                "created_at",
+                "note",
+                "cancel_reason",
+                "queue_limit",
+                "stall_timeout",
+                "max_duration",
+                "model",
+                "profile",
+                "config",
+                "session_id",
+                "usage",
+                "activity",
+                "parent_job_id",
+                "follow_ups",
+                "prompt_file",
+                "git_head",
+                "git_dirty",
+                "unknown_key"
+            ]
+        );
+        assert_eq!(JobMeta::from_json(written.as_bytes()).unwrap(), meta, "read back as written");
+        let bare = JobMeta::from_json(br#"{"job_id":"3f2a9c1d","status":"done","prompt":"p","cwd":"/w"}"#).unwrap();
+        let bare_view = serde_json::to_string(&PollView::new(bare, String::new(), None)).unwrap();
+        assert!(!bare_view.contains("agent") && !bare_view.contains("queue_position"), "absent keys stay absent: {bare_view}");
+    }
+
     #[test]
     fn cancel_views_have_the_original_keys() {
         let cancelled =
