@@ -95,7 +95,7 @@ pub fn duration_text(seconds: i64) -> String {
 /// How long the job has run (running) or ran (finished), as [`duration_text`]; `None`
 /// for a job that never started, or ended without saying when.
 pub fn elapsed(meta: &JobMeta, now: DateTime<Utc>) -> Option<String> {
-    let started = meta.started_at.or(meta.created_at)?.0;
+    let started = meta.started_at.or(meta.details.created_at)?.0;
     let ended = match meta.finished_at {
         Some(finished) => finished.0,
         None if meta.status.is_finished() => return None,

@@ -57,61 +57,61 @@ pub fn started(out: &mut Out, view: &StartView) {
 
 pub fn poll(out: &mut Out, view: &PollView) {
     out.line(format!("job       {}", view.job_id));
-    let mut status = format!("status    {}{}", view.status, exit_suffix(view.exit_code, view.signal.as_deref()));
-    if let Some(reason) = &view.cancel_reason {
+    let mut status = format!("status    {}{}", view.status, exit_suffix(view.exit_code, view.details.signal.as_deref()));
+    if let Some(reason) = &view.details.cancel_reason {
         status.push_str(&format!(" — {reason}"));
     }
-    if let Some(position) = view.queue_position {
+    if let Some(position) = view.details.queue_position {
         status.push_str(&format!(
             " (#{position} in the queue, at most {} running)",
-            view.queue_limit.map_or("?".to_owned(), |limit| limit.to_string())
+            view.details.queue_limit.map_or("?".to_owned(), |limit| limit.to_string())
         ));
     }
     out.line(status);
     out.line(format!("prompt    {}", first_line(&view.prompt)));
     out.line(format!("cwd       {}", view.cwd));
     out.line(format!("policy    {}", view.approval_policy));
-    let mut agent = view.agent.clone().unwrap_or_else(|| "codex".to_owned());
-    if let Some(model) = &view.model {
+    let mut agent = view.details.agent.clone().unwrap_or_else(|| "codex".to_owned());
+    if let Some(model) = &view.details.model {
         agent.push_str(&format!(", model {model}"));
     }
-    if let Some(profile) = &view.profile {
+    if let Some(profile) = &view.details.profile {
         agent.push_str(&format!(", profile {profile}"));
     }
-    for entry in &view.config {
+    for entry in &view.details.config {
         agent.push_str(&format!(", -c {entry}"));
     }
     out.line(format!("agent     {agent}"));
-    if let Some(session) = &view.session_id {
+    if let Some(session) = &view.details.session_id {
         out.line(format!("session   {session}"));
     }
-    if let Some(parent) = &view.parent_job_id {
+    if let Some(parent) = &view.details.parent_job_id {
         out.line(format!("follows   {parent}"));
     }
-    if !view.follow_ups.is_empty() {
-        out.line(format!("followed  by {}", view.follow_ups.join(", ")));
+    if !view.details.follow_ups.is_empty() {
+        out.line(format!("followed  by {}", view.details.follow_ups.join(", ")));
     }
-    if let Some(usage) = &view.usage {
+    if let Some(usage) = &view.details.usage {
         out.line(format!("tokens    {}", usage_text(usage)));
     }
-    if let Some(activity) = view.activity.as_deref().filter(|_| !view.status.is_finished()) {
+    if let Some(activity) = view.details.activity.as_deref().filter(|_| !view.status.is_finished()) {
         out.line(format!("doing     {activity}"));
     }
-    if let Some(limit) = view.stall_timeout {
+    if let Some(limit) = view.details.stall_timeout {
         out.line(format!("stall     cancelled after {} without output", show_duration(std::time::Duration::from_secs_f64(limit))));
     }
-    if let Some(limit) = view.max_duration {
+    if let Some(limit) = view.details.max_duration {
         out.line(format!("limit     cancelled after running {}", show_duration(std::time::Duration::from_secs_f64(limit))));
     }
     out.line(format!("started   {}", local_time(view.started_at)));
     if view.status == Status::Pending {
-        out.line(format!("waiting   since {}", local_time(view.created_at)));
+        out.line(format!("waiting   since {}", local_time(view.details.created_at)));
     } else if view.finished_at.is_some() {
         out.line(format!("finished  {} ({})", local_time(view.finished_at), duration(view.started_at, view.finished_at)));
     } else {
         out.line(format!("running   for {}", duration(view.started_at, None)));
     }
-    if let Some(note) = &view.note {
+    if let Some(note) = &view.details.note {
         out.line(format!("note      {note}"));
     }
     out.line("--- output ---");

@@ -136,7 +136,8 @@ fn tell_owner(store: &JobStore, id: &JobId, grace: Duration) -> Result<Requested
         return Ok(Requested::AlreadyEnded(meta.status));
     }
     CancelRequest::new(grace).write(&store.cancel_path(id))?;
-    let told = proven::supervisor(&store.lock_path(id), meta.supervisor_pid).is_some_and(|supervisor| supervisor.send(Signal::SIGUSR1));
+    let told =
+        proven::supervisor(&store.lock_path(id), meta.details.supervisor_pid).is_some_and(|supervisor| supervisor.send(Signal::SIGUSR1));
     Ok(if told { Requested::Supervisor } else { Requested::Busy })
 }
 
@@ -243,7 +244,7 @@ pub async fn end_unowned(store: &JobStore, id: &JobId, lock: OwnerLock, meta: &J
         current.status = Status::Cancelled;
         current.finished_at = Some(Timestamp::now());
         current.supervisor_lost = false;
-        current.note = Some(
+        current.details.note = Some(
             if killed {
                 "cancelled after its supervisor was lost; the exit code is unknown"
             } else {

@@ -33,7 +33,7 @@ pub use output::tail::{TAIL_LINES, TRUNCATED_MARKER};
 pub use output::{LineBlock, MAX_LINE_BYTES, OutputFollower, OutputLine, OutputUpdate, split_lines};
 pub use record::id::JobId;
 pub use record::jobfile::open as open_job_file;
-pub use record::meta::{JobMeta, Status, Timestamp, Usage};
+pub use record::meta::{JobDetails, JobMeta, Status, Timestamp, Usage};
 pub use start::ceiling::Ceiling;
 pub use start::follow::{FollowUp, FollowUpRequest, Inherited};
 pub use start::request::{JobLimits, StartRequest};
@@ -161,7 +161,7 @@ impl Engine {
         let output = self.store.tail(id, tail_lines, tail::MAX_OUTPUT_CHARS)?;
         let position = (meta.status == Status::Pending).then(|| queue::Queue::of(&self.store).position(id)).flatten();
         let mut view = PollView::new(meta, output, self.store.last_message(id));
-        view.queue_position = position;
+        view.details.queue_position = position;
         Ok(view)
     }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::record::meta::{JobMeta, Status, Timestamp, Usage};
+use super::record::meta::{JobDetails, JobMeta, Status, Timestamp, Usage};
 use super::store::JobRecord;
 
 /// The original's `codex_start` result.
@@ -19,7 +19,8 @@ pub struct StartView {
     pub queue_position: Option<usize>,
 }
 
-/// The original's `codex_poll` result, plus the final answer and the new meta keys.
+/// The original's `codex_poll` result: its keys first, then the final answer and the
+/// keys this version adds, in the record's own order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PollView {
     pub job_id: String,
@@ -34,60 +35,15 @@ pub struct PollView {
     pub last_message: Option<String>,
     pub approval_policy: String,
     pub pid: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pgid: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supervisor_pid: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signal: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// Why a cancelled job was stopped: `requested`, `stalled` or `timed out`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cancel_reason: Option<String>,
-    /// A pending job's place in the queue (1 = next).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queue_position: Option<usize>,
-    /// The concurrency limit a pending job waits under.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queue_limit: Option<usize>,
-    /// Seconds without output before it is cancelled as stalled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stall_timeout: Option<f64>,
-    /// Seconds of running before it is cancelled as timed out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_duration: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub config: Vec<String>,
-    /// The agent's conversation, which `codex_reply` continues.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
-    /// Tokens spent, as the agent reported them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<Usage>,
-    /// What the agent is doing now (running jobs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity: Option<String>,
-    /// The job this one follows up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent_job_id: Option<String>,
-    /// The jobs that follow this one up, oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub follow_ups: Vec<String>,
+    /// The record's own keys beyond the original's, and a pending job's place in the queue.
+    #[serde(flatten)]
+    pub details: JobDetails,
 }
 
 impl PollView {
     pub fn new(meta: JobMeta, output: String, last_message: Option<String>) -> Self {
+        // It only proves who the supervisor is: of no use to the caller.
+        let details = JobDetails { supervisor_start_ticks: None, ..meta.details };
         PollView {
             job_id: meta.job_id,
             status: meta.status,
@@ -100,26 +56,7 @@ impl PollView {
             last_message,
             approval_policy: meta.approval_policy,
             pid: meta.pid,
-            agent: meta.agent,
-            command: meta.command,
-            pgid: meta.pgid,
-            supervisor_pid: meta.supervisor_pid,
-            signal: meta.signal,
-            created_at: meta.created_at,
-            note: meta.note,
-            cancel_reason: meta.cancel_reason,
-            queue_position: None,
-            queue_limit: meta.queue_limit,
-            stall_timeout: meta.stall_timeout,
-            max_duration: meta.max_duration,
-            model: meta.model,
-            profile: meta.profile,
-            config: meta.config,
-            session_id: meta.session_id,
-            usage: meta.usage,
-            activity: meta.activity,
-            parent_job_id: meta.parent_job_id,
-            follow_ups: meta.follow_ups,
+            details,
         }
     }
 }
@@ -170,12 +107,12 @@ impl From<&JobRecord> for ListView {
                 finished_at: meta.finished_at,
                 exit_code: meta.exit_code,
                 approval_policy: Some(meta.approval_policy.clone()),
-                cancel_reason: meta.cancel_reason.clone(),
+                cancel_reason: meta.details.cancel_reason.clone(),
                 queue_position: None,
-                agent: meta.agent.clone(),
-                activity: meta.activity.clone(),
-                usage: meta.usage,
-                parent_job_id: meta.parent_job_id.clone(),
+                agent: meta.details.agent.clone(),
+                activity: meta.details.activity.clone(),
+                usage: meta.details.usage,
+                parent_job_id: meta.details.parent_job_id.clone(),
                 error: None,
             },
             Err(reason) => ListView {
@@ -267,7 +204,7 @@ mod tests {
     fn a_poll_shows_the_original_keys_first_then_the_new_ones_in_the_records_order() {
         let meta = JobMeta::from_json(EVERY_KEY.as_bytes()).unwrap();
         let mut view = PollView::new(meta, "out".to_owned(), Some("last".to_owned()));
-        view.queue_position = Some(3);
+        view.details.queue_position = Some(3);
         let expected = concat!(
             r#"{"job_id":"3f2a9c1d","status":"pending","exit_code":null,"output":"out","started_at":"2026-04-29T10:00:00+00:00","#,
             r#""finished_at":null,"prompt":"p","cwd":"/w","last_message":"last","approval_policy":"auto-edit","pid":7,"#,

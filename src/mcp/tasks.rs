@@ -35,19 +35,19 @@ pub fn detailed(engine: &Engine, raw_id: &str) -> Result<DetailedTask, McpError>
 }
 
 fn from_view(view: PollView) -> DetailedTask {
-    let created = view.created_at.or(view.started_at).map(|at| at.to_string()).unwrap_or_default();
+    let created = view.details.created_at.or(view.started_at).map(|at| at.to_string()).unwrap_or_default();
     let updated = view.finished_at.or(view.started_at).map(|at| at.to_string()).unwrap_or_else(|| created.clone());
     // A job is kept until someone removes it: no time limit of its own.
     let mut task =
         Task::new(view.job_id.clone(), rmcp::model::TaskStatus::Working, created, updated).with_poll_interval_ms(POLL_INTERVAL_MS);
     task.ttl_ms = None;
     let message = match view.status {
-        Status::Pending => Some(match view.queue_position {
+        Status::Pending => Some(match view.details.queue_position {
             Some(position) => format!("pending: #{position} in the queue"),
             None => "pending".to_owned(),
         }),
-        Status::Running => Some(view.activity.clone().unwrap_or_else(|| "running".to_owned())),
-        _ => view.note.clone(),
+        Status::Running => Some(view.details.activity.clone().unwrap_or_else(|| "running".to_owned())),
+        _ => view.details.note.clone(),
     };
     if let Some(message) = message {
         task = task.with_status_message(message);
@@ -57,7 +57,7 @@ fn from_view(view: PollView) -> DetailedTask {
         Status::Cancelled => TaskPayload::Cancelled,
         Status::Done => TaskPayload::Completed { result: poll_result(&view) },
         Status::Error => {
-            let what = match (view.exit_code, &view.note) {
+            let what = match (view.exit_code, &view.details.note) {
                 (_, Some(note)) => format!("job {} ended in error: {note}", view.job_id),
                 (Some(code), None) => format!("job {} ended in error: exit code {code}", view.job_id),
                 (None, None) => format!("job {} ended in error", view.job_id),

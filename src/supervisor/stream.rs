@@ -414,9 +414,9 @@ impl Pumping {
     fn write_meta(&self, written: &mut Observed) {
         let Some(seen) = self.seen() else { return };
         let recorded = self.record.update(|meta| {
-            meta.session_id = seen.session_id.clone().or(meta.session_id.take());
-            meta.usage = seen.usage.or(meta.usage);
-            meta.activity = seen.activity.clone();
+            meta.details.session_id = seen.session_id.clone().or(meta.details.session_id.take());
+            meta.details.usage = seen.usage.or(meta.details.usage);
+            meta.details.activity = seen.activity.clone();
         });
         if let Err(err) = recorded {
             tracing::warn!(job = %self.id, %err, "could not record the agent's activity");

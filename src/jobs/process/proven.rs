@@ -109,11 +109,11 @@ pub fn supervisor(lock_file: &Path, named: Option<i64>) -> Option<Proven> {
 /// The supervisor an earlier codex-async's record names (its job has no lock file), if
 /// that process is it (see the module's doc).
 pub fn earlier_supervisor(id: &JobId, meta: &JobMeta) -> Option<Proven> {
-    let pid = as_pid(meta.supervisor_pid?)?;
+    let pid = as_pid(meta.details.supervisor_pid?)?;
     let marker = format!("{JOB_ENV}={id}");
     prove(pid, |pid| {
         // Cheapest first: a pid that is not the recorded process fails at once.
-        meta.supervisor_start_ticks.is_none_or(|ticks| procfs::start_ticks(pid) == Some(ticks))
+        meta.details.supervisor_start_ticks.is_none_or(|ticks| procfs::start_ticks(pid) == Some(ticks))
             && runs_supervise(pid)
             && procfs::children(pid).into_iter().any(|child| procfs::environ_has(child, &marker))
     })

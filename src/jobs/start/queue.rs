@@ -138,7 +138,7 @@ impl Locked<'_> {
         for record in self.store.list(None)? {
             let Ok(meta) = record.meta else { continue };
             match meta.status {
-                Status::Pending => drop(self.add_pending(&record.id, meta.created_at)?),
+                Status::Pending => drop(self.add_pending(&record.id, meta.details.created_at)?),
                 Status::Running => self.add_active(&record.id)?,
                 _ => {}
             }
@@ -246,7 +246,7 @@ fn create_pending(locked: &Locked, store: &JobStore, request: &StartRequest) -> 
         let staging_name = uuid::Uuid::new_v4().simple().to_string();
         let mut files = vec![(REQUEST_FILE, request_bytes.as_slice()), (OUTPUT_FILE, b"".as_slice())];
         files.extend(request.files());
-        let entry = locked.add_pending(&id, meta.created_at)?;
+        let entry = locked.add_pending(&id, meta.details.created_at)?;
         let created = store.create_unowned(&id, &meta, &staging_name, &files);
         if created.is_err() {
             // Only this entry: another job may hold the id, and its entry is its own.
@@ -289,7 +289,7 @@ pub fn advance(launcher: &Path, store: &JobStore) -> Result<Vec<String>> {
     let mut running = locked.running();
     let mut started = Vec::new();
     while let Some((id, meta)) = locked.head() {
-        let limit = meta.queue_limit.unwrap_or(1).max(1);
+        let limit = meta.details.queue_limit.unwrap_or(1).max(1);
         if running >= limit {
             break;
         }
@@ -326,8 +326,8 @@ pub fn cancel_pending(store: &JobStore, id: &JobId) -> Result<Option<JobMeta>> {
     }
     meta.status = Status::Cancelled;
     meta.finished_at = Some(Timestamp::now());
-    meta.cancel_reason = Some("requested".to_owned());
-    meta.note = Some("cancelled before it started".to_owned());
+    meta.details.cancel_reason = Some("requested".to_owned());
+    meta.details.note = Some("cancelled before it started".to_owned());
     meta.write_to(&store.meta_path(id), Durability::Durable)?;
     locked.remove_pending(id);
     Ok(Some(meta))

@@ -11,7 +11,7 @@ use crate::jobs::agent::session::SessionId;
 use crate::jobs::agent::{AgentOptions, AgentSpec, ApprovalPolicy, MAX_PROMPT_BYTES, STDIN_PROMPT_FROM};
 use crate::jobs::error::{JobError, Result};
 use crate::jobs::record::id::JobId;
-use crate::jobs::record::meta::{JobMeta, Status, Timestamp};
+use crate::jobs::record::meta::{JobDetails, JobMeta, Status, Timestamp};
 use crate::jobs::store::JobStore;
 
 /// How a job is scheduled and bounded.
@@ -154,26 +154,29 @@ impl StartRequest {
             started_at: (status == Status::Running).then_some(now),
             finished_at: None,
             exit_code: None,
-            agent: Some(self.agent.name().to_owned()),
-            command: Some(argv.iter().map(|arg| arg.to_string_lossy().into_owned()).collect()),
-            pgid: None,
-            supervisor_pid: None,
-            supervisor_start_ticks: None,
-            signal: None,
-            created_at: Some(now),
-            note: None,
-            cancel_reason: None,
-            queue_limit: self.limits.max_running,
-            stall_timeout: self.limits.stall_timeout.map(|limit| limit.as_secs_f64()),
-            max_duration: self.limits.max_duration.map(|limit| limit.as_secs_f64()),
-            model: self.options.model.clone(),
-            profile: self.options.profile.clone(),
-            config: self.options.config.clone(),
-            session_id: None,
-            usage: None,
-            activity: None,
-            parent_job_id: self.continues.as_ref().map(|continues| continues.parent_job_id.clone()),
-            follow_ups: Vec::new(),
+            details: JobDetails {
+                agent: Some(self.agent.name().to_owned()),
+                command: Some(argv.iter().map(|arg| arg.to_string_lossy().into_owned()).collect()),
+                pgid: None,
+                supervisor_pid: None,
+                supervisor_start_ticks: None,
+                signal: None,
+                created_at: Some(now),
+                note: None,
+                cancel_reason: None,
+                queue_position: None,
+                queue_limit: self.limits.max_running,
+                stall_timeout: self.limits.stall_timeout.map(|limit| limit.as_secs_f64()),
+                max_duration: self.limits.max_duration.map(|limit| limit.as_secs_f64()),
+                model: self.options.model.clone(),
+                profile: self.options.profile.clone(),
+                config: self.options.config.clone(),
+                session_id: None,
+                usage: None,
+                activity: None,
+                parent_job_id: self.continues.as_ref().map(|continues| continues.parent_job_id.clone()),
+                follow_ups: Vec::new(),
+            },
             prompt_file: (self.prompt_in_file() || self.prompt_on_stdin()).then(|| PROMPT_FILE.to_owned()),
             // Recorded by the supervisor once the agent runs.
             git_head: None,

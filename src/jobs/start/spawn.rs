@@ -301,7 +301,7 @@ fn abandon(store: &JobStore, request: &SuperviseRequest, supervisor_pid: i32) {
     if let Ok(staging) = store.staging_path(staging) {
         let _ = std::fs::remove_dir_all(staging);
     }
-    let ours = store.read_meta_raw(&id).is_ok_and(|meta| meta.supervisor_pid == Some(i64::from(supervisor_pid)));
+    let ours = store.read_meta_raw(&id).is_ok_and(|meta| meta.details.supervisor_pid == Some(i64::from(supervisor_pid)));
     if ours {
         let _ = std::fs::remove_dir_all(store.job_dir(&id));
     }

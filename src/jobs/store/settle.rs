@@ -94,7 +94,7 @@ impl JobStore {
         if meta.status != Status::Running {
             return match &hold {
                 // Held exclusively by its supervisor, not by a reader holding it a moment.
-                Ok(Hold::Exclusive) if run_by_supervisor(meta.supervisor_pid) => Judged::Final(Ok(still_running(meta))),
+                Ok(Hold::Exclusive) if run_by_supervisor(meta.details.supervisor_pid) => Judged::Final(Ok(still_running(meta))),
                 Ok(Hold::Exclusive) if let_go_meanwhile() => Judged::LetGoMeanwhile(Ok(meta)),
                 // A lock file removed while its supervisor runs: the supervisor still proves itself.
                 Ok(Hold::NoLockFile) if meta.status.is_finished() && proven::earlier_supervisor(id, &meta).is_some() => {
@@ -147,8 +147,8 @@ impl JobStore {
             return;
         }
         current.supervisor_lost = true;
-        if current.note.as_deref() != Some(LOST_RUNNING_NOTE) {
-            current.note = Some(LOST_RUNNING_NOTE.to_owned());
+        if current.details.note.as_deref() != Some(LOST_RUNNING_NOTE) {
+            current.details.note = Some(LOST_RUNNING_NOTE.to_owned());
             if let Err(err) = self.write_meta(current) {
                 tracing::warn!(job = %id, %err, "could not record a lost supervisor");
             }
@@ -173,7 +173,7 @@ impl JobStore {
         }
         current.status = Status::Error;
         current.finished_at = Some(Timestamp::now());
-        current.note = Some(LOST_NOTE.to_owned());
+        current.details.note = Some(LOST_NOTE.to_owned());
         if let Err(err) = self.write_final_meta(current) {
             tracing::warn!(job = %id, %err, "could not record a lost supervisor");
         }
@@ -207,7 +207,7 @@ impl JobStore {
         // The original's own judgement of a vanished pid: done.
         current.status = if forged { Status::Error } else { Status::Done };
         current.finished_at = Some(Timestamp::now());
-        current.note = Some(if forged { ORIGINAL_FORGED_NOTE } else { ORIGINAL_ENDED_NOTE }.to_owned());
+        current.details.note = Some(if forged { ORIGINAL_FORGED_NOTE } else { ORIGINAL_ENDED_NOTE }.to_owned());
         if let Err(err) = self.write_meta(current) {
             tracing::warn!(job = %id, %err, "could not record an ended original job");
         }
@@ -272,10 +272,10 @@ fn still_running(mut meta: JobMeta) -> JobMeta {
     meta.status = Status::Running;
     meta.finished_at = None;
     meta.exit_code = None;
-    meta.signal = None;
-    meta.cancel_reason = None;
+    meta.details.signal = None;
+    meta.details.cancel_reason = None;
     if claimed_an_end {
-        meta.note = Some(STILL_HELD_NOTE.to_owned());
+        meta.details.note = Some(STILL_HELD_NOTE.to_owned());
     }
     meta
 }

@@ -271,7 +271,7 @@ impl App {
             .jobs
             .iter()
             .filter_map(|record| {
-                record.meta.as_ref().ok().filter(|meta| meta.status == Status::Pending).map(|meta| (meta.created_at, &record.id))
+                record.meta.as_ref().ok().filter(|meta| meta.status == Status::Pending).map(|meta| (meta.details.created_at, &record.id))
             })
             .collect();
         pending.sort();

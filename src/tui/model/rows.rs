@@ -41,13 +41,13 @@ impl App {
             Ok(meta) => {
                 words.extend(elapsed(meta, self.now));
                 words.extend(meta.exit_code.map(|code| code.to_string()));
-                words.extend(meta.signal.clone());
+                words.extend(meta.details.signal.clone());
                 words.push(meta.approval_policy.clone());
-                words.push(meta.agent.clone().unwrap_or_else(|| "codex".to_owned()));
-                words.extend(meta.model.clone());
-                words.extend(meta.activity.clone());
-                words.extend(meta.note.clone());
-                words.extend(meta.usage.map(|usage| compact_count(usage.input_tokens + usage.output_tokens)));
+                words.push(meta.details.agent.clone().unwrap_or_else(|| "codex".to_owned()));
+                words.extend(meta.details.model.clone());
+                words.extend(meta.details.activity.clone());
+                words.extend(meta.details.note.clone());
+                words.extend(meta.details.usage.map(|usage| compact_count(usage.input_tokens + usage.output_tokens)));
                 words.push(meta.prompt.clone());
                 words.push(meta.cwd.clone());
                 words.push(text::tilde(&meta.cwd, self.home.as_deref()));

@@ -294,14 +294,14 @@ pub(crate) fn tilde(path: &str, home: Option<&str>) -> String {
 
 /// Seconds a job ran (or runs).
 pub(crate) fn run_seconds(meta: &JobMeta, now: DateTime<Utc>) -> i64 {
-    let Some(started) = meta.started_at.or(meta.created_at) else { return 0 };
+    let Some(started) = meta.started_at.or(meta.details.created_at) else { return 0 };
     let ended = meta.finished_at.map_or(now, |finished| finished.0);
     (ended - started.0).num_seconds().max(0)
 }
 
 /// How long ago a job was made (or started): `45s`, `12m`, `3h`, `5d`.
 pub(crate) fn age(record: &JobRecord, now: DateTime<Utc>) -> String {
-    let made = record.meta.as_ref().ok().and_then(|meta| meta.created_at.or(meta.started_at)).map(|at| at.0);
+    let made = record.meta.as_ref().ok().and_then(|meta| meta.details.created_at.or(meta.started_at)).map(|at| at.0);
     let made = made.unwrap_or_else(|| DateTime::<Utc>::from(record.created));
     crate::human::age_text((now - made).num_seconds())
 }

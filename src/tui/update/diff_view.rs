@@ -99,7 +99,7 @@ impl App {
 }
 
 fn span(meta: &JobMeta, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = meta.started_at.or(meta.created_at).map_or(now, |at| at.0);
+    let start = meta.started_at.or(meta.details.created_at).map_or(now, |at| at.0);
     let end = meta.finished_at.map_or(now, |at| at.0);
     (start, end.max(start))
 }

@@ -20,19 +20,19 @@ use crate::tui::model::text;
 /// doing now, and the tokens it spent.
 fn job_facts(meta: &crate::jobs::JobMeta) -> Vec<Span<'static>> {
     let mut facts = Vec::new();
-    let agent = meta.agent.as_deref().unwrap_or("codex");
-    let who = match &meta.model {
+    let agent = meta.details.agent.as_deref().unwrap_or("codex");
+    let who = match &meta.details.model {
         Some(model) => format!(" · {agent} {model}"),
         None => format!(" · {agent}"),
     };
     facts.push(Span::styled(text::sanitize(&who, 60, false), Style::new().dark_gray()));
-    if let Some(parent) = &meta.parent_job_id {
+    if let Some(parent) = &meta.details.parent_job_id {
         facts.push(Span::styled(format!(" · follows {}", text::sanitize(parent, 64, false)), Style::new().dark_gray()));
     }
-    if let Some(activity) = meta.activity.as_deref().filter(|_| !meta.status.is_finished()) {
+    if let Some(activity) = meta.details.activity.as_deref().filter(|_| !meta.status.is_finished()) {
         facts.push(Span::styled(format!(" · {}", text::sanitize(activity, 80, false)), Style::new().yellow()));
     }
-    if let Some(usage) = &meta.usage {
+    if let Some(usage) = &meta.details.usage {
         facts
             .push(Span::styled(format!(" · {} tokens", compact_count(usage.input_tokens + usage.output_tokens)), Style::new().dark_gray()));
     }

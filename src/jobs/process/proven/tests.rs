@@ -115,14 +115,14 @@ fn an_earlier_supervisor_runs_supervise_with_its_start_time_and_its_marked_agent
     let other = store.reserve().unwrap();
     let fake = fake_supervisor(home.path(), &id);
     let mut record = meta(&id, "p", None, None);
-    record.supervisor_pid = Some(i64::from(fake.pid()));
-    record.supervisor_start_ticks = procfs::start_ticks(fake.pid());
+    record.details.supervisor_pid = Some(i64::from(fake.pid()));
+    record.details.supervisor_start_ticks = procfs::start_ticks(fake.pid());
     assert_eq!(earlier_supervisor(&id, &record).map(|proven| proven.pid()), Some(fake.pid()));
     let mut elsewhere = meta(&other, "p", None, None);
-    elsewhere.supervisor_pid = record.supervisor_pid;
-    elsewhere.supervisor_start_ticks = record.supervisor_start_ticks;
+    elsewhere.details.supervisor_pid = record.details.supervisor_pid;
+    elsewhere.details.supervisor_start_ticks = record.details.supervisor_start_ticks;
     assert!(earlier_supervisor(&other, &elsewhere).is_none(), "another job's supervisor");
-    record.supervisor_start_ticks = record.supervisor_start_ticks.map(|ticks| ticks + 1);
+    record.details.supervisor_start_ticks = record.details.supervisor_start_ticks.map(|ticks| ticks + 1);
     assert!(earlier_supervisor(&id, &record).is_none(), "another start time: a reused pid");
 }
 
@@ -185,9 +185,9 @@ fn a_lock_holder_that_is_no_supervisor_is_nobodys_supervisor() {
 
     let mut record = meta(&id, "p", None, None);
     record.status = Status::Running;
-    record.supervisor_pid = Some(i64::from(std::process::id()));
-    record.supervisor_start_ticks = procfs::start_ticks(std::process::id() as i32);
+    record.details.supervisor_pid = Some(i64::from(std::process::id()));
+    record.details.supervisor_start_ticks = procfs::start_ticks(std::process::id() as i32);
     assert!(earlier_supervisor(&id, &record).is_none(), "its pid and start time are right, its command is not");
-    record.supervisor_pid = Some(-1);
+    record.details.supervisor_pid = Some(-1);
     assert!(earlier_supervisor(&id, &record).is_none());
 }
