@@ -25,9 +25,8 @@
 //! note, and the queue moves on to the next. A full disk is no fault of the job's: it
 //! stays pending, and starts at the first look after there is room again.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -35,6 +34,7 @@ use super::request::StartRequest;
 use super::spawn;
 use crate::atomic::{self, Durability};
 use crate::jobs::error::{JobError, Result};
+use crate::jobs::process::owner::open_lock_file;
 use crate::jobs::record::id::JobId;
 use crate::jobs::record::meta::{JobMeta, Status, Timestamp};
 use crate::jobs::store::{JobStore, OUTPUT_FILE};
@@ -89,15 +89,7 @@ impl Queue {
             JobStore::ensure_dir(&dir)?;
         }
         let path = self.dir.join(LOCK);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .open(&path)
-            .map_err(io_error("opening", &path))?;
+        let file = open_lock_file(&path).map_err(io_error("opening", &path))?;
         file.lock().map_err(io_error("locking", &path))?;
         let locked = Locked { queue: self, store, _lock: file };
         if !self.dir.join(READY).exists() {
