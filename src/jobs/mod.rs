@@ -1,5 +1,16 @@
 //! The job engine: the only code that knows the on-disk format. Every front end
-//! (CLI, MCP, dashboard) is a thin client of [`Engine`].
+//! (CLI, MCP, dashboard) is a thin client of [`Engine`] and of what this module
+//! re-exports; none names a module below it.
+//!
+//! From the bottom up: [`record`] is what a job's folder says (its id, `meta.json`, how
+//! any of its files is opened); [`process`] what the kernel says (the owner's lock, the
+//! processes marked with a job's id, proofs of a supervisor or an agent); [`store`] the
+//! jobs directory, each record believed only as far as the kernel bears it out; [`agent`]
+//! which agent runs and its command line; [`start`] the request, the supervisor launched
+//! for it and the queue; [`feed`] the change feed and waits on it; [`output`] a job's
+//! output read live or from its end; [`cancel`] the way to a job's owner and its end;
+//! [`view`] the JSON shapes the front ends return; `housekeeping` what a long-lived
+//! process does for the home; [`git`] the one way git is asked about a job's folder.
 
 pub mod agent;
 pub mod cancel;

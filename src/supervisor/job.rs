@@ -1,7 +1,7 @@
 //! One job's life in its supervisor: take it (a new job, or a pending one), run the
 //! agent, record the result, clean up, and let the queue move on.
 //!
-//! The supervisor keeps its job's record in memory (see `jobs::kept`) and writes it
+//! The supervisor keeps its job's record in memory (see `jobs::store::kept`) and writes it
 //! whole, from its start request and what it learns — never from what the file says,
 //! which anyone can rewrite while the job runs. Its result is its own.
 

@@ -2,7 +2,7 @@
 //! to the job's files: for agents that report in a structured stream, every byte of
 //! stdout kept in `events.jsonl`, a readable transcript appended to `output.txt`, and
 //! what the stream tells (session id, usage, activity) written to the meta a few times
-//! a second, into the record the supervisor keeps, written whole (see `jobs::kept`); for other agents, stdout and stderr share one pipe (as they shared the
+//! a second, into the record the supervisor keeps, written whole (see `jobs::store::kept`); for other agents, stdout and stderr share one pipe (as they shared the
 //! output file before), so their order is the order the agent wrote them in.
 //!
 //! A structured stream's stdout and its stderr are two pipes. The pump lets stdout

@@ -1,6 +1,6 @@
 //! The one change feed of a process: a single `notify` watch of the jobs folder,
 //! shared (broadcast) by everything that wants to know — the dashboard's loader, MCP
-//! resource notifications, waits.
+//! resource notifications, waits ([`wait`]).
 //!
 //! It reports only changes: creates, writes, renames, deletes, and a supervisor's
 //! lock being closed (its death). Opens, reads and attribute changes are dropped, so

@@ -1,4 +1,5 @@
-//! Reading `output.txt` incrementally, for a viewer that follows a job live.
+//! Reading `output.txt` incrementally, for a viewer that follows a job live (its end, for
+//! a poll, is read by [`tail`]).
 //!
 //! [`OutputFollower`] keeps an offset and reads only the bytes appended since its last
 //! read; it notices when the file was truncated or replaced (a different inode, or a

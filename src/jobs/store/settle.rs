@@ -12,9 +12,8 @@
 //!   id live on, else `error` "supervisor lost".
 //! - Jobs of an earlier codex-async (a supervisor pid and start time, no lock file) and
 //!   jobs of the Python original (an agent pid only) are alive only while the process
-//!   their record names proves to be their supervisor or agent (see
-//!   [`proven`](crate::jobs::process::proven)). Both are settled under a lock on the job
-//!   folder.
+//!   their record names proves to be their supervisor or agent (see [`proven`]). Both
+//!   are settled under a lock on the job folder.
 //!
 //! A reader writes only through a folder whose meta names that folder's job (checked
 //! by [`JobMeta::read`]), and only when it holds the lock; otherwise it writes nothing.
