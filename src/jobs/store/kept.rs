@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::JobStore;
 use crate::jobs::error::Result;
+use crate::jobs::record::id::JobId;
 use crate::jobs::record::meta::JobMeta;
 
 /// A job's meta held by its owner; clones share it (the supervisor's main task, its
@@ -63,11 +64,11 @@ impl KeptMeta {
     /// add, under the job's lock, once its result is recorded: they are kept.
     pub fn restore(&self) -> Result<bool> {
         let mut meta = self.lock();
-        let id = super::JobId::parse(&meta.job_id)?;
+        let id = JobId::parse(&meta.job_id)?;
         let on_disk = self.store.read_meta_raw(&id).ok();
         if let Some(on_disk) = &on_disk {
             for follow_up in &on_disk.details.follow_ups {
-                if super::JobId::parse(follow_up).is_ok() && !meta.details.follow_ups.contains(follow_up) {
+                if JobId::parse(follow_up).is_ok() && !meta.details.follow_ups.contains(follow_up) {
                     meta.details.follow_ups.push(follow_up.clone());
                 }
             }
@@ -97,7 +98,7 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let store = JobStore::new(home.path());
         let kept = KeptMeta::new(&store, running(&store));
-        let id = super::super::JobId::parse(&kept.snapshot().job_id).unwrap();
+        let id = super::JobId::parse(&kept.snapshot().job_id).unwrap();
         kept.update(|_| {}).unwrap();
         let mut forged = store.read_meta_raw(&id).unwrap();
         forged.status = Status::Done;
@@ -132,7 +133,7 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let store = JobStore::new(home.path());
         let kept = KeptMeta::new(&store, running(&store));
-        let id = super::super::JobId::parse(&kept.snapshot().job_id).unwrap();
+        let id = super::JobId::parse(&kept.snapshot().job_id).unwrap();
         kept.finish(|meta| meta.status = Status::Done, || {}).unwrap();
         let mut changed = store.read_meta_raw(&id).unwrap();
         changed.details.follow_ups.push("abcd1234".into());
