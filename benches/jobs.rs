@@ -24,7 +24,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use codex_async::jobs::{AgentSpec, ApprovalPolicy, Engine, JobId, JobMeta, JobStore, StartRequest, tail};
+use codex_async::jobs::{AgentSpec, ApprovalPolicy, Engine, JobId, JobMeta, JobStore, StartRequest, output::tail};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const BIN: &str = env!("CARGO_BIN_EXE_codex-async");

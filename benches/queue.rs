@@ -124,7 +124,7 @@ fn list_with_a_long_queue() {
     let meta = serde_json::json!({"job_id": blocker.as_str(), "status": "running", "prompt": "blocker", "cwd": "/tmp",
         "approval_policy": "suggest", "pid": null, "started_at": null, "finished_at": null, "exit_code": null, "supervisor_pid": 1});
     store.write_meta(&JobMeta::from_json(meta.to_string().as_bytes()).unwrap()).unwrap();
-    let _held = codex_async::jobs::owner::OwnerLock::create(&store.job_dir(&blocker)).unwrap();
+    let _held = codex_async::jobs::process::owner::OwnerLock::create(&store.job_dir(&blocker)).unwrap();
     // The first look builds the queue's index; measure the looks after it.
     time_list(queued.path(), 1);
     let plain_samples = time_list(plain.path(), rounds);

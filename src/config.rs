@@ -2,247 +2,23 @@
 //!
 //! Each setting comes from, in this order: a command-line flag, an environment variable
 //! (`CODEX_ASYNC_<KEY>`), the config file, the built-in default — and remembers which,
-//! for `codex-async config`. The file is parsed into typed structs that refuse unknown
-//! keys: a typo or a wrong type is an error naming the file, the line, the key and what
-//! is valid, never silently ignored.
+//! for `codex-async config`. What the file may hold, and how it is read, is in `file`.
+
+mod file;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+pub use file::{AgentConfig, ConfigDuration, ConfigError, ConfigSize, EXAMPLE, FileConfig, Retention};
 
+use crate::human::{parse_duration, parse_size, show_duration, show_size};
 use crate::jobs::ApprovalPolicy;
 
 pub const CONFIG_FILE: &str = "config.toml";
-
-/// A duration written as whole seconds (`90`) or with a unit: `90s`, `20m`, `2h`, `7d`
-/// (a fraction is fine: `1.5h`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(at) => (&text[..at], &text[at..]),
-        None => (text, "s"),
-    };
-    let seconds_per = match unit.trim() {
-        "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
-        "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
-        "h" | "hour" | "hours" => 3600.0,
-        "d" | "day" | "days" => 86_400.0,
-        other => return Err(format!("{text:?}: unknown unit {other:?}; write seconds or a number with s, m, h or d (90s, 20m, 2h, 7d)")),
-    };
-    let value: f64 = number.trim().parse().map_err(|_| format!("{text:?} is not a duration; write seconds or 90s, 20m, 2h, 7d"))?;
-    if !value.is_finite() || value < 0.0 {
-        return Err(format!("{text:?}: a duration must be 0 or more"));
-    }
-    Duration::try_from_secs_f64(value * seconds_per).map_err(|_| format!("{text:?} is too long"))
-}
-
-/// `90s`, `20m`, `2h30m`: a duration as a person writes it.
-pub fn show_duration(duration: Duration) -> String {
-    let seconds = duration.as_secs();
-    if duration.subsec_millis() != 0 && seconds < 60 {
-        return format!("{}s", duration.as_secs_f64());
-    }
-    match seconds {
-        s if s % 86_400 == 0 && s > 0 => format!("{}d", s / 86_400),
-        s if s % 3600 == 0 && s > 0 => format!("{}h", s / 3600),
-        s if s % 60 == 0 && s > 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
-}
-
-/// A duration in the file: a number of seconds or a string with a unit.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ConfigDuration(pub Duration);
-
-impl<'de> Deserialize<'de> for ConfigDuration {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Seconds(u64),
-            Fraction(f64),
-            Text(String),
-        }
-        let parsed = match Raw::deserialize(deserializer)
-            .map_err(|_| serde::de::Error::custom("expected a duration: seconds (90) or text (\"90s\", \"20m\", \"2h\", \"7d\")"))?
-        {
-            Raw::Seconds(seconds) => Ok(Duration::from_secs(seconds)),
-            Raw::Fraction(seconds) => parse_duration(&seconds.to_string()),
-            Raw::Text(text) => parse_duration(&text),
-        };
-        parsed.map(ConfigDuration).map_err(serde::de::Error::custom)
-    }
-}
-
-/// A size written as bytes (`1048576`) or with a unit: `500KB`, `200MB`, `2GB` (powers
-/// of 1000) or `512KiB`, `200MiB`, `2GiB` (powers of 1024); a fraction is fine (`1.5GB`).
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(at) => (&text[..at], &text[at..]),
-        None => (text, "B"),
-    };
-    let per_unit: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "b" | "byte" | "bytes" => 1.0,
-        "k" | "kb" => 1e3,
-        "m" | "mb" => 1e6,
-        "g" | "gb" => 1e9,
-        "kib" => 1024.0,
-        "mib" => 1024.0 * 1024.0,
-        "gib" => 1024.0 * 1024.0 * 1024.0,
-        other => return Err(format!("{text:?}: unknown unit {other:?}; write bytes or a number with KB, MB, GB (or KiB, MiB, GiB)")),
-    };
-    let value: f64 = number.trim().parse().map_err(|_| format!("{text:?} is not a size; write bytes or 500KB, 200MB, 2GB"))?;
-    let bytes = value * per_unit;
-    if !bytes.is_finite() || bytes < 0.0 || bytes >= u64::MAX as f64 {
-        return Err(format!("{text:?}: a size must be 0 or more bytes"));
-    }
-    Ok(bytes.round() as u64)
-}
-
-/// `200MB`, `1.5GB`, `4096 bytes`: a size as a person writes it.
-pub fn show_size(bytes: u64) -> String {
-    match bytes {
-        bytes if bytes >= 1_000_000_000 && bytes % 10_000_000 == 0 => format!("{}GB", bytes as f64 / 1e9),
-        bytes if bytes >= 1_000_000 && bytes % 10_000 == 0 => format!("{}MB", bytes as f64 / 1e6),
-        bytes if bytes >= 1_000 && bytes % 10 == 0 => format!("{}KB", bytes as f64 / 1e3),
-        bytes => format!("{bytes} bytes"),
-    }
-}
-
-/// A size in the file: a number of bytes or a string with a unit.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ConfigSize(pub u64);
-
-impl<'de> Deserialize<'de> for ConfigSize {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Bytes(u64),
-            Text(String),
-        }
-        let parsed = match Raw::deserialize(deserializer)
-            .map_err(|_| serde::de::Error::custom("expected a size: bytes (1048576) or text (\"500KB\", \"200MB\", \"2GB\")"))?
-        {
-            Raw::Bytes(bytes) => Ok(bytes),
-            Raw::Text(text) => parse_size(&text),
-        };
-        parsed.map(ConfigSize).map_err(serde::de::Error::custom)
-    }
-}
-
-/// When a server or the dashboard starts, finished jobs beyond these go (`codex-async gc`).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Retention {
-    /// Finished jobs that ended longer ago than this.
-    pub older_than: Option<ConfigDuration>,
-    /// Always keep this many newest finished jobs.
-    pub keep: Option<usize>,
-}
-
-/// An agent defined in the config: an argv template (no shell). `{prompt}` is required;
-/// `{cwd}` and `{last_message_file}` may appear; each placeholder is one argument.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AgentConfig {
-    pub command: Vec<String>,
-}
-
-/// The file as written: every key optional.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    pub policy: Option<ApprovalPolicy>,
-    pub max_policy: Option<ApprovalPolicy>,
-    pub agent: Option<String>,
-    pub cancel_grace: Option<ConfigDuration>,
-    pub max_wait: Option<ConfigDuration>,
-    pub port: Option<u16>,
-    pub max_running: Option<usize>,
-    pub stall_timeout: Option<ConfigDuration>,
-    pub max_duration: Option<ConfigDuration>,
-    pub max_output: Option<ConfigSize>,
-    pub retention: Option<Retention>,
-    #[serde(default)]
-    pub agents: BTreeMap<String, AgentConfig>,
-}
-
-/// A config problem, with where it is.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{place}: {message}")]
-pub struct ConfigError {
-    /// `config.toml line 3 (max_runing)`, or `CODEX_ASYNC_PORT`, or `--port`.
-    pub place: String,
-    pub message: String,
-}
-
-impl FileConfig {
-    /// Reads the file; a missing file is an empty config.
-    pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
-            Err(err) => return Err(ConfigError { place: path.display().to_string(), message: format!("cannot read it: {err}") }),
-        };
-        Self::parse(&text, path)
-    }
-
-    pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
-        let config: FileConfig = toml::from_str(text).map_err(|err| {
-            let (line, key) = match err.span() {
-                Some(span) => {
-                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                    let key = key_on_line(text, line, &text[span.clone()]);
-                    (Some(line), key)
-                }
-                None => (None, None),
-            };
-            let mut place = path.display().to_string();
-            if let Some(line) = line {
-                place.push_str(&format!(" line {line}"));
-            }
-            if let Some(key) = key {
-                place.push_str(&format!(" ({key})"));
-            }
-            ConfigError { place, message: err.message().trim().to_owned() }
-        })?;
-        for (name, agent) in &config.agents {
-            if crate::jobs::agent::BUILT_IN.contains(&name.as_str()) {
-                return Err(ConfigError {
-                    place: format!("{} ([agents.{name}])", path.display()),
-                    message: format!("'{name}' is a built-in agent: give yours another name"),
-                });
-            }
-            if !agent.command.iter().any(|arg| arg.contains("{prompt}")) {
-                return Err(ConfigError {
-                    place: format!("{} ([agents.{name}] command)", path.display()),
-                    message: "the command has no {prompt}: say where the prompt goes, as one argument".to_owned(),
-                });
-            }
-            if agent.command.first().is_none_or(|program| program.trim().is_empty() || program.contains('{')) {
-                return Err(ConfigError {
-                    place: format!("{} ([agents.{name}] command)", path.display()),
-                    message: "the command must start with the program to run".to_owned(),
-                });
-            }
-        }
-        Ok(config)
-    }
-}
-
-/// The key a line sets (`key = …`), or the spanned text when the line has none.
-fn key_on_line(text: &str, line: usize, spanned: &str) -> Option<String> {
-    let source = text.lines().nth(line - 1)?;
-    match source.split_once('=') {
-        Some((key, _)) => Some(key.trim().trim_matches('"').to_owned()),
-        None => Some(spanned.trim().trim_matches(['[', ']']).to_owned()).filter(|key| !key.is_empty()),
-    }
-}
 
 /// Where a setting's value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -483,6 +259,17 @@ impl Settings {
         }
     }
 
+    /// What a long-lived process (a server, the dashboard) does for the home besides its
+    /// own work: the config's retention, and a queue kept moving when a limit is set.
+    pub fn housekeeping(&self) -> crate::jobs::Housekeeping {
+        let retention = self
+            .retention
+            .value
+            .as_ref()
+            .map(|retention| crate::jobs::GcRule { older_than: retention.older_than.map(|age| age.0), keep: retention.keep });
+        crate::jobs::Housekeeping { retention, queue_limited: self.max_running.value.is_some() }
+    }
+
     /// `key  value  (source)` lines, for `codex-async config`.
     pub fn describe(&self) -> Vec<(&'static str, String, String)> {
         let optional = |value: Option<Duration>| value.map_or("off".to_owned(), show_duration);
@@ -517,62 +304,3 @@ impl Settings {
         rows
     }
 }
-
-/// The file `codex-async config --init` writes: every key, commented out, with its default.
-pub const EXAMPLE: &str = r#"# codex-async configuration. Every key is optional; a flag or a CODEX_ASYNC_<KEY>
-# environment variable overrides the value here. `codex-async config` shows what applies.
-
-# The approval policy of a job started without one: suggest | auto-edit | full-auto.
-# policy = "suggest"
-
-# The most a job may ask for: over MCP (serve and the dashboard's endpoint), from the
-# dashboard's forms and from the command line. Below full-auto it also limits codex
-# settings to those of the model (model_reasoning_effort, model_verbosity, …; no
-# profile), and keeps an agent that may write out of /, your home folder and this
-# folder; a follow-up is held to it with what it inherits.
-# max_policy = "full-auto"
-
-# The agent a job runs when none is named.
-# agent = "codex"
-
-# Between SIGINT and SIGKILL when a job is cancelled (SIGTERM comes halfway).
-# cancel_grace = "5s"
-
-# The longest one codex_wait or codex_await_any call blocks.
-# max_wait = "45s"
-
-# The dashboard's MCP port (on 127.0.0.1).
-# port = 8765
-
-# How many jobs may run at once; the rest wait as `pending`, started in order as
-# slots free. Leave it out (or 0) for no limit.
-# max_running = 4
-
-# Cancel a job that prints nothing for this long (reason: stalled), or that runs
-# longer than this (reason: timed out). Off unless set; a job can set its own.
-# stall_timeout = "20m"
-# max_duration = "2h"
-
-# A job's output is kept twice when its agent streams events (events.jsonl, and the
-# transcript in output.txt), and whole by default. Past this size each file keeps its
-# first part and its last 4 MiB (at most half the size), and says how much was
-# dropped between. Off unless set.
-# max_output = "200MB"
-
-# Finished jobs a server or the dashboard removes when it starts (as `codex-async gc`).
-# [retention]
-# older_than = "30d"
-# keep = 200
-
-# Agents of your own: an argv (no shell) with {prompt}, and optionally {cwd} and
-# {last_message_file}; each placeholder stays within its argument. Put "--" before a
-# {prompt} that is a whole argument, so that a prompt starting with "-" is not read as
-# an option (without it, such a prompt is refused), or put {prompt} inside an option:
-# [agents.mytool]
-# command = ["mytool", "--cwd={cwd}", "--", "{prompt}"]
-# [agents.aider]
-# command = ["aider", "--yes-always", "--message={prompt}"]
-"#;
-
-#[cfg(test)]
-mod tests;

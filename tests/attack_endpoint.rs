@@ -130,7 +130,7 @@ async fn post(url: &str, headers: &[(&str, &str)], body: &str) -> (StatusCode, r
 
 /// Every process whose command line holds `needle`.
 fn processes_showing(needle: &str) -> Vec<i32> {
-    codex_async::jobs::procfs::all_processes()
+    codex_async::jobs::process::procfs::all_processes()
         .into_iter()
         .map(|process| process.pid)
         .filter(|pid| fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|line| line.windows(needle.len()).any(|w| w == needle.as_bytes())))

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use codex_async::jobs::procfs;
+use codex_async::jobs::process::procfs;
 use common::{ProcessGuard, TestHome, is_alive, wait_until};
 use serde_json::Value;
 

@@ -1,6 +1,8 @@
 //! The source stays legible: no two files import each other, directly or around a
-//! circle. Every `crate::…` and `super::…` path in non-test code is resolved to the
-//! file that defines it; the files and their imports must form a graph without cycles.
+//! circle (every `crate::…` and `super::…` path in non-test code is resolved to the
+//! file that defines it; the files and their imports must form a graph without
+//! cycles); the front ends use the job engine through its front door; no folder holds
+//! more than 15 source files and no source file is longer than 500 lines.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -229,4 +231,113 @@ fn circles(edges: &BTreeMap<PathBuf, BTreeSet<PathBuf>>) -> Vec<Vec<PathBuf>> {
         }
     }
     walk.found
+}
+
+/// The front ends: clients of the job engine.
+const FRONT_ENDS: [&str; 5] = ["tui", "mcp", "cli", "install", "demo"];
+/// The most source files one folder holds.
+const MAX_FILES_PER_FOLDER: usize = 15;
+/// The most lines one source file holds.
+const MAX_LINES_PER_FILE: usize = 500;
+
+/// Every source file under `dir`, tests included.
+fn every_source_file(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            every_source_file(&path, found);
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// A file of tests: `tests.rs`, or any file in a `tests/` folder of the source.
+fn is_test_file(src: &Path, file: &Path) -> bool {
+    file.file_name().is_some_and(|name| name == "tests.rs")
+        || file.strip_prefix(src).unwrap().components().any(|part| part.as_os_str() == "tests")
+}
+
+/// The modules of the job engine a path may not name from outside: those `jobs/mod.rs` declares.
+fn engine_modules(src: &Path) -> BTreeSet<String> {
+    let code = code_of(&std::fs::read_to_string(src.join("jobs").join("mod.rs")).unwrap());
+    children_declared(&code).into_iter().collect()
+}
+
+/// Each `jobs::<module>` a piece of code names, braces (one level) included: `jobs::output::…`,
+/// `jobs::{JobId, output::…}`, `jobs::{tail}`.
+fn engine_modules_named(code: &str, modules: &BTreeSet<String>) -> Vec<String> {
+    let mut named = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("jobs::") {
+        let preceded = rest[..at].chars().last().is_some_and(|c| c.is_alphanumeric() || c == '_');
+        rest = &rest[at + "jobs::".len()..];
+        if preceded {
+            continue;
+        }
+        let items: Vec<&str> = match rest.strip_prefix('{') {
+            Some(group) => group[..group.find('}').unwrap_or(group.len())].split(',').collect(),
+            None => vec![rest],
+        };
+        for item in items {
+            let first: String = item.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            if modules.contains(&first) {
+                named.push(format!("jobs::{first}"));
+            }
+        }
+    }
+    named
+}
+
+#[test]
+fn front_ends_use_the_engine_through_its_root() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let modules = engine_modules(&src);
+    let mut reaches = Vec::new();
+    for front_end in FRONT_ENDS {
+        let mut files = Vec::new();
+        every_source_file(&src.join(front_end), &mut files);
+        for file in files.iter().filter(|file| !is_test_file(&src, file)) {
+            let code = code_of(&std::fs::read_to_string(file).unwrap());
+            for path in engine_modules_named(&code, &modules) {
+                reaches.push(format!("{}: {path}", file.strip_prefix(&src).unwrap().display()));
+            }
+        }
+    }
+    assert!(
+        reaches.is_empty(),
+        "front ends name modules of the job engine; use what `jobs` re-exports (or give Engine a method):\n{}",
+        reaches.join("\n")
+    );
+}
+
+#[test]
+fn no_folder_holds_more_than_15_source_files() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    every_source_file(&src, &mut files);
+    let mut per_folder: BTreeMap<&Path, usize> = BTreeMap::new();
+    for file in &files {
+        *per_folder.entry(file.parent().unwrap()).or_default() += 1;
+    }
+    let crowded: Vec<String> = per_folder
+        .into_iter()
+        .filter(|(_, count)| *count > MAX_FILES_PER_FOLDER)
+        .map(|(folder, count)| format!("{}: {count} files", folder.strip_prefix(&src).unwrap().display()))
+        .collect();
+    assert!(crowded.is_empty(), "folders over {MAX_FILES_PER_FOLDER} source files (group them by concern):\n{}", crowded.join("\n"));
+}
+
+#[test]
+fn no_source_file_is_longer_than_500_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    every_source_file(&src, &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .map(|file| (file, std::fs::read_to_string(file).unwrap().lines().count()))
+        .filter(|(_, lines)| *lines > MAX_LINES_PER_FILE)
+        .map(|(file, lines)| format!("{}: {lines} lines", file.strip_prefix(&src).unwrap().display()))
+        .collect();
+    assert!(long.is_empty(), "files over {MAX_LINES_PER_FILE} lines (split them along a seam):\n{}", long.join("\n"));
 }

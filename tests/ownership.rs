@@ -35,7 +35,7 @@ fn stranger(log: &Path) -> ProcessGuard {
 /// The stranger's pid and process group (it leads its group: setsid).
 fn leader_pid(guard: &ProcessGuard) -> i64 {
     let pid = guard.pid();
-    let stat = codex_async::jobs::procfs::stat(pid).unwrap();
+    let stat = codex_async::jobs::process::procfs::stat(pid).unwrap();
     // setsid only forks when its caller leads a process group, which ours does not.
     assert_eq!(stat.session, pid, "the stranger leads its own session");
     i64::from(pid)
@@ -236,7 +236,7 @@ fn starting_leaves_no_zombie_in_a_long_lived_starter() {
     let zombies: Vec<i32> = children_of(me)
         .into_iter()
         .filter(|pid| !children_before.contains(pid))
-        .filter(|pid| codex_async::jobs::procfs::stat(*pid).is_some_and(|stat| stat.is_zombie()))
+        .filter(|pid| codex_async::jobs::process::procfs::stat(*pid).is_some_and(|stat| stat.is_zombie()))
         .collect();
     assert_eq!(zombies, Vec::<i32>::new(), "the starter left zombies");
 }

@@ -5,7 +5,7 @@
 
 use std::io::Cursor;
 
-use codex_async::jobs::tail::{TRUNCATED_MARKER, screen_lines, tail_of};
+use codex_async::jobs::output::tail::{TRUNCATED_MARKER, screen_lines, tail_of};
 use codex_async::jobs::{JobMeta, Status, Timestamp};
 use proptest::prelude::*;
 

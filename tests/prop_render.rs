@@ -2,8 +2,8 @@
 //! ANSI sequences, `\r`, tabs, wide characters and invalid UTF-8.
 #![allow(clippy::unwrap_used)]
 
+use codex_async::jobs::output::tail::screen_lines;
 use codex_async::jobs::output::{LineSplitter, OutputLine, split_lines};
-use codex_async::jobs::tail::screen_lines;
 use codex_async::term::sanitize_text;
 use codex_async::tui::text::{plain, sanitize, styled_line, wrap};
 use proptest::prelude::*;

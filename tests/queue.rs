@@ -147,7 +147,7 @@ impl TestHomeView {
     fn live(&self) -> usize {
         let ours: HashSet<String> = self.ids().into_iter().collect();
         let mut alive = HashSet::new();
-        for process in codex_async::jobs::procfs::all_processes() {
+        for process in codex_async::jobs::process::procfs::all_processes() {
             let Ok(environ) = std::fs::read(format!("/proc/{}/environ", process.pid)) else { continue };
             for entry in environ.split(|&byte| byte == 0) {
                 if let Some(id) = entry.strip_prefix(b"CODEX_ASYNC_JOB_ID=") {

@@ -8,7 +8,7 @@ mod common_mcp;
 
 use std::time::Duration;
 
-use codex_async::jobs::owner::OwnerLock;
+use codex_async::jobs::process::owner::OwnerLock;
 use codex_async::jobs::{JobFeed, JobId, JobMeta, JobStore};
 use codex_async::mcp::McpServer;
 use codex_async::tui::DataEvent;

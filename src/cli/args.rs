@@ -8,8 +8,9 @@ use clap::{Args, Parser, Subcommand};
 
 use super::register::{InstallArgs, UninstallArgs};
 use super::shell::{CompletionsArgs, ManArgs};
-use crate::config::{Flags, parse_duration};
-use crate::jobs::{ApprovalPolicy, JobError, tail};
+use crate::config::Flags;
+use crate::human::parse_duration;
+use crate::jobs::{ApprovalPolicy, JobError, TAIL_LINES};
 use crate::mcp::Listen;
 
 #[derive(Debug, Parser)]
@@ -151,7 +152,7 @@ pub struct PollArgs {
     /// The job: its id, or the start of exactly one id.
     pub job_id: String,
     /// How many trailing lines of output to show.
-    #[arg(long, default_value_t = tail::TAIL_LINES)]
+    #[arg(long, default_value_t = TAIL_LINES)]
     pub tail: usize,
     /// Print the codex_poll fields as one line of JSON.
     #[arg(long)]

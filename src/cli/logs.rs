@@ -10,9 +10,7 @@ use tokio::time::Instant;
 
 use super::args::LogsArgs;
 use super::render::warn;
-use crate::jobs::feed::{FeedEvent, Scope};
-use crate::jobs::wait::LOST_RECHECK;
-use crate::jobs::{Engine, JobId, JobMeta, JobStore, Status};
+use crate::jobs::{Engine, FeedEvent, JobId, JobMeta, JobStore, LOST_RECHECK, Scope, Status};
 use crate::term;
 
 /// Read at most this much at once: memory stays bounded whatever the file's size.

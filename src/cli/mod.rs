@@ -1,4 +1,6 @@
-//! Command-line definitions and the plain verbs (`start`, `poll`, `list`, …).
+//! The command line: its verbs (`start`, `poll`, `list`, `cancel`, `gc`, `config`, …),
+//! each a thin client of the engine; the definitions clap parses are in `args`, the text
+//! they print in `render`.
 
 mod args;
 mod logs;
@@ -19,10 +21,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::{Flags, Settings};
-use crate::jobs::agent::MAX_PROMPT_BYTES;
-use crate::jobs::follow::{FollowUp, Inherited};
-use crate::jobs::gc::GcRule;
-use crate::jobs::{Ceiling, Engine, JobError, StartRequest, Status, tail};
+use crate::jobs::{Ceiling, Engine, FollowUp, GcRule, Inherited, JobError, MAX_PROMPT_BYTES, StartRequest, Status, TAIL_LINES};
 
 /// Exit status for bad input (as clap uses), so scripts can tell it from a failed job.
 const EXIT_USAGE: u8 = 2;
@@ -219,11 +218,11 @@ pub fn wait(engine: &Engine, args: WaitArgs) -> anyhow::Result<ExitCode> {
     let timeout = args.timeout.map_or(Duration::MAX / 4, Duration::from_secs_f64);
     let view = runtime.block_on(async {
         if !args.progress {
-            return engine.wait(&args.job_id, timeout, tail::TAIL_LINES).await;
+            return engine.wait(&args.job_id, timeout, TAIL_LINES).await;
         }
         let id = engine.store().existing(&args.job_id)?;
         tokio::select! {
-            view = engine.wait(id.as_str(), timeout, tail::TAIL_LINES) => view,
+            view = engine.wait(id.as_str(), timeout, TAIL_LINES) => view,
             never = logs::show_progress(engine, &id) => match never {},
         }
     })?;
@@ -286,7 +285,7 @@ pub fn config(engine: &Engine, args: ConfigArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("{} exists already; edit it, or move it aside to write the example", path.display());
         }
         crate::jobs::JobStore::ensure_dir(engine.store().home())?;
-        crate::jobs::atomic::write(&path, crate::config::EXAMPLE.as_bytes(), crate::jobs::atomic::Durability::Durable)
+        crate::atomic::write(&path, crate::config::EXAMPLE.as_bytes(), crate::atomic::Durability::Durable)
             .with_context(|| format!("writing {}", path.display()))?;
         warn(format!("wrote {} (every key commented out, with its default)", path.display()));
     }

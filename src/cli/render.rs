@@ -5,8 +5,8 @@ use std::io::{IsTerminal, Write};
 
 use chrono::{DateTime, Local, Utc};
 
-use crate::jobs::view::duration_text;
-use crate::jobs::{CancelView, ListView, PollView, StartView, Status, Timestamp, WaitView};
+use crate::human::{bytes_text, duration_text, show_duration, usage_text};
+use crate::jobs::{CancelView, GcReport, ListView, PollView, StartView, Status, Timestamp, WaitView};
 use crate::term;
 
 /// Text for stdout, written in one go so a closed pipe (`| head`) ends quietly
@@ -57,64 +57,61 @@ pub fn started(out: &mut Out, view: &StartView) {
 
 pub fn poll(out: &mut Out, view: &PollView) {
     out.line(format!("job       {}", view.job_id));
-    let mut status = format!("status    {}{}", view.status, exit_suffix(view.exit_code, view.signal.as_deref()));
-    if let Some(reason) = &view.cancel_reason {
+    let mut status = format!("status    {}{}", view.status, exit_suffix(view.exit_code, view.details.signal.as_deref()));
+    if let Some(reason) = &view.details.cancel_reason {
         status.push_str(&format!(" — {reason}"));
     }
-    if let Some(position) = view.queue_position {
+    if let Some(position) = view.details.queue_position {
         status.push_str(&format!(
             " (#{position} in the queue, at most {} running)",
-            view.queue_limit.map_or("?".to_owned(), |limit| limit.to_string())
+            view.details.queue_limit.map_or("?".to_owned(), |limit| limit.to_string())
         ));
     }
     out.line(status);
     out.line(format!("prompt    {}", first_line(&view.prompt)));
     out.line(format!("cwd       {}", view.cwd));
     out.line(format!("policy    {}", view.approval_policy));
-    let mut agent = view.agent.clone().unwrap_or_else(|| "codex".to_owned());
-    if let Some(model) = &view.model {
+    let mut agent = view.details.agent.clone().unwrap_or_else(|| "codex".to_owned());
+    if let Some(model) = &view.details.model {
         agent.push_str(&format!(", model {model}"));
     }
-    if let Some(profile) = &view.profile {
+    if let Some(profile) = &view.details.profile {
         agent.push_str(&format!(", profile {profile}"));
     }
-    for entry in &view.config {
+    for entry in &view.details.config {
         agent.push_str(&format!(", -c {entry}"));
     }
     out.line(format!("agent     {agent}"));
-    if let Some(session) = &view.session_id {
+    if let Some(session) = &view.details.session_id {
         out.line(format!("session   {session}"));
     }
-    if let Some(parent) = &view.parent_job_id {
+    if let Some(parent) = &view.details.parent_job_id {
         out.line(format!("follows   {parent}"));
     }
-    if !view.follow_ups.is_empty() {
-        out.line(format!("followed  by {}", view.follow_ups.join(", ")));
+    if !view.details.follow_ups.is_empty() {
+        out.line(format!("followed  by {}", view.details.follow_ups.join(", ")));
     }
-    if let Some(usage) = &view.usage {
+    if let Some(usage) = &view.details.usage {
         out.line(format!("tokens    {}", usage_text(usage)));
     }
-    if let Some(activity) = view.activity.as_deref().filter(|_| !view.status.is_finished()) {
+    if let Some(activity) = view.details.activity.as_deref().filter(|_| !view.status.is_finished()) {
         out.line(format!("doing     {activity}"));
     }
-    if let Some(limit) = view.stall_timeout {
-        out.line(format!(
-            "stall     cancelled after {} without output",
-            crate::config::show_duration(std::time::Duration::from_secs_f64(limit))
-        ));
+    if let Some(limit) = view.details.stall_timeout {
+        out.line(format!("stall     cancelled after {} without output", show_duration(std::time::Duration::from_secs_f64(limit))));
     }
-    if let Some(limit) = view.max_duration {
-        out.line(format!("limit     cancelled after running {}", crate::config::show_duration(std::time::Duration::from_secs_f64(limit))));
+    if let Some(limit) = view.details.max_duration {
+        out.line(format!("limit     cancelled after running {}", show_duration(std::time::Duration::from_secs_f64(limit))));
     }
     out.line(format!("started   {}", local_time(view.started_at)));
     if view.status == Status::Pending {
-        out.line(format!("waiting   since {}", local_time(view.created_at)));
+        out.line(format!("waiting   since {}", local_time(view.details.created_at)));
     } else if view.finished_at.is_some() {
         out.line(format!("finished  {} ({})", local_time(view.finished_at), duration(view.started_at, view.finished_at)));
     } else {
         out.line(format!("running   for {}", duration(view.started_at, None)));
     }
-    if let Some(note) = &view.note {
+    if let Some(note) = &view.details.note {
         out.line(format!("note      {note}"));
     }
     out.line("--- output ---");
@@ -125,34 +122,6 @@ pub fn poll(out: &mut Out, view: &PollView) {
         out.line("--- last message ---");
         out.line(message);
     }
-}
-
-/// `12,400 in (3,000 cached), 1,150 out (200 reasoning), $0.0420`.
-fn usage_text(usage: &crate::jobs::Usage) -> String {
-    let mut text = format!("{} in", thousands(usage.input_tokens));
-    if usage.cached_input_tokens > 0 {
-        text.push_str(&format!(" ({} cached)", thousands(usage.cached_input_tokens)));
-    }
-    text.push_str(&format!(", {} out", thousands(usage.output_tokens)));
-    if usage.reasoning_output_tokens > 0 {
-        text.push_str(&format!(" ({} reasoning)", thousands(usage.reasoning_output_tokens)));
-    }
-    if let Some(cost) = usage.cost_usd.filter(|cost| *cost > 0.0) {
-        text.push_str(&format!(", ${cost:.4}"));
-    }
-    text
-}
-
-fn thousands(count: u64) -> String {
-    let digits = count.to_string();
-    let mut grouped = String::new();
-    for (at, digit) in digits.chars().enumerate() {
-        if at > 0 && (digits.len() - at).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
 }
 
 pub fn waited(out: &mut Out, view: &WaitView) {
@@ -247,42 +216,10 @@ pub fn duration(start: Option<Timestamp>, end: Option<Timestamp>) -> String {
     duration_text((end - start.0).num_seconds())
 }
 
-pub fn collected(out: &mut Out, report: &crate::jobs::gc::GcReport) {
+pub fn collected(out: &mut Out, report: &GcReport) {
     let verb = if report.dry_run { "would remove" } else { "removed" };
     for removed in &report.removed {
-        out.line(format!("{verb} {}  ({})", removed.job_id, bytes(removed.bytes)));
+        out.line(format!("{verb} {}  ({})", removed.job_id, bytes_text(removed.bytes)));
     }
-    out.line(format!("{verb} {} finished job(s), {}", report.removed.len(), bytes(report.bytes_freed)));
-}
-
-/// `1.2 MB`, `340 KB`, `12 B`.
-fn bytes(count: u64) -> String {
-    match count {
-        0..1_000 => format!("{count} B"),
-        1_000..1_000_000 => format!("{:.0} KB", count as f64 / 1e3),
-        1_000_000..1_000_000_000 => format!("{:.1} MB", count as f64 / 1e6),
-        _ => format!("{:.2} GB", count as f64 / 1e9),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn token_counts_read_at_a_glance() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(12_345_678), "12,345,678");
-        let usage = crate::jobs::Usage {
-            input_tokens: 12_400,
-            cached_input_tokens: 3_000,
-            output_tokens: 1_150,
-            reasoning_output_tokens: 200,
-            cost_usd: Some(0.042),
-        };
-        assert_eq!(usage_text(&usage), "12,400 in (3,000 cached), 1,150 out (200 reasoning), $0.0420");
-        assert_eq!(usage_text(&crate::jobs::Usage { input_tokens: 5, output_tokens: 1, ..Default::default() }), "5 in, 1 out");
-    }
+    out.line(format!("{verb} {} finished job(s), {}", report.removed.len(), bytes_text(report.bytes_freed)));
 }

@@ -12,8 +12,7 @@ use std::time::Duration;
 
 pub use agent::{DemoAgentOptions, agent_main};
 
-use crate::jobs::follow::FollowUp;
-use crate::jobs::{Agents, ApprovalPolicy, Engine, JobLimits, JobStore, StartRequest, Status};
+use crate::jobs::{Agents, ApprovalPolicy, Engine, FollowUp, JobLimits, JobStore, StartRequest, Status};
 
 /// At most this many demo jobs run at once, so one waits in the queue.
 const DEMO_MAX_RUNNING: usize = 3;

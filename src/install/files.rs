@@ -8,7 +8,7 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::jobs::atomic::{self, Durability};
+use crate::atomic::{self, Durability};
 
 /// Appended to a file's name for the copy of what it held before a change.
 pub const BACKUP_SUFFIX: &str = ".codex-async.bak";

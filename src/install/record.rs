@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::client::{Client, Scope};
 use super::edit::{Applied, Doc};
 use super::restore::Restore;
+use crate::atomic::{self, Durability};
 use crate::jobs::JobStore;
-use crate::jobs::atomic::{self, Durability};
 
 pub const RECORD_FILE: &str = "installs.json";
 const VERSION: u32 = 1;

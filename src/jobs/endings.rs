@@ -1,22 +1,20 @@
 //! Every ending reported once: the cursor behind `codex_await_any` without `job_ids`.
 //!
-//! A caller (one MCP session) keeps an [`EndCursor`]. Each call returns a job that
-//! ended since the cursor began and was not reported yet — one that ended while the
-//! caller was busy with another result included — or waits for the next ending of any
-//! job, those started meanwhile included. Finding candidates costs a listing (a
-//! replaced meta.json changes its folder's time) plus a read of each folder touched
-//! since the cursor's start, which moves forward as endings are reported.
+//! A caller (one MCP session) keeps an [`EndCursor`]. Each call of `Engine::next_ending`
+//! returns a job that ended since the cursor began and was not reported yet — one that
+//! ended while the caller was busy with another result included — or waits for the next
+//! ending of any job, those started meanwhile included. Finding candidates costs a
+//! listing (a replaced meta.json changes its folder's time) plus a read of each folder
+//! touched since the cursor's start, which moves forward as endings are reported.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use tokio::time::{Instant, sleep_until};
-
 use super::error::Result;
-use super::feed::{FeedEvent, Scope};
-use super::id::JobId;
-use super::meta::JobMeta;
-use super::{Engine, PollView};
+use super::record::id::JobId;
+use super::record::meta::JobMeta;
+use super::store::JobStore;
+use super::view::PollView;
 
 /// Writing a result and renaming it into place are not one instant: endings stamped
 /// this long before a look are still looked for.
@@ -69,55 +67,37 @@ pub enum NextEnding {
     NothingRunning,
 }
 
-impl Engine {
-    /// The next ending `cursor` has not reported, waiting up to `timeout` for one.
-    pub async fn next_ending(&self, cursor: &mut EndCursor, timeout: Duration, tail_lines: usize) -> Result<NextEnding> {
-        let deadline = Instant::now() + timeout;
-        // Subscribe before looking, so an ending between the look and the watch is not missed.
-        let mut events = self.feed().subscribe(Scope::All).ok();
-        let mut first_look = true;
-        loop {
-            let looked_at = SystemTime::now();
-            // The folder's time is set by the rename that recorded the ending, a moment
-            // after the ending's own stamp.
-            let since = cursor.horizon;
-            let mut ended: Vec<(SystemTime, JobId, JobMeta)> = Vec::new();
-            let mut running = false;
-            for id in self.store().folders_touched_since(since)? {
-                let Ok(meta) = self.store().read_meta(&id) else { continue };
-                running |= !meta.status.is_finished();
-                if let Some(at) = cursor.counts(&meta) {
-                    ended.push((at, id, meta));
-                }
-            }
-            ended.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-            if !ended.is_empty() {
-                let pending = ended.len();
-                let (at, id, meta) = ended.swap_remove(0);
-                cursor.report(id.clone(), at, pending == 1, looked_at);
-                return Ok(NextEnding::Ended(Box::new(self.poll_view(&id, meta, tail_lines)?)));
-            }
-            // A job running since before the cursor began left its folder untouched:
-            // look further, newest first, until one running job is found.
-            if first_look && !running && !self.store().any_running()? {
-                return Ok(NextEnding::NothingRunning);
-            }
-            first_look = false;
-            // Sleep until some job's record changes (a job that started meanwhile counts).
-            loop {
-                let wake = tokio::select! {
-                    event = async { events.as_mut()?.recv().await.into() }, if events.is_some() => match event {
-                        Some(FeedEvent::Job(_, changes)) => changes.record(),
-                        Some(FeedEvent::Rescan) | None => true,
-                    },
-                    () = sleep_until(deadline) => return Ok(NextEnding::TimedOut),
-                    // Without a watcher, look every second.
-                    () = tokio::time::sleep(Duration::from_secs(1)), if events.is_none() => true,
-                };
-                if wake {
-                    break;
-                }
+/// What one look for endings found.
+pub(super) enum Look {
+    /// The earliest ending not reported yet (reported now).
+    Ended(JobId, Box<JobMeta>),
+    /// None; whether a job touched since the horizon still runs.
+    Nothing { running: bool },
+}
+
+impl EndCursor {
+    /// Looks once for an ending this cursor has not reported yet.
+    pub(super) fn look(&mut self, store: &JobStore) -> Result<Look> {
+        let looked_at = SystemTime::now();
+        // The folder's time is set by the rename that recorded the ending, a moment
+        // after the ending's own stamp.
+        let since = self.horizon;
+        let mut ended: Vec<(SystemTime, JobId, JobMeta)> = Vec::new();
+        let mut running = false;
+        for id in store.folders_touched_since(since)? {
+            let Ok(meta) = store.read_meta(&id) else { continue };
+            running |= !meta.status.is_finished();
+            if let Some(at) = self.counts(&meta) {
+                ended.push((at, id, meta));
             }
         }
+        ended.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        if ended.is_empty() {
+            return Ok(Look::Nothing { running });
+        }
+        let pending = ended.len();
+        let (at, id, meta) = ended.swap_remove(0);
+        self.report(id.clone(), at, pending == 1, looked_at);
+        Ok(Look::Ended(id, Box::new(meta)))
     }
 }

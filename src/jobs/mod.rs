@@ -1,48 +1,64 @@
 //! The job engine: the only code that knows the on-disk format. Every front end
-//! (CLI, MCP, dashboard) is a thin client of [`Engine`].
+//! (CLI, MCP, dashboard) is a thin client of [`Engine`] and of what this module
+//! re-exports; none names a module below it.
+//!
+//! From the bottom up: [`record`] is what a job's folder says (its id, `meta.json`, how
+//! any of its files is opened); [`process`] what the kernel says (the owner's lock, the
+//! processes marked with a job's id, proofs of a supervisor or an agent); [`store`] the
+//! jobs directory, each record believed only as far as the kernel bears it out; [`agent`]
+//! which agent runs and its command line; [`start`] the request, the supervisor launched
+//! for it and the queue; [`feed`] the change feed and waits on it; [`output`] a job's
+//! output read live or from its end; [`cancel`] the way to a job's owner and its end;
+//! [`view`] the JSON shapes the front ends return; `housekeeping` what a long-lived
+//! process does for the home; [`git`] the one way git is asked about a job's folder.
 
 pub mod agent;
-pub mod atomic;
 pub mod cancel;
-pub mod ceiling;
-pub mod endings;
+mod endings;
 mod error;
 pub mod feed;
-pub mod follow;
-pub mod gc;
 pub mod git;
-mod id;
-pub mod jobfile;
-pub mod kept;
-pub mod marker;
-pub mod meta;
+mod housekeeping;
 pub mod output;
-pub mod owner;
-pub mod procfs;
-pub mod proven;
-pub mod queue;
-pub mod request;
-pub mod session;
-mod settle;
-pub mod spawn;
+pub mod process;
+pub mod record;
+pub mod start;
 pub mod store;
-pub mod tail;
 pub mod view;
-pub mod wait;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use agent::{AgentOptions, AgentSpec, Agents, ApprovalPolicy};
-pub use ceiling::Ceiling;
+use nix::sys::signal::Signal;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+pub use agent::{AgentOptions, AgentSpec, Agents, ApprovalPolicy, MAX_PROMPT_BYTES};
+pub use endings::{EndCursor, NextEnding};
 pub use error::{JobError, Result};
-pub use feed::{Changes, FeedEvent, JobFeed, Scope};
-pub use id::JobId;
-pub use meta::{JobMeta, Status, Timestamp, Usage};
-pub use request::{JobLimits, StartRequest};
-pub use settle::{LOST_NOTE, LOST_RUNNING_NOTE};
+pub use feed::wait::LOST_RECHECK;
+pub use feed::{FeedEvent, JobFeed, Scope, Subscription, WhatChanged};
+pub use git::{NoTreeDiff, ObjectId, TreeDiff, tree_diff};
+pub use housekeeping::Housekeeping;
+pub use output::tail::{TAIL_LINES, TRUNCATED_MARKER};
+pub use output::{LineBlock, MAX_LINE_BYTES, OutputFollower, OutputLine, OutputUpdate, split_lines};
+pub use record::id::JobId;
+pub use record::jobfile::open as open_job_file;
+pub use record::meta::{JobDetails, JobMeta, Status, Timestamp, Usage};
+pub use start::ceiling::Ceiling;
+pub use start::follow::{FollowUp, FollowUpRequest, Inherited};
+pub use start::request::{JobLimits, StartRequest};
+pub use store::gc::{GcReport, GcRule};
+pub use store::settle::{LOST_NOTE, LOST_RUNNING_NOTE};
 pub use store::{JobRecord, JobStore};
-pub use view::{CancelView, ListView, PollView, StartView, WaitView};
+pub use view::{CancelView, ListView, PollView, StartView, WaitView, cut_prompt};
+
+use endings::Look;
+use feed::wait;
+use output::tail;
+use process::marker;
+use start::{follow, queue, spawn};
+use store::gc;
 
 /// A long-running dashboard or server whose binary was replaced (`cargo install`
 /// again) sees its own path as "… (deleted)"; the new binary at that path supervises
@@ -134,7 +150,7 @@ impl Engine {
     /// The request that continues job `raw_parent`'s conversation (judge it, then start
     /// it with [`Engine::start`]) and what it took from the parent's record; or a clear
     /// error: the parent still runs, has no valid session, or its agent cannot resume.
-    pub fn follow_up(&self, raw_parent: &str, follow: follow::FollowUp, agents: &Agents) -> Result<follow::FollowUpRequest> {
+    pub fn follow_up(&self, raw_parent: &str, follow: FollowUp, agents: &Agents) -> Result<FollowUpRequest> {
         let parent = self.store.existing(raw_parent)?;
         let meta = self.store.read_meta(&parent)?;
         follow::request(&meta, follow, agents)
@@ -156,7 +172,7 @@ impl Engine {
         let output = self.store.tail(id, tail_lines, tail::MAX_OUTPUT_CHARS)?;
         let position = (meta.status == Status::Pending).then(|| queue::Queue::of(&self.store).position(id)).flatten();
         let mut view = PollView::new(meta, output, self.store.last_message(id));
-        view.queue_position = position;
+        view.details.queue_position = position;
         Ok(view)
     }
 
@@ -174,54 +190,12 @@ impl Engine {
         Ok(rows)
     }
 
-    /// Cancels a running job and waits (up to the grace period and a little more)
-    /// until its result is recorded. A job that already ended is not an error, and
+    /// Cancels a job and waits (up to the grace period and a little more) until its
+    /// result is recorded (see [`cancel`]). A job that already ended is not an error, and
     /// gets no signal.
     pub async fn cancel(&self, raw_id: &str, grace: Duration) -> Result<CancelView> {
         let id = self.store.existing(raw_id)?;
-        let meta = self.store.read_meta(&id)?;
-        if meta.status.is_finished() {
-            return Ok(CancelView::not_running(id.as_str(), meta.status));
-        }
-        // A pending job leaves the queue; nothing of it ever ran.
-        if meta.status == Status::Pending && queue::cancel_pending(&self.store, &id)?.is_some() {
-            return Ok(CancelView::Cancelled { job_id: id.to_string(), status: Status::Cancelled, killed: false, message: None });
-        }
-        let status = match cancel::request(&self.store, &id, grace)? {
-            cancel::Requested::AlreadyEnded(status) => return Ok(CancelView::not_running(id.as_str(), status)),
-            cancel::Requested::Unowned(lock) => cancel::end_unowned(&self.store, &id, lock, grace).await?.status,
-            cancel::Requested::Supervisor | cancel::Requested::Busy => {
-                let settle = tokio::time::Instant::now() + grace + Duration::from_secs(3);
-                // Report what is recorded: under heavy load the supervisor may not have
-                // written the result yet, and then the job still reads `running`.
-                let left = || settle.saturating_duration_since(tokio::time::Instant::now());
-                let status = match wait::first_finished(&self.feed, std::slice::from_ref(&id), left()).await? {
-                    Some((_, meta)) => meta.status,
-                    None => self.store.read_meta(&id)?.status,
-                };
-                // The result comes first, the cleanup after it: return once the
-                // supervisor has ended what the agent left, so nothing of the job runs.
-                if status.is_finished() && !wait::owner_released(&self.feed, &id, left()).await {
-                    tracing::warn!(job = %id, "the job's supervisor is still ending leftovers");
-                }
-                status
-            }
-        };
-        Ok(match status {
-            Status::Cancelled => CancelView::Cancelled { job_id: id.to_string(), status, killed: true, message: None },
-            // It ended on its own as the request came: its result stands.
-            status if status.is_finished() => CancelView::NotRunning {
-                job_id: id.to_string(),
-                status,
-                message: format!("Job is not running: it ended ({status}) before the cancel took effect"),
-            },
-            status => CancelView::Cancelled {
-                job_id: id.to_string(),
-                status,
-                killed: true,
-                message: Some("the job was signalled but has not recorded its end yet; poll it to see the final status".to_owned()),
-            },
-        })
+        cancel::cancel(&self.store, &self.feed, &id, grace).await
     }
 
     /// Waits until the job ends or `timeout` passes; then `timed_out` says which.
@@ -246,6 +220,47 @@ impl Engine {
         }
     }
 
+    /// The first of `ids` to be finished (one that already is counts), with its meta;
+    /// `None` when `timeout` passes first.
+    pub async fn first_finished(&self, ids: &[JobId], timeout: Duration) -> Result<Option<(JobId, JobMeta)>> {
+        wait::first_finished(&self.feed, ids, timeout).await
+    }
+
+    /// The next ending `cursor` has not reported, waiting up to `timeout` for one.
+    pub async fn next_ending(&self, cursor: &mut EndCursor, timeout: Duration, tail_lines: usize) -> Result<NextEnding> {
+        let deadline = Instant::now() + timeout;
+        // Subscribe before looking, so an ending between the look and the watch is not missed.
+        let mut events = self.feed.subscribe(Scope::All).ok();
+        let mut first_look = true;
+        loop {
+            let running = match cursor.look(&self.store)? {
+                Look::Ended(id, meta) => return Ok(NextEnding::Ended(Box::new(self.poll_view(&id, *meta, tail_lines)?))),
+                Look::Nothing { running } => running,
+            };
+            // A job running since before the cursor began left its folder untouched:
+            // look further, newest first, until one running job is found.
+            if first_look && !running && !self.store.any_running()? {
+                return Ok(NextEnding::NothingRunning);
+            }
+            first_look = false;
+            // Sleep until some job's record changes (a job that started meanwhile counts).
+            loop {
+                let wake = tokio::select! {
+                    event = async { events.as_mut()?.recv().await.into() }, if events.is_some() => match event {
+                        Some(FeedEvent::Job(_, changes)) => changes.record(),
+                        Some(FeedEvent::Rescan) | None => true,
+                    },
+                    () = sleep_until(deadline) => return Ok(NextEnding::TimedOut),
+                    // Without a watcher, look every second.
+                    () = tokio::time::sleep(Duration::from_secs(1)), if events.is_none() => true,
+                };
+                if wake {
+                    break;
+                }
+            }
+        }
+    }
+
     /// Ids of the jobs that are running now, newest first.
     pub fn running_ids(&self) -> Result<Vec<String>> {
         Ok(running_ids(&self.store.list(None)?))
@@ -257,8 +272,20 @@ impl Engine {
     }
 
     /// Removes finished jobs by age and count (never running or pending ones).
-    pub fn gc(&self, rule: gc::GcRule, dry_run: bool) -> Result<gc::GcReport> {
+    pub fn gc(&self, rule: GcRule, dry_run: bool) -> Result<GcReport> {
         gc::collect(&self.store, rule, dry_run)
+    }
+
+    /// Kills every process marked with the job's id (see [`process::marker`]); never its
+    /// supervisor, which records the end. How many got the signal.
+    pub fn kill(&self, id: &JobId) -> usize {
+        marker::signal_all(id, Signal::SIGKILL)
+    }
+
+    /// Starts what a long-lived process does for the home besides its own work (see
+    /// [`Housekeeping`]); the queue's keeper stops with `shutdown`.
+    pub fn start_housekeeping(&self, chores: Housekeeping, shutdown: &CancellationToken) {
+        housekeeping::start(&self.store, &self.feed, &self.launcher, chores, shutdown);
     }
 }
 

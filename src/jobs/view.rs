@@ -2,30 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::meta::{JobMeta, Status, Timestamp, Usage};
+use super::record::meta::{JobDetails, JobMeta, Status, Timestamp, Usage};
 use super::store::JobRecord;
-
-/// Duration text: `42s`, `3m04s`, `1h02m`, `2d03h`.
-pub fn duration_text(seconds: i64) -> String {
-    let seconds = seconds.max(0);
-    match seconds {
-        0..60 => format!("{seconds}s"),
-        60..3600 => format!("{}m{:02}s", seconds / 60, seconds % 60),
-        3600..86_400 => format!("{}h{:02}m", seconds / 3600, seconds % 3600 / 60),
-        _ => format!("{}d{:02}h", seconds / 86_400, seconds % 86_400 / 3600),
-    }
-}
-
-/// How long the job has run (running) or ran (finished), as [`duration_text`].
-pub fn elapsed(meta: &JobMeta, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
-    let started = meta.started_at.or(meta.created_at)?.0;
-    let ended = match meta.finished_at {
-        Some(finished) => finished.0,
-        None if meta.status.is_finished() => return None,
-        None => now,
-    };
-    Some(duration_text((ended - started).num_seconds()))
-}
 
 /// The original's `codex_start` result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,7 +19,8 @@ pub struct StartView {
     pub queue_position: Option<usize>,
 }
 
-/// The original's `codex_poll` result, plus the final answer and the new meta keys.
+/// The original's `codex_poll` result: its keys first, then the final answer and the
+/// keys this version adds, in the record's own order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PollView {
     pub job_id: String,
@@ -56,60 +35,15 @@ pub struct PollView {
     pub last_message: Option<String>,
     pub approval_policy: String,
     pub pid: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pgid: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supervisor_pid: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signal: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// Why a cancelled job was stopped: `requested`, `stalled` or `timed out`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cancel_reason: Option<String>,
-    /// A pending job's place in the queue (1 = next).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queue_position: Option<usize>,
-    /// The concurrency limit a pending job waits under.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queue_limit: Option<usize>,
-    /// Seconds without output before it is cancelled as stalled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stall_timeout: Option<f64>,
-    /// Seconds of running before it is cancelled as timed out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_duration: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub config: Vec<String>,
-    /// The agent's conversation, which `codex_reply` continues.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
-    /// Tokens spent, as the agent reported them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<Usage>,
-    /// What the agent is doing now (running jobs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity: Option<String>,
-    /// The job this one follows up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent_job_id: Option<String>,
-    /// The jobs that follow this one up, oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub follow_ups: Vec<String>,
+    /// The record's own keys beyond the original's, and a pending job's place in the queue.
+    #[serde(flatten)]
+    pub details: JobDetails,
 }
 
 impl PollView {
     pub fn new(meta: JobMeta, output: String, last_message: Option<String>) -> Self {
+        // It only proves who the supervisor is: of no use to the caller.
+        let details = JobDetails { supervisor_start_ticks: None, ..meta.details };
         PollView {
             job_id: meta.job_id,
             status: meta.status,
@@ -122,26 +56,7 @@ impl PollView {
             last_message,
             approval_policy: meta.approval_policy,
             pid: meta.pid,
-            agent: meta.agent,
-            command: meta.command,
-            pgid: meta.pgid,
-            supervisor_pid: meta.supervisor_pid,
-            signal: meta.signal,
-            created_at: meta.created_at,
-            note: meta.note,
-            cancel_reason: meta.cancel_reason,
-            queue_position: None,
-            queue_limit: meta.queue_limit,
-            stall_timeout: meta.stall_timeout,
-            max_duration: meta.max_duration,
-            model: meta.model,
-            profile: meta.profile,
-            config: meta.config,
-            session_id: meta.session_id,
-            usage: meta.usage,
-            activity: meta.activity,
-            parent_job_id: meta.parent_job_id,
-            follow_ups: meta.follow_ups,
+            details,
         }
     }
 }
@@ -192,12 +107,12 @@ impl From<&JobRecord> for ListView {
                 finished_at: meta.finished_at,
                 exit_code: meta.exit_code,
                 approval_policy: Some(meta.approval_policy.clone()),
-                cancel_reason: meta.cancel_reason.clone(),
+                cancel_reason: meta.details.cancel_reason.clone(),
                 queue_position: None,
-                agent: meta.agent.clone(),
-                activity: meta.activity.clone(),
-                usage: meta.usage,
-                parent_job_id: meta.parent_job_id.clone(),
+                agent: meta.details.agent.clone(),
+                activity: meta.details.activity.clone(),
+                usage: meta.details.usage,
+                parent_job_id: meta.details.parent_job_id.clone(),
                 error: None,
             },
             Err(reason) => ListView {
@@ -273,6 +188,84 @@ mod tests {
         assert_eq!(cut_prompt(&exactly), exactly);
         let long = "é".repeat(81);
         assert_eq!(cut_prompt(&long), format!("{}...", "é".repeat(80)));
+    }
+
+    /// A record with every key this version writes, and one it does not know.
+    const EVERY_KEY: &str = r#"{"job_id": "3f2a9c1d", "status": "pending", "prompt": "p", "cwd": "/w", "approval_policy": "auto-edit",
+        "pid": 7, "started_at": "2026-04-29T10:00:00+00:00", "finished_at": null, "exit_code": null, "agent": "claude",
+        "command": ["claude", "-p"], "pgid": 7, "supervisor_pid": 6, "supervisor_start_ticks": 99, "signal": "SIGTERM",
+        "created_at": "2026-04-29T09:59:59+00:00", "note": "n", "cancel_reason": "stalled", "queue_limit": 2, "stall_timeout": 60.0,
+        "max_duration": 3600.5, "model": "m", "profile": "pr", "config": ["a=b"], "session_id": "s", "usage": {"input_tokens": 5,
+        "cached_input_tokens": 1, "output_tokens": 2, "reasoning_output_tokens": 0, "cost_usd": 0.5}, "activity": "act",
+        "parent_job_id": "0badf00d", "follow_ups": ["1234abcd"], "prompt_file": "prompt.txt", "git_head": "h", "git_dirty": true,
+        "unknown_key": {"kept": 1}}"#;
+
+    #[test]
+    fn a_poll_shows_the_original_keys_first_then_the_new_ones_in_the_records_order() {
+        let meta = JobMeta::from_json(EVERY_KEY.as_bytes()).unwrap();
+        let mut view = PollView::new(meta, "out".to_owned(), Some("last".to_owned()));
+        view.details.queue_position = Some(3);
+        let expected = concat!(
+            r#"{"job_id":"3f2a9c1d","status":"pending","exit_code":null,"output":"out","started_at":"2026-04-29T10:00:00+00:00","#,
+            r#""finished_at":null,"prompt":"p","cwd":"/w","last_message":"last","approval_policy":"auto-edit","pid":7,"#,
+            r#""agent":"claude","command":["claude","-p"],"pgid":7,"supervisor_pid":6,"signal":"SIGTERM","#,
+            r#""created_at":"2026-04-29T09:59:59+00:00","note":"n","cancel_reason":"stalled","queue_position":3,"queue_limit":2,"#,
+            r#""stall_timeout":60.0,"max_duration":3600.5,"model":"m","profile":"pr","config":["a=b"],"session_id":"s","#,
+            r#""usage":{"input_tokens":5,"cached_input_tokens":1,"output_tokens":2,"reasoning_output_tokens":0,"cost_usd":0.5},"#,
+            r#""activity":"act","parent_job_id":"0badf00d","follow_ups":["1234abcd"]}"#
+        );
+        assert_eq!(serde_json::to_string(&view).unwrap(), expected);
+        let waited = serde_json::to_string(&WaitView { poll: view, timed_out: true }).unwrap();
+        assert_eq!(waited, format!("{},\"timed_out\":true}}", &expected[..expected.len() - 1]));
+    }
+
+    #[test]
+    fn a_record_is_written_back_in_its_own_key_order() {
+        let meta = JobMeta::from_json(EVERY_KEY.as_bytes()).unwrap();
+        let written = String::from_utf8(meta.to_json()).unwrap();
+        let keys: Vec<&str> = written.lines().filter_map(|line| line.strip_prefix("  \"")?.split('"').next()).collect();
+        assert_eq!(
+            keys,
+            [
+                "job_id",
+                "status",
+                "prompt",
+                "cwd",
+                "approval_policy",
+                "pid",
+                "started_at",
+                "finished_at",
+                "exit_code",
+                "agent",
+                "command",
+                "pgid",
+                "supervisor_pid",
+                "supervisor_start_ticks",
+                "signal",
+                "created_at",
+                "note",
+                "cancel_reason",
+                "queue_limit",
+                "stall_timeout",
+                "max_duration",
+                "model",
+                "profile",
+                "config",
+                "session_id",
+                "usage",
+                "activity",
+                "parent_job_id",
+                "follow_ups",
+                "prompt_file",
+                "git_head",
+                "git_dirty",
+                "unknown_key"
+            ]
+        );
+        assert_eq!(JobMeta::from_json(written.as_bytes()).unwrap(), meta, "read back as written");
+        let bare = JobMeta::from_json(br#"{"job_id":"3f2a9c1d","status":"done","prompt":"p","cwd":"/w"}"#).unwrap();
+        let bare_view = serde_json::to_string(&PollView::new(bare, String::new(), None)).unwrap();
+        assert!(!bare_view.contains("agent") && !bare_view.contains("queue_position"), "absent keys stay absent: {bare_view}");
     }
 
     #[test]

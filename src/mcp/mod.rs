@@ -103,7 +103,7 @@ pub fn serve_main(engine: Engine, options: ServeOptions) -> anyhow::Result<ExitC
                 let auth = auth_for(engine.store().home(), options.token, options.token_file.as_deref(), options.no_auth)?;
                 let auth = std::sync::Arc::new(auth);
                 let settings = ServerSettings::from_config(&options.config, Transport::Http);
-                start_housekeeping(&engine, &options.config, &shutdown);
+                engine.start_housekeeping(options.config.housekeeping(), &shutdown);
                 let server = match listen {
                     Listen::Tcp(addr) => {
                         let options = HttpOptions { addr, auth, allow_remote: options.allow_remote, settings };
@@ -114,7 +114,7 @@ pub fn serve_main(engine: Engine, options: ServeOptions) -> anyhow::Result<ExitC
                 serve_http_until_shutdown(server, shutdown).await
             }
             None => {
-                start_housekeeping(&engine, &options.config, &shutdown);
+                engine.start_housekeeping(options.config.housekeeping(), &shutdown);
                 let settings = ServerSettings::from_config(&options.config, Transport::Stdio);
                 stdio::serve(McpServer::with_settings(engine, settings), shutdown).await
             }
@@ -123,26 +123,6 @@ pub fn serve_main(engine: Engine, options: ServeOptions) -> anyhow::Result<ExitC
     // A blocked read of the terminal must not keep the process alive.
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
     result.map(|()| ExitCode::SUCCESS)
-}
-
-/// What a long-lived process does for the home besides serving: removes old finished
-/// jobs (the config's `retention`) once at start, and keeps the queue moving while a
-/// queue is in use. Both in the background.
-pub fn start_housekeeping(engine: &Engine, config: &Settings, shutdown: &CancellationToken) {
-    if let Some(retention) = config.retention.value.clone() {
-        let engine = engine.clone();
-        let rule = crate::jobs::gc::GcRule { older_than: retention.older_than.map(|age| age.0), keep: retention.keep };
-        tokio::task::spawn_blocking(move || match engine.gc(rule, false) {
-            Ok(report) if !report.removed.is_empty() => {
-                tracing::info!(removed = report.removed.len(), bytes = report.bytes_freed, "retention removed finished jobs")
-            }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(%err, "retention"),
-        });
-    }
-    if config.max_running.value.is_some() || crate::jobs::queue::Queue::of(engine.store()).in_use() {
-        tokio::spawn(crate::jobs::queue::keep_moving(engine.feed().clone(), engine.launcher().to_owned(), shutdown.child_token()));
-    }
 }
 
 fn spawn_signal_handler(shutdown: CancellationToken) -> anyhow::Result<()> {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
 
-use crate::jobs::atomic::{self, Durability};
+use crate::atomic::{self, Durability};
 use crate::jobs::{JobStore, Timestamp};
 
 /// A second endpoint in the same process (tests, or a dashboard plus `serve`) gets its own file.

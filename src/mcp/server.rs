@@ -22,8 +22,7 @@ use super::resources::subscriptions::{self, LegacySubscriptions};
 use super::settings::ServerSettings;
 use super::tasks;
 use super::tools::{self, ToolContext};
-use crate::jobs::endings::EndCursor;
-use crate::jobs::{Ceiling, Engine};
+use crate::jobs::{Ceiling, EndCursor, Engine};
 
 const INSTRUCTIONS: &str = "Runs coding-agent jobs (codex, Claude Code, Gemini CLI) in the background. Start one \
 with codex_start (approval_policy 'auto-edit' to let it edit and run tests in cwd), then codex_wait on its job_id until \

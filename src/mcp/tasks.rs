@@ -18,15 +18,14 @@ use rmcp::service::{Peer, RoleServer};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::wait::first_finished;
-use crate::jobs::{Engine, JobError, JobId, PollView, Status, tail};
+use crate::jobs::{Engine, JobError, JobId, PollView, Status, TAIL_LINES};
 
 /// How often a client should look at a job: jobs take minutes.
 const POLL_INTERVAL_MS: u64 = 2_000;
 
 /// The task of a job, from its record.
 pub fn detailed(engine: &Engine, raw_id: &str) -> Result<DetailedTask, McpError> {
-    let view = engine.poll(raw_id, tail::TAIL_LINES).map_err(|err| match err {
+    let view = engine.poll(raw_id, TAIL_LINES).map_err(|err| match err {
         JobError::NotFound(_) | JobError::InvalidId(_) | JobError::Ambiguous { .. } => {
             McpError::invalid_params(format!("unknown task: {raw_id} (a task's id is its job's id)"), None)
         }
@@ -36,19 +35,19 @@ pub fn detailed(engine: &Engine, raw_id: &str) -> Result<DetailedTask, McpError>
 }
 
 fn from_view(view: PollView) -> DetailedTask {
-    let created = view.created_at.or(view.started_at).map(|at| at.to_string()).unwrap_or_default();
+    let created = view.details.created_at.or(view.started_at).map(|at| at.to_string()).unwrap_or_default();
     let updated = view.finished_at.or(view.started_at).map(|at| at.to_string()).unwrap_or_else(|| created.clone());
     // A job is kept until someone removes it: no time limit of its own.
     let mut task =
         Task::new(view.job_id.clone(), rmcp::model::TaskStatus::Working, created, updated).with_poll_interval_ms(POLL_INTERVAL_MS);
     task.ttl_ms = None;
     let message = match view.status {
-        Status::Pending => Some(match view.queue_position {
+        Status::Pending => Some(match view.details.queue_position {
             Some(position) => format!("pending: #{position} in the queue"),
             None => "pending".to_owned(),
         }),
-        Status::Running => Some(view.activity.clone().unwrap_or_else(|| "running".to_owned())),
-        _ => view.note.clone(),
+        Status::Running => Some(view.details.activity.clone().unwrap_or_else(|| "running".to_owned())),
+        _ => view.details.note.clone(),
     };
     if let Some(message) = message {
         task = task.with_status_message(message);
@@ -58,7 +57,7 @@ fn from_view(view: PollView) -> DetailedTask {
         Status::Cancelled => TaskPayload::Cancelled,
         Status::Done => TaskPayload::Completed { result: poll_result(&view) },
         Status::Error => {
-            let what = match (view.exit_code, &view.note) {
+            let what = match (view.exit_code, &view.details.note) {
                 (_, Some(note)) => format!("job {} ended in error: {note}", view.job_id),
                 (Some(code), None) => format!("job {} ended in error: exit code {code}", view.job_id),
                 (None, None) => format!("job {} ended in error", view.job_id),
@@ -97,7 +96,7 @@ pub fn created(engine: &Engine, started: &CallToolResult) -> Option<DetailedTask
 pub fn notify_on_end(engine: Engine, id: JobId, peer: Peer<RoleServer>, session_over: CancellationToken) {
     tokio::spawn(async move {
         let ended = tokio::select! {
-            ended = first_finished(engine.feed(), std::slice::from_ref(&id), Duration::MAX / 4) => ended,
+            ended = engine.first_finished(std::slice::from_ref(&id), Duration::MAX / 4) => ended,
             () = session_over.cancelled() => return,
         };
         if !matches!(ended, Ok(Some(_))) {

@@ -17,8 +17,8 @@ use std::sync::{Mutex, PoisonError};
 
 use subtle::ConstantTimeEq;
 
+use crate::atomic::{self, Durability};
 use crate::jobs::JobStore;
-use crate::jobs::atomic::{self, Durability};
 
 pub const TOKEN_FILE: &str = "token";
 pub const TOKEN_ENV: &str = "CODEX_ASYNC_TOKEN";

@@ -171,7 +171,7 @@ mod tests {
     fn capped(notes: Notes, limit: Option<u64>) -> (tempfile::TempDir, std::path::PathBuf, CappedFile) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("output.txt");
-        let file = crate::jobs::jobfile::open_append(&path).unwrap();
+        let file = crate::jobs::record::jobfile::open_append(&path).unwrap();
         let capped = CappedFile::new(file, 0, notes, limit);
         (dir, path, capped)
     }

@@ -16,7 +16,7 @@ use nix::unistd::Pid;
 use tokio::time::{Instant, sleep};
 
 use super::run::{Signals, reap};
-use crate::jobs::{JobId, marker, procfs};
+use crate::jobs::{JobId, process::marker, process::procfs};
 
 /// Grandchildren adopted by another subreaper raise no SIGCHLD here: look this often too.
 const LOOK_AGAIN: Duration = Duration::from_millis(50);

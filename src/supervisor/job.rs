@@ -1,7 +1,7 @@
 //! One job's life in its supervisor: take it (a new job, or a pending one), run the
 //! agent, record the result, clean up, and let the queue move on.
 //!
-//! The supervisor keeps its job's record in memory (see `jobs::kept`) and writes it
+//! The supervisor keeps its job's record in memory (see `jobs::store::kept`) and writes it
 //! whole, from its start request and what it learns — never from what the file says,
 //! which anyone can rewrite while the job runs. Its result is its own.
 
@@ -15,22 +15,22 @@ use tokio::time::Instant;
 
 use super::cleanup;
 use super::events::Observed;
-use super::reply::answer;
+use super::handshake::answer;
 use super::run::{self, Ended, Signals};
 use super::stream::{Pump, agent_pipes};
+use crate::atomic::{self, Durability};
 use crate::jobs::agent::MAX_PROMPT_BYTES;
-use crate::jobs::atomic::{self, Durability};
 use crate::jobs::cancel::DEFAULT_GRACE;
 use crate::jobs::git;
-use crate::jobs::jobfile;
-use crate::jobs::kept::KeptMeta;
-use crate::jobs::marker::JOB_ENV;
-use crate::jobs::meta::open_append;
-use crate::jobs::owner::OwnerLock;
-use crate::jobs::queue::{self, REQUEST_FILE};
-use crate::jobs::request::PROMPT_FILE;
-use crate::jobs::spawn::{SuperviseRequest, SupervisorAnswer};
-use crate::jobs::{JobError, JobId, JobMeta, JobStore, Result, StartRequest, StartView, Status, Timestamp, procfs};
+use crate::jobs::process::marker::JOB_ENV;
+use crate::jobs::process::owner::OwnerLock;
+use crate::jobs::record::jobfile;
+use crate::jobs::record::meta::open_append;
+use crate::jobs::start::queue::{self, REQUEST_FILE};
+use crate::jobs::start::request::PROMPT_FILE;
+use crate::jobs::start::spawn::{SuperviseRequest, SupervisorAnswer};
+use crate::jobs::store::kept::KeptMeta;
+use crate::jobs::{JobError, JobId, JobMeta, JobStore, Result, StartRequest, StartView, Status, Timestamp, process::procfs};
 
 /// Answers the starter with a failure, and hands the error on.
 fn refuse<T>(err: JobError) -> Result<T> {
@@ -86,7 +86,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     let has_base = git_head.is_some();
     let recorded_pid = record.update(|meta| {
         meta.pid = Some(i64::from(agent.as_raw()));
-        meta.pgid = meta.pid;
+        meta.details.pgid = meta.pid;
         meta.git_head = git_head;
     });
     if let Err(err) = recorded_pid {
@@ -168,7 +168,7 @@ fn failed_to_start(store: &JobStore, id: &JobId, owner: OwnerLock, record: &Kept
             meta.status = Status::Error;
             meta.exit_code = code;
             meta.finished_at = Some(Timestamp::now());
-            meta.note = Some(note.clone());
+            meta.details.note = Some(note.clone());
         },
         || {
             let _ = owner.keep_shared();
@@ -235,13 +235,13 @@ fn take_pending(store: &JobStore, id: &JobId) -> std::result::Result<(OwnerLock,
         Err(reason) => return Err(NotTaken::CannotStart { owner, meta: Box::new(pending), reason }),
     };
     let mut running = start.meta(store, id, Status::Running);
-    running.created_at = pending.created_at.or(running.created_at);
-    running.follow_ups = pending.follow_ups.clone();
+    running.details.created_at = pending.details.created_at.or(running.details.created_at);
+    running.details.follow_ups = pending.details.follow_ups.clone();
     running.extra = pending.extra.clone();
     let running = stamped(running);
     let recorded = running
         .reserve_space(&store.reserve_path(id))
-        .and_then(|()| running.write_to(&store.meta_path(id), crate::jobs::atomic::Durability::Durable));
+        .and_then(|()| running.write_to(&store.meta_path(id), crate::atomic::Durability::Durable));
     match recorded {
         Ok(()) => Ok((owner, running, start)),
         // No room on the disk is not the job's fault, and no job could start now: it
@@ -266,8 +266,8 @@ pub fn remember_own_start() {
 /// A meta that names this process as the job's supervisor.
 fn stamped(mut meta: JobMeta) -> JobMeta {
     let me = std::process::id() as i32;
-    meta.supervisor_pid = Some(i64::from(me));
-    meta.supervisor_start_ticks = *OWN_START.get_or_init(|| procfs::start_ticks(me));
+    meta.details.supervisor_pid = Some(i64::from(me));
+    meta.details.supervisor_start_ticks = *OWN_START.get_or_init(|| procfs::start_ticks(me));
     meta
 }
 
@@ -365,15 +365,15 @@ fn record_result(record: &KeptMeta, id: &JobId, ended: &Ended, observed: &Observ
         } else {
             Status::Error
         };
-        meta.session_id = observed.session_id.clone().or(meta.session_id.take());
-        meta.usage = observed.usage.or(meta.usage);
+        meta.details.session_id = observed.session_id.clone().or(meta.details.session_id.take());
+        meta.details.usage = observed.usage.or(meta.details.usage);
         // What it was doing is over.
-        meta.activity = None;
+        meta.details.activity = None;
         meta.exit_code = Some(exit_code);
-        meta.signal = signal.map(|signal| signal.as_str().to_owned());
+        meta.details.signal = signal.map(|signal| signal.as_str().to_owned());
         meta.finished_at = Some(Timestamp::now());
-        meta.cancel_reason = ended.cancelled_by.as_ref().filter(|_| cancelled).map(|cancel| cancel.reason.to_owned());
-        meta.note = match (&ended.cancelled_by, signal) {
+        meta.details.cancel_reason = ended.cancelled_by.as_ref().filter(|_| cancelled).map(|cancel| cancel.reason.to_owned());
+        meta.details.note = match (&ended.cancelled_by, signal) {
             (Some(cancel), _) if cancelled => Some(cancel.note.clone()),
             (Some(_), _) => Some("the agent succeeded as a cancel arrived; its result stands".to_owned()),
             (None, Some(signal)) => Some(format!("the agent was killed by {}", signal.as_str())),
@@ -394,7 +394,7 @@ fn note_survivors(record: &KeptMeta, id: &JobId, survivors: &[String]) {
     let line = format!("{} process(es) outlived the cleanup: {}", survivors.len(), survivors.join(", "));
     tracing::warn!(job = %id, "{line}");
     let noted = record.update(|meta| {
-        meta.note = Some(match meta.note.take() {
+        meta.details.note = Some(match meta.details.note.take() {
             Some(note) => format!("{note}; {line}"),
             None => line,
         });

@@ -1,12 +1,12 @@
 //! The supervisor: one small process per job, owning it from start to result.
 //!
 //! It is a program, not library code: the hidden `__supervise` subcommand, started by
-//! [`crate::jobs::spawn`]. It closes every descriptor it inherited, forks (the starter
-//! reaps the spawned process at once), starts its own session (no terminal reaches it),
+//! [`crate::jobs::start::spawn`]. It closes every descriptor it inherited, forks (the
+//! starter reaps the spawned process at once), starts its own session (no terminal reaches it),
 //! becomes a child subreaper (descendants that leave the agent's process group are
 //! re-parented to it), then:
 //!
-//! 1. takes the job's lock and writes `running` (see [`crate::jobs::owner`]);
+//! 1. takes the job's lock and writes `running` (see [`crate::jobs::process::owner`]);
 //! 2. starts the agent with the job's marker in its environment, answers the starter;
 //! 3. on a cancel, signals the agent's group and every marked process, escalating;
 //! 4. records the agent's exact exit as soon as it reaps it — the result first;
@@ -15,8 +15,8 @@
 mod capped;
 mod cleanup;
 pub mod events;
+mod handshake;
 mod job;
-mod reply;
 mod run;
 mod stream;
 
@@ -24,9 +24,9 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use crate::jobs::JobStore;
-use crate::jobs::spawn::{SuperviseRequest, SupervisorAnswer, SupervisorHello};
+use crate::jobs::start::spawn::{SuperviseRequest, SupervisorAnswer, SupervisorHello};
 use crate::sys;
-use reply::{answer, answer_failed, write_line};
+use handshake::{answer, answer_failed, write_line};
 
 /// Entry point of the hidden `__supervise` subcommand.
 pub fn main() -> ExitCode {

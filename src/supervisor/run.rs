@@ -13,7 +13,7 @@ use tokio::time::{Instant, sleep_until};
 
 use super::stream::Heard;
 use crate::jobs::cancel::{CancelRequest, DEFAULT_GRACE};
-use crate::jobs::{JobId, JobLimits, JobStore, marker};
+use crate::jobs::{JobId, JobLimits, JobStore, process::marker};
 
 pub struct Signals {
     pub child: SignalStream,
@@ -138,13 +138,13 @@ pub async fn until_exit(store: &JobStore, id: &JobId, agent: Pid, limits: &JobLi
             }
             _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if watching && deadline.is_some() => {
                 let limit = limits.max_duration.unwrap_or_default();
-                Some(Cancel { reason: "timed out", note: format!("timed out: it ran longer than its limit of {}", crate::config::show_duration(limit)) })
+                Some(Cancel { reason: "timed out", note: format!("timed out: it ran longer than its limit of {}", crate::human::show_duration(limit)) })
             }
             _ = sleep_until(stall_check.unwrap_or_else(Instant::now)), if watching && stall_check.is_some() => {
                 let limit = limits.stall_timeout.unwrap_or_default();
                 let quiet = last_output(store, id, heard).and_then(|at| at.elapsed().ok()).unwrap_or(limit);
                 if quiet >= limit {
-                    Some(Cancel { reason: "stalled", note: format!("stalled: no new output for {}", crate::config::show_duration(limit)) })
+                    Some(Cancel { reason: "stalled", note: format!("stalled: no new output for {}", crate::human::show_duration(limit)) })
                 } else {
                     stall_check = Some(Instant::now() + (limit - quiet));
                     None

@@ -2,7 +2,7 @@
 //! to the job's files: for agents that report in a structured stream, every byte of
 //! stdout kept in `events.jsonl`, a readable transcript appended to `output.txt`, and
 //! what the stream tells (session id, usage, activity) written to the meta a few times
-//! a second, into the record the supervisor keeps, written whole (see `jobs::kept`); for other agents, stdout and stderr share one pipe (as they shared the
+//! a second, into the record the supervisor keeps, written whole (see `jobs::store::kept`); for other agents, stdout and stderr share one pipe (as they shared the
 //! output file before), so their order is the order the agent wrote them in.
 //!
 //! A structured stream's stdout and its stderr are two pipes. The pump lets stdout
@@ -34,8 +34,8 @@ use tokio::time::{Instant, sleep_until};
 use super::capped::{CappedFile, Notes};
 use super::events::{LineTranslator, Observed};
 use crate::jobs::agent::Stream;
-use crate::jobs::kept::KeptMeta;
-use crate::jobs::meta::open_append;
+use crate::jobs::record::meta::open_append;
+use crate::jobs::store::kept::KeptMeta;
 use crate::jobs::{JobId, JobStore};
 
 /// The least time between two meta writes for the same job: a stream of thousands of
@@ -414,9 +414,9 @@ impl Pumping {
     fn write_meta(&self, written: &mut Observed) {
         let Some(seen) = self.seen() else { return };
         let recorded = self.record.update(|meta| {
-            meta.session_id = seen.session_id.clone().or(meta.session_id.take());
-            meta.usage = seen.usage.or(meta.usage);
-            meta.activity = seen.activity.clone();
+            meta.details.session_id = seen.session_id.clone().or(meta.details.session_id.take());
+            meta.details.usage = seen.usage.or(meta.details.usage);
+            meta.details.activity = seen.activity.clone();
         });
         if let Err(err) = recorded {
             tracing::warn!(job = %self.id, %err, "could not record the agent's activity");

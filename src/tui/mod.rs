@@ -129,7 +129,7 @@ async fn dashboard(engine: Engine, args: &DashboardOptions, demo: Option<&demo::
     if let Some(demo) = demo {
         demo.start_jobs();
     }
-    mcp::start_housekeeping(&engine, &args.config, &shutdown);
+    engine.start_housekeeping(args.config.housekeeping(), &shutdown);
     let ceiling = crate::jobs::Ceiling::new(args.config.max_policy.value, engine.store().home());
     let context = context::Context {
         engine,

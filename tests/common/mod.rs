@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use codex_async::jobs::{Engine, JobStore, procfs};
+use codex_async::jobs::{Engine, JobStore, process::procfs};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_codex-async");

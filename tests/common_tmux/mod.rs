@@ -203,7 +203,7 @@ pub fn mcp_url(tmux: &Tmux) -> String {
 pub fn dashboard_pid(tmux: &Tmux) -> Option<i32> {
     let output = tmux.run(&["list-panes", "-t", Tmux::SESSION, "-F", "#{pane_pid}"]);
     let shell: i32 = String::from_utf8_lossy(&output.stdout).trim().parse().ok()?;
-    codex_async::jobs::procfs::all_processes()
+    codex_async::jobs::process::procfs::all_processes()
         .into_iter()
         .filter(|process| process.ppid == shell)
         .map(|process| process.pid)

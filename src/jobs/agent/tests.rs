@@ -1,5 +1,7 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use super::command::Invocation;
+use super::session::SessionId;
 use super::*;
 
 /// Session ids as the agents give them (UUIDs).

@@ -3,12 +3,12 @@ use std::io::Write;
 use notify::event::{CreateKind, DataChange, RemoveKind};
 
 use super::*;
-use crate::jobs::meta::JobMeta;
-use crate::jobs::owner::OwnerLock;
+use crate::jobs::process::owner::OwnerLock;
+use crate::jobs::record::meta::JobMeta;
 
 const ROOT: &str = "/h/jobs";
 
-fn job(id: &str, changes: Changes) -> Option<Classified> {
+fn job(id: &str, changes: WhatChanged) -> Option<Classified> {
     Some(Classified::Job(JobId::parse(id).unwrap(), changes))
 }
 
@@ -33,16 +33,16 @@ fn each_file_says_what_changed() {
     let modify = EventKind::Modify(ModifyKind::Data(DataChange::Any));
     let close_write = EventKind::Access(AccessKind::Close(AccessMode::Write));
     let renamed_to = EventKind::Modify(ModifyKind::Name(RenameMode::To));
-    assert_eq!(at("/h/jobs/abc12345/meta.json", renamed_to), job("abc12345", Changes::META));
-    assert_eq!(at("/h/jobs/abc12345/meta.json", modify), job("abc12345", Changes::META), "the original writes in place");
-    assert_eq!(at("/h/jobs/abc12345/output.txt", modify), job("abc12345", Changes::OUTPUT));
-    assert_eq!(at("/h/jobs/abc12345/output.txt", close_write), job("abc12345", Changes::OUTPUT.merge(Changes::OWNER)));
-    assert_eq!(at("/h/jobs/abc12345/supervisor.lock", close_write), job("abc12345", Changes::OWNER));
+    assert_eq!(at("/h/jobs/abc12345/meta.json", renamed_to), job("abc12345", WhatChanged::META));
+    assert_eq!(at("/h/jobs/abc12345/meta.json", modify), job("abc12345", WhatChanged::META), "the original writes in place");
+    assert_eq!(at("/h/jobs/abc12345/output.txt", modify), job("abc12345", WhatChanged::OUTPUT));
+    assert_eq!(at("/h/jobs/abc12345/output.txt", close_write), job("abc12345", WhatChanged::OUTPUT.merge(WhatChanged::OWNER)));
+    assert_eq!(at("/h/jobs/abc12345/supervisor.lock", close_write), job("abc12345", WhatChanged::OWNER));
     assert_eq!(at("/h/jobs/abc12345/supervisor.lock", modify), None);
-    assert_eq!(at("/h/jobs/abc12345/last_message.txt", close_write), job("abc12345", Changes::OTHER));
+    assert_eq!(at("/h/jobs/abc12345/last_message.txt", close_write), job("abc12345", WhatChanged::OTHER));
     assert_eq!(at("/h/jobs/abc12345/.meta.json.x1.tmp", modify), None, "a temporary is not the meta yet");
-    assert_eq!(at("/h/jobs/abc12345", EventKind::Create(CreateKind::Folder)), job("abc12345", Changes::FOLDER));
-    assert_eq!(at("/h/jobs/abc12345", EventKind::Remove(RemoveKind::Folder)), job("abc12345", Changes::FOLDER));
+    assert_eq!(at("/h/jobs/abc12345", EventKind::Create(CreateKind::Folder)), job("abc12345", WhatChanged::FOLDER));
+    assert_eq!(at("/h/jobs/abc12345", EventKind::Remove(RemoveKind::Folder)), job("abc12345", WhatChanged::FOLDER));
     assert_eq!(at("/h/jobs/.new-0123/meta.json", modify), None, "jobs being assembled are not news");
     assert_eq!(at("/h/jobs/not a job.txt", modify), None, "a stray file is not a job, nor a reason to rescan");
     assert_eq!(at("/h/jobs/abc12345/sub/deeper", modify), None);
@@ -59,7 +59,7 @@ fn meta(id: &JobId, status: &str) -> JobMeta {
 /// Events until `sentinel` reports a change (its output), which comes after everything
 /// that happened before it was written: absence is proved without waiting on a clock.
 async fn events_until_sentinel(subscription: &mut Subscription, store: &JobStore, sentinel: &JobId) -> Vec<FeedEvent> {
-    let mut output = crate::jobs::meta::open_append(&store.output_path(sentinel)).unwrap();
+    let mut output = crate::jobs::record::meta::open_append(&store.output_path(sentinel)).unwrap();
     output.write_all(b"sentinel\n").unwrap();
     drop(output);
     let mut seen = Vec::new();
@@ -127,7 +127,7 @@ async fn a_supervisor_closing_its_lock_is_news_a_reader_closing_it_is_not() {
             // The sentinel's own close may come after its write.
             FeedEvent::Job(job, _) if job == sentinel => continue,
             event => {
-                assert_eq!(event, FeedEvent::Job(id, Changes::OWNER));
+                assert_eq!(event, FeedEvent::Job(id, WhatChanged::OWNER));
                 break;
             }
         }
@@ -142,12 +142,12 @@ async fn a_burst_is_collapsed_per_job_and_output_is_told_apart() {
     store.write_meta(&meta(&id, "running")).unwrap();
     let feed = JobFeed::with_fallback(store.clone(), None);
     let mut subscription = feed.subscribe(Scope::All).unwrap();
-    let mut output = crate::jobs::meta::open_append(&store.output_path(&id)).unwrap();
+    let mut output = crate::jobs::record::meta::open_append(&store.output_path(&id)).unwrap();
     for line in 0..200 {
         writeln!(output, "line {line}").unwrap();
     }
     store.write_meta(&meta(&id, "done")).unwrap();
-    let mut merged = Changes::default();
+    let mut merged = WhatChanged::default();
     let mut events = 0;
     while !merged.meta {
         match tokio::time::timeout(Duration::from_secs(20), subscription.recv()).await.unwrap() {
@@ -172,7 +172,7 @@ async fn per_job_watches_come_and_go_with_their_subscribers() {
     drop(first);
     store.write_meta(&meta(&id, "done")).unwrap();
     let event = tokio::time::timeout(Duration::from_secs(20), second.recv()).await.unwrap();
-    assert_eq!(event, FeedEvent::Job(id.clone(), Changes::META), "still watched for the second");
+    assert_eq!(event, FeedEvent::Job(id.clone(), WhatChanged::META), "still watched for the second");
     drop(second);
     assert!(feed.lock().per_job.is_empty());
 }

@@ -12,7 +12,8 @@
 //!   directory and never reads the repository's configuration while it looks at
 //!   the tree (`session.rs`), each call has a fixed argument list, a cleaned
 //!   environment, a deadline and a cap on what it prints (`runner.rs`).
-//! - [`dirty`] asks `git status`, asynchronously, once the starter has its answer.
+//! - [`dirty`] asks `git status`, asynchronously, once the starter has its answer;
+//!   [`tree_diff`] asks what a job changed, for the dashboard.
 
 mod error;
 mod files;
@@ -21,6 +22,7 @@ mod runner;
 mod session;
 #[cfg(test)]
 mod tests;
+mod tree_diff;
 
 use std::path::Path;
 use std::time::Duration;
@@ -30,8 +32,9 @@ pub use files::Repository;
 pub use object_id::ObjectId;
 pub use runner::{Limits, Printed, Query};
 pub use session::Session;
+pub use tree_diff::{NoTreeDiff, TreeDiff, tree_diff};
 
-use super::kept::KeptMeta;
+use crate::jobs::store::kept::KeptMeta;
 
 /// How long `git status` may take before the tree is left unjudged.
 const STATUS_DEADLINE: Duration = Duration::from_secs(10);

@@ -392,7 +392,7 @@ async fn a_call_past_its_deadline_or_its_cap_is_ended_with_its_group() {
     assert!(began.elapsed() < Duration::from_secs(5));
     let index_env = index.display().to_string();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !crate::jobs::procfs::with_env("GIT_INDEX_FILE", &index_env).is_empty() {
+    while !crate::jobs::process::procfs::with_env("GIT_INDEX_FILE", &index_env).is_empty() {
         assert!(Instant::now() < deadline, "the git that timed out is still running");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -415,7 +415,7 @@ async fn a_tree_is_dirty_with_changes_or_new_files_and_the_base_is_recorded() {
         "approval_policy": "suggest", "pid": null, "started_at": null, "finished_at": null, "exit_code": null, "future": 1});
     let mut meta = crate::jobs::JobMeta::from_json(json.to_string().as_bytes()).unwrap();
     meta.git_head = head(repo.path());
-    record_dirty(&crate::jobs::kept::KeptMeta::new(&store, meta), repo.path()).await;
+    record_dirty(&crate::jobs::store::kept::KeptMeta::new(&store, meta), repo.path()).await;
     let meta = store.read_meta_raw(&id).unwrap();
     assert_eq!((meta.git_head, meta.git_dirty), (head(repo.path()), Some(true)));
     assert_eq!(meta.extra["future"], 1, "other keys are kept");

@@ -1,4 +1,5 @@
-//! Reading `output.txt` incrementally, for a viewer that follows a job live.
+//! Reading `output.txt` incrementally, for a viewer that follows a job live (its end, for
+//! a poll, is read by [`tail`]).
 //!
 //! [`OutputFollower`] keeps an offset and reads only the bytes appended since its last
 //! read; it notices when the file was truncated or replaced (a different inode, or a
@@ -8,6 +9,10 @@
 //! `\r` returns to the start of the line so later text replaces earlier text, and a
 //! line longer than [`MAX_LINE_BYTES`] keeps its beginning and says how much was cut,
 //! so a 1 MB line costs a bounded amount.
+
+pub mod tail;
+#[cfg(test)]
+mod tests;
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -181,7 +186,7 @@ impl OutputFollower {
     /// Reads what was appended (at most [`READ_SLICE`] bytes per call; call again
     /// while it returns `Appended` to catch up with a flood).
     pub fn poll(&mut self) -> io::Result<OutputUpdate> {
-        let mut file = match super::jobfile::open(&self.path) {
+        let mut file = match crate::jobs::record::jobfile::open(&self.path) {
             Ok(file) => file,
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
                 if self.started && self.identity.is_none() {
@@ -256,7 +261,7 @@ fn lines_before(file: &mut File, end: u64, max_lines: usize) -> io::Result<LineB
     if end == 0 || max_lines == 0 {
         return Ok(LineBlock { start: end, end, lines: Vec::new() });
     }
-    let window = super::tail::find_window(file, end, max_lines, SCAN_BUDGET)?;
+    let window = tail::find_window(file, end, max_lines, SCAN_BUDGET)?;
     let start = window.start;
     let bytes = match window.bytes {
         Some(bytes) => bytes,
@@ -275,7 +280,7 @@ fn lines_before(file: &mut File, end: u64, max_lines: usize) -> io::Result<LineB
 /// Up to `max_lines` complete lines ending at `end` (a line start), for scrolling up
 /// past the lines a viewer keeps. A missing file reads as no lines.
 pub fn read_before(path: &Path, end: u64, max_lines: usize) -> io::Result<LineBlock> {
-    let mut file = match super::jobfile::open(path) {
+    let mut file = match crate::jobs::record::jobfile::open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(LineBlock { start: end, end, ..LineBlock::default() }),
         Err(err) => return Err(err),
@@ -287,7 +292,7 @@ pub fn read_before(path: &Path, end: u64, max_lines: usize) -> io::Result<LineBl
 /// Up to `max_lines` complete lines starting at `start` (a line start), reading at
 /// most [`READ_SLICE`] bytes: for scrolling down again towards the end.
 pub fn read_after(path: &Path, start: u64, max_lines: usize) -> io::Result<LineBlock> {
-    let mut file = match super::jobfile::open(path) {
+    let mut file = match crate::jobs::record::jobfile::open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(LineBlock { start, end: start, ..LineBlock::default() }),
         Err(err) => return Err(err),
@@ -312,6 +317,3 @@ pub fn read_after(path: &Path, start: u64, max_lines: usize) -> io::Result<LineB
     LineSplitter::at(start).feed(&bytes[..taken], &mut lines);
     Ok(LineBlock { start, end: start + taken as u64, lines })
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,5 +1,16 @@
-//! The jobs directory: creating job folders, reading and writing job records, listing.
-//! Whether a `running` job still has an owner is decided in [`super::settle`].
+//! The jobs directory: where each job's folder is, listing them, reading and writing
+//! their records, removing one. A record is believed only as far as the job's owner
+//! bears it out: [`JobStore::read_meta`] is in [`settle`]. Beside it: making a job's
+//! folder (`create`), reading its other files (`files`), removing finished jobs
+//! ([`gc`]), and the record as its supervisor keeps it ([`kept`]).
+
+mod create;
+mod files;
+pub mod gc;
+pub mod kept;
+pub mod settle;
+#[cfg(test)]
+mod tests;
 
 use std::fs::{self, DirBuilder};
 use std::io;
@@ -9,14 +20,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use super::agent::MAX_PROMPT_BYTES;
-use super::atomic::{self, Durability};
-use super::error::{JobError, Result};
-use super::id::JobId;
-use super::jobfile;
-use super::meta::JobMeta;
-use super::owner::{LOCK_FILE, OwnerLock, Probe};
-use super::tail;
+use crate::atomic::Durability;
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::process::owner::{LOCK_FILE, OwnerLock, Probe};
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::meta::JobMeta;
 
 pub const META_FILE: &str = "meta.json";
 pub const OUTPUT_FILE: &str = "output.txt";
@@ -42,15 +50,6 @@ pub struct JobRecord {
     pub created: SystemTime,
     /// The job's meta, or why it could not be read.
     pub meta: std::result::Result<JobMeta, String>,
-}
-
-/// Writes each `(name, bytes)` into a job folder being assembled.
-fn write_files(folder: &Path, files: &[(&str, &[u8])]) -> Result<()> {
-    for (name, bytes) in files {
-        let path = folder.join(name);
-        atomic::write(&path, bytes, Durability::Durable).map_err(|err| JobError::io("writing", &path, err))?;
-    }
-    Ok(())
 }
 
 /// Device, inode and birth time of a folder: see [`JobStore::jobs_dir_identity`].
@@ -171,92 +170,6 @@ impl JobStore {
     /// Creates a private folder (0700) and its parents.
     pub fn ensure_dir(path: &Path) -> Result<()> {
         DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(|err| JobError::io("creating folder", path, err))
-    }
-
-    /// Takes a fresh id by creating its (empty) folder exclusively. New jobs come from
-    /// [`JobStore::create`]; this is for tests and tools that fill a folder themselves.
-    pub fn reserve(&self) -> Result<JobId> {
-        Self::ensure_dir(&self.jobs)?;
-        for _ in 0..64 {
-            let id = JobId::generate();
-            let dir = self.job_dir(&id);
-            match DirBuilder::new().mode(0o700).create(&dir) {
-                Ok(()) => return Ok(id),
-                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(err) => return Err(JobError::io("creating job folder", dir, err)),
-            }
-        }
-        Err(JobError::io("reserving a job id", &self.jobs, io::Error::other("64 collisions in a row")))
-    }
-
-    /// Creates job `id` so that it appears in `jobs/` complete and owned: its lock
-    /// (taken), the space reserved for its final rewrite, an empty output.txt and its
-    /// meta.json are made in a hidden staging folder, which is then renamed into place
-    /// without replacing anything. Readers never see a job folder without its meta or
-    /// its owner. [`JobError::IdTaken`] if `id` exists.
-    ///
-    /// Durable before it returns, with two journal commits, not four: the staging folder
-    /// is private, so meta.json is written in place (no temporary file to rename), its
-    /// data synced last — which commits every entry made before it — then the folder
-    /// (nothing left to commit) and the rename.
-    pub fn create(&self, id: &JobId, meta: &JobMeta, staging_name: &str, files: &[(&str, &[u8])]) -> Result<OwnerLock> {
-        self.assemble(id, staging_name, |staging| {
-            let owner = OwnerLock::create(staging).map_err(|err| JobError::io("locking", staging.join(LOCK_FILE), err))?;
-            write_files(staging, files)?;
-            meta.reserve_space(&staging.join(RESERVE_FILE))?;
-            super::meta::open_append(&staging.join(OUTPUT_FILE))?;
-            let path = staging.join(META_FILE);
-            atomic::write_new(&path, &meta.to_json()).map_err(|err| JobError::io("writing", &path, err))?;
-            atomic::sync_folder(staging).map_err(|err| JobError::io("syncing", staging, err))?;
-            Ok(owner)
-        })
-    }
-
-    /// Creates a job nobody owns yet (a pending one): its meta, the given files and a
-    /// lock file that its supervisor will take, placed like [`JobStore::create`].
-    pub fn create_unowned(&self, id: &JobId, meta: &JobMeta, staging_name: &str, files: &[(&str, &[u8])]) -> Result<()> {
-        self.assemble(id, staging_name, |staging| {
-            drop(OwnerLock::create(staging).map_err(|err| JobError::io("locking", staging.join(LOCK_FILE), err))?);
-            write_files(staging, files)?;
-            meta.write_to(&staging.join(META_FILE), Durability::Durable)
-        })
-    }
-
-    fn assemble<T>(&self, id: &JobId, staging_name: &str, fill: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
-        Self::ensure_dir(&self.jobs)?;
-        let staging = self.staging_path(staging_name)?;
-        DirBuilder::new().mode(0o700).create(&staging).map_err(|err| JobError::io("creating job folder", &staging, err))?;
-        let placed = fill(&staging).and_then(|value| self.place(id, &staging).map(|()| value));
-        if placed.is_err() {
-            let _ = fs::remove_dir_all(&staging);
-        }
-        placed
-    }
-
-    /// Where a job is assembled: `jobs/.new-<name>`, the name checked like an id.
-    pub fn staging_path(&self, name: &str) -> Result<PathBuf> {
-        let checked = JobId::parse(name)?;
-        Ok(self.jobs.join(format!("{STAGING_PREFIX}{checked}")))
-    }
-
-    /// Renames a filled staging folder to `jobs/<id>` without replacing anything, synced.
-    fn place(&self, id: &JobId, staging: &Path) -> Result<()> {
-        use nix::errno::Errno;
-        use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
-        let target = self.job_dir(id);
-        match renameat2(AT_FDCWD, staging, AT_FDCWD, &target, RenameFlags::RENAME_NOREPLACE) {
-            Ok(()) => {}
-            Err(Errno::EEXIST | Errno::ENOTEMPTY) => return Err(JobError::IdTaken(id.to_string())),
-            // A file system without RENAME_NOREPLACE: reserve the id with an exclusive
-            // mkdir, then replace that empty folder (it shows empty for an instant).
-            Err(Errno::EINVAL) => match DirBuilder::new().mode(0o700).create(&target) {
-                Ok(()) => fs::rename(staging, &target).map_err(|err| JobError::io("placing job folder", &target, err))?,
-                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => return Err(JobError::IdTaken(id.to_string())),
-                Err(err) => return Err(JobError::io("creating job folder", target, err)),
-            },
-            Err(err) => return Err(JobError::io("placing job folder", target, err.into())),
-        }
-        atomic::sync_folder(&self.jobs).map_err(|err| JobError::io("syncing", &self.jobs, err))
     }
 
     /// The job `raw_id` names — a whole id, or the start of exactly one — checked to be
@@ -391,53 +304,6 @@ impl JobStore {
         JobRecord { id, created, meta }
     }
 
-    /// The original's output tail: last `lines` lines, at most `chars` characters.
-    pub fn tail(&self, id: &JobId, lines: usize, chars: usize) -> Result<String> {
-        let path = self.output_path(id);
-        tail::tail_file(&path, lines, chars).map_err(|err| JobError::io("reading", path, err))
-    }
-
-    /// How many bytes of output the job has written (0 before it wrote any).
-    pub fn output_len(&self, id: &JobId) -> u64 {
-        fs::metadata(self.output_path(id)).map_or(0, |meta| meta.len())
-    }
-
-    /// The agent's final answer (`codex exec -o`), when it wrote one.
-    pub fn last_message(&self, id: &JobId) -> Option<String> {
-        let (bytes, _) = jobfile::read_head(&self.last_message_path(id), MAX_LAST_MESSAGE_BYTES).ok()?;
-        if bytes.is_empty() {
-            return None;
-        }
-        Some(String::from_utf8_lossy(&bytes).into_owned())
-    }
-
-    /// The whole prompt of a job whose meta holds only its start (`None` when the meta
-    /// has it all). The file's name is the one this version writes, whatever the meta
-    /// says. At most the longest prompt a job takes is read: a longer file was not
-    /// written by codex-async, and shows its start and says that the rest is not shown.
-    pub fn whole_prompt(&self, id: &JobId) -> Result<Option<String>> {
-        let meta = self.read_meta(id)?;
-        if meta.prompt_file.is_none() {
-            return Ok(None);
-        }
-        let path = self.job_dir(id).join(PROMPT_FILE);
-        let (bytes, cut) = jobfile::read_head(&path, MAX_PROMPT_BYTES as u64).map_err(|err| JobError::io("reading", &path, err))?;
-        let mut prompt = String::from_utf8_lossy(&bytes).into_owned();
-        if cut {
-            prompt.push_str(&format!(
-                "\n… ({PROMPT_FILE} is longer than the longest prompt a job takes, {MAX_PROMPT_BYTES} bytes: the rest is not shown)"
-            ));
-        }
-        Ok(Some(prompt))
-    }
-
-    /// A job's output file, opened as every job file is (see [`jobfile::open`]); `None`
-    /// before the job wrote any.
-    pub fn open_output(&self, id: &JobId) -> Result<Option<fs::File>> {
-        let path = self.output_path(id);
-        jobfile::open_if_present(&path).map_err(|err| JobError::io("reading", path, err))
-    }
-
     /// Removes a finished job's folder. A running job must be cancelled first; a job
     /// whose lock is held (its supervisor runs it or still ends what it left, whatever
     /// its meta says) is not removed. The lock is held while the folder goes, so nobody
@@ -469,6 +335,3 @@ impl JobStore {
         fs::remove_dir_all(&dir).map_err(|err| JobError::io("deleting", dir, err))
     }
 }
-
-#[cfg(test)]
-mod tests;

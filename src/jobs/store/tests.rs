@@ -1,6 +1,6 @@
 use super::*;
-use crate::jobs::meta::Status;
-use crate::jobs::procfs;
+use crate::jobs::process::procfs;
+use crate::jobs::record::meta::Status;
 
 fn running_meta(id: &JobId) -> JobMeta {
     JobMeta::from_json(
@@ -37,21 +37,21 @@ fn an_earlier_versions_supervisor_counts_while_it_proves_itself() {
     let store = JobStore::new(home.path());
     let id = store.reserve().unwrap();
     // An earlier codex-async's supervisor: `__supervise`, no lock file, its agent marked.
-    let mut supervisor = crate::jobs::proven::tests::fake_supervisor(home.path(), &id);
+    let mut supervisor = crate::jobs::process::proven::tests::fake_supervisor(home.path(), &id);
     let mut meta = running_meta(&id);
-    meta.supervisor_pid = Some(i64::from(supervisor.pid()));
-    meta.supervisor_start_ticks = procfs::start_ticks(supervisor.pid());
+    meta.details.supervisor_pid = Some(i64::from(supervisor.pid()));
+    meta.details.supervisor_start_ticks = procfs::start_ticks(supervisor.pid());
     store.write_meta(&meta).unwrap();
     assert_eq!(store.read_meta(&id).unwrap().status, Status::Running, "a live supervisor keeps it running");
 
-    meta.supervisor_start_ticks = meta.supervisor_start_ticks.map(|t| t + 1); // a reused pid
+    meta.details.supervisor_start_ticks = meta.details.supervisor_start_ticks.map(|t| t + 1); // a reused pid
     store.write_meta(&meta).unwrap();
     let read = store.read_meta(&id).unwrap();
     assert_eq!((read.status, read.supervisor_lost), (Status::Running, true), "its marked agent still runs");
     supervisor.end();
     let settled = store.read_meta(&id).unwrap();
     assert_eq!(settled.status, Status::Error);
-    assert!(settled.note.unwrap().contains("supervisor lost"));
+    assert!(settled.details.note.unwrap().contains("supervisor lost"));
     assert!(settled.finished_at.is_some());
     assert_eq!(store.read_meta_raw(&id).unwrap().status, Status::Error, "the finding is recorded");
 }
@@ -64,21 +64,21 @@ fn a_pid_and_start_time_alone_prove_no_supervisor() {
     let mut meta = running_meta(&id);
     // This very process, alive with the recorded start time, but no supervisor of the job.
     let me = std::process::id() as i64;
-    meta.supervisor_pid = Some(me);
-    meta.supervisor_start_ticks = procfs::start_ticks(me as i32);
+    meta.details.supervisor_pid = Some(me);
+    meta.details.supervisor_start_ticks = procfs::start_ticks(me as i32);
     store.write_meta(&meta).unwrap();
     let settled = store.read_meta(&id).unwrap();
     assert_eq!(settled.status, Status::Error);
-    assert_eq!(settled.note.as_deref(), Some(crate::jobs::LOST_NOTE));
+    assert_eq!(settled.details.note.as_deref(), Some(crate::jobs::LOST_NOTE));
 }
 
 #[test]
 fn original_jobs_count_while_their_codex_runs() {
-    use crate::jobs::settle::{ORIGINAL_ENDED_NOTE, ORIGINAL_FORGED_NOTE};
+    use super::settle::{ORIGINAL_ENDED_NOTE, ORIGINAL_FORGED_NOTE};
     let home = tempfile::tempdir().unwrap();
     let store = JobStore::new(home.path());
     let id = store.reserve().unwrap();
-    let mut agent = crate::jobs::proven::tests::fake_codex(home.path(), "p");
+    let mut agent = crate::jobs::process::proven::tests::fake_codex(home.path(), "p");
     let mut meta = running_meta(&id);
     meta.pid = Some(i64::from(agent.pid()));
     meta.started_at = Some(crate::jobs::Timestamp::now());
@@ -86,7 +86,7 @@ fn original_jobs_count_while_their_codex_runs() {
     assert_eq!(store.read_meta(&id).unwrap().status, Status::Running);
     agent.end();
     let settled = store.read_meta(&id).unwrap();
-    assert_eq!((settled.status, settled.note.as_deref()), (Status::Done, Some(ORIGINAL_ENDED_NOTE)));
+    assert_eq!((settled.status, settled.details.note.as_deref()), (Status::Done, Some(ORIGINAL_ENDED_NOTE)));
 
     let forged = store.reserve().unwrap();
     let mut meta = running_meta(&forged);
@@ -94,7 +94,7 @@ fn original_jobs_count_while_their_codex_runs() {
     meta.started_at = Some(crate::jobs::Timestamp(chrono::Utc::now() + chrono::Duration::hours(1)));
     store.write_meta(&meta).unwrap();
     let settled = store.read_meta(&forged).unwrap();
-    assert_eq!((settled.status, settled.note.as_deref()), (Status::Error, Some(ORIGINAL_FORGED_NOTE)));
+    assert_eq!((settled.status, settled.details.note.as_deref()), (Status::Error, Some(ORIGINAL_FORGED_NOTE)));
 }
 
 #[test]
@@ -140,12 +140,12 @@ fn delete_refuses_jobs_whose_lock_is_held_whatever_their_meta_says() {
 
 /// A running job whose lock this process holds (as its supervisor would), its recorded
 /// supervisor pid nobody's.
-fn owned_running_meta(store: &JobStore, id: &JobId) -> crate::jobs::owner::OwnerLock {
+fn owned_running_meta(store: &JobStore, id: &JobId) -> crate::jobs::process::owner::OwnerLock {
     let mut meta = running_meta(id);
-    meta.supervisor_pid = Some(i64::from(i32::MAX));
-    meta.supervisor_start_ticks = Some(1);
+    meta.details.supervisor_pid = Some(i64::from(i32::MAX));
+    meta.details.supervisor_start_ticks = Some(1);
     store.write_meta(&meta).unwrap();
-    crate::jobs::owner::OwnerLock::create(&store.job_dir(id)).unwrap()
+    crate::jobs::process::owner::OwnerLock::create(&store.job_dir(id)).unwrap()
 }
 
 #[test]
@@ -159,7 +159,7 @@ fn a_held_lock_keeps_a_job_running_whatever_its_pids_say() {
     drop(owner);
     let settled = store.read_meta(&id).unwrap();
     assert_eq!(settled.status, Status::Error);
-    assert_eq!(settled.note.as_deref(), Some(crate::jobs::LOST_NOTE));
+    assert_eq!(settled.details.note.as_deref(), Some(crate::jobs::LOST_NOTE));
     assert_eq!(store.read_meta_raw(&id).unwrap().status, Status::Error, "the finding is recorded");
 }
 
@@ -169,11 +169,11 @@ fn a_lost_supervisor_with_its_agent_alive_reads_running_until_the_agent_ends() {
     let store = JobStore::new(home.path());
     let id = store.reserve().unwrap();
     drop(owned_running_meta(&store, &id));
-    let mut agent = std::process::Command::new("sleep").arg("30").env(crate::jobs::marker::JOB_ENV, id.as_str()).spawn().unwrap();
+    let mut agent = std::process::Command::new("sleep").arg("30").env(crate::jobs::process::marker::JOB_ENV, id.as_str()).spawn().unwrap();
     let read = store.read_meta(&id).unwrap();
     assert_eq!(read.status, Status::Running);
     assert!(read.supervisor_lost);
-    assert_eq!(store.read_meta_raw(&id).unwrap().note.as_deref(), Some(crate::jobs::LOST_RUNNING_NOTE));
+    assert_eq!(store.read_meta_raw(&id).unwrap().details.note.as_deref(), Some(crate::jobs::LOST_RUNNING_NOTE));
     agent.kill().unwrap();
     agent.wait().unwrap();
     assert_eq!(store.read_meta(&id).unwrap().status, Status::Error);
@@ -187,7 +187,7 @@ fn a_copied_folder_is_corrupt_and_the_original_is_untouched() {
     drop(owned_running_meta(&store, &id)); // the owner is gone: a reader would settle it
     let copy = JobId::parse("deadbeef").unwrap();
     fs::create_dir(store.job_dir(&copy)).unwrap();
-    for file in [META_FILE, crate::jobs::owner::LOCK_FILE] {
+    for file in [META_FILE, crate::jobs::process::owner::LOCK_FILE] {
         fs::copy(store.job_dir(&id).join(file), store.job_dir(&copy).join(file)).unwrap();
     }
     let before = fs::read(store.meta_path(&id)).unwrap();
@@ -206,10 +206,10 @@ fn settlers_racing_on_one_lost_job_never_tear_its_meta() {
     for _ in 0..30 {
         let id = store.reserve().unwrap();
         let mut meta = running_meta(&id);
-        meta.supervisor_pid = Some(i64::from(i32::MAX));
+        meta.details.supervisor_pid = Some(i64::from(i32::MAX));
         store.write_meta(&meta).unwrap();
         meta.reserve_space(&store.reserve_path(&id)).unwrap();
-        drop(crate::jobs::owner::OwnerLock::create(&store.job_dir(&id)).unwrap());
+        drop(crate::jobs::process::owner::OwnerLock::create(&store.job_dir(&id)).unwrap());
         std::thread::scope(|scope| {
             for _ in 0..6 {
                 scope.spawn(|| {

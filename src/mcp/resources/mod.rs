@@ -23,8 +23,7 @@ mod tracker;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{ListResourceTemplatesResult, ListResourcesResult, ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
 
-use crate::jobs::view::cut_prompt;
-use crate::jobs::{Engine, JobError, JobId, tail};
+use crate::jobs::{Engine, JobError, JobId, TAIL_LINES, cut_prompt};
 
 const PREFIX: &str = "codex-async://jobs/";
 pub const OUTPUT_TEMPLATE: &str = "codex-async://jobs/{job_id}/output";
@@ -107,7 +106,7 @@ pub fn read(engine: &Engine, uri: &str) -> Result<ReadResourceResult, McpError> 
         ));
     };
     let text = match part {
-        Part::Output => engine.poll(raw_id, tail::TAIL_LINES).map(|view| view.output),
+        Part::Output => engine.poll(raw_id, TAIL_LINES).map(|view| view.output),
         Part::Meta => meta_json(engine, raw_id),
     }
     .map_err(|err| match err {

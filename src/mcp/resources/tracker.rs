@@ -12,7 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
 use super::{Part, uri};
-use crate::jobs::feed::{Changes, FeedEvent, Subscription};
+use crate::jobs::{FeedEvent, Subscription, WhatChanged};
 use crate::jobs::{JobFeed, JobId, JobStore, Scope};
 
 /// How long to gather a burst of events before looking.
@@ -57,7 +57,7 @@ impl ChangeTracker {
             let first = self.events.recv().await;
             tokio::time::sleep(SETTLE).await;
             let mut rescan = false;
-            let mut jobs: Vec<(JobId, Changes)> = Vec::new();
+            let mut jobs: Vec<(JobId, WhatChanged)> = Vec::new();
             for event in std::iter::once(first).chain(std::iter::from_fn(|| self.events.try_recv())) {
                 match event {
                     FeedEvent::Rescan => rescan = true,
@@ -74,7 +74,7 @@ impl ChangeTracker {
         }
     }
 
-    fn look(&mut self, rescan: bool, mut jobs: Vec<(JobId, Changes)>) -> Vec<ResourceChange> {
+    fn look(&mut self, rescan: bool, mut jobs: Vec<(JobId, WhatChanged)>) -> Vec<ResourceChange> {
         let mut changes = Vec::new();
         if rescan {
             let now = job_ids(&self.store);
@@ -82,7 +82,7 @@ impl ChangeTracker {
                 changes.push(ResourceChange::ListChanged);
             }
             self.seen.retain(|id, _| now.contains(id));
-            let everything = Changes::META.merge(Changes::OUTPUT);
+            let everything = WhatChanged::META.merge(WhatChanged::OUTPUT);
             for id in self.seen.keys() {
                 if !jobs.iter().any(|(known, _)| known == id) {
                     jobs.push((id.clone(), everything));

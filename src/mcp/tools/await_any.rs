@@ -13,8 +13,8 @@ use super::common::{ToolContext, ToolError, ToolResult, json_result, parse, to_v
 use super::poll;
 use super::schema::{STATUSES, define, tail_lines_property, timeout_property};
 use super::waiting::{Progress, capped_timeout};
-use crate::jobs::endings::NextEnding;
-use crate::jobs::tail;
+use crate::jobs::NextEnding;
+use crate::jobs::TAIL_LINES;
 
 pub const NAME: &str = "codex_await_any";
 
@@ -59,7 +59,7 @@ struct Args {
 pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject, context: &RequestContext<RoleServer>) -> ToolResult {
     let args: Args = parse(NAME, arguments)?;
     let timeout = capped_timeout(args.timeout_seconds, tool.settings.max_wait)?;
-    let tail_lines = args.tail_lines.unwrap_or(tail::TAIL_LINES);
+    let tail_lines = args.tail_lines.unwrap_or(TAIL_LINES);
     let engine = tool.engine;
     let ended = match args.job_ids {
         Some(ids) if ids.is_empty() => {

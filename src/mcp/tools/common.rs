@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::jobs::endings::EndCursor;
+use crate::jobs::EndCursor;
 use crate::jobs::{Ceiling, Engine, JobError, JobLimits, StartRequest};
 use crate::mcp::settings::ServerSettings;
 
@@ -129,7 +129,7 @@ fn duration_arg(name: &str, value: Option<&Value>) -> Result<Option<Duration>, T
             .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
             .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
             .ok_or_else(|| format!("{number} is not a number of seconds, 0 or more")),
-        Some(Value::String(text)) => crate::config::parse_duration(text),
+        Some(Value::String(text)) => crate::human::parse_duration(text),
         Some(other) => Err(format!("expected seconds or text like \"20m\", got {other}")),
     };
     parsed.map(|duration| (!duration.is_zero()).then_some(duration)).map_err(|err| ToolError(format!("invalid {name}: {err}")))

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::common::{ToolResult, json_result, parse, to_value};
 use super::schema::{STATUSES, define, job_id_property, nullable, object, status_property, tail_lines_property, usage_property};
-use crate::jobs::{Engine, tail};
+use crate::jobs::{Engine, TAIL_LINES};
 
 pub const NAME: &str = "codex_poll";
 
@@ -72,6 +72,6 @@ struct Args {
 
 pub fn handle(engine: &Engine, arguments: JsonObject) -> ToolResult {
     let args: Args = parse(NAME, arguments)?;
-    let view = engine.poll(&args.job_id, args.tail_lines.unwrap_or(tail::TAIL_LINES))?;
+    let view = engine.poll(&args.job_id, args.tail_lines.unwrap_or(TAIL_LINES))?;
     Ok(json_result(to_value(view)?))
 }

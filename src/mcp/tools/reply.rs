@@ -9,7 +9,7 @@ use super::common::{LimitArgs, OneOrMany, OptionArgs, ToolContext, ToolResult, j
 use super::schema::{define, object, option_properties, policy_property};
 use super::start;
 use crate::jobs::ApprovalPolicy;
-use crate::jobs::follow::FollowUp;
+use crate::jobs::FollowUp;
 
 pub const NAME: &str = "codex_reply";
 

@@ -13,7 +13,7 @@ use super::common::{ToolContext, ToolResult, json_result, parse, to_value};
 use super::poll;
 use super::schema::{STATUSES, define, job_id_property, tail_lines_property, timeout_property};
 use super::waiting::{Progress, capped_timeout};
-use crate::jobs::{Engine, tail};
+use crate::jobs::{Engine, TAIL_LINES, TRUNCATED_MARKER};
 
 pub const NAME: &str = "codex_wait";
 
@@ -50,7 +50,7 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject, context: &Req
     let engine = tool.engine;
     // Check the id before waiting so a typo fails at once.
     let id = engine.store().existing(&args.job_id)?;
-    let waiting = engine.wait(&args.job_id, timeout, args.tail_lines.unwrap_or(tail::TAIL_LINES));
+    let waiting = engine.wait(&args.job_id, timeout, args.tail_lines.unwrap_or(TAIL_LINES));
     let progress = Progress { tool, context, describe: &|| newest_line(engine, &id) };
     let view = progress.run(waiting).await?;
     Ok(json_result(to_value(view?)?))
@@ -58,6 +58,6 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject, context: &Req
 
 fn newest_line(engine: &Engine, id: &crate::jobs::JobId) -> Option<String> {
     let tail = engine.store().tail(id, 1, PROGRESS_LINE_CHARS).ok()?;
-    let line = tail.strip_prefix(tail::TRUNCATED_MARKER).unwrap_or(&tail).trim();
+    let line = tail.strip_prefix(TRUNCATED_MARKER).unwrap_or(&tail).trim();
     (!line.is_empty()).then(|| line.to_owned())
 }

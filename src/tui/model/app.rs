@@ -181,7 +181,7 @@ impl App {
             loaded: false,
             help_scroll: 0,
             default_policy: crate::jobs::ApprovalPolicy::Suggest,
-            agents: crate::jobs::agent::BUILT_IN.iter().map(|name| (*name).to_owned()).collect(),
+            agents: crate::jobs::Agents::BUILT_IN.iter().map(|name| (*name).to_owned()).collect(),
             default_agent: "codex".to_owned(),
             queue_limit: None,
             config_problem: None,
@@ -271,7 +271,7 @@ impl App {
             .jobs
             .iter()
             .filter_map(|record| {
-                record.meta.as_ref().ok().filter(|meta| meta.status == Status::Pending).map(|meta| (meta.created_at, &record.id))
+                record.meta.as_ref().ok().filter(|meta| meta.status == Status::Pending).map(|meta| (meta.details.created_at, &record.id))
             })
             .collect();
         pending.sort();

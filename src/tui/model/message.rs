@@ -3,8 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::jobs::output::{LineBlock, OutputUpdate};
-use crate::jobs::{ApprovalPolicy, JobId, JobRecord};
+use crate::jobs::{ApprovalPolicy, JobId, JobRecord, LineBlock, OutputUpdate};
 
 use super::field::Edit;
 use super::pane::Fetch;

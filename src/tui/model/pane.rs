@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 
 use crate::jobs::JobId;
-use crate::jobs::output::{LineBlock, MAX_LINE_BYTES, OutputLine, OutputUpdate};
+use crate::jobs::{LineBlock, MAX_LINE_BYTES, OutputLine, OutputUpdate};
 
 use super::search::Search;
 

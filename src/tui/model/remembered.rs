@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::jobs::atomic::{self, Durability};
+use crate::atomic::{self, Durability};
 
 pub(crate) const FILE_NAME: &str = "dashboard.json";
 /// How many prompts and folders the form recalls.

@@ -1,7 +1,7 @@
 //! Which jobs the table shows, in what order, and what each row says of its status:
 //! the filters and the sort applied, the text filter over every column shown.
 
-use crate::jobs::view::elapsed;
+use crate::human::{compact_count, elapsed};
 use crate::jobs::{JobRecord, Status};
 
 use super::app::App;
@@ -41,13 +41,13 @@ impl App {
             Ok(meta) => {
                 words.extend(elapsed(meta, self.now));
                 words.extend(meta.exit_code.map(|code| code.to_string()));
-                words.extend(meta.signal.clone());
+                words.extend(meta.details.signal.clone());
                 words.push(meta.approval_policy.clone());
-                words.push(meta.agent.clone().unwrap_or_else(|| "codex".to_owned()));
-                words.extend(meta.model.clone());
-                words.extend(meta.activity.clone());
-                words.extend(meta.note.clone());
-                words.extend(meta.usage.map(|usage| text::compact_count(usage.input_tokens + usage.output_tokens)));
+                words.push(meta.details.agent.clone().unwrap_or_else(|| "codex".to_owned()));
+                words.extend(meta.details.model.clone());
+                words.extend(meta.details.activity.clone());
+                words.extend(meta.details.note.clone());
+                words.extend(meta.details.usage.map(|usage| compact_count(usage.input_tokens + usage.output_tokens)));
                 words.push(meta.prompt.clone());
                 words.push(meta.cwd.clone());
                 words.push(text::tilde(&meta.cwd, self.home.as_deref()));

@@ -292,33 +292,18 @@ pub(crate) fn tilde(path: &str, home: Option<&str>) -> String {
     }
 }
 
-/// A count as people read it at a glance: `950`, `12.3k`, `4.1M`.
-pub(crate) fn compact_count(count: u64) -> String {
-    match count {
-        0..1_000 => count.to_string(),
-        1_000..1_000_000 => format!("{:.1}k", count as f64 / 1_000.0),
-        _ => format!("{:.1}M", count as f64 / 1_000_000.0),
-    }
-}
-
 /// Seconds a job ran (or runs).
 pub(crate) fn run_seconds(meta: &JobMeta, now: DateTime<Utc>) -> i64 {
-    let Some(started) = meta.started_at.or(meta.created_at) else { return 0 };
+    let Some(started) = meta.started_at.or(meta.details.created_at) else { return 0 };
     let ended = meta.finished_at.map_or(now, |finished| finished.0);
     (ended - started.0).num_seconds().max(0)
 }
 
 /// How long ago a job was made (or started): `45s`, `12m`, `3h`, `5d`.
 pub(crate) fn age(record: &JobRecord, now: DateTime<Utc>) -> String {
-    let made = record.meta.as_ref().ok().and_then(|meta| meta.created_at.or(meta.started_at)).map(|at| at.0);
+    let made = record.meta.as_ref().ok().and_then(|meta| meta.details.created_at.or(meta.started_at)).map(|at| at.0);
     let made = made.unwrap_or_else(|| DateTime::<Utc>::from(record.created));
-    let seconds = (now - made).num_seconds().max(0);
-    match seconds {
-        0..60 => format!("{seconds}s"),
-        60..3_600 => format!("{}m", seconds / 60),
-        3_600..86_400 => format!("{}h", seconds / 3_600),
-        _ => format!("{}d", seconds / 86_400),
-    }
+    crate::human::age_text((now - made).num_seconds())
 }
 
 #[cfg(test)]

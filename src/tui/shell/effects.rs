@@ -4,12 +4,9 @@
 
 use std::io::{self, Write};
 
-use nix::sys::signal::Signal;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::jobs::follow::FollowUp;
-use crate::jobs::gc::GcRule;
-use crate::jobs::{CancelView, JobId, JobStore, StartRequest, StartView, marker};
+use crate::jobs::{CancelView, FollowUp, GcRule, JobId, JobStore, StartRequest, StartView};
 
 use super::context::Context;
 use super::loader::LoaderCommand;
@@ -60,10 +57,13 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
         }
         // The supervisor records the end (a cancel is under way); only the job's
         // marked processes are signalled, never the supervisor.
-        Effect::Kill(id) => in_background(results, move || {
-            let processes = marker::signal_all(&id, Signal::SIGKILL);
-            TaskResult::Killed { id, processes }
-        }),
+        Effect::Kill(id) => {
+            let engine = context.engine.clone();
+            in_background(results, move || {
+                let processes = engine.kill(&id);
+                TaskResult::Killed { id, processes }
+            });
+        }
         Effect::Delete(id) => {
             let engine = context.engine.clone();
             in_background(results, move || {

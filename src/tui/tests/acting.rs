@@ -138,7 +138,7 @@ fn the_text_filter_matches_every_shown_column_policy_and_agent_included() {
     let mut app = loaded(100, 30);
     let mut claude = job("c3d4e5f6", "done", "Add a --json flag", 400, Some(184), Some(0));
     if let Ok(meta) = &mut claude.meta {
-        meta.agent = Some("claude".into());
+        meta.details.agent = Some("claude".into());
         meta.approval_policy = "full-auto".into();
     }
     app.apply_data(DataEvent::Job(Box::new(claude)));

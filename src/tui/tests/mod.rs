@@ -9,8 +9,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-use crate::jobs::output::{LineBlock, OutputLine, OutputUpdate};
-use crate::jobs::{ApprovalPolicy, JobId, JobMeta, JobRecord};
+use crate::jobs::{ApprovalPolicy, JobId, JobMeta, JobRecord, LineBlock, OutputLine, OutputUpdate};
 
 use super::model::app::{Action, App, ConfirmKind, DataEvent, Effect, Focus, McpAuth, McpState, Mode, StatusFilter, TaskResult};
 use super::model::field::Edit;
@@ -213,13 +212,13 @@ fn agent_jobs(app: &mut App) {
     let mut done = job("c3d4e5f6", "done", "Add a --json flag to the list command", 400, Some(184), Some(0));
     let mut running = job("a1b2c3d4", "running", "Refactor the storage layer onto SQLite", 95, None, None);
     if let (Ok(done), Ok(running)) = (&mut done.meta, &mut running.meta) {
-        done.agent = Some("claude".into());
-        done.session_id = Some("3f9e…".into());
-        done.usage = Some(crate::jobs::Usage { input_tokens: 11_200, output_tokens: 1_150, ..Default::default() });
-        running.agent = Some("codex".into());
-        running.model = Some("gpt-5-codex".into());
-        running.activity = Some("running: cargo test --workspace".into());
-        running.usage = Some(crate::jobs::Usage { input_tokens: 840, output_tokens: 95, ..Default::default() });
+        done.details.agent = Some("claude".into());
+        done.details.session_id = Some("3f9e…".into());
+        done.details.usage = Some(crate::jobs::Usage { input_tokens: 11_200, output_tokens: 1_150, ..Default::default() });
+        running.details.agent = Some("codex".into());
+        running.details.model = Some("gpt-5-codex".into());
+        running.details.activity = Some("running: cargo test --workspace".into());
+        running.details.usage = Some(crate::jobs::Usage { input_tokens: 840, output_tokens: 95, ..Default::default() });
     }
     app.apply_data(DataEvent::Job(Box::new(done)));
     app.apply_data(DataEvent::Job(Box::new(running)));

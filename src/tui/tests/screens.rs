@@ -4,7 +4,7 @@
 //! read sideways and searched through the whole file.
 
 use crate::jobs::JobRecord;
-use crate::jobs::output::{LineBlock, OutputLine, OutputUpdate};
+use crate::jobs::{LineBlock, OutputLine, OutputUpdate};
 
 use super::super::model::app::{Action, App, DataEvent, Mode, TaskResult};
 use super::super::model::field::Edit;
@@ -46,14 +46,14 @@ fn update(app: &mut App, raw: &str, change: impl FnOnce(&mut crate::jobs::JobMet
 fn rich_done_job(app: &mut App) {
     update(app, "c3d4e5f6", |meta| {
         meta.prompt = "Add a --json flag to the list command\n\nKeep the table as it is.\nTest both.".into();
-        meta.agent = Some("claude".into());
-        meta.model = Some("sonnet".into());
-        meta.command =
+        meta.details.agent = Some("claude".into());
+        meta.details.model = Some("sonnet".into());
+        meta.details.command =
             Some(["claude", "-p", "--output-format", "stream-json", "Add a --json flag\nKeep the table"].map(str::to_owned).to_vec());
-        meta.session_id = Some("3f9e2a7c-11aa-4b5c-9d0e-5566778899aa".into());
-        meta.usage = Some(crate::jobs::Usage { input_tokens: 11_200, output_tokens: 1_150, ..Default::default() });
-        meta.follow_ups = vec!["b2c3d4e5".into()];
-        meta.note = Some("finished normally".into());
+        meta.details.session_id = Some("3f9e2a7c-11aa-4b5c-9d0e-5566778899aa".into());
+        meta.details.usage = Some(crate::jobs::Usage { input_tokens: 11_200, output_tokens: 1_150, ..Default::default() });
+        meta.details.follow_ups = vec!["b2c3d4e5".into()];
+        meta.details.note = Some("finished normally".into());
     });
 }
 
@@ -304,7 +304,7 @@ fn the_queue_limit_in_the_header_and_pending_places() {
         app.apply_data(DataEvent::Job(Box::new(job("0a0b0c0d", "pending", "Queued second", 2, None, None))));
         // The queue's order is the order the jobs were made in.
         for (raw, ago) in [("b2c3d4e5", 5), ("0a0b0c0d", 2)] {
-            update(app, raw, |meta| meta.created_at = Some(crate::jobs::Timestamp(super::now() - chrono::Duration::seconds(ago))));
+            update(app, raw, |meta| meta.details.created_at = Some(crate::jobs::Timestamp(super::now() - chrono::Duration::seconds(ago))));
         }
     });
 }

@@ -250,8 +250,8 @@ fn a_follow_up_continues_a_finished_job_with_a_session() {
 
     let mut finished = job("c3d4e5f6", "done", "Add a --json flag to the list command", 400, Some(184), Some(0));
     if let Ok(meta) = &mut finished.meta {
-        meta.session_id = Some("thread-1".into());
-        meta.agent = Some("codex".into());
+        meta.details.session_id = Some("thread-1".into());
+        meta.details.agent = Some("codex".into());
     }
     app.apply_data(DataEvent::Job(Box::new(finished)));
     app.apply(Action::FollowUp);

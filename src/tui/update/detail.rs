@@ -55,36 +55,37 @@ impl App {
             }
         };
         field("Status", status_line(meta));
-        field("Note", meta.note.clone().unwrap_or_default());
+        field("Note", meta.details.note.clone().unwrap_or_default());
         if self.shown_status(record) == Shown::Lost {
             field("Supervisor", "lost while its agent runs on: c cancels (ends the agent's processes)".to_owned());
         }
-        field("Activity", meta.activity.clone().filter(|_| !meta.status.is_finished()).unwrap_or_default());
+        field("Activity", meta.details.activity.clone().filter(|_| !meta.status.is_finished()).unwrap_or_default());
         let who = [
-            Some(meta.agent.clone().unwrap_or_else(|| "codex".to_owned())),
-            meta.model.clone(),
-            meta.profile.clone().map(|profile| format!("profile {profile}")),
+            Some(meta.details.agent.clone().unwrap_or_else(|| "codex".to_owned())),
+            meta.details.model.clone(),
+            meta.details.profile.clone().map(|profile| format!("profile {profile}")),
         ];
         field("Agent", who.into_iter().flatten().collect::<Vec<_>>().join(" · "));
         field("Policy", meta.approval_policy.clone());
         field("Folder", meta.cwd.clone());
-        field("Command", meta.command.as_ref().map(|argv| shell_words(argv)).unwrap_or_default());
-        field("Created", meta.created_at.map(|at| at.0.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default());
+        field("Command", meta.details.command.as_ref().map(|argv| shell_words(argv)).unwrap_or_default());
+        field("Created", meta.details.created_at.map(|at| at.0.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default());
         field("Started", meta.started_at.map(|at| at.0.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default());
-        let ran = crate::jobs::view::duration_text(text::run_seconds(meta, self.now));
+        let ran = crate::human::duration_text(text::run_seconds(meta, self.now));
         field("Finished", meta.finished_at.map(|at| format!("{} (ran {ran})", at.0.format("%Y-%m-%d %H:%M:%S UTC"))).unwrap_or_default());
         if meta.finished_at.is_none() && meta.started_at.is_some() {
             field("Running", ran);
         }
-        field("Session", meta.session_id.clone().unwrap_or_default());
-        field("Tokens", meta.usage.map(|usage| usage_line(&usage)).unwrap_or_default());
+        field("Session", meta.details.session_id.clone().unwrap_or_default());
+        field("Tokens", meta.details.usage.map(|usage| crate::human::usage_compact(&usage)).unwrap_or_default());
         if let Some(position) = self.queue_positions().get(id) {
-            let limit = meta.queue_limit.or(self.queue_limit).map_or(String::new(), |limit| format!(" (at most {limit} run at once)"));
+            let limit =
+                meta.details.queue_limit.or(self.queue_limit).map_or(String::new(), |limit| format!(" (at most {limit} run at once)"));
             field("Queue", format!("#{position} of the pending jobs{limit}"));
         }
         field("Git base", git_line(meta));
         field("Chain", self.chain(id, meta));
-        field("Follow-ups", meta.follow_ups.join(", "));
+        field("Follow-ups", meta.details.follow_ups.join(", "));
         lines.push(String::new());
         lines.push("Prompt".to_owned());
         let prompt = files.and_then(|files| files.prompt.as_deref()).unwrap_or(&meta.prompt);
@@ -105,7 +106,7 @@ impl App {
     /// `root → … → this ← follow-ups`: the jobs this one continues, as far as listed.
     fn chain(&self, id: &JobId, meta: &JobMeta) -> String {
         let mut ancestors = Vec::new();
-        let mut parent = meta.parent_job_id.clone();
+        let mut parent = meta.details.parent_job_id.clone();
         while let Some(raw) = parent.take() {
             if ancestors.len() >= MAX_CHAIN || ancestors.contains(&raw) {
                 break;
@@ -115,15 +116,15 @@ impl App {
                 .iter()
                 .find(|record| record.id.as_str() == raw)
                 .and_then(|record: &JobRecord| record.meta.as_ref().ok())
-                .and_then(|meta| meta.parent_job_id.clone());
+                .and_then(|meta| meta.details.parent_job_id.clone());
             ancestors.push(raw);
         }
-        if ancestors.is_empty() && meta.follow_ups.is_empty() {
+        if ancestors.is_empty() && meta.details.follow_ups.is_empty() {
             return String::new();
         }
         ancestors.reverse();
         ancestors.push(format!("[{id}]"));
-        ancestors.extend(meta.follow_ups.iter().cloned());
+        ancestors.extend(meta.details.follow_ups.iter().cloned());
         ancestors.join(" → ")
     }
 }
@@ -131,28 +132,14 @@ impl App {
 fn status_line(meta: &JobMeta) -> String {
     let mut parts = vec![meta.status.to_string()];
     parts.extend(meta.exit_code.map(|code| format!("exit code {code}")));
-    parts.extend(meta.signal.clone().map(|signal| format!("signal {signal}")));
-    parts.extend(meta.cancel_reason.clone().map(|reason| format!("cancelled: {reason}")));
+    parts.extend(meta.details.signal.clone().map(|signal| format!("signal {signal}")));
+    parts.extend(meta.details.cancel_reason.clone().map(|reason| format!("cancelled: {reason}")));
     parts.join(" · ")
-}
-
-fn usage_line(usage: &crate::jobs::Usage) -> String {
-    let mut line = format!(
-        "{} in ({} cached) · {} out ({} reasoning)",
-        text::compact_count(usage.input_tokens),
-        text::compact_count(usage.cached_input_tokens),
-        text::compact_count(usage.output_tokens),
-        text::compact_count(usage.reasoning_output_tokens)
-    );
-    if let Some(cost) = usage.cost_usd {
-        line.push_str(&format!(" · ${cost:.2}"));
-    }
-    line
 }
 
 fn git_line(meta: &JobMeta) -> String {
     let Some(recorded) = &meta.git_head else { return String::new() };
-    let Some(head) = crate::jobs::git::ObjectId::parse(recorded) else { return "not a commit id: ignored".to_owned() };
+    let Some(head) = crate::jobs::ObjectId::parse(recorded) else { return "not a commit id: ignored".to_owned() };
     let short = head.short();
     match meta.git_dirty {
         Some(true) => format!("{short} (the tree had changes of its own already) · D shows the changes"),

@@ -1,16 +1,15 @@
 //! `D`: what a job changed in its folder — `git diff --stat` and the coloured diff of
 //! the tree against the commit checked out when the job started (`git_head` in its
 //! meta), with a word when other jobs worked in the same folder at the same time.
-//! git runs on a blocking task (through the hardened runner of `jobs::git`), never on
+//! git runs on a blocking task (through the engine's hardened git runner), never on
 //! the screen loop.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::jobs::git::{GitError, Limits, ObjectId, Query, Session};
-use crate::jobs::{JobId, JobMeta};
+use crate::jobs::{JobId, JobMeta, NoTreeDiff, ObjectId, TreeDiff, tree_diff};
 
 use crate::tui::model::app::App;
 use crate::tui::model::document::{DocKind, Document};
@@ -100,7 +99,7 @@ impl App {
 }
 
 fn span(meta: &JobMeta, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = meta.started_at.or(meta.created_at).map_or(now, |at| at.0);
+    let start = meta.started_at.or(meta.details.created_at).map_or(now, |at| at.0);
     let end = meta.finished_at.map_or(now, |at| at.0);
     (start, end.max(start))
 }
@@ -123,26 +122,23 @@ pub async fn git_diff(cwd: &Path, base: Option<&str>) -> String {
         },
         None => None,
     };
-    let session = match Session::open(cwd).await {
-        Ok(session) => session,
-        Err(GitError::NotARepository(_)) => {
+    let found = match tree_diff(cwd, recorded, GIT_DEADLINE, MAX_DIFF_BYTES).await {
+        Ok(found) => found,
+        Err(NoTreeDiff::NotARepository) => {
             return format!("{} is not in a git repository: codex-async cannot tell what the job changed there.", cwd.display());
         }
-        Err(err) => return format!("git cannot be asked what changed in {}: {err}", cwd.display()),
+        Err(NoTreeDiff::Git(err)) => return format!("git cannot be asked what changed in {}: {err}", cwd.display()),
+        Err(NoTreeDiff::NoCommit) => {
+            return "This job recorded no commit when it started, and the repository has none yet: nothing to compare the tree with."
+                .to_owned();
+        }
     };
-    let (base, mut text) = match (recorded, session.head()) {
-        (Some(base), _) => (base, String::new()),
-        (None, Some(head)) => (
-            head.clone(),
-            "This job recorded no commit when it started (it is older than that, or its folder was not a repository then):\nthe tree against HEAD instead.\n\n".to_owned(),
-        ),
-        (None, None) => return "This job recorded no commit when it started, and the repository has none yet: nothing to compare the tree with.".to_owned(),
+    let TreeDiff { base, against_head, stat, diff, untracked } = found;
+    let mut text = if against_head {
+        "This job recorded no commit when it started (it is older than that, or its folder was not a repository then):\nthe tree against HEAD instead.\n\n".to_owned()
+    } else {
+        String::new()
     };
-    let until = Instant::now() + GIT_DEADLINE;
-    let limits = || Limits { deadline: until.saturating_duration_since(Instant::now()), max_bytes: MAX_DIFF_BYTES };
-    let stat = session.run(Query::DiffStat(&base), limits()).await;
-    let diff = session.run(Query::Diff(&base), limits()).await;
-    let untracked = session.run(Query::Untracked, limits()).await;
     match (stat, diff) {
         (Ok(stat), Ok(diff)) if stat.bytes.trim_ascii().is_empty() && diff.bytes.trim_ascii().is_empty() && !diff.cut => {
             text.push_str(&format!("No changes to tracked files against {}.\n", base.short()));

@@ -315,7 +315,7 @@ impl App {
     pub(super) fn open_rerun(&mut self, id: &JobId, prompt: &str) {
         let Some(JobRecord { meta: Ok(meta), .. }) = self.jobs.iter().find(|record| &record.id == id) else { return };
         let policy = meta.approval_policy.parse().unwrap_or(self.default_policy);
-        let wanted = meta.agent.clone().unwrap_or_else(|| "codex".to_owned());
+        let wanted = meta.details.agent.clone().unwrap_or_else(|| "codex".to_owned());
         let known = self.agents.contains(&wanted);
         let agent = if known { wanted.clone() } else { self.default_agent.clone() };
         let mut form = NewJobForm::new(&meta.cwd, policy, self.agents.clone(), &agent, self.recall());
@@ -346,11 +346,11 @@ fn follow_up_form(id: &JobId, meta: &crate::jobs::JobMeta, recall: Recall) -> Re
     if !meta.status.is_finished() {
         return Err(format!("job {id} is {}: a follow-up continues a finished job", meta.status));
     }
-    let agent = meta.agent.clone().unwrap_or_else(|| "codex".to_owned());
-    if !crate::jobs::agent::BUILT_IN.contains(&agent.as_str()) {
+    let agent = meta.details.agent.clone().unwrap_or_else(|| "codex".to_owned());
+    if !crate::jobs::Agents::BUILT_IN.contains(&agent.as_str()) {
         return Err(format!("job {id} ran agent '{agent}', which cannot continue a conversation"));
     }
-    if meta.session_id.is_none() {
+    if meta.details.session_id.is_none() {
         return Err(format!("job {id} has no session to continue (its agent never reported one)"));
     }
     let policy = meta.approval_policy.parse().unwrap_or_default();

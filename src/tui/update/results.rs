@@ -31,7 +31,7 @@ impl App {
             }
             TaskResult::Cleaned(outcome) => {
                 self.flash = Some(match outcome {
-                    Ok((count, bytes)) => format!("removed {count} finished job(s), {} freed", bytes_text(bytes)),
+                    Ok((count, bytes)) => format!("removed {count} finished job(s), {} freed", crate::human::bytes_text(bytes)),
                     Err(err) => format!("could not remove finished jobs: {err}"),
                 });
                 Vec::new()
@@ -111,14 +111,5 @@ impl App {
                 Vec::new()
             }
         }
-    }
-}
-
-/// `512 KiB`, `3.2 MiB`.
-fn bytes_text(bytes: u64) -> String {
-    match bytes {
-        0..1024 => format!("{bytes} B"),
-        1024..1_048_576 => format!("{:.0} KiB", bytes as f64 / 1024.0),
-        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
     }
 }

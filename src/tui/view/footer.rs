@@ -126,7 +126,10 @@ pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
             keys.push(hint("R", "run again", 4));
         }
     }
-    if selected.and_then(|record| record.meta.as_ref().ok()).is_some_and(|meta| meta.status.is_finished() && meta.session_id.is_some()) {
+    if selected
+        .and_then(|record| record.meta.as_ref().ok())
+        .is_some_and(|meta| meta.status.is_finished() && meta.details.session_id.is_some())
+    {
         keys.push(hint("r", "follow up", 5));
     }
     if selected.is_some() {

@@ -9,6 +9,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use crate::human::{compact_count, thousands};
 use crate::jobs::JobRecord;
 
 use super::symbols::{shown_colour, shown_symbol};
@@ -19,23 +20,21 @@ use crate::tui::model::text;
 /// doing now, and the tokens it spent.
 fn job_facts(meta: &crate::jobs::JobMeta) -> Vec<Span<'static>> {
     let mut facts = Vec::new();
-    let agent = meta.agent.as_deref().unwrap_or("codex");
-    let who = match &meta.model {
+    let agent = meta.details.agent.as_deref().unwrap_or("codex");
+    let who = match &meta.details.model {
         Some(model) => format!(" · {agent} {model}"),
         None => format!(" · {agent}"),
     };
     facts.push(Span::styled(text::sanitize(&who, 60, false), Style::new().dark_gray()));
-    if let Some(parent) = &meta.parent_job_id {
+    if let Some(parent) = &meta.details.parent_job_id {
         facts.push(Span::styled(format!(" · follows {}", text::sanitize(parent, 64, false)), Style::new().dark_gray()));
     }
-    if let Some(activity) = meta.activity.as_deref().filter(|_| !meta.status.is_finished()) {
+    if let Some(activity) = meta.details.activity.as_deref().filter(|_| !meta.status.is_finished()) {
         facts.push(Span::styled(format!(" · {}", text::sanitize(activity, 80, false)), Style::new().yellow()));
     }
-    if let Some(usage) = &meta.usage {
-        facts.push(Span::styled(
-            format!(" · {} tokens", text::compact_count(usage.input_tokens + usage.output_tokens)),
-            Style::new().dark_gray(),
-        ));
+    if let Some(usage) = &meta.details.usage {
+        facts
+            .push(Span::styled(format!(" · {} tokens", compact_count(usage.input_tokens + usage.output_tokens)), Style::new().dark_gray()));
     }
     facts
 }
@@ -46,23 +45,10 @@ fn position_text(app: &App, top: usize) -> String {
     let number = pane.line_number(top).map(|line| line + 1);
     let total = pane.total_lines();
     match (number, total) {
-        (Some(number), Some(total)) => format!("line {}/{}", grouped(number), grouped(total.max(number))),
-        (Some(number), None) => format!("line {}/…", grouped(number)),
-        (None, _) => format!("line ~{} of the last {} (counting lines…)", grouped(top as u64 + 1), grouped(pane.line_count() as u64)),
+        (Some(number), Some(total)) => format!("line {}/{}", thousands(number), thousands(total.max(number))),
+        (Some(number), None) => format!("line {}/…", thousands(number)),
+        (None, _) => format!("line ~{} of the last {} (counting lines…)", thousands(top as u64 + 1), thousands(pane.line_count() as u64)),
     }
-}
-
-/// `29,944`.
-pub(crate) fn grouped(number: u64) -> String {
-    let digits = number.to_string();
-    let mut out = String::new();
-    for (at, digit) in digits.chars().enumerate() {
-        if at > 0 && (digits.len() - at).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 fn title(app: &App, top: usize, focused: bool) -> Vec<Span<'static>> {
@@ -105,7 +91,7 @@ fn title(app: &App, top: usize, focused: bool) -> Vec<Span<'static>> {
             .current
             .and_then(|current| offsets.iter().position(|&offset| offset == current))
             .map_or("-".to_owned(), |at| (at + 1).to_string());
-        let mut count = grouped(offsets.len() as u64);
+        let mut count = thousands(offsets.len() as u64);
         if search.capped {
             count.push('+');
         }
@@ -219,13 +205,6 @@ fn mark_edge(line: Line<'static>, width: usize, left: bool, style: Style) -> Lin
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_are_grouped_by_thousands() {
-        assert_eq!(grouped(7), "7");
-        assert_eq!(grouped(29_944), "29,944");
-        assert_eq!(grouped(1_234_567), "1,234,567");
-    }
 
     #[test]
     fn edge_markers_replace_the_first_or_last_column() {

@@ -8,7 +8,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use crate::jobs::view::elapsed;
+use crate::human::elapsed;
 use crate::jobs::{JobRecord, Status};
 
 use super::symbols::{shown_colour, shown_symbol};
@@ -191,22 +191,22 @@ fn job_row<'a>(
                 Some(position) => format!("#{position}"),
                 None => elapsed(meta, app.now).unwrap_or_default(),
             }),
-            (Column::Exit, Some(meta)) => Cell::from(match (&meta.exit_code, &meta.signal) {
+            (Column::Exit, Some(meta)) => Cell::from(match (&meta.exit_code, &meta.details.signal) {
                 (Some(code), _) => code.to_string(),
                 (None, Some(signal)) => signal.trim_start_matches("SIG").to_owned(),
                 (None, None) => String::new(),
             }),
             (Column::Policy, Some(meta)) => Cell::from(text::sanitize(&meta.approval_policy, 20, false)),
             (Column::Agent, Some(meta)) => {
-                let agent = meta.agent.as_deref().unwrap_or("codex");
-                let who = match &meta.model {
+                let agent = meta.details.agent.as_deref().unwrap_or("codex");
+                let who = match &meta.details.model {
                     Some(model) => format!("{agent} {model}"),
                     None => agent.to_owned(),
                 };
                 Cell::from(text::sanitize(&who, 60, false))
             }
             (Column::Tokens, Some(meta)) => Cell::from(Span::styled(
-                meta.usage.map(|usage| text::compact_count(usage.input_tokens + usage.output_tokens)).unwrap_or_default(),
+                meta.details.usage.map(|usage| crate::human::compact_count(usage.input_tokens + usage.output_tokens)).unwrap_or_default(),
                 Style::new().dark_gray(),
             )),
             (Column::Activity, Some(meta)) => activity_cell(meta),
@@ -226,7 +226,7 @@ fn job_row<'a>(
 
 /// What a running agent does now; for a job that ended with a note, the note.
 fn activity_cell(meta: &crate::jobs::JobMeta) -> Cell<'static> {
-    match (&meta.activity, &meta.note) {
+    match (&meta.details.activity, &meta.details.note) {
         (Some(activity), _) if !meta.status.is_finished() => {
             Cell::from(Span::styled(text::sanitize(activity, 200, false), Style::new().yellow()))
         }
@@ -243,7 +243,7 @@ fn prompt_cell(meta: &crate::jobs::JobMeta, shown: Shown) -> Cell<'static> {
     if shown == Shown::Lost {
         spans.push(Span::styled(format!("{} · ", crate::jobs::LOST_RUNNING_NOTE), Style::new().light_red()));
     }
-    if meta.parent_job_id.is_some() {
+    if meta.details.parent_job_id.is_some() {
         spans.push(Span::styled("↳ ", Style::new().cyan()));
     }
     spans.push(Span::raw(text::sanitize(first_line, 400, false)));

@@ -21,9 +21,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::feed::{FeedEvent, Subscription};
-use crate::jobs::output::{self, LineBlock, OutputFollower, OutputUpdate};
-use crate::jobs::{JobFeed, JobId, JobMeta, JobRecord, JobStore, Scope};
+use crate::jobs::{FeedEvent, JobFeed, JobId, JobMeta, JobRecord, JobStore, LineBlock, OutputFollower, OutputUpdate, Scope, Subscription};
 
 use crate::tui::model::app::DataEvent;
 use crate::tui::model::pane::{Fetch, PAGE_LINES, WINDOW_BYTES, WINDOW_LINES};
@@ -332,24 +330,25 @@ impl Loader {
 
     fn fetch(&mut self, fetch: Fetch) {
         match fetch {
-            Fetch::Older { job, before } => match output::read_before(&self.store.output_path(&job), before, PAGE_LINES) {
+            Fetch::Older { job, before } => match self.store.output_before(&job, before, PAGE_LINES) {
                 Ok(block) => self.send(DataEvent::Older(job, block)),
                 Err(err) => tracing::warn!(%job, %err, "reading older output"),
             },
-            Fetch::Newer { job, after } => match output::read_after(&self.store.output_path(&job), after, PAGE_LINES) {
+            Fetch::Newer { job, after } => match self.store.output_after(&job, after, PAGE_LINES) {
                 // The end is near: follow the tail again instead.
                 Ok(block) if block.lines.len() < PAGE_LINES => self.fetch(Fetch::Tail { job }),
                 Ok(block) => self.send(DataEvent::Newer(job, block)),
                 Err(err) => tracing::warn!(%job, %err, "reading newer output"),
             },
-            Fetch::Start { job } => match output::read_after(&self.store.output_path(&job), 0, PAGE_LINES) {
+            Fetch::Start { job } => match self.store.output_after(&job, 0, PAGE_LINES) {
                 Ok(block) => self.send(DataEvent::Start(job, block)),
                 Err(err) => tracing::warn!(%job, %err, "reading the start of the output"),
             },
             Fetch::Around { job, offset } => {
-                let path = self.store.output_path(&job);
-                let around = output::read_before(&path, offset, PAGE_LINES / 2)
-                    .and_then(|before| output::read_after(&path, offset, PAGE_LINES).map(|after| (before, after)));
+                let around = self
+                    .store
+                    .output_before(&job, offset, PAGE_LINES / 2)
+                    .and_then(|before| self.store.output_after(&job, offset, PAGE_LINES).map(|after| (before, after)));
                 match around {
                     Ok((before, after)) => {
                         let block =
@@ -438,7 +437,7 @@ impl Loader {
 /// length in bytes (read on to its end, a slice at a time, when it is longer).
 fn read_whole_line(path: &std::path::Path, offset: u64) -> std::io::Result<(String, u64)> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut file = crate::jobs::jobfile::open(path)?;
+    let mut file = crate::jobs::open_job_file(path)?;
     file.seek(SeekFrom::Start(offset))?;
     let mut kept = Vec::new();
     let mut total = 0u64;

@@ -7,7 +7,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::jobs::JobId;
-use crate::jobs::output::split_lines;
+use crate::jobs::{open_job_file, split_lines};
 
 use crate::tui::model::search::{FileMatch, MAX_FILE_MATCHES, Matcher};
 
@@ -15,7 +15,7 @@ use crate::tui::model::search::{FileMatch, MAX_FILE_MATCHES, Matcher};
 pub(crate) const SLICE: usize = 8 * 1024 * 1024;
 
 fn read_slice(path: &Path, from: u64, buffer: &mut Vec<u8>) -> io::Result<usize> {
-    let mut file = crate::jobs::jobfile::open(path)?;
+    let mut file = open_job_file(path)?;
     file.seek(SeekFrom::Start(from))?;
     buffer.resize(SLICE, 0);
     let mut filled = 0;
@@ -122,7 +122,7 @@ impl LineIndex {
         if from == offset {
             return Some(lines);
         }
-        let mut file = crate::jobs::jobfile::open(&self.path).ok()?;
+        let mut file = open_job_file(&self.path).ok()?;
         file.seek(SeekFrom::Start(from)).ok()?;
         let mut bytes = vec![0; (offset - from) as usize];
         file.read_exact(&mut bytes).ok()?;

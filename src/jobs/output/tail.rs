@@ -22,7 +22,7 @@ const CHUNK: usize = 16 * 1024;
 /// The last `max_lines` lines of the file, cut to the last `max_chars` characters.
 /// A missing file reads as empty, as in the original.
 pub fn tail_file(path: &Path, max_lines: usize, max_chars: usize) -> io::Result<String> {
-    let Some(mut file) = super::jobfile::open_if_present(path)? else { return Ok(String::new()) };
+    let Some(mut file) = crate::jobs::record::jobfile::open_if_present(path)? else { return Ok(String::new()) };
     let len = file.metadata()?.len();
     tail_of(&mut file, len, max_lines, max_chars)
 }

@@ -10,9 +10,10 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::error::Result;
-use super::meta::JobMeta;
-use super::store::JobStore;
+use super::JobStore;
+use crate::jobs::error::Result;
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::meta::JobMeta;
 
 /// A job's meta held by its owner; clones share it (the supervisor's main task, its
 /// stream pump and its git check write through one record).
@@ -63,12 +64,12 @@ impl KeptMeta {
     /// add, under the job's lock, once its result is recorded: they are kept.
     pub fn restore(&self) -> Result<bool> {
         let mut meta = self.lock();
-        let id = super::JobId::parse(&meta.job_id)?;
+        let id = JobId::parse(&meta.job_id)?;
         let on_disk = self.store.read_meta_raw(&id).ok();
         if let Some(on_disk) = &on_disk {
-            for follow_up in &on_disk.follow_ups {
-                if super::JobId::parse(follow_up).is_ok() && !meta.follow_ups.contains(follow_up) {
-                    meta.follow_ups.push(follow_up.clone());
+            for follow_up in &on_disk.details.follow_ups {
+                if JobId::parse(follow_up).is_ok() && !meta.details.follow_ups.contains(follow_up) {
+                    meta.details.follow_ups.push(follow_up.clone());
                 }
             }
         }
@@ -83,7 +84,7 @@ impl KeptMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::meta::Status;
+    use crate::jobs::record::meta::Status;
 
     fn running(store: &JobStore) -> JobMeta {
         let id = store.reserve().unwrap();
@@ -97,7 +98,7 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let store = JobStore::new(home.path());
         let kept = KeptMeta::new(&store, running(&store));
-        let id = super::super::JobId::parse(&kept.snapshot().job_id).unwrap();
+        let id = super::JobId::parse(&kept.snapshot().job_id).unwrap();
         kept.update(|_| {}).unwrap();
         let mut forged = store.read_meta_raw(&id).unwrap();
         forged.status = Status::Done;
@@ -105,10 +106,10 @@ mod tests {
         forged.cwd = "/forged".into();
         store.write_meta(&forged).unwrap();
 
-        kept.update(|meta| meta.activity = Some("reading".into())).unwrap();
+        kept.update(|meta| meta.details.activity = Some("reading".into())).unwrap();
         let written = store.read_meta_raw(&id).unwrap();
         assert_eq!((written.status, written.prompt.as_str(), written.cwd.as_str()), (Status::Running, "the prompt", "/work"));
-        assert_eq!(written.activity.as_deref(), Some("reading"));
+        assert_eq!(written.details.activity.as_deref(), Some("reading"));
         assert_eq!(written.extra["future"], 1, "keys this version does not know are kept");
         assert!(!kept.restore().unwrap(), "nothing to restore");
 
@@ -132,19 +133,19 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let store = JobStore::new(home.path());
         let kept = KeptMeta::new(&store, running(&store));
-        let id = super::super::JobId::parse(&kept.snapshot().job_id).unwrap();
+        let id = super::JobId::parse(&kept.snapshot().job_id).unwrap();
         kept.finish(|meta| meta.status = Status::Done, || {}).unwrap();
         let mut changed = store.read_meta_raw(&id).unwrap();
-        changed.follow_ups.push("abcd1234".into());
-        changed.follow_ups.push("../not-an-id".into());
+        changed.details.follow_ups.push("abcd1234".into());
+        changed.details.follow_ups.push("../not-an-id".into());
         changed.exit_code = Some(0);
-        changed.note = Some("forged".into());
+        changed.details.note = Some("forged".into());
         store.write_meta(&changed).unwrap();
 
         assert!(kept.restore().unwrap());
         let written = store.read_meta_raw(&id).unwrap();
-        assert_eq!(written.follow_ups, ["abcd1234"]);
-        assert_eq!((written.exit_code, written.note), (None, None));
+        assert_eq!(written.details.follow_ups, ["abcd1234"]);
+        assert_eq!((written.exit_code, written.details.note), (None, None));
         assert!(!kept.restore().unwrap(), "restored once");
     }
 }

@@ -19,16 +19,14 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::error::{JobError, Result};
-use super::id::JobId;
-use super::marker;
 use super::request::StartRequest;
-use super::store::JobStore;
-use super::view::StartView;
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::process::{SUPERVISE_COMMAND, marker};
+use crate::jobs::record::id::JobId;
+use crate::jobs::store::JobStore;
+use crate::jobs::view::StartView;
 use crate::sys::PidFd;
 
-/// The hidden subcommand that runs a supervisor.
-pub const SUPERVISE_COMMAND: &str = "__supervise";
 /// How long a starter waits for a supervisor's answer before it gives up on it.
 pub const START_DEADLINE: Duration = Duration::from_secs(10);
 /// Requests up to this size fit an empty pipe and are written at once; larger ones are
@@ -303,7 +301,7 @@ fn abandon(store: &JobStore, request: &SuperviseRequest, supervisor_pid: i32) {
     if let Ok(staging) = store.staging_path(staging) {
         let _ = std::fs::remove_dir_all(staging);
     }
-    let ours = store.read_meta_raw(&id).is_ok_and(|meta| meta.supervisor_pid == Some(i64::from(supervisor_pid)));
+    let ours = store.read_meta_raw(&id).is_ok_and(|meta| meta.details.supervisor_pid == Some(i64::from(supervisor_pid)));
     if ours {
         let _ = std::fs::remove_dir_all(store.job_dir(&id));
     }
@@ -387,6 +385,6 @@ mod tests {
         assert!(began.elapsed() < Duration::from_secs(5));
         assert!(std::fs::read_dir(store.jobs_dir()).map_or(true, |mut entries| entries.next().is_none()));
         let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
-        assert!(crate::jobs::procfs::stat(pid).is_none(), "the silent launcher was killed and reaped, not left a zombie");
+        assert!(crate::jobs::process::procfs::stat(pid).is_none(), "the silent launcher was killed and reaped, not left a zombie");
     }
 }

@@ -13,9 +13,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::agent::{AgentSpec, ApprovalPolicy};
-use super::error::JobError;
 use super::request::StartRequest;
+use crate::jobs::agent::{AgentSpec, ApprovalPolicy};
+use crate::jobs::error::JobError;
 
 /// The codex settings (`-c key=value`) a job may give below `full-auto`, each with why
 /// it is harmless: they change how the model thinks and answers, never what runs, what

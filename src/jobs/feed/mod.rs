@@ -1,12 +1,12 @@
 //! The one change feed of a process: a single `notify` watch of the jobs folder,
 //! shared (broadcast) by everything that wants to know — the dashboard's loader, MCP
-//! resource notifications, waits.
+//! resource notifications, waits ([`wait`]).
 //!
 //! It reports only changes: creates, writes, renames, deletes, and a supervisor's
 //! lock being closed (its death). Opens, reads and attribute changes are dropped, so
 //! reading a job can never come back as news about it. Each event says what changed
-//! ([`Changes`]: the meta, the output, the owner, the folder), so a wait is not woken by
-//! output and a viewer does not re-read a meta because a line was printed. Bursts are
+//! ([`WhatChanged`]: the meta, the output, the owner, the folder), so a wait is not woken
+//! by output and a viewer does not re-read a meta because a line was printed. Bursts are
 //! collapsed per job; a slow fallback tick ([`FALLBACK_RESCAN`]) asks for a look at
 //! everything in case the kernel dropped events. An idle process costs nothing,
 //! however many jobs are stored.
@@ -14,6 +14,10 @@
 //! Watching starts with the first subscriber. [`Scope::Jobs`] watches just those job
 //! folders (a CLI `wait`); [`Scope::All`] watches the whole jobs folder recursively,
 //! after which every job is covered.
+
+#[cfg(test)]
+mod tests;
+pub mod wait;
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -25,10 +29,10 @@ use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
 use notify::{Config, EventKindMask, RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::broadcast;
 
-use super::error::{JobError, Result};
-use super::id::JobId;
-use super::owner::LOCK_FILE;
-use super::store::{EVENTS_FILE, JobStore, META_FILE, OUTPUT_FILE};
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::process::owner::LOCK_FILE;
+use crate::jobs::record::id::JobId;
+use crate::jobs::store::{EVENTS_FILE, JobStore, META_FILE, OUTPUT_FILE};
 
 /// How often, without any event, everyone is asked to look again.
 pub const FALLBACK_RESCAN: Duration = Duration::from_secs(30);
@@ -49,7 +53,7 @@ const WATCHED_KINDS: EventKindMask = EventKindMask::CREATE
 
 /// What changed in one job's folder.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Changes {
+pub struct WhatChanged {
     /// `meta.json` was replaced or written.
     pub meta: bool,
     /// `output.txt` grew, or was truncated or replaced.
@@ -63,15 +67,15 @@ pub struct Changes {
     pub other: bool,
 }
 
-impl Changes {
-    pub const META: Changes = Changes { meta: true, output: false, owner: false, folder: false, other: false };
-    pub const OUTPUT: Changes = Changes { meta: false, output: true, owner: false, folder: false, other: false };
-    pub const OWNER: Changes = Changes { meta: false, output: false, owner: true, folder: false, other: false };
-    pub const FOLDER: Changes = Changes { meta: false, output: false, owner: false, folder: true, other: false };
-    pub const OTHER: Changes = Changes { meta: false, output: false, owner: false, folder: false, other: true };
+impl WhatChanged {
+    pub const META: WhatChanged = WhatChanged { meta: true, output: false, owner: false, folder: false, other: false };
+    pub const OUTPUT: WhatChanged = WhatChanged { meta: false, output: true, owner: false, folder: false, other: false };
+    pub const OWNER: WhatChanged = WhatChanged { meta: false, output: false, owner: true, folder: false, other: false };
+    pub const FOLDER: WhatChanged = WhatChanged { meta: false, output: false, owner: false, folder: true, other: false };
+    pub const OTHER: WhatChanged = WhatChanged { meta: false, output: false, owner: false, folder: false, other: true };
 
-    pub fn merge(self, other: Changes) -> Changes {
-        Changes {
+    pub fn merge(self, other: WhatChanged) -> WhatChanged {
+        WhatChanged {
             meta: self.meta || other.meta,
             output: self.output || other.output,
             owner: self.owner || other.owner,
@@ -88,7 +92,7 @@ impl Changes {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FeedEvent {
-    Job(JobId, Changes),
+    Job(JobId, WhatChanged),
     /// Events may have been missed (the kernel's queue overflowed, the jobs folder was
     /// replaced, a subscriber fell behind, or the fallback tick): look at everything.
     Rescan,
@@ -396,7 +400,7 @@ fn run(
 /// Raw events collapsed per job, in order of first appearance.
 #[derive(Default)]
 struct Burst {
-    jobs: Vec<(JobId, Changes)>,
+    jobs: Vec<(JobId, WhatChanged)>,
     rescan: bool,
     folder_gone: bool,
 }
@@ -429,7 +433,7 @@ impl Burst {
 
 #[derive(Debug, PartialEq, Eq)]
 enum Classified {
-    Job(JobId, Changes),
+    Job(JobId, WhatChanged),
     /// The jobs folder itself was deleted or moved away.
     FolderGone,
 }
@@ -463,21 +467,18 @@ fn classify(jobs_dir: &Path, kind: &EventKind, path: &Path) -> Option<Classified
     let id = JobId::parse(folder?).ok()?;
     let changes = match file {
         None if is_close_write => return None,
-        None => Changes::FOLDER,
+        None => WhatChanged::FOLDER,
         Some(file) => match file? {
-            META_FILE => Changes::META,
-            OUTPUT_FILE if is_close_write => Changes::OUTPUT.merge(Changes::OWNER),
-            OUTPUT_FILE => Changes::OUTPUT,
-            LOCK_FILE if is_close_write || matches!(kind, EventKind::Remove(_)) => Changes::OWNER,
+            META_FILE => WhatChanged::META,
+            OUTPUT_FILE if is_close_write => WhatChanged::OUTPUT.merge(WhatChanged::OWNER),
+            OUTPUT_FILE => WhatChanged::OUTPUT,
+            LOCK_FILE if is_close_write || matches!(kind, EventKind::Remove(_)) => WhatChanged::OWNER,
             LOCK_FILE => return None,
             // The raw stream is read by nobody live; its transcript lands in the output.
             EVENTS_FILE => return None,
             name if name.starts_with('.') => return None,
-            _ => Changes::OTHER,
+            _ => WhatChanged::OTHER,
         },
     };
     Some(Classified::Job(id, changes))
 }
-
-#[cfg(test)]
-mod tests;

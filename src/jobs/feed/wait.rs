@@ -6,9 +6,9 @@
 //! supervisor was lost while its agent runs on: no file changes when those processes
 //! end, so such a job is looked at again every [`LOST_RECHECK`].
 //!
-//! A job is finished as [`JobStore::read_meta`](super::store::JobStore) judges it: an
-//! ending written into the folder while the supervisor still runs the job (holds its
-//! lock exclusively) is not one, and the wait sleeps on. The supervisor's own result is:
+//! A job is finished as [`JobStore::read_meta`](crate::jobs::JobStore::read_meta)
+//! judges it: an ending written into the folder while the supervisor still runs the job
+//! (holds its lock exclusively) is not one, and the wait sleeps on. The supervisor's own result is:
 //! right after putting it in place the supervisor turns its hold shared and says so on
 //! the feed (an owner change), so a wait returns with the result, not after the cleanup
 //! that follows it.
@@ -17,10 +17,10 @@ use std::time::Duration;
 
 use tokio::time::{Instant, sleep_until};
 
-use super::error::Result;
-use super::feed::{FeedEvent, JobFeed, Scope, Subscription};
-use super::id::JobId;
-use super::meta::JobMeta;
+use super::{FeedEvent, JobFeed, Scope, Subscription};
+use crate::jobs::error::Result;
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::meta::JobMeta;
 
 /// How often a job whose supervisor was lost is looked at while its agent runs on.
 pub const LOST_RECHECK: Duration = Duration::from_secs(2);
@@ -81,7 +81,7 @@ async fn sleep_until_relevant(mut events: Option<&mut Subscription>, ids: &[JobI
 /// Waits until nobody holds the job's lock — its supervisor has exited, its cleanup
 /// done — or `timeout` passes; returns whether it was let go.
 pub async fn owner_released(feed: &JobFeed, id: &JobId, timeout: Duration) -> bool {
-    use super::owner::{OwnerLock, Probe};
+    use crate::jobs::process::owner::{OwnerLock, Probe};
     let deadline = Instant::now() + timeout;
     let folder = feed.store().job_dir(id);
     let mut events = feed.subscribe(Scope::Jobs(std::slice::from_ref(id))).ok();

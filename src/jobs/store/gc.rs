@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::error::{JobError, Result};
-use super::id::JobId;
-use super::store::JobStore;
+use super::JobStore;
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::record::id::JobId;
 
 /// What to remove: finished jobs that ended longer ago than `older_than`, except the
 /// newest `keep` finished ones. At least one of the two must be given.

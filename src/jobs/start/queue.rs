@@ -25,20 +25,20 @@
 //! note, and the queue moves on to the next. A full disk is no fault of the job's: it
 //! stays pending, and starts at the first look after there is room again.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::atomic::{self, Durability};
-use super::error::{JobError, Result};
-use super::id::JobId;
-use super::meta::{JobMeta, Status, Timestamp};
 use super::request::StartRequest;
 use super::spawn;
-use super::store::{JobStore, OUTPUT_FILE};
-use super::view::StartView;
+use crate::atomic::{self, Durability};
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::process::owner::open_lock_file;
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::meta::{JobMeta, Status, Timestamp};
+use crate::jobs::store::{JobStore, OUTPUT_FILE};
+use crate::jobs::view::StartView;
 
 const LOCK: &str = "lock";
 const PENDING: &str = "pending";
@@ -89,15 +89,7 @@ impl Queue {
             JobStore::ensure_dir(&dir)?;
         }
         let path = self.dir.join(LOCK);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .open(&path)
-            .map_err(io_error("opening", &path))?;
+        let file = open_lock_file(&path).map_err(io_error("opening", &path))?;
         file.lock().map_err(io_error("locking", &path))?;
         let locked = Locked { queue: self, store, _lock: file };
         if !self.dir.join(READY).exists() {
@@ -138,7 +130,7 @@ impl Locked<'_> {
         for record in self.store.list(None)? {
             let Ok(meta) = record.meta else { continue };
             match meta.status {
-                Status::Pending => drop(self.add_pending(&record.id, meta.created_at)?),
+                Status::Pending => drop(self.add_pending(&record.id, meta.details.created_at)?),
                 Status::Running => self.add_active(&record.id)?,
                 _ => {}
             }
@@ -246,7 +238,7 @@ fn create_pending(locked: &Locked, store: &JobStore, request: &StartRequest) -> 
         let staging_name = uuid::Uuid::new_v4().simple().to_string();
         let mut files = vec![(REQUEST_FILE, request_bytes.as_slice()), (OUTPUT_FILE, b"".as_slice())];
         files.extend(request.files());
-        let entry = locked.add_pending(&id, meta.created_at)?;
+        let entry = locked.add_pending(&id, meta.details.created_at)?;
         let created = store.create_unowned(&id, &meta, &staging_name, &files);
         if created.is_err() {
             // Only this entry: another job may hold the id, and its entry is its own.
@@ -289,7 +281,7 @@ pub fn advance(launcher: &Path, store: &JobStore) -> Result<Vec<String>> {
     let mut running = locked.running();
     let mut started = Vec::new();
     while let Some((id, meta)) = locked.head() {
-        let limit = meta.queue_limit.unwrap_or(1).max(1);
+        let limit = meta.details.queue_limit.unwrap_or(1).max(1);
         if running >= limit {
             break;
         }
@@ -326,8 +318,8 @@ pub fn cancel_pending(store: &JobStore, id: &JobId) -> Result<Option<JobMeta>> {
     }
     meta.status = Status::Cancelled;
     meta.finished_at = Some(Timestamp::now());
-    meta.cancel_reason = Some("requested".to_owned());
-    meta.note = Some("cancelled before it started".to_owned());
+    meta.details.cancel_reason = Some("requested".to_owned());
+    meta.details.note = Some("cancelled before it started".to_owned());
     meta.write_to(&store.meta_path(id), Durability::Durable)?;
     locked.remove_pending(id);
     Ok(Some(meta))
@@ -336,50 +328,4 @@ pub fn cancel_pending(store: &JobStore, id: &JobId) -> Result<Option<JobMeta>> {
 /// A job ended: it no longer counts against the limit.
 pub fn ended(store: &JobStore, id: &JobId) {
     let _ = fs::remove_file(Queue::of(store).active_dir().join(id.as_str()));
-}
-
-/// Keeps the queue moving from a long-lived process (a server, the dashboard): first the
-/// index is reconciled with the jobs folder, then whenever a job's record or owner
-/// changes — a job ended, a supervisor died — pending jobs are started while their
-/// limits allow. Supervisors move the queue on when their job ends; this covers the
-/// ones that die without a word. Idle, it costs nothing.
-pub async fn keep_moving(feed: super::feed::JobFeed, launcher: PathBuf, stop: tokio_util::sync::CancellationToken) {
-    use super::feed::{FeedEvent, Scope};
-    let mut events = match feed.subscribe(Scope::All) {
-        Ok(events) => events,
-        Err(err) => {
-            tracing::warn!(%err, "cannot watch the jobs folder: the queue moves only when jobs end or a CLI call looks");
-            return;
-        }
-    };
-    let mut first = true;
-    loop {
-        if !first {
-            let relevant = tokio::select! {
-                () = stop.cancelled() => return,
-                event = events.recv() => match event {
-                    FeedEvent::Job(_, changes) => changes.owner || changes.meta,
-                    FeedEvent::Rescan => true,
-                },
-            };
-            if !relevant {
-                continue;
-            }
-            // Take in the rest of the burst: one look for all of it.
-            while events.try_recv().is_some() {}
-        }
-        let reconciling = std::mem::take(&mut first);
-        let (store, launcher) = (feed.store().clone(), launcher.clone());
-        let moved = tokio::task::spawn_blocking(move || {
-            if reconciling && let Err(err) = reconcile(&store) {
-                tracing::warn!(%err, "could not reconcile the queue's index with the jobs folder");
-            }
-            advance(&launcher, &store)
-        });
-        match moved.await {
-            Ok(Ok(started)) if !started.is_empty() => tracing::info!(?started, "started pending jobs"),
-            Ok(Err(err)) => tracing::warn!(%err, "could not move the queue on"),
-            _ => {}
-        }
-    }
 }

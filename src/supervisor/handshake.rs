@@ -1,9 +1,10 @@
-//! The supervisor's two lines to its starter (see `jobs::spawn` for the protocol).
+//! The start handshake, the supervisor's side: its two lines to its starter, a hello
+//! and then the start's answer (see `jobs::start::spawn` for the protocol).
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::jobs::spawn::SupervisorAnswer;
+use crate::jobs::start::spawn::SupervisorAnswer;
 
 pub fn write_line(value: &impl serde::Serialize) {
     let mut stdout = std::io::stdout().lock();

@@ -29,17 +29,16 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use nix::sys::signal::Signal;
 
-use super::id::JobId;
+use super::SUPERVISE_COMMAND;
 use super::marker::JOB_ENV;
-use super::meta::JobMeta;
 use super::procfs;
-use super::spawn::SUPERVISE_COMMAND;
-use super::store::JobStore;
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::meta::JobMeta;
 use crate::sys::PidFd;
 
 /// How long after its folder was made the original's agent may have started (it was
@@ -92,11 +91,12 @@ fn runs_supervise(pid: i32) -> bool {
     procfs::cmdline(pid).is_some_and(|args| args.len() == 2 && args[1] == SUPERVISE_COMMAND)
 }
 
-/// The supervisor of job `id`: the process holding its lock (see the module's doc).
-/// `named` is the pid its record names: looked at first, as it is the supervisor unless
-/// the record was forged, and proven like any other; then the holders `/proc/locks` names.
-pub fn supervisor(store: &JobStore, id: &JobId, named: Option<i64>) -> Option<Proven> {
-    let lock = std::fs::symlink_metadata(store.lock_path(id)).ok().filter(std::fs::Metadata::is_file)?;
+/// The supervisor of the job whose lock file is `lock_file`: the process holding that
+/// lock (see the module's doc). `named` is the pid the job's record names: looked at
+/// first, as it is the supervisor unless the record was forged, and proven like any
+/// other; then the holders `/proc/locks` names.
+pub fn supervisor(lock_file: &Path, named: Option<i64>) -> Option<Proven> {
+    let lock = std::fs::symlink_metadata(lock_file).ok().filter(std::fs::Metadata::is_file)?;
     let (device, inode) = (lock.dev(), lock.ino());
     let holds_the_lock = |pid: i32| prove(pid, |pid| runs_supervise(pid) && procfs::holds_flock(pid, device, inode));
     let named = named.and_then(as_pid);
@@ -109,11 +109,11 @@ pub fn supervisor(store: &JobStore, id: &JobId, named: Option<i64>) -> Option<Pr
 /// The supervisor an earlier codex-async's record names (its job has no lock file), if
 /// that process is it (see the module's doc).
 pub fn earlier_supervisor(id: &JobId, meta: &JobMeta) -> Option<Proven> {
-    let pid = as_pid(meta.supervisor_pid?)?;
+    let pid = as_pid(meta.details.supervisor_pid?)?;
     let marker = format!("{JOB_ENV}={id}");
     prove(pid, |pid| {
         // Cheapest first: a pid that is not the recorded process fails at once.
-        meta.supervisor_start_ticks.is_none_or(|ticks| procfs::start_ticks(pid) == Some(ticks))
+        meta.details.supervisor_start_ticks.is_none_or(|ticks| procfs::start_ticks(pid) == Some(ticks))
             && runs_supervise(pid)
             && procfs::children(pid).into_iter().any(|child| procfs::environ_has(child, &marker))
     })
@@ -132,9 +132,10 @@ pub enum OriginalAgent {
 }
 
 /// The agent of a job the Python original started, if the process its record names is
-/// that agent (see the module's doc).
-pub fn original_agent(store: &JobStore, id: &JobId, meta: &JobMeta) -> OriginalAgent {
-    let Some(born) = store.folder_created(id).map(DateTime::<Utc>::from) else { return OriginalAgent::Gone };
+/// that agent (see the module's doc). `folder_born` is when the job's folder was made
+/// (`None`: it is no real folder).
+pub fn original_agent(folder_born: Option<SystemTime>, meta: &JobMeta) -> OriginalAgent {
+    let Some(born) = folder_born.map(DateTime::<Utc>::from) else { return OriginalAgent::Gone };
     if meta.started_at.is_some_and(|started| !started_with(started.0, born)) {
         return OriginalAgent::Forged;
     }

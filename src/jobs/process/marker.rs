@@ -10,8 +10,8 @@
 
 use nix::sys::signal::Signal;
 
-use super::id::JobId;
 use super::procfs;
+use crate::jobs::record::id::JobId;
 use crate::sys::PidFd;
 
 /// The environment variable that marks every process of a job.

@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::agent::{AgentCommand, AgentOptions, AgentSpec, ApprovalPolicy, Invocation, MAX_PROMPT_BYTES, STDIN_PROMPT_FROM};
-use super::error::{JobError, Result};
-use super::id::JobId;
-use super::meta::{JobMeta, Status, Timestamp};
-use super::session::SessionId;
-use super::store::JobStore;
+use crate::jobs::agent::command::{AgentCommand, Invocation};
+use crate::jobs::agent::session::SessionId;
+use crate::jobs::agent::{AgentOptions, AgentSpec, ApprovalPolicy, MAX_PROMPT_BYTES, STDIN_PROMPT_FROM};
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::meta::{JobDetails, JobMeta, Status, Timestamp};
+use crate::jobs::store::JobStore;
 
 /// How a job is scheduled and bounded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -34,7 +35,7 @@ pub struct JobLimits {
     pub max_output: Option<u64>,
 }
 
-pub use super::store::PROMPT_FILE;
+pub use crate::jobs::store::PROMPT_FILE;
 
 /// A follow-up: the conversation it continues.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,26 +154,29 @@ impl StartRequest {
             started_at: (status == Status::Running).then_some(now),
             finished_at: None,
             exit_code: None,
-            agent: Some(self.agent.name().to_owned()),
-            command: Some(argv.iter().map(|arg| arg.to_string_lossy().into_owned()).collect()),
-            pgid: None,
-            supervisor_pid: None,
-            supervisor_start_ticks: None,
-            signal: None,
-            created_at: Some(now),
-            note: None,
-            cancel_reason: None,
-            queue_limit: self.limits.max_running,
-            stall_timeout: self.limits.stall_timeout.map(|limit| limit.as_secs_f64()),
-            max_duration: self.limits.max_duration.map(|limit| limit.as_secs_f64()),
-            model: self.options.model.clone(),
-            profile: self.options.profile.clone(),
-            config: self.options.config.clone(),
-            session_id: None,
-            usage: None,
-            activity: None,
-            parent_job_id: self.continues.as_ref().map(|continues| continues.parent_job_id.clone()),
-            follow_ups: Vec::new(),
+            details: JobDetails {
+                agent: Some(self.agent.name().to_owned()),
+                command: Some(argv.iter().map(|arg| arg.to_string_lossy().into_owned()).collect()),
+                pgid: None,
+                supervisor_pid: None,
+                supervisor_start_ticks: None,
+                signal: None,
+                created_at: Some(now),
+                note: None,
+                cancel_reason: None,
+                queue_position: None,
+                queue_limit: self.limits.max_running,
+                stall_timeout: self.limits.stall_timeout.map(|limit| limit.as_secs_f64()),
+                max_duration: self.limits.max_duration.map(|limit| limit.as_secs_f64()),
+                model: self.options.model.clone(),
+                profile: self.options.profile.clone(),
+                config: self.options.config.clone(),
+                session_id: None,
+                usage: None,
+                activity: None,
+                parent_job_id: self.continues.as_ref().map(|continues| continues.parent_job_id.clone()),
+                follow_ups: Vec::new(),
+            },
             prompt_file: (self.prompt_in_file() || self.prompt_on_stdin()).then(|| PROMPT_FILE.to_owned()),
             // Recorded by the supervisor once the agent runs.
             git_head: None,

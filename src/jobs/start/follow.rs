@@ -13,15 +13,15 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::agent::{AgentOptions, Agents, ApprovalPolicy};
 use super::ceiling::{Ceiling, Field};
-use super::error::{JobError, Result};
-use super::id::JobId;
-use super::meta::JobMeta;
-use super::owner::OwnerLock;
 use super::request::{Continues, JobLimits, StartRequest};
-use super::session::SessionId;
-use super::store::JobStore;
+use crate::jobs::agent::session::SessionId;
+use crate::jobs::agent::{AgentOptions, Agents, ApprovalPolicy};
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::process::owner::OwnerLock;
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::meta::JobMeta;
+use crate::jobs::store::JobStore;
 
 /// What a follow-up asks for; everything left `None` is the parent's.
 #[derive(Clone, Debug, Default)]
@@ -111,7 +111,7 @@ pub fn request(parent: &JobMeta, follow: FollowUp, agents: &Agents) -> Result<Fo
             parent.status
         )));
     }
-    let agent_name = parent.agent.as_deref().unwrap_or("codex");
+    let agent_name = parent.details.agent.as_deref().unwrap_or("codex");
     let agent = agents
         .resolve(Some(agent_name))
         .map_err(|err| JobError::BadRequest(format!("job '{id}' ran agent '{agent_name}', which this server cannot run now: {err}")))?;
@@ -120,7 +120,7 @@ pub fn request(parent: &JobMeta, follow: FollowUp, agents: &Agents) -> Result<Fo
             "job '{id}' ran agent '{agent_name}', which cannot continue a conversation: start a new job with the whole context instead"
         )));
     }
-    let Some(raw_session) = parent.session_id.as_deref() else {
+    let Some(raw_session) = parent.details.session_id.as_deref() else {
         return Err(JobError::BadRequest(format!(
             "job '{id}' has no session id to continue: its agent never reported one (it failed before its conversation began, \
              or it was started by a version that did not record sessions)"
@@ -137,9 +137,9 @@ pub fn request(parent: &JobMeta, follow: FollowUp, agents: &Agents) -> Result<Fo
         cwd: String::new(),
         agent: agent.name().to_owned(),
         approval_policy: None,
-        model: follow.model.is_none().then(|| parent.model.clone()).flatten(),
-        profile: follow.profile.is_none().then(|| parent.profile.clone()).flatten(),
-        config: (follow.config.is_none() && !parent.config.is_empty()).then(|| parent.config.clone()),
+        model: follow.model.is_none().then(|| parent.details.model.clone()).flatten(),
+        profile: follow.profile.is_none().then(|| parent.details.profile.clone()).flatten(),
+        config: (follow.config.is_none() && !parent.details.config.is_empty()).then(|| parent.details.config.clone()),
     };
     let (policy, inherited_policy) = match follow.policy {
         Some(policy) => (policy, None),
@@ -149,9 +149,9 @@ pub fn request(parent: &JobMeta, follow: FollowUp, agents: &Agents) -> Result<Fo
         }
     };
     let options = AgentOptions {
-        model: follow.model.or_else(|| parent.model.clone()),
-        profile: follow.profile.or_else(|| parent.profile.clone()),
-        config: follow.config.unwrap_or_else(|| parent.config.clone()),
+        model: follow.model.or_else(|| parent.details.model.clone()),
+        profile: follow.profile.or_else(|| parent.details.profile.clone()),
+        config: follow.config.unwrap_or_else(|| parent.details.config.clone()),
     };
     let request = StartRequest::new(follow.prompt, std::path::Path::new(&parent.cwd), policy, agent)?
         .with_options(options)?
@@ -179,8 +179,8 @@ pub fn record(store: &JobStore, parent: &JobId, child: &str) -> Result<()> {
         }
     };
     let mut meta = store.read_meta_raw(parent)?;
-    if !meta.follow_ups.iter().any(|known| known == child) {
-        meta.follow_ups.push(child.to_owned());
+    if !meta.details.follow_ups.iter().any(|known| known == child) {
+        meta.details.follow_ups.push(child.to_owned());
     }
-    meta.write_to(&store.meta_path(parent), super::atomic::Durability::Durable)
+    meta.write_to(&store.meta_path(parent), crate::atomic::Durability::Durable)
 }

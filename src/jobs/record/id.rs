@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::error::JobError;
+use crate::jobs::error::JobError;
 
 /// A job id that is safe to join onto a path: it can never name a parent folder,
 /// an absolute path, or anything but one folder inside the jobs directory.

@@ -59,18 +59,17 @@ pub enum Hold {
     NoLockFile,
 }
 
+/// Opens a lock file read-write, made private if it is new, never through a symlink: the
+/// one way a lock file of this project (a job's, the queue's) is opened to be held.
+pub fn open_lock_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).custom_flags(nix::libc::O_NOFOLLOW).open(path)
+}
+
 impl OwnerLock {
     /// Creates the lock file of a new job folder and takes it: the supervisor's first act
     /// on a job. Opened read-write so that its closing (the supervisor's death) is seen.
     pub fn create(folder: &Path) -> io::Result<OwnerLock> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .open(folder.join(LOCK_FILE))?;
+        let file = open_lock_file(&folder.join(LOCK_FILE))?;
         match file.try_lock() {
             Ok(()) => Ok(OwnerLock { file }),
             Err(TryLockError::WouldBlock) => Err(io::Error::new(io::ErrorKind::WouldBlock, "the job is owned by another process")),
@@ -177,7 +176,7 @@ mod tests {
 
     #[tokio::test]
     async fn keeping_the_lock_shared_is_news_on_the_feed_wherever_the_folder_went() {
-        use crate::jobs::{Changes, FeedEvent, JobFeed, JobId, JobStore, Scope};
+        use crate::jobs::{FeedEvent, JobFeed, JobId, JobStore, Scope, WhatChanged};
         let home = tempfile::tempdir().unwrap();
         let store = JobStore::new(home.path());
         // Made aside and renamed into place, as a new job is.
@@ -191,7 +190,7 @@ mod tests {
         let mut events = feed.subscribe(Scope::Jobs(std::slice::from_ref(&id))).unwrap();
         owner.keep_shared().unwrap();
         let event = tokio::time::timeout(std::time::Duration::from_secs(20), events.recv()).await.unwrap();
-        assert_eq!(event, FeedEvent::Job(id.clone(), Changes::OWNER));
+        assert_eq!(event, FeedEvent::Job(id.clone(), WhatChanged::OWNER));
         assert_eq!(OwnerLock::look(&store.job_dir(&id)).unwrap(), Hold::NotExclusive);
     }
 

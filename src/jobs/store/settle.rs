@@ -1,29 +1,32 @@
 //! Reading a job's status as it really is: what `meta.json` says is believed only as far
-//! as the job's owner bears it out. Every reader of a status (poll, list, wait, cancel,
-//! delete, gc, the dashboard's loader, MCP notifications) reads through [`JobStore::read_meta`].
+//! as the job's owner bears it out. Every reader of a status (poll, list, wait, delete,
+//! gc, the dashboard's loader, MCP notifications, a cancel of a held job) reads through
+//! [`JobStore::read_meta`].
 //!
-//! - Jobs of this version have a lock (see [`super::owner`]). Held exclusively by its
-//!   supervisor: the job runs, whatever the file says — a `done` (or garbage) written
-//!   into the folder of a running job is not its end. A `running` job whose lock is free
-//!   lost its supervisor, and the reader — holding the lock now, so no other reader
-//!   writes at the same time — records what it finds: `running` with the note
-//!   "supervisor lost; agent still running" while processes marked with the job's id
-//!   live on, else `error` "supervisor lost".
+//! - Jobs of this version have a lock (see [`owner`](crate::jobs::process::owner)). Held
+//!   exclusively by its supervisor: the job runs, whatever the file says — a `done` (or
+//!   garbage) written into the folder of a running job is not its end. A `running` job
+//!   whose lock is free lost its supervisor, and the reader — holding the lock now, so no
+//!   other reader writes at the same time — records what it finds: `running` with the
+//!   note "supervisor lost; agent still running" while processes marked with the job's
+//!   id live on, else `error` "supervisor lost".
 //! - Jobs of an earlier codex-async (a supervisor pid and start time, no lock file) and
 //!   jobs of the Python original (an agent pid only) are alive only while the process
-//!   their record names proves to be their supervisor or agent (see [`super::proven`]).
-//!   Both are settled under a lock on the job folder.
+//!   their record names proves to be their supervisor or agent (see [`proven`]). Both
+//!   are settled under a lock on the job folder.
 //!
 //! A reader writes only through a folder whose meta names that folder's job (checked
 //! by [`JobMeta::read`]), and only when it holds the lock; otherwise it writes nothing.
+//! A cancel that takes a job over decides with [`JobStore::settle_ownerless`] what is
+//! left of it, and writes only the end of a job of which nothing runs any more.
 
-use super::error::{JobError, Result};
-use super::id::JobId;
-use super::marker;
-use super::meta::{JobMeta, Status, Timestamp};
-use super::owner::{Hold, OwnerLock, Probe};
-use super::proven::{self, OriginalAgent};
-use super::store::JobStore;
+use super::JobStore;
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::process::marker;
+use crate::jobs::process::owner::{Hold, OwnerLock, Probe};
+use crate::jobs::process::proven::{self, OriginalAgent};
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::meta::{JobMeta, Status, Timestamp};
 
 /// The note of a running job whose supervisor died while its agent runs on.
 pub const LOST_RUNNING_NOTE: &str = "supervisor lost; agent still running (cancel ends it)";
@@ -76,7 +79,7 @@ impl JobStore {
         // seen let go holds the result (or something newer).
         let hold = OwnerLock::look(&folder);
         let exclusive = matches!(hold, Ok(Hold::Exclusive));
-        let run_by_supervisor = |named: Option<i64>| exclusive && proven::supervisor(self, id, named).is_some();
+        let run_by_supervisor = |named: Option<i64>| exclusive && proven::supervisor(&self.lock_path(id), named).is_some();
         // The hold was seen exclusive, yet no supervisor proved it holds it: it may have
         // let go since, its result now in place.
         let let_go_meanwhile = || exclusive && !matches!(OwnerLock::look(&folder), Ok(Hold::Exclusive));
@@ -90,7 +93,7 @@ impl JobStore {
         if meta.status != Status::Running {
             return match &hold {
                 // Held exclusively by its supervisor, not by a reader holding it a moment.
-                Ok(Hold::Exclusive) if run_by_supervisor(meta.supervisor_pid) => Judged::Final(Ok(still_running(meta))),
+                Ok(Hold::Exclusive) if run_by_supervisor(meta.details.supervisor_pid) => Judged::Final(Ok(still_running(meta))),
                 Ok(Hold::Exclusive) if let_go_meanwhile() => Judged::LetGoMeanwhile(Ok(meta)),
                 // A lock file removed while its supervisor runs: the supervisor still proves itself.
                 Ok(Hold::NoLockFile) if meta.status.is_finished() && proven::earlier_supervisor(id, &meta).is_some() => {
@@ -139,22 +142,41 @@ impl JobStore {
 
     /// Records what a job without its supervisor has become. The caller holds its lock.
     fn settle_lost(&self, id: &JobId, current: &mut JobMeta) {
-        if !marker::find(id).is_empty() {
-            current.supervisor_lost = true;
-            if current.note.as_deref() != Some(LOST_RUNNING_NOTE) {
-                current.note = Some(LOST_RUNNING_NOTE.to_owned());
-                if let Err(err) = self.write_meta(current) {
-                    tracing::warn!(job = %id, %err, "could not record a lost supervisor");
-                }
-            }
+        if self.settle_ownerless(id, current, Judge::Marked) == Left::Ended {
             return;
+        }
+        current.supervisor_lost = true;
+        if current.details.note.as_deref() != Some(LOST_RUNNING_NOTE) {
+            current.details.note = Some(LOST_RUNNING_NOTE.to_owned());
+            if let Err(err) = self.write_meta(current) {
+                tracing::warn!(job = %id, %err, "could not record a lost supervisor");
+            }
+        }
+    }
+
+    /// What is left of a running job whose owner is gone (the caller holds its lock). When
+    /// nothing of it runs any more, its end is recorded here, as any reader records it, and
+    /// `current` holds it; while something runs, nothing is written.
+    pub fn settle_ownerless(&self, id: &JobId, current: &mut JobMeta, judge: Judge) -> Left {
+        if judge == Judge::OriginalAgent {
+            return match self.legacy_owner(id, current) {
+                Legacy::Alive => Left::Running,
+                ended => {
+                    self.settle_original(id, current, ended);
+                    Left::Ended
+                }
+            };
+        }
+        if !marker::find(id).is_empty() {
+            return Left::Running;
         }
         current.status = Status::Error;
         current.finished_at = Some(Timestamp::now());
-        current.note = Some(LOST_NOTE.to_owned());
+        current.details.note = Some(LOST_NOTE.to_owned());
         if let Err(err) = self.write_final_meta(current) {
             tracing::warn!(job = %id, %err, "could not record a lost supervisor");
         }
+        Left::Ended
     }
 
     fn settle_legacy(&self, id: &JobId, meta: JobMeta) -> Result<JobMeta> {
@@ -184,14 +206,14 @@ impl JobStore {
         // The original's own judgement of a vanished pid: done.
         current.status = if forged { Status::Error } else { Status::Done };
         current.finished_at = Some(Timestamp::now());
-        current.note = Some(if forged { ORIGINAL_FORGED_NOTE } else { ORIGINAL_ENDED_NOTE }.to_owned());
+        current.details.note = Some(if forged { ORIGINAL_FORGED_NOTE } else { ORIGINAL_ENDED_NOTE }.to_owned());
         if let Err(err) = self.write_meta(current) {
             tracing::warn!(job = %id, %err, "could not record an ended original job");
         }
     }
 
     /// Whether the owner a job without a lock file records is alive: an earlier version's
-    /// supervisor, or the original's agent, each proven (see [`super::proven`]).
+    /// supervisor, or the original's agent, each proven (see [`proven`]).
     fn legacy_owner(&self, id: &JobId, meta: &JobMeta) -> Legacy {
         if meta.has_supervisor() {
             return if proven::earlier_supervisor(id, meta).is_some() { Legacy::Alive } else { Legacy::Gone };
@@ -200,12 +222,30 @@ impl JobStore {
             // Nothing to check: believe the file.
             return Legacy::Alive;
         }
-        match proven::original_agent(self, id, meta) {
+        match proven::original_agent(self.folder_created(id), meta) {
             OriginalAgent::Running(_) => Legacy::Alive,
             OriginalAgent::Forged => Legacy::Forged,
             OriginalAgent::Gone => Legacy::Gone,
         }
     }
+}
+
+/// What is left of a running job whose owner is gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Left {
+    /// Processes of the job run on.
+    Running,
+    /// Nothing: its end is recorded.
+    Ended,
+}
+
+/// How what is left of a job is found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Judge {
+    /// By the processes marked with its id (every job a codex-async supervised).
+    Marked,
+    /// By its agent, proven (a job of the Python original: no supervisor, no marker).
+    OriginalAgent,
 }
 
 /// What the owner a job without a lock file records turned out to be.
@@ -231,10 +271,10 @@ fn still_running(mut meta: JobMeta) -> JobMeta {
     meta.status = Status::Running;
     meta.finished_at = None;
     meta.exit_code = None;
-    meta.signal = None;
-    meta.cancel_reason = None;
+    meta.details.signal = None;
+    meta.details.cancel_reason = None;
     if claimed_an_end {
-        meta.note = Some(STILL_HELD_NOTE.to_owned());
+        meta.details.note = Some(STILL_HELD_NOTE.to_owned());
     }
     meta
 }

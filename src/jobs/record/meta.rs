@@ -15,8 +15,8 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::atomic::{self, Durability};
-use super::error::{JobError, Result};
+use crate::atomic::{self, Durability};
+use crate::jobs::error::{JobError, Result};
 
 /// The largest meta.json we read; anything bigger is reported as corrupt rather than
 /// loaded into memory.
@@ -137,6 +137,36 @@ pub struct JobMeta {
     pub exit_code: Option<i64>,
 
     // New keys: optional, absent in the original's files.
+    /// The new keys a poll shows too.
+    #[serde(flatten)]
+    pub details: JobDetails,
+    /// When the prompt is too long for this file: the file in the job folder that holds it
+    /// whole (`prompt` then holds its beginning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_file: Option<String>,
+    /// The commit checked out in `cwd` when the job started (its folder was a git
+    /// repository): what the job changed is the tree against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_head: Option<String>,
+    /// Whether that tree had changes of its own already (uncommitted or untracked files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_dirty: Option<bool>,
+
+    /// Keys this version does not know: kept as they were.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+
+    /// Not stored: set by a reader that found the job's supervisor gone while
+    /// processes of the job still run (the job reads `running` until they end).
+    #[serde(skip)]
+    pub supervisor_lost: bool,
+}
+
+/// What this version records about a job beyond the original's keys, and a poll shows
+/// after them in the same order (all but `supervisor_start_ticks`, which only proves who
+/// the supervisor is): each optional, absent from the original's files.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobDetails {
     /// Which agent runs the job (`codex`, `demo`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
@@ -163,6 +193,9 @@ pub struct JobMeta {
     /// Why a cancelled job was stopped: `requested`, `stalled` or `timed out`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<String>,
+    /// Not stored: a pending job's place in the queue (1 = next), as a reader finds it.
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<usize>,
     /// A pending job starts once fewer than this many jobs run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_limit: Option<usize>,
@@ -196,26 +229,6 @@ pub struct JobMeta {
     /// Jobs that follow this one up.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub follow_ups: Vec<String>,
-    /// When the prompt is too long for this file: the file in the job folder that holds it
-    /// whole (`prompt` then holds its beginning).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt_file: Option<String>,
-    /// The commit checked out in `cwd` when the job started (its folder was a git
-    /// repository): what the job changed is the tree against it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub git_head: Option<String>,
-    /// Whether that tree had changes of its own already (uncommitted or untracked files).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub git_dirty: Option<bool>,
-
-    /// Keys this version does not know: kept as they were.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-
-    /// Not stored: set by a reader that found the job's supervisor gone while
-    /// processes of the job still run (the job reads `running` until they end).
-    #[serde(skip)]
-    pub supervisor_lost: bool,
 }
 
 fn default_policy() -> String {
@@ -225,7 +238,7 @@ fn default_policy() -> String {
 impl JobMeta {
     /// Whether a codex-async supervisor owns the job (the original's jobs have none).
     pub fn has_supervisor(&self) -> bool {
-        self.supervisor_pid.is_some()
+        self.details.supervisor_pid.is_some()
     }
 
     pub fn from_json(bytes: &[u8]) -> std::result::Result<Self, String> {
@@ -358,23 +371,23 @@ mod tests {
     fn unknown_keys_survive_a_rewrite() {
         let text = ORIGINAL.replace("\"exit_code\": 0", "\"exit_code\": 0,\n  \"queue_position\": 3,\n  \"labels\": {\"team\": \"infra\"}");
         let mut meta = JobMeta::from_json(text.as_bytes()).unwrap();
-        meta.note = Some("checked".into());
+        meta.details.note = Some("checked".into());
         let again = JobMeta::from_json(&meta.to_json()).unwrap();
         assert_eq!(again.extra["queue_position"], 3);
         assert_eq!(again.extra["labels"]["team"], "infra");
-        assert_eq!(again.note.as_deref(), Some("checked"));
+        assert_eq!(again.details.note.as_deref(), Some("checked"));
     }
 
     #[test]
     fn new_keys_round_trip() {
         let mut meta = JobMeta::from_json(ORIGINAL.as_bytes()).unwrap();
-        meta.agent = Some("codex".into());
-        meta.command = Some(vec!["codex".into(), "exec".into(), "--".into(), "hi".into()]);
-        meta.pgid = Some(4242);
-        meta.supervisor_pid = Some(4241);
-        meta.supervisor_start_ticks = Some(123_456);
-        meta.signal = Some("SIGKILL".into());
-        meta.created_at = Some(Timestamp::now());
+        meta.details.agent = Some("codex".into());
+        meta.details.command = Some(vec!["codex".into(), "exec".into(), "--".into(), "hi".into()]);
+        meta.details.pgid = Some(4242);
+        meta.details.supervisor_pid = Some(4241);
+        meta.details.supervisor_start_ticks = Some(123_456);
+        meta.details.signal = Some("SIGKILL".into());
+        meta.details.created_at = Some(Timestamp::now());
         assert_eq!(JobMeta::from_json(&meta.to_json()).unwrap(), meta);
     }
 

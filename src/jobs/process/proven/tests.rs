@@ -3,8 +3,9 @@ use std::process::{Child, Command};
 use std::time::Instant;
 
 use super::*;
-use crate::jobs::meta::{Status, Timestamp};
-use crate::jobs::owner::OwnerLock;
+use crate::jobs::process::owner::OwnerLock;
+use crate::jobs::record::meta::{Status, Timestamp};
+use crate::jobs::store::JobStore;
 
 /// A process a test started, killed and reaped when the test ends, however it ends.
 pub(crate) struct Fake(Child);
@@ -100,10 +101,10 @@ fn a_supervisor_is_the_process_holding_its_jobs_lock() {
     drop(OwnerLock::create(&store.job_dir(&id)).unwrap());
     drop(OwnerLock::create(&store.job_dir(&other)).unwrap());
     let holder = fake_lock_holder(home.path(), &store.lock_path(&id));
-    let proven = supervisor(&store, &id, None).expect("the holder is found through /proc/locks");
+    let proven = supervisor(&store.lock_path(&id), None).expect("the holder is found through /proc/locks");
     assert_eq!(proven.pid(), holder.pid());
-    assert_eq!(supervisor(&store, &id, Some(i64::from(std::process::id()))).map(|proven| proven.pid()), Some(holder.pid()));
-    assert!(supervisor(&store, &other, Some(i64::from(holder.pid()))).is_none(), "it holds another job's lock, not this one's");
+    assert_eq!(supervisor(&store.lock_path(&id), Some(i64::from(std::process::id()))).map(|proven| proven.pid()), Some(holder.pid()));
+    assert!(supervisor(&store.lock_path(&other), Some(i64::from(holder.pid()))).is_none(), "it holds another job's lock, not this one's");
 }
 
 #[test]
@@ -114,14 +115,14 @@ fn an_earlier_supervisor_runs_supervise_with_its_start_time_and_its_marked_agent
     let other = store.reserve().unwrap();
     let fake = fake_supervisor(home.path(), &id);
     let mut record = meta(&id, "p", None, None);
-    record.supervisor_pid = Some(i64::from(fake.pid()));
-    record.supervisor_start_ticks = procfs::start_ticks(fake.pid());
+    record.details.supervisor_pid = Some(i64::from(fake.pid()));
+    record.details.supervisor_start_ticks = procfs::start_ticks(fake.pid());
     assert_eq!(earlier_supervisor(&id, &record).map(|proven| proven.pid()), Some(fake.pid()));
     let mut elsewhere = meta(&other, "p", None, None);
-    elsewhere.supervisor_pid = record.supervisor_pid;
-    elsewhere.supervisor_start_ticks = record.supervisor_start_ticks;
+    elsewhere.details.supervisor_pid = record.details.supervisor_pid;
+    elsewhere.details.supervisor_start_ticks = record.details.supervisor_start_ticks;
     assert!(earlier_supervisor(&other, &elsewhere).is_none(), "another job's supervisor");
-    record.supervisor_start_ticks = record.supervisor_start_ticks.map(|ticks| ticks + 1);
+    record.details.supervisor_start_ticks = record.details.supervisor_start_ticks.map(|ticks| ticks + 1);
     assert!(earlier_supervisor(&id, &record).is_none(), "another start time: a reused pid");
 }
 
@@ -133,20 +134,26 @@ fn the_originals_agent_is_its_codex_exec_started_with_its_folder() {
     let agent = fake_codex(home.path(), "Write tests");
     let pid = i64::from(agent.pid());
     let now = Utc::now();
-    let running = |meta: &JobMeta| matches!(original_agent(&store, &id, meta), OriginalAgent::Running(_));
+    let running = |meta: &JobMeta| matches!(original_agent(store.folder_created(&id), meta), OriginalAgent::Running(_));
 
     assert!(running(&meta(&id, "Write tests", Some(pid), Some(now))));
     assert!(running(&meta(&id, "Write tests", Some(pid), None)), "the folder's birth alone dates it");
     assert!(!running(&meta(&id, "Write other tests", Some(pid), Some(now))), "another prompt: another process");
     let hour = chrono::Duration::hours(1);
     for forged in [now + hour, now - hour] {
-        assert!(matches!(original_agent(&store, &id, &meta(&id, "Write tests", Some(pid), Some(forged))), OriginalAgent::Forged));
+        assert!(matches!(
+            original_agent(store.folder_created(&id), &meta(&id, "Write tests", Some(pid), Some(forged))),
+            OriginalAgent::Forged
+        ));
     }
-    assert!(matches!(original_agent(&store, &id, &meta(&id, "Write tests", None, Some(now))), OriginalAgent::Gone));
+    assert!(matches!(original_agent(store.folder_created(&id), &meta(&id, "Write tests", None, Some(now))), OriginalAgent::Gone));
 
     let stranger = spawn(Command::new("sleep").arg("30"));
     let stranger_pid = i64::from(stranger.pid());
-    assert!(matches!(original_agent(&store, &id, &meta(&id, "30", Some(stranger_pid), Some(now))), OriginalAgent::Gone), "not codex");
+    assert!(
+        matches!(original_agent(store.folder_created(&id), &meta(&id, "30", Some(stranger_pid), Some(now))), OriginalAgent::Gone),
+        "not codex"
+    );
 }
 
 #[test]
@@ -161,7 +168,7 @@ fn an_agent_older_than_its_folder_is_not_its_agent() {
     }
     let id = store.reserve().unwrap();
     let record = meta(&id, "Write tests", Some(i64::from(agent.pid())), None);
-    assert!(matches!(original_agent(&store, &id, &record), OriginalAgent::Gone));
+    assert!(matches!(original_agent(store.folder_created(&id), &record), OriginalAgent::Gone));
 }
 
 #[test]
@@ -169,18 +176,18 @@ fn a_lock_holder_that_is_no_supervisor_is_nobodys_supervisor() {
     let home = tempfile::tempdir().unwrap();
     let store = JobStore::new(home.path());
     let id = store.reserve().unwrap();
-    assert!(supervisor(&store, &id, None).is_none(), "no lock file");
+    assert!(supervisor(&store.lock_path(&id), None).is_none(), "no lock file");
     // This test holds the job's lock, but it does not run `__supervise`.
     let held = OwnerLock::create(&store.job_dir(&id)).unwrap();
     assert!(procfs::flock_holders(std::fs::metadata(store.lock_path(&id)).unwrap().ino()).contains(&(std::process::id() as i32)));
-    assert!(supervisor(&store, &id, Some(i64::from(std::process::id()))).is_none());
+    assert!(supervisor(&store.lock_path(&id), Some(i64::from(std::process::id()))).is_none());
     drop(held);
 
     let mut record = meta(&id, "p", None, None);
     record.status = Status::Running;
-    record.supervisor_pid = Some(i64::from(std::process::id()));
-    record.supervisor_start_ticks = procfs::start_ticks(std::process::id() as i32);
+    record.details.supervisor_pid = Some(i64::from(std::process::id()));
+    record.details.supervisor_start_ticks = procfs::start_ticks(std::process::id() as i32);
     assert!(earlier_supervisor(&id, &record).is_none(), "its pid and start time are right, its command is not");
-    record.supervisor_pid = Some(-1);
+    record.details.supervisor_pid = Some(-1);
     assert!(earlier_supervisor(&id, &record).is_none());
 }

@@ -1,0 +1,223 @@
+//! The file itself: typed structs that refuse unknown keys, so a typo or a wrong type
+//! is an error naming the file, the line, the key and what is valid, never silently
+//! ignored; and the example `codex-async config --init` writes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::human::{parse_duration, parse_size};
+use crate::jobs::{Agents, ApprovalPolicy};
+
+/// A duration in the file: a number of seconds or a string with a unit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConfigDuration(pub Duration);
+
+impl<'de> Deserialize<'de> for ConfigDuration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Seconds(u64),
+            Fraction(f64),
+            Text(String),
+        }
+        let parsed = match Raw::deserialize(deserializer)
+            .map_err(|_| serde::de::Error::custom("expected a duration: seconds (90) or text (\"90s\", \"20m\", \"2h\", \"7d\")"))?
+        {
+            Raw::Seconds(seconds) => Ok(Duration::from_secs(seconds)),
+            Raw::Fraction(seconds) => parse_duration(&seconds.to_string()),
+            Raw::Text(text) => parse_duration(&text),
+        };
+        parsed.map(ConfigDuration).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A size in the file: a number of bytes or a string with a unit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConfigSize(pub u64);
+
+impl<'de> Deserialize<'de> for ConfigSize {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Bytes(u64),
+            Text(String),
+        }
+        let parsed = match Raw::deserialize(deserializer)
+            .map_err(|_| serde::de::Error::custom("expected a size: bytes (1048576) or text (\"500KB\", \"200MB\", \"2GB\")"))?
+        {
+            Raw::Bytes(bytes) => Ok(bytes),
+            Raw::Text(text) => parse_size(&text),
+        };
+        parsed.map(ConfigSize).map_err(serde::de::Error::custom)
+    }
+}
+
+/// When a server or the dashboard starts, finished jobs beyond these go (`codex-async gc`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Finished jobs that ended longer ago than this.
+    pub older_than: Option<ConfigDuration>,
+    /// Always keep this many newest finished jobs.
+    pub keep: Option<usize>,
+}
+
+/// An agent defined in the config: an argv template (no shell). `{prompt}` is required;
+/// `{cwd}` and `{last_message_file}` may appear; each placeholder is one argument.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    pub command: Vec<String>,
+}
+
+/// The file as written: every key optional.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub policy: Option<ApprovalPolicy>,
+    pub max_policy: Option<ApprovalPolicy>,
+    pub agent: Option<String>,
+    pub cancel_grace: Option<ConfigDuration>,
+    pub max_wait: Option<ConfigDuration>,
+    pub port: Option<u16>,
+    pub max_running: Option<usize>,
+    pub stall_timeout: Option<ConfigDuration>,
+    pub max_duration: Option<ConfigDuration>,
+    pub max_output: Option<ConfigSize>,
+    pub retention: Option<Retention>,
+    #[serde(default)]
+    pub agents: BTreeMap<String, AgentConfig>,
+}
+
+/// A config problem, with where it is.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{place}: {message}")]
+pub struct ConfigError {
+    /// `config.toml line 3 (max_runing)`, or `CODEX_ASYNC_PORT`, or `--port`.
+    pub place: String,
+    pub message: String,
+}
+
+impl FileConfig {
+    /// Reads the file; a missing file is an empty config.
+    pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+            Err(err) => return Err(ConfigError { place: path.display().to_string(), message: format!("cannot read it: {err}") }),
+        };
+        Self::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
+        let config: FileConfig = toml::from_str(text).map_err(|err| {
+            let (line, key) = match err.span() {
+                Some(span) => {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    let key = key_on_line(text, line, &text[span.clone()]);
+                    (Some(line), key)
+                }
+                None => (None, None),
+            };
+            let mut place = path.display().to_string();
+            if let Some(line) = line {
+                place.push_str(&format!(" line {line}"));
+            }
+            if let Some(key) = key {
+                place.push_str(&format!(" ({key})"));
+            }
+            ConfigError { place, message: err.message().trim().to_owned() }
+        })?;
+        for (name, agent) in &config.agents {
+            if Agents::BUILT_IN.contains(&name.as_str()) {
+                return Err(ConfigError {
+                    place: format!("{} ([agents.{name}])", path.display()),
+                    message: format!("'{name}' is a built-in agent: give yours another name"),
+                });
+            }
+            if !agent.command.iter().any(|arg| arg.contains("{prompt}")) {
+                return Err(ConfigError {
+                    place: format!("{} ([agents.{name}] command)", path.display()),
+                    message: "the command has no {prompt}: say where the prompt goes, as one argument".to_owned(),
+                });
+            }
+            if agent.command.first().is_none_or(|program| program.trim().is_empty() || program.contains('{')) {
+                return Err(ConfigError {
+                    place: format!("{} ([agents.{name}] command)", path.display()),
+                    message: "the command must start with the program to run".to_owned(),
+                });
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// The key a line sets (`key = …`), or the spanned text when the line has none.
+fn key_on_line(text: &str, line: usize, spanned: &str) -> Option<String> {
+    let source = text.lines().nth(line - 1)?;
+    match source.split_once('=') {
+        Some((key, _)) => Some(key.trim().trim_matches('"').to_owned()),
+        None => Some(spanned.trim().trim_matches(['[', ']']).to_owned()).filter(|key| !key.is_empty()),
+    }
+}
+
+/// The file `codex-async config --init` writes: every key, commented out, with its default.
+pub const EXAMPLE: &str = r#"# codex-async configuration. Every key is optional; a flag or a CODEX_ASYNC_<KEY>
+# environment variable overrides the value here. `codex-async config` shows what applies.
+
+# The approval policy of a job started without one: suggest | auto-edit | full-auto.
+# policy = "suggest"
+
+# The most a job may ask for: over MCP (serve and the dashboard's endpoint), from the
+# dashboard's forms and from the command line. Below full-auto it also limits codex
+# settings to those of the model (model_reasoning_effort, model_verbosity, …; no
+# profile), and keeps an agent that may write out of /, your home folder and this
+# folder; a follow-up is held to it with what it inherits.
+# max_policy = "full-auto"
+
+# The agent a job runs when none is named.
+# agent = "codex"
+
+# Between SIGINT and SIGKILL when a job is cancelled (SIGTERM comes halfway).
+# cancel_grace = "5s"
+
+# The longest one codex_wait or codex_await_any call blocks.
+# max_wait = "45s"
+
+# The dashboard's MCP port (on 127.0.0.1).
+# port = 8765
+
+# How many jobs may run at once; the rest wait as `pending`, started in order as
+# slots free. Leave it out (or 0) for no limit.
+# max_running = 4
+
+# Cancel a job that prints nothing for this long (reason: stalled), or that runs
+# longer than this (reason: timed out). Off unless set; a job can set its own.
+# stall_timeout = "20m"
+# max_duration = "2h"
+
+# A job's output is kept twice when its agent streams events (events.jsonl, and the
+# transcript in output.txt), and whole by default. Past this size each file keeps its
+# first part and its last 4 MiB (at most half the size), and says how much was
+# dropped between. Off unless set.
+# max_output = "200MB"
+
+# Finished jobs a server or the dashboard removes when it starts (as `codex-async gc`).
+# [retention]
+# older_than = "30d"
+# keep = 200
+
+# Agents of your own: an argv (no shell) with {prompt}, and optionally {cwd} and
+# {last_message_file}; each placeholder stays within its argument. Put "--" before a
+# {prompt} that is a whole argument, so that a prompt starting with "-" is not read as
+# an option (without it, such a prompt is refused), or put {prompt} inside an option:
+# [agents.mytool]
+# command = ["mytool", "--cwd={cwd}", "--", "{prompt}"]
+# [agents.aider]
+# command = ["aider", "--yes-always", "--message={prompt}"]
+"#;
