@@ -13,8 +13,8 @@
 //! flood is cancelled.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -184,7 +184,7 @@ struct CancelOnDrop {
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         let _ = Command::new(BIN).args(["cancel", &self.id, "--grace", "0.5"]).env("CODEX_ASYNC_HOME", &self.home).output();
-        common::end_jobs_in(&self.home.join("jobs"));
+        support::end_jobs_in(&self.home.join("jobs"));
     }
 }
 
@@ -317,7 +317,7 @@ fn flood_cpu_and_key_latency() {
         Command::new(BIN).args(["cancel", &id, "--grace", "0.5", "--json"]).env("CODEX_ASYNC_HOME", &engine_home).output().unwrap();
     let cancelled: serde_json::Value = serde_json::from_slice(&cancelled.stdout).expect("cancel --json");
     assert_eq!(cancelled["status"], "cancelled", "the flood was cancelled: {cancelled}");
-    common::wait_until("the jobs' processes to exit", Duration::from_secs(60), || common::job_processes_of_home(&engine_home).is_empty());
+    support::wait_until("the jobs' processes to exit", Duration::from_secs(60), || support::job_processes_of_home(&engine_home).is_empty());
     drop(flood);
     println!("flood cancelled: 0 processes left of {} jobs", appear.len() + 1);
     println!(

@@ -16,8 +16,8 @@
 //! supervisor's private memory under 2 MiB.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -282,10 +282,10 @@ fn starts_next_to_pueue(home: &Path) {
         format!("shared:\n  pueue_directory: {dir}\n  runtime_directory: {dir}\n  use_unix_socket: true\n", dir = config_dir.display()),
     )
     .unwrap();
-    let mut daemon = common::ProcessGuard::new(
+    let mut daemon = support::ProcessGuard::new(
         Command::new(&pueued).arg("-c").arg(&config).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap(),
     );
-    common::wait_until("pueued to listen", Duration::from_secs(30), || {
+    support::wait_until("pueued to listen", Duration::from_secs(30), || {
         Command::new(&pueue)
             .arg("-c")
             .arg(&config)
@@ -328,7 +328,7 @@ fn supervisor_memory(home: &Path) {
         let id = String::from_utf8(output.stdout).unwrap().trim().to_owned();
         let meta_path = home.join("jobs").join(&id).join("meta.json");
         let mut supervisor = 0;
-        common::wait_until("the supervisor to record the agent's pid", Duration::from_secs(30), || {
+        support::wait_until("the supervisor to record the agent's pid", Duration::from_secs(30), || {
             let meta: Value = std::fs::read(&meta_path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or(Value::Null);
             supervisor = meta["supervisor_pid"].as_i64().unwrap_or(0) as i32;
             supervisor > 0 && meta["pid"].is_i64()
@@ -379,8 +379,8 @@ fn main() {
         if filter.as_deref().is_some_and(|wanted| !name.contains(wanted)) {
             continue;
         }
-        let home = common::TestHome::new();
+        let home = support::TestHome::new();
         part(home.path());
-        common::end_jobs_in(&home.path().join("jobs"));
+        support::end_jobs_in(&home.path().join("jobs"));
     }
 }
