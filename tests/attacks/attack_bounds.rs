@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support;
-use crate::support::{BIN, ProcessGuard, TestHome, wait_until};
+use crate::support::{BIN, ProcessGuard, SmallDisk, TestHome, start_with, wait_until};
 
 const DEADLINE: Duration = Duration::from_secs(60);
 /// How long a pass over a few hundred megabytes may take on a loaded 2-core machine
@@ -174,16 +174,6 @@ fn logs_reads_a_200_mb_line_of_progress_bars_in_bounded_memory_and_time() {
 fn plain_agent_config(home: &TestHome, extra: &str) {
     let config = format!("{extra}[agents.plain]\ncommand = [{:?}, \"--\", \"{{prompt}}\"]\n", support::fake_agent().display().to_string());
     std::fs::write(home.path().join("config.toml"), config).unwrap();
-}
-
-fn start_with(home: &TestHome, options: &[&str], prompt: &str) -> String {
-    let mut args = vec!["start", "--json", "--cwd", home.path().to_str().unwrap()];
-    args.extend_from_slice(options);
-    args.extend(["--", prompt]);
-    let output = home.run(&args);
-    assert!(output.status.success(), "start failed: {}", String::from_utf8_lossy(&output.stderr));
-    let started: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    started["job_id"].as_str().unwrap().to_owned()
 }
 
 #[test]
@@ -577,25 +567,11 @@ fn o_gives_the_pager_sanitized_output_with_colour_only_for_less_r() {
     }
 }
 
-/// A small tmpfs over a home: its jobs' processes are ended, then it is unmounted.
-struct SmallDisk {
-    home: TestHome,
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        self.home.end_job_processes();
-        let _ = Command::new("umount").arg("-l").arg(self.home.path()).status();
-    }
-}
-
 #[test]
 #[ignore = "mounts a tmpfs, which needs root: .ci/run runs it (as root) with --ignored"]
 fn a_pending_job_that_meets_a_full_disk_waits_for_room_and_is_not_lost() {
-    let disk = SmallDisk { home: TestHome::new() };
+    let disk = SmallDisk::mount("2m");
     let home = &disk.home;
-    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs"]).arg(home.path()).status();
-    assert!(mounted.is_ok_and(|status| status.success()), "this test needs root and mount(8)");
     std::fs::write(home.path().join("config.toml"), "max_running = 1\n").unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
     let release = elsewhere.path().join("release");
@@ -603,10 +579,7 @@ fn a_pending_job_that_meets_a_full_disk_waits_for_room_and_is_not_lost() {
     let second = home.start("say:the-second-ran");
     assert_eq!(home.status(&second), "pending");
     let supervisor = supervisor_of(home, &first);
-    {
-        let mut filler = std::fs::File::create(home.path().join("filler")).unwrap();
-        while filler.write_all(&[b'x'; 4096]).is_ok() {}
-    }
+    disk.fill();
     std::fs::write(&release, b"").unwrap();
     // The first job's supervisor records its end (in the space it reserved), then tries
     // the second, which cannot even record why it cannot start.

@@ -7,15 +7,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::support;
 use crate::support::mcp::{Client, call, err, ok};
 use crate::support::tmux::{DEADLINE, Tmux, dashboard_command_with_env, job_id_in};
-use crate::support::{TestHome, fake_agent, wait_until};
+use crate::support::{TestHome, fake_agent, finished, job_count, printed_argv, wait_until};
 use serde_json::{Value, json};
-
-const SETTLE: Duration = Duration::from_secs(30);
 
 /// `codex-async serve` over stdio with `args`, and `env` added to its environment.
 async fn serve(home: &TestHome, args: &[&str], env: &[(&str, &Path)]) -> Client {
@@ -29,26 +26,12 @@ async fn serve(home: &TestHome, args: &[&str], env: &[(&str, &Path)]) -> Client 
     rmcp::ServiceExt::serve(recorder, transport).await.unwrap()
 }
 
-/// How many job folders the home holds.
-fn job_count(home: &TestHome) -> usize {
-    std::fs::read_dir(home.path().join("jobs")).map_or(0, |entries| entries.count())
-}
-
 /// A folder of its own for the test (not the codex-async home, which a writing agent
 /// may not have).
 fn folder(parent: &Path, name: &str) -> PathBuf {
     let path = parent.join(name);
     std::fs::create_dir_all(&path).unwrap();
     path.canonicalize().unwrap()
-}
-
-/// The arguments the fake agent printed (`argv` step), between its markers.
-fn printed_argv(home: &TestHome, id: &str) -> Vec<String> {
-    let output = home.output(id);
-    let lines: Vec<&str> = output.lines().collect();
-    let start = lines.iter().position(|line| *line == "argv-begin").expect("the agent printed its argv");
-    let end = lines.iter().position(|line| *line == "argv-end").expect("argv-end");
-    lines[start + 1..end].iter().map(|line| (*line).to_owned()).collect()
 }
 
 /// Rewrites fields of a finished job's meta.json, as any process of the user (a
@@ -59,11 +42,6 @@ fn forge(home: &TestHome, id: &str, fields: Value) {
         meta[key] = value.clone();
     }
     std::fs::write(home.job_dir(id).join("meta.json"), serde_json::to_vec_pretty(&meta).unwrap()).unwrap();
-}
-
-fn finished(home: &TestHome, id: &str) -> Value {
-    wait_until(&format!("job {id} to finish"), SETTLE, || matches!(home.status(id).as_str(), "done" | "error" | "cancelled"));
-    home.meta(id)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

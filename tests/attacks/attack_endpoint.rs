@@ -14,13 +14,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::support::mcp::{call, http_client, ok};
+use crate::support::mcp::{INITIALIZE, call, http_client, ok};
 use crate::support::{BIN, ProcessGuard, TestHome, fake_agent, is_alive, lines_of, next_line, wait_until};
 use codex_async::mcp::{HEADER_READ_TIMEOUT, MAX_SESSIONS, connection_cap};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
 const INITIALIZED: &str = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
 const PING: &str = r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#;
 const NOBODY: u32 = 65534;

@@ -12,31 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{ProcessGuard, TestHome, is_alive, wait_until};
+use crate::support::{ProcessGuard, TestHome, is_alive, json, stranger, wait_until};
 use codex_async::jobs::procfs;
 use serde_json::Value;
 
 const SETTLE: Duration = Duration::from_secs(20);
-
-fn json(output: &std::process::Output) -> Value {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-/// A process that is no part of any job (its own session, like a user's server) and
-/// outlives TERM, INT and USR1, writing each one it gets to `log`. SIGKILL, which it
-/// cannot log, shows as its death.
-fn victim(log: &Path) -> ProcessGuard {
-    let script = format!(
-        "trap 'echo USR1 >> {log}' USR1; trap 'echo TERM >> {log}' TERM; trap 'echo INT >> {log}' INT; \
-         echo ready >> {log}; while :; do sleep 0.05; done",
-        log = log.display()
-    );
-    let child = Command::new("setsid").args(["bash", "-c", &script]).stdin(Stdio::null()).spawn().unwrap();
-    let guard = ProcessGuard::new(child);
-    wait_until("the victim to start", SETTLE, || std::fs::read_to_string(log).is_ok_and(|text| text.contains("ready")));
-    guard
-}
 
 /// Asserts that the victim got no signal at all and still runs.
 fn assert_untouched(victim: &ProcessGuard, log: &Path) {
@@ -83,7 +63,7 @@ fn original_meta(id: &str, prompt: &str, pid: i32, started_at: chrono::DateTime<
 fn a_forged_supervisor_pid_gets_no_signal_and_the_cancel_still_ends_the_job() {
     let home = TestHome::new();
     let log = home.path().join("victim.log");
-    let victim = victim(&log);
+    let victim = stranger(&log);
     let id = home.start("say:ready sleep:300");
     wait_until("the agent to run", SETTLE, || home.output(&id).contains("ready"));
     let supervisor = home.meta(&id)["supervisor_pid"].as_i64().unwrap();
@@ -113,7 +93,7 @@ fn an_original_record_with_a_start_in_the_future_gets_no_signal_and_a_clear_stat
     let folder = original_job(&home, id);
     let log = home.path().join("victim.log");
     // The victim starts just after the folder: only the forged time ties it to the job.
-    let victim = victim(&log);
+    let victim = stranger(&log);
     let future = chrono::Utc::now() + chrono::Duration::hours(1);
     write_meta(&folder, &original_meta(id, "Write tests", victim.pid(), future));
 
@@ -131,7 +111,7 @@ fn an_original_record_with_a_start_in_the_future_gets_no_signal_and_a_clear_stat
 fn an_original_record_started_before_its_folder_names_a_stranger_gets_no_signal() {
     let home = TestHome::new();
     let log = home.path().join("victim.log");
-    let victim = victim(&log);
+    let victim = stranger(&log);
     // The record claims the job started with the victim, seconds before its folder was made.
     let victim_started = procfs::start_time(victim.pid()).unwrap();
     wait_until("the victim to be a few seconds old", SETTLE, || chrono::Utc::now() - victim_started > chrono::Duration::milliseconds(3500));
@@ -155,7 +135,7 @@ fn an_original_record_naming_a_process_that_is_not_its_codex_gets_no_signal() {
     let folder = original_job(&home, id);
     let log = home.path().join("victim.log");
     // Times agree with the folder; the process is no `codex exec` of the job's prompt.
-    let victim = victim(&log);
+    let victim = stranger(&log);
     write_meta(&folder, &original_meta(id, "Write tests", victim.pid(), chrono::Utc::now()));
 
     let cancelled = home.run(&["cancel", id, "--grace", "1", "--json"]);

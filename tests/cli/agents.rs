@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::support::mcp::{call, err, ok, stdio_client};
-use crate::support::{TestHome, fake_agent, wait_until};
+use crate::support::{TestHome, fake_agent, finished, printed_argv, start_with, wait_until};
 use codex_async::jobs::agent::Stream;
 use codex_async::supervisor::events::translate_all;
 use serde_json::{Value, json};
@@ -18,33 +18,10 @@ fn fixture(agent: &str, name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/{agent}-events/{name}.jsonl"))
 }
 
-/// Starts a job through the CLI with extra arguments; returns its id.
-fn start_with(home: &TestHome, extra: &[&str], prompt: &str) -> String {
-    let cwd = home.path().to_str().unwrap().to_owned();
-    let mut args = vec!["start", "--json", "--cwd", &cwd];
-    args.extend_from_slice(extra);
-    args.extend(["--", prompt]);
-    let output = home.run(&args);
-    assert!(output.status.success(), "start failed: {}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice::<Value>(&output.stdout).unwrap()["job_id"].as_str().unwrap().to_owned()
-}
-
-fn finished(home: &TestHome, id: &str) -> Value {
-    wait_until(&format!("job {id} to end"), DEADLINE, || !matches!(home.status(id).as_str(), "running" | "pending"));
-    home.meta(id)
-}
-
 fn poll(home: &TestHome, id: &str) -> Value {
     let output = home.run(&["poll", "--json", id]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap()
-}
-
-/// The argv the fake agent printed with its `argv` step.
-fn printed_argv(home: &TestHome, id: &str) -> Vec<String> {
-    let output = home.output(id);
-    let inside = output.split("argv-begin\n").nth(1).unwrap_or_else(|| panic!("no argv in {output}"));
-    inside.split("argv-end").next().unwrap().lines().map(str::to_owned).collect()
 }
 
 /// `events.jsonl` without the fake agent's first line (`pid:agent=N`, which it prints

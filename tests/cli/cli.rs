@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use crate::support;
-use crate::support::{TestHome, wait_until};
+use crate::support::{TestHome, job_count, wait_until};
 use serde_json::Value;
 
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -18,10 +18,6 @@ fn stdout(output: &std::process::Output) -> String {
 
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn job_count(home: &TestHome) -> usize {
-    std::fs::read_dir(home.path().join("jobs")).map_or(0, |entries| entries.count())
 }
 
 #[test]

@@ -10,11 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::support;
+use crate::support::BIN;
 use codex_async::install::TOOLS;
 use serde::Deserialize;
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_codex-async");
 
 fn fixture(name: &str) -> String {
     fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clients").join(name)).unwrap()

@@ -4,12 +4,8 @@
 use std::time::Duration;
 
 use crate::support;
-use crate::support::TestHome;
+use crate::support::{TestHome, job_count};
 use serde_json::Value;
-
-fn job_count(home: &TestHome) -> usize {
-    std::fs::read_dir(home.path().join("jobs")).map(|entries| entries.count()).unwrap_or(0)
-}
 
 fn stderr_of(home: &TestHome, args: &[&str]) -> (Option<i32>, String) {
     let output = home.run(args);

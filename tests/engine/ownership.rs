@@ -3,33 +3,14 @@
 //! result is recorded before the cleanup, and a supervisor starts clean.
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use crate::support;
-use crate::support::{ProcessGuard, TestHome, is_alive, wait_until};
+use crate::support::{ProcessGuard, TestHome, is_alive, json, stranger, wait_until};
 use serde_json::Value;
 
 const SETTLE: Duration = Duration::from_secs(20);
-
-fn json(output: &std::process::Output) -> Value {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-/// A process in its own session and group (as after pid reuse: a user's dev server)
-/// that records every SIGINT and SIGTERM it gets in `log`.
-fn stranger(log: &Path) -> ProcessGuard {
-    let script = format!(
-        "trap 'echo INT >> {log}' INT; trap 'echo TERM >> {log}' TERM; echo ready >> {log}; while :; do sleep 0.05; done",
-        log = log.display()
-    );
-    let child = Command::new("setsid").args(["bash", "-c", &script]).stdin(Stdio::null()).spawn().unwrap();
-    let guard = ProcessGuard::new(child);
-    wait_until("the stranger to start", SETTLE, || std::fs::read_to_string(log).is_ok_and(|text| text.contains("ready")));
-    guard
-}
 
 /// The stranger's pid and process group (it leads its group: setsid).
 fn leader_pid(guard: &ProcessGuard) -> i64 {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::support;
 use crate::support::mcp::{call, ok, stdio_client};
-use crate::support::{TestHome, is_alive, wait_until};
+use crate::support::{TestHome, is_alive, json, wait_until};
 use serde_json::{Value, json};
 
 const SETTLE: Duration = Duration::from_secs(60);
@@ -18,16 +18,11 @@ fn config(home: &TestHome, text: &str) {
     std::fs::write(home.path().join("config.toml"), text).unwrap();
 }
 
-fn json_of(output: &std::process::Output) -> Value {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 fn start_json(home: &TestHome, prompt: &str, extra: &[&str]) -> Value {
     let mut args = vec!["start", "--json", "--cwd", home.path().to_str().unwrap()];
     args.extend_from_slice(extra);
     args.extend(["--", prompt]);
-    json_of(&home.run(&args))
+    json(&home.run(&args))
 }
 
 /// (job id, start time) as the fake agents recorded them, in the order they started.
@@ -180,12 +175,12 @@ fn the_queue_moves_on_when_a_job_is_cancelled_and_when_its_owner_dies_unseen() {
     assert_eq!(third["queue_position"], 2);
     let (first, second, third) = (first["job_id"].as_str().unwrap(), second["job_id"].as_str().unwrap(), third["job_id"].as_str().unwrap());
     // poll and list show the position.
-    let poll = json_of(&home.run(&["poll", third, "--json"]));
+    let poll = json(&home.run(&["poll", third, "--json"]));
     assert_eq!(
         (poll["status"].as_str(), poll["queue_position"].as_u64(), poll["queue_limit"].as_u64()),
         (Some("pending"), Some(2), Some(1))
     );
-    let list = json_of(&home.run(&["list", "--json"]));
+    let list = json(&home.run(&["list", "--json"]));
     let row = list.as_array().unwrap().iter().find(|row| row["job_id"] == second).unwrap();
     assert_eq!(row["queue_position"], 1);
 
@@ -252,7 +247,7 @@ async fn a_pending_job_is_cancelled_without_running_and_survives_a_server_restar
     let cancelled = ok(&call(&client, "codex_cancel", json!({"job_id": dropped})).await);
     assert_eq!(cancelled, json!({"job_id": dropped, "status": "cancelled", "killed": false}));
     client.cancel().await.unwrap();
-    let poll = json_of(&home.run(&["poll", &kept, "--json"]));
+    let poll = json(&home.run(&["poll", &kept, "--json"]));
     assert_eq!((poll["status"].as_str(), poll["queue_position"].as_u64()), (Some("pending"), Some(1)));
     let (client, _) = stdio_client(&home, &[]).await;
     let polled = ok(&call(&client, "codex_poll", json!({"job_id": kept})).await);
@@ -277,7 +272,7 @@ fn a_pending_job_whose_folder_vanished_ends_in_error_saying_so() {
     let project = home.path().join("project");
     std::fs::create_dir(&project).unwrap();
     let output = home.run(&["start", "--json", "--cwd", project.to_str().unwrap(), "--", "exit:0"]);
-    let waiting = json_of(&output)["job_id"].as_str().unwrap().to_owned();
+    let waiting = json(&output)["job_id"].as_str().unwrap().to_owned();
     std::fs::remove_dir(&project).unwrap();
     home.run(&["cancel", blocker["job_id"].as_str().unwrap(), "--grace", "0.5"]);
     home.wait_for_status(&waiting, "error", SETTLE);
@@ -302,7 +297,7 @@ fn stall_and_time_limits_cancel_with_a_reason_and_spare_busy_jobs() {
     home.wait_for_status(&ids[1], "done", SETTLE);
     home.wait_for_status(&ids[3], "done", SETTLE);
     assert!(home.output(&ids[1]).contains("tick 14"), "the busy job ran to its end");
-    let poll = json_of(&home.run(&["poll", &ids[0], "--json"]));
+    let poll = json(&home.run(&["poll", &ids[0], "--json"]));
     assert_eq!((poll["cancel_reason"].as_str(), poll["stall_timeout"].as_f64()), (Some("stalled"), Some(1.0)));
     let plain = String::from_utf8(home.run(&["poll", &ids[0]]).stdout).unwrap();
     assert!(plain.contains("cancelled") && plain.contains("stalled"), "{plain}");
@@ -332,12 +327,12 @@ fn gc_removes_only_finished_jobs_by_age_and_count() {
     let pending = start_json(&home, "sleep:60", &[])["job_id"].as_str().unwrap().to_owned();
     assert_eq!(home.status(&pending), "pending");
 
-    let dry = json_of(&home.run(&["gc", "--older-than", "7d", "--dry-run", "--json"]));
+    let dry = json(&home.run(&["gc", "--older-than", "7d", "--dry-run", "--json"]));
     assert_eq!(dry["removed"].as_array().unwrap().len(), 4);
     assert!(dry["bytes_freed"].as_u64().unwrap() >= 4 * 5000);
     assert!(old.iter().all(|id| home.job_dir(id).exists()), "a dry run removes nothing");
 
-    let kept = json_of(&home.run(&["gc", "--older-than", "7d", "--keep", "3", "--json"]));
+    let kept = json(&home.run(&["gc", "--older-than", "7d", "--keep", "3", "--json"]));
     let removed: Vec<&str> = kept["removed"].as_array().unwrap().iter().map(|row| row["job_id"].as_str().unwrap()).collect();
     // Newest three finished (recent, 10 and 11 days) stay; 12 and 13 days go.
     assert_eq!(removed.len(), 2, "{kept}");
@@ -388,7 +383,7 @@ fn config_mistakes_are_named_and_sources_shown() {
     assert!(!home.path().join("jobs").exists() || std::fs::read_dir(home.path().join("jobs")).unwrap().count() == 0, "nothing started");
 
     config(&home, "policy = \"auto-edit\"\nmax_running = 2\n");
-    let shown = json_of(&home.command().env("CODEX_ASYNC_MAX_RUNNING", "5").args(["config", "--json"]).output().unwrap());
+    let shown = json(&home.command().env("CODEX_ASYNC_MAX_RUNNING", "5").args(["config", "--json"]).output().unwrap());
     assert_eq!(shown["settings"]["policy"]["value"], "auto-edit");
     assert!(shown["settings"]["policy"]["source"].as_str().unwrap().ends_with("config.toml"));
     assert_eq!(shown["settings"]["max_running"]["value"], "5");

@@ -7,11 +7,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::mid_flight::{assert_all_still_running, start_twenty};
 use crate::support;
-use crate::support::mcp::{call, http_client, ok};
+use crate::support::mcp::http_client;
 use crate::support::tmux::{Tmux, dashboard_command, dashboard_pid, mcp_url};
 use crate::support::{TestHome, is_alive, wait_until};
-use serde_json::json;
 
 const SETTLE: Duration = Duration::from_secs(60);
 
@@ -21,22 +21,9 @@ async fn start_twenty_through(tmux: &Tmux, home: &TestHome, barrier: &Path) -> V
     tmux.wait_for("http://127.0.0.1:", SETTLE);
     let token = support::mcp::home_token(home);
     let (client, _) = http_client(&mcp_url(tmux), Some(&token)).await;
-    let mut jobs = Vec::new();
-    for n in 0..20i64 {
-        let prompt = format!("await-file:{} exit:{}", barrier.display(), n % 4);
-        let started = ok(&call(&client, "codex_start", json!({"prompt": prompt, "cwd": home.path()})).await);
-        jobs.push((started["job_id"].as_str().unwrap().to_owned(), n % 4));
-    }
+    let jobs = start_twenty(&client, home, barrier, 4).await;
     client.cancel().await.unwrap();
     jobs
-}
-
-/// The dashboard is gone, and every job still runs: the fault landed mid-flight.
-fn assert_all_still_running(home: &TestHome, jobs: &[(String, i64)]) {
-    for (id, _) in jobs {
-        assert_eq!(home.status(id), "running", "job {id} was running when the dashboard went");
-        assert!(!home.job_processes(id).is_empty(), "job {id} still has its processes");
-    }
 }
 
 /// Lets the jobs end, then checks each recorded its exact exit code and a new dashboard
@@ -66,7 +53,7 @@ async fn sigkill_of_the_dashboard_while_twenty_jobs_run_loses_nothing() {
     let dashboard = dashboard_pid(&tmux).expect("the dashboard's pid");
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(dashboard), nix::sys::signal::Signal::SIGKILL).unwrap();
     tmux.wait_for("dashboard-exited=137", SETTLE);
-    assert_all_still_running(&home, &jobs);
+    assert_all_still_running(&home, &jobs, "the dashboard went");
     release_and_check(&home, &barrier, &jobs);
 }
 
@@ -80,7 +67,7 @@ async fn closing_the_dashboards_terminal_while_twenty_jobs_run_loses_nothing() {
     // Closing the window: the terminal goes, and its session gets SIGHUP.
     assert!(tmux.run(&["kill-session", "-t", Tmux::SESSION]).status.success());
     wait_until("the dashboard to go with its terminal", SETTLE, || !is_alive(dashboard));
-    assert_all_still_running(&home, &jobs);
+    assert_all_still_running(&home, &jobs, "the dashboard went");
     release_and_check(&home, &barrier, &jobs);
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::mid_flight::{assert_all_still_running, start_twenty};
 use crate::support;
 use crate::support::mcp::{HttpServerProcess, call, http_client, ok};
 use crate::support::{TestHome, wait_until};
@@ -14,27 +15,6 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const SETTLE: Duration = Duration::from_secs(60);
-
-/// Starts 20 jobs through `client`. Each waits for `barrier` to exist, then exits with
-/// n % 5: until the test says so, none can end.
-async fn start_twenty(client: &support::mcp::Client, home: &TestHome, barrier: &Path) -> Vec<(String, i64)> {
-    let mut jobs = Vec::new();
-    for n in 0..20 {
-        let code = n % 5;
-        let prompt = format!("await-file:{} exit:{code}", barrier.display());
-        let started = ok(&call(client, "codex_start", json!({"prompt": prompt, "cwd": home.path()})).await);
-        jobs.push((started["job_id"].as_str().unwrap().to_owned(), code));
-    }
-    jobs
-}
-
-/// The server is gone, and every job still runs: the kill landed mid-flight.
-fn assert_all_still_running(home: &TestHome, jobs: &[(String, i64)]) {
-    for (id, _) in jobs {
-        assert_eq!(home.status(id), "running", "job {id} was running when the server was killed");
-        assert!(!home.job_processes(id).is_empty(), "job {id} still has its processes");
-    }
-}
 
 /// Lets the jobs end; each records its exact exit code, and a new server shows them right.
 async fn release_and_check(home: &TestHome, barrier: &Path, jobs: &[(String, i64)]) {
@@ -64,10 +44,10 @@ async fn sigkill_of_a_stdio_server_while_twenty_jobs_run_loses_nothing() {
         server.arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).kill_on_drop(true).spawn().unwrap();
     let transport = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
     let client = support::mcp::recorder().0.serve(transport).await.unwrap();
-    let jobs = start_twenty(&client, &home, &barrier).await;
+    let jobs = start_twenty(&client, &home, &barrier, 5).await;
     child.kill().await.unwrap();
     drop(client);
-    assert_all_still_running(&home, &jobs);
+    assert_all_still_running(&home, &jobs, "the server was killed");
     release_and_check(&home, &barrier, &jobs).await;
 }
 
@@ -77,11 +57,11 @@ async fn sigkill_of_an_http_server_while_twenty_jobs_run_loses_nothing() {
     let barrier = home.path().join("go");
     let mut server = HttpServerProcess::spawn(&home, &[]);
     let (client, _) = http_client(&server.url, server.token.as_deref()).await;
-    let jobs = start_twenty(&client, &home, &barrier).await;
+    let jobs = start_twenty(&client, &home, &barrier, 5).await;
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     drop(client);
-    assert_all_still_running(&home, &jobs);
+    assert_all_still_running(&home, &jobs, "the server was killed");
     release_and_check(&home, &barrier, &jobs).await;
 }
 

@@ -13,3 +13,4 @@ mod faults_dashboard;
 mod faults_disk;
 mod faults_hostile;
 mod faults_mcp;
+mod mid_flight;

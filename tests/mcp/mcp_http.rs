@@ -6,15 +6,13 @@ use std::time::Duration;
 
 use crate::support;
 use crate::support::TestHome;
-use crate::support::mcp::{HttpServerProcess, call, exercise_tools, http_client, ok};
+use crate::support::mcp::{HttpServerProcess, INITIALIZE, call, exercise_tools, http_client, ok};
 use codex_async::mcp::token::Auth;
 use codex_async::mcp::{HttpOptions, ServerSettings, serve_http};
 use nix::sys::signal::Signal;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
-
-const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
 
 /// A raw POST with a deadline: a server that never answers fails the test.
 async fn post(url: &str, headers: &[(&str, &str)], body: impl Into<reqwest::Body>) -> reqwest::Response {

@@ -17,6 +17,9 @@ use tokio::sync::mpsc;
 
 use super::TestHome;
 
+/// An `initialize` request as raw JSON, for the tests that speak HTTP without a client.
+pub const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+
 /// Notifications a test client received.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Note {

@@ -116,6 +116,43 @@ impl TestHome {
     }
 }
 
+/// Starts a job through the CLI with `options` before the prompt; returns its id.
+pub fn start_with(home: &TestHome, options: &[&str], prompt: &str) -> String {
+    let cwd = home.path().to_str().unwrap().to_owned();
+    let mut args = vec!["start", "--json", "--cwd", &cwd];
+    args.extend_from_slice(options);
+    args.extend(["--", prompt]);
+    let output = home.run(&args);
+    assert!(output.status.success(), "start failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice::<Value>(&output.stdout).unwrap()["job_id"].as_str().unwrap().to_owned()
+}
+
+/// Waits (30 s at most) for job `id` to end: done, error or cancelled. Its meta.
+pub fn finished(home: &TestHome, id: &str) -> Value {
+    wait_until(&format!("job {id} to end"), Duration::from_secs(30), || matches!(home.status(id).as_str(), "done" | "error" | "cancelled"));
+    home.meta(id)
+}
+
+/// How many job folders the home holds.
+pub fn job_count(home: &TestHome) -> usize {
+    std::fs::read_dir(home.path().join("jobs")).map_or(0, |entries| entries.count())
+}
+
+/// The arguments the fake agent printed (`argv` step), between its markers.
+pub fn printed_argv(home: &TestHome, id: &str) -> Vec<String> {
+    let output = home.output(id);
+    let lines: Vec<&str> = output.lines().collect();
+    let start = lines.iter().position(|line| *line == "argv-begin").expect("the agent printed its argv");
+    let end = lines.iter().position(|line| *line == "argv-end").expect("argv-end");
+    lines[start + 1..end].iter().map(|line| (*line).to_owned()).collect()
+}
+
+/// What a command that must succeed printed, as JSON (its stderr in the failure).
+pub fn json(output: &Output) -> Value {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 impl Drop for TestHome {
     fn drop(&mut self) {
         self.end_job_processes();
@@ -244,6 +281,60 @@ impl Drop for ProcessGuard {
         if let Some(mut child) = self.child.take() {
             let _ = child.wait();
         }
+    }
+}
+
+/// A process that is no part of any job (its own session and group, like a user's dev
+/// server after pid reuse) and outlives INT, TERM and USR1, writing `ready` and then
+/// each one it gets to `log`. SIGKILL, which it cannot log, shows as its death.
+pub fn stranger(log: &Path) -> ProcessGuard {
+    let script = format!(
+        "trap 'echo USR1 >> {log}' USR1; trap 'echo TERM >> {log}' TERM; trap 'echo INT >> {log}' INT; \
+         echo ready >> {log}; while :; do sleep 0.05; done",
+        log = log.display()
+    );
+    let child = Command::new("setsid").args(["bash", "-c", &script]).stdin(std::process::Stdio::null()).spawn().unwrap();
+    let guard = ProcessGuard::new(child);
+    wait_until("the stranger to start", Duration::from_secs(20), || std::fs::read_to_string(log).is_ok_and(|text| text.contains("ready")));
+    guard
+}
+
+/// A small tmpfs mounted over a home. Mounting needs root (CI runs these tests as
+/// root); anything else fails the test loudly rather than letting it pass untested.
+/// Dropping it ends the jobs' processes while their folder is still in view, then
+/// unmounts: nothing a job started outlives the test.
+pub struct SmallDisk {
+    pub home: TestHome,
+}
+
+impl SmallDisk {
+    pub fn mount(size: &str) -> Self {
+        let home = TestHome::new();
+        let mounted =
+            Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"]).arg(home.path()).status();
+        match mounted {
+            Ok(status) if status.success() => SmallDisk { home },
+            other => panic!(
+                "cannot mount a {size} tmpfs on {} ({other:?}): this test needs root and mount(8); .ci/run installs mount and runs it as root",
+                home.path().display()
+            ),
+        }
+    }
+
+    /// Writes a file until the disk is full.
+    pub fn fill(&self) {
+        use std::io::Write;
+        let mut filler = std::fs::File::create(self.home.path().join("filler")).unwrap();
+        let block = vec![b'x'; 4096];
+        while filler.write_all(&block).is_ok() {}
+        let _ = filler.sync_all();
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        self.home.end_job_processes();
+        let _ = Command::new("umount").arg("-l").arg(self.home.path()).status();
     }
 }
 
