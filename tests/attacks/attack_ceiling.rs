@@ -35,8 +35,10 @@ fn folder(parent: &Path, name: &str) -> PathBuf {
 }
 
 /// Rewrites fields of a finished job's meta.json, as any process of the user (a
-/// `full-auto` agent) can.
+/// `full-auto` agent) can, once its supervisor is gone (it would write its own record
+/// back).
 fn forge(home: &TestHome, id: &str, fields: Value) {
+    home.wait_for_supervisor_exit(id);
     let mut meta = home.meta(id);
     for (key, value) in fields.as_object().unwrap() {
         meta[key] = value.clone();

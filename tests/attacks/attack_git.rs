@@ -355,7 +355,10 @@ fn a_forged_git_head_in_the_dashboard_says_the_base_is_invalid() {
     assert!(!written.exists(), "git was given the forged base as an option");
 }
 
+/// Rewrites a finished job's `git_head` once its supervisor is gone (it would write its
+/// own record back).
 fn forge_git_head(scene: &Scene, id: &str, forged: &str) {
+    scene.home.wait_for_supervisor_exit(id);
     let path = scene.home.job_dir(id).join("meta.json");
     let mut meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     meta["git_head"] = forged.into();

@@ -99,6 +99,16 @@ impl TestHome {
         wait_until(&format!("job {id} to be {status}"), timeout, || self.status(id) == status);
     }
 
+    /// Waits for the supervisor of job `id` to end. Until it lets the job go it writes
+    /// its own record back over any other, so a test that rewrites a finished job's
+    /// meta waits for this first.
+    pub fn wait_for_supervisor_exit(&self, id: &str) {
+        let meta = self.meta(id);
+        let Some(pid) = meta["supervisor_pid"].as_i64() else { return };
+        let recorded = meta["supervisor_start_ticks"].as_u64();
+        wait_until(&format!("job {id}'s supervisor to exit"), Duration::from_secs(30), || procfs::start_ticks(pid as i32) != recorded);
+    }
+
     /// Pids the fake agent reported as `pid:<role>=<pid>`.
     pub fn reported_pids(&self, id: &str, role: &str) -> Vec<i32> {
         let prefix = format!("pid:{role}=");
