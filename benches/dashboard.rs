@@ -248,10 +248,12 @@ fn jobs_from_another_process_appear(tmux: &Tmux, home: &Path, count: usize) -> V
         let id = job["job_id"].as_str().unwrap().to_owned();
         tmux.wait_for(&id, DEADLINE);
         latencies.push(started.elapsed());
-        // Keep the table short, so every new row is in view. Only a finished job can be
-        // deleted: on a loaded machine `true` may not have ended yet.
+        // Keep the table short, so every new row is in view. Only a job its supervisor
+        // has let go can be deleted: on a loaded machine `true` may not have ended yet,
+        // and `wait` returns as the result is written, just before the supervisor exits.
         let waited = Command::new(BIN).args(["wait", &id, "--timeout", "30"]).env("CODEX_ASYNC_HOME", home).output().unwrap();
         assert!(waited.status.success(), "{id} did not end: {}", String::from_utf8_lossy(&waited.stdout));
+        support::wait_for_supervisor_exit(home, &id);
         let deleted = Command::new(BIN).args(["delete", &id]).env("CODEX_ASYNC_HOME", home).output().unwrap();
         assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
         let gone = Instant::now();

@@ -13,7 +13,7 @@
 //! Starts alternate with their floor (ours, theirs, ours, …) so a busy machine weighs
 //! on both alike. `LEAN_BENCH_QUICK=1` takes fewer samples (CI) and asserts what cannot
 //! depend on the machine's load: every call answered, every job made, and a
-//! supervisor's private memory under 2 MiB.
+//! supervisor's private memory under [`QUICK_PRIVATE_KIB`].
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/support/mod.rs"]
@@ -31,6 +31,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_codex-async");
 fn quick() -> bool {
     std::env::var_os("LEAN_BENCH_QUICK").is_some()
 }
+
+/// The most private memory a running job's supervisor may hold in the quick run. CI
+/// builds it with the ci-bench profile (no whole-program optimisation), where a
+/// supervisor holds 1.6–2.0 MiB to itself against 0.8–1.0 MiB on the release build
+/// `cargo bench` measures (a larger binary: more relocated pages, more code touched);
+/// 3 MiB leaves that build its spread and still fails a supervisor whose private
+/// memory doubles.
+const QUICK_PRIVATE_KIB: u64 = 3 * 1024;
 
 fn samples(full: usize) -> usize {
     if quick() { full / 10 } else { full }
@@ -360,7 +368,7 @@ fn supervisor_memory(home: &Path) {
         let _ = Command::new(BIN).env("CODEX_ASYNC_HOME", home).args(["cancel", id]).stdout(Stdio::null()).status();
     }
     if quick() {
-        assert!(private < 2048, "a supervisor's private memory is {private} KiB");
+        assert!(private < QUICK_PRIVATE_KIB, "a supervisor's private memory is {private} KiB");
     }
 }
 

@@ -99,14 +99,9 @@ impl TestHome {
         wait_until(&format!("job {id} to be {status}"), timeout, || self.status(id) == status);
     }
 
-    /// Waits for the supervisor of job `id` to end. Until it lets the job go it writes
-    /// its own record back over any other, so a test that rewrites a finished job's
-    /// meta waits for this first.
+    /// Waits for the supervisor of job `id` to exit (see [`wait_for_supervisor_exit`]).
     pub fn wait_for_supervisor_exit(&self, id: &str) {
-        let meta = self.meta(id);
-        let Some(pid) = meta["supervisor_pid"].as_i64() else { return };
-        let recorded = meta["supervisor_start_ticks"].as_u64();
-        wait_until(&format!("job {id}'s supervisor to exit"), Duration::from_secs(30), || procfs::start_ticks(pid as i32) != recorded);
+        wait_for_supervisor_exit(self.path(), id);
     }
 
     /// Pids the fake agent reported as `pid:<role>=<pid>`.
@@ -167,6 +162,19 @@ impl Drop for TestHome {
     fn drop(&mut self) {
         self.end_job_processes();
     }
+}
+
+/// Waits for the supervisor of job `id` of the home at `home` to exit. A job reads
+/// finished before its supervisor lets it go: until then the supervisor writes its own
+/// record back over any other, and the job cannot be deleted.
+pub fn wait_for_supervisor_exit(home: &Path, id: &str) {
+    let meta: Value = std::fs::read(home.join("jobs").join(id).join("meta.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or(Value::Null);
+    let Some(pid) = meta["supervisor_pid"].as_i64() else { return };
+    let recorded = meta["supervisor_start_ticks"].as_u64();
+    wait_until(&format!("job {id}'s supervisor to exit"), Duration::from_secs(30), || procfs::start_ticks(pid as i32) != recorded);
 }
 
 /// Ends every process of the jobs in `jobs_dir`: those carrying a job's id, and each
