@@ -13,8 +13,8 @@
 //! flood is cancelled.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -184,7 +184,7 @@ struct CancelOnDrop {
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         let _ = Command::new(BIN).args(["cancel", &self.id, "--grace", "0.5"]).env("CODEX_ASYNC_HOME", &self.home).output();
-        common::end_jobs_in(&self.home.join("jobs"));
+        support::end_jobs_in(&self.home.join("jobs"));
     }
 }
 
@@ -248,10 +248,12 @@ fn jobs_from_another_process_appear(tmux: &Tmux, home: &Path, count: usize) -> V
         let id = job["job_id"].as_str().unwrap().to_owned();
         tmux.wait_for(&id, DEADLINE);
         latencies.push(started.elapsed());
-        // Keep the table short, so every new row is in view. Only a finished job can be
-        // deleted: on a loaded machine `true` may not have ended yet.
+        // Keep the table short, so every new row is in view. Only a job its supervisor
+        // has let go can be deleted: on a loaded machine `true` may not have ended yet,
+        // and `wait` returns as the result is written, just before the supervisor exits.
         let waited = Command::new(BIN).args(["wait", &id, "--timeout", "30"]).env("CODEX_ASYNC_HOME", home).output().unwrap();
         assert!(waited.status.success(), "{id} did not end: {}", String::from_utf8_lossy(&waited.stdout));
+        support::wait_for_supervisor_exit(home, &id);
         let deleted = Command::new(BIN).args(["delete", &id]).env("CODEX_ASYNC_HOME", home).output().unwrap();
         assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
         let gone = Instant::now();
@@ -317,7 +319,7 @@ fn flood_cpu_and_key_latency() {
         Command::new(BIN).args(["cancel", &id, "--grace", "0.5", "--json"]).env("CODEX_ASYNC_HOME", &engine_home).output().unwrap();
     let cancelled: serde_json::Value = serde_json::from_slice(&cancelled.stdout).expect("cancel --json");
     assert_eq!(cancelled["status"], "cancelled", "the flood was cancelled: {cancelled}");
-    common::wait_until("the jobs' processes to exit", Duration::from_secs(60), || common::job_processes_of_home(&engine_home).is_empty());
+    support::wait_until("the jobs' processes to exit", Duration::from_secs(60), || support::job_processes_of_home(&engine_home).is_empty());
     drop(flood);
     println!("flood cancelled: 0 processes left of {} jobs", appear.len() + 1);
     println!(

@@ -18,8 +18,8 @@
 //! the running jobs it starts is left once they are cancelled.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -175,9 +175,9 @@ fn dashboard(home: &Path, jobs: usize) -> Figure {
 
 fn http_server(home: &Path, jobs: usize, runtime: &tokio::runtime::Runtime) -> Figure {
     let mut child = command(home).args(["serve", "--http", "127.0.0.1:0"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let stderr = common::lines_of(child.stderr.take().unwrap());
+    let stderr = support::lines_of(child.stderr.take().unwrap());
     let server = Killed(child);
-    let line = common::next_line(&stderr, Duration::from_secs(30), "the server's URL on stderr");
+    let line = support::next_line(&stderr, Duration::from_secs(30), "the server's URL on stderr");
     let url = line.trim().strip_prefix("codex-async: serving MCP at ").unwrap().to_owned();
     let client = runtime.block_on(async {
         let token = std::fs::read_to_string(home.join("token")).unwrap().trim().to_owned();
@@ -244,8 +244,8 @@ fn main() {
         figures.push(http_server(home.path(), jobs, &runtime));
         figures.push(cli_wait(home.path(), jobs));
         figures.push(stdio_wait(home.path(), jobs, &runtime));
-        common::wait_until("the cancelled jobs' processes to exit", Duration::from_secs(60), || {
-            common::job_processes_of_home(home.path()).is_empty()
+        support::wait_until("the cancelled jobs' processes to exit", Duration::from_secs(60), || {
+            support::job_processes_of_home(home.path()).is_empty()
         });
     }
     println!("every running job cancelled: 0 processes left");

@@ -15,8 +15,8 @@
 //! process behind.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -191,11 +191,11 @@ fn bench_start(c: &mut Criterion) {
     group.finish();
     // Every job ended on its own, and nothing of any of them is left running.
     let store = engine.store();
-    common::wait_until("every started job to end", Duration::from_secs(120), || {
+    support::wait_until("every started job to end", Duration::from_secs(120), || {
         store.list(None).expect("list").iter().all(|record| record.meta.as_ref().is_ok_and(|meta| meta.status.is_finished()))
     });
     let started = store.list(None).expect("list").len();
-    common::wait_until("the jobs' processes to exit", Duration::from_secs(60), || common::job_processes_of_home(home.path()).is_empty());
+    support::wait_until("the jobs' processes to exit", Duration::from_secs(60), || support::job_processes_of_home(home.path()).is_empty());
     println!("start: {started} jobs started, all ended, 0 processes left");
 }
 

@@ -13,11 +13,11 @@
 //! Starts alternate with their floor (ours, theirs, ours, …) so a busy machine weighs
 //! on both alike. `LEAN_BENCH_QUICK=1` takes fewer samples (CI) and asserts what cannot
 //! depend on the machine's load: every call answered, every job made, and a
-//! supervisor's private memory under 2 MiB.
+//! supervisor's private memory under [`QUICK_PRIVATE_KIB`].
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -31,6 +31,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_codex-async");
 fn quick() -> bool {
     std::env::var_os("LEAN_BENCH_QUICK").is_some()
 }
+
+/// The most private memory a running job's supervisor may hold in the quick run. CI
+/// builds it with the ci-bench profile (no whole-program optimisation), where a
+/// supervisor holds 1.6–2.0 MiB to itself against 0.8–1.0 MiB on the release build
+/// `cargo bench` measures (a larger binary: more relocated pages, more code touched);
+/// 3 MiB leaves that build its spread and still fails a supervisor whose private
+/// memory doubles.
+const QUICK_PRIVATE_KIB: u64 = 3 * 1024;
 
 fn samples(full: usize) -> usize {
     if quick() { full / 10 } else { full }
@@ -282,10 +290,10 @@ fn starts_next_to_pueue(home: &Path) {
         format!("shared:\n  pueue_directory: {dir}\n  runtime_directory: {dir}\n  use_unix_socket: true\n", dir = config_dir.display()),
     )
     .unwrap();
-    let mut daemon = common::ProcessGuard::new(
+    let mut daemon = support::ProcessGuard::new(
         Command::new(&pueued).arg("-c").arg(&config).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap(),
     );
-    common::wait_until("pueued to listen", Duration::from_secs(30), || {
+    support::wait_until("pueued to listen", Duration::from_secs(30), || {
         Command::new(&pueue)
             .arg("-c")
             .arg(&config)
@@ -328,7 +336,7 @@ fn supervisor_memory(home: &Path) {
         let id = String::from_utf8(output.stdout).unwrap().trim().to_owned();
         let meta_path = home.join("jobs").join(&id).join("meta.json");
         let mut supervisor = 0;
-        common::wait_until("the supervisor to record the agent's pid", Duration::from_secs(30), || {
+        support::wait_until("the supervisor to record the agent's pid", Duration::from_secs(30), || {
             let meta: Value = std::fs::read(&meta_path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or(Value::Null);
             supervisor = meta["supervisor_pid"].as_i64().unwrap_or(0) as i32;
             supervisor > 0 && meta["pid"].is_i64()
@@ -360,7 +368,7 @@ fn supervisor_memory(home: &Path) {
         let _ = Command::new(BIN).env("CODEX_ASYNC_HOME", home).args(["cancel", id]).stdout(Stdio::null()).status();
     }
     if quick() {
-        assert!(private < 2048, "a supervisor's private memory is {private} KiB");
+        assert!(private < QUICK_PRIVATE_KIB, "a supervisor's private memory is {private} KiB");
     }
 }
 
@@ -379,8 +387,8 @@ fn main() {
         if filter.as_deref().is_some_and(|wanted| !name.contains(wanted)) {
             continue;
         }
-        let home = common::TestHome::new();
+        let home = support::TestHome::new();
         part(home.path());
-        common::end_jobs_in(&home.path().join("jobs"));
+        support::end_jobs_in(&home.path().join("jobs"));
     }
 }

@@ -11,21 +11,21 @@
 //! cancelled.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::TestHome;
 use criterion::Criterion;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
+use support::TestHome;
 
 type Client = RunningService<RoleClient, ()>;
 
@@ -75,10 +75,10 @@ fn spawn_http(home: &TestHome) -> HttpServer {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn serve --http");
-    let stderr = common::lines_of(child.stderr.take().unwrap());
+    let stderr = support::lines_of(child.stderr.take().unwrap());
     // Killed on drop from here on, should the URL not come.
     let mut server = HttpServer { child, url: String::new(), token: String::new() };
-    let line = common::next_line(&stderr, Duration::from_secs(30), "the server's URL on stderr");
+    let line = support::next_line(&stderr, Duration::from_secs(30), "the server's URL on stderr");
     server.url = line.trim().strip_prefix("codex-async: serving MCP at ").expect("the URL on stderr").to_owned();
     server.token = std::fs::read_to_string(home.path().join("token")).expect("the home's token").trim().to_owned();
     server
@@ -196,7 +196,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let home = TestHome::new();
     let job_id = home.start("flood:200 sleep:600");
-    common::wait_until("the job's output", Duration::from_secs(30), || home.output(&job_id).contains("line 199"));
+    support::wait_until("the job's output", Duration::from_secs(30), || home.output(&job_id).contains("line 199"));
 
     poll_round_trips(&mut criterion, &runtime, &home, &job_id);
     let default_jobs = if quick() { 10 } else { 100 };
@@ -211,6 +211,6 @@ fn main() {
     for id in ids.iter().chain([&job_id]) {
         assert_eq!(home.status(id), "cancelled", "job {id}");
     }
-    common::wait_until("the jobs' processes to exit", Duration::from_secs(60), || common::job_processes_of_home(home.path()).is_empty());
+    support::wait_until("the jobs' processes to exit", Duration::from_secs(60), || support::job_processes_of_home(home.path()).is_empty());
     println!("{} jobs cancelled, 0 processes left", ids.len() + 1);
 }

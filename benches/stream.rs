@@ -13,8 +13,8 @@
 //! figures: under 5% of a core, lag under 250 ms at p99, every byte kept.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -98,7 +98,7 @@ fn main() {
     if std::env::args().any(|arg| arg == "--list") {
         return;
     }
-    let home = common::TestHome::new();
+    let home = support::TestHome::new();
     let times = home.path().join("emitted.txt");
     let seconds = window().as_secs();
     let output = std::process::Command::new(BIN)

@@ -1,0 +1,15 @@
+//! The command line through the real binary: starting jobs and their life to the end,
+//! input it refuses, any agent and what it is doing, and `install` / `uninstall`
+//! against each client's configuration files.
+//!
+//! One test binary; each module was a test file of its own (`cargo test --test cli
+//! agents::` runs what `--test agents` ran).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod agents;
+mod cli;
+mod install;
+mod jobs_input;
+mod jobs_lifecycle;

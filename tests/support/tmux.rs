@@ -1,0 +1,211 @@
+//! Drives the real dashboard in a detached tmux session: keys in, screen out.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use super::{BIN, TestHome, fake_agent};
+
+/// How long a tmux test waits for what it expects to see. Generous, for a loaded
+/// 2-core machine: the screen is polled, so a long deadline costs nothing when things
+/// work.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A tmux server of our own (unique socket), killed on drop even when a test fails.
+pub struct Tmux {
+    socket: String,
+    /// Just before the session (and so the dashboard and its change feed) started.
+    started: Instant,
+}
+
+impl Tmux {
+    pub const SESSION: &'static str = "dash";
+
+    /// Runs `command` in a new detached session of `width`×`height`.
+    pub fn start(command: &str, width: u16, height: u16) -> Tmux {
+        let socket = format!("codex-async-test-{}-{}", std::process::id(), uuid_like());
+        let tmux = Tmux { socket, started: Instant::now() };
+        let output = tmux.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            Self::SESSION,
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            command,
+        ]);
+        assert!(output.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&output.stderr));
+        tmux
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux is installed")
+    }
+
+    pub fn capture(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", Self::SESSION]).stdout).into_owned()
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", Self::SESSION];
+        args.extend_from_slice(keys);
+        assert!(self.run(&args).status.success());
+    }
+
+    /// Types text literally.
+    pub fn type_text(&self, text: &str) {
+        assert!(self.run(&["send-keys", "-t", Self::SESSION, "-l", text]).status.success());
+    }
+
+    /// Pastes text as a terminal does with bracketed paste on (tmux `paste-buffer -p`
+    /// brackets it when the program asked for it).
+    pub fn paste(&self, text: &str) {
+        assert!(self.run(&["set-buffer", "-b", "test", "--", text]).status.success());
+        assert!(self.run(&["paste-buffer", "-p", "-d", "-b", "test", "-t", Self::SESSION]).status.success());
+    }
+
+    /// Presses `key` until `condition` holds for the screen (at most `presses` times,
+    /// each pressed only once the screen answered the one before).
+    pub fn press_until(&self, key: &str, presses: usize, what: &str, mut condition: impl FnMut(&str) -> bool) {
+        for _ in 0..presses {
+            let before = self.capture();
+            if condition(&before) {
+                return;
+            }
+            self.keys(&[key]);
+            // The key was taken once the screen changed (or it had nothing to change).
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while Instant::now() < deadline && self.capture() == before {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        self.wait_until(what, DEADLINE, condition);
+    }
+
+    /// Whether the dashboard exited with status 0 (the shell around it says so).
+    pub fn exited_cleanly(&self) -> bool {
+        self.capture().contains("dashboard-exited=0")
+    }
+
+    /// Waits until the screen shows `text`; on timeout the failure shows the screen.
+    pub fn wait_for(&self, text: &str, timeout: Duration) {
+        let mut screen = String::new();
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            screen = self.capture();
+            if screen.contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("timed out after {timeout:?} waiting for {text:?} on screen:\n{screen}");
+    }
+
+    /// Waits until `condition` holds for the screen; on timeout the failure shows it.
+    pub fn wait_until(&self, what: &str, timeout: Duration, mut condition: impl FnMut(&str) -> bool) {
+        let mut screen = String::new();
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            screen = self.capture();
+            if condition(&screen) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("timed out after {timeout:?} waiting for {what}; the screen:\n{screen}");
+    }
+
+    /// What is left before the dashboard's change feed can first rescan the jobs folder
+    /// (its fallback tick): whatever shows on screen within it came through a change
+    /// event, never through a rescan.
+    pub fn before_first_rescan(&self) -> Duration {
+        (self.started + codex_async::jobs::feed::FALLBACK_RESCAN).saturating_duration_since(Instant::now())
+    }
+
+    /// The output pane's lines (below its title row): the table, which shows prompts,
+    /// is left out.
+    pub fn output_pane(&self) -> String {
+        output_pane_of(&self.capture())
+    }
+
+    /// The table row of job `id` (its id is the second word, after the status symbol).
+    pub fn row_of(&self, id: &str) -> Option<String> {
+        self.capture().lines().find(|line| line.split_whitespace().nth(1) == Some(id)).map(str::to_owned)
+    }
+
+    pub fn line_with(&self, text: &str) -> Option<String> {
+        self.capture().lines().find(|line| line.contains(text)).map(str::to_owned)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+pub fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{nanos:x}")
+}
+
+/// The lines of `screen` below the output pane's title.
+pub fn output_pane_of(screen: &str) -> String {
+    pane_below(screen, " output ")
+}
+
+/// The lines of `screen` below the first line that shows `title`.
+pub fn pane_below(screen: &str, title: &str) -> String {
+    screen.lines().skip_while(|line| !line.contains(title)).skip(1).collect::<Vec<_>>().join("\n")
+}
+
+/// The command line tmux runs: the dashboard on `home`, the fake agent as codex; the
+/// shell then reports the exit status and keeps the pane (tmux drops a dead pane's
+/// last output). Port 0 lets the dashboard pick a free port (read it with [`mcp_url`]).
+pub fn dashboard_command(home: &TestHome, port: u16, extra: &str) -> String {
+    format!(
+        "cd {home} && env CODEX_ASYNC_HOME={home} CODEX_BIN={agent} CODEX_ASYNC_TOKEN= TERM=xterm-256color {bin} --port {port} {extra}; \
+         echo dashboard-exited=$?; sleep 600",
+        home = home.path().display(),
+        agent = fake_agent().display(),
+        bin = BIN,
+    )
+}
+
+/// As [`dashboard_command`], with `env` (`KEY=value …`) added to the dashboard's
+/// environment.
+pub fn dashboard_command_with_env(home: &TestHome, env: &str, extra: &str) -> String {
+    dashboard_command(home, 0, extra).replacen(" TERM=xterm-256color ", &format!(" TERM=xterm-256color {env} "), 1)
+}
+
+/// The first job id (8 hex digits) among the words of `line`.
+pub fn job_id_in(line: &str) -> Option<String> {
+    line.split(|ch: char| !ch.is_ascii_alphanumeric())
+        .find(|word| word.len() == 8 && word.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_owned)
+}
+
+/// The MCP URL the dashboard's header shows (start it with `--port 0`: it picks a free port).
+pub fn mcp_url(tmux: &Tmux) -> String {
+    let screen = tmux.capture();
+    let start = screen.find("http://127.0.0.1:").unwrap_or_else(|| panic!("no MCP URL in the header:\n{screen}"));
+    let rest = &screen[start..];
+    let end = rest.find("/mcp").expect("the URL ends in /mcp") + "/mcp".len();
+    rest[..end].to_owned()
+}
+
+/// The pid of the dashboard running in the pane (a child of the pane's shell).
+pub fn dashboard_pid(tmux: &Tmux) -> Option<i32> {
+    let output = tmux.run(&["list-panes", "-t", Tmux::SESSION, "-F", "#{pane_pid}"]);
+    let shell: i32 = String::from_utf8_lossy(&output.stdout).trim().parse().ok()?;
+    codex_async::jobs::process::procfs::all_processes()
+        .into_iter()
+        .filter(|process| process.ppid == shell)
+        .map(|process| process.pid)
+        .find(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(BIN)))
+}
