@@ -232,3 +232,26 @@ fn logs_go_to_the_logs_folder_not_stdout() {
             .unwrap_or(false)
     });
 }
+
+/// `wait` returns as the result is recorded, while the supervisor still ends what the
+/// agent left (here a child that ignores SIGTERM, ended at the grace period): a `delete`
+/// right after it waits for the supervisor to let go instead of failing.
+#[test]
+fn delete_right_after_wait_removes_the_job() {
+    let home = TestHome::new();
+    let id = home.start("stubborn-child say:done exit:0");
+    let waited = home.run(&["wait", &id, "--timeout", "30"]);
+    assert!(waited.status.success(), "{}", String::from_utf8_lossy(&waited.stdout));
+    let held = codex_async::jobs::process::owner::OwnerLock::probe(&home.job_dir(&id)).unwrap();
+    let was_held = matches!(held, codex_async::jobs::process::owner::Probe::Held);
+    drop(held);
+    let stubborn = home.reported_pids(&id, "stubborn");
+    assert!(!stubborn.is_empty(), "the agent reported no child");
+    let deleted = home.run(&["delete", &id]);
+    assert!(deleted.status.success(), "delete failed: {}", String::from_utf8_lossy(&deleted.stderr));
+    assert!(!home.job_dir(&id).exists(), "the job's folder is still there");
+    assert!(was_held, "the supervisor had let go before the delete: the test proved nothing");
+    for pid in stubborn {
+        wait_until("the stubborn child to be gone", Duration::from_secs(10), || !support::is_alive(pid));
+    }
+}

@@ -102,9 +102,12 @@ fn a_job_started_from_the_form_runs_and_its_output_streams() {
     tmux.type_text("say:hello-from-the-form sleep:1 say:second-line");
     tmux.keys(&["Enter"]);
     tmux.wait_for("started job", DEADLINE);
-    tmux.wait_for("say:hello-from-the-form", DEADLINE);
-    let line = tmux.line_with("hello-from-the-form").expect("the row shows the prompt");
-    let id = line.split_whitespace().find(|word| word.len() == 8 && word.bytes().all(|b| b.is_ascii_hexdigit())).unwrap().to_owned();
+    let mut id = None;
+    wait_until("the row to show the prompt", DEADLINE, || {
+        id = tmux.line_with("hello-from-the-form").and_then(job_id_in);
+        id.is_some()
+    });
+    let id = id.unwrap();
     tmux.wait_for("second-line", DEADLINE);
     home.wait_for_status(&id, "done", DEADLINE);
     wait_until("the row to say done", DEADLINE, || tmux.row_of(&id).is_some_and(|line| line.contains("done")));
@@ -145,9 +148,13 @@ fn r_follows_up_a_finished_job_and_the_follow_up_resumes_its_session() {
     tmux.wait_for(&format!("Follow up job {parent}"), DEADLINE);
     tmux.type_text("session argv");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("started job", DEADLINE);
-    let line = tmux.line_with("session argv").expect("the follow-up's row");
-    let child = line.split_whitespace().find(|word| word.len() == 8 && word.bytes().all(|b| b.is_ascii_hexdigit())).unwrap().to_owned();
+    // The notice comes before the new row is drawn: wait for the row itself.
+    let mut child = None;
+    wait_until("the follow-up's row", DEADLINE, || {
+        child = tmux.line_with("session argv").and_then(job_id_in);
+        child.is_some()
+    });
+    let child = child.unwrap();
     home.wait_for_status(&child, "done", DEADLINE);
     let meta = home.meta(&child);
     assert_eq!(meta["parent_job_id"], parent.as_str());
@@ -354,4 +361,9 @@ fn two_thousand_stored_jobs_are_listed_counted_and_navigable() {
     tmux.keys(&["Escape", "q"]);
     wait_until("the dashboard to exit", DEADLINE, || tmux.exited_cleanly());
     home.run(&["cancel", &running, "--grace", "1"]);
+}
+
+/// The job id (eight hex digits) in a row of the table.
+fn job_id_in(line: String) -> Option<String> {
+    line.split_whitespace().find(|word| word.len() == 8 && word.bytes().all(|b| b.is_ascii_hexdigit())).map(str::to_owned)
 }

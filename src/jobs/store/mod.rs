@@ -18,7 +18,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::atomic::Durability;
 use crate::jobs::error::{JobError, Result};
@@ -306,8 +306,10 @@ impl JobStore {
 
     /// Removes a finished job's folder. A running job must be cancelled first; a job
     /// whose lock is held (its supervisor runs it or still ends what it left, whatever
-    /// its meta says) is not removed. The lock is held while the folder goes, so nobody
-    /// takes the job meanwhile.
+    /// its meta says) is not removed. A supervisor records the result before it ends
+    /// what the agent left, so a `wait` returns while it still holds the job: a finished
+    /// job is given [`LET_GO_WAIT`] to be let go. The lock is held while the folder goes,
+    /// so nobody takes the job meanwhile.
     pub fn delete(&self, raw_id: &str) -> Result<()> {
         let id = self.existing(raw_id)?;
         let still_running = |status: String| JobError::StillRunning { id: id.to_string(), status };
@@ -318,7 +320,7 @@ impl JobStore {
             return Err(still_running(meta.status.to_string()));
         }
         let dir = self.job_dir(&id);
-        let _held = match OwnerLock::probe(&dir) {
+        let _held = match probe_until_let_go(&dir) {
             Ok(Probe::Held) => return Err(still_running("running (its supervisor still holds it)".to_owned())),
             Ok(Probe::Taken(lock)) => {
                 // Read again under the lock: what was settled is still finished.
@@ -333,5 +335,21 @@ impl JobStore {
             Err(err) => return Err(JobError::io("locking", self.lock_path(&id), err)),
         };
         fs::remove_dir_all(&dir).map_err(|err| JobError::io("deleting", dir, err))
+    }
+}
+
+/// How long deleting a finished job waits for its supervisor to let it go: it ends what
+/// the agent left within the cancel grace period (5 s by default) and a little more.
+pub const LET_GO_WAIT: Duration = Duration::from_secs(10);
+
+/// The job's lock, taken once its holder lets go (within [`LET_GO_WAIT`]), or `Held`.
+/// Only a finished job is waited for, and only by a command that asked to delete it.
+fn probe_until_let_go(dir: &Path) -> io::Result<Probe> {
+    let deadline = Instant::now() + LET_GO_WAIT;
+    loop {
+        match OwnerLock::probe(dir)? {
+            Probe::Held if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            probe => return Ok(probe),
+        }
     }
 }
