@@ -124,6 +124,8 @@ fn a_job_started_from_the_form_runs_and_its_output_streams() {
     // (At 30 rows the help scrolls: "Keys (↑↓ more, Esc closes)".)
     tmux.wait_for("Esc closes)", DEADLINE);
     tmux.keys(&["Escape"]);
+    // An Escape and a key read together are Alt and that key: wait for the help to close.
+    wait_until("the help to close", DEADLINE, || !tmux.capture().contains("Esc closes)"));
     tmux.keys(&["/"]);
     tmux.type_text("second");
     tmux.keys(&["Enter"]);
