@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Some(Command::Token(args)) => with_engine(Role::Command, |engine| cli::token(&engine, args)),
         Some(Command::Gc(args)) => with_engine(Role::Command, |engine| cli::gc(&engine, args)),
         Some(Command::Config(args)) => with_engine(Role::Command, |engine| cli::config(&engine, args)),
+        Some(Command::Rerun(args)) => with_engine(Role::Command, |engine| cli::rerun(&engine, args)),
         // No engine and no log file: a dry run must leave even $CODEX_ASYNC_HOME as it was.
         Some(Command::Install(args)) => cli::install(args),
         Some(Command::Uninstall(args)) => cli::uninstall(args),

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use super::register::{InstallArgs, UninstallArgs};
+use super::rerun::RerunArgs;
 use super::shell::{CompletionsArgs, ManArgs};
 use crate::config::Flags;
 use crate::human::parse_duration;
@@ -36,12 +37,15 @@ pub enum Command {
     /// Print a job's whole output; with -f, follow it until the job ends.
     Logs(LogsArgs),
     /// List jobs, newest first.
+    #[command(visible_alias = "status", visible_alias = "ls")]
     List(ListArgs),
     /// Stop a running job (and everything it started), or take a pending one off the queue.
+    #[command(visible_alias = "kill")]
     Cancel(CancelArgs),
     /// Block until a job ends (exit status 0 only if it succeeded).
     Wait(WaitArgs),
     /// Delete finished jobs' folders.
+    #[command(visible_alias = "rm")]
     Delete(DeleteArgs),
     /// Remove finished jobs by age and count (never running or pending ones).
     Gc(GcArgs),
@@ -51,6 +55,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Show the configuration in effect and where each value comes from.
     Config(ConfigArgs),
+    /// Run a finished job again as a new job: its prompt, cwd, agent, policy and options, each unless given.
+    Rerun(RerunArgs),
     /// Register codex-async with an MCP client: merge its entry into the client's configuration (a diff shows what changed).
     Install(InstallArgs),
     /// Take back what `install` added to a client's configuration.
@@ -154,6 +160,9 @@ pub struct PollArgs {
     /// How many trailing lines of output to show.
     #[arg(long, default_value_t = TAIL_LINES)]
     pub tail: usize,
+    /// Show the whole prompt (by default a long one is cut to its start).
+    #[arg(long)]
+    pub full_prompt: bool,
     /// Print the codex_poll fields as one line of JSON.
     #[arg(long)]
     pub json: bool,
@@ -212,9 +221,12 @@ pub struct ListArgs {
 pub struct CancelArgs {
     /// The job: its id, or the start of exactly one id.
     pub job_id: String,
-    /// Between SIGINT and SIGKILL (SIGTERM comes halfway): seconds, or 500ms-style values like 0.5. Default: the config's, else 5.
+    /// Between SIGINT and SIGKILL (SIGTERM comes halfway): seconds, or 90s, 500ms. Default: the config's, else 5.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub grace: Option<Duration>,
+    /// Return as soon as the cancel is asked for; the job's supervisor still ends it (SIGKILL at the end of the grace period).
+    #[arg(long)]
+    pub no_wait: bool,
     /// Print the codex_cancel result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -224,12 +236,15 @@ pub struct CancelArgs {
 pub struct WaitArgs {
     /// The job: its id, or the start of exactly one id.
     pub job_id: String,
-    /// Give up after this many seconds (exit status 124); default: wait for ever.
-    #[arg(long, value_parser = parse_seconds)]
-    pub timeout: Option<f64>,
+    /// Give up after this long (exit status 124): seconds, or 90s, 20m, 2h; default: wait for ever.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
     /// While waiting, print the job's newest output line on stderr as it changes.
     #[arg(long)]
     pub progress: bool,
+    /// Show the whole prompt (by default a long one is cut to its start).
+    #[arg(long)]
+    pub full_prompt: bool,
     /// Print the codex_wait fields as JSON.
     #[arg(long)]
     pub json: bool,
@@ -247,7 +262,7 @@ pub struct DeleteArgs {
 
 #[derive(Debug, Args)]
 pub struct GcArgs {
-    /// Remove finished jobs that ended longer ago than this: 7d, 12h, 30m or seconds.
+    /// Remove finished jobs that ended longer ago than this: seconds, or 30m, 12h, 7d.
     #[arg(long, value_name = "AGE", value_parser = parse_duration)]
     pub older_than: Option<Duration>,
     /// Keep the newest N finished jobs whatever their age.
@@ -451,13 +466,6 @@ pub fn parse_listen(raw: &str) -> Result<Listen, String> {
 
 pub fn parse_policy(raw: &str) -> Result<ApprovalPolicy, String> {
     raw.parse().map_err(|err: JobError| err.to_string())
-}
-
-fn parse_seconds(raw: &str) -> Result<f64, String> {
-    match raw.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && (0.0..=86_400.0 * 365.0).contains(&secs) => Ok(secs),
-        _ => Err(format!("{raw:?} is not a number of seconds (for example 5 or 0.5)")),
-    }
 }
 
 #[cfg(test)]
