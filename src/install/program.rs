@@ -35,7 +35,7 @@ impl Program {
         if !in_build_folder(exe) {
             return Program::Installed(exe.to_path_buf());
         }
-        let on_path = path_var.and_then(|path_var| first_on_path(path_var));
+        let on_path = path_var.and_then(first_on_path);
         match on_path {
             // A link into a build folder breaks as the build does.
             Some(found) if same_binary(exe, &found) && !fs::canonicalize(&found).is_ok_and(|real| in_build_folder(&real)) => {
