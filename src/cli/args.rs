@@ -7,11 +7,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use super::register::{InstallArgs, UninstallArgs};
-use super::rerun::RerunArgs;
 use super::shell::{CompletionsArgs, ManArgs};
 use crate::config::Flags;
 use crate::human::parse_duration;
-use crate::jobs::{ApprovalPolicy, JobError, TAIL_LINES};
+use crate::jobs::{ApprovalPolicy, TAIL_LINES};
 use crate::mcp::Listen;
 
 #[derive(Debug, Parser)]
@@ -71,39 +70,6 @@ pub enum Command {
     /// A simulated agent for the demo.
     #[command(name = "demo-agent", hide = true)]
     DemoAgent(DemoAgentArgs),
-}
-
-/// Options every job-starting command shares.
-#[derive(Debug, Clone, Args)]
-pub struct LimitArgs {
-    /// Run at most N jobs at once; the rest wait as `pending`, started in order (0: no limit).
-    #[arg(long, value_name = "N")]
-    pub max_running: Option<usize>,
-}
-
-/// How long one job may run quietly, and at all.
-#[derive(Debug, Clone, Args)]
-pub struct TimeLimitArgs {
-    /// Cancel the job (reason: stalled) when it prints nothing for this long: seconds, or 90s, 20m, 2h.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub stall_timeout: Option<Duration>,
-    /// Cancel the job (reason: timed out) when it runs longer than this: seconds, or 90s, 20m, 2h.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub max_duration: Option<Duration>,
-}
-
-/// The agent's model and settings, passed to it as separate arguments (never through a shell).
-#[derive(Debug, Clone, Args)]
-pub struct AgentArgs {
-    /// The model the agent uses (its own -m/--model).
-    #[arg(long, short = 'm', value_name = "MODEL")]
-    pub model: Option<String>,
-    /// A codex config profile (codex -p).
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// A codex config override, key=value (codex -c); repeat it for more.
-    #[arg(long, short = 'c', value_name = "KEY=VALUE")]
-    pub config: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -393,12 +359,6 @@ impl ReplyArgs {
     }
 }
 
-impl AgentArgs {
-    pub fn options(&self) -> crate::jobs::AgentOptions {
-        crate::jobs::AgentOptions { model: self.model.clone(), profile: self.profile.clone(), config: self.config.clone() }
-    }
-}
-
 impl ServerArgs {
     /// The token given as such: `--token`, else `$CODEX_ASYNC_TOKEN` unless a token file
     /// or `--no-auth` was asked for (a flag wins over the environment, which may hold the
@@ -464,9 +424,11 @@ pub fn parse_listen(raw: &str) -> Result<Listen, String> {
     std::path::absolute(path).map(Listen::Unix).map_err(|err| format!("{path:?}: {err}"))
 }
 
-pub fn parse_policy(raw: &str) -> Result<ApprovalPolicy, String> {
-    raw.parse().map_err(|err: JobError| err.to_string())
-}
+mod groups;
+mod rerun;
+
+pub use groups::{AgentArgs, LimitArgs, TimeLimitArgs, parse_policy};
+pub use rerun::RerunArgs;
 
 #[cfg(test)]
 mod tests;

@@ -3,22 +3,19 @@
 //! they print in `render`.
 
 mod args;
-mod cancel;
-mod list;
+pub mod cancel;
+pub mod list;
 mod logs;
 mod prompt_words;
 mod register;
 mod render;
-mod rerun;
+pub mod rerun;
 mod shell;
 
 pub use args::*;
-pub use cancel::cancel;
-pub use list::list;
 pub use logs::logs;
 pub use register::{InstallArgs, TargetArgs, UninstallArgs, install, uninstall};
 pub use render::warn;
-pub use rerun::{RerunArgs, rerun};
 pub use shell::{CompletionsArgs, ManArgs, completions, man};
 
 use std::io::Read;
