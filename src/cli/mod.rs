@@ -167,7 +167,7 @@ fn started_with(
 
 /// Whoever looks moves the queue on: a pending job whose slot freed while no
 /// codex-async process ran starts now.
-pub(crate) fn move_queue(engine: &Engine) {
+fn move_queue(engine: &Engine) {
     if let Err(err) = engine.advance_queue() {
         tracing::warn!(%err, "could not move the queue on");
     }
@@ -179,34 +179,27 @@ pub fn poll(engine: &Engine, args: PollArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         emit_json(&view)?;
     } else {
-        let (whole, prompt_file) = prompt_of(engine, &view.job_id, args.full_prompt)?;
+        let prompt = prompt_shown(engine, &view.job_id, args.full_prompt)?;
         let mut out = render::Out::default();
-        render::poll(&mut out, &view, &shown(&whole, prompt_file.as_deref()));
+        render::poll(&mut out, &view, &prompt);
         out.flush();
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// For plain `poll` and `wait`: the whole prompt (`full`, read from its file when the
-/// record holds only its start), or where it is when the record holds only its start.
-fn prompt_of(engine: &Engine, job_id: &str, full: bool) -> anyhow::Result<(Option<String>, Option<std::path::PathBuf>)> {
+/// The prompt as plain `poll` and `wait` show it: whole with `full` (read from its file
+/// when the record holds only its start), else its start, naming the file that holds it.
+fn prompt_shown(engine: &Engine, job_id: &str, full: bool) -> anyhow::Result<render::PromptShown> {
     let id = engine.store().existing(job_id)?;
-    let file = engine.store().job_dir(&id).join(PROMPT_FILE);
     if full {
         let whole = match engine.store().whole_prompt(&id)? {
             Some(whole) => whole,
             None => engine.store().read_meta(&id)?.prompt,
         };
-        return Ok((Some(whole), None));
+        return Ok(render::PromptShown::Whole(whole));
     }
-    Ok((None, file.is_file().then_some(file)))
-}
-
-fn shown<'a>(whole: &'a Option<String>, prompt_file: Option<&'a std::path::Path>) -> render::PromptShown<'a> {
-    match whole {
-        Some(whole) => render::PromptShown::Whole(whole),
-        None => render::PromptShown::Start { prompt_file },
-    }
+    let file = engine.store().job_dir(&id).join(PROMPT_FILE);
+    Ok(render::PromptShown::Start { prompt_file: file.is_file().then_some(file) })
 }
 
 pub fn wait(engine: &Engine, args: WaitArgs) -> anyhow::Result<ExitCode> {
@@ -226,9 +219,9 @@ pub fn wait(engine: &Engine, args: WaitArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         emit_json(&view)?;
     } else {
-        let (whole, prompt_file) = prompt_of(engine, &view.poll.job_id, args.full_prompt)?;
+        let prompt = prompt_shown(engine, &view.poll.job_id, args.full_prompt)?;
         let mut out = render::Out::default();
-        render::waited(&mut out, &view, &shown(&whole, prompt_file.as_deref()));
+        render::waited(&mut out, &view, &prompt);
         out.flush();
     }
     Ok(match (view.timed_out, view.poll.status) {
@@ -321,7 +314,7 @@ pub fn token(engine: &Engine, args: TokenArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// One line of JSON per result, for scripts and `jq`.
-pub(crate) fn emit_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+fn emit_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let mut out = render::Out::default();
     out.line(serde_json::to_string(value)?);
     out.flush();

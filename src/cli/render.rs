@@ -61,9 +61,9 @@ pub const PROMPT_SHOWN_CHARS: usize = 300;
 
 /// How `poll` shows the prompt: whole (`--full-prompt`, read from its file when the
 /// record holds only its start), or its start, saying where the rest is.
-pub enum PromptShown<'a> {
-    Whole(&'a str),
-    Start { prompt_file: Option<&'a std::path::Path> },
+pub enum PromptShown {
+    Whole(String),
+    Start { prompt_file: Option<std::path::PathBuf> },
 }
 
 fn prompt_lines(out: &mut Out, view: &PollView, shown: &PromptShown) {
