@@ -130,11 +130,12 @@ fn print(report: &Report, unchanged: &str) {
     }
     for file in &report.files {
         let shown = report.show(&file.path);
-        // One true account per file: what was left in it is all there is to say of it.
-        let left: Vec<&String> = report.left.iter().filter(|(path, _)| *path == file.path).map(|(_, said)| said).collect();
+        // One true account per file: what was left in it, or what else is true of it, is
+        // all there is to say of a file that did not change.
+        let said = report.said_of(&file.path);
         if !file.changed() {
-            if !left.is_empty() {
-                left.iter().for_each(|said| out.line(said));
+            if !said.is_empty() {
+                said.iter().for_each(|line| out.line(line));
             } else if file.before.is_some() {
                 out.line(format!("{shown}: {unchanged}"));
             }
@@ -157,9 +158,9 @@ fn print(report: &Report, unchanged: &str) {
             }
             Backup::None => out.line(format!("{shown}: {what}")),
         }
-        left.iter().for_each(|said| out.line(said));
+        said.iter().for_each(|line| out.line(line));
     }
-    for (path, said) in &report.left {
+    for (path, said) in report.left.iter().chain(&report.remarks) {
         if !report.files.iter().any(|file| file.path == *path) {
             out.line(said);
         }

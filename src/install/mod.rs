@@ -276,6 +276,7 @@ pub fn install(context: &Context, request: &Request) -> Result<Report, InstallEr
         files: reports,
         notes,
         left: Vec::new(),
+        remarks: Vec::new(),
         secrets,
         dry_run: request.dry_run,
         user_home: context.places.home.clone(),
@@ -384,11 +385,15 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
     };
     let mut pending = Vec::new();
     let mut left = Vec::new();
+    let mut remarks = Vec::new();
     for mut record in targets {
         let found = files::read(&record.path).map_err(InstallError::Io)?;
         let Some(text) = &found.text else {
             if !remembered.is_empty() {
-                notes.push(format!("{} is gone; nothing to remove there.", show_path(&record.path, &context.places.home)));
+                remarks.push((
+                    record.path.clone(),
+                    format!("{} is gone; nothing to remove there.", show_path(&record.path, &context.places.home)),
+                ));
             }
             record.applied.clear();
             pending.push(Pending { record, found, after: None, remember: !remembered.is_empty(), backup: KeepBackup::Remove });
@@ -417,7 +422,10 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
                     kept.insert(0, applied);
                 }
                 Undone::Missing(path) if !remembered.is_empty() => {
-                    notes.push(format!("{}: {} was removed already.", show_path(&record.path, &context.places.home), show_key_path(&path)));
+                    remarks.push((
+                        record.path.clone(),
+                        format!("{}: {} was removed already.", show_path(&record.path, &context.places.home), show_key_path(&path)),
+                    ));
                 }
                 Undone::Removed(_) | Undone::Restored(_) | Undone::ItemsRemoved(..) | Undone::Missing(_) => {}
             }
@@ -443,6 +451,7 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
         files: reports,
         notes,
         left,
+        remarks,
         secrets,
         dry_run: request.dry_run,
         user_home: context.places.home.clone(),

@@ -46,6 +46,9 @@ pub struct Report {
     /// Entries left in place because they were edited since `install` wrote them: the
     /// file, and what is said of it.
     pub left: Vec<(PathBuf, String)>,
+    /// What else is to be said of a file (`… was removed already`), in place of "nothing
+    /// to remove": one account per file.
+    pub remarks: Vec<(PathBuf, String)>,
     /// Tokens to be masked wherever a file's text is shown: the current one and any an
     /// earlier install wrote (the file may still hold one the user rotated since).
     pub secrets: Vec<String>,
@@ -55,6 +58,11 @@ pub struct Report {
 }
 
 impl Report {
+    /// What is said of `path` beyond its change: what was left in it, then the remarks.
+    pub fn said_of(&self, path: &Path) -> Vec<&str> {
+        self.left.iter().chain(&self.remarks).filter(|(about, _)| about == path).map(|(_, said)| said.as_str()).collect()
+    }
+
     pub fn show(&self, path: &Path) -> String {
         show_path(path, &self.user_home)
     }

@@ -104,6 +104,17 @@ fn uninstall_says_one_true_thing_of_an_entry_someone_edited() {
     assert!(about[0].contains("was changed since codex-async install wrote it; left as it is"), "{said}");
     assert!(!said.contains("nothing to remove"), "{said}");
     assert_eq!(fs::read_to_string(&file).unwrap(), edited);
+
+    // An entry removed by hand: that is what is said of the file, once.
+    let config = place.home().join(".codex/config.toml");
+    fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let original = "model = \"o3\"\n";
+    fs::write(&config, original).unwrap();
+    place.ok(&["install", "codex"]);
+    fs::write(&config, original).unwrap();
+    let (said, _) = place.ok(&["uninstall", "codex"]);
+    let about: Vec<&str> = said.lines().filter(|line| line.contains("~/.codex/config.toml")).collect();
+    assert_eq!(about, ["~/.codex/config.toml: mcp_servers.\"codex-async\" was removed already."], "{said}");
 }
 
 #[test]
