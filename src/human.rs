@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 
 use crate::jobs::{JobMeta, Usage};
 
-/// A duration written as whole seconds (`90`) or with a unit: `90s`, `20m`, `2h`, `7d`
-/// (a fraction is fine: `1.5h`).
+/// A duration written as seconds (`90`, `0.5`) or with a unit: `90s`, `20m`, `2h`, `7d`
+/// (a fraction is fine: `1.5h`), or `500ms` — the one syntax of every duration flag,
+/// variable and config key.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
@@ -17,11 +18,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         None => (text, "s"),
     };
     let seconds_per = match unit.trim() {
+        "ms" => 0.001,
         "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
         "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
         "h" | "hour" | "hours" => 3600.0,
         "d" | "day" | "days" => 86_400.0,
-        other => return Err(format!("{text:?}: unknown unit {other:?}; write seconds or a number with s, m, h or d (90s, 20m, 2h, 7d)")),
+        other => {
+            return Err(format!("{text:?}: unknown unit {other:?}; write seconds or a number with ms, s, m, h or d (90s, 20m, 2h, 7d)"));
+        }
     };
     let value: f64 = number.trim().parse().map_err(|_| format!("{text:?} is not a duration; write seconds or 90s, 20m, 2h, 7d"))?;
     if !value.is_finite() || value < 0.0 {
@@ -199,6 +203,9 @@ mod tests {
         assert_eq!(parse_duration("20m").unwrap(), Duration::from_secs(1200));
         assert_eq!(parse_duration("1.5h").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration(" 7d ").unwrap(), Duration::from_secs(7 * 86_400));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert_eq!(parse_duration("0.5").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert!(parse_duration("-3s").is_err());
         assert!(parse_duration("3 fortnights").unwrap_err().contains("unit"));
         assert_eq!(show_duration(Duration::from_secs(5400)), "90m");

@@ -10,7 +10,7 @@ use super::register::{InstallArgs, UninstallArgs};
 use super::shell::{CompletionsArgs, ManArgs};
 use crate::config::Flags;
 use crate::human::parse_duration;
-use crate::jobs::{ApprovalPolicy, JobError, TAIL_LINES};
+use crate::jobs::{ApprovalPolicy, TAIL_LINES};
 use crate::mcp::Listen;
 
 #[derive(Debug, Parser)]
@@ -36,12 +36,15 @@ pub enum Command {
     /// Print a job's whole output; with -f, follow it until the job ends.
     Logs(LogsArgs),
     /// List jobs, newest first.
+    #[command(visible_alias = "status", visible_alias = "ls")]
     List(ListArgs),
     /// Stop a running job (and everything it started), or take a pending one off the queue.
+    #[command(visible_alias = "kill")]
     Cancel(CancelArgs),
     /// Block until a job ends (exit status 0 only if it succeeded).
     Wait(WaitArgs),
     /// Delete finished jobs' folders.
+    #[command(visible_alias = "rm")]
     Delete(DeleteArgs),
     /// Remove finished jobs by age and count (never running or pending ones).
     Gc(GcArgs),
@@ -51,6 +54,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Show the configuration in effect and where each value comes from.
     Config(ConfigArgs),
+    /// Run a finished job again as a new job: its prompt, cwd, agent, policy and options, each unless given.
+    Rerun(RerunArgs),
     /// Register codex-async with an MCP client: merge its entry into the client's configuration (a diff shows what changed).
     Install(InstallArgs),
     /// Take back what `install` added to a client's configuration.
@@ -65,39 +70,6 @@ pub enum Command {
     /// A simulated agent for the demo.
     #[command(name = "demo-agent", hide = true)]
     DemoAgent(DemoAgentArgs),
-}
-
-/// Options every job-starting command shares.
-#[derive(Debug, Clone, Args)]
-pub struct LimitArgs {
-    /// Run at most N jobs at once; the rest wait as `pending`, started in order (0: no limit).
-    #[arg(long, value_name = "N")]
-    pub max_running: Option<usize>,
-}
-
-/// How long one job may run quietly, and at all.
-#[derive(Debug, Clone, Args)]
-pub struct TimeLimitArgs {
-    /// Cancel the job (reason: stalled) when it prints nothing for this long: seconds, or 90s, 20m, 2h.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub stall_timeout: Option<Duration>,
-    /// Cancel the job (reason: timed out) when it runs longer than this: seconds, or 90s, 20m, 2h.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub max_duration: Option<Duration>,
-}
-
-/// The agent's model and settings, passed to it as separate arguments (never through a shell).
-#[derive(Debug, Clone, Args)]
-pub struct AgentArgs {
-    /// The model the agent uses (its own -m/--model).
-    #[arg(long, short = 'm', value_name = "MODEL")]
-    pub model: Option<String>,
-    /// A codex config profile (codex -p).
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// A codex config override, key=value (codex -c); repeat it for more.
-    #[arg(long, short = 'c', value_name = "KEY=VALUE")]
-    pub config: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +126,9 @@ pub struct PollArgs {
     /// How many trailing lines of output to show.
     #[arg(long, default_value_t = TAIL_LINES)]
     pub tail: usize,
+    /// Show the whole prompt (by default a long one is cut to its start).
+    #[arg(long)]
+    pub full_prompt: bool,
     /// Print the codex_poll fields as one line of JSON.
     #[arg(long)]
     pub json: bool,
@@ -212,9 +187,12 @@ pub struct ListArgs {
 pub struct CancelArgs {
     /// The job: its id, or the start of exactly one id.
     pub job_id: String,
-    /// Between SIGINT and SIGKILL (SIGTERM comes halfway): seconds, or 500ms-style values like 0.5. Default: the config's, else 5.
+    /// Between SIGINT and SIGKILL (SIGTERM comes halfway): seconds, or 90s, 500ms. Default: the config's, else 5.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub grace: Option<Duration>,
+    /// Return as soon as the cancel is asked for; the job's supervisor still ends it (SIGKILL at the end of the grace period).
+    #[arg(long)]
+    pub no_wait: bool,
     /// Print the codex_cancel result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -224,12 +202,15 @@ pub struct CancelArgs {
 pub struct WaitArgs {
     /// The job: its id, or the start of exactly one id.
     pub job_id: String,
-    /// Give up after this many seconds (exit status 124); default: wait for ever.
-    #[arg(long, value_parser = parse_seconds)]
-    pub timeout: Option<f64>,
+    /// Give up after this long (exit status 124): seconds, or 90s, 20m, 2h; default: wait for ever.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
     /// While waiting, print the job's newest output line on stderr as it changes.
     #[arg(long)]
     pub progress: bool,
+    /// Show the whole prompt (by default a long one is cut to its start).
+    #[arg(long)]
+    pub full_prompt: bool,
     /// Print the codex_wait fields as JSON.
     #[arg(long)]
     pub json: bool,
@@ -247,7 +228,7 @@ pub struct DeleteArgs {
 
 #[derive(Debug, Args)]
 pub struct GcArgs {
-    /// Remove finished jobs that ended longer ago than this: 7d, 12h, 30m or seconds.
+    /// Remove finished jobs that ended longer ago than this: seconds, or 30m, 12h, 7d.
     #[arg(long, value_name = "AGE", value_parser = parse_duration)]
     pub older_than: Option<Duration>,
     /// Keep the newest N finished jobs whatever their age.
@@ -378,12 +359,6 @@ impl ReplyArgs {
     }
 }
 
-impl AgentArgs {
-    pub fn options(&self) -> crate::jobs::AgentOptions {
-        crate::jobs::AgentOptions { model: self.model.clone(), profile: self.profile.clone(), config: self.config.clone() }
-    }
-}
-
 impl ServerArgs {
     /// The token given as such: `--token`, else `$CODEX_ASYNC_TOKEN` unless a token file
     /// or `--no-auth` was asked for (a flag wins over the environment, which may hold the
@@ -449,16 +424,11 @@ pub fn parse_listen(raw: &str) -> Result<Listen, String> {
     std::path::absolute(path).map(Listen::Unix).map_err(|err| format!("{path:?}: {err}"))
 }
 
-pub fn parse_policy(raw: &str) -> Result<ApprovalPolicy, String> {
-    raw.parse().map_err(|err: JobError| err.to_string())
-}
+mod groups;
+mod rerun;
 
-fn parse_seconds(raw: &str) -> Result<f64, String> {
-    match raw.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && (0.0..=86_400.0 * 365.0).contains(&secs) => Ok(secs),
-        _ => Err(format!("{raw:?} is not a number of seconds (for example 5 or 0.5)")),
-    }
-}
+pub use groups::{AgentArgs, LimitArgs, TimeLimitArgs, parse_policy};
+pub use rerun::RerunArgs;
 
 #[cfg(test)]
 mod tests;

@@ -3,9 +3,13 @@
 //! they print in `render`.
 
 mod args;
+pub mod cancel;
+pub mod list;
 mod logs;
+mod prompt_words;
 mod register;
 mod render;
+pub mod rerun;
 mod shell;
 
 pub use args::*;
@@ -21,7 +25,9 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::{Flags, Settings};
-use crate::jobs::{Ceiling, Engine, FollowUp, GcRule, Inherited, JobError, MAX_PROMPT_BYTES, StartRequest, Status, TAIL_LINES};
+use crate::jobs::{
+    Ceiling, Engine, FollowUp, GcRule, Inherited, JobError, MAX_PROMPT_BYTES, PROMPT_FILE, StartRequest, Status, TAIL_LINES,
+};
 
 /// Exit status for bad input (as clap uses), so scripts can tell it from a failed job.
 const EXIT_USAGE: u8 = 2;
@@ -45,6 +51,7 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
             | JobError::AboveCeiling { .. },
         ) => ExitCode::from(EXIT_USAGE),
         _ if err.downcast_ref::<crate::config::ConfigError>().is_some() => ExitCode::from(EXIT_USAGE),
+        _ if err.downcast_ref::<prompt_words::OptionInPrompt>().is_some() => ExitCode::from(EXIT_USAGE),
         _ => ExitCode::FAILURE,
     }
 }
@@ -54,6 +61,10 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
 pub fn settings(engine: &Engine, flags: &Flags, ignore_config: bool) -> anyhow::Result<(Settings, Option<String>)> {
     match Settings::load(engine.store().home(), flags) {
         Ok(settings) => Ok((settings, None)),
+        // A flag's mistake (`--agent aider`) is the command line's, not the file's.
+        Err(err) if err.place.starts_with("flag ") => {
+            Err(crate::config::ConfigError { place: err.place.trim_start_matches("flag ").to_owned(), message: err.message }.into())
+        }
         Err(err) if ignore_config => Ok((Settings::without_file(engine.store().home(), flags)?, Some(err.to_string()))),
         Err(err) => Err(anyhow::Error::new(err)
             .context("the configuration has a mistake (fix it; a server or the dashboard starts anyway with --ignore-config)")),
@@ -84,7 +95,14 @@ fn ceiling(engine: &Engine, settings: &Settings) -> Ceiling {
     Ceiling::new(settings.max_policy.value, engine.store().home())
 }
 
+/// Refuses one of `verb`'s own options among the prompt's words (see [`prompt_words`]).
+fn check_prompt_words(verb: &str, prompt: &[String]) -> anyhow::Result<()> {
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    Ok(prompt_words::check(&<Cli as clap::CommandFactory>::command(), verb, prompt, &raw)?)
+}
+
 pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
+    check_prompt_words("start", &args.prompt)?;
     let (settings, _) = settings(engine, &args.flags(), false)?;
     let prompt = read_prompt(&args.prompt)?;
     let agent = settings.agents().resolve(args.agent.as_deref())?;
@@ -98,6 +116,7 @@ pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
 /// A follow-up is judged as a new request, whatever its parent's record says, and says
 /// what it inherited.
 pub fn reply(engine: &Engine, args: ReplyArgs) -> anyhow::Result<ExitCode> {
+    check_prompt_words("reply", &args.prompt)?;
     let (settings, _) = settings(engine, &args.flags(), false)?;
     let follow = FollowUp {
         prompt: read_prompt(&args.prompt)?,
@@ -115,19 +134,32 @@ pub fn reply(engine: &Engine, args: ReplyArgs) -> anyhow::Result<ExitCode> {
 /// Starts a checked request and says what happened (and, for a follow-up, what it
 /// inherited: in the JSON, or on stderr).
 fn started(engine: &Engine, request: &StartRequest, json: bool, inherited: Option<&Inherited>) -> anyhow::Result<ExitCode> {
+    let extra =
+        inherited.map(|inherited| -> anyhow::Result<_> { Ok(("inherited", serde_json::to_value(inherited)?, inherited.describe())) });
+    started_with(engine, request, json, extra.transpose()?)
+}
+
+/// Starts a checked request and says what happened; `extra` is a key the JSON gains and
+/// what stderr says of it.
+fn started_with(
+    engine: &Engine,
+    request: &StartRequest,
+    json: bool,
+    extra: Option<(&str, serde_json::Value, String)>,
+) -> anyhow::Result<ExitCode> {
     let started = engine.start(request)?;
     if json {
         let mut value = serde_json::to_value(&started)?;
-        if let (serde_json::Value::Object(map), Some(inherited)) = (&mut value, inherited) {
-            map.insert("inherited".to_owned(), serde_json::to_value(inherited)?);
+        if let (serde_json::Value::Object(map), Some((key, extra, _))) = (&mut value, &extra) {
+            map.insert((*key).to_owned(), extra.clone());
         }
         emit_json(&value)?;
     } else {
         let mut out = render::Out::default();
         render::started(&mut out, &started);
         out.flush();
-        if let Some(inherited) = inherited {
-            warn(format!("codex-async: job {} {}", started.job_id, inherited.describe()));
+        if let Some((_, _, said)) = extra {
+            warn(format!("codex-async: job {} {said}", started.job_id));
         }
     }
     Ok(if started.status == Status::Error { ExitCode::FAILURE } else { ExitCode::SUCCESS })
@@ -147,75 +179,33 @@ pub fn poll(engine: &Engine, args: PollArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         emit_json(&view)?;
     } else {
+        let prompt = prompt_shown(engine, &view.job_id, args.full_prompt)?;
         let mut out = render::Out::default();
-        render::poll(&mut out, &view);
+        render::poll(&mut out, &view, &prompt);
         out.flush();
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn list(engine: &Engine, args: ListArgs) -> anyhow::Result<ExitCode> {
-    move_queue(engine);
-    let filtered = args.status.is_some() || args.cwd.is_some() || args.agent.is_some();
-    let rows = if filtered {
-        let cwd = args.cwd.as_deref().map(|cwd| std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_owned()));
-        let mut rows: Vec<_> = engine
-            .list(0)?
-            .into_iter()
-            .filter(|row| args.status.is_none_or(|wanted| status_matches(wanted, &row.status)))
-            .filter(|row| cwd.as_ref().is_none_or(|cwd| std::path::Path::new(&row.cwd) == cwd))
-            .filter(|row| args.agent.as_deref().is_none_or(|agent| row.agent.as_deref().unwrap_or("codex") == agent))
-            .collect();
-        if args.limit > 0 {
-            rows.truncate(args.limit);
-        }
-        rows
-    } else {
-        engine.list(args.limit)?
-    };
-    if args.json {
-        emit_json(&rows)?;
-    } else {
-        let mut out = render::Out::default();
-        render::list(&mut out, &rows);
-        out.flush();
+/// The prompt as plain `poll` and `wait` show it: whole with `full` (read from its file
+/// when the record holds only its start), else its start, naming the file that holds it.
+fn prompt_shown(engine: &Engine, job_id: &str, full: bool) -> anyhow::Result<render::PromptShown> {
+    let id = engine.store().existing(job_id)?;
+    if full {
+        let whole = match engine.store().whole_prompt(&id)? {
+            Some(whole) => whole,
+            None => engine.store().read_meta(&id)?.prompt,
+        };
+        return Ok(render::PromptShown::Whole(whole));
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn status_matches(wanted: StatusChoice, status: &str) -> bool {
-    match wanted {
-        StatusChoice::Running => status == "running",
-        StatusChoice::Pending => status == "pending",
-        StatusChoice::Done => status == "done",
-        StatusChoice::Failed => matches!(status, "error" | "cancelled"),
-        StatusChoice::Finished => matches!(status, "done" | "error" | "cancelled"),
-    }
-}
-
-pub fn cancel(engine: &Engine, args: CancelArgs) -> anyhow::Result<ExitCode> {
-    let (settings, _) = settings(engine, &Flags { cancel_grace: args.grace, ..Flags::default() }, false)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let view = runtime.block_on(engine.cancel(&args.job_id, settings.cancel_grace.value))?;
-    move_queue(engine);
-    if args.json {
-        emit_json(&view)?;
-    } else {
-        let mut out = render::Out::default();
-        render::cancelled(&mut out, &view);
-        out.flush();
-    }
-    // A job that still runs was not stopped, whatever was asked.
-    let status = match &view {
-        crate::jobs::CancelView::Cancelled { status, .. } | crate::jobs::CancelView::NotRunning { status, .. } => *status,
-    };
-    Ok(if status.is_finished() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    let file = engine.store().job_dir(&id).join(PROMPT_FILE);
+    Ok(render::PromptShown::Start { prompt_file: file.is_file().then_some(file) })
 }
 
 pub fn wait(engine: &Engine, args: WaitArgs) -> anyhow::Result<ExitCode> {
     move_queue(engine);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let timeout = args.timeout.map_or(Duration::MAX / 4, Duration::from_secs_f64);
+    let timeout = args.timeout.map_or(Duration::MAX / 4, |timeout| timeout.min(Duration::MAX / 4));
     let view = runtime.block_on(async {
         if !args.progress {
             return engine.wait(&args.job_id, timeout, TAIL_LINES).await;
@@ -229,8 +219,9 @@ pub fn wait(engine: &Engine, args: WaitArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         emit_json(&view)?;
     } else {
+        let prompt = prompt_shown(engine, &view.poll.job_id, args.full_prompt)?;
         let mut out = render::Out::default();
-        render::waited(&mut out, &view);
+        render::waited(&mut out, &view, &prompt);
         out.flush();
     }
     Ok(match (view.timed_out, view.poll.status) {

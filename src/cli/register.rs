@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 
-use super::render::Out;
+use super::render::{Out, warn};
 use crate::config::{Flags, Settings};
-use crate::install::{self, Client, Context, Places, Report, Request, Scope};
+use crate::install::{self, Backup, Client, Context, Places, Program, Report, Request, Scope};
 use crate::jobs::JobStore;
 
 /// Where and how the server is registered; `uninstall` takes the same.
@@ -63,24 +63,28 @@ pub struct UninstallArgs {
 }
 
 /// Paths and settings `install` needs, from the environment and config.toml (read only:
-/// nothing is written before the changes are known).
-fn context(http: bool) -> anyhow::Result<Context> {
+/// nothing is written before the changes are known); and what to say of the program
+/// chosen (see [`Program`]).
+fn context(http: bool) -> anyhow::Result<(Context, Option<String>)> {
     let home = JobStore::from_env()?.home().to_path_buf();
     let port = if http {
         Settings::load(&home, &Flags::default()).context("reading the port from the configuration")?.port.value
     } else {
         crate::config::DEFAULT_PORT
     };
-    let program = std::env::current_exe()
+    let exe = std::env::current_exe()
         .and_then(|path| path.canonicalize())
         .context("finding this program's own path (the command the client is to start)")?;
-    Ok(Context {
+    let program = Program::choose(&exe, std::env::var_os("PATH").as_deref());
+    let context = Context {
         home,
         home_from_env: std::env::var_os("CODEX_ASYNC_HOME").is_some_and(|value| !value.is_empty()),
         places: Places::from_env().map_err(anyhow::Error::msg)?,
-        program,
+        program: program.path().to_path_buf(),
         port,
-    })
+    };
+    // Over HTTP no program is registered.
+    Ok((context, program.note().filter(|_| !http)))
 }
 
 pub fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
@@ -93,7 +97,11 @@ pub fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
         dry_run: args.dry_run,
         force: args.force,
     };
-    let report = install::install(&context(request.http)?, &request)?;
+    let (context, program_note) = context(request.http)?;
+    if let Some(note) = program_note {
+        warn(format!("codex-async: {note}"));
+    }
+    let report = install::install(&context, &request)?;
     print(&report, "already as install leaves it: nothing to change.");
     Ok(ExitCode::SUCCESS)
 }
@@ -108,7 +116,7 @@ pub fn uninstall(args: UninstallArgs) -> anyhow::Result<ExitCode> {
         dry_run: args.dry_run,
         force: args.force,
     };
-    let report = install::uninstall(&context(request.http)?, &request)?;
+    let report = install::uninstall(&context(request.http)?.0, &request)?;
     print(&report, "nothing to remove.");
     Ok(if report.left.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
@@ -122,8 +130,13 @@ fn print(report: &Report, unchanged: &str) {
     }
     for file in &report.files {
         let shown = report.show(&file.path);
+        // One true account per file: what was left in it, or what else is true of it, is
+        // all there is to say of a file that did not change.
+        let said = report.said_of(&file.path);
         if !file.changed() {
-            if file.before.is_some() {
+            if !said.is_empty() {
+                said.iter().for_each(|line| out.line(line));
+            } else if file.before.is_some() {
                 out.line(format!("{shown}: {unchanged}"));
             }
             continue;
@@ -136,12 +149,21 @@ fn print(report: &Report, unchanged: &str) {
         };
         let what = if report.dry_run { format!("would be {what}") } else { what };
         match &file.backup {
-            Some(backup) => out.line(format!("{shown}: {what}; the previous version is in {}", report.show(backup))),
-            None => out.line(format!("{shown}: {what}")),
+            Backup::Saved(backup) => out.line(format!("{shown}: {what}; the previous version is in {}", report.show(backup))),
+            Backup::Kept(backup) => {
+                out.line(format!("{shown}: {what}; what it held before the first install stays in {}", report.show(backup)))
+            }
+            Backup::Removed(backup) => {
+                out.line(format!("{shown}: {what}; {} is removed (nothing of install's is left)", report.show(backup)))
+            }
+            Backup::None => out.line(format!("{shown}: {what}")),
         }
+        said.iter().for_each(|line| out.line(line));
     }
-    for left in &report.left {
-        out.line(left);
+    for (path, said) in report.left.iter().chain(&report.remarks) {
+        if !report.files.iter().any(|file| file.path == *path) {
+            out.line(said);
+        }
     }
     if report.files.iter().any(|file| file.changed()) && report.dry_run {
         out.line("Dry run: nothing was written.");

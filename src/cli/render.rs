@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use chrono::{DateTime, Local, Utc};
 
 use crate::human::{bytes_text, duration_text, show_duration, usage_text};
-use crate::jobs::{CancelView, GcReport, ListView, PollView, StartView, Status, Timestamp, WaitView};
+use crate::jobs::{CancelView, GcReport, PollView, StartView, Status, Timestamp, WaitView};
 use crate::term;
 
 /// Text for stdout, written in one go so a closed pipe (`| head`) ends quietly
@@ -55,7 +55,47 @@ pub fn started(out: &mut Out, view: &StartView) {
     }
 }
 
-pub fn poll(out: &mut Out, view: &PollView) {
+/// The most of a prompt plain `poll` and `wait` show, as the output is capped: a
+/// 200 KB prompt is a screenful of one line otherwise.
+pub const PROMPT_SHOWN_CHARS: usize = 300;
+
+/// How `poll` shows the prompt: whole (`--full-prompt`, read from its file when the
+/// record holds only its start), or its start, saying where the rest is.
+pub enum PromptShown {
+    Whole(String),
+    Start { prompt_file: Option<std::path::PathBuf> },
+}
+
+fn prompt_lines(out: &mut Out, view: &PollView, shown: &PromptShown) {
+    match shown {
+        PromptShown::Whole(prompt) => {
+            let mut lines = prompt.lines();
+            out.line(format!("prompt    {}", lines.next().unwrap_or("")));
+            for line in lines {
+                out.line(format!("          {line}"));
+            }
+        }
+        PromptShown::Start { prompt_file } => {
+            let first = first_line(&view.prompt);
+            let count = first.chars().count();
+            let cut = count > PROMPT_SHOWN_CHARS || view.prompt.trim_end().contains('\n') || prompt_file.is_some();
+            if !cut {
+                out.line(format!("prompt    {first}"));
+                return;
+            }
+            let start: String = first.chars().take(PROMPT_SHOWN_CHARS).collect();
+            out.line(format!("prompt    {start}…"));
+            let mut note = "          (cut: --full-prompt shows the whole prompt".to_owned();
+            if let Some(path) = prompt_file {
+                note.push_str(&format!("; it is in {}", path.display()));
+            }
+            note.push(')');
+            out.line(note);
+        }
+    }
+}
+
+pub fn poll(out: &mut Out, view: &PollView, prompt: &PromptShown) {
     out.line(format!("job       {}", view.job_id));
     let mut status = format!("status    {}{}", view.status, exit_suffix(view.exit_code, view.details.signal.as_deref()));
     if let Some(reason) = &view.details.cancel_reason {
@@ -68,7 +108,7 @@ pub fn poll(out: &mut Out, view: &PollView) {
         ));
     }
     out.line(status);
-    out.line(format!("prompt    {}", first_line(&view.prompt)));
+    prompt_lines(out, view, prompt);
     out.line(format!("cwd       {}", view.cwd));
     out.line(format!("policy    {}", view.approval_policy));
     let mut agent = view.details.agent.clone().unwrap_or_else(|| "codex".to_owned());
@@ -103,11 +143,11 @@ pub fn poll(out: &mut Out, view: &PollView) {
     if let Some(limit) = view.details.max_duration {
         out.line(format!("limit     cancelled after running {}", show_duration(std::time::Duration::from_secs_f64(limit))));
     }
-    out.line(format!("started   {}", local_time(view.started_at)));
+    out.line(format!("started   {}", local_time(view.started_at, true)));
     if view.status == Status::Pending {
-        out.line(format!("waiting   since {}", local_time(view.details.created_at)));
+        out.line(format!("waiting   since {}", local_time(view.details.created_at, true)));
     } else if view.finished_at.is_some() {
-        out.line(format!("finished  {} ({})", local_time(view.finished_at), duration(view.started_at, view.finished_at)));
+        out.line(format!("finished  {} ({})", local_time(view.finished_at, true), duration(view.started_at, view.finished_at)));
     } else {
         out.line(format!("running   for {}", duration(view.started_at, None)));
     }
@@ -124,72 +164,17 @@ pub fn poll(out: &mut Out, view: &PollView) {
     }
 }
 
-pub fn waited(out: &mut Out, view: &WaitView) {
+pub fn waited(out: &mut Out, view: &WaitView, prompt: &PromptShown) {
     if view.timed_out {
         warn("still running after the timeout");
     }
-    poll(out, &view.poll);
+    poll(out, &view.poll, prompt);
 }
 
 pub fn cancelled(out: &mut Out, view: &CancelView) {
     match view {
         CancelView::Cancelled { job_id, status, .. } => out.line(format!("{job_id}\t{status}")),
         CancelView::NotRunning { job_id, status, message } => out.line(format!("{job_id}\t{status}\t({message})")),
-    }
-}
-
-pub fn list(out: &mut Out, rows: &[ListView]) {
-    if rows.is_empty() {
-        out.line("no jobs yet: start one with `codex-async start --cwd DIR -- PROMPT`");
-        return;
-    }
-    let table: Vec<[String; 6]> = rows
-        .iter()
-        .map(|row| {
-            let status = match (row.queue_position, &row.cancel_reason) {
-                (Some(position), _) => format!("{} #{position}", row.status),
-                (None, Some(reason)) if reason != "requested" => format!("{} ({reason})", row.status),
-                _ => row.status.clone(),
-            };
-            [
-                row.job_id.clone(),
-                status,
-                row.exit_code.map_or(String::new(), |code| code.to_string()),
-                local_time(row.started_at),
-                match (&row.error, row.finished_at) {
-                    (Some(_), _) => String::new(),
-                    (None, finished) => duration(row.started_at, finished),
-                },
-                match (&row.error, &row.activity) {
-                    (Some(error), _) => error.clone(),
-                    // What a running job does now says more than how it was asked.
-                    (None, Some(activity)) if row.finished_at.is_none() => format!("[{activity}] {}", first_line(&row.prompt)),
-                    (None, _) => first_line(&row.prompt),
-                },
-            ]
-        })
-        .collect();
-    let header = ["ID", "STATUS", "EXIT", "STARTED", "TIME", "PROMPT"];
-    let mut widths = header.map(str::len);
-    for row in &table {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut print_row = |cells: [&str; 6]| {
-        let mut line = String::new();
-        for (column, cell) in cells.iter().enumerate() {
-            if column + 1 == cells.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<width$}  ", width = widths[column]));
-            }
-        }
-        out.line(line.trim_end());
-    };
-    print_row(header);
-    for row in &table {
-        print_row(row.each_ref().map(String::as_str));
     }
 }
 
@@ -201,12 +186,27 @@ fn exit_suffix(exit_code: Option<i64>, signal: Option<&str>) -> String {
     }
 }
 
-fn first_line(text: &str) -> String {
+pub fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or("").to_owned()
 }
 
-fn local_time(at: Option<Timestamp>) -> String {
-    at.map_or("-".to_owned(), |at| DateTime::<Local>::from(at.0).format("%Y-%m-%d %H:%M:%S").to_string())
+/// A time in the local zone, with the zone when `with_zone` (`2026-03-01 14:05:09
+/// UTC+01:00`); the JSON keeps UTC.
+pub fn local_time(at: Option<Timestamp>, with_zone: bool) -> String {
+    let Some(at) = at else { return "-".to_owned() };
+    let local = DateTime::<Local>::from(at.0).format("%Y-%m-%d %H:%M:%S").to_string();
+    if with_zone { format!("{local} {}", zone_of(at)) } else { local }
+}
+
+/// The local zone's offset at `at`: `UTC`, `UTC+01:00`, `UTC-05:30`.
+pub fn zone_of(at: Timestamp) -> String {
+    let seconds = DateTime::<Local>::from(at.0).offset().local_minus_utc();
+    if seconds == 0 {
+        return "UTC".to_owned();
+    }
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let minutes = seconds.unsigned_abs() / 60;
+    format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
 /// From start to finish, or to now while running (see [`duration_text`]).

@@ -88,22 +88,31 @@ pub fn mode_for(current: Option<u32>, holds_secret: bool, shared_mode: &mut Opti
 }
 
 /// Writes `text` over `found`'s file with `mode` (see [`mode_for`]), after a backup of
-/// the old text. The backup is always private: the old text may hold a token an earlier
+/// the old text when `save_backup`. The backup is always private: the old text may hold a token an earlier
 /// install wrote. Both are created with their final mode (the temporary file is made so
 /// before a byte is written, then renamed over the old one), so a token is never
 /// readable by others, not even for a moment. Returns where the backup is.
-pub fn write(found: &Found, text: &str, mode: u32) -> io::Result<Option<PathBuf>> {
+pub fn write(found: &Found, text: &str, mode: u32, save_backup: bool) -> io::Result<Option<PathBuf>> {
     let backup = match &found.text {
-        Some(old) => {
+        Some(old) if save_backup => {
             let backup = backup_path(&found.target);
             let old_mode = found.mode.unwrap_or(0o600);
             atomic::write_with_mode(&backup, old.as_bytes(), Durability::Durable, private(old_mode))?;
             Some(backup)
         }
-        None => None,
+        _ => None,
     };
     atomic::write_with_mode(&found.target, text.as_bytes(), Durability::Durable, mode)?;
     Ok(backup)
+}
+
+/// Removes the backup beside `target`; whether there was one.
+pub fn remove_backup(target: &Path) -> io::Result<bool> {
+    match fs::remove_file(backup_path(target)) {
+        Ok(()) => Ok(true),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(err) => Err(err),
+    }
 }
 
 /// Removes a file `install` made (and the backup a later change left beside it), then the
@@ -153,7 +162,7 @@ mod tests {
         let link = dir.path().join("link.json");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         let found = read(&link).unwrap();
-        let backup = write(&found, "{\"a\": 1}\n", 0o640).unwrap().unwrap();
+        let backup = write(&found, "{\"a\": 1}\n", 0o640, true).unwrap().unwrap();
         assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
         assert_eq!(fs::read_to_string(&real).unwrap(), "{\"a\": 1}\n");
         assert_eq!(fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o640);
@@ -178,7 +187,7 @@ mod tests {
         let file = dir.path().join("shared.json");
         fs::write(&file, "{}\n").unwrap();
         fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
-        let backup = write(&read(&file).unwrap(), "{\"token\": \"t\"}\n", 0o600).unwrap().unwrap();
+        let backup = write(&read(&file).unwrap(), "{\"token\": \"t\"}\n", 0o600, true).unwrap().unwrap();
         assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o600);
     }
@@ -191,7 +200,7 @@ mod tests {
         assert_eq!(missing, vec![dir.path().join("a"), dir.path().join("a/b")]);
         make_dirs(&missing).unwrap();
         let found = read(&file).unwrap();
-        write(&found, "{}", 0o600).unwrap();
+        write(&found, "{}", 0o600, true).unwrap();
         assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
         remove(&read(&file).unwrap(), &missing).unwrap();
         assert!(!dir.path().join("a").exists());

@@ -13,6 +13,7 @@ mod edit;
 mod files;
 mod json;
 mod plan;
+mod program;
 mod record;
 mod report;
 mod restore;
@@ -24,8 +25,9 @@ use std::path::{Path, PathBuf};
 pub use client::{Client, Places, SERVER_NAME, Scope, TOKEN_VARIABLE, TOOLS};
 pub use files::BACKUP_SUFFIX;
 pub use plan::{CODEX_TOOL_TIMEOUT_SECS, Transport};
+pub use program::{INSTALL_HINT, Program};
 pub use record::RECORD_FILE;
-pub use report::{FileReport, Report};
+pub use report::{Backup, FileReport, Report};
 
 use client::{Format, show_path};
 use edit::{Applied, ApplyError, Doc, Edit, Undone, show_key_path};
@@ -139,6 +141,26 @@ struct Pending {
     after: Option<String>,
     /// Whether `record` is to be kept (not when `uninstall` had none and guessed).
     remember: bool,
+    /// What becomes of the backup beside the file when it changes.
+    backup: KeepBackup,
+}
+
+/// The backup beside a file holds what was there before the first install touched it:
+/// made then, kept while install's changes are in the file, removed once `uninstall`
+/// has taken them all out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeepBackup {
+    /// The first change since no install touched the file: the old text is saved.
+    Save,
+    /// A later change: the backup of the first stays as it is.
+    Keep,
+    /// Uninstall took back everything: the backup is not needed any more.
+    Remove,
+}
+
+/// A backup rule for a file an earlier install touched (`earlier`) or not.
+fn backup_for_install(earlier: bool) -> KeepBackup {
+    if earlier { KeepBackup::Keep } else { KeepBackup::Save }
 }
 
 /// Writes every pending change (unless a dry run) and what is to be remembered. A file
@@ -153,8 +175,8 @@ fn commit(
     let io = |path: &Path, err: std::io::Error| InstallError::Io(format!("writing {}: {err}", path.display()));
     let before_records = records.clone();
     let mut reports = Vec::new();
-    for Pending { mut record, found, after, remember } in pending {
-        let mut backup = None;
+    for Pending { mut record, found, after, remember, backup: rule } in pending {
+        let mut backup = Backup::None;
         if after != found.text && !dry_run {
             match &after {
                 Some(text) => {
@@ -165,7 +187,17 @@ fn commit(
                     }
                     let holds_secret = secrets.iter().any(|secret| text.contains(secret.as_str()));
                     let mode = files::mode_for(found.mode, holds_secret, &mut record.shared_mode);
-                    backup = files::write(&found, text, mode).map_err(|err| io(&found.target, err))?;
+                    let saved = files::write(&found, text, mode, rule == KeepBackup::Save).map_err(|err| io(&found.target, err))?;
+                    let beside = files::backup_path(&found.target);
+                    backup = match (saved, rule) {
+                        (Some(path), _) => Backup::Saved(path),
+                        (None, KeepBackup::Keep) if beside.is_file() => Backup::Kept(beside),
+                        (None, KeepBackup::Remove) => match files::remove_backup(&found.target).map_err(|err| io(&beside, err))? {
+                            true => Backup::Removed(beside),
+                            false => Backup::None,
+                        },
+                        (None, _) => Backup::None,
+                    };
                 }
                 None => {
                     let dirs = match &record.before {
@@ -244,6 +276,7 @@ pub fn install(context: &Context, request: &Request) -> Result<Report, InstallEr
         files: reports,
         notes,
         left: Vec::new(),
+        remarks: Vec::new(),
         secrets,
         dry_run: request.dry_run,
         user_home: context.places.home.clone(),
@@ -277,6 +310,7 @@ fn prepare(context: &Context, request: &Request, token: &str) -> Result<Prepared
     for (path, format, edits) in targets {
         let found = files::read(&path).map_err(InstallError::Io)?;
         let earlier = records.find(&path).filter(|_| found.text.is_some()).cloned();
+        let earlier_record = earlier.is_some();
         let mut doc = parse(format, found.text.as_deref().unwrap_or(""), &found.target)?;
         let owned = earlier.as_ref().map(|record| record.applied.clone()).unwrap_or_default();
         let applied = edit::apply(doc.as_mut(), &edits, &owned, request.force)
@@ -293,8 +327,9 @@ fn prepare(context: &Context, request: &Request, token: &str) -> Result<Prepared
             let restore = original.zip(after.as_deref()).map(|(original, after)| Restore::between(&original, after));
             (after, restore)
         };
+        let backup = backup_for_install(earlier_record);
         let record = FileRecord { client: request.client, scope: request.scope, path, before, applied, restore, shared_mode };
-        pending.push(Pending { record, found, after, remember: true });
+        pending.push(Pending { record, found, after, remember: true, backup });
     }
     Ok(Prepared { pending, records, notes: plan.notes, secrets })
 }
@@ -350,14 +385,18 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
     };
     let mut pending = Vec::new();
     let mut left = Vec::new();
+    let mut remarks = Vec::new();
     for mut record in targets {
         let found = files::read(&record.path).map_err(InstallError::Io)?;
         let Some(text) = &found.text else {
             if !remembered.is_empty() {
-                notes.push(format!("{} is gone; nothing to remove there.", show_path(&record.path, &context.places.home)));
+                remarks.push((
+                    record.path.clone(),
+                    format!("{} is gone; nothing to remove there.", show_path(&record.path, &context.places.home)),
+                ));
             }
             record.applied.clear();
-            pending.push(Pending { record, found, after: None, remember: !remembered.is_empty() });
+            pending.push(Pending { record, found, after: None, remember: !remembered.is_empty(), backup: KeepBackup::Remove });
             continue;
         };
         let format = format_of(&record.path, request, &context.places);
@@ -366,21 +405,27 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
         for applied in record.applied.iter().rev() {
             match edit::undo(doc.as_mut(), applied, request.force) {
                 Undone::Edited(applied) => {
-                    left.push(format!(
-                        "{}: {} {}; left as it is (`codex-async uninstall {} --force` removes it).",
-                        found.target.display(),
-                        show_key_path(applied.path()),
-                        if remembered.is_empty() {
-                            "is not what codex-async install writes"
-                        } else {
-                            "was changed since codex-async install wrote it"
-                        },
-                        request.client
+                    left.push((
+                        record.path.clone(),
+                        format!(
+                            "{}: {} {}; left as it is (`codex-async uninstall {} --force` removes it).",
+                            show_path(&record.path, &context.places.home),
+                            show_key_path(applied.path()),
+                            if remembered.is_empty() {
+                                "is not what codex-async install writes"
+                            } else {
+                                "was changed since codex-async install wrote it"
+                            },
+                            request.client
+                        ),
                     ));
                     kept.insert(0, applied);
                 }
                 Undone::Missing(path) if !remembered.is_empty() => {
-                    notes.push(format!("{}: {} was removed already.", show_path(&record.path, &context.places.home), show_key_path(&path)));
+                    remarks.push((
+                        record.path.clone(),
+                        format!("{}: {} was removed already.", show_path(&record.path, &context.places.home), show_key_path(&path)),
+                    ));
                 }
                 Undone::Removed(_) | Undone::Restored(_) | Undone::ItemsRemoved(..) | Undone::Missing(_) => {}
             }
@@ -390,9 +435,15 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
             _ => None,
         };
         let after = exact.or_else(|| finish(doc.as_ref(), &record.before, kept.is_empty()));
+        // Without a record nothing says what the backup holds: this change gets its own.
+        let backup = match (remembered.is_empty(), kept.is_empty()) {
+            (true, _) => KeepBackup::Save,
+            (false, true) => KeepBackup::Remove,
+            (false, false) => KeepBackup::Keep,
+        };
         record.applied = kept;
         record.restore = None;
-        pending.push(Pending { record, found, after, remember: !remembered.is_empty() });
+        pending.push(Pending { record, found, after, remember: !remembered.is_empty(), backup });
     }
     let reports = commit(pending, &mut records, context, &secrets, request.dry_run)?;
     Ok(Report {
@@ -400,6 +451,7 @@ pub fn uninstall(context: &Context, request: &Request) -> Result<Report, Install
         files: reports,
         notes,
         left,
+        remarks,
         secrets,
         dry_run: request.dry_run,
         user_home: context.places.home.clone(),

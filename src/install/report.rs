@@ -13,8 +13,21 @@ pub struct FileReport {
     /// Its text before and after (`None`: no file).
     pub before: Option<String>,
     pub after: Option<String>,
-    /// Where the old text was saved (not on a dry run).
-    pub backup: Option<PathBuf>,
+    /// What became of the backup beside it (nothing on a dry run).
+    pub backup: Backup,
+}
+
+/// The backup beside a changed file: it holds what was there before the first install.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backup {
+    /// No backup: the file is new, or unchanged.
+    None,
+    /// The old text was saved now, here.
+    Saved(PathBuf),
+    /// The backup of the text before the first install stays, here.
+    Kept(PathBuf),
+    /// Uninstall took back everything: the backup here was removed.
+    Removed(PathBuf),
 }
 
 impl FileReport {
@@ -30,8 +43,12 @@ pub struct Report {
     pub title: String,
     pub files: Vec<FileReport>,
     pub notes: Vec<String>,
-    /// Entries left in place because they were edited since `install` wrote them.
-    pub left: Vec<String>,
+    /// Entries left in place because they were edited since `install` wrote them: the
+    /// file, and what is said of it.
+    pub left: Vec<(PathBuf, String)>,
+    /// What else is to be said of a file (`… was removed already`), in place of "nothing
+    /// to remove": one account per file.
+    pub remarks: Vec<(PathBuf, String)>,
     /// Tokens to be masked wherever a file's text is shown: the current one and any an
     /// earlier install wrote (the file may still hold one the user rotated since).
     pub secrets: Vec<String>,
@@ -41,6 +58,11 @@ pub struct Report {
 }
 
 impl Report {
+    /// What is said of `path` beyond its change: what was left in it, then the remarks.
+    pub fn said_of(&self, path: &Path) -> Vec<&str> {
+        self.left.iter().chain(&self.remarks).filter(|(about, _)| about == path).map(|(_, said)| said.as_str()).collect()
+    }
+
     pub fn show(&self, path: &Path) -> String {
         show_path(path, &self.user_home)
     }

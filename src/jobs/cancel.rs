@@ -100,6 +100,31 @@ pub async fn cancel(store: &JobStore, feed: &JobFeed, id: &JobId, grace: Duratio
     })
 }
 
+/// What a cancel that does not wait for the end found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CancelAsked {
+    /// The job is over: it had ended, or left the queue.
+    Over(CancelView),
+    /// Its owner (its supervisor) was told and ends it: SIGINT now, SIGTERM at half the
+    /// grace period, SIGKILL at its end.
+    Told,
+    /// Nobody owns it any more: whoever cancels must end it ([`cancel`] does).
+    Ownerless,
+}
+
+/// Asks for job `id` to be cancelled and returns at once (see [`CancelAsked`]).
+pub fn ask(store: &JobStore, id: &JobId, grace: Duration) -> Result<CancelAsked> {
+    Ok(match request(store, id, grace)? {
+        Requested::AlreadyEnded(status) => CancelAsked::Over(CancelView::not_running(id.as_str(), status)),
+        Requested::LeftQueue => {
+            CancelAsked::Over(CancelView::Cancelled { job_id: id.to_string(), status: Status::Cancelled, killed: false, message: None })
+        }
+        Requested::Supervisor | Requested::Busy => CancelAsked::Told,
+        // The lock goes with it: the one that ends the job takes it again.
+        Requested::Unowned { .. } => CancelAsked::Ownerless,
+    })
+}
+
 /// What asking to cancel found.
 pub enum Requested {
     /// The job had already ended with this status (or its end is recorded now: its owner

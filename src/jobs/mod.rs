@@ -34,6 +34,7 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
 pub use agent::{AgentOptions, AgentSpec, Agents, ApprovalPolicy, MAX_PROMPT_BYTES};
+pub use cancel::CancelAsked;
 pub use endings::{EndCursor, NextEnding};
 pub use error::{JobError, Result};
 pub use feed::wait::LOST_RECHECK;
@@ -50,7 +51,7 @@ pub use start::follow::{FollowUp, FollowUpRequest, Inherited};
 pub use start::request::{JobLimits, StartRequest};
 pub use store::gc::{GcReport, GcRule};
 pub use store::settle::{LOST_NOTE, LOST_RUNNING_NOTE};
-pub use store::{JobRecord, JobStore};
+pub use store::{JobRecord, JobStore, PROMPT_FILE};
 pub use view::{CancelView, ListView, PollView, StartView, WaitView, cut_prompt};
 
 use endings::Look;
@@ -196,6 +197,13 @@ impl Engine {
     pub async fn cancel(&self, raw_id: &str, grace: Duration) -> Result<CancelView> {
         let id = self.store.existing(raw_id)?;
         cancel::cancel(&self.store, &self.feed, &id, grace).await
+    }
+
+    /// Asks for a job to be cancelled and returns at once: its supervisor ends it (see
+    /// [`cancel::ask`]).
+    pub fn ask_cancel(&self, raw_id: &str, grace: Duration) -> Result<CancelAsked> {
+        let id = self.store.existing(raw_id)?;
+        cancel::ask(&self.store, &id, grace)
     }
 
     /// Waits until the job ends or `timeout` passes; then `timed_out` says which.

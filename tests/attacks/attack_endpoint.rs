@@ -194,11 +194,13 @@ fn install_makes_a_shared_client_file_private_before_it_holds_the_token() {
     if is_root() {
         steal(&config, &token);
     }
-    // Back to stdio: the backup now holds the text with the token; the file holds none
-    // and gets its mode back.
+    // Back to stdio: the file holds no token and gets its mode back; the backup keeps what
+    // was there before the first install (never a token install wrote), private still.
+    let before_install = fs::read_to_string(&backup).unwrap();
     install(&["install", "cursor"]);
-    assert!(fs::read_to_string(&backup).unwrap().contains(&token));
-    assert_eq!(mode(&backup), 0o600, "a backup holding the token is private");
+    assert_eq!(fs::read_to_string(&backup).unwrap(), before_install);
+    assert!(!before_install.contains(&token));
+    assert_eq!(mode(&backup), 0o600, "a backup is private");
     assert!(!fs::read_to_string(&config).unwrap().contains(&token));
     assert_eq!(mode(&config), 0o644, "without the token, the file is as shared as it was");
     if is_root() {

@@ -10,6 +10,8 @@ mod support;
 
 mod agents;
 mod cli;
+mod front_door;
 mod install;
+mod install_program;
 mod jobs_input;
 mod jobs_lifecycle;
