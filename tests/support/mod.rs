@@ -95,8 +95,15 @@ impl TestHome {
         self.meta(id)["status"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// Waits until job `id` is `status` as every reader judges it: its file says so and,
+    /// for an ending, its supervisor no longer runs it (it writes the result, then lets
+    /// go of its exclusive hold: in between, readers still see `running`).
     pub fn wait_for_status(&self, id: &str, status: &str, timeout: Duration) {
-        wait_until(&format!("job {id} to be {status}"), timeout, || self.status(id) == status);
+        let store = self.store();
+        let job = codex_async::jobs::JobId::parse(id).expect("a job id");
+        wait_until(&format!("job {id} to be {status}"), timeout, || {
+            self.status(id) == status && store.read_meta(&job).is_ok_and(|meta| meta.status.to_string() == status)
+        });
     }
 
     /// Waits for the supervisor of job `id` to exit (see [`wait_for_supervisor_exit`]).
