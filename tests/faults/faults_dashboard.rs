@@ -38,9 +38,12 @@ fn release_and_check(home: &TestHome, barrier: &Path, jobs: &[(String, i64)]) {
     let again = Tmux::start(&dashboard_command(home, 0, "--no-mcp"), 160, 80);
     again.wait_for("5 done", SETTLE);
     again.wait_for("15 error", SETTLE);
+    // The header is drawn before the rows: a capture can hold part of a frame.
     for (id, code) in jobs {
-        let row = again.row_of(id).unwrap_or_else(|| panic!("{id} not on screen:\n{}", again.capture()));
-        assert!(row.contains(if *code == 0 { "done" } else { "error" }), "{row}");
+        let status = if *code == 0 { "done" } else { "error" };
+        again.wait_until(&format!("{id}'s row to say {status}"), SETTLE, |screen| {
+            screen.lines().find(|line| line.split_whitespace().nth(1) == Some(id.as_str())).is_some_and(|row| row.contains(status))
+        });
     }
 }
 
@@ -157,12 +160,15 @@ fn five_hundred_jobs_ending_within_a_second_are_all_shown_right() {
     tmux.keys(&["Escape"]);
     std::fs::write(&barrier, "").unwrap();
     tmux.wait_for("500 done", SETTLE);
-    let screen = tmux.capture();
-    let statuses: Vec<&str> = screen
-        .lines()
-        .take_while(|line| !line.contains(" output "))
-        .filter(|line| line.split_whitespace().nth(1).is_some_and(|id| id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit())))
-        .filter_map(|row| row.split_whitespace().nth(2))
-        .collect();
-    assert!(!statuses.is_empty() && statuses.iter().all(|status| *status == "done"), "every visible row is done: {statuses:?}\n{screen}");
+    // The header is drawn before the rows below it: a capture can hold part of a frame,
+    // so the rows are waited for, not read once.
+    tmux.wait_until("every visible row to say done", SETTLE, |screen| {
+        let statuses: Vec<&str> = screen
+            .lines()
+            .take_while(|line| !line.contains(" output "))
+            .filter(|line| line.split_whitespace().nth(1).is_some_and(|id| id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit())))
+            .filter_map(|row| row.split_whitespace().nth(2))
+            .collect();
+        !statuses.is_empty() && statuses.iter().all(|status| *status == "done")
+    });
 }
