@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CancelTaskParams, CreateTaskResult, GetTaskParams, GetTaskResult, Implementation,
+    CallToolRequestParams, CallToolResponse, CancelTaskParams, CompleteRequestParams, CompleteResult, CreateTaskResult, GetTaskParams, GetTaskResult, Implementation,
     ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
     ReadResourceResponse, ServerCapabilities, ServerConfig, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
     UpdateTaskParams,
@@ -88,7 +88,12 @@ impl McpServer {
 
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
+        // Prompts and completions are declared because they are answered (an empty list,
+        // job ids for the templates): a 2026-07-28 server must not act on what it leaves
+        // out of `server/discover`, and rmcp 3.11 refuses undeclared ones.
         let capabilities = ServerCapabilities::builder()
+            .enable_completions()
+            .enable_prompts()
             .enable_tools()
             .enable_resources()
             .enable_resources_subscribe()
@@ -140,6 +145,13 @@ impl ServerHandler for McpServer {
         }
     }
 
+    async fn complete(&self, request: CompleteRequestParams, _context: RequestContext<RoleServer>) -> Result<CompleteResult, McpError> {
+        let engine = self.inner.engine.clone();
+        tokio::task::spawn_blocking(move || resources::complete::complete(&engine, &request))
+            .await
+            .map_err(|err| McpError::internal_error(err.to_string(), None))?
+    }
+
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
@@ -183,8 +195,10 @@ impl ServerHandler for McpServer {
     }
 
     async fn update_task(&self, request: UpdateTaskParams, _context: RequestContext<RoleServer>) -> Result<(), McpError> {
+        // Acknowledged for a known task (the extension's MUST); responses to nothing the
+        // task asked are ignored.
         tasks::detailed(&self.inner.engine, &request.task_id)?;
-        Err(McpError::invalid_params("a codex-async task never asks for input: there is nothing to update", None))
+        Ok(())
     }
 
     async fn cancel_task(&self, request: CancelTaskParams, _context: RequestContext<RoleServer>) -> Result<(), McpError> {
