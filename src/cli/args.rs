@@ -59,9 +59,14 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write every page into a folder.
     Man(ManArgs),
+    /// Answer the approval request an `ask` job waits on: allow (default), --deny, --always.
+    Approve(super::approve::ApproveArgs),
     /// Runs one job's supervisor (started by `start`, not by hand).
     #[command(name = "__supervise", hide = true)]
     Supervise,
+    /// Serves one `ask` job's approval endpoint over stdio (started by the job's Claude Code).
+    #[command(name = "__approvals", hide = true)]
+    Approvals { job_id: String },
     /// A simulated agent for the demo.
     #[command(name = "demo-agent", hide = true)]
     DemoAgent(DemoAgentArgs),

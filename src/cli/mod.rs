@@ -2,12 +2,14 @@
 //! each a thin client of the engine; the definitions clap parses are in `args`, the text
 //! they print in `render`.
 
+mod approve;
 mod args;
 mod logs;
 mod register;
 mod render;
 mod shell;
 
+pub use approve::{ApproveArgs, approve};
 pub use args::*;
 pub use logs::logs;
 pub use register::{InstallArgs, TargetArgs, UninstallArgs, install, uninstall};

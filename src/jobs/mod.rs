@@ -13,6 +13,7 @@
 //! process does for the home; [`git`] the one way git is asked about a job's folder.
 
 pub mod agent;
+pub mod approval;
 pub mod cancel;
 mod endings;
 mod error;
@@ -33,6 +34,7 @@ use nix::sys::signal::Signal;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
+pub use approval::{Answered, Answerer, ApprovalAnswer, ApprovalRequest, Decision, PendingApproval};
 pub use agent::{AgentOptions, AgentSpec, Agents, ApprovalPolicy, MAX_PROMPT_BYTES};
 pub use endings::{EndCursor, NextEnding};
 pub use error::{JobError, Result};
