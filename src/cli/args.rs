@@ -110,7 +110,7 @@ pub struct StartArgs {
     /// The folder the agent works in.
     #[arg(long, default_value = ".")]
     pub cwd: PathBuf,
-    /// suggest (read-only), auto-edit (edits and runs commands in cwd) or full-auto (no sandbox at all). Default: the config's, else suggest.
+    /// suggest (read-only), ask (a person approves each command or edit; claude only), auto-edit (edits and runs commands in cwd) or full-auto (no sandbox at all). Default: the config's, else suggest.
     #[arg(long, short = 'a', value_parser = parse_policy)]
     pub approval_policy: Option<ApprovalPolicy>,
     /// The agent: codex, claude, gemini, or one defined in the config. Default: the config's, else codex.
