@@ -55,7 +55,9 @@ pub fn approve(engine: &Engine, args: ApproveArgs) -> anyhow::Result<ExitCode> {
         for (request, answer) in requests.iter().filter(|_| !args.json) {
             let state = match answer {
                 None => "WAITING".to_owned(),
-                Some(answer) => format!("{} by {}{}", answer.decision.as_str(), answer.by.as_str(), if answer.always { " (always)" } else { "" }),
+                Some(answer) => {
+                    format!("{} by {}{}", answer.decision.as_str(), answer.by.as_str(), if answer.always { " (always)" } else { "" })
+                }
             };
             out.line(format!("{}  {state}", describe(request)));
         }

@@ -34,8 +34,8 @@ use nix::sys::signal::Signal;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-pub use approval::{Answered, Answerer, ApprovalAnswer, ApprovalRequest, Decision, PendingApproval};
 pub use agent::{AgentOptions, AgentSpec, Agents, ApprovalPolicy, MAX_PROMPT_BYTES};
+pub use approval::{Answered, Answerer, ApprovalAnswer, ApprovalRequest, Decision, PendingApproval};
 pub use endings::{EndCursor, NextEnding};
 pub use error::{JobError, Result};
 pub use feed::wait::LOST_RECHECK;

@@ -179,8 +179,8 @@ pub fn check_value(value: &Value, header_version: Option<&str>) -> Verdict {
     // A well-formed `initialize` always selects legacy semantics (a dual-era server serves
     // it whatever the headers say); only one that is not an initialize of the old shape
     // is judged by the stateless revision.
-    let legacy_initialize = method == "initialize"
-        && message.get("params").and_then(|params| params.get("protocolVersion")).is_some_and(Value::is_string);
+    let legacy_initialize =
+        method == "initialize" && message.get("params").and_then(|params| params.get("protocolVersion")).is_some_and(Value::is_string);
     let modern = !legacy_initialize && is_modern(message, header_version);
     let known = if modern { MODERN_METHODS } else { METHODS };
     if !known.contains(&method) {
@@ -306,9 +306,22 @@ mod tests {
 
     #[test]
     fn removed_and_unknown_methods_of_the_stateless_revision_are_not_found_with_404() {
-        for method in ["initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe", "tasks/list", "tasks/result", "unknown/method"] {
+        for method in [
+            "initialize",
+            "ping",
+            "logging/setLevel",
+            "resources/subscribe",
+            "resources/unsubscribe",
+            "tasks/list",
+            "tasks/result",
+            "unknown/method",
+        ] {
             let Verdict::Reply { status, body } = check(modern(method).as_bytes()) else { panic!("{method} passed") };
-            assert_eq!((status, body["error"]["code"].clone(), body["id"].clone()), (ReplyKind::MethodNotFoundModern, json!(-32601), json!(5)), "{method}");
+            assert_eq!(
+                (status, body["error"]["code"].clone(), body["id"].clone()),
+                (ReplyKind::MethodNotFoundModern, json!(-32601), json!(5)),
+                "{method}"
+            );
         }
         for method in ["server/discover", "tools/list", "prompts/list", "completion/complete", "subscriptions/listen", "tasks/get"] {
             assert_eq!(check(modern(method).as_bytes()), Verdict::Pass, "{method}");
@@ -322,7 +335,10 @@ mod tests {
         // Legacy requests keep HTTP 200 for what they do not know, and their removed methods.
         let legacy = reply(r#"{"jsonrpc":"2.0","id":2,"method":"tasks/result","params":{"taskId":"x"}}"#);
         assert_eq!(legacy["error"]["code"], -32601);
-        assert!(matches!(check(br#"{"jsonrpc":"2.0","id":2,"method":"no/such"}"#), Verdict::Reply { status: ReplyKind::MethodNotFound, .. }));
+        assert!(matches!(
+            check(br#"{"jsonrpc":"2.0","id":2,"method":"no/such"}"#),
+            Verdict::Reply { status: ReplyKind::MethodNotFound, .. }
+        ));
     }
 
     #[test]

@@ -17,7 +17,10 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use rmcp::model::{CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ListToolsResult, PaginatedRequestParams, ServerCapabilities,
+    ServerConfig, Tool,
+};
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler, ServiceExt};
 use serde_json::{Map, Value, json};
@@ -174,7 +177,11 @@ impl ServerHandler for Endpoint {
             .with_server_info(rmcp::model::Implementation::new("codex-async-approvals", env!("CARGO_PKG_VERSION")))
     }
 
-    async fn list_tools(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListToolsResult, McpError> {
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
         Ok(ListToolsResult::with_all_items(vec![approve_tool()]))
     }
 
@@ -185,7 +192,9 @@ impl ServerHandler for Endpoint {
         match self.decide(request.arguments.unwrap_or_default()).await {
             Ok(answer) => Ok(reply(&answer).into()),
             // Claude Code treats an error as "not allowed" and tells the model.
-            Err(err) => Ok(CallToolResult::error(vec![ContentBlock::text(format!("codex-async could not ask for approval: {err}"))]).into()),
+            Err(err) => {
+                Ok(CallToolResult::error(vec![ContentBlock::text(format!("codex-async could not ask for approval: {err}"))]).into())
+            }
         }
     }
 }

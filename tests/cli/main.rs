@@ -9,6 +9,7 @@
 mod support;
 
 mod agents;
+mod approvals;
 mod cli;
 mod install;
 mod jobs_input;

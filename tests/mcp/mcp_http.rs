@@ -325,12 +325,14 @@ async fn removed_methods_of_2026_07_28_are_404_and_discover_declares_what_is_ans
 
     // A missing resource names its URI (SEP-2164).
     let uri = "codex-async://jobs/0badc0de/output";
-    let headers = [("Authorization", auth.as_str()), ("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", "resources/read"), ("Mcp-Name", uri)];
+    let headers =
+        [("Authorization", auth.as_str()), ("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", "resources/read"), ("Mcp-Name", uri)];
     let missing = read(post(&server.url, &headers, modern("resources/read", json!({"uri": uri}))).await.text().await.unwrap());
     assert_eq!((missing["error"]["code"].clone(), missing["error"]["data"]["uri"].clone()), (json!(-32602), json!(uri)), "{missing}");
 
     // The same removed method from a legacy client: 200 and -32601.
-    let legacy = post(&server.url, &[("Authorization", auth.as_str())], r#"{"jsonrpc":"2.0","id":3,"method":"tasks/list","params":{}}"#).await;
+    let legacy =
+        post(&server.url, &[("Authorization", auth.as_str())], r#"{"jsonrpc":"2.0","id":3,"method":"tasks/list","params":{}}"#).await;
     assert_eq!(legacy.status(), StatusCode::OK);
     assert_eq!(legacy.json::<Value>().await.unwrap()["error"]["code"], -32601);
 }

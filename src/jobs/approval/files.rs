@@ -143,7 +143,8 @@ pub fn ask(store: &JobStore, id: &JobId, question: Question<'_>) -> Result<Appro
         return Ok(request.clone());
     }
     let asked_at = now();
-    let deadline = chrono::Duration::from_std(question.timeout).ok().and_then(|timeout| asked_at.checked_add_signed(timeout)).unwrap_or(asked_at);
+    let deadline =
+        chrono::Duration::from_std(question.timeout).ok().and_then(|timeout| asked_at.checked_add_signed(timeout)).unwrap_or(asked_at);
     let mut number = numbers(store, id)?.last().copied().unwrap_or(0) + 1;
     loop {
         if number > MAX_REQUESTS {
@@ -173,8 +174,9 @@ pub fn ask(store: &JobStore, id: &JobId, question: Question<'_>) -> Result<Appro
 /// wins: a second is refused with the first one's decision and who gave it.
 pub fn answer(store: &JobStore, id: &JobId, number: Option<u32>, answer: ApprovalAnswer) -> Result<Answered> {
     let request = match number {
-        Some(number) => read_request(store, id, number)
-            .ok_or_else(|| JobError::BadRequest(format!("job '{id}' has no approval request {number}")))?,
+        Some(number) => {
+            read_request(store, id, number).ok_or_else(|| JobError::BadRequest(format!("job '{id}' has no approval request {number}")))?
+        }
         None => match pending(store, id)? {
             Some(pending) => pending.request,
             None => {
