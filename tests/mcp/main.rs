@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod approvals;
 mod mcp_http;
 mod mcp_inprocess;
 mod mcp_stdio;
