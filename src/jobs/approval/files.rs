@@ -12,7 +12,6 @@ use super::types::{Answered, ApprovalAnswer, ApprovalRequest, Decision, PendingA
 use crate::jobs::error::{JobError, Result};
 use crate::jobs::record::id::JobId;
 use crate::jobs::record::jobfile::read_capped;
-use crate::jobs::store::JobStore;
 
 const PREFIX: &str = "approval-";
 const ANSWER_SUFFIX: &str = ".answer.json";
@@ -23,12 +22,12 @@ const MAX_ANSWER_BYTES: u64 = 64 * 1024;
 /// A job asks at most this many times; past it, a request is denied without asking.
 pub const MAX_REQUESTS: u32 = 10_000;
 
-fn request_path(store: &JobStore, id: &JobId, number: u32) -> PathBuf {
-    store.job_dir(id).join(format!("{PREFIX}{number}{REQUEST_SUFFIX}"))
+fn request_path(dir: &Path, number: u32) -> PathBuf {
+    dir.join(format!("{PREFIX}{number}{REQUEST_SUFFIX}"))
 }
 
-fn answer_path(store: &JobStore, id: &JobId, number: u32) -> PathBuf {
-    store.job_dir(id).join(format!("{PREFIX}{number}{ANSWER_SUFFIX}"))
+fn answer_path(dir: &Path, number: u32) -> PathBuf {
+    dir.join(format!("{PREFIX}{number}{ANSWER_SUFFIX}"))
 }
 
 /// Whether a file name is one of these files (the feed reports them as record changes).
@@ -38,9 +37,8 @@ pub fn is_approval_file(name: &str) -> bool {
 
 /// The numbers of the requests in a job's folder, in order; names that are not exactly
 /// `approval-<n>.json` are ignored.
-fn numbers(store: &JobStore, id: &JobId) -> Result<Vec<u32>> {
-    let dir = store.job_dir(id);
-    let entries = match fs::read_dir(&dir) {
+fn numbers(dir: &Path, id: &JobId) -> Result<Vec<u32>> {
+    let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(JobError::NotFound(id.to_string())),
         Err(err) => return Err(JobError::io("listing", dir, err)),
@@ -72,34 +70,31 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, cap: u64) -> Option<T>
     serde_json::from_slice(&bytes).map_err(|err| tracing::warn!(%err, path = %path.display(), "an approval file that is not one")).ok()
 }
 
-fn read_request(store: &JobStore, id: &JobId, number: u32) -> Option<ApprovalRequest> {
-    read_json::<ApprovalRequest>(&request_path(store, id, number), MAX_REQUEST_BYTES).filter(|request| request.number == number)
+fn read_request(dir: &Path, number: u32) -> Option<ApprovalRequest> {
+    read_json::<ApprovalRequest>(&request_path(dir, number), MAX_REQUEST_BYTES).filter(|request| request.number == number)
 }
 
 /// The answer to request `number`, if it has one.
-pub fn read_answer(store: &JobStore, id: &JobId, number: u32) -> Option<ApprovalAnswer> {
-    read_json(&answer_path(store, id, number), MAX_ANSWER_BYTES)
+pub fn read_answer(dir: &Path, number: u32) -> Option<ApprovalAnswer> {
+    read_json(&answer_path(dir, number), MAX_ANSWER_BYTES)
 }
 
 /// Every request of a job with its answer, in the order asked.
-pub fn requests(store: &JobStore, id: &JobId) -> Result<Vec<(ApprovalRequest, Option<ApprovalAnswer>)>> {
-    Ok(numbers(store, id)?
-        .into_iter()
-        .filter_map(|number| Some((read_request(store, id, number)?, read_answer(store, id, number))))
-        .collect())
+pub fn requests(dir: &Path, id: &JobId) -> Result<Vec<(ApprovalRequest, Option<ApprovalAnswer>)>> {
+    Ok(numbers(dir, id)?.into_iter().filter_map(|number| Some((read_request(dir, number)?, read_answer(dir, number)))).collect())
 }
 
 /// The oldest request still waiting for an answer, and how many wait.
-pub fn pending(store: &JobStore, id: &JobId) -> Result<Option<PendingApproval>> {
+pub fn pending(dir: &Path, id: &JobId) -> Result<Option<PendingApproval>> {
     let waiting: Vec<ApprovalRequest> =
-        requests(store, id)?.into_iter().filter(|(_, answer)| answer.is_none()).map(|(request, _)| request).collect();
+        requests(dir, id)?.into_iter().filter(|(_, answer)| answer.is_none()).map(|(request, _)| request).collect();
     let count = waiting.len();
     Ok(waiting.into_iter().next().map(|request| PendingApproval { request, waiting: count }))
 }
 
 /// Whether an earlier answer allowed `tool_name` for the rest of the job.
-pub fn always_allowed(store: &JobStore, id: &JobId, tool_name: &str) -> Result<bool> {
-    Ok(requests(store, id)?.iter().any(|(request, answer)| {
+pub fn always_allowed(dir: &Path, id: &JobId, tool_name: &str) -> Result<bool> {
+    Ok(requests(dir, id)?.iter().any(|(request, answer)| {
         request.tool_name == tool_name && answer.as_ref().is_some_and(|answer| answer.always && answer.decision == Decision::Allow)
     }))
 }
@@ -135,8 +130,8 @@ pub struct Question<'a> {
 }
 
 /// Records a request; the request as recorded.
-pub fn ask(store: &JobStore, id: &JobId, question: Question<'_>) -> Result<ApprovalRequest> {
-    let known = requests(store, id)?;
+pub fn ask(dir: &Path, id: &JobId, question: Question<'_>) -> Result<ApprovalRequest> {
+    let known = requests(dir, id)?;
     if let Some(tool_use_id) = question.tool_use_id
         && let Some((request, _)) = known.iter().find(|(request, _)| request.tool_use_id.as_deref() == Some(tool_use_id))
     {
@@ -145,7 +140,7 @@ pub fn ask(store: &JobStore, id: &JobId, question: Question<'_>) -> Result<Appro
     let asked_at = now();
     let deadline =
         chrono::Duration::from_std(question.timeout).ok().and_then(|timeout| asked_at.checked_add_signed(timeout)).unwrap_or(asked_at);
-    let mut number = numbers(store, id)?.last().copied().unwrap_or(0) + 1;
+    let mut number = numbers(dir, id)?.last().copied().unwrap_or(0) + 1;
     loop {
         if number > MAX_REQUESTS {
             return Err(JobError::BadRequest(format!("job '{id}' asked more than {MAX_REQUESTS} times")));
@@ -160,7 +155,7 @@ pub fn ask(store: &JobStore, id: &JobId, question: Question<'_>) -> Result<Appro
             deadline,
         };
         let bytes = serde_json::to_vec_pretty(&request).map_err(|err| JobError::BadRequest(err.to_string()))?;
-        let path = request_path(store, id, number);
+        let path = request_path(dir, number);
         match place_new(&path, &bytes) {
             Ok(()) => return Ok(request),
             // Asked at the same moment by another call: take the next number.
@@ -172,15 +167,15 @@ pub fn ask(store: &JobStore, id: &JobId, question: Question<'_>) -> Result<Appro
 
 /// Answers request `number` (the oldest waiting one when `None`). The first answer
 /// wins: a second is refused with the first one's decision and who gave it.
-pub fn answer(store: &JobStore, id: &JobId, number: Option<u32>, answer: ApprovalAnswer) -> Result<Answered> {
+pub fn answer(dir: &Path, id: &JobId, number: Option<u32>, answer: ApprovalAnswer) -> Result<Answered> {
     let request = match number {
         Some(number) => {
-            read_request(store, id, number).ok_or_else(|| JobError::BadRequest(format!("job '{id}' has no approval request {number}")))?
+            read_request(dir, number).ok_or_else(|| JobError::BadRequest(format!("job '{id}' has no approval request {number}")))?
         }
-        None => match pending(store, id)? {
+        None => match pending(dir, id)? {
             Some(pending) => pending.request,
             None => {
-                let last = requests(store, id)?.pop();
+                let last = requests(dir, id)?.pop();
                 return Err(match last {
                     // The one just answered by someone else: say who, as for a numbered one.
                     Some((request, Some(first))) => JobError::AlreadyAnswered {
@@ -195,11 +190,11 @@ pub fn answer(store: &JobStore, id: &JobId, number: Option<u32>, answer: Approva
         },
     };
     let bytes = serde_json::to_vec_pretty(&answer).map_err(|err| JobError::BadRequest(err.to_string()))?;
-    let path = answer_path(store, id, request.number);
+    let path = answer_path(dir, request.number);
     match place_new(&path, &bytes) {
         Ok(()) => Ok(Answered { job_id: id.to_string(), request, answer }),
         Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
-            let first = read_answer(store, id, request.number);
+            let first = read_answer(dir, request.number);
             Err(JobError::AlreadyAnswered {
                 id: id.to_string(),
                 number: request.number,

@@ -21,16 +21,47 @@
 //! cap, never through a symlink, and only ever shown or compared, never run.
 
 mod engine;
-mod files;
-mod types;
+pub mod files;
+pub mod overlay;
+pub mod types;
 pub mod wait;
 
-pub use files::{MAX_REQUESTS, Question, always_allowed, answer, ask, is_approval_file, pending, read_answer, requests};
+pub use files::{MAX_REQUESTS, Question, is_approval_file};
 pub use types::*;
 
+use crate::jobs::error::{JobError, Result};
 use crate::jobs::record::id::JobId;
-use crate::jobs::record::meta::{JobMeta, Status};
 use crate::jobs::store::JobStore;
+
+/// Every request of a job with its answer, in the order asked.
+pub fn requests(store: &JobStore, id: &JobId) -> Result<Vec<(ApprovalRequest, Option<ApprovalAnswer>)>> {
+    files::requests(&store.job_dir(id), id)
+}
+
+/// The oldest request still waiting for an answer, and how many wait.
+pub fn pending(store: &JobStore, id: &JobId) -> Result<Option<PendingApproval>> {
+    files::pending(&store.job_dir(id), id)
+}
+
+/// Whether an earlier answer allowed `tool_name` for the rest of the job.
+pub fn always_allowed(store: &JobStore, id: &JobId, tool_name: &str) -> Result<bool> {
+    files::always_allowed(&store.job_dir(id), id, tool_name)
+}
+
+/// Records a request (see [`files::ask`]).
+pub fn ask(store: &JobStore, id: &JobId, question: Question<'_>) -> Result<ApprovalRequest> {
+    files::ask(&store.job_dir(id), id, question)
+}
+
+/// Answers a request; the first answer wins (see [`files::answer`]).
+pub fn answer(store: &JobStore, id: &JobId, number: Option<u32>, answer: ApprovalAnswer) -> Result<Answered> {
+    files::answer(&store.job_dir(id), id, number, answer)
+}
+
+/// The answer to request `number`, if it has one.
+pub fn read_answer(store: &JobStore, id: &JobId, number: u32) -> Option<ApprovalAnswer> {
+    files::read_answer(&store.job_dir(id), number)
+}
 
 /// The MCP configuration Claude Code is given (`--mcp-config`): how to start the job's
 /// approval endpoint, `codex-async __approvals <job id>`.
@@ -38,7 +69,7 @@ pub const ENDPOINT_CONFIG_FILE: &str = "approvals-mcp.json";
 
 /// Writes the job's [`ENDPOINT_CONFIG_FILE`]: `program` (this binary) serves the
 /// endpoint for job `id` of this home.
-pub fn write_endpoint_config(store: &JobStore, id: &JobId, program: &std::path::Path) -> crate::jobs::Result<()> {
+pub fn write_endpoint_config(store: &JobStore, id: &JobId, program: &std::path::Path) -> Result<()> {
     use crate::jobs::agent::command::APPROVAL_SERVER;
     let config = serde_json::json!({"mcpServers": {APPROVAL_SERVER: {
         "type": "stdio",
@@ -48,23 +79,5 @@ pub fn write_endpoint_config(store: &JobStore, id: &JobId, program: &std::path::
     }}});
     let path = store.job_dir(id).join(ENDPOINT_CONFIG_FILE);
     let bytes = serde_json::to_vec_pretty(&config).unwrap_or_default();
-    crate::atomic::write(&path, &bytes, crate::atomic::Durability::Quick).map_err(|err| crate::jobs::JobError::io("writing", path, err))
-}
-
-/// A running `ask` job's record as readers see it: its oldest waiting request, and the
-/// activity that says so. Nothing of this is stored in meta.json (the supervisor owns
-/// that file); it is read from the request files each time.
-pub fn overlay(store: &JobStore, id: &JobId, mut meta: JobMeta) -> JobMeta {
-    if meta.status != Status::Running || meta.approval_policy != crate::jobs::agent::ApprovalPolicy::Ask.as_str() {
-        return meta;
-    }
-    match pending(store, id) {
-        Ok(Some(waiting)) => {
-            meta.details.activity = Some(format!("{WAITING_ACTIVITY}: {}", waiting.request.summary()));
-            meta.details.approval = Some(waiting);
-        }
-        Ok(None) => {}
-        Err(err) => tracing::debug!(%err, job = %id, "reading approval requests"),
-    }
-    meta
+    crate::atomic::write(&path, &bytes, crate::atomic::Durability::Quick).map_err(|err| JobError::io("writing", path, err))
 }

@@ -15,7 +15,7 @@ pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 pub const MAX_MESSAGE_CHARS: usize = 2_000;
 
 /// One question an agent asked: may this tool run with this input?
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRequest {
     /// 1, 2, … in the order the job asked.
     pub number: u32,
@@ -95,7 +95,7 @@ impl Answerer {
 }
 
 /// The answer to one request.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalAnswer {
     pub decision: Decision,
     /// What the agent is told (a denial always says something).
@@ -131,7 +131,7 @@ impl ApprovalAnswer {
 }
 
 /// A running job's oldest unanswered request, as poll, list and the dashboard show it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingApproval {
     #[serde(flatten)]
     pub request: ApprovalRequest,

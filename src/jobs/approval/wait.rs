@@ -24,7 +24,7 @@ pub async fn answer(feed: &JobFeed, id: &JobId, number: u32, deadline: DateTime<
     // Subscribe before looking, so an answer between the look and the watch is not missed.
     let mut events = feed.subscribe(Scope::Jobs(ids)).ok();
     loop {
-        if let Some(answer) = super::read_answer(feed.store(), id, number) {
+        if let Some(answer) = super::files::read_answer(&feed.store().job_dir(id), number) {
             return Ok(Some(answer));
         }
         let left = (deadline - Utc::now()).to_std().unwrap_or(Duration::ZERO);

@@ -232,7 +232,7 @@ pub struct JobDetails {
     /// Not stored: the oldest approval request a running `ask` job waits on, as a reader
     /// finds it in the job's folder.
     #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
-    pub approval: Option<crate::jobs::approval::PendingApproval>,
+    pub approval: Option<crate::jobs::approval::types::PendingApproval>,
 }
 
 fn default_policy() -> String {

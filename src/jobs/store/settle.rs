@@ -69,7 +69,7 @@ impl JobStore {
                 Judged::LetGoMeanwhile(_) => reads += 1,
             }
         }?;
-        Ok(crate::jobs::approval::overlay(self, id, meta))
+        Ok(crate::jobs::approval::overlay::overlay(&self.job_dir(id), id, meta))
     }
 
     /// One judged read.
