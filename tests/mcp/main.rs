@@ -8,6 +8,7 @@
 mod support;
 
 mod approvals;
+mod approvals_mrtr;
 mod mcp_http;
 mod mcp_inprocess;
 mod mcp_stdio;

@@ -52,6 +52,12 @@ pub fn definitions(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
     ]
 }
 
+/// Whether the tool returns when a job asks for approval: a client that can ask its
+/// own user gets the request as `input_required` instead.
+pub fn asks_through_client(name: &str) -> bool {
+    name == wait::NAME
+}
+
 /// Whether the tool starts a job: a client that takes tasks gets that job as a task.
 pub fn starts_a_job(name: &str) -> bool {
     name == start::NAME || name == reply::NAME
