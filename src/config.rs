@@ -78,6 +78,8 @@ pub struct Settings {
     /// `None`: a job's output is kept whole.
     pub max_output: Setting<Option<u64>>,
     pub retention: Setting<Option<Retention>>,
+    /// How long an approval request waits before it is denied.
+    pub approval_timeout: Setting<Duration>,
     pub agents: BTreeMap<String, AgentConfig>,
 }
 
@@ -232,6 +234,13 @@ impl Settings {
                 Some(retention) => Setting { value: Some(retention.clone()), source: Source::File(path.clone()) },
                 None => Setting { value: None, source: Source::Default },
             },
+            approval_timeout: layer(
+                (None, "approval_timeout"),
+                ("CODEX_ASYNC_APPROVAL_TIMEOUT", parse_duration),
+                dur(file.approval_timeout),
+                context,
+                crate::jobs::approval::DEFAULT_TIMEOUT,
+            )?,
             agents: file.agents.clone(),
             path,
         };
@@ -298,6 +307,7 @@ impl Settings {
             }
         };
         rows.push(("retention", retention, self.retention.source.to_string()));
+        rows.push(("approval_timeout", show_duration(self.approval_timeout.value), self.approval_timeout.source.to_string()));
         for (name, agent) in &self.agents {
             rows.push(("agents", format!("{name} = {:?}", agent.command), self.path.display().to_string()));
         }

@@ -21,12 +21,14 @@ fn main() -> ExitCode {
     let result = match parsed.command {
         // These two run inside a job and set up what they need themselves.
         Some(Command::Supervise) => return supervisor::main(),
+        Some(Command::Approvals { job_id }) => return supervisor::approvals::main(&job_id),
         Some(Command::DemoAgent(args)) => return demo::agent_main(args.into()),
         Some(Command::Start(args)) => with_engine(Role::Command, |engine| cli::start(&engine, args)),
         Some(Command::Reply(args)) => with_engine(Role::Command, |engine| cli::reply(&engine, args)),
         Some(Command::Poll(args)) => with_engine(Role::Command, |engine| cli::poll(&engine, args)),
         Some(Command::Logs(args)) => with_engine(Role::Command, |engine| cli::logs(&engine, args)),
         Some(Command::List(args)) => with_engine(Role::Command, |engine| cli::list::list(&engine, args)),
+        Some(Command::Approve(args)) => with_engine(Role::Command, |engine| cli::approve(&engine, args)),
         Some(Command::Cancel(args)) => with_engine(Role::Command, |engine| cli::cancel::cancel(&engine, args)),
         Some(Command::Wait(args)) => with_engine(Role::Command, |engine| cli::wait(&engine, args)),
         Some(Command::Delete(args)) => with_engine(Role::Command, |engine| cli::delete(&engine, args)),

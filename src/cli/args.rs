@@ -64,9 +64,14 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write every page into a folder.
     Man(ManArgs),
+    /// Answer the approval request an `ask` job waits on: allow (default), --deny, --always.
+    Approve(super::approve::ApproveArgs),
     /// Runs one job's supervisor (started by `start`, not by hand).
     #[command(name = "__supervise", hide = true)]
     Supervise,
+    /// Serves one `ask` job's approval endpoint over stdio (started by the job's Claude Code).
+    #[command(name = "__approvals", hide = true)]
+    Approvals { job_id: String },
     /// A simulated agent for the demo.
     #[command(name = "demo-agent", hide = true)]
     DemoAgent(DemoAgentArgs),
@@ -77,7 +82,7 @@ pub struct StartArgs {
     /// The folder the agent works in.
     #[arg(long, default_value = ".")]
     pub cwd: PathBuf,
-    /// suggest (read-only), auto-edit (edits and runs commands in cwd) or full-auto (no sandbox at all). Default: the config's, else suggest.
+    /// suggest (read-only), ask (a person approves each command or edit; claude only), auto-edit (edits and runs commands in cwd) or full-auto (no sandbox at all). Default: the config's, else suggest.
     #[arg(long, short = 'a', value_parser = parse_policy)]
     pub approval_policy: Option<ApprovalPolicy>,
     /// The agent: codex, claude, gemini, or one defined in the config. Default: the config's, else codex.

@@ -2,6 +2,7 @@
 //! each a thin client of the engine; the definitions clap parses are in `args`, the text
 //! they print in `render`.
 
+mod approve;
 mod args;
 pub mod cancel;
 pub mod list;
@@ -12,6 +13,7 @@ mod render;
 pub mod rerun;
 mod shell;
 
+pub use approve::{ApproveArgs, approve};
 pub use args::*;
 pub use logs::logs;
 pub use register::{InstallArgs, TargetArgs, UninstallArgs, install, uninstall};

@@ -90,6 +90,7 @@ pub struct FileConfig {
     pub max_duration: Option<ConfigDuration>,
     pub max_output: Option<ConfigSize>,
     pub retention: Option<Retention>,
+    pub approval_timeout: Option<ConfigDuration>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
 }
@@ -182,6 +183,10 @@ pub const EXAMPLE: &str = r#"# codex-async configuration. Every key is optional;
 
 # The agent a job runs when none is named.
 # agent = "codex"
+
+# How long an `ask` job's approval request waits for a person before it is denied
+# (the agent is told, and goes on without it).
+# approval_timeout = "30m"
 
 # Between SIGINT and SIGKILL when a job is cancelled (SIGTERM comes halfway).
 # cancel_grace = "5s"

@@ -19,6 +19,7 @@ max_running = 3
 stall_timeout = "20m"
 max_duration = "2h"
 max_output = "200MB"
+approval_timeout = "10m"
 
 [retention]
 older_than = "7d"
@@ -46,6 +47,7 @@ fn every_key_round_trips_into_the_settings() {
     let retention = settings.retention.value.clone().unwrap();
     assert_eq!(retention.older_than.unwrap().0, Duration::from_secs(7 * 86_400));
     assert_eq!(retention.keep, Some(50));
+    assert_eq!(settings.approval_timeout.value, Duration::from_secs(600));
     assert_eq!(settings.agents["mine"].command, ["mytool", "--cwd", "{cwd}", "--", "{prompt}"]);
     assert!(settings.describe().iter().all(|(_, _, source)| source.contains("config.toml")), "{:?}", settings.describe());
     // And the example `config --init` writes is a valid, empty config.

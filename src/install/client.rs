@@ -11,7 +11,7 @@ pub const SERVER_NAME: &str = "codex-async";
 
 /// Every tool the server offers, and whether it only reads (the MCP `readOnlyHint` the
 /// server gives it). A test checks this list against the running server's.
-pub const TOOLS: [(&str, bool); 7] = [
+pub const TOOLS: [(&str, bool); 8] = [
     ("codex_start", false),
     ("codex_reply", false),
     ("codex_cancel", false),
@@ -19,7 +19,12 @@ pub const TOOLS: [(&str, bool); 7] = [
     ("codex_list", true),
     ("codex_wait", true),
     ("codex_await_any", true),
+    ("codex_approve", false),
 ];
+
+/// Tools `--approve` never lets a client call without asking its user: answering a
+/// job's approval request is a person's decision, not the calling model's.
+pub const ASK_THE_USER: [&str; 1] = ["codex_approve"];
 
 /// The variable a shared project file names instead of the token itself.
 pub const TOKEN_VARIABLE: &str = "CODEX_ASYNC_TOKEN";

@@ -22,7 +22,7 @@ mod toml;
 
 use std::path::{Path, PathBuf};
 
-pub use client::{Client, Places, SERVER_NAME, Scope, TOKEN_VARIABLE, TOOLS};
+pub use client::{ASK_THE_USER, Client, Places, SERVER_NAME, Scope, TOKEN_VARIABLE, TOOLS};
 pub use files::BACKUP_SUFFIX;
 pub use plan::{CODEX_TOOL_TIMEOUT_SECS, Transport};
 pub use program::{INSTALL_HINT, Program};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
 
-use super::client::{Client, Files, Format, SERVER_NAME, Scope, TOKEN_VARIABLE, TOOLS};
+use super::client::{ASK_THE_USER, Client, Files, Format, SERVER_NAME, Scope, TOKEN_VARIABLE, TOOLS};
 use super::edit::{Edit, KeyPath, key_path};
 
 /// Codex's per-call limit: above the longest `codex_wait` (45 s by default), with room.
@@ -107,7 +107,7 @@ pub fn entry(setup: &Setup) -> Value {
 
 /// The tools that start or stop agents (the others only read).
 pub fn changing_tools() -> impl Iterator<Item = &'static str> {
-    TOOLS.iter().filter(|(_, read_only)| !read_only).map(|(tool, _)| *tool)
+    TOOLS.iter().filter(|(tool, read_only)| !read_only && !ASK_THE_USER.contains(tool)).map(|(tool, _)| *tool)
 }
 
 fn read_only_tools() -> Vec<&'static str> {
@@ -154,7 +154,7 @@ pub fn plan(setup: &Setup, files: &Files) -> Result<Plan, String> {
         notes: Vec::new(),
     };
     let mut approvals = Vec::new();
-    let all_tools: Vec<&str> = TOOLS.iter().map(|(tool, _)| *tool).collect();
+    let all_tools: Vec<&str> = TOOLS.iter().map(|(tool, _)| *tool).filter(|tool| !ASK_THE_USER.contains(tool)).collect();
     let changing: Vec<&str> = changing_tools().collect();
     match client {
         Client::ClaudeCode => {
@@ -173,7 +173,8 @@ pub fn plan(setup: &Setup, files: &Files) -> Result<Plan, String> {
                 plan.notes.push(format!(
                     "--approve: the {} tools are in permissions.allow, so Claude Code calls them without asking. \
                      codex_start and codex_reply run agents on this machine with the policy the caller asks for (up to \
-                     the server's --max-policy); lower that ceiling where agents should not edit.",
+                     the server's --max-policy); lower that ceiling where agents should not edit. codex_approve is left \
+                     out: Claude Code asks you before it answers a job's approval request.",
                     all_tools.len()
                 ));
             } else {

@@ -49,6 +49,10 @@ pub enum JobError {
     #[error("job id '{0}' is taken")]
     IdTaken(String),
 
+    /// An approval request already had its answer: the first one given counts.
+    #[error("approval request {number} of job '{id}' was already answered ({decision}, by {by}); the first answer counts")]
+    AlreadyAnswered { id: String, number: u32, decision: String, by: String },
+
     #[error("{action} {path:?}: {source}")]
     Io {
         action: &'static str,

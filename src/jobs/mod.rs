@@ -13,6 +13,7 @@
 //! process does for the home; [`git`] the one way git is asked about a job's folder.
 
 pub mod agent;
+pub mod approval;
 pub mod cancel;
 mod endings;
 mod error;
@@ -34,6 +35,7 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
 pub use agent::{AgentOptions, AgentSpec, Agents, ApprovalPolicy, MAX_PROMPT_BYTES};
+pub use approval::{Answered, Answerer, ApprovalAnswer, ApprovalRequest, Decision, PendingApproval};
 pub use cancel::CancelAsked;
 pub use endings::{EndCursor, NextEnding};
 pub use error::{JobError, Result};

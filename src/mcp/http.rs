@@ -258,8 +258,9 @@ async fn check_messages(request: Request, next: Next) -> Response {
         Ok(bytes) => bytes,
         Err(refused) => return refused,
     };
+    let header_version = parts.headers.get("mcp-protocol-version").and_then(|value| value.to_str().ok());
     let verdict = match wire::parse(&bytes) {
-        Ok(value) => match wire::check_value(&value) {
+        Ok(value) => match wire::check_value(&value, header_version) {
             Verdict::Pass => match RxJsonRpcMessage::<RoleServer>::deserialize(&value) {
                 Ok(message) => wire::check_read(&message),
                 // rmcp answers what it cannot read at all.
@@ -273,7 +274,8 @@ async fn check_messages(request: Request, next: Next) -> Response {
         Verdict::Pass => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
         Verdict::Reply { status, body } => {
             let status = match status {
-                ReplyKind::ParseError | ReplyKind::InvalidRequest => StatusCode::BAD_REQUEST,
+                ReplyKind::ParseError | ReplyKind::InvalidRequest | ReplyKind::MissingCapability => StatusCode::BAD_REQUEST,
+                ReplyKind::MethodNotFoundModern => StatusCode::NOT_FOUND,
                 ReplyKind::MethodNotFound | ReplyKind::InvalidParams => StatusCode::OK,
             };
             json_response(status, &body, None)

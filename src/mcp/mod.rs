@@ -10,6 +10,7 @@
 //! `registration` the file that tells scripts where an HTTP endpoint listens.
 
 mod http;
+mod mrtr;
 mod registration;
 mod resources;
 mod server;

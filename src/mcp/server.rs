@@ -7,15 +7,16 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CancelTaskParams, CreateTaskResult, GetTaskParams, GetTaskResult, Implementation,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
-    ReadResourceResponse, ServerCapabilities, ServerConfig, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
-    UpdateTaskParams,
+    CallToolRequestParams, CallToolResponse, CancelTaskParams, CompleteRequestParams, CompleteResult, CreateTaskResult, GetTaskParams,
+    GetTaskResult, Implementation, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, SubscribeRequestParams, SubscriptionFilter,
+    UnsubscribeRequestParams, UpdateTaskParams,
 };
 use rmcp::service::{RequestContext, RoleServer, SubscriptionContext};
 use rmcp::{ErrorData as McpError, ServerHandler};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use super::mrtr;
 use super::resources;
 use super::resources::hub::ChangeHub;
 use super::resources::subscriptions::{self, LegacySubscriptions};
@@ -48,6 +49,8 @@ struct Inner {
     endings: tokio::sync::Mutex<EndCursor>,
     /// Cancelled when the session ends: what it started for its client stops.
     session_over: CancellationToken,
+    /// Seals multi-round-trip approval state (made on first use: it reads the home's secret).
+    request_state: std::sync::OnceLock<Option<rmcp::model::RequestStateCodec>>,
     _end_with_session: DropGuard,
 }
 
@@ -74,7 +77,10 @@ impl McpServer {
         let session_over = CancellationToken::new();
         let _end_with_session = session_over.clone().drop_guard();
         let ceiling = Ceiling::new(settings.max_policy, engine.store().home());
-        McpServer { inner: Arc::new(Inner { engine, settings, ceiling, hub, legacy, endings, session_over, _end_with_session }) }
+        let request_state = std::sync::OnceLock::new();
+        McpServer {
+            inner: Arc::new(Inner { engine, settings, ceiling, hub, legacy, endings, session_over, request_state, _end_with_session }),
+        }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -84,11 +90,27 @@ impl McpServer {
     pub fn max_wait(&self) -> Duration {
         self.inner.settings.max_wait
     }
+
+    fn request_state_codec(&self) -> Option<&rmcp::model::RequestStateCodec> {
+        self.inner
+            .request_state
+            .get_or_init(|| {
+                mrtr::codec(self.inner.engine.store().home())
+                    .map_err(|err| tracing::warn!(%err, "no key for multi-round-trip approvals; codex_approve answers instead"))
+                    .ok()
+            })
+            .as_ref()
+    }
 }
 
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
+        // Prompts and completions are declared because they are answered (an empty list,
+        // job ids for the templates): a 2026-07-28 server must not act on what it leaves
+        // out of `server/discover`, and rmcp 3.11 refuses undeclared ones.
         let capabilities = ServerCapabilities::builder()
+            .enable_completions()
+            .enable_prompts()
             .enable_tools()
             .enable_resources()
             .enable_resources_subscribe()
@@ -119,6 +141,14 @@ impl ServerHandler for McpServer {
         let as_task =
             tools::starts_a_job(&request.name) && context.client_capabilities().is_some_and(|capabilities| capabilities.supports_tasks());
         let peer = context.peer.clone();
+        // A client that can ask its own user gets a waiting approval as input_required.
+        let codec = (tools::asks_through_client(&request.name) && mrtr::supported(&context)).then(|| self.request_state_codec()).flatten();
+        let mut dismissed = false;
+        if let (Some(codec), Some(state)) = (codec, request.request_state.as_deref()) {
+            let job_id =
+                request.arguments.as_ref().and_then(|arguments| arguments.get("job_id")).and_then(|id| id.as_str()).unwrap_or_default();
+            dismissed = mrtr::take_answer(&self.inner.engine, codec, job_id, state, request.input_responses.as_ref())?;
+        }
         // A bug in a tool must come back as a failed call, not take the session down.
         let call = AssertUnwindSafe(tools::call(&tool, &request.name, request.arguments, context)).catch_unwind().await;
         match call {
@@ -131,6 +161,10 @@ impl ServerHandler for McpServer {
                 }
                 None => Ok(CallToolResponse::from(result)),
             },
+            Ok(Ok(result)) if codec.is_some() && !dismissed => match codec.and_then(|codec| mrtr::ask(codec, &result)) {
+                Some(input) => Ok(CallToolResponse::InputRequired(input)),
+                None => Ok(CallToolResponse::from(result)),
+            },
             Ok(result) => result.map(CallToolResponse::from),
             Err(panic) => {
                 let what = panic.downcast_ref::<&str>().copied().or_else(|| panic.downcast_ref::<String>().map(String::as_str));
@@ -138,6 +172,13 @@ impl ServerHandler for McpServer {
                 Ok(tools::error_result(&format!("internal error in {}: {}", request.name, what.unwrap_or("panic"))).into())
             }
         }
+    }
+
+    async fn complete(&self, request: CompleteRequestParams, _context: RequestContext<RoleServer>) -> Result<CompleteResult, McpError> {
+        let engine = self.inner.engine.clone();
+        tokio::task::spawn_blocking(move || resources::complete::complete(&engine, &request))
+            .await
+            .map_err(|err| McpError::internal_error(err.to_string(), None))?
     }
 
     async fn list_resources(
@@ -183,8 +224,10 @@ impl ServerHandler for McpServer {
     }
 
     async fn update_task(&self, request: UpdateTaskParams, _context: RequestContext<RoleServer>) -> Result<(), McpError> {
+        // Acknowledged for a known task (the extension's MUST); responses to nothing the
+        // task asked are ignored.
         tasks::detailed(&self.inner.engine, &request.task_id)?;
-        Err(McpError::invalid_params("a codex-async task never asks for input: there is nothing to update", None))
+        Ok(())
     }
 
     async fn cancel_task(&self, request: CancelTaskParams, _context: RequestContext<RoleServer>) -> Result<(), McpError> {

@@ -5,8 +5,13 @@
 //! restart of the server; `tasks/cancel` cancels the job.
 //!
 //! States: pending or running → `working` (the status message says what the agent does
-//! now, or the queue position); done → `completed` with the `codex_poll` result;
-//! error → `failed` with the poll result in the error's data; cancelled → `cancelled`.
+//! now, or the queue position); done → `completed` with the `codex_poll` result; error
+//! → `completed` too, the result marked `isError` (the extension keeps `failed` for a
+//! JSON-RPC error, and the tool call itself went well: the job is what failed);
+//! cancelled → `cancelled`.
+//!
+//! A task is found by its whole id only: the CLI's "start of an id" lookup would let
+//! anyone who can reach the endpoint enumerate every task with a few probes.
 
 use std::time::Duration;
 
@@ -25,12 +30,14 @@ const POLL_INTERVAL_MS: u64 = 2_000;
 
 /// The task of a job, from its record.
 pub fn detailed(engine: &Engine, raw_id: &str) -> Result<DetailedTask, McpError> {
+    let unknown = || McpError::invalid_params(format!("unknown task: {raw_id} (a task's id is its job's whole id)"), None);
     let view = engine.poll(raw_id, TAIL_LINES).map_err(|err| match err {
-        JobError::NotFound(_) | JobError::InvalidId(_) | JobError::Ambiguous { .. } => {
-            McpError::invalid_params(format!("unknown task: {raw_id} (a task's id is its job's id)"), None)
-        }
+        JobError::NotFound(_) | JobError::InvalidId(_) | JobError::Ambiguous { .. } => unknown(),
         other => McpError::internal_error(other.to_string(), None),
     })?;
+    if view.job_id != raw_id {
+        return Err(unknown());
+    }
     Ok(from_view(view))
 }
 
@@ -55,26 +62,17 @@ fn from_view(view: PollView) -> DetailedTask {
     let payload = match view.status {
         Status::Pending | Status::Running => TaskPayload::Working,
         Status::Cancelled => TaskPayload::Cancelled,
-        Status::Done => TaskPayload::Completed { result: poll_result(&view) },
-        Status::Error => {
-            let what = match (view.exit_code, &view.details.note) {
-                (_, Some(note)) => format!("job {} ended in error: {note}", view.job_id),
-                (Some(code), None) => format!("job {} ended in error: exit code {code}", view.job_id),
-                (None, None) => format!("job {} ended in error", view.job_id),
-            };
-            let mut error = JsonObject::new();
-            error.insert("code".to_owned(), Value::from(-32000));
-            error.insert("message".to_owned(), Value::from(what));
-            error.insert("data".to_owned(), serde_json::to_value(&view).unwrap_or(Value::Null));
-            TaskPayload::Failed { error }
-        }
+        Status::Done => TaskPayload::Completed { result: poll_result(&view, false) },
+        Status::Error => TaskPayload::Completed { result: poll_result(&view, true) },
     };
     DetailedTask::new(task, payload)
 }
 
-/// What `codex_poll` returns for the job, as the task's result.
-fn poll_result(view: &PollView) -> JsonObject {
-    let result = CallToolResult::structured(serde_json::to_value(view).unwrap_or(Value::Null));
+/// What `codex_poll` returns for the job, as the task's result; a job that ended in
+/// error gives a result marked `isError`, as a failed tool call would.
+fn poll_result(view: &PollView, failed: bool) -> JsonObject {
+    let value = serde_json::to_value(view).unwrap_or(Value::Null);
+    let result = if failed { CallToolResult::structured_error(value) } else { CallToolResult::structured(value) };
     match serde_json::to_value(result) {
         Ok(Value::Object(object)) => object,
         _ => JsonObject::new(),

@@ -278,6 +278,11 @@ fn stamped(mut meta: JobMeta) -> JobMeta {
 fn spawn_agent(store: &JobStore, id: &JobId, record: &KeptMeta, start: &StartRequest) -> std::result::Result<(Pid, Pump), (i64, String)> {
     let failed = |what: &str, err: &dyn std::fmt::Display| (126, format!("codex-async: {what}: {err}\n"));
     let command = start.command(store, id);
+    if start.policy == crate::jobs::ApprovalPolicy::Ask {
+        let program = std::env::current_exe().map_err(|err| failed("cannot find this program for the approval endpoint", &err))?;
+        crate::jobs::approval::write_endpoint_config(store, id, &program)
+            .map_err(|err| failed("cannot write the approval endpoint's configuration", &err))?;
+    }
     let stdin = if start.prompt_on_stdin() {
         Stdio::from(open_prompt(store, id).map_err(|err| failed("cannot open the prompt file", &err))?)
     } else {

@@ -9,6 +9,7 @@
 mod support;
 
 mod agents;
+mod approvals;
 mod cli;
 mod front_door;
 mod install;

@@ -7,5 +7,6 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod approvals_tmux;
 mod dashboard_tmux;
 mod prop_render;

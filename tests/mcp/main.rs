@@ -7,6 +7,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod approvals;
+mod approvals_mrtr;
 mod mcp_http;
 mod mcp_inprocess;
 mod mcp_stdio;

@@ -272,6 +272,71 @@ async fn a_wait_over_http_sends_progress() {
     assert!(home.run(&["cancel", &id]).status.success());
 }
 
+/// Under 2026-07-28 the methods the revision removed (and the Tasks extension's removed
+/// `tasks/list`, `tasks/result`) and unknown ones are HTTP 404 with -32601, the request
+/// otherwise well formed; a legacy request keeps 200 (404 would mean "session gone").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removed_methods_of_2026_07_28_are_404_and_discover_declares_what_is_answered() {
+    let home = TestHome::new();
+    let server = HttpServerProcess::spawn(&home, &[]);
+    let auth = bearer(&server);
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "test", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {"extensions": {"io.modelcontextprotocol/tasks": {}}},
+    });
+    let modern = |method: &str, params: Value| {
+        let mut params = params;
+        params["_meta"] = meta.clone();
+        json!({"jsonrpc": "2.0", "id": 500, "method": method, "params": params}).to_string()
+    };
+    let removed = [
+        ("initialize", json!({})),
+        ("ping", json!({})),
+        ("logging/setLevel", json!({})),
+        ("resources/subscribe", json!({})),
+        ("resources/unsubscribe", json!({})),
+        ("tasks/list", json!({})),
+        ("tasks/result", json!({"taskId": "tasks-conformance-isolation-probe"})),
+        ("unknown/method", json!({})),
+    ];
+    for (method, params) in removed {
+        let headers = [("Authorization", auth.as_str()), ("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", method)];
+        let response = post(&server.url, &headers, modern(method, params)).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method}");
+        let reply: Value = response.json().await.unwrap();
+        assert_eq!((reply["error"]["code"].clone(), reply["id"].clone()), (json!(-32601), json!(500)), "{method}: {reply}");
+    }
+
+    // Whatever is answered is declared: prompts (an empty list) and completions (job ids).
+    let read = |response: String| -> Value {
+        let data = response.lines().find_map(|line| line.strip_prefix("data:")).map(str::trim).unwrap_or(response.as_str()).to_owned();
+        serde_json::from_str(&data).unwrap_or_else(|err| panic!("{response}: {err}"))
+    };
+    let headers = [("Authorization", auth.as_str()), ("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", "server/discover")];
+    let discovered = read(post(&server.url, &headers, modern("server/discover", json!({}))).await.text().await.unwrap());
+    let capabilities = &discovered["result"]["capabilities"];
+    assert!(capabilities["prompts"].is_object() && capabilities["completions"].is_object(), "{discovered}");
+    let id = home.start("say:hello");
+    let headers = [("Authorization", auth.as_str()), ("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", "completion/complete")];
+    let reference = json!({"ref": {"type": "ref/resource", "uri": "codex-async://jobs/{job_id}/output"}, "argument": {"name": "job_id", "value": &id[..3]}});
+    let completed = read(post(&server.url, &headers, modern("completion/complete", reference)).await.text().await.unwrap());
+    assert_eq!(completed["result"]["completion"]["values"], json!([id]), "{completed}");
+
+    // A missing resource names its URI (SEP-2164).
+    let uri = "codex-async://jobs/0badc0de/output";
+    let headers =
+        [("Authorization", auth.as_str()), ("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", "resources/read"), ("Mcp-Name", uri)];
+    let missing = read(post(&server.url, &headers, modern("resources/read", json!({"uri": uri}))).await.text().await.unwrap());
+    assert_eq!((missing["error"]["code"].clone(), missing["error"]["data"]["uri"].clone()), (json!(-32602), json!(uri)), "{missing}");
+
+    // The same removed method from a legacy client: 200 and -32601.
+    let legacy =
+        post(&server.url, &[("Authorization", auth.as_str())], r#"{"jsonrpc":"2.0","id":3,"method":"tasks/list","params":{}}"#).await;
+    assert_eq!(legacy.status(), StatusCode::OK);
+    assert_eq!(legacy.json::<Value>().await.unwrap()["error"]["code"], -32601);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_json_rpc_over_http_gets_answers_and_the_server_keeps_serving() {
     let home = TestHome::new();

@@ -11,7 +11,7 @@ use crate::support::TestHome;
 use crate::support::mcp::{HttpServerProcess, params};
 use rmcp::model::{
     CallToolResponse, CallToolResult, CancelTaskParams, ClientCapabilities, ClientConfig, DetailedTask, GetTaskParams, Implementation,
-    TaskPayload, TaskStatus, TaskStatusNotificationParams,
+    TaskPayload, TaskStatus, TaskStatusNotificationParams, UpdateTaskParams,
 };
 use rmcp::service::{NotificationContext, RunningService};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
@@ -84,9 +84,14 @@ async fn until_terminal(client: &Client, id: &str) -> DetailedTask {
 }
 
 fn completed_result(task: &DetailedTask) -> Value {
+    completed_with(task, false)
+}
+
+/// The poll result of a completed task, whose `isError` says whether the job failed.
+fn completed_with(task: &DetailedTask, is_error: bool) -> Value {
     let TaskPayload::Completed { result } = &task.payload else { panic!("expected completed, got {task:?}") };
     let result: CallToolResult = serde_json::from_value(Value::Object(result.clone())).unwrap();
-    assert_eq!(result.is_error, Some(false));
+    assert_eq!(result.is_error, Some(is_error));
     result.structured_content.expect("the poll result")
 }
 
@@ -127,12 +132,18 @@ async fn exercise_tasks(client: &Client, statuses: &mut mpsc::UnboundedReceiver<
     let result = completed_result(&until_terminal(client, &follow_up).await);
     assert_eq!(result["parent_job_id"], id.as_str());
 
-    // A failing job: failed, with the poll result in the error's data.
+    // A failing job: the call went well, the job failed: completed, the result marked
+    // isError ("failed" is for JSON-RPC errors).
     let failing = start_task(client, "codex_start", json!({"prompt": "say:oops exit:3", "cwd": cwd})).await;
     let failed = until_terminal(client, &failing).await;
-    let TaskPayload::Failed { error } = &failed.payload else { panic!("expected failed, got {failed:?}") };
-    assert!(error["message"].as_str().unwrap().contains("exit code 3"), "{error:?}");
-    assert_eq!(error["data"]["exit_code"], 3);
+    let result = completed_with(&failed, true);
+    assert_eq!((result["status"].clone(), result["exit_code"].clone()), (json!("error"), json!(3)), "{result}");
+
+    // tasks/update is acknowledged for a known task (nothing it answers was asked);
+    // a task is found by its whole id only, never by the start of one.
+    client.peer().update_task(UpdateTaskParams::new(failing.clone(), Default::default())).await.expect("an empty acknowledgement");
+    assert!(client.peer().update_task(UpdateTaskParams::new("deadbeef".to_owned(), Default::default())).await.is_err());
+    assert!(client.peer().get_task(GetTaskParams::new(failing[..4].to_owned())).await.is_err(), "no lookup by prefix");
 
     // tasks/cancel cancels the job and everything it started.
     let long = start_task(client, "codex_start", json!({"prompt": "sleep:60", "cwd": cwd})).await;

@@ -20,7 +20,14 @@ pub struct Invocation<'a> {
     pub options: &'a AgentOptions,
     /// Continue this session instead of starting one.
     pub resume: Option<&'a SessionId>,
+    /// The MCP configuration naming the job's approval endpoint (`ask` only).
+    pub approval_config: &'a Path,
 }
+
+/// The MCP server name of a job's approval endpoint, and the prompt tool Claude Code is
+/// told to call (`mcp__<server>__<tool>`).
+pub const APPROVAL_SERVER: &str = "codex-async-approvals";
+pub const APPROVAL_TOOL: &str = "approve";
 
 /// The command line and environment a job's agent runs with.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,6 +99,12 @@ impl AgentSpec {
             AgentSpec::Claude { .. } => {
                 argv.extend(["-p", "--output-format", "stream-json", "--verbose"].map(OsString::from));
                 argv.extend(run.policy.claude_flags().iter().map(OsString::from));
+                if run.policy == ApprovalPolicy::Ask {
+                    argv.push("--mcp-config".into());
+                    argv.push(run.approval_config.into());
+                    argv.push("--permission-prompt-tool".into());
+                    argv.push(format!("mcp__{APPROVAL_SERVER}__{APPROVAL_TOOL}").into());
+                }
                 if run.policy == ApprovalPolicy::FullAuto && nix::unistd::geteuid().is_root() {
                     // Claude Code refuses to skip permissions as root unless told it is sandboxed.
                     env.push(("IS_SANDBOX".to_owned(), "1".to_owned()));

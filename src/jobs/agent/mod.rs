@@ -235,6 +235,29 @@ impl AgentSpec {
         )))
     }
 
+    /// Refuses the `ask` policy for an agent whose non-interactive mode cannot send its
+    /// permission prompts to a program (see docs/agents.md, "Approvals").
+    pub fn check_policy(&self, policy: ApprovalPolicy) -> Result<(), JobError> {
+        if policy != ApprovalPolicy::Ask {
+            return Ok(());
+        }
+        let why = match self {
+            AgentSpec::Claude { .. } => return Ok(()),
+            AgentSpec::Codex { .. } => {
+                "`codex exec` has no approval channel: it runs with approvals 'never' (a command that wants more is refused                  by codex itself), and `codex mcp-server` is gone; only the experimental `codex app-server`, another                  protocol, asks a client"
+            }
+            AgentSpec::Gemini { .. } => {
+                "Gemini CLI in headless mode (-p) denies whatever would need a question and does not offer those tools;                  only its --acp mode, another protocol, asks a client"
+            }
+            AgentSpec::Custom { .. } => "a custom agent's own command decides what it may do; codex-async cannot ask for it",
+            AgentSpec::Demo { .. } => "the demo agent never asks",
+        };
+        Err(JobError::BadRequest(format!(
+            "approval_policy 'ask' works with the claude agent only (it routes Claude Code's permission prompts to a person):              for agent '{}', {why}. Use 'suggest', 'auto-edit' or 'full-auto' with it, or agent 'claude'",
+            self.name()
+        )))
+    }
+
     /// Refuses options this agent has no place for.
     pub fn check_options(&self, options: &AgentOptions) -> Result<(), JobError> {
         options.check()?;

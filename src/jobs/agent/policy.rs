@@ -14,6 +14,9 @@ pub enum ApprovalPolicy {
     /// Read-only: the agent may look and answer, not change files.
     #[default]
     Suggest,
+    /// Anything a person approves: each command or change the agent wants waits for an
+    /// answer (Claude Code only: it sends its permission prompts to codex-async).
+    Ask,
     /// Edits (and, for codex, commands) inside the working folder.
     AutoEdit,
     /// No sandbox and no approvals at all.
@@ -21,12 +24,13 @@ pub enum ApprovalPolicy {
 }
 
 impl ApprovalPolicy {
-    pub const VALID: &'static str = "'suggest' (read-only), 'auto-edit' (edits and commands in cwd), 'full-auto' (no sandbox)";
-    pub const ALL: [ApprovalPolicy; 3] = [ApprovalPolicy::Suggest, ApprovalPolicy::AutoEdit, ApprovalPolicy::FullAuto];
+    pub const VALID: &'static str = "'suggest' (read-only), 'ask' (a person approves each command or edit; Claude Code), 'auto-edit' (edits and commands in cwd), 'full-auto' (no sandbox)";
+    pub const ALL: [ApprovalPolicy; 4] = [ApprovalPolicy::Suggest, ApprovalPolicy::Ask, ApprovalPolicy::AutoEdit, ApprovalPolicy::FullAuto];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ApprovalPolicy::Suggest => "suggest",
+            ApprovalPolicy::Ask => "ask",
             ApprovalPolicy::AutoEdit => "auto-edit",
             ApprovalPolicy::FullAuto => "full-auto",
         }
@@ -36,7 +40,8 @@ impl ApprovalPolicy {
     /// approval, so the policy chooses the sandbox; `--full-auto` is gone).
     pub fn codex_flags(self) -> &'static [&'static str] {
         match self {
-            ApprovalPolicy::Suggest => &["-s", "read-only"],
+            // No codex job runs under `ask` (refused at the start): read-only if one did.
+            ApprovalPolicy::Suggest | ApprovalPolicy::Ask => &["-s", "read-only"],
             ApprovalPolicy::AutoEdit => &["-s", "workspace-write"],
             ApprovalPolicy::FullAuto => &["--dangerously-bypass-approvals-and-sandbox"],
         }
@@ -47,6 +52,9 @@ impl ApprovalPolicy {
     pub(super) fn claude_flags(self) -> &'static [&'static str] {
         match self {
             ApprovalPolicy::Suggest => &["--permission-mode", "dontAsk", "--disallowedTools", "Edit,Write,NotebookEdit"],
+            // Claude's own rules first; what they would ask goes to the prompt tool (the
+            // job's approval endpoint, added by the command line).
+            ApprovalPolicy::Ask => &["--permission-mode", "default"],
             ApprovalPolicy::AutoEdit => &["--permission-mode", "acceptEdits"],
             ApprovalPolicy::FullAuto => &["--dangerously-skip-permissions"],
         }
@@ -56,7 +64,7 @@ impl ApprovalPolicy {
     /// offered at all).
     pub(super) fn gemini_mode(self) -> &'static str {
         match self {
-            ApprovalPolicy::Suggest => "default",
+            ApprovalPolicy::Suggest | ApprovalPolicy::Ask => "default",
             ApprovalPolicy::AutoEdit => "auto_edit",
             ApprovalPolicy::FullAuto => "yolo",
         }

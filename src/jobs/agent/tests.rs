@@ -18,6 +18,7 @@ fn argv(agent: &AgentSpec, policy: ApprovalPolicy, options: &AgentOptions, resum
         cwd: Path::new("/work"),
         options,
         resume: session.as_ref(),
+        approval_config: Path::new("/jobs/j1/approvals-mcp.json"),
     };
     agent.command(&run).argv.into_iter().map(|arg| arg.into_string().unwrap()).collect()
 }
@@ -130,6 +131,7 @@ fn a_claude_prompt_that_looks_like_a_slash_command_is_asked_not_run() {
         cwd: Path::new("/"),
         options: &AgentOptions::default(),
         resume: None,
+        approval_config: Path::new("/jobs/j1/approvals-mcp.json"),
     };
     assert_eq!(claude().command(&run).argv.last().unwrap(), " /review the diff");
 }
@@ -156,6 +158,7 @@ fn gemini_gets_its_prompt_in_one_argument_and_skips_the_trust_check() {
         cwd: Path::new("/"),
         options: &AgentOptions::default(),
         resume: None,
+        approval_config: Path::new("/jobs/j1/approvals-mcp.json"),
     };
     assert!(gemini().command(&run).env.contains(&("GEMINI_CLI_NO_RELAUNCH".to_owned(), "1".to_owned())), "one process to signal");
 }
@@ -179,6 +182,7 @@ fn a_config_agent_fills_its_template_one_argument_per_placeholder() {
         cwd: Path::new("/work"),
         options: &options,
         resume: None,
+        approval_config: Path::new("/jobs/j1/approvals-mcp.json"),
     });
     assert_eq!(sneaky.argv.last().unwrap(), "print {cwd} and {last_message_file} {prompt}");
 }

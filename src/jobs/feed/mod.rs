@@ -477,6 +477,8 @@ fn classify(jobs_dir: &Path, kind: &EventKind, path: &Path) -> Option<Classified
             // The raw stream is read by nobody live; its transcript lands in the output.
             EVENTS_FILE => return None,
             name if name.starts_with('.') => return None,
+            // A request or an answer changes what the job's record says (it waits, or not).
+            name if crate::jobs::approval::files::is_approval_file(name) => WhatChanged::META,
             _ => WhatChanged::OTHER,
         },
     };

@@ -229,6 +229,10 @@ pub struct JobDetails {
     /// Jobs that follow this one up.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub follow_ups: Vec<String>,
+    /// Not stored: the oldest approval request a running `ask` job waits on, as a reader
+    /// finds it in the job's folder.
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<crate::jobs::approval::types::PendingApproval>,
 }
 
 fn default_policy() -> String {

@@ -240,7 +240,8 @@ fn writer(request: &StartRequest) -> Option<Writer> {
         AgentSpec::Custom { name, .. } => {
             Some(Writer { who: format!("agent '{name}', whose own command decides what it may change"), instead: "" })
         }
-        _ if request.policy >= ApprovalPolicy::AutoEdit => Some(Writer {
+        // `ask` writes whatever a person approves: guarded as a writer.
+        _ if request.policy >= ApprovalPolicy::Ask => Some(Writer {
             who: format!("an agent that may write ('{}')", request.policy),
             instead: ", or ask for 'suggest' (read-only jobs may run anywhere)",
         }),

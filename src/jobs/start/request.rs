@@ -76,6 +76,7 @@ impl StartRequest {
         // An argument cannot carry a NUL byte; drop it rather than fail on an invisible character.
         let prompt = if prompt.contains('\0') { prompt.replace('\0', "") } else { prompt };
         agent.check_prompt(&prompt)?;
+        agent.check_policy(policy)?;
         let cwd = checked_cwd(cwd)?;
         Ok(StartRequest { prompt, cwd, policy, agent, limits: JobLimits::default(), options: AgentOptions::default(), continues: None })
     }
@@ -123,6 +124,7 @@ impl StartRequest {
             cwd: &self.cwd,
             options: &self.options,
             resume: self.continues.as_ref().map(|continues| &continues.session_id),
+            approval_config: &store.job_dir(id).join(crate::jobs::approval::ENDPOINT_CONFIG_FILE),
         })
     }
 
@@ -176,6 +178,7 @@ impl StartRequest {
                 activity: None,
                 parent_job_id: self.continues.as_ref().map(|continues| continues.parent_job_id.clone()),
                 follow_ups: Vec::new(),
+                approval: None,
             },
             prompt_file: (self.prompt_in_file() || self.prompt_on_stdin()).then(|| PROMPT_FILE.to_owned()),
             // Recorded by the supervisor once the agent runs.

@@ -62,13 +62,14 @@ impl JobStore {
         // before its result (garbage, a forged end). Then the job is read again, with the
         // result in place.
         let mut reads = 1;
-        loop {
+        let meta = loop {
             match self.judged(id) {
-                Judged::Final(judged) => return judged,
-                Judged::LetGoMeanwhile(judged) if reads >= READS_WHEN_LET_GO => return judged,
+                Judged::Final(judged) => break judged,
+                Judged::LetGoMeanwhile(judged) if reads >= READS_WHEN_LET_GO => break judged,
                 Judged::LetGoMeanwhile(_) => reads += 1,
             }
-        }
+        }?;
+        Ok(crate::jobs::approval::overlay::overlay(&self.job_dir(id), id, meta))
     }
 
     /// One judged read.

@@ -16,6 +16,7 @@
 //!    `resources/subscribe` or `resources/list` (`notifications/resources/updated` and
 //!    `list_changed`), or per request for `subscriptions/listen`.
 
+pub mod complete;
 pub mod hub;
 pub mod subscriptions;
 mod tracker;
@@ -102,7 +103,7 @@ pub fn read(engine: &Engine, uri: &str) -> Result<ReadResourceResult, McpError> 
     let Some((raw_id, part)) = parse_uri(uri) else {
         return Err(McpError::resource_not_found(
             format!("unknown resource {uri:?}: resources are {OUTPUT_TEMPLATE} and {META_TEMPLATE}"),
-            None,
+            Some(not_found_data(uri)),
         ));
     };
     let text = match part {
@@ -110,10 +111,16 @@ pub fn read(engine: &Engine, uri: &str) -> Result<ReadResourceResult, McpError> 
         Part::Meta => meta_json(engine, raw_id),
     }
     .map_err(|err| match err {
-        JobError::NotFound(_) | JobError::InvalidId(_) => McpError::resource_not_found(err.to_string(), None),
+        JobError::NotFound(_) | JobError::InvalidId(_) => McpError::resource_not_found(err.to_string(), Some(not_found_data(uri))),
         other => McpError::internal_error(other.to_string(), None),
     })?;
     Ok(ReadResourceResult::new(vec![ResourceContents::text(text, uri).with_mime_type(part.mime_type())]))
+}
+
+/// A resource-not-found error names the URI it could not find (SEP-2164), so a client
+/// that read several can tell which one is missing.
+fn not_found_data(uri: &str) -> serde_json::Value {
+    serde_json::json!({ "uri": uri })
 }
 
 fn meta_json(engine: &Engine, raw_id: &str) -> Result<String, JobError> {

@@ -12,6 +12,7 @@
 //! message that names what was wrong and what is valid; only an unknown tool name is a
 //! protocol error.
 
+mod approve;
 mod await_any;
 mod cancel;
 mod common;
@@ -35,7 +36,7 @@ use common::ToolError;
 pub use common::{ToolContext, error_result};
 
 /// Every tool's name, in the order an unknown name's error lists them.
-const NAMES: [&str; 7] = [start::NAME, poll::NAME, list::NAME, cancel::NAME, wait::NAME, await_any::NAME, reply::NAME];
+const NAMES: [&str; 8] = [start::NAME, poll::NAME, list::NAME, cancel::NAME, wait::NAME, await_any::NAME, reply::NAME, approve::NAME];
 
 /// Every tool this server offers; `max_wait` is this server's cap on one wait.
 pub fn definitions(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
@@ -47,7 +48,14 @@ pub fn definitions(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
         cancel::definition(),
         wait::definition(max_wait),
         await_any::definition(max_wait),
+        approve::definition(),
     ]
+}
+
+/// Whether the tool returns when a job asks for approval: a client that can ask its
+/// own user gets the request as `input_required` instead.
+pub fn asks_through_client(name: &str) -> bool {
+    name == wait::NAME
 }
 
 /// Whether the tool starts a job: a client that takes tasks gets that job as a task.
@@ -71,6 +79,7 @@ pub async fn call(
         cancel::NAME => cancel::handle(tool, arguments).await,
         wait::NAME => wait::handle(tool, arguments, &context).await,
         await_any::NAME => await_any::handle(tool, arguments, &context).await,
+        approve::NAME => approve::handle(tool, arguments, crate::jobs::Answerer::Mcp),
         other => {
             let names = NAMES.join(", ");
             return Err(McpError::invalid_params(format!("unknown tool {other:?}: this server has {names}"), None));

@@ -46,7 +46,8 @@ pub fn properties() -> serde_json::Map<String, Value> {
         "usage": usage_property(),
         "activity": {"type": "string", "description": "What the agent is doing now, in a few words (running jobs)."},
         "parent_job_id": {"type": "string", "description": "The job this one continues."},
-        "follow_ups": {"type": "array", "items": {"type": "string"}, "description": "The jobs that continue this one, oldest first."}
+        "follow_ups": {"type": "array", "items": {"type": "string"}, "description": "The jobs that continue this one, oldest first."},
+        "approval": {"type": "object", "description": "The approval request a running 'ask' job waits on (the oldest one): number, tool_name, input, reason, asked_at, deadline, and how many are waiting. Answer it with codex_approve."}
     }))
 }
 

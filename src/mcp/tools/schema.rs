@@ -37,8 +37,8 @@ pub fn timeout_property(cap: f64) -> Value {
 }
 
 pub fn policy_property(default: &str) -> Value {
-    json!({"type": "string", "enum": ["suggest", "auto-edit", "full-auto"],
-        "description": format!("'suggest' (read-only), 'auto-edit' (edits and runs commands inside cwd), 'full-auto' (no sandbox at all: only inside a machine that is itself the sandbox). Default: {default}.")})
+    json!({"type": "string", "enum": ["suggest", "ask", "auto-edit", "full-auto"],
+        "description": format!("'suggest' (read-only), 'ask' (agent 'claude' only: each command or edit waits for a person's approval; codex_wait returns when one is asked, codex_approve answers), 'auto-edit' (edits and runs commands inside cwd), 'full-auto' (no sandbox at all: only inside a machine that is itself the sandbox). Default: {default}.")})
 }
 
 /// Model, profile, config, and the two time limits: shared by start and reply.

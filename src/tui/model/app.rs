@@ -50,10 +50,20 @@ pub(crate) struct Confirm {
     pub(crate) skipped: usize,
 }
 
+/// `A`: the selected job's oldest waiting approval request, as it was when opened, and
+/// the message being typed for a denial (after `n`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ApprovalPrompt {
+    pub(crate) job: JobId,
+    pub(crate) request: crate::jobs::PendingApproval,
+    pub(crate) message: Option<TextField>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Mode {
     Normal,
     Help,
+    Approval(Box<ApprovalPrompt>),
     Confirm(Confirm),
     /// Typing the text filter (applied as it is typed).
     Filter(TextField),

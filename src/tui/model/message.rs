@@ -66,6 +66,10 @@ pub enum Action {
     Rerun,
     /// `i`: everything known about the selected job.
     Detail,
+    /// `A`: the selected job's waiting approval request; in it `Y` allows the tool for
+    /// the rest of the job (`y`/`n` are [`Action::Answer`]).
+    Approval,
+    ApproveAlways,
     /// `D`: what the selected job changed in its folder.
     Diff,
     /// `L`: the whole of the first cut line on screen.
@@ -147,6 +151,14 @@ pub enum Effect {
         viewer: Viewer,
         job: Option<JobId>,
         text: Option<String>,
+    },
+    /// Answer a job's approval request (`A`).
+    Approve {
+        job: JobId,
+        number: u32,
+        allow: bool,
+        always: bool,
+        message: Option<String>,
     },
     /// Write the remembered settings.
     Remember(Remembered),
@@ -254,6 +266,11 @@ pub(crate) enum TaskResult {
     FolderMatches {
         typed: String,
         matches: Vec<String>,
+    },
+    /// An approval answer was recorded (what it said), or refused (why).
+    Approved {
+        id: JobId,
+        outcome: Result<String, String>,
     },
     /// The pager or editor ended (with this problem, if any).
     Opened(Option<String>),

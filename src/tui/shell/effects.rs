@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::jobs::{CancelView, FollowUp, GcRule, JobId, JobStore, StartRequest, StartView};
+use crate::jobs::{Answerer, ApprovalAnswer, CancelView, Decision, FollowUp, GcRule, JobId, JobStore, StartRequest, StartView};
 
 use super::context::Context;
 use super::loader::LoaderCommand;
@@ -62,6 +62,25 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
             in_background(results, move || {
                 let processes = engine.kill(&id);
                 TaskResult::Killed { id, processes }
+            });
+        }
+        Effect::Approve { job, number, allow, always, message } => {
+            let engine = context.engine.clone();
+            in_background(results, move || {
+                let decision = if allow { Decision::Allow } else { Decision::Deny };
+                let answer = ApprovalAnswer::new(decision, message.as_deref(), always, Answerer::Dashboard);
+                let outcome = engine
+                    .approve(job.as_str(), Some(number), answer)
+                    .map(|answered| {
+                        let what = match (allow, always) {
+                            (true, true) => format!("allowed {} for the rest of the job", answered.request.tool_name),
+                            (true, false) => "allowed".to_owned(),
+                            (false, _) => "denied".to_owned(),
+                        };
+                        format!("{what}: {}", answered.request.summary())
+                    })
+                    .map_err(|err| err.to_string());
+                TaskResult::Approved { id: job, outcome }
             });
         }
         Effect::Delete(id) => {

@@ -212,6 +212,8 @@ fn new_job_form_checks_then_starts() {
     app.apply_result(TaskResult::FolderMatches { typed: "/home/me/src/".into(), matches: vec![] });
     app.apply(Action::Right);
     app.apply(Action::NextField);
+    // suggest → ask → auto-edit
+    app.apply(Action::Right);
     app.apply(Action::Right);
     let effects = app.apply(Action::Submit);
     assert_eq!(

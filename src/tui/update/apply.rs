@@ -21,6 +21,7 @@ impl App {
         }
         match &mut self.mode {
             Mode::Help => self.apply_help(action),
+            Mode::Approval(_) => self.apply_approval(action),
             Mode::Confirm(confirm) => match action {
                 Action::Answer(yes) => {
                     let confirm = confirm.clone();

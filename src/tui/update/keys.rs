@@ -26,6 +26,7 @@ pub(crate) fn action_for(app: &App, event: &Event) -> Option<Action> {
 
 fn takes_text(mode: &Mode) -> bool {
     matches!(mode, Mode::Filter(_) | Mode::Search(_) | Mode::NewJob(_))
+        || matches!(mode, Mode::Approval(prompt) if prompt.message.is_some())
 }
 
 fn key_action(app: &App, key: &KeyEvent) -> Option<Action> {
@@ -47,6 +48,7 @@ fn key_action(app: &App, key: &KeyEvent) -> Option<Action> {
             KeyCode::Esc => Some(Action::Back),
             _ => None,
         },
+        Mode::Approval(prompt) => super::approval::keys(prompt, key, |key| text_input(key, false)),
         Mode::Help => match key.code {
             KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => Some(Action::Back),
             KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
@@ -112,6 +114,7 @@ fn normal(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('c') => Action::AskCancel,
         KeyCode::Char('d') => Action::AskDelete,
         KeyCode::Char('C') => Action::AskClean,
+        KeyCode::Char('A') => Action::Approval,
         KeyCode::Char('s') => Action::CycleStatusFilter,
         KeyCode::Char('S') => Action::CycleSort,
         KeyCode::Char('f') => Action::EditFilter,

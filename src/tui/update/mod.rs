@@ -9,6 +9,7 @@
 //! only the shell calls it, on a blocking task.
 
 mod apply;
+mod approval;
 mod data;
 mod detail;
 pub(crate) mod diff_view;

@@ -128,10 +128,12 @@ impl App {
             Action::Rerun => return self.rerun(),
             Action::Detail => return self.open_detail(),
             Action::Diff => return self.open_diff(),
+            Action::Approval => return self.open_approval(),
             Action::WholeLine => return self.open_whole_line(),
             Action::OpenPager => return self.open_in(Viewer::Pager),
             Action::OpenEditor => return self.open_in(Viewer::Editor),
             Action::Answer(_)
+            | Action::ApproveAlways
             | Action::Edit(_)
             | Action::Submit
             | Action::NextField

@@ -22,6 +22,13 @@ impl App {
                 self.flash = Some(format!("job {id}: SIGKILL sent to {processes} process(es)"));
                 Vec::new()
             }
+            TaskResult::Approved { id, outcome } => {
+                self.flash = Some(match outcome {
+                    Ok(what) => format!("{id}: {what}"),
+                    Err(err) => format!("could not answer {id}: {err}"),
+                });
+                Vec::new()
+            }
             TaskResult::Deleted { id, outcome } => {
                 self.flash = Some(match outcome {
                     Ok(()) => format!("deleted {id}"),

@@ -60,6 +60,10 @@ pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
     match &app.mode {
         Mode::Help => return vec![hint("Esc/?", "close help", ALWAYS), hint("↑↓", "scroll", 5), hint("q", "quit", ALWAYS)],
         Mode::Confirm(_) => return vec![hint("y", "yes", ALWAYS), hint("n/Esc", "no", ALWAYS)],
+        Mode::Approval(prompt) if prompt.message.is_some() => return vec![hint("Enter", "deny", ALWAYS), hint("Esc", "back", ALWAYS)],
+        Mode::Approval(_) => {
+            return vec![hint("y", "allow", ALWAYS), hint("n", "deny", ALWAYS), hint("Y", "allow always", 8), hint("Esc", "back", ALWAYS)];
+        }
         Mode::NewJob(form) => {
             let submit = if form.parent.is_some() { "send" } else { "start" };
             let mut keys = vec![hint("Enter", submit, ALWAYS), hint("Tab", "next field", 8), hint("Esc", "close", ALWAYS)];
@@ -115,6 +119,10 @@ pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
             keys.push(hint("Enter", "zoom", 3));
         }
         keys.push(hint("Tab", if app.focus == Focus::Table { "output" } else { "table" }, 5));
+    }
+    // A job waiting for a person comes first: that is what it needs now.
+    if selected.and_then(|record| record.meta.as_ref().ok()).is_some_and(|meta| meta.details.approval.is_some()) {
+        keys.insert(0, hint("A", "answer approval", 9));
     }
     match shown {
         Some(Shown::Stopping) => keys.push(hint("c", "kill now", 8)),

@@ -3,6 +3,7 @@
 //!
 //! Imports the model only; the shell's loop calls it.
 
+mod approval;
 #[cfg(test)]
 pub(crate) mod built;
 pub(crate) mod draw;

@@ -18,6 +18,7 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     match &app.mode {
         Mode::Help => draw_help(frame, area, app.help_scroll),
         Mode::Confirm(confirm) => draw_confirm(frame, confirm, area),
+        Mode::Approval(prompt) => super::approval::draw(frame, prompt, area),
         Mode::NewJob(form) => draw_form(frame, form, area),
         Mode::Normal | Mode::Filter(_) | Mode::Search(_) => {}
     }
