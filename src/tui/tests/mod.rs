@@ -108,6 +108,7 @@ fn key(ch: char) -> crossterm::event::Event {
 }
 
 mod acting;
+mod front_door;
 mod screens;
 mod state;
 

@@ -78,7 +78,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
                 Span::styled(format!("MCP {place}{token}"), Style::new().green())
             }
             McpState::Off(reason) if detail == 2 => Span::styled(format!("MCP off: {reason}"), Style::new().red()),
-            McpState::Off(_) => Span::styled("MCP off", Style::new().red()),
+            McpState::Off(_) => Span::styled("MCP off (? says why)", Style::new().red()),
             McpState::Disabled => Span::styled("MCP off (--no-mcp)", Style::new().dark_gray()),
             McpState::Starting => Span::styled("MCP starting…", Style::new().dark_gray()),
         }
