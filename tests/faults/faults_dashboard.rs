@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::mid_flight::{assert_all_still_running, start_twenty};
 use crate::support;
 use crate::support::mcp::http_client;
-use crate::support::tmux::{Tmux, dashboard_command, dashboard_pid, mcp_url};
+use crate::support::tmux::{Tmux, dashboard_command, dashboard_pid, mcp_url, row_in};
 use crate::support::{TestHome, is_alive, wait_until};
 
 const SETTLE: Duration = Duration::from_secs(60);
@@ -36,12 +36,12 @@ fn release_and_check(home: &TestHome, barrier: &Path, jobs: &[(String, i64)]) {
         assert!(home.meta(id)["signal"].is_null(), "job {id} was not signalled");
     }
     let again = Tmux::start(&dashboard_command(home, 0, "--no-mcp"), 160, 80);
-    again.wait_for("5 done", SETTLE);
-    again.wait_for("15 error", SETTLE);
-    for (id, code) in jobs {
-        let row = again.row_of(id).unwrap_or_else(|| panic!("{id} not on screen:\n{}", again.capture()));
-        assert!(row.contains(if *code == 0 { "done" } else { "error" }), "{row}");
-    }
+    // The counts, and every row with its status, on one screen.
+    again.wait_until("5 done, 15 error, every row with its ending", SETTLE, |screen| {
+        screen.contains("5 done")
+            && screen.contains("15 error")
+            && jobs.iter().all(|(id, code)| row_in(screen, id).is_some_and(|row| row.contains(if *code == 0 { "done" } else { "error" })))
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,8 +154,7 @@ fn five_hundred_jobs_ending_within_a_second_are_all_shown_right() {
     eprintln!("help opened {:?} after the key, with 500 jobs running", began.elapsed());
     tmux.keys(&["Escape"]);
     std::fs::write(&barrier, "").unwrap();
-    tmux.wait_for("500 done", SETTLE);
-    let screen = tmux.capture();
+    let screen = tmux.wait_for("500 done", SETTLE);
     let statuses: Vec<&str> = screen
         .lines()
         .take_while(|line| !line.contains(" output "))

@@ -70,14 +70,21 @@ pub(crate) enum HelpLine {
     Gap,
 }
 
-/// Columns a fact's value takes in the help box before it goes on on the next line.
-const FACT_COLUMNS: usize = 74;
+/// The help box's width at most, borders included.
+pub(crate) const HELP_WIDTH: u16 = 96;
+
+/// Columns a fact's value has in the help box (borders and the name column off), so
+/// it goes on in rows rather than being cut at any width.
+fn fact_columns(app: &App) -> usize {
+    usize::from(app.size.0.min(HELP_WIDTH)).saturating_sub(2 + 18).max(16)
+}
 
 /// The help box from its first line: how the dashboard runs, the keys, then the
 /// symbols under their heading, then a note.
 pub(crate) fn lines(app: &App) -> impl Iterator<Item = HelpLine> {
-    let facts = facts(app).into_iter().flat_map(|(name, value)| {
-        text_rows(&value, FACT_COLUMNS)
+    let columns = fact_columns(app);
+    let facts = facts(app).into_iter().flat_map(move |(name, value)| {
+        text_rows(&value, columns)
             .into_iter()
             .enumerate()
             .map(move |(row, value)| HelpLine::Fact { name: if row == 0 { name } else { "" }, value })

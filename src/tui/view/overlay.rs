@@ -82,7 +82,7 @@ fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
     let scroll = app.help_scroll;
     let lines = help_text(app);
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let popup = centered(area, 96, height);
+    let popup = centered(area, help::HELP_WIDTH, height);
     let fits = popup.height >= height;
     let title = if fits { " Keys (Esc closes) " } else { " Keys (↑↓ more, Esc closes) " };
     let scroll = if fits { 0 } else { scroll.min(lines.len().saturating_sub(usize::from(popup.height.saturating_sub(2)))) };
