@@ -6,6 +6,7 @@
 #[cfg(test)]
 pub(crate) mod built;
 pub(crate) mod draw;
+mod fit;
 mod footer;
 mod output;
 mod overlay;
