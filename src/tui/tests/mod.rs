@@ -111,6 +111,7 @@ mod acting;
 mod front_door;
 mod screens;
 mod state;
+mod widths;
 
 // ---- snapshots ----
 
