@@ -5,6 +5,7 @@
 // The second edition's screens, each end to end.
 mod acting;
 mod editing;
+mod front_door;
 mod reading;
 
 use crate::support;
