@@ -7,6 +7,7 @@ mod acting;
 mod editing;
 mod front_door;
 mod reading;
+mod screenshot;
 
 use crate::support;
 use crate::support::tmux::{DEADLINE, Tmux, dashboard_command};

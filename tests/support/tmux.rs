@@ -129,7 +129,8 @@ impl Tmux {
 
     /// Waits for job `id`'s table row to meet `condition`; returns the row.
     pub fn wait_for_row(&self, id: &str, what: &str, mut condition: impl FnMut(&str) -> bool) -> String {
-        let screen = self.wait_until(&format!("job {id}'s row: {what}"), DEADLINE, |screen| row_in(screen, id).is_some_and(|row| condition(&row)));
+        let screen =
+            self.wait_until(&format!("job {id}'s row: {what}"), DEADLINE, |screen| row_in(screen, id).is_some_and(|row| condition(&row)));
         row_in(&screen, id).unwrap_or_default()
     }
 

@@ -62,10 +62,19 @@ const NOTE: &str = "Jobs started anywhere on this jobs folder show up here live.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum HelpLine {
     /// How this dashboard runs: a name and (a line of) its value.
-    Fact { name: &'static str, value: String },
-    Key { keys: &'static str, what: &'static str },
+    Fact {
+        name: &'static str,
+        value: String,
+    },
+    Key {
+        keys: &'static str,
+        what: &'static str,
+    },
     Heading(&'static str),
-    Symbol { symbol: &'static str, what: &'static str },
+    Symbol {
+        symbol: &'static str,
+        what: &'static str,
+    },
     Note(&'static str),
     Gap,
 }

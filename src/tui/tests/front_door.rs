@@ -218,7 +218,8 @@ fn y_says_the_id_went_to_the_terminals_clipboard_and_what_tmux_needs() {
 
 #[test]
 fn why_mcp_is_off_is_reachable_at_every_width() {
-    let reason = "binding 127.0.0.1:8765: Address already in use (os error 98): another dashboard or `serve --http` has the port; --port N moves it";
+    let reason =
+        "binding 127.0.0.1:8765: Address already in use (os error 98): another dashboard or `serve --http` has the port; --port N moves it";
     for width in [40, 80, 100, 140, 200] {
         let mut app = loaded(width, 40);
         app.mcp = McpState::Off(reason.into());

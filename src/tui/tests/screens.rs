@@ -246,8 +246,10 @@ fn a_whole_file_search_in_progress() {
     at_both_sizes("search_in_progress", |app| {
         // The last lines of a 40 MB output: the search's first match is up in the file.
         let start = 39_999_880;
-        let lines: Vec<OutputLine> =
-            (29_990..30_000).enumerate().map(|(n, line)| OutputLine { offset: start + 12 * n as u64, text: format!("line {line}") }).collect();
+        let lines: Vec<OutputLine> = (29_990..30_000)
+            .enumerate()
+            .map(|(n, line)| OutputLine { offset: start + 12 * n as u64, text: format!("line {line}") })
+            .collect();
         let tail = LineBlock { start, end: 40_000_000, lines };
         app.apply_data(DataEvent::Output(id("b2c3d4e5"), OutputUpdate::Reset { tail, partial: None, file_len: 40_000_000 }));
         app.apply(Action::EditSearch);

@@ -64,7 +64,14 @@ fn header_titles_and_footer_are_legible_at_every_width() {
         // Nothing runs into the right edge mid-word without a mark.
         for line in [header, title, output_title, footer] {
             let last = line.trim_end_matches(['"']).chars().last().unwrap_or(' ');
-            assert!(last == ' ' || last == '─' || last == '…' || !line.trim_end().ends_with(char::is_alphanumeric) || line.trim_end().len() < line.len(), "{width}: {line}");
+            assert!(
+                last == ' '
+                    || last == '─'
+                    || last == '…'
+                    || !line.trim_end().ends_with(char::is_alphanumeric)
+                    || line.trim_end().len() < line.len(),
+                "{width}: {line}"
+            );
         }
         insta::assert_snapshot!(format!("framing_{width}"), framing);
     }

@@ -223,7 +223,8 @@ impl App {
             self.marked.insert(self.jobs[index].id.clone());
         }
         self.mark_anchor = self.selected.clone();
-        self.flash = Some(format!("{} marked ({} in this range): c cancels, d deletes them all; Esc unmarks", self.marked.len(), to - from + 1));
+        self.flash =
+            Some(format!("{} marked ({} in this range): c cancels, d deletes them all; Esc unmarks", self.marked.len(), to - from + 1));
     }
 
     /// The marked jobs still listed, or else the selected one.

@@ -29,7 +29,8 @@ pub(crate) fn draw(frame: &mut Frame, app: &App) {
     // Boxes go between the header and the footer, which keep saying what is going on
     // and which keys answer.
     let full = frame.area();
-    let between = Rect { y: full.y + areas.header.height, height: full.height.saturating_sub(areas.header.height + areas.footer.height), ..full };
+    let between =
+        Rect { y: full.y + areas.header.height, height: full.height.saturating_sub(areas.header.height + areas.footer.height), ..full };
     overlay::draw(frame, app, if between.height >= 3 { between } else { full });
 }
 
@@ -139,14 +140,8 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(without_folder), area);
         return;
     }
-    let candidates = [
-        without_folder,
-        line(2, true, false),
-        line(3, false, false),
-        line(2, false, false),
-        line(1, false, false),
-        line(0, false, false),
-    ];
+    let candidates =
+        [without_folder, line(2, true, false), line(3, false, false), line(2, false, false), line(1, false, false), line(0, false, false)];
     let fitting = candidates.iter().find(|line| line.width() <= width).unwrap_or(&candidates[candidates.len() - 1]);
     frame.render_widget(Paragraph::new(fitting.clone()), area);
 }

@@ -62,7 +62,8 @@ fn title(app: &App, top: usize, focused: bool, width: usize) -> Vec<Span<'static
     for short in [false, true] {
         pieces = title_pieces(app, top, focused, short);
         while pieces.iter().map(|(span, _)| span.width()).sum::<usize>() > width {
-            let least = pieces.iter().enumerate().filter(|(_, (_, need))| *need < 7).min_by_key(|(at, (_, need))| (*need, std::cmp::Reverse(*at)));
+            let least =
+                pieces.iter().enumerate().filter(|(_, (_, need))| *need < 7).min_by_key(|(at, (_, need))| (*need, std::cmp::Reverse(*at)));
             let Some(at) = least.map(|(at, _)| at) else { break };
             pieces.remove(at);
         }

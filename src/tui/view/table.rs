@@ -120,7 +120,8 @@ pub(crate) fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
     let rects = Layout::horizontal(widths.clone()).flex(Flex::Start).spacing(1).split(Rect::new(0, 0, area.width, 1));
     let column_widths: Vec<u16> = rects.iter().skip(2).map(|rect| rect.width).collect();
     let prompt_x = columns.iter().position(|&column| column == Column::Prompt).and_then(|at| rects.get(at + 2)).map(|rect| rect.x);
-    let summary = prompt_x.map(|x| title_summary(&header_title, area.width.saturating_sub(x), column_widths_of(&columns, &column_widths, Column::Prompt)));
+    let summary = prompt_x
+        .map(|x| title_summary(&header_title, area.width.saturating_sub(x), column_widths_of(&columns, &column_widths, Column::Prompt)));
     let mut titles: Vec<String> = vec![corner, "ID".to_owned()];
     titles.extend(columns.iter().map(|&column| match column {
         // Drawn over the row below, where it may take the next columns' room.
