@@ -36,6 +36,8 @@ fn n_goes_to_the_next_match_from_either_pane_while_a_search_is_on() {
     let mut app = loaded(100, 30);
     reqwest_output(&mut app);
     assert_eq!(action_for(&app, &key('n')), Some(Action::NewJob), "no search: n is the new-job form");
+    app.apply(Action::PrevMatch);
+    assert_eq!(app.flash.as_deref(), Some("no search on: / searches the output"), "N says why it does nothing");
     search_for(&mut app, "reqwest");
     assert_eq!(app.focus, Focus::Table);
     assert_eq!(action_for(&app, &key('n')), Some(Action::NextMatch), "the table has focus, the search is on");

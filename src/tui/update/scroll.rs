@@ -160,7 +160,10 @@ impl App {
 
     pub(super) fn jump_match(&mut self, forward: bool) -> Vec<Effect> {
         let pane = self.shown();
-        let Some(search) = &pane.search else { return Vec::new() };
+        let Some(search) = &pane.search else {
+            self.flash = Some("no search on: / searches the output".to_owned());
+            return Vec::new();
+        };
         let offsets = search.all_offsets(pane.match_offsets());
         if offsets.is_empty() {
             let place = if search.done { "" } else { " yet (still searching)" };

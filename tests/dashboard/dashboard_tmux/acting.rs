@@ -23,10 +23,11 @@ fn at_80_columns_the_footer_keeps_help_and_quit_and_the_header_its_counts() {
         let footer = footer(screen);
         footer.contains("? help") && footer.contains("q quit")
     };
-    // The header keeps its counts (symbols and numbers).
+    // The header keeps its counts (with their words, or at least symbols and numbers).
     tmux.wait_until("? help and q quit in the footer (table, running job), the counts in the header", DEADLINE, |screen| {
         let header = screen.lines().next().unwrap_or("");
-        keeps(screen) && header.contains("●1") && header.contains("✓1")
+        let count = |short: &str, long: &str| header.contains(short) || header.contains(long);
+        keeps(screen) && count("●1", "● 1 running") && count("✓1", "✓ 1 done")
     });
     // A result in the footer leaves them too.
     tmux.keys(&["b"]);
