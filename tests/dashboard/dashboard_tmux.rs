@@ -121,7 +121,7 @@ fn a_job_started_from_the_form_runs_and_its_output_streams() {
     tmux.keys(&["?"]);
     // (At 30 rows the help scrolls: "Keys (↑↓ more, Esc closes)".)
     tmux.wait_for("Esc closes)", DEADLINE);
-    tmux.keys(&["Escape"]);
+    tmux.escape("the help closed", |screen| !screen.contains("Esc closes)"));
     tmux.keys(&["/"]);
     tmux.type_text("second");
     tmux.keys(&["Enter"]);
@@ -219,7 +219,8 @@ fn a_taken_port_turns_mcp_off_the_reason_is_reachable_at_80_columns_and_the_dash
         let help = help.join(" ");
         help.contains(&format!("MCP  off: cannot listen on 127.0.0.1:{port}")) && help.contains("Address already in use")
     });
-    tmux.keys(&["Escape", "q"]);
+    tmux.escape("the help closed", |screen| !screen.contains("Esc closes)"));
+    tmux.keys(&["q"]);
     wait_until("the dashboard to exit", DEADLINE, || tmux.exited_cleanly());
 }
 
@@ -270,7 +271,8 @@ fn the_demo_shows_simulated_jobs_and_cleans_up_on_quit() {
     tmux.keys(&moves);
     tmux.keys(&["D"]);
     tmux.wait_for("+pub fn list_json", DEADLINE);
-    tmux.keys(&["Escape", "q"]);
+    tmux.escape("the changes view closed", |screen| !screen.contains(" changes of "));
+    tmux.keys(&["q"]);
     wait_until("the demo to exit", DEADLINE, || tmux.exited_cleanly());
     tmux.wait_for("demo closed", DEADLINE);
     assert!(!folder.exists(), "the demo folder is removed");
@@ -366,7 +368,8 @@ fn two_thousand_stored_jobs_are_listed_counted_and_navigable() {
     tmux.wait_for("(1 / 2001 [running])", DEADLINE);
     tmux.keys(&["?"]);
     tmux.wait_for("Esc closes)", DEADLINE);
-    tmux.keys(&["Escape", "q"]);
+    tmux.escape("the help closed", |screen| !screen.contains("Esc closes)"));
+    tmux.keys(&["q"]);
     wait_until("the dashboard to exit", DEADLINE, || tmux.exited_cleanly());
     home.run(&["cancel", &running, "--grace", "1"]);
 }

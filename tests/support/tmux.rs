@@ -60,6 +60,15 @@ impl Tmux {
         assert!(self.run(&args).status.success());
     }
 
+    /// Presses Escape and waits until `closed` holds for the screen before anything
+    /// else is pressed: a key sent right behind Escape reaches the dashboard in the
+    /// same read and is taken as Alt and that key (`ESC /` is Alt-/, which does
+    /// nothing), as a loaded machine shows.
+    pub fn escape(&self, what: &str, closed: impl FnMut(&str) -> bool) -> String {
+        self.keys(&["Escape"]);
+        self.wait_until(what, DEADLINE, closed)
+    }
+
     /// Types text literally.
     pub fn type_text(&self, text: &str) {
         assert!(self.run(&["send-keys", "-t", Self::SESSION, "-l", text]).status.success());

@@ -202,8 +202,10 @@ fn o_and_e_step_aside_for_the_pager_and_the_editor_and_the_dashboard_comes_back(
     tmux.keys(&["Enter"]);
     tmux.wait_for(&format!("detail of {id}"), DEADLINE);
     // Keys answer as before.
-    tmux.keys(&["Escape", "?"]);
+    tmux.escape("the detail view closed", |screen| screen.contains(&format!("output  {id}")));
+    tmux.keys(&["?"]);
     tmux.wait_for("Esc closes)", DEADLINE);
-    tmux.keys(&["Escape", "q"]);
+    tmux.escape("the help closed", |screen| !screen.contains("Esc closes)"));
+    tmux.keys(&["q"]);
     crate::support::wait_until("the dashboard to exit", DEADLINE, || tmux.exited_cleanly());
 }

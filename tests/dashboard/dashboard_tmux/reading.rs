@@ -68,7 +68,8 @@ fn a_search_finds_a_match_thirty_thousand_lines_up_in_the_file() {
     tmux.wait_for("/30,002", DEADLINE);
     // A regular expression over the whole file too: from the needle's line (the first
     // shown), its first match is the first after it; N wraps to the last.
-    tmux.keys(&["Escape", "/"]);
+    tmux.escape("the first search ended", |screen| !screen.contains("· /needle-far-up"));
+    tmux.keys(&["/"]);
     tmux.type_text("re:^line 1234[0-9]$");
     tmux.keys(&["Enter"]);
     tmux.wait_until("the first match after the cursor", DEADLINE, |screen| {
