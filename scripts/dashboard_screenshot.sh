@@ -1,27 +1,18 @@
 #!/usr/bin/env bash
-# Captures assets/dashboard.svg from a real run of `codex-async --demo` in tmux.
-# Usage: scripts/dashboard_screenshot.sh [path/to/codex-async]
+# Retakes the README's screenshot from a real run of `codex-async --demo` in tmux:
+# - assets/dashboard.txt: the screen as text, with what changes from run to run masked
+#   (ids, the MCP port, AGE and TIME, what the running job is doing); the test
+#   `dashboard_tmux::screenshot` plays the demo again and fails when the screen no
+#   longer matches it, so CI (`cargo test`) catches a stale screenshot;
+# - assets/dashboard.svg: the same capture with its colours (the README's image),
+#   rendered by scripts/dashboard_ansi_to_svg.py.
+# Usage: scripts/dashboard_screenshot.sh   (needs tmux and python3; about a minute)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-bin=$(realpath "${1:-${CARGO_TARGET_DIR:-$here/target}/debug/codex-async}")
-socket="codex-async-shot-$$"
-trap 'tmux -L "$socket" kill-server 2>/dev/null || true' EXIT
-# Run from a neutral project folder under a temporary home, so the screen shows ~/src/my-app.
-fake_home=$(mktemp -d)
-trap 'tmux -L "$socket" kill-server 2>/dev/null || true; rm -rf "$fake_home"' EXIT
-mkdir -p "$fake_home/src/my-app"
-cd "$fake_home/src/my-app"
-tmux -L "$socket" -f /dev/null new-session -d -s shot -x 118 -y 30 "HOME=$fake_home TERM=xterm-256color $bin --demo --port 8765"
-# Wait until one demo job has succeeded and one has failed (at most a minute).
-for _ in $(seq 1 600); do
-  screen=$(tmux -L "$socket" capture-pane -p -t shot)
-  if grep -q "✓" <<<"$screen" && grep -q "✗" <<<"$screen"; then break; fi
-  sleep 0.1
-done
-tmux -L "$socket" send-keys -t shot g j
-sleep 3
-tmux -L "$socket" capture-pane -e -p -t shot > /tmp/dashboard-shot.ansi
-python3 "$here/scripts/dashboard_ansi_to_svg.py" < /tmp/dashboard-shot.ansi > "$here/assets/dashboard.svg"
-tmux -L "$socket" send-keys -t shot q
-sleep 3 # the demo stops its jobs and removes its folder
-echo "wrote assets/dashboard.svg"
+cd "$here"
+ansi=$(mktemp)
+trap 'rm -f "$ansi"' EXIT
+CODEX_ASYNC_SCREENSHOT=write CODEX_ASYNC_SCREENSHOT_ANSI="$ansi" \
+  cargo test --locked --test dashboard -- --exact dashboard_tmux::screenshot::the_committed_screenshot_is_what_the_demo_shows
+python3 "$here/scripts/dashboard_ansi_to_svg.py" < "$ansi" > "$here/assets/dashboard.svg"
+echo "wrote assets/dashboard.txt and assets/dashboard.svg"

@@ -118,6 +118,10 @@ async fn dashboard(engine: Engine, args: &DashboardOptions, demo: Option<&demo::
     let size = terminal.size()?;
     let mut app = App::new(jobs_dir, start_cwd, home.clone(), (size.width, size.height), Utc::now());
     app.restore(remembered);
+    // Why MCP is off is said whole once, whatever the width; `?` says it again.
+    if let McpState::Off(reason) = &mcp_state {
+        app.flash = Some(format!("MCP is off (? says it again): {reason}"));
+    }
     app.mcp = mcp_state;
     app.default_policy = args.config.policy.value;
     // The demo's jobs run the built-in simulated agent, whatever the form says.
@@ -131,6 +135,8 @@ async fn dashboard(engine: Engine, args: &DashboardOptions, demo: Option<&demo::
     }
     engine.start_housekeeping(args.config.housekeeping(), &shutdown);
     let ceiling = crate::jobs::Ceiling::new(args.config.max_policy.value, engine.store().home());
+    let outside = notice::Terminal::from_env();
+    app.in_tmux = outside.in_tmux;
     let context = context::Context {
         engine,
         agents,
@@ -140,7 +146,7 @@ async fn dashboard(engine: Engine, args: &DashboardOptions, demo: Option<&demo::
         shutdown: shutdown.clone(),
         state_path,
         home,
-        terminal: notice::Terminal::from_env(),
+        terminal: outside,
     };
     runtime::run(&mut terminal, &mut app, &context).await?;
     Ok(app.running_ids())

@@ -5,7 +5,9 @@
 // The second edition's screens, each end to end.
 mod acting;
 mod editing;
+mod front_door;
 mod reading;
+mod screenshot;
 
 use crate::support;
 use crate::support::tmux::{DEADLINE, Tmux, dashboard_command};
@@ -82,8 +84,9 @@ fn jobs_appear_live_cancel_with_confirmation_and_quit_leaves_jobs_running() {
     // q quits; the other job keeps running and the exit message says so.
     tmux.keys(&["q"]);
     wait_until("the dashboard to exit", DEADLINE, || tmux.exited_cleanly());
-    tmux.wait_for("keep running in the background", DEADLINE);
-    assert!(tmux.capture().contains(&survivor));
+    tmux.wait_until("the exit message naming the job that keeps running", DEADLINE, |screen| {
+        screen.lines().any(|line| line.contains("keep running in the background") && line.contains(&survivor))
+    });
     assert_eq!(home.status(&survivor), "running");
     assert!(home.reported_pids(&survivor, "agent").iter().all(|&pid| is_alive(pid)));
 }
@@ -92,23 +95,18 @@ fn jobs_appear_live_cancel_with_confirmation_and_quit_leaves_jobs_running() {
 fn a_job_started_from_the_form_runs_and_its_output_streams() {
     let home = TestHome::new();
     let tmux = Tmux::start(&dashboard_command(&home, 0, "--no-mcp"), 120, 30);
-    tmux.wait_for("No jobs yet", DEADLINE);
-    assert!(tmux.capture().contains("MCP off (--no-mcp)"));
+    let screen = tmux.wait_for("No jobs yet", DEADLINE);
+    assert!(screen.contains("MCP off (--no-mcp)"), "{screen}");
 
     tmux.keys(&["n"]);
-    tmux.wait_for("New job", DEADLINE);
     // The cwd defaults to where the dashboard started.
-    assert!(tmux.capture().contains(&home.path().display().to_string()));
+    let folder = home.path().display().to_string();
+    tmux.wait_until("the form, in the dashboard's folder", DEADLINE, |screen| screen.contains("New job") && screen.contains(&folder));
     tmux.type_text("say:hello-from-the-form sleep:1 say:second-line");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("started job", DEADLINE);
-    let mut id = None;
-    wait_until("the row to show the prompt", DEADLINE, || {
-        id = tmux.line_with("hello-from-the-form").and_then(job_id_in);
-        id.is_some()
-    });
-    let id = id.unwrap();
-    tmux.wait_for("second-line", DEADLINE);
+    let id = tmux.started_job();
+    tmux.wait_for_row(&id, "the prompt", |row| row.contains("say:hello-from-the-form"));
+    tmux.wait_until("the second line in the output", DEADLINE, |screen| support::tmux::output_pane_of(screen).contains("second-line"));
     home.wait_for_status(&id, "done", DEADLINE);
     wait_until("the row to say done", DEADLINE, || tmux.row_of(&id).is_some_and(|line| line.contains("done")));
 
@@ -123,9 +121,7 @@ fn a_job_started_from_the_form_runs_and_its_output_streams() {
     tmux.keys(&["?"]);
     // (At 30 rows the help scrolls: "Keys (↑↓ more, Esc closes)".)
     tmux.wait_for("Esc closes)", DEADLINE);
-    tmux.keys(&["Escape"]);
-    // An Escape and a key read together are Alt and that key: wait for the help to close.
-    wait_until("the help to close", DEADLINE, || !tmux.capture().contains("Esc closes)"));
+    tmux.escape("the help closed", |screen| !screen.contains("Esc closes)"));
     tmux.keys(&["/"]);
     tmux.type_text("second");
     tmux.keys(&["Enter"]);
@@ -150,13 +146,10 @@ fn r_follows_up_a_finished_job_and_the_follow_up_resumes_its_session() {
     tmux.wait_for(&format!("Follow up job {parent}"), DEADLINE);
     tmux.type_text("session argv");
     tmux.keys(&["Enter"]);
-    // The notice comes before the new row is drawn: wait for the row itself.
-    let mut child = None;
-    wait_until("the follow-up's row", DEADLINE, || {
-        child = tmux.line_with("session argv").and_then(job_id_in);
-        child.is_some()
-    });
-    let child = child.unwrap();
+    // The id from the footer, the row waited for: under load the row is drawn a
+    // moment after the footer says "started job".
+    let child = tmux.started_job();
+    tmux.wait_for_row(&child, "the follow-up's prompt", |row| row.contains("session argv"));
     home.wait_for_status(&child, "done", DEADLINE);
     let meta = home.meta(&child);
     assert_eq!(meta["parent_job_id"], parent.as_str());
@@ -205,15 +198,28 @@ async fn a_job_started_over_the_dashboards_mcp_endpoint_appears_by_its_change_ev
 }
 
 #[test]
-fn a_taken_port_turns_mcp_off_and_the_dashboard_keeps_working() {
+fn a_taken_port_turns_mcp_off_the_reason_is_reachable_at_80_columns_and_the_dashboard_keeps_working() {
     let home = TestHome::new();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    let tmux = Tmux::start(&dashboard_command(&home, port, ""), 160, 20);
-    tmux.wait_for("MCP off:", DEADLINE);
-    assert!(tmux.capture().contains("in use"), "the header says why:\n{}", tmux.capture());
+    let tmux = Tmux::start(&dashboard_command(&home, port, ""), 80, 30);
+    // Too narrow for the reason in the header: the header says where it is, the footer
+    // says it at start.
+    tmux.wait_until("MCP off in the header, the reason in the footer", DEADLINE, |screen| {
+        let header = screen.lines().next().unwrap_or("");
+        let footer = screen.lines().rfind(|line| !line.trim().is_empty()).unwrap_or("");
+        header.contains("MCP off (? says why)") && footer.contains("MCP is off (? says it again): cannot listen on")
+    });
     let id = home.start("say:still-works");
-    tmux.wait_for(&id, DEADLINE);
+    tmux.wait_for_row(&id, "listed", |_| true);
+    // `?` says it whole, in rows that fit the box.
+    tmux.keys(&["?"]);
+    tmux.wait_until("the whole reason in the help", DEADLINE, |screen| {
+        let help: Vec<&str> = screen.lines().map(|line| line.trim_matches(|ch: char| ch == '│' || ch.is_whitespace())).collect();
+        let help = help.join(" ");
+        help.contains(&format!("MCP  off: cannot listen on 127.0.0.1:{port}")) && help.contains("Address already in use")
+    });
+    tmux.escape("the help closed", |screen| !screen.contains("Esc closes)"));
     tmux.keys(&["q"]);
     wait_until("the dashboard to exit", DEADLINE, || tmux.exited_cleanly());
 }
@@ -245,12 +251,11 @@ fn the_demo_shows_simulated_jobs_and_cleans_up_on_quit() {
     // Live activity from codex's events, then tokens once a turn completes.
     tmux.wait_until("a job's activity", DEMO_DEADLINE, |screen| screen.contains("running: ") || screen.contains("thinking"));
     // Every ending the demo promises: done with tokens, failed, cancelled, and a follow-up.
-    tmux.wait_until("the demo's endings", DEMO_DEADLINE, |screen| {
+    let screen = tmux.wait_until("the demo's endings", DEMO_DEADLINE, |screen| {
         let rows: Vec<&str> = screen.lines().collect();
         let has = |status: &str, also: &str| rows.iter().any(|row| row.contains(status) && row.contains(also));
         has("done", "k ") && has("error", "stream disconnected") && has("cancelled", "Benchmark") && has("done", "↳ Suggest")
     });
-    let screen = tmux.capture();
     let folder = screen
         .split_whitespace()
         .find(|word| word.contains("codex-async-demo-"))
@@ -266,7 +271,8 @@ fn the_demo_shows_simulated_jobs_and_cleans_up_on_quit() {
     tmux.keys(&moves);
     tmux.keys(&["D"]);
     tmux.wait_for("+pub fn list_json", DEADLINE);
-    tmux.keys(&["Escape", "q"]);
+    tmux.escape("the changes view closed", |screen| !screen.contains(" changes of "));
+    tmux.keys(&["q"]);
     wait_until("the demo to exit", DEADLINE, || tmux.exited_cleanly());
     tmux.wait_for("demo closed", DEADLINE);
     assert!(!folder.exists(), "the demo folder is removed");
@@ -347,25 +353,23 @@ fn two_thousand_stored_jobs_are_listed_counted_and_navigable() {
         let header = screen.lines().next().unwrap_or("");
         ["● 1 running", "✓ 1000 done", "✗ 500 error", "⊘ 500 cancelled"].iter().all(|count| header.contains(count))
     });
-    tmux.wait_for("(2001 / 2001 ▼", DEADLINE);
-    assert!(tmux.row_of(&running).is_some(), "the running job is the first row");
-    tmux.keys(&["G"]);
-    tmux.wait_until("the oldest job selected, its output shown", DEADLINE, |screen| {
-        screen.contains(&format!("output  {oldest}")) && support::tmux::output_pane_of(screen).contains(&oldest_output)
+    tmux.wait_until("all listed, the running job on the first row", DEADLINE, |screen| {
+        screen.contains("(2001 / 2001 ▼") && support::tmux::row_in(screen, &running).is_some()
     });
-    assert!(tmux.row_of(oldest.as_str()).is_some(), "the oldest job's row is on screen");
+    tmux.keys(&["G"]);
+    tmux.wait_until("the oldest job selected, its row on screen and its output shown", DEADLINE, |screen| {
+        screen.contains(&format!("output  {oldest}"))
+            && support::tmux::output_pane_of(screen).contains(&oldest_output)
+            && support::tmux::row_in(screen, oldest.as_str()).is_some()
+    });
     tmux.keys(&["g"]);
     tmux.wait_for(&format!("output  {running}"), DEADLINE);
     tmux.keys(&["s"]);
     tmux.wait_for("(1 / 2001 [running])", DEADLINE);
     tmux.keys(&["?"]);
-    tmux.wait_for("Keys (Esc closes)", DEADLINE);
-    tmux.keys(&["Escape", "q"]);
+    tmux.wait_for("Esc closes)", DEADLINE);
+    tmux.escape("the help closed", |screen| !screen.contains("Esc closes)"));
+    tmux.keys(&["q"]);
     wait_until("the dashboard to exit", DEADLINE, || tmux.exited_cleanly());
     home.run(&["cancel", &running, "--grace", "1"]);
-}
-
-/// The job id (eight hex digits) in a row of the table.
-fn job_id_in(line: String) -> Option<String> {
-    line.split_whitespace().find(|word| word.len() == 8 && word.bytes().all(|b| b.is_ascii_hexdigit())).map(str::to_owned)
 }

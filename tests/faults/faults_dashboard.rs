@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::mid_flight::{assert_all_still_running, start_twenty};
 use crate::support;
 use crate::support::mcp::http_client;
-use crate::support::tmux::{Tmux, dashboard_command, dashboard_pid, mcp_url};
+use crate::support::tmux::{Tmux, dashboard_command, dashboard_pid, mcp_url, row_in};
 use crate::support::{TestHome, is_alive, wait_until};
 
 const SETTLE: Duration = Duration::from_secs(60);
@@ -36,15 +36,12 @@ fn release_and_check(home: &TestHome, barrier: &Path, jobs: &[(String, i64)]) {
         assert!(home.meta(id)["signal"].is_null(), "job {id} was not signalled");
     }
     let again = Tmux::start(&dashboard_command(home, 0, "--no-mcp"), 160, 80);
-    again.wait_for("5 done", SETTLE);
-    again.wait_for("15 error", SETTLE);
-    // The header is drawn before the rows: a capture can hold part of a frame.
-    for (id, code) in jobs {
-        let status = if *code == 0 { "done" } else { "error" };
-        again.wait_until(&format!("{id}'s row to say {status}"), SETTLE, |screen| {
-            screen.lines().find(|line| line.split_whitespace().nth(1) == Some(id.as_str())).is_some_and(|row| row.contains(status))
-        });
-    }
+    // The counts, and every row with its status, on one screen.
+    again.wait_until("5 done, 15 error, every row with its ending", SETTLE, |screen| {
+        screen.contains("5 done")
+            && screen.contains("15 error")
+            && jobs.iter().all(|(id, code)| row_in(screen, id).is_some_and(|row| row.contains(if *code == 0 { "done" } else { "error" })))
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,8 +78,6 @@ fn the_jobs_folder_deleted_and_recreated_under_a_running_dashboard() {
     let first = home.start("say:first exit:0");
     wait_until("the first job on screen", SETTLE, || tmux.row_of(&first).is_some());
     home.wait_for_status(&first, "done", SETTLE);
-    // Its supervisor writes into the folder until it lets the job go.
-    home.wait_for_supervisor_exit(&first);
     std::fs::remove_dir_all(home.path().join("jobs")).unwrap();
     wait_until("the deleted job to leave the screen", SETTLE, || tmux.row_of(&first).is_none());
     let second = home.start("say:second sleep:30");
@@ -159,16 +154,12 @@ fn five_hundred_jobs_ending_within_a_second_are_all_shown_right() {
     eprintln!("help opened {:?} after the key, with 500 jobs running", began.elapsed());
     tmux.keys(&["Escape"]);
     std::fs::write(&barrier, "").unwrap();
-    tmux.wait_for("500 done", SETTLE);
-    // The header is drawn before the rows below it: a capture can hold part of a frame,
-    // so the rows are waited for, not read once.
-    tmux.wait_until("every visible row to say done", SETTLE, |screen| {
-        let statuses: Vec<&str> = screen
-            .lines()
-            .take_while(|line| !line.contains(" output "))
-            .filter(|line| line.split_whitespace().nth(1).is_some_and(|id| id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit())))
-            .filter_map(|row| row.split_whitespace().nth(2))
-            .collect();
-        !statuses.is_empty() && statuses.iter().all(|status| *status == "done")
-    });
+    let screen = tmux.wait_for("500 done", SETTLE);
+    let statuses: Vec<&str> = screen
+        .lines()
+        .take_while(|line| !line.contains(" output "))
+        .filter(|line| line.split_whitespace().nth(1).is_some_and(|id| id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit())))
+        .filter_map(|row| row.split_whitespace().nth(2))
+        .collect();
+    assert!(!statuses.is_empty() && statuses.iter().all(|status| *status == "done"), "every visible row is done: {statuses:?}\n{screen}");
 }

@@ -1,4 +1,8 @@
 //! Drives the real dashboard in a detached tmux session: keys in, screen out.
+//!
+//! The screen changes on its own (a loaded machine draws late), so a test reads only
+//! the screen it waited for: the waits return the capture that met their condition,
+//! and what a test asserts on is part of that condition.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::process::{Command, Output};
@@ -56,6 +60,15 @@ impl Tmux {
         assert!(self.run(&args).status.success());
     }
 
+    /// Presses Escape and waits until `closed` holds for the screen before anything
+    /// else is pressed: a key sent right behind Escape reaches the dashboard in the
+    /// same read and is taken as Alt and that key (`ESC /` is Alt-/, which does
+    /// nothing), as a loaded machine shows.
+    pub fn escape(&self, what: &str, closed: impl FnMut(&str) -> bool) -> String {
+        self.keys(&["Escape"]);
+        self.wait_until(what, DEADLINE, closed)
+    }
+
     /// Types text literally.
     pub fn type_text(&self, text: &str) {
         assert!(self.run(&["send-keys", "-t", Self::SESSION, "-l", text]).status.success());
@@ -69,21 +82,26 @@ impl Tmux {
     }
 
     /// Presses `key` until `condition` holds for the screen (at most `presses` times,
-    /// each pressed only once the screen answered the one before).
-    pub fn press_until(&self, key: &str, presses: usize, what: &str, mut condition: impl FnMut(&str) -> bool) {
+    /// each pressed only once the screen answered the one before); returns that screen.
+    pub fn press_until(&self, key: &str, presses: usize, what: &str, mut condition: impl FnMut(&str) -> bool) -> String {
         for _ in 0..presses {
             let before = self.capture();
             if condition(&before) {
-                return;
+                return before;
             }
             self.keys(&[key]);
-            // The key was taken once the screen changed (or it had nothing to change).
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while Instant::now() < deadline && self.capture() == before {
+            // The key was taken once the screen changed; a key with nothing left to
+            // change leaves it as it was, and the last wait below says so.
+            let deadline = Instant::now() + DEADLINE;
+            loop {
+                let now = self.capture();
+                if now != before || condition(&now) || Instant::now() >= deadline {
+                    break;
+                }
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
-        self.wait_until(what, DEADLINE, condition);
+        self.wait_until(what, DEADLINE, condition)
     }
 
     /// Whether the dashboard exited with status 0 (the shell around it says so).
@@ -91,32 +109,47 @@ impl Tmux {
         self.capture().contains("dashboard-exited=0")
     }
 
-    /// Waits until the screen shows `text`; on timeout the failure shows the screen.
-    pub fn wait_for(&self, text: &str, timeout: Duration) {
-        let mut screen = String::new();
-        let deadline = std::time::Instant::now() + timeout;
-        while std::time::Instant::now() < deadline {
-            screen = self.capture();
-            if screen.contains(text) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("timed out after {timeout:?} waiting for {text:?} on screen:\n{screen}");
+    /// Waits until the screen shows `text`; returns that screen. On timeout the
+    /// failure shows the screen.
+    pub fn wait_for(&self, text: &str, timeout: Duration) -> String {
+        self.wait_until(&format!("{text:?} on screen"), timeout, |screen| screen.contains(text))
     }
 
-    /// Waits until `condition` holds for the screen; on timeout the failure shows it.
-    pub fn wait_until(&self, what: &str, timeout: Duration, mut condition: impl FnMut(&str) -> bool) {
+    /// Waits until `condition` holds for the screen; returns that screen (read it, not
+    /// a later capture). On timeout the failure shows it.
+    pub fn wait_until(&self, what: &str, timeout: Duration, mut condition: impl FnMut(&str) -> bool) -> String {
         let mut screen = String::new();
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             screen = self.capture();
             if condition(&screen) {
-                return;
+                return screen;
             }
             std::thread::sleep(Duration::from_millis(25));
         }
         panic!("timed out after {timeout:?} waiting for {what}; the screen:\n{screen}");
+    }
+
+    /// Waits for a line that shows `text`; returns that line.
+    pub fn wait_for_line(&self, text: &str) -> String {
+        let screen = self.wait_for(text, DEADLINE);
+        screen.lines().find(|line| line.contains(text)).unwrap_or_default().to_owned()
+    }
+
+    /// Waits for job `id`'s table row to meet `condition`; returns the row.
+    pub fn wait_for_row(&self, id: &str, what: &str, mut condition: impl FnMut(&str) -> bool) -> String {
+        let screen =
+            self.wait_until(&format!("job {id}'s row: {what}"), DEADLINE, |screen| row_in(screen, id).is_some_and(|row| condition(&row)));
+        row_in(&screen, id).unwrap_or_default()
+    }
+
+    /// The id of the job the footer says was just started ("started job ID"), once its
+    /// row is in the table.
+    pub fn started_job(&self) -> String {
+        let line = self.wait_for_line("started job");
+        let id = line.split("started job").nth(1).and_then(job_id_in).unwrap_or_else(|| panic!("no id after \"started job\": {line}"));
+        self.wait_for_row(&id, "listed", |_| true);
+        id
     }
 
     /// What is left before the dashboard's change feed can first rescan the jobs folder
@@ -132,9 +165,10 @@ impl Tmux {
         output_pane_of(&self.capture())
     }
 
-    /// The table row of job `id` (its id is the second word, after the status symbol).
+    /// The table row of job `id` now (its id is the second word, after the status
+    /// symbol). For a condition to wait on; to read a row, [`Tmux::wait_for_row`].
     pub fn row_of(&self, id: &str) -> Option<String> {
-        self.capture().lines().find(|line| line.split_whitespace().nth(1) == Some(id)).map(str::to_owned)
+        row_in(&self.capture(), id)
     }
 
     pub fn line_with(&self, text: &str) -> Option<String> {
@@ -152,6 +186,11 @@ pub fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     format!("{nanos:x}")
+}
+
+/// The table row of job `id` in `screen`.
+pub fn row_in(screen: &str, id: &str) -> Option<String> {
+    screen.lines().find(|line| line.split_whitespace().nth(1) == Some(id)).map(str::to_owned)
 }
 
 /// The lines of `screen` below the output pane's title.
@@ -190,9 +229,12 @@ pub fn job_id_in(line: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The MCP URL the dashboard's header shows (start it with `--port 0`: it picks a free port).
+/// The MCP URL the dashboard's header shows (start it with `--port 0`: it picks a free
+/// port), once it shows whole.
 pub fn mcp_url(tmux: &Tmux) -> String {
-    let screen = tmux.capture();
+    let screen = tmux.wait_until("the MCP URL in the header", DEADLINE, |screen| {
+        screen.lines().next().is_some_and(|header| header.contains("http://127.0.0.1:") && header.contains("/mcp"))
+    });
     let start = screen.find("http://127.0.0.1:").unwrap_or_else(|| panic!("no MCP URL in the header:\n{screen}"));
     let rest = &screen[start..];
     let end = rest.find("/mcp").expect("the URL ends in /mcp") + "/mcp".len();

@@ -156,6 +156,14 @@ pub struct App {
     pub(crate) search_count: u64,
     /// What the detail view read from the job's files.
     pub(crate) detail_files: DetailFiles,
+    /// Where `V` marks from: the row last marked with Space (or `V`).
+    pub(crate) mark_anchor: Option<JobId>,
+    /// Each job's output search, kept while another job is selected: a search belongs
+    /// to the job it was made on, and comes back with it.
+    pub(crate) searches: std::collections::HashMap<JobId, super::search::Matcher>,
+    /// Inside tmux, which passes a clipboard write (OSC 52) on only with
+    /// `set-clipboard on`: what `y` says adds so.
+    pub(crate) in_tmux: bool,
 }
 
 impl App {
@@ -200,6 +208,9 @@ impl App {
             select_when_seen: None,
             search_count: 0,
             detail_files: DetailFiles::default(),
+            mark_anchor: None,
+            searches: std::collections::HashMap::new(),
+            in_tmux: false,
         }
     }
 
@@ -286,6 +297,13 @@ impl App {
             .collect();
         pending.sort();
         pending.into_iter().enumerate().map(|(at, (_, id))| (id.clone(), at + 1)).collect()
+    }
+
+    /// What the footer says once something was written to the clipboard: the terminal
+    /// sets it (OSC 52), if it takes the sequence — nothing tells whether it did.
+    pub(crate) fn sent_to_clipboard(&self, what: &str) -> String {
+        let tmux = if self.in_tmux { "; tmux passes it on with `set -g set-clipboard on`" } else { "" };
+        format!("{what} sent to the terminal's clipboard (OSC 52{tmux})")
     }
 
     /// Counts per status, corrupt last.

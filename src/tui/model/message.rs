@@ -41,8 +41,11 @@ pub enum Action {
     /// Esc: close what is open, leave zoom, clear the search, the marks.
     Back,
     Help,
-    /// Space: mark the selected job (cancel and delete act on every marked job).
+    /// Space: mark the selected job (cancel and delete act on every marked job) and
+    /// move down, as file managers do.
     ToggleMark,
+    /// `V`: mark every row from the last one marked (the anchor) to the selected one.
+    MarkRange,
     AskCancel,
     AskDelete,
     /// `C`: remove every finished job (asks first, saying how many).

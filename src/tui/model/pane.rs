@@ -111,15 +111,11 @@ impl Default for OutputPane {
 }
 
 impl OutputPane {
-    /// Switches to another job: what was shown is forgotten, wrap stays. A search
-    /// starts again for the new job ([`super::app::App::select`] asks the loader).
+    /// Switches to another job: what was shown is forgotten (its search too: the job
+    /// selected brings its own, see [`super::app::App::select`]), wrap stays.
     pub(crate) fn select(&mut self, job: Option<JobId>) {
         let wrap = self.wrap;
-        let matcher = self.search.as_ref().map(|search| search.matcher.clone());
         *self = OutputPane { loading: job.is_some(), job, wrap, ..OutputPane::default() };
-        if let Some(matcher) = matcher {
-            self.search = Some(Search::new(matcher, 0));
-        }
     }
 
     /// A document: every line in memory, read from the top.

@@ -99,6 +99,10 @@ pub(crate) struct Search {
     pub(crate) capped: bool,
     /// The line of the current match, by its offset.
     pub(crate) current: Option<u64>,
+    /// Where the cursor was when the search was made, while its first match (the
+    /// first at or after it, else the first of all) is not known yet: none in memory,
+    /// so the whole-file search decides.
+    pub(crate) anchor: Option<u64>,
 }
 
 impl Search {
@@ -113,6 +117,7 @@ impl Search {
             done: id == 0,
             capped: false,
             current: None,
+            anchor: None,
         }
     }
 
@@ -139,6 +144,22 @@ impl Search {
         offsets.sort_unstable();
         offsets.dedup();
         offsets
+    }
+
+    /// The match a search made at `anchor` goes to first, once it is known: the first
+    /// the whole-file search found at or after the anchor (it reads in file order, so
+    /// that is final), else, once it is done, the first in memory after it (lines
+    /// written since), else the first of all (the search wraps).
+    pub(crate) fn first_from_anchor(&self, window_offsets: impl Iterator<Item = u64>) -> Option<u64> {
+        let anchor = self.anchor?;
+        if let Some(found) = self.file_matches.iter().find(|found| found.offset >= anchor) {
+            return Some(found.offset);
+        }
+        if !self.done {
+            return None;
+        }
+        let offsets = self.all_offsets(window_offsets);
+        offsets.iter().copied().find(|&offset| offset >= anchor).or_else(|| offsets.first().copied())
     }
 
     /// The file's line number of a match the whole-file search found.

@@ -109,8 +109,10 @@ fn key(ch: char) -> crossterm::event::Event {
 
 mod acting;
 mod approval;
+mod front_door;
 mod screens;
 mod state;
+mod widths;
 
 // ---- snapshots ----
 

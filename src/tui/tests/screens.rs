@@ -151,16 +151,16 @@ fn new_job_form_with_a_pasted_prompt_and_folder_completion() {
 #[test]
 fn marked_jobs_and_their_cancel_confirmation() {
     at_both_sizes("marked", |app| {
+        // Space marks and moves down: two presses, two rows.
         select(app, "a1b2c3d4");
         app.apply(Action::ToggleMark);
-        app.apply(Action::Down);
         app.apply(Action::ToggleMark);
     });
     at_both_sizes("marked_cancel_confirmation", |app| {
         select(app, "b2c3d4e5");
         app.apply(Action::ToggleMark);
-        app.apply(Action::Down);
         app.apply(Action::ToggleMark);
+        app.apply(Action::Up);
         app.apply(Action::AskCancel);
         assert!(matches!(&app.mode, Mode::Confirm(confirm) if confirm.ids.len() == 2));
     });
@@ -244,9 +244,14 @@ fn output_scrolled_sideways() {
 #[test]
 fn a_whole_file_search_in_progress() {
     at_both_sizes("search_in_progress", |app| {
-        let lines: Vec<String> = (29_990..30_000).map(|n| format!("line {n}")).collect();
-        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-        output(app, "b2c3d4e5", &refs, None);
+        // The last lines of a 40 MB output: the search's first match is up in the file.
+        let start = 39_999_880;
+        let lines: Vec<OutputLine> = (29_990..30_000)
+            .enumerate()
+            .map(|(n, line)| OutputLine { offset: start + 12 * n as u64, text: format!("line {line}") })
+            .collect();
+        let tail = LineBlock { start, end: 40_000_000, lines };
+        app.apply_data(DataEvent::Output(id("b2c3d4e5"), OutputUpdate::Reset { tail, partial: None, file_len: 40_000_000 }));
         app.apply(Action::EditSearch);
         type_text(app, "needle");
         app.apply(Action::Submit);

@@ -57,7 +57,7 @@ impl App {
     }
 
     fn apply_help(&mut self, action: Action) -> Vec<Effect> {
-        let last = help::lines().count().saturating_sub(1);
+        let last = help::lines(self).count().saturating_sub(1);
         match action {
             Action::Back | Action::Help | Action::Submit => self.mode = Mode::Normal,
             Action::Quit => self.quit = true,
@@ -72,6 +72,7 @@ impl App {
 
     fn confirmed(&mut self, confirm: Confirm) -> Vec<Effect> {
         self.marked.clear();
+        self.mark_anchor = None;
         match confirm.kind {
             ConfirmKind::Cancel => {
                 self.flash = Some(match confirm.ids.as_slice() {

@@ -48,6 +48,7 @@ impl App {
                 self.jobs.retain(|record| record.id != id);
                 self.unseen.remove(&id);
                 self.marked.remove(&id);
+                self.searches.remove(&id);
                 if !was_selected {
                     return self.refresh_view();
                 }
@@ -105,17 +106,26 @@ impl App {
                     return Vec::new();
                 };
                 search.take_progress(found, scanned, file_len, done);
-                // Nothing in memory matched: once the file is read, go to the match
-                // nearest its end.
-                if done && search.current.is_none() {
-                    if let Some(last) = search.file_matches.last().map(|found| found.offset) {
-                        search.current = Some(last);
+                if search.current.is_some() || search.anchor.is_none() {
+                    return Vec::new();
+                }
+                // None in memory at or after the cursor: the first the file has there
+                // (or, the file read, the first of all) is where the search goes.
+                let window: Vec<u64> = self.pane.match_offsets().collect();
+                let Some(search) = self.pane.search.as_mut() else { return Vec::new() };
+                match search.first_from_anchor(window.into_iter()) {
+                    Some(first) => {
+                        search.current = Some(first);
+                        search.anchor = None;
                         if self.document.is_none() {
-                            return self.show_offset(last);
+                            return self.show_offset(first);
                         }
-                    } else {
+                    }
+                    None if search.done => {
+                        search.anchor = None;
                         self.flash = Some(format!("no match for {:?} in the whole output", search.query()));
                     }
+                    None => {}
                 }
                 Vec::new()
             }

@@ -3,7 +3,7 @@
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind};
 
-use crate::tui::model::app::{Action, App, Focus, Mode};
+use crate::tui::model::app::{Action, App, Mode};
 use crate::tui::model::field::Edit;
 
 /// Rows per wheel notch.
@@ -92,7 +92,6 @@ fn text_input(key: &KeyEvent, form: bool) -> Option<Action> {
 }
 
 fn normal(app: &App, key: &KeyEvent) -> Option<Action> {
-    let output_keys = app.zoom || app.focus == Focus::Output;
     Some(match key.code {
         KeyCode::Up | KeyCode::Char('k') => Action::Up,
         KeyCode::Down | KeyCode::Char('j') => Action::Down,
@@ -119,9 +118,12 @@ fn normal(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('S') => Action::CycleSort,
         KeyCode::Char('f') => Action::EditFilter,
         KeyCode::Char('/') => Action::EditSearch,
-        KeyCode::Char('n') if output_keys && app.shown().search.is_some() => Action::NextMatch,
+        // While a search is active `n`/`N` move between its matches, from either pane
+        // (Esc ends the search); otherwise `n` opens the new-job form.
+        KeyCode::Char('n') if app.shown().search.is_some() => Action::NextMatch,
         KeyCode::Char('N') => Action::PrevMatch,
         KeyCode::Char('n') => Action::NewJob,
+        KeyCode::Char('V') => Action::MarkRange,
         KeyCode::Char('r') => Action::FollowUp,
         KeyCode::Char('R') => Action::Rerun,
         KeyCode::Char('i') => Action::Detail,

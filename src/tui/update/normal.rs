@@ -75,7 +75,11 @@ impl App {
             Action::LineEnd => return self.scroll_sideways(Sideways::End),
             Action::PrevJob => return self.move_selection(-1),
             Action::NextJob => return self.move_selection(1),
-            Action::ToggleMark => self.toggle_mark(),
+            Action::ToggleMark => {
+                self.toggle_mark();
+                return self.move_selection(1);
+            }
+            Action::MarkRange => self.mark_range(),
             Action::AskCancel => self.ask_cancel(),
             Action::AskDelete => self.ask_delete(),
             Action::AskClean => self.ask_clean(),
@@ -160,8 +164,12 @@ impl App {
             self.zoom = false;
         } else if self.pane.search.is_some() {
             self.pane.search = None;
+            if let Some(job) = &self.pane.job {
+                self.searches.remove(job);
+            }
         } else if !self.marked.is_empty() {
             self.marked.clear();
+            self.mark_anchor = None;
         } else if !self.text_filter.is_empty() {
             self.text_filter.clear();
             return self.remembering(|app| app.refresh_view());
@@ -175,13 +183,13 @@ impl App {
 
     fn copy(&mut self) -> Vec<Effect> {
         if let Some(document) = &self.document {
-            self.flash = Some(format!("copied the {}", document.title));
+            self.flash = Some(self.sent_to_clipboard(&format!("the {}", document.title)));
             let plain: Vec<String> = document.text.lines().map(|line| crate::term::sanitize_line(line, usize::MAX, false)).collect();
             return vec![Effect::Copy(plain.join("\n"))];
         }
         match &self.selected {
             Some(id) => {
-                self.flash = Some(format!("copied {id}"));
+                self.flash = Some(self.sent_to_clipboard(&format!("job id {id}")));
                 vec![Effect::Copy(id.to_string())]
             }
             None => Vec::new(),
@@ -191,9 +199,34 @@ impl App {
     fn toggle_mark(&mut self) {
         let Some(id) = self.selected.clone() else { return };
         if !self.marked.remove(&id) {
-            self.marked.insert(id);
+            self.marked.insert(id.clone());
         }
-        self.flash = Some(format!("{} marked: c cancels, d deletes them all; Esc unmarks", self.marked.len()));
+        self.mark_anchor = Some(id);
+        self.flash = Some(format!("{} marked: c cancels, d deletes them all; V marks up to here; Esc unmarks", self.marked.len()));
+    }
+
+    /// Marks the rows from the anchor (the row last marked) to the selected one, both
+    /// included; without an anchor still shown, the selected row becomes it.
+    fn mark_range(&mut self) {
+        let Some(here) = self.selected_row() else {
+            self.flash = Some("no job selected".to_owned());
+            return;
+        };
+        let anchor = self.mark_anchor.as_ref().and_then(|anchor| self.view.iter().position(|&index| &self.jobs[index].id == anchor));
+        let Some(anchor) = anchor else {
+            let id = self.jobs[self.view[here]].id.clone();
+            self.marked.insert(id.clone());
+            self.mark_anchor = Some(id);
+            self.flash = Some(format!("{} marked: move, then V marks every row up to there", self.marked.len()));
+            return;
+        };
+        let (from, to) = (anchor.min(here), anchor.max(here));
+        for &index in &self.view[from..=to] {
+            self.marked.insert(self.jobs[index].id.clone());
+        }
+        self.mark_anchor = self.selected.clone();
+        self.flash =
+            Some(format!("{} marked ({} in this range): c cancels, d deletes them all; Esc unmarks", self.marked.len(), to - from + 1));
     }
 
     /// The marked jobs still listed, or else the selected one.

@@ -46,7 +46,7 @@ impl App {
             TaskResult::Started(outcome) => self.started(outcome),
             TaskResult::LastMessage { id, message } => match message {
                 Some(message) => {
-                    self.flash = Some(format!("copied the last message of {id}"));
+                    self.flash = Some(self.sent_to_clipboard(&format!("the last message of {id}")));
                     vec![Effect::Copy(message)]
                 }
                 None => {

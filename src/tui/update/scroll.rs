@@ -102,7 +102,9 @@ impl App {
     }
 
     /// A search of what is shown: the lines in memory at once, and for the output the
-    /// whole file on the loader thread.
+    /// whole file on the loader thread. It goes to the first match at or after the
+    /// cursor (the first line on screen), wrapping to the first of all; when the lines
+    /// in memory cannot tell, the whole-file search decides as it reads.
     pub(super) fn start_search(&mut self, query: &str) -> Vec<Effect> {
         if query.is_empty() {
             self.shown_mut().search = None;
@@ -116,29 +118,34 @@ impl App {
             }
         };
         let document = self.document.is_some();
+        let (top, _) = self.output_position();
         let pane = self.shown_mut();
+        let here = pane.offset_of(top).unwrap_or_else(|| pane.start());
         pane.search = Some(Search::new(matcher, 0));
         pane.refresh_search();
-        let effects = if document { Vec::new() } else { self.search_file() };
+        let mut effects = if document { Vec::new() } else { self.search_file() };
         let pane = self.shown_mut();
-        // A document reads from its top; the output from the end a person was watching.
-        let first = if document { pane.match_offsets().next() } else { pane.match_offsets().last() };
+        // Everything is in memory when the window holds the whole file.
+        let whole = document || (!pane.has_older() && pane.at_file_end);
+        let after = pane.match_offsets().find(|&offset| offset >= here);
+        let first = match after {
+            Some(offset) => Some(offset),
+            None if whole => pane.match_offsets().next(),
+            None => {
+                if let Some(search) = pane.search.as_mut() {
+                    search.anchor = Some(here);
+                }
+                return effects;
+            }
+        };
         if let Some(search) = pane.search.as_mut() {
             search.current = first;
         }
         match first {
-            Some(offset) => {
-                let mut effects = effects;
-                effects.extend(self.show_offset(offset));
-                effects
-            }
-            None => {
-                if document {
-                    self.flash = Some(format!("no match for {query:?}"));
-                }
-                effects
-            }
+            Some(offset) => effects.extend(self.show_offset(offset)),
+            None => self.flash = Some(format!("no match for {query:?}")),
         }
+        effects
     }
 
     /// Asks the loader to search the followed job's whole file for the pane's search.
@@ -153,21 +160,33 @@ impl App {
 
     pub(super) fn jump_match(&mut self, forward: bool) -> Vec<Effect> {
         let pane = self.shown();
-        let Some(search) = &pane.search else { return Vec::new() };
+        let Some(search) = &pane.search else {
+            self.flash = Some("no search on: / searches the output".to_owned());
+            return Vec::new();
+        };
         let offsets = search.all_offsets(pane.match_offsets());
         if offsets.is_empty() {
             let place = if search.done { "" } else { " yet (still searching)" };
             self.flash = Some(format!("no match for {:?}{place}", search.query()));
             return Vec::new();
         }
-        let here = search.current.or_else(|| pane.offset_of(self.output_position().0)).unwrap_or(0);
+        // With no current match yet, the first line on screen is the cursor, and a match
+        // on it is the next one.
+        let (here, next_from) = match search.current {
+            Some(current) => (current, current + 1),
+            None => {
+                let top = pane.offset_of(self.output_position().0).unwrap_or(0);
+                (top, top)
+            }
+        };
         let next = if forward {
-            offsets.iter().copied().find(|&offset| offset > here).unwrap_or(offsets[0])
+            offsets.iter().copied().find(|&offset| offset >= next_from).unwrap_or(offsets[0])
         } else {
             offsets.iter().rev().copied().find(|&offset| offset < here).unwrap_or(offsets[offsets.len() - 1])
         };
         if let Some(search) = self.shown_mut().search.as_mut() {
             search.current = Some(next);
+            search.anchor = None;
         }
         self.show_offset(next)
     }

@@ -1,5 +1,6 @@
 //! Which job is selected: the rows follow the filters, and a job newly selected is
-//! watched (its output read) and searched for what the output search looks for.
+//! watched (its output read) and searched again for what its own search looked for —
+//! a search belongs to the job it was made on, so another job shows none.
 
 use crate::jobs::JobId;
 use crate::tui::model::app::App;
@@ -29,7 +30,16 @@ impl App {
             self.unseen.remove(id);
         }
         self.selected = id.clone();
+        if let Some(left) = self.pane.job.clone() {
+            match &self.pane.search {
+                Some(search) => self.searches.insert(left, search.matcher.clone()),
+                None => self.searches.remove(&left),
+            };
+        }
         self.pane.select(id.clone());
+        if let Some(matcher) = id.as_ref().and_then(|id| self.searches.get(id)) {
+            self.pane.search = Some(crate::tui::model::search::Search::new(matcher.clone(), 0));
+        }
         // A view of another job would mislead: the output of the new one shows.
         self.document = None;
         self.dirty = true;

@@ -26,13 +26,19 @@ pub(crate) fn draw(frame: &mut Frame, app: &App) {
         super::output::draw_output(frame, app, areas.output);
     }
     super::footer::draw_footer(frame, app, areas.footer);
-    overlay::draw(frame, app, frame.area());
+    // Boxes go between the header and the footer, which keep saying what is going on
+    // and which keys answer.
+    let full = frame.area();
+    let between =
+        Rect { y: full.y + areas.header.height, height: full.height.saturating_sub(areas.header.height + areas.footer.height), ..full };
+    overlay::draw(frame, app, if between.height >= 3 { between } else { full });
 }
 
 /// The header: name, MCP endpoint, counts per status, watch problems, the jobs folder.
-/// When it does not fit, the folder is cut (its end stays), then goes; then the counts
-/// lose their words (their symbols stay), then the MCP endpoint shortens — nothing is
-/// ever cut mid-word, and the counts always show.
+/// When it does not fit, the folder is cut (its end stays), then goes; then the token
+/// hint goes, the counts lose their words (their symbols stay), the MCP endpoint
+/// shortens to its port — nothing is ever cut mid-word, the counts always show, and
+/// `?` says all of it whole.
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     let width = usize::from(area.width);
     let brand = Span::styled(" codex-async ", Style::new().bold().black().on_cyan());
@@ -60,24 +66,27 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         }
         spans
     };
+    // 3: the URL and how to get the token; 2: the URL; 1: the port; 0: on. `?` says
+    // it whole.
     let mcp = |detail: u8| -> Span<'static> {
         match &app.mcp {
             McpState::On { url, auth } => {
                 let token = match (detail, auth) {
                     (_, McpAuth::Off) => " (no token)",
-                    (2, McpAuth::File) => " · token: codex-async token",
-                    (2, McpAuth::Given) => " · token: --token",
-                    (2, McpAuth::GivenFile) => " · token: --token-file",
-                    (1, _) => " · token",
+                    (3, McpAuth::File) => " · token: codex-async token",
+                    (3, McpAuth::Given) => " · token: --token",
+                    (3, McpAuth::GivenFile) => " · token: --token-file",
                     _ => "",
                 };
                 let place = match detail {
                     0 => "on".to_owned(),
+                    1 => url.rsplit_once(':').map_or_else(|| "on".to_owned(), |(_, port)| format!(":{}", port.trim_end_matches("/mcp"))),
                     _ => url.clone(),
                 };
                 Span::styled(format!("MCP {place}{token}"), Style::new().green())
             }
-            McpState::Off(reason) if detail == 2 => Span::styled(format!("MCP off: {reason}"), Style::new().red()),
+            McpState::Off(reason) if detail == 3 => Span::styled(format!("MCP off: {reason}"), Style::new().red()),
+            McpState::Off(_) if detail > 0 => Span::styled("MCP off (? says why)", Style::new().red()),
             McpState::Off(_) => Span::styled("MCP off", Style::new().red()),
             McpState::Disabled => Span::styled("MCP off (--no-mcp)", Style::new().dark_gray()),
             McpState::Starting => Span::styled("MCP starting…", Style::new().dark_gray()),
@@ -103,13 +112,13 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         }
         Line::from(spans)
     };
-    let full = line(2, true, true);
+    let full = line(3, true, true);
     if full.width() <= width {
         frame.render_widget(Paragraph::new(full), area);
         return;
     }
     // The folder is what gets cut: its end (the part that tells folders apart) stays.
-    let mut without_folder = line(2, true, false);
+    let mut without_folder = line(3, true, false);
     let room = width.saturating_sub(without_folder.width());
     if room >= 12 {
         let keep = room - " │ …".width();
@@ -131,7 +140,8 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(without_folder), area);
         return;
     }
-    let candidates = [without_folder, line(2, false, false), line(1, true, false), line(1, false, false), line(0, false, false)];
+    let candidates =
+        [without_folder, line(2, true, false), line(3, false, false), line(2, false, false), line(1, false, false), line(0, false, false)];
     let fitting = candidates.iter().find(|line| line.width() <= width).unwrap_or(&candidates[candidates.len() - 1]);
     frame.render_widget(Paragraph::new(fitting.clone()), area);
 }

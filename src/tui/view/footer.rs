@@ -101,16 +101,21 @@ pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
         if !app.shown().wrap {
             keys.push(hint("←→ 0 $", "sideways", 2));
         }
-        if app.shown().search.is_some() {
-            keys.push(hint("n/N", "next/prev match", 7));
-        }
         if app.cut_line_on_screen().is_some() {
             keys.push(hint("Enter/L", "whole line", 6));
         }
         keys.push(hint("[ ]", "prev/next job", 3));
     } else if !app.view.is_empty() {
         keys.push(hint("↑↓", "select", 6));
-        keys.push(hint("Space", "mark", 2));
+        keys.push(hint("Space/V", "mark/range", 2));
+    }
+    // A search is active: n/N go through its matches from either pane, Esc ends it.
+    let searching = app.shown().search.is_some();
+    if searching {
+        keys.push(hint("n/N", "next/prev match", 7));
+        if app.document.is_none() && !app.zoom {
+            keys.push(hint("Esc", "end search", 4));
+        }
     }
     if app.zoom {
         keys.push(hint("Esc", "unzoom", 7));
@@ -145,8 +150,8 @@ pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
         keys.push(hint("D", "changes", 3));
         keys.push(hint("o/e", "pager/editor", 2));
     }
-    if !output_keys {
-        keys.push(hint("n", "new job", 7));
+    if !searching {
+        keys.push(hint("n", "new job", if output_keys { 3 } else { 7 }));
     }
     keys.push(hint("s", format!("show {}", app.status_filter.next().name()), 3));
     keys.push(hint("S", format!("sort: {}", app.sort.name()), 1));

@@ -7,6 +7,7 @@ mod approval;
 #[cfg(test)]
 pub(crate) mod built;
 pub(crate) mod draw;
+mod fit;
 mod footer;
 mod output;
 mod overlay;

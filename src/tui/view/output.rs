@@ -16,25 +16,28 @@ use super::symbols::{shown_colour, shown_symbol};
 use crate::tui::model::app::{App, Focus};
 use crate::tui::model::text;
 
-/// What the title says of a job besides its status: its agent and model, what it is
-/// doing now, and the tokens it spent.
-fn job_facts(meta: &crate::jobs::JobMeta) -> Vec<Span<'static>> {
+/// A piece of the title and how much it is needed (higher stays longer).
+type Piece = (Span<'static>, u8);
+
+/// What the title says of a job besides its status: its agent and model, the job it
+/// follows up, what it is doing now, and the tokens it spent.
+fn job_facts(meta: &crate::jobs::JobMeta) -> Vec<Piece> {
     let mut facts = Vec::new();
     let agent = meta.details.agent.as_deref().unwrap_or("codex");
     let who = match &meta.details.model {
         Some(model) => format!(" · {agent} {model}"),
         None => format!(" · {agent}"),
     };
-    facts.push(Span::styled(text::sanitize(&who, 60, false), Style::new().dark_gray()));
+    facts.push((Span::styled(text::sanitize(&who, 60, false), Style::new().dark_gray()), 3));
     if let Some(parent) = &meta.details.parent_job_id {
-        facts.push(Span::styled(format!(" · follows {}", text::sanitize(parent, 64, false)), Style::new().dark_gray()));
+        facts.push((Span::styled(format!(" · follows {}", text::sanitize(parent, 64, false)), Style::new().dark_gray()), 4));
     }
     if let Some(activity) = meta.details.activity.as_deref().filter(|_| !meta.status.is_finished()) {
-        facts.push(Span::styled(format!(" · {}", text::sanitize(activity, 80, false)), Style::new().yellow()));
+        facts.push((Span::styled(format!(" · {}", text::sanitize(activity, 80, false)), Style::new().yellow()), 1));
     }
     if let Some(usage) = &meta.details.usage {
-        facts
-            .push(Span::styled(format!(" · {} tokens", compact_count(usage.input_tokens + usage.output_tokens)), Style::new().dark_gray()));
+        let tokens = format!(" · {} tokens", compact_count(usage.input_tokens + usage.output_tokens));
+        facts.push((Span::styled(tokens, Style::new().dark_gray()), 2));
     }
     facts
 }
@@ -51,22 +54,42 @@ fn position_text(app: &App, top: usize) -> String {
     }
 }
 
-fn title(app: &App, top: usize, focused: bool) -> Vec<Span<'static>> {
+/// The title, legible in `width` columns: the least needed pieces go first (what the
+/// agent does now, tokens, agent), then the position says only the line; the job, its
+/// status and the search stay.
+fn title(app: &App, top: usize, focused: bool, width: usize) -> Vec<Span<'static>> {
+    let mut pieces = Vec::new();
+    for short in [false, true] {
+        pieces = title_pieces(app, top, focused, short);
+        while pieces.iter().map(|(span, _)| span.width()).sum::<usize>() > width {
+            let least =
+                pieces.iter().enumerate().filter(|(_, (_, need))| *need < 7).min_by_key(|(at, (_, need))| (*need, std::cmp::Reverse(*at)));
+            let Some(at) = least.map(|(at, _)| at) else { break };
+            pieces.remove(at);
+        }
+        if pieces.iter().map(|(span, _)| span.width()).sum::<usize>() <= width {
+            break;
+        }
+    }
+    pieces.into_iter().map(|(span, _)| span).collect()
+}
+
+fn title_pieces(app: &App, top: usize, focused: bool, short: bool) -> Vec<Piece> {
     let pane = app.shown();
     let badge = if focused { Style::new().bold().black().on_cyan() } else { Style::new().bold() };
-    let mut title = Vec::new();
+    let mut title: Vec<Piece> = Vec::new();
     match &app.document {
         Some(document) => {
-            title.push(Span::styled(format!(" {} ", text::sanitize(&document.title, 120, false)), badge));
-            title.push(Span::styled(format!(" · {}", position_text(app, top)), Style::new().yellow()));
-            title.push(Span::styled(" · Esc back", Style::new().dark_gray()));
+            title.push((Span::styled(format!(" {} ", text::sanitize(&document.title, 120, false)), badge), 9));
+            title.push((Span::styled(format!(" · {}", position_text(app, top)), Style::new().yellow()), 7));
+            title.push((Span::styled(" · Esc back", Style::new().dark_gray()), 3));
         }
         None => {
-            title.push(Span::styled(" output ", badge));
+            title.push((Span::styled(" output ", badge), 9));
             if let Some(record) = app.selected_record() {
                 let shown = app.shown_status(record);
-                title.push(Span::raw(format!(" {} ", record.id)));
-                title.push(Span::styled(format!("{} {}", shown_symbol(shown), shown.word()), Style::new().fg(shown_colour(shown))));
+                title.push((Span::raw(format!(" {} ", record.id)), 9));
+                title.push((Span::styled(format!("{} {}", shown_symbol(shown), shown.word()), Style::new().fg(shown_colour(shown))), 9));
                 if let Ok(meta) = &record.meta {
                     title.extend(job_facts(meta));
                 }
@@ -74,16 +97,18 @@ fn title(app: &App, top: usize, focused: bool) -> Vec<Span<'static>> {
             if pane.job.is_none() {
                 // nothing to follow yet
             } else if pane.follow {
-                title.push(Span::styled(" · following", Style::new().green()));
+                title.push((Span::styled(" · following", Style::new().green()), 6));
+            } else if short {
+                title.push((Span::styled(format!(" · {}", position_text(app, top)), Style::new().yellow()), 7));
             } else {
-                title.push(Span::styled(format!(" · scrolled, {} — G follows", position_text(app, top)), Style::new().yellow()));
+                title.push((Span::styled(format!(" · scrolled, {} — G follows", position_text(app, top)), Style::new().yellow()), 7));
             }
         }
     }
     if pane.wrap {
-        title.push(Span::raw(" · wrap"));
+        title.push((Span::raw(" · wrap"), 4));
     } else if pane.left > 0 {
-        title.push(Span::raw(format!(" · from column {}", pane.left + 1)));
+        title.push((Span::raw(format!(" · from column {}", pane.left + 1)), 5));
     }
     if let Some(search) = &pane.search {
         let offsets = search.all_offsets(pane.match_offsets());
@@ -97,12 +122,12 @@ fn title(app: &App, top: usize, focused: bool) -> Vec<Span<'static>> {
         }
         if !search.done {
             let percent = (search.scanned * 100).checked_div(search.file_len).unwrap_or(0);
-            count.push_str(&format!(", searching {percent}%"));
+            count.push_str(&if short { format!(" {percent}%…") } else { format!(", searching {percent}%") });
         }
-        title.push(Span::styled(format!(" · /{} {position}/{count}", text::sanitize(search.query(), 60, false)), Style::new().cyan()));
+        title.push((Span::styled(format!(" · /{} {position}/{count}", text::sanitize(search.query(), 60, false)), Style::new().cyan()), 8));
     }
     if pane.fetching {
-        title.push(Span::styled(" · reading…", Style::new().dark_gray()));
+        title.push((Span::styled(" · reading…", Style::new().dark_gray()), 5));
     }
     title
 }
@@ -113,7 +138,8 @@ pub(crate) fn draw_output(frame: &mut Frame, app: &App, area: Rect) {
     let (width, height) = (area.width, area.height.saturating_sub(1));
     let (top, top_row) = app.output_position();
 
-    let block = Block::new().borders(Borders::TOP).title(Line::from(title(app, top, focused))).border_style(Style::new().dark_gray());
+    let title = Line::from(title(app, top, focused, usize::from(area.width)));
+    let block = Block::new().borders(Borders::TOP).title(title).border_style(Style::new().dark_gray());
     let inner = block.inner(area);
     frame.render_widget(block, area);
 

@@ -16,7 +16,7 @@ use crate::tui::model::text;
 
 pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     match &app.mode {
-        Mode::Help => draw_help(frame, area, app.help_scroll),
+        Mode::Help => draw_help(frame, app, area),
         Mode::Confirm(confirm) => draw_confirm(frame, confirm, area),
         Mode::Approval(prompt) => super::approval::draw(frame, prompt, area),
         Mode::NewJob(form) => draw_form(frame, form, area),
@@ -60,9 +60,12 @@ fn draw_confirm(frame: &mut Frame, confirm: &Confirm, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), popup);
 }
 
-fn help_text() -> Vec<Line<'static>> {
-    help::lines()
+fn help_text(app: &App) -> Vec<Line<'static>> {
+    help::lines(app)
         .map(|line| match line {
+            HelpLine::Fact { name, value } => {
+                Line::from(vec![Span::styled(format!("{name:>16}  "), Style::new().bold()), Span::raw(value)])
+            }
             HelpLine::Key { keys, what } => {
                 Line::from(vec![Span::styled(format!("{keys:>16}  "), Style::new().bold().cyan()), Span::raw(what)])
             }
@@ -76,10 +79,11 @@ fn help_text() -> Vec<Line<'static>> {
         .collect()
 }
 
-fn draw_help(frame: &mut Frame, area: Rect, scroll: usize) {
-    let lines = help_text();
+fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
+    let scroll = app.help_scroll;
+    let lines = help_text(app);
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let popup = centered(area, 96, height);
+    let popup = centered(area, help::HELP_WIDTH, height);
     let fits = popup.height >= height;
     let title = if fits { " Keys (Esc closes) " } else { " Keys (↑↓ more, Esc closes) " };
     let scroll = if fits { 0 } else { scroll.min(lines.len().saturating_sub(usize::from(popup.height.saturating_sub(2)))) };

@@ -3,14 +3,16 @@
 //! agent and model, tokens, what it is doing).
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use unicode_width::UnicodeWidthStr;
 
 use crate::human::elapsed;
 use crate::jobs::{JobRecord, Status};
 
+use super::fit::{end_cut, path_cut};
 use super::symbols::{shown_colour, shown_symbol};
 use crate::tui::model::app::{App, Focus, Mode, StatusFilter};
 use crate::tui::model::filters::{Shown, SortKey};
@@ -112,14 +114,23 @@ pub(crate) fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
     if below > 0 {
         header_title.push_str(&format!(" ▼{below}"));
     }
-    let mut titles: Vec<String> = vec![corner, "ID".to_owned()];
-    titles.extend(columns.iter().map(|&column| match column {
-        Column::Prompt => format!("PROMPT  ({header_title})"),
-        other => other.title().to_owned(),
-    }));
     let mut widths = vec![Constraint::Length(2), Constraint::Length(8)];
     widths.extend(columns.iter().map(|column| column.width()));
-    let header = Row::new(titles).style(Style::new().bold().dark_gray());
+    // Where each column lands, as the table lays them out: cells are cut to fit.
+    let rects = Layout::horizontal(widths.clone()).flex(Flex::Start).spacing(1).split(Rect::new(0, 0, area.width, 1));
+    let column_widths: Vec<u16> = rects.iter().skip(2).map(|rect| rect.width).collect();
+    let prompt_x = columns.iter().position(|&column| column == Column::Prompt).and_then(|at| rects.get(at + 2)).map(|rect| rect.x);
+    let summary = prompt_x
+        .map(|x| title_summary(&header_title, area.width.saturating_sub(x), column_widths_of(&columns, &column_widths, Column::Prompt)));
+    let mut titles: Vec<String> = vec![corner, "ID".to_owned()];
+    titles.extend(columns.iter().map(|&column| match column {
+        // Drawn over the row below, where it may take the next columns' room.
+        Column::Prompt => String::new(),
+        Column::Cwd if summary.as_ref().is_some_and(|summary| summary.covers_next) => String::new(),
+        other => other.title().to_owned(),
+    }));
+    let header_style = Style::new().bold().dark_gray();
+    let header = Row::new(titles).style(header_style);
 
     let selected = app.selected_row();
     let positions = app.queue_positions();
@@ -139,7 +150,7 @@ pub(crate) fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
                 style =
                     if app.focus == Focus::Table && !app.zoom { style.add_modifier(Modifier::REVERSED) } else { style.bg(Color::DarkGray) };
             }
-            job_row(app, record, &columns, &positions).style(style)
+            job_row(app, record, &columns, &column_widths, &positions).style(style)
         })
         .collect();
     #[cfg(test)]
@@ -154,6 +165,7 @@ pub(crate) fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
             format!("No job matches the filter ({} hidden): s / f to change it, Esc clears the text.", app.jobs.len())
         };
         frame.render_widget(Table::new(Vec::<Row>::new(), widths).header(header), area);
+        draw_summary(frame, area, prompt_x, summary, header_style);
         if area.height > 1 {
             let message_area = Rect { y: area.y + 1, height: area.height - 1, ..area };
             frame.render_widget(Paragraph::new(Line::styled(message, Style::new().dark_gray())), message_area);
@@ -161,12 +173,52 @@ pub(crate) fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
+    draw_summary(frame, area, prompt_x, summary, header_style);
+}
+
+/// What the prompt column's title says: `PROMPT` and what the table shows (how many of
+/// how many, the filters, the sort, the marks, the rows out of sight).
+struct Summary {
+    text: String,
+    /// It runs on over the next columns' titles (they are left out).
+    covers_next: bool,
+}
+
+/// The title over the prompt column, legible in `room` columns (to the table's right
+/// edge; `own` is the prompt column's): whole with the `PROMPT` label when it fits;
+/// else without the label; else cut.
+fn title_summary(summary: &str, room: u16, own: u16) -> Summary {
+    let room = usize::from(room);
+    let labelled = format!("PROMPT  ({summary})");
+    let bare = format!("({summary})");
+    let text = if labelled.width() <= room {
+        labelled
+    } else if bare.width() <= room {
+        bare
+    } else {
+        end_cut(&bare, room)
+    };
+    Summary { covers_next: text.width() > usize::from(own), text }
+}
+
+fn column_widths_of(columns: &[Column], widths: &[u16], wanted: Column) -> u16 {
+    columns.iter().position(|&column| column == wanted).and_then(|at| widths.get(at)).copied().unwrap_or(0)
+}
+
+fn draw_summary(frame: &mut Frame, area: Rect, prompt_x: Option<u16>, summary: Option<Summary>, style: Style) {
+    let (Some(x), Some(summary)) = (prompt_x, summary) else { return };
+    if area.height == 0 || x >= area.width {
+        return;
+    }
+    let place = Rect { x: area.x + x, y: area.y, width: area.width - x, height: 1 };
+    frame.render_widget(Paragraph::new(Span::styled(summary.text, style)), place);
 }
 
 fn job_row<'a>(
     app: &App,
     record: &'a JobRecord,
     columns: &[Column],
+    widths: &[u16],
     positions: &std::collections::HashMap<crate::jobs::JobId, usize>,
 ) -> Row<'a> {
     let shown = app.shown_status(record);
@@ -183,7 +235,8 @@ fn job_row<'a>(
         Cell::from(record.id.as_str()),
     ];
     let meta = record.meta.as_ref().ok();
-    for &column in columns {
+    for (&column, &width) in columns.iter().zip(widths) {
+        let width = usize::from(width);
         let cell = match (column, meta) {
             (Column::Status, _) => Cell::from(Span::styled(shown.word(), Style::new().fg(colour))),
             (Column::Age, _) => Cell::from(Span::styled(text::age(record, app.now), Style::new().dark_gray())),
@@ -203,18 +256,23 @@ fn job_row<'a>(
                     Some(model) => format!("{agent} {model}"),
                     None => agent.to_owned(),
                 };
-                Cell::from(text::sanitize(&who, 60, false))
+                Cell::from(end_cut(&text::sanitize(&who, 60, false), width))
             }
             (Column::Tokens, Some(meta)) => Cell::from(Span::styled(
                 meta.details.usage.map(|usage| crate::human::compact_count(usage.input_tokens + usage.output_tokens)).unwrap_or_default(),
                 Style::new().dark_gray(),
             )),
-            (Column::Activity, Some(meta)) => activity_cell(meta),
-            (Column::Prompt, Some(meta)) => prompt_cell(meta, shown),
-            (Column::Cwd, Some(meta)) => Cell::from(Span::styled(text::tilde(&meta.cwd, app.home.as_deref()), Style::new().dark_gray())),
+            (Column::Activity, Some(meta)) => activity_cell(meta, width),
+            (Column::Prompt, Some(meta)) => prompt_cell(meta, shown, width),
+            (Column::Cwd, Some(meta)) => {
+                let folder = text::sanitize(&text::tilde(&meta.cwd, app.home.as_deref()), 400, false);
+                Cell::from(Span::styled(path_cut(&folder, width), Style::new().dark_gray()))
+            }
             (Column::Prompt, None) => Cell::from(match &record.meta {
                 _ if shown == Shown::Starting => Span::styled("(starting…)", Style::new().dark_gray()),
-                Err(reason) => Span::styled(format!("corrupt: {}", text::sanitize(reason, 400, false)), Style::new().light_red()),
+                Err(reason) => {
+                    Span::styled(end_cut(&format!("corrupt: {}", text::sanitize(reason, 400, false)), width), Style::new().light_red())
+                }
                 Ok(_) => Span::raw(""),
             }),
             (_, None) => Cell::from(""),
@@ -225,19 +283,19 @@ fn job_row<'a>(
 }
 
 /// What a running agent does now; for a job that ended with a note, the note.
-fn activity_cell(meta: &crate::jobs::JobMeta) -> Cell<'static> {
+fn activity_cell(meta: &crate::jobs::JobMeta, width: usize) -> Cell<'static> {
+    let fit = |text: &str| end_cut(&text::sanitize(text, 200, false), width);
     match (&meta.details.activity, &meta.details.note) {
-        (Some(activity), _) if !meta.status.is_finished() => {
-            Cell::from(Span::styled(text::sanitize(activity, 200, false), Style::new().yellow()))
-        }
-        (_, Some(note)) if meta.status == Status::Error => Cell::from(Span::styled(text::sanitize(note, 200, false), Style::new().red())),
-        (_, Some(note)) => Cell::from(Span::styled(text::sanitize(note, 200, false), Style::new().dark_gray())),
+        (Some(activity), _) if !meta.status.is_finished() => Cell::from(Span::styled(fit(activity), Style::new().yellow())),
+        (_, Some(note)) if meta.status == Status::Error => Cell::from(Span::styled(fit(note), Style::new().red())),
+        (_, Some(note)) => Cell::from(Span::styled(fit(note), Style::new().dark_gray())),
         _ => Cell::from(""),
     }
 }
 
-/// The prompt's first line; a follow-up is marked `↳`, a lost job says so first.
-fn prompt_cell(meta: &crate::jobs::JobMeta, shown: Shown) -> Cell<'static> {
+/// The prompt's first line, cut with `…` to the column; a follow-up is marked `↳`, a
+/// lost job says so first.
+fn prompt_cell(meta: &crate::jobs::JobMeta, shown: Shown, width: usize) -> Cell<'static> {
     let first_line = meta.prompt.lines().find(|line| !line.trim().is_empty()).unwrap_or("");
     let mut spans = Vec::new();
     if shown == Shown::Lost {
@@ -246,6 +304,7 @@ fn prompt_cell(meta: &crate::jobs::JobMeta, shown: Shown) -> Cell<'static> {
     if meta.details.parent_job_id.is_some() {
         spans.push(Span::styled("↳ ", Style::new().cyan()));
     }
-    spans.push(Span::raw(text::sanitize(first_line, 400, false)));
+    let used: usize = spans.iter().map(|span| span.content.width()).sum();
+    spans.push(Span::raw(end_cut(&text::sanitize(first_line, 400, false), width.saturating_sub(used))));
     Cell::from(Line::from(spans))
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::support::TestHome;
-use crate::support::tmux::{DEADLINE, Tmux, dashboard_command, job_id_in, output_pane_of, pane_below};
+use crate::support::tmux::{DEADLINE, Tmux, dashboard_command, output_pane_of, pane_below, row_in};
 
 fn footer(screen: &str) -> String {
     screen.lines().rfind(|line| !line.trim().is_empty()).unwrap_or("").to_owned()
@@ -23,9 +23,12 @@ fn at_80_columns_the_footer_keeps_help_and_quit_and_the_header_its_counts() {
         let footer = footer(screen);
         footer.contains("? help") && footer.contains("q quit")
     };
-    tmux.wait_until("? help and q quit in the footer (table, running job)", DEADLINE, keeps);
-    let header = tmux.capture().lines().next().unwrap_or("").to_owned();
-    assert!(header.contains("●1") && header.contains("✓1"), "the header keeps its counts: {header}");
+    // The header keeps its counts (with their words, or at least symbols and numbers).
+    tmux.wait_until("? help and q quit in the footer (table, running job), the counts in the header", DEADLINE, |screen| {
+        let header = screen.lines().next().unwrap_or("");
+        let count = |short: &str, long: &str| header.contains(short) || header.contains(long);
+        keeps(screen) && count("●1", "● 1 running") && count("✓1", "✓ 1 done")
+    });
     // A result in the footer leaves them too.
     tmux.keys(&["b"]);
     tmux.wait_until("? help and q quit beside a result", DEADLINE, |screen| {
@@ -75,8 +78,7 @@ fn r_runs_a_finished_job_again_and_shows_the_new_one() {
     tmux.wait_for(&format!("Run job {first} again"), DEADLINE);
     tmux.wait_for("say:run-me-again", DEADLINE);
     tmux.keys(&["Enter"]);
-    tmux.wait_for("started job", DEADLINE);
-    let second = job_id_in(tmux.line_with("started job").unwrap().split("started job").nth(1).unwrap()).unwrap();
+    let second = tmux.started_job();
     assert_ne!(second, first);
     home.wait_for_status(&second, "done", DEADLINE);
     let (old, new) = (home.meta(&first), home.meta(&second));
@@ -98,8 +100,9 @@ fn marked_jobs_are_cancelled_together() {
     for id in [&kept, &first, &second] {
         tmux.wait_for(id, DEADLINE);
     }
-    // Newest first: the two marked jobs are the first two rows.
-    tmux.keys(&["g", "Space", "j", "Space"]);
+    // Newest first: the two marked jobs are the first two rows. Space marks and moves
+    // down, so two presses mark both.
+    tmux.keys(&["g", "Space", "Space"]);
     tmux.wait_for("[2 marked]", DEADLINE);
     tmux.keys(&["c"]);
     tmux.wait_for("Cancel 2 jobs?", DEADLINE);
@@ -107,8 +110,8 @@ fn marked_jobs_are_cancelled_together() {
     home.wait_for_status(&first, "cancelled", DEADLINE);
     home.wait_for_status(&second, "cancelled", DEADLINE);
     assert_eq!(home.status(&kept), "running", "the unmarked job runs on");
-    tmux.wait_until("both rows say cancelled", DEADLINE, |_| {
-        [&first, &second].iter().all(|id| tmux.row_of(id).is_some_and(|row| row.contains("cancelled")))
+    tmux.wait_until("both rows say cancelled", DEADLINE, |screen| {
+        [&first, &second].iter().all(|id| row_in(screen, id).is_some_and(|row| row.contains("cancelled")))
     });
     home.run(&["cancel", &kept, "--grace", "1"]);
 }
@@ -199,8 +202,10 @@ fn o_and_e_step_aside_for_the_pager_and_the_editor_and_the_dashboard_comes_back(
     tmux.keys(&["Enter"]);
     tmux.wait_for(&format!("detail of {id}"), DEADLINE);
     // Keys answer as before.
-    tmux.keys(&["Escape", "?"]);
+    tmux.escape("the detail view closed", |screen| screen.contains(&format!("output  {id}")));
+    tmux.keys(&["?"]);
     tmux.wait_for("Esc closes)", DEADLINE);
-    tmux.keys(&["Escape", "q"]);
+    tmux.escape("the help closed", |screen| !screen.contains("Esc closes)"));
+    tmux.keys(&["q"]);
     crate::support::wait_until("the dashboard to exit", DEADLINE, || tmux.exited_cleanly());
 }

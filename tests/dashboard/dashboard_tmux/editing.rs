@@ -1,13 +1,11 @@
 //! Text entry: a paste lands whole in the form, and a prompt edits like a text field.
 
 use crate::support::TestHome;
-use crate::support::tmux::{DEADLINE, Tmux, dashboard_command, job_id_in};
+use crate::support::tmux::{DEADLINE, Tmux, dashboard_command};
 
-/// The id in the footer's "started job …".
+/// The id in the footer's "started job …", once its row is listed.
 fn started_id(tmux: &Tmux) -> String {
-    tmux.wait_for("started job", DEADLINE);
-    let line = tmux.line_with("started job").unwrap();
-    job_id_in(line.split("started job").nth(1).unwrap()).unwrap()
+    tmux.started_job()
 }
 
 #[test]
@@ -22,10 +20,10 @@ fn a_multi_line_paste_goes_whole_into_the_prompt_and_no_line_acts_as_a_key() {
     tmux.wait_for("New job", DEADLINE);
     let pasted = "say:pasted-first\nd\ny\nsay:c-d-y-n-q\nq\nsay:pasted-last";
     tmux.paste(pasted);
-    tmux.wait_for("Prompt (6 lines)", DEADLINE);
-    let screen = tmux.capture();
+    let screen = tmux.wait_until("the paste whole in the prompt", DEADLINE, |screen| {
+        screen.contains("Prompt (6 lines)") && screen.contains("say:pasted-last")
+    });
     assert!(!screen.contains("Delete job") && !screen.contains("Cancel job") && !tmux.exited_cleanly(), "{screen}");
-    assert!(screen.contains("say:pasted-last"), "{screen}");
 
     tmux.keys(&["Enter"]);
     let id = started_id(&tmux);

@@ -23,8 +23,7 @@ fn a_six_kilobyte_line_is_read_to_its_end_in_wrap_mode() {
     // From the top, row by row (a page at a time), down to the long line's end.
     tmux.keys(&["g"]);
     tmux.wait_until("the top", DEADLINE, |screen| output_pane_of(screen).contains("pid:agent=") && !screen.contains("THE-END"));
-    tmux.press_until("PageDown", 40, "THE-END paged to", |screen| output_pane_of(screen).contains("THE-END"));
-    let screen = tmux.capture();
+    let screen = tmux.press_until("PageDown", 40, "THE-END paged to", |screen| output_pane_of(screen).contains("THE-END"));
     assert!(screen.contains("scrolled, line 2/3"), "the title names the long line:\n{screen}");
 }
 
@@ -67,10 +66,17 @@ fn a_search_finds_a_match_thirty_thousand_lines_up_in_the_file() {
     });
     tmux.wait_for("/needle-far-up 1/1", DEADLINE);
     tmux.wait_for("/30,002", DEADLINE);
-    // A regular expression over the whole file too.
-    tmux.keys(&["Escape", "/"]);
+    // A regular expression over the whole file too: from the needle's line (the first
+    // shown), its first match is the first after it; N wraps to the last.
+    tmux.escape("the first search ended", |screen| !screen.contains("· /needle-far-up"));
+    tmux.keys(&["/"]);
     tmux.type_text("re:^line 1234[0-9]$");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("/re:^line 1234[0-9]$ 10/10", DEADLINE);
-    tmux.wait_for("line 12349", DEADLINE);
+    tmux.wait_until("the first match after the cursor", DEADLINE, |screen| {
+        screen.contains("/re:^line 1234[0-9]$ 1/10") && output_pane_of(screen).lines().any(|line| line == "line 12340")
+    });
+    tmux.keys(&["N"]);
+    tmux.wait_until("N wrapped to the last match", DEADLINE, |screen| {
+        screen.contains("/re:^line 1234[0-9]$ 10/10") && output_pane_of(screen).lines().any(|line| line == "line 12349")
+    });
 }
