@@ -17,6 +17,15 @@ pub struct StartView {
     /// A pending job's place in the queue (1 = next).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_position: Option<usize>,
+    /// What the starter should know besides (the origin had uncommitted changes that a
+    /// worktree does not carry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+    /// The worktree the job runs in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
 }
 
 /// The original's `codex_poll` result: its keys first, then the final answer and the

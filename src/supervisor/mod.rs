@@ -16,6 +16,7 @@ mod capped;
 mod cleanup;
 pub mod events;
 mod handshake;
+mod isolation;
 mod job;
 mod run;
 mod stream;

@@ -70,6 +70,13 @@ impl Repository {
         None
     }
 
+    /// The branch checked out (`refs/heads/…`), when `HEAD` names one.
+    pub fn head_ref(&self) -> Option<String> {
+        let content = read_small(&self.git_dir.join("HEAD"))?;
+        let name = content.trim().strip_prefix("ref:")?.trim();
+        is_ref_name(name).then(|| name.to_owned())
+    }
+
     /// The repository's own ignore patterns (`info/exclude`), when they can be read
     /// safely: git is not pointed at the repository's git directory, so they are
     /// handed on. Patterns are data; git runs nothing for them.

@@ -167,20 +167,29 @@ const RECORD_DEADLINE: Duration = Duration::from_secs(2);
 /// Adds `child` to the parent's `follow_ups`, holding the parent's lock so that no
 /// other writer (another follow-up, a reader settling it) interleaves.
 pub fn record(store: &JobStore, parent: &JobId, child: &str) -> Result<()> {
-    let folder = store.job_dir(parent);
-    let began = std::time::Instant::now();
-    let _owner = loop {
-        match OwnerLock::create(&folder) {
-            Ok(owner) => break owner,
-            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock && began.elapsed() < RECORD_DEADLINE => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(err) => return Err(JobError::io("locking", store.lock_path(parent), err)),
-        }
-    };
+    let _owner = OwnerWait::take(store, parent, RECORD_DEADLINE)?;
     let mut meta = store.read_meta_raw(parent)?;
     if !meta.details.follow_ups.iter().any(|known| known == child) {
         meta.details.follow_ups.push(child.to_owned());
     }
     meta.write_to(&store.meta_path(parent), crate::atomic::Durability::Durable)
+}
+
+/// Taking a finished job's lock to write its record, waiting a little for another writer.
+pub struct OwnerWait;
+
+impl OwnerWait {
+    pub fn take(store: &JobStore, id: &JobId, deadline: Duration) -> Result<OwnerLock> {
+        let folder = store.job_dir(id);
+        let began = std::time::Instant::now();
+        loop {
+            match OwnerLock::create(&folder) {
+                Ok(owner) => return Ok(owner),
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock && began.elapsed() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(err) => return Err(JobError::io("locking", store.lock_path(id), err)),
+            }
+        }
+    }
 }
