@@ -7,6 +7,7 @@
 mod file;
 #[cfg(test)]
 mod tests;
+mod worktree;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -79,6 +80,8 @@ pub struct Settings {
     pub max_output: Setting<Option<u64>>,
     pub retention: Setting<Option<Retention>>,
     pub agents: BTreeMap<String, AgentConfig>,
+    /// Worktrees: whether jobs get one by default, where they live, what is copied in.
+    pub worktrees: worktree::WorktreeSettings,
 }
 
 /// The process environment, with empty values read as unset.
@@ -233,6 +236,7 @@ impl Settings {
                 None => Setting { value: None, source: Source::Default },
             },
             agents: file.agents.clone(),
+            worktrees: worktree::WorktreeSettings::from_file(file, &path)?,
             path,
         };
         // The default agent must be one that exists.

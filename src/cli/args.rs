@@ -59,6 +59,12 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write every page into a folder.
     Man(ManArgs),
+    /// Show a job's change: frozen when it ended (live while a worktree job runs).
+    Diff(super::DiffArgs),
+    /// Bring a finished job's change into its origin folder, all or nothing.
+    Apply(super::ApplyArgs),
+    /// Remove a job's worktree and branch (its record is kept).
+    Discard(super::DiscardArgs),
     /// Runs one job's supervisor (started by `start`, not by hand).
     #[command(name = "__supervise", hide = true)]
     Supervise,
@@ -117,6 +123,8 @@ pub struct StartArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub time_limits: TimeLimitArgs,
+    #[command(flatten)]
+    pub isolation: super::WorktreeArgs,
     /// Print the result as JSON: {"job_id", "status", "pid"} (and "queue_position" when pending).
     #[arg(long)]
     pub json: bool,

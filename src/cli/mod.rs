@@ -7,12 +7,14 @@ mod logs;
 mod register;
 mod render;
 mod shell;
+mod worktree;
 
 pub use args::*;
 pub use logs::logs;
 pub use register::{InstallArgs, TargetArgs, UninstallArgs, install, uninstall};
 pub use render::warn;
 pub use shell::{CompletionsArgs, ManArgs, completions, man};
+pub use worktree::{ApplyArgs, DiffArgs, DiscardArgs, WorktreeArgs, apply, diff, discard};
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -80,17 +82,24 @@ fn read_prompt(words: &[String]) -> anyhow::Result<String> {
 
 /// The ceiling configured for this home (`max_policy` in config.toml or
 /// `CODEX_ASYNC_MAX_POLICY`): the command line is held to it as MCP callers are.
-fn ceiling(engine: &Engine, settings: &Settings) -> Ceiling {
+pub(crate) fn ceiling(engine: &Engine, settings: &Settings) -> Ceiling {
     Ceiling::new(settings.max_policy.value, engine.store().home())
 }
 
 pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
     let (settings, _) = settings(engine, &args.flags(), false)?;
     let prompt = read_prompt(&args.prompt)?;
+    let isolation = settings.worktrees.isolation(engine.store().home(), args.isolation.asked(), args.isolation.base.clone());
+    if args.isolation.attempts()? > 1 {
+        return worktree::start_attempts(engine, &settings, &args, &prompt, isolation);
+    }
     let agent = settings.agents().resolve(args.agent.as_deref())?;
-    let request = StartRequest::new(prompt, &args.cwd, settings.policy.value, agent)?
+    let mut request = StartRequest::new(prompt, &args.cwd, settings.policy.value, agent)?
         .with_options(args.options.options())?
         .with_limits(settings.job_limits());
+    if let Some(isolation) = isolation {
+        request = request.isolated(isolation);
+    }
     ceiling(engine, &settings).admit(&request)?;
     started(engine, &request, args.json, None)
 }
@@ -323,7 +332,7 @@ pub fn token(engine: &Engine, args: TokenArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// One line of JSON per result, for scripts and `jq`.
-fn emit_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+pub(crate) fn emit_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let mut out = render::Out::default();
     out.line(serde_json::to_string(value)?);
     out.flush();

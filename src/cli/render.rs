@@ -53,6 +53,9 @@ pub fn started(out: &mut Out, view: &StartView) {
         }
         _ => {}
     }
+    if let Some(notice) = &view.notice {
+        warn(format!("codex-async: {notice}"));
+    }
 }
 
 pub fn poll(out: &mut Out, view: &PollView) {

@@ -238,8 +238,8 @@ pub async fn remove(origin: &Path, path: &Path, branch: &str, id: &str, budget: 
     let mut removed = false;
     if let Some(worktree) = Repository::find(path)
         && worktree.top == path
-        && worktree.common_dir == session.repository().common_dir
-        && worktree.git_dir != worktree.common_dir
+        && worktree.same_repository(session.repository())
+        && worktree.is_linked_worktree()
     {
         std::fs::remove_dir_all(path).map_err(|source| WorktreeError::Io { path: path.to_owned(), source })?;
         removed = true;

@@ -157,6 +157,23 @@ pub fn request(parent: &JobMeta, follow: FollowUp, agents: &Agents) -> Result<Fo
         .with_options(options)?
         .continuing(Continues { parent_job_id: id.clone(), session_id })?
         .with_limits(follow.limits);
+    // A worktree job's follow-up runs in the same worktree, on the same branch.
+    let request = match (&parent.details.worktree, &parent.details.branch, &parent.details.base_commit) {
+        (Some(worktree), Some(branch), Some(base_commit)) if parent.details.discarded_at.is_none() => {
+            request.isolated(crate::jobs::worktree::Isolation::Reuse {
+                worktree: worktree.into(),
+                branch: branch.clone(),
+                base_commit: base_commit.clone(),
+                commit: true,
+            })
+        }
+        (Some(worktree), _, _) => {
+            return Err(JobError::BadRequest(format!(
+                "job '{id}''s worktree {worktree} was discarded: start a new job instead of a follow-up"
+            )));
+        }
+        _ => request,
+    };
     let inherited = Inherited { cwd: request.cwd.display().to_string(), approval_policy: inherited_policy, ..inherited };
     Ok(FollowUpRequest { request, inherited })
 }

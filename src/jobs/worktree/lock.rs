@@ -18,7 +18,7 @@ pub async fn apply_lock(store: &JobStore, common_dir: &Path) -> Result<ApplyLock
     let folder = store.home().join("locks");
     JobStore::ensure_dir(&folder)?;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    common_dir.hash(&mut hasher);
+    std::fs::canonicalize(common_dir).unwrap_or_else(|_| common_dir.to_owned()).hash(&mut hasher);
     let path = folder.join(format!("apply-{:016x}.lock", hasher.finish()));
     let file = OpenOptions::new()
         .create(true)

@@ -69,7 +69,7 @@ pub async fn place(isolation: &Isolation, origin: &Path, id: &str) -> Result<Pla
             let Some(found) = found else {
                 return Err(format!("the worktree {} is gone: start a new job instead", worktree.display()));
             };
-            if found.common_dir != origin_repository.common_dir || found.git_dir == found.common_dir {
+            if !found.same_repository(&origin_repository) || !found.is_linked_worktree() {
                 return Err(format!("{} is not a worktree of the repository at {}", worktree.display(), origin_repository.top.display()));
             }
             let inside = origin.strip_prefix(&origin_repository.top).unwrap_or(Path::new(""));
