@@ -13,3 +13,4 @@ mod cli;
 mod install;
 mod jobs_input;
 mod jobs_lifecycle;
+mod worktree;

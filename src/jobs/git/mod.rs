@@ -33,6 +33,8 @@ mod session;
 mod tests;
 mod tree_diff;
 pub mod worktree;
+#[cfg(test)]
+mod worktree_tests;
 
 use std::path::Path;
 use std::time::Duration;

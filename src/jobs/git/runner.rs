@@ -184,12 +184,29 @@ pub(super) async fn run(call: Call<'_>) -> Result<Printed, GitError> {
     let mut bytes = Vec::new();
     let mut complaint = Vec::new();
     let cap = limits.max_bytes as u64;
-    // Both pipes at once: git blocked on a full stderr would never close stdout.
+    // Both pipes at once: git blocked on a full stderr would never close stdout. Past
+    // the cap on stdout, git is ended at once (it may be blocked writing more).
     let read_both = async {
-        let mut out = (&mut stdout).take(cap + 1);
-        let mut err = (&mut stderr).take(MAX_STDERR as u64);
-        let (out, err) = tokio::join!(out.read_to_end(&mut bytes), err.read_to_end(&mut complaint));
-        out.and(err.map(|_| 0))
+        let mut out_pipe = (&mut stdout).take(cap + 1);
+        let mut err_pipe = (&mut stderr).take(MAX_STDERR as u64);
+        let mut out = std::pin::pin!(out_pipe.read_to_end(&mut bytes));
+        let mut err = std::pin::pin!(err_pipe.read_to_end(&mut complaint));
+        let (mut out_done, mut err_done) = (false, false);
+        while !(out_done && err_done) {
+            tokio::select! {
+                read = &mut out, if !out_done => {
+                    out_done = true;
+                    if read? as u64 > cap {
+                        return Ok(true);
+                    }
+                }
+                read = &mut err, if !err_done => {
+                    err_done = true;
+                    read?;
+                }
+            }
+        }
+        Ok::<bool, std::io::Error>(false)
     };
     match tokio::time::timeout_at(deadline, read_both).await {
         Err(_) => return Err(GitError::TimedOut { query: name, deadline: limits.deadline }),
