@@ -8,6 +8,7 @@ mod file;
 #[cfg(test)]
 mod tests;
 mod worktree;
+pub use worktree::WorktreeSettings;
 
 use std::collections::BTreeMap;
 use std::fmt;

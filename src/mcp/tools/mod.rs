@@ -12,9 +12,11 @@
 //! message that names what was wrong and what is valid; only an unknown tool name is a
 //! protocol error.
 
+mod apply;
 mod await_any;
 mod cancel;
 mod common;
+mod diff;
 mod list;
 mod poll;
 mod reply;
@@ -35,7 +37,8 @@ use common::ToolError;
 pub use common::{ToolContext, error_result};
 
 /// Every tool's name, in the order an unknown name's error lists them.
-const NAMES: [&str; 7] = [start::NAME, poll::NAME, list::NAME, cancel::NAME, wait::NAME, await_any::NAME, reply::NAME];
+const NAMES: [&str; 9] =
+    [start::NAME, poll::NAME, list::NAME, cancel::NAME, wait::NAME, await_any::NAME, reply::NAME, diff::NAME, apply::NAME];
 
 /// Every tool this server offers; `max_wait` is this server's cap on one wait.
 pub fn definitions(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
@@ -47,6 +50,8 @@ pub fn definitions(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
         cancel::definition(),
         wait::definition(max_wait),
         await_any::definition(max_wait),
+        diff::definition(),
+        apply::definition(),
     ]
 }
 
@@ -71,6 +76,8 @@ pub async fn call(
         cancel::NAME => cancel::handle(tool, arguments).await,
         wait::NAME => wait::handle(tool, arguments, &context).await,
         await_any::NAME => await_any::handle(tool, arguments, &context).await,
+        diff::NAME => diff::handle(tool, arguments).await,
+        apply::NAME => apply::handle(tool, arguments).await,
         other => {
             let names = NAMES.join(", ");
             return Err(McpError::invalid_params(format!("unknown tool {other:?}: this server has {names}"), None));
