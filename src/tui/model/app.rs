@@ -37,6 +37,10 @@ pub(crate) enum ConfirmKind {
     Delete,
     /// Remove every finished job.
     Clean,
+    /// Apply a job's change to its origin.
+    Apply,
+    /// Remove a job's worktree and branch.
+    Discard,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

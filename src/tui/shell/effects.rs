@@ -143,9 +143,26 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
         Effect::Diff { job, cwd, base } => {
             // On a blocking thread, as it reads the job's folder (which may hang).
             let runtime = tokio::runtime::Handle::current();
+            let engine = context.engine.clone();
             in_background(results, move || {
-                let text = runtime.block_on(diff_view::git_diff(&cwd, base.as_deref()));
+                let text = runtime.block_on(diff_view::job_diff(&engine, &job, &cwd, base.as_deref()));
                 TaskResult::Diff { id: job, text }
+            });
+        }
+        Effect::Apply(job) => {
+            let runtime = tokio::runtime::Handle::current();
+            let engine = context.engine.clone();
+            in_background(results, move || {
+                let text = runtime.block_on(crate::tui::update::worktree::apply(&engine, &job));
+                TaskResult::Reviewed { id: job, text }
+            });
+        }
+        Effect::Discard(job) => {
+            let runtime = tokio::runtime::Handle::current();
+            let engine = context.engine.clone();
+            in_background(results, move || {
+                let text = runtime.block_on(crate::tui::update::worktree::discard(&engine, &job));
+                TaskResult::Reviewed { id: job, text }
             });
         }
         Effect::FolderMatches(typed) => {

@@ -310,3 +310,4 @@ fn snapshot_escapes_that_used_to_leak() {
     assert!(screen.contains("cleared nothing") && !screen.contains("evil title"), "{screen}");
     insta::assert_snapshot!("escapes_that_used_to_leak", screen);
 }
+mod worktree;

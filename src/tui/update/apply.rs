@@ -90,6 +90,11 @@ impl App {
                 self.flash = Some("removing finished jobs…".to_owned());
                 vec![Effect::Clean]
             }
+            ConfirmKind::Apply => {
+                self.flash = Some("applying…".to_owned());
+                confirm.ids.into_iter().map(Effect::Apply).collect()
+            }
+            ConfirmKind::Discard => confirm.ids.into_iter().map(Effect::Discard).collect(),
         }
     }
 

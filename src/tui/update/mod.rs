@@ -17,3 +17,4 @@ mod normal;
 mod results;
 mod scroll;
 mod select;
+pub(crate) mod worktree;

@@ -79,6 +79,8 @@ impl App {
             Action::AskCancel => self.ask_cancel(),
             Action::AskDelete => self.ask_delete(),
             Action::AskClean => self.ask_clean(),
+            Action::AskApply => self.ask_apply(),
+            Action::AskDiscard => self.ask_discard(),
             Action::CycleStatusFilter => {
                 self.status_filter = self.status_filter.next();
                 return self.remembering(|app| app.refresh_view());

@@ -33,6 +33,12 @@ fn draw_confirm(frame: &mut Frame, confirm: &Confirm, area: Rect) {
         (ConfirmKind::Delete, [one]) => (" Delete job? ", format!("Delete job {one} and its output?")),
         (ConfirmKind::Delete, _) => (" Delete jobs? ", format!("Delete {count} jobs and their output?")),
         (ConfirmKind::Clean, _) => (" Clean finished jobs? ", format!("Remove all {count} finished job(s) and their output?")),
+        (ConfirmKind::Apply, _) => {
+            (" Apply change? ", format!("Apply job {}'s change to its folder?", confirm.ids.first().map_or("?", |id| id.as_str())))
+        }
+        (ConfirmKind::Discard, _) => {
+            (" Discard worktree? ", format!("Remove job {}'s worktree and branch?", confirm.ids.first().map_or("?", |id| id.as_str())))
+        }
     };
     let detail = match confirm.kind {
         ConfirmKind::Clean => "Running and pending jobs stay; corrupt ones are left to look at.".to_owned(),
