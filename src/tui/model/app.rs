@@ -137,6 +137,9 @@ pub struct App {
     /// The agents the form offers, and the one it starts with.
     pub(crate) agents: Vec<String>,
     pub(crate) default_agent: String,
+    /// Whether the form starts a job in its own worktree unless told otherwise (the
+    /// config's `isolation`).
+    pub(crate) worktree_by_default: bool,
     /// How many jobs may run at once (the config's `max_running`), for the header.
     pub(crate) queue_limit: Option<usize>,
     /// A mistake in config.toml the dashboard started without (`--ignore-config`).
@@ -187,6 +190,7 @@ impl App {
             default_policy: crate::jobs::ApprovalPolicy::Suggest,
             agents: crate::jobs::Agents::BUILT_IN.iter().map(|name| (*name).to_owned()).collect(),
             default_agent: "codex".to_owned(),
+            worktree_by_default: false,
             queue_limit: None,
             config_problem: None,
             prompts: Vec::new(),

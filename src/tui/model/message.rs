@@ -123,6 +123,8 @@ pub enum Effect {
         agent: String,
         /// The job this one runs again (`R`): its notice says what came from it.
         rerun_of: Option<JobId>,
+        /// In a worktree of its own.
+        worktree: bool,
     },
     /// Continue a finished job's conversation.
     Reply {

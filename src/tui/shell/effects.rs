@@ -81,8 +81,9 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
                 TaskResult::Cleaned(outcome)
             });
         }
-        Effect::Start { prompt, cwd, policy, agent, rerun_of } => {
+        Effect::Start { prompt, cwd, policy, agent, rerun_of, worktree } => {
             let engine = context.engine.clone();
+            let isolation = context.worktrees.isolation(context.engine.store().home(), Some(worktree), None);
             let agent = context.agents.resolve(Some(&agent));
             let limits = context.limits;
             let ceiling = context.ceiling.clone();
@@ -90,6 +91,10 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
                 let outcome = agent
                     .and_then(|agent| StartRequest::new(prompt, &cwd, policy, agent))
                     .map(|request| request.with_limits(limits))
+                    .map(|request| match isolation {
+                        Some(isolation) => request.isolated(isolation),
+                        None => request,
+                    })
                     .and_then(|request| ceiling.admit(&request).map(|()| request))
                     .and_then(|request| {
                         let again = rerun_of.map(|parent| rerun_notice(&parent, &request));

@@ -84,3 +84,23 @@ fn d_says_the_change_was_frozen_and_where() {
     assert!(drawn.contains("Frozen when a2a2a2a2 ended: branch codex-async/a2a2a2a2"), "{drawn}");
     assert!(drawn.contains("a.txt | 2 +-"), "{drawn}");
 }
+
+#[test]
+fn the_form_toggles_a_worktree_and_starts_with_it() {
+    let mut app = with(vec![]);
+    app.worktree_by_default = true;
+    app.apply(Action::NewJob);
+    let Mode::NewJob(form) = &mut app.mode else { panic!("the form opens") };
+    assert!(form.worktree, "the config's isolation is the form's default");
+    assert!(screen(&app).contains("in its own git worktree"));
+    let Mode::NewJob(form) = &mut app.mode else { panic!() };
+    form.prompt.set_text("fix it");
+    while form.field != super::super::model::form::Field::Isolation {
+        form.step_for_test();
+    }
+    form.choose(true);
+    assert!(!form.worktree, "←/→ toggles it");
+    form.choose(true);
+    let effects = app.apply(Action::Submit);
+    assert!(matches!(&effects[0], Effect::Start { worktree: true, .. }), "{effects:?}");
+}

@@ -135,10 +135,10 @@ impl App {
                     form.submitting = true;
                     form.error = None;
                     let effect = match request {
-                        FormRequest::Start { prompt, cwd, policy, agent, rerun_of } => {
+                        FormRequest::Start { prompt, cwd, policy, agent, rerun_of, worktree } => {
                             Remembered::push(&mut self.prompts, &prompt);
                             Remembered::push(&mut self.folders, &form.cwd.text());
-                            Effect::Start { prompt, cwd, policy, agent, rerun_of }
+                            Effect::Start { prompt, cwd, policy, agent, rerun_of, worktree }
                         }
                         FormRequest::Reply { parent, prompt, policy } => {
                             Remembered::push(&mut self.prompts, &prompt);

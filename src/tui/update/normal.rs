@@ -117,13 +117,14 @@ impl App {
                 return vec![Effect::Remember(self.remembered())];
             }
             Action::NewJob => {
-                let form = NewJobForm::new(
+                let mut form = NewJobForm::new(
                     &self.start_cwd.display().to_string(),
                     self.default_policy,
                     self.agents.clone(),
                     &self.default_agent,
                     self.recall(),
                 );
+                form.worktree = self.worktree_by_default;
                 self.mode = Mode::NewJob(Box::new(form));
             }
             Action::FollowUp => self.follow_up(),

@@ -155,6 +155,12 @@ fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
     rows.push((Some(Line::default()), 1));
     rows.push((Some(Line::from(Span::styled("Approval policy (←/→)", field_style(Field::Policy)))), 1));
     rows.push((Some(policies), 1));
+    if form.parent.is_none() {
+        rows.push((Some(Line::from(Span::styled("Runs (←/→)", field_style(Field::Isolation)))), 1));
+        let places = vec!["in the folder".to_owned(), "in its own git worktree".to_owned()];
+        let chosen = places[usize::from(form.worktree)].clone();
+        rows.push((Some(choices(places, &chosen)), 1));
+    }
     rows.push((Some(Line::default()), 1));
     let verb = if form.parent.is_some() { "sends the follow-up" } else { "starts the job" };
     let (last, last_rows) = if form.submitting {
