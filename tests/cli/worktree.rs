@@ -223,6 +223,17 @@ fn attempts_start_a_set_each_in_its_own_worktree_and_apply_discards_the_others()
     }
     let worktrees: Vec<&str> = metas.iter().map(|meta| meta["worktree"].as_str().unwrap()).collect();
     assert_eq!(worktrees.iter().collect::<std::collections::BTreeSet<_>>().len(), 3, "three worktrees");
+    // `list` shows the set together: the first attempt, the others under it.
+    let listed = stdout(&scene.run(&["list"]));
+    let lines: Vec<&str> = listed.lines().collect();
+    let first = lines.iter().position(|line| line.starts_with(&ids[0])).unwrap();
+    assert!(lines[first + 1].starts_with(&format!("└2 {}", ids[1])), "{listed}");
+    assert!(lines[first + 2].starts_with(&format!("└3 {}", ids[2])), "{listed}");
+    assert!(lines[first].contains("[1 +1 −0]"), "the change beside the prompt: {listed}");
+    let polled = stdout(&scene.run(&["poll", &ids[1]]));
+    assert!(polled.contains(&format!("attempt   2 of set {}", ids[0])), "{polled}");
+    assert!(polled.contains("change    1 file, +1 −0"), "{polled}");
+    assert!(polled.contains(&format!("branch    codex-async/{}", ids[1])), "{polled}");
     let applied = scene.run(&["apply", "--discard-others", &ids[1]]);
     assert!(applied.status.success(), "{}", stderr(&applied));
     assert!(stdout(&applied).contains(&ids[0]) && stdout(&applied).contains(&ids[2]));

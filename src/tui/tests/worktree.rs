@@ -104,3 +104,13 @@ fn the_form_toggles_a_worktree_and_starts_with_it() {
     let effects = app.apply(Action::Submit);
     assert!(matches!(&effects[0], Effect::Start { worktree: true, .. }), "{effects:?}");
 }
+
+#[test]
+fn the_detail_view_names_the_worktree_branch_and_change() {
+    let mut app = with(vec![worktree_job("b2b2b2b2", "done", true)]);
+    app.apply(Action::Detail);
+    let drawn = screen(&app);
+    assert!(drawn.contains("Worktree    /home/me/.codex-async/worktrees/b2b2b2b2"), "{drawn}");
+    assert!(drawn.contains("Branch      codex-async/b2b2b2b2 (from 4b825dc642cb)"), "{drawn}");
+    assert!(drawn.contains("Change      3 files, +10 −2 · D shows it · applied"), "{drawn}");
+}
