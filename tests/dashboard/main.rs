@@ -9,3 +9,4 @@ mod support;
 
 mod dashboard_tmux;
 mod prop_render;
+mod worktree_tmux;
