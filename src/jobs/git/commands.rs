@@ -58,8 +58,9 @@ pub enum Change<'a> {
     AddAll,
     /// Writes the index as a tree; prints its id.
     WriteTree,
-    /// A commit of `tree` on `parent`; prints its id. Never signed (no program runs).
-    Commit { tree: &'a ObjectId, parent: &'a ObjectId, message: &'a str },
+    /// A commit of `tree` on `parent` (a first commit without); prints its id. Never
+    /// signed (no program runs).
+    Commit { tree: &'a ObjectId, parent: Option<&'a ObjectId>, message: &'a str },
     /// The diff from one commit (or tree) to another.
     Diff { from: &'a ObjectId, to: &'a ObjectId, form: DiffForm },
     /// Applies the patch file at `patch` (a file of the private git directory).
@@ -86,7 +87,11 @@ impl Change<'_> {
             Change::AddAll => words(&["add", "-A", "--"]),
             Change::WriteTree => words(&["write-tree"]),
             Change::Commit { tree, parent, message } => {
-                let mut args = words(&["commit-tree", "--no-gpg-sign", "-p", parent.as_str(), "-m"]);
+                let mut args = words(&["commit-tree", "--no-gpg-sign"]);
+                if let Some(parent) = parent {
+                    args.extend(words(&["-p", parent.as_str()]));
+                }
+                args.push("-m".into());
                 args.push(OsString::from(*message));
                 args.extend(words(&["--end-of-options", tree.as_str()]));
                 args

@@ -51,7 +51,13 @@ pub async fn snapshot_tree(session: &mut Session, scratch: bool, budget: Budget)
 }
 
 /// Commits `tree` on `parent`; the new commit's id.
-pub async fn commit(session: &Session, tree: &ObjectId, parent: &ObjectId, message: &str, budget: Budget) -> Result<ObjectId, GitError> {
+pub async fn commit(
+    session: &Session,
+    tree: &ObjectId,
+    parent: Option<&ObjectId>,
+    message: &str,
+    budget: Budget,
+) -> Result<ObjectId, GitError> {
     let printed = session.change(Change::Commit { tree, parent, message }, budget.limits(SMALL)).await?;
     printed_id(&printed, "commit-tree")
 }

@@ -27,6 +27,7 @@ mod error;
 mod files;
 pub mod freeze;
 mod object_id;
+pub mod project;
 mod runner;
 mod session;
 #[cfg(test)]

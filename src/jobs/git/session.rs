@@ -103,6 +103,12 @@ impl Session {
         self.head.as_ref()
     }
 
+    /// Commits made from now on name `name <email>` as author and committer.
+    pub fn set_identity(&mut self, name: &str, email: &str) {
+        self.settings.push(("user.name".to_owned(), name.to_owned()));
+        self.settings.push(("user.email".to_owned(), email.to_owned()));
+    }
+
     /// The repository, as its `.git` describes it.
     pub fn repository(&self) -> &Repository {
         &self.repository

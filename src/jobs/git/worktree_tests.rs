@@ -55,7 +55,7 @@ fn every_writing_command_ends_options_before_revisions_and_paths() {
     };
     ends(Change::CheckOut(&id).args(), &[id.as_str()]);
     ends(Change::ReadTree(&id).args(), &[id.as_str()]);
-    ends(Change::Commit { tree: &id, parent: &other, message: "--output=/tmp/x" }.args(), &[id.as_str()]);
+    ends(Change::Commit { tree: &id, parent: Some(&other), message: "--output=/tmp/x" }.args(), &[id.as_str()]);
     ends(Change::Diff { from: &id, to: &other, form: DiffForm::Patch }.args(), &[id.as_str(), other.as_str(), "--"]);
     ends(Change::Apply { patch, to: ApplyTo::Index, reverse: true }.args(), &["/private/job.patch"]);
     ends(RefCommand::Resolve("main").args(), &["main^{commit}"]);
@@ -67,7 +67,7 @@ fn every_writing_command_ends_options_before_revisions_and_paths() {
     let add = RefCommand::AddWorktree { path: Path::new("/w/-x"), branch: "codex-async/a", commit: &id }.args();
     ends(add, &["/w/-x", id.as_str()]);
     let commit: Vec<String> =
-        Change::Commit { tree: &id, parent: &other, message: "m" }.args().iter().map(|a| a.to_string_lossy().into()).collect();
+        Change::Commit { tree: &id, parent: Some(&other), message: "m" }.args().iter().map(|a| a.to_string_lossy().into()).collect();
     assert!(commit.contains(&"--no-gpg-sign".to_owned()), "a commit never runs a signing program");
 }
 
@@ -172,4 +172,18 @@ async fn a_patch_over_the_cap_keeps_the_stat_only_and_freezing_in_scratch_writes
     drop(session);
     assert_eq!(git(&repo, &["count-objects", "-v"]), objects_before, "nothing written into the repository");
     assert_eq!(git(&repo, &["status", "--porcelain"]), "M a.txt\n?? b.txt", "its index untouched");
+}
+
+#[tokio::test]
+async fn a_new_project_gets_its_first_commit_through_the_runner() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(dir.path().join("README.md"), "# x\n").unwrap();
+    let first = super::project::init_with_first_commit(dir.path(), "Initial commit", "demo", "demo@localhost").await.unwrap();
+    assert_eq!(git(dir.path(), &["rev-parse", "HEAD"]), first.as_str());
+    assert_eq!(git(dir.path(), &["rev-parse", "--abbrev-ref", "HEAD"]), "main");
+    assert_eq!(git(dir.path(), &["log", "--format=%an <%ae> %s"]), "demo <demo@localhost> Initial commit");
+    assert_eq!(git(dir.path(), &["ls-files"]), "README.md\nsrc/main.rs");
+    assert_eq!(git(dir.path(), &["status", "--porcelain"]), "", "the index matches the files");
 }

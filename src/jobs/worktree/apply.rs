@@ -127,7 +127,7 @@ async fn commit_change(
     let tree = scratch.change(Change::WriteTree, limits()).await?;
     let tree = ObjectId::parse(String::from_utf8_lossy(&tree.bytes).trim())
         .ok_or_else(|| GitError::Unexpected { query: "write-tree", printed: String::from_utf8_lossy(&tree.bytes).into_owned() })?;
-    commit(&scratch, &tree, head, message, budget).await
+    commit(&scratch, &tree, Some(head), message, budget).await
 }
 
 /// git refused the patch: the view names the files it named, nothing changed.

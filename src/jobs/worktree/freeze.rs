@@ -86,7 +86,7 @@ async fn freeze_worktree(
         tip
     } else {
         let message = commit_message(&record.read(|meta| meta.prompt.clone()), id);
-        let new = commit(&session, &tree, &tip, &message, budget).await?;
+        let new = commit(&session, &tree, Some(&tip), &message, budget).await?;
         let name = format!("refs/heads/{}", placed.branch);
         session.refs(RefCommand::Update { name: &name, new: &new, old: &tip, deref: true }, budget.limits(64 * 1024)).await?;
         new
