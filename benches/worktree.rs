@@ -181,7 +181,8 @@ fn main() {
     let id = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     let waited = Command::new(BIN).env("CODEX_ASYNC_HOME", &home).args(["wait", &id]).output().unwrap();
     assert!(waited.status.success(), "{}", String::from_utf8_lossy(&waited.stdout));
-    let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(home.join("jobs").join(&id).join("meta.json")).unwrap()).unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(home.join("jobs").join(&id).join("meta.json")).unwrap()).unwrap();
     let (base, branch) = (meta["base_commit"].as_str().unwrap().to_owned(), meta["branch"].as_str().unwrap().to_owned());
     assert_eq!(meta["change"]["files"], changed, "{meta}");
     let (mut ours, mut plain) = (Vec::new(), Vec::new());

@@ -77,8 +77,20 @@ pub struct Worktree {
     pub origin_dirty: Option<bool>,
 }
 
-/// Makes the worktree `plan` describes, or nothing at all.
+/// Makes the worktree `plan` describes, or nothing at all. Whether the origin has
+/// changes of its own is asked of git meanwhile (it reads the whole tree).
 pub async fn make(plan: WorktreePlan<'_>, budget: Budget) -> Result<Worktree, WorktreeError> {
+    let origin_folder = plan.origin.to_owned();
+    let (made, origin_dirty) = tokio::join!(make_only(plan, budget), async {
+        match Repository::find(&origin_folder) {
+            Some(_) => super::dirty(&origin_folder).await,
+            None => None,
+        }
+    });
+    made.map(|made| Worktree { origin_dirty, ..made })
+}
+
+async fn make_only(plan: WorktreePlan<'_>, budget: Budget) -> Result<Worktree, WorktreeError> {
     let Some(repository) = Repository::find(plan.origin) else {
         return Err(if looks_bare(plan.origin) {
             WorktreeError::Bare(plan.origin.to_owned())
@@ -107,11 +119,8 @@ pub async fn make(plan: WorktreePlan<'_>, budget: Budget) -> Result<Worktree, Wo
         take_back(&origin, &plan.path, &branch, budget).await;
         return Err(err.into());
     }
-    let filled = fill(&plan, &repository, &base, budget);
-    let dirty = super::dirty(plan.origin);
-    let (filled, origin_dirty) = tokio::join!(filled, dirty);
-    match filled {
-        Ok(run_folder) => Ok(Worktree { path: plan.path, run_folder, branch, base, origin_dirty }),
+    match fill(&plan, &repository, &base, budget).await {
+        Ok(run_folder) => Ok(Worktree { path: plan.path, run_folder, branch, base, origin_dirty: None }),
         Err(err) => {
             take_back(&origin, &plan.path, &branch, budget).await;
             Err(err)
