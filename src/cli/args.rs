@@ -60,11 +60,11 @@ pub enum Command {
     /// Print the man page (roff), or write every page into a folder.
     Man(ManArgs),
     /// Show a job's change: frozen when it ended (live while a worktree job runs).
-    Diff(super::DiffArgs),
+    Diff(super::worktree::DiffArgs),
     /// Bring a finished job's change into its origin folder, all or nothing.
-    Apply(super::ApplyArgs),
+    Apply(super::worktree::ApplyArgs),
     /// Remove a job's worktree and branch (its record is kept).
-    Discard(super::DiscardArgs),
+    Discard(super::worktree::DiscardArgs),
     /// Runs one job's supervisor (started by `start`, not by hand).
     #[command(name = "__supervise", hide = true)]
     Supervise,
@@ -124,7 +124,7 @@ pub struct StartArgs {
     #[command(flatten)]
     pub time_limits: TimeLimitArgs,
     #[command(flatten)]
-    pub isolation: super::WorktreeArgs,
+    pub isolation: super::worktree::WorktreeArgs,
     /// Print the result as JSON: {"job_id", "status", "pid"} (and "queue_position" when pending).
     #[arg(long)]
     pub json: bool,

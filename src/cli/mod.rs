@@ -8,6 +8,7 @@ mod register;
 mod render;
 mod shell;
 mod worktree;
+mod worktree_lines;
 
 pub use args::*;
 pub use logs::logs;
@@ -82,7 +83,7 @@ fn read_prompt(words: &[String]) -> anyhow::Result<String> {
 
 /// The ceiling configured for this home (`max_policy` in config.toml or
 /// `CODEX_ASYNC_MAX_POLICY`): the command line is held to it as MCP callers are.
-pub(crate) fn ceiling(engine: &Engine, settings: &Settings) -> Ceiling {
+fn ceiling(engine: &Engine, settings: &Settings) -> Ceiling {
     Ceiling::new(settings.max_policy.value, engine.store().home())
 }
 
@@ -91,7 +92,14 @@ pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
     let prompt = read_prompt(&args.prompt)?;
     let isolation = settings.worktrees.isolation(engine.store().home(), args.isolation.asked(), args.isolation.base.clone());
     if args.isolation.attempts()? > 1 {
-        return worktree::start_attempts(engine, &settings, &args, &prompt, isolation);
+        let plan = worktree::AttemptsPlan {
+            cwd: &args.cwd,
+            agent: args.agent.as_deref(),
+            options: args.options.options(),
+            json: args.json,
+            prompt: &prompt,
+        };
+        return worktree::start_attempts(engine, &settings, &args.isolation, plan, isolation);
     }
     let agent = settings.agents().resolve(args.agent.as_deref())?;
     let mut request = StartRequest::new(prompt, &args.cwd, settings.policy.value, agent)?
@@ -332,7 +340,7 @@ pub fn token(engine: &Engine, args: TokenArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// One line of JSON per result, for scripts and `jq`.
-pub(crate) fn emit_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+fn emit_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let mut out = render::Out::default();
     out.line(serde_json::to_string(value)?);
     out.flush();

@@ -117,7 +117,9 @@ pub fn poll(out: &mut Out, view: &PollView) {
     if let Some(note) = &view.details.note {
         out.line(format!("note      {note}"));
     }
-    super::worktree::poll_lines(out, view);
+    for line in super::worktree_lines::poll_lines(view) {
+        out.line(line);
+    }
     out.line("--- output ---");
     if !view.output.is_empty() {
         out.line(&view.output);
@@ -147,7 +149,7 @@ pub fn list(out: &mut Out, rows: &[ListView]) {
         out.line("no jobs yet: start one with `codex-async start --cwd DIR -- PROMPT`");
         return;
     }
-    let rows = super::worktree::attempt_sets_together(rows);
+    let rows = super::worktree_lines::attempt_sets_together(rows);
     let table: Vec<[String; 6]> = rows
         .iter()
         .map(|row| {
@@ -157,7 +159,7 @@ pub fn list(out: &mut Out, rows: &[ListView]) {
                 _ => row.status.clone(),
             };
             [
-                super::worktree::id_cell(row),
+                super::worktree_lines::id_cell(row),
                 status,
                 row.exit_code.map_or(String::new(), |code| code.to_string()),
                 local_time(row.started_at),
@@ -169,7 +171,7 @@ pub fn list(out: &mut Out, rows: &[ListView]) {
                     (Some(error), _) => error.clone(),
                     // What a running job does now says more than how it was asked.
                     (None, Some(activity)) if row.finished_at.is_none() => format!("[{activity}] {}", first_line(&row.prompt)),
-                    (None, _) => format!("{}{}", super::worktree::change_cell(row), first_line(&row.prompt)),
+                    (None, _) => format!("{}{}", super::worktree_lines::change_cell(row), first_line(&row.prompt)),
                 },
             ]
         })

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::emit_json;
 use super::render::{Out, warn};
 use crate::jobs::{ApplyOptions, ChangeView, DiffShape, Engine, JobError, MAX_ATTEMPTS};
 
@@ -187,32 +186,43 @@ pub fn discard(engine: &Engine, args: DiscardArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `start --attempts` starts: the start's words and options, checked.
+pub struct AttemptsPlan<'a> {
+    pub cwd: &'a std::path::Path,
+    /// `--agent`: one name, or several separated by commas.
+    pub agent: Option<&'a str>,
+    pub options: crate::jobs::AgentOptions,
+    pub json: bool,
+    pub prompt: &'a str,
+}
+
 /// `start --attempts N`: N jobs at one task, each in its own worktree, sharing an
 /// attempt set (the first one's id); `--agent a,b,…` is cycled over them. One id a line.
 pub fn start_attempts(
     engine: &Engine,
     settings: &crate::config::Settings,
-    args: &super::StartArgs,
-    prompt: &str,
+    worktree: &WorktreeArgs,
+    plan: AttemptsPlan<'_>,
     isolation: Option<crate::jobs::Isolation>,
 ) -> anyhow::Result<ExitCode> {
-    let count = args.isolation.attempts()?;
+    let count = worktree.attempts()?;
     let Some(isolation) = isolation else {
         return Err(JobError::BadRequest("--attempts needs worktrees: leave out --no-worktree".to_owned()).into());
     };
-    let names: Vec<Option<&str>> = match args.agent.as_deref() {
+    let names: Vec<Option<&str>> = match plan.agent {
         Some(list) => list.split(',').map(|name| Some(name.trim())).collect(),
         None => vec![None],
     };
+    let ceiling = crate::jobs::Ceiling::new(settings.max_policy.value, engine.store().home());
     let mut requests = Vec::new();
     for number in 1..=count {
         let name = names[(number as usize - 1) % names.len()];
         let agent = settings.agents().resolve(name)?;
-        let request = crate::jobs::StartRequest::new(prompt, &args.cwd, settings.policy.value, agent)?
-            .with_options(args.options.options())?
+        let request = crate::jobs::StartRequest::new(plan.prompt, plan.cwd, settings.policy.value, agent)?
+            .with_options(plan.options.clone())?
             .with_limits(settings.job_limits())
             .isolated(isolation.clone());
-        super::ceiling(engine, settings).admit(&request)?;
+        ceiling.admit(&request)?;
         requests.push(request);
     }
     let mut group: Option<String> = None;
@@ -222,7 +232,7 @@ pub fn start_attempts(
         request.attempt = Some(crate::jobs::Attempt { group: group.clone(), number });
         let started = engine.start(&request)?;
         group.get_or_insert_with(|| started.job_id.clone());
-        if !args.json {
+        if !plan.json {
             out.line(&started.job_id);
         }
         if let Some(notice) = started.notice.as_ref().filter(|_| number == 1) {
@@ -230,7 +240,7 @@ pub fn start_attempts(
         }
         views.push(started);
     }
-    if args.json {
+    if plan.json {
         emit_json(&views)?;
     } else {
         out.flush();
@@ -238,77 +248,10 @@ pub fn start_attempts(
     Ok(ExitCode::SUCCESS)
 }
 
-/// What `poll` says of a job's worktree and change.
-pub fn poll_lines(out: &mut Out, view: &crate::jobs::PollView) {
-    let details = &view.details;
-    if let Some(worktree) = &details.worktree {
-        out.line(format!("worktree  {worktree}"));
-    }
-    if let Some(branch) = &details.branch {
-        let base = details.base_commit.as_deref().map(|base| format!(" (from {})", base.get(..12).unwrap_or(base))).unwrap_or_default();
-        out.line(format!("branch    {branch}{base}"));
-    }
-    if let (Some(group), Some(attempt)) = (&details.attempt_group, details.attempt) {
-        out.line(format!("attempt   {attempt} of set {group}"));
-    }
-    if let Some(change) = &details.change {
-        let mut line = format!("change    {} (codex-async diff {})", change.summary(), view.job_id);
-        if change.patch_dropped {
-            line.push_str("; the patch was too large to keep");
-        }
-        if let Some(problem) = &change.problem {
-            line.push_str(&format!("; {problem}"));
-        }
-        out.line(line);
-    }
-    if let Some(applied) = details.applied_at {
-        out.line(format!("applied   {}", applied.0.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S %Z")));
-    }
-    if let Some(discarded) = details.discarded_at {
-        out.line(format!("discarded {}", discarded.0.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S %Z")));
-    }
-}
-
-/// The rows with every attempt set together: its first attempt where the set's newest
-/// member was, the other attempts right under it, in order.
-pub fn attempt_sets_together(rows: &[crate::jobs::ListView]) -> Vec<crate::jobs::ListView> {
-    let mut placed = std::collections::BTreeSet::new();
-    let mut ordered = Vec::with_capacity(rows.len());
-    for row in rows {
-        let Some(group) = &row.attempt_group else {
-            ordered.push(row.clone());
-            continue;
-        };
-        if !placed.insert(group.clone()) {
-            continue;
-        }
-        let mut members: Vec<&crate::jobs::ListView> = rows.iter().filter(|other| other.attempt_group.as_ref() == Some(group)).collect();
-        members.sort_by_key(|member| member.attempt.unwrap_or(0));
-        ordered.extend(members.into_iter().cloned());
-    }
-    ordered
-}
-
-/// The ID column: an attempt after the first is drawn under its set's first.
-pub fn id_cell(row: &crate::jobs::ListView) -> String {
-    match (row.attempt_group.as_deref(), row.attempt) {
-        (Some(group), Some(attempt)) if group != row.job_id => format!("└{attempt} {}", row.job_id),
-        _ => row.job_id.clone(),
-    }
-}
-
-/// Before the prompt: the frozen change's size, and whether it was applied or discarded.
-pub fn change_cell(row: &crate::jobs::ListView) -> String {
-    let Some(change) = &row.change else { return String::new() };
-    if change.files == 0 {
-        return String::new();
-    }
-    let state = if row.applied_at.is_some() {
-        " applied"
-    } else if row.discarded_at.is_some() {
-        " discarded"
-    } else {
-        ""
-    };
-    format!("[{} +{} −{}{state}] ", change.files, change.insertions, change.deletions)
+/// One line of JSON on stdout.
+fn emit_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut out = Out::default();
+    out.line(serde_json::to_string(value)?);
+    out.flush();
+    Ok(())
 }

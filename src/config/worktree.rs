@@ -4,8 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::ConfigError;
-use super::file::FileConfig;
+use super::file::{ConfigError, FileConfig};
 use crate::jobs::Isolation;
 
 /// The folder under `$CODEX_ASYNC_HOME` that holds worktrees by default.

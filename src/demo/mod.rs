@@ -134,7 +134,7 @@ fn make_project(project: &Path) -> std::io::Result<()> {
     let project = project.to_owned();
     let made = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-        let first = crate::jobs::git::project::init_with_first_commit(&project, "Initial commit", "codex-async demo", "demo@localhost");
+        let first = crate::jobs::init_repository(&project, "Initial commit", "codex-async demo", "demo@localhost");
         runtime.block_on(first).map_err(|err| tracing::warn!(%err, "the demo project is not a git repository")).ok()
     })
     .join();

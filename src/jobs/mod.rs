@@ -39,6 +39,7 @@ pub use endings::{EndCursor, NextEnding};
 pub use error::{JobError, Result};
 pub use feed::wait::LOST_RECHECK;
 pub use feed::{FeedEvent, JobFeed, Scope, Subscription, WhatChanged};
+pub use git::project::init_with_first_commit as init_repository;
 pub use git::{NoTreeDiff, ObjectId, TreeDiff, tree_diff};
 pub use housekeeping::Housekeeping;
 pub use output::tail::{TAIL_LINES, TRUNCATED_MARKER};

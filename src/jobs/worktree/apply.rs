@@ -11,13 +11,17 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::freeze::MAX_PATCH_BYTES;
 use super::freeze::commit_message;
+use super::kinds::FREEZE_DEADLINE;
 use super::lock::apply_lock;
 use super::review::{patch_files, read_patch};
-use super::{FREEZE_DEADLINE, MAX_PATCH_BYTES};
+use crate::jobs::error::{JobError, Result};
 use crate::jobs::git::freeze::{Budget, commit};
 use crate::jobs::git::{ApplyTo, Change, GitError, ObjectId, RefCommand, Repository, Session};
-use crate::jobs::{JobError, JobId, JobMeta, JobStore, Result};
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::meta::JobMeta;
+use crate::jobs::store::JobStore;
 
 /// How an apply is asked.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

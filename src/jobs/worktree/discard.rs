@@ -4,10 +4,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::FREEZE_DEADLINE;
+use super::kinds::FREEZE_DEADLINE;
+use crate::jobs::error::{JobError, Result};
 use crate::jobs::git::freeze::Budget;
 use crate::jobs::git::worktree;
-use crate::jobs::{JobError, JobId, JobMeta, Result};
+use crate::jobs::record::id::JobId;
+use crate::jobs::record::meta::JobMeta;
 
 /// What a discard did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -6,14 +6,15 @@
 
 use std::path::Path;
 
-use super::FREEZE_DEADLINE;
+use super::kinds::FREEZE_DEADLINE;
 use super::place::Placed;
 use crate::atomic::{self, Durability};
 use crate::jobs::git::freeze::{Budget, change_between, commit, same_tree, snapshot_tree};
 use crate::jobs::git::{GitError, ObjectId, RefCommand, Session};
 use crate::jobs::record::change::{CHANGE_FILE, ChangeStat};
+use crate::jobs::record::id::JobId;
+use crate::jobs::store::JobStore;
 use crate::jobs::store::kept::KeptMeta;
-use crate::jobs::{JobId, JobStore};
 
 /// A patch larger than this is not kept: the stat says so.
 pub const MAX_PATCH_BYTES: usize = 50 * 1024 * 1024;
@@ -32,7 +33,7 @@ pub async fn freeze(store: &JobStore, id: &JobId, record: &KeptMeta, placed: Opt
         }
         Some(placed) => (freeze_worktree(record, id, placed, budget).await.map_err(|err| err.to_string()), None),
         None => {
-            let Some(base) = record.read(|meta| meta.git_head.as_deref().and_then(ObjectId::parse)) else { return None };
+            let base = record.read(|meta| meta.git_head.as_deref().and_then(ObjectId::parse))?;
             (freeze_in_place(cwd, &base, budget).await.map_err(|err| err.to_string()), None)
         }
     };

@@ -7,7 +7,8 @@ use std::fs::{File, OpenOptions};
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 
-use crate::jobs::{JobError, JobStore, Result};
+use crate::jobs::error::{JobError, Result};
+use crate::jobs::store::JobStore;
 
 /// The held lock (released when dropped).
 pub struct ApplyLock(#[allow(dead_code)] Flock<File>);

@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Isolation, MAKE_DEADLINE};
-use crate::jobs::JobMeta;
+use super::kinds::{Isolation, MAKE_DEADLINE};
 use crate::jobs::git::freeze::Budget;
 use crate::jobs::git::worktree::{self, BRANCH_PREFIX, WorktreePlan};
 use crate::jobs::git::{ObjectId, Repository};
+use crate::jobs::record::meta::JobMeta;
 
 /// A job placed in a worktree.
 #[derive(Clone, Debug)]

@@ -7,13 +7,16 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::FREEZE_DEADLINE;
 use super::freeze::MAX_PATCH_BYTES;
+use super::kinds::FREEZE_DEADLINE;
+use crate::jobs::error::{JobError, Result};
 use crate::jobs::git::freeze::{Budget, change_between, snapshot_tree};
 use crate::jobs::git::{ObjectId, Session};
 use crate::jobs::record::change::{CHANGE_FILE, ChangeStat};
+use crate::jobs::record::id::JobId;
 use crate::jobs::record::jobfile;
-use crate::jobs::{JobError, JobId, JobMeta, JobStore, Result};
+use crate::jobs::record::meta::JobMeta;
+use crate::jobs::store::JobStore;
 
 /// What of a change is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
