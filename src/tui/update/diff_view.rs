@@ -128,6 +128,10 @@ fn clock(meta: &JobMeta, end: DateTime<Utc>) -> String {
 /// stat and its coloured patch; for a job with no recorded change (it is older than
 /// freezing, or ran outside a repository), the tree now as [`git_diff`] shows it.
 pub async fn job_diff(engine: &Engine, id: &JobId, cwd: &Path, base: Option<&str>) -> String {
+    // A record whose base was rewritten is not believed, frozen change or not.
+    if base.is_some_and(|base| ObjectId::parse(base).is_none()) {
+        return INVALID_BASE.to_owned();
+    }
     let view = match engine.change(id.as_str(), DiffShape::Patch).await {
         Ok(view) if view.state != "none" => view,
         Ok(view) if view.stat.is_some() => return view.notes.join("\n"),
