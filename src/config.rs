@@ -7,6 +7,8 @@
 mod file;
 #[cfg(test)]
 mod tests;
+mod worktree;
+pub use worktree::WorktreeSettings;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -81,6 +83,8 @@ pub struct Settings {
     /// How long an approval request waits before it is denied.
     pub approval_timeout: Setting<Duration>,
     pub agents: BTreeMap<String, AgentConfig>,
+    /// Worktrees: whether jobs get one by default, where they live, what is copied in.
+    pub worktrees: worktree::WorktreeSettings,
 }
 
 /// The process environment, with empty values read as unset.
@@ -242,6 +246,7 @@ impl Settings {
                 crate::jobs::approval::DEFAULT_TIMEOUT,
             )?,
             agents: file.agents.clone(),
+            worktrees: worktree::WorktreeSettings::from_file(file, &path)?,
             path,
         };
         // The default agent must be one that exists.

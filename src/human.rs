@@ -192,6 +192,26 @@ pub fn usage_compact(usage: &Usage) -> String {
     line
 }
 
+/// A line of a git patch coloured as git colours it: headers bold, hunk heads cyan,
+/// added lines green, removed lines red (the line itself is shown through the
+/// sanitizer afterwards, like every text).
+pub fn colour_patch_line(line: &str) -> String {
+    let colour = if line.starts_with("diff --git") || line.starts_with("+++ ") || line.starts_with("--- ") || line.starts_with("index ") {
+        "\x1b[1m"
+    } else if line.starts_with("@@") {
+        "\x1b[36m"
+    } else if line.starts_with('+') {
+        "\x1b[32m"
+    } else if line.starts_with('-') {
+        "\x1b[31m"
+    } else {
+        return line.to_owned();
+    };
+    // An escape inside the line itself is the sanitizer's to drop, not to extend.
+    let plain: String = line.chars().filter(|ch| *ch != '\x1b').collect();
+    format!("{colour}{plain}\x1b[m")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

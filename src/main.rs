@@ -34,6 +34,9 @@ fn main() -> ExitCode {
         Some(Command::Delete(args)) => with_engine(Role::Command, |engine| cli::delete(&engine, args)),
         Some(Command::Token(args)) => with_engine(Role::Command, |engine| cli::token(&engine, args)),
         Some(Command::Gc(args)) => with_engine(Role::Command, |engine| cli::gc(&engine, args)),
+        Some(Command::Diff(args)) => with_engine(Role::Command, |engine| cli::diff(&engine, args)),
+        Some(Command::Apply(args)) => with_engine(Role::Command, |engine| cli::apply(&engine, args)),
+        Some(Command::Discard(args)) => with_engine(Role::Command, |engine| cli::discard(&engine, args)),
         Some(Command::Config(args)) => with_engine(Role::Command, |engine| cli::config(&engine, args)),
         Some(Command::Rerun(args)) => with_engine(Role::Command, |engine| cli::rerun::rerun(&engine, args)),
         // No engine and no log file: a dry run must leave even $CODEX_ASYNC_HOME as it was.

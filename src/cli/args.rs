@@ -66,6 +66,12 @@ pub enum Command {
     Man(ManArgs),
     /// Answer the approval request an `ask` job waits on: allow (default), --deny, --always.
     Approve(super::approve::ApproveArgs),
+    /// Show a job's change: frozen when it ended (live while a worktree job runs).
+    Diff(super::worktree::DiffArgs),
+    /// Bring a finished job's change into its origin folder, all or nothing.
+    Apply(super::worktree::ApplyArgs),
+    /// Remove a job's worktree and branch (its record is kept).
+    Discard(super::worktree::DiscardArgs),
     /// Runs one job's supervisor (started by `start`, not by hand).
     #[command(name = "__supervise", hide = true)]
     Supervise,
@@ -94,6 +100,8 @@ pub struct StartArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub time_limits: TimeLimitArgs,
+    #[command(flatten)]
+    pub isolation: super::worktree::WorktreeArgs,
     /// Print the result as JSON: {"job_id", "status", "pid"} (and "queue_position" when pending).
     #[arg(long)]
     pub json: bool,

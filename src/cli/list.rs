@@ -136,14 +136,15 @@ fn table(out: &mut Out, rows: &[ListView], width: usize, home: Option<&Path>) {
         "CWD".to_owned(),
     ]];
     let mut prompts = vec!["PROMPT".to_owned()];
-    for row in rows {
+    let rows = super::worktree_lines::attempt_sets_together(rows);
+    for row in &rows {
         let status = match (row.queue_position, &row.cancel_reason) {
             (Some(position), _) => format!("{} #{position}", row.status),
             (None, Some(reason)) if reason != "requested" => format!("{} ({reason})", row.status),
             _ => row.status.clone(),
         };
         cells.push(vec![
-            row.job_id.clone(),
+            super::worktree_lines::id_cell(row),
             status,
             row.exit_code.map_or(String::new(), |code| code.to_string()),
             render::local_time(row.started_at, one_zone.is_none()),
@@ -158,7 +159,7 @@ fn table(out: &mut Out, rows: &[ListView], width: usize, home: Option<&Path>) {
             (Some(error), _) => error.clone(),
             // What a running job does now says more than how it was asked.
             (None, Some(activity)) if row.finished_at.is_none() => format!("[{activity}] {}", render::first_line(&row.prompt)),
-            (None, _) => render::first_line(&row.prompt),
+            (None, _) => format!("{}{}", super::worktree_lines::change_cell(row), render::first_line(&row.prompt)),
         });
     }
     let widths: Vec<usize> =

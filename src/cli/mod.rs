@@ -12,6 +12,8 @@ mod register;
 mod render;
 pub mod rerun;
 mod shell;
+mod worktree;
+mod worktree_lines;
 
 pub use approve::{ApproveArgs, approve};
 pub use args::*;
@@ -19,6 +21,7 @@ pub use logs::logs;
 pub use register::{InstallArgs, TargetArgs, UninstallArgs, install, uninstall};
 pub use render::warn;
 pub use shell::{CompletionsArgs, ManArgs, completions, man};
+pub use worktree::{ApplyArgs, DiffArgs, DiscardArgs, WorktreeArgs, apply, diff, discard};
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -107,10 +110,24 @@ pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
     check_prompt_words("start", &args.prompt)?;
     let (settings, _) = settings(engine, &args.flags(), false)?;
     let prompt = read_prompt(&args.prompt)?;
+    let isolation = settings.worktrees.isolation(engine.store().home(), args.isolation.asked(), args.isolation.base.clone());
+    if args.isolation.attempts()? > 1 {
+        let plan = worktree::AttemptsPlan {
+            cwd: &args.cwd,
+            agent: args.agent.as_deref(),
+            options: args.options.options(),
+            json: args.json,
+            prompt: &prompt,
+        };
+        return worktree::start_attempts(engine, &settings, &args.isolation, plan, isolation);
+    }
     let agent = settings.agents().resolve(args.agent.as_deref())?;
-    let request = StartRequest::new(prompt, &args.cwd, settings.policy.value, agent)?
+    let mut request = StartRequest::new(prompt, &args.cwd, settings.policy.value, agent)?
         .with_options(args.options.options())?
         .with_limits(settings.job_limits());
+    if let Some(isolation) = isolation {
+        request = request.isolated(isolation);
+    }
     ceiling(engine, &settings).admit(&request)?;
     started(engine, &request, args.json, None)
 }

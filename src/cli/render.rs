@@ -53,6 +53,9 @@ pub fn started(out: &mut Out, view: &StartView) {
         }
         _ => {}
     }
+    if let Some(notice) = &view.notice {
+        warn(format!("codex-async: {notice}"));
+    }
 }
 
 /// The most of a prompt plain `poll` and `wait` show, as the output is capped: a
@@ -153,6 +156,9 @@ pub fn poll(out: &mut Out, view: &PollView, prompt: &PromptShown) {
     }
     if let Some(note) = &view.details.note {
         out.line(format!("note      {note}"));
+    }
+    for line in super::worktree_lines::poll_lines(view) {
+        out.line(line);
     }
     out.line("--- output ---");
     if !view.output.is_empty() {

@@ -3,7 +3,7 @@
 //! ignored; and the example `codex-async config --init` writes.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
@@ -93,6 +93,14 @@ pub struct FileConfig {
     pub approval_timeout: Option<ConfigDuration>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
+    /// `none` (jobs run in place) or `worktree` (each job in its own git worktree).
+    pub isolation: Option<String>,
+    /// Where worktrees go (default: `$CODEX_ASYNC_HOME/worktrees`).
+    pub worktree_dir: Option<PathBuf>,
+    /// Ignored files of the origin copied into each new worktree (`.env`, …).
+    pub worktree_copy: Option<Vec<String>>,
+    /// Commit what the agent leaves uncommitted on the job's branch when it ends (default true).
+    pub worktree_commit: Option<bool>,
 }
 
 /// A config problem, with where it is.
@@ -216,6 +224,16 @@ pub const EXAMPLE: &str = r#"# codex-async configuration. Every key is optional;
 # [retention]
 # older_than = "30d"
 # keep = 200
+
+# Jobs in their own git worktree (a new branch codex-async/<id> from the origin's HEAD)
+# instead of in the folder asked for: "none" (the default) or "worktree"; a job can ask
+# either way (--worktree / "worktree": true). Where worktrees go, which ignored files
+# of the origin are copied in (copies, never links), and whether what the agent left
+# uncommitted is committed on its branch when it ends:
+# isolation = "worktree"
+# worktree_dir = "/home/me/worktrees"
+# worktree_copy = [".env", ".env.local"]
+# worktree_commit = true
 
 # Agents of your own: an argv (no shell) with {prompt}, and optionally {cwd} and
 # {last_message_file}; each placeholder stays within its argument. Put "--" before a

@@ -7,7 +7,6 @@
 mod agent;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 pub use agent::{DemoAgentOptions, agent_main};
@@ -132,19 +131,15 @@ fn make_project(project: &Path) -> std::io::Result<()> {
         std::fs::write(project.join(path), content)?;
     }
     // Without git the demo still runs; `D` then says the folder is not a repository.
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .arg("-C")
-            .arg(project)
-            .args(["-c", "user.name=codex-async demo", "-c", "user.email=demo@localhost", "-c", "core.hooksPath=/dev/null"])
-            .args(args)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success())
-    };
-    let _ = git(&["init", "-q", "-b", "main"]) && git(&["add", "-A"]) && git(&["commit", "-q", "-m", "Initial commit"]);
+    let project = project.to_owned();
+    let made = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        let first = crate::jobs::init_repository(&project, "Initial commit", "codex-async demo", "demo@localhost");
+        runtime.block_on(first).map_err(|err| tracing::warn!(%err, "the demo project is not a git repository")).ok()
+    })
+    .join();
+    if !matches!(made, Ok(Some(_))) {
+        tracing::info!("the demo runs without a git repository");
+    }
     Ok(())
 }

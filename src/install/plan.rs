@@ -311,6 +311,7 @@ mod tests {
                     "codex_start": {"approval_mode": "approve"},
                     "codex_reply": {"approval_mode": "approve"},
                     "codex_cancel": {"approval_mode": "approve"},
+                    "codex_apply": {"approval_mode": "approve"},
                 },
             })
         );

@@ -26,6 +26,7 @@ pub mod record;
 pub mod start;
 pub mod store;
 pub mod view;
+pub mod worktree;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -41,10 +42,12 @@ pub use endings::{EndCursor, NextEnding};
 pub use error::{JobError, Result};
 pub use feed::wait::LOST_RECHECK;
 pub use feed::{FeedEvent, JobFeed, Scope, Subscription, WhatChanged};
+pub use git::project::init_with_first_commit as init_repository;
 pub use git::{NoTreeDiff, ObjectId, TreeDiff, tree_diff};
 pub use housekeeping::Housekeeping;
 pub use output::tail::{TAIL_LINES, TRUNCATED_MARKER};
 pub use output::{LineBlock, MAX_LINE_BYTES, OutputFollower, OutputLine, OutputUpdate, split_lines};
+pub use record::change::ChangeStat;
 pub use record::id::JobId;
 pub use record::jobfile::open as open_job_file;
 pub use record::meta::{JobDetails, JobMeta, Status, Timestamp, Usage};
@@ -55,6 +58,7 @@ pub use store::gc::{GcReport, GcRule};
 pub use store::settle::{LOST_NOTE, LOST_RUNNING_NOTE};
 pub use store::{JobRecord, JobStore, PROMPT_FILE};
 pub use view::{CancelView, ListView, PollView, StartView, WaitView, cut_prompt};
+pub use worktree::{ApplyOptions, ApplyView, Attempt, ChangeView, DiffShape, DiscardView, FileChange, Isolation, MAX_ATTEMPTS};
 
 use endings::Look;
 use feed::wait;
@@ -140,7 +144,9 @@ impl Engine {
     /// Starts a job and returns once it is on disk and its agent runs (or failed to start).
     /// A follow-up is listed in its parent's `follow_ups`.
     pub fn start(&self, request: &StartRequest) -> Result<StartView> {
-        let started = queue::start(&self.launcher, &self.store, request, self.start_deadline, self.spares.as_ref())?;
+        // Making a worktree is a checkout: its start may take longer.
+        let deadline = if request.isolation.is_some() { self.start_deadline.max(worktree::MAKE_DEADLINE) } else { self.start_deadline };
+        let started = queue::start(&self.launcher, &self.store, request, deadline, self.spares.as_ref())?;
         if let Some(continues) = &request.continues
             && let Ok(parent) = JobId::parse(&continues.parent_job_id)
             && let Err(err) = follow::record(&self.store, &parent, &started.job_id)
@@ -276,13 +282,23 @@ impl Engine {
         Ok(running_ids(&self.store.list(None)?))
     }
 
-    /// Removes a finished job's folder.
+    /// Removes a finished job's folder (and its worktree, if it has one).
     pub fn delete(&self, raw_id: &str) -> Result<()> {
+        if let Ok(id) = self.store.existing(raw_id) {
+            self.discard_before_delete(&id);
+        }
         self.store.delete(raw_id)
     }
 
     /// Removes finished jobs by age and count (never running or pending ones).
     pub fn gc(&self, rule: GcRule, dry_run: bool) -> Result<GcReport> {
+        if !dry_run {
+            for removed in gc::collect(&self.store, rule, true)?.removed {
+                if let Ok(id) = JobId::parse(&removed.job_id) {
+                    self.discard_before_delete(&id);
+                }
+            }
+        }
         gc::collect(&self.store, rule, dry_run)
     }
 

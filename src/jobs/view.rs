@@ -17,6 +17,15 @@ pub struct StartView {
     /// A pending job's place in the queue (1 = next).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_position: Option<usize>,
+    /// What the starter should know besides (the origin had uncommitted changes that a
+    /// worktree does not carry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+    /// The worktree the job runs in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
 }
 
 /// The original's `codex_poll` result: its keys first, then the final answer and the
@@ -90,6 +99,19 @@ pub struct ListView {
     pub parent_job_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The job's change, frozen when it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<super::record::change::ChangeStat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discarded_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt_group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
 }
 
 /// The original cut prompts in listings at 80 characters and added `...`.
@@ -114,6 +136,12 @@ impl From<&JobRecord> for ListView {
                 usage: meta.details.usage,
                 parent_job_id: meta.details.parent_job_id.clone(),
                 error: None,
+                change: meta.details.change.clone(),
+                branch: meta.details.branch.clone(),
+                applied_at: meta.details.applied_at,
+                discarded_at: meta.details.discarded_at,
+                attempt_group: meta.details.attempt_group.clone(),
+                attempt: meta.details.attempt,
             },
             Err(reason) => ListView {
                 job_id: record.id.to_string(),
@@ -131,6 +159,12 @@ impl From<&JobRecord> for ListView {
                 usage: None,
                 parent_job_id: None,
                 error: Some(reason.clone()),
+                change: None,
+                branch: None,
+                applied_at: None,
+                discarded_at: None,
+                attempt_group: None,
+                attempt: None,
             },
         }
     }

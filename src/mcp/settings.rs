@@ -35,6 +35,8 @@ pub struct ServerSettings {
     pub cancel_grace: Duration,
     /// The agents a start may name, and the default one.
     pub agents: Agents,
+    /// Whether starts get a worktree by default, where worktrees go, what is copied in.
+    pub worktrees: crate::config::WorktreeSettings,
 }
 
 impl Default for ServerSettings {
@@ -48,6 +50,7 @@ impl Default for ServerSettings {
             job_limits: JobLimits::default(),
             cancel_grace: crate::config::DEFAULT_CANCEL_GRACE,
             agents: Agents::default(),
+            worktrees: crate::config::WorktreeSettings::default(),
         }
     }
 }
@@ -64,6 +67,7 @@ impl ServerSettings {
             job_limits: config.job_limits(),
             cancel_grace: config.cancel_grace.value,
             agents: config.agents(),
+            worktrees: config.worktrees.clone(),
         }
     }
 }

@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use super::cleanup;
 use super::events::Observed;
 use super::handshake::answer;
+use super::isolation;
 use super::run::{self, Ended, Signals};
 use super::stream::{Pump, agent_pipes};
 use crate::atomic::{self, Durability};
@@ -30,6 +31,7 @@ use crate::jobs::start::queue::{self, REQUEST_FILE};
 use crate::jobs::start::request::PROMPT_FILE;
 use crate::jobs::start::spawn::{SuperviseRequest, SupervisorAnswer};
 use crate::jobs::store::kept::KeptMeta;
+use crate::jobs::worktree::Placed;
 use crate::jobs::{JobError, JobId, JobMeta, JobStore, Result, StartRequest, StartView, Status, Timestamp, process::procfs};
 
 /// Answers the starter with a failure, and hands the error on.
@@ -52,10 +54,31 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         Ok(id) => id,
         Err(err) => return refuse(err),
     };
+    let mut placed = None;
     let taken = match request {
-        SuperviseRequest::New { staging, start, .. } => take_new(&store, &id, &staging, *start),
+        SuperviseRequest::New { staging, start, .. } => {
+            // A worktree is made before the job: a job that cannot have one is not made.
+            let mut start = *start;
+            placed = match isolation::place_job(&id, &mut start).await {
+                Ok(placed) => placed,
+                Err(reason) => return refuse(JobError::BadRequest(reason)),
+            };
+            take_new(&store, &id, &staging, start, placed.as_ref())
+        }
         SuperviseRequest::Pending { .. } => match take_pending(&store, &id) {
-            Ok(taken) => Ok(taken),
+            Ok((owner, meta, mut start)) => {
+                let record = KeptMeta::new(&store, meta.clone());
+                match isolation::place_job(&id, &mut start).await {
+                    Ok(found) => {
+                        placed = found;
+                        let meta = isolation::marked(&store, &id, &record, &start, placed.as_ref());
+                        Ok((owner, meta, start))
+                    }
+                    Err(reason) => {
+                        return failed_to_start(&store, &id, owner, &record, None, &format!("codex-async: could not start: {reason}\n"));
+                    }
+                }
+            }
             Err(NotTaken::Refused(err)) => Err(err),
             Err(NotTaken::CannotStart { owner, meta, reason }) => {
                 let record = KeptMeta::new(&store, *meta);
@@ -79,11 +102,14 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         pid: Some(i64::from(agent.as_raw())),
         error: None,
         queue_position: None,
+        notice: placed.as_ref().and_then(|placed| placed.notice.clone()),
+        worktree: placed.as_ref().map(|placed| placed.worktree.to_string_lossy().into_owned()),
+        branch: placed.as_ref().map(|placed| placed.branch.clone()),
     }));
     // After the answer: a starter waits for nothing below.
     // What the job's changes are measured against (read from `.git`: no process).
     let git_head = git::head(&start.cwd);
-    let has_base = git_head.is_some();
+    let has_base = git_head.is_some() && placed.is_none();
     let recorded_pid = record.update(|meta| {
         meta.pid = Some(i64::from(agent.as_raw()));
         meta.details.pgid = meta.pid;
@@ -113,9 +139,12 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     };
     let observed = pump.finish(Instant::now() + DRAIN).await;
     keep_final_message(&store, &id, &observed);
+    // What the job changed, frozen before its result is told: a reader that waited
+    // for the end finds it.
+    let lost_worktree = crate::jobs::worktree::freeze(&store, &id, &record, placed.as_ref(), &start.cwd).await;
     // The moment the result can be read, the job is no longer run, only kept (its
     // leftovers are being ended), and readers are told so, before the result is synced.
-    let recorded = record_result(&record, &id, &ended, &observed, || {
+    let recorded = record_result(&record, &id, &ended, &observed, lost_worktree, || {
         if let Err(err) = owner.keep_shared() {
             tracing::warn!(job = %id, %err, "could not keep the job's lock shared after its result");
         }
@@ -179,7 +208,16 @@ fn failed_to_start(store: &JobStore, id: &JobId, owner: OwnerLock, record: &Kept
             answer(&SupervisorAnswer::Failed { failed: format!("job {id} could not start, nor record why ({err})") })
         }
         _ => {
-            let view = StartView { job_id: id.to_string(), status: Status::Error, pid: None, error: Some(note), queue_position: None };
+            let view = StartView {
+                job_id: id.to_string(),
+                status: Status::Error,
+                pid: None,
+                error: Some(note),
+                queue_position: None,
+                notice: None,
+                worktree: None,
+                branch: None,
+            };
             answer(&SupervisorAnswer::Started(view));
         }
     }
@@ -203,8 +241,17 @@ enum NotTaken {
 const MAX_REQUEST_BYTES: u64 = 6 * MAX_PROMPT_BYTES as u64 + 1024 * 1024;
 
 /// Makes a new job, owned, `running`.
-fn take_new(store: &JobStore, id: &JobId, staging: &str, start: StartRequest) -> Result<(OwnerLock, JobMeta, StartRequest)> {
-    let meta = stamped(start.meta(store, id, Status::Running));
+fn take_new(
+    store: &JobStore,
+    id: &JobId,
+    staging: &str,
+    start: StartRequest,
+    placed: Option<&Placed>,
+) -> Result<(OwnerLock, JobMeta, StartRequest)> {
+    let mut meta = stamped(start.meta(store, id, Status::Running));
+    if let Some(placed) = placed {
+        placed.mark(&mut meta);
+    }
     let owner = store.create(id, &meta, staging, &start.files())?;
     Ok((owner, meta, start))
 }
@@ -355,7 +402,14 @@ const NOTE_CHARS: usize = 500;
 
 /// Records how the agent ended, at once: nothing that happens later (a cancel that
 /// arrives now, leftovers that refuse to die) changes it.
-fn record_result(record: &KeptMeta, id: &JobId, ended: &Ended, observed: &Observed, placed: impl FnOnce()) -> Result<()> {
+fn record_result(
+    record: &KeptMeta,
+    id: &JobId,
+    ended: &Ended,
+    observed: &Observed,
+    lost_worktree: Option<String>,
+    placed: impl FnOnce(),
+) -> Result<()> {
     let (exit_code, signal) = ended.exit();
     // A cancel counts if it began before the agent ended and the agent did not succeed
     // regardless (it finished its work as the request came).
@@ -388,6 +442,10 @@ fn record_result(record: &KeptMeta, id: &JobId, ended: &Ended, observed: &Observ
                 .filter(|_| exit_code != 0 || failed_in_stream)
                 .map(|failure| failure.chars().take(NOTE_CHARS).collect()),
         };
+        if let Some(lost) = &lost_worktree {
+            meta.status = Status::Error;
+            meta.details.note = Some(lost.clone());
+        }
         meta.supervisor_lost = false;
         tracing::info!(job = %id, status = %meta.status, exit_code, "job ended");
     };

@@ -17,6 +17,7 @@ mod capped;
 mod cleanup;
 pub mod events;
 mod handshake;
+mod isolation;
 mod job;
 mod run;
 mod stream;

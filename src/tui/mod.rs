@@ -129,6 +129,7 @@ async fn dashboard(engine: Engine, args: &DashboardOptions, demo: Option<&demo::
     app.agents = agents.names().into_iter().map(str::to_owned).collect();
     app.default_agent = app.agents.iter().find(|name| *name == agents.default_name()).cloned().unwrap_or_else(|| app.agents[0].clone());
     app.queue_limit = args.config.max_running.value;
+    app.worktree_by_default = args.config.worktrees.by_default;
     app.config_problem = args.config_problem.clone();
     if let Some(demo) = demo {
         demo.start_jobs();
@@ -142,6 +143,7 @@ async fn dashboard(engine: Engine, args: &DashboardOptions, demo: Option<&demo::
         agents,
         ceiling,
         limits: args.config.job_limits(),
+        worktrees: args.config.worktrees.clone(),
         cancel_grace: args.config.cancel_grace.value,
         shutdown: shutdown.clone(),
         state_path,

@@ -13,3 +13,4 @@ mod attack_ceiling;
 mod attack_endpoint;
 mod attack_forged;
 mod attack_git;
+mod attack_worktree;

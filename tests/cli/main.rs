@@ -16,3 +16,4 @@ mod install;
 mod install_program;
 mod jobs_input;
 mod jobs_lifecycle;
+mod worktree;

@@ -10,3 +10,4 @@ mod support;
 mod approvals_tmux;
 mod dashboard_tmux;
 mod prop_render;
+mod worktree_tmux;

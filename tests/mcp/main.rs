@@ -14,3 +14,4 @@ mod mcp_inprocess;
 mod mcp_stdio;
 mod mcp_tasks;
 mod safety;
+mod worktree;

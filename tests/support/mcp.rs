@@ -210,7 +210,18 @@ pub async fn exercise_tools(client: &Client, home: &TestHome) {
     names.sort();
     assert_eq!(
         names,
-        ["codex_approve", "codex_await_any", "codex_cancel", "codex_list", "codex_poll", "codex_reply", "codex_start", "codex_wait"]
+        [
+            "codex_apply",
+            "codex_approve",
+            "codex_await_any",
+            "codex_cancel",
+            "codex_diff",
+            "codex_list",
+            "codex_poll",
+            "codex_reply",
+            "codex_start",
+            "codex_wait"
+        ]
     );
     for tool in &tools {
         assert!(tool.output_schema.is_some(), "{} has an outputSchema", tool.name);

@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod mcp;
+pub mod repo;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};

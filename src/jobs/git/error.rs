@@ -30,6 +30,20 @@ pub enum GitError {
     #[error("git {query} did not finish within {deadline:?}: it was ended")]
     TimedOut { query: &'static str, deadline: Duration },
 
-    #[error("git {query} exited with {status}")]
-    Failed { query: &'static str, status: ExitStatus },
+    #[error("git {query} exited with {status}{}", first_line(said))]
+    Failed { query: &'static str, status: ExitStatus, said: String },
+
+    #[error("git {query} printed {printed:?}, not what it should")]
+    Unexpected { query: &'static str, printed: String },
+
+    #[error("git is not installed (no `git` on PATH): install git to use worktrees and diffs")]
+    Missing,
+}
+
+/// git's first message line, after a colon (what a person reads of a failure).
+fn first_line(said: &str) -> String {
+    match said.lines().find(|line| !line.trim().is_empty()) {
+        Some(line) => format!(": {}", line.trim()),
+        None => String::new(),
+    }
 }

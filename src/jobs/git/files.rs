@@ -70,6 +70,30 @@ impl Repository {
         None
     }
 
+    /// Whether `other` shares this repository's objects and refs (the same shared git
+    /// directory, however each path spells it: `commondir` is often `../..`).
+    pub fn same_repository(&self, other: &Repository) -> bool {
+        match (std::fs::canonicalize(&self.common_dir), std::fs::canonicalize(&other.common_dir)) {
+            (Ok(mine), Ok(theirs)) => mine == theirs,
+            _ => false,
+        }
+    }
+
+    /// Whether this is a linked worktree (its git directory is not the shared one).
+    pub fn is_linked_worktree(&self) -> bool {
+        match (std::fs::canonicalize(&self.git_dir), std::fs::canonicalize(&self.common_dir)) {
+            (Ok(git_dir), Ok(common_dir)) => git_dir != common_dir,
+            _ => false,
+        }
+    }
+
+    /// The branch checked out (`refs/heads/…`), when `HEAD` names one.
+    pub fn head_ref(&self) -> Option<String> {
+        let content = read_small(&self.git_dir.join("HEAD"))?;
+        let name = content.trim().strip_prefix("ref:")?.trim();
+        is_ref_name(name).then(|| name.to_owned())
+    }
+
     /// The repository's own ignore patterns (`info/exclude`), when they can be read
     /// safely: git is not pointed at the repository's git directory, so they are
     /// handed on. Patterns are data; git runs nothing for them.

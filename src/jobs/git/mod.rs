@@ -14,19 +14,33 @@
 //!   environment, a deadline and a cap on what it prints (`runner.rs`).
 //! - [`dirty`] asks `git status`, asynchronously, once the starter has its answer;
 //!   [`tree_diff`] asks what a job changed, for the dashboard.
+//! - what git is asked to write is closed too (`commands.rs`): trees, commits,
+//!   patches and applies through the private git directory; a few ref commands
+//!   (`rev-parse --verify`, `worktree add --no-checkout`, `worktree prune`,
+//!   `update-ref`) against the repository's own, whose configuration they read but
+//!   which runs no program for them (hooks off; none of them filters, diffs or
+//!   checks out a file). `freeze.rs` freezes a folder's change, `worktree.rs` makes
+//!   and removes a job's worktree.
 
+mod commands;
 mod error;
 mod files;
+pub mod freeze;
 mod object_id;
+pub mod project;
 mod runner;
 mod session;
 #[cfg(test)]
 mod tests;
 mod tree_diff;
+pub mod worktree;
+#[cfg(test)]
+mod worktree_tests;
 
 use std::path::Path;
 use std::time::Duration;
 
+pub use commands::{ApplyTo, Change, DiffForm, RefCommand, is_revision};
 pub use error::GitError;
 pub use files::Repository;
 pub use object_id::ObjectId;

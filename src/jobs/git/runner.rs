@@ -167,18 +167,48 @@ pub(super) async fn run(call: Call<'_>) -> Result<Printed, GitError> {
         .current_dir(cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true)
         .spawn()
-        .map_err(GitError::Spawn)?;
+        .map_err(|err| match err.kind() {
+            std::io::ErrorKind::NotFound => GitError::Missing,
+            _ => GitError::Spawn(err),
+        })?;
     // Declared after the child, so dropped first: a call abandoned half-way (its
     // caller dropped it) ends the whole group too.
     let _group = child.id().map(ProcessGroup);
-    let mut stdout = child.stdout.take().ok_or_else(|| GitError::Read { query: name, source: std::io::ErrorKind::BrokenPipe.into() })?;
+    let broken = || GitError::Read { query: name, source: std::io::ErrorKind::BrokenPipe.into() };
+    let mut stdout = child.stdout.take().ok_or_else(broken)?;
+    let mut stderr = child.stderr.take().ok_or_else(broken)?;
     let mut bytes = Vec::new();
+    let mut complaint = Vec::new();
     let cap = limits.max_bytes as u64;
-    match tokio::time::timeout_at(deadline, (&mut stdout).take(cap + 1).read_to_end(&mut bytes)).await {
+    // Both pipes at once: git blocked on a full stderr would never close stdout. Past
+    // the cap on stdout, git is ended at once (it may be blocked writing more).
+    let read_both = async {
+        let mut out_pipe = (&mut stdout).take(cap + 1);
+        let mut err_pipe = (&mut stderr).take(MAX_STDERR as u64);
+        let mut out = std::pin::pin!(out_pipe.read_to_end(&mut bytes));
+        let mut err = std::pin::pin!(err_pipe.read_to_end(&mut complaint));
+        let (mut out_done, mut err_done) = (false, false);
+        while !(out_done && err_done) {
+            tokio::select! {
+                read = &mut out, if !out_done => {
+                    out_done = true;
+                    if read? as u64 > cap {
+                        return Ok(true);
+                    }
+                }
+                read = &mut err, if !err_done => {
+                    err_done = true;
+                    read?;
+                }
+            }
+        }
+        Ok::<bool, std::io::Error>(false)
+    };
+    match tokio::time::timeout_at(deadline, read_both).await {
         Err(_) => return Err(GitError::TimedOut { query: name, deadline: limits.deadline }),
         Ok(Err(source)) => return Err(GitError::Read { query: name, source }),
         Ok(Ok(_)) => {}
@@ -189,11 +219,16 @@ pub(super) async fn run(call: Call<'_>) -> Result<Printed, GitError> {
     }
     match tokio::time::timeout_at(deadline, child.wait()).await {
         Err(_) => Err(GitError::TimedOut { query: name, deadline: limits.deadline }),
-        Ok(Ok(status)) if !status.success() => Err(GitError::Failed { query: name, status }),
+        Ok(Ok(status)) if !status.success() => {
+            Err(GitError::Failed { query: name, status, said: String::from_utf8_lossy(&complaint).trim_end().to_owned() })
+        }
         // Collected by someone else (a subreaper's sweep): its output stands.
         Ok(_) => Ok(Printed { bytes, cut: false }),
     }
 }
+
+/// The most of git's own messages kept (a failure names what it could not do).
+const MAX_STDERR: usize = 64 * 1024;
 
 /// git's process group (git leads it). Dropping it kills the group while its leader
 /// is provably not yet collected: until then no other process can get its number.

@@ -19,9 +19,11 @@
 //! their value is one of the plain words they take.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::commands::{Change, RefCommand};
 use super::error::GitError;
 use super::files::Repository;
 use super::object_id::ObjectId;
@@ -41,6 +43,8 @@ const PASSED_ON: [&str; 8] = [
 ];
 /// The longest value passed on (they are words such as `true`, `input`, `minimal`).
 const MAX_SETTING: usize = 16;
+/// The largest index copied into a scratch one (past it, git starts from an empty index).
+const MAX_INDEX_COPY: u64 = 512 * 1024 * 1024;
 /// How long reading the configuration may take.
 const CONFIG_LIMITS: Limits = Limits { deadline: Duration::from_secs(5), max_bytes: 1024 * 1024 };
 
@@ -53,6 +57,11 @@ pub struct Session {
     private: tempfile::TempDir,
     inherited: Vec<(OsString, OsString)>,
     cwd: std::path::PathBuf,
+    /// The index git uses: the repository's own, or a scratch one of ours.
+    index: PathBuf,
+    /// Where new objects go when they must not reach the repository (the repository's
+    /// objects are then read as alternates).
+    scratch_objects: Option<PathBuf>,
 }
 
 impl Session {
@@ -85,12 +94,78 @@ impl Session {
         };
         let settings = passed_on(&listed);
         let private = private_git_dir(&repository, head.as_ref(), sha256).map_err(GitError::Private)?;
-        Ok(Session { repository, head, settings, private, inherited, cwd: folder.to_owned() })
+        let index = repository.git_dir.join("index");
+        Ok(Session { repository, head, settings, private, inherited, cwd: folder.to_owned(), index, scratch_objects: None })
     }
 
     /// The commit checked out, as read from `.git` when the session was opened.
     pub fn head(&self) -> Option<&ObjectId> {
         self.head.as_ref()
+    }
+
+    /// Commits made from now on name `name <email>` as author and committer.
+    pub fn set_identity(&mut self, name: &str, email: &str) {
+        self.settings.push(("user.name".to_owned(), name.to_owned()));
+        self.settings.push(("user.email".to_owned(), email.to_owned()));
+    }
+
+    /// The repository, as its `.git` describes it.
+    pub fn repository(&self) -> &Repository {
+        &self.repository
+    }
+
+    /// A file of the private git directory (removed with the session).
+    pub fn private_path(&self, name: &str) -> PathBuf {
+        self.private.path().join(name)
+    }
+
+    /// From now on git uses a scratch index of ours (the repository's own stays as it
+    /// is): a copy of the repository's when `copy` and it can be read (so git knows
+    /// which files it already hashed), else an empty one.
+    pub fn use_scratch_index(&mut self, copy: bool) -> Result<(), GitError> {
+        let scratch = self.private.path().join("scratch-index");
+        if copy && let Ok(mut from) = super::files::open_regular(&self.index) {
+            let written = std::fs::File::create(&scratch).and_then(|mut to| std::io::copy(&mut (&mut from).take(MAX_INDEX_COPY), &mut to));
+            if written.is_err() || written.is_ok_and(|bytes| bytes >= MAX_INDEX_COPY) {
+                let _ = std::fs::remove_file(&scratch);
+            }
+        }
+        self.index = scratch;
+        Ok(())
+    }
+
+    /// From now on new objects go to a scratch folder of ours: nothing is written into
+    /// the repository (its objects are still read).
+    pub fn use_scratch_objects(&mut self) -> Result<(), GitError> {
+        let objects = self.private.path().join("objects");
+        std::fs::create_dir_all(&objects).map_err(GitError::Private)?;
+        self.scratch_objects = Some(objects);
+        Ok(())
+    }
+
+    /// Runs `change` through the private git directory within `limits`.
+    pub async fn change(&self, change: Change<'_>, limits: Limits) -> Result<Printed, GitError> {
+        runner::run(Call {
+            name: change.name(),
+            argv: runner::argv(&self.settings, change.args()),
+            env: runner::environment(self.inherited.iter().cloned(), &self.location()),
+            cwd: &self.cwd,
+            limits,
+        })
+        .await
+    }
+
+    /// Runs `command` against the repository's own git directory (refs and worktrees
+    /// only; see [`RefCommand`]).
+    pub async fn refs(&self, command: RefCommand<'_>, limits: Limits) -> Result<Printed, GitError> {
+        runner::run(Call {
+            name: command.name(),
+            argv: runner::argv(&[], command.args()),
+            env: runner::environment(self.inherited.iter().cloned(), &[("GIT_DIR", self.repository.git_dir.clone().into())]),
+            cwd: &self.repository.top,
+            limits,
+        })
+        .await
     }
 
     /// Asks git `query` within `limits`.
@@ -107,13 +182,21 @@ impl Session {
 
     /// Where git finds the repository: the private git directory, and of the
     /// repository only its working tree, index and objects.
-    fn location(&self) -> [(&'static str, OsString); 4] {
-        [
+    fn location(&self) -> Vec<(&'static str, OsString)> {
+        let objects = self.repository.common_dir.join("objects");
+        let mut location = vec![
             ("GIT_DIR", self.private.path().into()),
             ("GIT_WORK_TREE", self.repository.top.clone().into()),
-            ("GIT_INDEX_FILE", self.repository.git_dir.join("index").into()),
-            ("GIT_OBJECT_DIRECTORY", self.repository.common_dir.join("objects").into()),
-        ]
+            ("GIT_INDEX_FILE", self.index.clone().into()),
+        ];
+        match &self.scratch_objects {
+            Some(scratch) => {
+                location.push(("GIT_OBJECT_DIRECTORY", scratch.clone().into()));
+                location.push(("GIT_ALTERNATE_OBJECT_DIRECTORIES", objects.into()));
+            }
+            None => location.push(("GIT_OBJECT_DIRECTORY", objects.into())),
+        }
+        location
     }
 }
 

@@ -233,6 +233,30 @@ pub struct JobDetails {
     /// finds it in the job's folder.
     #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub approval: Option<crate::jobs::approval::types::PendingApproval>,
+    /// The worktree the job runs in (`cwd` stays the folder asked for: the origin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<String>,
+    /// The job's branch in that worktree (`codex-async/<id>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// The commit the worktree's branch was made from: the job's change is measured from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_commit: Option<String>,
+    /// The job's change, frozen when its agent ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<super::change::ChangeStat>,
+    /// When the change was applied to the origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_at: Option<Timestamp>,
+    /// When the worktree and its branch were removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discarded_at: Option<Timestamp>,
+    /// The attempt set a job belongs to (the first attempt's id): one task tried N times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt_group: Option<String>,
+    /// Which attempt of its set (1..N).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
 }
 
 fn default_policy() -> String {

@@ -3,6 +3,7 @@
 //! The folder is the job's to write, so everything read here is untrusted until the
 //! store judges it against what the kernel says (see [`super::store`]).
 
+pub mod change;
 pub mod id;
 pub mod jobfile;
 pub mod meta;

@@ -157,6 +157,23 @@ pub fn request(parent: &JobMeta, follow: FollowUp, agents: &Agents) -> Result<Fo
         .with_options(options)?
         .continuing(Continues { parent_job_id: id.clone(), session_id })?
         .with_limits(follow.limits);
+    // A worktree job's follow-up runs in the same worktree, on the same branch.
+    let request = match (&parent.details.worktree, &parent.details.branch, &parent.details.base_commit) {
+        (Some(worktree), Some(branch), Some(base_commit)) if parent.details.discarded_at.is_none() => {
+            request.isolated(crate::jobs::worktree::Isolation::Reuse {
+                worktree: worktree.into(),
+                branch: branch.clone(),
+                base_commit: base_commit.clone(),
+                commit: true,
+            })
+        }
+        (Some(worktree), _, _) => {
+            return Err(JobError::BadRequest(format!(
+                "job '{id}''s worktree {worktree} was discarded: start a new job instead of a follow-up"
+            )));
+        }
+        _ => request,
+    };
     let inherited = Inherited { cwd: request.cwd.display().to_string(), approval_policy: inherited_policy, ..inherited };
     Ok(FollowUpRequest { request, inherited })
 }
@@ -167,20 +184,29 @@ const RECORD_DEADLINE: Duration = Duration::from_secs(2);
 /// Adds `child` to the parent's `follow_ups`, holding the parent's lock so that no
 /// other writer (another follow-up, a reader settling it) interleaves.
 pub fn record(store: &JobStore, parent: &JobId, child: &str) -> Result<()> {
-    let folder = store.job_dir(parent);
-    let began = std::time::Instant::now();
-    let _owner = loop {
-        match OwnerLock::create(&folder) {
-            Ok(owner) => break owner,
-            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock && began.elapsed() < RECORD_DEADLINE => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(err) => return Err(JobError::io("locking", store.lock_path(parent), err)),
-        }
-    };
+    let _owner = OwnerWait::take(store, parent, RECORD_DEADLINE)?;
     let mut meta = store.read_meta_raw(parent)?;
     if !meta.details.follow_ups.iter().any(|known| known == child) {
         meta.details.follow_ups.push(child.to_owned());
     }
     meta.write_to(&store.meta_path(parent), crate::atomic::Durability::Durable)
+}
+
+/// Taking a finished job's lock to write its record, waiting a little for another writer.
+pub struct OwnerWait;
+
+impl OwnerWait {
+    pub fn take(store: &JobStore, id: &JobId, deadline: Duration) -> Result<OwnerLock> {
+        let folder = store.job_dir(id);
+        let began = std::time::Instant::now();
+        loop {
+            match OwnerLock::create(&folder) {
+                Ok(owner) => return Ok(owner),
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock && began.elapsed() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(err) => return Err(JobError::io("locking", store.lock_path(id), err)),
+            }
+        }
+    }
 }

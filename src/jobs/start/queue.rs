@@ -225,7 +225,16 @@ pub fn start(
     }
     let id = create_pending(&locked, store, request)?;
     let position = locked.pending_count();
-    Ok(StartView { job_id: id.to_string(), status: Status::Pending, pid: None, error: None, queue_position: Some(position) })
+    Ok(StartView {
+        job_id: id.to_string(),
+        status: Status::Pending,
+        pid: None,
+        error: None,
+        queue_position: Some(position),
+        notice: None,
+        worktree: None,
+        branch: None,
+    })
 }
 
 /// Writes a pending job: its meta, its request, an empty output, an unheld lock file;

@@ -58,6 +58,12 @@ pub struct StartRequest {
     pub options: AgentOptions,
     #[serde(default)]
     pub continues: Option<Continues>,
+    /// Run in a worktree of the repository that holds `cwd`, not in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<crate::jobs::worktree::Isolation>,
+    /// One of several attempts at the same task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<crate::jobs::worktree::Attempt>,
 }
 
 impl StartRequest {
@@ -78,7 +84,17 @@ impl StartRequest {
         agent.check_prompt(&prompt)?;
         agent.check_policy(policy)?;
         let cwd = checked_cwd(cwd)?;
-        Ok(StartRequest { prompt, cwd, policy, agent, limits: JobLimits::default(), options: AgentOptions::default(), continues: None })
+        Ok(StartRequest {
+            prompt,
+            cwd,
+            policy,
+            agent,
+            limits: JobLimits::default(),
+            options: AgentOptions::default(),
+            continues: None,
+            isolation: None,
+            attempt: None,
+        })
     }
 
     /// Model, profile and settings for the agent, checked against what it takes.
@@ -126,6 +142,12 @@ impl StartRequest {
             resume: self.continues.as_ref().map(|continues| &continues.session_id),
             approval_config: &store.job_dir(id).join(crate::jobs::approval::ENDPOINT_CONFIG_FILE),
         })
+    }
+
+    /// Runs the job in a worktree (see [`crate::jobs::worktree`]).
+    pub fn isolated(mut self, isolation: crate::jobs::worktree::Isolation) -> Self {
+        self.isolation = Some(isolation);
+        self
     }
 
     pub fn with_limits(mut self, limits: JobLimits) -> Self {
@@ -179,6 +201,14 @@ impl StartRequest {
                 parent_job_id: self.continues.as_ref().map(|continues| continues.parent_job_id.clone()),
                 follow_ups: Vec::new(),
                 approval: None,
+                worktree: None,
+                branch: None,
+                base_commit: None,
+                change: None,
+                applied_at: None,
+                discarded_at: None,
+                attempt_group: self.attempt.as_ref().map(|attempt| attempt.group.clone().unwrap_or_else(|| id.to_string())),
+                attempt: self.attempt.as_ref().map(|attempt| attempt.number),
             },
             prompt_file: (self.prompt_in_file() || self.prompt_on_stdin()).then(|| PROMPT_FILE.to_owned()),
             // Recorded by the supervisor once the agent runs.

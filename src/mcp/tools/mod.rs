@@ -12,10 +12,12 @@
 //! message that names what was wrong and what is valid; only an unknown tool name is a
 //! protocol error.
 
+mod apply;
 mod approve;
 mod await_any;
 mod cancel;
 mod common;
+mod diff;
 mod list;
 mod poll;
 mod reply;
@@ -36,7 +38,8 @@ use common::ToolError;
 pub use common::{ToolContext, error_result};
 
 /// Every tool's name, in the order an unknown name's error lists them.
-const NAMES: [&str; 8] = [start::NAME, poll::NAME, list::NAME, cancel::NAME, wait::NAME, await_any::NAME, reply::NAME, approve::NAME];
+const NAMES: [&str; 10] =
+    [start::NAME, poll::NAME, list::NAME, cancel::NAME, wait::NAME, await_any::NAME, reply::NAME, approve::NAME, diff::NAME, apply::NAME];
 
 /// Every tool this server offers; `max_wait` is this server's cap on one wait.
 pub fn definitions(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
@@ -49,6 +52,8 @@ pub fn definitions(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
         wait::definition(max_wait),
         await_any::definition(max_wait),
         approve::definition(),
+        diff::definition(),
+        apply::definition(),
     ]
 }
 
@@ -80,6 +85,8 @@ pub async fn call(
         wait::NAME => wait::handle(tool, arguments, &context).await,
         await_any::NAME => await_any::handle(tool, arguments, &context).await,
         approve::NAME => approve::handle(tool, arguments, crate::jobs::Answerer::Mcp),
+        diff::NAME => diff::handle(tool, arguments).await,
+        apply::NAME => apply::handle(tool, arguments).await,
         other => {
             let names = NAMES.join(", ");
             return Err(McpError::invalid_params(format!("unknown tool {other:?}: this server has {names}"), None));

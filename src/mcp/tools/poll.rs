@@ -47,7 +47,12 @@ pub fn properties() -> serde_json::Map<String, Value> {
         "activity": {"type": "string", "description": "What the agent is doing now, in a few words (running jobs)."},
         "parent_job_id": {"type": "string", "description": "The job this one continues."},
         "follow_ups": {"type": "array", "items": {"type": "string"}, "description": "The jobs that continue this one, oldest first."},
-        "approval": {"type": "object", "description": "The approval request a running 'ask' job waits on (the oldest one): number, tool_name, input, reason, asked_at, deadline, and how many are waiting. Answer it with codex_approve."}
+        "approval": {"type": "object", "description": "The approval request a running 'ask' job waits on (the oldest one): number, tool_name, input, reason, asked_at, deadline, and how many are waiting. Answer it with codex_approve."},
+        "worktree": {"type": "string", "description": "The git worktree the job runs in (cwd stays the folder asked for)."},
+        "branch": {"type": "string"}, "base_commit": {"type": "string"},
+        "change": {"type": "object", "description": "The job's change, frozen when it ended: {files, insertions, deletions}."},
+        "applied_at": {"type": "string"}, "discarded_at": {"type": "string"},
+        "attempt_group": {"type": "string", "description": "The attempt set (its first job's id)."}, "attempt": {"type": "integer"}
     }))
 }
 

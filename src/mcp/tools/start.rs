@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::common::{LimitArgs, OneOrMany, OptionArgs, ToolContext, ToolError, ToolResult, json_result, parse, start_request};
 use super::schema::{define, nullable, object, option_properties, policy_property, status_property};
-use crate::jobs::{AgentOptions, Agents, ApprovalPolicy, StartRequest};
+use crate::jobs::{AgentOptions, Agents, ApprovalPolicy, Attempt, MAX_ATTEMPTS, StartRequest};
 use crate::mcp::settings::Transport;
 
 pub const NAME: &str = "codex_start";
@@ -24,7 +24,11 @@ approval_policy: 'suggest' (default: read-only, the agent can look and answer bu
 usual choice for a coding task), 'full-auto' (no sandbox at all: only inside a machine or container that is \
 itself the sandbox; the server may refuse it). cwd: the project's absolute path. When the server limits how many jobs \
 run at once, a start over the limit returns {job_id, status: 'pending', queue_position} and starts by itself when a \
-slot frees. Returns {job_id, status, pid}.";
+slot frees. Returns {job_id, status, pid}. \
+worktree: true runs the job in its own git worktree of the repository that holds cwd (branch codex-async/<id> from \
+its HEAD, or from base), so parallel jobs never see each other's edits; review with codex_diff, accept with \
+codex_apply. attempts: N (2-8) starts N such jobs at the same task (agent may list several, comma-separated, \
+cycled over them) and returns every id in job_ids; codex_await_any waits for the first.";
 
 /// The tool as a model sees it; the agents are this server's.
 pub fn definition(agents: &Agents) -> Tool {
@@ -51,6 +55,11 @@ fn input(agents: &Agents) -> Value {
         "agent": {"type": "string", "enum": agents.names(), "description": format!("The agent that runs the job. Default: '{}'.", agents.default_name())}
     }));
     properties.extend(option_properties());
+    properties.extend(object(json!({
+        "worktree": {"type": "boolean", "description": "Run in a new git worktree of cwd's repository (default: the server's isolation setting)."},
+        "base": {"type": "string", "description": "With worktree: the branch, tag or commit to start from (default: HEAD)."},
+        "attempts": {"type": "integer", "minimum": 2, "maximum": 8, "description": "Start this many attempts at the task, each in its own worktree."}
+    })));
     json!({"type": "object", "properties": properties, "required": ["prompt", "cwd"]})
 }
 
@@ -59,7 +68,11 @@ pub fn output() -> Value {
     json!({"type": "object", "properties": {
         "job_id": {"type": "string"}, "status": status_property(), "pid": nullable("integer"),
         "error": {"type": "string", "description": "Why the job could not start, when it could not."},
-        "queue_position": {"type": "integer", "description": "A pending job's place in the queue (1 = next)."}
+        "queue_position": {"type": "integer", "description": "A pending job's place in the queue (1 = next)."},
+        "notice": {"type": "string", "description": "What to know besides (the origin's uncommitted changes are not in the worktree)."},
+        "worktree": {"type": "string"}, "branch": {"type": "string"},
+        "job_ids": {"type": "array", "items": {"type": "string"}, "description": "With attempts: every attempt's id, first to last."},
+        "attempt_group": {"type": "string", "description": "With attempts: the id of the attempt set."}
     }, "required": ["job_id", "status", "pid"]})
 }
 
@@ -73,6 +86,9 @@ struct Args {
     options: OptionArgs,
     #[serde(flatten)]
     limits: LimitArgs,
+    worktree: Option<bool>,
+    base: Option<String>,
+    attempts: Option<u32>,
 }
 
 pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
@@ -82,7 +98,10 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult
         None => tool.settings.default_policy,
     };
     let limits = args.limits.limits(tool.settings.job_limits)?;
-    let agent = tool.settings.agents.resolve(args.agent.as_deref())?;
+    let agent = match args.attempts {
+        Some(_) => tool.settings.agents.resolve(args.agent.as_deref().and_then(|list| list.split(',').next()).map(str::trim))?,
+        None => tool.settings.agents.resolve(args.agent.as_deref())?,
+    };
     let options = AgentOptions {
         model: args.options.model,
         profile: args.options.profile,
@@ -95,7 +114,48 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult
             args.cwd.chars().take(200).collect::<String>()
         )));
     }
-    let request = StartRequest::new(args.prompt, &cwd, policy, agent)?.with_options(options)?.with_limits(limits);
-    tool.ceiling.admit(&request)?;
-    Ok(json_result(start_request(tool, request).await?))
+    let asked = if args.base.is_some() || args.attempts.is_some() { Some(true) } else { args.worktree };
+    let isolation = tool.settings.worktrees.isolation(tool.engine.store().home(), asked, args.base.clone());
+    let count = args.attempts.unwrap_or(1);
+    if args.attempts.is_some() && !(2..=MAX_ATTEMPTS).contains(&count) {
+        return Err(ToolError(format!("attempts {count}: give 2 to {MAX_ATTEMPTS} (or leave it out for one job)")));
+    }
+    let names: Vec<Option<String>> = match (&args.agent, args.attempts) {
+        (Some(list), Some(_)) => list.split(',').map(|name| Some(name.trim().to_owned())).collect(),
+        (agent, _) => vec![agent.clone()],
+    };
+    let mut requests = Vec::new();
+    for number in 1..=count {
+        let agent = match names[(number as usize - 1) % names.len()].as_deref() {
+            Some(name) if args.attempts.is_some() => tool.settings.agents.resolve(Some(name))?,
+            _ => agent.clone(),
+        };
+        let mut request = StartRequest::new(args.prompt.clone(), &cwd, policy, agent)?.with_options(options.clone())?.with_limits(limits);
+        if let Some(isolation) = &isolation {
+            request = request.isolated(isolation.clone());
+        }
+        tool.ceiling.admit(&request)?;
+        requests.push(request);
+    }
+    if args.attempts.is_none() {
+        let request = requests.remove(0);
+        return Ok(json_result(start_request(tool, request).await?));
+    }
+    let mut group: Option<String> = None;
+    let mut first: Option<Value> = None;
+    let mut ids = Vec::new();
+    for (number, mut request) in (1..=count).zip(requests) {
+        request.attempt = Some(Attempt { group: group.clone(), number });
+        let started = start_request(tool, request).await?;
+        let id = started["job_id"].as_str().unwrap_or_default().to_owned();
+        group.get_or_insert_with(|| id.clone());
+        ids.push(Value::String(id));
+        first.get_or_insert(started);
+    }
+    let mut answer = first.unwrap_or_default();
+    if let Value::Object(map) = &mut answer {
+        map.insert("job_ids".to_owned(), Value::Array(ids));
+        map.insert("attempt_group".to_owned(), group.map_or(Value::Null, Value::String));
+    }
+    Ok(json_result(answer))
 }

@@ -37,6 +37,10 @@ pub(crate) enum ConfirmKind {
     Delete,
     /// Remove every finished job.
     Clean,
+    /// Apply a job's change to its origin.
+    Apply,
+    /// Remove a job's worktree and branch.
+    Discard,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,6 +147,9 @@ pub struct App {
     /// The agents the form offers, and the one it starts with.
     pub(crate) agents: Vec<String>,
     pub(crate) default_agent: String,
+    /// Whether the form starts a job in its own worktree unless told otherwise (the
+    /// config's `isolation`).
+    pub(crate) worktree_by_default: bool,
     /// How many jobs may run at once (the config's `max_running`), for the header.
     pub(crate) queue_limit: Option<usize>,
     /// A mistake in config.toml the dashboard started without (`--ignore-config`).
@@ -201,6 +208,7 @@ impl App {
             default_policy: crate::jobs::ApprovalPolicy::Suggest,
             agents: crate::jobs::Agents::BUILT_IN.iter().map(|name| (*name).to_owned()).collect(),
             default_agent: "codex".to_owned(),
+            worktree_by_default: false,
             queue_limit: None,
             config_problem: None,
             prompts: Vec::new(),

@@ -18,6 +18,8 @@ pub enum Field {
     Cwd,
     Agent,
     Policy,
+    /// In place, or in a worktree of its own (←/→ or Space toggles).
+    Isolation,
 }
 
 /// What a follow-up continues.
@@ -70,12 +72,14 @@ pub struct NewJobForm {
     pub folder_matches: Option<(String, Vec<String>)>,
     /// The job this one re-runs (`R`), for the title.
     pub rerun_of: Option<JobId>,
+    /// Run the job in its own git worktree.
+    pub worktree: bool,
 }
 
 /// What the form asks the engine for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormRequest {
-    Start { prompt: String, cwd: PathBuf, policy: ApprovalPolicy, agent: String, rerun_of: Option<JobId> },
+    Start { prompt: String, cwd: PathBuf, policy: ApprovalPolicy, agent: String, rerun_of: Option<JobId>, worktree: bool },
     Reply { parent: JobId, prompt: String, policy: ApprovalPolicy },
 }
 
@@ -94,6 +98,7 @@ impl NewJobForm {
             recall,
             folder_matches: None,
             rerun_of: None,
+            worktree: false,
         };
         form.focus(Field::Prompt);
         form
@@ -109,7 +114,11 @@ impl NewJobForm {
 
     /// The fields that can be changed, in Tab order.
     pub fn fields(&self) -> &'static [Field] {
-        if self.parent.is_some() { &[Field::Prompt, Field::Policy] } else { &[Field::Prompt, Field::Cwd, Field::Agent, Field::Policy] }
+        if self.parent.is_some() {
+            &[Field::Prompt, Field::Policy]
+        } else {
+            &[Field::Prompt, Field::Cwd, Field::Agent, Field::Policy, Field::Isolation]
+        }
     }
 
     /// Whether the focused field takes text (so ←/→ move a cursor, not a choice).
@@ -121,6 +130,11 @@ impl NewJobForm {
         self.field = field;
         self.prompt.set_focused(field == Field::Prompt);
         self.cwd.set_focused(field == Field::Cwd);
+    }
+
+    #[cfg(test)]
+    pub fn step_for_test(&mut self) {
+        self.step(true);
     }
 
     fn step(&mut self, forward: bool) {
@@ -182,6 +196,7 @@ impl NewJobForm {
                 self.agent = next_of(&self.agents, &self.agent, step);
             }
             Field::Policy => self.policy = cycle(self.policy, if forward { 1 } else { ApprovalPolicy::ALL.len() - 1 }),
+            Field::Isolation => self.worktree = !self.worktree,
             Field::Prompt | Field::Cwd => {}
         }
         self.error = None;
@@ -218,10 +233,10 @@ impl NewJobForm {
                     self.folder_matches = None;
                 }
             }
-            (Field::Agent | Field::Policy, Edit::Insert(' ')) => self.choose(true),
-            (Field::Agent | Field::Policy, Edit::Up) => self.step(false),
-            (Field::Agent | Field::Policy, Edit::Down) => self.step(true),
-            (Field::Agent | Field::Policy, _) => {}
+            (Field::Agent | Field::Policy | Field::Isolation, Edit::Insert(' ')) => self.choose(true),
+            (Field::Agent | Field::Policy | Field::Isolation, Edit::Up) => self.step(false),
+            (Field::Agent | Field::Policy | Field::Isolation, Edit::Down) => self.step(true),
+            (Field::Agent | Field::Policy | Field::Isolation, _) => {}
         }
     }
 
@@ -246,6 +261,7 @@ impl NewJobForm {
             policy: self.policy,
             agent: self.agent.clone(),
             rerun_of: self.rerun_of.clone(),
+            worktree: self.worktree,
         })
     }
 }

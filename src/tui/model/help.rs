@@ -29,7 +29,7 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
     ("R", "run a finished job again: its prompt, folder, agent, policy, editable"),
     ("r", "follow up a finished job: continue its conversation"),
     ("i", "detail: prompt, status, command, times, tokens, chain, last message"),
-    ("D", "what the job changed: git diff against its start"),
+    ("D / a / x", "its change (frozen at its end) / apply it (asks) / discard its worktree"),
     ("A", "answer the job's approval request: y allow, n deny, Y allow the tool"),
     ("o / e", "the output (or the view) in $PAGER / $EDITOR"),
     ("s / S", "show all/running/finished/failed · sort by newest/status/cwd/duration"),

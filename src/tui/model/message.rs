@@ -13,6 +13,10 @@ use super::search::{FileMatch, Matcher};
 /// What a person asked for (keys, mouse and pastes, already decoded).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
+    /// `a`: bring the selected job's change into its origin (after a confirmation).
+    AskApply,
+    /// `x`: remove the selected job's worktree and branch (after a confirmation).
+    AskDiscard,
     Up,
     Down,
     First,
@@ -126,6 +130,8 @@ pub enum Effect {
         agent: String,
         /// The job this one runs again (`R`): its notice says what came from it.
         rerun_of: Option<JobId>,
+        /// In a worktree of its own.
+        worktree: bool,
     },
     /// Continue a finished job's conversation.
     Reply {
@@ -141,6 +147,10 @@ pub enum Effect {
     ReadDetail(JobId),
     /// Read a job's whole prompt, to run it again.
     ReadPrompt(JobId),
+    /// Apply a job's frozen change to its origin.
+    Apply(JobId),
+    /// Remove a job's worktree and branch.
+    Discard(JobId),
     /// Run `git diff` against the base a job recorded, in its folder.
     Diff {
         job: JobId,
@@ -263,6 +273,11 @@ pub(crate) enum TaskResult {
         prompt: Result<String, String>,
     },
     Diff {
+        id: JobId,
+        text: String,
+    },
+    /// What an apply or a discard did (a line for the footer).
+    Reviewed {
         id: JobId,
         text: String,
     },

@@ -18,6 +18,8 @@ pub(crate) struct Context {
     pub(crate) ceiling: Ceiling,
     /// The queue and time limits a job started from the form gets.
     pub(crate) limits: crate::jobs::JobLimits,
+    /// Where a job started in its own worktree gets it, and what is copied in.
+    pub(crate) worktrees: crate::config::WorktreeSettings,
     /// Between SIGINT and SIGKILL when `c` stops a job.
     pub(crate) cancel_grace: std::time::Duration,
     pub(crate) shutdown: CancellationToken,

@@ -100,8 +100,9 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
                 TaskResult::Cleaned(outcome)
             });
         }
-        Effect::Start { prompt, cwd, policy, agent, rerun_of } => {
+        Effect::Start { prompt, cwd, policy, agent, rerun_of, worktree } => {
             let engine = context.engine.clone();
+            let isolation = context.worktrees.isolation(context.engine.store().home(), Some(worktree), None);
             let agent = context.agents.resolve(Some(&agent));
             let limits = context.limits;
             let ceiling = context.ceiling.clone();
@@ -109,6 +110,10 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
                 let outcome = agent
                     .and_then(|agent| StartRequest::new(prompt, &cwd, policy, agent))
                     .map(|request| request.with_limits(limits))
+                    .map(|request| match isolation {
+                        Some(isolation) => request.isolated(isolation),
+                        None => request,
+                    })
                     .and_then(|request| ceiling.admit(&request).map(|()| request))
                     .and_then(|request| {
                         let again = rerun_of.map(|parent| rerun_notice(&parent, &request));
@@ -162,9 +167,26 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
         Effect::Diff { job, cwd, base } => {
             // On a blocking thread, as it reads the job's folder (which may hang).
             let runtime = tokio::runtime::Handle::current();
+            let engine = context.engine.clone();
             in_background(results, move || {
-                let text = runtime.block_on(diff_view::git_diff(&cwd, base.as_deref()));
+                let text = runtime.block_on(diff_view::job_diff(&engine, &job, &cwd, base.as_deref()));
                 TaskResult::Diff { id: job, text }
+            });
+        }
+        Effect::Apply(job) => {
+            let runtime = tokio::runtime::Handle::current();
+            let engine = context.engine.clone();
+            in_background(results, move || {
+                let text = runtime.block_on(crate::tui::update::worktree::apply(&engine, &job));
+                TaskResult::Reviewed { id: job, text }
+            });
+        }
+        Effect::Discard(job) => {
+            let runtime = tokio::runtime::Handle::current();
+            let engine = context.engine.clone();
+            in_background(results, move || {
+                let text = runtime.block_on(crate::tui::update::worktree::discard(&engine, &job));
+                TaskResult::Reviewed { id: job, text }
             });
         }
         Effect::FolderMatches(typed) => {

@@ -313,3 +313,4 @@ fn snapshot_escapes_that_used_to_leak() {
     assert!(screen.contains("cleared nothing") && !screen.contains("evil title"), "{screen}");
     insta::assert_snapshot!("escapes_that_used_to_leak", screen);
 }
+mod worktree;

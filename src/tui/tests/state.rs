@@ -223,7 +223,8 @@ fn new_job_form_checks_then_starts() {
             cwd: PathBuf::from("/home/me/src/"),
             policy: ApprovalPolicy::AutoEdit,
             agent: "claude".into(),
-            rerun_of: None
+            rerun_of: None,
+            worktree: false
         }
     );
     assert!(

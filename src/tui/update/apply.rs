@@ -92,6 +92,11 @@ impl App {
                 self.flash = Some("removing finished jobs…".to_owned());
                 vec![Effect::Clean]
             }
+            ConfirmKind::Apply => {
+                self.flash = Some("applying…".to_owned());
+                confirm.ids.into_iter().map(Effect::Apply).collect()
+            }
+            ConfirmKind::Discard => confirm.ids.into_iter().map(Effect::Discard).collect(),
         }
     }
 
@@ -132,10 +137,10 @@ impl App {
                     form.submitting = true;
                     form.error = None;
                     let effect = match request {
-                        FormRequest::Start { prompt, cwd, policy, agent, rerun_of } => {
+                        FormRequest::Start { prompt, cwd, policy, agent, rerun_of, worktree } => {
                             Remembered::push(&mut self.prompts, &prompt);
                             Remembered::push(&mut self.folders, &form.cwd.text());
-                            Effect::Start { prompt, cwd, policy, agent, rerun_of }
+                            Effect::Start { prompt, cwd, policy, agent, rerun_of, worktree }
                         }
                         FormRequest::Reply { parent, prompt, policy } => {
                             Remembered::push(&mut self.prompts, &prompt);

@@ -84,6 +84,9 @@ impl App {
             field("Queue", format!("#{position} of the pending jobs{limit}"));
         }
         field("Git base", git_line(meta));
+        field("Worktree", meta.details.worktree.clone().unwrap_or_default());
+        field("Branch", worktree_branch_line(meta));
+        field("Change", change_line(meta));
         field("Chain", self.chain(id, meta));
         field("Follow-ups", meta.details.follow_ups.join(", "));
         lines.push(String::new());
@@ -134,6 +137,31 @@ fn status_line(meta: &JobMeta) -> String {
     parts.extend(meta.exit_code.map(|code| format!("exit code {code}")));
     parts.extend(meta.details.signal.clone().map(|signal| format!("signal {signal}")));
     parts.extend(meta.details.cancel_reason.clone().map(|reason| format!("cancelled: {reason}")));
+    parts.join(" · ")
+}
+
+fn worktree_branch_line(meta: &JobMeta) -> String {
+    let Some(branch) = &meta.details.branch else { return String::new() };
+    let base = meta.details.base_commit.as_deref().and_then(crate::jobs::ObjectId::parse);
+    let mut line = match base {
+        Some(base) => format!("{branch} (from {})", base.short()),
+        None => branch.clone(),
+    };
+    if let (Some(group), Some(attempt)) = (&meta.details.attempt_group, meta.details.attempt) {
+        line.push_str(&format!(" · attempt {attempt} of set {group}"));
+    }
+    line
+}
+
+fn change_line(meta: &JobMeta) -> String {
+    let Some(change) = &meta.details.change else { return String::new() };
+    let mut parts = vec![format!("{} · D shows it", change.summary())];
+    parts.extend(meta.details.applied_at.map(|at| format!("applied {}", at.0.format("%Y-%m-%d %H:%M:%S UTC"))));
+    parts.extend(meta.details.discarded_at.map(|at| format!("worktree discarded {}", at.0.format("%Y-%m-%d %H:%M:%S UTC"))));
+    if change.patch_dropped {
+        parts.push("the patch was too large to keep".to_owned());
+    }
+    parts.extend(change.problem.clone());
     parts.join(" · ")
 }
 

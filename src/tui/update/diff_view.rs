@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::jobs::{JobId, JobMeta, NoTreeDiff, ObjectId, TreeDiff, tree_diff};
+use crate::jobs::{DiffShape, Engine, JobId, JobMeta, NoTreeDiff, ObjectId, TreeDiff, tree_diff};
 
 use crate::tui::model::app::App;
 use crate::tui::model::document::{DocKind, Document};
@@ -48,14 +48,28 @@ impl App {
         }
         let Some(meta) = self.jobs.iter().find(|record| &record.id == id).and_then(|record| record.meta.as_ref().ok()) else { return };
         let mut text = String::new();
-        if let Some(head) = meta.git_head.as_deref().and_then(ObjectId::parse) {
+        let frozen_base = meta.details.base_commit.as_deref().or(meta.git_head.as_deref()).and_then(ObjectId::parse);
+        if let (Some(_), Some(base), true) = (&meta.details.change, &frozen_base, meta.status.is_finished()) {
+            let place = match (&meta.details.worktree, &meta.details.branch) {
+                (Some(worktree), Some(branch)) => format!("branch {branch} (worktree {worktree})"),
+                _ => format!("the tree in {}", meta.cwd),
+            };
+            text.push_str(&format!("Frozen when {id} ended: {place} against {}. Later edits are not in it.\n", base.short()));
+            if meta.details.worktree.is_none() && meta.git_dirty == Some(true) {
+                text.push_str("⚠ The tree had uncommitted changes of its own when the job started: they show here too.\n");
+            }
+        } else if meta.details.worktree.is_some() {
+            text.push_str(&format!("The worktree of {id} now, against its base (it is frozen when the job ends).\n"));
+        } else if let Some(head) = meta.git_head.as_deref().and_then(ObjectId::parse) {
             let short = head.short();
             text.push_str(&format!("The tree in {} now, against {short}: the commit checked out when {id} started.\n", meta.cwd));
             if meta.git_dirty == Some(true) {
                 text.push_str("⚠ The tree had uncommitted changes of its own when the job started: they show here too.\n");
             }
         }
-        for line in self.shared_folder(id, meta) {
+        let in_place = meta.details.worktree.is_none();
+        let frozen = meta.details.change.is_some() && meta.status.is_finished();
+        for line in self.shared_folder(id, meta, frozen).into_iter().filter(|_| in_place) {
             text.push_str(&line);
             text.push('\n');
         }
@@ -68,7 +82,8 @@ impl App {
 
     /// Other jobs in the same folder: during this one (their changes are mixed in), or
     /// after it (theirs are in the tree now too).
-    fn shared_folder(&self, id: &JobId, meta: &JobMeta) -> Vec<String> {
+    /// A frozen change is not touched by jobs that ran after it: they are not named.
+    fn shared_folder(&self, id: &JobId, meta: &JobMeta, frozen: bool) -> Vec<String> {
         let (start, end) = span(meta, self.now);
         let mut during = Vec::new();
         let mut after = Vec::new();
@@ -91,7 +106,7 @@ impl App {
                 during.join(", ")
             ));
         }
-        if !after.is_empty() {
+        if !after.is_empty() && !frozen {
             lines.push(format!("Ran in this folder after it: {} (their changes are in the tree now too).", after.join(", ")));
         }
         lines
@@ -106,6 +121,49 @@ fn span(meta: &JobMeta, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
 
 fn clock(meta: &JobMeta, end: DateTime<Utc>) -> String {
     if meta.finished_at.is_some() { end.format("%H:%M:%S").to_string() } else { "now".to_owned() }
+}
+
+/// The text of the view for job `id`: its change frozen when it ended (or, while a
+/// worktree or in-place job runs, its folder now against its base) — its notes, its
+/// stat and its coloured patch; for a job with no recorded change (it is older than
+/// freezing, or ran outside a repository), the tree now as [`git_diff`] shows it.
+pub async fn job_diff(engine: &Engine, id: &JobId, cwd: &Path, base: Option<&str>) -> String {
+    // A record whose base was rewritten is not believed, frozen change or not.
+    if base.is_some_and(|base| ObjectId::parse(base).is_none()) {
+        return INVALID_BASE.to_owned();
+    }
+    let view = match engine.change(id.as_str(), DiffShape::Patch).await {
+        Ok(view) if view.state != "none" => view,
+        Ok(view) if view.stat.is_some() => return view.notes.join("\n"),
+        _ => return git_diff(cwd, base).await,
+    };
+    let mut text = String::new();
+    for note in &view.notes {
+        text.push_str(note);
+        text.push('\n');
+    }
+    let width = view.files.iter().map(|file| file.path.chars().count()).max().unwrap_or(0);
+    for file in &view.files {
+        let counts = if file.binary { "Bin".to_owned() } else { (file.insertions + file.deletions).to_string() };
+        text.push_str(&format!(
+            " {:<width$} | {counts} \x1b[32m{}\x1b[31m{}\x1b[m\n",
+            file.path,
+            "+".repeat(file.insertions.min(40) as usize),
+            "-".repeat(file.deletions.min(40) as usize)
+        ));
+    }
+    if let Some(stat) = &view.stat {
+        text.push_str(&format!(" {}\n", stat.summary()));
+    }
+    text.push('\n');
+    for line in view.patch.as_deref().unwrap_or_default().lines() {
+        text.push_str(&crate::human::colour_patch_line(line));
+        text.push('\n');
+    }
+    if view.files.is_empty() {
+        text.push_str("No change.\n");
+    }
+    text
 }
 
 /// The text of the view: `git diff --stat`, the untracked files, and the coloured

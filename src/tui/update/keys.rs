@@ -128,6 +128,8 @@ fn normal(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('R') => Action::Rerun,
         KeyCode::Char('i') => Action::Detail,
         KeyCode::Char('D') => Action::Diff,
+        KeyCode::Char('a') => Action::AskApply,
+        KeyCode::Char('x') => Action::AskDiscard,
         KeyCode::Char('L') => Action::WholeLine,
         KeyCode::Char('o') => Action::OpenPager,
         KeyCode::Char('e') => Action::OpenEditor,

@@ -18,3 +18,4 @@ mod normal;
 mod results;
 mod scroll;
 mod select;
+pub(crate) mod worktree;

@@ -83,6 +83,8 @@ impl App {
             Action::AskCancel => self.ask_cancel(),
             Action::AskDelete => self.ask_delete(),
             Action::AskClean => self.ask_clean(),
+            Action::AskApply => self.ask_apply(),
+            Action::AskDiscard => self.ask_discard(),
             Action::CycleStatusFilter => {
                 self.status_filter = self.status_filter.next();
                 return self.remembering(|app| app.refresh_view());
@@ -119,13 +121,14 @@ impl App {
                 return vec![Effect::Remember(self.remembered())];
             }
             Action::NewJob => {
-                let form = NewJobForm::new(
+                let mut form = NewJobForm::new(
                     &self.start_cwd.display().to_string(),
                     self.default_policy,
                     self.agents.clone(),
                     &self.default_agent,
                     self.recall(),
                 );
+                form.worktree = self.worktree_by_default;
                 self.mode = Mode::NewJob(Box::new(form));
             }
             Action::FollowUp => self.follow_up(),

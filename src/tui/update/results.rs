@@ -74,6 +74,10 @@ impl App {
                 self.show_diff(&id, &text);
                 Vec::new()
             }
+            TaskResult::Reviewed { id: _, text } => {
+                self.flash = Some(text);
+                Vec::new()
+            }
             TaskResult::FolderMatches { typed, matches } => {
                 if let Mode::NewJob(form) = &mut self.mode {
                     form.complete(&typed, matches);

@@ -78,6 +78,7 @@ pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
                 }
                 Field::Agent => keys.push(hint("←/→", "agent", 7)),
                 Field::Policy => keys.push(hint("←/→", "policy", 7)),
+                Field::Isolation => keys.push(hint("←/→", "in place / own worktree", 7)),
             }
             if form.in_text() {
                 keys.push(hint("Ctrl-W/U/K", "delete word/start/end", 3));

@@ -34,6 +34,12 @@ fn draw_confirm(frame: &mut Frame, confirm: &Confirm, area: Rect) {
         (ConfirmKind::Delete, [one]) => (" Delete job? ", format!("Delete job {one} and its output?")),
         (ConfirmKind::Delete, _) => (" Delete jobs? ", format!("Delete {count} jobs and their output?")),
         (ConfirmKind::Clean, _) => (" Clean finished jobs? ", format!("Remove all {count} finished job(s) and their output?")),
+        (ConfirmKind::Apply, _) => {
+            (" Apply change? ", format!("Apply job {}'s change to its folder?", confirm.ids.first().map_or("?", |id| id.as_str())))
+        }
+        (ConfirmKind::Discard, _) => {
+            (" Discard worktree? ", format!("Remove job {}'s worktree and branch?", confirm.ids.first().map_or("?", |id| id.as_str())))
+        }
     };
     let detail = match confirm.kind {
         ConfirmKind::Clean => "Running and pending jobs stay; corrupt ones are left to look at.".to_owned(),
@@ -154,6 +160,12 @@ fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
     rows.push((Some(Line::default()), 1));
     rows.push((Some(Line::from(Span::styled("Approval policy (←/→)", field_style(Field::Policy)))), 1));
     rows.push((Some(policies), 1));
+    if form.parent.is_none() {
+        rows.push((Some(Line::from(Span::styled("Runs (←/→)", field_style(Field::Isolation)))), 1));
+        let places = vec!["in the folder".to_owned(), "in its own git worktree".to_owned()];
+        let chosen = places[usize::from(form.worktree)].clone();
+        rows.push((Some(choices(places, &chosen)), 1));
+    }
     rows.push((Some(Line::default()), 1));
     let verb = if form.parent.is_some() { "sends the follow-up" } else { "starts the job" };
     let (last, last_rows) = if form.submitting {
