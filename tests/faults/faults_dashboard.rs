@@ -154,12 +154,16 @@ fn five_hundred_jobs_ending_within_a_second_are_all_shown_right() {
     eprintln!("help opened {:?} after the key, with 500 jobs running", began.elapsed());
     tmux.keys(&["Escape"]);
     std::fs::write(&barrier, "").unwrap();
-    let screen = tmux.wait_for("500 done", SETTLE);
-    let statuses: Vec<&str> = screen
-        .lines()
-        .take_while(|line| !line.contains(" output "))
-        .filter(|line| line.split_whitespace().nth(1).is_some_and(|id| id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit())))
-        .filter_map(|row| row.split_whitespace().nth(2))
-        .collect();
-    assert!(!statuses.is_empty() && statuses.iter().all(|status| *status == "done"), "every visible row is done: {statuses:?}\n{screen}");
+    tmux.wait_for("500 done", SETTLE);
+    // The header is drawn before the rows below it, so the screen that first says
+    // "500 done" may still hold rows of the frame before: the rows are waited for.
+    tmux.wait_until("every visible row to say done", SETTLE, |screen| {
+        let statuses: Vec<&str> = screen
+            .lines()
+            .take_while(|line| !line.contains(" output "))
+            .filter(|line| line.split_whitespace().nth(1).is_some_and(|id| id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit())))
+            .filter_map(|row| row.split_whitespace().nth(2))
+            .collect();
+        !statuses.is_empty() && statuses.iter().all(|status| *status == "done")
+    });
 }
