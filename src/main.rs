@@ -21,6 +21,7 @@ fn main() -> ExitCode {
     let result = match parsed.command {
         // These two run inside a job and set up what they need themselves.
         Some(Command::Supervise) => return supervisor::main(),
+        Some(Command::Hook) => return codex_async::jobs::hook_main(),
         Some(Command::DemoAgent(args)) => return demo::agent_main(args.into()),
         Some(Command::Start(args)) => with_engine(Role::Command, |engine| cli::start(&engine, args)),
         Some(Command::Reply(args)) => with_engine(Role::Command, |engine| cli::reply(&engine, args)),

@@ -62,6 +62,9 @@ pub enum Command {
     /// Runs one job's supervisor (started by `start`, not by hand).
     #[command(name = "__supervise", hide = true)]
     Supervise,
+    /// Runs one hook (started by whoever records a job's event).
+    #[command(name = "__hook", hide = true)]
+    Hook,
     /// A simulated agent for the demo.
     #[command(name = "demo-agent", hide = true)]
     DemoAgent(DemoAgentArgs),

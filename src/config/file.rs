@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use crate::human::{parse_duration, parse_size};
-use crate::jobs::{Agents, ApprovalPolicy};
+use crate::jobs::{Agents, ApprovalPolicy, Hooks};
 
 /// A duration in the file: a number of seconds or a string with a unit.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -92,6 +92,9 @@ pub struct FileConfig {
     pub retention: Option<Retention>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
+    /// Programs told when a job starts or ends (see `jobs::hooks`).
+    pub hooks: Option<Hooks>,
+    pub hook_timeout: Option<ConfigDuration>,
 }
 
 /// A config problem, with where it is.
@@ -152,6 +155,9 @@ impl FileConfig {
                     message: "the command must start with the program to run".to_owned(),
                 });
             }
+        }
+        if let Some(hooks) = &config.hooks {
+            hooks.check().map_err(|message| ConfigError { place: format!("{} ([hooks])", path.display()), message })?;
         }
         Ok(config)
     }
@@ -220,4 +226,14 @@ pub const EXAMPLE: &str = r#"# codex-async configuration. Every key is optional;
 # command = ["mytool", "--cwd={cwd}", "--", "{prompt}"]
 # [agents.aider]
 # command = ["aider", "--yes-always", "--message={prompt}"]
+
+# Programs told when a job starts (its agent runs) and when it ends: an argv (no
+# shell) with {job_id}, {status}, {exit_code} and {agent} filled in. The job's
+# `poll --json` view comes on stdin; CODEX_ASYNC_HOOK_EVENT says on_start or
+# on_finish; output goes to the job folder's hooks.log. Each fires once per job.
+# A hook still running after hook_timeout is killed.
+# hook_timeout = "30s"
+# [hooks]
+# on_start = ["notify-send", "codex-async", "job {job_id} started ({agent})"]
+# on_finish = ["notify-send", "codex-async", "job {job_id}: {status} (exit {exit_code})"]
 "#;

@@ -18,6 +18,7 @@ mod endings;
 mod error;
 pub mod feed;
 pub mod git;
+pub mod hooks;
 mod housekeeping;
 pub mod output;
 pub mod process;
@@ -39,6 +40,7 @@ pub use error::{JobError, Result};
 pub use feed::wait::LOST_RECHECK;
 pub use feed::{FeedEvent, JobFeed, Scope, Subscription, WhatChanged};
 pub use git::{NoTreeDiff, ObjectId, TreeDiff, tree_diff};
+pub use hooks::{HookEvent, HookSet, Hooks, runner::main as hook_main};
 pub use housekeeping::Housekeeping;
 pub use output::tail::{TAIL_LINES, TRUNCATED_MARKER};
 pub use output::{LineBlock, MAX_LINE_BYTES, OutputFollower, OutputLine, OutputUpdate, split_lines};
@@ -173,6 +175,7 @@ impl Engine {
         let position = (meta.status == Status::Pending).then(|| queue::Queue::of(&self.store).position(id)).flatten();
         let mut view = PollView::new(meta, output, self.store.last_message(id));
         view.details.queue_position = position;
+        view.hook_failures = hooks::failures(&self.store, id);
         Ok(view)
     }
 

@@ -38,6 +38,9 @@ pub struct PollView {
     /// The record's own keys beyond the original's, and a pending job's place in the queue.
     #[serde(flatten)]
     pub details: JobDetails,
+    /// Hooks of this job that failed (`on_finish: exit status 3`); see `hooks.log`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hook_failures: Vec<String>,
 }
 
 impl PollView {
@@ -57,6 +60,7 @@ impl PollView {
             approval_policy: meta.approval_policy,
             pid: meta.pid,
             details,
+            hook_failures: Vec::new(),
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::atomic::{self, Durability};
 use crate::jobs::agent::MAX_PROMPT_BYTES;
 use crate::jobs::cancel::DEFAULT_GRACE;
 use crate::jobs::git;
+use crate::jobs::hooks::{self, HookEvent};
 use crate::jobs::process::marker::JOB_ENV;
 use crate::jobs::process::owner::OwnerLock;
 use crate::jobs::record::jobfile;
@@ -94,6 +95,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     }
     crate::logging::init(&store.logs_dir(), crate::logging::Role::Supervisor);
     tracing::info!(job = %id, pid = agent.as_raw(), "agent started");
+    hooks::fire(&store, &id, &record.snapshot(), HookEvent::OnStart);
 
     // Whether that tree was dirty is asked of git while the agent runs; an agent that
     // ends first does without it.
@@ -120,6 +122,9 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
             tracing::warn!(job = %id, %err, "could not keep the job's lock shared after its result");
         }
     });
+    if recorded.is_ok() {
+        hooks::fire(&store, &id, &record.snapshot(), HookEvent::OnFinish);
+    }
     let grace = ended.grace.or(start.limits.cancel_grace).unwrap_or(DEFAULT_GRACE);
     let survivors = cleanup::end_leftovers(&id, grace, &mut signals).await;
     if !survivors.is_empty() {
@@ -174,6 +179,9 @@ fn failed_to_start(store: &JobStore, id: &JobId, owner: OwnerLock, record: &Kept
             let _ = owner.keep_shared();
         },
     );
+    if written.is_ok() {
+        hooks::fire(store, id, &record.snapshot(), HookEvent::OnFinish);
+    }
     match &written {
         Err(err) if was_pending => {
             answer(&SupervisorAnswer::Failed { failed: format!("job {id} could not start, nor record why ({err})") })

@@ -10,6 +10,7 @@ mod support;
 
 mod agents;
 mod cli;
+mod hooks;
 mod install;
 mod jobs_input;
 mod jobs_lifecycle;

@@ -322,6 +322,7 @@ pub fn cancel_pending(store: &JobStore, id: &JobId) -> Result<Option<JobMeta>> {
     meta.details.note = Some("cancelled before it started".to_owned());
     meta.write_to(&store.meta_path(id), Durability::Durable)?;
     locked.remove_pending(id);
+    crate::jobs::hooks::fire(store, id, &meta, crate::jobs::hooks::HookEvent::OnFinish);
     Ok(Some(meta))
 }
 

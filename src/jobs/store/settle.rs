@@ -173,8 +173,10 @@ impl JobStore {
         current.status = Status::Error;
         current.finished_at = Some(Timestamp::now());
         current.details.note = Some(LOST_NOTE.to_owned());
-        if let Err(err) = self.write_final_meta(current) {
-            tracing::warn!(job = %id, %err, "could not record a lost supervisor");
+        match self.write_final_meta(current) {
+            // The end is recorded here, once, under the job's lock: so is its hook fired.
+            Ok(()) => crate::jobs::hooks::fire(self, id, current, crate::jobs::hooks::HookEvent::OnFinish),
+            Err(err) => tracing::warn!(job = %id, %err, "could not record a lost supervisor"),
         }
         Left::Ended
     }
