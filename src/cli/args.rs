@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+mod unattended;
+
+pub use unattended::UnattendedArgs;
+
 use super::register::{InstallArgs, UninstallArgs};
 use super::shell::{CompletionsArgs, ManArgs};
 use crate::config::Flags;
@@ -120,6 +124,8 @@ pub struct StartArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub time_limits: TimeLimitArgs,
+    #[command(flatten)]
+    pub unattended: UnattendedArgs,
     /// Print the result as JSON: {"job_id", "status", "pid"} (and "queue_position" when pending).
     #[arg(long)]
     pub json: bool,

@@ -90,7 +90,8 @@ pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
     let agent = settings.agents().resolve(args.agent.as_deref())?;
     let request = StartRequest::new(prompt, &args.cwd, settings.policy.value, agent)?
         .with_options(args.options.options())?
-        .with_limits(settings.job_limits());
+        .with_limits(settings.job_limits())
+        .with_schedule(args.unattended.schedule()?);
     ceiling(engine, &settings).admit(&request)?;
     started(engine, &request, args.json, None)
 }

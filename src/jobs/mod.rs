@@ -23,6 +23,7 @@ mod housekeeping;
 pub mod output;
 pub mod process;
 pub mod record;
+pub mod schedule;
 pub mod start;
 pub mod store;
 pub mod view;
@@ -47,6 +48,7 @@ pub use output::{LineBlock, MAX_LINE_BYTES, OutputFollower, OutputLine, OutputUp
 pub use record::id::JobId;
 pub use record::jobfile::open as open_job_file;
 pub use record::meta::{JobDetails, JobMeta, Status, Timestamp, Usage};
+pub use schedule::{Schedule, parse_at};
 pub use start::ceiling::Ceiling;
 pub use start::follow::{FollowUp, FollowUpRequest, Inherited};
 pub use start::request::{JobLimits, StartRequest};
@@ -139,6 +141,14 @@ impl Engine {
     /// Starts a job and returns once it is on disk and its agent runs (or failed to start).
     /// A follow-up is listed in its parent's `follow_ups`.
     pub fn start(&self, request: &StartRequest) -> Result<StartView> {
+        // The jobs it follows must exist now (no cycle can be made), named whole.
+        let resolved;
+        let request = if request.schedule.after.is_empty() {
+            request
+        } else {
+            resolved = request.clone().with_schedule(request.schedule.clone().resolved(&self.store)?);
+            &resolved
+        };
         let started = queue::start(&self.launcher, &self.store, request, self.start_deadline, self.spares.as_ref())?;
         if let Some(continues) = &request.continues
             && let Ok(parent) = JobId::parse(&continues.parent_job_id)

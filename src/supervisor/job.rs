@@ -18,6 +18,7 @@ use super::events::Observed;
 use super::handshake::answer;
 use super::run::{self, Ended, Signals};
 use super::stream::{Pump, agent_pipes};
+use super::waiting;
 use crate::atomic::{self, Durability};
 use crate::jobs::agent::MAX_PROMPT_BYTES;
 use crate::jobs::cancel::DEFAULT_GRACE;
@@ -69,6 +70,23 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         Err(err) => return refuse(err),
     };
     let record = KeptMeta::new(&store, meta);
+    // A job that waits for its moment: the starter hears `pending`, the agent starts later.
+    let owner = if record.read(|meta| meta.status == Status::Pending) {
+        answer(&SupervisorAnswer::Started(StartView {
+            job_id: id.to_string(),
+            status: Status::Pending,
+            pid: None,
+            error: None,
+            queue_position: None,
+        }));
+        crate::logging::init(&store.logs_dir(), crate::logging::Role::Supervisor);
+        match waiting::until_turn(&store, &id, owner, &record, &start, &mut signals).await {
+            waiting::Turn::Run(owner) => owner,
+            waiting::Turn::Over(result) => return result,
+        }
+    } else {
+        owner
+    };
 
     let (agent, pump) = match spawn_agent(&store, &id, &record, &start) {
         Ok(spawned) => spawned,
@@ -210,10 +228,19 @@ enum NotTaken {
 /// it escaped in JSON (six bytes for one), and room for the rest.
 const MAX_REQUEST_BYTES: u64 = 6 * MAX_PROMPT_BYTES as u64 + 1024 * 1024;
 
-/// Makes a new job, owned, `running`.
+/// Makes a new job, owned: `running`, or `pending` when it waits for its moment (with
+/// its request beside it, for the supervisor that starts it if it is queued).
 fn take_new(store: &JobStore, id: &JobId, staging: &str, start: StartRequest) -> Result<(OwnerLock, JobMeta, StartRequest)> {
-    let meta = stamped(start.meta(store, id, Status::Running));
-    let owner = store.create(id, &meta, staging, &start.files())?;
+    let waits = start.schedule.waits();
+    let mut meta = stamped(start.meta(store, id, if waits { Status::Pending } else { Status::Running }));
+    let mut files = start.files();
+    let request_bytes;
+    if waits {
+        meta.details.waiting = start.schedule.reason(&start.schedule.after, chrono::Utc::now()).or_else(|| Some("its moment".to_owned()));
+        request_bytes = serde_json::to_vec_pretty(&start).map_err(|err| JobError::Supervisor(err.to_string()))?;
+        files.push((REQUEST_FILE, request_bytes.as_slice()));
+    }
+    let owner = store.create(id, &meta, staging, &files)?;
     Ok((owner, meta, start))
 }
 

@@ -19,6 +19,7 @@ mod handshake;
 mod job;
 mod run;
 mod stream;
+mod waiting;
 
 use std::io::Read;
 use std::process::ExitCode;

@@ -35,6 +35,19 @@ impl Signals {
     }
 }
 
+impl Signals {
+    /// The next request to stop the job (a cancel's SIGUSR1, or SIGTERM, SIGINT, SIGHUP
+    /// to the supervisor), as its note says it.
+    pub async fn stop(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.cancel.recv() => "cancelled by request",
+            _ = self.terminate.recv() => "cancelled: the supervisor received SIGTERM",
+            _ = self.interrupt.recv() => "cancelled: the supervisor received SIGINT",
+            _ = self.hangup.recv() => "cancelled: the supervisor received SIGHUP",
+        }
+    }
+}
+
 /// Why a job is being stopped.
 #[derive(Clone, Debug)]
 pub struct Cancel {

@@ -14,3 +14,4 @@ mod hooks;
 mod install;
 mod jobs_input;
 mod jobs_lifecycle;
+mod schedule;

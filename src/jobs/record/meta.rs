@@ -229,6 +229,15 @@ pub struct JobDetails {
     /// Jobs that follow this one up.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub follow_ups: Vec<String>,
+    /// Jobs that must end `done` before this one starts (`--after`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<String>,
+    /// Not started before this time (`--delay`, `--at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<Timestamp>,
+    /// What a pending job waits for besides a slot: `after 1a2b3c4d`, `starts at 14:30`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
 }
 
 fn default_policy() -> String {

@@ -34,7 +34,7 @@ use super::request::StartRequest;
 use super::spawn;
 use crate::atomic::{self, Durability};
 use crate::jobs::error::{JobError, Result};
-use crate::jobs::process::owner::open_lock_file;
+use crate::jobs::process::owner::{OwnerLock, open_lock_file};
 use crate::jobs::record::id::JobId;
 use crate::jobs::record::meta::{JobMeta, Status, Timestamp};
 use crate::jobs::store::{JobStore, OUTPUT_FILE};
@@ -130,6 +130,8 @@ impl Locked<'_> {
         for record in self.store.list(None)? {
             let Ok(meta) = record.meta else { continue };
             match meta.status {
+                // A job whose own supervisor waits for its moment enters the queue itself.
+                Status::Pending if meta.details.waiting.is_some() || self.store.owner_holds(&record.id) => {}
                 Status::Pending => drop(self.add_pending(&record.id, meta.details.created_at)?),
                 Status::Running => self.add_active(&record.id)?,
                 _ => {}
@@ -211,6 +213,10 @@ pub fn start(
     deadline: Duration,
     spares: Option<&spawn::Spares>,
 ) -> Result<StartView> {
+    if request.schedule.waits() {
+        // Its own supervisor waits for its moment, then takes a slot (see `schedule`).
+        return spawn::launch(launcher, store, request, deadline, spares);
+    }
     let queue = Queue::of(store);
     let locked = queue.lock(store)?;
     let free = request.limits.max_running.is_none_or(|limit| locked.running() < limit && locked.head().is_none());
@@ -324,6 +330,30 @@ pub fn cancel_pending(store: &JobStore, id: &JobId) -> Result<Option<JobMeta>> {
     locked.remove_pending(id);
     crate::jobs::hooks::fire(store, id, &meta, crate::jobs::hooks::HookEvent::OnFinish);
     Ok(Some(meta))
+}
+
+/// A job whose own supervisor waited for its moment (see `crate::jobs::schedule`) takes
+/// its turn: with a slot free (and nobody queued ahead), `run` records it running under
+/// the queue's lock and the owner's lock is handed back; else it is queued, and its lock
+/// is let go before the queue's, so whoever next starts pending jobs can take it.
+pub fn take_turn(
+    store: &JobStore,
+    id: &JobId,
+    limit: Option<usize>,
+    created: Option<Timestamp>,
+    owner: OwnerLock,
+    run: impl FnOnce() -> Result<()>,
+) -> Result<Option<OwnerLock>> {
+    let queue = Queue::of(store);
+    let locked = queue.lock(store)?;
+    if limit.is_none_or(|limit| locked.running() < limit && locked.head().is_none()) {
+        run()?;
+        locked.add_active(id)?;
+        return Ok(Some(owner));
+    }
+    locked.add_pending(id, created)?;
+    drop(owner);
+    Ok(None)
 }
 
 /// A job ended: it no longer counts against the limit.

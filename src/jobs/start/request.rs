@@ -12,6 +12,7 @@ use crate::jobs::agent::{AgentOptions, AgentSpec, ApprovalPolicy, MAX_PROMPT_BYT
 use crate::jobs::error::{JobError, Result};
 use crate::jobs::record::id::JobId;
 use crate::jobs::record::meta::{JobDetails, JobMeta, Status, Timestamp};
+use crate::jobs::schedule::Schedule;
 use crate::jobs::store::JobStore;
 
 /// How a job is scheduled and bounded.
@@ -58,6 +59,9 @@ pub struct StartRequest {
     pub options: AgentOptions,
     #[serde(default)]
     pub continues: Option<Continues>,
+    /// What the job waits for before it takes a queue slot.
+    #[serde(default, skip_serializing_if = "Schedule::is_default")]
+    pub schedule: Schedule,
 }
 
 impl StartRequest {
@@ -77,7 +81,16 @@ impl StartRequest {
         let prompt = if prompt.contains('\0') { prompt.replace('\0', "") } else { prompt };
         agent.check_prompt(&prompt)?;
         let cwd = checked_cwd(cwd)?;
-        Ok(StartRequest { prompt, cwd, policy, agent, limits: JobLimits::default(), options: AgentOptions::default(), continues: None })
+        Ok(StartRequest {
+            prompt,
+            cwd,
+            policy,
+            agent,
+            limits: JobLimits::default(),
+            options: AgentOptions::default(),
+            continues: None,
+            schedule: Schedule::default(),
+        })
     }
 
     /// Model, profile and settings for the agent, checked against what it takes.
@@ -124,6 +137,12 @@ impl StartRequest {
             options: &self.options,
             resume: self.continues.as_ref().map(|continues| &continues.session_id),
         })
+    }
+
+    /// Makes the job wait for other jobs or a time (ids checked by [`Schedule::resolved`]).
+    pub fn with_schedule(mut self, schedule: Schedule) -> Self {
+        self.schedule = schedule;
+        self
     }
 
     pub fn with_limits(mut self, limits: JobLimits) -> Self {
@@ -176,6 +195,9 @@ impl StartRequest {
                 activity: None,
                 parent_job_id: self.continues.as_ref().map(|continues| continues.parent_job_id.clone()),
                 follow_ups: Vec::new(),
+                after: self.schedule.after.clone(),
+                starts_at: self.schedule.not_before,
+                waiting: None,
             },
             prompt_file: (self.prompt_in_file() || self.prompt_on_stdin()).then(|| PROMPT_FILE.to_owned()),
             // Recorded by the supervisor once the agent runs.

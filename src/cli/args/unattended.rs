@@ -1,0 +1,38 @@
+//! Options of a job that runs unattended: what it waits for before it starts.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::human::parse_duration;
+use crate::jobs::{JobError, Schedule, Timestamp, parse_at};
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct UnattendedArgs {
+    /// Start only after these jobs have all ended done (ids, comma-separated or repeated);
+    /// if one ends otherwise, this job is cancelled ("dependency failed") without running.
+    #[arg(long, value_name = "ID[,ID…]", value_delimiter = ',')]
+    pub after: Vec<String>,
+    /// Start no sooner than this from now: seconds, or 90s, 20m, 2h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "at")]
+    pub delay: Option<Duration>,
+    /// Start no sooner than this time: HH:MM (local; tomorrow once passed today) or RFC 3339.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+impl UnattendedArgs {
+    /// What the job waits for (its ids checked by the engine when it starts).
+    pub fn schedule(&self) -> Result<Schedule, JobError> {
+        let now = chrono::Utc::now();
+        let not_before = match (&self.at, self.delay) {
+            (Some(at), _) => Some(parse_at(at, now)?),
+            (None, Some(delay)) if !delay.is_zero() => {
+                let delay = chrono::Duration::from_std(delay).map_err(|_| JobError::BadRequest("--delay is too long".to_owned()))?;
+                Some(Timestamp(now + delay))
+            }
+            _ => None,
+        };
+        Ok(Schedule { after: self.after.iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect(), not_before })
+    }
+}
