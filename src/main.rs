@@ -32,6 +32,8 @@ fn main() -> ExitCode {
         Some(Command::Wait(args)) => with_engine(Role::Command, |engine| cli::wait(&engine, args)),
         Some(Command::Delete(args)) => with_engine(Role::Command, |engine| cli::delete(&engine, args)),
         Some(Command::Token(args)) => with_engine(Role::Command, |engine| cli::token(&engine, args)),
+        Some(Command::Pause(args)) => with_engine(Role::Command, |engine| cli::pause(&engine, args, true)),
+        Some(Command::Resume(args)) => with_engine(Role::Command, |engine| cli::pause(&engine, args, false)),
         Some(Command::Gc(args)) => with_engine(Role::Command, |engine| cli::gc(&engine, args)),
         Some(Command::Config(args)) => with_engine(Role::Command, |engine| cli::config(&engine, args)),
         // No engine and no log file: a dry run must leave even $CODEX_ASYNC_HOME as it was.

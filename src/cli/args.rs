@@ -66,6 +66,10 @@ pub enum Command {
     /// Runs one job's supervisor (started by `start`, not by hand).
     #[command(name = "__supervise", hide = true)]
     Supervise,
+    /// Stop a running job where it is (its processes get SIGSTOP; its clocks stop) until `resume`.
+    Pause(super::PauseArgs),
+    /// Let a paused job go on (SIGCONT).
+    Resume(super::PauseArgs),
     /// Runs one hook (started by whoever records a job's event).
     #[command(name = "__hook", hide = true)]
     Hook,

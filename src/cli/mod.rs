@@ -4,12 +4,14 @@
 
 mod args;
 mod logs;
+mod pause;
 mod register;
 mod render;
 mod shell;
 
 pub use args::*;
 pub use logs::logs;
+pub use pause::{PauseArgs, pause};
 pub use register::{InstallArgs, TargetArgs, UninstallArgs, install, uninstall};
 pub use render::warn;
 pub use shell::{CompletionsArgs, ManArgs, completions, man};

@@ -11,7 +11,7 @@ pub const SERVER_NAME: &str = "codex-async";
 
 /// Every tool the server offers, and whether it only reads (the MCP `readOnlyHint` the
 /// server gives it). A test checks this list against the running server's.
-pub const TOOLS: [(&str, bool); 7] = [
+pub const TOOLS: [(&str, bool); 9] = [
     ("codex_start", false),
     ("codex_reply", false),
     ("codex_cancel", false),
@@ -19,6 +19,8 @@ pub const TOOLS: [(&str, bool); 7] = [
     ("codex_list", true),
     ("codex_wait", true),
     ("codex_await_any", true),
+    ("codex_pause", false),
+    ("codex_resume", false),
 ];
 
 /// The variable a shared project file names instead of the token itself.

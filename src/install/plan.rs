@@ -310,6 +310,8 @@ mod tests {
                     "codex_start": {"approval_mode": "approve"},
                     "codex_reply": {"approval_mode": "approve"},
                     "codex_cancel": {"approval_mode": "approve"},
+                    "codex_pause": {"approval_mode": "approve"},
+                    "codex_resume": {"approval_mode": "approve"},
                 },
             })
         );

@@ -21,6 +21,7 @@ pub mod git;
 pub mod hooks;
 mod housekeeping;
 pub mod output;
+pub mod pause;
 pub mod process;
 pub mod record;
 pub mod schedule;
@@ -45,6 +46,7 @@ pub use hooks::{HookEvent, HookSet, Hooks, runner::main as hook_main};
 pub use housekeeping::Housekeeping;
 pub use output::tail::{TAIL_LINES, TRUNCATED_MARKER};
 pub use output::{LineBlock, MAX_LINE_BYTES, OutputFollower, OutputLine, OutputUpdate, split_lines};
+pub use pause::PauseView;
 pub use record::id::JobId;
 pub use record::jobfile::open as open_job_file;
 pub use record::meta::{JobDetails, JobMeta, Status, Timestamp, Usage};
@@ -209,6 +211,13 @@ impl Engine {
     pub async fn cancel(&self, raw_id: &str, grace: Duration) -> Result<CancelView> {
         let id = self.store.existing(raw_id)?;
         cancel::cancel(&self.store, &self.feed, &id, grace).await
+    }
+
+    /// Pauses a running job (`pause`) or resumes a paused one, through its supervisor (see
+    /// [`pause`]); returns once the change is recorded.
+    pub async fn set_paused(&self, raw_id: &str, paused: bool) -> Result<PauseView> {
+        let id = self.store.existing(raw_id)?;
+        pause::set(&self.store, &self.feed, &id, paused).await
     }
 
     /// Waits until the job ends or `timeout` passes; then `timed_out` says which.

@@ -119,7 +119,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     // ends first does without it.
     let heard = pump.heard();
     let ended = {
-        let exit = run::until_exit(&store, &id, agent, &start.limits, &mut signals, &heard);
+        let exit = run::until_exit(&store, &id, agent, &start.limits, &mut signals, &heard, &record);
         let dirty = async {
             if has_base {
                 git::record_dirty(&record, &start.cwd).await;

@@ -17,6 +17,7 @@ mod cleanup;
 pub mod events;
 mod handshake;
 mod job;
+mod pause;
 mod run;
 mod stream;
 mod waiting;

@@ -14,4 +14,5 @@ mod hooks;
 mod install;
 mod jobs_input;
 mod jobs_lifecycle;
+mod pause;
 mod schedule;

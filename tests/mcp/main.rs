@@ -12,3 +12,4 @@ mod mcp_inprocess;
 mod mcp_stdio;
 mod mcp_tasks;
 mod safety;
+mod unattended;

@@ -208,7 +208,20 @@ pub async fn exercise_tools(client: &Client, home: &TestHome) {
     let tools = client.list_all_tools().await.unwrap();
     let mut names: Vec<_> = tools.iter().map(|tool| tool.name.to_string()).collect();
     names.sort();
-    assert_eq!(names, ["codex_await_any", "codex_cancel", "codex_list", "codex_poll", "codex_reply", "codex_start", "codex_wait"]);
+    assert_eq!(
+        names,
+        [
+            "codex_await_any",
+            "codex_cancel",
+            "codex_list",
+            "codex_pause",
+            "codex_poll",
+            "codex_reply",
+            "codex_resume",
+            "codex_start",
+            "codex_wait"
+        ]
+    );
     for tool in &tools {
         assert!(tool.output_schema.is_some(), "{} has an outputSchema", tool.name);
         assert!(tool.description.as_deref().is_some_and(|text| text.len() > 80), "{} is described", tool.name);

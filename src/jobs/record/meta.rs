@@ -28,6 +28,8 @@ pub enum Status {
     /// Accepted but not yet running.
     Pending,
     Running,
+    /// Running, but stopped (SIGSTOP) by a person until resumed; it keeps its slot.
+    Paused,
     /// The agent exited with status 0.
     Done,
     /// The agent exited non-zero, was killed by a signal, never started, or lost its supervisor.
@@ -37,16 +39,22 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [Status::Pending, Status::Running, Status::Done, Status::Error, Status::Cancelled];
+    pub const ALL: [Status; 6] = [Status::Pending, Status::Running, Status::Done, Status::Error, Status::Cancelled, Status::Paused];
 
     pub fn is_finished(self) -> bool {
         matches!(self, Status::Done | Status::Error | Status::Cancelled)
+    }
+
+    /// Its agent has started and not ended: running, or paused.
+    pub fn is_live(self) -> bool {
+        matches!(self, Status::Running | Status::Paused)
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pending => "pending",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Done => "done",
             Status::Error => "error",
             Status::Cancelled => "cancelled",
@@ -232,6 +240,9 @@ pub struct JobDetails {
     /// Jobs that must end `done` before this one starts (`--after`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub after: Vec<String>,
+    /// When the job was paused (it is `paused`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_at: Option<Timestamp>,
     /// Not started before this time (`--delay`, `--at`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<Timestamp>,

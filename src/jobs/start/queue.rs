@@ -133,7 +133,7 @@ impl Locked<'_> {
                 // A job whose own supervisor waits for its moment enters the queue itself.
                 Status::Pending if meta.details.waiting.is_some() || self.store.owner_holds(&record.id) => {}
                 Status::Pending => drop(self.add_pending(&record.id, meta.details.created_at)?),
-                Status::Running => self.add_active(&record.id)?,
+                Status::Running | Status::Paused => self.add_active(&record.id)?,
                 _ => {}
             }
         }
@@ -175,8 +175,7 @@ impl Locked<'_> {
     fn running(&self) -> usize {
         let mut running = 0;
         for name in Self::entries(&self.queue.active_dir()) {
-            let still =
-                JobId::parse(&name).ok().and_then(|id| self.store.read_meta(&id).ok()).is_some_and(|meta| meta.status == Status::Running);
+            let still = JobId::parse(&name).ok().and_then(|id| self.store.read_meta(&id).ok()).is_some_and(|meta| meta.status.is_live());
             if still {
                 running += 1;
             } else {

@@ -198,6 +198,7 @@ impl StartRequest {
                 after: self.schedule.after.clone(),
                 starts_at: self.schedule.not_before,
                 waiting: None,
+                paused_at: None,
             },
             prompt_file: (self.prompt_in_file() || self.prompt_on_stdin()).then(|| PROMPT_FILE.to_owned()),
             // Recorded by the supervisor once the agent runs.

@@ -92,7 +92,7 @@ impl JobStore {
             Err(err) if let_go_meanwhile() => return Judged::LetGoMeanwhile(Err(err)),
             Err(err) => return Judged::Final(Err(err)),
         };
-        if meta.status != Status::Running {
+        if !meta.status.is_live() {
             return match &hold {
                 // A pending job held by its own supervisor waits for its moment.
                 Ok(Hold::Exclusive) if meta.status == Status::Pending => Judged::Final(Ok(meta)),
@@ -140,7 +140,7 @@ impl JobStore {
     fn settle_unowned(&self, id: &JobId) -> Result<JobMeta> {
         // Read again under the lock: a result written in the meantime wins.
         let mut current = self.read_meta_raw(id)?;
-        if current.status != Status::Running {
+        if !current.status.is_live() {
             return Ok(current);
         }
         self.settle_lost(id, &mut current);
@@ -222,7 +222,7 @@ impl JobStore {
             return Ok(meta);
         };
         let mut current = self.read_meta_raw(id)?;
-        if current.status == Status::Running {
+        if current.status.is_live() {
             match self.legacy_owner(id, &current) {
                 Legacy::Alive => {}
                 Legacy::Gone if current.has_supervisor() => self.settle_lost(id, &mut current),

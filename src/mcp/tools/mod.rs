@@ -16,10 +16,12 @@ mod await_any;
 mod cancel;
 mod common;
 mod list;
+mod pause;
 mod poll;
 mod reply;
 mod schema;
 mod start;
+mod unattended;
 mod wait;
 mod waiting;
 
@@ -35,11 +37,12 @@ use common::ToolError;
 pub use common::{ToolContext, error_result};
 
 /// Every tool's name, in the order an unknown name's error lists them.
-const NAMES: [&str; 7] = [start::NAME, poll::NAME, list::NAME, cancel::NAME, wait::NAME, await_any::NAME, reply::NAME];
+const NAMES: [&str; 9] =
+    [start::NAME, poll::NAME, list::NAME, cancel::NAME, wait::NAME, await_any::NAME, reply::NAME, pause::PAUSE, pause::RESUME];
 
 /// Every tool this server offers; `max_wait` is this server's cap on one wait.
 pub fn definitions(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
-    vec![
+    let mut tools = vec![
         start::definition(agents),
         reply::definition(),
         poll::definition(),
@@ -47,7 +50,9 @@ pub fn definitions(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
         cancel::definition(),
         wait::definition(max_wait),
         await_any::definition(max_wait),
-    ]
+    ];
+    tools.extend(pause::definitions());
+    tools
 }
 
 /// Whether the tool starts a job: a client that takes tasks gets that job as a task.
@@ -71,6 +76,8 @@ pub async fn call(
         cancel::NAME => cancel::handle(tool, arguments).await,
         wait::NAME => wait::handle(tool, arguments, &context).await,
         await_any::NAME => await_any::handle(tool, arguments, &context).await,
+        pause::PAUSE => pause::handle(tool, arguments, true).await,
+        pause::RESUME => pause::handle(tool, arguments, false).await,
         other => {
             let names = NAMES.join(", ");
             return Err(McpError::invalid_params(format!("unknown tool {other:?}: this server has {names}"), None));

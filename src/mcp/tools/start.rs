@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::common::{LimitArgs, OneOrMany, OptionArgs, ToolContext, ToolError, ToolResult, json_result, parse, start_request};
 use super::schema::{define, nullable, object, option_properties, policy_property, status_property};
+use super::unattended::{self, UnattendedArgs};
 use crate::jobs::{AgentOptions, Agents, ApprovalPolicy, StartRequest};
 use crate::mcp::settings::Transport;
 
@@ -51,6 +52,7 @@ fn input(agents: &Agents) -> Value {
         "agent": {"type": "string", "enum": agents.names(), "description": format!("The agent that runs the job. Default: '{}'.", agents.default_name())}
     }));
     properties.extend(option_properties());
+    properties.extend(unattended::properties());
     json!({"type": "object", "properties": properties, "required": ["prompt", "cwd"]})
 }
 
@@ -73,6 +75,8 @@ struct Args {
     options: OptionArgs,
     #[serde(flatten)]
     limits: LimitArgs,
+    #[serde(flatten)]
+    unattended: UnattendedArgs,
 }
 
 pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
@@ -95,7 +99,10 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult
             args.cwd.chars().take(200).collect::<String>()
         )));
     }
-    let request = StartRequest::new(args.prompt, &cwd, policy, agent)?.with_options(options)?.with_limits(limits);
+    let request = StartRequest::new(args.prompt, &cwd, policy, agent)?
+        .with_options(options)?
+        .with_limits(limits)
+        .with_schedule(args.unattended.schedule()?);
     tool.ceiling.admit(&request)?;
     Ok(json_result(start_request(tool, request).await?))
 }

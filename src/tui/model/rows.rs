@@ -13,6 +13,7 @@ fn status_rank(shown: Shown) -> u8 {
         Shown::Stopping => 0,
         Shown::Lost => 1,
         Shown::Stored(Status::Running) => 2,
+        Shown::Stored(Status::Paused) => 2,
         Shown::Starting => 3,
         Shown::Stored(Status::Pending) => 4,
         Shown::Stored(Status::Error) => 5,

@@ -110,6 +110,7 @@ fn key(ch: char) -> crossterm::event::Event {
 mod acting;
 mod screens;
 mod state;
+mod unattended;
 
 // ---- snapshots ----
 

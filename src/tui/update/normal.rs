@@ -79,6 +79,7 @@ impl App {
             Action::AskCancel => self.ask_cancel(),
             Action::AskDelete => self.ask_delete(),
             Action::AskClean => self.ask_clean(),
+            Action::TogglePause => return self.toggle_pause(),
             Action::CycleStatusFilter => {
                 self.status_filter = self.status_filter.next();
                 return self.remembering(|app| app.refresh_view());

@@ -1,0 +1,49 @@
+//! The arguments of a job that runs unattended, shared by `codex_start` (and
+//! `codex_reply`): what it waits for before it starts.
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::common::{OneOrMany, ToolError};
+use super::schema::object;
+use crate::jobs::{Schedule, Timestamp, parse_at};
+
+#[derive(Deserialize, Default)]
+pub struct UnattendedArgs {
+    after: Option<OneOrMany>,
+    delay: Option<Value>,
+    at: Option<String>,
+}
+
+/// Their schema, added to the tool's input properties.
+pub fn properties() -> Map<String, Value> {
+    object(json!({
+        "after": {"type": ["array", "string"], "items": {"type": "string"},
+            "description": "Start only after these jobs (ids) have all ended done; if one ends otherwise this job ends cancelled (cancel_reason 'dependency failed') without running. Meanwhile it is pending, with 'waiting' saying what for."},
+        "delay": {"type": ["number", "string"], "description": "Start no sooner than this from now: seconds, or text like \"20m\", \"2h\"."},
+        "at": {"type": "string", "description": "Start no sooner than this time: \"HH:MM\" (the server's local time; tomorrow once passed today) or RFC 3339."}
+    }))
+}
+
+impl UnattendedArgs {
+    pub fn schedule(self) -> Result<Schedule, ToolError> {
+        let now = chrono::Utc::now();
+        let not_before = match (&self.at, &self.delay) {
+            (Some(_), Some(_)) => return Err(ToolError("give either delay or at, not both".to_owned())),
+            (Some(at), None) => Some(parse_at(at, now).map_err(|err| ToolError(err.to_string().replace("--at", "at")))?),
+            (None, Some(delay)) => {
+                let seconds = match delay {
+                    Value::Number(number) => number.as_f64().filter(|s| s.is_finite() && *s >= 0.0).map(std::time::Duration::from_secs_f64),
+                    Value::String(text) => crate::human::parse_duration(text).ok(),
+                    _ => None,
+                }
+                .ok_or_else(|| ToolError(format!("invalid delay {delay}: give seconds or text like \"20m\"")))?;
+                let delay = chrono::Duration::from_std(seconds).map_err(|_| ToolError("delay is too long".to_owned()))?;
+                (!delay.is_zero()).then_some(Timestamp(now + delay))
+            }
+            (None, None) => None,
+        };
+        let after = self.after.map(OneOrMany::into_vec).unwrap_or_default();
+        Ok(Schedule { after: after.into_iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect(), not_before })
+    }
+}
