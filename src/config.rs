@@ -77,6 +77,8 @@ pub struct Settings {
     pub max_duration: Setting<Option<Duration>>,
     /// `None`: a job's output is kept whole.
     pub max_output: Setting<Option<u64>>,
+    /// `None`: no token budget unless a job sets one.
+    pub max_tokens: Setting<Option<u64>>,
     pub retention: Setting<Option<Retention>>,
     pub agents: BTreeMap<String, AgentConfig>,
 }
@@ -228,6 +230,18 @@ impl Settings {
                 context,
                 None,
             )?,
+            max_tokens: layer(
+                (None, "max_tokens"),
+                ("CODEX_ASYNC_MAX_TOKENS", |raw| {
+                    raw.trim()
+                        .parse::<u64>()
+                        .map(|count| (count > 0).then_some(count))
+                        .map_err(|_| format!("{raw:?} is not a number of tokens"))
+                }),
+                file.max_tokens.map(|count| (count > 0).then_some(count)),
+                context,
+                None,
+            )?,
             retention: match &file.retention {
                 Some(retention) => Setting { value: Some(retention.clone()), source: Source::File(path.clone()) },
                 None => Setting { value: None, source: Source::Default },
@@ -256,6 +270,7 @@ impl Settings {
             max_duration: self.max_duration.value,
             cancel_grace: Some(self.cancel_grace.value),
             max_output: self.max_output.value,
+            max_tokens: self.max_tokens.value,
         }
     }
 
@@ -288,6 +303,7 @@ impl Settings {
             ("stall_timeout", optional(self.stall_timeout.value), self.stall_timeout.source.to_string()),
             ("max_duration", optional(self.max_duration.value), self.max_duration.source.to_string()),
             ("max_output", self.max_output.value.map_or("off".to_owned(), show_size), self.max_output.source.to_string()),
+            ("max_tokens", self.max_tokens.value.map_or("off".to_owned(), |count| count.to_string()), self.max_tokens.source.to_string()),
         ];
         let retention = match &self.retention.value {
             None => "off".to_owned(),

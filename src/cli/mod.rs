@@ -93,7 +93,8 @@ pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
     let request = StartRequest::new(prompt, &args.cwd, settings.policy.value, agent)?
         .with_options(args.options.options())?
         .with_limits(settings.job_limits())
-        .with_schedule(args.unattended.schedule()?);
+        .with_schedule(args.unattended.schedule()?)
+        .with_max_tokens(args.unattended.max_tokens)?;
     ceiling(engine, &settings).admit(&request)?;
     started(engine, &request, args.json, None)
 }

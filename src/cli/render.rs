@@ -97,6 +97,10 @@ pub fn poll(out: &mut Out, view: &PollView) {
     if let Some(usage) = &view.details.usage {
         out.line(format!("tokens    {}", usage_text(usage)));
     }
+    if let Some(budget) = view.details.max_tokens {
+        let used = view.details.usage.map_or(0, |usage| usage.total());
+        out.line(format!("budget    {} of {} tokens", crate::human::thousands(used), crate::human::thousands(budget)));
+    }
     if let Some(activity) = view.details.activity.as_deref().filter(|_| !view.status.is_finished()) {
         out.line(format!("doing     {activity}"));
     }

@@ -89,6 +89,8 @@ pub struct FileConfig {
     pub stall_timeout: Option<ConfigDuration>,
     pub max_duration: Option<ConfigDuration>,
     pub max_output: Option<ConfigSize>,
+    /// The token budget of a job that sets none (agents that report usage only).
+    pub max_tokens: Option<u64>,
     pub retention: Option<Retention>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
@@ -212,6 +214,11 @@ pub const EXAMPLE: &str = r#"# codex-async configuration. Every key is optional;
 # first part and its last 4 MiB (at most half the size), and says how much was
 # dropped between. Off unless set.
 # max_output = "200MB"
+
+# A job's token budget (tokens in + out, as its agent reports them): past it, the job
+# is cancelled (reason: over budget). Only for agents that report usage (codex,
+# claude, gemini); a job can set its own (--max-tokens, max_tokens). Off unless set.
+# max_tokens = 200000
 
 # Finished jobs a server or the dashboard removes when it starts (as `codex-async gc`).
 # [retention]

@@ -320,7 +320,7 @@ fn spawn_agent(store: &JobStore, id: &JobId, record: &KeptMeta, start: &StartReq
     };
     let stream = start.agent.stream();
     let (agent_ends, pump_ends) = agent_pipes(stream).map_err(|err| failed("cannot make pipes for the agent's output", &err))?;
-    let pump = Pump::start(store, id, record, stream, pump_ends, start.limits.max_output)
+    let pump = Pump::start(store, id, record, stream, pump_ends, start.limits.max_output, start.limits.max_tokens)
         .map_err(|err| failed("cannot read the agent's output", &err))?;
     // The command, and with it this process's copies of the agent's ends, goes at the
     // end of this statement: the pump then sees the streams end when the agent's do.

@@ -12,6 +12,7 @@
 //! 4. records the agent's exact exit as soon as it reaps it — the result first;
 //! 5. then ends what the agent left behind, within a deadline, naming survivors.
 
+mod budget;
 mod capped;
 mod cleanup;
 pub mod events;

@@ -158,6 +158,10 @@ pub async fn until_exit(
             _ = signals.terminate.recv() => requested("cancelled: the supervisor received SIGTERM"),
             _ = signals.interrupt.recv() => requested("cancelled: the supervisor received SIGINT"),
             _ = signals.hangup.recv() => requested("cancelled: the supervisor received SIGHUP"),
+            used = heard.budget().passed(), if watching => {
+                let limit = heard.budget().limit().unwrap_or_default();
+                Some(Cancel { reason: "over budget", note: format!("over budget: {used} tokens used (in + out), its budget is {limit}") })
+            }
             _ = signals.pause.recv(), if escalation.is_none() => {
                 if pause.on_request(store, id, agent, record) {
                     // Quiet while paused is not stalled: the clock starts again now.

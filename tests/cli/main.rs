@@ -9,6 +9,7 @@
 mod support;
 
 mod agents;
+mod budget;
 mod cli;
 mod hooks;
 mod install;

@@ -19,6 +19,9 @@ pub struct UnattendedArgs {
     /// Start no sooner than this time: HH:MM (local; tomorrow once passed today) or RFC 3339.
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
+    /// Cancel the job (reason: over budget) once its tokens in + out pass N (0: none; default: the config's max_tokens).
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
 }
 
 impl UnattendedArgs {

@@ -126,6 +126,13 @@ pub struct Usage {
     pub cost_usd: Option<f64>,
 }
 
+impl Usage {
+    /// Tokens in and out: what the tokens column shows, and what a budget counts.
+    pub fn total(&self) -> u64 {
+        self.input_tokens.saturating_add(self.output_tokens)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JobMeta {
     // The original's keys, always written (null when unknown), in the original's order.
@@ -240,6 +247,9 @@ pub struct JobDetails {
     /// Jobs that must end `done` before this one starts (`--after`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub after: Vec<String>,
+    /// Cancelled (`over budget`) once its tokens in and out pass this (`--max-tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
     /// When the job was paused (it is `paused`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_at: Option<Timestamp>,

@@ -34,6 +34,9 @@ pub struct JobLimits {
     /// their tail, and say how much was dropped between.
     #[serde(default)]
     pub max_output: Option<u64>,
+    /// Cancel (`over budget`) once the tokens the agent reports pass this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
 }
 
 pub use crate::jobs::store::PROMPT_FILE;
@@ -199,6 +202,7 @@ impl StartRequest {
                 starts_at: self.schedule.not_before,
                 waiting: None,
                 paused_at: None,
+                max_tokens: self.limits.max_tokens,
             },
             prompt_file: (self.prompt_in_file() || self.prompt_on_stdin()).then(|| PROMPT_FILE.to_owned()),
             // Recorded by the supervisor once the agent runs.

@@ -102,7 +102,8 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult
     let request = StartRequest::new(args.prompt, &cwd, policy, agent)?
         .with_options(options)?
         .with_limits(limits)
-        .with_schedule(args.unattended.schedule()?);
+        .with_schedule(args.unattended.schedule()?)
+        .with_max_tokens(args.unattended.max_tokens)?;
     tool.ceiling.admit(&request)?;
     Ok(json_result(start_request(tool, request).await?))
 }

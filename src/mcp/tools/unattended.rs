@@ -13,6 +13,7 @@ pub struct UnattendedArgs {
     after: Option<OneOrMany>,
     delay: Option<Value>,
     at: Option<String>,
+    pub max_tokens: Option<u64>,
 }
 
 /// Their schema, added to the tool's input properties.
@@ -21,12 +22,13 @@ pub fn properties() -> Map<String, Value> {
         "after": {"type": ["array", "string"], "items": {"type": "string"},
             "description": "Start only after these jobs (ids) have all ended done; if one ends otherwise this job ends cancelled (cancel_reason 'dependency failed') without running. Meanwhile it is pending, with 'waiting' saying what for."},
         "delay": {"type": ["number", "string"], "description": "Start no sooner than this from now: seconds, or text like \"20m\", \"2h\"."},
+        "max_tokens": {"type": "integer", "minimum": 0, "description": "The job's token budget (tokens in + out as the agent reports them): past it the job is cancelled with cancel_reason 'over budget'. Only agents that report usage (codex, claude, gemini) take one. Default: the server's."},
         "at": {"type": "string", "description": "Start no sooner than this time: \"HH:MM\" (the server's local time; tomorrow once passed today) or RFC 3339."}
     }))
 }
 
 impl UnattendedArgs {
-    pub fn schedule(self) -> Result<Schedule, ToolError> {
+    pub fn schedule(&self) -> Result<Schedule, ToolError> {
         let now = chrono::Utc::now();
         let not_before = match (&self.at, &self.delay) {
             (Some(_), Some(_)) => return Err(ToolError("give either delay or at, not both".to_owned())),
@@ -43,7 +45,12 @@ impl UnattendedArgs {
             }
             (None, None) => None,
         };
-        let after = self.after.map(OneOrMany::into_vec).unwrap_or_default();
+        let after = match &self.after {
+            Some(OneOrMany::One(one)) => vec![one.clone()],
+            Some(OneOrMany::Many(many)) => many.clone(),
+            Some(OneOrMany::Map(_)) => return Err(ToolError("after: give job ids, as a list or one string".to_owned())),
+            None => Vec::new(),
+        };
         Ok(Schedule { after: after.into_iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect(), not_before })
     }
 }

@@ -14,7 +14,7 @@ mod detail;
 pub(crate) mod diff_view;
 pub(crate) mod keys;
 mod normal;
-mod pause;
 mod results;
 mod scroll;
 mod select;
+mod unattended;

@@ -206,7 +206,7 @@ fn job_row<'a>(
                 Cell::from(text::sanitize(&who, 60, false))
             }
             (Column::Tokens, Some(meta)) => Cell::from(Span::styled(
-                meta.details.usage.map(|usage| crate::human::compact_count(usage.input_tokens + usage.output_tokens)).unwrap_or_default(),
+                crate::human::tokens_column(meta.details.usage.as_ref(), meta.details.max_tokens),
                 Style::new().dark_gray(),
             )),
             (Column::Activity, Some(meta)) => activity_cell(meta),
