@@ -79,6 +79,9 @@ pub struct Settings {
     pub max_output: Setting<Option<u64>>,
     /// `None`: no token budget unless a job sets one.
     pub max_tokens: Setting<Option<u64>>,
+    /// How a job stopped by a usage limit is followed up, and whether by default.
+    pub resume_on_limit: bool,
+    pub resume: crate::jobs::ResumeOnLimit,
     pub retention: Setting<Option<Retention>>,
     pub agents: BTreeMap<String, AgentConfig>,
 }
@@ -145,6 +148,8 @@ fn parse_some_size(raw: &str) -> Result<Option<u64>, String> {
 pub const DEFAULT_CANCEL_GRACE: Duration = Duration::from_secs(5);
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(45);
 pub const DEFAULT_PORT: u16 = 8765;
+pub const DEFAULT_RESUME_PROMPT: &str = "You were stopped by a usage limit, which has reset now. Continue the task where you left off.";
+pub const DEFAULT_MAX_LIMIT_WAITS: u32 = 3;
 
 impl Settings {
     /// Resolves every setting for a home: `flags` over the environment over the file
@@ -242,6 +247,16 @@ impl Settings {
                 context,
                 None,
             )?,
+            resume_on_limit: file.resume_on_limit.unwrap_or(false),
+            resume: crate::jobs::ResumeOnLimit {
+                prompt: file
+                    .resume_prompt
+                    .clone()
+                    .filter(|prompt| !prompt.trim().is_empty())
+                    .unwrap_or_else(|| DEFAULT_RESUME_PROMPT.to_owned()),
+                max_waits: file.max_limit_waits.unwrap_or(DEFAULT_MAX_LIMIT_WAITS),
+                waits: 0,
+            },
             retention: match &file.retention {
                 Some(retention) => Setting { value: Some(retention.clone()), source: Source::File(path.clone()) },
                 None => Setting { value: None, source: Source::Default },
@@ -272,6 +287,12 @@ impl Settings {
             max_output: self.max_output.value,
             max_tokens: self.max_tokens.value,
         }
+    }
+
+    /// How a job is followed up when a usage limit stops it: `asked` (a flag or an
+    /// argument) or the config's `resume_on_limit`; `None` for neither.
+    pub fn resume_on_limit(&self, asked: Option<bool>) -> Option<crate::jobs::ResumeOnLimit> {
+        asked.unwrap_or(self.resume_on_limit).then(|| self.resume.clone())
     }
 
     /// What a long-lived process (a server, the dashboard) does for the home besides its
@@ -314,6 +335,8 @@ impl Settings {
             }
         };
         rows.push(("retention", retention, self.retention.source.to_string()));
+        let resume = if self.resume_on_limit { format!("on, up to {} times", self.resume.max_waits) } else { "off".to_owned() };
+        rows.push(("resume_on_limit", resume, self.path.display().to_string()));
         for (name, agent) in &self.agents {
             rows.push(("agents", format!("{name} = {:?}", agent.command), self.path.display().to_string()));
         }

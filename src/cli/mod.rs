@@ -94,7 +94,8 @@ pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
         .with_options(args.options.options())?
         .with_limits(settings.job_limits())
         .with_schedule(args.unattended.schedule()?)
-        .with_max_tokens(args.unattended.max_tokens)?;
+        .with_max_tokens(args.unattended.max_tokens)?
+        .with_resume_on_limit(settings.resume_on_limit(args.unattended.resume_on_limit.then_some(true)));
     ceiling(engine, &settings).admit(&request)?;
     started(engine, &request, args.json, None)
 }

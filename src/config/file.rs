@@ -91,6 +91,12 @@ pub struct FileConfig {
     pub max_output: Option<ConfigSize>,
     /// The token budget of a job that sets none (agents that report usage only).
     pub max_tokens: Option<u64>,
+    /// Follow up a job stopped by a usage limit at the reset, unless it says otherwise.
+    pub resume_on_limit: Option<bool>,
+    /// What that follow-up tells the agent.
+    pub resume_prompt: Option<String>,
+    /// How many follow-ups in a row a limit may cause.
+    pub max_limit_waits: Option<u32>,
     pub retention: Option<Retention>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
@@ -219,6 +225,14 @@ pub const EXAMPLE: &str = r#"# codex-async configuration. Every key is optional;
 # is cancelled (reason: over budget). Only for agents that report usage (codex,
 # claude, gemini); a job can set its own (--max-tokens, max_tokens). Off unless set.
 # max_tokens = 200000
+
+# A job stopped by its provider's usage limit ends `error` with `limit` in its meta, and
+# that agent's other jobs wait until the reset (other agents' go on). With
+# resume_on_limit (or --resume-on-limit, resume_on_limit on codex_start), the job is
+# followed up at the reset with resume_prompt, up to max_limit_waits times in a row.
+# resume_on_limit = false
+# resume_prompt = "You were stopped by a usage limit, which has reset now. Continue the task where you left off."
+# max_limit_waits = 3
 
 # Finished jobs a server or the dashboard removes when it starts (as `codex-async gc`).
 # [retention]

@@ -49,11 +49,11 @@ pub use output::{LineBlock, MAX_LINE_BYTES, OutputFollower, OutputLine, OutputUp
 pub use pause::PauseView;
 pub use record::id::JobId;
 pub use record::jobfile::open as open_job_file;
-pub use record::meta::{JobDetails, JobMeta, Status, Timestamp, Usage};
+pub use record::meta::{JobDetails, JobMeta, Limit, Status, Timestamp, Usage};
 pub use schedule::{Schedule, parse_at};
 pub use start::ceiling::Ceiling;
 pub use start::follow::{FollowUp, FollowUpRequest, Inherited};
-pub use start::request::{JobLimits, StartRequest};
+pub use start::request::{JobLimits, ResumeOnLimit, StartRequest};
 pub use store::gc::{GcReport, GcRule};
 pub use store::settle::{LOST_NOTE, LOST_RUNNING_NOTE};
 pub use store::{JobRecord, JobStore};

@@ -35,6 +35,10 @@ pub struct ServerSettings {
     pub cancel_grace: Duration,
     /// The agents a start may name, and the default one.
     pub agents: Agents,
+    /// How a job stopped by a usage limit is followed up, if by default.
+    pub resume_on_limit: Option<crate::jobs::ResumeOnLimit>,
+    /// The same, for a start that asks for it.
+    pub resume: crate::jobs::ResumeOnLimit,
 }
 
 impl Default for ServerSettings {
@@ -48,6 +52,12 @@ impl Default for ServerSettings {
             job_limits: JobLimits::default(),
             cancel_grace: crate::config::DEFAULT_CANCEL_GRACE,
             agents: Agents::default(),
+            resume_on_limit: None,
+            resume: crate::jobs::ResumeOnLimit {
+                prompt: crate::config::DEFAULT_RESUME_PROMPT.to_owned(),
+                max_waits: crate::config::DEFAULT_MAX_LIMIT_WAITS,
+                waits: 0,
+            },
         }
     }
 }
@@ -64,6 +74,8 @@ impl ServerSettings {
             job_limits: config.job_limits(),
             cancel_grace: config.cancel_grace.value,
             agents: config.agents(),
+            resume_on_limit: config.resume_on_limit(None),
+            resume: config.resume.clone(),
         }
     }
 }

@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use super::cleanup;
 use super::events::Observed;
 use super::handshake::answer;
+use super::resume;
 use super::run::{self, Ended, Signals};
 use super::stream::{Pump, agent_pipes};
 use super::waiting;
@@ -28,6 +29,7 @@ use crate::jobs::process::marker::JOB_ENV;
 use crate::jobs::process::owner::OwnerLock;
 use crate::jobs::record::jobfile;
 use crate::jobs::record::meta::open_append;
+use crate::jobs::schedule::hold;
 use crate::jobs::start::queue::{self, REQUEST_FILE};
 use crate::jobs::start::request::PROMPT_FILE;
 use crate::jobs::start::spawn::{SuperviseRequest, SupervisorAnswer};
@@ -141,7 +143,11 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         }
     });
     if recorded.is_ok() {
-        hooks::fire(&store, &id, &record.snapshot(), HookEvent::OnFinish);
+        let ended = record.snapshot();
+        if let Some(limit) = &ended.details.limit {
+            hold::record(&store, start.agent.name(), limit, id.as_str());
+        }
+        hooks::fire(&store, &id, &ended, HookEvent::OnFinish);
     }
     let grace = ended.grace.or(start.limits.cancel_grace).unwrap_or(DEFAULT_GRACE);
     let survivors = cleanup::end_leftovers(&id, grace, &mut signals).await;
@@ -156,6 +162,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     }
     drop(owner);
     finish(&store, &id);
+    resume::after_limit(&store, &id, &start, &record.snapshot());
     recorded
 }
 
@@ -231,12 +238,16 @@ const MAX_REQUEST_BYTES: u64 = 6 * MAX_PROMPT_BYTES as u64 + 1024 * 1024;
 /// Makes a new job, owned: `running`, or `pending` when it waits for its moment (with
 /// its request beside it, for the supervisor that starts it if it is queued).
 fn take_new(store: &JobStore, id: &JobId, staging: &str, start: StartRequest) -> Result<(OwnerLock, JobMeta, StartRequest)> {
-    let waits = start.schedule.waits();
+    let held = hold::active(store, start.agent.name());
+    let waits = start.schedule.waits() || held.is_some();
     let mut meta = stamped(start.meta(store, id, if waits { Status::Pending } else { Status::Running }));
     let mut files = start.files();
     let request_bytes;
     if waits {
-        meta.details.waiting = start.schedule.reason(&start.schedule.after, chrono::Utc::now()).or_else(|| Some("its moment".to_owned()));
+        let reason = start.schedule.reason(&start.schedule.after, chrono::Utc::now());
+        let held = held.map(|until| hold::reason(start.agent.name(), until));
+        meta.details.waiting =
+            [reason, held].into_iter().flatten().reduce(|a, b| format!("{a}; {b}")).or_else(|| Some("its moment".to_owned()));
         request_bytes = serde_json::to_vec_pretty(&start).map_err(|err| JobError::Supervisor(err.to_string()))?;
         files.push((REQUEST_FILE, request_bytes.as_slice()));
     }
@@ -273,7 +284,13 @@ fn take_pending(store: &JobStore, id: &JobId) -> std::result::Result<(OwnerLock,
     running.details.created_at = pending.details.created_at.or(running.details.created_at);
     running.details.follow_ups = pending.details.follow_ups.clone();
     running.extra = pending.extra.clone();
-    let running = stamped(running);
+    let mut running = stamped(running);
+    // Its agent's provider said stop until a reset: the job waits for it (see `waiting`).
+    if let Some(until) = hold::active(store, start.agent.name()) {
+        running.status = Status::Pending;
+        running.started_at = None;
+        running.details.waiting = Some(hold::reason(start.agent.name(), until));
+    }
     let recorded = running
         .reserve_space(&store.reserve_path(id))
         .and_then(|()| running.write_to(&store.meta_path(id), crate::atomic::Durability::Durable));
@@ -402,6 +419,7 @@ fn record_result(record: &KeptMeta, id: &JobId, ended: &Ended, observed: &Observ
         };
         meta.details.session_id = observed.session_id.clone().or(meta.details.session_id.take());
         meta.details.usage = observed.usage.or(meta.details.usage);
+        meta.details.limit = observed.limit.clone().filter(|_| meta.status == Status::Error);
         // What it was doing is over.
         meta.details.activity = None;
         meta.exit_code = Some(exit_code);

@@ -19,6 +19,7 @@ pub mod events;
 mod handshake;
 mod job;
 mod pause;
+mod resume;
 mod run;
 mod stream;
 mod waiting;

@@ -16,7 +16,7 @@ use super::run::Signals;
 use crate::jobs::feed::{JobFeed, wait};
 use crate::jobs::hooks::{self, HookEvent};
 use crate::jobs::process::owner::OwnerLock;
-use crate::jobs::schedule::failed_dependency;
+use crate::jobs::schedule::{failed_dependency, hold};
 use crate::jobs::start::queue;
 use crate::jobs::store::kept::KeptMeta;
 use crate::jobs::{JobId, JobMeta, JobStore, Result, StartRequest, Status, Timestamp};
@@ -68,7 +68,12 @@ pub async fn until_turn(
         remaining = still;
         let now = Utc::now();
         let names: Vec<String> = remaining.iter().map(ToString::to_string).collect();
-        let reason = start.schedule.reason(&names, now);
+        let held = hold::active(store, start.agent.name());
+        let reason = match (start.schedule.reason(&names, now), held) {
+            (Some(reason), Some(until)) => Some(format!("{reason}; {}", hold::reason(start.agent.name(), until))),
+            (None, Some(until)) => Some(hold::reason(start.agent.name(), until)),
+            (reason, None) => reason,
+        };
         if reason.is_none() {
             break;
         }
@@ -76,7 +81,8 @@ pub async fn until_turn(
             let _ = record.update(|meta| meta.details.waiting = reason.clone());
         }
         // The timer runs on the monotonic clock; the wall clock is asked again on waking.
-        let time_left = not_before.and_then(|at| (at.0 - now).to_std().ok());
+        let next_time = [not_before, held].into_iter().flatten().filter(|at| at.0 > now).min();
+        let time_left = next_time.and_then(|at| (at.0 - now).to_std().ok());
         let wake_at = time_left.map(|left| Instant::now() + left);
         tokio::select! {
             finished = wait::first_finished(&feed, &remaining, FAR), if !remaining.is_empty() => {

@@ -15,5 +15,6 @@ mod hooks;
 mod install;
 mod jobs_input;
 mod jobs_lifecycle;
+mod limits;
 mod pause;
 mod schedule;

@@ -22,6 +22,9 @@ pub struct UnattendedArgs {
     /// Cancel the job (reason: over budget) once its tokens in + out pass N (0: none; default: the config's max_tokens).
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u64>,
+    /// When a provider's usage limit stops the job, follow it up at the reset (config: resume_on_limit, resume_prompt, max_limit_waits).
+    #[arg(long)]
+    pub resume_on_limit: bool,
 }
 
 impl UnattendedArgs {

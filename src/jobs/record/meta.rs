@@ -133,6 +133,15 @@ impl Usage {
     }
 }
 
+/// A provider's usage limit that stopped the job: its kind (`usage_limit`, `five_hour`,
+/// `daily_quota`, …) and when it resets, where the agent said.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Limit {
+    pub kind: String,
+    #[serde(default)]
+    pub resets_at: Option<Timestamp>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JobMeta {
     // The original's keys, always written (null when unknown), in the original's order.
@@ -250,6 +259,9 @@ pub struct JobDetails {
     /// Cancelled (`over budget`) once its tokens in and out pass this (`--max-tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u64>,
+    /// The provider's usage limit that ended the job (`error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Limit>,
     /// When the job was paused (it is `paused`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_at: Option<Timestamp>,

@@ -7,6 +7,8 @@
 //! time — then takes its queue slot like any job. So it starts on time with nothing else
 //! running, outlives whoever started it, and is cancelled like any job its owner holds.
 
+pub mod hold;
+
 use chrono::{DateTime, Local, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -65,6 +65,21 @@ pub struct StartRequest {
     /// What the job waits for before it takes a queue slot.
     #[serde(default, skip_serializing_if = "Schedule::is_default")]
     pub schedule: Schedule,
+    /// Followed up at the reset when a provider's usage limit stops it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_on_limit: Option<ResumeOnLimit>,
+}
+
+/// How a job stopped by a usage limit is followed up at the reset (`--resume-on-limit`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResumeOnLimit {
+    /// What the follow-up tells the agent.
+    pub prompt: String,
+    /// How many follow-ups in a row a limit may cause.
+    pub max_waits: u32,
+    /// How many this chain has had so far.
+    #[serde(default)]
+    pub waits: u32,
 }
 
 impl StartRequest {
@@ -93,6 +108,7 @@ impl StartRequest {
             options: AgentOptions::default(),
             continues: None,
             schedule: Schedule::default(),
+            resume_on_limit: None,
         })
     }
 
@@ -145,6 +161,12 @@ impl StartRequest {
     /// Makes the job wait for other jobs or a time (ids checked by [`Schedule::resolved`]).
     pub fn with_schedule(mut self, schedule: Schedule) -> Self {
         self.schedule = schedule;
+        self
+    }
+
+    /// Followed up at the reset when a usage limit stops it (`None`: not).
+    pub fn with_resume_on_limit(mut self, resume: Option<ResumeOnLimit>) -> Self {
+        self.resume_on_limit = resume;
         self
     }
 
@@ -203,6 +225,7 @@ impl StartRequest {
                 waiting: None,
                 paused_at: None,
                 max_tokens: self.limits.max_tokens,
+                limit: None,
             },
             prompt_file: (self.prompt_in_file() || self.prompt_on_stdin()).then(|| PROMPT_FILE.to_owned()),
             // Recorded by the supervisor once the agent runs.

@@ -103,7 +103,12 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult
         .with_options(options)?
         .with_limits(limits)
         .with_schedule(args.unattended.schedule()?)
-        .with_max_tokens(args.unattended.max_tokens)?;
+        .with_max_tokens(args.unattended.max_tokens)?
+        .with_resume_on_limit(match args.unattended.resume_on_limit {
+            Some(true) => Some(tool.settings.resume.clone()),
+            Some(false) => None,
+            None => tool.settings.resume_on_limit.clone(),
+        });
     tool.ceiling.admit(&request)?;
     Ok(json_result(start_request(tool, request).await?))
 }

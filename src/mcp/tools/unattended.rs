@@ -14,6 +14,7 @@ pub struct UnattendedArgs {
     delay: Option<Value>,
     at: Option<String>,
     pub max_tokens: Option<u64>,
+    pub resume_on_limit: Option<bool>,
 }
 
 /// Their schema, added to the tool's input properties.
@@ -23,6 +24,7 @@ pub fn properties() -> Map<String, Value> {
             "description": "Start only after these jobs (ids) have all ended done; if one ends otherwise this job ends cancelled (cancel_reason 'dependency failed') without running. Meanwhile it is pending, with 'waiting' saying what for."},
         "delay": {"type": ["number", "string"], "description": "Start no sooner than this from now: seconds, or text like \"20m\", \"2h\"."},
         "max_tokens": {"type": "integer", "minimum": 0, "description": "The job's token budget (tokens in + out as the agent reports them): past it the job is cancelled with cancel_reason 'over budget'. Only agents that report usage (codex, claude, gemini) take one. Default: the server's."},
+        "resume_on_limit": {"type": "boolean", "description": "When the provider's usage limit stops the job (it ends 'error' with 'limit'), follow it up automatically at the reset, continuing its conversation; the follow-up is listed in follow_ups. Default: the server's."},
         "at": {"type": "string", "description": "Start no sooner than this time: \"HH:MM\" (the server's local time; tomorrow once passed today) or RFC 3339."}
     }))
 }
