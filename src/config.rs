@@ -80,8 +80,10 @@ pub struct Settings {
     /// `None`: no token budget unless a job sets one.
     pub max_tokens: Setting<Option<u64>>,
     /// How a job stopped by a usage limit is followed up, and whether by default.
-    pub resume_on_limit: bool,
+    pub resume_on_limit: Setting<bool>,
     pub resume: crate::jobs::ResumeOnLimit,
+    /// Named queues and their limits (`None`: no limit).
+    pub groups: BTreeMap<String, Option<usize>>,
     pub retention: Setting<Option<Retention>>,
     pub agents: BTreeMap<String, AgentConfig>,
 }
@@ -142,6 +144,21 @@ fn parse_some_duration(raw: &str) -> Result<Option<Duration>, String> {
 
 fn parse_some_size(raw: &str) -> Result<Option<u64>, String> {
     parse_size(raw).map(|bytes| (bytes > 0).then_some(bytes))
+}
+
+/// A group's limit among `groups`, or `default` for no group.
+pub fn queue_limit(
+    groups: &BTreeMap<String, Option<usize>>,
+    default: Option<usize>,
+    group: Option<&str>,
+) -> Result<Option<usize>, crate::jobs::JobError> {
+    let Some(group) = group else { return Ok(default) };
+    groups.get(group).copied().ok_or_else(|| {
+        let known = if groups.is_empty() { "none".to_owned() } else { groups.keys().cloned().collect::<Vec<_>>().join(", ") };
+        crate::jobs::JobError::BadRequest(format!(
+            "unknown group {group:?}: groups are named in config.toml as [groups.NAME] max_running = N (known: {known})"
+        ))
+    })
 }
 
 /// Built-in defaults.
@@ -247,7 +264,11 @@ impl Settings {
                 context,
                 None,
             )?,
-            resume_on_limit: file.resume_on_limit.unwrap_or(false),
+            groups: file.groups.iter().map(|(name, group)| (name.clone(), (group.max_running > 0).then_some(group.max_running))).collect(),
+            resume_on_limit: match file.resume_on_limit {
+                Some(value) => Setting { value, source: Source::File(path.clone()) },
+                None => Setting { value: false, source: Source::Default },
+            },
             resume: crate::jobs::ResumeOnLimit {
                 prompt: file
                     .resume_prompt
@@ -289,10 +310,16 @@ impl Settings {
         }
     }
 
+    /// How many jobs of `group` may run at once: the group's own limit, or `max_running`
+    /// for the default group. An unknown group is refused, naming the known ones.
+    pub fn queue_limit(&self, group: Option<&str>) -> Result<Option<usize>, crate::jobs::JobError> {
+        queue_limit(&self.groups, self.max_running.value, group)
+    }
+
     /// How a job is followed up when a usage limit stops it: `asked` (a flag or an
     /// argument) or the config's `resume_on_limit`; `None` for neither.
     pub fn resume_on_limit(&self, asked: Option<bool>) -> Option<crate::jobs::ResumeOnLimit> {
-        asked.unwrap_or(self.resume_on_limit).then(|| self.resume.clone())
+        asked.unwrap_or(self.resume_on_limit.value).then(|| self.resume.clone())
     }
 
     /// What a long-lived process (a server, the dashboard) does for the home besides its
@@ -303,7 +330,10 @@ impl Settings {
             .value
             .as_ref()
             .map(|retention| crate::jobs::GcRule { older_than: retention.older_than.map(|age| age.0), keep: retention.keep });
-        crate::jobs::Housekeeping { retention, queue_limited: self.max_running.value.is_some() }
+        crate::jobs::Housekeeping {
+            retention,
+            queue_limited: self.max_running.value.is_some() || self.groups.values().any(Option::is_some),
+        }
     }
 
     /// `key  value  (source)` lines, for `codex-async config`.
@@ -335,8 +365,15 @@ impl Settings {
             }
         };
         rows.push(("retention", retention, self.retention.source.to_string()));
-        let resume = if self.resume_on_limit { format!("on, up to {} times", self.resume.max_waits) } else { "off".to_owned() };
-        rows.push(("resume_on_limit", resume, self.path.display().to_string()));
+        let resume = if self.resume_on_limit.value { format!("on, up to {} times", self.resume.max_waits) } else { "off".to_owned() };
+        rows.push(("resume_on_limit", resume, self.resume_on_limit.source.to_string()));
+        for (name, limit) in &self.groups {
+            rows.push((
+                "groups",
+                format!("{name}: {}", limit.map_or("unlimited".to_owned(), |n| format!("{n} at once"))),
+                self.path.display().to_string(),
+            ));
+        }
         for (name, agent) in &self.agents {
             rows.push(("agents", format!("{name} = {:?}", agent.command), self.path.display().to_string()));
         }

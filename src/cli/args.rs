@@ -216,6 +216,12 @@ pub struct ListArgs {
     /// Only jobs of this agent (codex, claude, gemini, or one from the config).
     #[arg(long, value_name = "NAME")]
     pub agent: Option<String>,
+    /// Only jobs with this label (repeat: with every one).
+    #[arg(long, value_name = "LABEL")]
+    pub label: Vec<String>,
+    /// Only jobs of this group (`default`: those without one).
+    #[arg(long, value_name = "NAME")]
+    pub group: Option<String>,
     /// Print the rows as one JSON array (the codex_list shape).
     #[arg(long)]
     pub json: bool,

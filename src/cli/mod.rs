@@ -90,12 +90,13 @@ pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
     let (settings, _) = settings(engine, &args.flags(), false)?;
     let prompt = read_prompt(&args.prompt)?;
     let agent = settings.agents().resolve(args.agent.as_deref())?;
-    let request = StartRequest::new(prompt, &args.cwd, settings.policy.value, agent)?
+    let mut request = StartRequest::new(prompt, &args.cwd, settings.policy.value, agent)?
         .with_options(args.options.options())?
         .with_limits(settings.job_limits())
         .with_schedule(args.unattended.schedule()?)
         .with_max_tokens(args.unattended.max_tokens)?
         .with_resume_on_limit(settings.resume_on_limit(args.unattended.resume_on_limit.then_some(true)));
+    request.limits.max_running = settings.queue_limit(request.schedule.group.as_deref())?;
     ceiling(engine, &settings).admit(&request)?;
     started(engine, &request, args.json, None)
 }
@@ -161,7 +162,7 @@ pub fn poll(engine: &Engine, args: PollArgs) -> anyhow::Result<ExitCode> {
 
 pub fn list(engine: &Engine, args: ListArgs) -> anyhow::Result<ExitCode> {
     move_queue(engine);
-    let filtered = args.status.is_some() || args.cwd.is_some() || args.agent.is_some();
+    let filtered = args.status.is_some() || args.cwd.is_some() || args.agent.is_some() || !args.label.is_empty() || args.group.is_some();
     let rows = if filtered {
         let cwd = args.cwd.as_deref().map(|cwd| std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_owned()));
         let mut rows: Vec<_> = engine
@@ -170,6 +171,8 @@ pub fn list(engine: &Engine, args: ListArgs) -> anyhow::Result<ExitCode> {
             .filter(|row| args.status.is_none_or(|wanted| status_matches(wanted, &row.status)))
             .filter(|row| cwd.as_ref().is_none_or(|cwd| std::path::Path::new(&row.cwd) == cwd))
             .filter(|row| args.agent.as_deref().is_none_or(|agent| row.agent.as_deref().unwrap_or("codex") == agent))
+            .filter(|row| args.label.iter().all(|label| row.labels.contains(label)))
+            .filter(|row| args.group.as_deref().is_none_or(|group| row.group.as_deref().unwrap_or("default") == group))
             .collect();
         if args.limit > 0 {
             rows.truncate(args.limit);
@@ -190,7 +193,7 @@ pub fn list(engine: &Engine, args: ListArgs) -> anyhow::Result<ExitCode> {
 
 fn status_matches(wanted: StatusChoice, status: &str) -> bool {
     match wanted {
-        StatusChoice::Running => status == "running",
+        StatusChoice::Running => matches!(status, "running" | "paused"),
         StatusChoice::Pending => status == "pending",
         StatusChoice::Done => status == "done",
         StatusChoice::Failed => matches!(status, "error" | "cancelled"),

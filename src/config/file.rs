@@ -75,6 +75,13 @@ pub struct AgentConfig {
     pub command: Vec<String>,
 }
 
+/// A named queue: how many of its jobs run at once (0: no limit).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupConfig {
+    pub max_running: usize,
+}
+
 /// The file as written: every key optional.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,6 +107,9 @@ pub struct FileConfig {
     pub retention: Option<Retention>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
+    /// Named queues, each with its own limit (`--group`).
+    #[serde(default)]
+    pub groups: BTreeMap<String, GroupConfig>,
     /// Programs told when a job starts or ends (see `jobs::hooks`).
     pub hooks: Option<Hooks>,
     pub hook_timeout: Option<ConfigDuration>,
@@ -225,6 +235,12 @@ pub const EXAMPLE: &str = r#"# codex-async configuration. Every key is optional;
 # is cancelled (reason: over budget). Only for agents that report usage (codex,
 # claude, gemini); a job can set its own (--max-tokens, max_tokens). Off unless set.
 # max_tokens = 200000
+
+# Named queues, each with its own limit: `start --group NAME` (group on codex_start)
+# waits in that queue; jobs without a group are the default group, limited by
+# max_running. Pending jobs of a group start highest --priority first.
+# [groups.review]
+# max_running = 1
 
 # A job stopped by its provider's usage limit ends `error` with `limit` in its meta, and
 # that agent's other jobs wait until the reset (other agents' go on). With

@@ -94,6 +94,10 @@ pub struct ListView {
     pub parent_job_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// The original cut prompts in listings at 80 characters and added `...`.
@@ -118,6 +122,8 @@ impl From<&JobRecord> for ListView {
                 usage: meta.details.usage,
                 parent_job_id: meta.details.parent_job_id.clone(),
                 error: None,
+                labels: meta.details.labels.clone(),
+                group: meta.details.group.clone(),
             },
             Err(reason) => ListView {
                 job_id: record.id.to_string(),
@@ -135,6 +141,8 @@ impl From<&JobRecord> for ListView {
                 usage: None,
                 parent_job_id: None,
                 error: Some(reason.clone()),
+                labels: Vec::new(),
+                group: None,
             },
         }
     }

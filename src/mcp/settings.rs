@@ -39,6 +39,8 @@ pub struct ServerSettings {
     pub resume_on_limit: Option<crate::jobs::ResumeOnLimit>,
     /// The same, for a start that asks for it.
     pub resume: crate::jobs::ResumeOnLimit,
+    /// Named queues and their limits.
+    pub groups: std::collections::BTreeMap<String, Option<usize>>,
 }
 
 impl Default for ServerSettings {
@@ -58,6 +60,7 @@ impl Default for ServerSettings {
                 max_waits: crate::config::DEFAULT_MAX_LIMIT_WAITS,
                 waits: 0,
             },
+            groups: Default::default(),
         }
     }
 }
@@ -76,6 +79,7 @@ impl ServerSettings {
             agents: config.agents(),
             resume_on_limit: config.resume_on_limit(None),
             resume: config.resume.clone(),
+            groups: config.groups.clone(),
         }
     }
 }

@@ -26,7 +26,7 @@ pub fn after_limit(store: &JobStore, id: &JobId, start: &StartRequest, ended: &J
     let mut next = start.clone();
     next.prompt = resume.prompt.clone();
     next.continues = Some(Continues { parent_job_id: id.to_string(), session_id: session });
-    next.schedule = Schedule { after: Vec::new(), not_before: Some(hold::reset_time(limit)) };
+    next.schedule = Schedule { after: Vec::new(), not_before: Some(hold::reset_time(limit)), ..start.schedule.clone() };
     if let Some(resume) = next.resume_on_limit.as_mut() {
         resume.waits += 1;
     }

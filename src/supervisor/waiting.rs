@@ -97,14 +97,14 @@ pub async fn until_turn(
     }
     // Its moment: no reason left to show; then a slot, or a place in the queue.
     let _ = record.update(|meta| meta.details.waiting = None);
-    let created = record.read(|meta| meta.details.created_at);
+    let queued = record.snapshot();
     let run = || {
         record.update(|meta| {
             meta.status = Status::Running;
             meta.started_at = Some(Timestamp::now());
         })
     };
-    match queue::take_turn(store, id, start.limits.max_running, created, owner, run) {
+    match queue::take_turn(store, id, &queued, owner, run) {
         Ok(Some(owner)) => Turn::Run(owner),
         Ok(None) => {
             tracing::info!(job = %id, "its moment came; queued for a slot");

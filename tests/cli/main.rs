@@ -11,6 +11,7 @@ mod support;
 mod agents;
 mod budget;
 mod cli;
+mod groups;
 mod hooks;
 mod install;
 mod jobs_input;

@@ -25,6 +25,15 @@ pub struct UnattendedArgs {
     /// When a provider's usage limit stops the job, follow it up at the reset (config: resume_on_limit, resume_prompt, max_limit_waits).
     #[arg(long)]
     pub resume_on_limit: bool,
+    /// A word to find the job by (`list --label`, the dashboard's `label:` filter); repeat it for more.
+    #[arg(long, value_name = "LABEL")]
+    pub label: Vec<String>,
+    /// The named queue the job waits in, with its own limit ([groups.NAME] max_running in the config).
+    #[arg(long, value_name = "NAME")]
+    pub group: Option<String>,
+    /// Pending jobs of a group start highest priority first, ties in order of arrival (default 0).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub priority: Option<i64>,
 }
 
 impl UnattendedArgs {
@@ -39,6 +48,7 @@ impl UnattendedArgs {
             }
             _ => None,
         };
-        Ok(Schedule { after: self.after.iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect(), not_before })
+        let after = self.after.iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect();
+        Schedule { after, not_before, labels: self.label.clone(), group: self.group.clone(), priority: self.priority }.checked()
     }
 }

@@ -259,6 +259,16 @@ pub struct JobDetails {
     /// Cancelled (`over budget`) once its tokens in and out pass this (`--max-tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u64>,
+    /// Words to find the job by (`--label`). Anything but a list of words (a file
+    /// written by hand or by another tool) reads as none, rather than a corrupt job.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "words_or_none")]
+    pub labels: Vec<String>,
+    /// The named queue the job belongs to (`--group`); none: the default group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Its priority in its group's queue (higher starts first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
     /// The provider's usage limit that ended the job (`error`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<Limit>,
@@ -271,6 +281,11 @@ pub struct JobDetails {
     /// What a pending job waits for besides a slot: `after 1a2b3c4d`, `starts at 14:30`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting: Option<String>,
+}
+
+fn words_or_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    let value = Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).unwrap_or_default())
 }
 
 fn default_policy() -> String {
@@ -411,12 +426,12 @@ mod tests {
 
     #[test]
     fn unknown_keys_survive_a_rewrite() {
-        let text = ORIGINAL.replace("\"exit_code\": 0", "\"exit_code\": 0,\n  \"queue_position\": 3,\n  \"labels\": {\"team\": \"infra\"}");
+        let text = ORIGINAL.replace("\"exit_code\": 0", "\"exit_code\": 0,\n  \"queue_position\": 3,\n  \"tags\": {\"team\": \"infra\"}");
         let mut meta = JobMeta::from_json(text.as_bytes()).unwrap();
         meta.details.note = Some("checked".into());
         let again = JobMeta::from_json(&meta.to_json()).unwrap();
         assert_eq!(again.extra["queue_position"], 3);
-        assert_eq!(again.extra["labels"]["team"], "infra");
+        assert_eq!(again.extra["tags"]["team"], "infra");
         assert_eq!(again.details.note.as_deref(), Some("checked"));
     }
 

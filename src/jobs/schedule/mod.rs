@@ -26,6 +26,15 @@ pub struct Schedule {
     /// Not before this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_before: Option<Timestamp>,
+    /// Words to find the job by (`--label`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    /// The named queue it waits in, with that group's limit (`--group`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Pending jobs of a group start highest first, ties in order of arrival.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
 }
 
 impl Schedule {
@@ -49,6 +58,35 @@ impl Schedule {
             }
         }
         self.after = whole;
+        Ok(self)
+    }
+
+    /// Labels and the group checked: short words of letters, digits and `._-` (labels
+    /// also `:` and `/`), at most 20 labels; labels kept once each, in order.
+    pub fn checked(mut self) -> Result<Self> {
+        let word = |text: &str, extra: &[u8]| {
+            !text.is_empty()
+                && text.len() <= 40
+                && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b) || extra.contains(&b))
+        };
+        let mut labels: Vec<String> = Vec::new();
+        for label in self.labels.iter().map(|label| label.trim()) {
+            if !word(label, b":/") {
+                return Err(JobError::BadRequest(format!("label {label:?}: give 1 to 40 letters, digits or . _ - : /")));
+            }
+            if !labels.iter().any(|known| known == label) {
+                labels.push(label.to_owned());
+            }
+        }
+        if labels.len() > 20 {
+            return Err(JobError::BadRequest("at most 20 labels".to_owned()));
+        }
+        self.labels = labels;
+        if let Some(group) = &self.group
+            && !word(group, b"")
+        {
+            return Err(JobError::BadRequest(format!("group {group:?}: give 1 to 40 letters, digits or . _ -")));
+        }
         Ok(self)
     }
 
@@ -122,7 +160,11 @@ mod tests {
     #[test]
     fn the_reason_names_what_is_left() {
         let now = Utc::now();
-        let schedule = Schedule { after: vec!["0123abcd".into()], not_before: Some(Timestamp(now + chrono::Duration::hours(1))) };
+        let schedule = Schedule {
+            after: vec!["0123abcd".into()],
+            not_before: Some(Timestamp(now + chrono::Duration::hours(1))),
+            ..Schedule::default()
+        };
         let reason = schedule.reason(&schedule.after, now).unwrap();
         assert!(reason.starts_with("after 0123abcd; starts at "), "{reason}");
         assert_eq!(schedule.reason(&[], now + chrono::Duration::hours(2)), None);

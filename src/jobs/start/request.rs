@@ -226,6 +226,9 @@ impl StartRequest {
                 paused_at: None,
                 max_tokens: self.limits.max_tokens,
                 limit: None,
+                labels: self.schedule.labels.clone(),
+                group: self.schedule.group.clone(),
+                priority: self.schedule.priority.filter(|priority| *priority != 0),
             },
             prompt_file: (self.prompt_in_file() || self.prompt_on_stdin()).then(|| PROMPT_FILE.to_owned()),
             // Recorded by the supervisor once the agent runs.

@@ -99,7 +99,7 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult
             args.cwd.chars().take(200).collect::<String>()
         )));
     }
-    let request = StartRequest::new(args.prompt, &cwd, policy, agent)?
+    let mut request = StartRequest::new(args.prompt, &cwd, policy, agent)?
         .with_options(options)?
         .with_limits(limits)
         .with_schedule(args.unattended.schedule()?)
@@ -109,6 +109,8 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult
             Some(false) => None,
             None => tool.settings.resume_on_limit.clone(),
         });
+    request.limits.max_running =
+        crate::config::queue_limit(&tool.settings.groups, tool.settings.job_limits.max_running, request.schedule.group.as_deref())?;
     tool.ceiling.admit(&request)?;
     Ok(json_result(start_request(tool, request).await?))
 }

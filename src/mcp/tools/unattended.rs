@@ -15,6 +15,9 @@ pub struct UnattendedArgs {
     at: Option<String>,
     pub max_tokens: Option<u64>,
     pub resume_on_limit: Option<bool>,
+    labels: Option<OneOrMany>,
+    pub group: Option<String>,
+    priority: Option<i64>,
 }
 
 /// Their schema, added to the tool's input properties.
@@ -25,6 +28,9 @@ pub fn properties() -> Map<String, Value> {
         "delay": {"type": ["number", "string"], "description": "Start no sooner than this from now: seconds, or text like \"20m\", \"2h\"."},
         "max_tokens": {"type": "integer", "minimum": 0, "description": "The job's token budget (tokens in + out as the agent reports them): past it the job is cancelled with cancel_reason 'over budget'. Only agents that report usage (codex, claude, gemini) take one. Default: the server's."},
         "resume_on_limit": {"type": "boolean", "description": "When the provider's usage limit stops the job (it ends 'error' with 'limit'), follow it up automatically at the reset, continuing its conversation; the follow-up is listed in follow_ups. Default: the server's."},
+        "labels": {"type": ["array", "string"], "items": {"type": "string"}, "description": "Words to find the job by (codex_list's labels, the dashboard's label: filter)."},
+        "group": {"type": "string", "description": "The named queue the job waits in, with its own limit of jobs at once (defined by the person running the server: [groups.NAME] max_running)."},
+        "priority": {"type": "integer", "description": "Pending jobs of a group start highest priority first, ties in order of arrival. Default 0."},
         "at": {"type": "string", "description": "Start no sooner than this time: \"HH:MM\" (the server's local time; tomorrow once passed today) or RFC 3339."}
     }))
 }
@@ -53,6 +59,13 @@ impl UnattendedArgs {
             Some(OneOrMany::Map(_)) => return Err(ToolError("after: give job ids, as a list or one string".to_owned())),
             None => Vec::new(),
         };
-        Ok(Schedule { after: after.into_iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect(), not_before })
+        let after = after.into_iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect();
+        let labels = match &self.labels {
+            Some(OneOrMany::One(one)) => vec![one.clone()],
+            Some(OneOrMany::Many(many)) => many.clone(),
+            Some(OneOrMany::Map(_)) => return Err(ToolError("labels: give words, as a list or one string".to_owned())),
+            None => Vec::new(),
+        };
+        Ok(Schedule { after, not_before, labels, group: self.group.clone(), priority: self.priority }.checked()?)
     }
 }

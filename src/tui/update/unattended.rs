@@ -38,6 +38,19 @@ pub(crate) fn detail_fields(meta: &crate::jobs::JobMeta) -> Vec<(&'static str, S
     if let Some(at) = details.starts_at {
         fields.push(("Starts at", at.0.format("%Y-%m-%d %H:%M:%S UTC").to_string()));
     }
+    if let Some(group) = &details.group {
+        fields.push(("Group", group.clone()));
+    }
+    if let Some(priority) = details.priority {
+        fields.push(("Priority", priority.to_string()));
+    }
+    if !details.labels.is_empty() {
+        fields.push(("Labels", details.labels.join(", ")));
+    }
+    if let Some(limit) = &details.limit {
+        let reset = limit.resets_at.map_or("no reset time given".to_owned(), |at| format!("resets {}", at.0.format("%Y-%m-%d %H:%M UTC")));
+        fields.push(("Limit", format!("{} ({reset})", limit.kind)));
+    }
     if let Some(budget) = details.max_tokens {
         fields.push(("Budget", format!("{} tokens", crate::human::tokens_column(details.usage.as_ref(), Some(budget)))));
     }

@@ -28,6 +28,8 @@ enum Column {
     Activity,
     Prompt,
     Cwd,
+    Group,
+    Labels,
 }
 
 impl Column {
@@ -43,6 +45,8 @@ impl Column {
             Column::Activity => "ACTIVITY",
             Column::Prompt => "PROMPT",
             Column::Cwd => "CWD",
+            Column::Group => "GROUP",
+            Column::Labels => "LABELS",
         }
     }
 
@@ -54,10 +58,12 @@ impl Column {
             Column::Exit => Constraint::Length(4),
             Column::Policy => Constraint::Length(9),
             Column::Agent => Constraint::Length(16),
-            Column::Tokens => Constraint::Length(6),
+            Column::Tokens => Constraint::Length(9),
             Column::Activity => Constraint::Fill(2),
             Column::Prompt => Constraint::Fill(3),
             Column::Cwd => Constraint::Fill(1),
+            Column::Group => Constraint::Length(10),
+            Column::Labels => Constraint::Fill(1),
         }
     }
 }
@@ -79,8 +85,20 @@ fn columns_for(width: u16) -> Vec<Column> {
     wanted.into_iter().filter(|(_, from)| width >= *from).map(|(column, _)| column).collect()
 }
 
+/// A wide table shows the jobs' groups and labels, once some job has one.
+fn unattended_columns(mut columns: Vec<Column>, app: &App, width: u16) -> Vec<Column> {
+    let metas = || app.jobs.iter().filter_map(|record| record.meta.as_ref().ok());
+    if width >= 140 && metas().any(|meta| meta.details.group.is_some()) {
+        columns.push(Column::Group);
+    }
+    if width >= 150 && metas().any(|meta| !meta.details.labels.is_empty()) {
+        columns.push(Column::Labels);
+    }
+    columns
+}
+
 pub(crate) fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
-    let columns = columns_for(area.width);
+    let columns = unattended_columns(columns_for(area.width), app, area.width);
     let rows_shown = usize::from(area.height.saturating_sub(1));
     let mut header_title = format!("{} / {}", app.view.len(), app.jobs.len());
     if app.status_filter != StatusFilter::All {
@@ -210,6 +228,10 @@ fn job_row<'a>(
                 Style::new().dark_gray(),
             )),
             (Column::Activity, Some(meta)) => activity_cell(meta),
+            (Column::Group, Some(meta)) => Cell::from(text::sanitize(meta.details.group.as_deref().unwrap_or(""), 40, false)),
+            (Column::Labels, Some(meta)) => {
+                Cell::from(Span::styled(text::sanitize(&meta.details.labels.join(" "), 200, false), Style::new().dark_gray()))
+            }
             (Column::Prompt, Some(meta)) => prompt_cell(meta, shown),
             (Column::Cwd, Some(meta)) => Cell::from(Span::styled(text::tilde(&meta.cwd, app.home.as_deref()), Style::new().dark_gray())),
             (Column::Prompt, None) => Cell::from(match &record.meta {
