@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod unattended;
 
-pub use unattended::UnattendedArgs;
+pub use unattended::{PauseArgs, UnattendedArgs};
 
 use super::register::{InstallArgs, UninstallArgs};
 use super::shell::{CompletionsArgs, ManArgs};
@@ -67,9 +67,9 @@ pub enum Command {
     #[command(name = "__supervise", hide = true)]
     Supervise,
     /// Stop a running job where it is (its processes get SIGSTOP; its clocks stop) until `resume`.
-    Pause(super::PauseArgs),
+    Pause(PauseArgs),
     /// Let a paused job go on (SIGCONT).
-    Resume(super::PauseArgs),
+    Resume(PauseArgs),
     /// Runs one hook (started by whoever records a job's event).
     #[command(name = "__hook", hide = true)]
     Hook,

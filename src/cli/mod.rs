@@ -11,7 +11,7 @@ mod shell;
 
 pub use args::*;
 pub use logs::logs;
-pub use pause::{PauseArgs, pause};
+pub use pause::pause;
 pub use register::{InstallArgs, TargetArgs, UninstallArgs, install, uninstall};
 pub use render::warn;
 pub use shell::{CompletionsArgs, ManArgs, completions, man};

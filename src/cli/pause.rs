@@ -3,26 +3,18 @@
 
 use std::process::ExitCode;
 
-use clap::Args;
-
-use super::{emit_json, warn};
+use super::args::PauseArgs;
+use super::render::warn;
 use crate::jobs::{Engine, PauseView};
-
-#[derive(Debug, Args)]
-pub struct PauseArgs {
-    /// The job: its id, or the start of exactly one id.
-    pub job_id: String,
-    /// Print the result as JSON: {"job_id", "status", "changed"} (and "message").
-    #[arg(long)]
-    pub json: bool,
-}
 
 /// `pause` (with `paused`) or `resume`.
 pub fn pause(engine: &Engine, args: PauseArgs, paused: bool) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let view: PauseView = runtime.block_on(engine.set_paused(&args.job_id, paused))?;
     if args.json {
-        emit_json(&view)?;
+        let mut out = super::render::Out::default();
+        out.line(serde_json::to_string(&view)?);
+        out.flush();
     } else {
         println!("{}", view.job_id);
         let said = view.message.clone().unwrap_or_else(|| format!("job {} is {}", view.job_id, view.status));

@@ -47,6 +47,7 @@ pub use housekeeping::Housekeeping;
 pub use output::tail::{TAIL_LINES, TRUNCATED_MARKER};
 pub use output::{LineBlock, MAX_LINE_BYTES, OutputFollower, OutputLine, OutputUpdate, split_lines};
 pub use pause::PauseView;
+pub use process::this_program;
 pub use record::id::JobId;
 pub use record::jobfile::open as open_job_file;
 pub use record::meta::{JobDetails, JobMeta, Limit, Status, Timestamp, Usage};
@@ -65,22 +66,6 @@ use output::tail;
 use process::marker;
 use start::{follow, queue, spawn};
 use store::gc;
-
-/// A long-running dashboard or server whose binary was replaced (`cargo install`
-/// again) sees its own path as "… (deleted)"; the new binary at that path supervises
-/// new jobs just as well.
-fn reinstalled_path(exe: PathBuf) -> PathBuf {
-    match exe.to_str().and_then(|text| text.strip_suffix(" (deleted)")) {
-        Some(original) if Path::new(original).is_file() => PathBuf::from(original),
-        _ => exe,
-    }
-}
-
-/// This binary's path, as a supervisor is re-run from it.
-pub fn this_program() -> Result<PathBuf> {
-    let exe = std::env::current_exe().map_err(|err| JobError::io("finding this program", "/proc/self/exe", err))?;
-    Ok(reinstalled_path(exe))
-}
 
 /// The jobs directory, its change feed, and the program that supervises new jobs.
 #[derive(Clone, Debug)]

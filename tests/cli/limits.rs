@@ -51,7 +51,8 @@ fn a_limit_holds_its_agents_queue_and_the_job_resumes_at_the_reset() {
     let answer = fixture("claude-events/answer.jsonl");
     std::fs::write(home.path().join("config.toml"), format!("resume_prompt = \"replay:{}\"\n", answer.display())).unwrap();
     // The recorded limit, its reset moved a few seconds ahead.
-    let resets = chrono::Utc::now().timestamp() + 4;
+    // Far enough ahead that the job and the next start are done before it, even on a busy machine.
+    let resets = chrono::Utc::now().timestamp() + 8;
     let recorded = std::fs::read_to_string(fixture("usage-limits/claude-subscription-limit-5h.jsonl")).unwrap();
     let stream = home.path().join("limit.jsonl");
     std::fs::write(&stream, recorded.replace("1796590543", &resets.to_string())).unwrap();

@@ -143,6 +143,14 @@ fn waiting_supervisors_do_not_wake_while_nothing_happens() {
     let dependent = start_with(&home, &["--after", &timed, "--delay", "1h"], "say:never");
     wait_until("the reason to name both", SETTLE, || home.meta(&dependent)["waiting"].as_str().is_some_and(|r| r.contains("; starts at")));
     let supervisors: Vec<i64> = [&timed, &dependent].map(|id| home.meta(id)["supervisor_pid"].as_i64().unwrap()).to_vec();
+    // Settled: its start-up done (on a busy machine it may still be finishing), no count
+    // moving over half a second.
+    let counts = || supervisors.iter().map(|&pid| wake_ups(pid)).collect::<Vec<u64>>();
+    wait_until("the waiting supervisors to settle", SETTLE, || {
+        let first = counts();
+        std::thread::sleep(Duration::from_millis(500));
+        counts() == first
+    });
     let before: Vec<u64> = supervisors.iter().map(|&pid| wake_ups(pid)).collect();
     // A measurement window, not a wait for a condition.
     std::thread::sleep(Duration::from_secs(3));

@@ -52,3 +52,13 @@ impl UnattendedArgs {
         Schedule { after, not_before, labels: self.label.clone(), group: self.group.clone(), priority: self.priority }.checked()
     }
 }
+
+/// `pause ID` and `resume ID`.
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    /// The job: its id, or the start of exactly one id.
+    pub job_id: String,
+    /// Print the result as JSON: {"job_id", "status", "changed"} (and "message").
+    #[arg(long)]
+    pub json: bool,
+}

@@ -26,7 +26,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::atomic::{self, Durability};
 use crate::jobs::record::id::JobId;
+use crate::jobs::record::jobfile;
 use crate::jobs::record::meta::JobMeta;
 use crate::jobs::store::JobStore;
 
@@ -146,11 +148,32 @@ impl HookSet {
         let timeout = match only.hook_timeout {
             None => DEFAULT_HOOK_TIMEOUT,
             Some(toml::Value::Integer(seconds)) => Duration::from_secs(u64::try_from(seconds).map_err(|_| "hook_timeout is negative")?),
-            Some(toml::Value::String(text)) => crate::human::parse_duration(&text)?,
+            Some(toml::Value::String(text)) => {
+                seconds_of(&text).ok_or_else(|| format!("hook_timeout {text:?}: give seconds or 30s, 2m, 1h"))?
+            }
             Some(_) => return Err("hook_timeout: expected a duration".to_owned()),
         };
         Ok(HookSet { hooks, timeout: if timeout.is_zero() { DEFAULT_HOOK_TIMEOUT } else { timeout } })
     }
+}
+
+/// `30`, `30s`, `2m`, `1h`, `0.5s` (the config command checks the text with the full
+/// duration parser; the engine reads it without the people's formatters).
+fn seconds_of(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let factor = match unit.trim() {
+        "ms" => 0.001,
+        "s" | "" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    };
+    let value: f64 = number.trim().parse().ok()?;
+    Duration::try_from_secs_f64(value * factor).ok()
 }
 
 /// The hooks of the home this process serves, read once, when first needed.
@@ -202,7 +225,7 @@ pub struct HookRun {
 pub fn fire(store: &JobStore, id: &JobId, meta: &JobMeta, event: HookEvent) {
     let set = hooks_of(store.home());
     let Some(argv) = set.hooks.argv(event) else { return };
-    let output = store.tail(id, crate::jobs::TAIL_LINES, crate::jobs::output::tail::MAX_OUTPUT_CHARS).unwrap_or_default();
+    let output = store.tail(id, crate::jobs::output::tail::TAIL_LINES, crate::jobs::output::tail::MAX_OUTPUT_CHARS).unwrap_or_default();
     let view = crate::jobs::view::PollView::new(meta.clone(), output, store.last_message(id));
     let run = HookRun {
         job_id: id.to_string(),
@@ -213,14 +236,14 @@ pub fn fire(store: &JobStore, id: &JobId, meta: &JobMeta, event: HookEvent) {
     };
     if let Err(err) = launch(store, &run) {
         tracing::warn!(job = %id, event = event.as_str(), %err, "could not run the hook");
-        runner::record(&store.job_dir(id), event, false, &format!("could not be run: {err}"));
+        record(&store.job_dir(id), event, false, &format!("could not be run: {err}"));
     }
 }
 
 fn launch(store: &JobStore, run: &HookRun) -> std::io::Result<()> {
     use std::os::unix::process::CommandExt;
     let payload = serde_json::to_vec(run).map_err(std::io::Error::other)?;
-    let program = crate::jobs::this_program().map_err(std::io::Error::other)?;
+    let program = crate::jobs::process::this_program().map_err(std::io::Error::other)?;
     let mut child = Command::new(program)
         .arg(HOOK_COMMAND)
         .env("CODEX_ASYNC_HOME", store.home())
@@ -238,14 +261,32 @@ fn launch(store: &JobStore, run: &HookRun) -> std::io::Result<()> {
     written.unwrap_or(Ok(()))
 }
 
+/// How a hook ended, kept in the job folder.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HookResult {
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// Writes how a hook ended, and a line of it to the job's `hooks.log`.
+pub fn record(folder: &Path, event: HookEvent, ok: bool, detail: &str) {
+    let result = HookResult { ok, detail: detail.to_owned() };
+    if let Ok(bytes) = serde_json::to_vec(&result) {
+        let _ = atomic::write(&folder.join(event.result_file()), &bytes, Durability::Quick);
+    }
+    if let Ok(mut log) = jobfile::open_append(&folder.join(HOOKS_LOG)) {
+        let _ = writeln!(log, "codex-async: {} hook {detail}", event.as_str());
+    }
+}
+
 /// A hook that failed, as poll shows it: `on_finish: exit status 3`.
 pub fn failures(store: &JobStore, id: &JobId) -> Vec<String> {
     [HookEvent::OnStart, HookEvent::OnFinish]
         .into_iter()
         .filter_map(|event| {
             let path = store.job_dir(id).join(event.result_file());
-            let bytes = crate::jobs::record::jobfile::read_capped(&path, 4096).ok()?;
-            let result: runner::HookResult = serde_json::from_slice(&bytes).ok()?;
+            let bytes = jobfile::read_capped(&path, 4096).ok()?;
+            let result: HookResult = serde_json::from_slice(&bytes).ok()?;
             (!result.ok).then(|| format!("{}: {}", event.as_str(), result.detail.chars().take(200).collect::<String>()))
         })
         .collect()

@@ -15,32 +15,12 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use serde::{Deserialize, Serialize};
 
-use super::{EVENT_ENV, HOOKS_LOG, HookEvent, HookRun};
-use crate::atomic::{self, Durability};
+use super::{EVENT_ENV, HOOKS_LOG, HookRun, record};
 use crate::jobs::record::id::JobId;
 use crate::jobs::record::jobfile;
 use crate::jobs::store::JobStore;
 use crate::sys::PidFd;
-
-/// How a hook ended, kept in the job folder.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct HookResult {
-    pub ok: bool,
-    pub detail: String,
-}
-
-/// Writes how a hook ended, and a line of it to the job's `hooks.log`.
-pub fn record(folder: &Path, event: HookEvent, ok: bool, detail: &str) {
-    let result = HookResult { ok, detail: detail.to_owned() };
-    if let Ok(bytes) = serde_json::to_vec(&result) {
-        let _ = atomic::write(&folder.join(event.result_file()), &bytes, Durability::Quick);
-    }
-    if let Ok(mut log) = jobfile::open_append(&folder.join(HOOKS_LOG)) {
-        let _ = writeln!(log, "codex-async: {} hook {detail}", event.as_str());
-    }
-}
 
 /// Entry point of `__hook`.
 pub fn main() -> ExitCode {
@@ -99,11 +79,11 @@ fn run_hook(folder: &Path, run: &HookRun) -> (bool, String) {
         // The hook and whatever it started in its group.
         let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
         let _ = child.wait();
-        return (false, format!("timed out after {} and was killed", crate::human::show_duration(timeout)));
+        return (false, format!("timed out after {:.1} s and was killed", timeout.as_secs_f64()));
     }
-    let took = crate::human::show_duration(Duration::from_secs(began.elapsed().as_secs()));
+    let took = began.elapsed().as_secs_f64();
     match child.wait() {
-        Ok(status) if status.success() => (true, format!("ended well ({took})")),
+        Ok(status) if status.success() => (true, format!("ended well ({took:.1} s)")),
         Ok(status) => match (status.code(), status.signal()) {
             (Some(code), _) => (false, format!("failed: exit status {code}")),
             (None, Some(signal)) => (false, format!("failed: killed by signal {signal}")),

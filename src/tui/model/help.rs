@@ -15,9 +15,8 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
     ("w", "wrap long lines (they scroll by screen rows)"),
     ("/  n/N", "search the whole output (re: for a regex); next / previous"),
     ("Space", "mark jobs: c and d then act on every marked job"),
-    ("c", "cancel (asks y/n); on a stopping job: SIGKILL now"),
+    ("c / p", "cancel (asks y/n; a stopping job: SIGKILL now) / pause or resume"),
     ("d", "delete a finished job and its output (asks y/n)"),
-    ("p", "pause the running job (its processes stop, its clocks too) / resume it"),
     ("C", "clean: remove every finished job (asks, saying how many)"),
     ("n", "new job: prompt (Alt-Enter new line), folder (Tab completes), agent, policy"),
     ("R", "run a finished job again: its prompt, folder, agent, policy, editable"),
@@ -35,12 +34,11 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
 
 /// Every symbol.
 pub(crate) const SYMBOLS: &[(&str, &str)] = &[
-    ("●", "running (also stopping, lost)"),
+    ("● ‖", "running (also stopping, lost) · paused (p resumes it)"),
     ("◌", "pending: waiting for a slot (#N its place), or starting"),
     ("✓", "done: the agent exited 0"),
     ("✗", "error: non-zero exit, killed, or never started"),
     ("⊘", "cancelled"),
-    ("‖", "paused (p resumes it)"),
     ("!", "corrupt: its meta.json cannot be read"),
     ("•", "ended while you looked at another job"),
     ("+", "marked (Space)"),
