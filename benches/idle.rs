@@ -4,7 +4,8 @@
 //! - the dashboard (MCP served beside it), in tmux;
 //! - `serve --http` after a client listed the resources;
 //! - a CLI `wait` on a running job;
-//! - a stdio `serve` answering one `codex_wait` on a running job.
+//! - a stdio `serve` answering one `codex_wait` on a running job;
+//! - the supervisor of a job waiting `--after` a running job and `--delay 1h`.
 //!
 //! Each is measured three ways over the same window: CPU from `/proc/<pid>/stat`
 //! (utime + stime, 10 ms ticks), CPU from `/proc/<pid>/task/*/schedstat` (nanoseconds,
@@ -201,6 +202,26 @@ fn cli_wait(home: &Path, jobs: usize) -> Figure {
     figure
 }
 
+/// A job that waits for its moment (`--after` a running job, `--delay 1h`): its own
+/// supervisor sleeps on the change feed and one timer. Its private memory is printed.
+fn waiting_supervisor(home: &Path, jobs: usize) -> Figure {
+    let running = start_running_job(home);
+    let output =
+        command(home).args(["start", "--json", "--cwd", "/tmp", "--after", &running, "--delay", "1h", "--", "later"]).output().unwrap();
+    let waiting = serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()["job_id"].as_str().unwrap().to_owned();
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.join("jobs").join(&waiting).join("meta.json")).unwrap()).unwrap();
+    let pid = meta["supervisor_pid"].as_i64().unwrap() as i32;
+    let figure = measure(format!("supervisor waiting --after a running job and --delay 1h, {jobs} finished jobs"), pid, 1.0);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let memory: Vec<&str> =
+        status.lines().filter(|line| line.starts_with("VmRSS") || line.starts_with("RssAnon") || line.starts_with("Threads")).collect();
+    println!("waiting supervisor: {}", memory.join(", ").split_whitespace().collect::<Vec<_>>().join(" "));
+    cancel(home, &waiting);
+    cancel(home, &running);
+    figure
+}
+
 fn stdio_wait(home: &Path, jobs: usize, runtime: &tokio::runtime::Runtime) -> Figure {
     let id = start_running_job(home);
     let mut child = command(home).arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
@@ -244,6 +265,7 @@ fn main() {
         figures.push(http_server(home.path(), jobs, &runtime));
         figures.push(cli_wait(home.path(), jobs));
         figures.push(stdio_wait(home.path(), jobs, &runtime));
+        figures.push(waiting_supervisor(home.path(), jobs));
         support::wait_until("the cancelled jobs' processes to exit", Duration::from_secs(60), || {
             support::job_processes_of_home(home.path()).is_empty()
         });

@@ -79,6 +79,13 @@ pub struct Settings {
     pub max_duration: Setting<Option<Duration>>,
     /// `None`: a job's output is kept whole.
     pub max_output: Setting<Option<u64>>,
+    /// `None`: no token budget unless a job sets one.
+    pub max_tokens: Setting<Option<u64>>,
+    /// How a job stopped by a usage limit is followed up, and whether by default.
+    pub resume_on_limit: Setting<bool>,
+    pub resume: crate::jobs::ResumeOnLimit,
+    /// Named queues and their limits (`None`: no limit).
+    pub groups: BTreeMap<String, Option<usize>>,
     pub retention: Setting<Option<Retention>>,
     /// How long an approval request waits before it is denied.
     pub approval_timeout: Setting<Duration>,
@@ -145,10 +152,27 @@ fn parse_some_size(raw: &str) -> Result<Option<u64>, String> {
     parse_size(raw).map(|bytes| (bytes > 0).then_some(bytes))
 }
 
+/// A group's limit among `groups`, or `default` for no group.
+pub fn queue_limit(
+    groups: &BTreeMap<String, Option<usize>>,
+    default: Option<usize>,
+    group: Option<&str>,
+) -> Result<Option<usize>, crate::jobs::JobError> {
+    let Some(group) = group else { return Ok(default) };
+    groups.get(group).copied().ok_or_else(|| {
+        let known = if groups.is_empty() { "none".to_owned() } else { groups.keys().cloned().collect::<Vec<_>>().join(", ") };
+        crate::jobs::JobError::BadRequest(format!(
+            "unknown group {group:?}: groups are named in config.toml as [groups.NAME] max_running = N (known: {known})"
+        ))
+    })
+}
+
 /// Built-in defaults.
 pub const DEFAULT_CANCEL_GRACE: Duration = Duration::from_secs(5);
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(45);
 pub const DEFAULT_PORT: u16 = 8765;
+pub const DEFAULT_RESUME_PROMPT: &str = "You were stopped by a usage limit, which has reset now. Continue the task where you left off.";
+pub const DEFAULT_MAX_LIMIT_WAITS: u32 = 3;
 
 impl Settings {
     /// Resolves every setting for a home: `flags` over the environment over the file
@@ -234,6 +258,32 @@ impl Settings {
                 context,
                 None,
             )?,
+            max_tokens: layer(
+                (None, "max_tokens"),
+                ("CODEX_ASYNC_MAX_TOKENS", |raw| {
+                    raw.trim()
+                        .parse::<u64>()
+                        .map(|count| (count > 0).then_some(count))
+                        .map_err(|_| format!("{raw:?} is not a number of tokens"))
+                }),
+                file.max_tokens.map(|count| (count > 0).then_some(count)),
+                context,
+                None,
+            )?,
+            groups: file.groups.iter().map(|(name, group)| (name.clone(), (group.max_running > 0).then_some(group.max_running))).collect(),
+            resume_on_limit: match file.resume_on_limit {
+                Some(value) => Setting { value, source: Source::File(path.clone()) },
+                None => Setting { value: false, source: Source::Default },
+            },
+            resume: crate::jobs::ResumeOnLimit {
+                prompt: file
+                    .resume_prompt
+                    .clone()
+                    .filter(|prompt| !prompt.trim().is_empty())
+                    .unwrap_or_else(|| DEFAULT_RESUME_PROMPT.to_owned()),
+                max_waits: file.max_limit_waits.unwrap_or(DEFAULT_MAX_LIMIT_WAITS),
+                waits: 0,
+            },
             retention: match &file.retention {
                 Some(retention) => Setting { value: Some(retention.clone()), source: Source::File(path.clone()) },
                 None => Setting { value: None, source: Source::Default },
@@ -270,7 +320,20 @@ impl Settings {
             max_duration: self.max_duration.value,
             cancel_grace: Some(self.cancel_grace.value),
             max_output: self.max_output.value,
+            max_tokens: self.max_tokens.value,
         }
+    }
+
+    /// How many jobs of `group` may run at once: the group's own limit, or `max_running`
+    /// for the default group. An unknown group is refused, naming the known ones.
+    pub fn queue_limit(&self, group: Option<&str>) -> Result<Option<usize>, crate::jobs::JobError> {
+        queue_limit(&self.groups, self.max_running.value, group)
+    }
+
+    /// How a job is followed up when a usage limit stops it: `asked` (a flag or an
+    /// argument) or the config's `resume_on_limit`; `None` for neither.
+    pub fn resume_on_limit(&self, asked: Option<bool>) -> Option<crate::jobs::ResumeOnLimit> {
+        asked.unwrap_or(self.resume_on_limit.value).then(|| self.resume.clone())
     }
 
     /// What a long-lived process (a server, the dashboard) does for the home besides its
@@ -281,7 +344,10 @@ impl Settings {
             .value
             .as_ref()
             .map(|retention| crate::jobs::GcRule { older_than: retention.older_than.map(|age| age.0), keep: retention.keep });
-        crate::jobs::Housekeeping { retention, queue_limited: self.max_running.value.is_some() }
+        crate::jobs::Housekeeping {
+            retention,
+            queue_limited: self.max_running.value.is_some() || self.groups.values().any(Option::is_some),
+        }
     }
 
     /// `key  value  (source)` lines, for `codex-async config`.
@@ -302,6 +368,7 @@ impl Settings {
             ("stall_timeout", optional(self.stall_timeout.value), self.stall_timeout.source.to_string()),
             ("max_duration", optional(self.max_duration.value), self.max_duration.source.to_string()),
             ("max_output", self.max_output.value.map_or("off".to_owned(), show_size), self.max_output.source.to_string()),
+            ("max_tokens", self.max_tokens.value.map_or("off".to_owned(), |count| count.to_string()), self.max_tokens.source.to_string()),
         ];
         let retention = match &self.retention.value {
             None => "off".to_owned(),
@@ -313,6 +380,15 @@ impl Settings {
         };
         rows.push(("retention", retention, self.retention.source.to_string()));
         rows.push(("approval_timeout", show_duration(self.approval_timeout.value), self.approval_timeout.source.to_string()));
+        let resume = if self.resume_on_limit.value { format!("on, up to {} times", self.resume.max_waits) } else { "off".to_owned() };
+        rows.push(("resume_on_limit", resume, self.resume_on_limit.source.to_string()));
+        for (name, limit) in &self.groups {
+            rows.push((
+                "groups",
+                format!("{name}: {}", limit.map_or("unlimited".to_owned(), |n| format!("{n} at once"))),
+                self.path.display().to_string(),
+            ));
+        }
         for (name, agent) in &self.agents {
             rows.push(("agents", format!("{name} = {:?}", agent.command), self.path.display().to_string()));
         }

@@ -154,6 +154,18 @@ pub fn compact_count(count: u64) -> String {
     }
 }
 
+/// The tokens column: `12.4k`, or against the job's budget `12.4k/50k`.
+pub fn tokens_column(usage: Option<&Usage>, budget: Option<u64>) -> String {
+    let used = usage.map(|usage| compact_count(usage.total()));
+    match (used, budget) {
+        (used, Some(budget)) => {
+            format!("{}/{}", used.unwrap_or_else(|| "0".to_owned()), compact_count(budget).replace(".0k", "k").replace(".0M", "M"))
+        }
+        (Some(used), None) => used,
+        (None, None) => String::new(),
+    }
+}
+
 /// What a run cost, as the agent reported it (`$0.0420`); nothing for a free one.
 pub fn cost_text(usage: &Usage) -> Option<String> {
     usage.cost_usd.filter(|cost| *cost > 0.0).map(|cost| format!("${cost:.4}"))
@@ -285,6 +297,10 @@ mod tests {
         };
         assert_eq!(usage_text(&usage), "12,400 in (3,000 cached), 1,150 out (200 reasoning), $0.0420");
         assert_eq!(usage_compact(&usage), "12.4k in (3.0k cached) · 1.1k out (200 reasoning) · $0.0420");
+        let used = Usage { input_tokens: 11_200, output_tokens: 1_200, ..Default::default() };
+        assert_eq!(tokens_column(Some(&used), Some(50_000)), "12.4k/50k");
+        assert_eq!(tokens_column(None, Some(1_500_000)), "0/1.5M");
+        assert_eq!(tokens_column(Some(&used), None), "12.4k");
         assert_eq!(usage_text(&Usage { input_tokens: 5, output_tokens: 1, ..Default::default() }), "5 in, 1 out");
         assert_eq!(
             usage_compact(&Usage { input_tokens: 11_200, output_tokens: 1_150, ..Default::default() }),

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         // These two run inside a job and set up what they need themselves.
         Some(Command::Supervise) => return supervisor::main(),
         Some(Command::Approvals { job_id }) => return supervisor::approvals::main(&job_id),
+        Some(Command::Hook) => return codex_async::jobs::hook_main(),
         Some(Command::DemoAgent(args)) => return demo::agent_main(args.into()),
         Some(Command::Start(args)) => with_engine(Role::Command, |engine| cli::start(&engine, args)),
         Some(Command::Reply(args)) => with_engine(Role::Command, |engine| cli::reply(&engine, args)),
@@ -33,6 +34,8 @@ fn main() -> ExitCode {
         Some(Command::Wait(args)) => with_engine(Role::Command, |engine| cli::wait(&engine, args)),
         Some(Command::Delete(args)) => with_engine(Role::Command, |engine| cli::delete(&engine, args)),
         Some(Command::Token(args)) => with_engine(Role::Command, |engine| cli::token(&engine, args)),
+        Some(Command::Pause(args)) => with_engine(Role::Command, |engine| cli::pause(&engine, args, true)),
+        Some(Command::Resume(args)) => with_engine(Role::Command, |engine| cli::pause(&engine, args, false)),
         Some(Command::Gc(args)) => with_engine(Role::Command, |engine| cli::gc(&engine, args)),
         Some(Command::Diff(args)) => with_engine(Role::Command, |engine| cli::diff(&engine, args)),
         Some(Command::Apply(args)) => with_engine(Role::Command, |engine| cli::apply(&engine, args)),

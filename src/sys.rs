@@ -45,6 +45,13 @@ impl PidFd {
     }
 }
 
+impl std::os::fd::AsFd for PidFd {
+    /// Readable once the process has ended: a wait that needs no polling.
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
 /// Closes every descriptor above stderr. Used as the first act of a supervisor, so a
 /// lock, a jobserver pipe or a CI runner's pipe that its starter forgot to mark
 /// close-on-exec is not held for the job's whole life.

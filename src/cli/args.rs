@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+mod unattended;
+
+pub use unattended::{PauseArgs, UnattendedArgs};
+
 use super::register::{InstallArgs, UninstallArgs};
 use super::shell::{CompletionsArgs, ManArgs};
 use crate::config::Flags;
@@ -78,6 +82,13 @@ pub enum Command {
     /// Serves one `ask` job's approval endpoint over stdio (started by the job's Claude Code).
     #[command(name = "__approvals", hide = true)]
     Approvals { job_id: String },
+    /// Stop a running job where it is (its processes get SIGSTOP; its clocks stop) until `resume`.
+    Pause(PauseArgs),
+    /// Let a paused job go on (SIGCONT).
+    Resume(PauseArgs),
+    /// Runs one hook (started by whoever records a job's event).
+    #[command(name = "__hook", hide = true)]
+    Hook,
     /// A simulated agent for the demo.
     #[command(name = "demo-agent", hide = true)]
     DemoAgent(DemoAgentArgs),
@@ -102,6 +113,8 @@ pub struct StartArgs {
     pub time_limits: TimeLimitArgs,
     #[command(flatten)]
     pub isolation: super::worktree::WorktreeArgs,
+    #[command(flatten)]
+    pub unattended: UnattendedArgs,
     /// Print the result as JSON: {"job_id", "status", "pid"} (and "queue_position" when pending).
     #[arg(long)]
     pub json: bool,
@@ -191,6 +204,12 @@ pub struct ListArgs {
     /// Only jobs of this agent (codex, claude, gemini, or one from the config).
     #[arg(long, value_name = "NAME")]
     pub agent: Option<String>,
+    /// Only jobs with this label (repeat: with every one).
+    #[arg(long, value_name = "LABEL")]
+    pub label: Vec<String>,
+    /// Only jobs of this group (`default`: those without one).
+    #[arg(long, value_name = "NAME")]
+    pub group: Option<String>,
     /// Print the rows as one JSON array (the codex_list shape).
     #[arg(long)]
     pub json: bool,

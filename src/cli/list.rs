@@ -33,6 +33,8 @@ pub fn list(engine: &Engine, args: ListArgs) -> anyhow::Result<ExitCode> {
             .filter(|row| args.status.is_none_or(|wanted| status_matches(wanted, &row.status)))
             .filter(|row| cwd.as_ref().is_none_or(|cwd| Path::new(&row.cwd) == cwd))
             .filter(|row| args.agent.as_deref().is_none_or(|agent| row.agent.as_deref().unwrap_or("codex") == agent))
+            .filter(|row| args.label.iter().all(|label| row.labels.contains(label)))
+            .filter(|row| args.group.as_deref().is_none_or(|group| row.group.as_deref().unwrap_or("default") == group))
             .collect();
         let matching = rows.len();
         if args.limit > 0 {
@@ -76,12 +78,18 @@ fn filter_text(args: &ListArgs) -> String {
     if let Some(agent) = &args.agent {
         parts.push(format!("--agent {agent}"));
     }
+    for label in &args.label {
+        parts.push(format!("--label {label}"));
+    }
+    if let Some(group) = &args.group {
+        parts.push(format!("--group {group}"));
+    }
     parts.join(" ")
 }
 
 fn status_matches(wanted: StatusChoice, status: &str) -> bool {
     match wanted {
-        StatusChoice::Running => status == "running",
+        StatusChoice::Running => matches!(status, "running" | "paused"),
         StatusChoice::Pending => status == "pending",
         StatusChoice::Done => status == "done",
         StatusChoice::Failed => matches!(status, "error" | "cancelled"),

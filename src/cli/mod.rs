@@ -7,6 +7,7 @@ mod args;
 pub mod cancel;
 pub mod list;
 mod logs;
+mod pause;
 mod prompt_words;
 mod register;
 mod render;
@@ -18,6 +19,7 @@ mod worktree_lines;
 pub use approve::{ApproveArgs, approve};
 pub use args::*;
 pub use logs::logs;
+pub use pause::pause;
 pub use register::{InstallArgs, TargetArgs, UninstallArgs, install, uninstall};
 pub use render::warn;
 pub use shell::{CompletionsArgs, ManArgs, completions, man};
@@ -124,7 +126,11 @@ pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
     let agent = settings.agents().resolve(args.agent.as_deref())?;
     let mut request = StartRequest::new(prompt, &args.cwd, settings.policy.value, agent)?
         .with_options(args.options.options())?
-        .with_limits(settings.job_limits());
+        .with_limits(settings.job_limits())
+        .with_schedule(args.unattended.schedule()?)
+        .with_max_tokens(args.unattended.max_tokens)?
+        .with_resume_on_limit(settings.resume_on_limit(args.unattended.resume_on_limit.then_some(true)));
+    request.limits.max_running = settings.queue_limit(request.schedule.group.as_deref())?;
     if let Some(isolation) = isolation {
         request = request.isolated(isolation);
     }

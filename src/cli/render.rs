@@ -43,6 +43,9 @@ pub fn started(out: &mut Out, view: &StartView) {
     out.line(&view.job_id);
     match (&view.status, &view.error) {
         (Status::Error, error) => warn(format!("job {} failed to start: {}", view.job_id, error.as_deref().unwrap_or("see its output"))),
+        (Status::Pending, _) if view.queue_position.is_none() => {
+            warn(format!("job {} is pending: it waits for its moment (`poll {}` says what for)", view.job_id, view.job_id))
+        }
         (Status::Pending, _) => warn(format!(
             "job {} is pending: #{} in the queue",
             view.job_id,
@@ -137,6 +140,10 @@ pub fn poll(out: &mut Out, view: &PollView, prompt: &PromptShown) {
     if let Some(usage) = &view.details.usage {
         out.line(format!("tokens    {}", usage_text(usage)));
     }
+    if let Some(budget) = view.details.max_tokens {
+        let used = view.details.usage.map_or(0, |usage| usage.total());
+        out.line(format!("budget    {} of {} tokens", crate::human::thousands(used), crate::human::thousands(budget)));
+    }
     if let Some(activity) = view.details.activity.as_deref().filter(|_| !view.status.is_finished()) {
         out.line(format!("doing     {activity}"));
     }
@@ -148,11 +155,15 @@ pub fn poll(out: &mut Out, view: &PollView, prompt: &PromptShown) {
     }
     out.line(format!("started   {}", local_time(view.started_at, true)));
     if view.status == Status::Pending {
-        out.line(format!("waiting   since {}", local_time(view.details.created_at, true)));
+        let what = view.details.waiting.as_deref().map_or(String::new(), |reason| format!("{reason}, "));
+        out.line(format!("waiting   {what}since {}", local_time(view.details.created_at, true)));
     } else if view.finished_at.is_some() {
         out.line(format!("finished  {} ({})", local_time(view.finished_at, true), duration(view.started_at, view.finished_at)));
     } else {
         out.line(format!("running   for {}", duration(view.started_at, None)));
+    }
+    for failure in &view.hook_failures {
+        out.line(format!("hook      {failure} (see hooks.log)"));
     }
     if let Some(note) = &view.details.note {
         out.line(format!("note      {note}"));

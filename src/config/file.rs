@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use crate::human::{parse_duration, parse_size};
-use crate::jobs::{Agents, ApprovalPolicy};
+use crate::jobs::{Agents, ApprovalPolicy, Hooks};
 
 /// A duration in the file: a number of seconds or a string with a unit.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -75,6 +75,13 @@ pub struct AgentConfig {
     pub command: Vec<String>,
 }
 
+/// A named queue: how many of its jobs run at once (0: no limit).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupConfig {
+    pub max_running: usize,
+}
+
 /// The file as written: every key optional.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,6 +96,14 @@ pub struct FileConfig {
     pub stall_timeout: Option<ConfigDuration>,
     pub max_duration: Option<ConfigDuration>,
     pub max_output: Option<ConfigSize>,
+    /// The token budget of a job that sets none (agents that report usage only).
+    pub max_tokens: Option<u64>,
+    /// Follow up a job stopped by a usage limit at the reset, unless it says otherwise.
+    pub resume_on_limit: Option<bool>,
+    /// What that follow-up tells the agent.
+    pub resume_prompt: Option<String>,
+    /// How many follow-ups in a row a limit may cause.
+    pub max_limit_waits: Option<u32>,
     pub retention: Option<Retention>,
     pub approval_timeout: Option<ConfigDuration>,
     #[serde(default)]
@@ -101,6 +116,12 @@ pub struct FileConfig {
     pub worktree_copy: Option<Vec<String>>,
     /// Commit what the agent leaves uncommitted on the job's branch when it ends (default true).
     pub worktree_commit: Option<bool>,
+    /// Named queues, each with its own limit (`--group`).
+    #[serde(default)]
+    pub groups: BTreeMap<String, GroupConfig>,
+    /// Programs told when a job starts or ends (see `jobs::hooks`).
+    pub hooks: Option<Hooks>,
+    pub hook_timeout: Option<ConfigDuration>,
 }
 
 /// A config problem, with where it is.
@@ -162,6 +183,9 @@ impl FileConfig {
                 });
             }
         }
+        if let Some(hooks) = &config.hooks {
+            hooks.check().map_err(|message| ConfigError { place: format!("{} ([hooks])", path.display()), message })?;
+        }
         Ok(config)
     }
 }
@@ -220,6 +244,25 @@ pub const EXAMPLE: &str = r#"# codex-async configuration. Every key is optional;
 # dropped between. Off unless set.
 # max_output = "200MB"
 
+# A job's token budget (tokens in + out, as its agent reports them): past it, the job
+# is cancelled (reason: over budget). Only for agents that report usage (codex,
+# claude, gemini); a job can set its own (--max-tokens, max_tokens). Off unless set.
+# max_tokens = 200000
+
+# Named queues, each with its own limit: `start --group NAME` (group on codex_start)
+# waits in that queue; jobs without a group are the default group, limited by
+# max_running. Pending jobs of a group start highest --priority first.
+# [groups.review]
+# max_running = 1
+
+# A job stopped by its provider's usage limit ends `error` with `limit` in its meta, and
+# that agent's other jobs wait until the reset (other agents' go on). With
+# resume_on_limit (or --resume-on-limit, resume_on_limit on codex_start), the job is
+# followed up at the reset with resume_prompt, up to max_limit_waits times in a row.
+# resume_on_limit = false
+# resume_prompt = "You were stopped by a usage limit, which has reset now. Continue the task where you left off."
+# max_limit_waits = 3
+
 # Finished jobs a server or the dashboard removes when it starts (as `codex-async gc`).
 # [retention]
 # older_than = "30d"
@@ -243,4 +286,14 @@ pub const EXAMPLE: &str = r#"# codex-async configuration. Every key is optional;
 # command = ["mytool", "--cwd={cwd}", "--", "{prompt}"]
 # [agents.aider]
 # command = ["aider", "--yes-always", "--message={prompt}"]
+
+# Programs told when a job starts (its agent runs) and when it ends: an argv (no
+# shell) with {job_id}, {status}, {exit_code} and {agent} filled in. The job's
+# `poll --json` view comes on stdin; CODEX_ASYNC_HOOK_EVENT says on_start or
+# on_finish; output goes to the job folder's hooks.log. Each fires once per job.
+# A hook still running after hook_timeout is killed.
+# hook_timeout = "30s"
+# [hooks]
+# on_start = ["notify-send", "codex-async", "job {job_id} started ({agent})"]
+# on_finish = ["notify-send", "codex-async", "job {job_id}: {status} (exit {exit_code})"]
 "#;

@@ -20,6 +20,17 @@ stall_timeout = "20m"
 max_duration = "2h"
 max_output = "200MB"
 approval_timeout = "10m"
+max_tokens = 50000
+resume_on_limit = true
+resume_prompt = "go on"
+max_limit_waits = 5
+hook_timeout = "10s"
+
+[hooks]
+on_finish = ["notify-send", "job {job_id}: {status}"]
+
+[groups.review]
+max_running = 1
 
 [retention]
 older_than = "7d"
@@ -49,6 +60,14 @@ fn every_key_round_trips_into_the_settings() {
     assert_eq!(retention.keep, Some(50));
     assert_eq!(settings.approval_timeout.value, Duration::from_secs(600));
     assert_eq!(settings.agents["mine"].command, ["mytool", "--cwd", "{cwd}", "--", "{prompt}"]);
+    assert_eq!(settings.max_tokens.value, Some(50_000));
+    assert_eq!(settings.job_limits().max_tokens, Some(50_000));
+    let resume = settings.resume_on_limit(None).unwrap();
+    assert_eq!((resume.prompt.as_str(), resume.max_waits), ("go on", 5));
+    assert_eq!(settings.queue_limit(Some("review")).unwrap(), Some(1));
+    assert_eq!(settings.queue_limit(None).unwrap(), Some(3));
+    assert!(settings.queue_limit(Some("nope")).unwrap_err().to_string().contains("known: review"));
+    assert_eq!(file.hooks.as_ref().and_then(|hooks| hooks.on_finish.clone()).unwrap().len(), 2);
     assert!(settings.describe().iter().all(|(_, _, source)| source.contains("config.toml")), "{:?}", settings.describe());
     // And the example `config --init` writes is a valid, empty config.
     assert_eq!(FileConfig::parse(EXAMPLE, &path()).unwrap(), FileConfig::default());

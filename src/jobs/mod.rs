@@ -19,10 +19,13 @@ mod endings;
 mod error;
 pub mod feed;
 pub mod git;
+pub mod hooks;
 mod housekeeping;
 pub mod output;
+pub mod pause;
 pub mod process;
 pub mod record;
+pub mod schedule;
 pub mod start;
 pub mod store;
 pub mod view;
@@ -44,16 +47,20 @@ pub use feed::wait::LOST_RECHECK;
 pub use feed::{FeedEvent, JobFeed, Scope, Subscription, WhatChanged};
 pub use git::project::init_with_first_commit as init_repository;
 pub use git::{NoTreeDiff, ObjectId, TreeDiff, tree_diff};
+pub use hooks::{HookEvent, HookSet, Hooks, runner::main as hook_main};
 pub use housekeeping::Housekeeping;
 pub use output::tail::{TAIL_LINES, TRUNCATED_MARKER};
 pub use output::{LineBlock, MAX_LINE_BYTES, OutputFollower, OutputLine, OutputUpdate, split_lines};
+pub use pause::PauseView;
+pub use process::this_program;
 pub use record::change::ChangeStat;
 pub use record::id::JobId;
 pub use record::jobfile::open as open_job_file;
-pub use record::meta::{JobDetails, JobMeta, Status, Timestamp, Usage};
+pub use record::meta::{JobDetails, JobMeta, Limit, Status, Timestamp, Usage};
+pub use schedule::{Schedule, parse_at};
 pub use start::ceiling::Ceiling;
 pub use start::follow::{FollowUp, FollowUpRequest, Inherited};
-pub use start::request::{JobLimits, StartRequest};
+pub use start::request::{JobLimits, ResumeOnLimit, StartRequest};
 pub use store::gc::{GcReport, GcRule};
 pub use store::settle::{LOST_NOTE, LOST_RUNNING_NOTE};
 pub use store::{JobRecord, JobStore, PROMPT_FILE};
@@ -66,22 +73,6 @@ use output::tail;
 use process::marker;
 use start::{follow, queue, spawn};
 use store::gc;
-
-/// A long-running dashboard or server whose binary was replaced (`cargo install`
-/// again) sees its own path as "… (deleted)"; the new binary at that path supervises
-/// new jobs just as well.
-fn reinstalled_path(exe: PathBuf) -> PathBuf {
-    match exe.to_str().and_then(|text| text.strip_suffix(" (deleted)")) {
-        Some(original) if Path::new(original).is_file() => PathBuf::from(original),
-        _ => exe,
-    }
-}
-
-/// This binary's path, as a supervisor is re-run from it.
-pub fn this_program() -> Result<PathBuf> {
-    let exe = std::env::current_exe().map_err(|err| JobError::io("finding this program", "/proc/self/exe", err))?;
-    Ok(reinstalled_path(exe))
-}
 
 /// The jobs directory, its change feed, and the program that supervises new jobs.
 #[derive(Clone, Debug)]
@@ -144,6 +135,14 @@ impl Engine {
     /// Starts a job and returns once it is on disk and its agent runs (or failed to start).
     /// A follow-up is listed in its parent's `follow_ups`.
     pub fn start(&self, request: &StartRequest) -> Result<StartView> {
+        // The jobs it follows must exist now (no cycle can be made), named whole.
+        let resolved;
+        let request = if request.schedule.after.is_empty() {
+            request
+        } else {
+            resolved = request.clone().with_schedule(request.schedule.clone().resolved(&self.store)?);
+            &resolved
+        };
         // Making a worktree is a checkout: its start may take longer.
         let deadline = if request.isolation.is_some() { self.start_deadline.max(worktree::MAKE_DEADLINE) } else { self.start_deadline };
         let started = queue::start(&self.launcher, &self.store, request, deadline, self.spares.as_ref())?;
@@ -182,6 +181,7 @@ impl Engine {
         let position = (meta.status == Status::Pending).then(|| queue::Queue::of(&self.store).position(id)).flatten();
         let mut view = PollView::new(meta, output, self.store.last_message(id));
         view.details.queue_position = position;
+        view.hook_failures = hooks::failures(&self.store, id);
         Ok(view)
     }
 
@@ -212,6 +212,13 @@ impl Engine {
     pub fn ask_cancel(&self, raw_id: &str, grace: Duration) -> Result<CancelAsked> {
         let id = self.store.existing(raw_id)?;
         cancel::ask(&self.store, &id, grace)
+    }
+
+    /// Pauses a running job (`pause`) or resumes a paused one, through its supervisor (see
+    /// [`pause`]); returns once the change is recorded.
+    pub async fn set_paused(&self, raw_id: &str, paused: bool) -> Result<PauseView> {
+        let id = self.store.existing(raw_id)?;
+        pause::set(&self.store, &self.feed, &id, paused).await
     }
 
     /// Waits until the job ends or `timeout` passes; then `timed_out` says which.

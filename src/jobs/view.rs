@@ -47,6 +47,9 @@ pub struct PollView {
     /// The record's own keys beyond the original's, and a pending job's place in the queue.
     #[serde(flatten)]
     pub details: JobDetails,
+    /// Hooks of this job that failed (`on_finish: exit status 3`); see `hooks.log`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hook_failures: Vec<String>,
 }
 
 impl PollView {
@@ -66,6 +69,7 @@ impl PollView {
             approval_policy: meta.approval_policy,
             pid: meta.pid,
             details,
+            hook_failures: Vec::new(),
         }
     }
 }
@@ -112,6 +116,10 @@ pub struct ListView {
     pub attempt_group: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// The original cut prompts in listings at 80 characters and added `...`.
@@ -142,6 +150,8 @@ impl From<&JobRecord> for ListView {
                 discarded_at: meta.details.discarded_at,
                 attempt_group: meta.details.attempt_group.clone(),
                 attempt: meta.details.attempt,
+                labels: meta.details.labels.clone(),
+                group: meta.details.group.clone(),
             },
             Err(reason) => ListView {
                 job_id: record.id.to_string(),
@@ -165,6 +175,8 @@ impl From<&JobRecord> for ListView {
                 discarded_at: None,
                 attempt_group: None,
                 attempt: None,
+                labels: Vec::new(),
+                group: None,
             },
         }
     }

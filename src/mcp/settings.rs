@@ -37,6 +37,12 @@ pub struct ServerSettings {
     pub agents: Agents,
     /// Whether starts get a worktree by default, where worktrees go, what is copied in.
     pub worktrees: crate::config::WorktreeSettings,
+    /// How a job stopped by a usage limit is followed up, if by default.
+    pub resume_on_limit: Option<crate::jobs::ResumeOnLimit>,
+    /// The same, for a start that asks for it.
+    pub resume: crate::jobs::ResumeOnLimit,
+    /// Named queues and their limits.
+    pub groups: std::collections::BTreeMap<String, Option<usize>>,
 }
 
 impl Default for ServerSettings {
@@ -51,6 +57,13 @@ impl Default for ServerSettings {
             cancel_grace: crate::config::DEFAULT_CANCEL_GRACE,
             agents: Agents::default(),
             worktrees: crate::config::WorktreeSettings::default(),
+            resume_on_limit: None,
+            resume: crate::jobs::ResumeOnLimit {
+                prompt: crate::config::DEFAULT_RESUME_PROMPT.to_owned(),
+                max_waits: crate::config::DEFAULT_MAX_LIMIT_WAITS,
+                waits: 0,
+            },
+            groups: Default::default(),
         }
     }
 }
@@ -68,6 +81,9 @@ impl ServerSettings {
             cancel_grace: config.cancel_grace.value,
             agents: config.agents(),
             worktrees: config.worktrees.clone(),
+            resume_on_limit: config.resume_on_limit(None),
+            resume: config.resume.clone(),
+            groups: config.groups.clone(),
         }
     }
 }

@@ -54,13 +54,14 @@ fn from_view(view: PollView) -> DetailedTask {
             None => "pending".to_owned(),
         }),
         Status::Running => Some(view.details.activity.clone().unwrap_or_else(|| "running".to_owned())),
+        Status::Paused => Some("paused (codex_resume goes on)".to_owned()),
         _ => view.details.note.clone(),
     };
     if let Some(message) = message {
         task = task.with_status_message(message);
     }
     let payload = match view.status {
-        Status::Pending | Status::Running => TaskPayload::Working,
+        Status::Pending | Status::Running | Status::Paused => TaskPayload::Working,
         Status::Cancelled => TaskPayload::Cancelled,
         Status::Done => TaskPayload::Completed { result: poll_result(&view, false) },
         Status::Error => TaskPayload::Completed { result: poll_result(&view, true) },

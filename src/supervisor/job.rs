@@ -17,22 +17,26 @@ use super::cleanup;
 use super::events::Observed;
 use super::handshake::answer;
 use super::isolation;
+use super::resume;
 use super::run::{self, Ended, Signals};
 use super::stream::{Pump, agent_pipes};
+use super::take::{NotTaken, take_new, take_pending};
+use super::waiting;
 use crate::atomic::{self, Durability};
 use crate::jobs::agent::MAX_PROMPT_BYTES;
 use crate::jobs::cancel::DEFAULT_GRACE;
 use crate::jobs::git;
+use crate::jobs::hooks::{self, HookEvent};
 use crate::jobs::process::marker::JOB_ENV;
 use crate::jobs::process::owner::OwnerLock;
 use crate::jobs::record::jobfile;
 use crate::jobs::record::meta::open_append;
-use crate::jobs::start::queue::{self, REQUEST_FILE};
+use crate::jobs::schedule::hold;
+use crate::jobs::start::queue;
 use crate::jobs::start::request::PROMPT_FILE;
 use crate::jobs::start::spawn::{SuperviseRequest, SupervisorAnswer};
 use crate::jobs::store::kept::KeptMeta;
-use crate::jobs::worktree::Placed;
-use crate::jobs::{JobError, JobId, JobMeta, JobStore, Result, StartRequest, StartView, Status, Timestamp, process::procfs};
+use crate::jobs::{JobError, JobId, JobMeta, JobStore, Result, StartRequest, StartView, Status, Timestamp};
 
 /// Answers the starter with a failure, and hands the error on.
 fn refuse<T>(err: JobError) -> Result<T> {
@@ -91,6 +95,26 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         Err(err) => return refuse(err),
     };
     let record = KeptMeta::new(&store, meta);
+    // A job that waits for its moment: the starter hears `pending`, the agent starts later.
+    let owner = if record.read(|meta| meta.status == Status::Pending) {
+        answer(&SupervisorAnswer::Started(StartView {
+            job_id: id.to_string(),
+            status: Status::Pending,
+            pid: None,
+            error: None,
+            queue_position: None,
+            notice: placed.as_ref().and_then(|placed| placed.notice.clone()),
+            worktree: placed.as_ref().map(|placed| placed.worktree.to_string_lossy().into_owned()),
+            branch: placed.as_ref().map(|placed| placed.branch.clone()),
+        }));
+        crate::logging::init(&store.logs_dir(), crate::logging::Role::Supervisor);
+        match waiting::until_turn(&store, &id, owner, &record, &start, &mut signals).await {
+            waiting::Turn::Run(owner) => owner,
+            waiting::Turn::Over(result) => return result,
+        }
+    } else {
+        owner
+    };
 
     let (agent, pump) = match spawn_agent(&store, &id, &record, &start) {
         Ok(spawned) => spawned,
@@ -120,12 +144,13 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     }
     crate::logging::init(&store.logs_dir(), crate::logging::Role::Supervisor);
     tracing::info!(job = %id, pid = agent.as_raw(), "agent started");
+    hooks::fire(&store, &id, &record.snapshot(), HookEvent::OnStart);
 
     // Whether that tree was dirty is asked of git while the agent runs; an agent that
     // ends first does without it.
     let heard = pump.heard();
     let ended = {
-        let exit = run::until_exit(&store, &id, agent, &start.limits, &mut signals, &heard);
+        let exit = run::until_exit(&store, &id, agent, &start.limits, &mut signals, &heard, &record);
         let dirty = async {
             if has_base {
                 git::record_dirty(&record, &start.cwd).await;
@@ -149,6 +174,13 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
             tracing::warn!(job = %id, %err, "could not keep the job's lock shared after its result");
         }
     });
+    if recorded.is_ok() {
+        let ended = record.snapshot();
+        if let Some(limit) = &ended.details.limit {
+            hold::record(&store, start.agent.name(), limit, id.as_str());
+        }
+        hooks::fire(&store, &id, &ended, HookEvent::OnFinish);
+    }
     let grace = ended.grace.or(start.limits.cancel_grace).unwrap_or(DEFAULT_GRACE);
     let survivors = cleanup::end_leftovers(&id, grace, &mut signals).await;
     if !survivors.is_empty() {
@@ -162,6 +194,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     }
     drop(owner);
     finish(&store, &id);
+    resume::after_limit(&store, &id, &start, &record.snapshot());
     recorded
 }
 
@@ -203,6 +236,9 @@ fn failed_to_start(store: &JobStore, id: &JobId, owner: OwnerLock, record: &Kept
             let _ = owner.keep_shared();
         },
     );
+    if written.is_ok() {
+        hooks::fire(store, id, &record.snapshot(), HookEvent::OnFinish);
+    }
     match &written {
         Err(err) if was_pending => {
             answer(&SupervisorAnswer::Failed { failed: format!("job {id} could not start, nor record why ({err})") })
@@ -226,98 +262,6 @@ fn failed_to_start(store: &JobStore, id: &JobId, owner: OwnerLock, record: &Kept
     written
 }
 
-/// Why a pending job was not taken.
-enum NotTaken {
-    /// Not this supervisor's to run (another took it, it is not pending any more, its
-    /// meta is unreadable): the starter is told why.
-    Refused(JobError),
-    /// Ours, and pending, but it can never start: its request is unreadable, or its
-    /// record cannot be written (for another reason than a full disk).
-    CannotStart { owner: OwnerLock, meta: Box<JobMeta>, reason: String },
-}
-
-/// The most a pending job's request takes: a prompt of the longest size, every byte of
-/// it escaped in JSON (six bytes for one), and room for the rest.
-const MAX_REQUEST_BYTES: u64 = 6 * MAX_PROMPT_BYTES as u64 + 1024 * 1024;
-
-/// Makes a new job, owned, `running`.
-fn take_new(
-    store: &JobStore,
-    id: &JobId,
-    staging: &str,
-    start: StartRequest,
-    placed: Option<&Placed>,
-) -> Result<(OwnerLock, JobMeta, StartRequest)> {
-    let mut meta = stamped(start.meta(store, id, Status::Running));
-    if let Some(placed) = placed {
-        placed.mark(&mut meta);
-    }
-    let owner = store.create(id, &meta, staging, &start.files())?;
-    Ok((owner, meta, start))
-}
-
-/// Takes a pending job: its lock (another supervisor may not have it), then `running`.
-/// Its facts come from its start request; of the pending record only what the queue
-/// noted about the job itself (when it was made, keys this version does not know) is kept.
-fn take_pending(store: &JobStore, id: &JobId) -> std::result::Result<(OwnerLock, JobMeta, StartRequest), NotTaken> {
-    let folder = store.job_dir(id);
-    let owner = OwnerLock::create(&folder).map_err(|err| {
-        NotTaken::Refused(match err.kind() {
-            std::io::ErrorKind::WouldBlock => JobError::Supervisor(format!("job {id} was started by another process")),
-            _ => JobError::io("locking", store.lock_path(id), err),
-        })
-    })?;
-    let pending = store.read_meta_raw(id).map_err(NotTaken::Refused)?;
-    if pending.status != Status::Pending {
-        return Err(NotTaken::Refused(JobError::Supervisor(format!("job {id} is {}, not pending", pending.status))));
-    }
-    let request_path = folder.join(REQUEST_FILE);
-    let start = jobfile::read_capped(&request_path, MAX_REQUEST_BYTES)
-        .map_err(|err| JobError::io("reading", &request_path, err).to_string())
-        .and_then(|bytes| {
-            serde_json::from_slice::<StartRequest>(&bytes).map_err(|err| format!("{REQUEST_FILE} is not a start request: {err}"))
-        });
-    let start = match start {
-        Ok(start) => start,
-        Err(reason) => return Err(NotTaken::CannotStart { owner, meta: Box::new(pending), reason }),
-    };
-    let mut running = start.meta(store, id, Status::Running);
-    running.details.created_at = pending.details.created_at.or(running.details.created_at);
-    running.details.follow_ups = pending.details.follow_ups.clone();
-    running.extra = pending.extra.clone();
-    let running = stamped(running);
-    let recorded = running
-        .reserve_space(&store.reserve_path(id))
-        .and_then(|()| running.write_to(&store.meta_path(id), crate::atomic::Durability::Durable));
-    match recorded {
-        Ok(()) => Ok((owner, running, start)),
-        // No room on the disk is not the job's fault, and no job could start now: it
-        // stays pending, and starts when there is room.
-        Err(err) if no_room(&err) => Err(NotTaken::Refused(err)),
-        Err(err) => Err(NotTaken::CannotStart { owner, meta: Box::new(pending), reason: err.to_string() }),
-    }
-}
-
-fn no_room(err: &JobError) -> bool {
-    matches!(err, JobError::Io { source, .. } if matches!(source.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded))
-}
-
-/// When this process started, in clock ticks since boot (its identity with its pid).
-static OWN_START: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
-
-/// Reads this process's start time ahead of the request it will serve.
-pub fn remember_own_start() {
-    OWN_START.get_or_init(|| procfs::start_ticks(std::process::id() as i32));
-}
-
-/// A meta that names this process as the job's supervisor.
-fn stamped(mut meta: JobMeta) -> JobMeta {
-    let me = std::process::id() as i32;
-    meta.details.supervisor_pid = Some(i64::from(me));
-    meta.details.supervisor_start_ticks = *OWN_START.get_or_init(|| procfs::start_ticks(me));
-    meta
-}
-
 /// Starts the agent in its own process group, marked with the job's id. Its stdin is
 /// the prompt file when the prompt goes that way, else /dev/null; its stdout and stderr
 /// are pipes to the pump, which writes the job's output. Every descriptor of this
@@ -337,7 +281,7 @@ fn spawn_agent(store: &JobStore, id: &JobId, record: &KeptMeta, start: &StartReq
     };
     let stream = start.agent.stream();
     let (agent_ends, pump_ends) = agent_pipes(stream).map_err(|err| failed("cannot make pipes for the agent's output", &err))?;
-    let pump = Pump::start(store, id, record, stream, pump_ends, start.limits.max_output)
+    let pump = Pump::start(store, id, record, stream, pump_ends, start.limits.max_output, start.limits.max_tokens)
         .map_err(|err| failed("cannot read the agent's output", &err))?;
     // The command, and with it this process's copies of the agent's ends, goes at the
     // end of this statement: the pump then sees the streams end when the agent's do.
@@ -426,6 +370,7 @@ fn record_result(
         };
         meta.details.session_id = observed.session_id.clone().or(meta.details.session_id.take());
         meta.details.usage = observed.usage.or(meta.details.usage);
+        meta.details.limit = observed.limit.clone().filter(|_| meta.status == Status::Error);
         // What it was doing is over.
         meta.details.activity = None;
         meta.exit_code = Some(exit_code);

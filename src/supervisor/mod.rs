@@ -13,14 +13,19 @@
 //! 5. then ends what the agent left behind, within a deadline, naming survivors.
 
 pub mod approvals;
+mod budget;
 mod capped;
 mod cleanup;
 pub mod events;
 mod handshake;
 mod isolation;
 mod job;
+mod pause;
+mod resume;
 mod run;
 mod stream;
+mod take;
+mod waiting;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -53,7 +58,7 @@ pub fn main() -> ExitCode {
     // the job's own work.
     let store = JobStore::from_env();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-    job::remember_own_start();
+    take::remember_own_start();
 
     let mut input = Vec::new();
     let request: Result<SuperviseRequest, String> = std::io::stdin()

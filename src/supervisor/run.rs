@@ -11,8 +11,10 @@ use nix::unistd::Pid;
 use tokio::signal::unix::{Signal as SignalStream, SignalKind, signal};
 use tokio::time::{Instant, sleep_until};
 
+use super::pause::Pause;
 use super::stream::Heard;
 use crate::jobs::cancel::{CancelRequest, DEFAULT_GRACE};
+use crate::jobs::store::kept::KeptMeta;
 use crate::jobs::{JobId, JobLimits, JobStore, process::marker};
 
 pub struct Signals {
@@ -21,6 +23,8 @@ pub struct Signals {
     terminate: SignalStream,
     interrupt: SignalStream,
     hangup: SignalStream,
+    /// A pause or resume was asked for (see `jobs::pause`).
+    pause: SignalStream,
 }
 
 impl Signals {
@@ -31,7 +35,21 @@ impl Signals {
             terminate: signal(SignalKind::terminate())?,
             interrupt: signal(SignalKind::interrupt())?,
             hangup: signal(SignalKind::hangup())?,
+            pause: signal(SignalKind::user_defined2())?,
         })
+    }
+}
+
+impl Signals {
+    /// The next request to stop the job (a cancel's SIGUSR1, or SIGTERM, SIGINT, SIGHUP
+    /// to the supervisor), as its note says it.
+    pub async fn stop(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.cancel.recv() => "cancelled by request",
+            _ = self.terminate.recv() => "cancelled: the supervisor received SIGTERM",
+            _ = self.interrupt.recv() => "cancelled: the supervisor received SIGINT",
+            _ = self.hangup.recv() => "cancelled: the supervisor received SIGHUP",
+        }
     }
 }
 
@@ -110,12 +128,21 @@ fn last_output(store: &JobStore, id: &JobId, heard: &Heard) -> Option<std::time:
 }
 
 /// Runs until the agent has exited and been reaped, stopping it when asked, when it
-/// prints nothing for `stall_timeout`, or when it runs past `max_duration`.
-pub async fn until_exit(store: &JobStore, id: &JobId, agent: Pid, limits: &JobLimits, signals: &mut Signals, heard: &Heard) -> Ended {
+/// prints nothing for `stall_timeout`, or when it runs past `max_duration` (time paused
+/// left out of both), pausing and resuming it when asked.
+pub async fn until_exit(
+    store: &JobStore,
+    id: &JobId,
+    agent: Pid,
+    limits: &JobLimits,
+    signals: &mut Signals,
+    heard: &Heard,
+    record: &KeptMeta,
+) -> Ended {
     let began = Instant::now();
     let mut escalation: Option<Escalation> = None;
     let mut cancelled_by: Option<Cancel> = None;
-    let deadline = limits.max_duration.map(|limit| began + limit);
+    let mut pause = Pause::default();
     // Checked when it could first be due; the output file's time says when it really is.
     let mut stall_check = limits.stall_timeout.map(|limit| began + limit);
     loop {
@@ -123,13 +150,25 @@ pub async fn until_exit(store: &JobStore, id: &JobId, agent: Pid, limits: &JobLi
             return Ended { status, cancelled_by, grace: escalation.map(|escalation| escalation.grace) };
         }
         let next_at = escalation.as_ref().and_then(Escalation::next_at);
-        let watching = escalation.is_none();
+        let watching = escalation.is_none() && !pause.is_paused();
+        let deadline = limits.max_duration.map(|limit| began + limit + pause.total());
         let cancel = tokio::select! {
             _ = signals.child.recv() => None,
             _ = signals.cancel.recv() => requested("cancelled by request"),
             _ = signals.terminate.recv() => requested("cancelled: the supervisor received SIGTERM"),
             _ = signals.interrupt.recv() => requested("cancelled: the supervisor received SIGINT"),
             _ = signals.hangup.recv() => requested("cancelled: the supervisor received SIGHUP"),
+            used = heard.budget().passed(), if watching => {
+                let limit = heard.budget().limit().unwrap_or_default();
+                Some(Cancel { reason: "over budget", note: format!("over budget: {used} tokens used (in + out), its budget is {limit}") })
+            }
+            _ = signals.pause.recv(), if escalation.is_none() => {
+                if pause.on_request(store, id, agent, record) {
+                    // Quiet while paused is not stalled: the clock starts again now.
+                    stall_check = limits.stall_timeout.map(|limit| Instant::now() + limit);
+                }
+                None
+            }
             _ = sleep_until(next_at.unwrap_or_else(Instant::now)), if next_at.is_some() => {
                 if let Some(escalation) = escalation.as_mut() {
                     escalation.advance(id, agent);
@@ -142,7 +181,7 @@ pub async fn until_exit(store: &JobStore, id: &JobId, agent: Pid, limits: &JobLi
             }
             _ = sleep_until(stall_check.unwrap_or_else(Instant::now)), if watching && stall_check.is_some() => {
                 let limit = limits.stall_timeout.unwrap_or_default();
-                let quiet = last_output(store, id, heard).and_then(|at| at.elapsed().ok()).unwrap_or(limit);
+                let quiet = last_output(store, id, heard).and_then(|at| at.elapsed().ok()).unwrap_or(limit).min(pause.since_resumed());
                 if quiet >= limit {
                     Some(Cancel { reason: "stalled", note: format!("stalled: no new output for {}", crate::human::show_duration(limit)) })
                 } else {
@@ -161,6 +200,8 @@ pub async fn until_exit(store: &JobStore, id: &JobId, agent: Pid, limits: &JobLi
         tracing::info!(job = %id, ?grace, reason = cancel.reason, "cancelling");
         cancelled_by = Some(cancel);
         escalation = Some(Escalation::begin(id, agent, grace));
+        // A stopped process acts on no signal but SIGKILL: continue it, so it can end.
+        pause.resume(id, agent, record);
     }
 }
 

@@ -31,6 +31,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
+use super::budget::Budget;
 use super::capped::{CappedFile, Notes};
 use super::events::{LineTranslator, Observed};
 use crate::jobs::agent::Stream;
@@ -60,12 +61,17 @@ pub const READ_TURN: usize = 16 * 1024 * 1024;
 /// did): what the stall limit measures, even while `max_output` holds output back from
 /// the files.
 #[derive(Clone, Debug, Default)]
-pub struct Heard(Arc<AtomicU64>);
+pub struct Heard(Arc<AtomicU64>, Budget);
 
 impl Heard {
     fn now(&self) {
         let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_millis() as u64);
         self.0.store(millis, Ordering::Relaxed);
+    }
+
+    /// The job's token budget, checked against every usage the stream reports.
+    pub fn budget(&self) -> &Budget {
+        &self.1
     }
 
     pub fn last(&self) -> Option<SystemTime> {
@@ -140,6 +146,7 @@ impl Pump {
         stream: Stream,
         ends: PumpEnds,
         max_output: Option<u64>,
+        max_tokens: Option<u64>,
     ) -> std::io::Result<Pump> {
         non_blocking(&ends.stdout)?;
         let stdout = Source { fd: ends.stdout, open: true };
@@ -152,7 +159,7 @@ impl Pump {
             stream => (Some(capped(&store.events_path(id), Notes::JsonLines, max_output)?), Some(LineTranslator::new(stream))),
         };
         let output = capped(&store.output_path(id), Notes::Text, max_output)?;
-        let heard = Heard::default();
+        let heard = Heard(Arc::default(), Budget::new(max_tokens));
         let (stop, stopped) = oneshot::channel();
         let pumping = Pumping {
             record: record.clone(),
@@ -382,6 +389,9 @@ impl Pumping {
             tracing::warn!(job = %self.id, %err, "could not keep the agent's events");
         }
         reader.feed(bytes, &mut self.text);
+        if let Some(usage) = &reader.seen.usage {
+            self.heard.budget().check(usage);
+        }
         let text = std::mem::take(&mut self.text);
         self.append(text.as_bytes());
         // The buffer is kept for the next read, emptied.

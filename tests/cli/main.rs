@@ -10,10 +10,16 @@ mod support;
 
 mod agents;
 mod approvals;
+mod budget;
 mod cli;
 mod front_door;
+mod groups;
+mod hooks;
 mod install;
 mod install_program;
 mod jobs_input;
 mod jobs_lifecycle;
+mod limits;
+mod pause;
+mod schedule;
 mod worktree;

@@ -14,4 +14,5 @@ mod mcp_inprocess;
 mod mcp_stdio;
 mod mcp_tasks;
 mod safety;
+mod unattended;
 mod worktree;

@@ -217,8 +217,10 @@ pub async fn exercise_tools(client: &Client, home: &TestHome) {
             "codex_cancel",
             "codex_diff",
             "codex_list",
+            "codex_pause",
             "codex_poll",
             "codex_reply",
+            "codex_resume",
             "codex_start",
             "codex_wait"
         ]

@@ -11,12 +11,13 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, SubsecRound, Utc};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::atomic::{self, Durability};
 use crate::jobs::error::{JobError, Result};
+
+pub use super::timestamp::Timestamp;
 
 /// The largest meta.json we read; anything bigger is reported as corrupt rather than
 /// loaded into memory.
@@ -28,6 +29,8 @@ pub enum Status {
     /// Accepted but not yet running.
     Pending,
     Running,
+    /// Running, but stopped (SIGSTOP) by a person until resumed; it keeps its slot.
+    Paused,
     /// The agent exited with status 0.
     Done,
     /// The agent exited non-zero, was killed by a signal, never started, or lost its supervisor.
@@ -37,16 +40,22 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [Status::Pending, Status::Running, Status::Done, Status::Error, Status::Cancelled];
+    pub const ALL: [Status; 6] = [Status::Pending, Status::Running, Status::Done, Status::Error, Status::Cancelled, Status::Paused];
 
     pub fn is_finished(self) -> bool {
         matches!(self, Status::Done | Status::Error | Status::Cancelled)
+    }
+
+    /// Its agent has started and not ended: running, or paused.
+    pub fn is_live(self) -> bool {
+        matches!(self, Status::Running | Status::Paused)
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pending => "pending",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Done => "done",
             Status::Error => "error",
             Status::Cancelled => "cancelled",
@@ -57,48 +66,6 @@ impl Status {
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// A UTC instant written the way Python's `datetime.now(timezone.utc).isoformat()` writes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(pub DateTime<Utc>);
-
-impl Timestamp {
-    /// Now, to the microsecond: the precision the file keeps.
-    pub fn now() -> Self {
-        Timestamp(Utc::now().trunc_subsecs(6))
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-            return Some(Timestamp(at.with_timezone(&Utc)));
-        }
-        // Python's isoformat() of a naive datetime has no offset; the original always
-        // wrote UTC, so read it as UTC.
-        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|naive| Timestamp(naive.and_utc()))
-    }
-}
-
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = self.0.to_rfc3339_opts(SecondsFormat::Micros, false);
-        // Python omits the fraction when it is zero; so do we, to match byte for byte.
-        let text = text.replace(".000000+", "+");
-        f.write_str(&text)
-    }
-}
-
-impl Serialize for Timestamp {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Timestamp {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Timestamp::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("not an ISO-8601 time: {text:?}")))
     }
 }
 
@@ -116,6 +83,22 @@ pub struct Usage {
     /// What the agent said the run cost, where it says (Claude Code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
+}
+
+impl Usage {
+    /// Tokens in and out: what the tokens column shows, and what a budget counts.
+    pub fn total(&self) -> u64 {
+        self.input_tokens.saturating_add(self.output_tokens)
+    }
+}
+
+/// A provider's usage limit that stopped the job: its kind (`usage_limit`, `five_hour`,
+/// `daily_quota`, …) and when it resets, where the agent said.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Limit {
+    pub kind: String,
+    #[serde(default)]
+    pub resets_at: Option<Timestamp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -257,6 +240,39 @@ pub struct JobDetails {
     /// Which attempt of its set (1..N).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
+    /// Jobs that must end `done` before this one starts (`--after`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<String>,
+    /// Cancelled (`over budget`) once its tokens in and out pass this (`--max-tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+    /// Words to find the job by (`--label`). Anything but a list of words (a file
+    /// written by hand or by another tool) reads as none, rather than a corrupt job.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "words_or_none")]
+    pub labels: Vec<String>,
+    /// The named queue the job belongs to (`--group`); none: the default group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Its priority in its group's queue (higher starts first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    /// The provider's usage limit that ended the job (`error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Limit>,
+    /// When the job was paused (it is `paused`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_at: Option<Timestamp>,
+    /// Not started before this time (`--delay`, `--at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<Timestamp>,
+    /// What a pending job waits for besides a slot: `after 1a2b3c4d`, `starts at 14:30`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
+}
+
+fn words_or_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    let value = Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).unwrap_or_default())
 }
 
 fn default_policy() -> String {
@@ -397,12 +413,12 @@ mod tests {
 
     #[test]
     fn unknown_keys_survive_a_rewrite() {
-        let text = ORIGINAL.replace("\"exit_code\": 0", "\"exit_code\": 0,\n  \"queue_position\": 3,\n  \"labels\": {\"team\": \"infra\"}");
+        let text = ORIGINAL.replace("\"exit_code\": 0", "\"exit_code\": 0,\n  \"queue_position\": 3,\n  \"tags\": {\"team\": \"infra\"}");
         let mut meta = JobMeta::from_json(text.as_bytes()).unwrap();
         meta.details.note = Some("checked".into());
         let again = JobMeta::from_json(&meta.to_json()).unwrap();
         assert_eq!(again.extra["queue_position"], 3);
-        assert_eq!(again.extra["labels"]["team"], "infra");
+        assert_eq!(again.extra["tags"]["team"], "infra");
         assert_eq!(again.details.note.as_deref(), Some("checked"));
     }
 

@@ -7,3 +7,4 @@ pub mod change;
 pub mod id;
 pub mod jobfile;
 pub mod meta;
+pub mod timestamp;

@@ -34,7 +34,7 @@ use super::request::StartRequest;
 use super::spawn;
 use crate::atomic::{self, Durability};
 use crate::jobs::error::{JobError, Result};
-use crate::jobs::process::owner::open_lock_file;
+use crate::jobs::process::owner::{OwnerLock, open_lock_file};
 use crate::jobs::record::id::JobId;
 use crate::jobs::record::meta::{JobMeta, Status, Timestamp};
 use crate::jobs::store::{JobStore, OUTPUT_FILE};
@@ -61,10 +61,21 @@ pub struct Locked<'a> {
     _lock: File,
 }
 
-fn entry_name(created: Option<Timestamp>, id: &JobId) -> String {
-    let micros = created.map_or(0, |at| at.0.timestamp_micros().max(0));
-    format!("{micros:020}-{id}")
+/// `<rank>-<created µs>-<id>`: by name, higher priority first, then order of arrival.
+fn entry_name(meta: &JobMeta, id: &JobId) -> String {
+    let micros = meta.details.created_at.map_or(0, |at| at.0.timestamp_micros().max(0));
+    let rank = PRIORITY_ZERO - meta.details.priority.unwrap_or(0).clamp(-MAX_PRIORITY, MAX_PRIORITY);
+    format!("{rank:020}-{micros:020}-{id}")
 }
+
+/// The id an entry's name ends with.
+fn entry_id(name: &str) -> Option<JobId> {
+    JobId::parse(name.rsplit_once('-')?.1).ok()
+}
+
+/// Priorities are kept within ±this; the rank of priority 0 is `PRIORITY_ZERO`.
+const MAX_PRIORITY: i64 = 1_000_000_000;
+const PRIORITY_ZERO: i64 = 2 * MAX_PRIORITY;
 
 fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> JobError + 'a {
     move |err| JobError::io(action, path, err)
@@ -115,7 +126,7 @@ impl Queue {
             .map(|entries| entries.filter_map(|entry| entry.ok()?.file_name().into_string().ok()).collect())
             .unwrap_or_default();
         names.sort();
-        names.iter().filter_map(|name| JobId::parse(name.split_once('-')?.1).ok()).collect()
+        names.iter().filter_map(|name| entry_id(name)).collect()
     }
 
     /// A job's place in the queue (1 = next), if it waits.
@@ -130,8 +141,10 @@ impl Locked<'_> {
         for record in self.store.list(None)? {
             let Ok(meta) = record.meta else { continue };
             match meta.status {
-                Status::Pending => drop(self.add_pending(&record.id, meta.details.created_at)?),
-                Status::Running => self.add_active(&record.id)?,
+                // A job whose own supervisor waits for its moment enters the queue itself.
+                Status::Pending if meta.details.waiting.is_some() || self.store.owner_holds(&record.id) => {}
+                Status::Pending => drop(self.add_pending(&record.id, &meta)?),
+                Status::Running | Status::Paused => self.add_active(&record.id)?,
                 _ => {}
             }
         }
@@ -148,8 +161,8 @@ impl Locked<'_> {
     }
 
     /// Indexes a pending job; returns its entry's name.
-    fn add_pending(&self, id: &JobId, created: Option<Timestamp>) -> Result<String> {
-        let name = entry_name(created, id);
+    fn add_pending(&self, id: &JobId, meta: &JobMeta) -> Result<String> {
+        let name = entry_name(meta, id);
         let path = self.queue.pending_dir().join(&name);
         File::create(&path).map_err(io_error("queueing", &path))?;
         Ok(name)
@@ -157,7 +170,7 @@ impl Locked<'_> {
 
     fn remove_pending(&self, id: &JobId) {
         for name in Self::entries(&self.queue.pending_dir()) {
-            if name.split_once('-').is_some_and(|(_, entry)| entry == id.as_str()) {
+            if entry_id(&name).as_ref() == Some(id) {
                 let _ = fs::remove_file(self.queue.pending_dir().join(name));
             }
         }
@@ -168,34 +181,42 @@ impl Locked<'_> {
         File::create(&path).map(drop).map_err(io_error("recording", &path))
     }
 
-    /// The jobs that count against the limit now; entries of jobs that ended (or whose
-    /// folder went) are dropped on the way.
-    fn running(&self) -> usize {
+    /// The jobs of `group` (`None`: the default group) that count against its limit now;
+    /// entries of jobs that ended (or whose folder went) are dropped on the way.
+    fn running_in(&self, group: Option<&str>) -> usize {
         let mut running = 0;
         for name in Self::entries(&self.queue.active_dir()) {
-            let still =
-                JobId::parse(&name).ok().and_then(|id| self.store.read_meta(&id).ok()).is_some_and(|meta| meta.status == Status::Running);
-            if still {
-                running += 1;
-            } else {
-                let _ = fs::remove_file(self.queue.active_dir().join(&name));
+            match JobId::parse(&name).ok().and_then(|id| self.store.read_meta(&id).ok()) {
+                Some(meta) if meta.status.is_live() => running += usize::from(meta.details.group.as_deref() == group),
+                _ => {
+                    let _ = fs::remove_file(self.queue.active_dir().join(&name));
+                }
             }
         }
         running
     }
 
-    /// The first pending job still pending (entries of others are dropped), with its meta.
-    fn head(&self) -> Option<(JobId, JobMeta)> {
+    /// The pending jobs still pending, in start order (entries of others are dropped).
+    fn pending_jobs(&self) -> Vec<(JobId, JobMeta)> {
+        let mut pending = Vec::new();
         for name in Self::entries(&self.queue.pending_dir()) {
-            let id = name.split_once('-').and_then(|(_, id)| JobId::parse(id).ok());
+            let id = entry_id(&name);
             match id.as_ref().and_then(|id| self.store.read_meta_raw(id).ok()) {
-                Some(meta) if meta.status == Status::Pending => return id.map(|id| (id, meta)),
+                Some(meta) if meta.status == Status::Pending => pending.extend(id.map(|id| (id, meta))),
                 _ => {
                     let _ = fs::remove_file(self.queue.pending_dir().join(&name));
                 }
             }
         }
-        None
+        pending
+    }
+
+    /// Whether a job of `group` limited to `limit` may start now, nobody of its group
+    /// waiting ahead of it.
+    fn free_for(&self, group: Option<&str>, limit: Option<usize>) -> bool {
+        limit.is_none_or(|limit| {
+            self.running_in(group) < limit && !self.pending_jobs().iter().any(|(_, meta)| meta.details.group.as_deref() == group)
+        })
     }
 
     fn pending_count(&self) -> usize {
@@ -211,9 +232,13 @@ pub fn start(
     deadline: Duration,
     spares: Option<&spawn::Spares>,
 ) -> Result<StartView> {
+    if request.schedule.waits() {
+        // Its own supervisor waits for its moment, then takes a slot (see `schedule`).
+        return spawn::launch(launcher, store, request, deadline, spares);
+    }
     let queue = Queue::of(store);
     let locked = queue.lock(store)?;
-    let free = request.limits.max_running.is_none_or(|limit| locked.running() < limit && locked.head().is_none());
+    let free = locked.free_for(request.schedule.group.as_deref(), request.limits.max_running);
     if free {
         let started = spawn::launch(launcher, store, request, deadline, spares)?;
         if started.status == Status::Running
@@ -247,7 +272,7 @@ fn create_pending(locked: &Locked, store: &JobStore, request: &StartRequest) -> 
         let staging_name = uuid::Uuid::new_v4().simple().to_string();
         let mut files = vec![(REQUEST_FILE, request_bytes.as_slice()), (OUTPUT_FILE, b"".as_slice())];
         files.extend(request.files());
-        let entry = locked.add_pending(&id, meta.details.created_at)?;
+        let entry = locked.add_pending(&id, &meta)?;
         let created = store.create_unowned(&id, &meta, &staging_name, &files);
         if created.is_err() {
             // Only this entry: another job may hold the id, and its entry is its own.
@@ -287,12 +312,26 @@ pub fn advance(launcher: &Path, store: &JobStore) -> Result<Vec<String>> {
         return Ok(Vec::new());
     }
     let locked = queue.lock(store)?;
-    let mut running = locked.running();
     let mut started = Vec::new();
-    while let Some((id, meta)) = locked.head() {
+    // Each group is a queue of its own: a full group's jobs wait, the others' go on.
+    let mut running: Vec<(Option<String>, usize)> = Vec::new();
+    let mut full: Vec<Option<String>> = Vec::new();
+    for (id, meta) in locked.pending_jobs() {
+        let group = meta.details.group.clone();
+        if full.contains(&group) {
+            continue;
+        }
         let limit = meta.details.queue_limit.unwrap_or(1).max(1);
-        if running >= limit {
-            break;
+        let at = match running.iter().position(|(known, _)| *known == group) {
+            Some(at) => at,
+            None => {
+                running.push((group.clone(), locked.running_in(group.as_deref())));
+                running.len() - 1
+            }
+        };
+        if running[at].1 >= limit {
+            full.push(group);
+            continue;
         }
         match spawn::launch_pending(launcher, store, &id, spawn::START_DEADLINE) {
             // Started, or recorded as unable to start (`error`): either way it leaves
@@ -301,7 +340,7 @@ pub fn advance(launcher: &Path, store: &JobStore) -> Result<Vec<String>> {
                 locked.remove_pending(&id);
                 if view.status == Status::Running {
                     locked.add_active(&id)?;
-                    running += 1;
+                    running[at].1 += 1;
                 }
                 started.push(view.job_id);
             }
@@ -331,7 +370,31 @@ pub fn cancel_pending(store: &JobStore, id: &JobId) -> Result<Option<JobMeta>> {
     meta.details.note = Some("cancelled before it started".to_owned());
     meta.write_to(&store.meta_path(id), Durability::Durable)?;
     locked.remove_pending(id);
+    crate::jobs::hooks::fire(store, id, &meta, crate::jobs::hooks::HookEvent::OnFinish);
     Ok(Some(meta))
+}
+
+/// A job whose own supervisor waited for its moment (see `crate::jobs::schedule`) takes
+/// its turn: with a slot free (and nobody queued ahead), `run` records it running under
+/// the queue's lock and the owner's lock is handed back; else it is queued, and its lock
+/// is let go before the queue's, so whoever next starts pending jobs can take it.
+pub fn take_turn(
+    store: &JobStore,
+    id: &JobId,
+    meta: &JobMeta,
+    owner: OwnerLock,
+    run: impl FnOnce() -> Result<()>,
+) -> Result<Option<OwnerLock>> {
+    let queue = Queue::of(store);
+    let locked = queue.lock(store)?;
+    if locked.free_for(meta.details.group.as_deref(), meta.details.queue_limit) {
+        run()?;
+        locked.add_active(id)?;
+        return Ok(Some(owner));
+    }
+    locked.add_pending(id, meta)?;
+    drop(owner);
+    Ok(None)
 }
 
 /// A job ended: it no longer counts against the limit.

@@ -12,6 +12,7 @@ use crate::jobs::agent::{AgentOptions, AgentSpec, ApprovalPolicy, MAX_PROMPT_BYT
 use crate::jobs::error::{JobError, Result};
 use crate::jobs::record::id::JobId;
 use crate::jobs::record::meta::{JobDetails, JobMeta, Status, Timestamp};
+use crate::jobs::schedule::Schedule;
 use crate::jobs::store::JobStore;
 
 /// How a job is scheduled and bounded.
@@ -33,6 +34,9 @@ pub struct JobLimits {
     /// their tail, and say how much was dropped between.
     #[serde(default)]
     pub max_output: Option<u64>,
+    /// Cancel (`over budget`) once the tokens the agent reports pass this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
 }
 
 pub use crate::jobs::store::PROMPT_FILE;
@@ -64,6 +68,24 @@ pub struct StartRequest {
     /// One of several attempts at the same task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt: Option<crate::jobs::worktree::Attempt>,
+    /// What the job waits for before it takes a queue slot.
+    #[serde(default, skip_serializing_if = "Schedule::is_default")]
+    pub schedule: Schedule,
+    /// Followed up at the reset when a provider's usage limit stops it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_on_limit: Option<ResumeOnLimit>,
+}
+
+/// How a job stopped by a usage limit is followed up at the reset (`--resume-on-limit`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResumeOnLimit {
+    /// What the follow-up tells the agent.
+    pub prompt: String,
+    /// How many follow-ups in a row a limit may cause.
+    pub max_waits: u32,
+    /// How many this chain has had so far.
+    #[serde(default)]
+    pub waits: u32,
 }
 
 impl StartRequest {
@@ -94,6 +116,8 @@ impl StartRequest {
             continues: None,
             isolation: None,
             attempt: None,
+            schedule: Schedule::default(),
+            resume_on_limit: None,
         })
     }
 
@@ -147,6 +171,18 @@ impl StartRequest {
     /// Runs the job in a worktree (see [`crate::jobs::worktree`]).
     pub fn isolated(mut self, isolation: crate::jobs::worktree::Isolation) -> Self {
         self.isolation = Some(isolation);
+        self
+    }
+
+    /// Makes the job wait for other jobs or a time (ids checked by [`Schedule::resolved`]).
+    pub fn with_schedule(mut self, schedule: Schedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
+    /// Followed up at the reset when a usage limit stops it (`None`: not).
+    pub fn with_resume_on_limit(mut self, resume: Option<ResumeOnLimit>) -> Self {
+        self.resume_on_limit = resume;
         self
     }
 
@@ -209,6 +245,15 @@ impl StartRequest {
                 discarded_at: None,
                 attempt_group: self.attempt.as_ref().map(|attempt| attempt.group.clone().unwrap_or_else(|| id.to_string())),
                 attempt: self.attempt.as_ref().map(|attempt| attempt.number),
+                after: self.schedule.after.clone(),
+                starts_at: self.schedule.not_before,
+                waiting: None,
+                paused_at: None,
+                max_tokens: self.limits.max_tokens,
+                limit: None,
+                labels: self.schedule.labels.clone(),
+                group: self.schedule.group.clone(),
+                priority: self.schedule.priority.filter(|priority| *priority != 0),
             },
             prompt_file: (self.prompt_in_file() || self.prompt_on_stdin()).then(|| PROMPT_FILE.to_owned()),
             // Recorded by the supervisor once the agent runs.

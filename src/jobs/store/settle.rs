@@ -32,6 +32,8 @@ use crate::jobs::record::meta::{JobMeta, Status, Timestamp};
 pub const LOST_RUNNING_NOTE: &str = "supervisor lost; agent still running (cancel ends it)";
 /// The note of a job whose supervisor died with everything it ran.
 pub const LOST_NOTE: &str = "supervisor lost: it ended without recording a result (killed?); the exit code is unknown";
+/// The note of a waiting job whose supervisor died before its moment came.
+pub const LOST_WAITING_NOTE: &str = "supervisor lost while the job waited for its moment (killed?); its agent never started";
 /// The note of an original job whose process ended while nobody watched it.
 pub const ORIGINAL_ENDED_NOTE: &str =
     "the process ended while no server watched it (checked by pid, as the original did); the exit code is unknown";
@@ -91,8 +93,13 @@ impl JobStore {
             Err(err) if let_go_meanwhile() => return Judged::LetGoMeanwhile(Err(err)),
             Err(err) => return Judged::Final(Err(err)),
         };
-        if meta.status != Status::Running {
+        if !meta.status.is_live() {
             return match &hold {
+                // A pending job held by its own supervisor waits for its moment.
+                Ok(Hold::Exclusive) if meta.status == Status::Pending => Judged::Final(Ok(meta)),
+                Ok(Hold::NotExclusive) if meta.status == Status::Pending && meta.details.waiting.is_some() => {
+                    Judged::Final(self.settle_lost_waiting(id, meta))
+                }
                 // Held exclusively by its supervisor, not by a reader holding it a moment.
                 Ok(Hold::Exclusive) if run_by_supervisor(meta.details.supervisor_pid) => Judged::Final(Ok(still_running(meta))),
                 Ok(Hold::Exclusive) if let_go_meanwhile() => Judged::LetGoMeanwhile(Ok(meta)),
@@ -134,7 +141,7 @@ impl JobStore {
     fn settle_unowned(&self, id: &JobId) -> Result<JobMeta> {
         // Read again under the lock: a result written in the meantime wins.
         let mut current = self.read_meta_raw(id)?;
-        if current.status != Status::Running {
+        if !current.status.is_live() {
             return Ok(current);
         }
         self.settle_lost(id, &mut current);
@@ -174,10 +181,37 @@ impl JobStore {
         current.status = Status::Error;
         current.finished_at = Some(Timestamp::now());
         current.details.note = Some(LOST_NOTE.to_owned());
-        if let Err(err) = self.write_final_meta(current) {
-            tracing::warn!(job = %id, %err, "could not record a lost supervisor");
+        match self.write_final_meta(current) {
+            // The end is recorded here, once, under the job's lock: so is its hook fired.
+            Ok(()) => crate::jobs::hooks::fire(self, id, current, crate::jobs::hooks::HookEvent::OnFinish),
+            Err(err) => tracing::warn!(job = %id, %err, "could not record a lost supervisor"),
         }
         Left::Ended
+    }
+
+    /// Whether someone holds the job's lock exclusively (its supervisor, or a reader
+    /// settling it this moment).
+    pub fn owner_holds(&self, id: &JobId) -> bool {
+        matches!(OwnerLock::look(&self.job_dir(id)), Ok(Hold::Exclusive))
+    }
+
+    /// A job that waited (`--after`, `--at`) for its moment and lost its supervisor: it
+    /// can never start on its own, and ends `error`, its agent never run.
+    fn settle_lost_waiting(&self, id: &JobId, meta: JobMeta) -> Result<JobMeta> {
+        let Ok(Some(lock)) = OwnerLock::try_folder(&self.job_dir(id)) else { return Ok(meta) };
+        let mut current = self.read_meta_raw(id)?;
+        if current.status == Status::Pending && current.details.waiting.is_some() {
+            current.status = Status::Error;
+            current.finished_at = Some(Timestamp::now());
+            current.details.waiting = None;
+            current.details.note = Some(LOST_WAITING_NOTE.to_owned());
+            match self.write_final_meta(&current) {
+                Ok(()) => crate::jobs::hooks::fire(self, id, &current, crate::jobs::hooks::HookEvent::OnFinish),
+                Err(err) => tracing::warn!(job = %id, %err, "could not record a lost supervisor"),
+            }
+        }
+        drop(lock);
+        Ok(current)
     }
 
     fn settle_legacy(&self, id: &JobId, meta: JobMeta) -> Result<JobMeta> {
@@ -189,7 +223,7 @@ impl JobStore {
             return Ok(meta);
         };
         let mut current = self.read_meta_raw(id)?;
-        if current.status == Status::Running {
+        if current.status.is_live() {
             match self.legacy_owner(id, &current) {
                 Legacy::Alive => {}
                 Legacy::Gone if current.has_supervisor() => self.settle_lost(id, &mut current),

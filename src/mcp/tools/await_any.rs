@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use super::common::{ToolContext, ToolError, ToolResult, json_result, parse, to_value};
 use super::poll;
-use super::schema::{STATUSES, define, tail_lines_property, timeout_property};
-use super::waiting::{Progress, capped_timeout};
+use super::shared::schema::{STATUSES, define, tail_lines_property, timeout_property};
+use super::shared::waiting::{Progress, capped_timeout};
 use crate::jobs::NextEnding;
 use crate::jobs::TAIL_LINES;
 

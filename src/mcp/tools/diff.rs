@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::common::{ToolContext, ToolResult, json_result, parse, to_value};
-use super::schema::{define, job_id_property};
+use super::shared::schema::{define, job_id_property};
 use crate::jobs::DiffShape;
 
 pub const NAME: &str = "codex_diff";

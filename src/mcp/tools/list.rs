@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::common::{ToolResult, parse, to_value};
-use super::schema::{STATUSES, define, nullable, usage_property};
+use super::shared::schema::{STATUSES, define, nullable, usage_property};
 use crate::jobs::Engine;
 
 pub const NAME: &str = "codex_list";

@@ -19,12 +19,12 @@ mod cancel;
 mod common;
 mod diff;
 mod list;
+mod pause;
 mod poll;
 mod reply;
-mod schema;
+mod shared;
 mod start;
 mod wait;
-mod waiting;
 
 use std::time::Duration;
 
@@ -38,12 +38,24 @@ use common::ToolError;
 pub use common::{ToolContext, error_result};
 
 /// Every tool's name, in the order an unknown name's error lists them.
-const NAMES: [&str; 10] =
-    [start::NAME, poll::NAME, list::NAME, cancel::NAME, wait::NAME, await_any::NAME, reply::NAME, approve::NAME, diff::NAME, apply::NAME];
+const NAMES: [&str; 12] = [
+    start::NAME,
+    poll::NAME,
+    list::NAME,
+    cancel::NAME,
+    wait::NAME,
+    await_any::NAME,
+    reply::NAME,
+    approve::NAME,
+    diff::NAME,
+    apply::NAME,
+    pause::PAUSE,
+    pause::RESUME,
+];
 
 /// Every tool this server offers; `max_wait` is this server's cap on one wait.
 pub fn definitions(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
-    vec![
+    let mut tools = vec![
         start::definition(agents),
         reply::definition(),
         poll::definition(),
@@ -54,7 +66,9 @@ pub fn definitions(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
         approve::definition(),
         diff::definition(),
         apply::definition(),
-    ]
+    ];
+    tools.extend(pause::definitions());
+    tools
 }
 
 /// Whether the tool returns when a job asks for approval: a client that can ask its
@@ -87,6 +101,8 @@ pub async fn call(
         approve::NAME => approve::handle(tool, arguments, crate::jobs::Answerer::Mcp),
         diff::NAME => diff::handle(tool, arguments).await,
         apply::NAME => apply::handle(tool, arguments).await,
+        pause::PAUSE => pause::handle(tool, arguments, true).await,
+        pause::RESUME => pause::handle(tool, arguments, false).await,
         other => {
             let names = NAMES.join(", ");
             return Err(McpError::invalid_params(format!("unknown tool {other:?}: this server has {names}"), None));

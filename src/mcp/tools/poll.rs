@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::common::{ToolResult, json_result, parse, to_value};
-use super::schema::{STATUSES, define, job_id_property, nullable, object, status_property, tail_lines_property, usage_property};
+use super::shared::schema::{STATUSES, define, job_id_property, nullable, object, status_property, tail_lines_property, usage_property};
 use crate::jobs::{Engine, TAIL_LINES};
 
 pub const NAME: &str = "codex_poll";

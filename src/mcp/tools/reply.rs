@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::common::{LimitArgs, OneOrMany, OptionArgs, ToolContext, ToolResult, json_result, parse, start_request, to_value};
-use super::schema::{define, object, option_properties, policy_property};
+use super::shared::schema::{define, object, option_properties, policy_property};
 use super::start;
 use crate::jobs::ApprovalPolicy;
 use crate::jobs::FollowUp;

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::common::{LimitArgs, OneOrMany, OptionArgs, ToolContext, ToolError, ToolResult, json_result, parse, start_request};
-use super::schema::{define, nullable, object, option_properties, policy_property, status_property};
+use super::shared::schema::{define, nullable, object, option_properties, policy_property, status_property};
+use super::shared::unattended::{self, UnattendedArgs};
 use crate::jobs::{AgentOptions, Agents, ApprovalPolicy, Attempt, MAX_ATTEMPTS, StartRequest};
 use crate::mcp::settings::Transport;
 
@@ -60,6 +61,7 @@ fn input(agents: &Agents) -> Value {
         "base": {"type": "string", "description": "With worktree: the branch, tag or commit to start from (default: HEAD)."},
         "attempts": {"type": "integer", "minimum": 2, "maximum": 8, "description": "Start this many attempts at the task, each in its own worktree."}
     })));
+    properties.extend(unattended::properties());
     json!({"type": "object", "properties": properties, "required": ["prompt", "cwd"]})
 }
 
@@ -89,6 +91,8 @@ struct Args {
     worktree: Option<bool>,
     base: Option<String>,
     attempts: Option<u32>,
+    #[serde(flatten)]
+    unattended: UnattendedArgs,
 }
 
 pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
@@ -124,13 +128,26 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult
         (Some(list), Some(_)) => list.split(',').map(|name| Some(name.trim().to_owned())).collect(),
         (agent, _) => vec![agent.clone()],
     };
+    let schedule = args.unattended.schedule()?;
+    let resume_on_limit = match args.unattended.resume_on_limit {
+        Some(true) => Some(tool.settings.resume.clone()),
+        Some(false) => None,
+        None => tool.settings.resume_on_limit.clone(),
+    };
     let mut requests = Vec::new();
     for number in 1..=count {
         let agent = match names[(number as usize - 1) % names.len()].as_deref() {
             Some(name) if args.attempts.is_some() => tool.settings.agents.resolve(Some(name))?,
             _ => agent.clone(),
         };
-        let mut request = StartRequest::new(args.prompt.clone(), &cwd, policy, agent)?.with_options(options.clone())?.with_limits(limits);
+        let mut request = StartRequest::new(args.prompt.clone(), &cwd, policy, agent)?
+            .with_options(options.clone())?
+            .with_limits(limits)
+            .with_schedule(schedule.clone())
+            .with_max_tokens(args.unattended.max_tokens)?
+            .with_resume_on_limit(resume_on_limit.clone());
+        request.limits.max_running =
+            crate::config::queue_limit(&tool.settings.groups, tool.settings.job_limits.max_running, request.schedule.group.as_deref())?;
         if let Some(isolation) = &isolation {
             request = request.isolated(isolation.clone());
         }

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::waiting::capped_timeout;
+use super::shared::waiting::capped_timeout;
 use super::*;
 
 #[test]

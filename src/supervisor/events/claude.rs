@@ -113,6 +113,18 @@ impl Translator for Claude {
                 }
                 seen.activity = Some("waiting for the model".to_owned());
             }
+            "rate_limit_event" => {
+                let info = event.get("rate_limit_info").cloned().unwrap_or(Value::Null);
+                let status = str_of(&info, "status").unwrap_or("?");
+                match super::limits::claude_event(event) {
+                    Some(limit) => {
+                        let until = limit.resets_at.map_or("an unknown time".to_owned(), |at| at.to_string());
+                        out.push_str(&format!("usage limit reached ({}): resets at {until}\n", limit.kind));
+                        seen.limit = Some(limit);
+                    }
+                    None => out.push_str(&format!("rate limit: {status}\n")),
+                }
+            }
             "result" => {
                 let reported = event.get("usage").cloned().unwrap_or(Value::Null);
                 let usage = Usage {
@@ -128,6 +140,9 @@ impl Translator for Claude {
                 if event.get("is_error").and_then(Value::as_bool).unwrap_or(false) {
                     let failure = if result.is_empty() { str_of(event, "subtype").unwrap_or("error").to_owned() } else { result };
                     out.push_str(&format!("error: {failure}\n"));
+                    if seen.limit.is_none() && event.get("api_error_status").and_then(Value::as_i64) == Some(429) {
+                        seen.limit = super::limits::claude_result(&failure);
+                    }
                     seen.failure = Some(failure);
                     seen.activity = Some("failed".to_owned());
                 } else {

@@ -252,6 +252,7 @@ impl Translator for Codex {
                 out.push_str(&format!("turn failed: {message}\n"));
                 seen.activity = Some(format!("failed: {}", short(message)));
                 seen.failure = Some(message.to_owned());
+                seen.limit = super::limits::codex(message, chrono::Utc::now());
             }
             "error" => out.push_str(&format!("error: {}\n", event.message.as_deref().unwrap_or("(no message)"))),
             _ => return Handled::Unknown,

@@ -108,6 +108,8 @@ impl Translator for Gemini {
                 if str_of(event, "status") == Some("error") {
                     let message = event.get("error").and_then(|error| str_of(error, "message")).unwrap_or("the run failed");
                     out.push_str(&format!("error: {message}\n"));
+                    let at = str_of(event, "timestamp").and_then(crate::jobs::Timestamp::parse).map(|at| at.0);
+                    seen.limit = super::limits::gemini(message, at, chrono::Utc::now());
                     seen.failure = Some(message.to_owned());
                     seen.activity = Some("failed".to_owned());
                 } else {

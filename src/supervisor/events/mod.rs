@@ -11,6 +11,7 @@
 mod claude;
 mod codex;
 mod gemini;
+mod limits;
 mod shared;
 
 use crate::jobs::agent::Stream;

@@ -17,6 +17,8 @@ pub struct Observed {
     pub finished: bool,
     /// Why the agent said its run failed, if it did.
     pub failure: Option<String>,
+    /// The provider's usage limit that stopped it, if one did.
+    pub limit: Option<crate::jobs::Limit>,
 }
 
 /// Reads one agent's stream, line by line.

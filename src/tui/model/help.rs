@@ -22,7 +22,7 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
     ("Esc", "ends the search (then n opens the new-job form again)"),
     ("Space", "mark a job and move down: c and d act on every marked job"),
     ("V", "mark every row from the last one marked to the selected one"),
-    ("c", "cancel (asks y/n); on a stopping job: SIGKILL now"),
+    ("c / p", "cancel (asks y/n; a stopping job: SIGKILL now) / pause or resume"),
     ("d", "delete a finished job and its output (asks y/n)"),
     ("C", "clean: remove every finished job (asks, saying how many)"),
     ("n", "new job (no search on): prompt, folder (Tab completes), agent, policy"),
@@ -43,7 +43,7 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
 
 /// Every symbol.
 pub(crate) const SYMBOLS: &[(&str, &str)] = &[
-    ("●", "running (also stopping, lost)"),
+    ("● ‖", "running (also stopping, lost) · paused (p resumes it)"),
     ("◌", "pending: waiting for a slot (#N its place), or starting"),
     ("✓", "done: the agent exited 0"),
     ("✗", "error: non-zero exit, killed, or never started"),

@@ -96,6 +96,8 @@ pub enum Action {
     Right,
     Resize(u16, u16),
     Quit,
+    /// `p`: pause the selected running job, or resume it.
+    TogglePause,
 }
 
 /// A program the dashboard steps aside for.
@@ -141,6 +143,11 @@ pub enum Effect {
     },
     /// Put text on the clipboard (OSC 52).
     Copy(String),
+    /// Pause (or resume) a job through its supervisor.
+    SetPaused {
+        id: JobId,
+        paused: bool,
+    },
     /// Read the job's last message, then copy it.
     CopyLastMessage(JobId),
     /// Read what the detail view shows beyond the meta: the whole prompt, the last message.
@@ -258,6 +265,11 @@ pub(crate) enum TaskResult {
         outcome: Result<(), String>,
     },
     Cleaned(Result<(usize, u64), String>),
+    /// A pause or resume: the job's status now, or why not.
+    Paused {
+        id: JobId,
+        outcome: Result<String, String>,
+    },
     Started(Result<Started, String>),
     LastMessage {
         id: JobId,

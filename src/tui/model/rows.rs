@@ -13,6 +13,7 @@ fn status_rank(shown: Shown) -> u8 {
         Shown::Stopping => 0,
         Shown::Lost => 1,
         Shown::Stored(Status::Running) => 2,
+        Shown::Stored(Status::Paused) => 2,
         Shown::Starting => 3,
         Shown::Stored(Status::Pending) => 4,
         Shown::Stored(Status::Error) => 5,
@@ -48,6 +49,8 @@ impl App {
                 words.extend(meta.details.activity.clone());
                 words.extend(meta.details.note.clone());
                 words.extend(meta.details.usage.map(|usage| compact_count(usage.input_tokens + usage.output_tokens)));
+                words.extend(meta.details.group.clone());
+                words.extend(meta.details.labels.iter().cloned());
                 words.push(meta.prompt.clone());
                 words.push(meta.cwd.clone());
                 words.push(text::tilde(&meta.cwd, self.home.as_deref()));
@@ -60,6 +63,14 @@ impl App {
     pub(super) fn matches_text(&self, record: &JobRecord) -> bool {
         if self.text_filter.is_empty() {
             return true;
+        }
+        // `label:L` and `group:G` name one exactly.
+        let meta = record.meta.as_ref().ok();
+        if let Some(wanted) = self.text_filter.strip_prefix("label:") {
+            return meta.is_some_and(|meta| meta.details.labels.iter().any(|label| label.eq_ignore_ascii_case(wanted.trim())));
+        }
+        if let Some(wanted) = self.text_filter.strip_prefix("group:") {
+            return meta.is_some_and(|meta| meta.details.group.as_deref().unwrap_or("default").eq_ignore_ascii_case(wanted.trim()));
         }
         self.row_text(record).to_lowercase().contains(&self.text_filter.to_lowercase())
     }

@@ -55,6 +55,15 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
                 let _ = results.send(TaskResult::Cancelled { id, outcome });
             });
         }
+        Effect::SetPaused { id, paused } => {
+            let engine = context.engine.clone();
+            let results = results.clone();
+            tokio::spawn(async move {
+                let outcome =
+                    engine.set_paused(id.as_str(), paused).await.map(|view| view.status.to_string()).map_err(|err| err.to_string());
+                let _ = results.send(TaskResult::Paused { id, outcome });
+            });
+        }
         // The supervisor records the end (a cancel is under way); only the job's
         // marked processes are signalled, never the supervisor.
         Effect::Kill(id) => {

@@ -112,6 +112,7 @@ mod approval;
 mod front_door;
 mod screens;
 mod state;
+mod unattended;
 mod widths;
 
 // ---- snapshots ----

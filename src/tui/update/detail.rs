@@ -78,6 +78,9 @@ impl App {
         }
         field("Session", meta.details.session_id.clone().unwrap_or_default());
         field("Tokens", meta.details.usage.map(|usage| crate::human::usage_compact(&usage)).unwrap_or_default());
+        for (name, value) in super::unattended::detail_fields(meta) {
+            field(name, value);
+        }
         if let Some(position) = self.queue_positions().get(id) {
             let limit =
                 meta.details.queue_limit.or(self.queue_limit).map_or(String::new(), |limit| format!(" (at most {limit} run at once)"));

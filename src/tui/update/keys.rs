@@ -139,6 +139,7 @@ fn normal(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('b') => Action::ToggleBell,
         KeyCode::Char('B') => Action::ToggleNotify,
         KeyCode::Char('q') => Action::Quit,
+        KeyCode::Char('p') => Action::TogglePause,
         _ => return None,
     })
 }

@@ -18,4 +18,5 @@ mod normal;
 mod results;
 mod scroll;
 mod select;
+mod unattended;
 pub(crate) mod worktree;

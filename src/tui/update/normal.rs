@@ -85,6 +85,7 @@ impl App {
             Action::AskClean => self.ask_clean(),
             Action::AskApply => self.ask_apply(),
             Action::AskDiscard => self.ask_discard(),
+            Action::TogglePause => return self.toggle_pause(),
             Action::CycleStatusFilter => {
                 self.status_filter = self.status_filter.next();
                 return self.remembering(|app| app.refresh_view());

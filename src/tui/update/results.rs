@@ -18,6 +18,13 @@ impl App {
                 });
                 self.refresh_view()
             }
+            TaskResult::Paused { id, outcome } => {
+                self.flash = Some(match outcome {
+                    Ok(status) => format!("job {id}: {status}"),
+                    Err(err) => format!("could not pause or resume {id}: {err}"),
+                });
+                self.refresh_view()
+            }
             TaskResult::Killed { id, processes } => {
                 self.flash = Some(format!("job {id}: SIGKILL sent to {processes} process(es)"));
                 Vec::new()

@@ -11,6 +11,7 @@ pub(crate) fn status_symbol(status: Option<Status>) -> (&'static str, Color) {
     match status {
         Some(Status::Pending) => ("◌", Color::Gray),
         Some(Status::Running) => ("●", Color::Yellow),
+        Some(Status::Paused) => ("‖", Color::Cyan),
         Some(Status::Done) => ("✓", Color::Green),
         Some(Status::Error) => ("✗", Color::Red),
         Some(Status::Cancelled) => ("⊘", Color::Magenta),

@@ -30,6 +30,8 @@ enum Column {
     Activity,
     Prompt,
     Cwd,
+    Group,
+    Labels,
 }
 
 impl Column {
@@ -45,6 +47,8 @@ impl Column {
             Column::Activity => "ACTIVITY",
             Column::Prompt => "PROMPT",
             Column::Cwd => "CWD",
+            Column::Group => "GROUP",
+            Column::Labels => "LABELS",
         }
     }
 
@@ -56,10 +60,12 @@ impl Column {
             Column::Exit => Constraint::Length(4),
             Column::Policy => Constraint::Length(9),
             Column::Agent => Constraint::Length(16),
-            Column::Tokens => Constraint::Length(6),
+            Column::Tokens => Constraint::Length(9),
             Column::Activity => Constraint::Fill(2),
             Column::Prompt => Constraint::Fill(3),
             Column::Cwd => Constraint::Fill(1),
+            Column::Group => Constraint::Length(10),
+            Column::Labels => Constraint::Fill(1),
         }
     }
 }
@@ -81,8 +87,20 @@ fn columns_for(width: u16) -> Vec<Column> {
     wanted.into_iter().filter(|(_, from)| width >= *from).map(|(column, _)| column).collect()
 }
 
+/// A wide table shows the jobs' groups and labels, once some job has one.
+fn unattended_columns(mut columns: Vec<Column>, app: &App, width: u16) -> Vec<Column> {
+    let metas = || app.jobs.iter().filter_map(|record| record.meta.as_ref().ok());
+    if width >= 140 && metas().any(|meta| meta.details.group.is_some()) {
+        columns.push(Column::Group);
+    }
+    if width >= 150 && metas().any(|meta| !meta.details.labels.is_empty()) {
+        columns.push(Column::Labels);
+    }
+    columns
+}
+
 pub(crate) fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
-    let columns = columns_for(area.width);
+    let columns = unattended_columns(columns_for(area.width), app, area.width);
     let rows_shown = usize::from(area.height.saturating_sub(1));
     let mut header_title = format!("{} / {}", app.view.len(), app.jobs.len());
     if app.status_filter != StatusFilter::All {
@@ -259,10 +277,14 @@ fn job_row<'a>(
                 Cell::from(end_cut(&text::sanitize(&who, 60, false), width))
             }
             (Column::Tokens, Some(meta)) => Cell::from(Span::styled(
-                meta.details.usage.map(|usage| crate::human::compact_count(usage.input_tokens + usage.output_tokens)).unwrap_or_default(),
+                crate::human::tokens_column(meta.details.usage.as_ref(), meta.details.max_tokens),
                 Style::new().dark_gray(),
             )),
             (Column::Activity, Some(meta)) => activity_cell(meta, width),
+            (Column::Group, Some(meta)) => Cell::from(text::sanitize(meta.details.group.as_deref().unwrap_or(""), 40, false)),
+            (Column::Labels, Some(meta)) => {
+                Cell::from(Span::styled(text::sanitize(&meta.details.labels.join(" "), 200, false), Style::new().dark_gray()))
+            }
             (Column::Prompt, Some(meta)) => prompt_cell(meta, shown, width),
             (Column::Cwd, Some(meta)) => {
                 let folder = text::sanitize(&text::tilde(&meta.cwd, app.home.as_deref()), 400, false);

@@ -56,7 +56,7 @@ pub fn option_properties() -> serde_json::Map<String, Value> {
 }
 
 pub fn status_property() -> Value {
-    json!({"type": "string", "enum": ["pending", "running", "done", "error", "cancelled"]})
+    json!({"type": "string", "enum": ["pending", "running", "paused", "done", "error", "cancelled"]})
 }
 
 pub fn nullable(kind: &str) -> Value {

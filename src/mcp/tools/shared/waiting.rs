@@ -8,7 +8,7 @@ use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::service::RequestContext;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::common::{ToolContext, ToolError};
+use super::super::common::{ToolContext, ToolError};
 
 /// A timeout the caller asked for, capped by the server's limit.
 pub fn capped_timeout(requested: Option<f64>, max_wait: Duration) -> Result<Duration, ToolError> {
