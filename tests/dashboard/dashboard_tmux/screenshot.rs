@@ -99,9 +99,14 @@ fn mask(screen: &str) -> String {
         let mut words = line.split_whitespace();
         let (symbol, id) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
         if symbol.chars().count() <= 2 && id.len() == 8 && id.bytes().all(|byte| byte.is_ascii_hexdigit()) {
-            // A table row: the unseen marker, the clock cells, a running job's doing.
+            // A table row: the unseen marker, the id (with or without a digit in it), the
+            // clock cells, a running job's doing.
             if chars.first() == Some(&'•') {
                 chars[0] = ' ';
+            }
+            if let Some(at) = line.find(id) {
+                let from = line[..at].chars().count();
+                chars[from..from + 8].fill('#');
             }
             for (from, to) in cells {
                 if let (Some(from), Some(to)) = (column(from), column(to)) {
@@ -112,7 +117,7 @@ fn mask(screen: &str) -> String {
                 blank(&mut chars, from, to.saturating_sub(1));
             }
         }
-        masked.push(mask_hex(&mask_port(&chars.into_iter().collect::<String>())));
+        masked.push(mask_hex(&mask_demo_folder(&mask_port(&chars.into_iter().collect::<String>()))));
     }
     let mut text = masked.join("\n");
     text.push('\n');
@@ -137,6 +142,14 @@ fn mask_port(line: &str) -> String {
     let start = at + "127.0.0.1:".len();
     let digits = line[start..].chars().take_while(char::is_ascii_digit).count();
     format!("{}{}{}", &line[..start], "#".repeat(digits), &line[start + digits..])
+}
+
+/// The demo folder's random suffix in the header (`…cccebacb/home/jobs`), digits or not.
+fn mask_demo_folder(line: &str) -> String {
+    let Some(at) = line.find("/home/jobs") else { return line.to_owned() };
+    let suffix = line[..at].chars().rev().take_while(char::is_ascii_alphanumeric).count();
+    let start = at - suffix;
+    format!("{}{}{}", &line[..start], "#".repeat(suffix), &line[at..])
 }
 
 /// Runs of hex digits and dashes 8 long or more with a digit in them (ids, the demo
@@ -171,6 +184,7 @@ fn masking_hides_ids_ports_and_clocks_and_nothing_else() {
         "job ######## and ####################################."
     );
     assert_eq!(mask_hex("…a35fdc3e/home/jobs"), "…########/home/jobs");
+    assert_eq!(mask_demo_folder("│ …cccebacb/home/jobs"), "│ …########/home/jobs", "a suffix without a digit");
     assert_eq!(mask_hex("added deadbeef 0.13 faced-bad"), "added deadbeef 0.13 faced-bad", "hex words without a digit stay");
     assert_eq!(mask_port("MCP http://127.0.0.1:37305/mcp"), "MCP http://127.0.0.1:#####/mcp");
     let screen = "   ID       STATUS    AGE   TIME    EXIT POLICY\n•✓ 4dc6d5a3 done      30s   2s      0    suggest\n output  4dc6d5a3 ✓ done · demo\n";
