@@ -107,18 +107,25 @@ pub enum Viewer {
     Editor,
 }
 
-/// What the runtime must do after a transition.
+/// What the dashboard asks of its loader thread, which does all its reading.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Effect {
-    /// Tell the loader which job's output to follow.
+pub enum LoaderCommand {
+    /// Follow this job's output (or none).
     Watch(Option<JobId>),
     Fetch(Fetch),
-    /// Search the whole output file of a job (`id` names this search's results).
+    /// Search the job's whole output (the results carry `id`); replaces any search.
     Search {
         job: JobId,
         id: u64,
         matcher: Matcher,
     },
+}
+
+/// What the runtime must do after a transition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Ask the loader thread: follow a job's output, read part of it, search it.
+    Load(LoaderCommand),
     Cancel(JobId),
     /// SIGKILL now to every process of a job already stopping.
     Kill(JobId),

@@ -33,14 +33,8 @@ fn in_background(results: &UnboundedSender<TaskResult>, work: impl FnOnce() -> T
 pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channels: &Channels) -> io::Result<()> {
     let results = &channels.results;
     match effect {
-        Effect::Watch(job) => {
-            let _ = channels.loader.send(LoaderCommand::Watch(job));
-        }
-        Effect::Fetch(fetch) => {
-            let _ = channels.loader.send(LoaderCommand::Fetch(fetch));
-        }
-        Effect::Search { job, id, matcher } => {
-            let _ = channels.loader.send(LoaderCommand::Search { job, id, matcher });
+        Effect::Load(command) => {
+            let _ = channels.loader.send(command);
         }
         Effect::Cancel(id) => {
             let engine = context.engine.clone();

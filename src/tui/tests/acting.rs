@@ -128,9 +128,9 @@ fn page_keys_and_the_wheel_act_on_focus_and_what_is_under_the_pointer() {
 fn switching_jobs_works_while_zoomed() {
     let mut app = loaded(100, 30);
     app.apply(Action::Zoom);
-    assert_eq!(app.apply(Action::NextJob), [Effect::Watch(Some(id("a1b2c3d4")))]);
+    assert_eq!(app.apply(Action::NextJob), [Effect::Load(LoaderCommand::Watch(Some(id("a1b2c3d4"))))]);
     assert!(app.zoom);
-    assert_eq!(app.apply(Action::PrevJob), [Effect::Watch(Some(id("b2c3d4e5")))]);
+    assert_eq!(app.apply(Action::PrevJob), [Effect::Load(LoaderCommand::Watch(Some(id("b2c3d4e5"))))]);
 }
 
 #[test]

@@ -98,7 +98,7 @@ fn with_nothing_in_memory_after_the_cursor_the_whole_file_search_decides() {
     let tail = LineBlock { start, end: 40_000_000, lines };
     app.apply_data(DataEvent::Output(id("b2c3d4e5"), OutputUpdate::Reset { tail, partial: None, file_len: 40_000_000 }));
     let effects = search_for(&mut app, "needle");
-    assert!(effects.iter().any(|effect| matches!(effect, Effect::Search { .. })), "{effects:?}");
+    assert!(effects.iter().any(|effect| matches!(effect, Effect::Load(LoaderCommand::Search { .. }))), "{effects:?}");
     let search_id = app.search_count;
     let progress = |found: Vec<FileMatch>, done: bool| DataEvent::SearchProgress {
         job: id("b2c3d4e5"),
@@ -114,7 +114,7 @@ fn with_nothing_in_memory_after_the_cursor_the_whole_file_search_decides() {
     // The file read to its end without a match after the cursor: it wraps to the first.
     let effects = app.apply_data(progress(vec![FileMatch { offset: 900, line: 40 }], true));
     assert_eq!(app.pane.search.as_ref().and_then(|search| search.current), Some(120));
-    assert_eq!(effects, [Effect::Fetch(Fetch::Around { job: id("b2c3d4e5"), offset: 120 })]);
+    assert_eq!(effects, [Effect::Load(LoaderCommand::Fetch(Fetch::Around { job: id("b2c3d4e5"), offset: 120 }))]);
 
     // Scrolled up to the file's middle: the first match the file has after it is final.
     let mut app = loaded(100, 30);
@@ -133,7 +133,7 @@ fn with_nothing_in_memory_after_the_cursor_the_whole_file_search_decides() {
         done: false,
     });
     assert_eq!(app.pane.search.as_ref().and_then(|search| search.current), Some(7_000));
-    assert_eq!(effects, [Effect::Fetch(Fetch::Around { job: id("b2c3d4e5"), offset: 7_000 })]);
+    assert_eq!(effects, [Effect::Load(LoaderCommand::Fetch(Fetch::Around { job: id("b2c3d4e5"), offset: 7_000 }))]);
 }
 
 #[test]
@@ -164,7 +164,10 @@ fn a_search_belongs_to_the_job_it_was_made_on() {
         effects
     };
     assert_eq!(app.pane.search.as_ref().map(|search| search.query().to_owned()), Some("reqwest".to_owned()));
-    assert!(effects.iter().any(|effect| matches!(effect, Effect::Search { job, .. } if *job == id("b2c3d4e5"))), "{effects:?}");
+    assert!(
+        effects.iter().any(|effect| matches!(effect, Effect::Load(LoaderCommand::Search { job, .. }) if *job == id("b2c3d4e5"))),
+        "{effects:?}"
+    );
     // Esc ends it for good.
     app.apply(Action::Back);
     app.apply(Action::Down);

@@ -13,7 +13,7 @@ use crate::jobs::{ApprovalPolicy, JobId, JobMeta, JobRecord, LineBlock, OutputLi
 
 use super::model::app::{Action, App, ConfirmKind, DataEvent, Effect, Focus, McpAuth, McpState, Mode, StatusFilter, TaskResult};
 use super::model::field::Edit;
-use super::model::message::Started;
+use super::model::message::{LoaderCommand, Started};
 use super::model::pane::Fetch;
 
 fn now() -> DateTime<Utc> {

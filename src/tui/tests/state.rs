@@ -10,7 +10,7 @@ fn first_listing_selects_the_newest_and_follows_it() {
         job("a1b2c3d4", "done", "q", 50, Some(3), Some(0)),
     ]));
     assert_eq!(app.selected, Some(id("b2c3d4e5")));
-    assert_eq!(effects, [Effect::Watch(Some(id("b2c3d4e5")))]);
+    assert_eq!(effects, [Effect::Load(LoaderCommand::Watch(Some(id("b2c3d4e5"))))]);
     assert!(app.pane.loading);
 }
 
@@ -18,8 +18,8 @@ fn first_listing_selects_the_newest_and_follows_it() {
 fn moving_the_selection_switches_the_output() {
     let mut app = loaded(100, 30);
     assert_eq!(app.selected, Some(id("b2c3d4e5")));
-    assert_eq!(app.apply(Action::Down), [Effect::Watch(Some(id("a1b2c3d4")))]);
-    assert_eq!(app.apply(Action::Last), [Effect::Watch(Some(id("f6a7b8c9")))]);
+    assert_eq!(app.apply(Action::Down), [Effect::Load(LoaderCommand::Watch(Some(id("a1b2c3d4"))))]);
+    assert_eq!(app.apply(Action::Last), [Effect::Load(LoaderCommand::Watch(Some(id("f6a7b8c9"))))]);
     assert!(app.apply(Action::Down).is_empty(), "the last row stays selected");
     app.apply(Action::First);
     assert_eq!(app.selected, Some(id("b2c3d4e5")));
@@ -74,7 +74,7 @@ fn delete_refuses_running_jobs_and_selects_the_neighbour() {
     assert!(matches!(&app.mode, Mode::Confirm(confirm) if confirm.kind == ConfirmKind::Delete));
     assert_eq!(app.apply(Action::Answer(true)), [Effect::Delete(id("c3d4e5f6"))]);
     let effects = app.apply_data(DataEvent::Removed(id("c3d4e5f6")));
-    assert_eq!(effects, [Effect::Watch(Some(id("d4e5f6a7")))]);
+    assert_eq!(effects, [Effect::Load(LoaderCommand::Watch(Some(id("d4e5f6a7"))))]);
     assert_eq!(app.jobs.len(), 5);
 }
 
@@ -141,13 +141,13 @@ fn scrolling_above_the_window_reads_older_lines() {
         OutputUpdate::Reset { tail: LineBlock { start: 5000, end: 5011, lines }, partial: None, file_len: 5011 },
     ));
     app.apply(Action::ToggleFocus);
-    assert_eq!(app.apply(Action::Up), [Effect::Fetch(Fetch::Older { job: job.clone(), before: 5000 })]);
+    assert_eq!(app.apply(Action::Up), [Effect::Load(LoaderCommand::Fetch(Fetch::Older { job: job.clone(), before: 5000 }))]);
     assert!(app.apply(Action::Up).is_empty(), "asked once");
     let older = vec![OutputLine { offset: 4990, text: "older".into() }];
     app.apply_data(DataEvent::Older(job.clone(), LineBlock { start: 4990, end: 5000, lines: older }));
     assert_eq!(app.pane.line(0), Some("older"));
     assert_eq!(app.pane.top, 1);
-    assert_eq!(app.apply(Action::First), [Effect::Fetch(Fetch::Start { job })]);
+    assert_eq!(app.apply(Action::First), [Effect::Load(LoaderCommand::Fetch(Fetch::Start { job }))]);
 }
 
 #[test]
@@ -292,7 +292,7 @@ fn zoom_copy_and_quit() {
 fn clicking_a_row_selects_it_and_clicking_the_output_focuses_it() {
     let mut app = loaded(100, 30);
     // Row 0 is the header line, row 1 the column titles, then the jobs.
-    assert_eq!(app.apply(Action::Click(20, 4)), [Effect::Watch(Some(id("c3d4e5f6")))]);
+    assert_eq!(app.apply(Action::Click(20, 4)), [Effect::Load(LoaderCommand::Watch(Some(id("c3d4e5f6"))))]);
     assert!(app.apply(Action::Click(20, 1)).is_empty(), "the titles select nothing");
     let output_row = crate::tui::model::layout::areas(&app).output.y + 2;
     app.apply(Action::Click(5, output_row));

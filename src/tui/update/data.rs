@@ -3,7 +3,7 @@
 use crate::jobs::JobRecord;
 
 use crate::tui::model::app::App;
-use crate::tui::model::message::{DataEvent, Effect};
+use crate::tui::model::message::{DataEvent, Effect, LoaderCommand};
 
 impl App {
     /// Takes in what the loader read.
@@ -60,7 +60,7 @@ impl App {
                 if self.selected.is_none() {
                     self.pane.select(None);
                     self.document = None;
-                    effects.push(Effect::Watch(None));
+                    effects.push(Effect::Load(LoaderCommand::Watch(None)));
                 }
                 effects
             }

@@ -5,7 +5,7 @@
 use crate::tui::model::app::App;
 use crate::tui::model::document::DocKind;
 use crate::tui::model::layout;
-use crate::tui::model::message::Effect;
+use crate::tui::model::message::{Effect, LoaderCommand};
 use crate::tui::model::pane::Fetch;
 use crate::tui::model::search::{Matcher, Search};
 use crate::tui::model::text;
@@ -44,11 +44,11 @@ impl App {
         }
         if beyond < 0 && pane.has_older() {
             pane.fetching = true;
-            return vec![Effect::Fetch(Fetch::Older { job, before: pane.start() })];
+            return vec![Effect::Load(LoaderCommand::Fetch(Fetch::Older { job, before: pane.start() }))];
         }
         if past_bottom && !pane.at_file_end {
             pane.fetching = true;
-            return vec![Effect::Fetch(Fetch::Newer { job, after: pane.end })];
+            return vec![Effect::Load(LoaderCommand::Fetch(Fetch::Newer { job, after: pane.end }))];
         }
         Vec::new()
     }
@@ -83,7 +83,7 @@ impl App {
         match pane.job.clone() {
             Some(job) if pane.has_older() => {
                 pane.fetching = true;
-                vec![Effect::Fetch(Fetch::Start { job })]
+                vec![Effect::Load(LoaderCommand::Fetch(Fetch::Start { job }))]
             }
             _ => Vec::new(),
         }
@@ -95,7 +95,7 @@ impl App {
         match pane.job.clone() {
             Some(job) if !pane.at_file_end => {
                 pane.fetching = true;
-                vec![Effect::Fetch(Fetch::Tail { job })]
+                vec![Effect::Load(LoaderCommand::Fetch(Fetch::Tail { job }))]
             }
             _ => Vec::new(),
         }
@@ -155,7 +155,7 @@ impl App {
         *search = Search::new(search.matcher.clone(), self.search_count);
         self.pane.refresh_search();
         let matcher = self.pane.search.as_ref().map(|search| search.matcher.clone());
-        matcher.map(|matcher| Effect::Search { job, id: self.search_count, matcher }).into_iter().collect()
+        matcher.map(|matcher| Effect::Load(LoaderCommand::Search { job, id: self.search_count, matcher })).into_iter().collect()
     }
 
     pub(super) fn jump_match(&mut self, forward: bool) -> Vec<Effect> {
@@ -208,7 +208,7 @@ impl App {
                 Some(job) => {
                     pane.jump_to = Some(offset);
                     pane.fetching = true;
-                    vec![Effect::Fetch(Fetch::Around { job, offset })]
+                    vec![Effect::Load(LoaderCommand::Fetch(Fetch::Around { job, offset }))]
                 }
                 None => Vec::new(),
             },
@@ -228,7 +228,7 @@ impl App {
         match (self.pane.job.clone(), self.cut_line_on_screen()) {
             (Some(job), Some(offset)) => {
                 self.flash = Some("reading the whole line…".to_owned());
-                vec![Effect::Fetch(Fetch::WholeLine { job, offset })]
+                vec![Effect::Load(LoaderCommand::Fetch(Fetch::WholeLine { job, offset }))]
             }
             _ => {
                 self.flash = Some("no cut line on screen (a cut line ends in \"… (N more bytes on this line)\")".to_owned());

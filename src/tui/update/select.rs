@@ -4,7 +4,7 @@
 
 use crate::jobs::JobId;
 use crate::tui::model::app::App;
-use crate::tui::model::message::Effect;
+use crate::tui::model::message::{Effect, LoaderCommand};
 
 impl App {
     /// Recomputes the filtered rows; keeps the selection when it is still shown,
@@ -43,7 +43,7 @@ impl App {
         // A view of another job would mislead: the output of the new one shows.
         self.document = None;
         self.dirty = true;
-        let mut effects = vec![Effect::Watch(id.clone())];
+        let mut effects = vec![Effect::Load(LoaderCommand::Watch(id.clone()))];
         effects.extend(self.search_file());
         effects
     }

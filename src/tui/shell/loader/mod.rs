@@ -24,8 +24,8 @@ use tokio_util::sync::CancellationToken;
 use crate::jobs::{FeedEvent, JobFeed, JobId, JobMeta, JobRecord, JobStore, LineBlock, OutputFollower, OutputUpdate, Scope, Subscription};
 
 use crate::tui::model::app::DataEvent;
+pub use crate::tui::model::message::LoaderCommand;
 use crate::tui::model::pane::{Fetch, PAGE_LINES, WINDOW_BYTES, WINDOW_LINES};
-use crate::tui::model::search::Matcher;
 
 mod scan;
 
@@ -39,19 +39,6 @@ pub(crate) const MAX_WHOLE_LINE: usize = 16 * 1024 * 1024;
 pub(crate) const DEBOUNCE: Duration = Duration::from_millis(8);
 /// Without a watch (the kernel's limit reached), how often everything is looked at.
 pub(crate) const UNWATCHED_RESCAN: Duration = Duration::from_secs(3);
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LoaderCommand {
-    /// Follow this job's output (or none).
-    Watch(Option<JobId>),
-    Fetch(Fetch),
-    /// Search the job's whole output (the results carry `id`); replaces any search.
-    Search {
-        job: JobId,
-        id: u64,
-        matcher: Matcher,
-    },
-}
 
 /// Starts the loader thread; it stops when `shutdown` is cancelled or the command
 /// channel closes.
