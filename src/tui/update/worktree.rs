@@ -7,22 +7,28 @@ use crate::jobs::{ApplyOptions, Engine, JobId};
 use crate::tui::model::app::{App, Confirm, ConfirmKind, Mode};
 
 impl App {
-    pub(super) fn ask_apply(&mut self) {
+    /// The selected job's id and record; else the footer says why there is none.
+    fn selected_meta(&mut self) -> Option<(JobId, crate::jobs::JobMeta)> {
         let Some(record) = self.selected_record() else {
             self.flash = Some("no job selected".to_owned());
-            return;
+            return None;
         };
-        let Ok(meta) = &record.meta else {
-            self.flash = Some(format!("job {} is corrupt", record.id));
-            return;
-        };
-        let id = record.id.clone();
+        match &record.meta {
+            Ok(meta) => Some((record.id.clone(), meta.clone())),
+            Err(_) => {
+                self.flash = Some(format!("job {} is corrupt", record.id));
+                None
+            }
+        }
+    }
+
+    pub(super) fn ask_apply(&mut self) {
+        let Some((id, meta)) = self.selected_meta() else { return };
         let problem = match &meta.details.change {
             _ if !meta.status.is_finished() => Some(format!("job {id} still runs: its change is frozen when it ends")),
             None => Some(format!("job {id} has no frozen change (it ran outside a git repository)")),
             Some(stat) if stat.patch_dropped => Some(format!("job {id}'s patch was too large to keep: merge its branch by hand")),
             Some(stat) if stat.files == 0 => Some(format!("job {id} changed nothing")),
-            Some(_) if meta.details.applied_at.is_some() => None,
             Some(_) => None,
         };
         if let Some(problem) = problem {
@@ -36,15 +42,7 @@ impl App {
     }
 
     pub(super) fn ask_discard(&mut self) {
-        let Some(record) = self.selected_record() else {
-            self.flash = Some("no job selected".to_owned());
-            return;
-        };
-        let Ok(meta) = &record.meta else {
-            self.flash = Some(format!("job {} is corrupt", record.id));
-            return;
-        };
-        let id = record.id.clone();
+        let Some((id, meta)) = self.selected_meta() else { return };
         let Some(worktree) = &meta.details.worktree else {
             self.flash = Some(format!("job {id} did not run in a worktree"));
             return;
