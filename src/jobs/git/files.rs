@@ -94,6 +94,41 @@ impl Repository {
         is_ref_name(name).then(|| name.to_owned())
     }
 
+    /// Whether its refs are kept in a reftable (binary files git alone reads), not as
+    /// files: then `HEAD` and branches are asked of git.
+    pub fn uses_reftable(&self) -> bool {
+        std::fs::symlink_metadata(self.common_dir.join("reftable")).is_ok()
+    }
+
+    /// Whether the ref `name` (`refs/heads/…`) exists, read from the files, no process
+    /// started: `None` when the files cannot say (refs kept in a reftable, a
+    /// `packed-refs` that cannot be read whole). A folder in the ref's place (branches
+    /// below the name) counts as taken: git could not make the ref either.
+    pub fn has_ref(&self, name: &str) -> Option<bool> {
+        if !is_ref_name(name) || self.uses_reftable() {
+            return None;
+        }
+        if std::fs::symlink_metadata(self.common_dir.join(name)).is_ok() {
+            return Some(true);
+        }
+        let file = match open_regular(&self.common_dir.join("packed-refs")) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Some(false),
+            Err(_) => return None,
+        };
+        let mut bytes = Vec::new();
+        file.take(MAX_PACKED_REFS + 1).read_to_end(&mut bytes).ok()?;
+        if bytes.len() as u64 > MAX_PACKED_REFS {
+            return None;
+        }
+        let listed = bytes.split(|&byte| byte == b'\n').any(|line| {
+            !line.starts_with(b"#")
+                && !line.starts_with(b"^")
+                && line.iter().position(|&byte| byte == b' ').is_some_and(|space| line[space + 1..].trim_ascii_end() == name.as_bytes())
+        });
+        Some(listed)
+    }
+
     /// The repository's own ignore patterns (`info/exclude`), when they can be read
     /// safely: git is not pointed at the repository's git directory, so they are
     /// handed on. Patterns are data; git runs nothing for them.

@@ -64,7 +64,11 @@ pub fn head(folder: &Path) -> Option<String> {
 /// Whether the tree has changes of its own (uncommitted or untracked files); `None`
 /// when git cannot say in time.
 pub async fn dirty(folder: &Path) -> Option<bool> {
-    let session = Session::open(folder).await.ok()?;
+    dirty_in(&Session::open(folder).await.ok()?).await
+}
+
+/// As [`dirty`], through a session already open.
+pub async fn dirty_in(session: &Session) -> Option<bool> {
     let printed = session.run(Query::Status, Limits { deadline: STATUS_DEADLINE, max_bytes: STATUS_BYTES }).await.ok()?;
     Some(printed.cut || !printed.bytes.is_empty())
 }

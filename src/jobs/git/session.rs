@@ -88,6 +88,10 @@ impl Session {
             return Err(GitError::ConfigTooLarge(CONFIG_LIMITS.max_bytes));
         }
         let listed = parse_config_list(&listed.bytes);
+        let head = match head {
+            None if repository.uses_reftable() => head_from_git(&repository, &inherited).await?,
+            head => head,
+        };
         let sha256 = match setting(&listed, "extensions.objectformat") {
             Some(format) => format.eq_ignore_ascii_case("sha256"),
             None => head.as_ref().is_some_and(ObjectId::is_sha256),
@@ -96,6 +100,28 @@ impl Session {
         let private = private_git_dir(&repository, head.as_ref(), sha256).map_err(GitError::Private)?;
         let index = repository.git_dir.join("index");
         Ok(Session { repository, head, settings, private, inherited, cwd: folder.to_owned(), index, scratch_objects: None })
+    }
+
+    /// A session of another working tree of the same repository, whose `HEAD` is
+    /// `head` (a worktree just made): the settings read for this one hold for it (they
+    /// are the repository's), so its configuration is not read again.
+    pub fn for_worktree(&self, folder: &Path, head: &ObjectId) -> Result<Session, GitError> {
+        let repository = Repository::find(folder).ok_or_else(|| GitError::NotARepository(folder.to_owned()))?;
+        if !repository.same_repository(&self.repository) {
+            return Err(GitError::NotARepository(folder.to_owned()));
+        }
+        let private = private_git_dir(&repository, Some(head), head.is_sha256()).map_err(GitError::Private)?;
+        let index = repository.git_dir.join("index");
+        Ok(Session {
+            repository,
+            head: Some(head.clone()),
+            settings: self.settings.clone(),
+            private,
+            inherited: self.inherited.clone(),
+            cwd: folder.to_owned(),
+            index,
+            scratch_objects: None,
+        })
     }
 
     /// The commit checked out, as read from `.git` when the session was opened.
@@ -197,6 +223,24 @@ impl Session {
             None => location.push(("GIT_OBJECT_DIRECTORY", objects.into())),
         }
         location
+    }
+}
+
+/// The commit checked out, asked of git (`rev-parse --verify HEAD`, which runs no
+/// program): for refs kept in a reftable, which are not files to read.
+async fn head_from_git(repository: &Repository, inherited: &[(OsString, OsString)]) -> Result<Option<ObjectId>, GitError> {
+    let asked = runner::run(Call {
+        name: "rev-parse",
+        argv: runner::argv(&[], RefCommand::Resolve("HEAD").args()),
+        env: runner::environment(inherited.iter().cloned(), &[("GIT_DIR", repository.git_dir.clone().into())]),
+        cwd: &repository.top,
+        limits: CONFIG_LIMITS,
+    })
+    .await;
+    match asked {
+        Ok(printed) => Ok(ObjectId::parse(String::from_utf8_lossy(&printed.bytes).trim())),
+        Err(GitError::Failed { .. }) => Ok(None),
+        Err(err) => Err(err),
     }
 }
 

@@ -78,19 +78,9 @@ pub struct Worktree {
 }
 
 /// Makes the worktree `plan` describes, or nothing at all. Whether the origin has
-/// changes of its own is asked of git meanwhile (it reads the whole tree).
+/// changes of its own is asked of git meanwhile (it reads the whole tree), through the
+/// same session: the repository's configuration is read once for both.
 pub async fn make(plan: WorktreePlan<'_>, budget: Budget) -> Result<Worktree, WorktreeError> {
-    let origin_folder = plan.origin.to_owned();
-    let (made, origin_dirty) = tokio::join!(make_only(plan, budget), async {
-        match Repository::find(&origin_folder) {
-            Some(_) => super::dirty(&origin_folder).await,
-            None => None,
-        }
-    });
-    made.map(|made| Worktree { origin_dirty, ..made })
-}
-
-async fn make_only(plan: WorktreePlan<'_>, budget: Budget) -> Result<Worktree, WorktreeError> {
     let Some(repository) = Repository::find(plan.origin) else {
         return Err(if looks_bare(plan.origin) {
             WorktreeError::Bare(plan.origin.to_owned())
@@ -102,27 +92,32 @@ async fn make_only(plan: WorktreePlan<'_>, budget: Budget) -> Result<Worktree, W
         GitError::NotARepository(path) => WorktreeError::NotARepository(path),
         other => WorktreeError::Git(other),
     })?;
+    let (made, origin_dirty) = tokio::join!(make_only(&plan, &repository, &origin, budget), super::dirty_in(&origin));
+    made.map(|made| Worktree { origin_dirty, ..made })
+}
+
+async fn make_only(plan: &WorktreePlan<'_>, repository: &Repository, origin: &Session, budget: Budget) -> Result<Worktree, WorktreeError> {
     let base = match plan.base {
         None => origin.head().cloned().ok_or_else(|| WorktreeError::NoCommits(repository.top.clone()))?,
         Some(revision) if !is_revision(revision) => return Err(WorktreeError::BadBase(revision.to_owned())),
-        Some(revision) => resolve(&origin, revision, budget).await?.ok_or_else(|| WorktreeError::UnknownBase(revision.to_owned()))?,
+        Some(revision) => resolve(origin, revision, budget).await?.ok_or_else(|| WorktreeError::UnknownBase(revision.to_owned()))?,
     };
-    let branch = free_branch(&origin, plan.id, budget).await?;
+    let branch = free_branch(repository, origin, plan.id, budget).await?;
     if std::fs::symlink_metadata(&plan.path).is_ok() {
-        return Err(WorktreeError::FolderTaken(plan.path));
+        return Err(WorktreeError::FolderTaken(plan.path.clone()));
     }
     if let Some(parent) = plan.path.parent() {
         std::fs::create_dir_all(parent).map_err(|source| WorktreeError::Io { path: parent.to_owned(), source })?;
     }
     let made = origin.refs(RefCommand::AddWorktree { path: &plan.path, branch: &branch, commit: &base }, budget.limits(64 * 1024)).await;
     if let Err(err) = made {
-        take_back(&origin, &plan.path, &branch, budget).await;
+        take_back(origin, &plan.path, &branch, budget).await;
         return Err(err.into());
     }
-    match fill(&plan, &repository, &base, budget).await {
-        Ok(run_folder) => Ok(Worktree { path: plan.path, run_folder, branch, base, origin_dirty: None }),
+    match fill(plan, repository, origin, &base, budget).await {
+        Ok(run_folder) => Ok(Worktree { path: plan.path.clone(), run_folder, branch, base, origin_dirty: None }),
         Err(err) => {
-            take_back(&origin, &plan.path, &branch, budget).await;
+            take_back(origin, &plan.path, &branch, budget).await;
             Err(err)
         }
     }
@@ -130,8 +125,14 @@ async fn make_only(plan: WorktreePlan<'_>, budget: Budget) -> Result<Worktree, W
 
 /// Writes the base's files into the registered worktree, copies the listed files, and
 /// finds the folder the agent runs in.
-async fn fill(plan: &WorktreePlan<'_>, repository: &Repository, base: &ObjectId, budget: Budget) -> Result<PathBuf, WorktreeError> {
-    let session = Session::open(&plan.path).await?;
+async fn fill(
+    plan: &WorktreePlan<'_>,
+    repository: &Repository,
+    origin: &Session,
+    base: &ObjectId,
+    budget: Budget,
+) -> Result<PathBuf, WorktreeError> {
+    let session = origin.for_worktree(&plan.path, base)?;
     session.change(Change::CheckOut(base), budget.limits(64 * 1024 * 1024)).await?;
     for relative in plan.copy {
         copy_listed(&repository.top, &plan.path, relative)?;
@@ -142,12 +143,18 @@ async fn fill(plan: &WorktreePlan<'_>, repository: &Repository, base: &ObjectId,
     Ok(run_folder)
 }
 
-/// `codex-async/<id>`, or with the first free suffix (`-2`, `-3`, …).
-async fn free_branch(origin: &Session, id: &str, budget: Budget) -> Result<String, WorktreeError> {
+/// `codex-async/<id>`, or with the first free suffix (`-2`, `-3`, …). The refs are read
+/// from the files when they can say; else git is asked.
+async fn free_branch(repository: &Repository, origin: &Session, id: &str, budget: Budget) -> Result<String, WorktreeError> {
     let first = format!("{BRANCH_PREFIX}{id}");
     for suffix in 1..=MAX_SUFFIX {
         let name = if suffix == 1 { first.clone() } else { format!("{first}-{suffix}") };
-        if resolve(origin, &format!("refs/heads/{name}"), budget).await?.is_none() {
+        let reference = format!("refs/heads/{name}");
+        let taken = match repository.has_ref(&reference) {
+            Some(taken) => taken,
+            None => resolve(origin, &reference, budget).await?.is_some(),
+        };
+        if !taken {
             return Ok(name);
         }
     }

@@ -103,6 +103,41 @@ async fn a_taken_branch_name_gets_a_suffix() {
 }
 
 #[tokio::test]
+async fn taken_branches_are_read_from_loose_and_packed_refs_alike() {
+    let (dir, repo) = scene();
+    // Loose, then packed (`pack-refs` moves every branch into packed-refs), then a
+    // folder of branches in the name's place: each is taken, as git would find.
+    git(&repo, &["branch", "codex-async/job2"]);
+    git(&repo, &["branch", "codex-async/job2-2"]);
+    git(&repo, &["pack-refs", "--all"]);
+    git(&repo, &["branch", "codex-async/job2-3/below"]);
+    let repository = super::Repository::find(&repo).unwrap();
+    assert_eq!(repository.has_ref("refs/heads/codex-async/job2"), Some(true), "packed");
+    assert_eq!(repository.has_ref("refs/heads/codex-async/job2-3"), Some(true), "a folder of branches");
+    assert_eq!(repository.has_ref("refs/heads/codex-async/job2-4"), Some(false));
+    assert_eq!(repository.has_ref("refs/heads/../../config"), None, "not a ref name");
+    let made = make(plan(&repo, dir.path(), "job2", &[]), budget()).await.unwrap();
+    assert_eq!(made.branch, "codex-async/job2-4");
+}
+
+#[tokio::test]
+async fn refs_in_a_reftable_are_asked_of_git() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    git(&repo, &["init", "-q", "--ref-format=reftable", "-b", "main"]);
+    std::fs::write(repo.join("a.txt"), "one\n").unwrap();
+    git(&repo, &["add", "a.txt"]);
+    git(&repo, &["commit", "-q", "-m", "one"]);
+    git(&repo, &["branch", "codex-async/job3"]);
+    let repository = super::Repository::find(&repo).unwrap();
+    assert_eq!(repository.has_ref("refs/heads/main"), None, "the files cannot say");
+    let made = make(plan(&repo, dir.path(), "job3", &[]), budget()).await.unwrap();
+    assert_eq!(made.branch, "codex-async/job3-2");
+    assert_eq!(std::fs::read_to_string(made.path.join("a.txt")).unwrap(), "one\n");
+}
+
+#[tokio::test]
 async fn a_copy_that_is_refused_takes_back_the_whole_worktree() {
     let (dir, repo) = scene();
     let outside = dir.path().join("outside");
