@@ -43,6 +43,10 @@ pub enum JobError {
     #[error("{what} is refused under the policy ceiling '{ceiling}': {reason}")]
     AboveCeiling { what: String, ceiling: &'static str, reason: String },
 
+    /// The worktree a job was to run in could not be made (nothing was left).
+    #[error("{0}")]
+    Unplaced(String),
+
     #[error("could not start the job's supervisor: {0}")]
     Supervisor(String),
 

@@ -42,6 +42,7 @@ use crate::jobs::{JobError, JobId, JobMeta, JobStore, Result, StartRequest, Star
 fn refuse<T>(err: JobError) -> Result<T> {
     match &err {
         JobError::IdTaken(taken) => answer(&SupervisorAnswer::Taken { taken: taken.clone() }),
+        JobError::Unplaced(unplaced) => answer(&SupervisorAnswer::Unplaced { unplaced: unplaced.clone() }),
         other => answer(&SupervisorAnswer::Failed { failed: other.to_string() }),
     }
     Err(err)
@@ -65,7 +66,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
             let mut start = *start;
             placed = match isolation::place_job(&id, &mut start).await {
                 Ok(placed) => placed,
-                Err(reason) => return refuse(JobError::BadRequest(reason)),
+                Err(reason) => return refuse(JobError::Unplaced(reason)),
             };
             take_new(&store, &id, &staging, start, placed.as_ref())
         }

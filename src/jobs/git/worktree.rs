@@ -44,6 +44,8 @@ pub enum WorktreeError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path}: No space left on device: the disk that holds the worktree is full ({reason})", path = .path.display())]
+    DiskFull { path: PathBuf, reason: String },
     #[error("worktree_copy {path:?}: {reason}")]
     Copy { path: String, reason: String },
     #[error("making the worktree: {0}")]
@@ -117,10 +119,23 @@ async fn make_only(plan: &WorktreePlan<'_>, repository: &Repository, origin: &Se
     match fill(plan, repository, origin, &base, budget).await {
         Ok(run_folder) => Ok(Worktree { path: plan.path.clone(), run_folder, branch, base, origin_dirty: None }),
         Err(err) => {
+            // Judged before the half-made tree is taken back (which frees its room).
+            let err =
+                if disk_full(&plan.path) { WorktreeError::DiskFull { path: plan.path.clone(), reason: err.to_string() } } else { err };
             take_back(origin, &plan.path, &branch, budget).await;
             Err(err)
         }
     }
+}
+
+/// Whether the disk that holds `path` has run out of room or of files: what a
+/// checkout that failed there most likely met (git says only that it could not write).
+fn disk_full(path: &Path) -> bool {
+    /// Less room than this left counts as full: the file git could not write was larger.
+    const NEARLY_NOTHING: u64 = 1024 * 1024;
+    let Ok(disk) = nix::sys::statvfs::statvfs(path) else { return false };
+    let room = disk.blocks_available().saturating_mul(disk.fragment_size());
+    room < NEARLY_NOTHING || (disk.files() > 0 && disk.files_available() == 0)
 }
 
 /// Writes the base's files into the registered worktree, copies the listed files, and

@@ -74,6 +74,11 @@ pub enum SupervisorAnswer {
     Failed {
         failed: String,
     },
+    /// The job's place (its worktree) could not be made: the message says why, and
+    /// nothing was left.
+    Unplaced {
+        unplaced: String,
+    },
 }
 
 /// Starts a job through `launcher __supervise` (this binary) and returns its start
@@ -215,6 +220,7 @@ impl Sent {
             Ok(SupervisorAnswer::Started(view)) => Ok(view),
             Ok(SupervisorAnswer::Taken { .. }) => Err(JobError::IdTaken(request.job_id().to_owned())),
             Ok(SupervisorAnswer::Failed { failed }) => Err(JobError::Supervisor(failed)),
+            Ok(SupervisorAnswer::Unplaced { unplaced }) => Err(JobError::Unplaced(unplaced)),
             Err(problem) => {
                 abandon(store, request, self.supervisor_pid);
                 Err(JobError::Supervisor(problem))
