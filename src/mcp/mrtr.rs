@@ -69,6 +69,13 @@ pub fn take_answer(
     let Some(response) = responses.and_then(|responses| responses.get(&input_key(&state.job_id, state.number))) else {
         return Ok(false);
     };
+    record(engine, job_id, state.number, response)
+}
+
+/// Records the person's answer `response` (an `elicitation/create` result) to request
+/// `number` of job `job_id`. Whether they dismissed the form (`cancel`): nothing is
+/// recorded then.
+pub fn record(engine: &Engine, job_id: &str, number: u32, response: &Value) -> Result<bool, McpError> {
     let content = response.get("content");
     let field = |name: &str| content.and_then(|content| content.get(name)).and_then(Value::as_str);
     let (decision, always) = match (response.get("action").and_then(Value::as_str), field("decision")) {
@@ -79,16 +86,22 @@ pub fn take_answer(
         _ => return Err(McpError::invalid_params("the elicitation's answer has no decision: allow, deny or always", None)),
     };
     let answer = ApprovalAnswer::new(decision, field("message"), always, Answerer::Mcp);
-    match engine.approve(job_id, Some(state.number), answer) {
+    match engine.approve(job_id, Some(number), answer) {
         // Someone answered first, or the job ended: the wait reports what happened.
         Ok(_) | Err(crate::jobs::JobError::AlreadyAnswered { .. }) | Err(crate::jobs::JobError::BadRequest(_)) => Ok(false),
         Err(err) => Err(McpError::internal_error(err.to_string(), None)),
     }
 }
 
-/// `input_required` for a wait that returned because its job asks; `None` otherwise.
-pub fn ask(codec: &RequestStateCodec, waited: &CallToolResult) -> Option<InputRequiredResult> {
-    let view = waited.structured_content.as_ref()?;
+/// The request number an input key of job `job_id` names (`approval-<job>-<n>`).
+pub fn request_number(job_id: &str, key: &str) -> Option<u32> {
+    key.strip_prefix("approval-")?.strip_prefix(job_id)?.strip_prefix('-')?.parse().ok()
+}
+
+/// The `elicitation/create` request that asks a person about the approval `view` (a
+/// job as `codex_poll` shows it) waits for, under its input key; `None` when the job
+/// waits for nothing.
+pub fn elicitation(view: &Value) -> Option<(String, u32, Value)> {
     let approval = view.get("approval")?;
     let job_id = view.get("job_id")?.as_str()?;
     let number = u32::try_from(approval.get("number")?.as_u64()?).ok()?;
@@ -97,19 +110,28 @@ pub fn ask(codec: &RequestStateCodec, waited: &CallToolResult) -> Option<InputRe
     let what = ["command", "file_path", "path", "url"].iter().find_map(|name| input.get(*name).and_then(Value::as_str));
     let shown: String = what.map_or_else(|| input.to_string(), str::to_owned).chars().take(2_000).collect();
     let message = format!("Job {job_id} asks to run {tool}: {shown}\nAllow it?");
+    let request = json!({"method": "elicitation/create", "params": {
+        "mode": "form",
+        "message": message,
+        "requestedSchema": {"type": "object", "properties": {
+            "decision": {"type": "string", "title": "Decision", "enum": ["allow", "deny", "always"],
+                "description": "allow once, deny, or allow this tool for the rest of the job"},
+            "message": {"type": "string", "title": "Message to the agent", "description": "Optional: why, or what to do instead"}
+        }, "required": ["decision"]}
+    }});
+    Some((input_key(job_id, number), number, request))
+}
+
+/// `input_required` for a wait that returned because its job asks; `None` otherwise.
+pub fn ask(codec: &RequestStateCodec, waited: &CallToolResult) -> Option<InputRequiredResult> {
+    let view = waited.structured_content.as_ref()?;
+    let job_id = view.get("job_id")?.as_str()?;
+    let (key, number, request) = elicitation(view)?;
     let options = SealOptions::new().associated_data(job_id.as_bytes()).ttl(STATE_TTL);
     let state = codec.seal_json_with(&State { job_id: job_id.to_owned(), number }, &options).ok()?;
     let result = json!({
         "resultType": "input_required",
-        "inputRequests": {input_key(job_id, number): {"method": "elicitation/create", "params": {
-            "mode": "form",
-            "message": message,
-            "requestedSchema": {"type": "object", "properties": {
-                "decision": {"type": "string", "title": "Decision", "enum": ["allow", "deny", "always"],
-                    "description": "allow once, deny, or allow this tool for the rest of the job"},
-                "message": {"type": "string", "title": "Message to the agent", "description": "Optional: why, or what to do instead"}
-            }, "required": ["decision"]}
-        }}},
+        "inputRequests": {key: request},
         "requestState": state,
     });
     serde_json::from_value(result).map_err(|err| tracing::warn!(%err, "building input_required")).ok()

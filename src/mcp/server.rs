@@ -215,19 +215,21 @@ impl ServerHandler for McpServer {
         subscriptions::listen(&self.inner.hub, &self.inner.legacy, context).await
     }
 
-    async fn get_task(&self, request: GetTaskParams, _context: RequestContext<RoleServer>) -> Result<GetTaskResult, McpError> {
+    async fn get_task(&self, request: GetTaskParams, context: RequestContext<RoleServer>) -> Result<GetTaskResult, McpError> {
         let engine = self.inner.engine.clone();
-        let task = tokio::task::spawn_blocking(move || tasks::detailed(&engine, &request.task_id))
+        let asks = mrtr::supported(&context);
+        let task = tokio::task::spawn_blocking(move || tasks::detailed_for(&engine, &request.task_id, asks))
             .await
             .map_err(|err| McpError::internal_error(err.to_string(), None))??;
         Ok(GetTaskResult::new(task))
     }
 
     async fn update_task(&self, request: UpdateTaskParams, _context: RequestContext<RoleServer>) -> Result<(), McpError> {
-        // Acknowledged for a known task (the extension's MUST); responses to nothing the
-        // task asked are ignored.
-        tasks::detailed(&self.inner.engine, &request.task_id)?;
-        Ok(())
+        // The answers to the approvals an `input_required` task asked for.
+        let engine = self.inner.engine.clone();
+        tokio::task::spawn_blocking(move || tasks::update(&engine, &request.task_id, &request.input_responses))
+            .await
+            .map_err(|err| McpError::internal_error(err.to_string(), None))?
     }
 
     async fn cancel_task(&self, request: CancelTaskParams, _context: RequestContext<RoleServer>) -> Result<(), McpError> {

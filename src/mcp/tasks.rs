@@ -5,7 +5,9 @@
 //! restart of the server; `tasks/cancel` cancels the job.
 //!
 //! States: pending or running → `working` (the status message says what the agent does
-//! now, or the queue position); done → `completed` with the `codex_poll` result; error
+//! now, or the queue position), or `input_required` while the job waits for an approval
+//! and the client can ask its own user (the question as an `elicitation/create`, the
+//! answer through `tasks/update`); done → `completed` with the `codex_poll` result; error
 //! → `completed` too, the result marked `isError` (the extension keeps `failed` for a
 //! JSON-RPC error, and the tool call itself went well: the job is what failed);
 //! cancelled → `cancelled`.
@@ -17,7 +19,8 @@ use std::time::Duration;
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
-    CallToolResult, DetailedTask, JsonObject, Notification, ServerNotification, Task, TaskPayload, TaskStatusNotificationParams,
+    CallToolResult, DetailedTask, InputRequest, InputRequests, InputResponses, JsonObject, Notification, ServerNotification, Task,
+    TaskPayload, TaskStatusNotificationParams,
 };
 use rmcp::service::{Peer, RoleServer};
 use serde_json::Value;
@@ -30,6 +33,12 @@ const POLL_INTERVAL_MS: u64 = 2_000;
 
 /// The task of a job, from its record.
 pub fn detailed(engine: &Engine, raw_id: &str) -> Result<DetailedTask, McpError> {
+    detailed_for(engine, raw_id, false)
+}
+
+/// As [`detailed`], for a client that `asks` its own user: a job that waits for an
+/// approval is then `input_required`, with the question as an `elicitation/create`.
+pub fn detailed_for(engine: &Engine, raw_id: &str, asks: bool) -> Result<DetailedTask, McpError> {
     let unknown = || McpError::invalid_params(format!("unknown task: {raw_id} (a task's id is its job's whole id)"), None);
     let view = engine.poll(raw_id, TAIL_LINES).map_err(|err| match err {
         JobError::NotFound(_) | JobError::InvalidId(_) | JobError::Ambiguous { .. } => unknown(),
@@ -38,10 +47,10 @@ pub fn detailed(engine: &Engine, raw_id: &str) -> Result<DetailedTask, McpError>
     if view.job_id != raw_id {
         return Err(unknown());
     }
-    Ok(from_view(view))
+    Ok(from_view(view, asks))
 }
 
-fn from_view(view: PollView) -> DetailedTask {
+fn from_view(view: PollView, asks: bool) -> DetailedTask {
     let created = view.details.created_at.or(view.started_at).map(|at| at.to_string()).unwrap_or_default();
     let updated = view.finished_at.or(view.started_at).map(|at| at.to_string()).unwrap_or_else(|| created.clone());
     // A job is kept until someone removes it: no time limit of its own.
@@ -61,12 +70,33 @@ fn from_view(view: PollView) -> DetailedTask {
         task = task.with_status_message(message);
     }
     let payload = match view.status {
+        Status::Running if asks => input_required(&view).unwrap_or(TaskPayload::Working),
         Status::Pending | Status::Running | Status::Paused => TaskPayload::Working,
         Status::Cancelled => TaskPayload::Cancelled,
         Status::Done => TaskPayload::Completed { result: poll_result(&view, false) },
         Status::Error => TaskPayload::Completed { result: poll_result(&view, true) },
     };
     DetailedTask::new(task, payload)
+}
+
+/// `input_required` with the approval the job waits for, if it waits for one.
+fn input_required(view: &PollView) -> Option<TaskPayload> {
+    let (key, _, request) = super::mrtr::elicitation(&serde_json::to_value(view).ok()?)?;
+    let request: InputRequest = serde_json::from_value(request).map_err(|err| tracing::warn!(%err, "building an input request")).ok()?;
+    Some(TaskPayload::InputRequired { input_requests: InputRequests::from([(key, request)]) })
+}
+
+/// Records the answers a client gives to what task `task_id` asked (`tasks/update`):
+/// each key must name one of the task's approval requests; the first answer to a
+/// request counts, as from `codex_approve`.
+pub fn update(engine: &Engine, task_id: &str, responses: &InputResponses) -> Result<(), McpError> {
+    detailed(engine, task_id)?;
+    for (key, response) in responses {
+        let number = super::mrtr::request_number(task_id, key)
+            .ok_or_else(|| McpError::invalid_params(format!("{key:?} is not an input request of task {task_id}"), None))?;
+        super::mrtr::record(engine, task_id, number, response)?;
+    }
+    Ok(())
 }
 
 /// What `codex_poll` returns for the job, as the task's result; a job that ended in

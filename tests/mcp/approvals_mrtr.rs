@@ -19,7 +19,7 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::{ClientHandler, ClientLifecycleMode, ClientServiceExt, RoleClient};
 use serde_json::{Value, json};
 
-/// A 2026-07-28 client, with or without `elicitation`.
+/// A 2026-07-28 client that takes tasks, with or without `elicitation`.
 #[derive(Clone)]
 struct Modern {
     elicitation: bool,
@@ -29,6 +29,9 @@ impl ClientHandler for Modern {
     fn get_info(&self) -> ClientConfig {
         let capabilities: ClientCapabilities =
             serde_json::from_value(if self.elicitation { json!({"elicitation": {}}) } else { json!({}) }).unwrap();
+        // Both take tasks (a job it starts is a task; `tasks/get` needs the extension).
+        let mut capabilities = capabilities;
+        capabilities.extensions = Some(serde_json::from_value(json!({"io.modelcontextprotocol/tasks": {}})).unwrap());
         ClientConfig::new(capabilities, Implementation::new("mrtr-test", "1"))
     }
 }
@@ -134,4 +137,48 @@ async fn a_client_that_can_ask_its_user_gets_input_required_and_answers_in_the_r
         assert!(home.run(&["cancel", job]).status.success());
     }
     wait_until("the jobs to end", Duration::from_secs(30), || home.status(&id) != "running" && home.status(&other) != "running");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_that_waits_for_approval_is_input_required_and_tasks_update_answers_it() {
+    use rmcp::model::{GetTaskParams, TaskPayload, UpdateTaskParams};
+    let home = TestHome::new();
+    let server = HttpServerProcess::spawn(&home, &[]);
+    let id = asking_job(&home);
+    let number = ask(&home, &id, "cargo publish");
+    let client = connect(&server, true).await;
+    let task = |client: &RunningService<RoleClient, Modern>| {
+        let peer = client.peer().clone();
+        let id = id.clone();
+        async move { peer.get_task(GetTaskParams::new(id)).await.expect("tasks/get").task }
+    };
+
+    let asked = task(&client).await;
+    let TaskPayload::InputRequired { input_requests } = &asked.payload else { panic!("expected input_required, got {asked:?}") };
+    let key = format!("approval-{id}-{number}");
+    let InputRequest::Elicitation(elicit) = &input_requests[&key] else { panic!("expected an elicitation: {input_requests:?}") };
+    assert!(serde_json::to_value(elicit).unwrap()["params"]["message"].as_str().unwrap().contains("Bash: cargo publish"));
+
+    // Without elicitation the task is only working (its message says what it waits for).
+    let plain = task(&connect(&server, false).await).await;
+    assert!(matches!(plain.payload, TaskPayload::Working), "{plain:?}");
+    assert!(plain.task.status_message.unwrap_or_default().contains("waiting for approval"));
+
+    // An answer to something the task did not ask is refused and records nothing.
+    let stray: rmcp::model::InputResponses =
+        serde_json::from_value(json!({format!("approval-{id}-99x"): {"action": "accept", "content": {"decision": "allow"}}})).unwrap();
+    assert!(client.peer().update_task(UpdateTaskParams::new(id.clone(), stray)).await.is_err());
+    let answer_file = home.job_dir(&id).join(format!("approval-{number}.answer.json"));
+    assert!(!answer_file.exists());
+
+    let allow: rmcp::model::InputResponses =
+        serde_json::from_value(json!({key: {"action": "accept", "content": {"decision": "allow"}}})).unwrap();
+    client.peer().update_task(UpdateTaskParams::new(id.clone(), allow)).await.expect("tasks/update");
+    let answer: Value = serde_json::from_slice(&std::fs::read(&answer_file).unwrap()).unwrap();
+    assert_eq!((answer["decision"].as_str(), answer["by"].as_str()), (Some("allow"), Some("mcp")));
+    wait_until("the request to be taken", Duration::from_secs(20), || home.meta(&id).get("approval").is_none());
+    assert!(matches!(task(&client).await.payload, TaskPayload::Working), "answered: working again");
+
+    assert!(home.run(&["cancel", &id]).status.success());
+    wait_until("the job to end", Duration::from_secs(30), || home.status(&id) != "running");
 }
