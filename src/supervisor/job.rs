@@ -357,8 +357,11 @@ fn record_result(
 ) -> Result<()> {
     let (exit_code, signal) = ended.exit();
     // A cancel counts if it began before the agent ended and the agent did not succeed
-    // regardless (it finished its work as the request came).
-    let cancelled = ended.cancelled_by.is_some() && exit_code != 0;
+    // regardless (it finished its work as the request came). An agent that exits 0 with
+    // a failure in its stream as the cancel comes (Claude Code's "interrupted" result)
+    // did not succeed: the cancel ended it.
+    let succeeded = exit_code == 0 && observed.failure.is_none();
+    let cancelled = ended.cancelled_by.is_some() && !succeeded;
     // An agent whose stream says the run failed failed, whatever its exit status.
     let failed_in_stream = exit_code == 0 && !cancelled && observed.failure.is_some();
     let change = |meta: &mut JobMeta| {

@@ -177,6 +177,18 @@ fn an_agent_that_succeeds_as_the_cancel_arrives_keeps_its_result() {
 }
 
 #[test]
+fn an_agent_that_reports_a_failure_as_the_cancel_arrives_is_cancelled() {
+    let home = TestHome::new();
+    let id = home.start("fail-on-int say:ready sleep:300");
+    wait_until("the agent to run", SETTLE, || home.output(&id).contains("ready"));
+    let result = json(&home.run(&["cancel", &id, "--grace", "2", "--json"]));
+    let meta = home.meta(&id);
+    assert_eq!(meta["exit_code"], 0, "{meta}");
+    assert_eq!(meta["status"], "cancelled", "an interrupted run is the cancel's doing, not an error: {meta}");
+    assert_eq!(result["status"], "cancelled");
+}
+
+#[test]
 fn the_supervisor_has_its_own_session_and_no_terminal() {
     let home = TestHome::new();
     let id = home.start("say:ready sleep:300");
