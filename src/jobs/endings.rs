@@ -1,6 +1,7 @@
 //! Every ending reported once: the cursor behind `codex_await_any` without `job_ids`.
 //!
-//! A caller (one MCP session) keeps an [`EndCursor`]. Each call of `Engine::next_ending`
+//! A caller (one MCP session, or a client without one through the cursor's token) keeps
+//! an [`EndCursor`]. Each call of `Engine::next_ending`
 //! returns a job that ended since the cursor began and was not reported yet — one that
 //! ended while the caller was busy with another result included — or waits for the next
 //! ending of any job, those started meanwhile included. Finding candidates costs a
@@ -9,6 +10,9 @@
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
 
 use super::error::Result;
 use super::record::id::JobId;
@@ -56,6 +60,53 @@ impl EndCursor {
             let horizon = self.horizon;
             self.reported.retain(|_, ended| *ended >= horizon);
         }
+    }
+}
+
+/// The most bytes a cursor token may have (a token carries a few recent ids).
+const MAX_TOKEN: usize = 64 * 1024;
+/// What a cursor token starts with (its format's version).
+const TOKEN_PREFIX: &str = "c1.";
+
+/// A cursor as a caller without a session keeps it: what it has seen.
+#[derive(Serialize, Deserialize)]
+struct Token {
+    /// The horizon, in microseconds since the Unix epoch.
+    since: i64,
+    /// Reported endings not older than the horizon: id and when it ended (µs).
+    seen: Vec<(String, i64)>,
+}
+
+impl EndCursor {
+    /// The cursor as an opaque token a caller hands back to go on where it was (a
+    /// client without a session, or a new session). It holds no secret: a changed token
+    /// only changes which endings its bearer is told about.
+    pub fn to_token(&self) -> String {
+        let micros = |at: SystemTime| at.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |since| since.as_micros() as i64);
+        let token =
+            Token { since: micros(self.horizon), seen: self.reported.iter().map(|(id, ended)| (id.to_string(), micros(*ended))).collect() };
+        let json = serde_json::to_vec(&token).unwrap_or_default();
+        format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json))
+    }
+
+    /// The cursor a token from [`EndCursor::to_token`] describes.
+    pub fn from_token(token: &str) -> std::result::Result<EndCursor, String> {
+        let refused = || format!("the cursor {:?} is not one codex_await_any gave", token.chars().take(40).collect::<String>());
+        if token.len() > MAX_TOKEN {
+            return Err(refused());
+        }
+        let encoded = token.strip_prefix(TOKEN_PREFIX).ok_or_else(refused)?;
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded).map_err(|_| refused())?;
+        let token: Token = serde_json::from_slice(&json).map_err(|_| refused())?;
+        let at = |micros: i64| u64::try_from(micros).ok().map(|micros| SystemTime::UNIX_EPOCH + Duration::from_micros(micros));
+        // A horizon in the future would hide endings still to come: now at the latest.
+        let horizon = at(token.since).ok_or_else(refused)?.min(SystemTime::now());
+        let mut reported = HashMap::new();
+        for (id, ended) in token.seen {
+            let id = JobId::parse(&id).map_err(|_| refused())?;
+            reported.insert(id, at(ended).ok_or_else(refused)?);
+        }
+        Ok(EndCursor { horizon, reported })
     }
 }
 

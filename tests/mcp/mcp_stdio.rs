@@ -461,3 +461,33 @@ fn unread_bytes(fd: &std::os::fd::OwnedFd) -> usize {
     assert_eq!(status, 0, "FIONREAD");
     usize::try_from(unread).unwrap_or(0)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn await_any_goes_on_from_a_cursor_across_sessions() {
+    let home = TestHome::new();
+    let (client, _notes) = stdio_client(&home, &[]).await;
+    let cwd = home.path().to_str().unwrap();
+    let first = ok(&call(&client, "codex_start", json!({"prompt": "exit:0", "cwd": cwd})).await);
+    let ended = ok(&call(&client, "codex_await_any", json!({"timeout_seconds": 20})).await);
+    assert_eq!(ended["job_id"], first["job_id"]);
+    let cursor = ended["cursor"].as_str().expect("an answer without job_ids has a cursor").to_owned();
+    client.cancel().await.unwrap();
+
+    // A job ends while no session is open; a new session handed the cursor reports it
+    // (its own cursor would begin now), and never the first one again.
+    let second = home.start("exit:4");
+    home.wait_for_status(&second, "error", Duration::from_secs(20));
+    let (client, _notes) = stdio_client(&home, &[]).await;
+    let ended = ok(&call(&client, "codex_await_any", json!({"timeout_seconds": 20, "cursor": cursor})).await);
+    assert_eq!(ended["job_id"], second.as_str(), "{ended}");
+    let cursor = ended["cursor"].as_str().unwrap().to_owned();
+    let message = support::mcp::err(&call(&client, "codex_await_any", json!({"timeout_seconds": 5, "cursor": cursor})).await);
+    assert!(message.contains("no job is running"), "every ending was reported once: {message}");
+
+    // A cursor it did not give is refused with a clear error.
+    for forged in ["nonsense", "c1.!!!", "c1.eyJzaW5jZSI6MX0"] {
+        let message = support::mcp::err(&call(&client, "codex_await_any", json!({"cursor": forged})).await);
+        assert!(message.contains("is not one codex_await_any gave"), "{forged}: {message}");
+    }
+    client.cancel().await.unwrap();
+}
