@@ -91,6 +91,11 @@ impl McpServer {
         self.inner.settings.max_wait
     }
 
+    /// How tasks are shown to this call's client.
+    fn shown(&self, context: &RequestContext<RoleServer>) -> tasks::Shown {
+        tasks::Shown { asks: mrtr::supported(context), retention: self.inner.settings.retention }
+    }
+
     fn request_state_codec(&self) -> Option<&rmcp::model::RequestStateCodec> {
         self.inner
             .request_state
@@ -141,6 +146,7 @@ impl ServerHandler for McpServer {
         let as_task =
             tools::starts_a_job(&request.name) && context.client_capabilities().is_some_and(|capabilities| capabilities.supports_tasks());
         let peer = context.peer.clone();
+        let shown = self.shown(&context);
         // A client that can ask its own user gets a waiting approval as input_required.
         let codec = (tools::asks_through_client(&request.name) && mrtr::supported(&context)).then(|| self.request_state_codec()).flatten();
         let mut dismissed = false;
@@ -152,10 +158,10 @@ impl ServerHandler for McpServer {
         // A bug in a tool must come back as a failed call, not take the session down.
         let call = AssertUnwindSafe(tools::call(&tool, &request.name, request.arguments, context)).catch_unwind().await;
         match call {
-            Ok(Ok(result)) if as_task => match tasks::created(&self.inner.engine, &result) {
+            Ok(Ok(result)) if as_task => match tasks::created(&self.inner.engine, &result, shown) {
                 Some(task) => {
                     if let Ok(id) = crate::jobs::JobId::parse(&task.task.task_id) {
-                        tasks::notify_on_end(self.inner.engine.clone(), id, peer, self.inner.session_over.child_token());
+                        tasks::notify_on_end(self.inner.engine.clone(), id, shown, peer, self.inner.session_over.child_token());
                     }
                     Ok(CallToolResponse::Task(CreateTaskResult::new(task.task)))
                 }
@@ -217,8 +223,8 @@ impl ServerHandler for McpServer {
 
     async fn get_task(&self, request: GetTaskParams, context: RequestContext<RoleServer>) -> Result<GetTaskResult, McpError> {
         let engine = self.inner.engine.clone();
-        let asks = mrtr::supported(&context);
-        let task = tokio::task::spawn_blocking(move || tasks::detailed_for(&engine, &request.task_id, asks))
+        let shown = self.shown(&context);
+        let task = tokio::task::spawn_blocking(move || tasks::detailed_for(&engine, &request.task_id, shown))
             .await
             .map_err(|err| McpError::internal_error(err.to_string(), None))??;
         Ok(GetTaskResult::new(task))

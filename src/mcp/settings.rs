@@ -43,6 +43,8 @@ pub struct ServerSettings {
     pub resume: crate::jobs::ResumeOnLimit,
     /// Named queues and their limits.
     pub groups: std::collections::BTreeMap<String, Option<usize>>,
+    /// How long finished jobs are kept at least (the config's `retention.older_than`).
+    pub retention: Option<Duration>,
 }
 
 impl Default for ServerSettings {
@@ -64,6 +66,7 @@ impl Default for ServerSettings {
                 waits: 0,
             },
             groups: Default::default(),
+            retention: None,
         }
     }
 }
@@ -84,6 +87,7 @@ impl ServerSettings {
             resume_on_limit: config.resume_on_limit(None),
             resume: config.resume.clone(),
             groups: config.groups.clone(),
+            retention: config.housekeeping().retention.and_then(|rule| rule.older_than),
         }
     }
 }

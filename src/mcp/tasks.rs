@@ -33,12 +33,23 @@ const POLL_INTERVAL_MS: u64 = 2_000;
 
 /// The task of a job, from its record.
 pub fn detailed(engine: &Engine, raw_id: &str) -> Result<DetailedTask, McpError> {
-    detailed_for(engine, raw_id, false)
+    detailed_for(engine, raw_id, Shown::default())
 }
 
-/// As [`detailed`], for a client that `asks` its own user: a job that waits for an
-/// approval is then `input_required`, with the question as an `elicitation/create`.
-pub fn detailed_for(engine: &Engine, raw_id: &str, asks: bool) -> Result<DetailedTask, McpError> {
+/// How a task is shown to one client.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Shown {
+    /// The client asks its own user: a job that waits for an approval is then
+    /// `input_required`, with the question as an `elicitation/create`.
+    pub asks: bool,
+    /// Finished jobs older than this are removed (the config's `retention`): an ended
+    /// task's `ttlMs` says how long it is kept at least. Without it, `null` (kept until
+    /// someone removes it).
+    pub retention: Option<Duration>,
+}
+
+/// As [`detailed`], shown as `shown` says.
+pub fn detailed_for(engine: &Engine, raw_id: &str, shown: Shown) -> Result<DetailedTask, McpError> {
     let unknown = || McpError::invalid_params(format!("unknown task: {raw_id} (a task's id is its job's whole id)"), None);
     let view = engine.poll(raw_id, TAIL_LINES).map_err(|err| match err {
         JobError::NotFound(_) | JobError::InvalidId(_) | JobError::Ambiguous { .. } => unknown(),
@@ -47,16 +58,23 @@ pub fn detailed_for(engine: &Engine, raw_id: &str, asks: bool) -> Result<Detaile
     if view.job_id != raw_id {
         return Err(unknown());
     }
-    Ok(from_view(view, asks))
+    Ok(from_view(view, shown))
 }
 
-fn from_view(view: PollView, asks: bool) -> DetailedTask {
+fn from_view(view: PollView, shown: Shown) -> DetailedTask {
     let created = view.details.created_at.or(view.started_at).map(|at| at.to_string()).unwrap_or_default();
     let updated = view.finished_at.or(view.started_at).map(|at| at.to_string()).unwrap_or_else(|| created.clone());
-    // A job is kept until someone removes it: no time limit of its own.
     let mut task =
         Task::new(view.job_id.clone(), rmcp::model::TaskStatus::Working, created, updated).with_poll_interval_ms(POLL_INTERVAL_MS);
-    task.ttl_ms = None;
+    // A job is kept until someone removes it, or (with a retention) at least until it
+    // has been over for that long; a running job has no end yet.
+    task.ttl_ms = match (shown.retention, view.details.created_at.or(view.started_at), view.finished_at) {
+        (Some(keep), Some(created), Some(finished)) if view.status.is_finished() => {
+            let lived = (finished.0 - created.0).to_std().unwrap_or_default();
+            u64::try_from((lived + keep).as_millis()).ok()
+        }
+        _ => None,
+    };
     let message = match view.status {
         Status::Pending => Some(match view.details.queue_position {
             Some(position) => format!("pending: #{position} in the queue"),
@@ -70,7 +88,7 @@ fn from_view(view: PollView, asks: bool) -> DetailedTask {
         task = task.with_status_message(message);
     }
     let payload = match view.status {
-        Status::Running if asks => input_required(&view).unwrap_or(TaskPayload::Working),
+        Status::Running if shown.asks => input_required(&view).unwrap_or(TaskPayload::Working),
         Status::Pending | Status::Running | Status::Paused => TaskPayload::Working,
         Status::Cancelled => TaskPayload::Cancelled,
         Status::Done => TaskPayload::Completed { result: poll_result(&view, false) },
@@ -112,17 +130,17 @@ fn poll_result(view: &PollView, failed: bool) -> JsonObject {
 
 /// The task of the job a start made; none when the start was refused (that is a plain
 /// tool error). A job quick enough to have ended already is still a task, ended.
-pub fn created(engine: &Engine, started: &CallToolResult) -> Option<DetailedTask> {
+pub fn created(engine: &Engine, started: &CallToolResult, shown: Shown) -> Option<DetailedTask> {
     if started.is_error == Some(true) {
         return None;
     }
     let job_id = started.structured_content.as_ref()?.get("job_id")?.as_str()?;
-    detailed(engine, job_id).ok()
+    detailed_for(engine, job_id, shown).ok()
 }
 
 /// Tells the client when the job ends (clients poll too; this saves them a poll), for
 /// as long as its session lasts.
-pub fn notify_on_end(engine: Engine, id: JobId, peer: Peer<RoleServer>, session_over: CancellationToken) {
+pub fn notify_on_end(engine: Engine, id: JobId, shown: Shown, peer: Peer<RoleServer>, session_over: CancellationToken) {
     tokio::spawn(async move {
         let ended = tokio::select! {
             ended = engine.first_finished(std::slice::from_ref(&id), Duration::MAX / 4) => ended,
@@ -131,7 +149,7 @@ pub fn notify_on_end(engine: Engine, id: JobId, peer: Peer<RoleServer>, session_
         if !matches!(ended, Ok(Some(_))) {
             return;
         }
-        if let Ok(task) = detailed(&engine, id.as_str()) {
+        if let Ok(task) = detailed_for(&engine, id.as_str(), shown) {
             let notification = ServerNotification::TaskStatusNotification(Notification::new(TaskStatusNotificationParams::new(task)));
             if let Err(err) = peer.send_notification(notification).await {
                 tracing::debug!(%err, job = %id, "the session ended before its task did");

@@ -60,7 +60,10 @@ async fn start_task(client: &Client, tool: &'static str, arguments: Value) -> St
     match client.call_tool_once(params(tool, arguments)).await.expect("the call") {
         // (A job quick enough may have ended already: still a task.)
         CallToolResponse::Task(created) => {
-            assert_eq!(created.task.ttl_ms, None, "a job is kept until someone removes it");
+            assert_eq!(
+                created.task.ttl_ms, None,
+                "a job is kept until someone removes it (no retention), and a running one has no end yet"
+            );
             created.task.task_id
         }
         other => panic!("{tool}: expected a task, got {other:?}"),
@@ -198,5 +201,23 @@ async fn a_client_without_tasks_gets_the_plain_result() {
     assert_eq!(started["status"], "running");
     let refused = client.peer().get_task(GetTaskParams::new(started["job_id"].as_str().unwrap().to_owned())).await;
     assert!(refused.is_err(), "tasks/get needs the client to have declared tasks");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ended_task_s_ttl_is_the_retention_after_its_end() {
+    let home = TestHome::new();
+    std::fs::write(home.path().join("config.toml"), "[retention]\nolder_than = \"7d\"\n").unwrap();
+    let (client, _statuses) = stdio_task_client(&home).await;
+    let barrier = home.path().join("go");
+    let id =
+        start_task(&client, "codex_start", json!({"prompt": format!("await-file:{} say:over", barrier.display()), "cwd": home.path()}))
+            .await;
+    assert_eq!(get(&client, &id).await.task.ttl_ms, None, "a running job has no end yet");
+    std::fs::write(&barrier, "").unwrap();
+    let ended = until_terminal(&client, &id).await;
+    let week = 7 * 86_400_000;
+    let ttl = ended.task.ttl_ms.expect("an ended job is kept for the retention after its end");
+    assert!((week..week + DEADLINE.as_millis() as u64).contains(&ttl), "{ttl}");
     client.cancel().await.unwrap();
 }
