@@ -121,7 +121,33 @@ fn allowed_hosts(addr: SocketAddr) -> Option<Vec<String>> {
 
 /// The router every transport serves: the token check (and, without a token, the
 /// refusal of web pages), the message checks, and rmcp's service with a session cap.
-fn router(engine: &Engine, auth: Arc<Auth>, settings: &ServerSettings, hosts: Option<Vec<String>>, shutdown: &CancellationToken) -> Router {
+/// The origins a page served by this very server would have: the loopback names it
+/// answers to, with its port. It serves no page, so no page has one — unless one was
+/// served on the same port before this server bound it (a tab left open on an old dev
+/// server). A port the system picked (`:0`) makes that a coincidence nobody can arrange,
+/// so only then are these origins taken without a token.
+fn own_origins(hosts: &[String], port: u16) -> Vec<String> {
+    hosts.iter().map(|host| if host.contains(':') { format!("http://[{host}]:{port}") } else { format!("http://{host}:{port}") }).collect()
+}
+
+/// The token check's state: the token, and the origins taken without one.
+struct Gate {
+    auth: Arc<Auth>,
+    own_origins: Vec<String>,
+}
+
+fn router(
+    engine: &Engine,
+    auth: Arc<Auth>,
+    settings: &ServerSettings,
+    hosts: Option<Vec<String>>,
+    picked_port: Option<u16>,
+    shutdown: &CancellationToken,
+) -> Router {
+    let own_origins = match (&hosts, picked_port) {
+        (Some(hosts), Some(port)) => own_origins(hosts, port),
+        _ => Vec::new(),
+    };
     let mut config = StreamableHttpServerConfig::default()
         .with_allowed_origins(LOOPBACK_ORIGINS)
         .enforce_origin_validation()
@@ -142,7 +168,7 @@ fn router(engine: &Engine, auth: Arc<Auth>, settings: &ServerSettings, hosts: Op
     Router::new()
         .nest_service("/mcp", service)
         .layer(middleware::from_fn(check_messages))
-        .layer(middleware::from_fn_with_state(auth, require_token))
+        .layer(middleware::from_fn_with_state(Arc::new(Gate { auth, own_origins }), require_token))
 }
 
 /// The limits every transport serves with: the open-files limit is raised first, and
@@ -168,7 +194,8 @@ pub async fn serve(engine: Engine, options: HttpOptions, shutdown: CancellationT
         .with_context(|| format!("cannot listen on {} (is another server using the port?)", options.addr))?;
     let local_addr = listener.local_addr().context("reading the bound address")?;
     let url = format!("http://{local_addr}/mcp");
-    let router = router(&engine, options.auth.clone(), &options.settings, allowed_hosts(local_addr), &shutdown);
+    let picked_port = (options.addr.port() == 0 && local_addr.ip().is_loopback()).then_some(local_addr.port());
+    let router = router(&engine, options.auth.clone(), &options.settings, allowed_hosts(local_addr), picked_port, &shutdown);
     let token_required = options.auth.required();
     let admission = admission(&options.auth);
     let registration = ServerFile::write(engine.store(), &url, None, token_required);
@@ -187,7 +214,7 @@ pub async fn serve_unix(engine: Engine, options: UnixOptions, shutdown: Cancella
     let (listener, socket) = unix::bind(&options.path)?;
     let url = format!("unix:{}", options.path.display());
     let hosts = Some(LOOPBACK_HOSTS.iter().map(|host| (*host).to_owned()).collect());
-    let router = router(&engine, options.auth.clone(), &options.settings, hosts, &shutdown);
+    let router = router(&engine, options.auth.clone(), &options.settings, hosts, None, &shutdown);
     let token_required = options.auth.required();
     let admission = admission(&options.auth);
     let registration = ServerFile::write(engine.store(), "http://localhost/mcp", Some(&options.path), token_required);
@@ -209,9 +236,15 @@ fn json_response(status: StatusCode, body: &serde_json::Value, extra: Option<(he
 }
 
 /// The bearer token; without one (`--no-auth`), no request from a web page: any page a
-/// browser shows could otherwise start agents here.
-async fn require_token(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
-    if !auth.required() && request.headers().contains_key(header::ORIGIN) {
+/// browser shows could otherwise start agents here. (This server's own origin on a port
+/// the system picked is no page's: see [`own_origins`].)
+async fn require_token(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
+    let auth = &gate.auth;
+    let from_a_page = request.headers().get(header::ORIGIN).is_some_and(|origin| {
+        let origin = origin.to_str().unwrap_or_default();
+        !gate.own_origins.iter().any(|own| own.eq_ignore_ascii_case(origin))
+    });
+    if !auth.required() && from_a_page {
         let message = "forbidden: this endpoint runs without a token (--no-auth), so it takes no request a web page sends \
                        (one with an Origin header). Run it with a token (the default) to let a page in.";
         let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32001, "message": message}});

@@ -450,17 +450,37 @@ fn status_over_unix_socket(socket: &Path, body: &str) -> u16 {
 }
 
 /// A web page on this machine (any site a browser shows can make it send to localhost)
-/// must not drive a `--no-auth` endpoint: a request with an `Origin` is refused.
+/// must not drive a `--no-auth` endpoint: a request with an `Origin` is refused — on a
+/// port the system picked, all but the server's own origin (which no page can have); on
+/// a port named, that one too (a tab left open on an earlier server of that port has it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_token_web_pages_are_refused() {
     let home = TestHome::new();
-    let server = Served::start(&home, "127.0.0.1:0", &["--no-auth"], &[], None);
-    for origin in [format!("http://localhost:{}", server.port()), "http://127.0.0.1".to_owned(), "null".to_owned()] {
-        let (status, _, body) = post(&server.url, &[("Origin", &origin)], INITIALIZE).await;
+    let picked = Served::start(&home, "127.0.0.1:0", &["--no-auth"], &[], None);
+    let port = picked.port();
+    let pages = [
+        format!("http://localhost:{}", port + 1),
+        format!("https://localhost:{port}"),
+        format!("http://evil.example:{port}"),
+        "http://127.0.0.1".to_owned(),
+        "null".to_owned(),
+    ];
+    for origin in &pages {
+        let (status, _, body) = post(&picked.url, &[("Origin", origin)], INITIALIZE).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{origin}: {body}");
         assert!(body.contains("Origin") && body.contains("--no-auth"), "{body}");
     }
-    assert_eq!(post(&server.url, &[], INITIALIZE).await.0, StatusCode::OK);
+    for own in [format!("http://localhost:{port}"), format!("http://127.0.0.1:{port}"), format!("http://[::1]:{port}")] {
+        assert_eq!(post(&picked.url, &[("Origin", &own)], INITIALIZE).await.0, StatusCode::OK, "{own}");
+    }
+    assert_eq!(post(&picked.url, &[], INITIALIZE).await.0, StatusCode::OK);
+    drop(picked);
+
+    // The same server on a port named: even its own origin is refused.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let named = Served::start(&home, &format!("127.0.0.1:{free}"), &["--no-auth"], &[], None);
+    let (status, _, body) = post(&named.url, &[("Origin", &format!("http://127.0.0.1:{free}"))], INITIALIZE).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 }
 
 // ---- 8. connections and sessions are bounded --------------------------------------------
