@@ -11,3 +11,4 @@ mod approvals_tmux;
 mod dashboard_tmux;
 mod prop_render;
 mod worktree_tmux;
+mod unattended_tmux;

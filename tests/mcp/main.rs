@@ -16,3 +16,4 @@ mod mcp_tasks;
 mod safety;
 mod unattended;
 mod worktree;
+mod reply_unattended;

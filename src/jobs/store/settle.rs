@@ -107,6 +107,10 @@ impl JobStore {
                 Ok(Hold::NoLockFile) if meta.status.is_finished() && proven::earlier_supervisor(id, &meta).is_some() => {
                     Judged::Final(Ok(still_running(meta)))
                 }
+                // Its owner may have died between recording the end and firing its hook.
+                Ok(Hold::NotExclusive) if meta.status.is_finished() && !meta.details.hooks_owed.is_empty() => {
+                    Judged::Final(Ok(crate::jobs::hooks::owed::settle(self, id, meta)))
+                }
                 Ok(_) => Judged::Final(Ok(meta)),
                 Err(err) => {
                     tracing::debug!(job = %id, %err, "cannot look at the job's lock; believing its meta");

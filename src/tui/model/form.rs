@@ -20,6 +20,8 @@ pub enum Field {
     Policy,
     /// In place, or in a worktree of its own (←/→ or Space toggles).
     Isolation,
+    /// Jobs that must end done before this one starts (ids or their starts).
+    After,
 }
 
 /// What a follow-up continues.
@@ -74,13 +76,15 @@ pub struct NewJobForm {
     pub rerun_of: Option<JobId>,
     /// Run the job in its own git worktree.
     pub worktree: bool,
+    /// The jobs it waits for, as typed (see [`after_ids`]).
+    pub after: TextField,
 }
 
 /// What the form asks the engine for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormRequest {
-    Start { prompt: String, cwd: PathBuf, policy: ApprovalPolicy, agent: String, rerun_of: Option<JobId>, worktree: bool },
-    Reply { parent: JobId, prompt: String, policy: ApprovalPolicy },
+    Start { prompt: String, cwd: PathBuf, policy: ApprovalPolicy, agent: String, rerun_of: Option<JobId>, worktree: bool, after: Vec<String> },
+    Reply { parent: JobId, prompt: String, policy: ApprovalPolicy, after: Vec<String> },
 }
 
 impl NewJobForm {
@@ -99,6 +103,7 @@ impl NewJobForm {
             folder_matches: None,
             rerun_of: None,
             worktree: false,
+            after: TextField::single_line(""),
         };
         form.focus(Field::Prompt);
         form
@@ -115,21 +120,22 @@ impl NewJobForm {
     /// The fields that can be changed, in Tab order.
     pub fn fields(&self) -> &'static [Field] {
         if self.parent.is_some() {
-            &[Field::Prompt, Field::Policy]
+            &[Field::Prompt, Field::Policy, Field::After]
         } else {
-            &[Field::Prompt, Field::Cwd, Field::Agent, Field::Policy, Field::Isolation]
+            &[Field::Prompt, Field::Cwd, Field::Agent, Field::Policy, Field::Isolation, Field::After]
         }
     }
 
     /// Whether the focused field takes text (so ←/→ move a cursor, not a choice).
     pub fn in_text(&self) -> bool {
-        matches!(self.field, Field::Prompt | Field::Cwd)
+        matches!(self.field, Field::Prompt | Field::Cwd | Field::After)
     }
 
     fn focus(&mut self, field: Field) {
         self.field = field;
         self.prompt.set_focused(field == Field::Prompt);
         self.cwd.set_focused(field == Field::Cwd);
+        self.after.set_focused(field == Field::After);
     }
 
     #[cfg(test)]
@@ -197,7 +203,7 @@ impl NewJobForm {
             }
             Field::Policy => self.policy = cycle(self.policy, if forward { 1 } else { ApprovalPolicy::ALL.len() - 1 }),
             Field::Isolation => self.worktree = !self.worktree,
-            Field::Prompt | Field::Cwd => {}
+            Field::Prompt | Field::Cwd | Field::After => {}
         }
         self.error = None;
     }
@@ -233,6 +239,11 @@ impl NewJobForm {
                     self.folder_matches = None;
                 }
             }
+            (Field::After, Edit::Up) => self.step(false),
+            (Field::After, Edit::Down) => self.step(true),
+            (Field::After, edit) => {
+                self.after.edit(edit);
+            }
             (Field::Agent | Field::Policy | Field::Isolation, Edit::Insert(' ')) => self.choose(true),
             (Field::Agent | Field::Policy | Field::Isolation, Edit::Up) => self.step(false),
             (Field::Agent | Field::Policy | Field::Isolation, Edit::Down) => self.step(true),
@@ -246,8 +257,9 @@ impl NewJobForm {
         if prompt.trim().is_empty() {
             return Err("the prompt is empty: say what the agent should do".to_owned());
         }
+        let after = after_ids(&self.after.text())?;
         if let Some(parent) = &self.parent {
-            return Ok(FormRequest::Reply { parent: parent.id.clone(), prompt, policy: self.policy });
+            return Ok(FormRequest::Reply { parent: parent.id.clone(), prompt, policy: self.policy, after });
         }
         let cwd = self.cwd.text();
         let cwd = cwd.trim();
@@ -262,8 +274,23 @@ impl NewJobForm {
             agent: self.agent.clone(),
             rerun_of: self.rerun_of.clone(),
             worktree: self.worktree,
+            after,
         })
     }
+}
+
+/// The ids typed in the after field (separated by commas or spaces), each a whole id or
+/// the start of one: the engine makes them whole, and refuses one that names no job (or
+/// several) before anything starts.
+pub fn after_ids(typed: &str) -> Result<Vec<String>, String> {
+    let mut ids: Vec<String> = Vec::new();
+    for word in typed.split(|c: char| c == ',' || c.is_whitespace()).filter(|word| !word.is_empty()) {
+        let id = JobId::parse(word).map_err(|_| format!("after: {word:?} is not a job id (give ids or their starts, like 3f2a)"))?;
+        if !ids.iter().any(|known| known == id.as_str()) {
+            ids.push(id.to_string());
+        }
+    }
+    Ok(ids)
 }
 
 /// Up (older) or Down (newer) from `at` in a list of `len` entries; `None` is the
