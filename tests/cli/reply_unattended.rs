@@ -42,7 +42,7 @@ fn a_follow_up_waits_for_the_jobs_it_is_after_and_for_its_time() {
     let barrier = home.path().join("barrier");
     let blocker = home.start(&format!("await-file:{} say:blocker", barrier.display()));
 
-    let answer = reply(&home, &["--after", &blocker[..5], "--delay", "1s", &parent, "--", "say:next"]);
+    let answer = reply(&home, &["--after", &blocker[..5], "--delay", "1s", &parent, "--", "session say:next"]);
     assert_eq!(answer["status"], "pending", "{answer}");
     let child = answer["job_id"].as_str().unwrap().to_owned();
     let waiting = home.meta(&child);
