@@ -119,7 +119,16 @@ fn a_follow_up_with_resume_on_limit_is_followed_up_at_the_reset() {
     let output = home
         .command()
         .env("CLAUDE_BIN", fake_agent())
-        .args(["start", "--json", "--agent", "claude", "--cwd", home.path().to_str().unwrap(), "--", &format!("replay:{}", answer.display())])
+        .args([
+            "start",
+            "--json",
+            "--agent",
+            "claude",
+            "--cwd",
+            home.path().to_str().unwrap(),
+            "--",
+            &format!("replay:{}", answer.display()),
+        ])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

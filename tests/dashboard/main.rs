@@ -10,5 +10,5 @@ mod support;
 mod approvals_tmux;
 mod dashboard_tmux;
 mod prop_render;
-mod worktree_tmux;
 mod unattended_tmux;
+mod worktree_tmux;

@@ -32,7 +32,8 @@ async fn codex_reply_waits_as_asked_and_queues_where_its_parent_did() {
     let blocker = json!({"prompt": format!("await-file:{} say:blocker", barrier.display()), "cwd": cwd});
     let blocker = ok(&call(&client, "codex_start", blocker).await)["job_id"].as_str().unwrap().to_owned();
 
-    let asked = json!({"job_id": parent, "prompt": "say:next", "after": &blocker[..5], "delay": "1s", "labels": "nightly", "max_tokens": 1000});
+    let asked =
+        json!({"job_id": parent, "prompt": "say:next", "after": &blocker[..5], "delay": "1s", "labels": "nightly", "max_tokens": 1000});
     let child = ok(&call(&client, "codex_reply", asked).await);
     assert_eq!(child["status"], "pending", "{child}");
     assert_eq!((child["inherited"]["group"].as_str(), child["inherited"]["priority"].as_i64()), (Some("review"), Some(2)), "{child}");

@@ -83,8 +83,21 @@ pub struct NewJobForm {
 /// What the form asks the engine for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormRequest {
-    Start { prompt: String, cwd: PathBuf, policy: ApprovalPolicy, agent: String, rerun_of: Option<JobId>, worktree: bool, after: Vec<String> },
-    Reply { parent: JobId, prompt: String, policy: ApprovalPolicy, after: Vec<String> },
+    Start {
+        prompt: String,
+        cwd: PathBuf,
+        policy: ApprovalPolicy,
+        agent: String,
+        rerun_of: Option<JobId>,
+        worktree: bool,
+        after: Vec<String>,
+    },
+    Reply {
+        parent: JobId,
+        prompt: String,
+        policy: ApprovalPolicy,
+        after: Vec<String>,
+    },
 }
 
 impl NewJobForm {

@@ -42,10 +42,7 @@ fn the_new_job_form_starts_a_job_after_others() {
         other => panic!("{other:?}"),
     }
     let effects = app.apply(Action::Submit);
-    assert!(
-        effects.iter().any(|effect| matches!(effect, Effect::Start { after, .. } if after == &["a1b2", "c3d4e5f6"])),
-        "{effects:?}"
-    );
+    assert!(effects.iter().any(|effect| matches!(effect, Effect::Start { after, .. } if after == &["a1b2", "c3d4e5f6"])), "{effects:?}");
     // The engine refused an id: the form stays, and says why.
     app.apply_result(TaskResult::Started(Err("after: job 'a1b2' not found".into())));
     let shown = screen(&app);
@@ -74,7 +71,9 @@ fn a_follow_up_can_wait_for_other_jobs_too() {
     type_text(&mut app, "a1b2");
     let effects = app.apply(Action::Submit);
     assert!(
-        effects.iter().any(|effect| matches!(effect, Effect::Reply { parent, after, .. } if parent.as_str() == "c3d4e5f6" && after == &["a1b2"])),
+        effects
+            .iter()
+            .any(|effect| matches!(effect, Effect::Reply { parent, after, .. } if parent.as_str() == "c3d4e5f6" && after == &["a1b2"])),
         "{effects:?}"
     );
 }
