@@ -17,8 +17,8 @@ fn a_job_started_from_the_form_after_another_waits_for_it_then_runs() {
     tmux.keys(&["n"]);
     tmux.wait_for("New job", DEADLINE);
     tmux.type_text("say:after-the-first");
-    // Back from the prompt: the after field, the form's last.
-    tmux.keys(&["BTab"]);
+    // Back from the prompt: the starts field (the form's last), then after.
+    tmux.keys(&["BTab", "BTab"]);
     tmux.type_text("ffffffff");
     tmux.wait_for("ffffffff", DEADLINE);
     tmux.keys(&["Enter"]);

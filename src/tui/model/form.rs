@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use crate::jobs::{ApprovalPolicy, JobId};
+use crate::jobs::{ApprovalPolicy, JobId, Timestamp, parse_at};
 
 use super::complete;
 use super::field::{Edit, TextField};
@@ -22,6 +22,8 @@ pub enum Field {
     Isolation,
     /// Jobs that must end done before this one starts (ids or their starts).
     After,
+    /// Not before: a delay (`20m`) or a time (`14:30`, RFC 3339).
+    Starts,
 }
 
 /// What a follow-up continues.
@@ -78,6 +80,8 @@ pub struct NewJobForm {
     pub worktree: bool,
     /// The jobs it waits for, as typed (see [`after_ids`]).
     pub after: TextField,
+    /// When it may start, as typed (see [`starts_at`]).
+    pub starts: TextField,
 }
 
 /// What the form asks the engine for.
@@ -91,12 +95,14 @@ pub enum FormRequest {
         rerun_of: Option<JobId>,
         worktree: bool,
         after: Vec<String>,
+        starts: Option<String>,
     },
     Reply {
         parent: JobId,
         prompt: String,
         policy: ApprovalPolicy,
         after: Vec<String>,
+        starts: Option<String>,
     },
 }
 
@@ -117,6 +123,7 @@ impl NewJobForm {
             rerun_of: None,
             worktree: false,
             after: TextField::single_line(""),
+            starts: TextField::single_line(""),
         };
         form.focus(Field::Prompt);
         form
@@ -133,15 +140,15 @@ impl NewJobForm {
     /// The fields that can be changed, in Tab order.
     pub fn fields(&self) -> &'static [Field] {
         if self.parent.is_some() {
-            &[Field::Prompt, Field::Policy, Field::After]
+            &[Field::Prompt, Field::Policy, Field::After, Field::Starts]
         } else {
-            &[Field::Prompt, Field::Cwd, Field::Agent, Field::Policy, Field::Isolation, Field::After]
+            &[Field::Prompt, Field::Cwd, Field::Agent, Field::Policy, Field::Isolation, Field::After, Field::Starts]
         }
     }
 
     /// Whether the focused field takes text (so ←/→ move a cursor, not a choice).
     pub fn in_text(&self) -> bool {
-        matches!(self.field, Field::Prompt | Field::Cwd | Field::After)
+        matches!(self.field, Field::Prompt | Field::Cwd | Field::After | Field::Starts)
     }
 
     fn focus(&mut self, field: Field) {
@@ -149,6 +156,7 @@ impl NewJobForm {
         self.prompt.set_focused(field == Field::Prompt);
         self.cwd.set_focused(field == Field::Cwd);
         self.after.set_focused(field == Field::After);
+        self.starts.set_focused(field == Field::Starts);
     }
 
     #[cfg(test)]
@@ -216,7 +224,7 @@ impl NewJobForm {
             }
             Field::Policy => self.policy = cycle(self.policy, if forward { 1 } else { ApprovalPolicy::ALL.len() - 1 }),
             Field::Isolation => self.worktree = !self.worktree,
-            Field::Prompt | Field::Cwd | Field::After => {}
+            Field::Prompt | Field::Cwd | Field::After | Field::Starts => {}
         }
         self.error = None;
     }
@@ -252,10 +260,13 @@ impl NewJobForm {
                     self.folder_matches = None;
                 }
             }
-            (Field::After, Edit::Up) => self.step(false),
-            (Field::After, Edit::Down) => self.step(true),
+            (Field::After | Field::Starts, Edit::Up) => self.step(false),
+            (Field::After | Field::Starts, Edit::Down) => self.step(true),
             (Field::After, edit) => {
                 self.after.edit(edit);
+            }
+            (Field::Starts, edit) => {
+                self.starts.edit(edit);
             }
             (Field::Agent | Field::Policy | Field::Isolation, Edit::Insert(' ')) => self.choose(true),
             (Field::Agent | Field::Policy | Field::Isolation, Edit::Up) => self.step(false),
@@ -271,8 +282,13 @@ impl NewJobForm {
             return Err("the prompt is empty: say what the agent should do".to_owned());
         }
         let after = after_ids(&self.after.text())?;
+        // Checked now, read again when the job is started (a delay counts from then).
+        let starts = Some(self.starts.text().trim().to_owned()).filter(|text| !text.is_empty());
+        if let Some(text) = &starts {
+            starts_at(text, chrono::Utc::now())?;
+        }
         if let Some(parent) = &self.parent {
-            return Ok(FormRequest::Reply { parent: parent.id.clone(), prompt, policy: self.policy, after });
+            return Ok(FormRequest::Reply { parent: parent.id.clone(), prompt, policy: self.policy, after, starts });
         }
         let cwd = self.cwd.text();
         let cwd = cwd.trim();
@@ -288,8 +304,19 @@ impl NewJobForm {
             rerun_of: self.rerun_of.clone(),
             worktree: self.worktree,
             after,
+            starts,
         })
     }
+}
+
+/// The starts field: a delay from `now` (`20m`, `2h`, seconds) or a time (`14:30` local,
+/// tomorrow once passed; RFC 3339), as `--delay` and `--at` take them.
+pub fn starts_at(text: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Timestamp, String> {
+    let text = text.trim();
+    if let Ok(delay) = crate::human::parse_duration(text) {
+        return chrono::Duration::from_std(delay).map(|delay| Timestamp(now + delay)).map_err(|_| format!("starts: {text:?} is too far"));
+    }
+    parse_at(text, now).map_err(|_| format!("starts: {text:?}: give a delay (20m, 2h) or a time (14:30, or RFC 3339)"))
 }
 
 /// The ids typed in the after field (separated by commas or spaces), each a whole id or

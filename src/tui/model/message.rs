@@ -143,6 +143,8 @@ pub enum Effect {
         worktree: bool,
         /// Jobs it starts after (ids as typed: made whole, or refused, by the engine).
         after: Vec<String>,
+        /// Not before this delay or time, as typed in the form.
+        starts: Option<String>,
     },
     /// Continue a finished job's conversation.
     Reply {
@@ -150,6 +152,7 @@ pub enum Effect {
         prompt: String,
         policy: ApprovalPolicy,
         after: Vec<String>,
+        starts: Option<String>,
     },
     /// Put text on the clipboard (OSC 52).
     Copy(String),

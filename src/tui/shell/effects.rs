@@ -14,6 +14,7 @@ use super::context::Context;
 use super::loader::LoaderCommand;
 use super::notice;
 use crate::tui::model::app::{Effect, TaskResult};
+use crate::tui::model::form::starts_at;
 use crate::tui::model::message::Started;
 use crate::tui::model::{complete, remembered};
 use crate::tui::update::diff_view;
@@ -105,7 +106,7 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
                 TaskResult::Cleaned(outcome)
             });
         }
-        Effect::Start { prompt, cwd, policy, agent, rerun_of, worktree, after } => {
+        Effect::Start { prompt, cwd, policy, agent, rerun_of, worktree, after, starts } => {
             let engine = context.engine.clone();
             let isolation = context.worktrees.isolation(context.engine.store().home(), Some(worktree), None);
             let agent = context.agents.resolve(Some(&agent));
@@ -114,7 +115,7 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
             in_background(results, move || {
                 let outcome = agent
                     .and_then(|agent| StartRequest::new(prompt, &cwd, policy, agent))
-                    .and_then(|request| Ok(request.with_limits(limits).with_schedule(after_schedule(&engine, after)?)))
+                    .and_then(|request| Ok(request.with_limits(limits).with_schedule(when(&engine, after, starts)?)))
                     .map(|request| match isolation {
                         Some(isolation) => request.isolated(isolation),
                         None => request,
@@ -129,14 +130,14 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
             });
         }
         // A follow-up is judged as a new request, whatever its parent's record says.
-        Effect::Reply { parent, prompt, policy, after } => {
+        Effect::Reply { parent, prompt, policy, after, starts } => {
             let engine = context.engine.clone();
             let agents = context.agents.clone();
             let ceiling = context.ceiling.clone();
             let groups = context.groups.clone();
             let limits = context.limits;
             in_background(results, move || {
-                let outcome = after_schedule(&engine, after)
+                let outcome = when(&engine, after, starts)
                     .map(|schedule| FollowUp { prompt, policy: Some(policy), limits, schedule, ..FollowUp::default() })
                     .and_then(|follow| engine.follow_up(parent.as_str(), follow, &agents))
                     .and_then(|mut follow_up| {
@@ -226,10 +227,14 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
     Ok(())
 }
 
-/// The form's `after` ids made whole, one that names no job (or several) refused, saying
-/// which field it came from: before anything starts.
-fn after_schedule(engine: &Engine, after: Vec<String>) -> crate::jobs::Result<Schedule> {
-    Schedule { after, ..Schedule::default() }.resolved(engine.store()).map_err(|err| JobError::BadRequest(format!("after: {err}")))
+/// When the form's job may start: its `after` ids made whole (one that names no job, or
+/// several, refused, saying which field it came from: before anything starts), and its
+/// delay counted from now.
+fn when(engine: &Engine, after: Vec<String>, starts: Option<String>) -> crate::jobs::Result<Schedule> {
+    let not_before = starts.map(|text| starts_at(&text, chrono::Utc::now())).transpose().map_err(JobError::BadRequest)?;
+    Schedule { after, not_before, ..Schedule::default() }
+        .resolved(engine.store())
+        .map_err(|err| JobError::BadRequest(format!("after: {err}")))
 }
 
 fn started_with(started: StartView, inherited: Option<String>) -> Started {

@@ -3,7 +3,8 @@
 //! width.
 
 use super::*;
-use crate::tui::model::form::{FormRequest, after_ids};
+use crate::jobs::Timestamp;
+use crate::tui::model::form::{FormRequest, after_ids, starts_at};
 
 fn type_text(app: &mut App, text: &str) {
     for ch in text.chars() {
@@ -31,7 +32,8 @@ fn the_new_job_form_starts_a_job_after_others() {
     let mut app = loaded(100, 30);
     app.apply(Action::NewJob);
     type_text(&mut app, "Review what the refactor did");
-    // Back from the prompt: the last field, after.
+    // Back from the prompt: the last fields, starts then after.
+    app.apply(Action::PrevField);
     app.apply(Action::PrevField);
     type_text(&mut app, "a1b2, c3d4e5f6");
     let shown = screen(&app);
@@ -55,6 +57,7 @@ fn an_id_that_cannot_be_one_is_refused_in_the_form() {
     app.apply(Action::NewJob);
     type_text(&mut app, "Review");
     app.apply(Action::PrevField);
+    app.apply(Action::PrevField);
     type_text(&mut app, "a1b2;rm");
     assert!(app.apply(Action::Submit).is_empty(), "nothing is sent");
     assert!(screen(&app).contains("after: \"a1b2;rm\" is not a job id"));
@@ -68,14 +71,15 @@ fn a_follow_up_can_wait_for_other_jobs_too() {
     app.apply(Action::FollowUp);
     type_text(&mut app, "Now fix what the review found");
     app.apply(Action::PrevField);
+    type_text(&mut app, "22:30");
+    app.apply(Action::PrevField);
     type_text(&mut app, "a1b2");
     let effects = app.apply(Action::Submit);
-    assert!(
-        effects
-            .iter()
-            .any(|effect| matches!(effect, Effect::Reply { parent, after, .. } if parent.as_str() == "c3d4e5f6" && after == &["a1b2"])),
-        "{effects:?}"
-    );
+    let sent = effects.iter().any(|effect| {
+        matches!(effect, Effect::Reply { parent, after, starts, .. }
+            if parent.as_str() == "c3d4e5f6" && after == &["a1b2"] && starts.as_deref() == Some("22:30"))
+    });
+    assert!(sent, "{effects:?}");
 }
 
 /// The done job with a session, so it can be followed up.
@@ -117,4 +121,25 @@ fn why_mcp_is_off_is_in_the_detail_view_at_80_columns() {
     assert!(shown.contains("MCP off"), "the header: {shown}");
     assert!(shown.contains("address 127.0.0.1:8765 already in use"), "the reason, whole: {shown}");
     insta::assert_snapshot!("detail_mcp_off_80", shown);
+}
+
+#[test]
+fn the_starts_field_takes_a_delay_or_a_time_and_refuses_anything_else() {
+    assert_eq!(starts_at(" 20m ", now()).unwrap(), Timestamp(now() + chrono::Duration::minutes(20)));
+    assert_eq!(starts_at("90", now()).unwrap(), Timestamp(now() + chrono::Duration::seconds(90)));
+    assert_eq!(starts_at("2026-11-21T18:00:00Z", now()).unwrap(), Timestamp(now() + chrono::Duration::hours(6)));
+    assert!(starts_at("14:30", now()).is_ok());
+    assert!(starts_at("soon", now()).unwrap_err().contains("give a delay (20m, 2h) or a time"));
+
+    let mut app = loaded(100, 30);
+    app.apply(Action::NewJob);
+    type_text(&mut app, "Nightly review");
+    app.apply(Action::PrevField);
+    type_text(&mut app, "25:99");
+    assert!(app.apply(Action::Submit).is_empty(), "nothing is sent");
+    assert!(screen(&app).contains("starts: \"25:99\": give a delay"), "{}", screen(&app));
+    app.apply(Action::Edit(Edit::DeleteToStart));
+    type_text(&mut app, "20m");
+    let effects = app.apply(Action::Submit);
+    assert!(effects.iter().any(|effect| matches!(effect, Effect::Start { starts, .. } if starts.as_deref() == Some("20m"))), "{effects:?}");
 }

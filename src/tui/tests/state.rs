@@ -225,7 +225,8 @@ fn new_job_form_checks_then_starts() {
             agent: "claude".into(),
             rerun_of: None,
             worktree: false,
-            after: Vec::new()
+            after: Vec::new(),
+            starts: None
         }
     );
     assert!(
@@ -271,7 +272,13 @@ fn a_follow_up_continues_a_finished_job_with_a_session() {
     let effects = app.apply(Action::Submit);
     assert_eq!(
         effects[0],
-        Effect::Reply { parent: id("c3d4e5f6"), prompt: "now add tests".into(), policy: ApprovalPolicy::AutoEdit, after: Vec::new() }
+        Effect::Reply {
+            parent: id("c3d4e5f6"),
+            prompt: "now add tests".into(),
+            policy: ApprovalPolicy::AutoEdit,
+            after: Vec::new(),
+            starts: None
+        }
     );
 }
 

@@ -168,6 +168,11 @@ fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
     }
     rows.push((Some(Line::from(Span::styled("After jobs (ids or their starts; empty: at once)", field_style(Field::After)))), 1));
     rows.push((None, 1));
+    rows.push((
+        Some(Line::from(Span::styled("Starts (a delay: 20m, 2h; or a time: 14:30; empty: at once)", field_style(Field::Starts)))),
+        1,
+    ));
+    rows.push((None, 1));
     rows.push((Some(Line::default()), 1));
     let verb = if form.parent.is_some() { "sends the follow-up" } else { "starts the job" };
     let (last, last_rows) = if form.submitting {
@@ -195,7 +200,8 @@ fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let mut y = inner.y;
-    let mut fields = [Some(&form.prompt), form.parent.is_none().then_some(&form.cwd), Some(&form.after)].into_iter().flatten();
+    let mut fields =
+        [Some(&form.prompt), form.parent.is_none().then_some(&form.cwd), Some(&form.after), Some(&form.starts)].into_iter().flatten();
     for (line, rows_high) in rows {
         let height = rows_high.min((inner.y + inner.height).saturating_sub(y));
         if height == 0 {
