@@ -46,3 +46,22 @@ fn a_job_started_from_the_form_after_another_waits_for_it_then_runs() {
     tmux.keys(&["q"]);
     wait_until("q to quit", DEADLINE, || tmux.exited_cleanly());
 }
+
+#[test]
+fn the_detail_view_shows_a_failed_hook_and_where_its_output_went() {
+    let home = TestHome::new();
+    std::fs::write(home.path().join("config.toml"), "[hooks]\non_finish = [\"false\"]\n").unwrap();
+    let id = home.start("say:hooked");
+    home.wait_for_status(&id, "done", DEADLINE);
+    let result = home.job_dir(&id).join("hook_on_finish.json");
+    wait_until("the hook's result", DEADLINE, || result.exists());
+    let tmux = Tmux::start(&dashboard_command(&home, 0, "--no-mcp"), 120, 32);
+    tmux.wait_for_row(&id, "listed", |_| true);
+    tmux.keys(&["i"]);
+    let log = home.job_dir(&id).join("hooks.log").display().to_string();
+    tmux.wait_until("the failed hook in the detail view", DEADLINE, |screen| {
+        screen.contains("Hook failed on_finish: failed: exit status 1") && screen.contains(&format!("Hook output {log}"))
+    });
+    tmux.keys(&["q"]);
+    wait_until("q to quit", DEADLINE, || tmux.exited_cleanly());
+}
