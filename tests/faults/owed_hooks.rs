@@ -96,3 +96,32 @@ fn a_supervisor_killed_after_starting_its_finish_hook_does_not_get_it_run_twice(
     wait_until("the second runner to decline", SETTLE, || hooks_log(&home, &id).contains("already fired; not run again"));
     assert_eq!(calls(&home), [format!("on_finish {id} error")], "exactly once: {}", hooks_log(&home, &id));
 }
+
+#[test]
+fn a_reader_killed_after_recording_a_lost_jobs_end_leaves_its_hook_to_the_next_reader() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let home = TestHome::new();
+    configure_hook(&home);
+    let id = home.start("sleep:60");
+    wait_until("the agent to run", SETTLE, || !home.job_processes(&id).is_empty());
+    let supervisor = home.meta(&id)["supervisor_pid"].as_i64().unwrap() as i32;
+    kill(Pid::from_raw(supervisor), Signal::SIGKILL).unwrap();
+    home.wait_for_supervisor_exit(&id);
+    home.end_job_processes();
+    wait_until("the agent to be gone", SETTLE, || home.job_processes(&id).is_empty());
+
+    // This reader records the job's end, then is killed before it fires the hook.
+    let killed = home.command().env("CODEX_ASYNC_FAULT", "before-finish-hook").args(["poll", &id]).status().unwrap();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&killed), Some(9), "the reader stopped at the fault point");
+    let meta = home.meta(&id);
+    assert_eq!((meta["status"].as_str(), meta["hooks_owed"].clone()), (Some("error"), serde_json::json!(["on_finish"])), "{meta}");
+    assert!(calls(&home).is_empty());
+
+    settle_with_readers(&home, &id);
+    wait_until("the owed hook to run", SETTLE, || home.job_dir(&id).join("hook_on_finish.json").exists());
+    for _ in 0..3 {
+        home.run(&["poll", &id]);
+    }
+    assert_eq!(calls(&home), [format!("on_finish {id} error")], "exactly once");
+}

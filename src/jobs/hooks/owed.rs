@@ -60,6 +60,17 @@ pub fn pay_kept(store: &JobStore, id: &JobId, record: &KeptMeta) {
     }
 }
 
+/// A reader that records a job's end itself (under the job's lock or the queue's): the
+/// record it wrote owed the hook ([`owe`]); it fires it and records it paid.
+pub fn pay_written(store: &JobStore, id: &JobId, meta: &mut JobMeta) {
+    fault_point("before-finish-hook");
+    if pay(store, id, meta)
+        && let Err(err) = store.write_meta(meta)
+    {
+        tracing::warn!(job = %id, %err, "could not record the hook fired (a later reader's runner finds it claimed)");
+    }
+}
+
 /// A reader's side: `meta`, a finished job's record, owes hooks. If the job's owner is
 /// gone (its lock can be taken), they are fired and the debt recorded paid under the
 /// lock; while the owner lives, it pays them itself.
@@ -69,7 +80,7 @@ pub fn settle(store: &JobStore, id: &JobId, meta: JobMeta) -> JobMeta {
     let Ok(mut current) = store.read_meta_raw(id) else { return meta };
     if current.status.is_finished() && pay(store, id, &mut current) {
         tracing::info!(job = %id, "fired the hooks its lost owner owed");
-        if let Err(err) = store.write_final_meta(&current) {
+        if let Err(err) = store.write_meta(&current) {
             tracing::warn!(job = %id, %err, "could not record the owed hooks fired (their runners find them claimed)");
         }
     }
@@ -98,8 +109,9 @@ pub fn claim(folder: &Path, event: HookEvent) -> bool {
     }
 }
 
-/// The environment variable that stops a debug build's supervisor at a named point
-/// with SIGKILL: the faults tests kill it exactly where an owed hook matters.
+/// The environment variable that stops a debug build's recorder (a supervisor, or a
+/// reader settling a job) at a named point with SIGKILL: the faults tests kill it exactly
+/// where an owed hook matters.
 pub const FAULT_ENV: &str = "CODEX_ASYNC_FAULT";
 
 /// Kills this process where `CODEX_ASYNC_FAULT` names `point`. Debug builds only: a
