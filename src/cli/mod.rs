@@ -155,7 +155,7 @@ pub fn reply(engine: &Engine, args: ReplyArgs) -> anyhow::Result<ExitCode> {
         resume_on_limit: settings.resume_on_limit(args.unattended.resume_on_limit.then_some(true)),
     };
     let mut follow_up = engine.follow_up(&args.job_id, follow, &settings.agents())?;
-    follow_up.request.limits.max_running = settings.queue_limit(follow_up.request.schedule.group.as_deref())?;
+    follow_up.queue_in(|group| settings.queue_limit(group))?;
     follow_up.admit(&ceiling(engine, &settings))?;
     started(engine, &follow_up.request, args.json, Some(&follow_up.inherited))
 }

@@ -87,6 +87,11 @@ fn a_follow_up_keeps_its_parents_labels_group_priority_and_budget_unless_given()
     assert!(meta.get("max_tokens").is_none(), "0 is no budget: {meta}");
     let listed = String::from_utf8(home.run(&["list", "--label", "nightly"]).stdout).unwrap();
     assert!(listed.contains(&changed["job_id"].as_str().unwrap()[..8]), "{listed}");
+
+    // The group is gone from the config: the inherited one is refused, saying whose it was.
+    std::fs::write(home.path().join("config.toml"), "").unwrap();
+    let refused = refused(&home, &[&parent, "--", "say:next"]);
+    assert!(refused.contains("unknown group \"review\"") && refused.contains(&format!("the group of job {parent}")), "{refused}");
 }
 
 #[test]

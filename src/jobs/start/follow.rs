@@ -119,6 +119,23 @@ pub struct FollowUpRequest {
 }
 
 impl FollowUpRequest {
+    /// Puts the follow-up in its group's queue, with the limit `limit_of` gives that group
+    /// (the default group for none). A group that is no longer configured is refused,
+    /// saying so when it came from the parent.
+    pub fn queue_in(&mut self, limit_of: impl FnOnce(Option<&str>) -> Result<Option<usize>>) -> Result<()> {
+        match limit_of(self.request.schedule.group.as_deref()) {
+            Ok(limit) => {
+                self.request.limits.max_running = limit;
+                Ok(())
+            }
+            Err(err) if self.inherited.group.is_some() => Err(JobError::BadRequest(format!(
+                "{err}; it is the group of job {}, which this follow-up continues: give a group to choose another",
+                self.inherited.from
+            ))),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Refuses what the ceiling does not allow, saying which refused value came from
     /// the parent.
     pub fn admit(&self, ceiling: &Ceiling) -> Result<()> {

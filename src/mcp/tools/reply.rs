@@ -88,8 +88,7 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult
     };
     // Judged as a new request, whatever the parent's record says.
     let mut follow_up = tool.engine.follow_up(&args.job_id, follow, &tool.settings.agents)?;
-    let group = follow_up.request.schedule.group.as_deref();
-    follow_up.request.limits.max_running = crate::config::queue_limit(&tool.settings.groups, tool.settings.job_limits.max_running, group)?;
+    follow_up.queue_in(|group| crate::config::queue_limit(&tool.settings.groups, tool.settings.job_limits.max_running, group))?;
     follow_up.admit(tool.ceiling)?;
     let mut started = start_request(tool, follow_up.request).await?;
     if let Value::Object(map) = &mut started {

@@ -141,8 +141,7 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
                     .map(|schedule| FollowUp { prompt, policy: Some(policy), limits, schedule, ..FollowUp::default() })
                     .and_then(|follow| engine.follow_up(parent.as_str(), follow, &agents))
                     .and_then(|mut follow_up| {
-                        let group = follow_up.request.schedule.group.as_deref();
-                        follow_up.request.limits.max_running = crate::config::queue_limit(&groups, limits.max_running, group)?;
+                        follow_up.queue_in(|group| crate::config::queue_limit(&groups, limits.max_running, group))?;
                         Ok(follow_up)
                     })
                     .and_then(|follow_up| follow_up.admit(&ceiling).map(|()| follow_up))
