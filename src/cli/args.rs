@@ -137,6 +137,9 @@ pub struct ReplyArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub time_limits: TimeLimitArgs,
+    /// When it starts (never the parent's), its labels, group, priority and budget (each left out is the parent's).
+    #[command(flatten)]
+    pub unattended: UnattendedArgs,
     /// Print the result as JSON, as `start --json` does.
     #[arg(long)]
     pub json: bool,

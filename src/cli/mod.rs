@@ -150,8 +150,12 @@ pub fn reply(engine: &Engine, args: ReplyArgs) -> anyhow::Result<ExitCode> {
         profile: args.options.profile.clone(),
         config: (!args.options.config.is_empty()).then(|| args.options.config.clone()),
         limits: settings.job_limits(),
+        schedule: args.unattended.schedule()?,
+        max_tokens: args.unattended.max_tokens,
+        resume_on_limit: settings.resume_on_limit(args.unattended.resume_on_limit.then_some(true)),
     };
-    let follow_up = engine.follow_up(&args.job_id, follow, &settings.agents())?;
+    let mut follow_up = engine.follow_up(&args.job_id, follow, &settings.agents())?;
+    follow_up.queue_in(|group| settings.queue_limit(group))?;
     follow_up.admit(&ceiling(engine, &settings))?;
     started(engine, &follow_up.request, args.json, Some(&follow_up.inherited))
 }

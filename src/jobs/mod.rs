@@ -47,7 +47,7 @@ pub use feed::wait::LOST_RECHECK;
 pub use feed::{FeedEvent, JobFeed, Scope, Subscription, WhatChanged};
 pub use git::project::init_with_first_commit as init_repository;
 pub use git::{NoTreeDiff, ObjectId, TreeDiff, tree_diff};
-pub use hooks::{HookEvent, HookSet, Hooks, runner::main as hook_main};
+pub use hooks::{HOOKS_LOG, HookEvent, HookSet, Hooks, failures as hook_failures, runner::main as hook_main};
 pub use housekeeping::Housekeeping;
 pub use output::tail::{TAIL_LINES, TRUNCATED_MARKER};
 pub use output::{LineBlock, MAX_LINE_BYTES, OutputFollower, OutputLine, OutputUpdate, split_lines};

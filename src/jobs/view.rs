@@ -54,8 +54,9 @@ pub struct PollView {
 
 impl PollView {
     pub fn new(meta: JobMeta, output: String, last_message: Option<String>) -> Self {
-        // It only proves who the supervisor is: of no use to the caller.
-        let details = JobDetails { supervisor_start_ticks: None, ..meta.details };
+        // The first only proves who the supervisor is, the second is the recorder's
+        // business: of no use to the caller.
+        let details = JobDetails { supervisor_start_ticks: None, hooks_owed: Vec::new(), ..meta.details };
         PollView {
             job_id: meta.job_id,
             status: meta.status,

@@ -170,7 +170,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     let lost_worktree = crate::jobs::worktree::freeze(&store, &id, &record, placed.as_ref(), &start.cwd).await;
     // The moment the result can be read, the job is no longer run, only kept (its
     // leftovers are being ended), and readers are told so, before the result is synced.
-    let recorded = record_result(&record, &id, &ended, &observed, lost_worktree, || {
+    let recorded = record_result(&store, &record, &id, &ended, &observed, lost_worktree, || {
         if let Err(err) = owner.keep_shared() {
             tracing::warn!(job = %id, %err, "could not keep the job's lock shared after its result");
         }
@@ -180,7 +180,7 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         if let Some(limit) = &ended.details.limit {
             hold::record(&store, start.agent.name(), limit, id.as_str());
         }
-        hooks::fire(&store, &id, &ended, HookEvent::OnFinish);
+        hooks::owed::pay_kept(&store, &id, &record);
     }
     let grace = ended.grace.or(start.limits.cancel_grace).unwrap_or(DEFAULT_GRACE);
     let survivors = cleanup::end_leftovers(&id, grace, &mut signals).await;
@@ -232,13 +232,14 @@ fn failed_to_start(store: &JobStore, id: &JobId, owner: OwnerLock, record: &Kept
             meta.exit_code = code;
             meta.finished_at = Some(Timestamp::now());
             meta.details.note = Some(note.clone());
+            hooks::owed::owe(store, meta, HookEvent::OnFinish);
         },
         || {
             let _ = owner.keep_shared();
         },
     );
     if written.is_ok() {
-        hooks::fire(store, id, &record.snapshot(), HookEvent::OnFinish);
+        hooks::owed::pay_kept(store, id, record);
     }
     match &written {
         Err(err) if was_pending => {
@@ -346,8 +347,10 @@ fn describe_spawn_failure(start: &StartRequest, err: &std::io::Error) -> (i64, S
 const NOTE_CHARS: usize = 500;
 
 /// Records how the agent ended, at once: nothing that happens later (a cancel that
-/// arrives now, leftovers that refuse to die) changes it.
+/// arrives now, leftovers that refuse to die) changes it. The finish hook is owed in
+/// the same write.
 fn record_result(
+    store: &JobStore,
     record: &KeptMeta,
     id: &JobId,
     ended: &Ended,
@@ -396,6 +399,7 @@ fn record_result(
             meta.details.note = Some(lost.clone());
         }
         meta.supervisor_lost = false;
+        hooks::owed::owe(store, meta, HookEvent::OnFinish);
         tracing::info!(job = %id, status = %meta.status, exit_code, "job ended");
     };
     record.finish(change, placed)

@@ -123,12 +123,13 @@ fn end(store: &JobStore, id: &JobId, owner: OwnerLock, record: &KeptMeta, reason
         meta.details.cancel_reason = Some(reason.to_owned());
         meta.details.note = Some(note.clone());
         meta.details.waiting = None;
+        hooks::owed::owe(store, meta, HookEvent::OnFinish);
     };
     let written = record.finish(change, || {
         let _ = owner.keep_shared();
     });
     if written.is_ok() {
-        hooks::fire(store, id, &record.snapshot(), HookEvent::OnFinish);
+        hooks::owed::pay_kept(store, id, record);
     }
     drop(owner);
     Turn::Over(written)

@@ -143,6 +143,7 @@ async fn dashboard(engine: Engine, args: &DashboardOptions, demo: Option<&demo::
         agents,
         ceiling,
         limits: args.config.job_limits(),
+        groups: args.config.groups.clone(),
         worktrees: args.config.worktrees.clone(),
         cancel_grace: args.config.cancel_grace.value,
         shutdown: shutdown.clone(),

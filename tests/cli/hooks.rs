@@ -140,3 +140,22 @@ fn a_hook_with_an_unknown_placeholder_is_a_config_mistake() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unknown placeholder {prompt}"), "{stderr}");
 }
+
+#[test]
+fn a_hook_that_fails_is_recorded_with_its_exit_status_and_its_output_kept() {
+    let home = TestHome::new();
+    let script = home.path().join("failing.sh");
+    std::fs::write(&script, "#!/bin/bash\necho the-hook-said-why >&2\nexit 7\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_config(&home, &format!("[hooks]\non_finish = [\"{}\"]\n", script.display()));
+    let id = home.start("say:hi");
+    home.wait_for_status(&id, "done", SETTLE);
+    wait_until("the hook's result", SETTLE, || hook_result(&home, &id, "on_finish").is_some());
+    let result = hook_result(&home, &id, "on_finish").unwrap();
+    assert_eq!((result["ok"].as_bool(), result["detail"].as_str()), (Some(false), Some("failed: exit status 7")), "{result}");
+    let log = std::fs::read_to_string(home.job_dir(&id).join("hooks.log")).unwrap();
+    assert!(log.contains("the-hook-said-why") && log.contains("on_finish hook failed: exit status 7"), "{log}");
+    let polled: Value = serde_json::from_slice(&home.run(&["poll", &id, "--json"]).stdout).unwrap();
+    assert_eq!(polled["hook_failures"], serde_json::json!(["on_finish: failed: exit status 7"]));
+    assert_eq!(polled["status"], "done", "a failed hook changes nothing of the job");
+}

@@ -21,5 +21,6 @@ mod jobs_input;
 mod jobs_lifecycle;
 mod limits;
 mod pause;
+mod reply_unattended;
 mod schedule;
 mod worktree;

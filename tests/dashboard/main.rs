@@ -10,4 +10,5 @@ mod support;
 mod approvals_tmux;
 mod dashboard_tmux;
 mod prop_render;
+mod unattended_tmux;
 mod worktree_tmux;

@@ -14,3 +14,4 @@ mod faults_disk;
 mod faults_hostile;
 mod faults_mcp;
 mod mid_flight;
+mod owed_hooks;

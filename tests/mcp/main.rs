@@ -13,6 +13,7 @@ mod mcp_http;
 mod mcp_inprocess;
 mod mcp_stdio;
 mod mcp_tasks;
+mod reply_unattended;
 mod safety;
 mod unattended;
 mod worktree;

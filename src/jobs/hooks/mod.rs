@@ -16,6 +16,7 @@
 //! stdin, ends it at its timeout and writes what happened to the job folder's
 //! `hooks.log` and `hook_<event>.json`, which poll shows when the hook failed.
 
+pub mod owed;
 pub mod runner;
 
 use std::io::Write;
@@ -57,6 +58,11 @@ impl HookEvent {
             HookEvent::OnStart => "on_start",
             HookEvent::OnFinish => "on_finish",
         }
+    }
+
+    /// The event a record names (`hooks_owed`).
+    pub fn named(name: &str) -> Option<HookEvent> {
+        [HookEvent::OnStart, HookEvent::OnFinish].into_iter().find(|event| event.as_str() == name)
     }
 
     /// The file that says how the hook of this event ended.

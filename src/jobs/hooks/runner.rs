@@ -33,6 +33,9 @@ pub fn main() -> ExitCode {
     let Ok(run) = serde_json::from_slice::<HookRun>(&input) else { return ExitCode::FAILURE };
     let (Ok(store), Ok(id)) = (JobStore::from_env(), JobId::parse(&run.job_id)) else { return ExitCode::FAILURE };
     let folder = store.job_dir(&id);
+    if !super::owed::claim(&folder, run.event) {
+        return ExitCode::SUCCESS;
+    }
     let (ok, detail) = run_hook(&folder, &run);
     record(&folder, run.event, ok, &detail);
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }

@@ -268,6 +268,11 @@ pub struct JobDetails {
     /// What a pending job waits for besides a slot: `after 1a2b3c4d`, `starts at 14:30`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting: Option<String>,
+    /// Hooks of events already recorded whose runner has not been started yet
+    /// (`on_finish`): written with the event itself, cleared once the runner is on its
+    /// way, so an owner killed in between leaves the debt to whoever settles the job next.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks_owed: Vec<String>,
 }
 
 fn words_or_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {

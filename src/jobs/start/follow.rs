@@ -14,13 +14,14 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::ceiling::{Ceiling, Field};
-use super::request::{Continues, JobLimits, StartRequest};
+use super::request::{Continues, JobLimits, ResumeOnLimit, StartRequest};
 use crate::jobs::agent::session::SessionId;
 use crate::jobs::agent::{AgentOptions, Agents, ApprovalPolicy};
 use crate::jobs::error::{JobError, Result};
 use crate::jobs::process::owner::OwnerLock;
 use crate::jobs::record::id::JobId;
 use crate::jobs::record::meta::JobMeta;
+use crate::jobs::schedule::Schedule;
 use crate::jobs::store::JobStore;
 
 /// What a follow-up asks for; everything left `None` is the parent's.
@@ -32,6 +33,13 @@ pub struct FollowUp {
     pub profile: Option<String>,
     pub config: Option<Vec<String>>,
     pub limits: JobLimits,
+    /// What it waits for (`after`, a time: never the parent's), its labels, group and
+    /// priority (each left out is the parent's).
+    pub schedule: Schedule,
+    /// Its token budget (`None`: the parent's, else the configured default).
+    pub max_tokens: Option<u64>,
+    /// Followed up in turn when a usage limit stops it (`None`: not).
+    pub resume_on_limit: Option<ResumeOnLimit>,
 }
 
 /// What a follow-up took from its parent's record rather than from its caller (the
@@ -51,6 +59,14 @@ pub struct Inherited {
     pub profile: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
 }
 
 impl Inherited {
@@ -79,6 +95,18 @@ impl Inherited {
         if let Some(config) = &self.config {
             let _ = write!(text, ", config {}", config.join(" "));
         }
+        if let Some(labels) = &self.labels {
+            let _ = write!(text, ", labels {}", labels.join(" "));
+        }
+        if let Some(group) = &self.group {
+            let _ = write!(text, ", group {group}");
+        }
+        if let Some(priority) = self.priority {
+            let _ = write!(text, ", priority {priority}");
+        }
+        if let Some(max_tokens) = self.max_tokens {
+            let _ = write!(text, ", max_tokens {max_tokens}");
+        }
         text
     }
 }
@@ -91,6 +119,23 @@ pub struct FollowUpRequest {
 }
 
 impl FollowUpRequest {
+    /// Puts the follow-up in its group's queue, with the limit `limit_of` gives that group
+    /// (the default group for none). A group that is no longer configured is refused,
+    /// saying so when it came from the parent.
+    pub fn queue_in(&mut self, limit_of: impl FnOnce(Option<&str>) -> Result<Option<usize>>) -> Result<()> {
+        match limit_of(self.request.schedule.group.as_deref()) {
+            Ok(limit) => {
+                self.request.limits.max_running = limit;
+                Ok(())
+            }
+            Err(err) if self.inherited.group.is_some() => Err(JobError::BadRequest(format!(
+                "{err}; it is the group of job {}, which this follow-up continues: give a group to choose another",
+                self.inherited.from
+            ))),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Refuses what the ceiling does not allow, saying which refused value came from
     /// the parent.
     pub fn admit(&self, ceiling: &Ceiling) -> Result<()> {
@@ -140,7 +185,20 @@ pub fn request(parent: &JobMeta, follow: FollowUp, agents: &Agents) -> Result<Fo
         model: follow.model.is_none().then(|| parent.details.model.clone()).flatten(),
         profile: follow.profile.is_none().then(|| parent.details.profile.clone()).flatten(),
         config: (follow.config.is_none() && !parent.details.config.is_empty()).then(|| parent.details.config.clone()),
+        labels: (follow.schedule.labels.is_empty() && !parent.details.labels.is_empty()).then(|| parent.details.labels.clone()),
+        group: follow.schedule.group.is_none().then(|| parent.details.group.clone()).flatten(),
+        priority: follow.schedule.priority.is_none().then_some(parent.details.priority).flatten(),
+        max_tokens: follow.max_tokens.is_none().then_some(parent.details.max_tokens).flatten(),
     };
+    // Where the parent was queued and what it was labelled goes on with its conversation;
+    // what it waited for does not. The parent's values are checked as given ones are.
+    let schedule = Schedule {
+        labels: inherited.labels.clone().unwrap_or(follow.schedule.labels),
+        group: follow.schedule.group.or_else(|| inherited.group.clone()),
+        priority: follow.schedule.priority.or(inherited.priority),
+        ..follow.schedule
+    }
+    .checked()?;
     let (policy, inherited_policy) = match follow.policy {
         Some(policy) => (policy, None),
         None => {
@@ -156,7 +214,10 @@ pub fn request(parent: &JobMeta, follow: FollowUp, agents: &Agents) -> Result<Fo
     let request = StartRequest::new(follow.prompt, std::path::Path::new(&parent.cwd), policy, agent)?
         .with_options(options)?
         .continuing(Continues { parent_job_id: id.clone(), session_id })?
-        .with_limits(follow.limits);
+        .with_limits(follow.limits)
+        .with_schedule(schedule)
+        .with_max_tokens(follow.max_tokens.or(inherited.max_tokens))?
+        .with_resume_on_limit(follow.resume_on_limit);
     // A worktree job's follow-up runs in the same worktree, on the same branch.
     let request = match (&parent.details.worktree, &parent.details.branch, &parent.details.base_commit) {
         (Some(worktree), Some(branch), Some(base_commit)) if parent.details.discarded_at.is_none() => {

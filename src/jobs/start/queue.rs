@@ -368,9 +368,10 @@ pub fn cancel_pending(store: &JobStore, id: &JobId) -> Result<Option<JobMeta>> {
     meta.finished_at = Some(Timestamp::now());
     meta.details.cancel_reason = Some("requested".to_owned());
     meta.details.note = Some("cancelled before it started".to_owned());
+    crate::jobs::hooks::owed::owe(store, &mut meta, crate::jobs::hooks::HookEvent::OnFinish);
     meta.write_to(&store.meta_path(id), Durability::Durable)?;
     locked.remove_pending(id);
-    crate::jobs::hooks::fire(store, id, &meta, crate::jobs::hooks::HookEvent::OnFinish);
+    crate::jobs::hooks::owed::pay_written(store, id, &mut meta);
     Ok(Some(meta))
 }
 

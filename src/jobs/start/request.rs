@@ -254,6 +254,7 @@ impl StartRequest {
                 labels: self.schedule.labels.clone(),
                 group: self.schedule.group.clone(),
                 priority: self.schedule.priority.filter(|priority| *priority != 0),
+                hooks_owed: Vec::new(),
             },
             prompt_file: (self.prompt_in_file() || self.prompt_on_stdin()).then(|| PROMPT_FILE.to_owned()),
             // Recorded by the supervisor once the agent runs.

@@ -22,6 +22,7 @@
 
 use super::JobStore;
 use crate::jobs::error::{JobError, Result};
+use crate::jobs::hooks::{HookEvent, owed};
 use crate::jobs::process::marker;
 use crate::jobs::process::owner::{Hold, OwnerLock, Probe};
 use crate::jobs::process::proven::{self, OriginalAgent};
@@ -107,6 +108,10 @@ impl JobStore {
                 Ok(Hold::NoLockFile) if meta.status.is_finished() && proven::earlier_supervisor(id, &meta).is_some() => {
                     Judged::Final(Ok(still_running(meta)))
                 }
+                // Its owner may have died between recording the end and firing its hook.
+                Ok(Hold::NotExclusive) if meta.status.is_finished() && !meta.details.hooks_owed.is_empty() => {
+                    Judged::Final(Ok(owed::settle(self, id, meta)))
+                }
                 Ok(_) => Judged::Final(Ok(meta)),
                 Err(err) => {
                     tracing::debug!(job = %id, %err, "cannot look at the job's lock; believing its meta");
@@ -181,9 +186,10 @@ impl JobStore {
         current.status = Status::Error;
         current.finished_at = Some(Timestamp::now());
         current.details.note = Some(LOST_NOTE.to_owned());
+        owed::owe(self, current, HookEvent::OnFinish);
         match self.write_final_meta(current) {
             // The end is recorded here, once, under the job's lock: so is its hook fired.
-            Ok(()) => crate::jobs::hooks::fire(self, id, current, crate::jobs::hooks::HookEvent::OnFinish),
+            Ok(()) => owed::pay_written(self, id, current),
             Err(err) => tracing::warn!(job = %id, %err, "could not record a lost supervisor"),
         }
         Left::Ended
@@ -205,8 +211,9 @@ impl JobStore {
             current.finished_at = Some(Timestamp::now());
             current.details.waiting = None;
             current.details.note = Some(LOST_WAITING_NOTE.to_owned());
+            owed::owe(self, &mut current, HookEvent::OnFinish);
             match self.write_final_meta(&current) {
-                Ok(()) => crate::jobs::hooks::fire(self, id, &current, crate::jobs::hooks::HookEvent::OnFinish),
+                Ok(()) => owed::pay_written(self, id, &mut current),
                 Err(err) => tracing::warn!(job = %id, %err, "could not record a lost supervisor"),
             }
         }

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::common::{LimitArgs, OneOrMany, OptionArgs, ToolContext, ToolResult, json_result, parse, start_request, to_value};
 use super::shared::schema::{define, object, option_properties, policy_property};
+use super::shared::unattended::{self, UnattendedArgs};
 use super::start;
 use crate::jobs::ApprovalPolicy;
 use crate::jobs::FollowUp;
@@ -18,8 +19,10 @@ job_id, returned at once like codex_start) that resumes the same agent session, 
 approval_policy, agent, model, profile and config unless given here. The parent must have ended (done, error or \
 cancelled) and have a session_id (codex_poll shows it); its follow_ups list the jobs that continue it, and a \
 follow-up can itself be continued. Use it to ask for changes to what a job did, or a next step, without repeating \
-the context. It is judged as a new request: the server's ceiling applies to what it inherits too. Returns {job_id, \
-status, pid, inherited} (inherited: what it took from the parent).";
+the context. It is judged as a new request: the server's ceiling applies to what it inherits too. It takes \
+codex_start's after, delay and at (never the parent's: a follow-up can wait for a review job to end done, or for \
+tonight), labels, group, priority and max_tokens (each left out is the parent's) and resume_on_limit (the server's \
+default unless given). Returns {job_id, status, pid, inherited} (inherited: what it took from the parent).";
 
 /// The tool as a model sees it.
 pub fn definition() -> Tool {
@@ -35,6 +38,7 @@ fn input() -> Value {
         "approval_policy": policy_property("the parent job's")
     }));
     properties.extend(option_properties());
+    properties.extend(unattended::properties());
     json!({"type": "object", "properties": properties, "required": ["job_id", "prompt"]})
 }
 
@@ -43,11 +47,14 @@ fn output() -> Value {
     let mut output = start::output();
     output["properties"]["inherited"] = json!({"type": "object",
         "description": "What the follow-up took from its parent's record rather than from this call: the parent (from), \
-            cwd and agent always; approval_policy, model, profile and config when not given here.",
+            cwd and agent always; approval_policy, model, profile, config, labels, group, priority and max_tokens when \
+            not given here.",
         "properties": {
             "from": {"type": "string"}, "cwd": {"type": "string"}, "agent": {"type": "string"},
             "approval_policy": {"type": "string"}, "model": {"type": "string"}, "profile": {"type": "string"},
-            "config": {"type": "array", "items": {"type": "string"}}
+            "config": {"type": "array", "items": {"type": "string"}},
+            "labels": {"type": "array", "items": {"type": "string"}}, "group": {"type": "string"},
+            "priority": {"type": "integer"}, "max_tokens": {"type": "integer"}
         }, "required": ["from", "cwd", "agent"]});
     output
 }
@@ -61,6 +68,8 @@ struct Args {
     options: OptionArgs,
     #[serde(flatten)]
     limits: LimitArgs,
+    #[serde(flatten)]
+    unattended: UnattendedArgs,
 }
 
 pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
@@ -73,9 +82,13 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult
         profile: args.options.profile,
         config: args.options.config.map(OneOrMany::into_vec),
         limits: args.limits.limits(tool.settings.job_limits)?,
+        schedule: args.unattended.schedule()?,
+        max_tokens: args.unattended.max_tokens,
+        resume_on_limit: args.unattended.resume(tool.settings),
     };
     // Judged as a new request, whatever the parent's record says.
-    let follow_up = tool.engine.follow_up(&args.job_id, follow, &tool.settings.agents)?;
+    let mut follow_up = tool.engine.follow_up(&args.job_id, follow, &tool.settings.agents)?;
+    follow_up.queue_in(|group| crate::config::queue_limit(&tool.settings.groups, tool.settings.job_limits.max_running, group))?;
     follow_up.admit(tool.ceiling)?;
     let mut started = start_request(tool, follow_up.request).await?;
     if let Value::Object(map) = &mut started {

@@ -129,11 +129,7 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult
         (agent, _) => vec![agent.clone()],
     };
     let schedule = args.unattended.schedule()?;
-    let resume_on_limit = match args.unattended.resume_on_limit {
-        Some(true) => Some(tool.settings.resume.clone()),
-        Some(false) => None,
-        None => tool.settings.resume_on_limit.clone(),
-    };
+    let resume_on_limit = args.unattended.resume(tool.settings);
     let mut requests = Vec::new();
     for number in 1..=count {
         let agent = match names[(number as usize - 1) % names.len()].as_deref() {

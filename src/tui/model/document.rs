@@ -13,6 +13,9 @@ pub(crate) struct DetailFiles {
     /// The whole prompt, when the meta holds only its start.
     pub(crate) prompt: Option<String>,
     pub(crate) last_message: Option<String>,
+    /// Its hooks that failed, and where their output went.
+    pub(crate) hook_failures: Vec<String>,
+    pub(crate) hooks_log: String,
     pub(crate) read: bool,
 }
 

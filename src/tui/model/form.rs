@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use crate::jobs::{ApprovalPolicy, JobId};
+use crate::jobs::{ApprovalPolicy, JobId, Timestamp, parse_at};
 
 use super::complete;
 use super::field::{Edit, TextField};
@@ -20,6 +20,10 @@ pub enum Field {
     Policy,
     /// In place, or in a worktree of its own (←/→ or Space toggles).
     Isolation,
+    /// Jobs that must end done before this one starts (ids or their starts).
+    After,
+    /// Not before: a delay (`20m`) or a time (`14:30`, RFC 3339).
+    Starts,
 }
 
 /// What a follow-up continues.
@@ -74,13 +78,32 @@ pub struct NewJobForm {
     pub rerun_of: Option<JobId>,
     /// Run the job in its own git worktree.
     pub worktree: bool,
+    /// The jobs it waits for, as typed (see [`after_ids`]).
+    pub after: TextField,
+    /// When it may start, as typed (see [`starts_at`]).
+    pub starts: TextField,
 }
 
 /// What the form asks the engine for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormRequest {
-    Start { prompt: String, cwd: PathBuf, policy: ApprovalPolicy, agent: String, rerun_of: Option<JobId>, worktree: bool },
-    Reply { parent: JobId, prompt: String, policy: ApprovalPolicy },
+    Start {
+        prompt: String,
+        cwd: PathBuf,
+        policy: ApprovalPolicy,
+        agent: String,
+        rerun_of: Option<JobId>,
+        worktree: bool,
+        after: Vec<String>,
+        starts: Option<String>,
+    },
+    Reply {
+        parent: JobId,
+        prompt: String,
+        policy: ApprovalPolicy,
+        after: Vec<String>,
+        starts: Option<String>,
+    },
 }
 
 impl NewJobForm {
@@ -99,6 +122,8 @@ impl NewJobForm {
             folder_matches: None,
             rerun_of: None,
             worktree: false,
+            after: TextField::single_line(""),
+            starts: TextField::single_line(""),
         };
         form.focus(Field::Prompt);
         form
@@ -115,21 +140,23 @@ impl NewJobForm {
     /// The fields that can be changed, in Tab order.
     pub fn fields(&self) -> &'static [Field] {
         if self.parent.is_some() {
-            &[Field::Prompt, Field::Policy]
+            &[Field::Prompt, Field::Policy, Field::After, Field::Starts]
         } else {
-            &[Field::Prompt, Field::Cwd, Field::Agent, Field::Policy, Field::Isolation]
+            &[Field::Prompt, Field::Cwd, Field::Agent, Field::Policy, Field::Isolation, Field::After, Field::Starts]
         }
     }
 
     /// Whether the focused field takes text (so ←/→ move a cursor, not a choice).
     pub fn in_text(&self) -> bool {
-        matches!(self.field, Field::Prompt | Field::Cwd)
+        matches!(self.field, Field::Prompt | Field::Cwd | Field::After | Field::Starts)
     }
 
     fn focus(&mut self, field: Field) {
         self.field = field;
         self.prompt.set_focused(field == Field::Prompt);
         self.cwd.set_focused(field == Field::Cwd);
+        self.after.set_focused(field == Field::After);
+        self.starts.set_focused(field == Field::Starts);
     }
 
     #[cfg(test)]
@@ -197,7 +224,7 @@ impl NewJobForm {
             }
             Field::Policy => self.policy = cycle(self.policy, if forward { 1 } else { ApprovalPolicy::ALL.len() - 1 }),
             Field::Isolation => self.worktree = !self.worktree,
-            Field::Prompt | Field::Cwd => {}
+            Field::Prompt | Field::Cwd | Field::After | Field::Starts => {}
         }
         self.error = None;
     }
@@ -233,6 +260,14 @@ impl NewJobForm {
                     self.folder_matches = None;
                 }
             }
+            (Field::After | Field::Starts, Edit::Up) => self.step(false),
+            (Field::After | Field::Starts, Edit::Down) => self.step(true),
+            (Field::After, edit) => {
+                self.after.edit(edit);
+            }
+            (Field::Starts, edit) => {
+                self.starts.edit(edit);
+            }
             (Field::Agent | Field::Policy | Field::Isolation, Edit::Insert(' ')) => self.choose(true),
             (Field::Agent | Field::Policy | Field::Isolation, Edit::Up) => self.step(false),
             (Field::Agent | Field::Policy | Field::Isolation, Edit::Down) => self.step(true),
@@ -246,8 +281,14 @@ impl NewJobForm {
         if prompt.trim().is_empty() {
             return Err("the prompt is empty: say what the agent should do".to_owned());
         }
+        let after = after_ids(&self.after.text())?;
+        // Checked now, read again when the job is started (a delay counts from then).
+        let starts = Some(self.starts.text().trim().to_owned()).filter(|text| !text.is_empty());
+        if let Some(text) = &starts {
+            starts_at(text, chrono::Utc::now())?;
+        }
         if let Some(parent) = &self.parent {
-            return Ok(FormRequest::Reply { parent: parent.id.clone(), prompt, policy: self.policy });
+            return Ok(FormRequest::Reply { parent: parent.id.clone(), prompt, policy: self.policy, after, starts });
         }
         let cwd = self.cwd.text();
         let cwd = cwd.trim();
@@ -262,8 +303,34 @@ impl NewJobForm {
             agent: self.agent.clone(),
             rerun_of: self.rerun_of.clone(),
             worktree: self.worktree,
+            after,
+            starts,
         })
     }
+}
+
+/// The starts field: a delay from `now` (`20m`, `2h`, seconds) or a time (`14:30` local,
+/// tomorrow once passed; RFC 3339), as `--delay` and `--at` take them.
+pub fn starts_at(text: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Timestamp, String> {
+    let text = text.trim();
+    if let Ok(delay) = crate::human::parse_duration(text) {
+        return chrono::Duration::from_std(delay).map(|delay| Timestamp(now + delay)).map_err(|_| format!("starts: {text:?} is too far"));
+    }
+    parse_at(text, now).map_err(|_| format!("starts: {text:?}: give a delay (20m, 2h) or a time (14:30, or RFC 3339)"))
+}
+
+/// The ids typed in the after field (separated by commas or spaces), each a whole id or
+/// the start of one: the engine makes them whole, and refuses one that names no job (or
+/// several) before anything starts.
+pub fn after_ids(typed: &str) -> Result<Vec<String>, String> {
+    let mut ids: Vec<String> = Vec::new();
+    for word in typed.split(|c: char| c == ',' || c.is_whitespace()).filter(|word| !word.is_empty()) {
+        let id = JobId::parse(word).map_err(|_| format!("after: {word:?} is not a job id (give ids or their starts, like 3f2a)"))?;
+        if !ids.iter().any(|known| known == id.as_str()) {
+            ids.push(id.to_string());
+        }
+    }
+    Ok(ids)
 }
 
 /// Up (older) or Down (newer) from `at` in a list of `len` entries; `None` is the

@@ -141,12 +141,18 @@ pub enum Effect {
         rerun_of: Option<JobId>,
         /// In a worktree of its own.
         worktree: bool,
+        /// Jobs it starts after (ids as typed: made whole, or refused, by the engine).
+        after: Vec<String>,
+        /// Not before this delay or time, as typed in the form.
+        starts: Option<String>,
     },
     /// Continue a finished job's conversation.
     Reply {
         parent: JobId,
         prompt: String,
         policy: ApprovalPolicy,
+        after: Vec<String>,
+        starts: Option<String>,
     },
     /// Put text on the clipboard (OSC 52).
     Copy(String),
@@ -286,6 +292,10 @@ pub(crate) enum TaskResult {
         id: JobId,
         prompt: Option<String>,
         last_message: Option<String>,
+        /// Its hooks that failed (`on_finish: failed: exit status 3`), and the log their
+        /// output went to.
+        hook_failures: Vec<String>,
+        hooks_log: String,
     },
     Prompt {
         id: JobId,

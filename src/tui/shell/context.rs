@@ -18,6 +18,9 @@ pub(crate) struct Context {
     pub(crate) ceiling: Ceiling,
     /// The queue and time limits a job started from the form gets.
     pub(crate) limits: crate::jobs::JobLimits,
+    /// The named queues (`[groups.NAME]`) and their limits: a follow-up goes on in its
+    /// parent's group.
+    pub(crate) groups: std::collections::BTreeMap<String, Option<usize>>,
     /// Where a job started in its own worktree gets it, and what is copied in.
     pub(crate) worktrees: crate::config::WorktreeSettings,
     /// Between SIGINT and SIGKILL when `c` stops a job.

@@ -6,12 +6,15 @@ use std::io::{self, Write};
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::jobs::{Answerer, ApprovalAnswer, CancelView, Decision, FollowUp, GcRule, JobId, JobStore, StartRequest, StartView};
+use crate::jobs::{
+    Answerer, ApprovalAnswer, CancelView, Decision, Engine, FollowUp, GcRule, JobError, JobId, JobStore, Schedule, StartRequest, StartView,
+};
 
 use super::context::Context;
 use super::loader::LoaderCommand;
 use super::notice;
 use crate::tui::model::app::{Effect, TaskResult};
+use crate::tui::model::form::starts_at;
 use crate::tui::model::message::Started;
 use crate::tui::model::{complete, remembered};
 use crate::tui::update::diff_view;
@@ -103,7 +106,7 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
                 TaskResult::Cleaned(outcome)
             });
         }
-        Effect::Start { prompt, cwd, policy, agent, rerun_of, worktree } => {
+        Effect::Start { prompt, cwd, policy, agent, rerun_of, worktree, after, starts } => {
             let engine = context.engine.clone();
             let isolation = context.worktrees.isolation(context.engine.store().home(), Some(worktree), None);
             let agent = context.agents.resolve(Some(&agent));
@@ -112,7 +115,7 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
             in_background(results, move || {
                 let outcome = agent
                     .and_then(|agent| StartRequest::new(prompt, &cwd, policy, agent))
-                    .map(|request| request.with_limits(limits))
+                    .and_then(|request| Ok(request.with_limits(limits).with_schedule(when(&engine, after, starts)?)))
                     .map(|request| match isolation {
                         Some(isolation) => request.isolated(isolation),
                         None => request,
@@ -127,14 +130,20 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
             });
         }
         // A follow-up is judged as a new request, whatever its parent's record says.
-        Effect::Reply { parent, prompt, policy } => {
+        Effect::Reply { parent, prompt, policy, after, starts } => {
             let engine = context.engine.clone();
             let agents = context.agents.clone();
             let ceiling = context.ceiling.clone();
-            let follow = FollowUp { prompt, policy: Some(policy), limits: context.limits, ..FollowUp::default() };
+            let groups = context.groups.clone();
+            let limits = context.limits;
             in_background(results, move || {
-                let outcome = engine
-                    .follow_up(parent.as_str(), follow, &agents)
+                let outcome = when(&engine, after, starts)
+                    .map(|schedule| FollowUp { prompt, policy: Some(policy), limits, schedule, ..FollowUp::default() })
+                    .and_then(|follow| engine.follow_up(parent.as_str(), follow, &agents))
+                    .and_then(|mut follow_up| {
+                        follow_up.queue_in(|group| crate::config::queue_limit(&groups, limits.max_running, group))?;
+                        Ok(follow_up)
+                    })
                     .and_then(|follow_up| follow_up.admit(&ceiling).map(|()| follow_up))
                     .and_then(|follow_up| {
                         let notice = format!("approval_policy {policy}; {}", follow_up.inherited.describe());
@@ -157,7 +166,9 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
             in_background(results, move || {
                 let prompt = whole_prompt(&store, &id).ok().flatten();
                 let last_message = store.last_message(&id);
-                TaskResult::Detail { id, prompt, last_message }
+                let hook_failures = crate::jobs::hook_failures(&store, &id);
+                let hooks_log = store.job_dir(&id).join(crate::jobs::HOOKS_LOG).display().to_string();
+                TaskResult::Detail { id, prompt, last_message, hook_failures, hooks_log }
             });
         }
         Effect::ReadPrompt(id) => {
@@ -213,6 +224,16 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
         Effect::Open { .. } => {}
     }
     Ok(())
+}
+
+/// When the form's job may start: its `after` ids made whole (one that names no job, or
+/// several, refused, saying which field it came from: before anything starts), and its
+/// delay counted from now.
+fn when(engine: &Engine, after: Vec<String>, starts: Option<String>) -> crate::jobs::Result<Schedule> {
+    let not_before = starts.map(|text| starts_at(&text, chrono::Utc::now())).transpose().map_err(JobError::BadRequest)?;
+    Schedule { after, not_before, ..Schedule::default() }
+        .resolved(engine.store())
+        .map_err(|err| JobError::BadRequest(format!("after: {err}")))
 }
 
 fn started_with(started: StartView, inherited: Option<String>) -> Started {

@@ -108,6 +108,7 @@ fn key(ch: char) -> crossterm::event::Event {
 }
 
 mod acting;
+mod after_and_hooks;
 mod approval;
 mod front_door;
 mod screens;

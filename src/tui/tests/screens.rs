@@ -67,6 +67,8 @@ fn detail_view() {
             id: id("c3d4e5f6"),
             prompt: None,
             last_message: Some("Added `--json` to `list`.\n\n- src/cli.rs: the flag\n- tests/list.rs: both outputs".into()),
+            hook_failures: Vec::new(),
+            hooks_log: String::new(),
         });
     });
 }

@@ -224,7 +224,9 @@ fn new_job_form_checks_then_starts() {
             policy: ApprovalPolicy::AutoEdit,
             agent: "claude".into(),
             rerun_of: None,
-            worktree: false
+            worktree: false,
+            after: Vec::new(),
+            starts: None
         }
     );
     assert!(
@@ -268,7 +270,16 @@ fn a_follow_up_continues_a_finished_job_with_a_session() {
     let Mode::NewJob(form) = &app.mode else { panic!() };
     assert_eq!(form.field, super::super::model::form::Field::Policy, "a follow-up's folder and agent are fixed");
     let effects = app.apply(Action::Submit);
-    assert_eq!(effects[0], Effect::Reply { parent: id("c3d4e5f6"), prompt: "now add tests".into(), policy: ApprovalPolicy::AutoEdit });
+    assert_eq!(
+        effects[0],
+        Effect::Reply {
+            parent: id("c3d4e5f6"),
+            prompt: "now add tests".into(),
+            policy: ApprovalPolicy::AutoEdit,
+            after: Vec::new(),
+            starts: None
+        }
+    );
 }
 
 #[test]

@@ -137,14 +137,14 @@ impl App {
                     form.submitting = true;
                     form.error = None;
                     let effect = match request {
-                        FormRequest::Start { prompt, cwd, policy, agent, rerun_of, worktree } => {
+                        FormRequest::Start { prompt, cwd, policy, agent, rerun_of, worktree, after, starts } => {
                             Remembered::push(&mut self.prompts, &prompt);
                             Remembered::push(&mut self.folders, &form.cwd.text());
-                            Effect::Start { prompt, cwd, policy, agent, rerun_of, worktree }
+                            Effect::Start { prompt, cwd, policy, agent, rerun_of, worktree, after, starts }
                         }
-                        FormRequest::Reply { parent, prompt, policy } => {
+                        FormRequest::Reply { parent, prompt, policy, after, starts } => {
                             Remembered::push(&mut self.prompts, &prompt);
-                            Effect::Reply { parent, prompt, policy }
+                            Effect::Reply { parent, prompt, policy, after, starts }
                         }
                     };
                     vec![effect, Effect::Remember(self.remembered())]

@@ -81,6 +81,13 @@ impl App {
         for (name, value) in super::unattended::detail_fields(meta) {
             field(name, value);
         }
+        // A hook that failed, how, and where what it said went.
+        for failure in files.map_or(&[][..], |files| &files.hook_failures[..]) {
+            field("Hook failed", failure.clone());
+        }
+        if let Some(files) = files.filter(|files| !files.hook_failures.is_empty()) {
+            field("Hook output", files.hooks_log.clone());
+        }
         if let Some(position) = self.queue_positions().get(id) {
             let limit =
                 meta.details.queue_limit.or(self.queue_limit).map_or(String::new(), |limit| format!(" (at most {limit} run at once)"));
@@ -92,6 +99,10 @@ impl App {
         field("Change", change_line(meta));
         field("Chain", self.chain(id, meta));
         field("Follow-ups", meta.details.follow_ups.join(", "));
+        // The header has room only for "MCP off" at most widths: why is said here whole.
+        if let crate::tui::model::app::McpState::Off(reason) = &self.mcp {
+            field("MCP", format!("off: {reason}"));
+        }
         lines.push(String::new());
         lines.push("Prompt".to_owned());
         let prompt = files.and_then(|files| files.prompt.as_deref()).unwrap_or(&meta.prompt);

@@ -61,10 +61,12 @@ impl App {
                     Vec::new()
                 }
             },
-            TaskResult::Detail { id, prompt, last_message } => {
+            TaskResult::Detail { id, prompt, last_message, hook_failures, hooks_log } => {
                 if self.detail_files.id.as_ref() == Some(&id) {
                     self.detail_files.prompt = prompt;
                     self.detail_files.last_message = last_message;
+                    self.detail_files.hook_failures = hook_failures;
+                    self.detail_files.hooks_log = hooks_log;
                     self.detail_files.read = true;
                     self.refresh_detail();
                 }

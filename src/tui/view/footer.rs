@@ -79,6 +79,8 @@ pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
                 Field::Agent => keys.push(hint("←/→", "agent", 7)),
                 Field::Policy => keys.push(hint("←/→", "policy", 7)),
                 Field::Isolation => keys.push(hint("←/→", "in place / own worktree", 7)),
+                Field::After => keys.push(hint("ids", "wait for these jobs to end done", 7)),
+                Field::Starts => keys.push(hint("20m / 14:30", "a delay or a time", 7)),
             }
             if form.in_text() {
                 keys.push(hint("Ctrl-W/U/K", "delete word/start/end", 3));

@@ -166,6 +166,13 @@ fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
         let chosen = places[usize::from(form.worktree)].clone();
         rows.push((Some(choices(places, &chosen)), 1));
     }
+    rows.push((Some(Line::from(Span::styled("After jobs (ids or their starts; empty: at once)", field_style(Field::After)))), 1));
+    rows.push((None, 1));
+    rows.push((
+        Some(Line::from(Span::styled("Starts (a delay: 20m, 2h; or a time: 14:30; empty: at once)", field_style(Field::Starts)))),
+        1,
+    ));
+    rows.push((None, 1));
     rows.push((Some(Line::default()), 1));
     let verb = if form.parent.is_some() { "sends the follow-up" } else { "starts the job" };
     let (last, last_rows) = if form.submitting {
@@ -177,6 +184,10 @@ fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
         (Line::styled(format!("Enter {verb} · Tab next field · Esc closes"), Style::new().dark_gray()), 1)
     };
     rows.push((Some(last), last_rows));
+    // On a short terminal the prompt gives up rows first (it scrolls): the last row, which
+    // says why a submit failed, is always shown.
+    let excess = (rows.iter().map(|(_, height)| *height).sum::<u16>() + 2).saturating_sub(area.height);
+    rows[1].1 = prompt_rows.saturating_sub(excess).max(1);
     let height: u16 = rows.iter().map(|(_, height)| *height).sum::<u16>() + 2;
     let popup = centered(area, FORM_WIDTH, height);
     frame.render_widget(Clear, popup);
@@ -189,7 +200,8 @@ fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let mut y = inner.y;
-    let mut fields = [&form.prompt, &form.cwd].into_iter();
+    let mut fields =
+        [Some(&form.prompt), form.parent.is_none().then_some(&form.cwd), Some(&form.after), Some(&form.starts)].into_iter().flatten();
     for (line, rows_high) in rows {
         let height = rows_high.min((inner.y + inner.height).saturating_sub(y));
         if height == 0 {

@@ -36,6 +36,16 @@ pub fn properties() -> Map<String, Value> {
 }
 
 impl UnattendedArgs {
+    /// How the job is followed up when a usage limit stops it: as asked, else as the
+    /// server is configured.
+    pub fn resume(&self, settings: &crate::mcp::settings::ServerSettings) -> Option<crate::jobs::ResumeOnLimit> {
+        match self.resume_on_limit {
+            Some(true) => Some(settings.resume.clone()),
+            Some(false) => None,
+            None => settings.resume_on_limit.clone(),
+        }
+    }
+
     pub fn schedule(&self) -> Result<Schedule, ToolError> {
         let now = chrono::Utc::now();
         let not_before = match (&self.at, &self.delay) {
