@@ -168,6 +168,13 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
     // What the job changed, frozen before its result is told: a reader that waited
     // for the end finds it.
     let lost_worktree = crate::jobs::worktree::freeze(&store, &id, &record, placed.as_ref(), &start.cwd).await;
+    // A usage limit holds the agent's queue before the result can be read: a start that
+    // follows the end is held.
+    if judged(&ended, &observed, lost_worktree.is_some()) == Status::Error
+        && let Some(limit) = &observed.limit
+    {
+        hold::record(&store, start.agent.name(), limit, id.as_str());
+    }
     // The moment the result can be read, the job is no longer run, only kept (its
     // leftovers are being ended), and readers are told so, before the result is synced.
     let recorded = record_result(&store, &record, &id, &ended, &observed, lost_worktree, || {
@@ -176,10 +183,6 @@ pub async fn supervise(store: JobStore, request: SuperviseRequest) -> Result<()>
         }
     });
     if recorded.is_ok() {
-        let ended = record.snapshot();
-        if let Some(limit) = &ended.details.limit {
-            hold::record(&store, start.agent.name(), limit, id.as_str());
-        }
         hooks::owed::pay_kept(&store, &id, &record);
     }
     let grace = ended.grace.or(start.limits.cancel_grace).unwrap_or(DEFAULT_GRACE);
@@ -346,6 +349,22 @@ fn describe_spawn_failure(start: &StartRequest, err: &std::io::Error) -> (i64, S
 /// The most of the agent's own failure message kept in the note (its output has it all).
 const NOTE_CHARS: usize = 500;
 
+/// How the job ends: `cancelled` if a cancel began before the agent ended and the agent
+/// did not succeed regardless (it finished its work as the request came; an agent that
+/// exits 0 with a failure in its stream as the cancel comes — Claude Code's
+/// "interrupted" result — did not succeed), `done` if it succeeded, else `error` (also
+/// when its worktree was lost).
+fn judged(ended: &Ended, observed: &Observed, lost_worktree: bool) -> Status {
+    let (exit_code, _) = ended.exit();
+    let succeeded = exit_code == 0 && observed.failure.is_none();
+    match (lost_worktree, ended.cancelled_by.is_some() && !succeeded, succeeded) {
+        (true, _, _) => Status::Error,
+        (false, true, _) => Status::Cancelled,
+        (false, false, true) => Status::Done,
+        (false, false, false) => Status::Error,
+    }
+}
+
 /// Records how the agent ended, at once: nothing that happens later (a cancel that
 /// arrives now, leftovers that refuse to die) changes it. The finish hook is owed in
 /// the same write.
@@ -359,22 +378,12 @@ fn record_result(
     placed: impl FnOnce(),
 ) -> Result<()> {
     let (exit_code, signal) = ended.exit();
-    // A cancel counts if it began before the agent ended and the agent did not succeed
-    // regardless (it finished its work as the request came). An agent that exits 0 with
-    // a failure in its stream as the cancel comes (Claude Code's "interrupted" result)
-    // did not succeed: the cancel ended it.
-    let succeeded = exit_code == 0 && observed.failure.is_none();
-    let cancelled = ended.cancelled_by.is_some() && !succeeded;
+    let status = judged(ended, observed, lost_worktree.is_some());
+    let cancelled = status == Status::Cancelled;
     // An agent whose stream says the run failed failed, whatever its exit status.
     let failed_in_stream = exit_code == 0 && !cancelled && observed.failure.is_some();
     let change = |meta: &mut JobMeta| {
-        meta.status = if cancelled {
-            Status::Cancelled
-        } else if exit_code == 0 && !failed_in_stream {
-            Status::Done
-        } else {
-            Status::Error
-        };
+        meta.status = status;
         meta.details.session_id = observed.session_id.clone().or(meta.details.session_id.take());
         meta.details.usage = observed.usage.or(meta.details.usage);
         meta.details.limit = observed.limit.clone().filter(|_| meta.status == Status::Error);
@@ -395,7 +404,6 @@ fn record_result(
                 .map(|failure| failure.chars().take(NOTE_CHARS).collect()),
         };
         if let Some(lost) = &lost_worktree {
-            meta.status = Status::Error;
             meta.details.note = Some(lost.clone());
         }
         meta.supervisor_lost = false;
