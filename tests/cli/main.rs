@@ -23,3 +23,4 @@ mod limits;
 mod pause;
 mod schedule;
 mod worktree;
+mod worktree_lock;

@@ -6,7 +6,9 @@ use std::io::{self, Write};
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::jobs::{Answerer, ApprovalAnswer, CancelView, Decision, FollowUp, GcRule, JobId, JobStore, StartRequest, StartView};
+use crate::jobs::{
+    Answerer, ApplyOptions, ApprovalAnswer, CancelView, Decision, FollowUp, GcRule, JobId, JobStore, StartRequest, StartView,
+};
 
 use super::context::Context;
 use super::loader::LoaderCommand;
@@ -180,7 +182,16 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
             let runtime = tokio::runtime::Handle::current();
             let engine = context.engine.clone();
             in_background(results, move || {
-                let text = runtime.block_on(crate::tui::update::worktree::apply(&engine, &job));
+                let text = runtime.block_on(crate::tui::update::worktree::apply(&engine, &job, ApplyOptions::default()));
+                TaskResult::Reviewed { id: job, text }
+            });
+        }
+        Effect::ApplyDiscardingOthers(job) => {
+            let runtime = tokio::runtime::Handle::current();
+            let engine = context.engine.clone();
+            in_background(results, move || {
+                let options = ApplyOptions { discard_others: true, ..ApplyOptions::default() };
+                let text = runtime.block_on(crate::tui::update::worktree::apply(&engine, &job, options));
                 TaskResult::Reviewed { id: job, text }
             });
         }

@@ -121,8 +121,11 @@ pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
     if app.zoom {
         keys.push(hint("Esc", "unzoom", 7));
     } else {
-        if !(output_keys && app.cut_line_on_screen().is_some()) {
-            keys.push(hint("Enter", "zoom", 3));
+        match app.attempts.selected_set() {
+            // Enter on an attempt set's row folds or unfolds it.
+            Some(set) if !output_keys => keys.push(hint("Enter", if set.folded { "unfold" } else { "fold" }, 3)),
+            _ if !(output_keys && app.cut_line_on_screen().is_some()) => keys.push(hint("Enter", "zoom", 3)),
+            _ => {}
         }
         keys.push(hint("Tab", if app.focus == Focus::Table { "output" } else { "table" }, 5));
     }
