@@ -154,6 +154,10 @@ pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
         keys.push(hint("D", "changes", 3));
         keys.push(hint("o/e", "pager/editor", 2));
     }
+    // An attempt set's row: what needs one attempt is not offered.
+    if app.attempts.selected_set().is_some() {
+        keys.retain(|hint| !matches!(hint.key, "R" | "r" | "D"));
+    }
     if !searching {
         keys.push(hint("n", "new job", if output_keys { 3 } else { 7 }));
     }

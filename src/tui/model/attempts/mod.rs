@@ -18,6 +18,9 @@ use super::text;
 #[cfg(test)]
 mod tests;
 
+/// The most attempts a set has (`--attempts` takes 2 to 8).
+const MAX_ATTEMPTS: usize = 8;
+
 /// What a row of the table is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RowKind {
@@ -102,13 +105,19 @@ impl AttemptRows {
         if !view.iter().any(|&index| set_of(&jobs[index]).is_some()) {
             return view;
         }
+        // Every attempt of each set; then, by job, whether it passed and whether its set
+        // is placed (flags, not hashing: a set's other attempts are skipped cheaply).
         let mut members: HashMap<&str, Vec<usize>> = HashMap::new();
         for (index, record) in jobs.iter().enumerate() {
             if let Some(set) = set_of(record) {
-                members.entry(set).or_default().push(index);
+                members.entry(set).or_insert_with(|| Vec::with_capacity(MAX_ATTEMPTS)).push(index);
             }
         }
-        let passed: HashSet<usize> = view.iter().copied().filter(|&index| set_of(&jobs[index]).is_some()).collect();
+        let mut passed = vec![false; jobs.len()];
+        for &index in &view {
+            passed[index] = true;
+        }
+        let mut placed = vec![false; jobs.len()];
         let mut rows = Vec::with_capacity(view.len() + members.len());
         let mut kinds = Vec::with_capacity(view.len() + members.len());
         for index in view {
@@ -118,14 +127,20 @@ impl AttemptRows {
                 continue;
             };
             // Placed already with its first attempt that passed.
+            if placed[index] {
+                continue;
+            }
             let Some(mut all) = members.remove(set) else { continue };
+            for &member in &all {
+                placed[member] = true;
+            }
             all.sort_by(|&a, &b| (attempt_of(&jobs[a]), jobs[a].id.as_str()).cmp(&(attempt_of(&jobs[b]), jobs[b].id.as_str())));
             let number = self.sets.len();
             let folded = self.folded.contains(set);
             rows.push(all[0]);
             kinds.push(RowKind::Set(number));
             if !folded {
-                for &member in all.iter().filter(|member| passed.contains(member)) {
+                for &member in all.iter().filter(|&&member| passed[member]) {
                     rows.push(member);
                     kinds.push(RowKind::Member(number));
                 }
