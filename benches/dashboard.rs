@@ -5,7 +5,10 @@
 //! 2. the real binary in tmux: how soon a job another process starts shows on screen;
 //!    and while a job floods output (~50 MB/s), the dashboard's CPU and how long a key
 //!    takes to show on screen;
-//! 3. the real binary's RSS with 10,000 jobs listed and a 1 GiB log selected.
+//! 3. the real binary's RSS with 10,000 jobs listed and a 1 GiB log selected;
+//! 4. with 50,000 jobs listed (no terminal): how long one job's update takes to be
+//!    taken in (filters, sort and attempt sets rebuilt) and a move of the selection,
+//!    with no attempt set and with 30,000 of the jobs in 10,000 sets of three.
 //!
 //! Parts 2 and 3 need tmux and are skipped without it. `DASHBOARD_BENCH_QUICK=1`
 //! shrinks every part (CI runs it so). Either way the counts are asserted: following
@@ -23,9 +26,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use codex_async::jobs::output::OutputUpdate;
-use codex_async::jobs::{JobFeed, JobId, JobMeta, JobStore};
+use codex_async::jobs::{JobFeed, JobId, JobMeta, JobRecord, JobStore};
 use codex_async::tui::loader::{self, LoaderCommand};
-use codex_async::tui::{App, DataEvent};
+use codex_async::tui::{Action, App, DataEvent};
 use tokio_util::sync::CancellationToken;
 
 const BIN: &str = env!("CARGO_BIN_EXE_codex-async");
@@ -41,6 +44,8 @@ fn main() {
     // criterion-style filter arguments (`--bench`) are accepted and ignored.
     let started = Instant::now();
     write_to_state_latency();
+    many_jobs_state(false);
+    many_jobs_state(true);
     if Command::new("tmux").arg("-V").output().is_ok_and(|output| output.status.success()) {
         flood_cpu_and_key_latency();
         rss_with_many_jobs_and_a_huge_log();
@@ -123,6 +128,59 @@ fn write_to_state_latency() {
     );
     // Output is news about output only: following it reads no record and lists nothing.
     assert_eq!((meta_reads, listings), (0, 0), "reads while following {samples} appended lines");
+}
+
+/// Job `n` of many: done, a minute long, made `n` seconds before the newest; with
+/// `sets`, the first 30,000 are attempts of sets of three.
+fn many_jobs_record(n: usize, sets: bool) -> JobRecord {
+    let raw = format!("{n:08x}");
+    let started = Utc::now() - chrono::Duration::seconds(n as i64 + 60);
+    let mut json = serde_json::json!({
+        "job_id": raw, "status": "done", "prompt": format!("task {n}"), "cwd": "/home/me/src/project",
+        "approval_policy": "suggest", "pid": null, "started_at": started.to_rfc3339(),
+        "finished_at": (started + chrono::Duration::seconds(60)).to_rfc3339(), "exit_code": 0,
+    });
+    if sets && n < 30_000 {
+        json["attempt_group"] = format!("{:08x}", n - n % 3).into();
+        json["attempt"] = (n % 3 + 1).into();
+    }
+    let created = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000 - n as u64);
+    JobRecord { id: JobId::parse(&raw).unwrap(), created, meta: Ok(JobMeta::from_json(json.to_string().as_bytes()).unwrap()) }
+}
+
+/// Part 4: the table's state with 50,000 jobs (the table draws only the rows on
+/// screen; what grows with the jobs is this).
+fn many_jobs_state(sets: bool) {
+    const JOBS: usize = 50_000;
+    let samples = if quick() { 30 } else { 200 };
+    let mut app = App::new("jobs".into(), PathBuf::from("/"), None, (160, 45), Utc::now());
+    app.apply_data(DataEvent::Jobs((0..JOBS).map(|n| many_jobs_record(n, sets)).collect()));
+    assert_eq!(app.jobs.len(), JOBS);
+    let rows = app.view.len();
+    let mut updates = Vec::with_capacity(samples);
+    let mut moves = Vec::with_capacity(samples);
+    for sample in 0..samples {
+        // An attempt's record changes (or a plain job's), as a finishing job's does.
+        let record = many_jobs_record(sample * 997 % JOBS, sets);
+        let started = Instant::now();
+        app.apply_data(DataEvent::Job(Box::new(record)));
+        updates.push(started.elapsed());
+        let started = Instant::now();
+        app.apply(if sample % 2 == 0 { Action::Down } else { Action::Up });
+        moves.push(started.elapsed());
+    }
+    updates.sort();
+    moves.sort();
+    let what = if sets { "30,000 in 10,000 attempt sets" } else { "no attempt set" };
+    println!(
+        "{JOBS} jobs ({what}; {rows} rows): a job's update taken in p50 {:.2} ms, p99 {:.2} ms; a move p50 {:.3} ms, p99 {:.3} ms",
+        percentile(&updates, 50.0).as_secs_f64() * 1e3,
+        percentile(&updates, 99.0).as_secs_f64() * 1e3,
+        percentile(&moves, 50.0).as_secs_f64() * 1e3,
+        percentile(&moves, 99.0).as_secs_f64() * 1e3,
+    );
+    let expected_rows = if sets { JOBS + 10_000 } else { JOBS };
+    assert_eq!(rows, expected_rows, "each set is a row of its own over its attempts");
 }
 
 struct Tmux {

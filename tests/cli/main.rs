@@ -24,3 +24,4 @@ mod pause;
 mod reply_unattended;
 mod schedule;
 mod worktree;
+mod worktree_lock;

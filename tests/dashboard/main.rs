@@ -8,6 +8,7 @@
 mod support;
 
 mod approvals_tmux;
+mod attempts_tmux;
 mod dashboard_tmux;
 mod prop_render;
 mod unattended_tmux;

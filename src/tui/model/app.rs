@@ -37,7 +37,8 @@ pub(crate) enum ConfirmKind {
     Delete,
     /// Remove every finished job.
     Clean,
-    /// Apply a job's change to its origin.
+    /// Apply the first job's change to its origin. Any other ids are the other
+    /// attempts of its set: `o` (rather than `y`) discards them once it is applied.
     Apply,
     /// Remove a job's worktree and branch.
     Discard,
@@ -52,6 +53,13 @@ pub(crate) struct Confirm {
     pub(crate) prompt: String,
     /// Marked jobs left out (running ones for delete, finished ones for cancel).
     pub(crate) skipped: usize,
+}
+
+impl Confirm {
+    /// An attempt's apply with other attempts to discard: `o` applies it and discards them.
+    pub(crate) fn offers_discard_others(&self) -> bool {
+        self.kind == ConfirmKind::Apply && self.ids.len() > 1
+    }
 }
 
 /// `A`: the selected job's oldest waiting approval request, as it was when opened, and
@@ -101,7 +109,8 @@ pub(crate) enum McpAuth {
 pub struct App {
     /// Newest first.
     pub jobs: Vec<JobRecord>,
-    /// Indices into `jobs` that pass the filters, in order.
+    /// The table's rows: indices into `jobs` that pass the filters, in order (an
+    /// attempt set's row is its first attempt's index: `attempts` says which rows are sets).
     pub view: Vec<usize>,
     pub selected: Option<JobId>,
     /// First row of `view` shown in the table.
@@ -171,6 +180,8 @@ pub struct App {
     /// Inside tmux, which passes a clipboard write (OSC 52) on only with
     /// `set-clipboard on`: what `y` says adds so.
     pub(crate) in_tmux: bool,
+    /// The attempt sets among the rows: what each row is, which sets are folded.
+    pub(crate) attempts: super::attempts::AttemptRows,
 }
 
 impl App {
@@ -219,6 +230,7 @@ impl App {
             mark_anchor: None,
             searches: std::collections::HashMap::new(),
             in_tmux: false,
+            attempts: super::attempts::AttemptRows::default(),
         }
     }
 
@@ -265,10 +277,10 @@ impl App {
         self.jobs.iter().find(|record| &record.id == id)
     }
 
-    /// Position of the selection in `view`.
+    /// Position of the selection in `view` (an attempt set's row, when one is selected).
     pub(crate) fn selected_row(&self) -> Option<usize> {
         let id = self.selected.as_ref()?;
-        self.view.iter().position(|&index| &self.jobs[index].id == id)
+        self.attempts.row_of(&self.view, &self.jobs, id)
     }
 
     /// A folder whose meta cannot be read yet, made moments ago: a job being

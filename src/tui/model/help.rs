@@ -30,6 +30,8 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
     ("r", "follow up a finished job: continue its conversation"),
     ("i", "detail: prompt, status, command, times, tokens, chain, last message"),
     ("D / a / x", "its change (frozen at its end) / apply it (asks) / discard its worktree"),
+    ("Enter ← →", "on an attempt set's row: fold / unfold it; a on an attempt: o also"),
+    ("", "discards the other attempts; Space, c, d, x on the set's row: every attempt"),
     ("A", "answer the job's approval request: y allow, n deny, Y allow the tool"),
     ("o / e", "the output (or the view) in $PAGER / $EDITOR"),
     ("s / S", "show all/running/finished/failed · sort by newest/status/cwd/duration"),
@@ -54,6 +56,8 @@ pub(crate) const SYMBOLS: &[(&str, &str)] = &[
     ("▲ ▼", "jobs above / below the rows shown"),
     ("‹ ›", "the line goes on past the left / right edge"),
     ("↳", "a follow-up of another job"),
+    ("▾ ▸ └2", "an attempt set (unfolded / folded: Enter) · its attempt 2"),
+    ("3× 2✓ 1● best └2", "a set's attempts, done, running (✗ failed); best: done, least change"),
 ];
 
 /// The line under the symbols.

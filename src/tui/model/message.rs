@@ -98,6 +98,9 @@ pub enum Action {
     Quit,
     /// `p`: pause the selected running job, or resume it.
     TogglePause,
+    /// `o` in the confirmation of an attempt's apply: apply it and discard the other
+    /// attempts of its set.
+    AnswerDiscardOthers,
 }
 
 /// A program the dashboard steps aside for.
@@ -171,6 +174,8 @@ pub enum Effect {
     Apply(JobId),
     /// Remove a job's worktree and branch.
     Discard(JobId),
+    /// Apply an attempt's frozen change, then discard the other attempts of its set.
+    ApplyDiscardingOthers(JobId),
     /// Run `git diff` against the base a job recorded, in its folder.
     Diff {
         job: JobId,

@@ -12,6 +12,7 @@
 //! ([`complete::folder_matches`]) — and only the shell calls them, off the screen loop.
 
 pub(crate) mod app;
+pub(crate) mod attempts;
 pub(crate) mod complete;
 pub(crate) mod document;
 pub(crate) mod field;

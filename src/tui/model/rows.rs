@@ -51,6 +51,8 @@ impl App {
                 words.extend(meta.details.usage.map(|usage| compact_count(usage.input_tokens + usage.output_tokens)));
                 words.extend(meta.details.group.clone());
                 words.extend(meta.details.labels.iter().cloned());
+                // A set's id finds every attempt of it.
+                words.extend(meta.details.attempt_group.clone());
                 words.push(meta.prompt.clone());
                 words.push(meta.cwd.clone());
                 words.push(text::tilde(&meta.cwd, self.home.as_deref()));
@@ -93,7 +95,7 @@ impl App {
                 std::cmp::Reverse(self.jobs[index].meta.as_ref().map_or(0, |meta| text::run_seconds(meta, self.now)))
             }),
         }
-        self.view = view;
+        self.view = self.attempts.arrange(&self.jobs, view);
     }
 }
 

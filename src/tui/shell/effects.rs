@@ -7,7 +7,8 @@ use std::io::{self, Write};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::jobs::{
-    Answerer, ApprovalAnswer, CancelView, Decision, Engine, FollowUp, GcRule, JobError, JobId, JobStore, Schedule, StartRequest, StartView,
+    Answerer, ApplyOptions, ApprovalAnswer, CancelView, Decision, Engine, FollowUp, GcRule, JobError, JobId, JobStore, Schedule,
+    StartRequest, StartView,
 };
 
 use super::context::Context;
@@ -191,7 +192,16 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
             let runtime = tokio::runtime::Handle::current();
             let engine = context.engine.clone();
             in_background(results, move || {
-                let text = runtime.block_on(crate::tui::update::worktree::apply(&engine, &job));
+                let text = runtime.block_on(crate::tui::update::worktree::apply(&engine, &job, ApplyOptions::default()));
+                TaskResult::Reviewed { id: job, text }
+            });
+        }
+        Effect::ApplyDiscardingOthers(job) => {
+            let runtime = tokio::runtime::Handle::current();
+            let engine = context.engine.clone();
+            in_background(results, move || {
+                let options = ApplyOptions { discard_others: true, ..ApplyOptions::default() };
+                let text = runtime.block_on(crate::tui::update::worktree::apply(&engine, &job, options));
                 TaskResult::Reviewed { id: job, text }
             });
         }

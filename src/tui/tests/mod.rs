@@ -315,4 +315,5 @@ fn snapshot_escapes_that_used_to_leak() {
     assert!(screen.contains("cleared nothing") && !screen.contains("evil title"), "{screen}");
     insta::assert_snapshot!("escapes_that_used_to_leak", screen);
 }
+mod attempts;
 mod worktree;

@@ -28,6 +28,14 @@ impl App {
                     self.mode = Mode::Normal;
                     if yes { self.confirmed(confirm) } else { Vec::new() }
                 }
+                Action::AnswerDiscardOthers if confirm.offers_discard_others() => {
+                    let id = confirm.ids[0].clone();
+                    self.mode = Mode::Normal;
+                    self.marked.clear();
+                    self.mark_anchor = None;
+                    self.flash = Some(format!("applying {id}, then discarding the other attempts…"));
+                    vec![Effect::ApplyDiscardingOthers(id)]
+                }
                 Action::Back => {
                     self.mode = Mode::Normal;
                     Vec::new()
@@ -94,7 +102,8 @@ impl App {
             }
             ConfirmKind::Apply => {
                 self.flash = Some("applying…".to_owned());
-                confirm.ids.into_iter().map(Effect::Apply).collect()
+                // Only the first: the others are its set's other attempts, kept.
+                confirm.ids.into_iter().take(1).map(Effect::Apply).collect()
             }
             ConfirmKind::Discard => confirm.ids.into_iter().map(Effect::Discard).collect(),
         }

@@ -42,8 +42,9 @@ fn key_action(app: &App, key: &KeyEvent) -> Option<Action> {
         },
         Mode::NewJob(_) => text_input(key, true),
         Mode::Filter(_) | Mode::Search(_) => text_input(key, false),
-        Mode::Confirm(_) => match key.code {
+        Mode::Confirm(confirm) => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Answer(true)),
+            KeyCode::Char('o') if confirm.offers_discard_others() => Some(Action::AnswerDiscardOthers),
             KeyCode::Char('n') | KeyCode::Char('N') => Some(Action::Answer(false)),
             KeyCode::Esc => Some(Action::Back),
             _ => None,

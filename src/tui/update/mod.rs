@@ -10,6 +10,7 @@
 
 mod apply;
 mod approval;
+mod attempts;
 mod data;
 mod detail;
 pub(crate) mod diff_view;

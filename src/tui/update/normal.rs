@@ -33,7 +33,7 @@ impl App {
         self.scroll_output(rows)
     }
 
-    fn move_selection(&mut self, by: isize) -> Vec<Effect> {
+    pub(super) fn move_selection(&mut self, by: isize) -> Vec<Effect> {
         let row = self.selected_row().map_or(0, |row| row.saturating_add_signed(by));
         self.select_row(row.min(self.view.len().saturating_sub(1)))
     }
@@ -45,6 +45,9 @@ impl App {
     pub(super) fn apply_normal(&mut self, action: Action) -> Vec<Effect> {
         let output_keys = self.zoom || self.focus == Focus::Output;
         let table_page = usize::from(crate::tui::model::layout::table_rows(self).max(2) - 1) as isize;
+        if let Some(effects) = self.on_attempt_set(&action) {
+            return effects;
+        }
         match action {
             Action::Quit => self.quit = true,
             Action::Help => {
@@ -141,6 +144,7 @@ impl App {
             Action::OpenPager => return self.open_in(Viewer::Pager),
             Action::OpenEditor => return self.open_in(Viewer::Editor),
             Action::Answer(_)
+            | Action::AnswerDiscardOthers
             | Action::ApproveAlways
             | Action::Edit(_)
             | Action::Submit
@@ -219,22 +223,29 @@ impl App {
         let anchor = self.mark_anchor.as_ref().and_then(|anchor| self.view.iter().position(|&index| &self.jobs[index].id == anchor));
         let Some(anchor) = anchor else {
             let id = self.jobs[self.view[here]].id.clone();
-            self.marked.insert(id.clone());
+            let indices = self.attempts.set_at(here).map_or_else(|| vec![self.view[here]], |set| set.members.clone());
+            self.marked.extend(indices.into_iter().map(|index| self.jobs[index].id.clone()));
             self.mark_anchor = Some(id);
             self.flash = Some(format!("{} marked: move, then V marks every row up to there", self.marked.len()));
             return;
         };
         let (from, to) = (anchor.min(here), anchor.max(here));
-        for &index in &self.view[from..=to] {
-            self.marked.insert(self.jobs[index].id.clone());
+        for row in from..=to {
+            // An attempt set's row marks every attempt of the set.
+            let indices = self.attempts.set_at(row).map_or_else(|| vec![self.view[row]], |set| set.members.clone());
+            self.marked.extend(indices.into_iter().map(|index| self.jobs[index].id.clone()));
         }
         self.mark_anchor = self.selected.clone();
         self.flash =
             Some(format!("{} marked ({} in this range): c cancels, d deletes them all; Esc unmarks", self.marked.len(), to - from + 1));
     }
 
-    /// The marked jobs still listed, or else the selected one.
+    /// The marked jobs still listed, or else the selected one (every attempt of a
+    /// set whose row is selected).
     fn targets(&self) -> Vec<&JobRecord> {
+        if let (true, Some(set)) = (self.marked.is_empty(), self.selected_set()) {
+            return set.members.iter().map(|&index| &self.jobs[index]).collect();
+        }
         if self.marked.is_empty() {
             return self.selected_record().into_iter().collect();
         }

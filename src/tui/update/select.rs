@@ -13,9 +13,10 @@ impl App {
         self.filter_view();
         let effects = if self.selected_row().is_some() {
             Vec::new()
+        } else if self.view.is_empty() {
+            self.select(None)
         } else {
-            let first = self.view.first().map(|&index| self.jobs[index].id.clone());
-            self.select(first)
+            self.select_row(0)
         };
         self.keep_selection_visible();
         self.dirty = true;
@@ -23,6 +24,9 @@ impl App {
     }
 
     pub(crate) fn select(&mut self, id: Option<JobId>) -> Vec<Effect> {
+        if self.attempts.selected.take().is_some() {
+            self.dirty = true;
+        }
         if self.selected == id {
             return Vec::new();
         }
@@ -50,7 +54,10 @@ impl App {
 
     pub(crate) fn select_row(&mut self, row: usize) -> Vec<Effect> {
         let Some(&index) = self.view.get(row) else { return Vec::new() };
+        let set = self.attempts.set_at(row).map(|set| set.id.clone());
         let effects = self.select(Some(self.jobs[index].id.clone()));
+        // An attempt set's row stands for its first attempt: its output shows.
+        self.attempts.selected = set;
         self.keep_selection_visible();
         effects
     }

@@ -38,7 +38,10 @@ impl App {
         let stat = meta.details.change.as_ref().map(|stat| stat.summary()).unwrap_or_default();
         let again = if meta.details.applied_at.is_some() { " (it was applied before)" } else { "" };
         let prompt = format!("{stat} into {}{again}", meta.cwd);
-        self.mode = Mode::Confirm(Confirm { kind: ConfirmKind::Apply, ids: vec![id], prompt, skipped: 0 });
+        // An attempt's confirmation also offers to discard the rest of its set.
+        let mut ids = vec![id];
+        ids.extend(self.other_attempts(&ids[0], &meta));
+        self.mode = Mode::Confirm(Confirm { kind: ConfirmKind::Apply, ids, prompt, skipped: 0 });
     }
 
     pub(super) fn ask_discard(&mut self) {
@@ -61,9 +64,15 @@ impl App {
     }
 }
 
-/// Applies job `id`'s change; the footer's line.
-pub async fn apply(engine: &Engine, id: &JobId) -> String {
-    match engine.apply(id.as_str(), ApplyOptions::default()).await {
+/// Applies job `id`'s change (with `options`); the footer's line.
+pub async fn apply(engine: &Engine, id: &JobId, options: ApplyOptions) -> String {
+    match engine.apply(id.as_str(), options).await {
+        Ok(view) if view.applied && !view.discarded.is_empty() => format!(
+            "applied {id}: {} file(s) into {}; discarded the other attempts: {}",
+            view.files.len(),
+            view.origin,
+            view.discarded.join(", ")
+        ),
         Ok(view) if view.applied => format!("applied {id}: {} file(s) into {}", view.files.len(), view.origin),
         Ok(view) => format!(
             "{id} does not apply to {}; nothing changed. Not applying: {}",

@@ -123,8 +123,11 @@ pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
     if app.zoom {
         keys.push(hint("Esc", "unzoom", 7));
     } else {
-        if !(output_keys && app.cut_line_on_screen().is_some()) {
-            keys.push(hint("Enter", "zoom", 3));
+        match app.attempts.selected_set() {
+            // Enter on an attempt set's row folds or unfolds it.
+            Some(set) if !output_keys => keys.push(hint("Enter", if set.folded { "unfold" } else { "fold" }, 3)),
+            _ if !(output_keys && app.cut_line_on_screen().is_some()) => keys.push(hint("Enter", "zoom", 3)),
+            _ => {}
         }
         keys.push(hint("Tab", if app.focus == Focus::Table { "output" } else { "table" }, 5));
     }
@@ -152,6 +155,10 @@ pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
         keys.push(hint("i", "detail", 5));
         keys.push(hint("D", "changes", 3));
         keys.push(hint("o/e", "pager/editor", 2));
+    }
+    // An attempt set's row: what needs one attempt is not offered.
+    if app.attempts.selected_set().is_some() {
+        keys.retain(|hint| !matches!(hint.key, "R" | "r" | "D"));
     }
     if !searching {
         keys.push(hint("n", "new job", if output_keys { 3 } else { 7 }));

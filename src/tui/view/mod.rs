@@ -4,6 +4,7 @@
 //! Imports the model only; the shell's loop calls it.
 
 mod approval;
+mod attempt_rows;
 #[cfg(test)]
 pub(crate) mod built;
 pub(crate) mod draw;

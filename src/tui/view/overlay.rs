@@ -37,9 +37,8 @@ fn draw_confirm(frame: &mut Frame, confirm: &Confirm, area: Rect) {
         (ConfirmKind::Apply, _) => {
             (" Apply change? ", format!("Apply job {}'s change to its folder?", confirm.ids.first().map_or("?", |id| id.as_str())))
         }
-        (ConfirmKind::Discard, _) => {
-            (" Discard worktree? ", format!("Remove job {}'s worktree and branch?", confirm.ids.first().map_or("?", |id| id.as_str())))
-        }
+        (ConfirmKind::Discard, [one]) => (" Discard worktree? ", format!("Remove job {one}'s worktree and branch?")),
+        (ConfirmKind::Discard, _) => (" Discard worktrees? ", format!("Remove the worktrees and branches of {count} jobs?")),
     };
     let detail = match confirm.kind {
         ConfirmKind::Clean => "Running and pending jobs stay; corrupt ones are left to look at.".to_owned(),
@@ -53,13 +52,18 @@ fn draw_confirm(frame: &mut Frame, confirm: &Confirm, area: Rect) {
             Style::new().dark_gray(),
         )));
     }
+    let others = if confirm.offers_discard_others() { count - 1 } else { 0 };
+    if others > 0 {
+        let what = format!("o also discards the other {others} attempt(s), cancelling any running");
+        lines.push(Line::from(Span::styled(what, Style::new().dark_gray())));
+    }
     lines.push(Line::default());
-    lines.push(Line::from(vec![
-        Span::styled("y", Style::new().bold().green()),
-        Span::raw(" yes   "),
-        Span::styled("n", Style::new().bold().red()),
-        Span::raw(" / Esc no"),
-    ]));
+    let mut answers = vec![Span::styled("y", Style::new().bold().green()), Span::raw(" yes   ")];
+    if others > 0 {
+        answers.extend([Span::styled("o", Style::new().bold().green()), Span::raw(" yes, discard the others   ")]);
+    }
+    answers.extend([Span::styled("n", Style::new().bold().red()), Span::raw(" / Esc no")]);
+    lines.push(Line::from(answers));
     let popup = centered(area, 64, u16::try_from(lines.len() + 2).unwrap_or(u16::MAX));
     frame.render_widget(Clear, popup);
     let block = Block::new().borders(Borders::ALL).title(title).border_style(Style::new().yellow());

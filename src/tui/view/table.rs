@@ -12,9 +12,11 @@ use unicode_width::UnicodeWidthStr;
 use crate::human::elapsed;
 use crate::jobs::{JobRecord, Status};
 
+use super::attempt_rows::{SetColumn, id_width, member_cell, member_id, set_row};
 use super::fit::{end_cut, path_cut};
 use super::symbols::{shown_colour, shown_symbol};
 use crate::tui::model::app::{App, Focus, Mode, StatusFilter};
+use crate::tui::model::attempts::RowKind;
 use crate::tui::model::filters::{Shown, SortKey};
 use crate::tui::model::text;
 
@@ -49,6 +51,24 @@ impl Column {
             Column::Cwd => "CWD",
             Column::Group => "GROUP",
             Column::Labels => "LABELS",
+        }
+    }
+
+    /// What an attempt set's row shows in this column.
+    fn for_set(self) -> SetColumn {
+        match self {
+            Column::Status => SetColumn::Status,
+            Column::Age => SetColumn::Age,
+            Column::Time => SetColumn::Time,
+            Column::Exit => SetColumn::Other,
+            Column::Policy => SetColumn::Policy,
+            Column::Agent => SetColumn::Agent,
+            Column::Tokens => SetColumn::Tokens,
+            Column::Activity => SetColumn::Activity,
+            Column::Prompt => SetColumn::Prompt,
+            Column::Cwd => SetColumn::Cwd,
+            Column::Group => SetColumn::Group,
+            Column::Labels => SetColumn::Labels,
         }
     }
 
@@ -102,7 +122,7 @@ fn unattended_columns(mut columns: Vec<Column>, app: &App, width: u16) -> Vec<Co
 pub(crate) fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
     let columns = unattended_columns(columns_for(area.width), app, area.width);
     let rows_shown = usize::from(area.height.saturating_sub(1));
-    let mut header_title = format!("{} / {}", app.view.len(), app.jobs.len());
+    let mut header_title = format!("{} / {}", app.attempts.jobs_shown, app.jobs.len());
     if app.status_filter != StatusFilter::All {
         header_title.push_str(&format!(" [{}]", app.status_filter.name()));
     }
@@ -132,7 +152,7 @@ pub(crate) fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
     if below > 0 {
         header_title.push_str(&format!(" ▼{below}"));
     }
-    let mut widths = vec![Constraint::Length(2), Constraint::Length(8)];
+    let mut widths = vec![Constraint::Length(2), Constraint::Length(id_width(app))];
     widths.extend(columns.iter().map(|column| column.width()));
     // Where each column lands, as the table lays them out: cells are cut to fit.
     let rects = Layout::horizontal(widths.clone()).flex(Flex::Start).spacing(1).split(Rect::new(0, 0, area.width, 1));
@@ -160,15 +180,28 @@ pub(crate) fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
         .take(rows_shown)
         .map(|(row, &index)| {
             let record = &app.jobs[index];
+            let kind = app.attempts.kind(row);
+            let set = app.attempts.set_at(row);
             let mut style = Style::new();
-            if app.marked.contains(&record.id) {
+            let marked = match set {
+                Some(set) => set.members.iter().all(|&member| app.marked.contains(&app.jobs[member].id)),
+                None => app.marked.contains(&record.id),
+            };
+            if marked {
                 style = style.add_modifier(Modifier::BOLD);
             }
             if Some(row) == selected {
                 style =
                     if app.focus == Focus::Table && !app.zoom { style.add_modifier(Modifier::REVERSED) } else { style.bg(Color::DarkGray) };
             }
-            job_row(app, record, &columns, &column_widths, &positions).style(style)
+            match set {
+                Some(set) => {
+                    let columns: Vec<(SetColumn, u16)> =
+                        columns.iter().map(|column| column.for_set()).zip(column_widths.iter().copied()).collect();
+                    set_row(app, set, &columns).style(style)
+                }
+                None => job_row(app, record, kind, &columns, &column_widths, &positions).style(style),
+            }
         })
         .collect();
     #[cfg(test)]
@@ -235,6 +268,7 @@ fn draw_summary(frame: &mut Frame, area: Rect, prompt_x: Option<u16>, summary: O
 fn job_row<'a>(
     app: &App,
     record: &'a JobRecord,
+    kind: RowKind,
     columns: &[Column],
     widths: &[u16],
     positions: &std::collections::HashMap<crate::jobs::JobId, usize>,
@@ -250,7 +284,10 @@ fn job_row<'a>(
     };
     let mut cells = vec![
         Cell::from(Line::from(vec![marker, Span::styled(shown_symbol(shown), Style::new().fg(colour))])),
-        Cell::from(record.id.as_str()),
+        match kind {
+            RowKind::Member(_) => Cell::from(member_id(record)),
+            _ => Cell::from(record.id.as_str()),
+        },
     ];
     let meta = record.meta.as_ref().ok();
     for (&column, &width) in columns.iter().zip(widths) {
@@ -285,6 +322,7 @@ fn job_row<'a>(
             (Column::Labels, Some(meta)) => {
                 Cell::from(Span::styled(text::sanitize(&meta.details.labels.join(" "), 200, false), Style::new().dark_gray()))
             }
+            (Column::Prompt, Some(meta)) if matches!(kind, RowKind::Member(_)) => member_cell(meta, width),
             (Column::Prompt, Some(meta)) => prompt_cell(meta, shown, width),
             (Column::Cwd, Some(meta)) => {
                 let folder = text::sanitize(&text::tilde(&meta.cwd, app.home.as_deref()), 400, false);
