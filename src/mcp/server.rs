@@ -127,7 +127,9 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(tools::definitions(self.max_wait(), &self.inner.settings.agents)))
+        let mut definitions = tools::definitions(self.max_wait(), &self.inner.settings.agents);
+        tools::describe_hosts(&mut definitions, &self.inner.settings.hosts);
+        Ok(ListToolsResult::with_all_items(definitions))
     }
 
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {

@@ -43,6 +43,8 @@ pub struct ServerSettings {
     pub resume: crate::jobs::ResumeOnLimit,
     /// Named queues and their limits.
     pub groups: std::collections::BTreeMap<String, Option<usize>>,
+    /// Other machines this server acts for (`[hosts.NAME]`), connected on first use.
+    pub hosts: crate::hosts::HostPool,
 }
 
 impl Default for ServerSettings {
@@ -64,6 +66,7 @@ impl Default for ServerSettings {
                 waits: 0,
             },
             groups: Default::default(),
+            hosts: crate::hosts::HostPool::default(),
         }
     }
 }
@@ -84,6 +87,7 @@ impl ServerSettings {
             resume_on_limit: config.resume_on_limit(None),
             resume: config.resume.clone(),
             groups: config.groups.clone(),
+            hosts: crate::hosts::HostPool::new(&config.hosts),
         }
     }
 }

@@ -36,6 +36,7 @@ use rmcp::service::RequestContext;
 use crate::jobs::Agents;
 use common::ToolError;
 pub use common::{ToolContext, error_result};
+pub use shared::hosts::describe_hosts;
 
 /// Every tool's name, in the order an unknown name's error lists them.
 const NAMES: [&str; 12] = [
@@ -89,7 +90,11 @@ pub async fn call(
     arguments: Option<JsonObject>,
     context: RequestContext<RoleServer>,
 ) -> Result<CallToolResult, McpError> {
-    let arguments = arguments.unwrap_or_default();
+    let mut arguments = arguments.unwrap_or_default();
+    // A host's job, or a start on a host: that host answers.
+    if let Some(result) = shared::hosts::route(tool, name, &mut arguments, &context).await {
+        return Ok(result.unwrap_or_else(|ToolError(message)| error_result(&message)));
+    }
     let result = match name {
         start::NAME => start::handle(tool, arguments).await,
         reply::NAME => reply::handle(tool, arguments).await,
