@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-mod hosts;
+pub(super) mod hosts;
 mod unattended;
 
 pub use hosts::{HostArg, HostsArgs};

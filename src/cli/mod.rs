@@ -23,7 +23,7 @@ pub use pause::pause;
 pub use register::{InstallArgs, TargetArgs, UninstallArgs, install, uninstall};
 pub use render::warn;
 pub use shell::{CompletionsArgs, ManArgs, completions, man};
-pub use worktree::{ApplyArgs, DiffArgs, DiscardArgs, WorktreeArgs, apply, diff, discard};
+pub use worktree::{ApplyArgs, DiffArgs, DiscardArgs, WorktreeArgs};
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -97,6 +97,33 @@ pub fn logs(engine: &Engine, mut args: LogsArgs) -> anyhow::Result<ExitCode> {
         return hosts::logs(&settings, &host, &id, &args);
     }
     logs::logs(engine, args)
+}
+
+/// `diff`: a host's job's change, or this machine's.
+pub fn diff(engine: &Engine, mut args: DiffArgs) -> anyhow::Result<ExitCode> {
+    if let Some((settings, host, id)) = on_host(engine, &args.on, &mut args.job_id)? {
+        return hosts::diff(&settings, &host, &id, &args);
+    }
+    worktree::diff(engine, args)
+}
+
+/// `apply`: a host's job's change into its origin there, or this machine's.
+pub fn apply(engine: &Engine, mut args: ApplyArgs) -> anyhow::Result<ExitCode> {
+    if let Some((settings, host, id)) = on_host(engine, &args.on, &mut args.job_id)? {
+        return hosts::apply(&settings, &host, &id, &args);
+    }
+    worktree::apply(engine, args)
+}
+
+/// `discard`: this machine's jobs only (a host's MCP server has no tool for it).
+pub fn discard(engine: &Engine, mut args: DiscardArgs) -> anyhow::Result<ExitCode> {
+    if let Some((_, host, id)) = on_host(engine, &args.on, &mut args.job_id)? {
+        return Err(JobError::BadRequest(format!(
+            "discarding a host's job from here is not available yet; on host {host}: `codex-async discard {id}`"
+        ))
+        .into());
+    }
+    worktree::discard(engine, args)
 }
 
 /// `hosts`: each configured host's state.

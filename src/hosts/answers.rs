@@ -18,7 +18,7 @@ pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 /// Keys that hold one job id.
 const ID_KEYS: [&str; 3] = ["job_id", "parent_job_id", "attempt_group"];
 /// Keys that hold a list of job ids.
-const ID_LIST_KEYS: [&str; 2] = ["follow_ups", "job_ids"];
+const ID_LIST_KEYS: [&str; 3] = ["follow_ups", "job_ids", "discarded"];
 
 /// Checks one job's answer (a start, a poll, a cancel, a list row…) from `host`: its
 /// `job_id` must be there and every id must have the id shape; each becomes `NAME:ID`,

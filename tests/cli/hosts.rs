@@ -309,3 +309,26 @@ fn host_mistakes_in_the_config_are_named() {
     let none = local.run(&["hosts"]);
     assert!(none.status.success() && stdout(&none).contains("no hosts"), "{}", stdout(&none));
 }
+
+#[test]
+fn a_hosts_change_is_reviewed_and_applied_there_from_here() {
+    let local = TestHome::new();
+    let scene = crate::support::repo::RepoHome::new();
+    configure(&local, &[command_host("box", &serve_argv(&scene.home, &[]), "")]);
+    let (id, _) = scene.worktree_job("write:x.txt=from-box");
+    let qualified = format!("box:{id}");
+    let names = local.run(&["diff", "--name-only", &qualified]);
+    assert!(names.status.success(), "{}", stderr(&names));
+    assert_eq!(stdout(&names).trim(), "x.txt");
+    let patch = local.run(&["diff", "--host", "box", &id]);
+    assert!(stdout(&patch).contains("+from-box"), "{}", stdout(&patch));
+    let as_json = json(&local.run(&["diff", "--json", &qualified]));
+    assert_eq!(as_json["job_id"], qualified.as_str());
+    let applied = local.run(&["apply", &qualified]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    assert!(stdout(&applied).contains(&format!("box:{}", scene.repo.display())), "{}", stdout(&applied));
+    assert_eq!(std::fs::read_to_string(scene.repo.join("x.txt")).unwrap(), "from-box\n", "applied on the host");
+    let discard = local.run(&["discard", &qualified]);
+    assert_eq!(discard.status.code(), Some(2));
+    assert!(stderr(&discard).contains("not available yet"), "{}", stderr(&discard));
+}

@@ -4,11 +4,13 @@
 
 mod all;
 mod context;
+mod review;
 mod show;
 mod starts;
 mod verbs;
 
 pub use all::gather;
+pub use review::{apply, diff};
 pub use show::hosts;
 pub use starts::{reply, start};
 pub use verbs::{cancel, delete, logs, poll, wait};
