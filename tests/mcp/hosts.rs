@@ -68,15 +68,23 @@ async fn a_calling_agent_runs_and_follows_jobs_on_a_host_through_one_server() {
 
     let waited = ok(&call(&client, "codex_wait", json!({"job_id": qualified, "timeout_seconds": 0.5})).await);
     assert_eq!(waited["timed_out"], true);
+
+    let message = err(&call(&client, "codex_poll", json!({"job_id": "nowhere:abcd1234"})).await);
+    assert!(message.contains("unknown host \"nowhere\"") && message.contains("box"), "{message}");
+    // The first to end of this machine's job and a host's.
+    let quick = ok(&call(&client, "codex_start", json!({"host": "box", "prompt": "sleep:1 say:raced", "cwd": cwd})).await);
+    let quick = quick["job_id"].as_str().unwrap().to_owned();
+    let first = ok(&call(&client, "codex_await_any", json!({"job_ids": [mine, quick], "timeout_seconds": 40})).await);
+    assert_eq!(first["job_id"], quick.as_str(), "{first}");
+    assert_eq!(first["host"], "box");
+    assert_eq!(first["status"], "done");
+    assert!(first["output"].as_str().unwrap().contains("raced"));
+    let none = ok(&call(&client, "codex_await_any", json!({"job_ids": [mine, format!("box:{id}")], "timeout_seconds": 0.5})).await);
+    assert_eq!(none["timed_out"], true, "{none}");
     let cancelled = ok(&call(&client, "codex_cancel", json!({"job_id": qualified})).await);
     assert_eq!(cancelled["status"], "cancelled");
     assert_eq!(host.status(&id), "cancelled");
     assert_eq!(local.status(&mine), "running", "the local job of the same server is untouched");
-
-    let message = err(&call(&client, "codex_poll", json!({"job_id": "nowhere:abcd1234"})).await);
-    assert!(message.contains("unknown host \"nowhere\"") && message.contains("box"), "{message}");
-    let message = err(&call(&client, "codex_await_any", json!({"job_ids": [qualified]})).await);
-    assert!(message.contains("codex_wait"), "{message}");
     let message = err(&call(&client, "codex_poll", json!({"job_id": "box:../../etc"})).await);
     assert!(message.contains("invalid job id"), "checked before it is sent: {message}");
     client.cancel().await.unwrap();

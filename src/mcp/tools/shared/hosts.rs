@@ -53,7 +53,7 @@ pub async fn route(
         };
     }
     if name == await_any::NAME {
-        return local_ids_only(arguments).err().map(Err);
+        return await_across(tool, arguments, context).await;
     }
     let raw = match arguments.get("job_id") {
         Some(Value::String(raw)) => raw.clone(),
@@ -74,21 +74,91 @@ pub async fn route(
     }
 }
 
-/// `codex_await_any` waits on this server's own jobs: `local:ID` is one, `NAME:ID` is not yet.
-fn local_ids_only(arguments: &mut JsonObject) -> Result<(), ToolError> {
-    let Some(Value::Array(ids)) = arguments.get_mut("job_ids") else { return Ok(()) };
-    for id in ids.iter_mut() {
-        let Value::String(raw) = id else { continue };
-        match job_ref(None, raw)? {
-            JobRef::Local(local) => *raw = local,
-            JobRef::Remote { .. } => {
-                return Err(ToolError(format!(
-                    "{raw}: codex_await_any waits for this server's own jobs; wait for a host's job with codex_wait (it takes NAME:ID)"
-                )));
-            }
+/// A future of the race `codex_await_any` runs: a job's answer once one ended, `None`
+/// when its time ran out first.
+type Racer<'a> = std::pin::Pin<Box<dyn Future<Output = Result<Option<Value>, ToolError>> + Send + 'a>>;
+
+/// `codex_await_any` over jobs of several machines: this server's own (through its own
+/// tool) and each host's (that host's codex_await_any, its ids only), all asked at once;
+/// the first job to end answers. Without a host's id the local tool answers alone
+/// (with `local:` taken off the ids).
+async fn await_across(tool: &ToolContext<'_>, arguments: &mut JsonObject, context: &RequestContext<RoleServer>) -> Option<ToolResult> {
+    let Some(Value::Array(ids)) = arguments.get("job_ids") else { return None };
+    let asked: Vec<Value> = ids.clone();
+    let mut local = Vec::new();
+    let mut remote: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for id in &asked {
+        let Value::String(raw) = id else { return None };
+        match job_ref(None, raw) {
+            Err(err) => return Some(Err(err.into())),
+            Ok(JobRef::Local(id)) => local.push(Value::String(id)),
+            Ok(JobRef::Remote { host, id }) => remote.entry(host).or_default().push(id),
         }
     }
-    Ok(())
+    if remote.is_empty() {
+        arguments.insert("job_ids".to_owned(), Value::Array(local));
+        return None;
+    }
+    let asked_timeout = match arguments.get("timeout_seconds") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(number)) => number.as_f64(),
+        Some(other) => return Some(Err(ToolError(format!("timeout_seconds must be a number of seconds, got {other}")))),
+    };
+    let timeout = match capped_timeout(asked_timeout, tool.settings.max_wait) {
+        Ok(timeout) => timeout,
+        Err(err) => return Some(Err(err)),
+    };
+    let mut racers: Vec<Racer<'_>> = Vec::new();
+    if !local.is_empty() {
+        let mut here = arguments.clone();
+        here.insert("job_ids".to_owned(), Value::Array(local));
+        here.insert("timeout_seconds".to_owned(), json!(timeout.as_secs_f64()));
+        racers.push(Box::pin(async move { ended(await_any::handle(tool, here, context).await?) }));
+    }
+    for (host, ids) in remote {
+        let mut there = JsonObject::new();
+        there.insert("job_ids".to_owned(), json!(ids));
+        there.insert("timeout_seconds".to_owned(), json!(timeout.as_secs_f64()));
+        if let Some(tail) = arguments.get("tail_lines") {
+            there.insert("tail_lines".to_owned(), tail.clone());
+        }
+        let pool = &tool.settings.hosts;
+        racers.push(Box::pin(async move {
+            let mut answer =
+                pool.call(&host, await_any::NAME, there, timeout + CALL_MARGIN).await.map_err(|err| ToolError(err.to_string()))?;
+            if answer.get("timed_out") == Some(&Value::Bool(true)) {
+                return Ok(None);
+            }
+            crate::hosts::answers::qualify_job(&host, &mut answer)
+                .map_err(|message| ToolError(format!("host {host} answered something unusable: {message}")))?;
+            Ok(Some(answer))
+        }));
+    }
+    let describe = || Some("waiting on this machine and its hosts".to_owned());
+    let first = async move {
+        while !racers.is_empty() {
+            let (done, _, rest) = futures::future::select_all(racers).await;
+            if let Some(answer) = done? {
+                return Ok(answer);
+            }
+            racers = rest;
+        }
+        Ok(json!({"timed_out": true, "job_ids": asked,
+            "message": format!("none of these jobs ended within {}: call again", crate::human::show_duration(timeout))}))
+    };
+    let progress = Progress { tool, context, describe: &describe };
+    Some(progress.run(first).await.and_then(|answer| answer.map(json_result)))
+}
+
+/// The local tool's answer as a job that ended, or `None` when its time ran out.
+fn ended(result: CallToolResult) -> Result<Option<Value>, ToolError> {
+    let text = result.content.first().and_then(|block| block.as_text()).map(|text| text.text.clone()).unwrap_or_default();
+    if result.is_error == Some(true) {
+        let message = serde_json::from_str::<Value>(&text).ok().and_then(|value| value["error"].as_str().map(str::to_owned));
+        return Err(ToolError(message.unwrap_or(text)));
+    }
+    let answer = result.structured_content.unwrap_or_default();
+    Ok((answer.get("timed_out") != Some(&Value::Bool(true))).then_some(answer))
 }
 
 /// Sends the call to `host` and answers with what it answered, checked.
@@ -225,6 +295,8 @@ pub fn describe_hosts(tools: &mut [Tool], pool: &HostPool) {
             let all = json!({"type": "boolean", "default": false,
                 "description": format!("List the jobs of this server's hosts ({listed}) too, each row with its host; a host that fails is named in host_errors.")});
             (" all_hosts: true lists every host's jobs too.".to_owned(), Some(("all_hosts", all)))
+        } else if name == await_any::NAME {
+            (format!(" job_ids may hold NAME:ID, jobs of this server's hosts ({listed}): the first job to end, wherever, answers."), None)
         } else if tool.input_schema.get("properties").and_then(|properties| properties.get("job_id")).is_some() {
             (format!(" job_id may be NAME:ID, a job of one of this server's hosts ({listed})."), None)
         } else {
