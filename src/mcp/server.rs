@@ -144,7 +144,10 @@ impl ServerHandler for McpServer {
             tools::starts_a_job(&request.name) && context.client_capabilities().is_some_and(|capabilities| capabilities.supports_tasks());
         let peer = context.peer.clone();
         // A client that can ask its own user gets a waiting approval as input_required.
-        let codec = (tools::asks_through_client(&request.name) && mrtr::supported(&context)).then(|| self.request_state_codec()).flatten();
+        // A host's job waits for approval over there: its request comes back in the answer
+        // (and codex_approve with NAME:ID answers it), not as this server's input_required.
+        let asks = tools::asks_through_client(&request.name) && !tools::for_a_host(request.arguments.as_ref());
+        let codec = (asks && mrtr::supported(&context)).then(|| self.request_state_codec()).flatten();
         let mut dismissed = false;
         if let (Some(codec), Some(state)) = (codec, request.request_state.as_deref()) {
             let job_id =

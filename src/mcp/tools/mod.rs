@@ -78,6 +78,12 @@ pub fn asks_through_client(name: &str) -> bool {
     name == wait::NAME
 }
 
+/// Whether a call's arguments name a host's job or a host (`NAME:ID`, `host`): its
+/// answer is that host's.
+pub fn for_a_host(arguments: Option<&JsonObject>) -> bool {
+    shared::hosts::names_a_host(arguments)
+}
+
 /// Whether the tool starts a job: a client that takes tasks gets that job as a task.
 pub fn starts_a_job(name: &str) -> bool {
     name == start::NAME || name == reply::NAME

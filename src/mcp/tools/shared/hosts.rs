@@ -74,6 +74,15 @@ pub async fn route(
     }
 }
 
+/// Whether `arguments` name a host's job (`job_id` as `NAME:ID`) or a host (`host`),
+/// other than this machine.
+pub fn names_a_host(arguments: Option<&JsonObject>) -> bool {
+    let Some(arguments) = arguments else { return false };
+    let host = arguments.get("host").and_then(Value::as_str);
+    let raw = arguments.get("job_id").and_then(Value::as_str).unwrap_or_default();
+    matches!(job_ref(host, raw), Ok(JobRef::Remote { .. })) || host.is_some_and(|host| host != LOCAL_HOST)
+}
+
 /// A future of the race `codex_await_any` runs: a job's answer once one ended, `None`
 /// when its time ran out first.
 type Racer<'a> = std::pin::Pin<Box<dyn Future<Output = Result<Option<Value>, ToolError>> + Send + 'a>>;
