@@ -5,6 +5,7 @@
 //! for `codex-async config`. What the file may hold, and how it is read, is in `file`.
 
 mod file;
+pub mod hosts;
 #[cfg(test)]
 mod tests;
 mod worktree;
@@ -15,7 +16,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use file::{AgentConfig, ConfigDuration, ConfigError, ConfigSize, EXAMPLE, FileConfig, Retention};
+pub use file::{AgentConfig, ConfigDuration, ConfigError, ConfigSize, EXAMPLE, FileConfig, HostConfig, Retention};
+pub use hosts::{HostSpec, HostTransport, LOCAL_HOST, valid_host_name};
 
 use crate::human::{parse_duration, parse_size, show_duration, show_size};
 use crate::jobs::ApprovalPolicy;
@@ -92,6 +94,8 @@ pub struct Settings {
     pub agents: BTreeMap<String, AgentConfig>,
     /// Worktrees: whether jobs get one by default, where they live, what is copied in.
     pub worktrees: worktree::WorktreeSettings,
+    /// Other machines' codex-async, by name (`[hosts.NAME]`).
+    pub hosts: BTreeMap<String, HostSpec>,
 }
 
 /// The process environment, with empty values read as unset.
@@ -297,6 +301,7 @@ impl Settings {
             )?,
             agents: file.agents.clone(),
             worktrees: worktree::WorktreeSettings::from_file(file, &path)?,
+            hosts: hosts::check_hosts(&file.hosts, &path)?,
             path,
         };
         // The default agent must be one that exists.
@@ -391,6 +396,9 @@ impl Settings {
         }
         for (name, agent) in &self.agents {
             rows.push(("agents", format!("{name} = {:?}", agent.command), self.path.display().to_string()));
+        }
+        for (name, host) in &self.hosts {
+            rows.push(("hosts", format!("{name} = {}", host.describe()), self.path.display().to_string()));
         }
         rows
     }

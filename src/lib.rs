@@ -5,6 +5,7 @@ pub mod atomic;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod hosts;
 pub mod human;
 pub mod install;
 pub mod jobs;

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Some(Command::Apply(args)) => with_engine(Role::Command, |engine| cli::apply(&engine, args)),
         Some(Command::Discard(args)) => with_engine(Role::Command, |engine| cli::discard(&engine, args)),
         Some(Command::Config(args)) => with_engine(Role::Command, |engine| cli::config(&engine, args)),
+        Some(Command::Hosts(args)) => with_engine(Role::Command, |engine| cli::show_hosts(&engine, args)),
         Some(Command::Rerun(args)) => with_engine(Role::Command, |engine| cli::rerun::rerun(&engine, args)),
         // No engine and no log file: a dry run must leave even $CODEX_ASYNC_HOME as it was.
         Some(Command::Install(args)) => cli::install(args),

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+pub(super) mod hosts;
 mod unattended;
 
+pub use hosts::{HostArg, HostsArgs};
 pub use unattended::{PauseArgs, UnattendedArgs};
 
 use super::register::{InstallArgs, UninstallArgs};
@@ -76,6 +78,8 @@ pub enum Command {
     Apply(super::worktree::ApplyArgs),
     /// Remove a job's worktree and branch (its record is kept).
     Discard(super::worktree::DiscardArgs),
+    /// List the hosts of config.toml ([hosts.NAME]) with their state: connected or why not, version, jobs, round trip.
+    Hosts(HostsArgs),
     /// Runs one job's supervisor (started by `start`, not by hand).
     #[command(name = "__supervise", hide = true)]
     Supervise,
@@ -115,6 +119,8 @@ pub struct StartArgs {
     pub isolation: super::worktree::WorktreeArgs,
     #[command(flatten)]
     pub unattended: UnattendedArgs,
+    #[command(flatten)]
+    pub on: HostArg,
     /// Print the result as JSON: {"job_id", "status", "pid"} (and "queue_position" when pending).
     #[arg(long)]
     pub json: bool,
@@ -140,6 +146,8 @@ pub struct ReplyArgs {
     /// When it starts (never the parent's), its labels, group, priority and budget (each left out is the parent's).
     #[command(flatten)]
     pub unattended: UnattendedArgs,
+    #[command(flatten)]
+    pub on: HostArg,
     /// Print the result as JSON, as `start --json` does.
     #[arg(long)]
     pub json: bool,
@@ -158,6 +166,8 @@ pub struct PollArgs {
     /// Show the whole prompt (by default a long one is cut to its start).
     #[arg(long)]
     pub full_prompt: bool,
+    #[command(flatten)]
+    pub on: HostArg,
     /// Print the codex_poll fields as one line of JSON.
     #[arg(long)]
     pub json: bool,
@@ -167,6 +177,8 @@ pub struct PollArgs {
 pub struct LogsArgs {
     /// The job: its id, or the start of exactly one id.
     pub job_id: String,
+    #[command(flatten)]
+    pub on: HostArg,
     /// Keep printing new output until the job ends; exit with its exit code.
     #[arg(long, short = 'f')]
     pub follow: bool,
@@ -213,6 +225,9 @@ pub struct ListArgs {
     /// Only jobs of this group (`default`: those without one).
     #[arg(long, value_name = "NAME")]
     pub group: Option<String>,
+    /// Every host's jobs too (config.toml's [hosts.NAME]), each asked at once; a host that fails is named on stderr.
+    #[arg(long)]
+    pub all_hosts: bool,
     /// Print the rows as one JSON array (the codex_list shape).
     #[arg(long)]
     pub json: bool,
@@ -228,6 +243,8 @@ pub struct CancelArgs {
     /// Return as soon as the cancel is asked for; the job's supervisor still ends it (SIGKILL at the end of the grace period).
     #[arg(long)]
     pub no_wait: bool,
+    #[command(flatten)]
+    pub on: HostArg,
     /// Print the codex_cancel result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -246,6 +263,8 @@ pub struct WaitArgs {
     /// Show the whole prompt (by default a long one is cut to its start).
     #[arg(long)]
     pub full_prompt: bool,
+    #[command(flatten)]
+    pub on: HostArg,
     /// Print the codex_wait fields as JSON.
     #[arg(long)]
     pub json: bool,
@@ -256,6 +275,8 @@ pub struct DeleteArgs {
     /// The finished jobs to delete.
     #[arg(required = true, num_args = 1.., value_name = "JOB_ID")]
     pub job_ids: Vec<String>,
+    #[command(flatten)]
+    pub on: HostArg,
     /// Print {"deleted": [...], "failed": [{"job_id", "error"}]} as JSON.
     #[arg(long)]
     pub json: bool,

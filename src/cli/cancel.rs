@@ -8,7 +8,7 @@ use std::process::{ExitCode, Stdio};
 use std::time::Duration;
 
 use super::render::{self, Out, warn};
-use super::{CancelArgs, emit_json, move_queue, settings};
+use super::{CancelArgs, emit_json, hosts, move_queue, on_host, settings};
 use crate::config::Flags;
 use crate::human::show_duration;
 use crate::jobs::{CancelAsked, CancelView, Engine, Status};
@@ -16,7 +16,10 @@ use crate::jobs::{CancelAsked, CancelView, Engine, Status};
 /// A cancel that has not seen the end after this long says what it waits for.
 const SAY_AFTER: Duration = Duration::from_secs(1);
 
-pub fn cancel(engine: &Engine, args: CancelArgs) -> anyhow::Result<ExitCode> {
+pub fn cancel(engine: &Engine, mut args: CancelArgs) -> anyhow::Result<ExitCode> {
+    if let Some((settings, host, id)) = on_host(engine, &args.on, &mut args.job_id)? {
+        return hosts::cancel(&settings, &host, &id, &args);
+    }
     let (settings, _) = settings(engine, &Flags { cancel_grace: args.grace, ..Flags::default() }, false)?;
     let grace = settings.cancel_grace.value;
     let id = engine.store().existing(&args.job_id)?;

@@ -6,8 +6,9 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::render::{self, Out, duration, zone_of};
+use super::render::{self, Out, duration, warn, zone_of};
 use super::{ListArgs, StatusChoice, emit_json, move_queue};
+use crate::config::{Flags, LOCAL_HOST};
 use crate::jobs::{Engine, ListView};
 
 /// The width assumed when neither the terminal nor `COLUMNS` says.
@@ -19,6 +20,9 @@ const MAX_CWD: usize = 32;
 
 pub fn list(engine: &Engine, args: ListArgs) -> anyhow::Result<ExitCode> {
     move_queue(engine);
+    if args.all_hosts {
+        return list_all_hosts(engine, &args);
+    }
     let filter = filter_text(&args);
     let (rows, total, matching) = if filter.is_empty() {
         let rows = engine.list(args.limit)?;
@@ -55,10 +59,77 @@ pub fn list(engine: &Engine, args: ListArgs) -> anyhow::Result<ExitCode> {
         )),
         (false, _) => {
             let home = std::env::var_os("HOME").filter(|home| !home.is_empty()).map(std::path::PathBuf::from);
-            table(&mut out, &rows, columns(), home.as_deref());
+            table(&mut out, &rows, columns(), home.as_deref(), false);
             if matching > rows.len() {
                 out.line(format!("… {} more (--limit 0 for all)", matching - rows.len()));
             }
+        }
+    }
+    out.flush();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `list --all-hosts`: this machine's jobs and every host's (each host asked at once,
+/// within its own deadline), newest first; a host that fails is named on stderr and the
+/// others are still listed.
+fn list_all_hosts(engine: &Engine, args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let (settings, _) = super::settings(engine, &Flags::default(), false)?;
+    let filtered = !filter_text(args).is_empty();
+    let asked = if filtered { 0 } else { args.limit };
+    let local = engine.list(asked)?;
+    let gathered = super::hosts::gather(&settings, asked)?;
+    let cwd = args.cwd.as_deref().map(|cwd| std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_owned()));
+    let mut rows: Vec<(String, ListView)> = local.into_iter().map(|row| (LOCAL_HOST.to_owned(), row)).collect();
+    for (host, answer) in gathered {
+        match answer {
+            Ok(list) => rows.extend(list.into_iter().map(|row| (host.clone(), row))),
+            Err(err) => warn(format!("codex-async: {err}")),
+        }
+    }
+    rows.retain(|(host, row)| {
+        // A host's folders are its own: --cwd compares them as written.
+        let folder_matches = cwd.as_ref().is_none_or(|cwd| match host.as_str() {
+            LOCAL_HOST => Path::new(&row.cwd) == cwd,
+            _ => args.cwd.as_deref().is_some_and(|asked| Path::new(&row.cwd) == asked),
+        });
+        folder_matches
+            && args.status.is_none_or(|wanted| status_matches(wanted, &row.status))
+            && args.agent.as_deref().is_none_or(|agent| row.agent.as_deref().unwrap_or("codex") == agent)
+            && args.label.iter().all(|label| row.labels.contains(label))
+            && args.group.as_deref().is_none_or(|group| row.group.as_deref().unwrap_or("default") == group)
+    });
+    // Newest first across hosts; a job not started yet (pending) leads, as it does locally.
+    rows.sort_by(|(_, a), (_, b)| match (a.started_at, b.started_at) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, Some(_)) => std::cmp::Ordering::Less,
+        (Some(_), None) => std::cmp::Ordering::Greater,
+        (Some(a), Some(b)) => b.0.cmp(&a.0),
+    });
+    let matching = rows.len();
+    if args.limit > 0 {
+        rows.truncate(args.limit);
+    }
+    if args.json {
+        let mut shown = Vec::with_capacity(rows.len());
+        for (host, row) in &rows {
+            let mut value = serde_json::to_value(row)?;
+            if let serde_json::Value::Object(map) = &mut value {
+                map.insert("host".to_owned(), serde_json::Value::String(host.clone()));
+            }
+            shown.push(value);
+        }
+        emit_json(&shown)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = Out::default();
+    if rows.is_empty() {
+        out.line("no jobs on this machine or its hosts match");
+    } else {
+        let home = std::env::var_os("HOME").filter(|home| !home.is_empty()).map(std::path::PathBuf::from);
+        let rows: Vec<ListView> = rows.into_iter().map(|(_, row)| row).collect();
+        table(&mut out, &rows, columns(), home.as_deref(), true);
+        if matching > rows.len() {
+            out.line(format!("… {} more (--limit 0 for all)", matching - rows.len()));
         }
     }
     out.flush();
@@ -129,8 +200,9 @@ pub fn short_dir(dir: &str, home: Option<&Path>, max: usize) -> String {
 }
 
 /// The rows as a table `width` columns wide (the prompt cut to fit; AGENT and CWD only
-/// when they fit beside a readable prompt).
-fn table(out: &mut Out, rows: &[ListView], width: usize, home: Option<&Path>) {
+/// when they fit beside a readable prompt); with `hosts`, a HOST column first, taken
+/// from the ids (`NAME:ID`; this machine's have none).
+fn table(out: &mut Out, rows: &[ListView], width: usize, home: Option<&Path>, hosts: bool) {
     let zones: Vec<String> = rows.iter().filter_map(|row| row.started_at).map(zone_of).collect();
     let one_zone = zones.first().filter(|first| zones.iter().all(|zone| zone == *first)).cloned();
     let started_header = one_zone.as_ref().map_or_else(|| "STARTED".to_owned(), |zone| format!("STARTED ({zone})"));
@@ -142,6 +214,7 @@ fn table(out: &mut Out, rows: &[ListView], width: usize, home: Option<&Path>) {
         "TIME".to_owned(),
         "AGENT".to_owned(),
         "CWD".to_owned(),
+        "HOST".to_owned(),
     ]];
     let mut prompts = vec!["PROMPT".to_owned()];
     let rows = super::worktree_lines::attempt_sets_together(rows);
@@ -151,8 +224,16 @@ fn table(out: &mut Out, rows: &[ListView], width: usize, home: Option<&Path>) {
             (None, Some(reason)) if reason != "requested" => format!("{} ({reason})", row.status),
             _ => row.status.clone(),
         };
+        let (host, bare) = match row.job_id.split_once(':') {
+            Some((host, id)) => {
+                let unqualified = |id: &String| id.split_once(':').map_or_else(|| id.clone(), |(_, id)| id.to_owned());
+                let attempt_group = row.attempt_group.as_ref().map(unqualified);
+                (host.to_owned(), ListView { job_id: id.to_owned(), attempt_group, ..row.clone() })
+            }
+            None => (LOCAL_HOST.to_owned(), row.clone()),
+        };
         cells.push(vec![
-            super::worktree_lines::id_cell(row),
+            super::worktree_lines::id_cell(&bare),
             status,
             row.exit_code.map_or(String::new(), |code| code.to_string()),
             render::local_time(row.started_at, one_zone.is_none()),
@@ -162,6 +243,7 @@ fn table(out: &mut Out, rows: &[ListView], width: usize, home: Option<&Path>) {
             },
             if row.error.is_some() { String::new() } else { row.agent.clone().unwrap_or_else(|| "codex".to_owned()) },
             short_dir(&row.cwd, home, MAX_CWD),
+            host,
         ]);
         prompts.push(match (&row.error, &row.activity) {
             (Some(error), _) => error.clone(),
@@ -173,7 +255,7 @@ fn table(out: &mut Out, rows: &[ListView], width: usize, home: Option<&Path>) {
     let widths: Vec<usize> =
         (0..cells[0].len()).map(|column| cells.iter().map(|row| row[column].chars().count()).max().unwrap_or(0)).collect();
     let used = |shown: &[usize]| shown.iter().map(|&column| widths[column] + 2).sum::<usize>();
-    let mut shown: Vec<usize> = vec![0, 1, 2, 3, 4];
+    let mut shown: Vec<usize> = if hosts { vec![7, 0, 1, 2, 3, 4] } else { vec![0, 1, 2, 3, 4] };
     for extra in [5, 6] {
         let with = [shown.as_slice(), &[extra]].concat();
         if used(&with) + MIN_PROMPT <= width {

@@ -5,6 +5,7 @@
 mod approve;
 mod args;
 pub mod cancel;
+mod hosts;
 pub mod list;
 mod logs;
 mod pause;
@@ -18,12 +19,11 @@ mod worktree_lines;
 
 pub use approve::{ApproveArgs, approve};
 pub use args::*;
-pub use logs::logs;
 pub use pause::pause;
 pub use register::{InstallArgs, TargetArgs, UninstallArgs, install, uninstall};
 pub use render::warn;
 pub use shell::{CompletionsArgs, ManArgs, completions, man};
-pub use worktree::{ApplyArgs, DiffArgs, DiscardArgs, WorktreeArgs, apply, diff, discard};
+pub use worktree::{ApplyArgs, DiffArgs, DiscardArgs, WorktreeArgs};
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -58,6 +58,7 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
             | JobError::AboveCeiling { .. },
         ) => ExitCode::from(EXIT_USAGE),
         _ if err.downcast_ref::<crate::config::ConfigError>().is_some() => ExitCode::from(EXIT_USAGE),
+        _ if err.downcast_ref::<crate::hosts::HostError>().is_some_and(crate::hosts::HostError::is_usage) => ExitCode::from(EXIT_USAGE),
         _ if err.downcast_ref::<prompt_words::OptionInPrompt>().is_some() => ExitCode::from(EXIT_USAGE),
         _ => ExitCode::FAILURE,
     }
@@ -76,6 +77,59 @@ pub fn settings(engine: &Engine, flags: &Flags, ignore_config: bool) -> anyhow::
         Err(err) => Err(anyhow::Error::new(err)
             .context("the configuration has a mistake (fix it; a server or the dashboard starts anyway with --ignore-config)")),
     }
+}
+
+/// Where the job a verb names lives: this machine (then `job_id` is its id, any
+/// `local:` gone) or a host, with the settings that say how to reach it (`None` then).
+fn on_host(engine: &Engine, on: &HostArg, job_id: &mut String) -> anyhow::Result<Option<(Settings, String, String)>> {
+    match crate::hosts::job_ref(on.host.as_deref(), job_id)? {
+        crate::hosts::JobRef::Local(id) => {
+            *job_id = id;
+            Ok(None)
+        }
+        crate::hosts::JobRef::Remote { host, id } => Ok(Some((settings(engine, &Flags::default(), false)?.0, host, id))),
+    }
+}
+
+/// `logs`: a host's job's, or this machine's (see [`logs`]).
+pub fn logs(engine: &Engine, mut args: LogsArgs) -> anyhow::Result<ExitCode> {
+    if let Some((settings, host, id)) = on_host(engine, &args.on, &mut args.job_id)? {
+        return hosts::logs(&settings, &host, &id, &args);
+    }
+    logs::logs(engine, args)
+}
+
+/// `diff`: a host's job's change, or this machine's.
+pub fn diff(engine: &Engine, mut args: DiffArgs) -> anyhow::Result<ExitCode> {
+    if let Some((settings, host, id)) = on_host(engine, &args.on, &mut args.job_id)? {
+        return hosts::diff(&settings, &host, &id, &args);
+    }
+    worktree::diff(engine, args)
+}
+
+/// `apply`: a host's job's change into its origin there, or this machine's.
+pub fn apply(engine: &Engine, mut args: ApplyArgs) -> anyhow::Result<ExitCode> {
+    if let Some((settings, host, id)) = on_host(engine, &args.on, &mut args.job_id)? {
+        return hosts::apply(&settings, &host, &id, &args);
+    }
+    worktree::apply(engine, args)
+}
+
+/// `discard`: this machine's jobs only (a host's MCP server has no tool for it).
+pub fn discard(engine: &Engine, mut args: DiscardArgs) -> anyhow::Result<ExitCode> {
+    if let Some((_, host, id)) = on_host(engine, &args.on, &mut args.job_id)? {
+        return Err(JobError::BadRequest(format!(
+            "discarding a host's job from here is not available yet; on host {host}: `codex-async discard {id}`"
+        ))
+        .into());
+    }
+    worktree::discard(engine, args)
+}
+
+/// `hosts`: each configured host's state.
+pub fn show_hosts(engine: &Engine, args: HostsArgs) -> anyhow::Result<ExitCode> {
+    let (settings, _) = settings(engine, &Flags::default(), false)?;
+    hosts::hosts(&settings, &args)
 }
 
 /// The prompt words joined, or stdin to its end for `-` (bounded: a prompt longer than
@@ -112,6 +166,9 @@ pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
     check_prompt_words("start", &args.prompt)?;
     let (settings, _) = settings(engine, &args.flags(), false)?;
     let prompt = read_prompt(&args.prompt)?;
+    if let Some(host) = args.on.host.as_deref().filter(|host| *host != crate::config::LOCAL_HOST) {
+        return hosts::start(&settings, host, &args, prompt);
+    }
     let isolation = settings.worktrees.isolation(engine.store().home(), args.isolation.asked(), args.isolation.base.clone());
     if args.isolation.attempts()? > 1 {
         let plan = worktree::AttemptsPlan {
@@ -140,9 +197,12 @@ pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<ExitCode> {
 
 /// A follow-up is judged as a new request, whatever its parent's record says, and says
 /// what it inherited.
-pub fn reply(engine: &Engine, args: ReplyArgs) -> anyhow::Result<ExitCode> {
+pub fn reply(engine: &Engine, mut args: ReplyArgs) -> anyhow::Result<ExitCode> {
     check_prompt_words("reply", &args.prompt)?;
     let (settings, _) = settings(engine, &args.flags(), false)?;
+    if let Some((_, host, id)) = on_host(engine, &args.on, &mut args.job_id)? {
+        return hosts::reply(&settings, &host, &id, &args, read_prompt(&args.prompt)?);
+    }
     let follow = FollowUp {
         prompt: read_prompt(&args.prompt)?,
         policy: args.approval_policy,
@@ -202,7 +262,10 @@ fn move_queue(engine: &Engine) {
     }
 }
 
-pub fn poll(engine: &Engine, args: PollArgs) -> anyhow::Result<ExitCode> {
+pub fn poll(engine: &Engine, mut args: PollArgs) -> anyhow::Result<ExitCode> {
+    if let Some((settings, host, id)) = on_host(engine, &args.on, &mut args.job_id)? {
+        return hosts::poll(&settings, &host, &id, &args);
+    }
     move_queue(engine);
     let view = engine.poll(&args.job_id, args.tail)?;
     if args.json {
@@ -231,7 +294,10 @@ fn prompt_shown(engine: &Engine, job_id: &str, full: bool) -> anyhow::Result<ren
     Ok(render::PromptShown::Start { prompt_file: file.is_file().then_some(file) })
 }
 
-pub fn wait(engine: &Engine, args: WaitArgs) -> anyhow::Result<ExitCode> {
+pub fn wait(engine: &Engine, mut args: WaitArgs) -> anyhow::Result<ExitCode> {
+    if let Some((settings, host, id)) = on_host(engine, &args.on, &mut args.job_id)? {
+        return hosts::wait(&settings, &host, &id, &args);
+    }
     move_queue(engine);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let timeout = args.timeout.map_or(Duration::MAX / 4, |timeout| timeout.min(Duration::MAX / 4));
@@ -261,7 +327,15 @@ pub fn wait(engine: &Engine, args: WaitArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Deletes each job it can; says which it could not and why (exit status 2 then).
-pub fn delete(engine: &Engine, args: DeleteArgs) -> anyhow::Result<ExitCode> {
+pub fn delete(engine: &Engine, mut args: DeleteArgs) -> anyhow::Result<ExitCode> {
+    let mut ids = std::mem::take(&mut args.job_ids);
+    for job_id in &mut ids {
+        if let Some((_, host, _)) = on_host(engine, &args.on, job_id)? {
+            args.job_ids = ids;
+            return hosts::delete(&host, &args);
+        }
+    }
+    args.job_ids = ids;
     let mut deleted = Vec::new();
     let mut failed: Vec<(String, String)> = Vec::new();
     for id in &args.job_ids {

@@ -52,6 +52,8 @@ impl WorktreeArgs {
 pub struct DiffArgs {
     /// The job: its id, or the start of exactly one id.
     pub job_id: String,
+    #[command(flatten)]
+    pub on: super::args::hosts::HostArg,
     /// Only the stat: each file with its lines added and removed.
     #[arg(long, conflicts_with = "name_only")]
     pub stat: bool,
@@ -67,6 +69,8 @@ pub struct DiffArgs {
 pub struct ApplyArgs {
     /// The finished job whose change to bring into its origin folder.
     pub job_id: String,
+    #[command(flatten)]
+    pub on: super::args::hosts::HostArg,
     /// Also commit the change on the origin's current branch (the prompt is the message).
     #[arg(long)]
     pub commit: bool,
@@ -82,6 +86,8 @@ pub struct ApplyArgs {
 pub struct DiscardArgs {
     /// The job whose worktree and branch to remove (its record is kept).
     pub job_id: String,
+    #[command(flatten)]
+    pub on: super::args::hosts::HostArg,
     /// Cancel a running job first instead of refusing.
     #[arg(long)]
     pub force: bool,
@@ -128,7 +134,7 @@ pub fn diff(engine: &Engine, args: DiffArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// ` path | 12 +++--` per file and a summary, as `git diff --stat` prints.
-fn stat_lines(out: &mut Out, view: &ChangeView) {
+pub fn stat_lines(out: &mut Out, view: &ChangeView) {
     let width = view.files.iter().map(|file| file.path.chars().count()).max().unwrap_or(0);
     for file in &view.files {
         let counts = if file.binary { "Bin".to_owned() } else { (file.insertions + file.deletions).to_string() };

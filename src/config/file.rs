@@ -82,6 +82,20 @@ pub struct GroupConfig {
     pub max_running: usize,
 }
 
+/// One host as written in the file.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostConfig {
+    /// A program and its arguments that speak MCP on their stdin and stdout.
+    pub command: Option<Vec<String>>,
+    /// A streamable HTTP endpoint (`http://127.0.0.1:9876/mcp`).
+    pub url: Option<String>,
+    /// The environment variable that holds the host's bearer token.
+    pub token_env: Option<String>,
+    /// How long connecting may take (default 10 s).
+    pub connect_timeout: Option<ConfigDuration>,
+}
+
 /// The file as written: every key optional.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,6 +136,9 @@ pub struct FileConfig {
     /// Programs told when a job starts or ends (see `jobs::hooks`).
     pub hooks: Option<Hooks>,
     pub hook_timeout: Option<ConfigDuration>,
+    /// Other machines' codex-async (see `config::hosts`).
+    #[serde(default)]
+    pub hosts: BTreeMap<String, HostConfig>,
 }
 
 /// A config problem, with where it is.
@@ -296,4 +313,15 @@ pub const EXAMPLE: &str = r#"# codex-async configuration. Every key is optional;
 # [hooks]
 # on_start = ["notify-send", "codex-async", "job {job_id} started ({agent})"]
 # on_finish = ["notify-send", "codex-async", "job {job_id}: {status} (exit {exit_code})"]
+
+# Other machines' codex-async (`codex-async hosts`, `--host NAME`, ids NAME:ID): MCP over
+# a command's stdin and stdout (ssh, with your keys, agent, jump hosts, ControlMaster),
+# or streamable HTTP on a loopback address (an SSH tunnel) with the host's own token
+# from an environment variable. Connecting gives up after connect_timeout (10s).
+# [hosts.box]
+# command = ["ssh", "box", "codex-async", "serve"]
+# [hosts.gpu]
+# url = "http://127.0.0.1:9876/mcp"
+# token_env = "GPU_TOKEN"
+# connect_timeout = "5s"
 "#;

@@ -132,7 +132,9 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(tools::definitions(self.max_wait(), &self.inner.settings.agents)))
+        let mut definitions = tools::definitions(self.max_wait(), &self.inner.settings.agents);
+        tools::describe_hosts(&mut definitions, &self.inner.settings.hosts);
+        Ok(ListToolsResult::with_all_items(definitions))
     }
 
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
@@ -148,7 +150,10 @@ impl ServerHandler for McpServer {
         let peer = context.peer.clone();
         let shown = self.shown(&context);
         // A client that can ask its own user gets a waiting approval as input_required.
-        let codec = (tools::asks_through_client(&request.name) && mrtr::supported(&context)).then(|| self.request_state_codec()).flatten();
+        // A host's job waits for approval over there: its request comes back in the answer
+        // (and codex_approve with NAME:ID answers it), not as this server's input_required.
+        let asks = tools::asks_through_client(&request.name) && !tools::for_a_host(request.arguments.as_ref());
+        let codec = (asks && mrtr::supported(&context)).then(|| self.request_state_codec()).flatten();
         let mut dismissed = false;
         if let (Some(codec), Some(state)) = (codec, request.request_state.as_deref()) {
             let job_id =

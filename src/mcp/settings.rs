@@ -45,6 +45,8 @@ pub struct ServerSettings {
     pub groups: std::collections::BTreeMap<String, Option<usize>>,
     /// How long finished jobs are kept at least (the config's `retention.older_than`).
     pub retention: Option<Duration>,
+    /// Other machines this server acts for (`[hosts.NAME]`), connected on first use.
+    pub hosts: crate::hosts::HostPool,
 }
 
 impl Default for ServerSettings {
@@ -67,6 +69,7 @@ impl Default for ServerSettings {
             },
             groups: Default::default(),
             retention: None,
+            hosts: crate::hosts::HostPool::default(),
         }
     }
 }
@@ -88,6 +91,7 @@ impl ServerSettings {
             resume: config.resume.clone(),
             groups: config.groups.clone(),
             retention: config.housekeeping().retention.and_then(|rule| rule.older_than),
+            hosts: crate::hosts::HostPool::new(&config.hosts),
         }
     }
 }

@@ -15,6 +15,8 @@ mod cli;
 mod front_door;
 mod groups;
 mod hooks;
+mod hosts;
+mod hosts_ssh;
 mod install;
 mod install_program;
 mod jobs_input;

@@ -9,6 +9,7 @@ mod support;
 
 mod approvals;
 mod approvals_mrtr;
+mod hosts;
 mod mcp_http;
 mod mcp_inprocess;
 mod mcp_stdio;

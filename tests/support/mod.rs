@@ -4,6 +4,7 @@
 //! declares this module once; what a binary does not use is not a warning.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod hosts;
 pub mod mcp;
 pub mod repo;
 pub mod tmux;

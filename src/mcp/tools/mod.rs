@@ -36,6 +36,7 @@ use rmcp::service::RequestContext;
 use crate::jobs::Agents;
 use common::ToolError;
 pub use common::{ToolContext, error_result};
+pub use shared::hosts::describe_hosts;
 
 /// Every tool's name, in the order an unknown name's error lists them.
 const NAMES: [&str; 12] = [
@@ -77,6 +78,12 @@ pub fn asks_through_client(name: &str) -> bool {
     name == wait::NAME
 }
 
+/// Whether a call's arguments name a host's job or a host (`NAME:ID`, `host`): its
+/// answer is that host's.
+pub fn for_a_host(arguments: Option<&JsonObject>) -> bool {
+    shared::hosts::names_a_host(arguments)
+}
+
 /// Whether the tool starts a job: a client that takes tasks gets that job as a task.
 pub fn starts_a_job(name: &str) -> bool {
     name == start::NAME || name == reply::NAME
@@ -89,7 +96,11 @@ pub async fn call(
     arguments: Option<JsonObject>,
     context: RequestContext<RoleServer>,
 ) -> Result<CallToolResult, McpError> {
-    let arguments = arguments.unwrap_or_default();
+    let mut arguments = arguments.unwrap_or_default();
+    // A host's job, or a start on a host: that host answers.
+    if let Some(result) = shared::hosts::route(tool, name, &mut arguments, &context).await {
+        return Ok(result.unwrap_or_else(|ToolError(message)| error_result(&message)));
+    }
     let result = match name {
         start::NAME => start::handle(tool, arguments).await,
         reply::NAME => reply::handle(tool, arguments).await,

@@ -1,0 +1,168 @@
+//! `poll`, `wait`, `cancel`, `logs` and `delete` of a host's job: the host's codex_poll,
+//! codex_wait and codex_cancel, their answers checked, then shown as the local verbs
+//! show theirs (through the same sanitizer).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::context::{Remote, emit_json, view};
+use crate::cli::args::{CancelArgs, DeleteArgs, LogsArgs, PollArgs, WaitArgs};
+use crate::cli::render::{self, Out, PromptShown, warn};
+use crate::config::Settings;
+use crate::hosts::{CALL_MARGIN, HostError, HostSession, answers, qualified};
+use crate::jobs::{CancelView, JobError, PollView, Status, WaitView};
+
+/// The longest one codex_wait asked of a host (the host caps it to its own max_wait).
+const WAIT_ROUND: Duration = Duration::from_secs(30);
+/// A cancel waits on the host for the job's grace period: longer than a plain call.
+const CANCEL_DEADLINE: Duration = Duration::from_secs(120);
+/// How many dropped sessions in a row a wait picks up after before it gives up.
+const WAIT_RECONNECTS: u32 = 3;
+/// As much output as a host gives in one answer (it caps the tail at 8000 characters).
+const ALL_LINES: usize = 100_000;
+/// A local exit status: the job's own for `done`, as the local verbs use them.
+const EXIT_USAGE: u8 = 2;
+const EXIT_TIMED_OUT: u8 = 124;
+
+/// A view as JSON, with the host it came from.
+fn hosted_json(view: &impl serde::Serialize, host: &str) -> anyhow::Result<Value> {
+    let mut value = serde_json::to_value(view)?;
+    if let Value::Object(map) = &mut value {
+        map.insert("host".to_owned(), Value::String(host.to_owned()));
+    }
+    Ok(value)
+}
+
+fn prompt_shown(view: &PollView, full: bool) -> PromptShown {
+    if full { PromptShown::Whole(view.prompt.clone()) } else { PromptShown::Start { prompt_file: None } }
+}
+
+fn not_for_a_host(what: &str, instead: &str) -> anyhow::Error {
+    JobError::BadRequest(format!("{what} is not available for a host's job yet; {instead}")).into()
+}
+
+pub fn poll(settings: &Settings, host: &str, id: &str, args: &PollArgs) -> anyhow::Result<ExitCode> {
+    let remote = Remote::new(settings, host)?;
+    let answer = remote.call_job("codex_poll", json!({"job_id": id, "tail_lines": args.tail}), CALL_MARGIN)?;
+    let view: PollView = view(host, &answer)?;
+    if args.json {
+        emit_json(&hosted_json(&view, host)?)?;
+    } else {
+        let mut out = Out::default();
+        render::poll(&mut out, &view, &prompt_shown(&view, args.full_prompt));
+        out.flush();
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn wait(settings: &Settings, host: &str, id: &str, args: &WaitArgs) -> anyhow::Result<ExitCode> {
+    if args.progress {
+        return Err(not_for_a_host("--progress", "leave it out, the wait still ends with the job"));
+    }
+    let remote = Remote::new(settings, host)?;
+    let deadline = args.timeout.map(|timeout| Instant::now() + timeout);
+    let mut reconnects = 0;
+    let mut previous: Option<Arc<HostSession>> = None;
+    let waited: WaitView = loop {
+        let session = remote.block_on(remote.pool.session(host))?;
+        // A dropped session is picked up again: the job runs on over there.
+        if previous.as_ref().is_some_and(|previous| !Arc::ptr_eq(previous, &session)) {
+            warn(format!("codex-async: host {host}: the session dropped; connected again, still waiting"));
+        }
+        previous = Some(session.clone());
+        let round = deadline.map_or(WAIT_ROUND, |deadline| deadline.saturating_duration_since(Instant::now()).min(WAIT_ROUND));
+        let mut asked = serde_json::Map::new();
+        asked.insert("job_id".to_owned(), Value::String(id.to_owned()));
+        asked.insert("timeout_seconds".to_owned(), json!(round.as_secs_f64()));
+        asked.insert("wait_through_approvals".to_owned(), Value::Bool(true));
+        let mut answer = match remote.block_on(session.call("codex_wait", asked, round + CALL_MARGIN)) {
+            Ok(answer) => answer,
+            Err(HostError::Lost { .. }) if reconnects < WAIT_RECONNECTS => {
+                reconnects += 1;
+                remote.block_on(remote.pool.forget(host, &session));
+                continue;
+            }
+            Err(err) => return Err(err.into()),
+        };
+        reconnects = 0;
+        answers::qualify_job(host, &mut answer).map_err(|message| session.refused_answer(message))?;
+        let waited: WaitView = view(host, &answer)?;
+        let out_of_time = deadline.is_some_and(|deadline| Instant::now() >= deadline);
+        if !waited.timed_out || out_of_time {
+            break waited;
+        }
+    };
+    if args.json {
+        emit_json(&hosted_json(&waited, host)?)?;
+    } else {
+        let mut out = Out::default();
+        render::waited(&mut out, &waited, &prompt_shown(&waited.poll, args.full_prompt));
+        out.flush();
+    }
+    Ok(match (waited.timed_out, waited.poll.status) {
+        (true, _) => ExitCode::from(EXIT_TIMED_OUT),
+        (false, Status::Done) => ExitCode::SUCCESS,
+        (false, _) => ExitCode::FAILURE,
+    })
+}
+
+pub fn cancel(settings: &Settings, host: &str, id: &str, args: &CancelArgs) -> anyhow::Result<ExitCode> {
+    if args.no_wait {
+        return Err(not_for_a_host("--no-wait", "a host's job is cancelled and waited for there"));
+    }
+    if args.grace.is_some() {
+        return Err(not_for_a_host("--grace", "the host's own cancel_grace applies"));
+    }
+    let remote = Remote::new(settings, host)?;
+    let answer = remote.call_job("codex_cancel", json!({"job_id": id}), CANCEL_DEADLINE)?;
+    let view: CancelView = view(host, &answer)?;
+    if args.json {
+        emit_json(&hosted_json(&view, host)?)?;
+    } else {
+        let mut out = Out::default();
+        render::cancelled(&mut out, &view);
+        out.flush();
+        if let CancelView::Cancelled { status: Status::Running, message: Some(message), .. } = &view {
+            warn(format!("codex-async: cancel of job {} asked for; {message}", qualified(host, id)));
+        }
+    }
+    Ok(match &view {
+        CancelView::Cancelled { status, .. } | CancelView::NotRunning { status, .. } if status.is_finished() => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    })
+}
+
+/// The end of a host's job's output: a host gives its last 8000 characters at most.
+pub fn logs(settings: &Settings, host: &str, id: &str, args: &LogsArgs) -> anyhow::Result<ExitCode> {
+    if args.follow {
+        return Err(not_for_a_host("logs -f", "`wait --host` waits for its end, `poll --host` shows where it is"));
+    }
+    if args.raw {
+        return Err(not_for_a_host("--raw", "its output is shown through the sanitizer"));
+    }
+    let remote = Remote::new(settings, host)?;
+    let answer = remote.call_job("codex_poll", json!({"job_id": id, "tail_lines": ALL_LINES}), CALL_MARGIN)?;
+    let view: PollView = view(host, &answer)?;
+    if args.json {
+        emit_json(&json!({"output": view.output}))?;
+        emit_json(&json!({"job_id": view.job_id, "host": host, "status": view.status, "exit_code": view.exit_code}))?;
+    } else {
+        let mut out = Out::default();
+        out.line(view.output.trim_end_matches('\n'));
+        out.flush();
+        warn(format!("codex-async: job {}: the end of its output, as the host gives it (at most its last 8000 characters)", view.job_id));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A host's jobs are deleted there: its MCP server has no tool for it.
+pub fn delete(host: &str, args: &DeleteArgs) -> anyhow::Result<ExitCode> {
+    let ids = args.job_ids.join(" ");
+    warn(format!(
+        "codex-async: deleting a host's jobs from here is not available yet; on the host: `codex-async delete {ids}` (for example over ssh, to {host})"
+    ));
+    Ok(ExitCode::from(EXIT_USAGE))
+}
