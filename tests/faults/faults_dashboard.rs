@@ -78,7 +78,8 @@ fn the_jobs_folder_deleted_and_recreated_under_a_running_dashboard() {
     let first = home.start("say:first exit:0");
     wait_until("the first job on screen", SETTLE, || tmux.row_of(&first).is_some());
     home.wait_for_status(&first, "done", SETTLE);
-    std::fs::remove_dir_all(home.path().join("jobs")).unwrap();
+    home.wait_for_supervisor_exit(&first);
+    crate::support::remove_tree(&home.path().join("jobs"));
     wait_until("the deleted job to leave the screen", SETTLE, || tmux.row_of(&first).is_none());
     let second = home.start("say:second sleep:30");
     wait_until("a job in the recreated folder on screen", SETTLE, || tmux.row_of(&second).is_some());

@@ -193,9 +193,10 @@ async fn the_jobs_folder_deleted_and_recreated_under_a_running_server() {
     let first = home.start("exit:0");
     expect_note(&mut notes, SETTLE, "the first job listed", |note| *note == Note::ListChanged).await;
     home.wait_for_status(&first, "done", SETTLE);
+    home.wait_for_supervisor_exit(&first);
     drain(&mut notes);
 
-    std::fs::remove_dir_all(home.path().join("jobs")).unwrap();
+    crate::support::remove_tree(&home.path().join("jobs"));
     expect_note(&mut notes, SETTLE, "the deletion noticed", |note| *note == Note::ListChanged).await;
     drain(&mut notes);
 

@@ -176,6 +176,18 @@ impl Drop for TestHome {
 /// Waits for the supervisor of job `id` of the home at `home` to exit. A job reads
 /// finished before its supervisor lets it go: until then the supervisor writes its own
 /// record back over any other, and the job cannot be deleted.
+/// Removes a folder others may still write into (a server's spare supervisor, a
+/// watcher): a file created during the removal makes it fail with "not empty", as an
+/// `rm -rf` would; it is tried again until the folder is gone.
+pub fn remove_tree(path: &Path) {
+    wait_until(&format!("{} to be removed", path.display()), Duration::from_secs(30), || match std::fs::remove_dir_all(path) {
+        Ok(()) => true,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => true,
+        Err(err) if err.kind() == std::io::ErrorKind::DirectoryNotEmpty => false,
+        Err(err) => panic!("removing {}: {err}", path.display()),
+    });
+}
+
 pub fn wait_for_supervisor_exit(home: &Path, id: &str) {
     let meta: Value = std::fs::read(home.join("jobs").join(id).join("meta.json"))
         .ok()
