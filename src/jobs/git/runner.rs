@@ -85,6 +85,16 @@ impl Query<'_> {
         }
     }
 
+    /// Settings for this query alone. `status` looks at the tree on one thread: it runs
+    /// beside other work (a worktree being written, the agent starting), and its dozens
+    /// of index-preloading threads would take the cores that work needs.
+    pub fn settings(&self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Query::Status => &[("core.preloadIndex", "false")],
+            _ => &[],
+        }
+    }
+
     /// The subcommand and its arguments.
     pub fn args(&self) -> Vec<OsString> {
         let words: Vec<&str> = match self {

@@ -196,9 +196,11 @@ impl Session {
 
     /// Asks git `query` within `limits`.
     pub async fn run(&self, query: Query<'_>, limits: Limits) -> Result<Printed, GitError> {
+        let mut settings = self.settings.clone();
+        settings.extend(query.settings().iter().map(|(key, value)| ((*key).to_owned(), (*value).to_owned())));
         runner::run(Call {
             name: query.name(),
-            argv: runner::argv(&self.settings, query.args()),
+            argv: runner::argv(&settings, query.args()),
             env: runner::environment(self.inherited.iter().cloned(), &self.location()),
             cwd: &self.cwd,
             limits,
