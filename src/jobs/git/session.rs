@@ -148,10 +148,20 @@ impl Session {
     /// From now on git uses a scratch index of ours (the repository's own stays as it
     /// is): a copy of the repository's when `copy` and it can be read (so git knows
     /// which files it already hashed), else an empty one.
+    ///
+    /// The copy keeps the original's modification time: git trusts an entry's recorded
+    /// size and time only for files older than the index itself, and re-reads the rest
+    /// ("racily clean" entries). A copy dated now would make a file rewritten in the same
+    /// second as the last `git add`, to the same size, look unchanged.
     pub fn use_scratch_index(&mut self, copy: bool) -> Result<(), GitError> {
         let scratch = self.private.path().join("scratch-index");
         if copy && let Ok(mut from) = super::files::open_regular(&self.index) {
-            let written = std::fs::File::create(&scratch).and_then(|mut to| std::io::copy(&mut (&mut from).take(MAX_INDEX_COPY), &mut to));
+            let modified = from.metadata().and_then(|meta| meta.modified());
+            let written = std::fs::File::create(&scratch).and_then(|mut to| {
+                let bytes = std::io::copy(&mut (&mut from).take(MAX_INDEX_COPY), &mut to)?;
+                to.set_modified(modified?)?;
+                Ok(bytes)
+            });
             if written.is_err() || written.is_ok_and(|bytes| bytes >= MAX_INDEX_COPY) {
                 let _ = std::fs::remove_file(&scratch);
             }

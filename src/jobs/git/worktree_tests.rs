@@ -222,3 +222,32 @@ async fn a_new_project_gets_its_first_commit_through_the_runner() {
     assert_eq!(git(dir.path(), &["ls-files"]), "README.md\nsrc/main.rs");
     assert_eq!(git(dir.path(), &["status", "--porcelain"]), "", "the index matches the files");
 }
+
+/// A file rewritten to the same size in the same second as the index was written looks
+/// unchanged by its recorded size and (whole-second) times: git re-reads it only because
+/// the entry is "racily clean" — not older than the index. The scratch copy of the index
+/// is made a second later; it keeps the index's time, so the rewrite is still frozen.
+#[tokio::test]
+async fn a_same_size_rewrite_in_the_index_s_second_is_still_a_change() {
+    use std::os::unix::fs::MetadataExt;
+    for _ in 0..10 {
+        let (_dir, repo) = scene();
+        std::fs::write(repo.join("a.txt"), "two\n").unwrap();
+        let index_second = std::fs::metadata(repo.join(".git/index")).unwrap().mtime();
+        let written = std::fs::metadata(repo.join("a.txt")).unwrap();
+        if written.mtime() != index_second || written.ctime() != index_second {
+            continue; // a second went by between the commit and the rewrite: try again
+        }
+        // The copy is made in a later second than the entry's.
+        while std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 <= index_second {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut session = Session::open(&repo).await.unwrap();
+        let base = session.head().cloned().unwrap();
+        let tree = snapshot_tree(&mut session, true, budget()).await.unwrap();
+        let (_, stat) = change_between(&session, &base, &tree, 1024 * 1024, budget()).await.unwrap();
+        assert_eq!(stat.files, 1, "a.txt's rewrite is the change");
+        return;
+    }
+    panic!("the commit and the rewrite never fell in the same second");
+}
