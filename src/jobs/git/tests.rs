@@ -7,7 +7,8 @@ use super::runner::{argv, environment};
 use super::session::{parse_config_list, passed_on};
 use super::*;
 
-fn git(folder: &Path, args: &[&str]) -> String {
+/// Runs git as a person would (an identity given; file-protocol submodules allowed).
+pub(super) fn git(folder: &Path, args: &[&str]) -> String {
     let output = std::process::Command::new("git")
         .arg("-C")
         .arg(folder)

@@ -8,20 +8,8 @@ use super::commands::{ApplyTo, Change, DiffForm, RefCommand, is_revision};
 use super::freeze::{Budget, change_between, parse_numstat, snapshot_tree};
 use super::object_id::ObjectId;
 use super::session::Session;
+use super::tests::git;
 use super::worktree::{WorktreeError, WorktreePlan, is_codex_branch, is_job_branch, make, remove};
-
-fn git(folder: &Path, args: &[&str]) -> String {
-    let output = std::process::Command::new("git")
-        .arg("-C")
-        .arg(folder)
-        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-        .args(args)
-        .env_remove("GIT_DIR")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
 
 /// A folder with a repository `repo` (one commit) and room for worktrees beside it.
 fn scene() -> (tempfile::TempDir, std::path::PathBuf) {
