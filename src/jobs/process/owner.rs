@@ -140,9 +140,31 @@ impl OwnerLock {
     }
 }
 
+impl Drop for OwnerLock {
+    /// Lets the job go on the open file itself, not only by closing this descriptor: a
+    /// process forked by another thread holds a copy of every descriptor until it execs,
+    /// and a lock left to that copy would keep the job looking owned for that while.
+    fn drop(&mut self) {
+        if let Err(err) = self.file.unlock() {
+            tracing::debug!(%err, "could not let a job's lock go before closing it");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_released_lock_is_free_even_while_a_copy_of_its_descriptor_lives() {
+        let dir = tempfile::tempdir().unwrap();
+        let owner = OwnerLock::create(dir.path()).unwrap();
+        // What a fork between another thread's fork and exec holds: the same open file.
+        let copy = owner.file.try_clone().unwrap();
+        drop(owner);
+        assert!(matches!(OwnerLock::probe(dir.path()).unwrap(), Probe::Taken(_)), "the job is let go at once");
+        drop(copy);
+    }
 
     #[test]
     fn a_held_lock_is_seen_and_a_released_one_taken() {

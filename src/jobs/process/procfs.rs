@@ -233,7 +233,9 @@ mod tests {
         assert!(holds_flock(me, device, inode));
         let other = fs::File::create(dir.path().join("other.lock")).unwrap();
         assert!(!holds_flock(me, other.metadata().unwrap().dev(), other.metadata().unwrap().ino()));
-        drop(file);
+        // Released on the open file itself: a fork of another test's thread may hold a copy
+        // of the descriptor until it execs, and a mere close would leave the lock to that copy.
+        file.unlock().unwrap();
         assert!(!flock_holders(inode).contains(&me));
         assert!(!holds_flock(me, device, inode));
     }
