@@ -27,6 +27,7 @@ mod error;
 mod files;
 pub mod freeze;
 mod object_id;
+mod program;
 pub mod project;
 mod runner;
 mod session;

@@ -170,7 +170,8 @@ pub(super) struct Call<'a> {
 pub(super) async fn run(call: Call<'_>) -> Result<Printed, GitError> {
     let Call { name, argv, env, cwd, limits } = call;
     let deadline = Instant::now() + limits.deadline;
-    let mut child = tokio::process::Command::new("git")
+    let program = super::program::locate(&env).ok_or(GitError::Missing)?;
+    let mut child = tokio::process::Command::new(program)
         .args(&argv)
         .env_clear()
         .envs(env)

@@ -194,14 +194,7 @@ impl Session {
     /// Runs `command` against the repository's own git directory (refs and worktrees
     /// only; see [`RefCommand`]).
     pub async fn refs(&self, command: RefCommand<'_>, limits: Limits) -> Result<Printed, GitError> {
-        runner::run(Call {
-            name: command.name(),
-            argv: runner::argv(&[], command.args()),
-            env: runner::environment(self.inherited.iter().cloned(), &[("GIT_DIR", self.repository.git_dir.clone().into())]),
-            cwd: &self.repository.top,
-            limits,
-        })
-        .await
+        refs_of(&self.repository, &self.inherited, command, limits).await
     }
 
     /// Asks git `query` within `limits`.
@@ -236,6 +229,25 @@ impl Session {
         }
         location
     }
+}
+
+/// Runs `command` against `repository`'s own git directory, with git's environment
+/// built from `inherited`: what [`Session::refs`] runs, for a caller with no session yet
+/// (ref commands never need the settings a session reads).
+pub async fn refs_of(
+    repository: &Repository,
+    inherited: &[(OsString, OsString)],
+    command: RefCommand<'_>,
+    limits: Limits,
+) -> Result<Printed, GitError> {
+    runner::run(Call {
+        name: command.name(),
+        argv: runner::argv(&[], command.args()),
+        env: runner::environment(inherited.iter().cloned(), &[("GIT_DIR", repository.git_dir.clone().into())]),
+        cwd: &repository.top,
+        limits,
+    })
+    .await
 }
 
 /// The commit checked out, asked of git (`rev-parse --verify HEAD`, which runs no

@@ -7,6 +7,7 @@
 //! worktree. Anything that fails half-way takes back what was made: no folder, no
 //! registration, no branch stays.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::commands::{Change, RefCommand, is_revision};
@@ -14,7 +15,7 @@ use super::error::GitError;
 use super::files::Repository;
 use super::freeze::{Budget, resolve};
 use super::object_id::ObjectId;
-use super::session::Session;
+use super::session::{Session, refs_of};
 
 /// The prefix of every branch codex-async makes.
 pub const BRANCH_PREFIX: &str = "codex-async/";
@@ -79,9 +80,13 @@ pub struct Worktree {
     pub origin_dirty: Option<bool>,
 }
 
-/// Makes the worktree `plan` describes, or nothing at all. Whether the origin has
-/// changes of its own is asked of git meanwhile (it reads the whole tree), through the
-/// same session: the repository's configuration is read once for both.
+/// Makes the worktree `plan` describes, or nothing at all.
+///
+/// When the repository's files say where to branch from and which branch name is free
+/// (no `--base`, refs kept as files), the worktree is registered at once, while git
+/// reads the configuration the checkout needs; else git is asked both first. Whether
+/// the origin has changes of its own is asked of git while the files are written (it
+/// reads the whole tree), through the same session: the configuration is read once.
 pub async fn make(plan: WorktreePlan<'_>, budget: Budget) -> Result<Worktree, WorktreeError> {
     let Some(repository) = Repository::find(plan.origin) else {
         return Err(if looks_bare(plan.origin) {
@@ -90,42 +95,85 @@ pub async fn make(plan: WorktreePlan<'_>, budget: Budget) -> Result<Worktree, Wo
             WorktreeError::NotARepository(plan.origin.to_owned())
         });
     };
-    let origin = Session::open(plan.origin).await.map_err(|err| match err {
-        GitError::NotARepository(path) => WorktreeError::NotARepository(path),
-        other => WorktreeError::Git(other),
-    })?;
-    let (made, origin_dirty) = tokio::join!(make_only(&plan, &repository, &origin, budget), super::dirty_in(&origin));
-    made.map(|made| Worktree { origin_dirty, ..made })
+    let inherited: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    let known = if plan.base.is_none() { repository.head().zip(branch_from_files(&repository, plan.id)) } else { None };
+    let (origin, base, branch) = match known {
+        Some((base, branch)) => {
+            let branch = branch?;
+            let (origin, registered) =
+                tokio::join!(open_origin(plan.origin), register(&plan, &repository, &inherited, &branch, &base, budget));
+            registered?;
+            match origin {
+                Ok(origin) => (origin, base, branch),
+                Err(err) => {
+                    take_back(&repository, &inherited, &plan.path, &branch, budget).await;
+                    return Err(err);
+                }
+            }
+        }
+        None => {
+            let origin = open_origin(plan.origin).await?;
+            let base = base_of(&plan, &repository, &origin, budget).await?;
+            let branch = free_branch(&repository, &origin, plan.id, budget).await?;
+            register(&plan, &repository, &inherited, &branch, &base, budget).await?;
+            (origin, base, branch)
+        }
+    };
+    let (filled, origin_dirty) = tokio::join!(fill(&plan, &repository, &origin, &base, budget), super::dirty_in(&origin));
+    match filled {
+        Ok((run_folder, worktree_session)) => {
+            // Their private folders are removed off the start's path.
+            tokio::task::spawn_blocking(move || drop((origin, worktree_session)));
+            Ok(Worktree { path: plan.path.clone(), run_folder, branch, base, origin_dirty })
+        }
+        Err(err) => {
+            // Judged before the half-made tree is taken back (which frees its room).
+            let err =
+                if disk_full(&plan.path) { WorktreeError::DiskFull { path: plan.path.clone(), reason: err.to_string() } } else { err };
+            take_back(&repository, &inherited, &plan.path, &branch, budget).await;
+            Err(err)
+        }
+    }
 }
 
-async fn make_only(plan: &WorktreePlan<'_>, repository: &Repository, origin: &Session, budget: Budget) -> Result<Worktree, WorktreeError> {
-    let base = match plan.base {
-        None => origin.head().cloned().ok_or_else(|| WorktreeError::NoCommits(repository.top.clone()))?,
-        Some(revision) if !is_revision(revision) => return Err(WorktreeError::BadBase(revision.to_owned())),
-        Some(revision) => resolve(origin, revision, budget).await?.ok_or_else(|| WorktreeError::UnknownBase(revision.to_owned()))?,
-    };
-    let branch = free_branch(repository, origin, plan.id, budget).await?;
+async fn open_origin(folder: &Path) -> Result<Session, WorktreeError> {
+    Session::open(folder).await.map_err(|err| match err {
+        GitError::NotARepository(path) => WorktreeError::NotARepository(path),
+        other => WorktreeError::Git(other),
+    })
+}
+
+/// The commit the worktree starts from: the origin's `HEAD`, or `--base`.
+async fn base_of(plan: &WorktreePlan<'_>, repository: &Repository, origin: &Session, budget: Budget) -> Result<ObjectId, WorktreeError> {
+    match plan.base {
+        None => origin.head().cloned().ok_or_else(|| WorktreeError::NoCommits(repository.top.clone())),
+        Some(revision) if !is_revision(revision) => Err(WorktreeError::BadBase(revision.to_owned())),
+        Some(revision) => resolve(origin, revision, budget).await?.ok_or_else(|| WorktreeError::UnknownBase(revision.to_owned())),
+    }
+}
+
+/// Registers the worktree on its new branch (refs only: no file of the tree is written
+/// yet), or takes back what it made.
+async fn register(
+    plan: &WorktreePlan<'_>,
+    repository: &Repository,
+    inherited: &[(OsString, OsString)],
+    branch: &str,
+    base: &ObjectId,
+    budget: Budget,
+) -> Result<(), WorktreeError> {
     if std::fs::symlink_metadata(&plan.path).is_ok() {
         return Err(WorktreeError::FolderTaken(plan.path.clone()));
     }
     if let Some(parent) = plan.path.parent() {
         std::fs::create_dir_all(parent).map_err(|source| WorktreeError::Io { path: parent.to_owned(), source })?;
     }
-    let made = origin.refs(RefCommand::AddWorktree { path: &plan.path, branch: &branch, commit: &base }, budget.limits(64 * 1024)).await;
-    if let Err(err) = made {
-        take_back(origin, &plan.path, &branch, budget).await;
+    let command = RefCommand::AddWorktree { path: &plan.path, branch, commit: base };
+    if let Err(err) = refs_of(repository, inherited, command, budget.limits(64 * 1024)).await {
+        take_back(repository, inherited, &plan.path, branch, budget).await;
         return Err(err.into());
     }
-    match fill(plan, repository, origin, &base, budget).await {
-        Ok(run_folder) => Ok(Worktree { path: plan.path.clone(), run_folder, branch, base, origin_dirty: None }),
-        Err(err) => {
-            // Judged before the half-made tree is taken back (which frees its room).
-            let err =
-                if disk_full(&plan.path) { WorktreeError::DiskFull { path: plan.path.clone(), reason: err.to_string() } } else { err };
-            take_back(origin, &plan.path, &branch, budget).await;
-            Err(err)
-        }
-    }
+    Ok(())
 }
 
 /// Whether the disk that holds `path` has run out of room or of files: what a
@@ -146,7 +194,7 @@ async fn fill(
     origin: &Session,
     base: &ObjectId,
     budget: Budget,
-) -> Result<PathBuf, WorktreeError> {
+) -> Result<(PathBuf, Session), WorktreeError> {
     let session = origin.for_worktree(&plan.path, base)?;
     session.change(Change::CheckOut(base), budget.limits(64 * 1024 * 1024)).await?;
     for relative in plan.copy {
@@ -155,15 +203,31 @@ async fn fill(
     let inside = plan.origin.strip_prefix(&repository.top).unwrap_or(Path::new(""));
     let run_folder = plan.path.join(inside);
     std::fs::create_dir_all(&run_folder).map_err(|source| WorktreeError::Io { path: run_folder.clone(), source })?;
-    Ok(run_folder)
+    Ok((run_folder, session))
 }
 
-/// `codex-async/<id>`, or with the first free suffix (`-2`, `-3`, …). The refs are read
-/// from the files when they can say; else git is asked.
+/// `codex-async/<id>`, or with the first free suffix (`-2`, `-3`, …), as the ref files
+/// say: `None` when they cannot say (refs in a reftable, an unreadable `packed-refs`).
+fn branch_from_files(repository: &Repository, id: &str) -> Option<Result<String, WorktreeError>> {
+    let first = format!("{BRANCH_PREFIX}{id}");
+    for suffix in 1..=MAX_SUFFIX {
+        let name = branch_name(&first, suffix);
+        if !repository.has_ref(&format!("refs/heads/{name}"))? {
+            return Some(Ok(name));
+        }
+    }
+    Some(Err(WorktreeError::BranchesTaken(first)))
+}
+
+fn branch_name(first: &str, suffix: u32) -> String {
+    if suffix == 1 { first.to_owned() } else { format!("{first}-{suffix}") }
+}
+
+/// As [`branch_from_files`], asking git where the files cannot say.
 async fn free_branch(repository: &Repository, origin: &Session, id: &str, budget: Budget) -> Result<String, WorktreeError> {
     let first = format!("{BRANCH_PREFIX}{id}");
     for suffix in 1..=MAX_SUFFIX {
-        let name = if suffix == 1 { first.clone() } else { format!("{first}-{suffix}") };
+        let name = branch_name(&first, suffix);
         let reference = format!("refs/heads/{name}");
         let taken = match repository.has_ref(&reference) {
             Some(taken) => taken,
@@ -177,14 +241,14 @@ async fn free_branch(repository: &Repository, origin: &Session, id: &str, budget
 }
 
 /// Undoes a half-made worktree: its folder, its registration, its branch.
-async fn take_back(origin: &Session, path: &Path, branch: &str, budget: Budget) {
+async fn take_back(repository: &Repository, inherited: &[(OsString, OsString)], path: &Path, branch: &str, budget: Budget) {
     if std::fs::symlink_metadata(path).is_ok()
         && let Err(err) = std::fs::remove_dir_all(path)
     {
         tracing::warn!(path = %path.display(), %err, "could not remove a half-made worktree");
     }
-    let _ = origin.refs(RefCommand::PruneWorktrees, budget.limits(64 * 1024)).await;
-    let _ = origin.refs(RefCommand::Delete(&format!("refs/heads/{branch}")), budget.limits(64 * 1024)).await;
+    let _ = refs_of(repository, inherited, RefCommand::PruneWorktrees, budget.limits(64 * 1024)).await;
+    let _ = refs_of(repository, inherited, RefCommand::Delete(&format!("refs/heads/{branch}")), budget.limits(64 * 1024)).await;
 }
 
 /// Whether `folder` is a bare repository (what `--worktree` cannot branch from).
