@@ -51,6 +51,19 @@ pub fn qualify_job(host: &str, answer: &mut Value) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks that a qualified answer (see [`qualify_job`]) is about job `asked` (a whole id
+/// or its start): a host does not get to answer for another job than the one it was
+/// asked about. (A follow-up's answer is about a new job: not checked so.)
+pub fn about(host: &str, answer: &Value, asked: &str) -> Result<(), String> {
+    let asked = qualified(host, asked);
+    let answered = answer.get("job_id").and_then(Value::as_str).unwrap_or_default();
+    if answered.starts_with(&asked) {
+        Ok(())
+    } else {
+        Err(format!("asked about job {asked}, it answered about {}", super::error::shown(answered, 80)))
+    }
+}
+
 /// Checks a `codex_list` answer (`{"result": [rows]}`), each row as [`qualify_job`]; the rows.
 pub fn qualify_list(host: &str, answer: Value) -> Result<Vec<Value>, String> {
     let Value::Object(mut map) = answer else { return Err(format!("expected a JSON object, got {}", kind(&answer))) };
@@ -112,6 +125,10 @@ mod tests {
         }
         assert!(qualify_list("box", json!({"result": [{"job_id": "ok"}, {"job_id": "x/y"}]})).is_err());
         assert!(qualify_list("box", json!({"rows": []})).is_err());
+        let mut other = json!({"job_id": "0badf00d"});
+        qualify_job("box", &mut other).unwrap();
+        assert!(about("box", &other, "3f2a").unwrap_err().contains("asked about job box:3f2a, it answered about box:0badf00d"));
+        assert!(about("box", &other, "0bad").is_ok() && about("box", &other, "0badf00d").is_ok());
         let message = qualify_job("box", &mut json!({"job_id": "ok", "parent_job_id": "\u{1b}[2Jx"})).unwrap_err();
         assert!(!message.contains('\u{1b}'), "no escape reaches a message: {message:?}");
     }

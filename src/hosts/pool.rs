@@ -99,8 +99,14 @@ impl HostPool {
     /// Calls a tool that answers about one job, and checks the answer (its ids become
     /// `NAME:ID`; see [`super::answers`]).
     pub async fn call_job(&self, name: &str, tool: &str, arguments: JsonObject, deadline: Duration) -> Result<Value, HostError> {
+        // A follow-up's answer is about the new job.
+        let asked = arguments.get("job_id").and_then(Value::as_str).filter(|_| tool != "codex_reply").map(str::to_owned);
         let mut answer = self.call(name, tool, arguments, deadline).await?;
-        super::answers::qualify_job(name, &mut answer).map_err(|message| HostError::BadAnswer { host: name.to_owned(), message })?;
+        let bad = |message| HostError::BadAnswer { host: name.to_owned(), message };
+        super::answers::qualify_job(name, &mut answer).map_err(bad)?;
+        if let Some(asked) = asked {
+            super::answers::about(name, &answer, &asked).map_err(bad)?;
+        }
         Ok(answer)
     }
 

@@ -242,10 +242,20 @@ fn a_host_that_answers_with_a_bad_id_is_not_believed() {
     assert!(stdout(&polled).is_empty());
     // A host's text reaches the terminal through the sanitizer.
     let clean = answer.replace("../../etc/passwd", "abcd1234");
-    configure(&local, &[command_host("evil", &fake_host_argv(&clean, "codex_poll codex_list"), "")]);
+    configure(&local, &[command_host("evil", &fake_host_argv(&clean, "codex_poll codex_list codex_wait codex_cancel"), "")]);
     let polled = local.run(&["poll", "evil:abcd1234"]);
     assert!(polled.status.success(), "{}", stderr(&polled));
     assert!(!stdout(&polled).contains('\u{1b}') && !stdout(&polled).contains('\u{7}'), "{:?}", stdout(&polled));
+    // An answer about another job than the one asked about is not shown as it.
+    for verb in [&["poll"][..], &["wait", "--timeout", "5"], &["cancel"]] {
+        let asked = local.run(&[verb, &["evil:0badf00d"]].concat());
+        let said = stderr(&asked);
+        assert!(
+            !asked.status.success() && said.contains("asked about job evil:0badf00d, it answered about evil:abcd1234"),
+            "{verb:?}: {said}"
+        );
+        assert!(stdout(&asked).is_empty(), "{verb:?}");
+    }
 }
 
 #[test]
@@ -333,4 +343,29 @@ fn a_hosts_change_is_reviewed_and_applied_there_from_here() {
     let discard = local.run(&["discard", &qualified]);
     assert_eq!(discard.status.code(), Some(2));
     assert!(stderr(&discard).contains("not available yet"), "{}", stderr(&discard));
+}
+
+#[test]
+fn a_cancel_sent_to_a_host_takes_its_grace_and_a_prefix_names_a_job_there() {
+    let (local, host) = with_box(&[]);
+    // The host's own grace is a minute: a cancel that took it would outlast the test.
+    std::fs::write(host.path().join("config.toml"), "cancel_grace = \"60s\"\n").unwrap();
+    let (qualified, id) = start_on_box(&local, &host, "say:ready ignore-term sleep:120");
+    wait_until("the host's job to be ready", Duration::from_secs(30), || host.output(&id).contains("ready"));
+
+    // The start of the id is matched there, as it is here.
+    let prefix = format!("box:{}", &id[..5]);
+    let polled = json(&local.run(&["poll", &prefix, "--json"]));
+    assert_eq!(polled["job_id"], qualified.as_str(), "{polled}");
+
+    let began = Instant::now();
+    let cancelled = json(&local.run(&["cancel", &prefix, "--grace", "1", "--json"]));
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    assert_eq!(cancelled["job_id"], qualified.as_str());
+    assert!(began.elapsed() < Duration::from_secs(30), "the cancel took the host's minute: {:?}", began.elapsed());
+    assert_eq!(host.status(&id), "cancelled");
+
+    let refused = local.run(&["cancel", &qualified, "--grace", "2h"]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("at most"), "{}", stderr(&refused));
 }

@@ -491,3 +491,29 @@ async fn await_any_goes_on_from_a_cursor_across_sessions() {
     }
     client.cancel().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_takes_the_grace_it_is_given_within_an_hour() {
+    let home = TestHome::new();
+    // The server's own grace is a minute: a cancel that took it would outlast the test.
+    std::fs::write(home.path().join("config.toml"), "cancel_grace = \"60s\"\n").unwrap();
+    let (client, _notes) = stdio_client(&home, &[]).await;
+    let cwd = home.path().to_str().unwrap();
+    let started = ok(&call(&client, "codex_start", json!({"prompt": "say:ready ignore-term sleep:120", "cwd": cwd})).await);
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    support::wait_until("the job to be ready", Duration::from_secs(30), || home.output(&id).contains("ready"));
+
+    for (grace, said) in
+        [(json!("2h"), "at most"), (json!("soon"), "invalid grace"), (json!(-1), "invalid grace"), (json!([1]), "invalid grace")]
+    {
+        let refused = support::mcp::err(&call(&client, "codex_cancel", json!({"job_id": id, "grace": grace})).await);
+        assert!(refused.contains(said), "{grace}: {refused}");
+    }
+    assert_eq!(home.status(&id), "running", "a refused cancel changes nothing");
+
+    let began = std::time::Instant::now();
+    let cancelled = ok(&call(&client, "codex_cancel", json!({"job_id": id, "grace": "1s"})).await);
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    assert!(began.elapsed() < Duration::from_secs(30), "the cancel took the server's minute: {:?}", began.elapsed());
+    client.cancel().await.unwrap();
+}

@@ -88,7 +88,9 @@ pub fn wait(settings: &Settings, host: &str, id: &str, args: &WaitArgs) -> anyho
             Err(err) => return Err(err.into()),
         };
         reconnects = 0;
-        answers::qualify_job(host, &mut answer).map_err(|message| session.refused_answer(message))?;
+        answers::qualify_job(host, &mut answer)
+            .and_then(|()| answers::about(host, &answer, id))
+            .map_err(|message| session.refused_answer(message))?;
         let waited: WaitView = view(host, &answer)?;
         let out_of_time = deadline.is_some_and(|deadline| Instant::now() >= deadline);
         if !waited.timed_out || out_of_time {
@@ -113,11 +115,14 @@ pub fn cancel(settings: &Settings, host: &str, id: &str, args: &CancelArgs) -> a
     if args.no_wait {
         return Err(not_for_a_host("--no-wait", "a host's job is cancelled and waited for there"));
     }
-    if args.grace.is_some() {
-        return Err(not_for_a_host("--grace", "the host's own cancel_grace applies"));
-    }
     let remote = Remote::new(settings, host)?;
-    let answer = remote.call_job("codex_cancel", json!({"job_id": id}), CANCEL_DEADLINE)?;
+    let mut asked = json!({"job_id": id});
+    if let Some(grace) = args.grace {
+        // A host older than `grace` on codex_cancel takes its own cancel_grace.
+        asked["grace"] = json!(grace.as_secs_f64());
+    }
+    let deadline = args.grace.map_or(CANCEL_DEADLINE, |grace| CANCEL_DEADLINE.max(grace + CALL_MARGIN));
+    let answer = remote.call_job("codex_cancel", asked, deadline)?;
     let view: CancelView = view(host, &answer)?;
     if args.json {
         emit_json(&hosted_json(&view, host)?)?;

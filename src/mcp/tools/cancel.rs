@@ -5,7 +5,9 @@ use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::common::{ToolContext, ToolResult, json_result, parse, to_value};
+use std::time::Duration;
+
+use super::common::{ToolContext, ToolError, ToolResult, json_result, parse, some_duration, to_value};
 use super::shared::schema::{define, job_id_property, status_property};
 
 pub const NAME: &str = "codex_cancel";
@@ -14,7 +16,8 @@ const DESCRIPTION: &str = "Stop a running codex job and everything it started (S
 after a grace period). Returns {job_id, status: 'cancelled', killed} once the job has ended (on a very busy \
 machine it may still say 'running' with a message: poll it to see the end), or \
 {job_id, status, message: 'Job is not running'} when it had already ended (not an error). A pending job leaves \
-the queue at once: {job_id, status: 'cancelled', killed: false}.";
+the queue at once: {job_id, status: 'cancelled', killed: false}. grace (optional): the time between SIGINT and \
+SIGKILL for this cancel, seconds or '90s' (at most an hour); else the server's cancel_grace.";
 
 /// The tool as a model sees it.
 pub fn definition() -> Tool {
@@ -23,7 +26,10 @@ pub fn definition() -> Tool {
 }
 
 fn input() -> Value {
-    json!({"type": "object", "properties": {"job_id": job_id_property()}, "required": ["job_id"]})
+    json!({"type": "object", "properties": {
+        "job_id": job_id_property(),
+        "grace": {"type": ["number", "string"], "description": "Between SIGINT and SIGKILL (SIGTERM halfway): seconds, or '90s'. At most an hour. Default: the server's cancel_grace."}
+    }, "required": ["job_id"]})
 }
 
 fn output() -> Value {
@@ -32,13 +38,23 @@ fn output() -> Value {
     }, "required": ["job_id", "status"]})
 }
 
+/// The longest grace a caller may give a cancel.
+pub const MAX_GRACE: Duration = Duration::from_secs(3600);
+
 #[derive(Deserialize)]
 struct Args {
     job_id: String,
+    grace: Option<Value>,
 }
 
 pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
     let args: Args = parse(NAME, arguments)?;
-    let view = tool.engine.cancel(&args.job_id, tool.settings.cancel_grace).await?;
+    let grace = match some_duration(args.grace.as_ref()) {
+        Ok(None) => tool.settings.cancel_grace,
+        Ok(Some(grace)) if grace <= MAX_GRACE => grace,
+        Ok(Some(_)) => return Err(ToolError(format!("invalid grace: at most {} (an hour)", MAX_GRACE.as_secs()))),
+        Err(err) => return Err(ToolError(format!("invalid grace: {err}"))),
+    };
+    let view = tool.engine.cancel(&args.job_id, grace).await?;
     Ok(json_result(to_value(view)?))
 }

@@ -120,17 +120,23 @@ impl LimitArgs {
     }
 }
 
-/// A duration argument: seconds (a number) or text with a unit (`"90s"`, `"20m"`).
+/// A duration argument: seconds (a number) or text with a unit (`"90s"`, `"20m"`); 0
+/// is none.
 fn duration_arg(name: &str, value: Option<&Value>) -> Result<Option<Duration>, ToolError> {
-    let parsed = match value {
+    let parsed = some_duration(value);
+    parsed.map(|duration| duration.filter(|duration| !duration.is_zero())).map_err(|err| ToolError(format!("invalid {name}: {err}")))
+}
+
+/// A duration argument as given, 0 included, or why it is not one.
+pub fn some_duration(value: Option<&Value>) -> Result<Option<Duration>, String> {
+    Ok(Some(match value {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Number(number)) => number
             .as_f64()
             .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
             .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
-            .ok_or_else(|| format!("{number} is not a number of seconds, 0 or more")),
-        Some(Value::String(text)) => crate::human::parse_duration(text),
-        Some(other) => Err(format!("expected seconds or text like \"20m\", got {other}")),
-    };
-    parsed.map(|duration| (!duration.is_zero()).then_some(duration)).map_err(|err| ToolError(format!("invalid {name}: {err}")))
+            .ok_or_else(|| format!("{number} is not a number of seconds, 0 or more"))?,
+        Some(Value::String(text)) => crate::human::parse_duration(text)?,
+        Some(other) => return Err(format!("expected seconds or text like \"20m\", got {other}")),
+    }))
 }

@@ -188,7 +188,9 @@ async fn forward(
         arguments.insert("timeout_seconds".to_owned(), json!(timeout.as_secs_f64()));
         timeout + CALL_MARGIN
     } else if name == cancel::NAME {
-        CANCEL_DEADLINE
+        // A grace the caller gave is the host's to check; the wait here covers it.
+        let grace = super::super::common::some_duration(arguments.get("grace")).ok().flatten().unwrap_or_default().min(cancel::MAX_GRACE);
+        CANCEL_DEADLINE.max(grace.saturating_add(CALL_MARGIN))
     } else if name == start::NAME || name == reply::NAME {
         hold_policy(tool, &mut arguments, name == start::NAME)?;
         START_DEADLINE
