@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::answers::MAX_ANSWER_BYTES;
 use super::error::{HostError, shown};
+use super::notes::HostHandler;
 use super::session::HostSession;
 use super::stderr::StderrTail;
 use crate::config::{HostSpec, HostTransport};
@@ -43,7 +44,7 @@ pub async fn connect(spec: &HostSpec) -> Result<HostSession, HostError> {
             };
             let stderr = StderrTail::follow(child.stderr.take());
             let transport = AsyncRwTransport::new_client(stdout, stdin).with_max_line_length(MAX_ANSWER_BYTES);
-            match tokio::time::timeout(spec.connect_timeout, ().serve(transport)).await {
+            match tokio::time::timeout(spec.connect_timeout, HostHandler::new().serve(transport)).await {
                 Ok(Ok(client)) => Ok(HostSession::new(spec.name.clone(), client, began.elapsed(), Some(child), stderr)),
                 Ok(Err(err)) => {
                     let status = tokio::time::timeout(EXIT_GRACE, child.wait()).await.ok().and_then(Result::ok);
@@ -76,7 +77,7 @@ pub async fn connect(spec: &HostSpec) -> Result<HostSession, HostError> {
                 config = config.auth_header(token);
             }
             let transport = StreamableHttpClientTransport::from_config(config);
-            match tokio::time::timeout(spec.connect_timeout, ().serve(transport)).await {
+            match tokio::time::timeout(spec.connect_timeout, HostHandler::new().serve(transport)).await {
                 Ok(Ok(client)) => Ok(HostSession::new(spec.name.clone(), client, began.elapsed(), None, StderrTail::default())),
                 Ok(Err(err)) => Err(unreachable(format!("the MCP handshake failed: {}", shown(&err.to_string(), 300)))),
                 Err(_) => Err(unreachable(format!(

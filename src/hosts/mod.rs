@@ -7,6 +7,8 @@
 //!   within its connect deadline, and what its codex-async says it is.
 //! - [`session`]: a tool call to a connected host, with its own deadline; what the host
 //!   answers is checked by [`answers`] (ids, shape, size) before anything uses it.
+//! - [`notes`]: what a host sends unasked (a wait's progress, changed resources), passed
+//!   on to whoever listens.
 //! - [`pool`]: the hosts of one process, each connected on first use and on its own
 //!   lock, so a slow host never holds up another.
 //! - [`probe`]: every host's state at once (`codex-async hosts`).
@@ -19,6 +21,7 @@ pub mod address;
 pub mod answers;
 pub mod connect;
 mod error;
+pub mod notes;
 pub mod pool;
 pub mod probe;
 pub mod session;
@@ -26,6 +29,7 @@ mod stderr;
 
 pub use address::{JobRef, job_ref, qualified};
 pub use error::{CALL_MARGIN, HostError, known_hosts, shown};
+pub use notes::HostNote;
 pub use pool::HostPool;
 pub use probe::{HostState, probe_all};
 pub use session::HostSession;

@@ -11,12 +11,14 @@ use rmcp::service::{RunningService, ServiceError};
 use serde_json::Value;
 
 use super::error::{HostError, shown};
+use super::notes::{HostHandler, HostNote};
 use super::stderr::StderrTail;
 
 /// A connected host. Dropping it ends the session (and the host's command).
 pub struct HostSession {
     name: String,
-    client: RunningService<RoleClient, ()>,
+    client: RunningService<RoleClient, HostHandler>,
+    notes: HostHandler,
     /// How long connecting took (the command's start and the handshake).
     pub connected_in: Duration,
     /// Kept for its `kill_on_drop`: the command ends with the session.
@@ -27,12 +29,18 @@ pub struct HostSession {
 impl HostSession {
     pub(super) fn new(
         name: String,
-        client: RunningService<RoleClient, ()>,
+        client: RunningService<RoleClient, HostHandler>,
         connected_in: Duration,
         child: Option<tokio::process::Child>,
         stderr: StderrTail,
     ) -> Self {
-        HostSession { name, client, connected_in, _child: child, stderr }
+        let notes = client.service().clone();
+        HostSession { name, client, notes, connected_in, _child: child, stderr }
+    }
+
+    /// Hears what the host sends unasked from now on (see [`HostNote`]).
+    pub fn notes(&self) -> tokio::sync::broadcast::Receiver<HostNote> {
+        self.notes.listen()
     }
 
     pub fn name(&self) -> &str {

@@ -369,3 +369,29 @@ fn a_cancel_sent_to_a_host_takes_its_grace_and_a_prefix_names_a_job_there() {
     assert!(!refused.status.success());
     assert!(stderr(&refused).contains("at most"), "{}", stderr(&refused));
 }
+
+#[test]
+fn a_wait_on_a_host_shows_its_newest_line_as_it_goes() {
+    let (local, host) = with_box(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let barrier = dir.path().join("go");
+    let (qualified, id) = start_on_box(&local, &host, &format!("say:step-one await-file:{} say:step-two", barrier.display()));
+    wait_until("the host's job to say step-one", Duration::from_secs(30), || host.output(&id).contains("step-one"));
+    let mut wait = local
+        .command()
+        .args(["wait", &qualified, "--progress", "--timeout", "120"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let guard = KillOnDrop(wait.id() as i32);
+    // The host's progress carries the newest line; it is shown once, as the local wait shows it.
+    let mut said = BufReader::new(wait.stderr.take().unwrap()).lines();
+    let first = said.next().unwrap().unwrap();
+    assert_eq!(first, "… step-one");
+    std::fs::write(&barrier, "").unwrap();
+    let output = wait.wait_with_output().unwrap();
+    std::mem::forget(guard);
+    assert_eq!(output.status.code(), Some(0), "the wait ends with the job");
+    assert!(stdout(&output).contains("step-two"), "{}", stdout(&output));
+}

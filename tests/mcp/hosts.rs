@@ -164,11 +164,19 @@ async fn a_long_wait_on_a_host_sends_progress() {
     let id = host.start("say:hi sleep:60");
     configure(&local, &[command_host("box", &serve_argv(&host, &[]), "")]);
     let (client, mut notes) = stdio_client(&local, &[]).await;
-    let waiting = call(&client, "codex_wait", json!({"job_id": format!("box:{id}"), "timeout_seconds": 8}));
-    let watching = expect_note(&mut notes, Duration::from_secs(30), "progress", |note| matches!(note, Note::Progress { .. }));
+    wait_until("the host's job to say hi", Duration::from_secs(30), || host.output(&id).contains("hi"));
+    let waiting = call(&client, "codex_wait", json!({"job_id": format!("box:{id}"), "timeout_seconds": 15}));
+    // Until the host's own progress comes, the note says where the wait is; then it
+    // passes on the host's: the job's newest line.
+    let watching = expect_note(
+        &mut notes,
+        Duration::from_secs(30),
+        "progress with the host's newest line",
+        |note| matches!(note, Note::Progress { message: Some(message), .. } if message == "hi"),
+    );
     let (result, note) = tokio::join!(waiting, watching);
     assert_eq!(ok(&result)["timed_out"], true);
-    assert!(matches!(note, Note::Progress { message: Some(message), .. } if message == "waiting on host box"));
+    assert!(matches!(note, Note::Progress { message: Some(message), .. } if message == "hi"));
     client.cancel().await.unwrap();
 }
 

@@ -12,7 +12,7 @@ use super::context::{Remote, emit_json, view};
 use crate::cli::args::{CancelArgs, DeleteArgs, LogsArgs, PollArgs, WaitArgs};
 use crate::cli::render::{self, Out, PromptShown, warn};
 use crate::config::Settings;
-use crate::hosts::{CALL_MARGIN, HostError, HostSession, answers, qualified};
+use crate::hosts::{CALL_MARGIN, HostError, HostNote, HostSession, answers, qualified};
 use crate::jobs::{CancelView, JobError, PollView, Status, WaitView};
 
 /// The longest one codex_wait asked of a host (the host caps it to its own max_wait).
@@ -59,13 +59,12 @@ pub fn poll(settings: &Settings, host: &str, id: &str, args: &PollArgs) -> anyho
 }
 
 pub fn wait(settings: &Settings, host: &str, id: &str, args: &WaitArgs) -> anyhow::Result<ExitCode> {
-    if args.progress {
-        return Err(not_for_a_host("--progress", "leave it out, the wait still ends with the job"));
-    }
     let remote = Remote::new(settings, host)?;
     let deadline = args.timeout.map(|timeout| Instant::now() + timeout);
     let mut reconnects = 0;
     let mut previous: Option<Arc<HostSession>> = None;
+    // The newest output line shown (`--progress`), across rounds.
+    let mut shown = String::new();
     let waited: WaitView = loop {
         let session = remote.block_on(remote.pool.session(host))?;
         // A dropped session is picked up again: the job runs on over there.
@@ -78,7 +77,9 @@ pub fn wait(settings: &Settings, host: &str, id: &str, args: &WaitArgs) -> anyho
         asked.insert("job_id".to_owned(), Value::String(id.to_owned()));
         asked.insert("timeout_seconds".to_owned(), json!(round.as_secs_f64()));
         asked.insert("wait_through_approvals".to_owned(), Value::Bool(true));
-        let mut answer = match remote.block_on(session.call("codex_wait", asked, round + CALL_MARGIN)) {
+        let call = session.call("codex_wait", asked, round + CALL_MARGIN);
+        let called = if args.progress { remote.block_on(with_progress(&session, call, &mut shown)) } else { remote.block_on(call) };
+        let mut answer = match called {
             Ok(answer) => answer,
             Err(HostError::Lost { .. }) if reconnects < WAIT_RECONNECTS => {
                 reconnects += 1;
@@ -109,6 +110,31 @@ pub fn wait(settings: &Settings, host: &str, id: &str, args: &WaitArgs) -> anyho
         (false, Status::Done) => ExitCode::SUCCESS,
         (false, _) => ExitCode::FAILURE,
     })
+}
+
+/// Runs a wait's call on `session`, printing on stderr the job's newest output line each
+/// time the host's progress says it changed (every few seconds while output comes).
+async fn with_progress(
+    session: &HostSession,
+    call: impl Future<Output = Result<Value, HostError>>,
+    shown: &mut String,
+) -> Result<Value, HostError> {
+    let mut notes = session.notes();
+    tokio::pin!(call);
+    loop {
+        tokio::select! {
+            answer = &mut call => return answer,
+            note = notes.recv() => match note {
+                Ok(HostNote::Progress { message: Some(line) }) if !line.is_empty() && line != *shown => {
+                    warn(format!("… {line}"));
+                    *shown = line;
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                // The session ended: the call says how.
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return call.await,
+            },
+        }
+    }
 }
 
 pub fn cancel(settings: &Settings, host: &str, id: &str, args: &CancelArgs) -> anyhow::Result<ExitCode> {

@@ -17,7 +17,7 @@ use super::super::common::{ToolContext, ToolError, ToolResult, json_result};
 use super::super::{await_any, cancel, list, reply, start, wait};
 use super::waiting::{Progress, capped_timeout};
 use crate::config::LOCAL_HOST;
-use crate::hosts::{CALL_MARGIN, HostPool, JobRef, job_ref};
+use crate::hosts::{CALL_MARGIN, HostNote, HostPool, JobRef, job_ref};
 use crate::jobs::{ApprovalPolicy, ListView};
 
 /// A start waits on the host for the job's supervisor (and a worktree).
@@ -197,14 +197,40 @@ async fn forward(
     } else {
         CALL_MARGIN
     };
-    let call = tool.settings.hosts.call_job(host, name, arguments, deadline);
     let answer = if name == wait::NAME {
-        let describe = || Some(format!("waiting on host {host}"));
-        Progress { tool, context, describe: &describe }.run(call).await?
+        // The host's own progress says the job's newest line: passed on as this wait's.
+        let newest = Arc::new(std::sync::Mutex::new(None::<String>));
+        let hearing = match tool.settings.hosts.session(host).await {
+            Ok(session) => Some(tokio::spawn(hear_progress(session.notes(), newest.clone()))),
+            Err(_) => None, // the call says why
+        };
+        let describe = || {
+            let newest = newest.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            Some(newest.unwrap_or_else(|| format!("waiting on host {host}")))
+        };
+        let call = tool.settings.hosts.call_job(host, name, arguments, deadline);
+        let answer = Progress { tool, context, describe: &describe }.run(call).await;
+        if let Some(hearing) = hearing {
+            hearing.abort();
+        }
+        answer?
     } else {
-        call.await
+        tool.settings.hosts.call_job(host, name, arguments, deadline).await
     };
     Ok(json_result(answer.map_err(|err| ToolError(err.to_string()))?))
+}
+
+/// Keeps the newest line a host's progress notes carry in `newest`.
+async fn hear_progress(mut notes: tokio::sync::broadcast::Receiver<HostNote>, newest: Arc<std::sync::Mutex<Option<String>>>) {
+    loop {
+        match notes.recv().await {
+            Ok(HostNote::Progress { message: Some(line) }) if !line.is_empty() => {
+                *newest.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(line);
+            }
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
 }
 
 /// A start or follow-up sent to a host asks no more than this server's ceiling allows;
