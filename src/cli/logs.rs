@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::args::LogsArgs;
 use super::render::warn;
-use crate::jobs::{Engine, FeedEvent, JobId, JobMeta, JobStore, LOST_RECHECK, Scope, Status};
+use crate::jobs::{Engine, FeedEvent, JobId, JobStore, LOST_RECHECK, Scope, Status, utf8_cut};
 use crate::term;
 
 /// Read at most this much at once: memory stays bounded whatever the file's size.
@@ -49,8 +49,8 @@ async fn print_logs(engine: &Engine, id: &JobId, args: &LogsArgs) -> anyhow::Res
             meta = store.read_meta(id)?;
         }
     }
-    printer.finish(&meta)?;
-    Ok(if args.follow { job_exit_code(&meta) } else { ExitCode::SUCCESS })
+    printer.finish(&meta.job_id, meta.status, meta.exit_code)?;
+    Ok(if args.follow { job_exit_code(meta.status, meta.exit_code) } else { ExitCode::SUCCESS })
 }
 
 async fn sleep_until(at: Option<Instant>) {
@@ -62,8 +62,8 @@ async fn sleep_until(at: Option<Instant>) {
 
 /// The job's own exit status as far as a shell can carry it: 0 for `done`, its exit
 /// code otherwise (1 when it has none, or none a shell can show).
-fn job_exit_code(meta: &JobMeta) -> ExitCode {
-    match (meta.status, meta.exit_code) {
+pub(super) fn job_exit_code(status: Status, exit_code: Option<i64>) -> ExitCode {
+    match (status, exit_code) {
         (Status::Done, _) => ExitCode::SUCCESS,
         (_, Some(code @ 1..=255)) => ExitCode::from(code as u8),
         _ => ExitCode::FAILURE,
@@ -98,7 +98,7 @@ const JSON_PIECE: usize = 256 * 1024;
 /// Where output goes: raw bytes, JSON pieces, or text through the sanitizer. Each byte
 /// read is looked at a fixed number of times, and what is held is bounded, however
 /// long a line is.
-struct Printer {
+pub(super) struct Printer {
     raw: bool,
     json: bool,
     /// The sanitizer, with its state between reads (a line, a sequence cut between two).
@@ -111,7 +111,7 @@ struct Printer {
 }
 
 impl Printer {
-    fn new(args: &LogsArgs) -> Self {
+    pub(super) fn new(args: &LogsArgs) -> Self {
         let stdout = std::io::stdout();
         let colour = stdout.is_terminal();
         Printer {
@@ -124,7 +124,7 @@ impl Printer {
         }
     }
 
-    fn bytes(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+    pub(super) fn bytes(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
         if self.raw {
             return self.write(bytes);
         }
@@ -185,11 +185,11 @@ impl Printer {
     }
 
     /// The last line, even without its end; with `--json`, the job's state.
-    fn finish(&mut self, meta: &JobMeta) -> anyhow::Result<()> {
+    pub(super) fn finish(&mut self, job_id: &str, status: Status, exit_code: Option<i64>) -> anyhow::Result<()> {
         if self.json {
             let rest = std::mem::take(&mut self.partial);
             self.json_piece(&rest)?;
-            let end = serde_json::json!({"job_id": meta.job_id, "status": meta.status, "exit_code": meta.exit_code});
+            let end = serde_json::json!({"job_id": job_id, "status": status, "exit_code": exit_code});
             return self.write(format!("{end}\n").as_bytes());
         }
         if !self.raw && self.sanitizer.finish(&mut self.text) {
@@ -197,27 +197,6 @@ impl Printer {
         }
         self.flush_text()
     }
-}
-
-/// Where to cut `bytes` so that no character is split: before an incomplete one at
-/// the end (invalid bytes are cut anywhere: they read as U+FFFD either way).
-fn utf8_cut(bytes: &[u8]) -> usize {
-    let len = bytes.len();
-    // A character is at most four bytes: its start is among the last four.
-    for back in 1..=len.min(4) {
-        let byte = bytes[len - back];
-        if byte & 0b1100_0000 == 0b1000_0000 {
-            continue;
-        }
-        let needs = match byte {
-            0xC0..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            0xF0..=0xF7 => 4,
-            _ => 1,
-        };
-        return if needs > back { len - back } else { len };
-    }
-    len
 }
 
 /// `wait --progress`: the job's newest output line on stderr whenever it changes, at
@@ -252,7 +231,7 @@ pub async fn show_progress(engine: &Engine, id: &JobId) -> Infallible {
 
 #[cfg(test)]
 mod tests {
-    use super::utf8_cut;
+    use crate::jobs::utf8_cut;
 
     #[test]
     fn a_json_piece_never_splits_a_character() {

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use rmcp::RoleClient;
-use rmcp::model::{CallToolRequestParams, ClientRequest, ErrorCode, JsonObject, PingRequest};
+use rmcp::model::{CallToolRequestParams, ClientRequest, ErrorCode, JsonObject, PingRequest, SubscribeRequestParams};
 use rmcp::service::{RunningService, ServiceError};
 use serde_json::Value;
 
@@ -67,6 +67,19 @@ impl HostSession {
             Ok(Ok(_)) => Ok(began.elapsed()),
             Ok(Err(err)) => Err(self.failed("ping", err)),
             Err(_) => Err(self.lost(format!("no answer to a ping within {}", crate::human::show_duration(deadline)))),
+        }
+    }
+
+    /// Asks the host to say when resource `uri` changes (as [`HostNote::ResourceUpdated`]).
+    pub async fn subscribe(&self, uri: &str, deadline: Duration) -> Result<(), HostError> {
+        // A host session is opened with the initialize handshake (2025-11-25), whose way
+        // to hear of a resource is resources/subscribe (`listen` is 2026-07-28's).
+        #[allow(deprecated)]
+        let asked = self.client.peer().subscribe(SubscribeRequestParams::new(uri.to_owned()));
+        match tokio::time::timeout(deadline, asked).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(self.failed("resources/subscribe", err)),
+            Err(_) => Err(self.lost(format!("no answer to resources/subscribe within {}", crate::human::show_duration(deadline)))),
         }
     }
 

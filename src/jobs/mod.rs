@@ -50,7 +50,7 @@ pub use git::{NoTreeDiff, ObjectId, TreeDiff, tree_diff};
 pub use hooks::{HOOKS_LOG, HookEvent, HookSet, Hooks, failures as hook_failures, runner::main as hook_main};
 pub use housekeeping::Housekeeping;
 pub use output::tail::{TAIL_LINES, TRUNCATED_MARKER};
-pub use output::{LineBlock, MAX_LINE_BYTES, OutputFollower, OutputLine, OutputUpdate, split_lines};
+pub use output::{LineBlock, MAX_LINE_BYTES, OutputFollower, OutputLine, OutputUpdate, split_lines, utf8_cut};
 pub use pause::PauseView;
 pub use process::this_program;
 pub use record::change::ChangeStat;
@@ -61,6 +61,7 @@ pub use schedule::{Schedule, parse_at};
 pub use start::ceiling::Ceiling;
 pub use start::follow::{FollowUp, FollowUpRequest, Inherited};
 pub use start::request::{JobLimits, ResumeOnLimit, StartRequest};
+pub use store::OutputPiece;
 pub use store::gc::{GcReport, GcRule};
 pub use store::settle::{LOST_NOTE, LOST_RUNNING_NOTE};
 pub use store::{JobRecord, JobStore, PROMPT_FILE};
@@ -174,6 +175,15 @@ impl Engine {
         let id = self.store.existing(raw_id)?;
         let meta = self.store.read_meta(&id)?;
         self.poll_view(&id, meta, tail_lines)
+    }
+
+    /// The job's output from byte `from` on (at most [`OutputPiece::MAX_BYTES`]): for a
+    /// reader elsewhere that follows it in pieces (`codex_poll`'s `output_from`).
+    pub fn output_piece(&self, raw_id: &str, from: u64) -> Result<OutputPiece> {
+        let id = self.store.existing(raw_id)?;
+        // Looked at first: once its end is recorded, its output is whole.
+        let finished = self.store.read_meta(&id)?.status.is_finished();
+        self.store.output_piece(&id, from, finished)
     }
 
     fn poll_view(&self, id: &JobId, meta: JobMeta, tail_lines: usize) -> Result<PollView> {

@@ -395,3 +395,33 @@ fn a_wait_on_a_host_shows_its_newest_line_as_it_goes() {
     assert_eq!(output.status.code(), Some(0), "the wait ends with the job");
     assert!(stdout(&output).contains("step-two"), "{}", stdout(&output));
 }
+
+#[test]
+fn logs_of_a_hosts_job_are_whole_and_follow_it_to_its_end() {
+    let (local, host) = with_box(&[]);
+    // Far more than one answer's tail (8000 characters) and than one piece (256 KiB).
+    let (flooded, flood_id) = start_on_box(&local, &host, "flood:40000");
+    host.wait_for_status(&flood_id, "done", Duration::from_secs(60));
+    let logs = local.run(&["logs", &flooded]);
+    assert!(logs.status.success(), "{}", stderr(&logs));
+    let here = stdout(&logs);
+    let there = std::fs::read_to_string(host.path().join("jobs").join(&flood_id).join("output.txt")).unwrap();
+    assert!(there.len() > 300 * 1024, "the output spans pieces: {}", there.len());
+    assert_eq!(here, there, "the whole output, as the host holds it");
+
+    let dir = tempfile::tempdir().unwrap();
+    let barrier = dir.path().join("go");
+    let (qualified, id) = start_on_box(&local, &host, &format!("say:one await-file:{} say:two exit:3", barrier.display()));
+    let mut follow = local.command().args(["logs", "-f", &qualified]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let guard = KillOnDrop(follow.id() as i32);
+    let mut lines = BufReader::new(follow.stdout.take().unwrap()).lines();
+    // What the job said so far (after the line the stand-in agent starts with).
+    assert!(lines.next().unwrap().unwrap().starts_with("pid:agent="));
+    assert_eq!(lines.next().unwrap().unwrap(), "one");
+    std::fs::write(&barrier, "").unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), "two", "what it says next, as it says it");
+    let status = follow.wait().unwrap();
+    std::mem::forget(guard);
+    assert_eq!(status.code(), Some(3), "the job's own exit code");
+    assert_eq!(host.status(&id), "error");
+}

@@ -8,12 +8,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::context::{Remote, emit_json, view};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::context::{self, Remote, emit_json, view};
 use crate::cli::args::{CancelArgs, DeleteArgs, LogsArgs, PollArgs, WaitArgs};
+use crate::cli::logs::Printer;
 use crate::cli::render::{self, Out, PromptShown, warn};
 use crate::config::Settings;
 use crate::hosts::{CALL_MARGIN, HostError, HostNote, HostSession, answers, qualified};
-use crate::jobs::{CancelView, JobError, PollView, Status, WaitView};
+use crate::jobs::{CancelView, JobError, OutputPiece, PollView, Status, WaitView};
 
 /// The longest one codex_wait asked of a host (the host caps it to its own max_wait).
 const WAIT_ROUND: Duration = Duration::from_secs(30);
@@ -21,8 +24,6 @@ const WAIT_ROUND: Duration = Duration::from_secs(30);
 const CANCEL_DEADLINE: Duration = Duration::from_secs(120);
 /// How many dropped sessions in a row a wait picks up after before it gives up.
 const WAIT_RECONNECTS: u32 = 3;
-/// As much output as a host gives in one answer (it caps the tail at 8000 characters).
-const ALL_LINES: usize = 100_000;
 /// A local exit status: the job's own for `done`, as the local verbs use them.
 const EXIT_USAGE: u8 = 2;
 const EXIT_TIMED_OUT: u8 = 124;
@@ -166,17 +167,76 @@ pub fn cancel(settings: &Settings, host: &str, id: &str, args: &CancelArgs) -> a
     })
 }
 
-/// The end of a host's job's output: a host gives its last 8000 characters at most.
+/// A host's job's whole output, read in pieces (`codex_poll`'s `output_from`), and with
+/// `-f` what it prints next until it ends: woken by the host's notes on the job's output
+/// and meta, never by a timer. Printed as the local `logs` prints (the same sanitizer).
 pub fn logs(settings: &Settings, host: &str, id: &str, args: &LogsArgs) -> anyhow::Result<ExitCode> {
-    if args.follow {
-        return Err(not_for_a_host("logs -f", "`wait --host` waits for its end, `poll --host` shows where it is"));
-    }
     if args.raw {
         return Err(not_for_a_host("--raw", "its output is shown through the sanitizer"));
     }
     let remote = Remote::new(settings, host)?;
-    let answer = remote.call_job("codex_poll", json!({"job_id": id, "tail_lines": ALL_LINES}), CALL_MARGIN)?;
-    let view: PollView = view(host, &answer)?;
+    remote.block_on(host_logs(&remote, host, id, args))
+}
+
+async fn host_logs(remote: &Remote, host: &str, id: &str, args: &LogsArgs) -> anyhow::Result<ExitCode> {
+    let session = remote.pool.session(host).await?;
+    // Heard from before the first look, so nothing said in between is missed.
+    let mut notes = session.notes();
+    let mut printer = Printer::new(args);
+    let mut from = 0;
+    let mut subscribed = false;
+    let view = loop {
+        let mut asked = serde_json::Map::new();
+        asked.insert("job_id".to_owned(), Value::String(id.to_owned()));
+        asked.insert("tail_lines".to_owned(), json!(1));
+        asked.insert("output_from".to_owned(), json!(from));
+        let mut answer = session.call("codex_poll", asked, CALL_MARGIN).await?;
+        answers::qualify_job(host, &mut answer)
+            .and_then(|()| answers::about(host, &answer, id))
+            .map_err(|message| session.refused_answer(message))?;
+        let view: PollView = context::view(host, &answer)?;
+        let Some(piece) = answer.get("output_piece") else { return older_host_logs(host, &view, args) };
+        let piece: OutputPiece = context::view(host, piece)?;
+        if piece.from < from {
+            warn(format!("codex-async: job {}: its output was made again; reading it from its start", view.job_id));
+        }
+        printer.bytes(piece.text.as_bytes())?;
+        from = piece.next;
+        if piece.next > piece.from && piece.next < piece.size {
+            continue; // more is there already
+        }
+        // Its status was read before its output: once ended, the piece held its last words.
+        if !args.follow || view.status.is_finished() {
+            break view;
+        }
+        if !subscribed {
+            let whole = view.job_id.strip_prefix(&format!("{host}:")).unwrap_or(id);
+            for part in ["output", "meta"] {
+                session.subscribe(&format!("codex-async://jobs/{whole}/{part}"), CALL_MARGIN).await?;
+            }
+            subscribed = true;
+            continue; // look once more: anything written before the subscription
+        }
+        loop {
+            match notes.recv().await {
+                Ok(HostNote::ResourceUpdated { .. }) | Err(RecvError::Lagged(_)) => break,
+                Ok(_) => {}
+                Err(RecvError::Closed) => {
+                    return Err(HostError::Lost { host: host.to_owned(), message: "the session ended while following".to_owned() }.into());
+                }
+            }
+        }
+        while notes.try_recv().is_ok() {}
+    };
+    printer.finish(&view.job_id, view.status, view.exit_code)?;
+    Ok(if args.follow { crate::cli::logs::job_exit_code(view.status, view.exit_code) } else { ExitCode::SUCCESS })
+}
+
+/// A host whose codex_poll predates `output_from`: the end of the output it gives.
+fn older_host_logs(host: &str, view: &PollView, args: &LogsArgs) -> anyhow::Result<ExitCode> {
+    if args.follow {
+        return Err(not_for_a_host("logs -f", &format!("host {host}'s codex-async is older; `wait --host` waits for the job's end")));
+    }
     if args.json {
         emit_json(&json!({"output": view.output}))?;
         emit_json(&json!({"job_id": view.job_id, "host": host, "status": view.status, "exit_code": view.exit_code}))?;
@@ -184,7 +244,10 @@ pub fn logs(settings: &Settings, host: &str, id: &str, args: &LogsArgs) -> anyho
         let mut out = Out::default();
         out.line(view.output.trim_end_matches('\n'));
         out.flush();
-        warn(format!("codex-async: job {}: the end of its output, as the host gives it (at most its last 8000 characters)", view.job_id));
+        warn(format!(
+            "codex-async: job {}: the end of its output, as host {host}'s older codex-async gives it (at most its last 8000 characters)",
+            view.job_id
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }

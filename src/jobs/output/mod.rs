@@ -317,3 +317,24 @@ pub fn read_after(path: &Path, start: u64, max_lines: usize) -> io::Result<LineB
     LineSplitter::at(start).feed(&bytes[..taken], &mut lines);
     Ok(LineBlock { start, end: start + taken as u64, lines })
 }
+
+/// Where to cut `bytes` so that no character is split: before an incomplete one at
+/// the end (invalid bytes are cut anywhere: they read as U+FFFD either way).
+pub fn utf8_cut(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    // A character is at most four bytes: its start is among the last four.
+    for back in 1..=len.min(4) {
+        let byte = bytes[len - back];
+        if byte & 0b1100_0000 == 0b1000_0000 {
+            continue;
+        }
+        let needs = match byte {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        return if needs > back { len - back } else { len };
+    }
+    len
+}

@@ -3,6 +3,7 @@
 //! job's to write: each is opened as any job file is, and read with a cap.
 
 use std::fs;
+use std::io::{Read, Seek, SeekFrom};
 
 use super::{JobStore, MAX_LAST_MESSAGE_BYTES, PROMPT_FILE};
 use crate::jobs::agent::MAX_PROMPT_BYTES;
@@ -21,6 +22,25 @@ impl JobStore {
     /// How many bytes of output the job has written (0 before it wrote any).
     pub fn output_len(&self, id: &JobId) -> u64 {
         fs::metadata(self.output_path(id)).map_or(0, |meta| meta.len())
+    }
+
+    /// The output from byte `from` on, at most [`OutputPiece::MAX_BYTES`] of it, cut
+    /// before a character split at the end unless the job has `finished` (then its last
+    /// bytes are all there is). A `from` past the end (the file was made again) starts
+    /// from its start: `from` in the piece says where it began.
+    pub fn output_piece(&self, id: &JobId, from: u64, finished: bool) -> Result<OutputPiece> {
+        let path = self.output_path(id);
+        let failed = |err| JobError::io("reading", &path, err);
+        let Some(mut file) = self.open_output(id)? else { return Ok(OutputPiece { from: 0, text: String::new(), next: 0, size: 0 }) };
+        let size = file.metadata().map_err(failed)?.len();
+        let from = if from > size { 0 } else { from };
+        let mut bytes = Vec::new();
+        file.seek(SeekFrom::Start(from)).map_err(failed)?;
+        (&mut file).take(OutputPiece::MAX_BYTES as u64).read_to_end(&mut bytes).map_err(failed)?;
+        let whole = finished && from + bytes.len() as u64 >= size;
+        let cut = if whole { bytes.len() } else { output::utf8_cut(&bytes) };
+        let text = String::from_utf8_lossy(&bytes[..cut]).into_owned();
+        Ok(OutputPiece { from, text, next: from + cut as u64, size })
     }
 
     /// The agent's final answer (`codex exec -o`), when it wrote one.
@@ -71,4 +91,19 @@ impl JobStore {
         let path = self.output_path(id);
         output::read_after(&path, start, lines).map_err(|err| JobError::io("reading", path, err))
     }
+}
+
+/// A piece of a job's output: bytes `from..next` of it as text, and how long the file
+/// was when read.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OutputPiece {
+    pub from: u64,
+    pub text: String,
+    pub next: u64,
+    pub size: u64,
+}
+
+impl OutputPiece {
+    /// The most one piece holds.
+    pub const MAX_BYTES: usize = 256 * 1024;
 }

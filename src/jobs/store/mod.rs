@@ -6,6 +6,7 @@
 
 mod create;
 mod files;
+pub use files::OutputPiece;
 pub mod gc;
 pub mod kept;
 pub mod settle;

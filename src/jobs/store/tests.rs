@@ -226,3 +226,32 @@ fn settlers_racing_on_one_lost_job_never_tear_its_meta() {
         assert!(!leftovers.iter().any(|name| name.ends_with(".tmp")), "{leftovers:?}");
     }
 }
+
+#[test]
+fn output_is_read_in_pieces_that_never_split_a_character_until_the_job_ends() {
+    let home = tempfile::tempdir().unwrap();
+    let store = JobStore::new(home.path());
+    let id = store.reserve().unwrap();
+    let piece = store.output_piece(&id, 0, false).unwrap();
+    assert_eq!((piece.text.as_str(), piece.next, piece.size), ("", 0, 0), "no output yet");
+
+    // A line, then the first two of the three bytes of "日".
+    let mut bytes = b"first line\n".to_vec();
+    bytes.extend_from_slice(&"日".as_bytes()[..2]);
+    fs::write(store.output_path(&id), &bytes).unwrap();
+    let piece = store.output_piece(&id, 0, false).unwrap();
+    assert_eq!((piece.text.as_str(), piece.next, piece.size), ("first line\n", 11, 13), "the split character waits");
+    let ended = store.output_piece(&id, piece.next, true).unwrap();
+    assert_eq!((ended.from, ended.next), (11, 13), "once the job ended, its last bytes are all there is");
+    assert_eq!(ended.text, "\u{fffd}");
+
+    // Pieces are bounded; a reader past the end (the file made again) starts over.
+    fs::write(store.output_path(&id), vec![b'x'; OutputPiece::MAX_BYTES + 10]).unwrap();
+    let first = store.output_piece(&id, 0, false).unwrap();
+    assert_eq!((first.next, first.size), (OutputPiece::MAX_BYTES as u64, OutputPiece::MAX_BYTES as u64 + 10));
+    let rest = store.output_piece(&id, first.next, false).unwrap();
+    assert_eq!((rest.from, rest.text.len(), rest.next), (first.next, 10, first.size));
+    fs::write(store.output_path(&id), b"new\n").unwrap();
+    let again = store.output_piece(&id, rest.next, false).unwrap();
+    assert_eq!((again.from, again.text.as_str(), again.next), (0, "new\n", 4));
+}

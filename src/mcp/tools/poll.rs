@@ -22,7 +22,11 @@ pub fn definition() -> Tool {
 }
 
 fn input() -> Value {
-    json!({"type": "object", "properties": {"job_id": job_id_property(), "tail_lines": tail_lines_property()}, "required": ["job_id"]})
+    json!({"type": "object", "properties": {
+        "job_id": job_id_property(), "tail_lines": tail_lines_property(),
+        "output_from": {"type": "integer", "minimum": 0, "description": "Also answer output_piece: the output from this byte on \
+            (at most 256 KiB; 0 for its start), to follow a job's whole output in pieces: the next call starts at its next."}
+    }, "required": ["job_id"]})
 }
 
 /// The fields of a job's poll view.
@@ -59,6 +63,13 @@ pub fn properties() -> serde_json::Map<String, Value> {
 /// A poll view; `codex_wait`'s also says whether its time ran out.
 pub fn output(with_timed_out: bool) -> Value {
     let mut properties = properties();
+    properties.insert(
+        "output_piece".to_owned(),
+        json!({"type": "object", "description": "With output_from: bytes from..next of the output as text (a character cut at \
+            the end waits for the next piece, unless the job has ended), and the output's size when read.",
+            "properties": {"from": {"type": "integer"}, "text": {"type": "string"}, "next": {"type": "integer"}, "size": {"type": "integer"}},
+            "required": ["from", "text", "next", "size"]}),
+    );
     let mut required = vec!["job_id", "status", "exit_code", "output", "started_at", "finished_at", "prompt", "cwd"];
     if with_timed_out {
         properties.insert(
@@ -74,10 +85,17 @@ pub fn output(with_timed_out: bool) -> Value {
 struct Args {
     job_id: String,
     tail_lines: Option<usize>,
+    output_from: Option<u64>,
 }
 
 pub fn handle(engine: &Engine, arguments: JsonObject) -> ToolResult {
     let args: Args = parse(NAME, arguments)?;
     let view = engine.poll(&args.job_id, args.tail_lines.unwrap_or(TAIL_LINES))?;
-    Ok(json_result(to_value(view)?))
+    let mut answer = to_value(view)?;
+    if let Some(from) = args.output_from {
+        // After the view: what it says ended is in the piece.
+        let piece = engine.output_piece(&args.job_id, from)?;
+        answer["output_piece"] = to_value(piece)?;
+    }
+    Ok(json_result(answer))
 }
