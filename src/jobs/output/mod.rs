@@ -338,3 +338,18 @@ pub fn utf8_cut(bytes: &[u8]) -> usize {
     }
     len
 }
+
+/// A piece of a job's output: bytes `from..next` of it as text, and how long the file
+/// was when read.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OutputPiece {
+    pub from: u64,
+    pub text: String,
+    pub next: u64,
+    pub size: u64,
+}
+
+impl OutputPiece {
+    /// The most one piece holds.
+    pub const MAX_BYTES: usize = 256 * 1024;
+}

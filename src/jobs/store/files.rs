@@ -8,7 +8,7 @@ use std::io::{Read, Seek, SeekFrom};
 use super::{JobStore, MAX_LAST_MESSAGE_BYTES, PROMPT_FILE};
 use crate::jobs::agent::MAX_PROMPT_BYTES;
 use crate::jobs::error::{JobError, Result};
-use crate::jobs::output::{self, LineBlock, tail};
+use crate::jobs::output::{self, LineBlock, OutputPiece, tail};
 use crate::jobs::record::id::JobId;
 use crate::jobs::record::jobfile;
 
@@ -91,19 +91,4 @@ impl JobStore {
         let path = self.output_path(id);
         output::read_after(&path, start, lines).map_err(|err| JobError::io("reading", path, err))
     }
-}
-
-/// A piece of a job's output: bytes `from..next` of it as text, and how long the file
-/// was when read.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct OutputPiece {
-    pub from: u64,
-    pub text: String,
-    pub next: u64,
-    pub size: u64,
-}
-
-impl OutputPiece {
-    /// The most one piece holds.
-    pub const MAX_BYTES: usize = 256 * 1024;
 }

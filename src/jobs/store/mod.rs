@@ -6,7 +6,6 @@
 
 mod create;
 mod files;
-pub use files::OutputPiece;
 pub mod gc;
 pub mod kept;
 pub mod settle;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::jobs::output::OutputPiece;
 use crate::jobs::process::procfs;
 use crate::jobs::record::meta::Status;
 
