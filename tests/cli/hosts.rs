@@ -23,6 +23,14 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// `codex-async ARGS` started with its stdout and stderr piped, killed if the test fails
+/// before it ends.
+fn spawn_piped(home: &TestHome, args: &[&str]) -> (std::process::Child, KillOnDrop) {
+    let child = home.command().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let guard = KillOnDrop(child.id() as i32);
+    (child, guard)
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -281,14 +289,7 @@ fn a_session_dropped_mid_call_fails_that_call_and_a_wait_picks_up_again() {
     let serve = serve_shell(&host, &["--max-wait", "1"]);
     let script = format!("if [ -e '{0}' ]; then exec {serve}; fi; touch '{0}'; exec {serve} > >(sed -u 3q)", once.display());
     configure(&local, &[bash_host("box", &script, "")]);
-    let mut wait = local
-        .command()
-        .args(["wait", &format!("box:{id}"), "--timeout", "120"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let guard = KillOnDrop(wait.id() as i32);
+    let (mut wait, guard) = spawn_piped(&local, &["wait", &format!("box:{id}"), "--timeout", "120"]);
     let mut said = BufReader::new(wait.stderr.take().unwrap()).lines();
     let reconnecting = said.next().unwrap().unwrap();
     assert!(reconnecting.contains("host box") && reconnecting.contains("connected again"), "{reconnecting}");
@@ -377,14 +378,7 @@ fn a_wait_on_a_host_shows_its_newest_line_as_it_goes() {
     let barrier = dir.path().join("go");
     let (qualified, id) = start_on_box(&local, &host, &format!("say:step-one await-file:{} say:step-two", barrier.display()));
     wait_until("the host's job to say step-one", Duration::from_secs(30), || host.output(&id).contains("step-one"));
-    let mut wait = local
-        .command()
-        .args(["wait", &qualified, "--progress", "--timeout", "120"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let guard = KillOnDrop(wait.id() as i32);
+    let (mut wait, guard) = spawn_piped(&local, &["wait", &qualified, "--progress", "--timeout", "120"]);
     // The host's progress carries the newest line; it is shown once, as the local wait shows it.
     let mut said = BufReader::new(wait.stderr.take().unwrap()).lines();
     let first = said.next().unwrap().unwrap();
@@ -412,8 +406,7 @@ fn logs_of_a_hosts_job_are_whole_and_follow_it_to_its_end() {
     let dir = tempfile::tempdir().unwrap();
     let barrier = dir.path().join("go");
     let (qualified, id) = start_on_box(&local, &host, &format!("say:one await-file:{} say:two exit:3", barrier.display()));
-    let mut follow = local.command().args(["logs", "-f", &qualified]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let guard = KillOnDrop(follow.id() as i32);
+    let (mut follow, guard) = spawn_piped(&local, &["logs", "-f", &qualified]);
     let mut lines = BufReader::new(follow.stdout.take().unwrap()).lines();
     // What the job said so far (after the line the stand-in agent starts with).
     assert!(lines.next().unwrap().unwrap().starts_with("pid:agent="));
