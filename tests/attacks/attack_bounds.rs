@@ -286,15 +286,17 @@ fn max_output_keeps_the_head_and_the_tail_and_says_what_it_dropped() {
         }
     }
 
-    // Output held back still counts as output: a job past its cap is not "stalled".
+    // Output held back still counts as output: a job past its cap is not "stalled". The
+    // head (about 150 bytes) is full after some 20 ticks; the other 40 (8 s) are held
+    // back, twice the stall timeout, which is still 20 ticks' gap.
     let mut start = home.command();
-    start.env("CODEX_ASYNC_MAX_OUTPUT", "300").args(["start", "--json", "--stall-timeout", "2", "--cwd", home.path().to_str().unwrap()]);
-    let started = start.args(["--", "say:first tick:25"]).output().unwrap();
+    start.env("CODEX_ASYNC_MAX_OUTPUT", "300").args(["start", "--json", "--stall-timeout", "4", "--cwd", home.path().to_str().unwrap()]);
+    let started = start.args(["--", "say:first tick:60"]).output().unwrap();
     assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
     let id = serde_json::from_slice::<serde_json::Value>(&started.stdout).unwrap()["job_id"].as_str().unwrap().to_owned();
     wait_until("the job to end", DEADLINE, || home.status(&id) != "running");
     assert_eq!(home.status(&id), "done", "{}", home.meta(&id));
-    assert!(home.output(&id).ends_with("tick 24\n"), "{}", home.output(&id));
+    assert!(home.output(&id).ends_with("tick 59\n"), "{}", home.output(&id));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -217,6 +217,11 @@ async fn a_server_moves_the_queue_when_a_supervisor_dies() {
     assert_eq!(waiting["status"], "pending");
     assert_eq!(waiting["queue_position"], 1);
     let (running, waiting) = (running["job_id"].as_str().unwrap(), waiting["job_id"].as_str().unwrap());
+    // Its agent is up before the killing: one that started after would outlive its
+    // supervisor, and a job whose agent lives on holds its slot until the agent ends.
+    wait_until("the running job's agent", SETTLE, || {
+        home.meta(running)["pid"].as_i64().is_some_and(|pid| home.job_processes(running).contains(&(pid as i32)))
+    });
     let mut doomed = home.job_processes(running);
     doomed.push(home.meta(running)["supervisor_pid"].as_i64().unwrap() as i32);
     for pid in &doomed {
