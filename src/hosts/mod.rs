@@ -12,6 +12,8 @@
 //! - [`pool`]: the hosts of one process, each connected on first use and on its own
 //!   lock, so a slow host never holds up another.
 //! - [`probe`]: every host's state at once (`codex-async hosts`).
+//! - [`watch`]: one host's jobs kept live for the dashboard, each host on its own task,
+//!   reconnected with backoff.
 //!
 //! A host's answers are untrusted input: ids are checked against the id shape before
 //! they name anything here, text is bounded, and what reaches a terminal goes through
@@ -26,6 +28,7 @@ pub mod pool;
 pub mod probe;
 pub mod session;
 mod stderr;
+pub mod watch;
 
 pub use address::{JobRef, job_ref, qualified};
 pub use error::{CALL_MARGIN, HostError, known_hosts, shown};

@@ -70,6 +70,16 @@ impl HostSession {
         }
     }
 
+    /// Asks the host to say when its list of jobs changes (as [`HostNote::ListChanged`]):
+    /// codex-async tells a session that listed its resources.
+    pub async fn hear_list_changes(&self, deadline: Duration) -> Result<(), HostError> {
+        match tokio::time::timeout(deadline, self.client.peer().list_resources(None)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(err)) => Err(self.failed("resources/list", err)),
+            Err(_) => Err(self.lost(format!("no answer to resources/list within {}", crate::human::show_duration(deadline)))),
+        }
+    }
+
     /// Asks the host to say when resource `uri` changes (as [`HostNote::ResourceUpdated`]).
     pub async fn subscribe(&self, uri: &str, deadline: Duration) -> Result<(), HostError> {
         // A host session is opened with the initialize handshake (2025-11-25), whose way

@@ -49,7 +49,7 @@ pub use git::project::init_with_first_commit as init_repository;
 pub use git::{NoTreeDiff, ObjectId, TreeDiff, tree_diff};
 pub use hooks::{HOOKS_LOG, HookEvent, HookSet, Hooks, failures as hook_failures, runner::main as hook_main};
 pub use housekeeping::Housekeeping;
-pub use output::tail::{TAIL_LINES, TRUNCATED_MARKER};
+pub use output::tail::{TAIL_LINES, TRUNCATED_MARKER, screen_lines};
 pub use output::{LineBlock, MAX_LINE_BYTES, OutputFollower, OutputLine, OutputPiece, OutputUpdate, split_lines, utf8_cut};
 pub use pause::PauseView;
 pub use process::this_program;

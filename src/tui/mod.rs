@@ -150,7 +150,9 @@ async fn dashboard(engine: Engine, args: &DashboardOptions, demo: Option<&demo::
         state_path,
         home,
         terminal: outside,
+        hosts: crate::hosts::HostPool::new(&args.config.hosts),
     };
+    app.hosts = model::hosts::Hosts::new(context.hosts.names());
     runtime::run(&mut terminal, &mut app, &context).await?;
     Ok(app.running_ids())
 }

@@ -10,6 +10,7 @@ mod support;
 mod approvals_tmux;
 mod attempts_tmux;
 mod dashboard_tmux;
+mod hosts_tmux;
 mod prop_render;
 mod unattended_tmux;
 mod worktree_tmux;

@@ -82,6 +82,8 @@ pub(crate) enum Mode {
     /// Typing a search; applied on Enter.
     Search(TextField),
     NewJob(Box<NewJobForm>),
+    /// `H`: other hosts' jobs.
+    Hosts,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -182,6 +184,8 @@ pub struct App {
     pub(crate) in_tmux: bool,
     /// The attempt sets among the rows: what each row is, which sets are folded.
     pub(crate) attempts: super::attempts::AttemptRows,
+    /// Other hosts' jobs (`[hosts.NAME]` in the config), for the hosts view.
+    pub(crate) hosts: super::hosts::Hosts,
 }
 
 impl App {
@@ -231,6 +235,7 @@ impl App {
             searches: std::collections::HashMap::new(),
             in_tmux: false,
             attempts: super::attempts::AttemptRows::default(),
+            hosts: super::hosts::Hosts::default(),
         }
     }
 
@@ -294,7 +299,7 @@ impl App {
     /// Whether the screen changes with time alone: running times tick, and a
     /// starting job turns corrupt if its meta never comes.
     pub(crate) fn needs_tick(&self) -> bool {
-        self.any_running() || self.jobs.iter().any(|record| self.is_starting(record))
+        self.any_running() || self.jobs.iter().any(|record| self.is_starting(record)) || (self.mode == Mode::Hosts && self.hosts.ticking())
     }
 
     pub(crate) fn any_running(&self) -> bool {

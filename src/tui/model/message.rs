@@ -101,6 +101,8 @@ pub enum Action {
     /// `o` in the confirmation of an attempt's apply: apply it and discard the other
     /// attempts of its set.
     AnswerDiscardOthers,
+    /// `H`: the hosts view (other machines' jobs), or back from it.
+    Hosts,
 }
 
 /// A program the dashboard steps aside for.
@@ -206,6 +208,10 @@ pub enum Effect {
         title: String,
         body: String,
     },
+    /// Show this host's job's output in the hosts view (`NAME:ID`), or none.
+    FollowHostJob(Option<String>),
+    /// Cancel a host's job (`NAME:ID`) on its host.
+    CancelHostJob(String),
 }
 
 /// What the loader read.
@@ -255,6 +261,8 @@ pub enum DataEvent {
     },
     /// The jobs directory can't be watched (yet): why.
     WatchProblem(Option<String>),
+    /// What a host's task said (its state, its jobs, the followed job's output).
+    Host(crate::hosts::watch::WatchEvent),
 }
 
 /// How a start went.
@@ -326,4 +334,9 @@ pub(crate) enum TaskResult {
     },
     /// The pager or editor ended (with this problem, if any).
     Opened(Option<String>),
+    /// A host's job cancelled there (its status now), or why not.
+    HostCancelled {
+        job: String,
+        outcome: Result<String, String>,
+    },
 }

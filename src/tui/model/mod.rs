@@ -19,6 +19,7 @@ pub(crate) mod field;
 pub(crate) mod filters;
 pub(crate) mod form;
 pub(crate) mod help;
+pub(crate) mod hosts;
 pub(crate) mod layout;
 pub(crate) mod message;
 pub(crate) mod pane;

@@ -32,4 +32,6 @@ pub(crate) struct Context {
     pub(crate) home: Option<String>,
     /// Which sequences the terminal takes.
     pub(crate) terminal: Terminal,
+    /// The configured hosts, whose jobs the hosts view shows.
+    pub(crate) hosts: crate::hosts::HostPool,
 }

@@ -24,7 +24,12 @@ use crate::tui::update::diff_view;
 pub struct Channels {
     pub loader: UnboundedSender<LoaderCommand>,
     pub results: UnboundedSender<TaskResult>,
+    /// The host job whose output the hosts view shows (every host's task hears it).
+    pub follow: tokio::sync::watch::Sender<Option<String>>,
 }
+
+/// How long a cancel sent to a host may take (it waits there for the job's grace).
+const HOST_CANCEL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Runs `work` on a blocking thread and sends its result back.
 fn in_background(results: &UnboundedSender<TaskResult>, work: impl FnOnce() -> TaskResult + Send + 'static) {
@@ -39,6 +44,28 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
     match effect {
         Effect::Load(command) => {
             let _ = channels.loader.send(command);
+        }
+        Effect::FollowHostJob(job) => {
+            channels.follow.send_replace(job);
+        }
+        Effect::CancelHostJob(job) => {
+            let hosts = context.hosts.clone();
+            let results = results.clone();
+            tokio::spawn(async move {
+                let outcome = match crate::hosts::job_ref(None, &job) {
+                    Ok(crate::hosts::JobRef::Remote { host, id }) => {
+                        let mut asked = rmcp::model::JsonObject::new();
+                        asked.insert("job_id".to_owned(), serde_json::Value::String(id));
+                        match hosts.call_job(&host, "codex_cancel", asked, HOST_CANCEL_DEADLINE).await {
+                            Ok(answer) => Ok(answer.get("status").and_then(serde_json::Value::as_str).unwrap_or("asked").to_owned()),
+                            Err(err) => Err(err.to_string()),
+                        }
+                    }
+                    Ok(crate::hosts::JobRef::Local(_)) => Err("not a host's job".to_owned()),
+                    Err(err) => Err(err.to_string()),
+                };
+                let _ = results.send(TaskResult::HostCancelled { job, outcome });
+            });
         }
         Effect::Cancel(id) => {
             let engine = context.engine.clone();

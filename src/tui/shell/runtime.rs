@@ -62,7 +62,7 @@ pub(crate) async fn run(terminal: &mut DefaultTerminal, app: &mut App, context: 
     let (data_sender, mut data_receiver) = mpsc::unbounded_channel();
     let (task_sender, mut task_receiver) = mpsc::unbounded_channel();
     let loader_stop = context.shutdown.child_token();
-    let loader = loader::spawn(context.engine.feed().clone(), command_receiver, data_sender, loader_stop.clone())?;
+    let loader = loader::spawn(context.engine.feed().clone(), command_receiver, data_sender.clone(), loader_stop.clone())?;
     let _stop_loader = loader_stop.clone().drop_guard();
 
     let mut events = EventStream::new();
@@ -73,7 +73,9 @@ pub(crate) async fn run(terminal: &mut DefaultTerminal, app: &mut App, context: 
     // A person's input is waiting to be shown.
     let mut answering = false;
 
-    let channels = Channels { loader: command_sender, results: task_sender };
+    let (follow, _) = tokio::sync::watch::channel(None);
+    watch_hosts(context, &follow, &data_sender, &loader_stop);
+    let channels = Channels { loader: command_sender, results: task_sender, follow };
     while !app.quit {
         for effect in effects.drain(..) {
             if let Effect::Open { viewer, job, text } = effect {
@@ -126,6 +128,32 @@ pub(crate) async fn run(terminal: &mut DefaultTerminal, app: &mut App, context: 
     loader_stop.cancel();
     let _ = tokio::task::spawn_blocking(move || loader.join()).await;
     Ok(())
+}
+
+/// One task per configured host keeps its jobs live for the hosts view (see
+/// [`crate::hosts::watch`]); what they say joins the loader's data.
+fn watch_hosts(
+    context: &Context,
+    follow: &tokio::sync::watch::Sender<Option<String>>,
+    data: &mpsc::UnboundedSender<crate::tui::model::app::DataEvent>,
+    stop: &tokio_util::sync::CancellationToken,
+) {
+    if context.hosts.is_empty() {
+        return;
+    }
+    let (events, mut heard) = mpsc::unbounded_channel();
+    for host in context.hosts.names() {
+        let task = crate::hosts::watch::watch(context.hosts.clone(), host, events.clone(), follow.subscribe(), stop.clone());
+        tokio::spawn(task);
+    }
+    let data = data.clone();
+    tokio::spawn(async move {
+        while let Some(event) = heard.recv().await {
+            if data.send(crate::tui::model::app::DataEvent::Host(event)).is_err() {
+                return;
+            }
+        }
+    });
 }
 
 pub(crate) fn draw(terminal: &mut DefaultTerminal, app: &App) -> io::Result<()> {

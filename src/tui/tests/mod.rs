@@ -111,6 +111,7 @@ mod acting;
 mod after_and_hooks;
 mod approval;
 mod front_door;
+mod hosts;
 mod screens;
 mod state;
 mod unattended;

@@ -60,6 +60,7 @@ impl App {
                 _ => Vec::new(),
             },
             Mode::NewJob(_) => self.apply_form(action),
+            Mode::Hosts => self.apply_hosts(action),
             Mode::Normal => self.apply_normal(action),
         }
     }

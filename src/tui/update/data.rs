@@ -133,6 +133,7 @@ impl App {
                 self.watch_problem = problem;
                 Vec::new()
             }
+            DataEvent::Host(event) => self.heard_from_host(event),
         }
     }
 

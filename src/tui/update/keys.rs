@@ -59,6 +59,21 @@ fn key_action(app: &App, key: &KeyEvent) -> Option<Action> {
             KeyCode::Char('q') => Some(Action::Quit),
             _ => None,
         },
+        Mode::Hosts => match key.code {
+            KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
+            KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
+            KeyCode::PageUp => Some(Action::PageUp),
+            KeyCode::PageDown => Some(Action::PageDown),
+            KeyCode::Home | KeyCode::Char('g') => Some(Action::First),
+            KeyCode::End | KeyCode::Char('G') => Some(Action::Last),
+            KeyCode::Char('c') => Some(Action::AskCancel),
+            KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Answer(true)),
+            KeyCode::Char('n') | KeyCode::Char('N') => Some(Action::Answer(false)),
+            KeyCode::Esc => Some(Action::Back),
+            KeyCode::Char('H') => Some(Action::Hosts),
+            KeyCode::Char('q') => Some(Action::Quit),
+            _ => None,
+        },
         Mode::Normal => normal(app, key),
     }
 }
@@ -141,6 +156,7 @@ fn normal(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('B') => Action::ToggleNotify,
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Char('p') => Action::TogglePause,
+        KeyCode::Char('H') => Action::Hosts,
         _ => return None,
     })
 }

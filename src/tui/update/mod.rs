@@ -14,6 +14,7 @@ mod attempts;
 mod data;
 mod detail;
 pub(crate) mod diff_view;
+mod hosts;
 pub(crate) mod keys;
 mod normal;
 mod results;

@@ -50,6 +50,7 @@ impl App {
         }
         match action {
             Action::Quit => self.quit = true,
+            Action::Hosts => return self.open_hosts(),
             Action::Help => {
                 self.mode = Mode::Help;
                 self.help_scroll = 0;

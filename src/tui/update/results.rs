@@ -97,6 +97,10 @@ impl App {
                 self.flash = problem;
                 Vec::new()
             }
+            TaskResult::HostCancelled { job, outcome } => {
+                self.host_cancelled(&job, outcome);
+                Vec::new()
+            }
         }
     }
 

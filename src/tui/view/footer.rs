@@ -60,6 +60,15 @@ pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
     match &app.mode {
         Mode::Help => return vec![hint("Esc/?", "close help", ALWAYS), hint("↑↓", "scroll", 5), hint("q", "quit", ALWAYS)],
         Mode::Confirm(_) => return vec![hint("y", "yes", ALWAYS), hint("n/Esc", "no", ALWAYS)],
+        Mode::Hosts if app.hosts.asking_cancel.is_some() => return vec![hint("y", "yes", ALWAYS), hint("n/Esc", "no", ALWAYS)],
+        Mode::Hosts => {
+            return vec![
+                hint("c", "cancel on its host", ALWAYS),
+                hint("↑↓", "select", 6),
+                hint("Esc/H", "close", ALWAYS),
+                hint("q", "quit", 5),
+            ];
+        }
         Mode::Approval(prompt) if prompt.message.is_some() => return vec![hint("Enter", "deny", ALWAYS), hint("Esc", "back", ALWAYS)],
         Mode::Approval(_) => {
             return vec![hint("y", "allow", ALWAYS), hint("n", "deny", ALWAYS), hint("Y", "allow always", 8), hint("Esc", "back", ALWAYS)];

@@ -10,6 +10,7 @@ pub(crate) mod built;
 pub(crate) mod draw;
 mod fit;
 mod footer;
+mod hosts;
 mod output;
 mod overlay;
 mod symbols;

@@ -20,6 +20,7 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Mode::Confirm(confirm) => draw_confirm(frame, confirm, area),
         Mode::Approval(prompt) => super::approval::draw(frame, prompt, area),
         Mode::NewJob(form) => draw_form(frame, form, area),
+        Mode::Hosts => super::hosts::draw(frame, app, area),
         Mode::Normal | Mode::Filter(_) | Mode::Search(_) => {}
     }
 }

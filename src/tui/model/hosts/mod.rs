@@ -1,0 +1,154 @@
+//! Other hosts' jobs, as each host's task reports them (`crate::hosts::watch`): shown
+//! in the hosts view (`H`), each host's state above its rows, the selected job's last
+//! lines below. A host's rows stay while it cannot be reached (its jobs run on there).
+
+use crate::hosts::watch::{HostLink, WatchEvent};
+use crate::jobs::ListView;
+
+/// One configured host, as last heard.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct HostPanel {
+    pub(crate) name: String,
+    pub(crate) link: HostLink,
+    /// Its jobs, newest first, ids as `NAME:ID`.
+    pub(crate) rows: Vec<ListView>,
+}
+
+impl HostPanel {
+    pub(crate) fn reachable(&self) -> bool {
+        !matches!(self.link, HostLink::Unreachable { .. })
+    }
+}
+
+/// The hosts view's state.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Hosts {
+    pub(crate) panels: Vec<HostPanel>,
+    /// The selected job (`NAME:ID`): kept by id as rows come and go.
+    pub(crate) selected: Option<String>,
+    /// `c` asked to cancel this job: `y` cancels it on its host.
+    pub(crate) asking_cancel: Option<String>,
+    /// The selected job's last lines, as its host gave them.
+    pub(crate) output: Option<(String, String)>,
+    /// First row shown.
+    pub(crate) offset: usize,
+}
+
+impl Hosts {
+    pub(crate) fn new(names: impl IntoIterator<Item = String>) -> Self {
+        let panels = names.into_iter().map(|name| HostPanel { name, link: HostLink::Connecting, rows: Vec::new() }).collect();
+        Hosts { panels, ..Hosts::default() }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.panels.is_empty()
+    }
+
+    /// Whether what the view shows changes with time: a running job's age, the
+    /// countdown to trying a host again.
+    pub(crate) fn ticking(&self) -> bool {
+        self.panels.iter().any(|panel| {
+            matches!(panel.link, HostLink::Unreachable { .. } | HostLink::Connecting)
+                || panel.rows.iter().any(|row| matches!(row.status.as_str(), "running" | "pending"))
+        })
+    }
+
+    /// Every host's rows in order, with their host.
+    pub(crate) fn rows(&self) -> impl Iterator<Item = (&HostPanel, &ListView)> {
+        self.panels.iter().flat_map(|panel| panel.rows.iter().map(move |row| (panel, row)))
+    }
+
+    pub(crate) fn selected_index(&self) -> Option<usize> {
+        let selected = self.selected.as_deref()?;
+        self.rows().position(|(_, row)| row.job_id == selected)
+    }
+
+    pub(crate) fn selected_row(&self) -> Option<(&HostPanel, &ListView)> {
+        let selected = self.selected.as_deref()?;
+        self.rows().find(|(_, row)| row.job_id == selected)
+    }
+
+    /// Takes in what a host's task said; whether the selection changed (a job to follow).
+    pub(crate) fn heard(&mut self, event: WatchEvent) -> bool {
+        match event {
+            WatchEvent::Link { host, link } => {
+                if let Some(panel) = self.panels.iter_mut().find(|panel| panel.name == host) {
+                    panel.link = link;
+                }
+                false
+            }
+            WatchEvent::Rows { host, rows } => {
+                if let Some(panel) = self.panels.iter_mut().find(|panel| panel.name == host) {
+                    panel.rows = rows;
+                }
+                self.keep_selection()
+            }
+            WatchEvent::Output { job, text } => {
+                if self.selected.as_deref() == Some(job.as_str()) {
+                    self.output = Some((job, text));
+                }
+                false
+            }
+        }
+    }
+
+    /// Selects the first row when the selected one went (or none was); whether it changed.
+    pub(crate) fn keep_selection(&mut self) -> bool {
+        if self.selected_index().is_some() {
+            return false;
+        }
+        let first = self.rows().next().map(|(_, row)| row.job_id.clone());
+        let changed = first != self.selected;
+        self.selected = first;
+        self.output = None;
+        changed
+    }
+
+    /// Moves the selection `by` rows; whether it moved.
+    pub(crate) fn move_by(&mut self, by: isize) -> bool {
+        let count = self.rows().count();
+        if count == 0 {
+            return false;
+        }
+        let at = self.selected_index().unwrap_or(0);
+        let to = at.saturating_add_signed(by).min(count - 1);
+        let job = self.rows().nth(to).map(|(_, row)| row.job_id.clone());
+        if job == self.selected {
+            return false;
+        }
+        self.selected = job;
+        self.output = None;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, status: &str) -> ListView {
+        serde_json::from_value(serde_json::json!({"job_id": id, "status": status, "prompt": "p", "cwd": "/", "started_at": null,
+            "finished_at": null, "exit_code": null}))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_selection_follows_its_job_and_moves_across_hosts() {
+        let mut hosts = Hosts::new(["box".to_owned(), "gpu".to_owned()]);
+        assert!(hosts.heard(WatchEvent::Rows { host: "box".into(), rows: vec![row("box:a1", "running"), row("box:b2", "done")] }));
+        assert_eq!(hosts.selected.as_deref(), Some("box:a1"));
+        assert!(!hosts.heard(WatchEvent::Rows { host: "gpu".into(), rows: vec![row("gpu:c3", "running")] }), "kept");
+        assert!(hosts.move_by(2));
+        assert_eq!(hosts.selected.as_deref(), Some("gpu:c3"), "across the host's border");
+        assert!(!hosts.move_by(1), "the last row stays selected");
+        // Output for another job than the selected one is not shown.
+        hosts.heard(WatchEvent::Output { job: "box:a1".into(), text: "old".into() });
+        assert_eq!(hosts.output, None);
+        hosts.heard(WatchEvent::Output { job: "gpu:c3".into(), text: "new".into() });
+        assert_eq!(hosts.output.as_ref().map(|(_, text)| text.as_str()), Some("new"));
+        // The selected job went: the first row is selected.
+        assert!(hosts.heard(WatchEvent::Rows { host: "gpu".into(), rows: vec![] }));
+        assert_eq!(hosts.selected.as_deref(), Some("box:a1"));
+        assert_eq!(hosts.output, None);
+    }
+}
