@@ -46,7 +46,10 @@ fn h_shows_hosts_jobs_live_cancels_one_there_and_waits_out_a_host_that_is_down()
     let second = host.start("say:second sleep:120");
     tmux.wait_until("the new job's row", DEADLINE, |screen| screen.lines().any(|line| line.contains(&second) && line.contains("running")));
 
-    // `c` then `y` cancels the selected job (still the first) on its host.
+    // Until a row is chosen the newest is selected, its output below; `↓` chooses the
+    // first job, and `c` then `y` cancels it on its host.
+    tmux.wait_for("second", DEADLINE);
+    tmux.keys(&["Down"]);
     tmux.keys(&["c"]);
     tmux.wait_for(&format!("Cancel job box:{first} on its host?"), DEADLINE);
     tmux.keys(&["y"]);

@@ -24,6 +24,11 @@ impl HostPanel {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Hosts {
     pub(crate) panels: Vec<HostPanel>,
+    /// Every host's rows together, newest first (a job not started yet first of all):
+    /// (host, row) indices. A job started on any host comes in at the top.
+    order: Vec<(usize, usize)>,
+    /// The person chose the selected row; until then the first row is selected.
+    chosen: bool,
     /// The selected job (`NAME:ID`): kept by id as rows come and go.
     pub(crate) selected: Option<String>,
     /// `c` asked to cancel this job: `y` cancels it on its host.
@@ -53,9 +58,18 @@ impl Hosts {
         })
     }
 
-    /// Every host's rows in order, with their host.
+    /// Every host's rows, newest first, with their host.
     pub(crate) fn rows(&self) -> impl Iterator<Item = (&HostPanel, &ListView)> {
-        self.panels.iter().flat_map(|panel| panel.rows.iter().map(move |row| (panel, row)))
+        self.order.iter().map(|&(panel, row)| (&self.panels[panel], &self.panels[panel].rows[row]))
+    }
+
+    fn reorder(&mut self) {
+        let mut order: Vec<(usize, usize)> =
+            self.panels.iter().enumerate().flat_map(|(panel, host)| (0..host.rows.len()).map(move |row| (panel, row))).collect();
+        // Stable: a host's own order (newest first) stands among equals.
+        order.sort_by_key(|&(panel, row)| std::cmp::Reverse(self.panels[panel].rows[row].started_at.map(|started| started.0)));
+        order.sort_by_key(|&(panel, row)| self.panels[panel].rows[row].started_at.is_some());
+        self.order = order;
     }
 
     pub(crate) fn selected_index(&self) -> Option<usize> {
@@ -81,6 +95,7 @@ impl Hosts {
                 if let Some(panel) = self.panels.iter_mut().find(|panel| panel.name == host) {
                     panel.rows = rows;
                 }
+                self.reorder();
                 self.keep_selection()
             }
             WatchEvent::Output { job, text } => {
@@ -92,11 +107,13 @@ impl Hosts {
         }
     }
 
-    /// Selects the first row when the selected one went (or none was); whether it changed.
+    /// Selects the first row while the person has chosen none, or when the chosen one
+    /// went; whether the selection changed.
     pub(crate) fn keep_selection(&mut self) -> bool {
-        if self.selected_index().is_some() {
+        if self.chosen && self.selected_index().is_some() {
             return false;
         }
+        self.chosen = false;
         let first = self.rows().next().map(|(_, row)| row.job_id.clone());
         let changed = first != self.selected;
         self.selected = first;
@@ -116,6 +133,7 @@ impl Hosts {
         if job == self.selected {
             return false;
         }
+        self.chosen = true;
         self.selected = job;
         self.output = None;
         true
@@ -126,29 +144,52 @@ impl Hosts {
 mod tests {
     use super::*;
 
-    fn row(id: &str, status: &str) -> ListView {
-        serde_json::from_value(serde_json::json!({"job_id": id, "status": status, "prompt": "p", "cwd": "/", "started_at": null,
+    /// A row of a job that started `ago` seconds before a fixed moment (none: pending).
+    fn row(id: &str, status: &str, ago: Option<i64>) -> ListView {
+        let started =
+            ago.map(|ago| (chrono::DateTime::<chrono::Utc>::UNIX_EPOCH + chrono::Duration::seconds(1_800_000_000 - ago)).to_rfc3339());
+        serde_json::from_value(serde_json::json!({"job_id": id, "status": status, "prompt": "p", "cwd": "/", "started_at": started,
             "finished_at": null, "exit_code": null}))
         .unwrap()
     }
 
     #[test]
-    fn the_selection_follows_its_job_and_moves_across_hosts() {
+    fn every_hosts_rows_are_newest_first_and_the_selection_follows_its_job() {
         let mut hosts = Hosts::new(["box".to_owned(), "gpu".to_owned()]);
-        assert!(hosts.heard(WatchEvent::Rows { host: "box".into(), rows: vec![row("box:a1", "running"), row("box:b2", "done")] }));
+        hosts.heard(WatchEvent::Rows { host: "gpu".into(), rows: vec![row("gpu:c3", "running", Some(50))] });
+        assert_eq!(hosts.selected.as_deref(), Some("gpu:c3"));
+        // Until a row is chosen, the first (the newest) is selected, from any host.
+        assert!(hosts.heard(WatchEvent::Rows {
+            host: "box".into(),
+            rows: vec![row("box:a1", "running", Some(10)), row("box:b2", "done", Some(900))]
+        }));
         assert_eq!(hosts.selected.as_deref(), Some("box:a1"));
-        assert!(!hosts.heard(WatchEvent::Rows { host: "gpu".into(), rows: vec![row("gpu:c3", "running")] }), "kept");
+        let order: Vec<&str> = hosts.rows().map(|(_, row)| row.job_id.as_str()).collect();
+        assert_eq!(order, ["box:a1", "gpu:c3", "box:b2"], "newest first across hosts");
+        assert!(hosts.heard(WatchEvent::Rows {
+            host: "gpu".into(),
+            rows: vec![row("gpu:d4", "pending", None), row("gpu:c3", "running", Some(50))]
+        }));
+        assert_eq!(hosts.selected.as_deref(), Some("gpu:d4"), "a job not started yet comes first");
+        // Chosen, the selection stays with its job as rows come in above it.
         assert!(hosts.move_by(2));
-        assert_eq!(hosts.selected.as_deref(), Some("gpu:c3"), "across the host's border");
+        assert_eq!(hosts.selected.as_deref(), Some("gpu:c3"));
+        assert!(!hosts.heard(WatchEvent::Rows {
+            host: "box".into(),
+            rows: vec![row("box:e5", "running", Some(1)), row("box:a1", "running", Some(10)), row("box:b2", "done", Some(900))]
+        }));
+        assert_eq!(hosts.selected.as_deref(), Some("gpu:c3"));
+        assert!(hosts.move_by(10));
+        assert_eq!(hosts.selected.as_deref(), Some("box:b2"), "as far as the last row");
         assert!(!hosts.move_by(1), "the last row stays selected");
         // Output for another job than the selected one is not shown.
         hosts.heard(WatchEvent::Output { job: "box:a1".into(), text: "old".into() });
         assert_eq!(hosts.output, None);
-        hosts.heard(WatchEvent::Output { job: "gpu:c3".into(), text: "new".into() });
+        hosts.heard(WatchEvent::Output { job: "box:b2".into(), text: "new".into() });
         assert_eq!(hosts.output.as_ref().map(|(_, text)| text.as_str()), Some("new"));
-        // The selected job went: the first row is selected.
-        assert!(hosts.heard(WatchEvent::Rows { host: "gpu".into(), rows: vec![] }));
-        assert_eq!(hosts.selected.as_deref(), Some("box:a1"));
+        // The chosen job went: the first row is selected again.
+        assert!(hosts.heard(WatchEvent::Rows { host: "box".into(), rows: vec![row("box:e5", "running", Some(1))] }));
+        assert_eq!(hosts.selected.as_deref(), Some("gpu:d4"));
         assert_eq!(hosts.output, None);
     }
 }
