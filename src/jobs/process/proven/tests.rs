@@ -15,10 +15,17 @@ impl Fake {
         self.0.id() as i32
     }
 
-    /// Ends it now (and its children: it leads its own process group).
+    /// Ends it now, and its children (it leads its own process group): returns once none
+    /// of them is left. A killed child dies when the kernel gets to it, not when the kill
+    /// returns, and until then it still reads as alive.
     pub(crate) fn end(&mut self) {
-        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(self.pid()), Signal::SIGKILL);
+        let group = nix::unistd::Pid::from_raw(self.pid());
+        let _ = nix::sys::signal::killpg(group, Signal::SIGKILL);
         let _ = self.0.wait();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while nix::sys::signal::killpg(group, None).is_ok() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// Waits until `ready` holds of it, failing the test after a while.
