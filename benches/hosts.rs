@@ -111,10 +111,20 @@ fn usage(pid: i32) -> (u64, u64, u64) {
     (field(11) + field(12), sched_ns, switches)
 }
 
-/// The children of `pid` (the hosts' commands the dashboard started).
+/// The children of `pid` (the hosts' commands the dashboard started), whichever of its
+/// threads started them.
 fn children(pid: i32) -> Vec<i32> {
-    let listed = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-    listed.split_whitespace().filter_map(|pid| pid.parse().ok()).collect()
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten();
+    tasks
+        .flat_map(|task| {
+            std::fs::read_to_string(task.path().join("children"))
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter_map(|child| child.parse().ok())
+        .collect()
 }
 
 fn percentile(sorted: &[f64], share: f64) -> f64 {
