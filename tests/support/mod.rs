@@ -141,9 +141,17 @@ pub fn start_with(home: &TestHome, options: &[&str], prompt: &str) -> String {
     serde_json::from_slice::<Value>(&output.stdout).unwrap()["job_id"].as_str().unwrap().to_owned()
 }
 
-/// Waits (30 s at most) for job `id` to end: done, error or cancelled. Its meta.
+/// Waits (30 s at most) until job `id` has ended (done, error or cancelled) as every
+/// reader judges it (see
+/// [`TestHome::wait_for_status`]: its file says so before its supervisor lets go of it,
+/// and until then a follow-up, say, finds it running); its meta.
 pub fn finished(home: &TestHome, id: &str) -> Value {
-    wait_until(&format!("job {id} to end"), Duration::from_secs(30), || matches!(home.status(id).as_str(), "done" | "error" | "cancelled"));
+    let store = home.store();
+    let job = codex_async::jobs::JobId::parse(id).expect("a job id");
+    wait_until(&format!("job {id} to end"), Duration::from_secs(30), || {
+        matches!(home.status(id).as_str(), "done" | "error" | "cancelled")
+            && store.read_meta(&job).is_ok_and(|meta| meta.status.is_finished())
+    });
     home.meta(id)
 }
 

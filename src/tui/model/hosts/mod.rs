@@ -35,8 +35,6 @@ pub(crate) struct Hosts {
     pub(crate) asking_cancel: Option<String>,
     /// The selected job's last lines, as its host gave them.
     pub(crate) output: Option<(String, String)>,
-    /// First row shown.
-    pub(crate) offset: usize,
 }
 
 impl Hosts {
