@@ -22,6 +22,10 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use codex_async::jobs::{JobMeta, JobStore};
+use common::usage;
+
+#[path = "common/usage.rs"]
+mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_codex-async");
 const HOSTS: [&str; 3] = ["box", "gpu", "vm"];
@@ -91,26 +95,6 @@ fn status_kb(pid: i32, field: &str) -> u64 {
     status.lines().find_map(|line| line.strip_prefix(field)?.trim().strip_suffix(" kB")?.trim().parse().ok()).unwrap_or(0)
 }
 
-/// CPU ticks (utime + stime), every thread's run time (ns) and context switches.
-fn usage(pid: i32) -> (u64, u64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
-    let field = |n: usize| fields.get(n).and_then(|value| value.parse::<u64>().ok()).unwrap_or(0);
-    let (mut sched_ns, mut switches) = (0, 0);
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten() {
-        let schedstat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
-        sched_ns += schedstat.split_whitespace().next().and_then(|ns| ns.parse::<u64>().ok()).unwrap_or(0);
-        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
-        for line in status.lines() {
-            if let Some(count) = line.strip_prefix("voluntary_ctxt_switches:").or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
-            {
-                switches += count.trim().parse::<u64>().unwrap_or(0);
-            }
-        }
-    }
-    (field(11) + field(12), sched_ns, switches)
-}
-
 /// The children of `pid` (the hosts' commands the dashboard started), whichever of its
 /// threads started them.
 fn children(pid: i32) -> Vec<i32> {
@@ -166,14 +150,14 @@ fn main() {
     // Idle: nothing changes anywhere.
     std::thread::sleep(Duration::from_secs(2));
     let ticks_per_s = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).unwrap().unwrap() as f64;
-    let (ticks, sched, switches) = usage(pid);
+    let before = usage(pid);
     let began = Instant::now();
     std::thread::sleep(window);
-    let (ticks_after, sched_after, switches_after) = usage(pid);
+    let after = usage(pid);
     let seconds = began.elapsed().as_secs_f64();
-    let stat_pct = (ticks_after - ticks) as f64 / ticks_per_s / seconds * 100.0;
-    let sched_pct = (sched_after - sched) as f64 / 1e9 / seconds * 100.0;
-    let wakeups = (switches_after - switches) as f64 / seconds;
+    let stat_pct = (after.stat_ticks - before.stat_ticks) as f64 / ticks_per_s / seconds * 100.0;
+    let sched_pct = (after.sched_ns - before.sched_ns) as f64 / 1e9 / seconds * 100.0;
+    let wakeups = (after.switches - before.switches) as f64 / seconds;
     let rss = status_kb(pid, "RssAnon:");
     let commands: Vec<u64> = children(pid).into_iter().map(|child| status_kb(child, "VmRSS:")).collect();
 

@@ -19,6 +19,8 @@
 //! the running jobs it starts is left once they are cancelled.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/usage.rs"]
+mod common;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -27,6 +29,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use codex_async::jobs::{JobMeta, JobStore};
+use common::usage;
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 
@@ -38,34 +41,6 @@ fn quick() -> bool {
 
 fn window() -> Duration {
     if quick() { Duration::from_secs(3) } else { Duration::from_secs(10) }
-}
-
-/// A process's CPU and wake-ups at one moment.
-#[derive(Clone, Copy)]
-struct Usage {
-    stat_ticks: u64,
-    sched_ns: u64,
-    switches: u64,
-}
-
-fn usage(pid: i32) -> Usage {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
-    let field = |n: usize| fields.get(n).and_then(|value| value.parse::<u64>().ok()).unwrap_or(0);
-    let stat_ticks = field(11) + field(12);
-    let (mut sched_ns, mut switches) = (0, 0);
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten() {
-        let schedstat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
-        sched_ns += schedstat.split_whitespace().next().and_then(|ns| ns.parse::<u64>().ok()).unwrap_or(0);
-        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
-        for line in status.lines() {
-            if let Some(count) = line.strip_prefix("voluntary_ctxt_switches:").or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
-            {
-                switches += count.trim().parse::<u64>().unwrap_or(0);
-            }
-        }
-    }
-    Usage { stat_ticks, sched_ns, switches }
 }
 
 struct Figure {
