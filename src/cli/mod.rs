@@ -115,13 +115,10 @@ pub fn apply(engine: &Engine, mut args: ApplyArgs) -> anyhow::Result<ExitCode> {
     worktree::apply(engine, args)
 }
 
-/// `discard`: this machine's jobs only (a host's MCP server has no tool for it).
+/// `discard`: a host's job's worktree and branch, on its host, or this machine's.
 pub fn discard(engine: &Engine, mut args: DiscardArgs) -> anyhow::Result<ExitCode> {
-    if let Some((_, host, id)) = on_host(engine, &args.on, &mut args.job_id)? {
-        return Err(JobError::BadRequest(format!(
-            "discarding a host's job from here is not available yet; on host {host}: `codex-async discard {id}`"
-        ))
-        .into());
+    if let Some((settings, host, id)) = on_host(engine, &args.on, &mut args.job_id)? {
+        return hosts::discard(&settings, &host, &id, &args);
     }
     worktree::discard(engine, args)
 }
@@ -326,22 +323,24 @@ pub fn wait(engine: &Engine, mut args: WaitArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Deletes each job it can; says which it could not and why (exit status 2 then).
-pub fn delete(engine: &Engine, mut args: DeleteArgs) -> anyhow::Result<ExitCode> {
-    let mut ids = std::mem::take(&mut args.job_ids);
-    for job_id in &mut ids {
-        if let Some((_, host, _)) = on_host(engine, &args.on, job_id)? {
-            args.job_ids = ids;
-            return hosts::delete(&host, &args);
-        }
-    }
-    args.job_ids = ids;
+/// Deletes each job it can, each where it lives (`NAME:ID` or `--host`: on its host,
+/// one session per host); says which it could not and why (exit status 2 then).
+pub fn delete(engine: &Engine, args: DeleteArgs) -> anyhow::Result<ExitCode> {
     let mut deleted = Vec::new();
     let mut failed: Vec<(String, String)> = Vec::new();
-    for id in &args.job_ids {
-        match engine.delete(id) {
-            Ok(()) => deleted.push(id.clone()),
-            Err(err) => failed.push((id.clone(), err.to_string())),
+    let mut remotes = hosts::Removals::default();
+    for raw in &args.job_ids {
+        let outcome = match crate::hosts::job_ref(args.on.host.as_deref(), raw) {
+            Err(err) => Err(err.to_string()),
+            Ok(crate::hosts::JobRef::Local(id)) => engine.delete(&id).map(|()| id).map_err(|err| err.to_string()),
+            Ok(crate::hosts::JobRef::Remote { host, id }) => {
+                let settings = || settings(engine, &Flags::default(), false).map(|(settings, _)| settings);
+                remotes.delete(settings, &host, &id)
+            }
+        };
+        match outcome {
+            Ok(id) => deleted.push(id),
+            Err(error) => failed.push((raw.clone(), error)),
         }
     }
     if args.json {

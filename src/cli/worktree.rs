@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::render::{Out, warn};
-use crate::jobs::{ApplyOptions, ChangeView, DiffShape, Engine, JobError, MAX_ATTEMPTS};
+use crate::jobs::{ApplyOptions, ChangeView, DiffShape, DiscardView, Engine, JobError, MAX_ATTEMPTS};
 
 /// How a new job is isolated.
 #[derive(Debug, Clone, Default, Args)]
@@ -181,15 +181,22 @@ pub fn discard(engine: &Engine, args: DiscardArgs) -> anyhow::Result<ExitCode> {
         emit_json(&view)?;
     } else {
         let mut out = Out::default();
-        let folder = view.worktree.as_deref().unwrap_or("?");
-        out.line(if view.removed_folder {
-            format!("discarded job {}: removed {folder} and branch {}", view.job_id, view.branch.as_deref().unwrap_or("?"))
-        } else {
-            format!("discarded job {}: {folder} was already gone; branch {} removed", view.job_id, view.branch.as_deref().unwrap_or("?"))
-        });
+        out.line(discarded_line(&view, ""));
         out.flush();
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `discarded job 1a2b3c4d: removed FOLDER and branch BRANCH`; `place` goes before the
+/// folder (`box:` for a host's).
+pub fn discarded_line(view: &DiscardView, place: &str) -> String {
+    let folder = view.worktree.as_deref().unwrap_or("?");
+    let branch = view.branch.as_deref().unwrap_or("?");
+    if view.removed_folder {
+        format!("discarded job {}: removed {place}{folder} and branch {branch}", view.job_id)
+    } else {
+        format!("discarded job {}: {place}{folder} was already gone; branch {branch} removed", view.job_id)
+    }
 }
 
 /// What `start --attempts` starts: the start's words and options, checked.

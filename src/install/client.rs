@@ -11,7 +11,7 @@ pub const SERVER_NAME: &str = "codex-async";
 
 /// Every tool the server offers, and whether it only reads (the MCP `readOnlyHint` the
 /// server gives it). A test checks this list against the running server's.
-pub const TOOLS: [(&str, bool); 12] = [
+pub const TOOLS: [(&str, bool); 14] = [
     ("codex_start", false),
     ("codex_reply", false),
     ("codex_cancel", false),
@@ -22,6 +22,8 @@ pub const TOOLS: [(&str, bool); 12] = [
     ("codex_approve", false),
     ("codex_diff", true),
     ("codex_apply", false),
+    ("codex_discard", false),
+    ("codex_delete", false),
     ("codex_pause", false),
     ("codex_resume", false),
 ];

@@ -312,6 +312,8 @@ mod tests {
                     "codex_reply": {"approval_mode": "approve"},
                     "codex_cancel": {"approval_mode": "approve"},
                     "codex_apply": {"approval_mode": "approve"},
+                    "codex_discard": {"approval_mode": "approve"},
+                    "codex_delete": {"approval_mode": "approve"},
                     "codex_pause": {"approval_mode": "approve"},
                     "codex_resume": {"approval_mode": "approve"},
                 },

@@ -341,9 +341,41 @@ fn a_hosts_change_is_reviewed_and_applied_there_from_here() {
     assert!(applied.status.success(), "{}", stderr(&applied));
     assert!(stdout(&applied).contains(&format!("box:{}", scene.repo.display())), "{}", stdout(&applied));
     assert_eq!(std::fs::read_to_string(scene.repo.join("x.txt")).unwrap(), "from-box\n", "applied on the host");
-    let discard = local.run(&["discard", &qualified]);
-    assert_eq!(discard.status.code(), Some(2));
-    assert!(stderr(&discard).contains("not available yet"), "{}", stderr(&discard));
+    let worktree = scene.home.meta(&id)["worktree"].as_str().unwrap().to_owned();
+    assert!(std::path::Path::new(&worktree).is_dir());
+    let discarded = local.run(&["discard", &qualified]);
+    assert!(discarded.status.success(), "{}", stderr(&discarded));
+    assert!(stdout(&discarded).contains(&format!("removed box:{worktree}")), "{}", stdout(&discarded));
+    assert!(!std::path::Path::new(&worktree).exists(), "the worktree went on the host");
+    assert!(!scene.branches().contains(&id), "and its branch: {}", scene.branches());
+    assert!(holds_job(scene.home.path(), &id), "the record stays");
+
+    // One delete: this machine's job, the host's, and one the host does not have.
+    let here = local.start("say:here");
+    crate::support::finished(&local, &here);
+    let deleted = local.run(&["delete", &here, &qualified, "box:0badf00d", "--json"]);
+    assert_eq!(deleted.status.code(), Some(2), "one could not be deleted: {}", stderr(&deleted));
+    let said: serde_json::Value = serde_json::from_slice(&deleted.stdout).unwrap();
+    assert_eq!(said["deleted"], serde_json::json!([here, qualified]), "{said}");
+    assert_eq!(said["failed"][0]["job_id"], "box:0badf00d", "{said}");
+    assert!(said["failed"][0]["error"].as_str().unwrap().contains("host box"), "{said}");
+    assert!(!holds_job(scene.home.path(), &id), "deleted on the host");
+    assert!(!holds_job(local.path(), &here), "and here");
+}
+
+#[test]
+fn a_host_holds_its_deletes_and_discards_to_its_own_ceiling() {
+    let (local, host) = with_box(&[]);
+    std::fs::write(host.path().join("config.toml"), "max_policy = \"suggest\"\n").unwrap();
+    let id = host.start("say:done");
+    crate::support::finished(&host, &id);
+    for verb in ["delete", "discard"] {
+        let refused = local.run(&[verb, &format!("box:{id}")]);
+        assert_ne!(refused.status.code(), Some(0), "{verb}");
+        let said = stderr(&refused);
+        assert!(said.contains("host box") && said.contains("policy ceiling 'suggest'"), "{verb}: {said}");
+    }
+    assert!(holds_job(host.path(), &id), "nothing was taken away");
 }
 
 #[test]

@@ -618,7 +618,7 @@ fn codex_approve_is_what_codex_exec_needs() {
     assert_eq!(server.url.as_deref(), Some("http://127.0.0.1:8765/mcp"));
     assert_eq!(server.http_headers.unwrap()["Authorization"], format!("Bearer {}", world.token()));
     assert!(server.bearer_token_env_var.is_none());
-    assert_eq!(server.tools.len(), 6, "start, reply, cancel, apply, pause, resume");
+    assert_eq!(server.tools.len(), 8, "start, reply, cancel, apply, discard, delete, pause, resume");
     world.ok(&["uninstall", "codex"]);
     assert_eq!(read(&file), fixture("codex.config.toml"));
     assert!(!world.home.join(".codex").exists(), "CODEX_HOME moves the file");

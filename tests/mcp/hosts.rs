@@ -85,6 +85,14 @@ async fn a_calling_agent_runs_and_follows_jobs_on_a_host_through_one_server() {
     assert_eq!(cancelled["status"], "cancelled");
     assert_eq!(host.status(&id), "cancelled");
     assert_eq!(local.status(&mine), "running", "the local job of the same server is untouched");
+    // The quick job ran in no worktree: nothing to discard; deleted there, its record goes.
+    let message = err(&call(&client, "codex_discard", json!({"job_id": quick})).await);
+    assert!(message.contains("host box") && message.contains("did not run in a worktree"), "{message}");
+    let deleted = ok(&call(&client, "codex_delete", json!({"job_id": quick})).await);
+    assert_eq!(deleted, json!({"job_id": quick, "deleted": true, "host": "box"}));
+    assert!(!holds_job(host.path(), quick.strip_prefix("box:").unwrap()));
+    let message = err(&call(&client, "codex_delete", json!({"job_id": mine})).await);
+    assert!(message.contains("is running: cancel it first"), "a running job is not deleted: {message}");
     let message = err(&call(&client, "codex_poll", json!({"job_id": "box:../../etc"})).await);
     assert!(message.contains("invalid job id"), "checked before it is sent: {message}");
     client.cancel().await.unwrap();

@@ -267,7 +267,7 @@ fn serve_over_a_socket_pair_works_and_ends_at_eof() {
         .collect();
     let ids: Vec<&Value> = answers.iter().map(|answer| &answer["id"]).collect();
     assert_eq!(ids, [&json!(1), &json!(2), &json!(3)]);
-    assert_eq!(answers[1]["result"]["tools"].as_array().map(Vec::len), Some(12));
+    assert_eq!(answers[1]["result"]["tools"].as_array().map(Vec::len), Some(14));
     let id = answers[2]["result"]["structuredContent"]["job_id"].as_str().expect("started").to_owned();
     home.wait_for_status(&id, "done", Duration::from_secs(30));
     assert!(home.output(&id).contains("over-a-socket"));

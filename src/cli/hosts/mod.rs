@@ -10,7 +10,7 @@ mod starts;
 mod verbs;
 
 pub use all::gather;
-pub use review::{apply, diff};
+pub use review::{apply, diff, discard};
 pub use show::hosts;
 pub use starts::{reply, start};
-pub use verbs::{cancel, delete, logs, poll, wait};
+pub use verbs::{Removals, cancel, logs, poll, wait};

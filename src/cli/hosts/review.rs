@@ -1,5 +1,6 @@
-//! `diff` and `apply` of a host's job: the host's codex_diff and codex_apply (the
-//! change is there, and so is its origin folder), shown as the local verbs show theirs.
+//! `diff`, `apply` and `discard` of a host's job: the host's codex_diff, codex_apply and
+//! codex_discard (the change is there, and so is its origin folder), shown as the local
+//! verbs show theirs.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -8,10 +9,10 @@ use serde_json::json;
 
 use super::context::{Remote, emit_json, view};
 use crate::cli::render::{Out, warn};
-use crate::cli::worktree::{ApplyArgs, DiffArgs};
+use crate::cli::worktree::{ApplyArgs, DiffArgs, DiscardArgs};
 use crate::config::Settings;
 use crate::hosts::CALL_MARGIN;
-use crate::jobs::{ApplyView, ChangeView};
+use crate::jobs::{ApplyView, ChangeView, DiscardView};
 
 /// Applying runs git on the host under its origin's lock: longer than a plain call.
 const APPLY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
@@ -75,4 +76,19 @@ pub fn apply(settings: &Settings, host: &str, id: &str, args: &ApplyArgs) -> any
         }
     }
     Ok(if applied.applied { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+pub fn discard(settings: &Settings, host: &str, id: &str, args: &DiscardArgs) -> anyhow::Result<ExitCode> {
+    let remote = Remote::new(settings, host)?;
+    // With --force a running job is cancelled there first: its grace is waited for.
+    let answer = remote.call_job("codex_discard", json!({"job_id": id, "force": args.force}), APPLY_DEADLINE)?;
+    let discarded: DiscardView = view(host, &answer)?;
+    if args.json {
+        emit_json(&answer)?;
+    } else {
+        let mut out = Out::default();
+        out.line(crate::cli::worktree::discarded_line(&discarded, &format!("{host}:")));
+        out.flush();
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,5 @@
 //! `poll`, `wait`, `cancel`, `logs` and `delete` of a host's job: the host's codex_poll,
-//! codex_wait and codex_cancel, their answers checked, then shown as the local verbs
+//! codex_wait, codex_cancel and codex_delete, their answers checked, then shown as the local verbs
 //! show theirs (through the same sanitizer).
 
 use std::process::ExitCode;
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::context::{self, Remote, emit_json, view};
-use crate::cli::args::{CancelArgs, DeleteArgs, LogsArgs, PollArgs, WaitArgs};
+use crate::cli::args::{CancelArgs, LogsArgs, PollArgs, WaitArgs};
 use crate::cli::logs::Printer;
 use crate::cli::render::{self, Out, PromptShown, warn};
 use crate::config::Settings;
@@ -25,7 +25,6 @@ const CANCEL_DEADLINE: Duration = Duration::from_secs(120);
 /// How many dropped sessions in a row a wait picks up after before it gives up.
 const WAIT_RECONNECTS: u32 = 3;
 /// A local exit status: the job's own for `done`, as the local verbs use them.
-const EXIT_USAGE: u8 = 2;
 const EXIT_TIMED_OUT: u8 = 124;
 
 /// A view as JSON, with the host it came from.
@@ -253,10 +252,31 @@ fn older_host_logs(host: &str, view: &PollView, args: &LogsArgs) -> anyhow::Resu
 }
 
 /// A host's jobs are deleted there: its MCP server has no tool for it.
-pub fn delete(host: &str, args: &DeleteArgs) -> anyhow::Result<ExitCode> {
-    let ids = args.job_ids.join(" ");
-    warn(format!(
-        "codex-async: deleting a host's jobs from here is not available yet; on the host: `codex-async delete {ids}` (for example over ssh, to {host})"
-    ));
-    Ok(ExitCode::from(EXIT_USAGE))
+/// `delete` of hosts' jobs: each host's codex_delete, one session per host for the
+/// whole command (a host that could not be reached is not tried again for each id).
+#[derive(Default)]
+pub struct Removals {
+    remotes: std::collections::BTreeMap<String, Result<Remote, String>>,
+}
+
+impl Removals {
+    /// Deletes host `host`'s job `id`: its `NAME:ID` once gone, or why not.
+    pub fn delete(&mut self, settings: impl FnOnce() -> anyhow::Result<Settings>, host: &str, id: &str) -> Result<String, String> {
+        let remote = self
+            .remotes
+            .entry(host.to_owned())
+            .or_insert_with(|| settings().and_then(|settings| Remote::new(&settings, host)).map_err(|err| format!("{err:#}")));
+        let remote = remote.as_ref().map_err(Clone::clone)?;
+        match remote.call_job("codex_delete", json!({"job_id": id}), CANCEL_DEADLINE) {
+            Ok(answer) if answer["deleted"] == true => Ok(answer["job_id"].as_str().unwrap_or_default().to_owned()),
+            Ok(_) => Err(format!("host {host} did not say job {id} was deleted")),
+            Err(err) => {
+                let message = err.to_string();
+                if matches!(err, HostError::Unreachable { .. }) {
+                    self.remotes.insert(host.to_owned(), Err(message.clone()));
+                }
+                Err(message)
+            }
+        }
+    }
 }

@@ -21,6 +21,7 @@ mod diff;
 mod list;
 mod pause;
 mod poll;
+mod remove;
 mod reply;
 mod shared;
 mod start;
@@ -39,7 +40,7 @@ pub use common::{ToolContext, error_result};
 pub use shared::hosts::describe_hosts;
 
 /// Every tool's name, in the order an unknown name's error lists them.
-const NAMES: [&str; 12] = [
+const NAMES: [&str; 14] = [
     start::NAME,
     poll::NAME,
     list::NAME,
@@ -50,6 +51,8 @@ const NAMES: [&str; 12] = [
     approve::NAME,
     diff::NAME,
     apply::NAME,
+    remove::DISCARD,
+    remove::DELETE,
     pause::PAUSE,
     pause::RESUME,
 ];
@@ -68,6 +71,7 @@ pub fn definitions(max_wait: Duration, agents: &Agents) -> Vec<Tool> {
         diff::definition(),
         apply::definition(),
     ];
+    tools.extend(remove::definitions());
     tools.extend(pause::definitions());
     tools
 }
@@ -112,6 +116,8 @@ pub async fn call(
         approve::NAME => approve::handle(tool, arguments, crate::jobs::Answerer::Mcp),
         diff::NAME => diff::handle(tool, arguments).await,
         apply::NAME => apply::handle(tool, arguments).await,
+        remove::DISCARD => remove::discard(tool, arguments).await,
+        remove::DELETE => remove::delete(tool, arguments).await,
         pause::PAUSE => pause::handle(tool, arguments, true).await,
         pause::RESUME => pause::handle(tool, arguments, false).await,
         other => {

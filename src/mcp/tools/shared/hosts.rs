@@ -187,7 +187,8 @@ async fn forward(
         let timeout = capped_timeout(asked, tool.settings.max_wait)?;
         arguments.insert("timeout_seconds".to_owned(), json!(timeout.as_secs_f64()));
         timeout + CALL_MARGIN
-    } else if name == cancel::NAME {
+    } else if name == cancel::NAME || name == super::super::remove::DISCARD || name == super::super::remove::DELETE {
+        // A discard with force cancels the job there first; a delete waits for its lock.
         // A grace the caller gave is the host's to check; the wait here covers it.
         let grace = super::super::common::some_duration(arguments.get("grace")).ok().flatten().unwrap_or_default().min(cancel::MAX_GRACE);
         CANCEL_DEADLINE.max(grace.saturating_add(CALL_MARGIN))
