@@ -1,13 +1,16 @@
 //! Other hosts' jobs in the dashboard end to end (tmux): `H` shows every host's jobs
 //! live with a HOST column — a job started there appears at once, the selected job's
 //! output below — `c` cancels a job on its host, and a host that cannot be reached is
-//! shown with why and when it is tried again, until it answers.
+//! shown with why and when it is tried again, until it answers. From the view a host's
+//! change is read (`D`) and applied (`a`), a job followed up there (`r`), and the job
+//! form starts a job on a host (`n`).
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
 use crate::support::TestHome;
 use crate::support::hosts::{command_host, configure, serve_argv, serve_shell, shell_host};
+use crate::support::repo::RepoHome;
 use crate::support::tmux::{DEADLINE, Tmux, dashboard_command};
 
 /// Long enough for a host tried again after the longest backoff a test reaches.
@@ -62,4 +65,56 @@ fn h_shows_hosts_jobs_live_cancels_one_there_and_waits_out_a_host_that_is_down()
     tmux.wait_until("gpu connected", RECONNECT, |screen| screen.lines().any(|line| line.contains("gpu") && line.contains("connected (")));
     tmux.keys(&["Escape"]);
     tmux.wait_until("the hosts view to close", DEADLINE, |screen| !screen.contains("Hosts ("));
+}
+
+#[test]
+fn from_the_hosts_view_a_hosts_change_is_read_applied_and_followed_up_and_the_form_starts_a_job_there() {
+    let local = TestHome::new();
+    let scene = RepoHome::new();
+    configure(&local, &[command_host("box", &serve_argv(&scene.home, &[]), "")]);
+    let (id, _) = scene.worktree_job("session write:x.txt=from-box");
+
+    let tmux = Tmux::start(&dashboard_command(&local, 0, "--no-mcp"), 150, 45);
+    tmux.wait_for("no jobs", DEADLINE);
+    tmux.keys(&["H"]);
+    tmux.wait_until("box's job in the hosts view", DEADLINE, |screen| {
+        screen.lines().any(|line| line.contains("box") && line.contains(&id) && line.contains("done"))
+    });
+
+    // D: its change, from the host.
+    tmux.keys(&["D"]);
+    tmux.wait_for(&format!("changes of box:{id}"), DEADLINE);
+    tmux.wait_for("+from-box", DEADLINE);
+    tmux.keys(&["Escape"]);
+    tmux.wait_until("the output again", DEADLINE, |screen| !screen.contains("changes of box:"));
+
+    // a, then y: applied to its folder on the host.
+    tmux.keys(&["a"]);
+    tmux.wait_for(&format!("Apply job box:{id}'s change to its folder on its host?"), DEADLINE);
+    tmux.keys(&["y"]);
+    tmux.wait_for(&format!("box:{id}: applied to box:"), DEADLINE);
+    assert_eq!(std::fs::read_to_string(scene.repo.join("x.txt")).unwrap(), "from-box\n", "applied on the host");
+
+    // r: a follow-up, sent to the job's host; the new job is selected once listed.
+    tmux.keys(&["r"]);
+    tmux.wait_for(&format!("Follow up job box:{id}"), DEADLINE);
+    tmux.type_text("session say:followed-up-there");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("started job box:", DEADLINE);
+    let child = screen.split("started job box:").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap().to_owned();
+    scene.home.wait_for_status(&child, "done", DEADLINE);
+    assert_eq!(scene.home.meta(&child)["parent_job_id"], id.as_str(), "continues the parent there");
+    tmux.wait_for("followed-up-there", DEADLINE);
+
+    // n: the job form, on the selected job's host, with its folder.
+    tmux.keys(&["n"]);
+    tmux.wait_for("Runs on (←/→)", DEADLINE);
+    tmux.type_text("say:a-new-job-on-box");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("started job box:", DEADLINE);
+    let started = screen.split("started job box:").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap().to_owned();
+    assert_ne!(started, child);
+    scene.home.wait_for_status(&started, "done", DEADLINE);
+    assert!(!crate::support::hosts::holds_job(local.path(), &started), "it ran on the host, not here");
+    tmux.wait_for("a-new-job-on-box", DEADLINE);
 }

@@ -1,6 +1,8 @@
 //! The job form: a new job (`n`: prompt, cwd, agent, policy), a re-run of a finished
 //! one (`R`: the same, filled in) or a follow-up of a finished job (`r`: prompt and
 //! policy; the folder and agent are the parent's), checked before anything starts.
+//! With hosts configured, a new job's host is chosen too (this machine by default); a
+//! follow-up goes to its parent's host.
 //!
 //! The prompt has lines; Up/Down recall earlier prompts when it is empty, and earlier
 //! folders in the folder field, whose Tab completes folder names.
@@ -15,6 +17,8 @@ use super::field::{Edit, TextField};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
     Prompt,
+    /// This machine or a configured host (←/→ or Space chooses).
+    Host,
     Cwd,
     Agent,
     Policy,
@@ -29,9 +33,12 @@ pub enum Field {
 /// What a follow-up continues.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parent {
+    /// Its id (on its host, for a host's job).
     pub id: JobId,
     pub cwd: String,
     pub agent: String,
+    /// The host it ran on; `None`: this machine.
+    pub host: Option<String>,
 }
 
 /// Earlier prompts and folders, newest first, and which one is shown.
@@ -82,6 +89,12 @@ pub struct NewJobForm {
     pub after: TextField,
     /// When it may start, as typed (see [`starts_at`]).
     pub starts: TextField,
+    /// Where it runs: `local`, or one of `hosts`.
+    pub host: String,
+    /// `local` and the configured hosts (only `local`: no host field).
+    pub hosts: Vec<String>,
+    /// Opened from the hosts view: closing it goes back there.
+    pub back_to_hosts: bool,
 }
 
 /// What the form asks the engine for.
@@ -104,6 +117,13 @@ pub enum FormRequest {
         after: Vec<String>,
         starts: Option<String>,
     },
+    /// A start or a follow-up on a host: that host's tool, with its arguments.
+    OnHost {
+        host: String,
+        tool: &'static str,
+        arguments: serde_json::Map<String, serde_json::Value>,
+        policy: ApprovalPolicy,
+    },
 }
 
 impl NewJobForm {
@@ -124,15 +144,27 @@ impl NewJobForm {
             worktree: false,
             after: TextField::single_line(""),
             starts: TextField::single_line(""),
+            host: crate::config::LOCAL_HOST.to_owned(),
+            hosts: vec![crate::config::LOCAL_HOST.to_owned()],
+            back_to_hosts: false,
         };
         form.focus(Field::Prompt);
         form
+    }
+
+    /// The host it runs on, unless it is this machine.
+    pub fn on_host(&self) -> Option<&str> {
+        match &self.parent {
+            Some(parent) => parent.host.as_deref(),
+            None => Some(self.host.as_str()).filter(|host| *host != crate::config::LOCAL_HOST),
+        }
     }
 
     /// A follow-up of `parent`, with its policy to start from.
     pub fn follow_up(parent: Parent, policy: ApprovalPolicy, recall: Recall) -> Self {
         let agents = vec![parent.agent.clone()];
         let mut form = NewJobForm::new(&parent.cwd.clone(), policy, agents, &parent.agent.clone(), recall);
+        form.back_to_hosts = parent.host.is_some();
         form.parent = Some(parent);
         form
     }
@@ -141,6 +173,8 @@ impl NewJobForm {
     pub fn fields(&self) -> &'static [Field] {
         if self.parent.is_some() {
             &[Field::Prompt, Field::Policy, Field::After, Field::Starts]
+        } else if self.hosts.len() > 1 {
+            &[Field::Prompt, Field::Host, Field::Cwd, Field::Agent, Field::Policy, Field::Isolation, Field::After, Field::Starts]
         } else {
             &[Field::Prompt, Field::Cwd, Field::Agent, Field::Policy, Field::Isolation, Field::After, Field::Starts]
         }
@@ -177,7 +211,8 @@ impl NewJobForm {
         if self.submitting {
             return None;
         }
-        if self.field == Field::Cwd {
+        // A host's folders are not this machine's to complete.
+        if self.field == Field::Cwd && self.on_host().is_none() {
             return Some(FormNeed::FolderMatches(self.cwd.text()));
         }
         self.step(true);
@@ -224,6 +259,11 @@ impl NewJobForm {
             }
             Field::Policy => self.policy = cycle(self.policy, if forward { 1 } else { ApprovalPolicy::ALL.len() - 1 }),
             Field::Isolation => self.worktree = !self.worktree,
+            Field::Host => {
+                let step = if forward { 1 } else { self.hosts.len().saturating_sub(1) };
+                self.host = next_of(&self.hosts, &self.host, step);
+                self.folder_matches = None;
+            }
             Field::Prompt | Field::Cwd | Field::After | Field::Starts => {}
         }
         self.error = None;
@@ -268,10 +308,10 @@ impl NewJobForm {
             (Field::Starts, edit) => {
                 self.starts.edit(edit);
             }
-            (Field::Agent | Field::Policy | Field::Isolation, Edit::Insert(' ')) => self.choose(true),
-            (Field::Agent | Field::Policy | Field::Isolation, Edit::Up) => self.step(false),
-            (Field::Agent | Field::Policy | Field::Isolation, Edit::Down) => self.step(true),
-            (Field::Agent | Field::Policy | Field::Isolation, _) => {}
+            (Field::Host | Field::Agent | Field::Policy | Field::Isolation, Edit::Insert(' ')) => self.choose(true),
+            (Field::Host | Field::Agent | Field::Policy | Field::Isolation, Edit::Up) => self.step(false),
+            (Field::Host | Field::Agent | Field::Policy | Field::Isolation, Edit::Down) => self.step(true),
+            (Field::Host | Field::Agent | Field::Policy | Field::Isolation, _) => {}
         }
     }
 
@@ -281,12 +321,15 @@ impl NewJobForm {
         if prompt.trim().is_empty() {
             return Err("the prompt is empty: say what the agent should do".to_owned());
         }
-        let after = after_ids(&self.after.text())?;
         // Checked now, read again when the job is started (a delay counts from then).
         let starts = Some(self.starts.text().trim().to_owned()).filter(|text| !text.is_empty());
         if let Some(text) = &starts {
             starts_at(text, chrono::Utc::now())?;
         }
+        if let Some(host) = self.on_host() {
+            return self.host_request(host, prompt, starts);
+        }
+        let after = after_ids(&self.after.text())?;
         if let Some(parent) = &self.parent {
             return Ok(FormRequest::Reply { parent: parent.id.clone(), prompt, policy: self.policy, after, starts });
         }
@@ -306,6 +349,45 @@ impl NewJobForm {
             after,
             starts,
         })
+    }
+}
+
+impl NewJobForm {
+    /// The host's `codex_start` (or `codex_reply`) arguments: its folder is the host's
+    /// (an absolute path, or `~/…`), `after` names that host's jobs (`ID` or `NAME:ID`),
+    /// and the starts field becomes a time (`at`), counted from now.
+    fn host_request(&self, host: &str, prompt: String, starts: Option<String>) -> Result<FormRequest, String> {
+        let mut arguments = serde_json::Map::new();
+        arguments.insert("prompt".into(), prompt.into());
+        arguments.insert("approval_policy".into(), self.policy.to_string().into());
+        let typed = self.after.text();
+        let same_host = typed.split([',', ' ']).map(|word| word.trim().strip_prefix(&format!("{host}:")).unwrap_or(word.trim()));
+        let after = after_ids(&same_host.collect::<Vec<_>>().join(" "))?;
+        if !after.is_empty() {
+            arguments.insert("after".into(), after.into());
+        }
+        if let Some(text) = starts {
+            arguments.insert("at".into(), starts_at(&text, chrono::Utc::now())?.0.to_rfc3339().into());
+        }
+        let tool = match &self.parent {
+            Some(parent) => {
+                arguments.insert("job_id".into(), parent.id.to_string().into());
+                "codex_reply"
+            }
+            None => {
+                let cwd = self.cwd.text().trim().to_owned();
+                if !(cwd.starts_with('/') || cwd.starts_with('~')) {
+                    return Err(format!("give the folder on host {host} the agent works in, as an absolute path (or ~/…)"));
+                }
+                arguments.insert("cwd".into(), cwd.into());
+                arguments.insert("agent".into(), self.agent.clone().into());
+                if self.worktree {
+                    arguments.insert("worktree".into(), true.into());
+                }
+                "codex_start"
+            }
+        };
+        Ok(FormRequest::OnHost { host: host.to_owned(), tool, arguments, policy: self.policy })
     }
 }
 

@@ -39,7 +39,7 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
     ("y / Y", "copy the job id (the view, in one) / its last message: sent to the"),
     ("", "terminal's clipboard (OSC 52); tmux needs `set -g set-clipboard on`"),
     ("b / B", "bell / desktop notice (OSC 9/777) when a job ends"),
-    ("H", "other hosts' jobs ([hosts.NAME] in config.toml): live; c cancels one there"),
+    ("H", "hosts' jobs: c cancel, r follow up, D diff, a apply, x discard, n new job"),
     ("?", "this help"),
     ("q / Ctrl-C", "quit (running jobs keep running)"),
 ];

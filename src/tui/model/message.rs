@@ -210,8 +210,19 @@ pub enum Effect {
     },
     /// Show this host's job's output in the hosts view (`NAME:ID`), or none.
     FollowHostJob(Option<String>),
-    /// Cancel a host's job (`NAME:ID`) on its host.
-    CancelHostJob(String),
+    /// Do `act` to a host's job (`NAME:ID`) on its host.
+    OnHost {
+        job: String,
+        act: crate::tui::model::hosts::HostAct,
+    },
+    /// Start a job on a host, or follow one up there: `tool` (`codex_start` or
+    /// `codex_reply`) with these arguments, held to this dashboard's ceiling first.
+    StartOnHost {
+        host: String,
+        tool: &'static str,
+        arguments: serde_json::Map<String, serde_json::Value>,
+        policy: ApprovalPolicy,
+    },
 }
 
 /// What the loader read.
@@ -334,9 +345,11 @@ pub(crate) enum TaskResult {
     },
     /// The pager or editor ended (with this problem, if any).
     Opened(Option<String>),
-    /// A host's job cancelled there (its status now), or why not.
-    HostCancelled {
+    /// What was done to a host's job there (a line for the footer, or for `Diff` the
+    /// change's text), or why not.
+    OnHost {
         job: String,
+        act: crate::tui::model::hosts::HostAct,
         outcome: Result<String, String>,
     },
 }

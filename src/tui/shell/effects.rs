@@ -28,9 +28,6 @@ pub struct Channels {
     pub follow: tokio::sync::watch::Sender<Option<String>>,
 }
 
-/// How long a cancel sent to a host may take (it waits there for the job's grace).
-const HOST_CANCEL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
-
 /// Runs `work` on a blocking thread and sends its result back.
 fn in_background(results: &UnboundedSender<TaskResult>, work: impl FnOnce() -> TaskResult + Send + 'static) {
     let results = results.clone();
@@ -48,24 +45,9 @@ pub fn carry_out(effect: Effect, out: &mut impl Write, context: &Context, channe
         Effect::FollowHostJob(job) => {
             channels.follow.send_replace(job);
         }
-        Effect::CancelHostJob(job) => {
-            let hosts = context.hosts.clone();
-            let results = results.clone();
-            tokio::spawn(async move {
-                let outcome = match crate::hosts::job_ref(None, &job) {
-                    Ok(crate::hosts::JobRef::Remote { host, id }) => {
-                        let mut asked = rmcp::model::JsonObject::new();
-                        asked.insert("job_id".to_owned(), serde_json::Value::String(id));
-                        match hosts.call_job(&host, "codex_cancel", asked, HOST_CANCEL_DEADLINE).await {
-                            Ok(answer) => Ok(answer.get("status").and_then(serde_json::Value::as_str).unwrap_or("asked").to_owned()),
-                            Err(err) => Err(err.to_string()),
-                        }
-                    }
-                    Ok(crate::hosts::JobRef::Local(_)) => Err("not a host's job".to_owned()),
-                    Err(err) => Err(err.to_string()),
-                };
-                let _ = results.send(TaskResult::HostCancelled { job, outcome });
-            });
+        Effect::OnHost { job, act } => super::hosts::act(&context.hosts, job, act, results),
+        Effect::StartOnHost { host, tool, arguments, policy } => {
+            super::hosts::start(&context.hosts, host, tool, arguments, policy, context.ceiling.policy(), results);
         }
         Effect::Cancel(id) => {
             let engine = context.engine.clone();

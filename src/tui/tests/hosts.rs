@@ -1,17 +1,26 @@
 //! `H`: other hosts' jobs as their tasks report them — each host's state, a HOST
 //! column, a host that cannot be reached greyed with when it went and when it is tried
-//! again, the selected job's last lines — and `c` cancelling a job on its own host.
+//! again, the selected job's last lines — and what is done to a job on its own host:
+//! cancel, diff, apply, discard, a follow-up; and a new job's host in the job form.
 
 use super::*;
 use crate::hosts::watch::{HostLink, WatchEvent};
 use crate::jobs::ListView;
-use crate::tui::model::hosts::Hosts;
+use crate::tui::model::form::Field;
+use crate::tui::model::hosts::{HostAct, Hosts};
+use crate::tui::model::message::Viewer;
 
 fn host_row(raw: &str, status: &str, prompt: &str, started_ago: i64) -> ListView {
     let started = (now() - chrono::Duration::seconds(started_ago)).to_rfc3339();
     serde_json::from_value(serde_json::json!({"job_id": raw, "status": status, "prompt": prompt, "cwd": "/srv/app",
         "started_at": started, "finished_at": null, "exit_code": null}))
     .unwrap()
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for ch in text.chars() {
+        app.apply(Action::Edit(Edit::Insert(ch)));
+    }
 }
 
 fn heard(app: &mut App, event: WatchEvent) -> Vec<Effect> {
@@ -83,7 +92,7 @@ fn h_shows_every_hosts_jobs_and_c_cancels_one_on_its_host() {
     app.apply(Action::Down);
     app.apply(Action::AskCancel);
     assert!(app.flash.as_deref().unwrap_or_default().contains("host gpu cannot be reached now"), "{:?}", app.flash);
-    assert_eq!(app.hosts.asking_cancel, None);
+    assert_eq!(app.hosts.asking, None);
 
     // A running job of a reachable host: asked, then cancelled there.
     app.apply(Action::First);
@@ -91,8 +100,8 @@ fn h_shows_every_hosts_jobs_and_c_cancels_one_on_its_host() {
     assert!(screen(&app).contains("Cancel job box:a1a1a1a1 on its host? y yes"), "{}", screen(&app));
     assert!(app.apply(Action::Answer(false)).is_empty(), "no is no");
     app.apply(Action::AskCancel);
-    assert_eq!(app.apply(Action::Answer(true)), [Effect::CancelHostJob("box:a1a1a1a1".into())]);
-    app.apply_result(TaskResult::HostCancelled { job: "box:a1a1a1a1".into(), outcome: Ok("cancelled".into()) });
+    assert_eq!(app.apply(Action::Answer(true)), [Effect::OnHost { job: "box:a1a1a1a1".into(), act: HostAct::Cancel }]);
+    app.apply_result(TaskResult::OnHost { job: "box:a1a1a1a1".into(), act: HostAct::Cancel, outcome: Ok("cancelled".into()) });
     assert_eq!(app.flash.as_deref(), Some("box:a1a1a1a1: cancelled"));
 
     // The selected job went on its host: the first row is followed instead.
@@ -101,4 +110,136 @@ fn h_shows_every_hosts_jobs_and_c_cancels_one_on_its_host() {
     assert_eq!(effects, [Effect::FollowHostJob(Some("box:b2b2b2b2".into()))]);
     assert_eq!(app.apply(Action::Back), [Effect::FollowHostJob(None)]);
     assert_eq!(app.mode, Mode::Normal);
+}
+
+/// A finished job of `box` that ran in a worktree, in `/srv/app`, by `claude`.
+fn reviewable(app: &mut App) {
+    app.hosts = Hosts::new(["box".to_owned()]);
+    heard(app, WatchEvent::Link { host: "box".into(), link: HostLink::Connected { version: None } });
+    let mut done = host_row("box:d4d4d4d4", "done", "Fix the flaky test", 60);
+    done.branch = Some("codex-async/d4d4d4d4".into());
+    done.agent = Some("claude".into());
+    done.approval_policy = Some("auto-edit".into());
+    let running = host_row("box:e5e5e5e5", "running", "Still going", 5);
+    heard(app, WatchEvent::Rows { host: "box".into(), rows: vec![running, done] });
+    app.apply(Action::Hosts);
+}
+
+#[test]
+fn d_shows_a_hosts_change_a_applies_it_and_x_discards_it_there() {
+    let mut app = app(120, 30);
+    reviewable(&mut app);
+    assert_eq!(app.hosts.selected.as_deref(), Some("box:e5e5e5e5"));
+    // A running job's change is neither applied nor discarded.
+    assert!(app.apply(Action::AskApply).is_empty());
+    assert!(app.flash.as_deref().unwrap_or_default().contains("once it has ended"), "{:?}", app.flash);
+    app.apply(Action::Down);
+
+    assert_eq!(app.apply(Action::Diff), [Effect::OnHost { job: "box:d4d4d4d4".into(), act: HostAct::Diff }]);
+    assert!(screen(&app).contains("asking its host…"), "{}", screen(&app));
+    let change = " x.txt  +1 -0\n\ndiff --git a/x.txt b/x.txt\n+from-box\u{1b}]0;pwned\u{7}\n";
+    app.apply_result(TaskResult::OnHost { job: "box:d4d4d4d4".into(), act: HostAct::Diff, outcome: Ok(change.into()) });
+    let drawn = screen(&app);
+    assert!(drawn.contains("── changes of box:d4d4d4d4 ──") && drawn.contains(" x.txt  +1 -0") && drawn.contains("+from-box"), "{drawn}");
+    assert!(!drawn.contains("pwned\u{7}"), "drawn safe: {drawn}");
+    // `o` reads it whole in the pager; Esc goes back to the output.
+    assert_eq!(app.apply(Action::OpenPager), [Effect::Open { viewer: Viewer::Pager, job: None, text: Some(change.into()) }]);
+    assert!(app.apply(Action::Back).is_empty());
+    assert_eq!(app.hosts.change, None);
+    assert_eq!(app.mode, Mode::Hosts, "the view stays open");
+    // A change that came after the selection moved on is not shown.
+    app.apply(Action::Diff);
+    app.apply(Action::Up);
+    app.apply_result(TaskResult::OnHost { job: "box:d4d4d4d4".into(), act: HostAct::Diff, outcome: Ok(change.into()) });
+    assert_eq!(app.hosts.change, None);
+    app.apply(Action::Down);
+
+    assert!(app.apply(Action::AskApply).is_empty());
+    assert!(screen(&app).contains("Apply job box:d4d4d4d4's change to its folder on its host? y yes"), "{}", screen(&app));
+    assert_eq!(app.apply(Action::Answer(true)), [Effect::OnHost { job: "box:d4d4d4d4".into(), act: HostAct::Apply }]);
+    let said = "applied to box:/srv/app: x.txt".to_owned();
+    app.apply_result(TaskResult::OnHost { job: "box:d4d4d4d4".into(), act: HostAct::Apply, outcome: Ok(said) });
+    assert_eq!(app.flash.as_deref(), Some("box:d4d4d4d4: applied to box:/srv/app: x.txt"));
+    app.apply(Action::AskDiscard);
+    assert!(screen(&app).contains("Discard job box:d4d4d4d4's worktree and branch on its host?"), "{}", screen(&app));
+    assert_eq!(app.apply(Action::Answer(true)), [Effect::OnHost { job: "box:d4d4d4d4".into(), act: HostAct::Discard }]);
+    app.apply_result(TaskResult::OnHost {
+        job: "box:d4d4d4d4".into(),
+        act: HostAct::Discard,
+        outcome: Err("host box is unreachable".into()),
+    });
+    assert_eq!(app.flash.as_deref(), Some("discarding box:d4d4d4d4 failed: host box is unreachable"));
+}
+
+#[test]
+fn r_follows_a_hosts_job_up_there_and_the_new_job_is_selected_once_listed() {
+    let mut app = app(120, 30);
+    reviewable(&mut app);
+    app.apply(Action::FollowUp);
+    assert!(app.flash.as_deref().unwrap_or_default().contains("continues a finished job"), "{:?}", app.flash);
+    app.apply(Action::Down);
+    app.apply(Action::FollowUp);
+    let Mode::NewJob(form) = &app.mode else { panic!("the form: {:?}", app.mode) };
+    assert_eq!(form.on_host(), Some("box"));
+    assert_eq!(form.policy, ApprovalPolicy::AutoEdit, "the parent's policy");
+    let drawn = screen(&app);
+    assert!(drawn.contains("Follow up job box:d4d4d4d4") && drawn.contains("Continues on host box"), "{drawn}");
+    // Esc goes back to the hosts view.
+    app.apply(Action::Back);
+    assert_eq!(app.mode, Mode::Hosts);
+    app.apply(Action::FollowUp);
+    type_text(&mut app, "now add a test");
+    let effects = app.apply(Action::Submit);
+    let mut arguments = serde_json::Map::new();
+    arguments.insert("prompt".into(), "now add a test".into());
+    arguments.insert("approval_policy".into(), "auto-edit".into());
+    arguments.insert("job_id".into(), "d4d4d4d4".into());
+    assert_eq!(effects[0], Effect::StartOnHost { host: "box".into(), tool: "codex_reply", arguments, policy: ApprovalPolicy::AutoEdit });
+
+    let started = Started { id: "box:f6f6f6f6".into(), failed: None, inherited: Some("on host box".into()) };
+    app.apply_result(TaskResult::Started(Ok(started)));
+    assert_eq!(app.mode, Mode::Hosts);
+    assert_eq!(app.flash.as_deref(), Some("started job box:f6f6f6f6 (on host box)"));
+    let rows = vec![host_row("box:f6f6f6f6", "running", "now add a test", 0), host_row("box:d4d4d4d4", "done", "Fix", 60)];
+    assert_eq!(heard(&mut app, WatchEvent::Rows { host: "box".into(), rows }), [Effect::FollowHostJob(Some("box:f6f6f6f6".into()))]);
+    assert_eq!(app.hosts.selected.as_deref(), Some("box:f6f6f6f6"));
+}
+
+#[test]
+fn the_job_form_chooses_a_host_and_sends_the_start_there() {
+    let mut app = app(120, 40);
+    app.hosts = Hosts::new(["box".to_owned(), "gpu".to_owned()]);
+    app.apply(Action::NewJob);
+    let Mode::NewJob(form) = &app.mode else { panic!("the form") };
+    assert_eq!(form.hosts, ["local", "box", "gpu"]);
+    assert_eq!(form.on_host(), None, "this machine unless chosen");
+    type_text(&mut app, "port the parser");
+    app.apply(Action::NextField);
+    app.apply(Action::Right);
+    let Mode::NewJob(form) = &mut app.mode else { panic!("the form") };
+    assert_eq!(form.on_host(), Some("box"));
+    form.cwd.set_text("relative/path");
+    form.after.set_text("box:a1b2, c3d4");
+    let drawn = screen(&app);
+    assert!(drawn.contains("Runs on (←/→)") && drawn.contains("Working folder on box (an absolute path)"), "{drawn}");
+    assert!(app.apply(Action::Submit).is_empty());
+    let Mode::NewJob(form) = &mut app.mode else { panic!("the form") };
+    assert!(form.error.as_deref().unwrap_or_default().contains("absolute path"), "{:?}", form.error);
+    form.cwd.set_text("/srv/app");
+    let effects = app.apply(Action::Submit);
+    let Effect::StartOnHost { host, tool, arguments, .. } = &effects[0] else { panic!("{effects:?}") };
+    assert_eq!((host.as_str(), *tool), ("box", "codex_start"));
+    assert_eq!(arguments["cwd"], "/srv/app");
+    assert_eq!(arguments["prompt"], "port the parser");
+    assert_eq!(arguments["after"], serde_json::json!(["a1b2", "c3d4"]), "the host's own ids");
+    assert!(arguments.contains_key("agent") && !arguments.contains_key("worktree"));
+}
+
+#[test]
+fn without_hosts_the_form_has_no_host_field() {
+    let mut app = app(120, 40);
+    app.apply(Action::NewJob);
+    let Mode::NewJob(form) = &app.mode else { panic!("the form") };
+    assert!(!form.fields().contains(&Field::Host));
+    assert!(!screen(&app).contains("Runs on"));
 }

@@ -139,7 +139,7 @@ impl App {
         let Mode::NewJob(form) = &mut self.mode else { return Vec::new() };
         match action {
             Action::Back => {
-                self.mode = Mode::Normal;
+                self.mode = if form.back_to_hosts { Mode::Hosts } else { Mode::Normal };
                 Vec::new()
             }
             Action::Submit => match form.request() {
@@ -155,6 +155,12 @@ impl App {
                         FormRequest::Reply { parent, prompt, policy, after, starts } => {
                             Remembered::push(&mut self.prompts, &prompt);
                             Effect::Reply { parent, prompt, policy, after, starts }
+                        }
+                        FormRequest::OnHost { host, tool, arguments, policy } => {
+                            if let Some(prompt) = arguments.get("prompt").and_then(serde_json::Value::as_str) {
+                                Remembered::push(&mut self.prompts, prompt);
+                            }
+                            Effect::StartOnHost { host, tool, arguments, policy }
                         }
                     };
                     vec![effect, Effect::Remember(self.remembered())]

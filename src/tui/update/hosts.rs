@@ -1,9 +1,15 @@
-//! The hosts view (`H`): other hosts' jobs as their tasks report them, and `c` to cancel
-//! the selected one on its host (after `y`). Rows of a host that cannot be reached stay,
-//! and cannot be cancelled from here until it answers again.
+//! The hosts view (`H`): other hosts' jobs as their tasks report them, and what can be
+//! done to the selected one on its own host — cancel it (`c`), apply its change (`a`)
+//! or discard its worktree (`x`), each after `y`; read its change (`D`); follow it up
+//! (`r`) or start a job on a host (`n`) in the job form; read what is shown in the
+//! pager (`o`). Rows of a host that cannot be reached stay, and nothing is sent to it
+//! until it answers again.
 
 use crate::hosts::watch::WatchEvent;
 use crate::tui::model::app::{Action, App, Effect, Mode};
+use crate::tui::model::form::{NewJobForm, Parent};
+use crate::tui::model::hosts::HostAct;
+use crate::tui::model::message::Viewer;
 
 /// Rows a page moves.
 const PAGE: isize = 10;
@@ -20,14 +26,13 @@ impl App {
     }
 
     pub(super) fn apply_hosts(&mut self, action: Action) -> Vec<Effect> {
-        if let Some(job) = self.hosts.asking_cancel.clone() {
+        if let Some((act, job)) = self.hosts.asking.clone() {
             match action {
                 Action::Answer(true) => {
-                    self.hosts.asking_cancel = None;
-                    self.flash = Some(format!("cancelling {job} on its host…"));
-                    return vec![Effect::CancelHostJob(job)];
+                    self.hosts.asking = None;
+                    return self.on_host(act, job);
                 }
-                Action::Answer(false) | Action::Back => self.hosts.asking_cancel = None,
+                Action::Answer(false) | Action::Back => self.hosts.asking = None,
                 Action::Quit => self.quit = true,
                 _ => {}
             }
@@ -40,13 +45,26 @@ impl App {
             Action::PageDown => self.move_host_selection(PAGE),
             Action::First => self.move_host_selection(isize::MIN / 2),
             Action::Last => self.move_host_selection(isize::MAX / 2),
-            Action::AskCancel => {
-                self.ask_cancel_on_host();
+            Action::AskCancel => self.ask_on_host(HostAct::Cancel),
+            Action::AskApply => self.ask_on_host(HostAct::Apply),
+            Action::AskDiscard => self.ask_on_host(HostAct::Discard),
+            Action::Diff => self.ask_on_host(HostAct::Diff),
+            Action::FollowUp => {
+                self.follow_up_on_host();
+                Vec::new()
+            }
+            Action::NewJob => {
+                self.new_job_on_host();
+                Vec::new()
+            }
+            Action::OpenPager => self.open_host_text(),
+            Action::Back if self.hosts.change.is_some() => {
+                self.hosts.change = None;
                 Vec::new()
             }
             Action::Back | Action::Hosts => {
                 self.mode = Mode::Normal;
-                self.hosts.asking_cancel = None;
+                self.hosts.asking = None;
                 vec![Effect::FollowHostJob(None)]
             }
             Action::Quit => {
@@ -61,15 +79,93 @@ impl App {
         if self.hosts.move_by(by) { vec![Effect::FollowHostJob(self.hosts.selected.clone())] } else { Vec::new() }
     }
 
-    fn ask_cancel_on_host(&mut self) {
-        let Some((panel, row)) = self.hosts.selected_row() else { return };
-        if !matches!(row.status.as_str(), "running" | "pending") {
-            self.flash = Some(format!("job {} has ended ({}): nothing to cancel", row.job_id, row.status));
-        } else if !panel.reachable() {
-            self.flash = Some(format!("host {} cannot be reached now: its job runs on there", panel.name));
+    /// Asks before `act` (or does it, when it changes nothing), if it can be done to the
+    /// selected job: not to one whose host cannot be reached, nor cancel one that ended,
+    /// nor apply or discard one still running.
+    fn ask_on_host(&mut self, act: HostAct) -> Vec<Effect> {
+        let Some((panel, row)) = self.hosts.selected_row() else {
+            self.flash = Some("no host's job selected".to_owned());
+            return Vec::new();
+        };
+        let job = row.job_id.clone();
+        let unfinished = matches!(row.status.as_str(), "running" | "pending" | "paused");
+        let why_not = if !panel.reachable() {
+            Some(format!("host {} cannot be reached now: try again once it answers", panel.name))
+        } else if act == HostAct::Cancel && !unfinished {
+            Some(format!("job {job} has ended ({}): nothing to cancel", row.status))
+        } else if matches!(act, HostAct::Apply | HostAct::Discard) && unfinished {
+            Some(format!("job {job} is {}: its change is applied or discarded once it has ended", row.status))
+        } else if matches!(act, HostAct::Apply | HostAct::Discard) && row.branch.is_none() {
+            Some(format!("job {job} did not run in a worktree: its change is in its folder on its host already"))
         } else {
-            self.hosts.asking_cancel = Some(row.job_id.clone());
+            None
+        };
+        if let Some(why) = why_not {
+            self.flash = Some(why);
+            return Vec::new();
         }
+        if act.question(&job).is_some() {
+            self.hosts.asking = Some((act, job));
+            return Vec::new();
+        }
+        self.on_host(act, job)
+    }
+
+    fn on_host(&mut self, act: HostAct, job: String) -> Vec<Effect> {
+        if act == HostAct::Diff {
+            self.hosts.change = Some((job.clone(), None));
+        }
+        self.flash = Some(format!("{} {job} on its host…", act.doing()));
+        vec![Effect::OnHost { job, act }]
+    }
+
+    /// `r`: the job form, as a follow-up of the selected job, sent to its host.
+    fn follow_up_on_host(&mut self) {
+        let Some((_, row)) = self.hosts.selected_row() else { return };
+        if matches!(row.status.as_str(), "running" | "pending" | "paused") {
+            self.flash = Some(format!("job {} is {}: a follow-up continues a finished job", row.job_id, row.status));
+            return;
+        }
+        let Ok(crate::hosts::JobRef::Remote { host, id }) = crate::hosts::job_ref(None, &row.job_id) else { return };
+        let Ok(id) = crate::jobs::JobId::parse(&id) else { return };
+        let agent = row.agent.clone().unwrap_or_else(|| "codex".to_owned());
+        let policy = row.approval_policy.as_deref().and_then(|policy| policy.parse().ok()).unwrap_or(self.default_policy);
+        let parent = Parent { id, cwd: row.cwd.clone(), agent, host: Some(host) };
+        self.mode = Mode::NewJob(Box::new(NewJobForm::follow_up(parent, policy, self.recall())));
+    }
+
+    /// `n` in the hosts view: the job form with the selected job's host and folder.
+    fn new_job_on_host(&mut self) {
+        let (host, cwd) = match self.hosts.selected_row() {
+            Some((panel, row)) => (panel.name.clone(), row.cwd.clone()),
+            None => (self.hosts.panels.first().map(|panel| panel.name.clone()).unwrap_or_default(), String::new()),
+        };
+        let mut form = NewJobForm::new(&cwd, self.default_policy, self.agents.clone(), &self.default_agent, self.recall());
+        form.hosts = self.host_choices();
+        form.host = host;
+        form.back_to_hosts = true;
+        self.mode = Mode::NewJob(Box::new(form));
+    }
+
+    /// This machine, then every configured host: what the form's host field offers.
+    pub(super) fn host_choices(&self) -> Vec<String> {
+        let mut choices = vec![crate::config::LOCAL_HOST.to_owned()];
+        choices.extend(self.hosts.panels.iter().map(|panel| panel.name.clone()));
+        choices
+    }
+
+    /// `o`: what the view shows below the rows (the change, or the output) in the pager.
+    fn open_host_text(&mut self) -> Vec<Effect> {
+        let text = match (&self.hosts.change, &self.hosts.output) {
+            (Some((_, Some(change))), _) => change.clone(),
+            (Some((_, None)), _) => return Vec::new(),
+            (None, Some((_, output))) => output.clone(),
+            (None, None) => {
+                self.flash = Some("nothing to read yet".to_owned());
+                return Vec::new();
+            }
+        };
+        vec![Effect::Open { viewer: Viewer::Pager, job: None, text: Some(text) }]
     }
 
     /// What a host's task said; the job to follow when the selection moved with it.
@@ -78,10 +174,21 @@ impl App {
         if moved && self.mode == Mode::Hosts { vec![Effect::FollowHostJob(self.hosts.selected.clone())] } else { Vec::new() }
     }
 
-    pub(super) fn host_cancelled(&mut self, job: &str, outcome: Result<String, String>) {
-        self.flash = Some(match outcome {
-            Ok(status) => format!("{job}: {status}"),
-            Err(err) => format!("could not cancel {job}: {err}"),
-        });
+    /// What was done on a host: a line for the footer, or the change to show.
+    pub(super) fn done_on_host(&mut self, job: &str, act: HostAct, outcome: Result<String, String>) {
+        match (act, outcome) {
+            (HostAct::Diff, Ok(text)) => {
+                if self.hosts.change.as_ref().is_some_and(|(shown, _)| shown == job) {
+                    self.hosts.change = Some((job.to_owned(), Some(text)));
+                    self.flash = Some(format!("the change of {job} (o: read it whole in the pager, Esc: its output)"));
+                }
+            }
+            (HostAct::Diff, Err(err)) => {
+                self.hosts.change = None;
+                self.flash = Some(format!("could not read the change of {job}: {err}"));
+            }
+            (_, Ok(said)) => self.flash = Some(format!("{job}: {said}")),
+            (act, Err(err)) => self.flash = Some(format!("{} {job} failed: {err}", act.doing())),
+        }
     }
 }

@@ -134,6 +134,7 @@ impl App {
                     self.recall(),
                 );
                 form.worktree = self.worktree_by_default;
+                form.hosts = self.host_choices();
                 self.mode = Mode::NewJob(Box::new(form));
             }
             Action::FollowUp => self.follow_up(),
@@ -405,5 +406,5 @@ fn follow_up_form(id: &JobId, meta: &crate::jobs::JobMeta, recall: Recall) -> Re
         return Err(format!("job {id} has no session to continue (its agent never reported one)"));
     }
     let policy = meta.approval_policy.parse().unwrap_or_default();
-    Ok(NewJobForm::follow_up(Parent { id: id.clone(), cwd: meta.cwd.clone(), agent }, policy, recall))
+    Ok(NewJobForm::follow_up(Parent { id: id.clone(), cwd: meta.cwd.clone(), agent, host: None }, policy, recall))
 }

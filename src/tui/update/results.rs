@@ -97,8 +97,8 @@ impl App {
                 self.flash = problem;
                 Vec::new()
             }
-            TaskResult::HostCancelled { job, outcome } => {
-                self.host_cancelled(&job, outcome);
+            TaskResult::OnHost { job, act, outcome } => {
+                self.done_on_host(&job, act, outcome);
                 Vec::new()
             }
         }
@@ -108,6 +108,18 @@ impl App {
     /// is listed; one that failed at once says why.
     fn started(&mut self, outcome: Result<Started, String>) -> Vec<Effect> {
         match (&mut self.mode, outcome) {
+            (_, Ok(started)) if started.id.contains(':') => {
+                // A host's job: shown in the hosts view, selected once its host lists it.
+                if matches!(self.mode, Mode::NewJob(_)) {
+                    self.mode = Mode::Hosts;
+                }
+                self.flash = Some(match &started.failed {
+                    Some(why) => format!("failed to start: {why} (job {})", started.id),
+                    None => format!("started job {} ({})", started.id, started.inherited.as_deref().unwrap_or("on its host")),
+                });
+                self.hosts.wanted = Some(started.id);
+                vec![Effect::FollowHostJob(self.hosts.selected.clone())]
+            }
             (_, Ok(started)) => {
                 if matches!(self.mode, Mode::NewJob(_)) {
                     self.mode = Mode::Normal;

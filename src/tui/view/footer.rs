@@ -60,10 +60,19 @@ pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
     match &app.mode {
         Mode::Help => return vec![hint("Esc/?", "close help", ALWAYS), hint("↑↓", "scroll", 5), hint("q", "quit", ALWAYS)],
         Mode::Confirm(_) => return vec![hint("y", "yes", ALWAYS), hint("n/Esc", "no", ALWAYS)],
-        Mode::Hosts if app.hosts.asking_cancel.is_some() => return vec![hint("y", "yes", ALWAYS), hint("n/Esc", "no", ALWAYS)],
+        Mode::Hosts if app.hosts.asking.is_some() => return vec![hint("y", "yes", ALWAYS), hint("n/Esc", "no", ALWAYS)],
+        Mode::Hosts if app.hosts.change.is_some() => {
+            return vec![hint("o", "read it whole", ALWAYS), hint("Esc", "back to the output", ALWAYS), hint("↑↓", "select", 6)];
+        }
         Mode::Hosts => {
             return vec![
-                hint("c", "cancel on its host", ALWAYS),
+                hint("c", "cancel", ALWAYS),
+                hint("r", "follow up", 9),
+                hint("D", "diff", 8),
+                hint("a", "apply", 8),
+                hint("x", "discard", 6),
+                hint("n", "new job", 7),
+                hint("o", "pager", 4),
                 hint("↑↓", "select", 6),
                 hint("Esc/H", "close", ALWAYS),
                 hint("q", "quit", 5),
@@ -86,6 +95,7 @@ pub(crate) fn footer_keys(app: &App) -> Vec<Hint> {
                     keys.push(hint("↑↓", "earlier folders", 4));
                 }
                 Field::Agent => keys.push(hint("←/→", "agent", 7)),
+                Field::Host => keys.push(hint("←/→", "this machine or a host", 7)),
                 Field::Policy => keys.push(hint("←/→", "policy", 7)),
                 Field::Isolation => keys.push(hint("←/→", "in place / own worktree", 7)),
                 Field::After => keys.push(hint("ids", "wait for these jobs to end done", 7)),

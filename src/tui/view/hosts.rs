@@ -1,6 +1,6 @@
 //! The hosts view (`H`), drawn over the dashboard: each host's state, every host's jobs
 //! with a HOST column (a host that cannot be reached greyed, with when it went and when
-//! it is tried again), and the selected job's last lines. All of it came from another
+//! it is tried again), and the selected job's last lines, or its change (`D`). All of it came from another
 //! machine: every piece of text goes through the sanitizer before it is drawn.
 
 use ratatui::Frame;
@@ -21,7 +21,7 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let hosts = &app.hosts;
     let popup = Rect::new(area.x + 1, area.y + 1, area.width.saturating_sub(2), area.height.saturating_sub(2));
     frame.render_widget(Clear, popup);
-    let title = " Hosts (↑↓ select, c cancel, Esc close) ";
+    let title = " Hosts (↑↓ select, c cancel, r follow up, D diff, a apply, n new job, Esc close) ";
     let block = Block::new().borders(Borders::ALL).title(title).border_style(Style::new().cyan());
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
@@ -62,16 +62,23 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(lines), table_area);
 
     let mut below = Vec::new();
-    if let Some(job) = &hosts.asking_cancel {
+    if let Some(question) = hosts.asking.as_ref().and_then(|(act, job)| act.question(&text::sanitize(job, 60, false))) {
         below.push(Line::from(vec![
-            Span::styled(format!("Cancel job {} on its host? ", text::sanitize(job, 60, false)), Style::new().bold()),
+            Span::styled(format!("{question} "), Style::new().bold()),
             Span::styled("y", Style::new().bold().green()),
             Span::raw(" yes   "),
             Span::styled("n", Style::new().bold().red()),
             Span::raw(" / Esc no"),
         ]));
     }
-    if let Some((job, output)) = &hosts.output {
+    if let Some((job, change)) = &hosts.change {
+        below.push(Line::styled(format!("── changes of {} ──", text::sanitize(job, 60, false)), Style::new().dark_gray()));
+        let room = usize::from(output_area.height).saturating_sub(below.len());
+        match change {
+            None => below.push(Line::styled("asking its host…", Style::new().dark_gray())),
+            Some(change) => below.extend(change.lines().take(room).map(|line| patch_line(line, usize::from(output_area.width)))),
+        }
+    } else if let Some((job, output)) = &hosts.output {
         below.push(Line::styled(format!("── {} ──", text::sanitize(job, 60, false)), Style::new().dark_gray()));
         let room = usize::from(output_area.height).saturating_sub(below.len());
         let shown = crate::jobs::screen_lines(output.as_bytes());
@@ -105,4 +112,22 @@ fn state_lines(panel: &HostPanel, app: &App) -> Vec<Line<'static>> {
             ]
         }
     }
+}
+
+/// A line of a change: added lines green, removed red, hunk headers cyan; made safe to
+/// show first (it came from another machine).
+fn patch_line(line: &str, width: usize) -> Line<'static> {
+    let safe = text::sanitize(line, width, false);
+    let style = if line.starts_with("+++") || line.starts_with("---") {
+        Style::new().bold()
+    } else if line.starts_with('+') {
+        Style::new().green()
+    } else if line.starts_with('-') {
+        Style::new().red()
+    } else if line.starts_with("@@") {
+        Style::new().cyan()
+    } else {
+        Style::new()
+    };
+    Line::styled(safe, style)
 }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use crate::jobs::ApprovalPolicy;
 
 use crate::tui::model::app::{App, Confirm, ConfirmKind, Mode};
-use crate::tui::model::form::{Field, NewJobForm};
+use crate::tui::model::form::{Field, NewJobForm, Parent};
 use crate::tui::model::help::{self, HelpLine};
 use crate::tui::model::text;
 
@@ -145,13 +145,25 @@ fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
     rows.push((Some(Line::default()), 1));
     match &form.parent {
         Some(parent) => {
-            rows.push((Some(Line::from(Span::styled("Continues, in its folder, with its agent", fixed))), 1));
+            let said = match &parent.host {
+                Some(host) => format!("Continues on host {}, in its folder, with its agent", text::sanitize(host, 40, false)),
+                None => "Continues, in its folder, with its agent".to_owned(),
+            };
+            rows.push((Some(Line::from(Span::styled(said, fixed))), 1));
             let text =
                 format!("{} · {} · {}", parent.id, text::sanitize(&parent.agent, 40, false), text::sanitize(&parent.cwd, 200, false));
             rows.push((Some(Line::from(Span::styled(text, fixed))), 1));
         }
         None => {
-            rows.push((Some(Line::from(Span::styled("Working folder (Tab completes)", field_style(Field::Cwd)))), 1));
+            if form.hosts.len() > 1 {
+                rows.push((Some(Line::from(Span::styled("Runs on (←/→)", field_style(Field::Host)))), 1));
+                rows.push((Some(choices(form.hosts.clone(), &form.host)), 1));
+            }
+            let folder = match form.on_host() {
+                Some(host) => format!("Working folder on {} (an absolute path)", text::sanitize(host, 40, false)),
+                None => "Working folder (Tab completes)".to_owned(),
+            };
+            rows.push((Some(Line::from(Span::styled(folder, field_style(Field::Cwd)))), 1));
             rows.push((None, 1));
             if let Some((_, matches)) = &form.folder_matches {
                 let names: Vec<&str> = matches.iter().map(|path| path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)).collect();
@@ -197,6 +209,7 @@ fn draw_form(frame: &mut Frame, form: &NewJobForm, area: Rect) {
     let popup = centered(area, FORM_WIDTH, height);
     frame.render_widget(Clear, popup);
     let title = match (&form.parent, &form.rerun_of) {
+        (Some(Parent { id, host: Some(host), .. }), _) => format!(" Follow up job {}:{id} ", text::sanitize(host, 40, false)),
         (Some(parent), _) => format!(" Follow up job {} ", parent.id),
         (None, Some(rerun)) => format!(" Run job {rerun} again ",),
         (None, None) => " New job ".to_owned(),

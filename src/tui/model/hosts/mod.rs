@@ -1,6 +1,7 @@
 //! Other hosts' jobs, as each host's task reports them (`crate::hosts::watch`): shown
 //! in the hosts view (`H`), each host's state above its rows, the selected job's last
-//! lines below. A host's rows stay while it cannot be reached (its jobs run on there).
+//! lines (or its change) below. A host's rows stay while it cannot be reached (its jobs
+//! run on there).
 
 use crate::hosts::watch::{HostLink, WatchEvent};
 use crate::jobs::ListView;
@@ -31,10 +32,47 @@ pub(crate) struct Hosts {
     chosen: bool,
     /// The selected job (`NAME:ID`): kept by id as rows come and go.
     pub(crate) selected: Option<String>,
-    /// `c` asked to cancel this job: `y` cancels it on its host.
-    pub(crate) asking_cancel: Option<String>,
+    /// What `c`, `a` or `x` asked to do to this job: `y` does it on its host.
+    pub(crate) asking: Option<(HostAct, String)>,
     /// The selected job's last lines, as its host gave them.
     pub(crate) output: Option<(String, String)>,
+    /// The selected job's change (`D`), shown instead of its output until the selection
+    /// moves: the job, and the text (none while it is asked for).
+    pub(crate) change: Option<(String, Option<String>)>,
+    /// A job started from here on a host: selected once its host lists it.
+    pub(crate) wanted: Option<String>,
+}
+
+/// What the hosts view does to a job on its host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostAct {
+    Cancel,
+    Apply,
+    Discard,
+    /// Read its change.
+    Diff,
+}
+
+impl HostAct {
+    /// The question asked before it is done (`None`: done at once).
+    pub(crate) fn question(self, job: &str) -> Option<String> {
+        match self {
+            HostAct::Cancel => Some(format!("Cancel job {job} on its host?")),
+            HostAct::Apply => Some(format!("Apply job {job}'s change to its folder on its host?")),
+            HostAct::Discard => Some(format!("Discard job {job}'s worktree and branch on its host?")),
+            HostAct::Diff => None,
+        }
+    }
+
+    /// What the footer says while it is done.
+    pub(crate) fn doing(self) -> &'static str {
+        match self {
+            HostAct::Cancel => "cancelling",
+            HostAct::Apply => "applying",
+            HostAct::Discard => "discarding",
+            HostAct::Diff => "reading the change of",
+        }
+    }
 }
 
 impl Hosts {
@@ -94,6 +132,12 @@ impl Hosts {
                     panel.rows = rows;
                 }
                 self.reorder();
+                let listed = self.wanted.as_ref().is_some_and(|wanted| self.rows().any(|(_, row)| row.job_id == *wanted));
+                if listed && let Some(wanted) = self.wanted.take() {
+                    let changed = self.selected.as_ref() != Some(&wanted);
+                    self.select(wanted);
+                    return changed;
+                }
                 self.keep_selection()
             }
             WatchEvent::Output { job, text } => {
@@ -114,9 +158,22 @@ impl Hosts {
         self.chosen = false;
         let first = self.rows().next().map(|(_, row)| row.job_id.clone());
         let changed = first != self.selected;
-        self.selected = first;
-        self.output = None;
+        if changed {
+            self.selected = first;
+            self.output = None;
+            self.change = None;
+        }
         changed
+    }
+
+    /// Chooses job `job` (`NAME:ID`).
+    fn select(&mut self, job: String) {
+        self.chosen = true;
+        if self.selected.as_ref() != Some(&job) {
+            self.output = None;
+            self.change = None;
+        }
+        self.selected = Some(job);
     }
 
     /// Moves the selection `by` rows; whether it moved.
@@ -127,13 +184,11 @@ impl Hosts {
         }
         let at = self.selected_index().unwrap_or(0);
         let to = at.saturating_add_signed(by).min(count - 1);
-        let job = self.rows().nth(to).map(|(_, row)| row.job_id.clone());
-        if job == self.selected {
+        let Some(job) = self.rows().nth(to).map(|(_, row)| row.job_id.clone()) else { return false };
+        if Some(&job) == self.selected.as_ref() {
             return false;
         }
-        self.chosen = true;
-        self.selected = job;
-        self.output = None;
+        self.select(job);
         true
     }
 }
