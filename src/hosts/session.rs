@@ -14,6 +14,9 @@ use super::error::{HostError, shown};
 use super::notes::{HostHandler, HostNote};
 use super::stderr::StderrTail;
 
+/// How long an ended command's last words are waited for.
+const STDERR_GRACE: Duration = Duration::from_millis(500);
+
 /// A connected host. Dropping it ends the session (and the host's command).
 pub struct HostSession {
     name: String,
@@ -21,8 +24,10 @@ pub struct HostSession {
     notes: HostHandler,
     /// How long connecting took (the command's start and the handshake).
     pub connected_in: Duration,
-    /// Kept for its `kill_on_drop`: the command ends with the session.
-    _child: Option<tokio::process::Child>,
+    /// Ends the host's command with the session.
+    _end_command: Option<tokio_util::sync::DropGuard>,
+    /// Turns true when the host's command has exited (an SSH connection that dropped).
+    command_gone: Option<tokio::sync::watch::Receiver<bool>>,
     stderr: StderrTail,
 }
 
@@ -35,7 +40,29 @@ impl HostSession {
         stderr: StderrTail,
     ) -> Self {
         let notes = client.service().clone();
-        HostSession { name, client, notes, connected_in, _child: child, stderr }
+        let (end_command, command_gone) = match child {
+            Some(child) => {
+                let (end, gone) = watch_command(child);
+                (Some(end), Some(gone))
+            }
+            None => (None, None),
+        };
+        HostSession { name, client, notes, connected_in, _end_command: end_command, command_gone, stderr }
+    }
+
+    /// Returns once the host's command has exited, saying so with the last thing it
+    /// said: a session over a command (ssh) that dropped is so known at once, not at
+    /// the next ping. Never, for HTTP.
+    pub async fn command_ended(&self) -> HostError {
+        match self.command_gone.clone() {
+            Some(mut gone) => {
+                let _ = gone.wait_for(|gone| *gone).await;
+            }
+            None => std::future::pending().await,
+        }
+        self.stderr.settled(STDERR_GRACE).await;
+        let said = self.stderr.last_line().map(|line| format!(" ({line})")).unwrap_or_default();
+        self.lost(format!("its command ended{said}"))
     }
 
     /// Hears what the host sends unasked from now on (see [`HostNote`]).
@@ -56,7 +83,7 @@ impl HostSession {
 
     /// Whether the session has ended (the command exited, the connection closed).
     pub fn is_closed(&self) -> bool {
-        self.client.is_closed() || self.client.peer().is_transport_closed()
+        self.client.is_closed() || self.client.peer().is_transport_closed() || self.command_gone.as_ref().is_some_and(|gone| *gone.borrow())
     }
 
     /// One MCP ping: how long a message takes there and back.
@@ -152,4 +179,22 @@ impl HostSession {
     pub fn refused_answer(&self, message: String) -> HostError {
         self.bad(message)
     }
+}
+
+/// Waits on the host's command on a task of its own: the receiver turns true when it
+/// exits; dropping the guard kills it (and it is killed when the runtime ends, too).
+fn watch_command(mut child: tokio::process::Child) -> (tokio_util::sync::DropGuard, tokio::sync::watch::Receiver<bool>) {
+    let (said, gone) = tokio::sync::watch::channel(false);
+    let end = tokio_util::sync::CancellationToken::new();
+    let ended = end.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = child.wait() => {}
+            () = ended.cancelled() => {
+                let _ = child.kill().await;
+            }
+        }
+        let _ = said.send(true);
+    });
+    (end.drop_guard(), gone)
 }

@@ -4,7 +4,8 @@
 //! Connected, the task lists the host's jobs, then waits for the host to say something
 //! changed — a job appeared or went (the list), an unfinished job's record changed, the
 //! followed job's output grew — and only then asks again. Nothing is asked on a timer
-//! but a keepalive ping, which is how a session that went quiet for good is found out.
+//! but a keepalive ping, which is how a session that went quiet for good is found out;
+//! a host's command that exits (an SSH connection that dropped) is known at once.
 //! A host that cannot be reached, or whose session ends, is tried again after a delay
 //! that doubles up to [`MAX_BACKOFF`]; its last rows stay with the viewer meanwhile (its
 //! jobs run on over there).
@@ -173,6 +174,7 @@ async fn follow_host(
             _ = keepalive.tick() => {
                 session.round_trip(CALL_MARGIN).await?;
             }
+            ended = session.command_ended() => return Err(ended),
             note = notes.recv() => {
                 let mut note = Some(note);
                 // A burst (a flood of output) is answered once.

@@ -118,3 +118,46 @@ fn from_the_hosts_view_a_hosts_change_is_read_applied_and_followed_up_and_the_fo
     assert!(!crate::support::hosts::holds_job(local.path(), &started), "it ran on the host, not here");
     tmux.wait_for("a-new-job-on-box", DEADLINE);
 }
+
+/// Well under the 15 s keepalive: a dropped session is noticed by its command's exit.
+const NOTICED: Duration = Duration::from_secs(8);
+
+#[test]
+fn a_dropped_session_is_noticed_at_once_and_picks_up_where_it_was() {
+    let local = TestHome::new();
+    let host = TestHome::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (down, pid) = (dir.path().join("down"), dir.path().join("pid"));
+    // As ssh does: it refuses while the link is down, and its session ends when it dies.
+    let script = format!(
+        "test -e '{0}' && {{ echo 'ssh: connect to host box port 22: Network is unreachable' >&2; exit 255; }}; echo $$ > '{1}'; exec {2}",
+        down.display(),
+        pid.display(),
+        serve_shell(&host, &[])
+    );
+    configure(&local, &[shell_host("box", &script, "")]);
+    let job = host.start("say:still-here sleep:120");
+
+    let tmux = Tmux::start(&dashboard_command(&local, 0, "--no-mcp"), 140, 40);
+    tmux.wait_for("no jobs", DEADLINE);
+    tmux.keys(&["H"]);
+    tmux.wait_until("box connected with its job", DEADLINE, |screen| {
+        screen.contains("connected (") && screen.lines().any(|line| line.contains(&job) && line.contains("running"))
+    });
+    let serving: i32 = std::fs::read_to_string(&pid).unwrap().trim().parse().unwrap();
+    std::fs::write(&down, "").unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(serving), nix::sys::signal::Signal::SIGKILL).unwrap();
+    tmux.wait_until("the drop noticed before any ping", NOTICED, |screen| {
+        screen.lines().any(|line| line.contains("box") && line.contains("unreachable since") && line.contains("retrying in"))
+    });
+    let screen = tmux.wait_for("Network is unreachable", RECONNECT);
+    assert!(screen.lines().any(|line| line.contains(&job) && line.contains("running")), "its rows stay meanwhile:\n{screen}");
+
+    // The link is back: connected again, and the job that ran on is there as it was.
+    std::fs::remove_file(&down).unwrap();
+    tmux.wait_until("box connected again", RECONNECT, |screen| {
+        screen.lines().any(|line| line.contains("box") && line.contains("connected ("))
+    });
+    tmux.wait_for("still-here", DEADLINE);
+    assert_eq!(host.status(&job), "running", "the job ran on over there");
+}
