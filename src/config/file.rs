@@ -88,10 +88,12 @@ pub struct GroupConfig {
 pub struct HostConfig {
     /// A program and its arguments that speak MCP on their stdin and stdout.
     pub command: Option<Vec<String>>,
-    /// A streamable HTTP endpoint (`http://127.0.0.1:9876/mcp`).
+    /// A streamable HTTP endpoint (`https://box:8765/mcp`, or `http://` on loopback).
     pub url: Option<String>,
     /// The environment variable that holds the host's bearer token.
     pub token_env: Option<String>,
+    /// PEM certificates an https host's certificate may chain to, besides the system's.
+    pub ca_file: Option<std::path::PathBuf>,
     /// How long connecting may take (default 10 s).
     pub connect_timeout: Option<ConfigDuration>,
 }

@@ -23,8 +23,9 @@ const LOCAL_TOKEN_ENV: &str = "CODEX_ASYNC_TOKEN";
 pub enum HostTransport {
     /// MCP over the command's stdin and stdout (no shell: the argv as written).
     Command(Vec<String>),
-    /// Streamable HTTP, with the token read from `token_env` when connecting.
-    Http { url: String, token_env: Option<String> },
+    /// Streamable HTTP, with the token read from `token_env` when connecting; an https
+    /// host's certificate may also chain to `ca_file`'s.
+    Http { url: String, token_env: Option<String>, ca_file: Option<std::path::PathBuf> },
 }
 
 /// A host, checked.
@@ -88,6 +89,9 @@ fn check_host(name: &str, host: &HostConfig, path: &Path) -> Result<HostSpec, Co
                     "a command host needs no token (the command reaches the host); token_env goes with url".to_owned(),
                 );
             }
+            if host.ca_file.is_some() {
+                return fail("ca_file", "a command host has no certificate to check; ca_file goes with an https url".to_owned());
+            }
             if command.first().is_none_or(|program| program.trim().is_empty()) {
                 return fail("command", "the command must start with the program to run".to_owned());
             }
@@ -101,7 +105,14 @@ fn check_host(name: &str, host: &HostConfig, path: &Path) -> Result<HostSpec, Co
             if let Some(variable) = &host.token_env {
                 check_token_env(variable).map_err(|message| error("token_env", message))?;
             }
-            HostTransport::Http { url: url.clone(), token_env: host.token_env.clone() }
+            let ca_file = match &host.ca_file {
+                Some(_) if !url.starts_with("https://") => {
+                    return fail("ca_file", "ca_file checks an https host's certificate: the url is not https".to_owned());
+                }
+                Some(file) => Some(ca_path(file, path)),
+                None => None,
+            };
+            HostTransport::Http { url: url.clone(), token_env: host.token_env.clone(), ca_file }
         }
     };
     let connect_timeout = host.connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT, |timeout| timeout.0);
@@ -111,15 +122,19 @@ fn check_host(name: &str, host: &HostConfig, path: &Path) -> Result<HostSpec, Co
     Ok(HostSpec { name: name.to_owned(), transport, connect_timeout })
 }
 
-/// An `http://` URL on a loopback address: a bearer token never crosses a network in
-/// the clear, and this build speaks no TLS. A remote host's HTTP endpoint is reached
-/// through an SSH tunnel (`ssh -L 9876:127.0.0.1:8765 box`) or, simpler, over `command`.
+/// An `https://` URL, or an `http://` one on a loopback address: a bearer token never
+/// crosses a network in the clear. Neither may carry a user or password (a token goes
+/// in its variable, not in the file).
 fn check_url(url: &str) -> Result<(), String> {
-    if url.starts_with("https://") {
-        return Err("https is not built into this version: reach the host over SSH (command = [\"ssh\", \"box\", \"codex-async\", \"serve\"]), or tunnel its loopback endpoint (ssh -L 9876:127.0.0.1:8765 box) and give url = \"http://127.0.0.1:9876/mcp\"".to_owned());
+    if let Some(rest) = url.strip_prefix("https://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if authority.is_empty() || authority.contains('@') || url.chars().any(char::is_whitespace) {
+            return Err(format!("{url:?}: give https://HOST[:PORT]/PATH, with no user or password in it (the token goes in token_env)"));
+        }
+        return Ok(());
     }
     let Some(rest) = url.strip_prefix("http://") else {
-        return Err(format!("{url:?} is not an http:// URL"));
+        return Err(format!("{url:?} is not an https:// or http:// URL"));
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host = match authority.strip_prefix('[') {
@@ -129,10 +144,19 @@ fn check_url(url: &str) -> Result<(), String> {
     let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback());
     if authority.contains('@') || !loopback {
         return Err(format!(
-            "{url:?}: plain http only to a loopback address (127.0.0.1, [::1], localhost), so the token never crosses a network in the clear; tunnel a remote endpoint over SSH (ssh -L 9876:127.0.0.1:8765 box), or use command"
+            "{url:?}: plain http only to a loopback address (127.0.0.1, [::1], localhost), so the token never crosses a network in the clear; give the host's https:// URL, tunnel its endpoint over SSH (ssh -L 9876:127.0.0.1:8765 box), or use command"
         ));
     }
     Ok(())
+}
+
+/// `ca_file` as a path: `~/…` in the home folder, a relative one beside config.toml.
+fn ca_path(file: &Path, config: &Path) -> std::path::PathBuf {
+    let home = std::env::var_os("HOME").filter(|home| !home.is_empty());
+    match (file.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => Path::new(&home).join(rest),
+        _ => config.parent().unwrap_or(Path::new(".")).join(file),
+    }
 }
 
 fn check_token_env(variable: &str) -> Result<(), String> {
@@ -171,7 +195,7 @@ mod tests {
         assert_eq!(hosts["box"].connect_timeout, DEFAULT_CONNECT_TIMEOUT);
         assert_eq!(
             hosts["gpu-2"].transport,
-            HostTransport::Http { url: "http://127.0.0.1:9876/mcp".into(), token_env: Some("GPU_TOKEN".into()) }
+            HostTransport::Http { url: "http://127.0.0.1:9876/mcp".into(), token_env: Some("GPU_TOKEN".into()), ca_file: None }
         );
         assert_eq!(hosts["gpu-2"].connect_timeout, Duration::from_secs(3));
     }
@@ -187,10 +211,12 @@ mod tests {
             ("[hosts.box]\ncommand = [\"ssh\"]\nurl = \"http://127.0.0.1:1/mcp\"\n", "not both"),
             ("[hosts.box]\ncommand = []\n", "start with the program"),
             ("[hosts.box]\ncommand = [\"ssh\"]\ntoken_env = \"T\"\n", "needs no token"),
-            ("[hosts.box]\nurl = \"https://box:8765/mcp\"\n", "https is not built"),
+            ("[hosts.box]\nurl = \"https://me:secret@box:8765/mcp\"\n", "no user or password"),
+            ("[hosts.box]\nurl = \"ftp://box/mcp\"\n", "not an https:// or http:// URL"),
+            ("[hosts.box]\nurl = \"http://127.0.0.1:1/mcp\"\nca_file = \"/ca.pem\"\n", "the url is not https"),
+            ("[hosts.box]\ncommand = [\"ssh\"]\nca_file = \"/ca.pem\"\n", "ca_file goes with an https url"),
             ("[hosts.box]\nurl = \"http://box.example:8765/mcp\"\n", "loopback"),
             ("[hosts.box]\nurl = \"http://127.0.0.1@evil:8765/mcp\"\n", "loopback"),
-            ("[hosts.box]\nurl = \"ftp://127.0.0.1/\"\n", "not an http:// URL"),
             ("[hosts.box]\nurl = \"http://127.0.0.1:1/mcp\"\ntoken_env = \"CODEX_ASYNC_TOKEN\"\n", "never goes to another host"),
             ("[hosts.box]\nurl = \"http://127.0.0.1:1/mcp\"\ntoken_env = \"A-B\"\n", "not an environment variable"),
             ("[hosts.box]\ncommand = [\"ssh\"]\nconnect_timeout = 0\n", "above 0"),
@@ -209,5 +235,16 @@ mod tests {
         for url in ["http://127.0.0.1:8765/mcp", "http://localhost:8765/mcp", "http://[::1]:8765/mcp", "http://127.0.0.2/mcp"] {
             assert_eq!(check_url(url), Ok(()), "{url}");
         }
+    }
+
+    #[test]
+    fn https_goes_anywhere_and_its_ca_file_is_found_beside_the_config() {
+        assert_eq!(check_url("https://box.example:8765/mcp"), Ok(()));
+        let hosts = parsed("[hosts.box]\nurl = \"https://box.example/mcp\"\nca_file = \"certs/box.pem\"\n").unwrap();
+        let HostTransport::Http { ca_file, .. } = &hosts["box"].transport else { panic!("http") };
+        assert_eq!(ca_file.as_deref(), Some(Path::new("/home/me/.codex-async/certs/box.pem")));
+        let hosts = parsed("[hosts.box]\nurl = \"https://box.example/mcp\"\nca_file = \"/srv/ca.pem\"\n").unwrap();
+        let HostTransport::Http { ca_file, .. } = &hosts["box"].transport else { panic!("http") };
+        assert_eq!(ca_file.as_deref(), Some(Path::new("/srv/ca.pem")));
     }
 }

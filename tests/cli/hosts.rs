@@ -450,3 +450,51 @@ fn logs_of_a_hosts_job_are_whole_and_follow_it_to_its_end() {
     assert_eq!(status.code(), Some(3), "the job's own exit code");
     assert_eq!(host.status(&id), "error");
 }
+
+#[test]
+fn an_https_host_is_reached_through_its_certificate_and_refused_without_it() {
+    let (local, host) = (TestHome::new(), TestHome::new());
+    let server = crate::support::mcp::HttpServerProcess::spawn(&host, &[]);
+    let backend = server.url.strip_prefix("http://").and_then(|rest| rest.split('/').next()).unwrap().parse().unwrap();
+    let front = crate::support::tls::TlsFront::new(backend);
+    let url = format!("{}/mcp", front.origin);
+    let section = |ca_file: Option<&std::path::Path>| {
+        let ca = ca_file.map(|file| format!("ca_file = {}\n", crate::support::hosts::toml_string(&file.display().to_string())));
+        format!("[hosts.web]\nurl = \"{url}\"\ntoken_env = \"WEB_TOKEN\"\nconnect_timeout = \"5s\"\n{}", ca.unwrap_or_default())
+    };
+    let token = server.token.clone().unwrap();
+    let run = |args: &[&str]| {
+        let mut command = local.command();
+        command.env("WEB_TOKEN", &token).args(args).output().unwrap()
+    };
+
+    // Its authority named: connected, and a job started and waited for over https.
+    configure(&local, &[section(Some(&front.ca_file))]);
+    let hosts = run(&["hosts", "--json"]);
+    assert!(hosts.status.success(), "{}", stderr(&hosts));
+    let state: Value = serde_json::from_slice(&hosts.stdout).unwrap();
+    assert_eq!(state[0]["connected"], true, "{state}");
+    let cwd = host.path().to_str().unwrap();
+    let started = json(&run(&["start", "--host", "web", "--json", "--cwd", cwd, "--", "say:over-https"]));
+    let qualified = started["job_id"].as_str().unwrap();
+    let waited = run(&["wait", qualified, "--timeout", "60"]);
+    assert!(waited.status.success() && stdout(&waited).contains("over-https"), "{}", stderr(&waited));
+
+    // Another authority's certificate, or the system's roots alone: not believed.
+    for ca_file in [Some(front.stranger_ca_file.as_path()), None] {
+        configure(&local, &[section(ca_file)]);
+        let refused = run(&["poll", qualified]);
+        assert_ne!(refused.status.code(), Some(0), "{ca_file:?}");
+        let said = stderr(&refused);
+        assert!(
+            said.contains("host web is unreachable") && said.contains("invalid peer certificate") && said.contains("name it in ca_file"),
+            "{ca_file:?}: {said}"
+        );
+    }
+    // A file that is not certificates is named.
+    let bad = host.path().join("not-a-cert.pem");
+    std::fs::write(&bad, "hello").unwrap();
+    configure(&local, &[section(Some(&bad))]);
+    let said = stderr(&run(&["poll", qualified]));
+    assert!(said.contains("holds no certificate") || said.contains("not PEM certificates"), "{said}");
+}

@@ -7,6 +7,7 @@
 pub mod hosts;
 pub mod mcp;
 pub mod repo;
+pub mod tls;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};
