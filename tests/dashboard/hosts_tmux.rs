@@ -34,6 +34,11 @@ fn h_shows_hosts_jobs_live_cancels_one_there_and_waits_out_a_host_that_is_down()
 
     let tmux = Tmux::start(&dashboard_command(&local, 0, "--no-mcp"), 140, 40);
     tmux.wait_for("no jobs", DEADLINE);
+    // The main screen's header says how each host is.
+    tmux.wait_until("each host's state in the header", DEADLINE, |screen| {
+        let header = screen.lines().next().unwrap_or_default();
+        header.contains("box 1 running") && header.contains("gpu: unreachable since") && header.contains("retrying in")
+    });
     tmux.keys(&["H"]);
     tmux.wait_for("Hosts (", DEADLINE);
     tmux.wait_until("box's job in the hosts view", DEADLINE, |screen| {

@@ -299,7 +299,10 @@ impl App {
     /// Whether the screen changes with time alone: running times tick, and a
     /// starting job turns corrupt if its meta never comes.
     pub(crate) fn needs_tick(&self) -> bool {
-        self.any_running() || self.jobs.iter().any(|record| self.is_starting(record)) || (self.mode == Mode::Hosts && self.hosts.ticking())
+        self.any_running()
+            || self.jobs.iter().any(|record| self.is_starting(record))
+            || (self.mode == Mode::Hosts && self.hosts.ticking())
+            || self.hosts.counting_down()
     }
 
     pub(crate) fn any_running(&self) -> bool {

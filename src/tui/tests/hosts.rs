@@ -243,3 +243,31 @@ fn without_hosts_the_form_has_no_host_field() {
     assert!(!form.fields().contains(&Field::Host));
     assert!(!screen(&app).contains("Runs on"));
 }
+
+#[test]
+fn the_header_says_how_each_host_is_and_counts_down_to_the_next_try() {
+    let mut app = app(200, 30);
+    app.hosts = Hosts::new(["box".to_owned(), "gpu".to_owned(), "lab".to_owned()]);
+    heard(&mut app, WatchEvent::Link { host: "box".into(), link: HostLink::Connected { version: None } });
+    heard(&mut app, WatchEvent::Rows { host: "box".into(), rows: vec![host_row("box:a1a1a1a1", "running", "Port it", 5)] });
+    let since = now() - chrono::Duration::minutes(4);
+    let (retry_at, error) = (now() + chrono::Duration::seconds(8), "host gpu is unreachable: refused".to_owned());
+    heard(&mut app, WatchEvent::Link { host: "gpu".into(), link: HostLink::Unreachable { since, retry_at, error } });
+    assert!(app.needs_tick(), "the countdown ticks");
+    let header = screen(&app).lines().next().unwrap().to_owned();
+    let went = since.with_timezone(&chrono::Local).format("%H:%M");
+    assert!(
+        header.contains(&format!("│ box 1 running · gpu: unreachable since {went}, retrying in 8 s · lab connecting… (H)")),
+        "{header}"
+    );
+    // Narrow: each host in a word.
+    let mut narrow = app.clone();
+    narrow.size.0 = 70;
+    let header = screen(&narrow).lines().next().unwrap().to_owned();
+    assert!(header.contains("box ✓ · gpu ✗ · lab …"), "{header}");
+    // All connected: nothing ticks for the hosts.
+    heard(&mut app, WatchEvent::Link { host: "gpu".into(), link: HostLink::Connected { version: None } });
+    heard(&mut app, WatchEvent::Link { host: "lab".into(), link: HostLink::Connected { version: None } });
+    heard(&mut app, WatchEvent::Rows { host: "box".into(), rows: vec![host_row("box:a1a1a1a1", "done", "Port it", 5)] });
+    assert!(!app.needs_tick());
+}

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use crate::hosts::watch::HostLink;
 use crate::jobs::Status;
 
 use super::overlay;
@@ -34,7 +35,35 @@ pub(crate) fn draw(frame: &mut Frame, app: &App) {
     overlay::draw(frame, app, if between.height >= 3 { between } else { full });
 }
 
-/// The header: name, MCP endpoint, counts per status, watch problems, the jobs folder.
+/// Each configured host's state, for the header: `box 2 running`, `gpu: unreachable
+/// since 14:02, retrying in 8 s`; shortened to `box ✓ gpu ✗` where room is short.
+fn host_spans(app: &App, words: bool) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for (at, panel) in app.hosts.panels.iter().enumerate() {
+        let name = crate::tui::model::text::sanitize(&panel.name, 32, false);
+        let lead = if at == 0 { " │ " } else { " · " };
+        let running = panel.rows.iter().filter(|row| row.status == "running").count();
+        let span = match (&panel.link, words) {
+            (HostLink::Connecting, true) => Span::styled(format!("{lead}{name} connecting…"), Style::new().dark_gray()),
+            (HostLink::Connecting, false) => Span::styled(format!("{lead}{name} …"), Style::new().dark_gray()),
+            (HostLink::Connected { .. }, true) => Span::styled(format!("{lead}{name} {running} running"), Style::new().green()),
+            (HostLink::Connected { .. }, false) => Span::styled(format!("{lead}{name} ✓"), Style::new().green()),
+            (HostLink::Unreachable { since, retry_at, .. }, true) => {
+                let since = since.with_timezone(&chrono::Local).format("%H:%M");
+                let retry = (*retry_at - app.now).num_seconds().max(0);
+                Span::styled(format!("{lead}{name}: unreachable since {since}, retrying in {retry} s"), Style::new().red())
+            }
+            (HostLink::Unreachable { .. }, false) => Span::styled(format!("{lead}{name} ✗"), Style::new().red()),
+        };
+        spans.push(span);
+    }
+    if !spans.is_empty() && words {
+        spans.push(Span::styled(" (H)", Style::new().dark_gray()));
+    }
+    spans
+}
+
+/// The header: name, MCP endpoint, counts per status, hosts, watch problems, the jobs folder.
 /// When it does not fit, the folder is cut (its end stays), then goes; then the token
 /// hint goes, the counts lose their words (their symbols stay), the MCP endpoint
 /// shortens to its port — nothing is ever cut mid-word, the counts always show, and
@@ -106,6 +135,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     let line = |detail: u8, words: bool, with_folder: bool| -> Line<'static> {
         let mut spans = vec![brand.clone(), Span::raw(" "), mcp(detail), Span::raw(" │")];
         spans.extend(counts(words));
+        spans.extend(host_spans(app, words));
         spans.extend(problems.iter().cloned());
         if with_folder {
             spans.push(folder.clone());

@@ -94,6 +94,11 @@ impl Hosts {
         })
     }
 
+    /// Whether the header counts down to trying a host again.
+    pub(crate) fn counting_down(&self) -> bool {
+        self.panels.iter().any(|panel| matches!(panel.link, HostLink::Unreachable { .. }))
+    }
+
     /// Every host's rows, newest first, with their host.
     pub(crate) fn rows(&self) -> impl Iterator<Item = (&HostPanel, &ListView)> {
         self.order.iter().map(|&(panel, row)| (&self.panels[panel], &self.panels[panel].rows[row]))
