@@ -3,15 +3,14 @@
 //! grace period and when SIGKILL comes — or, with `--no-wait`, returns as soon as the
 //! cancel is asked for: the job's supervisor still ends it, SIGKILL included.
 
-use std::os::unix::process::CommandExt;
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use super::render::{self, Out, warn};
 use super::{CancelArgs, emit_json, hosts, move_queue, on_host, settings};
 use crate::config::Flags;
 use crate::human::show_duration;
-use crate::jobs::{CancelAsked, CancelView, Engine, Status};
+use crate::jobs::{CancelView, Engine, Status};
 
 /// A cancel that has not seen the end after this long says what it waits for.
 const SAY_AFTER: Duration = Duration::from_secs(1);
@@ -24,14 +23,7 @@ pub fn cancel(engine: &Engine, mut args: CancelArgs) -> anyhow::Result<ExitCode>
     let grace = settings.cancel_grace.value;
     let id = engine.store().existing(&args.job_id)?;
     let view = if args.no_wait {
-        match engine.ask_cancel(id.as_str(), grace)? {
-            CancelAsked::Over(view) => view,
-            CancelAsked::Told => asked(id.as_str(), format!("its supervisor ends it: {}", timeline(grace))),
-            CancelAsked::Ownerless => {
-                let pid = end_in_background(id.as_str(), grace)?;
-                asked(id.as_str(), format!("its supervisor is gone: codex-async (pid {pid}) ends it: {}", timeline(grace)))
-            }
-        }
+        engine.cancel_no_wait(id.as_str(), grace)?
     } else {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(async {
@@ -44,7 +36,7 @@ pub fn cancel(engine: &Engine, mut args: CancelArgs) -> anyhow::Result<ExitCode>
             warn(format!(
                 "codex-async: job {id} has not ended yet; waiting up to the grace period ({}): {} (--grace sets it; --no-wait returns at once)",
                 show_duration(grace),
-                timeline(grace)
+                crate::jobs::cancel_timeline(grace)
             ));
             ending.await
         })?
@@ -67,29 +59,4 @@ pub fn cancel(engine: &Engine, mut args: CancelArgs) -> anyhow::Result<ExitCode>
         CancelView::Cancelled { status, .. } | CancelView::NotRunning { status, .. } if status.is_finished() => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
     })
-}
-
-/// The signals to come: `SIGINT now, SIGTERM at 2.5s, SIGKILL at 5s`.
-fn timeline(grace: Duration) -> String {
-    format!("SIGINT now, SIGTERM at {}, SIGKILL at {}", show_duration(grace / 2), show_duration(grace))
-}
-
-/// The cancel asked for and not waited for: the job still runs.
-fn asked(job_id: &str, message: String) -> CancelView {
-    CancelView::Cancelled { job_id: job_id.to_owned(), status: Status::Running, killed: false, message: Some(message) }
-}
-
-/// A job without a supervisor is ended by whoever cancels it: with `--no-wait`, by this
-/// program run again on its own (its own process group, so the terminal's Ctrl-C does
-/// not reach it), which waits for the end as `cancel` does. Its pid.
-fn end_in_background(job_id: &str, grace: Duration) -> anyhow::Result<u32> {
-    let program = crate::jobs::this_program()?;
-    let child = std::process::Command::new(program)
-        .args(["cancel", job_id, "--grace", &format!("{}", grace.as_secs_f64())])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()?;
-    Ok(child.id())
 }

@@ -282,3 +282,26 @@ pub async fn end_unowned(store: &JobStore, id: &JobId, lock: OwnerLock, meta: &J
     drop(lock);
     Ok(current)
 }
+
+/// The signals to come: `SIGINT now, SIGTERM at 2.5s, SIGKILL at 5s`.
+pub fn timeline(grace: Duration) -> String {
+    let show = |at: Duration| format!("{}s", at.as_secs_f64());
+    format!("SIGINT now, SIGTERM at {}, SIGKILL at {}", show(grace / 2), show(grace))
+}
+
+/// A job without a supervisor is ended by whoever cancels it: when that one does not
+/// wait, by this program run again on its own (its own process group, so a terminal's
+/// Ctrl-C does not reach it), which waits for the end as `cancel` does. Its pid.
+pub fn end_in_background(id: &JobId, grace: Duration) -> Result<u32> {
+    use std::os::unix::process::CommandExt;
+    let program = crate::jobs::process::this_program()?;
+    let child = std::process::Command::new(&program)
+        .args(["cancel", id.as_str(), "--grace", &format!("{}", grace.as_secs_f64())])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .map_err(|err| JobError::io("starting", &program, err))?;
+    Ok(child.id())
+}

@@ -40,7 +40,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use agent::{AgentOptions, AgentSpec, Agents, ApprovalPolicy, MAX_PROMPT_BYTES};
 pub use approval::{Answered, Answerer, ApprovalAnswer, ApprovalRequest, Decision, PendingApproval};
-pub use cancel::CancelAsked;
+pub use cancel::{CancelAsked, timeline as cancel_timeline};
 pub use endings::{EndCursor, NextEnding};
 pub use error::{JobError, Result};
 pub use feed::wait::LOST_RECHECK;
@@ -221,6 +221,28 @@ impl Engine {
     pub fn ask_cancel(&self, raw_id: &str, grace: Duration) -> Result<CancelAsked> {
         let id = self.store.existing(raw_id)?;
         cancel::ask(&self.store, &id, grace)
+    }
+
+    /// Asks for a job to be cancelled and returns at once, saying who ends it: its
+    /// supervisor, or — a job whose supervisor is gone — this program run again on its
+    /// own (its own process group), which waits for the end as a cancel does. The view
+    /// says `running` with that message until the end is recorded.
+    pub fn cancel_no_wait(&self, raw_id: &str, grace: Duration) -> Result<CancelView> {
+        let id = self.store.existing(raw_id)?;
+        let asked = |message: String| CancelView::Cancelled {
+            job_id: id.to_string(),
+            status: Status::Running,
+            killed: false,
+            message: Some(message),
+        };
+        Ok(match cancel::ask(&self.store, &id, grace)? {
+            CancelAsked::Over(view) => view,
+            CancelAsked::Told => asked(format!("its supervisor ends it: {}", cancel::timeline(grace))),
+            CancelAsked::Ownerless => {
+                let pid = cancel::end_in_background(&id, grace)?;
+                asked(format!("its supervisor is gone: codex-async (pid {pid}) ends it: {}", cancel::timeline(grace)))
+            }
+        })
     }
 
     /// Pauses a running job (`pause`) or resumes a paused one, through its supervisor (see

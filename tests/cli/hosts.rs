@@ -498,3 +498,27 @@ fn an_https_host_is_reached_through_its_certificate_and_refused_without_it() {
     let said = stderr(&run(&["poll", qualified]));
     assert!(said.contains("holds no certificate") || said.contains("not PEM certificates"), "{said}");
 }
+
+#[test]
+fn a_cancel_without_waiting_and_raw_logs_reach_a_hosts_job() {
+    let (local, host) = with_box(&[]);
+    std::fs::write(host.path().join("config.toml"), "cancel_grace = \"60s\"\n").unwrap();
+    let (qualified, id) = start_on_box(&local, &host, "hostile-output say:ready ignore-term sleep:120");
+    wait_until("the host's job to be ready", Duration::from_secs(30), || host.output(&id).contains("ready"));
+
+    // --raw: every byte the job wrote, escapes too (the sanitizer is for a terminal).
+    let raw = local.run(&["logs", "--raw", &qualified]);
+    assert!(raw.status.success(), "{}", stderr(&raw));
+    assert!(stdout(&raw).contains("\u{1b}]0;evil title\u{7}") && stdout(&raw).contains("ready"), "{:?}", stdout(&raw));
+    let shown = local.run(&["logs", &qualified]);
+    assert!(!stdout(&shown).contains('\u{1b}'), "without --raw, through the sanitizer: {:?}", stdout(&shown));
+
+    // --no-wait: back at once, the job ignoring SIGTERM still running there, its
+    // supervisor ending it (SIGKILL at the grace given).
+    let began = Instant::now();
+    let asked = json(&local.run(&["cancel", "--no-wait", "--grace", "3s", &qualified, "--json"]));
+    assert!(began.elapsed() < Duration::from_secs(3), "it did not wait for the grace: {:?}", began.elapsed());
+    assert_eq!((asked["job_id"].as_str(), asked["status"].as_str()), (Some(qualified.as_str()), Some("running")), "{asked}");
+    assert!(asked["message"].as_str().unwrap().contains("its supervisor ends it"), "{asked}");
+    host.wait_for_status(&id, "cancelled", Duration::from_secs(60));
+}

@@ -138,11 +138,12 @@ async fn with_progress(
 }
 
 pub fn cancel(settings: &Settings, host: &str, id: &str, args: &CancelArgs) -> anyhow::Result<ExitCode> {
-    if args.no_wait {
-        return Err(not_for_a_host("--no-wait", "a host's job is cancelled and waited for there"));
-    }
     let remote = Remote::new(settings, host)?;
     let mut asked = json!({"job_id": id});
+    if args.no_wait {
+        // A host older than `wait` on codex_cancel waits for the end.
+        asked["wait"] = json!(false);
+    }
     if let Some(grace) = args.grace {
         // A host older than `grace` on codex_cancel takes its own cancel_grace.
         asked["grace"] = json!(grace.as_secs_f64());
@@ -161,6 +162,8 @@ pub fn cancel(settings: &Settings, host: &str, id: &str, args: &CancelArgs) -> a
         }
     }
     Ok(match &view {
+        // Asked, not waited for: the request reached whoever ends the job there.
+        CancelView::Cancelled { status: Status::Running, killed: false, .. } if args.no_wait => ExitCode::SUCCESS,
         CancelView::Cancelled { status, .. } | CancelView::NotRunning { status, .. } if status.is_finished() => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
     })
@@ -170,9 +173,6 @@ pub fn cancel(settings: &Settings, host: &str, id: &str, args: &CancelArgs) -> a
 /// `-f` what it prints next until it ends: woken by the host's notes on the job's output
 /// and meta, never by a timer. Printed as the local `logs` prints (the same sanitizer).
 pub fn logs(settings: &Settings, host: &str, id: &str, args: &LogsArgs) -> anyhow::Result<ExitCode> {
-    if args.raw {
-        return Err(not_for_a_host("--raw", "its output is shown through the sanitizer"));
-    }
     let remote = Remote::new(settings, host)?;
     remote.block_on(host_logs(&remote, host, id, args))
 }
@@ -239,6 +239,8 @@ fn older_host_logs(host: &str, view: &PollView, args: &LogsArgs) -> anyhow::Resu
     if args.json {
         emit_json(&json!({"output": view.output}))?;
         emit_json(&json!({"job_id": view.job_id, "host": host, "status": view.status, "exit_code": view.exit_code}))?;
+    } else if args.raw {
+        Printer::new(args).bytes(view.output.as_bytes())?;
     } else {
         let mut out = Out::default();
         out.line(view.output.trim_end_matches('\n'));
@@ -251,7 +253,6 @@ fn older_host_logs(host: &str, view: &PollView, args: &LogsArgs) -> anyhow::Resu
     Ok(ExitCode::SUCCESS)
 }
 
-/// A host's jobs are deleted there: its MCP server has no tool for it.
 /// `delete` of hosts' jobs: each host's codex_delete, one session per host for the
 /// whole command (a host that could not be reached is not tried again for each id).
 #[derive(Default)]

@@ -17,7 +17,9 @@ after a grace period). Returns {job_id, status: 'cancelled', killed} once the jo
 machine it may still say 'running' with a message: poll it to see the end), or \
 {job_id, status, message: 'Job is not running'} when it had already ended (not an error). A pending job leaves \
 the queue at once: {job_id, status: 'cancelled', killed: false}. grace (optional): the time between SIGINT and \
-SIGKILL for this cancel, seconds or '90s' (at most an hour); else the server's cancel_grace.";
+SIGKILL for this cancel, seconds or '90s' (at most an hour); else the server's cancel_grace. wait: false returns \
+as soon as the cancel is asked for, with status 'running' and a message saying who ends the job (poll it to see the \
+end).";
 
 /// The tool as a model sees it.
 pub fn definition() -> Tool {
@@ -28,7 +30,8 @@ pub fn definition() -> Tool {
 fn input() -> Value {
     json!({"type": "object", "properties": {
         "job_id": job_id_property(),
-        "grace": {"type": ["number", "string"], "description": "Between SIGINT and SIGKILL (SIGTERM halfway): seconds, or '90s'. At most an hour. Default: the server's cancel_grace."}
+        "grace": {"type": ["number", "string"], "description": "Between SIGINT and SIGKILL (SIGTERM halfway): seconds, or '90s'. At most an hour. Default: the server's cancel_grace."},
+        "wait": {"type": "boolean", "default": true, "description": "false: return once the cancel is asked for, not once the job has ended."}
     }, "required": ["job_id"]})
 }
 
@@ -45,6 +48,12 @@ pub const MAX_GRACE: Duration = Duration::from_secs(3600);
 struct Args {
     job_id: String,
     grace: Option<Value>,
+    #[serde(default = "waits")]
+    wait: bool,
+}
+
+fn waits() -> bool {
+    true
 }
 
 pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult {
@@ -55,6 +64,6 @@ pub async fn handle(tool: &ToolContext<'_>, arguments: JsonObject) -> ToolResult
         Ok(Some(_)) => return Err(ToolError(format!("invalid grace: at most {} (an hour)", MAX_GRACE.as_secs()))),
         Err(err) => return Err(ToolError(format!("invalid grace: {err}"))),
     };
-    let view = tool.engine.cancel(&args.job_id, grace).await?;
+    let view = if args.wait { tool.engine.cancel(&args.job_id, grace).await? } else { tool.engine.cancel_no_wait(&args.job_id, grace)? };
     Ok(json_result(to_value(view)?))
 }
