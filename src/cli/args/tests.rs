@@ -1,4 +1,8 @@
+use std::net::SocketAddr;
+
 use clap::CommandFactory;
+
+use crate::mcp::Listen;
 
 use super::*;
 
