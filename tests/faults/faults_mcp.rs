@@ -139,7 +139,7 @@ async fn hostile_json_rpc_gets_errors_and_the_server_keeps_serving() {
     assert!(reply(5)["error"]["message"].as_str().unwrap().contains("no/such/method"));
     assert_eq!(reply(10)["error"]["code"], -32600, "no method, its id kept: {}", reply(10));
     assert!(reply(8)["result"]["content"][0]["text"].as_str().unwrap().contains("invalid job id"));
-    assert_eq!(reply(9)["result"]["tools"].as_array().unwrap().len(), 12);
+    assert_eq!(reply(9)["result"]["tools"].as_array().unwrap().len(), 14);
     assert_eq!(reply(11)["result"], json!({}), "a ping after a byte order mark: {}", reply(11));
     assert_eq!(reply(12)["result"], json!({}), "a ping ended by CR LF: {}", reply(12));
     assert_eq!(reply(13)["error"]["code"], -32602, "parameters of the wrong shape: {}", reply(13));
