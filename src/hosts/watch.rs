@@ -35,8 +35,9 @@ const SETTLE: Duration = Duration::from_millis(50);
 const OUTPUT_LINES: usize = 200;
 
 /// How the viewer reaches a host.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum HostLink {
+    #[default]
     Connecting,
     Connected {
         version: Option<String>,

@@ -3,7 +3,7 @@
 //! output below — `c` cancels a job on its host, and a host that cannot be reached is
 //! shown with why and when it is tried again, until it answers. From the view a host's
 //! change is read (`D`) and applied (`a`), a job followed up there (`r`), and the job
-//! form starts a job on a host (`n`).
+//! form starts a job on a host (`n`); this machine's jobs are listed among them.
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
@@ -122,6 +122,19 @@ fn from_the_hosts_view_a_hosts_change_is_read_applied_and_followed_up_and_the_fo
     scene.home.wait_for_status(&started, "done", DEADLINE);
     assert!(!crate::support::hosts::holds_job(local.path(), &started), "it ran on the host, not here");
     tmux.wait_for("a-new-job-on-box", DEADLINE);
+
+    // This machine's jobs are among the hosts': the newest first; Enter shows it in the
+    // main table, its output there.
+    let here = local.start("say:this-machine-says-hi sleep:120");
+    tmux.wait_until("this machine's job in the hosts view", DEADLINE, |screen| {
+        screen.lines().any(|line| line.contains("local") && line.contains(&here) && line.contains("running"))
+    });
+    tmux.keys(&["g"]);
+    tmux.wait_for("this-machine-says-hi", DEADLINE);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_until("the main table", DEADLINE, |screen| !screen.contains("Hosts ("));
+    assert!(screen.contains(&here), "{screen}");
+    tmux.wait_for("this-machine-says-hi", DEADLINE);
 }
 
 /// Well under the 15 s keepalive: a dropped session is noticed by its command's exit.

@@ -271,3 +271,48 @@ fn the_header_says_how_each_host_is_and_counts_down_to_the_next_try() {
     heard(&mut app, WatchEvent::Rows { host: "box".into(), rows: vec![host_row("box:a1a1a1a1", "done", "Port it", 5)] });
     assert!(!app.needs_tick());
 }
+
+#[test]
+fn this_machines_jobs_are_among_the_hosts_and_a_key_on_one_acts_in_the_main_table() {
+    let mut app = loaded(140, 40);
+    app.hosts = Hosts::new(["box".to_owned()]);
+    heard(&mut app, WatchEvent::Link { host: "box".into(), link: HostLink::Connected { version: None } });
+    heard(&mut app, WatchEvent::Rows { host: "box".into(), rows: vec![host_row("box:f6f6f6f6", "running", "On the box", 50)] });
+    app.apply(Action::Hosts);
+    let order: Vec<String> = app.hosts.rows().map(|(_, row)| row.job_id.clone()).collect();
+    // A job with no start (a corrupt one here) first, then newest first across machines.
+    assert_eq!(&order[..4], ["local:f6a7b8c9", "local:b2c3d4e5", "box:f6f6f6f6", "local:a1b2c3d4"], "{order:?}");
+    let drawn = screen(&app);
+    assert!(drawn.contains("this machine, its newest"), "{drawn}");
+    assert!(drawn.lines().any(|line| line.contains("local        a1b2c3d4") && line.contains("running")), "{drawn}");
+    assert!(drawn.lines().any(|line| line.contains("box          f6f6f6f6")), "{drawn}");
+
+    // Chosen, this machine's job is followed as the main table follows one.
+    app.apply(Action::Down);
+    app.apply(Action::Down);
+    let effects = app.apply(Action::Down);
+    assert_eq!(app.hosts.selected.as_deref(), Some("local:a1b2c3d4"));
+    assert_eq!(app.selected, Some(id("a1b2c3d4")));
+    assert!(effects.contains(&Effect::FollowHostJob(None)), "{effects:?}");
+    // `c` on it: the main table's cancel, asked there.
+    app.apply(Action::AskCancel);
+    assert!(matches!(app.mode, Mode::Confirm(_)), "{:?}", app.mode);
+    assert_eq!(app.selected, Some(id("a1b2c3d4")));
+    app.apply(Action::Answer(false));
+    assert_eq!(app.mode, Mode::Normal);
+
+    // A job hidden by the main table's filter is shown there when Enter picks it.
+    app.apply(Action::CycleStatusFilter); // running only
+    app.apply(Action::Hosts);
+    let finished = app.hosts.rows().position(|(_, row)| row.job_id == "local:c3d4e5f6").unwrap();
+    app.apply(Action::First);
+    for _ in 0..finished {
+        app.apply(Action::Down);
+    }
+    assert_eq!(app.hosts.selected.as_deref(), Some("local:c3d4e5f6"));
+    app.apply(Action::Zoom);
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.selected, Some(id("c3d4e5f6")));
+    assert!(app.selected_row().is_some(), "its row is in the table");
+    assert_eq!(app.flash.as_deref(), Some("filters cleared to show job c3d4e5f6"));
+}

@@ -1,14 +1,16 @@
-//! The hosts view (`H`): other hosts' jobs as their tasks report them, and what can be
-//! done to the selected one on its own host — cancel it (`c`), apply its change (`a`)
-//! or discard its worktree (`x`), each after `y`; read its change (`D`); follow it up
-//! (`r`) or start a job on a host (`n`) in the job form; read what is shown in the
-//! pager (`o`). Rows of a host that cannot be reached stay, and nothing is sent to it
-//! until it answers again.
+//! The hosts view (`H`): other hosts' jobs as their tasks report them, among this
+//! machine's newest, and what can be done to the selected one on its own host — cancel
+//! it (`c`), apply its change (`a`) or discard its worktree (`x`), each after `y`; read
+//! its change (`D`); follow it up (`r`) or start a job on a host (`n`) in the job form;
+//! read what is shown in the pager (`o`). Rows of a host that cannot be reached stay,
+//! and nothing is sent to it until it answers again. A key on one of this machine's
+//! rows goes to the main table, with that job selected, as if pressed there.
 
 use crate::hosts::watch::WatchEvent;
-use crate::tui::model::app::{Action, App, Effect, Mode};
+use crate::jobs::{JobId, ListView};
+use crate::tui::model::app::{Action, App, Effect, Mode, StatusFilter};
 use crate::tui::model::form::{NewJobForm, Parent};
-use crate::tui::model::hosts::HostAct;
+use crate::tui::model::hosts::{HostAct, LOCAL_ROWS};
 use crate::tui::model::message::Viewer;
 
 /// Rows a page moves.
@@ -21,11 +23,75 @@ impl App {
             return Vec::new();
         }
         self.mode = Mode::Hosts;
+        self.hosts.set_local(self.local_rows());
         self.hosts.keep_selection();
-        vec![Effect::FollowHostJob(self.hosts.selected.clone())]
+        self.follow_selected()
+    }
+
+    /// This machine's newest jobs as the hosts view lists them (`local:ID`).
+    fn local_rows(&self) -> Vec<ListView> {
+        let row = |record| {
+            let mut row = ListView::from(record);
+            row.job_id = format!("{}:{}", crate::config::LOCAL_HOST, row.job_id);
+            row
+        };
+        self.jobs.iter().take(LOCAL_ROWS).map(row).collect()
+    }
+
+    /// The view's rows of this machine, read again after its jobs changed.
+    pub(super) fn sync_local_rows(&mut self) -> Vec<Effect> {
+        if self.mode != Mode::Hosts {
+            return Vec::new();
+        }
+        if self.hosts.set_local(self.local_rows()) { self.follow_selected() } else { Vec::new() }
+    }
+
+    /// Follows the selected row: a host's job through its host's task, one of this
+    /// machine's as the main table does (its output read here).
+    fn follow_selected(&mut self) -> Vec<Effect> {
+        match self.hosts.selected.as_deref().and_then(local_id) {
+            Some(id) => {
+                let mut effects = vec![Effect::FollowHostJob(None)];
+                effects.extend(self.select(Some(id)));
+                effects
+            }
+            None => vec![Effect::FollowHostJob(self.hosts.selected.clone())],
+        }
+    }
+
+    /// Closes the view and does `action` in the main table on this machine's job `id`,
+    /// shown there first (the filters cleared when they hid it).
+    fn in_main_table(&mut self, id: JobId, action: Option<Action>) -> Vec<Effect> {
+        self.mode = Mode::Normal;
+        self.hosts.asking = None;
+        let mut effects = vec![Effect::FollowHostJob(None)];
+        if !self.view.iter().any(|&index| self.jobs[index].id == id) {
+            self.text_filter.clear();
+            self.status_filter = StatusFilter::All;
+            self.flash = Some(format!("filters cleared to show job {id}"));
+            self.filter_view();
+        }
+        effects.extend(self.select(Some(id)));
+        self.keep_selection_visible();
+        if let Some(action) = action {
+            effects.extend(self.apply(action));
+        }
+        effects
     }
 
     pub(super) fn apply_hosts(&mut self, action: Action) -> Vec<Effect> {
+        let local = self.hosts.selected.as_deref().and_then(local_id);
+        if let Some(id) = local
+            && self.hosts.asking.is_none()
+        {
+            match action {
+                Action::Zoom => return self.in_main_table(id, None),
+                Action::AskCancel | Action::AskApply | Action::AskDiscard | Action::Diff | Action::FollowUp | Action::OpenPager => {
+                    return self.in_main_table(id, Some(action));
+                }
+                _ => {}
+            }
+        }
         if let Some((act, job)) = self.hosts.asking.clone() {
             match action {
                 Action::Answer(true) => {
@@ -65,7 +131,10 @@ impl App {
             Action::Back | Action::Hosts => {
                 self.mode = Mode::Normal;
                 self.hosts.asking = None;
-                vec![Effect::FollowHostJob(None)]
+                // The main table shows its own selection's output again.
+                let mut effects = vec![Effect::FollowHostJob(None)];
+                effects.extend(self.refresh_view());
+                effects
             }
             Action::Quit => {
                 self.quit = true;
@@ -76,7 +145,7 @@ impl App {
     }
 
     fn move_host_selection(&mut self, by: isize) -> Vec<Effect> {
-        if self.hosts.move_by(by) { vec![Effect::FollowHostJob(self.hosts.selected.clone())] } else { Vec::new() }
+        if self.hosts.move_by(by) { self.follow_selected() } else { Vec::new() }
     }
 
     /// Asks before `act` (or does it, when it changes nothing), if it can be done to the
@@ -171,7 +240,7 @@ impl App {
     /// What a host's task said; the job to follow when the selection moved with it.
     pub(super) fn heard_from_host(&mut self, event: WatchEvent) -> Vec<Effect> {
         let moved = self.hosts.heard(event);
-        if moved && self.mode == Mode::Hosts { vec![Effect::FollowHostJob(self.hosts.selected.clone())] } else { Vec::new() }
+        if moved && self.mode == Mode::Hosts { self.follow_selected() } else { Vec::new() }
     }
 
     /// What was done on a host: a line for the footer, or the change to show.
@@ -191,4 +260,9 @@ impl App {
             (act, Err(err)) => self.flash = Some(format!("{} {job} failed: {err}", act.doing())),
         }
     }
+}
+
+/// This machine's job a hosts-view row names (`local:ID`), if it is one.
+fn local_id(job: &str) -> Option<JobId> {
+    job.strip_prefix(crate::config::LOCAL_HOST).and_then(|rest| rest.strip_prefix(':')).and_then(|id| JobId::parse(id).ok())
 }

@@ -79,6 +79,7 @@ fn key_action(app: &App, key: &KeyEvent) -> Option<Action> {
             KeyCode::Char('r') => Some(Action::FollowUp),
             KeyCode::Char('n') => Some(Action::NewJob),
             KeyCode::Char('o') => Some(Action::OpenPager),
+            KeyCode::Enter => Some(Action::Zoom),
             KeyCode::Esc => Some(Action::Back),
             KeyCode::Char('H') => Some(Action::Hosts),
             KeyCode::Char('q') => Some(Action::Quit),

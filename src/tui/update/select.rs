@@ -20,6 +20,8 @@ impl App {
         };
         self.keep_selection_visible();
         self.dirty = true;
+        let mut effects = effects;
+        effects.extend(self.sync_local_rows());
         effects
     }
 

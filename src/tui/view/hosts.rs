@@ -26,7 +26,16 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
 
-    let states: Vec<Line> = hosts.panels.iter().flat_map(|panel| state_lines(panel, app)).collect();
+    let mut states: Vec<Line> = Vec::new();
+    if !hosts.local.rows.is_empty() {
+        let running = hosts.local.rows.iter().filter(|row| row.status == "running").count();
+        let said = format!("this machine, its newest {} jobs (Enter: one in the main table), {running} running", hosts.local.rows.len());
+        states.push(Line::from(vec![
+            Span::styled(format!("{:<12} ", crate::config::LOCAL_HOST), Style::new().bold()),
+            Span::styled(said, Style::new().dark_gray()),
+        ]));
+    }
+    states.extend(hosts.panels.iter().flat_map(|panel| state_lines(panel, app)));
     let [states_area, table_area, output_area] = Layout::vertical([
         Constraint::Length(u16::try_from(states.len()).unwrap_or(u16::MAX)),
         Constraint::Percentage(60),
@@ -78,6 +87,18 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
             None => below.push(Line::styled("asking its host…", Style::new().dark_gray())),
             Some(change) => below.extend(change.lines().take(room).map(|line| patch_line(line, usize::from(output_area.width)))),
         }
+    } else if let Some((_, row)) = hosts.selected_row().filter(|(panel, _)| panel.name == crate::config::LOCAL_HOST) {
+        // This machine's job: its output as the main table shows it.
+        let id = row.job_id.split_once(':').map_or(row.job_id.as_str(), |(_, id)| id);
+        if app.selected.as_ref().is_some_and(|selected| selected.as_str() == id) && below.is_empty() {
+            frame.render_widget(Paragraph::new(below), output_area);
+            super::output::draw_output(frame, app, output_area);
+            return;
+        }
+        below.push(Line::styled(
+            format!("── {} ── Enter shows it in the main table", text::sanitize(&row.job_id, 60, false)),
+            Style::new().dark_gray(),
+        ));
     } else if let Some((job, output)) = &hosts.output {
         below.push(Line::styled(format!("── {} ──", text::sanitize(job, 60, false)), Style::new().dark_gray()));
         let room = usize::from(output_area.height).saturating_sub(below.len());

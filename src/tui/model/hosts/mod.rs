@@ -1,13 +1,13 @@
 //! Other hosts' jobs, as each host's task reports them (`crate::hosts::watch`): shown
-//! in the hosts view (`H`), each host's state above its rows, the selected job's last
-//! lines (or its change) below. A host's rows stay while it cannot be reached (its jobs
-//! run on there).
+//! in the hosts view (`H`) among this machine's newest, each host's state above the
+//! rows, the selected job's last lines (or its change) below. A host's rows stay while
+//! it cannot be reached (its jobs run on there).
 
 use crate::hosts::watch::{HostLink, WatchEvent};
 use crate::jobs::ListView;
 
-/// One configured host, as last heard.
-#[derive(Clone, Debug, PartialEq)]
+/// One configured host, as last heard (or this machine, `local`).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct HostPanel {
     pub(crate) name: String,
     pub(crate) link: HostLink,
@@ -21,13 +21,20 @@ impl HostPanel {
     }
 }
 
+/// The most of this machine's jobs the hosts view shows (the newest; the main table
+/// has them all).
+pub(crate) const LOCAL_ROWS: usize = 500;
+
 /// The hosts view's state.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Hosts {
+    /// The configured hosts.
     pub(crate) panels: Vec<HostPanel>,
-    /// Every host's rows together, newest first (a job not started yet first of all):
-    /// (host, row) indices. A job started on any host comes in at the top.
-    order: Vec<(usize, usize)>,
+    /// This machine's newest jobs (ids as `local:ID`), among the hosts' in the view.
+    pub(crate) local: HostPanel,
+    /// Every row together, newest first (a job not started yet first of all): (host,
+    /// row) indices, `None` for this machine. A job started anywhere comes in at the top.
+    order: Vec<(Option<usize>, usize)>,
     /// The person chose the selected row; until then the first row is selected.
     chosen: bool,
     /// The selected job (`NAME:ID`): kept by id as rows come and go.
@@ -99,18 +106,31 @@ impl Hosts {
         self.panels.iter().any(|panel| matches!(panel.link, HostLink::Unreachable { .. }))
     }
 
-    /// Every host's rows, newest first, with their host.
+    fn panel(&self, panel: Option<usize>) -> &HostPanel {
+        panel.map_or(&self.local, |panel| &self.panels[panel])
+    }
+
+    /// Every row, newest first, with its host.
     pub(crate) fn rows(&self) -> impl Iterator<Item = (&HostPanel, &ListView)> {
-        self.order.iter().map(|&(panel, row)| (&self.panels[panel], &self.panels[panel].rows[row]))
+        self.order.iter().map(|&(panel, row)| (self.panel(panel), &self.panel(panel).rows[row]))
     }
 
     fn reorder(&mut self) {
-        let mut order: Vec<(usize, usize)> =
-            self.panels.iter().enumerate().flat_map(|(panel, host)| (0..host.rows.len()).map(move |row| (panel, row))).collect();
+        let local = (0..self.local.rows.len()).map(|row| (None, row));
+        let hosts = self.panels.iter().enumerate().flat_map(|(panel, host)| (0..host.rows.len()).map(move |row| (Some(panel), row)));
+        let mut order: Vec<(Option<usize>, usize)> = local.chain(hosts).collect();
         // Stable: a host's own order (newest first) stands among equals.
-        order.sort_by_key(|&(panel, row)| std::cmp::Reverse(self.panels[panel].rows[row].started_at.map(|started| started.0)));
-        order.sort_by_key(|&(panel, row)| self.panels[panel].rows[row].started_at.is_some());
+        order.sort_by_key(|&(panel, row)| std::cmp::Reverse(self.panel(panel).rows[row].started_at.map(|started| started.0)));
+        order.sort_by_key(|&(panel, row)| self.panel(panel).rows[row].started_at.is_some());
         self.order = order;
+    }
+
+    /// This machine's newest jobs, as the main table has them; whether the selection
+    /// changed.
+    pub(crate) fn set_local(&mut self, rows: Vec<ListView>) -> bool {
+        self.local = HostPanel { name: crate::config::LOCAL_HOST.to_owned(), link: HostLink::Connected { version: None }, rows };
+        self.reorder();
+        self.keep_selection()
     }
 
     pub(crate) fn selected_index(&self) -> Option<usize> {
