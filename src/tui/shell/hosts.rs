@@ -129,3 +129,38 @@ fn started(host: &str, answer: &Value) -> Result<Started, String> {
     let failed = answer.get("error").and_then(Value::as_str).map(|text| crate::hosts::shown(text, 500));
     Ok(Started { id: id.to_owned(), failed, inherited: Some(format!("on host {host}")) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_start_above_the_ceiling_is_refused_before_any_host_is_asked() {
+        let pool = HostPool::new(&std::collections::BTreeMap::new());
+        let (results, mut heard) = tokio::sync::mpsc::unbounded_channel();
+        start(&pool, "box".into(), "codex_start", Map::new(), ApprovalPolicy::FullAuto, ApprovalPolicy::Suggest, &results);
+        match heard.recv().await {
+            Some(TaskResult::Started(Err(message))) => {
+                assert!(message.contains("full-auto is above this dashboard's ceiling suggest"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Within the ceiling it goes to the host, here one that is not configured.
+        start(&pool, "box".into(), "codex_start", Map::new(), ApprovalPolicy::Suggest, ApprovalPolicy::Suggest, &results);
+        match heard.recv().await {
+            Some(TaskResult::Started(Err(message))) => assert!(message.contains("unknown host"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_change_reads_notes_files_then_the_patch() {
+        let change: ChangeView = serde_json::from_value(serde_json::json!({"job_id": "box:a1b2c3d4", "state": "frozen",
+            "files": [{"path": "x.txt", "insertions": 1, "deletions": 0}, {"path": "img.png", "insertions": 0, "deletions": 0, "binary": true}],
+            "patch": "+x", "notes": ["the folder moved on"]}))
+        .unwrap();
+        let text = change_text("box", &change, true);
+        assert!(text.starts_with("the folder moved on\n x.txt  +1 -0\n img.png  binary\n\n+x"), "{text}");
+        assert!(text.contains("host box sent the start of the patch only"), "{text}");
+    }
+}

@@ -205,8 +205,9 @@ impl App {
 
     /// `n` in the hosts view: the job form with the selected job's host and folder.
     fn new_job_on_host(&mut self) {
+        // The folder came from another machine: it is shown in a text field, made safe.
         let (host, cwd) = match self.hosts.selected_row() {
-            Some((panel, row)) => (panel.name.clone(), row.cwd.clone()),
+            Some((panel, row)) => (panel.name.clone(), crate::tui::model::text::sanitize(&row.cwd, 4096, false)),
             None => (self.hosts.panels.first().map(|panel| panel.name.clone()).unwrap_or_default(), String::new()),
         };
         let mut form = NewJobForm::new(&cwd, self.default_policy, self.agents.clone(), &self.default_agent, self.recall());
