@@ -283,7 +283,7 @@ fn this_machines_jobs_are_among_the_hosts_and_a_key_on_one_acts_in_the_main_tabl
     // A job with no start (a corrupt one here) first, then newest first across machines.
     assert_eq!(&order[..4], ["local:f6a7b8c9", "local:b2c3d4e5", "box:f6f6f6f6", "local:a1b2c3d4"], "{order:?}");
     let drawn = screen(&app);
-    assert!(drawn.contains("this machine, its newest"), "{drawn}");
+    assert!(drawn.contains("local        this machine, 6 jobs (its newest; Enter: one in the main table), 1 running"), "{drawn}");
     assert!(drawn.lines().any(|line| line.contains("local        a1b2c3d4") && line.contains("running")), "{drawn}");
     assert!(drawn.lines().any(|line| line.contains("box          f6f6f6f6")), "{drawn}");
 

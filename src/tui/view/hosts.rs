@@ -29,7 +29,7 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let mut states: Vec<Line> = Vec::new();
     if !hosts.local.rows.is_empty() {
         let running = hosts.local.rows.iter().filter(|row| row.status == "running").count();
-        let said = format!("this machine, its newest {} jobs (Enter: one in the main table), {running} running", hosts.local.rows.len());
+        let said = format!("this machine, {} (its newest; Enter: one in the main table), {running} running", jobs(hosts.local.rows.len()));
         states.push(Line::from(vec![
             Span::styled(format!("{:<12} ", crate::config::LOCAL_HOST), Style::new().bold()),
             Span::styled(said, Style::new().dark_gray()),
@@ -118,7 +118,7 @@ fn state_lines(panel: &HostPanel, app: &App) -> Vec<Line<'static>> {
         HostLink::Connecting => vec![Line::from(vec![name, Span::styled("connecting…", Style::new().dark_gray())])],
         HostLink::Connected { version } => {
             let version = version.as_deref().map(|version| format!(" ({})", text::sanitize(version, 40, false))).unwrap_or_default();
-            let said = format!("connected{version}, {} jobs, {running} running", panel.rows.len());
+            let said = format!("connected{version}, {}, {running} running", jobs(panel.rows.len()));
             vec![Line::from(vec![name, Span::styled(said, Style::new().green())])]
         }
         HostLink::Unreachable { since, retry_at, error } => {
@@ -151,4 +151,9 @@ fn patch_line(line: &str, width: usize) -> Line<'static> {
         Style::new()
     };
     Line::styled(safe, style)
+}
+
+/// `1 job`, `3 jobs`.
+fn jobs(count: usize) -> String {
+    if count == 1 { "1 job".to_owned() } else { format!("{count} jobs") }
 }
