@@ -70,6 +70,7 @@ impl App {
             self.status_filter = StatusFilter::All;
             self.flash = Some(format!("filters cleared to show job {id}"));
             self.filter_view();
+            effects.push(Effect::Remember(self.remembered()));
         }
         effects.extend(self.select(Some(id)));
         self.keep_selection_visible();
