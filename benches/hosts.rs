@@ -21,10 +21,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use codex_async::jobs::{JobMeta, JobStore};
+use codex_async::jobs::JobStore;
 use common::usage;
 
-#[path = "common/usage.rs"]
+#[path = "common/mod.rs"]
 mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_codex-async");
@@ -32,19 +32,6 @@ const HOSTS: [&str; 3] = ["box", "gpu", "vm"];
 
 fn quick() -> bool {
     std::env::var_os("HOSTS_BENCH_QUICK").is_some()
-}
-
-/// `finished` done jobs.
-fn stock(home: &Path, finished: usize) {
-    let store = JobStore::new(home);
-    for n in 0..finished {
-        let id = store.reserve().unwrap();
-        let meta = serde_json::json!({"job_id": id.as_str(), "status": "done", "prompt": format!("finished job {n}"), "cwd": "/tmp",
-            "approval_policy": "suggest", "pid": null, "started_at": "2026-11-01T10:00:00+00:00",
-            "finished_at": "2026-11-01T10:05:00+00:00", "exit_code": 0});
-        store.write_meta(&JobMeta::from_json(meta.to_string().as_bytes()).unwrap()).unwrap();
-        std::fs::write(store.output_path(&id), format!("output of job {n}\n")).unwrap();
-    }
 }
 
 /// A tmux server of its own, killed when dropped (a failed run included).
@@ -124,7 +111,7 @@ fn main() {
     for host in HOSTS {
         let home = top.path().join(host);
         std::fs::create_dir(&home).unwrap();
-        stock(&home, jobs);
+        common::stock(&JobStore::new(&home), jobs);
         config.push_str(&format!(
             "[hosts.{host}]\ncommand = [\"env\", \"CODEX_ASYNC_HOME={}\", \"CODEX_BIN=/bin/true\", \"{BIN}\", \"serve\"]\n",
             home.display()

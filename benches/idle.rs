@@ -19,7 +19,7 @@
 //! the running jobs it starts is left once they are cancelled.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "common/usage.rs"]
+#[path = "common/mod.rs"]
 mod common;
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -28,7 +28,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use codex_async::jobs::{JobMeta, JobStore};
+use codex_async::jobs::JobStore;
 use common::usage;
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
@@ -67,18 +67,6 @@ fn measure(what: String, pid: i32, allowed_wakeups_per_s: f64) -> Figure {
         stat_pct: (after.stat_ticks - before.stat_ticks) as f64 / ticks_per_s / seconds * 100.0,
         sched_pct: (after.sched_ns - before.sched_ns) as f64 / 1e9 / seconds * 100.0,
         wakeups_per_s: (after.switches - before.switches) as f64 / seconds,
-    }
-}
-
-/// `finished` done jobs, as the dashboard and listings find them.
-fn stock(store: &JobStore, finished: usize) {
-    for n in 0..finished {
-        let id = store.reserve().unwrap();
-        let meta = serde_json::json!({"job_id": id.as_str(), "status": "done", "prompt": format!("finished job {n}"), "cwd": "/tmp",
-            "approval_policy": "suggest", "pid": null, "started_at": "2026-11-01T10:00:00+00:00",
-            "finished_at": "2026-11-01T10:05:00+00:00", "exit_code": 0});
-        store.write_meta(&JobMeta::from_json(meta.to_string().as_bytes()).unwrap()).unwrap();
-        std::fs::write(store.output_path(&id), format!("output of job {n}\n")).unwrap();
     }
 }
 
@@ -231,7 +219,7 @@ fn main() {
     let mut figures = Vec::new();
     for jobs in [20, 2000] {
         let home = tempfile::tempdir().unwrap();
-        stock(&JobStore::new(home.path()), jobs);
+        common::stock(&JobStore::new(home.path()), jobs);
         if has_tmux {
             figures.push(dashboard(home.path(), jobs));
         } else {

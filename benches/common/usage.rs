@@ -1,4 +1,4 @@
-//! What a process costs, read from `/proc` (shared by the idle and hosts benchmarks).
+//! What a process costs, read from `/proc`.
 
 /// A process's CPU and wake-ups at one moment.
 #[derive(Clone, Copy)]
