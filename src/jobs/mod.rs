@@ -40,7 +40,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use agent::{AgentOptions, AgentSpec, Agents, ApprovalPolicy, MAX_PROMPT_BYTES};
 pub use approval::{Answered, Answerer, ApprovalAnswer, ApprovalRequest, Decision, PendingApproval};
-pub use cancel::{CancelAsked, timeline as cancel_timeline};
+use cancel::CancelAsked;
+pub use cancel::timeline as cancel_timeline;
 pub use endings::{EndCursor, NextEnding};
 pub use error::{JobError, Result};
 pub use feed::wait::LOST_RECHECK;
@@ -214,13 +215,6 @@ impl Engine {
     pub async fn cancel(&self, raw_id: &str, grace: Duration) -> Result<CancelView> {
         let id = self.store.existing(raw_id)?;
         cancel::cancel(&self.store, &self.feed, &id, grace).await
-    }
-
-    /// Asks for a job to be cancelled and returns at once: its supervisor ends it (see
-    /// [`cancel::ask`]).
-    pub fn ask_cancel(&self, raw_id: &str, grace: Duration) -> Result<CancelAsked> {
-        let id = self.store.existing(raw_id)?;
-        cancel::ask(&self.store, &id, grace)
     }
 
     /// Asks for a job to be cancelled and returns at once, saying who ends it: its

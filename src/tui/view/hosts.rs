@@ -91,7 +91,6 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
         // This machine's job: its output as the main table shows it.
         let id = row.job_id.split_once(':').map_or(row.job_id.as_str(), |(_, id)| id);
         if app.selected.as_ref().is_some_and(|selected| selected.as_str() == id) && below.is_empty() {
-            frame.render_widget(Paragraph::new(below), output_area);
             super::output::draw_output(frame, app, output_area);
             return;
         }
